@@ -1,0 +1,38 @@
+# Two entry points for a fresh clone (see README): `make demo` and `make test`. Both install what they need.
+SHELL := /bin/bash
+export NX_DAEMON := false
+export NX_NO_CLOUD := true
+DEMO_OUT ?= tmp/demo-tests
+
+.PHONY: setup demo test lint typecheck unit bench clean
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.venv/.test-agent-requirements: node_modules/.package-lock.json libs/infrastructure/src/lib/python/requirements.txt
+	bin/test-agent setup
+
+## setup: install Node packages and create Test Agent's Python venv
+setup: node_modules/.package-lock.json .venv/.test-agent-requirements
+
+## demo: the main job on a bundled example (offline)
+demo: setup
+	bin/test-agent doctor
+
+typecheck: setup
+	npx tsc -p tsconfig.json
+
+lint: setup
+	npx nx run-many -t lint --outputStyle=static
+
+unit: setup
+	npx nx run-many -t test --outputStyle=static
+
+## test: typecheck, lint (layering included) and every test suite
+test: setup
+	npx tsc -p tsconfig.json
+	npx nx run-many -t lint test --outputStyle=static --skip-nx-cache
+
+clean:
+	rm -rf dist tmp .nx

@@ -1,0 +1,47 @@
+import { CommanderError } from 'commander';
+import { TestAgentError, type ErrorKind } from '@test-agent/domain';
+
+/** Exit codes of the CLI. Documented in the README; stable for scripts. */
+export const EXIT = {
+  ok: 0,
+  crash: 1,
+  usage: 2,
+  invalidInput: 3,
+  config: 4,
+  environment: 5,
+  external: 6,
+  timeout: 7,
+  /** `generate` wrote tests but did not reach the coverage target. */
+  targetNotReached: 10,
+} as const;
+
+const byKind: Record<ErrorKind, number> = {
+  'invalid-input': EXIT.invalidInput,
+  config: EXIT.config,
+  environment: EXIT.environment,
+  external: EXIT.external,
+  timeout: EXIT.timeout,
+  internal: EXIT.crash,
+};
+
+export interface ErrorReport {
+  readonly exitCode: number;
+  /** What to print on stderr: one line, or the stack under `--verbose`. */
+  readonly text: string;
+  /** The `--json` shape of the error. */
+  readonly json: { error: { code: string; message: string; details?: unknown } };
+}
+
+/** The CLI's single mapping from a thrown error to an exit code and a message. */
+export function mapError(error: unknown, verbose: boolean): ErrorReport {
+  if (error instanceof CommanderError) {
+    return { exitCode: error.exitCode === 0 ? EXIT.ok : EXIT.usage, text: '', json: { error: { code: error.code, message: error.message } } };
+  }
+  if (error instanceof TestAgentError) {
+    const text = verbose ? `${error.code}: ${error.stack ?? error.message}` : `error: ${error.message}`;
+    return { exitCode: byKind[error.kind], text, json: { error: { code: error.code, message: error.message, details: error.details } } };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const text = verbose && error instanceof Error ? `${error.stack}` : `error: unexpected failure: ${message} (run with --verbose for details)`;
+  return { exitCode: EXIT.crash, text, json: { error: { code: 'TA_INTERNAL', message } } };
+}

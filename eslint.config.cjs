@@ -1,0 +1,75 @@
+// Lint = layering. The module-boundary rule encodes the table in docs/ARCHITECTURE.md (from shared DESIGN.md);
+// domain and application additionally may not import Node built-ins or any npm package.
+const nx = require('@nx/eslint-plugin');
+const tseslint = require('typescript-eslint');
+const { builtinModules } = require('node:module');
+
+const nodeBuiltins = builtinModules.filter((m) => !m.startsWith('_'));
+const coreBans = {
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        {
+          group: ['node:*', ...nodeBuiltins, ...nodeBuiltins.map((m) => `${m}/*`)],
+          message: 'The core (domain, application) may not use Node built-ins: add a port and an infrastructure adapter.',
+        },
+      ],
+    },
+  ],
+  'no-restricted-globals': [
+    'error',
+    { name: 'process', message: 'The core may not read process state: take it as configuration.' },
+    { name: 'require', message: 'The core may not load modules dynamically.' },
+  ],
+};
+
+module.exports = [
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/tmp/**', '**/.nx/**', '**/.venv/**', '**/__fixtures__/**', '**/*.cjs', '**/*.js'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-empty': ['error', { allowEmptyCatch: false }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'], bannedExternalImports: ['*'] },
+            {
+              sourceTag: 'type:application',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:application'],
+              bannedExternalImports: ['*'],
+            },
+            {
+              sourceTag: 'type:infrastructure',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:application', 'type:infrastructure', 'type:tooling'],
+            },
+            {
+              sourceTag: 'type:composition',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:application', 'type:infrastructure', 'type:composition'],
+            },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:composition', 'type:application', 'type:domain', 'type:tooling'],
+            },
+            {
+              sourceTag: 'type:tooling',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:application', 'type:infrastructure', 'type:composition', 'type:tooling'],
+            },
+          ],
+        },
+      ],
+    },
+  },
+  { files: ['libs/domain/**/*.ts', 'libs/application/**/*.ts'], rules: coreBans },
+  {
+    // Specs may use Node to read fixtures; the rule above still holds for production code.
+    files: ['libs/domain/**/*.spec.ts', 'libs/application/**/*.spec.ts'],
+    rules: { 'no-restricted-imports': 'off', 'no-restricted-globals': 'off' },
+  },
+];

@@ -1,0 +1,7 @@
+import 'reflect-metadata';
+
+export * from './lib/config/settings';
+export * from './lib/config/load-config';
+export * from './lib/tokens';
+export * from './lib/create-container';
+export * from './lib/create-test-agent';

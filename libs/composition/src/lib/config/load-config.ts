@@ -1,0 +1,108 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '@test-agent/domain';
+import { packageRoot } from '@test-agent/infrastructure';
+import { SETTINGS, type SettingDefinition } from './settings';
+
+type Settings = typeof SETTINGS;
+type Def<K> = Extract<Settings[number], { key: K }>;
+type ValueOf<K> = z.infer<Def<K>['schema']>;
+
+/** The resolved configuration. Settings without a default may be undefined. */
+export type TestAgentConfig = {
+  [K in Settings[number]['key']]: Def<K> extends { default: unknown } ? ValueOf<K> : ValueOf<K> | undefined;
+} & { venvDir: string; configFile?: string };
+
+/** Partial settings given by flags or an embedder (highest precedence). */
+export type ConfigOverrides = Partial<Record<Settings[number]['key'], unknown>>;
+
+export interface LoadConfigOptions {
+  /** Environment variables (the process environment in the CLI and server). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** A JSON config file; when absent, `test-agent.config.json` in `cwd` is used if it exists. */
+  readonly configFile?: string;
+  readonly cwd?: string;
+  /** Values from flags or from the embedder: override file, env and defaults. */
+  readonly overrides?: ConfigOverrides;
+}
+
+export const DEFAULT_CONFIG_FILE = 'test-agent.config.json';
+
+/**
+ * Loads configuration once, from flags/overrides > config file > environment > defaults, validating every
+ * value and reporting every invalid one at once (`ConfigError.problems`). The only place that reads env.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
+  const env = options.env ?? {};
+  const cwd = options.cwd ?? '.';
+  const problems: string[] = [];
+
+  let fileValues: Record<string, unknown> = {};
+  const explicit = options.configFile !== undefined;
+  const configFile = path.resolve(cwd, options.configFile ?? DEFAULT_CONFIG_FILE);
+  if (existsSync(configFile)) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(configFile, 'utf8'));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        problems.push(`${configFile}: must hold a JSON object`);
+      } else {
+        fileValues = parsed as Record<string, unknown>;
+        const known = new Set<string>(SETTINGS.map((s) => s.key));
+        for (const key of Object.keys(fileValues)) {
+          if (!known.has(key)) problems.push(`${configFile}: unknown setting "${key}"`);
+        }
+      }
+    } catch (e) {
+      problems.push(`${configFile}: not valid JSON (${(e as Error).message})`);
+    }
+  } else if (explicit) {
+    problems.push(`config file not found: ${configFile}`);
+  }
+
+  const result: Record<string, unknown> = {};
+  for (const def of SETTINGS as readonly SettingDefinition[]) {
+    const candidates: [string, unknown][] = [
+      ['flag', options.overrides?.[def.key as keyof ConfigOverrides]],
+      [`${path.basename(configFile)}`, fileValues[def.key]],
+      [def.env, env[def.env] === '' ? undefined : env[def.env]],
+    ];
+    const found = candidates.find(([, v]) => v !== undefined);
+    if (!found) {
+      result[def.key] = def.default;
+      continue;
+    }
+    const [source, raw] = found;
+    const parsed = def.schema.safeParse(raw);
+    if (parsed.success) {
+      result[def.key] = parsed.data;
+    } else {
+      const shown = def.secret ? '[REDACTED]' : JSON.stringify(raw);
+      const why = parsed.error.issues.map((i) => i.message).join(', ');
+      problems.push(`${def.key} (from ${source}) = ${shown}: ${why}`);
+    }
+  }
+
+  if (result.llmProvider !== 'none' && result.llmProvider !== 'gigachat' && !result.llmUrl) {
+    problems.push(`llmUrl (LLM_URL) is required when llmProvider is "${String(result.llmProvider)}"`);
+  }
+  if (result.llmProvider === 'gigachat' && !result.gigachatAuthKey) {
+    problems.push('gigachatAuthKey (GIGACHAT_AUTH_KEY) is required when llmProvider is "gigachat"');
+  }
+  if (result.llmFallbackProvider && result.llmFallbackProvider !== 'none' && result.llmFallbackProvider !== 'gigachat' && !result.llmFallbackUrl) {
+    problems.push('llmFallbackUrl (LLM_FALLBACK_URL) is required when llmFallbackProvider is set');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  result.venvDir = path.resolve(cwd, (result.venvDir as string | undefined) ?? path.join(packageRoot(), '.venv'));
+  if (existsSync(configFile)) result.configFile = configFile;
+  return result as TestAgentConfig;
+}
+
+/** Every secret value in a config, so loggers can redact them. */
+export function secretsOf(config: TestAgentConfig): string[] {
+  return (SETTINGS as readonly SettingDefinition[])
+    .filter((s) => s.secret)
+    .map((s) => (config as Record<string, unknown>)[s.key])
+    .filter((v): v is string => typeof v === 'string');
+}

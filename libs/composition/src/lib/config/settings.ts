@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Test Agent reads, in one table: its key in a config file / flag object, its environment
+ * variable, how it is validated and its default. The README's configuration table lists exactly these.
+ */
+export interface SettingDefinition {
+  readonly key: string;
+  readonly env: string;
+  readonly schema: z.ZodType;
+  readonly default?: unknown;
+  readonly description: string;
+  /** Never printed: API keys, authorization keys. */
+  readonly secret?: boolean;
+}
+
+const positiveInt = z.coerce.number().int().positive();
+const percent = z.coerce.number().min(0).max(100);
+const provider = z.enum(['none', 'llm-api', 'openai', 'gigachat']);
+const url = z.string().url();
+const stringList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(/\s+/).filter(Boolean) : v),
+  z.array(z.string()),
+);
+
+export const SETTINGS = [
+  { key: 'logLevel', env: 'LOG_LEVEL', schema: z.enum(['error', 'warn', 'info', 'debug']), default: 'info', description: 'Log level' },
+  { key: 'logFormat', env: 'LOG_FORMAT', schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', description: 'Log format: json, pretty, or auto (pretty on a TTY)' },
+  { key: 'venvDir', env: 'TEST_AGENT_VENV', schema: z.string().min(1), description: "Test Agent's Python venv (default: .venv in the Test Agent folder)" },
+  { key: 'basePython', env: 'TEST_AGENT_PYTHON', schema: z.string().min(1), default: 'python3', description: 'Interpreter used to create the venv' },
+  { key: 'pipArgs', env: 'TEST_AGENT_PIP_ARGS', schema: stringList, default: ['--retries', '0'], description: 'Extra pip install arguments, space-separated' },
+  { key: 'llmProvider', env: 'LLM_PROVIDER', schema: provider, default: 'none', description: 'llm-api, openai, gigachat or none (offline engine only)' },
+  { key: 'llmUrl', env: 'LLM_URL', schema: url, description: 'Base URL of the primary LLM endpoint' },
+  { key: 'llmModel', env: 'LLM_MODEL', schema: z.string().min(1), description: 'Model name of the primary endpoint, e.g. qwen2.5:7b or GigaChat-2-Max' },
+  { key: 'llmApiKey', env: 'LLM_API_KEY', schema: z.string().min(1), secret: true, description: 'API key of the primary endpoint (OpenAI-compatible servers)' },
+  { key: 'llmTimeoutMs', env: 'LLM_TIMEOUT_MS', schema: positiveInt, default: 120_000, description: 'Per-request LLM timeout in milliseconds' },
+  { key: 'llmMaxRetries', env: 'LLM_MAX_RETRIES', schema: z.coerce.number().int().min(0).max(10), default: 3, description: 'Retries on 429, 5xx and network errors' },
+  { key: 'llmMaxConcurrency', env: 'LLM_MAX_CONCURRENCY', schema: positiveInt, description: 'Concurrent requests per endpoint (default 1 for GigaChat, 4 otherwise)' },
+  { key: 'llmContextWindow', env: 'LLM_CONTEXT_WINDOW', schema: positiveInt, description: "Override the model profile's context window, in tokens" },
+  { key: 'llmFallbackProvider', env: 'LLM_FALLBACK_PROVIDER', schema: provider, description: 'Provider of the fallback endpoint (the rollback to Qwen)' },
+  { key: 'llmFallbackUrl', env: 'LLM_FALLBACK_URL', schema: url, description: 'Base URL of the fallback endpoint' },
+  { key: 'llmFallbackModel', env: 'LLM_FALLBACK_MODEL', schema: z.string().min(1), description: 'Model of the fallback endpoint' },
+  { key: 'llmFallbackApiKey', env: 'LLM_FALLBACK_API_KEY', schema: z.string().min(1), secret: true, description: 'API key of the fallback endpoint' },
+  { key: 'gigachatAuthKey', env: 'GIGACHAT_AUTH_KEY', schema: z.string().min(1), secret: true, description: 'GigaChat authorization key (base64 of client_id:client_secret)' },
+  { key: 'gigachatScope', env: 'GIGACHAT_SCOPE', schema: z.enum(['GIGACHAT_API_PERS', 'GIGACHAT_API_B2B', 'GIGACHAT_API_CORP']), default: 'GIGACHAT_API_PERS', description: 'GigaChat OAuth scope' },
+  { key: 'gigachatOauthUrl', env: 'GIGACHAT_OAUTH_URL', schema: url, default: 'https://ngw.devices.sberbank.ru:9443/api/v2/oauth', description: 'GigaChat OAuth endpoint' },
+  { key: 'gigachatCaBundle', env: 'GIGACHAT_CA_BUNDLE', schema: z.string().min(1), description: 'PEM file with the Russian Trusted Root CA for GigaChat TLS' },
+  { key: 'targetCoverage', env: 'TEST_AGENT_TARGET_COVERAGE', schema: percent, default: 80, description: 'Line+branch coverage target, percent' },
+  { key: 'timeBudgetSeconds', env: 'TEST_AGENT_TIME_BUDGET', schema: positiveInt, default: 30, description: 'Offline search budget per module, seconds' },
+  { key: 'smallModuleTokens', env: 'TEST_AGENT_SMALL_MODULE_TOKENS', schema: positiveInt, default: 4000, description: 'Modules under this many tokens are one chunk' },
+  { key: 'flakyReruns', env: 'TEST_AGENT_FLAKY_RERUNS', schema: z.coerce.number().int().min(1).max(50), default: 5, description: 'Re-runs of each candidate test to detect flakiness' },
+  { key: 'host', env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', description: 'Server listen address' },
+  { key: 'port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, description: 'Server listen port' },
+] as const satisfies readonly SettingDefinition[];
+
+export type SettingKey = (typeof SETTINGS)[number]['key'];

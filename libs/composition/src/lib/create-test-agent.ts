@@ -1,0 +1,39 @@
+import type { HealthCheckResult, Logger } from '@test-agent/domain';
+import type { PythonEnvironment } from '@test-agent/infrastructure';
+import { loadConfig, type ConfigOverrides, type TestAgentConfig } from './config/load-config';
+import { createContainer } from './create-container';
+import type { CoreModuleOptions } from './modules/core.module';
+import { TOKENS } from './tokens';
+
+export interface CreateTestAgentOptions extends CoreModuleOptions {
+  /** Environment variables to read settings from (none by default). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly cwd?: string;
+  readonly configFile?: string;
+}
+
+/** The facade embedders use: one object with Test Agent's use cases, wired from a config. */
+export interface TestAgent {
+  readonly config: TestAgentConfig;
+  readonly logger: Logger;
+  /** Creates or repairs Test Agent's Python venv; resolves to its interpreter path. */
+  setupPython(): Promise<string>;
+  /** Every health check (Node, Python, venv, pytest, coverage.py, LLM endpoints when configured). */
+  doctor(): Promise<HealthCheckResult[]>;
+}
+
+/**
+ * Creates a Test Agent from settings (see the README's configuration table), merged over defaults. The process
+ * environment is not read unless passed as `options.env`. Throws `ConfigError` listing every invalid value.
+ */
+export function createTestAgent(config: ConfigOverrides = {}, options: CreateTestAgentOptions = {}): TestAgent {
+  const resolved = loadConfig({ overrides: config, env: options.env ?? {}, cwd: options.cwd, configFile: options.configFile });
+  const container = createContainer(resolved, options);
+  const python = container.get<PythonEnvironment>(TOKENS.PythonEnvironment);
+  return {
+    config: resolved,
+    logger: container.get(TOKENS.Logger),
+    setupPython: () => python.ensure(),
+    doctor: async () => (await Promise.all(container.getAll(TOKENS.HealthCheck).map((c) => c.run()))).flat(),
+  };
+}

@@ -1,0 +1,57 @@
+import type { CoverageReport } from '../value-objects/coverage-report.value-object';
+import type { ModuleTarget } from '../value-objects/module-target.value-object';
+
+/** How one test ended. `timeout` is a test killed for exceeding its time limit. */
+export type TestOutcomeStatus = 'passed' | 'failed' | 'error' | 'skipped' | 'xfail' | 'xpass' | 'timeout';
+
+export interface TestOutcome {
+  /** pytest node id relative to the run directory, e.g. `test_cart.py::test_total_of_empty_cart`. */
+  readonly nodeId: string;
+  readonly status: TestOutcomeStatus;
+  /** Cleaned failure text (no temp paths, no pytest chrome); absent when the test passed. */
+  readonly error?: string;
+  readonly durationMs: number;
+}
+
+/** A test file to run: written into the run's private temp directory under `name`. */
+export interface TestFile {
+  /** File name relative to the run directory, e.g. `test_cart.py`. */
+  readonly name: string;
+  readonly content: string;
+}
+
+export interface TestRunRequest {
+  readonly target: ModuleTarget;
+  /** Test files given as content (written to a private temp dir) ... */
+  readonly testFiles?: readonly TestFile[];
+  /** ... or as existing paths (files or folders) on disk. */
+  readonly testPaths?: readonly string[];
+  /** Limit per test, in milliseconds. */
+  readonly perTestTimeoutMs?: number;
+  /** Limit for the whole run, in milliseconds; the process group is killed past it. */
+  readonly overallTimeoutMs?: number;
+  /** Record which lines and branches each test covered (coverage.py dynamic contexts). */
+  readonly perTestCoverage?: boolean;
+}
+
+export interface TestRunResult {
+  readonly outcomes: readonly TestOutcome[];
+  /** Coverage of exactly `target.file`, over the whole run. */
+  readonly coverage: CoverageReport;
+  /** Coverage of `target.file` per test node id, when `perTestCoverage` was asked for. */
+  readonly perTest?: ReadonlyMap<string, CoverageReport>;
+  /** Errors that stopped collection (syntax errors, import errors), cleaned. */
+  readonly collectionErrors: readonly string[];
+  /** True when the overall time limit killed the run. */
+  readonly timedOut: boolean;
+  readonly durationMs: number;
+}
+
+/**
+ * Runs pytest under coverage.py (branch coverage on) against the user's real module, in a subprocess of the
+ * project's Python venv, contained (temp dir, scrubbed env, limits). Hostile tests are classified, never fatal.
+ * Throws `EnvironmentError` when Python or its packages are unusable.
+ */
+export interface TestExecutor {
+  run(request: TestRunRequest): Promise<TestRunResult>;
+}

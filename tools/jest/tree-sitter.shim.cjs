@@ -1,0 +1,1 @@
+module.exports = globalThis.__TEST_AGENT_NATIVE__.TreeSitter;
