@@ -32,6 +32,7 @@ unit: setup
 ## test: typecheck, lint (layering included) and every test suite
 test: setup
 	npx tsc -p tsconfig.json
+	node tools/build/build.cjs
 	npx nx run-many -t lint test --outputStyle=static --skip-nx-cache
 
 clean:

@@ -1,0 +1,25 @@
+import { CommanderError } from 'commander';
+import { InvalidInputError } from '@test-agent/domain';
+import { EXIT, mapError } from './error-handler';
+
+describe('mapError', () => {
+  it('maps a crash to exit 1 with one line and no stack unless verbose', () => {
+    const quiet = mapError(new TypeError('boom'), false);
+    expect(quiet.exitCode).toBe(EXIT.crash);
+    expect(quiet.text).toBe('error: unexpected failure: boom (run with --verbose for details)');
+    const verbose = mapError(new TypeError('boom'), true);
+    expect(verbose.text).toMatch(/^TypeError: boom\n\s+at /);
+  });
+
+  it('maps typed errors by kind', () => {
+    const report = mapError(new InvalidInputError('TA_PATH_NOT_FOUND', 'No such file or directory: x.py'), false);
+    expect(report.exitCode).toBe(EXIT.invalidInput);
+    expect(report.text).toBe('error: No such file or directory: x.py');
+    expect(report.json.error.code).toBe('TA_PATH_NOT_FOUND');
+  });
+
+  it('maps usage errors to 2 and help/version to 0', () => {
+    expect(mapError(new CommanderError(1, 'commander.unknownOption', "error: unknown option '--x'"), false).exitCode).toBe(EXIT.usage);
+    expect(mapError(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)'), false).exitCode).toBe(EXIT.ok);
+  });
+});

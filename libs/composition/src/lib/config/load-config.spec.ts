@@ -1,0 +1,80 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '@test-agent/domain';
+import { loadConfig, secretsOf } from './load-config';
+import { SETTINGS } from './settings';
+
+const tempDir = () => mkdtempSync(path.join(tmpdir(), 'ta-config-'));
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('uses defaults when nothing is set', () => {
+    const config = loadConfig({ env: {}, cwd: tempDir() });
+    expect(config.llmProvider).toBe('none');
+    expect(config.targetCoverage).toBe(80);
+    expect(config.smallModuleTokens).toBe(4000);
+    expect(config.pipArgs).toEqual(['--retries', '0']);
+    expect(config.venvDir).toMatch(/\.venv$/);
+  });
+
+  it('applies precedence flag > file > env > default', () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, 'test-agent.config.json'), JSON.stringify({ targetCoverage: 85, timeBudgetSeconds: 12 }));
+    const env = { TEST_AGENT_TARGET_COVERAGE: '70', TEST_AGENT_TIME_BUDGET: '5', TEST_AGENT_FLAKY_RERUNS: '3' };
+    const config = loadConfig({ env, cwd, overrides: { targetCoverage: 90 } });
+    expect(config.targetCoverage).toBe(90); // flag over file and env
+    expect(config.timeBudgetSeconds).toBe(12); // file over env
+    expect(config.flakyReruns).toBe(3); // env over default
+    expect(config.llmTimeoutMs).toBe(120_000); // default
+    expect(config.configFile).toBe(path.join(cwd, 'test-agent.config.json'));
+  });
+
+  it('reports every invalid value at once, naming its source', () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, 'test-agent.config.json'), JSON.stringify({ port: 'eighty', colour: 'blue' }));
+    const error = configError(() =>
+      loadConfig({ env: { LOG_LEVEL: 'loud', LLM_PROVIDER: 'openai' }, cwd, overrides: { targetCoverage: 120 } }),
+    );
+    expect(error.problems).toHaveLength(5);
+    expect(error.problems.join('\n')).toMatch(/logLevel \(from LOG_LEVEL\) = "loud"/);
+    expect(error.problems.join('\n')).toMatch(/port \(from test-agent.config.json\) = "eighty"/);
+    expect(error.problems.join('\n')).toMatch(/targetCoverage \(from flag\) = 120/);
+    expect(error.problems.join('\n')).toMatch(/unknown setting "colour"/);
+    expect(error.problems.join('\n')).toMatch(/llmUrl \(LLM_URL\) is required/);
+    expect(error.kind).toBe('config');
+  });
+
+  it('never echoes a secret value in an error', () => {
+    const error = configError(() => loadConfig({ env: { LLM_PROVIDER: 'gigachat', GIGACHAT_AUTH_KEY: '' }, overrides: { llmApiKey: 42 }, cwd: tempDir() }));
+    expect(error.message).toContain('llmApiKey (from flag) = [REDACTED]');
+    expect(error.message).not.toContain('42');
+    expect(error.message).toContain('gigachatAuthKey (GIGACHAT_AUTH_KEY) is required');
+  });
+
+  it('reports a missing explicit config file and invalid JSON', () => {
+    const cwd = tempDir();
+    expect(configError(() => loadConfig({ env: {}, cwd, configFile: 'nope.json' })).problems[0]).toMatch(/config file not found: .*nope\.json/);
+    writeFileSync(path.join(cwd, 'bad.json'), '{ not json');
+    expect(configError(() => loadConfig({ env: {}, cwd, configFile: 'bad.json' })).problems[0]).toMatch(/bad\.json: not valid JSON/);
+  });
+
+  it('lists the secret values for redaction', () => {
+    const config = loadConfig({ env: { LLM_API_KEY: 'sk-live-123456', GIGACHAT_AUTH_KEY: 'YWJjOmRlZg==' }, cwd: tempDir() });
+    expect(secretsOf(config).sort()).toEqual(['YWJjOmRlZg==', 'sk-live-123456']);
+  });
+
+  it('has a unique environment variable per setting', () => {
+    const envs = SETTINGS.map((s) => s.env);
+    expect(new Set(envs).size).toBe(envs.length);
+  });
+});
