@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '@test-agent/domain';
@@ -76,5 +76,10 @@ describe('loadConfig', () => {
   it('has a unique environment variable per setting', () => {
     const envs = SETTINGS.map((s) => s.env);
     expect(new Set(envs).size).toBe(envs.length);
+  });
+
+  it('is documented: the README configuration table lists every setting and its variable', () => {
+    const readme = readFileSync(path.resolve(__dirname, '../../../../../README.md'), 'utf8');
+    for (const s of SETTINGS) expect(readme).toMatch(new RegExp(`\\| ${s.key} \\| \`${s.env}\` \\|`));
   });
 });

@@ -1,0 +1,49 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+// No Docker engine runs on the build machines, so the deployment files are checked statically here.
+const root = path.resolve(__dirname, '../..');
+const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
+
+describe('docker/', () => {
+  it('compose: service test-agent on the external infra network, LLM env, ready health check, scalable', () => {
+    const compose = parse(read('docker/docker-compose.test-agent.yml')) as {
+      services: Record<string, { environment: Record<string, string>; healthcheck: { test: string[] }; networks: string[]; ports?: unknown; container_name?: unknown; build: { dockerfile: string; context: string } }>;
+      networks: Record<string, { external: boolean }>;
+    };
+    const service = compose.services['test-agent'];
+    expect(service).toBeDefined();
+    expect(Object.keys(service.environment)).toEqual(expect.arrayContaining(['LLM_URL', 'LLM_MODEL', 'LLM_PROVIDER']));
+    expect(service.healthcheck.test.join(' ')).toContain('/health/ready');
+    expect(service.networks).toContain('infra_infra_app-network');
+    expect(compose.networks['infra_infra_app-network'].external).toBe(true);
+    // `--scale test-agent=N` fails with a fixed container name or a fixed host port.
+    expect(service.container_name).toBeUndefined();
+    expect(service.ports).toBeUndefined();
+    expect(existsSync(path.resolve(root, 'docker', service.build.context, service.build.dockerfile))).toBe(true);
+  });
+
+  it('Dockerfile: copies only paths that exist and starts the built server', () => {
+    const dockerfile = read('docker/Dockerfile');
+    const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(' '));
+    for (const source of copies.filter((s) => s !== '.')) expect(existsSync(path.join(root, source))).toBe(true);
+    expect(dockerfile).toMatch(/CMD \["node", "dist\/apps\/server\/main.js"\]/);
+    expect(dockerfile).toContain('libs/infrastructure/src/lib/python/requirements.txt');
+    expect(existsSync(path.join(root, 'libs/infrastructure/src/lib/python/requirements.txt'))).toBe(true);
+  });
+
+  it('alert rules: the five runbook alerts on metric names the runbook defines', () => {
+    const rules = (parse(read('docker/prometheus/test-agent-alerts.yml')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.alert).sort()).toEqual([
+      'TestAgentHighErrorRate',
+      'TestAgentLLMServiceDown',
+      'TestAgentLowCoverage',
+      'TestAgentServiceDown',
+      'TestAgentTokenCountInaccurate',
+    ]);
+    const used = new Set(rules.flatMap((r) => r.expr.match(/test_agent_[a-z_]+/g) ?? []));
+    const known = ['test_agent_requests_total', 'test_agent_token_count_accuracy', 'test_agent_coverage_percentage', 'test_agent_llm_errors_total', 'test_agent_errors_total'];
+    for (const name of used) expect(known).toContain(name);
+  });
+});
