@@ -1,0 +1,216 @@
+/** One test function taken from an LLM answer, ready to be validated on its own. */
+export interface ParsedTest {
+  /** Function name; unique within one parse (duplicates get `_2`, `_3`, ...). */
+  readonly name: string;
+  /** Source of the unit: the function with its decorators, or a `class Test...` holding only this method. */
+  readonly code: string;
+  /** The class it came from, when it was a method of a `class Test...`. */
+  readonly className?: string;
+}
+
+/** What was taken from one answer. */
+export interface ParsedTestAnswer {
+  /** `import ...` / `from ... import ...` lines, in order, deduplicated. */
+  readonly imports: readonly string[];
+  /** Top-level fixtures, helpers and constants the tests may need, each a block of source. */
+  readonly support: readonly string[];
+  readonly tests: readonly ParsedTest[];
+  /** The answer was cut off (an unclosed code fence or an unbalanced last block): the incomplete test was dropped. */
+  readonly truncated: boolean;
+  /** Blocks dropped and why (incomplete code, prose). */
+  readonly dropped: readonly string[];
+}
+
+const FENCE = /^\s*(```+|~~~+)\s*([\w+-]*)\s*$/;
+const CODE_START = /^(import |from |def |async def |class |@|[A-Za-z_][A-Za-z0-9_]* *(: *[^=]+)?=[^=])/;
+const TEST_FUNCTION = /^(?:async\s+)?def\s+(test\w*)\s*\(/;
+const TEST_CLASS = /^class\s+(Test\w*)\s*[(:]/;
+
+/** Extracts the Python code of an answer: the python (or unlabeled) fenced blocks, else the code-looking lines. */
+function extractCode(answer: string): { code: string; unclosedFence: boolean } {
+  const lines = answer.replace(/\r\n?/g, '\n').split('\n');
+  const blocks: string[][] = [];
+  let current: string[] | undefined;
+  let fence = '';
+  let keep = false;
+  for (const line of lines) {
+    const m = FENCE.exec(line);
+    if (current === undefined) {
+      if (m) {
+        fence = m[1];
+        keep = ['', 'python', 'py', 'python3', 'pytest'].includes(m[2].toLowerCase());
+        current = [];
+      }
+    } else if (m && m[1].startsWith(fence[0]) && m[1].length >= fence.length && m[2] === '') {
+      if (keep) blocks.push(current);
+      current = undefined;
+    } else {
+      current.push(line);
+    }
+  }
+  if (current !== undefined) {
+    if (keep) blocks.push(current);
+    return { code: blocks.map((b) => b.join('\n')).join('\n\n'), unclosedFence: keep };
+  }
+  if (blocks.length > 0) return { code: blocks.map((b) => b.join('\n')).join('\n\n'), unclosedFence: false };
+  // No fences: start at the first line that looks like code and drop prose paragraphs at column 0.
+  const start = lines.findIndex((l) => CODE_START.test(l));
+  if (start < 0) return { code: '', unclosedFence: false };
+  return { code: lines.slice(start).join('\n'), unclosedFence: false };
+}
+
+/** Whether brackets and triple/single quotes are balanced: a cheap test for a block cut off mid-way. */
+function looksComplete(block: string): boolean {
+  let depth = 0;
+  let i = 0;
+  while (i < block.length) {
+    const c = block[i];
+    if (c === '#') {
+      while (i < block.length && block[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      const triple = block.startsWith(c.repeat(3), i);
+      const quote = triple ? c.repeat(3) : c;
+      i += quote.length;
+      while (i < block.length && !block.startsWith(quote, i)) {
+        if (block[i] === '\\') i++;
+        else if (!triple && block[i] === '\n') return false;
+        i++;
+      }
+      if (i >= block.length) return false;
+      i += quote.length;
+      continue;
+    }
+    if ('([{'.includes(c)) depth++;
+    if (')]}'.includes(c)) depth--;
+    i++;
+  }
+  const lastLine = block.trimEnd().split('\n').pop() ?? '';
+  return depth === 0 && !/[:\\,]$/.test(lastLine.trim()) && block.trim().split('\n').length > 1;
+}
+
+/** Splits code into top-level blocks; decorators and comments directly above belong to the next block. */
+function topLevelBlocks(code: string): string[] {
+  const lines = code.split('\n');
+  const blocks: string[] = [];
+  let current: string[] = [];
+  let pendingHeader = false; // current holds only decorators/comments so far
+  for (const line of lines) {
+    const topLevel = line.length > 0 && !/^\s/.test(line);
+    const isClosingBracket = /^[)\]}]/.test(line);
+    if (topLevel && !isClosingBracket && !pendingHeader && current.some((l) => l.trim() !== '')) {
+      blocks.push(current.join('\n').trimEnd());
+      current = [];
+    }
+    if (topLevel && !isClosingBracket) pendingHeader = /^(@|#)/.test(line);
+    current.push(line);
+  }
+  if (current.some((l) => l.trim() !== '')) blocks.push(current.join('\n').trimEnd());
+  return blocks.map((b) => b.replace(/^\n+/, ''));
+}
+
+/** Splits the body of `class Test...` into its test methods and the members they share. */
+function splitTestClass(block: string): { header: string; shared: string[]; methods: { name: string; code: string }[] } {
+  const lines = block.split('\n');
+  const headerIndex = lines.findIndex((l) => /^class /.test(l));
+  const body = lines.slice(headerIndex + 1);
+  const indent = body.find((l) => l.trim() !== '')?.match(/^(\s*)/)?.[1] ?? '    ';
+  const members: string[][] = [];
+  let current: string[] = [];
+  let pendingHeader = false;
+  for (const line of body) {
+    const atMemberLevel = line.startsWith(indent) && line.length > indent.length && !/^\s/.test(line.slice(indent.length));
+    if (atMemberLevel && !/^[)\]}]/.test(line.slice(indent.length)) && !pendingHeader && current.some((l) => l.trim() !== '')) {
+      members.push(current);
+      current = [];
+    }
+    if (atMemberLevel) pendingHeader = /^(@|#)/.test(line.slice(indent.length));
+    current.push(line);
+  }
+  if (current.some((l) => l.trim() !== '')) members.push(current);
+  const shared: string[] = [];
+  const methods: { name: string; code: string }[] = [];
+  for (const member of members) {
+    const text = member.join('\n').trimEnd();
+    const def = member.map((l) => l.slice(indent.length)).find((l) => /^(async\s+)?def\s/.test(l));
+    const name = def ? TEST_FUNCTION.exec(def)?.[1] : undefined;
+    if (name) methods.push({ name, code: text });
+    else shared.push(text);
+  }
+  return { header: lines[headerIndex], shared, methods };
+}
+
+/**
+ * Tolerant parser of an LLM's answer into test functions that can be judged one by one: takes fenced code
+ * (or code-looking text when there are no fences), ignores prose, keeps imports and shared fixtures apart, splits
+ * `class Test...` into one unit per test method (with the class's shared members), and drops an incomplete last
+ * test of a truncated answer instead of discarding the whole answer.
+ */
+export function parseLlmTests(answer: string, options: { truncated?: boolean } = {}): ParsedTestAnswer {
+  const { code, unclosedFence } = extractCode(answer);
+  const blocks = topLevelBlocks(code);
+  const imports: string[] = [];
+  const support: string[] = [];
+  const tests: ParsedTest[] = [];
+  const dropped: string[] = [];
+  const names = new Map<string, number>();
+  const unique = (name: string) => {
+    const n = (names.get(name) ?? 0) + 1;
+    names.set(name, n);
+    return n === 1 ? name : `${name}_${n}`;
+  };
+  const mayBeCut = unclosedFence || options.truncated === true;
+
+  blocks.forEach((block, index) => {
+    const isLast = index === blocks.length - 1;
+    const firstCodeLine = block.split('\n').find((l) => !/^(@|#)/.test(l) && l.trim() !== '') ?? '';
+    if (/^(import |from \S+ import )/.test(firstCodeLine)) {
+      if (isLast && mayBeCut && /\($/.test(block.trim())) {
+        dropped.push('an incomplete import at the end of a truncated answer');
+        return;
+      }
+      for (const statement of block.split('\n').filter((l) => l.trim() !== '')) {
+        if (!imports.includes(statement)) imports.push(statement);
+      }
+      return;
+    }
+    if (!CODE_START.test(firstCodeLine) && !/^(if |try:|with |for |while )/.test(firstCodeLine)) {
+      dropped.push(`prose: ${firstCodeLine.slice(0, 60)}`);
+      return;
+    }
+    const cut = isLast && mayBeCut && !looksComplete(block);
+    const classMatch = TEST_CLASS.exec(firstCodeLine);
+    const functionMatch = TEST_FUNCTION.exec(firstCodeLine);
+    if (classMatch) {
+      const { header, shared, methods } = splitTestClass(block);
+      const decorators = block.split('\n').slice(0, block.split('\n').findIndex((l) => /^class /.test(l)));
+      methods.forEach((method, i) => {
+        if (cut && i === methods.length - 1) {
+          dropped.push(`${classMatch[1]}.${method.name}: cut off`);
+          return;
+        }
+        const name = unique(method.name);
+        const renamed = name === method.name ? method.code : method.code.replace(`def ${method.name}(`, `def ${name}(`);
+        tests.push({
+          name,
+          className: classMatch[1],
+          code: [...decorators, header, [...shared, renamed].join('\n\n')].join('\n'),
+        });
+      });
+      return;
+    }
+    if (cut) {
+      dropped.push(`${functionMatch?.[1] ?? firstCodeLine.slice(0, 40)}: cut off`);
+      return;
+    }
+    if (functionMatch) {
+      const name = unique(functionMatch[1]);
+      tests.push({ name, code: name === functionMatch[1] ? block : block.replace(`def ${functionMatch[1]}(`, `def ${name}(`) });
+      return;
+    }
+    support.push(block);
+  });
+
+  return { imports, support, tests, truncated: mayBeCut && dropped.some((d) => d.includes('cut off') || d.includes('incomplete')), dropped };
+}
