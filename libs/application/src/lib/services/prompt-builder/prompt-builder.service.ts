@@ -1,8 +1,4 @@
-/** A chat message as the LLM port takes it. */
-export interface PromptMessage {
-  readonly role: 'system' | 'user' | 'assistant';
-  readonly content: string;
-}
+import type { ChatMessage } from '@test-agent/domain';
 
 /** The code a prompt is about, with what is still uncovered in it. */
 export interface PromptExcerpt {
@@ -63,7 +59,7 @@ export function markExcerpt(excerpt: PromptExcerpt): string {
 /** Builds the prompts of the LLM generation loop. Pure: token budgets are enforced by the context builder. */
 export class PromptBuilder {
   /** First prompt for one chunk: tests for its definitions, aimed at the uncovered lines and branches. */
-  unitTests(input: UnitTestPromptInput): PromptMessage[] {
+  unitTests(input: UnitTestPromptInput): ChatMessage[] {
     const context = [
       `Module \`${input.moduleName}\` (import it in tests with: \`${input.importStatement}\`).`,
       '',
@@ -92,7 +88,7 @@ export class PromptBuilder {
   }
 
   /** Integration tests across the module's public API (several functions/classes used together). */
-  integrationTests(input: Omit<UnitTestPromptInput, 'excerpt' | 'symbols'> & { publicApi: readonly string[] }): PromptMessage[] {
+  integrationTests(input: Omit<UnitTestPromptInput, 'excerpt' | 'symbols'> & { publicApi: readonly string[] }): ChatMessage[] {
     return [
       { role: 'system', content: SYSTEM },
       {
@@ -112,7 +108,7 @@ export class PromptBuilder {
   }
 
   /** Follow-up in the same conversation: one test failed; the cleaned error is shown. */
-  repair(testName: string, testCode: string, error: string): PromptMessage {
+  repair(testName: string, testCode: string, error: string): ChatMessage {
     return {
       role: 'user',
       content: [
@@ -131,7 +127,7 @@ export class PromptBuilder {
   }
 
   /** Follow-up in the same conversation: coverage still missing after the accepted tests. */
-  moreCoverage(excerpt: PromptExcerpt): PromptMessage {
+  moreCoverage(excerpt: PromptExcerpt): ChatMessage {
     return {
       role: 'user',
       content: [

@@ -1,0 +1,118 @@
+import type { ChatMessage, CodeChunk, CoverageReport, ModuleOutline, TokenCounter } from '@test-agent/domain';
+import { PromptBuilder } from '../prompt-builder/prompt-builder.service';
+import { moduleSkeleton, structuralSummary } from './module-skeleton';
+
+/** Tokens a chat protocol adds per message (role markers), counted on top of the contents. */
+export const MESSAGE_OVERHEAD_TOKENS = 4;
+
+export interface ChunkPromptRequest {
+  /** The module's source text and outline. */
+  readonly source: string;
+  readonly outline: ModuleOutline;
+  /** All chunks of the module, and the one to write tests for. */
+  readonly chunks: readonly CodeChunk[];
+  readonly chunk: CodeChunk;
+  /** Current coverage of the module (accepted tests so far): what is still missing gets marked. */
+  readonly coverage: CoverageReport;
+  readonly moduleName: string;
+  readonly importStatement: string;
+  /** Summaries by chunk index (LLM or structural); a missing one is built structurally. */
+  readonly summaries?: ReadonlyMap<number, string>;
+  /** Tokens the rest of the conversation needs on top of this prompt (a repair turn, a follow-up). */
+  readonly reserveTokens?: number;
+}
+
+export interface FittedPrompt {
+  readonly messages: ChatMessage[];
+  /** Tokens of the whole prompt, as the model's tokenizer counts them (plus message overheads). */
+  readonly tokens: number;
+  /** What was left out to fit, e.g. `summary of chunk 3`, `skeleton outside the chunk's dependencies`. */
+  readonly dropped: readonly string[];
+  /** True when even the smallest form is over budget; such a prompt must not be sent. */
+  readonly overBudget: boolean;
+}
+
+/** Sum of message tokens as the model sees them. */
+export async function countMessages(counter: TokenCounter, messages: readonly ChatMessage[]): Promise<number> {
+  const counts = await counter.countMany(messages.map((m) => m.content));
+  return counts.reduce((a, b) => a + b + MESSAGE_OVERHEAD_TOKENS, 0);
+}
+
+const topName = (symbol: string) => symbol.split('.')[0];
+
+/**
+ * Builds the prompt for one chunk and fits it into the prompt budget in priority order: the chunk's code with
+ * its uncovered lines marked always; then a skeleton of the names the chunk uses; then summaries of the chunks
+ * it depends on (in dependency order); then the rest of the module skeleton. Counted with the model's tokenizer.
+ */
+export class ContextBuilder {
+  constructor(
+    private readonly counter: TokenCounter,
+    /** floor(0.9 × context window) − reserved completion tokens: the most a whole prompt may have. */
+    private readonly promptBudgetTokens: number,
+    private readonly prompts = new PromptBuilder(),
+  ) {}
+
+  get budget(): number {
+    return this.promptBudgetTokens;
+  }
+
+  /** Chunks holding definitions `chunk` depends on, in the order of its dependencies. */
+  dependencyChunks(chunks: readonly CodeChunk[], chunk: CodeChunk): CodeChunk[] {
+    const found: CodeChunk[] = [];
+    for (const name of chunk.dependencies) {
+      const owner = chunks.find((c) => c.index !== chunk.index && c.symbols.some((s) => topName(s) === name));
+      if (owner && !found.includes(owner)) found.push(owner);
+    }
+    return found;
+  }
+
+  async unitTestPrompt(request: ChunkPromptRequest): Promise<FittedPrompt> {
+    const { chunk, coverage, source, outline } = request;
+    const span = coverage.project(chunk.startLine, chunk.endLine);
+    const excerpt = {
+      code: chunk.code.replace(/\n$/, ''),
+      startLine: chunk.startLine,
+      missingLines: span.missingLines,
+      missingBranches: span.missingBranches,
+    };
+    const deps = this.dependencyChunks(request.chunks, chunk);
+    const summaries = deps.map((c) => ({
+      index: c.index,
+      text: request.summaries?.get(c.index) ?? structuralSummary(source, outline, c),
+    }));
+    const used = new Set([...chunk.dependencies, ...chunk.symbols.map(topName)]);
+    const full = moduleSkeleton(source, outline);
+    const reduced = moduleSkeleton(source, outline, used);
+
+    // Candidates from richest to leanest; the first that fits wins.
+    const candidates: { skeleton: string; summaries: number; dropped: string[] }[] = [
+      { skeleton: full, summaries: summaries.length, dropped: [] },
+    ];
+    for (let k = summaries.length; k >= 0; k--) {
+      candidates.push({
+        skeleton: reduced,
+        summaries: k,
+        dropped: ['skeleton outside the chunk\'s dependencies', ...summaries.slice(k).map((s) => `summary of chunk ${s.index}`)],
+      });
+    }
+    candidates.push({ skeleton: '', summaries: 0, dropped: ['module skeleton', ...summaries.map((s) => `summary of chunk ${s.index}`)] });
+
+    const limit = this.promptBudgetTokens - (request.reserveTokens ?? 0);
+    let last: FittedPrompt | undefined;
+    for (const candidate of candidates) {
+      const messages = this.prompts.unitTests({
+        moduleName: request.moduleName,
+        importStatement: request.importStatement,
+        skeleton: candidate.skeleton,
+        summaries: summaries.slice(0, candidate.summaries).map((s) => s.text.replace(/\n/g, '; ')),
+        excerpt,
+        symbols: chunk.symbols,
+      });
+      const tokens = await countMessages(this.counter, messages);
+      last = { messages, tokens, dropped: candidate.dropped, overBudget: tokens > limit };
+      if (!last.overBudget) return last;
+    }
+    return last as FittedPrompt;
+  }
+}
