@@ -1,0 +1,523 @@
+import {
+  CoverageReport,
+  noopMetrics,
+  silentLogger,
+  type ChatMessage,
+  type ChatResult,
+  type CheckpointStore,
+  type CodeChunk,
+  type CodeSummarizer,
+  type CoverageSummary,
+  type FileCoverageData,
+  type LlmClient,
+  type Logger,
+  type Metrics,
+  type ModuleOutline,
+  type ModuleTarget,
+  type TestCase,
+  type TestExecutor,
+  type TokenCounter,
+} from '@test-agent/domain';
+import { ContextBuilder, countMessages } from '../services/context-builder/context-builder.service';
+import { moduleSkeleton } from '../services/context-builder/module-skeleton';
+import { FlakinessChecker, caseOutcome } from '../services/flakiness-checker/flakiness-checker.service';
+import { parseLlmTests } from '../services/llm-test-parser/llm-test-parser.service';
+import { PromptBuilder } from '../services/prompt-builder/prompt-builder.service';
+import { TestFileAssembler, digest } from '../services/test-file-assembler/test-file-assembler.service';
+
+/** Counts of the validation funnel (TestGen-LLM): each stage keeps what passed the previous one. */
+export interface GenerationFunnel {
+  /** Test functions found in the model's answers (including ones cut off by truncation). */
+  generated: number;
+  /** ... that are syntactically valid Python. */
+  parsed: number;
+  /** ... whose file imports (collection succeeds). */
+  imported: number;
+  /** ... that pass. */
+  passed: number;
+  /** ... that pass every re-run (not flaky). */
+  stable: number;
+  /** ... that add a line or a branch: accepted. */
+  addedCoverage: number;
+}
+
+/** A test that keeps failing on an assertion after repair, which the model flagged as a bug in the code. */
+export interface SuspectedDefect {
+  readonly test: string;
+  /** Definitions of the chunk it tests. */
+  readonly symbols: readonly string[];
+  /** The test code: the failing input and the expected behaviour. */
+  readonly code: string;
+  /** The cleaned assertion error. */
+  readonly error: string;
+}
+
+export interface ChunkGenerationStats {
+  readonly index: number;
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly symbols: readonly string[];
+  before: CoverageSummary;
+  after: CoverageSummary;
+  llmCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  accepted: number;
+  /** Why the chunk got no prompt, when it did not (e.g. the prompt cannot fit the budget). */
+  skipped?: string;
+}
+
+export type LlmStopReason = 'target' | 'complete' | 'iterations' | 'token-budget' | 'time-budget';
+
+export interface LlmGenerationResult {
+  /** Accepted unit tests and integration tests, in acceptance order. */
+  readonly unit: readonly TestCase[];
+  readonly integration: readonly TestCase[];
+  /** Coverage of the module by every accepted test (and the baseline), a union. */
+  readonly coverage: CoverageReport;
+  readonly funnel: GenerationFunnel;
+  readonly repairs: { readonly attempted: number; readonly succeeded: number };
+  readonly suspectedDefects: readonly SuspectedDefect[];
+  readonly chunks: readonly ChunkGenerationStats[];
+  readonly llmCalls: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly stoppedBy: LlmStopReason;
+  readonly resumed: boolean;
+}
+
+/** Progress of a run, for live displays. */
+export type LlmProgressEvent =
+  | { readonly type: 'chunk-start'; readonly chunk: number; readonly of: number; readonly symbols: readonly string[]; readonly iteration: number }
+  | { readonly type: 'chunk-done'; readonly chunk: number; readonly accepted: number; readonly combinedPercent: number; readonly tokens: number }
+  | { readonly type: 'stopped'; readonly reason: LlmStopReason; readonly combinedPercent: number };
+
+export interface LlmGenerationRequest {
+  readonly target: ModuleTarget;
+  /** Source and outline of the module, and its chunks (one chunk for a small module). */
+  readonly source: string;
+  readonly outline: ModuleOutline;
+  readonly chunks: readonly CodeChunk[];
+  /** Tests already accepted (hybrid: the offline engine's) and what they cover. */
+  readonly baseline?: { readonly cases: readonly TestCase[]; readonly coverage?: CoverageReport };
+  /** Line+branch coverage target, percent. */
+  readonly targetCoverage: number;
+  /** Rounds over the chunks with gaps. */
+  readonly maxIterations: number;
+  /** LLM tokens (prompt + completion) the run may spend. */
+  readonly maxTokens: number;
+  /** Epoch ms after which no new LLM call starts. */
+  readonly deadline: number;
+  /** Repair attempts per failing test. */
+  readonly repairAttempts: number;
+  /** Runs each passing candidate must pass again (flakiness). */
+  readonly flakyRuns: number;
+  /** Tokens the model may answer with (the reserved completion of its profile). */
+  readonly maxCompletionTokens: number;
+  /** Continue from the checkpoint of an interrupted run of the same module content. */
+  readonly resume?: boolean;
+  readonly onProgress?: (event: LlmProgressEvent) => void;
+}
+
+export interface LlmTestGenerationDeps {
+  readonly llm: LlmClient;
+  readonly executor: TestExecutor;
+  readonly counter: TokenCounter;
+  /** floor(0.9 × context) − reserved completion: the most one prompt (a whole conversation) may have. */
+  readonly promptBudgetTokens: number;
+  readonly summarizer: CodeSummarizer;
+  readonly checkpoints?: CheckpointStore;
+  readonly assembler?: TestFileAssembler;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly now?: () => number;
+  /** Python processes in flight for flakiness re-runs. */
+  readonly concurrency?: number;
+  /** Per-test limit of validation runs, ms. */
+  readonly perTestTimeoutMs?: number;
+}
+
+interface Checkpoint {
+  readonly version: 1;
+  readonly key: string;
+  readonly unit: TestCase[];
+  readonly integration: TestCase[];
+  readonly coverage: FileCoverageData;
+  readonly funnel: GenerationFunnel;
+  readonly llmCalls: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly suspectedDefects: SuspectedDefect[];
+}
+
+type Stage = 'syntax' | 'import' | 'run' | 'passed';
+
+interface Judged {
+  readonly testCase: TestCase;
+  readonly stage: Stage;
+  readonly error?: string;
+  readonly coverage?: CoverageReport;
+}
+
+const SUSPECTED = /#\s*SUSPECTED BUG/i;
+
+/** Conversations of one chunk: the fitted first prompt and the answer, kept for repair turns. */
+interface ChunkConversation {
+  readonly chunk: CodeChunk;
+  readonly request: Parameters<ContextBuilder['unitTestPrompt']>[0];
+}
+
+/**
+ * The LLM coverage loop for one module: for each chunk with uncovered lines or branches, a prompt fitted to the
+ * budget (chunk with gaps marked, skeleton, dependency summaries) → tolerant parsing → each test judged on its
+ * own (parses → imports → passes → passes re-runs → adds coverage) → failing ones repaired in the same
+ * conversation with the cleaned error → union of coverage → re-target the gaps, until the target or a budget
+ * (iterations, tokens, time) stops it. Integration tests across the public API are asked for once. Every
+ * accepted test is checkpointed. LLM failures propagate: nothing is fabricated.
+ */
+export class LlmTestGeneration {
+  private readonly logger: Logger;
+  private readonly metrics: Metrics;
+  private readonly now: () => number;
+  private readonly assembler: TestFileAssembler;
+  private readonly prompts = new PromptBuilder();
+  private readonly context: ContextBuilder;
+
+  constructor(private readonly deps: LlmTestGenerationDeps) {
+    this.logger = (deps.logger ?? silentLogger).child('llm_generation');
+    this.metrics = deps.metrics ?? noopMetrics;
+    this.now = deps.now ?? (() => Date.now());
+    this.assembler = deps.assembler ?? new TestFileAssembler();
+    this.context = new ContextBuilder(deps.counter, deps.promptBudgetTokens, this.prompts);
+  }
+
+  async generate(request: LlmGenerationRequest): Promise<LlmGenerationResult> {
+    const started = this.now();
+    const { target } = request;
+    const key = `${target.file}#${digest(request.source)}`;
+    const state = {
+      unit: [] as TestCase[],
+      integration: [] as TestCase[],
+      funnel: { generated: 0, parsed: 0, imported: 0, passed: 0, stable: 0, addedCoverage: 0 } as GenerationFunnel,
+      repairs: { attempted: 0, succeeded: 0 },
+      suspectedDefects: [] as SuspectedDefect[],
+      llmCalls: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+    };
+    let coverage = request.baseline?.coverage ?? (await this.importCoverage(target));
+    let resumed = false;
+    if (request.resume && this.deps.checkpoints) {
+      const saved = (await this.deps.checkpoints.load(key)) as Checkpoint | undefined;
+      if (saved && saved.version === 1 && saved.key === key) {
+        Object.assign(state, {
+          unit: saved.unit,
+          integration: saved.integration,
+          funnel: saved.funnel,
+          suspectedDefects: saved.suspectedDefects,
+          llmCalls: saved.llmCalls,
+          promptTokens: saved.promptTokens,
+          completionTokens: saved.completionTokens,
+        });
+        coverage = coverage.union(CoverageReport.fromData(target.file, saved.coverage));
+        resumed = true;
+        this.logger.info('Resuming from checkpoint', { module: target.moduleName, accepted: saved.unit.length + saved.integration.length });
+      }
+    }
+
+    const stats: ChunkGenerationStats[] = request.chunks.map((c) => ({
+      index: c.index,
+      startLine: c.startLine,
+      endLine: c.endLine,
+      symbols: c.symbols,
+      before: coverage.project(c.startLine, c.endLine).summary(),
+      after: coverage.project(c.startLine, c.endLine).summary(),
+      llmCalls: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+      accepted: 0,
+    }));
+    const summaries = new Map<number, string>();
+    const baselineCases = request.baseline?.cases ?? [];
+
+    const spent = () => state.promptTokens + state.completionTokens;
+    const budgetStop = (): LlmStopReason | undefined => {
+      if (coverage.combinedPercent >= request.targetCoverage) return 'target';
+      if (spent() >= request.maxTokens) return 'token-budget';
+      if (this.now() >= request.deadline) return 'time-budget';
+      return undefined;
+    };
+
+    const chat = async (messages: ChatMessage[], promptTokens: number, chunkStats?: ChunkGenerationStats): Promise<ChatResult> => {
+      const result = await this.deps.llm.chat(messages, { maxTokens: request.maxCompletionTokens, temperature: 0.2 });
+      const p = result.usage?.promptTokens ?? promptTokens;
+      const c = result.usage?.completionTokens ?? (await this.deps.counter.count(result.text));
+      state.llmCalls++;
+      state.promptTokens += p;
+      state.completionTokens += c;
+      if (chunkStats) {
+        chunkStats.llmCalls++;
+        chunkStats.promptTokens += p;
+        chunkStats.completionTokens += c;
+      }
+      return result;
+    };
+
+    /** Validates, repairs and accepts the candidates of one answer. */
+    const process = async (candidates: TestCase[], conversation: ChunkConversation | undefined, chunkStats: ChunkGenerationStats | undefined, kind: 'unit' | 'integration') => {
+      let judged = await this.judge(target, candidates);
+      // Repair failing tests in the chunk's conversation.
+      if (conversation && request.repairAttempts > 0) {
+        judged = await Promise.all(judged.map(async (j) => (j.stage === 'passed' ? j : this.repair(j, conversation, request, chat, chunkStats, state, budgetStop))));
+      }
+      for (const j of judged) {
+        if (j.stage !== 'syntax') state.funnel.parsed++;
+        if (j.stage === 'run' || j.stage === 'passed') state.funnel.imported++;
+        if (j.stage === 'passed') state.funnel.passed++;
+        if (j.stage === 'run' && j.error && /assert/i.test(j.error) && SUSPECTED.test(j.testCase.code)) {
+          state.suspectedDefects.push({ test: j.testCase.name, symbols: conversation?.chunk.symbols ?? [], code: j.testCase.code, error: j.error });
+        }
+      }
+      const passing = judged.filter((j) => j.stage === 'passed');
+      if (passing.length === 0) return;
+      const checker = new FlakinessChecker(this.deps.executor, this.assembler, {
+        reruns: request.flakyRuns,
+        concurrency: this.deps.concurrency ?? 2,
+        ...(this.deps.perTestTimeoutMs ? { perTestTimeoutMs: this.deps.perTestTimeoutMs } : {}),
+      });
+      const verdicts = request.flakyRuns > 0 ? await checker.check(target, passing.map((j) => j.testCase)) : passing.map(() => ({ passing: true, flaky: false }));
+      for (let i = 0; i < passing.length; i++) {
+        if (!verdicts[i].passing || verdicts[i].flaky) continue;
+        state.funnel.stable++;
+        const own = passing[i].coverage;
+        if (!own || !own.addsTo(coverage)) continue;
+        coverage = coverage.union(own);
+        state.funnel.addedCoverage++;
+        const accepted = uniqueName(passing[i].testCase, [...baselineCases, ...state.unit, ...state.integration]);
+        (kind === 'unit' ? state.unit : state.integration).push(accepted);
+        if (chunkStats) chunkStats.accepted++;
+        await this.checkpoint(key, state, coverage);
+      }
+    };
+
+    let stoppedBy: LlmStopReason = 'iterations';
+    let integrationAsked = false;
+    outer: for (let iteration = 1; iteration <= request.maxIterations; iteration++) {
+      const gaps = request.chunks.filter((c) => {
+        const span = coverage.project(c.startLine, c.endLine);
+        return span.missingLines.length + span.missingBranches.length > 0;
+      });
+      if (gaps.length === 0) {
+        stoppedBy = 'complete';
+        break;
+      }
+      for (const chunk of gaps) {
+        const stop = budgetStop();
+        if (stop) {
+          stoppedBy = stop;
+          break outer;
+        }
+        const chunkStats = stats[chunk.index] ?? stats.find((s) => s.index === chunk.index);
+        request.onProgress?.({ type: 'chunk-start', chunk: chunk.index, of: request.chunks.length, symbols: chunk.symbols, iteration });
+        for (const dep of this.context.dependencyChunks(request.chunks, chunk)) {
+          if (!summaries.has(dep.index)) summaries.set(dep.index, (await this.deps.summarizer.summarize({ chunk: dep, source: request.source, outline: request.outline })).text);
+        }
+        const conversationRequest = {
+          source: request.source,
+          outline: request.outline,
+          chunks: request.chunks,
+          chunk,
+          coverage,
+          moduleName: target.moduleName,
+          importStatement: importStatementFor(target),
+          summaries,
+        };
+        const fitted = await this.context.unitTestPrompt(conversationRequest);
+        if (fitted.overBudget) {
+          chunkStats.skipped = `prompt of ${fitted.tokens} tokens cannot fit the budget of ${this.deps.promptBudgetTokens}`;
+          this.logger.warn('Chunk skipped: its prompt cannot fit the budget', { module: target.moduleName, chunk: chunk.index, tokens: fitted.tokens, budget: this.deps.promptBudgetTokens });
+          continue;
+        }
+        const answer = await chat(fitted.messages, fitted.tokens, chunkStats);
+        const candidates = this.candidatesOf(answer, state.funnel);
+        await process(candidates, { chunk, request: conversationRequest }, chunkStats, 'unit');
+        this.metrics.increment('test_agent_chunks_generated_total', { strategy: request.chunks.length > 1 ? 'chunked' : 'single' });
+        request.onProgress?.({ type: 'chunk-done', chunk: chunk.index, accepted: chunkStats.accepted, combinedPercent: coverage.combinedPercent, tokens: spent() });
+      }
+      if (!integrationAsked && !budgetStop()) {
+        integrationAsked = true;
+        await this.integrationRound(request, chat, process);
+      }
+    }
+    const finalStop = budgetStop();
+    if (finalStop === 'target') stoppedBy = 'target';
+    for (const s of stats) s.after = coverage.project(s.startLine, s.endLine).summary();
+    this.metrics.observe('test_agent_test_generation_duration_seconds', (this.now() - started) / 1000, { generator: 'llm' });
+    request.onProgress?.({ type: 'stopped', reason: stoppedBy, combinedPercent: coverage.combinedPercent });
+    this.logger.info('LLM generation finished', {
+      module: target.moduleName,
+      stoppedBy,
+      combined: Number(coverage.combinedPercent.toFixed(1)),
+      accepted: state.unit.length + state.integration.length,
+      llmCalls: state.llmCalls,
+      tokens: spent(),
+    });
+    return { ...state, coverage, chunks: stats, stoppedBy, resumed };
+  }
+
+  private candidatesOf(answer: ChatResult, funnel: GenerationFunnel): TestCase[] {
+    const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
+    funnel.generated += parsed.tests.length + parsed.dropped.filter((d) => d.endsWith('cut off')).length;
+    return parsed.tests.map((t) => ({
+      name: t.name,
+      code: t.code,
+      ...(t.className ? { className: t.className } : {}),
+      imports: parsed.imports,
+      support: parsed.support,
+    }));
+  }
+
+  /** Runs each candidate in its own file (one broken file never hides the others) with per-test coverage. */
+  private async judge(target: ModuleTarget, candidates: readonly TestCase[]): Promise<Judged[]> {
+    if (candidates.length === 0) return [];
+    const files = candidates.map((c, i) => this.assembler.assemble(target, [c], { fileName: `test_ta_candidate_${i}.py` }));
+    const result = await this.deps.executor.run({
+      target,
+      testFiles: files,
+      perTestCoverage: true,
+      ...(this.deps.perTestTimeoutMs ? { perTestTimeoutMs: this.deps.perTestTimeoutMs } : {}),
+    });
+    return candidates.map((testCase, i) => {
+      const nodeId = files[i].nodeIds.get(files[i].cases[0].name) as string;
+      const outcome = caseOutcome(result, nodeId);
+      const collected = result.outcomes.some((o) => o.nodeId === nodeId || o.nodeId.startsWith(`${nodeId}[`) || o.nodeId.startsWith(`${nodeId}::`));
+      if (outcome.status === 'passed') {
+        let own = CoverageReport.empty(result.coverage);
+        for (const [id, report] of result.perTest ?? []) {
+          if (id === nodeId || id.startsWith(`${nodeId}[`) || id.startsWith(`${nodeId}::`)) own = own.union(report);
+        }
+        return { testCase, stage: 'passed', coverage: own };
+      }
+      if (!collected) {
+        const syntax = /SyntaxError|IndentationError|TabError/.test(outcome.error ?? '');
+        return { testCase, stage: syntax ? 'syntax' : 'import', error: outcome.error };
+      }
+      return { testCase, stage: 'run', error: outcome.error };
+    });
+  }
+
+  /** Up to `repairAttempts` turns: the failing test and its cleaned error go back to the model. */
+  private async repair(
+    failing: Judged,
+    conversation: ChunkConversation,
+    request: LlmGenerationRequest,
+    chat: (m: ChatMessage[], tokens: number, s?: ChunkGenerationStats) => Promise<ChatResult>,
+    chunkStats: ChunkGenerationStats | undefined,
+    state: { repairs: { attempted: number; succeeded: number }; funnel: GenerationFunnel },
+    budgetStop: () => LlmStopReason | undefined,
+  ): Promise<Judged> {
+    let current = failing;
+    for (let attempt = 1; attempt <= request.repairAttempts; attempt++) {
+      if (budgetStop()) return current;
+      const assistant: ChatMessage = { role: 'assistant', content: `\`\`\`python\n${[...current.testCase.imports, '', ...(current.testCase.support ?? []), '', current.testCase.code].join('\n').trim()}\n\`\`\`` };
+      const repairMessage = this.prompts.repair(current.testCase.name, current.testCase.code, truncateLines(current.error ?? 'the test did not run', 40));
+      const reserve = await countMessages(this.deps.counter, [assistant, repairMessage]);
+      const fitted = await this.context.unitTestPrompt({ ...conversation.request, reserveTokens: reserve });
+      if (fitted.overBudget) return current;
+      state.repairs.attempted++;
+      const answer = await chat([...fitted.messages, assistant, repairMessage], fitted.tokens + reserve, chunkStats);
+      const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
+      const fixed = parsed.tests.find((t) => t.name === current.testCase.name) ?? parsed.tests[0];
+      if (!fixed) continue;
+      const candidate: TestCase = {
+        name: current.testCase.name,
+        code: fixed.name === current.testCase.name ? fixed.code : fixed.code.replace(`def ${fixed.name}(`, `def ${current.testCase.name}(`),
+        ...(fixed.className ? { className: fixed.className } : {}),
+        imports: [...new Set([...current.testCase.imports, ...parsed.imports])],
+        support: parsed.support.length > 0 ? parsed.support : current.testCase.support,
+      };
+      const [judged] = await this.judge(request.target, [candidate]);
+      current = judged;
+      if (current.stage === 'passed') {
+        state.repairs.succeeded++;
+        return current;
+      }
+    }
+    return current;
+  }
+
+  /** One prompt for integration tests across the module's public API. */
+  private async integrationRound(
+    request: LlmGenerationRequest,
+    chat: (m: ChatMessage[], tokens: number) => Promise<ChatResult>,
+    process: (c: TestCase[], conv: ChunkConversation | undefined, s: ChunkGenerationStats | undefined, kind: 'unit' | 'integration') => Promise<void>,
+  ): Promise<void> {
+    const publicApi = request.outline.items
+      .filter((i) => (i.kind === 'function' || i.kind === 'class') && !i.name.startsWith('_'))
+      .map((i) => (i.kind === 'function' || i.kind === 'class' ? i.name : ''));
+    if (publicApi.length < 2) return;
+    const base = { moduleName: request.target.moduleName, importStatement: importStatementFor(request.target), summaries: [], publicApi };
+    let messages = this.prompts.integrationTests({ ...base, skeleton: moduleSkeleton(request.source, request.outline) });
+    let tokens = await countMessages(this.deps.counter, messages);
+    if (tokens > this.deps.promptBudgetTokens) {
+      messages = this.prompts.integrationTests({ ...base, skeleton: moduleSkeleton(request.source, request.outline, new Set(publicApi)) });
+      tokens = await countMessages(this.deps.counter, messages);
+    }
+    if (tokens > this.deps.promptBudgetTokens) {
+      this.logger.warn('Integration prompt skipped: the public API skeleton cannot fit the budget', { tokens, budget: this.deps.promptBudgetTokens });
+      return;
+    }
+    const answer = await chat(messages, tokens);
+    await process(this.candidatesOf(answer, { generated: 0, parsed: 0, imported: 0, passed: 0, stable: 0, addedCoverage: 0 }), undefined, undefined, 'integration');
+  }
+
+  /** Coverage of importing the module (module-level lines), the start when nothing was accepted yet. */
+  private async importCoverage(target: ModuleTarget): Promise<CoverageReport> {
+    const probe: TestCase = { name: 'test_module_imports', code: 'def test_module_imports():\n    pass', imports: [importStatementFor(target)] };
+    const file = this.assembler.assemble(target, [probe], { fileName: 'test_ta_import_probe.py' });
+    const result = await this.deps.executor.run({ target, testFiles: [file] });
+    const outcome = caseOutcome(result, file.nodeIds.get(file.cases[0].name) as string);
+    if (outcome.status !== 'passed') {
+      this.logger.warn('The module under test does not import cleanly', { module: target.moduleName, error: outcome.error });
+    }
+    return result.coverage;
+  }
+
+  private async checkpoint(key: string, state: Omit<Checkpoint, 'version' | 'key' | 'coverage'>, coverage: CoverageReport): Promise<void> {
+    if (!this.deps.checkpoints) return;
+    const value: Checkpoint = {
+      version: 1,
+      key,
+      unit: state.unit,
+      integration: state.integration,
+      coverage: coverage.toData(),
+      funnel: state.funnel,
+      llmCalls: state.llmCalls,
+      promptTokens: state.promptTokens,
+      completionTokens: state.completionTokens,
+      suspectedDefects: state.suspectedDefects,
+    };
+    await this.deps.checkpoints.save(key, value);
+  }
+}
+
+/** `import calc` for a top-level module, `from shop import cart` for `shop.cart`. */
+export function importStatementFor(target: ModuleTarget): string {
+  const dot = target.moduleName.lastIndexOf('.');
+  return dot < 0 ? `import ${target.moduleName}` : `from ${target.moduleName.slice(0, dot)} import ${target.moduleName.slice(dot + 1)}`;
+}
+
+/** A name not used by `others` (`test_x`, `test_x_2`, ...), renaming the definition in the code. */
+function uniqueName(testCase: TestCase, others: readonly TestCase[]): TestCase {
+  const taken = new Set(others.map((o) => o.name));
+  if (!taken.has(testCase.name)) return testCase;
+  let n = 2;
+  while (taken.has(`${testCase.name}_${n}`)) n++;
+  const name = `${testCase.name}_${n}`;
+  return { ...testCase, name, code: testCase.code.replace(`def ${testCase.name}(`, `def ${name}(`) };
+}
+
+function truncateLines(text: string, max: number): string {
+  const lines = text.split('\n');
+  return lines.length <= max ? text : [...lines.slice(0, max), `... (${lines.length - max} more lines)`].join('\n');
+}
