@@ -11,7 +11,8 @@ const coreBans = {
     {
       patterns: [
         {
-          group: ['node:*', ...nodeBuiltins, ...nodeBuiltins.map((m) => `${m}/*`)],
+          // Anchored (`/fs`): a bare `domain` would also match `@test-agent/domain` (gitignore-style matching).
+          group: ['node:*', ...nodeBuiltins.map((m) => `/${m}`), ...nodeBuiltins.map((m) => `/${m}/*`)],
           message: 'The core (domain, application) may not use Node built-ins: add a port and an infrastructure adapter.',
         },
       ],

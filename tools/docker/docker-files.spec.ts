@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { METRIC_CATALOGUE } from '@test-agent/infrastructure';
 
 // No Docker engine runs on the build machines, so the deployment files are checked statically here.
 const root = path.resolve(__dirname, '../..');
@@ -43,7 +44,16 @@ describe('docker/', () => {
       'TestAgentTokenCountInaccurate',
     ]);
     const used = new Set(rules.flatMap((r) => r.expr.match(/test_agent_[a-z_]+/g) ?? []));
-    const known = ['test_agent_requests_total', 'test_agent_token_count_accuracy', 'test_agent_coverage_percentage', 'test_agent_llm_errors_total', 'test_agent_errors_total'];
-    for (const name of used) expect(known).toContain(name);
+    expect(used.size).toBeGreaterThan(0);
+    for (const name of used) expect(Object.keys(METRIC_CATALOGUE)).toContain(name);
+  });
+
+  it('Grafana dashboard: every panel queries metrics the server exports', () => {
+    const dashboard = JSON.parse(read('docker/grafana/test-agent-dashboard.json')) as { panels: { targets: { expr: string }[] }[] };
+    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/test_agent_[a-z_]+/g) ?? [])));
+    const exported = Object.keys(METRIC_CATALOGUE);
+    // Histograms are queried through their `_bucket` series.
+    for (const name of used) expect(exported).toContain(name.replace(/_bucket$/, ''));
+    expect(used.size).toBe(9);
   });
 });

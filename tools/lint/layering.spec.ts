@@ -44,6 +44,11 @@ describe('layering enforced by lint', () => {
     expect(ids).toContain('@nx/enforce-module-boundaries');
   });
 
+  it('accepts application importing domain (whose name is also a Node built-in)', async () => {
+    const ids = await ruleIdsFor('libs/application/src/lib/probe.ts', "import { ok } from '@test-agent/domain';\nexport const x = ok;\n");
+    expect(ids).toEqual([]);
+  });
+
   it('accepts infrastructure importing domain and npm packages', async () => {
     const ids = await ruleIdsFor(
       'libs/infrastructure/src/lib/probe.ts',

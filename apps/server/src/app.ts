@@ -3,6 +3,7 @@ import type { Container } from 'inversify';
 import { TOKENS } from '@test-agent/composition';
 import { TestAgentError, type ErrorKind } from '@test-agent/domain';
 import { registerHealthRoutes } from './routes/health.routes';
+import { registerMetricsRoutes } from './routes/metrics.routes';
 
 const statusByKind: Record<ErrorKind, number> = {
   'invalid-input': 400,
@@ -45,5 +46,6 @@ export function buildApp(container: Container): FastifyInstance {
   });
 
   registerHealthRoutes(app, container);
+  registerMetricsRoutes(app, container);
   return app;
 }

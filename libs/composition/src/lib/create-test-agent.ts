@@ -1,3 +1,4 @@
+import type { GenerateTestsReport, GenerateTestsRequest } from '@test-agent/application';
 import type { HealthCheckResult, Logger } from '@test-agent/domain';
 import type { PythonEnvironment } from '@test-agent/infrastructure';
 import { loadConfig, type ConfigOverrides, type TestAgentConfig } from './config/load-config';
@@ -20,7 +21,15 @@ export interface TestAgent {
   setupPython(): Promise<string>;
   /** Every health check (Node, Python, venv, pytest, coverage.py, LLM endpoints when configured). */
   doctor(): Promise<HealthCheckResult[]>;
+  /**
+   * Writes pytest tests for a module or every module under a folder into `outDir` (with JSON and Markdown
+   * reports). The time budget, coverage target and flaky re-runs default to the configuration.
+   */
+  generate(request: GenerateRequest): Promise<GenerateTestsReport>;
 }
+
+/** `generate`'s input: what `GenerateTestsRequest` needs, with configured defaults for the rest. */
+export type GenerateRequest = Pick<GenerateTestsRequest, 'path' | 'outDir'> & Partial<Omit<GenerateTestsRequest, 'path' | 'outDir'>>;
 
 /**
  * Creates a Test Agent from settings (see the README's configuration table), merged over defaults. The process
@@ -35,5 +44,12 @@ export function createTestAgent(config: ConfigOverrides = {}, options: CreateTes
     logger: container.get(TOKENS.Logger),
     setupPython: () => python.ensure(),
     doctor: async () => (await Promise.all(container.getAll(TOKENS.HealthCheck).map((c) => c.run()))).flat(),
+    generate: (request) =>
+      container.get(TOKENS.GenerateTests).execute({
+        timeBudgetSeconds: resolved.timeBudgetSeconds,
+        targetCoverage: resolved.targetCoverage,
+        flakyRuns: resolved.flakyReruns,
+        ...request,
+      }),
   };
 }

@@ -1,5 +1,13 @@
 import { ContainerModule } from 'inversify';
-import { PythonEnvironment, PythonHealthCheck } from '@test-agent/infrastructure';
+import {
+  CoverageAggregator,
+  FlakinessChecker,
+  MeasureCoverage,
+  TestDeduplicator,
+  TestFileAssembler,
+  TestFileEmitter,
+} from '@test-agent/application';
+import { FsModuleLocator, FsTestFileStore, PytestTestExecutor, PythonEnvironment, PythonHealthCheck } from '@test-agent/infrastructure';
 import { TOKENS } from '../tokens';
 
 /** Test Agent's Python runtime: the venv, pytest/coverage execution and their health checks. */
@@ -15,4 +23,46 @@ export const pythonModule = () =>
       })
       .inSingletonScope();
     bind(TOKENS.HealthCheck).toDynamicValue((ctx) => new PythonHealthCheck(ctx.get(TOKENS.PythonEnvironment)));
+
+    bind(TOKENS.TestExecutor)
+      .toDynamicValue((ctx) => {
+        const config = ctx.get(TOKENS.Config);
+        return new PytestTestExecutor(
+          ctx.get(TOKENS.PythonEnvironment),
+          {
+            perTestTimeoutMs: config.testTimeoutMs,
+            overallTimeoutMs: config.testRunTimeoutMs,
+            memoryLimitBytes: config.testMemoryMb * 1024 * 1024,
+          },
+          ctx.get(TOKENS.Logger),
+        );
+      })
+      .inSingletonScope();
+    bind(TOKENS.TestFileStore).toDynamicValue(() => new FsTestFileStore()).inSingletonScope();
+    bind(TOKENS.ModuleLocator).toDynamicValue(() => new FsModuleLocator()).inSingletonScope();
+    bind(TOKENS.CoverageAggregator).toDynamicValue(() => new CoverageAggregator()).inSingletonScope();
+    bind(TOKENS.TestDeduplicator).toDynamicValue(() => new TestDeduplicator()).inSingletonScope();
+    bind(TOKENS.TestFileAssembler).toDynamicValue(() => new TestFileAssembler()).inSingletonScope();
+    bind(TOKENS.TestFileEmitter).toDynamicValue((ctx) => new TestFileEmitter(ctx.get(TOKENS.TestFileStore))).inSingletonScope();
+    bind(TOKENS.FlakinessChecker)
+      .toDynamicValue((ctx) => {
+        const config = ctx.get(TOKENS.Config);
+        return new FlakinessChecker(ctx.get(TOKENS.TestExecutor), ctx.get(TOKENS.TestFileAssembler), {
+          reruns: config.flakyReruns,
+          concurrency: config.testConcurrency,
+        });
+      })
+      .inSingletonScope();
+    bind(TOKENS.MeasureCoverage)
+      .toDynamicValue((ctx) => {
+        // The per-chunk table uses the code module's chunker when it is bound.
+        const chunker = ctx.get(TOKENS.ChunkModule, { optional: true });
+        return new MeasureCoverage({
+          executor: ctx.get(TOKENS.TestExecutor),
+          locator: ctx.get(TOKENS.ModuleLocator),
+          aggregator: ctx.get(TOKENS.CoverageAggregator),
+          ...(chunker ? { chunks: { chunksOf: async (file: string) => (await chunker.execute({ path: file })).chunks } } : {}),
+        });
+      })
+      .inSingletonScope();
   });

@@ -32,9 +32,20 @@ export interface TestRunRequest {
   readonly overallTimeoutMs?: number;
   /** Record which lines and branches each test covered (coverage.py dynamic contexts). */
   readonly perTestCoverage?: boolean;
+  /**
+   * Run only these node ids (others are deselected). An id also selects what it contains:
+   * `test_cart.py::TestCart` selects its methods, `test_cart.py::test_total` its parametrized cases.
+   */
+  readonly select?: readonly string[];
 }
 
 export interface TestRunResult {
+  /**
+   * One outcome per test that ran, in collection order. A test module that could not be imported appears as an
+   * `error` outcome of its file node id (and in `collectionErrors`); a test that killed its process is `error`
+   * (`timeout` when a time limit killed it) and the rest still ran. Tests that never started because the
+   * overall limit was reached are absent (`timedOut` is then true).
+   */
   readonly outcomes: readonly TestOutcome[];
   /** Coverage of exactly `target.file`, over the whole run. */
   readonly coverage: CoverageReport;

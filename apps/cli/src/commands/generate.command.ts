@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { GenerateTestsReport, GenerationStrategy } from '@test-agent/application';
+import { TOKENS } from '@test-agent/composition';
+import type { CliContext } from '../cli-context';
+import { EXIT } from '../error-handler';
+
+interface GenerateOptions {
+  out: string;
+  timeBudget?: number;
+  targetCoverage?: number;
+  strategy: GenerationStrategy;
+  force?: boolean;
+  seed?: number;
+}
+
+const positiveNumber = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
+
+const percent = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a percentage between 0 and 100');
+  return n;
+};
+
+const strategy = (value: string): GenerationStrategy => {
+  if (value !== 'offline' && value !== 'llm' && value !== 'hybrid') throw new InvalidArgumentError('must be offline, llm or hybrid');
+  return value;
+};
+
+/**
+ * `generate <path> --out <dir>`: writes pytest tests for a module or a folder of modules. Exit 0 when the
+ * coverage target is met, 10 when tests were written but the target was not reached.
+ */
+export function registerGenerate(program: Command, ctx: CliContext): void {
+  program
+    .command('generate')
+    .description('write pytest tests for a Python module or every module under a folder (offline search engine by default)')
+    .argument('<path>', 'a Python file, or a folder of modules')
+    .requiredOption('-o, --out <dir>', 'folder for the test files and the reports')
+    .option('-t, --time-budget <seconds>', 'search budget per module, in seconds (env TEST_AGENT_TIME_BUDGET, default 30)', positiveNumber('--time-budget'))
+    .option('--target-coverage <percent>', 'line+branch coverage target (env TEST_AGENT_TARGET_COVERAGE, default 80)', percent)
+    .option('--strategy <name>', 'offline, llm or hybrid (only offline is available yet)', strategy, 'offline')
+    .option('--force', "overwrite existing test files even when they are the user's")
+    .option('--seed <n>', 'seed of the search (same seed, same choices)', positiveNumber('--seed'))
+    .action(async (target: string, opts: GenerateOptions) => {
+      const overrides = {
+        ...(opts.timeBudget !== undefined ? { timeBudgetSeconds: Math.ceil(opts.timeBudget) } : {}),
+        ...(opts.targetCoverage !== undefined ? { targetCoverage: opts.targetCoverage } : {}),
+      };
+      const config = ctx.loadConfig(overrides);
+      const useCase = ctx.resolve(overrides).get(TOKENS.GenerateTests);
+      const report = await useCase.execute({
+        path: path.resolve(target),
+        outDir: path.resolve(opts.out),
+        timeBudgetSeconds: opts.timeBudget ?? config.timeBudgetSeconds,
+        targetCoverage: opts.targetCoverage ?? config.targetCoverage,
+        strategy: opts.strategy,
+        force: opts.force,
+        flakyRuns: config.flakyReruns,
+        seed: opts.seed,
+      });
+      ctx.print(report, () => renderHuman(report, opts.out));
+      if (!report.targetMet) process.exitCode = EXIT.targetNotReached;
+    });
+}
+
+function renderHuman(r: GenerateTestsReport, outDir: string): string {
+  const rel = (p: string) => path.relative(process.cwd(), p) || p;
+  const pct = (n: number) => `${n.toFixed(1)} %`;
+  const lines: string[] = [];
+  for (const m of r.modules) {
+    if (m.error) {
+      lines.push(`  ${m.module}: skipped — ${m.error.message}`);
+      continue;
+    }
+    const where = m.testFile ? rel(m.testFile) : 'no test kept';
+    const beside = m.writeAction === 'written-beside' ? ' (beside your existing test file)' : '';
+    lines.push(
+      `  ${where}${beside}: ${m.tests} tests, lines ${m.coverage.lines.covered}/${m.coverage.lines.total}, branches ${m.coverage.branches.covered}/${m.coverage.branches.total}, line+branch ${pct(m.coverage.percent.combined)}`,
+    );
+  }
+  return [
+    `Tests for ${r.modules.length} module${r.modules.length === 1 ? '' : 's'} (${r.strategy}, ${(r.durationMs / 1000).toFixed(1)} s):`,
+    ...lines,
+    `Total line+branch coverage ${pct(r.coverage.percent.combined)} (lines ${pct(r.coverage.percent.line)}, branches ${pct(r.coverage.percent.branch)}); target ${r.targetCoverage} % ${r.targetMet ? 'met' : 'NOT met'}.`,
+    `Reports: ${rel(r.reports.markdown)}, ${rel(r.reports.json)}`,
+    `Run them: python -m pytest ${outDir}`,
+  ].join('\n');
+}

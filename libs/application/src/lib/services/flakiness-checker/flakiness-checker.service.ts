@@ -1,0 +1,142 @@
+import type { ModuleTarget, TestCase, TestExecutor, TestOutcomeStatus, TestRunResult } from '@test-agent/domain';
+import type { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
+
+export interface FlakinessCheckerOptions {
+  /** Runs of each candidate, each in a fresh Python process (the `flakyReruns` setting, 5 by default). */
+  readonly reruns: number;
+  /** Runs in flight at once (each is one Python process). */
+  readonly concurrency: number;
+  /** Per-test limit of each run, in milliseconds (the executor's default when absent). */
+  readonly perTestTimeoutMs?: number;
+}
+
+/** How one candidate behaved over its runs. */
+export interface FlakinessVerdict {
+  readonly name: string;
+  /** Status of each run, in run order. */
+  readonly statuses: readonly TestOutcomeStatus[];
+  /** The runs disagreed (any differing status). */
+  readonly flaky: boolean;
+  /** Every run passed. */
+  readonly passing: boolean;
+  /** Cleaned text of the first failing run, if any. */
+  readonly error?: string;
+}
+
+/** A case that passes alone but failed when the suite ran together. */
+export interface PollutedCase {
+  readonly testCase: TestCase;
+  readonly status: TestOutcomeStatus;
+  readonly error?: string;
+}
+
+export interface PollutionResult {
+  /** The cases that passed together, in input order. */
+  readonly kept: readonly TestCase[];
+  readonly polluted: readonly PollutedCase[];
+  /** The last run of the kept suite (its coverage is the suite's), absent when nothing was kept. */
+  readonly finalRun?: TestRunResult;
+}
+
+/** Rounds of "run the suite, drop what failed": removing a polluter can only make the rest pass. */
+const MAX_POLLUTION_ROUNDS = 3;
+
+/**
+ * Flakiness and pollution checks over the `TestExecutor` port.
+ *
+ * `check` runs each candidate alone `reruns` times, each time in a fresh process (a new executor run); any
+ * differing status marks it flaky. `checkPollution` runs the accepted cases together as one assembled file:
+ * a case that fails there (it passed alone) is reported and removed, and the rest is run again until it passes.
+ */
+export class FlakinessChecker {
+  constructor(
+    private readonly executor: TestExecutor,
+    private readonly assembler: TestFileAssembler,
+    private readonly options: FlakinessCheckerOptions,
+  ) {}
+
+  /** Verdicts in input order. Runs up to `concurrency` processes at a time. Throws what the executor throws. */
+  async check(target: ModuleTarget, cases: readonly TestCase[], reruns = this.options.reruns): Promise<FlakinessVerdict[]> {
+    const jobs = cases.flatMap((testCase, i) => Array.from({ length: reruns }, (_, run) => ({ i, run, testCase })));
+    const statuses = cases.map(() => new Array<TestOutcomeStatus>(reruns));
+    const errors = cases.map(() => new Array<string | undefined>(reruns));
+    await pool(jobs, Math.max(1, this.options.concurrency), async ({ i, run, testCase }) => {
+      const file = this.assembler.assemble(target, [testCase]);
+      const result = await this.executor.run({
+        target,
+        testFiles: [file],
+        select: [file.nodeIds.get(file.cases[0].name) as string],
+        ...(this.options.perTestTimeoutMs ? { perTestTimeoutMs: this.options.perTestTimeoutMs } : {}),
+      });
+      const outcome = caseOutcome(result, file.nodeIds.get(file.cases[0].name) as string);
+      statuses[i][run] = outcome.status;
+      errors[i][run] = outcome.error;
+    });
+    return cases.map((c, i) => {
+      const list = statuses[i];
+      return {
+        name: c.name,
+        statuses: list,
+        flaky: new Set(list).size > 1,
+        passing: list.every((s) => s === 'passed'),
+        ...(errors[i].find(Boolean) ? { error: errors[i].find(Boolean) } : {}),
+      };
+    });
+  }
+
+  /**
+   * Runs `cases` (each expected to pass alone) together in one assembled file; a case that does not pass is
+   * removed and reported, and the remaining suite runs again (at most 3 rounds). Throws what the executor throws.
+   */
+  async checkPollution(target: ModuleTarget, cases: readonly TestCase[]): Promise<PollutionResult> {
+    let suite = [...cases];
+    const polluted: PollutedCase[] = [];
+    let finalRun: TestRunResult | undefined;
+    for (let round = 0; round < MAX_POLLUTION_ROUNDS && suite.length > 0; round++) {
+      const file = this.assembler.assemble(target, suite);
+      const result = await this.executor.run({
+        target,
+        testFiles: [file],
+        perTestCoverage: true,
+        ...(this.options.perTestTimeoutMs ? { perTestTimeoutMs: this.options.perTestTimeoutMs } : {}),
+      });
+      finalRun = result;
+      // The assembler may rename cases (unique names); map back by position.
+      const failing = file.cases
+        .map((emitted, i) => ({ original: suite[i], outcome: caseOutcome(result, file.nodeIds.get(emitted.name) as string) }))
+        .filter((x) => x.outcome.status !== 'passed');
+      if (failing.length === 0) return { kept: suite, polluted, finalRun };
+      for (const f of failing) polluted.push({ testCase: f.original, status: f.outcome.status, ...(f.outcome.error ? { error: f.outcome.error } : {}) });
+      const gone = new Set(failing.map((f) => f.original));
+      suite = suite.filter((c) => !gone.has(c));
+      finalRun = undefined;
+    }
+    return { kept: suite, polluted, ...(finalRun ? { finalRun } : {}) };
+  }
+}
+
+/**
+ * The status of a case in a run: its node's, or the worst of its nodes' (parametrized cases, class methods);
+ * `error` with the collection error when its file could not be imported, or when it did not run at all.
+ */
+export function caseOutcome(result: TestRunResult, nodeId: string): { status: TestOutcomeStatus; error?: string } {
+  const file = nodeId.split('::')[0];
+  const nodes = result.outcomes.filter((o) => o.nodeId === nodeId || o.nodeId.startsWith(`${nodeId}[`) || o.nodeId.startsWith(`${nodeId}::`));
+  if (nodes.length === 0) {
+    const fileError = result.outcomes.find((o) => o.nodeId === file && o.status === 'error');
+    return { status: 'error', error: fileError?.error ?? result.collectionErrors[0] ?? `${nodeId} did not run` };
+  }
+  const bad = nodes.find((o) => o.status !== 'passed');
+  return bad ? { status: bad.status, ...(bad.error ? { error: bad.error } : {}) } : { status: 'passed' };
+}
+
+async function pool<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+}

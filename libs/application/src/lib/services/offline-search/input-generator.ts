@@ -1,0 +1,499 @@
+import type { CallableInfo, HarvestedLiteral, ModuleInterface, ParameterInfo, PlanExpr, TypeHint } from '@test-agent/domain';
+import { pyFloat, pyInt, pyStr } from './python-source';
+import type { RandomSource } from './random-source';
+
+/** A generated argument value: its plan expression plus the JS value when it is a plain str/int/float/bool. */
+export interface GenValue {
+  readonly expr: PlanExpr;
+  readonly js?: string | number | boolean | null;
+  readonly kind: 'int' | 'float' | 'str' | 'bool' | 'none' | 'other';
+  readonly hint: TypeHint;
+  /** For an object built by a constructor of the module: the class path and its arguments (to simplify them). */
+  readonly construct?: { readonly path: string; readonly args: readonly GenArg[] };
+}
+
+export interface GenArg {
+  readonly param: ParameterInfo;
+  readonly value: GenValue;
+  /** Passed as `name=value` (more readable; required for keyword-only parameters). */
+  readonly keyword: boolean;
+}
+
+/** A receiver object: built by a constructor, or an enum member. */
+export type Receiver =
+  | { readonly kind: 'construct'; readonly cls: CallableInfo; readonly args: readonly GenArg[] }
+  | { readonly kind: 'member'; readonly path: string };
+
+/** A candidate test: optional receiver, optional state-setting calls, then the call under test. */
+export interface Candidate {
+  readonly target: CallableInfo;
+  readonly receiver?: Receiver;
+  readonly prefix: readonly { readonly method: CallableInfo; readonly args: readonly GenArg[] }[];
+  readonly args: readonly GenArg[];
+}
+
+const ANY: TypeHint = { k: 'any' };
+const INT: TypeHint = { k: 'builtin', name: 'int' };
+const FLOAT: TypeHint = { k: 'builtin', name: 'float' };
+const STR: TypeHint = { k: 'builtin', name: 'str' };
+const BOOL: TypeHint = { k: 'builtin', name: 'bool' };
+const BYTES: TypeHint = { k: 'builtin', name: 'bytes' };
+const NONE: TypeHint = { k: 'none' };
+
+const HINT_BY_NAME: Record<string, TypeHint> = {
+  str: STR,
+  int: INT,
+  float: FLOAT,
+  bool: BOOL,
+  bytes: BYTES,
+  list: { k: 'list', item: ANY },
+  tuple: { k: 'tuple', item: ANY },
+  dict: { k: 'dict', key: STR, value: ANY },
+  set: { k: 'set', item: ANY },
+  sized: { k: 'union', options: [STR, { k: 'list', item: ANY }] },
+  callable: { k: 'callable' },
+};
+
+const NAME_RULES: readonly [RegExp, TypeHint][] = [
+  [/^(is|has|use|allow|fix|break|drop|expand|replace|keep|strict|posix|with|reverse|ignore|force|verbose|debug)_?|^(withyear|keepends|punctuation)$/, BOOL],
+  [/(names|items|lst|list|words|chunks|values|seq|sequence|split_command|lines|weeks|theweek|args|elements|array|arr)$/, { k: 'list', item: ANY }],
+  [/(func|callback|predicate|key|fn|function|handler|factory)$/, { k: 'callable' }],
+  [/^(s|text|string|name|pat|pattern|prefix|suffix|sep|char|ch|word|line|path|filename|msg|message|label|title|fmt|css|encoding|locale|instream|infile|placeholder|indent|delimiters?|quote|comments|wordchars|whitespace|token|tok|source|src|data|code|url|email|username|password|query|description|newline|cmd|command)$/, STR],
+  [/^(n|i|j|k|count|width|size|year|month|day|index|idx|num|number|length|tabsize|max_\w+|min_\w+|firstweekday|weekday|depth|level|start|end|stop|step|limit|offset|y1|y2|theyear|themonth|days|hour|minute|second|amount|quantity|qty|total|age|cols|rows|w|c|m|l|pos|position|timeout|retries|digits|precision|base)$/, INT],
+  [/^(r|g|b|h|v|y|q|x|z|a|f|t|u|price|rate|ratio|factor|scale|weight|temperature|percent|percentage|discount|tax|alpha|beta|gamma|lat|lon)$/, { k: 'union', options: [FLOAT, INT] }],
+];
+
+const INT_BOUNDARIES = [0, 1, -1, 2, 3, 5, 7, 10, 12, 13, 31, 100, -100, 1000, 1900, 2000, 2024, 9999, 10000];
+const FLOAT_BOUNDARIES = [0.0, 1.0, 0.5, -1.0, 0.25, 0.75, 2.0, 1e-9, 100.0, -0.5, 0.1, 1 / 3, 2 / 3, 1 / 6];
+const WORDS = ['a', 'abc', 'hello', 'Hello World', 'x y z', 'foo bar baz', 'test', '123', 'A1', 'hello world example text'];
+const CHARS = [' ', '\n', '\t', '.', ',', '-', '*', '?', '[', ']', '!', '"', "'", '\\', '#', '/', ':', '=', '_', '0', 'é'];
+const LAMBDAS = ['lambda *args: True', 'lambda *args: False', 'lambda x: x', 'str', 'len', 'lambda *args, **kwargs: None'];
+
+/** Values seen as results of earlier calls, as Python source, by type name. */
+export type ObservedPool = Map<string, string[]>;
+
+/** Makes argument values for a module's callables: from type hints, usage, names, harvested literals, results. */
+export class InputGenerator {
+  private readonly byQualname: Map<string, CallableInfo>;
+  private readonly subclasses = new Map<string, CallableInfo[]>();
+
+  constructor(
+    private readonly module: ModuleInterface,
+    private readonly rng: RandomSource,
+    private readonly observed: ObservedPool = new Map(),
+    /** Constructor arguments known to build an object, per class qualname. */
+    private readonly goodConstructions = new Map<string, (readonly GenArg[])[]>(),
+  ) {
+    this.byQualname = new Map(module.callables.map((c) => [c.qualname, c]));
+    for (const c of module.callables) {
+      if (c.kind !== 'class') continue;
+      for (const base of c.bases ?? []) {
+        const list = this.subclasses.get(base) ?? [];
+        list.push(c);
+        this.subclasses.set(base, list);
+      }
+    }
+  }
+
+  /** The type to generate for a parameter: its annotation, else what its use, default and name suggest. */
+  hintFor(param: ParameterInfo, owner: CallableInfo): TypeHint {
+    const withNone = (h: TypeHint): TypeHint => (param.defaultIsNone ? { k: 'union', options: [h, NONE] } : h);
+    if (param.type.k !== 'any') return withNone(param.type);
+    const options: TypeHint[] = [];
+    const usage = this.module.paramHints[owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname]?.[param.name] ?? [];
+    for (const u of usage) if (HINT_BY_NAME[u]) options.push(HINT_BY_NAME[u]);
+    const fromDefault = param.default ? defaultHint(param.default) : undefined;
+    if (fromDefault) options.push(fromDefault);
+    if (options.length === 0) {
+      const rule = NAME_RULES.find(([re]) => re.test(param.name.toLowerCase()));
+      if (rule) options.push(rule[1]);
+    }
+    if (options.length === 0) return withNone(ANY);
+    return withNone(options.length === 1 ? options[0] : { k: 'union', options });
+  }
+
+  /** Literals harvested from the callable's own body first, then from the module. */
+  private literals(owner: CallableInfo, kind: HarvestedLiteral['kind']): HarvestedLiteral[] {
+    const own = [...(this.module.literals[owner.qualname] ?? []), ...(owner.owner ? this.module.literals[owner.owner] ?? [] : [])];
+    const fromOwn = own.filter((l) => l.kind === kind);
+    if (fromOwn.length > 0 && this.rng.chance(0.7)) return fromOwn;
+    return this.module.moduleLiterals.filter((l) => l.kind === kind);
+  }
+
+  value(hint: TypeHint, owner: CallableInfo, depth = 0): GenValue {
+    const rng = this.rng;
+    switch (hint.k) {
+      case 'none':
+        return { expr: lit('None'), js: null, kind: 'none', hint };
+      case 'builtin':
+        return this.builtin(hint.name, hint, owner);
+      case 'union':
+        return this.value(rng.pick(hint.options), owner, depth);
+      case 'literal':
+        return hint.values.length ? { expr: lit(rng.pick(hint.values)), kind: 'other', hint } : this.value(ANY, owner, depth);
+      case 'enum':
+        return hint.members.length
+          ? { expr: { k: 'ref', path: `${hint.ref}.${rng.pick(hint.members)}` }, kind: 'other', hint }
+          : { expr: lit('None'), js: null, kind: 'none', hint };
+      case 'class':
+        return this.instance(hint.ref, owner, depth) ?? { expr: lit('None'), js: null, kind: 'none', hint };
+      case 'callable':
+        return { expr: lit(rng.pick(LAMBDAS)), kind: 'other', hint };
+      case 'list':
+      case 'set':
+      case 'tuple': {
+        const fromObserved = this.observedOf(hint.k);
+        if (fromObserved && rng.chance(0.25)) return { expr: lit(fromObserved), kind: 'other', hint };
+        const n = depth > 1 ? rng.int(0, 1) : rng.pick([0, 1, 2, 3, 4]);
+        const items: string[] = [];
+        if (hint.k === 'tuple' && hint.items) {
+          for (const h of hint.items) items.push(this.source(this.value(h, owner, depth + 1)));
+        } else {
+          const itemHint = hint.k === 'tuple' ? hint.item ?? ANY : hint.item;
+          // Homogeneous items read better and match what most code expects.
+          const concrete = itemHint.k === 'any' ? rng.pick([STR, INT, STR, FLOAT]) : itemHint;
+          for (let i = 0; i < n; i++) items.push(this.source(this.value(concrete, owner, depth + 1)));
+        }
+        const src =
+          hint.k === 'list' ? `[${items.join(', ')}]`
+          : hint.k === 'set' ? (items.length ? `{${items.join(', ')}}` : 'set()')
+          : `(${items.join(', ')}${items.length === 1 ? ',' : ''})`;
+        return { expr: lit(src), kind: 'other', hint };
+      }
+      case 'dict': {
+        const n = depth > 1 ? rng.int(0, 1) : rng.int(0, 3);
+        const entries: string[] = [];
+        for (let i = 0; i < n; i++) {
+          entries.push(`${this.source(this.value(hint.key.k === 'any' ? STR : hint.key, owner, depth + 1))}: ${this.source(this.value(hint.value.k === 'any' ? INT : hint.value, owner, depth + 1))}`);
+        }
+        return { expr: lit(`{${entries.join(', ')}}`), kind: 'other', hint };
+      }
+      case 'any': {
+        const known = hint.hint ? this.stdlibValue(hint.hint) : undefined;
+        if (known && rng.chance(0.85)) return { expr: lit(known), kind: 'other', hint };
+        const fromObserved = this.observedOf();
+        if (fromObserved && rng.chance(0.12)) return { expr: lit(fromObserved), kind: 'other', hint };
+        const pickHint = rng.pick<TypeHint>([STR, STR, INT, INT, FLOAT, NONE, BOOL, { k: 'list', item: ANY }, { k: 'dict', key: STR, value: ANY }]);
+        return this.value(pickHint, owner, depth + 1);
+      }
+    }
+  }
+
+  private builtin(name: string, hint: TypeHint, owner: CallableInfo): GenValue {
+    const rng = this.rng;
+    switch (name) {
+      case 'int': {
+        const lits = this.literals(owner, 'int');
+        const r = rng.next();
+        const n = r < 0.4 && lits.length ? Number(rng.pick(lits).value) : r < 0.75 ? rng.pick(INT_BOUNDARIES) : rng.int(-20, 60);
+        return intValue(n, hint);
+      }
+      case 'float': {
+        const lits = this.literals(owner, 'float');
+        const r = rng.next();
+        const n = r < 0.3 && lits.length ? Number(rng.pick(lits).value) : r < 0.6 ? rng.pick(FLOAT_BOUNDARIES) : r < 0.85 ? round(rng.next(), 3) : round(rng.next() * 4 - 2, 2);
+        return floatValue(n, hint);
+      }
+      case 'bool': {
+        const b = rng.chance(0.5);
+        return { expr: lit(b ? 'True' : 'False'), js: b, kind: 'bool', hint };
+      }
+      case 'bytes': {
+        const lits = this.literals(owner, 'bytes');
+        const src = lits.length && rng.chance(0.6) ? rng.pick(lits).src : rng.pick(["b''", "b'abc'", "b'\\x00\\xff'", "b'hello world'"]);
+        return { expr: lit(src), kind: 'other', hint };
+      }
+      case 'complex':
+        return { expr: lit(rng.pick(['1j', '(1+2j)', '0j'])), kind: 'other', hint };
+      case 'none':
+        return { expr: lit('None'), js: null, kind: 'none', hint };
+      default:
+        return strValue(this.string(owner), hint);
+    }
+  }
+
+  /** A value of a common standard-library type the module imported (`Decimal('2.50')`), or undefined. */
+  private stdlibValue(qualified: string): string | undefined {
+    const dot = qualified.lastIndexOf('.');
+    const statement = `from ${qualified.slice(0, dot)} import ${qualified.slice(dot + 1)}`;
+    const local = Object.entries(this.module.externalNames ?? {}).find(([, s]) => s === statement || s.startsWith(`${statement} as `))?.[0];
+    if (!local) return undefined;
+    const rng = this.rng;
+    switch (qualified) {
+      case 'decimal.Decimal':
+        return `${local}(${pyStr(rng.pick(['0', '1', '2.50', '19.99', '-1', '0.01', '100', '3.333']))})`;
+      case 'fractions.Fraction':
+        return `${local}(${rng.int(-3, 5)}, ${rng.int(1, 7)})`;
+      case 'datetime.date':
+        return `${local}(${rng.pick([2024, 2023, 2000, 1900, 1])}, ${rng.int(1, 12)}, ${rng.pick([1, 15, 28, 29, 31])})`.replace(/, (29|31)\)$/, (m) => (rng.chance(0.5) ? ', 28)' : m));
+      case 'datetime.datetime':
+        return `${local}(${rng.pick([2024, 2000, 1970])}, ${rng.int(1, 12)}, ${rng.int(1, 28)}, ${rng.int(0, 23)}, ${rng.int(0, 59)})`;
+      case 'datetime.timedelta':
+        return `${local}(days=${rng.pick([0, 1, -1, 7, 30, 365])})`;
+      case 'pathlib.Path':
+        return `${local}(${pyStr(rng.pick(['a.txt', 'data', '.', 'dir/file.csv']))})`;
+      default:
+        return undefined;
+    }
+  }
+
+  /** A string from harvested literals, common words and special characters, joined. */
+  string(owner: CallableInfo): string {
+    const rng = this.rng;
+    const lits = this.literals(owner, 'str').map((l) => String(l.value ?? ''));
+    const observed = this.observed.get('str') ?? [];
+    const piece = (): string => {
+      const r = rng.next();
+      if (r < 0.45 && lits.length) return rng.pick(lits);
+      if (r < 0.55 && observed.length) return evalPyStr(rng.pick(observed)) ?? rng.pick(WORDS);
+      if (r < 0.8) return rng.pick(WORDS);
+      return rng.pick(CHARS);
+    };
+    const r = rng.next();
+    if (r < 0.08) return '';
+    if (r < 0.4) return piece();
+    if (r < 0.55) {
+      // Space-separated tokens: short literals and numbers, the shape of command lines and expressions.
+      const tokens = lits.filter((l) => l.length > 0 && l.length <= 12 && !/\s/.test(l));
+      const n = rng.int(1, 5);
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) out.push(tokens.length && rng.chance(0.5) ? rng.pick(tokens) : String(rng.pick([0, 1, 2, 3, 4, 10, -1, 2.5])));
+      return out.join(' ');
+    }
+    const n = rng.int(2, 5);
+    let s = '';
+    for (let i = 0; i < n; i++) s += (i > 0 && rng.chance(0.4) ? ' ' : '') + piece();
+    return s.slice(0, 200);
+  }
+
+  /** A value of a class defined in the module: a known-good construction, or a new one. */
+  instance(ref: string, owner: CallableInfo, depth: number): GenValue | undefined {
+    const hint: TypeHint = { k: 'class', ref };
+    const cls = this.constructibleClass(ref);
+    if (!cls || depth > 2) return undefined;
+    const good = this.goodConstructions.get(cls.qualname);
+    const args = good?.length && this.rng.chance(0.7) ? this.rng.pick(good) : this.arguments(cls, depth + 1);
+    return { expr: callExpr({ k: 'ref', path: cls.qualname }, args), kind: 'other', hint, construct: { path: cls.qualname, args } };
+  }
+
+  /** The class itself when it can be built, else a constructible subclass defined in the module. */
+  constructibleClass(ref: string): CallableInfo | undefined {
+    const cls = this.byQualname.get(ref);
+    if (cls?.kind === 'class' && cls.constructible) return cls;
+    const subs = (this.subclasses.get(ref) ?? []).filter((s) => s.constructible);
+    return subs.length ? this.rng.pick(subs) : undefined;
+  }
+
+  /**
+   * Arguments for a call: every required parameter, each optional one now and then (minimal arguments read
+   * best), a few extra positionals for `*args`.
+   */
+  arguments(fn: CallableInfo, depth = 0, optionalRate = 0.3): GenArg[] {
+    const out: GenArg[] = [];
+    let positionalGap = false;
+    for (const p of fn.params) {
+      if (p.kind === 'varkw') continue;
+      if (p.kind === 'varargs') {
+        if (positionalGap) continue;
+        const n = this.rng.pick([0, 0, 1, 2]);
+        for (let i = 0; i < n; i++) out.push({ param: p, value: this.value(this.hintFor(p, fn), fn, depth), keyword: false });
+        continue;
+      }
+      if (p.hasDefault && !this.rng.chance(optionalRate)) {
+        if (p.kind !== 'keyword') positionalGap = true;
+        continue;
+      }
+      const keyword = p.kind === 'keyword' || (p.kind === 'either' && (positionalGap || p.hasDefault));
+      if (p.kind === 'positional' && positionalGap) continue;
+      out.push({ param: p, value: this.argumentValue(p, fn, depth), keyword });
+    }
+    return out;
+  }
+
+  private argumentValue(p: ParameterInfo, fn: CallableInfo, depth: number): GenValue {
+    // Now and then ignore the hint: code often checks for wrong types, and those branches count too.
+    const hint = this.rng.chance(0.06) ? ANY : this.hintFor(p, fn);
+    if (p.hasDefault && p.default && this.rng.chance(0.25)) {
+      const near = nearDefault(p.default, this.rng);
+      if (near) return near;
+    }
+    return this.value(hint, fn, depth);
+  }
+
+  /** Changes one thing in an argument list: a value nudged or regenerated, an optional argument added or dropped. */
+  mutate(fn: CallableInfo, args: readonly GenArg[]): GenArg[] {
+    const rng = this.rng;
+    const out = [...args];
+    const r = rng.next();
+    const optional = fn.params.filter((p) => p.hasDefault && p.kind !== 'positional' && p.kind !== 'varargs' && p.kind !== 'varkw');
+    if (r < 0.15 && optional.length) {
+      const p = rng.pick(optional);
+      const at = out.findIndex((a) => a.param.name === p.name);
+      if (at >= 0) out.splice(at, 1);
+      else out.push({ param: p, value: this.argumentValue(p, fn, 0), keyword: true });
+      return out;
+    }
+    if (out.length === 0) return this.arguments(fn);
+    const i = rng.int(0, out.length - 1);
+    out[i] = { ...out[i], value: this.tweak(out[i].value, out[i].param, fn) };
+    return out;
+  }
+
+  private tweak(v: GenValue, p: ParameterInfo, fn: CallableInfo): GenValue {
+    const rng = this.rng;
+    if (rng.chance(0.35)) return this.value(this.hintFor(p, fn), fn);
+    if (v.kind === 'int' && typeof v.js === 'number') {
+      const n = v.js;
+      return intValue(rng.pick([n + 1, n - 1, -n, n * 2, Math.trunc(n / 2), n + rng.int(-10, 10)]), v.hint);
+    }
+    if (v.kind === 'float' && typeof v.js === 'number') {
+      const n = v.js;
+      return floatValue(rng.pick([round(n + 0.1, 6), round(n - 0.1, 6), -n, round(n * 2, 6), round(n / 2, 6), round(rng.next(), 3)]), v.hint);
+    }
+    if (v.kind === 'str' && typeof v.js === 'string') return strValue(this.tweakString(v.js, fn), v.hint);
+    if (v.kind === 'bool') return { ...v, expr: lit(v.js ? 'False' : 'True'), js: !v.js };
+    return this.value(this.hintFor(p, fn), fn);
+  }
+
+  private tweakString(s: string, fn: CallableInfo): string {
+    const rng = this.rng;
+    const extra = rng.chance(0.5) ? this.string(fn) : rng.pick(CHARS);
+    const at = rng.int(0, s.length);
+    switch (rng.int(0, 5)) {
+      case 0:
+        return s.slice(0, at) + extra + s.slice(at);
+      case 1:
+        return s.length ? s.slice(0, at) + s.slice(at + 1) : extra;
+      case 2:
+        return s + extra;
+      case 3:
+        return extra + s;
+      case 4:
+        return s.toUpperCase() === s ? s.toLowerCase() : s.toUpperCase();
+      default:
+        return s.repeat(2).slice(0, 200);
+    }
+  }
+
+  callable(qualname: string): CallableInfo | undefined {
+    return this.byQualname.get(qualname);
+  }
+
+  /** Methods defined on the class or on its bases in the module. */
+  methodsOf(cls: CallableInfo): CallableInfo[] {
+    const owners = new Set([cls.qualname, ...(cls.bases ?? [])]);
+    return this.module.callables.filter((c) => c.owner !== undefined && owners.has(c.owner) && c.kind === 'method');
+  }
+
+  constructionsOf(qualname: string): readonly (readonly GenArg[])[] {
+    return this.goodConstructions.get(qualname) ?? [];
+  }
+
+  /** Records a value a call returned, so later calls can reuse it. */
+  observe(type: string, src: string): void {
+    if (src.length > 300) return;
+    const list = this.observed.get(type) ?? [];
+    if (list.includes(src)) return;
+    list.push(src);
+    if (list.length > 60) list.splice(this.rng.int(0, list.length - 1), 1);
+    this.observed.set(type, list);
+  }
+
+  /** Records constructor arguments that built an object. */
+  rememberConstruction(cls: string, args: readonly GenArg[]): void {
+    const list = this.goodConstructions.get(cls) ?? [];
+    if (list.length < 30) list.push(args);
+    this.goodConstructions.set(cls, list);
+  }
+
+  private observedOf(type?: string): string | undefined {
+    const lists = type ? [this.observed.get(type) ?? []] : [...this.observed.values()];
+    const all = lists.flat();
+    return all.length ? this.rng.pick(all) : undefined;
+  }
+
+  source(v: GenValue): string {
+    return v.expr.k === 'lit' ? v.expr.src : renderPlanExpr(v.expr, () => 'obj');
+  }
+}
+
+export const lit = (src: string): PlanExpr => ({ k: 'lit', src });
+
+export function callExpr(fn: PlanExpr, args: readonly GenArg[]): PlanExpr {
+  return {
+    k: 'call',
+    fn,
+    args: args.filter((a) => !a.keyword).map((a) => a.value.expr),
+    kw: args.filter((a) => a.keyword).map((a) => [a.param.name, a.value.expr] as const),
+  };
+}
+
+/** Python source of a plan expression; `varName(i)` names the value of step `i`. */
+export function renderPlanExpr(e: PlanExpr, varName: (i: number) => string): string {
+  switch (e.k) {
+    case 'lit':
+      return e.src;
+    case 'ref':
+      return e.path;
+    case 'var':
+      return varName(e.i);
+    case 'attr':
+      return `${renderPlanExpr(e.obj, varName)}.${e.name}`;
+    case 'list':
+      return `list(${renderPlanExpr(e.of, varName)})`;
+    case 'call': {
+      const args = [...e.args.map((a) => renderPlanExpr(a, varName)), ...e.kw.map(([n, a]) => `${n}=${renderPlanExpr(a, varName)}`)];
+      return `${renderPlanExpr(e.fn, varName)}(${args.join(', ')})`;
+    }
+  }
+}
+
+function intValue(n: number, hint: TypeHint): GenValue {
+  return { expr: lit(pyInt(n)), js: Math.trunc(n), kind: 'int', hint };
+}
+
+function floatValue(n: number, hint: TypeHint): GenValue {
+  return { expr: lit(pyFloat(n)), js: n, kind: 'float', hint };
+}
+
+function strValue(s: string, hint: TypeHint): GenValue {
+  return { expr: lit(pyStr(s)), js: s, kind: 'str', hint };
+}
+
+const round = (n: number, digits: number): number => Number(n.toFixed(digits));
+
+function defaultHint(src: string): TypeHint | undefined {
+  if (/^-?\d+$/.test(src)) return INT;
+  if (/^-?\d*\.\d+(e-?\d+)?$|^-?\d+e-?\d+$/.test(src)) return FLOAT;
+  if (/^['"]/.test(src)) return STR;
+  if (src === 'True' || src === 'False') return BOOL;
+  if (/^b['"]/.test(src)) return BYTES;
+  if (src.startsWith('[')) return { k: 'list', item: ANY };
+  if (src.startsWith('(')) return { k: 'tuple', item: ANY };
+  if (src.startsWith('{')) return { k: 'dict', key: STR, value: ANY };
+  return undefined;
+}
+
+/** A value next to a parameter's default: the other bool, a neighbouring number, an empty or longer string. */
+function nearDefault(src: string, rng: RandomSource): GenValue | undefined {
+  if (src === 'True' || src === 'False') return { expr: lit(src === 'True' ? 'False' : 'True'), js: src !== 'True', kind: 'bool', hint: BOOL };
+  if (/^-?\d+$/.test(src)) {
+    const n = Number(src);
+    return intValue(rng.pick([n - 1, n + 1, 0, 1, -1, n * 2]), INT);
+  }
+  const s = evalPyStr(src);
+  if (s !== undefined) return strValue(rng.pick(['', s + s, ' ', `${s}x`, 'abc']), STR);
+  return undefined;
+}
+
+/** The text of a simple Python string literal (as written by `repr`), or undefined. */
+export function evalPyStr(src: string): string | undefined {
+  const m = /^(['"])(.*)\1$/s.exec(src);
+  if (!m) return undefined;
+  try {
+    const body = m[2].replace(/\\x([0-9a-f]{2})/gi, '\\u00$1').replace(/\\'/g, "'").replace(/"/g, '\\"');
+    return JSON.parse(`"${body}"`) as string;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,114 @@
+import { silentLogger, type CallResult, type ExecutionSandbox, type Logger, type ModuleInterface, type ModuleTarget } from '@test-agent/domain';
+import { PytestEmitter, type EmittableTest, type EmittedFile, type Stability } from './pytest-emitter';
+import { OfflineSearchEngine, minimiseArchive, type SearchOutcome } from './search-engine.service';
+import { simplifyTests } from './test-simplifier';
+
+export interface OfflineGenerationOptions {
+  /** Search budget, in ms. */
+  readonly timeBudgetMs: number;
+  readonly seed?: number;
+  /** Limit per call in the sandbox, in ms. */
+  readonly callTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+/** The result of searching one module: the kept tests and a renderer for the pytest file. */
+export interface OfflineGeneration {
+  readonly target: ModuleTarget;
+  readonly module: ModuleInterface;
+  readonly search: SearchOutcome;
+  /** Kept tests (minimised, checked for stability) in the order they were found. */
+  readonly tests: readonly EmittableTest[];
+  /** Tests dropped because a second run disagreed on their outcome. */
+  readonly unstable: number;
+  /** The pytest file, leaving out the test functions named in `exclude`. */
+  render(exclude?: ReadonlySet<string>): EmittedFile;
+}
+
+/**
+ * The offline engine for one module: search in a sandbox, keep the fewest tests that hold the coverage,
+ * re-run them in a fresh sandbox with another hash seed (and once more in the first one) to find what is
+ * not deterministic, then render a readable pytest file.
+ */
+export class OfflineTestGenerator {
+  private readonly engine: OfflineSearchEngine;
+  private readonly emitter = new PytestEmitter();
+
+  constructor(
+    private readonly sandbox: ExecutionSandbox,
+    private readonly logger: Logger = silentLogger,
+  ) {
+    this.engine = new OfflineSearchEngine(logger);
+  }
+
+  async generate(target: ModuleTarget, options: OfflineGenerationOptions): Promise<OfflineGeneration> {
+    const log = this.logger.child('offline_search');
+    const callTimeoutMs = options.callTimeoutMs ?? 1000;
+    const session = await this.sandbox.open(target, { hashSeed: 0 });
+    let search: SearchOutcome;
+    let again: CallResult[];
+    try {
+      search = await this.engine.search(session, target.file, { timeBudgetMs: options.timeBudgetMs, seed: options.seed, callTimeoutMs, now: options.now });
+      const now = options.now ?? (() => Date.now());
+      const simplified = await simplifyTests(session, minimiseArchive(search.tests), {
+        deadline: now() + Math.min(6000, Math.max(1000, options.timeBudgetMs * 0.15)),
+        callTimeoutMs,
+        now,
+      });
+      const kept = minimiseArchive(simplified);
+      again = await session.execute(kept.map((t) => t.plan), { timeoutMs: callTimeoutMs });
+      search = { ...search, tests: kept };
+    } finally {
+      await session.close();
+    }
+    const fresh = await this.sandbox.open(target, { hashSeed: 4242 });
+    let other: CallResult[];
+    try {
+      other = await fresh.execute(search.tests.map((t) => t.plan), { timeoutMs: callTimeoutMs });
+    } finally {
+      await fresh.close();
+    }
+    const tests: EmittableTest[] = search.tests.map((test, i) => ({ test, stability: stability(test.result, [again[i], other[i]]) }));
+    const unstable = tests.filter((t) => !t.stability.outcome).length;
+    log.info('Offline search done', {
+      module: target.moduleName,
+      executions: search.executions,
+      kept: tests.length - unstable,
+      unstable,
+      stoppedBy: search.stoppedBy,
+      estimatedCoverage: Number(search.coverage.combinedPercent.toFixed(1)),
+    });
+    const module = session.module;
+    return {
+      target,
+      module,
+      search,
+      tests,
+      unstable,
+      render: (exclude) => this.emitter.emit(target.moduleName, module, tests, exclude),
+    };
+  }
+}
+
+/** What every re-run agreed on with the first run. */
+export function stability(first: CallResult, reruns: readonly CallResult[]): Stability {
+  const sameOutcome = reruns.every(
+    (r) =>
+      r.status === first.status &&
+      r.step === first.step &&
+      r.exception?.type === first.exception?.type &&
+      Boolean(r.listified) === Boolean(first.listified) &&
+      (first.doctest === undefined || (r.doctest?.failed === 0 && r.doctest.attempted === first.doctest.attempted)),
+  );
+  const sameValue = reruns.every((r) =>
+    first.status === 'raised' ? r.exception?.message === first.exception?.message : r.value?.canon === first.value?.canon && r.value?.expr === first.value?.expr,
+  );
+  const sameStdout = reruns.every((r) => r.stdout === first.stdout);
+  const attrs = new Set<string>();
+  const all = [...(first.value?.attrs ?? []), ...(first.receiverAttrs ?? [])];
+  for (const a of all) {
+    const agrees = reruns.every((r) => [...(r.value?.attrs ?? []), ...(r.receiverAttrs ?? [])].some((b) => b.name === a.name && b.expr === a.expr));
+    if (agrees) attrs.add(a.name);
+  }
+  return { outcome: sameOutcome, value: sameOutcome && sameValue, stdout: sameOutcome && sameStdout, attrs };
+}

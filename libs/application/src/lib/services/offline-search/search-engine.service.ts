@@ -1,0 +1,328 @@
+import {
+  CoverageReport,
+  silentLogger,
+  type Branch,
+  type CallPlan,
+  type CallResult,
+  type CallableInfo,
+  type Logger,
+  type ModuleInterface,
+  type PlanExpr,
+  type SandboxSession,
+} from '@test-agent/domain';
+import { InputGenerator, callExpr, type Candidate, type GenArg, type Receiver } from './input-generator';
+import { RandomSource } from './random-source';
+
+export interface SearchOptions {
+  /** Wall-clock budget of the search, in milliseconds. */
+  readonly timeBudgetMs: number;
+  /** Stop when no plan reached new coverage for this long, in ms (default: max(4 s, 35 % of the budget)). */
+  readonly plateauMs?: number;
+  /** Limit per plan in the sandbox, in ms (default 1000). */
+  readonly callTimeoutMs?: number;
+  /** Plans per sandbox round trip (default 64). */
+  readonly batchSize?: number;
+  readonly seed?: number;
+  /** Clock in milliseconds (injected for tests). */
+  readonly now?: () => number;
+}
+
+/** A plan that reached coverage no earlier plan reached, with what it did. */
+export interface ArchivedTest {
+  readonly plan: CallPlan;
+  readonly result: CallResult;
+  /** The candidate the plan came from; absent for doctest plans. */
+  readonly candidate?: Candidate;
+  /** Qualname whose doctests the plan runs. */
+  readonly doctest?: string;
+}
+
+export interface SearchOutcome {
+  readonly tests: ArchivedTest[];
+  /** The sandbox's measure of what the archive covers (import included). */
+  readonly coverage: CoverageReport;
+  readonly executions: number;
+  readonly stoppedBy: 'budget' | 'plateau' | 'complete';
+  readonly elapsedMs: number;
+}
+
+const DUNDER_CALLS: Record<string, (obj: PlanExpr, args: GenArg[]) => PlanExpr> = {
+  __len__: (obj) => ({ k: 'call', fn: { k: 'lit', src: 'len' }, args: [obj], kw: [] }),
+  __str__: (obj) => ({ k: 'call', fn: { k: 'lit', src: 'str' }, args: [obj], kw: [] }),
+  __repr__: (obj) => ({ k: 'call', fn: { k: 'lit', src: 'repr' }, args: [obj], kw: [] }),
+  __iter__: (obj) => ({ k: 'list', of: obj }),
+  __next__: (obj) => ({ k: 'list', of: obj }),
+  __call__: (obj, args) => callExpr(obj, args),
+};
+
+/** Turns a candidate into the sandbox's call plan. */
+export function toPlan(c: Candidate): CallPlan {
+  const t = c.target;
+  if (t.kind === 'class') return { steps: [callExpr({ k: 'ref', path: t.qualname }, c.args)], receiver: 0 };
+  if (t.kind === 'function' || t.kind === 'staticmethod' || t.kind === 'classmethod') {
+    return { steps: [callExpr({ k: 'ref', path: t.qualname }, c.args)] };
+  }
+  const steps: PlanExpr[] = [receiverExpr(c.receiver!)];
+  const self: PlanExpr = { k: 'var', i: 0 };
+  for (const p of c.prefix) steps.push(callExpr({ k: 'attr', obj: self, name: p.method.name }, p.args));
+  if (t.kind === 'property') steps.push({ k: 'attr', obj: self, name: t.name });
+  else if (DUNDER_CALLS[t.name]) steps.push(DUNDER_CALLS[t.name](self, [...c.args]));
+  else steps.push(callExpr({ k: 'attr', obj: self, name: t.name }, c.args));
+  return { steps, receiver: 0 };
+}
+
+export function receiverExpr(r: Receiver): PlanExpr {
+  return r.kind === 'member' ? { k: 'ref', path: r.path } : callExpr({ k: 'ref', path: r.cls.qualname }, r.args);
+}
+
+const branchKey = (b: Branch) => `${b[0]}>${b[1]}`;
+
+/** Type name of a Python literal's source (for the pool of observed values). */
+function typeOfSource(src: string): string {
+  if (/^['"]/.test(src)) return 'str';
+  if (src.startsWith('[')) return 'list';
+  if (src.startsWith('(')) return 'tuple';
+  if (src.startsWith('{')) return 'dict';
+  if (/^-?\d+$/.test(src)) return 'int';
+  if (/^-?[\d.]+(e-?\d+)?$/.test(src)) return 'float';
+  return 'other';
+}
+
+interface Target {
+  readonly fn: CallableInfo;
+  readonly lines: readonly number[];
+  readonly branches: readonly string[];
+  readonly archived: Candidate[];
+  tries: number;
+}
+
+/**
+ * Search-based test generation: random and mutated call plans for every callable of the module, run in the
+ * sandbox; a plan is archived only when it reaches a line or branch no archived plan reached. Callables with
+ * more uncovered code in their span are tried more often. Stops at the time budget, on a plateau, or at full
+ * coverage.
+ */
+export class OfflineSearchEngine {
+  constructor(private readonly logger: Logger = silentLogger) {}
+
+  async search(session: SandboxSession, file: string, options: SearchOptions): Promise<SearchOutcome> {
+    const now = options.now ?? (() => Date.now());
+    const started = now();
+    const deadline = started + options.timeBudgetMs;
+    const plateauMs = options.plateauMs ?? Math.max(4000, options.timeBudgetMs * 0.35);
+    const batchSize = options.batchSize ?? 64;
+    const callTimeoutMs = options.callTimeoutMs ?? 1000;
+    const module = session.module;
+    const rng = new RandomSource(options.seed ?? 1);
+    const gen = new InputGenerator(module, rng);
+
+    const coveredLines = new Set(module.baseline.lines);
+    const coveredBranches = new Set(module.baseline.branches.map(branchKey));
+    const totalItems = module.shape.statements.length + module.shape.branches.length;
+    const targets = this.targets(module, gen);
+    const tests: ArchivedTest[] = [];
+    let executions = 0;
+    let lastGain = now();
+    let stoppedBy: SearchOutcome['stoppedBy'] = 'budget';
+
+    const absorb = (plans: readonly { plan: CallPlan; candidate?: Candidate; doctest?: string }[], results: readonly CallResult[]) => {
+      results.forEach((result, i) => {
+        executions++;
+        const { plan, candidate, doctest } = plans[i];
+        if (!this.usable(result, doctest)) return;
+        if (candidate) this.learn(gen, candidate, result);
+        let gained = false;
+        for (const l of result.lines) if (!coveredLines.has(l)) gained = true;
+        for (const b of result.branches) if (!coveredBranches.has(branchKey(b))) gained = true;
+        if (!gained) return;
+        for (const l of result.lines) coveredLines.add(l);
+        for (const b of result.branches) coveredBranches.add(branchKey(b));
+        tests.push({ plan, result, candidate, doctest });
+        if (candidate) targets.get(candidate.target.qualname)?.archived.push(candidate);
+        lastGain = now();
+      });
+    };
+
+    // Seeds: doctests, then each callable with minimal arguments.
+    const seeds: { plan: CallPlan; candidate?: Candidate; doctest?: string }[] = module.doctests.map((d) => ({
+      plan: { doctest: d.qualname },
+      doctest: d.qualname,
+    }));
+    for (const t of targets.values()) {
+      for (let i = 0; i < 3; i++) {
+        const c = this.fresh(t, gen, rng, i === 0 ? 0 : 0.3);
+        if (c) seeds.push({ plan: toPlan(c), candidate: c });
+      }
+    }
+    for (let i = 0; i < seeds.length && now() < deadline; i += batchSize) {
+      const chunk = seeds.slice(i, i + batchSize);
+      absorb(chunk, await session.execute(chunk.map((s) => s.plan), { timeoutMs: callTimeoutMs }));
+    }
+
+    const list = [...targets.values()];
+    while (now() < deadline) {
+      if (coveredLines.size + coveredBranches.size >= totalItems) {
+        stoppedBy = 'complete';
+        break;
+      }
+      if (now() - lastGain > plateauMs) {
+        stoppedBy = 'plateau';
+        break;
+      }
+      const weights = list.map((t) => this.weight(t, coveredLines, coveredBranches));
+      const batch: { plan: CallPlan; candidate: Candidate }[] = [];
+      for (let n = 0; n < batchSize * 3 && batch.length < batchSize; n++) {
+        const idx = rng.weighted(weights);
+        if (idx < 0) break;
+        const t = list[idx];
+        t.tries++;
+        const c = t.archived.length && rng.chance(0.45) ? this.mutant(rng.pick(t.archived), gen, rng) : this.fresh(t, gen, rng, 0.3);
+        if (c) batch.push({ plan: toPlan(c), candidate: c });
+      }
+      if (batch.length === 0) {
+        stoppedBy = 'complete';
+        break;
+      }
+      absorb(batch, await session.execute(batch.map((b) => b.plan), { timeoutMs: callTimeoutMs }));
+    }
+
+    const coverage = CoverageReport.fromData(file, {
+      executedLines: [...coveredLines],
+      missingLines: module.shape.statements.filter((l) => !coveredLines.has(l)),
+      executedBranches: module.shape.branches.filter((b) => coveredBranches.has(branchKey(b))),
+      missingBranches: module.shape.branches.filter((b) => !coveredBranches.has(branchKey(b))),
+    });
+    const elapsedMs = now() - started;
+    this.logger.debug('Offline search finished', { executions, archived: tests.length, stoppedBy, elapsedMs, combined: coverage.combinedPercent });
+    return { tests, coverage, executions, stoppedBy, elapsedMs };
+  }
+
+  private usable(result: CallResult, doctest?: string): boolean {
+    if (result.status !== 'ok' && result.status !== 'raised') return false;
+    if (result.sideEffects?.length) return false;
+    if (doctest !== undefined) return result.doctest !== undefined && result.doctest.attempted > 0 && result.doctest.failed === 0;
+    return true;
+  }
+
+  /** Remembers what built objects and what calls returned, for later inputs. */
+  private learn(gen: InputGenerator, c: Candidate, result: CallResult): void {
+    const builtReceiver = result.status === 'ok' || (result.step !== undefined && result.step > 0);
+    if (c.receiver?.kind === 'construct' && builtReceiver) gen.rememberConstruction(c.receiver.cls.qualname, c.receiver.args);
+    if (c.target.kind === 'class' && result.status === 'ok') gen.rememberConstruction(c.target.qualname, c.args);
+    if (result.status === 'ok' && result.value) {
+      if (result.value.expr) gen.observe(typeOfSource(result.value.expr), result.value.expr);
+      for (const p of result.value.parts ?? []) gen.observe(typeOfSource(p), p);
+    }
+  }
+
+  private targets(module: ModuleInterface, gen: InputGenerator): Map<string, Target> {
+    const out = new Map<string, Target>();
+    const byName = new Map(module.callables.map((c) => [c.qualname, c]));
+    const statements = new Set(module.shape.statements);
+    for (const fn of module.callables) {
+      if (fn.isAsync) continue;
+      if (fn.kind === 'class' && (!fn.constructible || fn.isEnum)) continue;
+      if (fn.kind === 'method' || fn.kind === 'property') {
+        const owner = byName.get(fn.owner ?? '');
+        if (!owner) continue;
+        if (!owner.isEnum && !gen.constructibleClass(owner.qualname)) continue;
+        if (owner.isEnum && !owner.members?.length) continue;
+      }
+      const [from, to] = fn.span ?? [0, -1];
+      // A class's own span is what its methods do not cover (class body, constructor).
+      const inner = fn.kind === 'class'
+        ? module.callables.filter((m) => m.owner === fn.qualname && m.span).map((m) => m.span!)
+        : [];
+      const inSpan = (l: number) => l >= from && l <= to && !inner.some(([a, b]) => l >= a && l <= b);
+      out.set(fn.qualname, {
+        fn,
+        lines: [...statements].filter(inSpan),
+        branches: module.shape.branches.filter((b) => inSpan(b[0])).map(branchKey),
+        archived: [],
+        tries: 0,
+      });
+    }
+    return out;
+  }
+
+  private weight(t: Target, lines: ReadonlySet<number>, branches: ReadonlySet<string>): number {
+    let missing = 0;
+    for (const l of t.lines) if (!lines.has(l)) missing++;
+    for (const b of t.branches) if (!branches.has(b)) missing++;
+    const base = missing > 0 ? 1 + 2 * Math.sqrt(missing) : 0.15;
+    // Spread effort: a callable tried very often without progress slowly loses priority.
+    return base / (1 + t.tries / 2000);
+  }
+
+  private fresh(t: Target, gen: InputGenerator, rng: RandomSource, optionalRate: number): Candidate | undefined {
+    const fn = t.fn;
+    if (fn.kind === 'class' || fn.kind === 'function' || fn.kind === 'staticmethod' || fn.kind === 'classmethod') {
+      return { target: fn, prefix: [], args: gen.arguments(fn, 0, optionalRate) };
+    }
+    const receiver = this.receiver(fn, gen, rng);
+    if (!receiver) return undefined;
+    const prefix: Candidate['prefix'][number][] = [];
+    if (receiver.kind === 'construct' && rng.chance(0.3)) {
+      const methods = gen.methodsOf(receiver.cls).filter((m) => m.kind === 'method' && !m.name.startsWith('__'));
+      const n = rng.int(1, 2);
+      for (let i = 0; i < n && methods.length; i++) {
+        const m = rng.pick(methods);
+        prefix.push({ method: m, args: gen.arguments(m, 0, optionalRate) });
+      }
+    }
+    return { target: fn, receiver, prefix, args: fn.kind === 'property' ? [] : gen.arguments(fn, 0, optionalRate) };
+  }
+
+  private receiver(fn: CallableInfo, gen: InputGenerator, rng: RandomSource): Receiver | undefined {
+    const owner = gen.callable(fn.owner ?? '');
+    if (!owner) return undefined;
+    if (owner.isEnum) return owner.members?.length ? { kind: 'member', path: `${owner.qualname}.${rng.pick(owner.members)}` } : undefined;
+    const cls = gen.constructibleClass(owner.qualname);
+    if (!cls) return undefined;
+    const good = gen.constructionsOf(cls.qualname);
+    return { kind: 'construct', cls, args: good.length && rng.chance(0.7) ? rng.pick(good) : gen.arguments(cls) };
+  }
+
+  private mutant(c: Candidate, gen: InputGenerator, rng: RandomSource): Candidate {
+    const r = rng.next();
+    if (r < 0.2 && c.receiver?.kind === 'construct') {
+      return { ...c, receiver: { ...c.receiver, args: gen.mutate(c.receiver.cls, c.receiver.args) } };
+    }
+    if (r < 0.3 && c.prefix.length) {
+      const i = rng.int(0, c.prefix.length - 1);
+      const prefix = [...c.prefix];
+      if (rng.chance(0.5)) prefix.splice(i, 1);
+      else prefix[i] = { ...prefix[i], args: gen.mutate(prefix[i].method, prefix[i].args) };
+      return { ...c, prefix };
+    }
+    return { ...c, args: c.target.kind === 'property' ? [] : gen.mutate(c.target, c.args) };
+  }
+}
+
+/**
+ * The fewest archived tests that keep the archive's coverage: greedy set cover (largest gain first), ties broken
+ * by shorter plans. Returned in archive order.
+ */
+export function minimiseArchive(tests: readonly ArchivedTest[]): ArchivedTest[] {
+  const keyOf = (t: ArchivedTest) => [...t.result.lines.map((l) => `L${l}`), ...t.result.branches.map((b) => `B${branchKey(b)}`)];
+  const keys = tests.map(keyOf);
+  const size = (t: ArchivedTest) => JSON.stringify(t.plan).length;
+  const covered = new Set<string>();
+  const chosen = new Set<number>();
+  for (;;) {
+    let best = -1;
+    let bestGain = 0;
+    keys.forEach((k, i) => {
+      if (chosen.has(i)) return;
+      const gain = k.filter((x) => !covered.has(x)).length;
+      if (gain > bestGain || (gain === bestGain && gain > 0 && best >= 0 && size(tests[i]) < size(tests[best]))) {
+        best = i;
+        bestGain = gain;
+      }
+    });
+    if (best < 0 || bestGain === 0) break;
+    chosen.add(best);
+    for (const x of keys[best]) covered.add(x);
+  }
+  return tests.filter((_, i) => chosen.has(i));
+}

@@ -1,0 +1,96 @@
+/** One name bound by an import statement. */
+interface ImportedName {
+  readonly name: string;
+  readonly alias?: string;
+}
+
+const IMPORT = /^import\s+(.+)$/s;
+const FROM = /^from\s+(\.*[\w.]*)\s+import\s+(.+)$/s;
+const DOTTED = /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/;
+const IDENT = /^[A-Za-z_]\w*$/;
+const MAX_LINE = 100;
+
+function parseNames(list: string, dotted: boolean): ImportedName[] | undefined {
+  const names: ImportedName[] = [];
+  for (const part of list.split(',')) {
+    const item = part.trim();
+    if (item === '') continue;
+    const m = /^(\S+)(?:\s+as\s+(\S+))?$/.exec(item);
+    if (!m || !(dotted ? DOTTED : IDENT).test(m[1]) || (m[2] !== undefined && !IDENT.test(m[2]))) return undefined;
+    names.push(m[2] ? { name: m[1], alias: m[2] } : { name: m[1] });
+  }
+  return names.length > 0 ? names : undefined;
+}
+
+const render = (n: ImportedName) => (n.alias ? `${n.name} as ${n.alias}` : n.name);
+const stripComment = (s: string) => s.replace(/#.*$/gm, '');
+
+/**
+ * Merges import statements into a deduplicated, sorted block: `from __future__` first, then `import x` lines,
+ * then `from x import a, b` lines (one per module, names merged and sorted, wrapped in parentheses past 100
+ * characters). Statements it cannot parse (conditional imports, `try:` blocks) are kept verbatim, once,
+ * after the others. Returns the lines of the block.
+ */
+export function mergeImports(statements: readonly string[]): string[] {
+  const plain = new Set<string>();
+  const from = new Map<string, Set<string>>();
+  const future = new Set<string>();
+  const verbatim: string[] = [];
+  const seenVerbatim = new Set<string>();
+  for (const raw of statements) {
+    const text = stripComment(raw).replace(/\\\n/g, ' ').trim();
+    const fromMatch = FROM.exec(text);
+    const importMatch = fromMatch ? null : IMPORT.exec(text);
+    if (fromMatch) {
+      const list = fromMatch[2].replace(/[()]/g, ' ').replace(/\s+/g, ' ').trim();
+      const names = list === '*' ? [{ name: '*' }] : parseNames(list, false);
+      if (names) {
+        const module = fromMatch[1];
+        let target = module === '__future__' ? future : from.get(module);
+        if (!target) from.set(module, (target = new Set()));
+        for (const n of names) target.add(render(n));
+        continue;
+      }
+    } else if (importMatch) {
+      const names = parseNames(importMatch[1].replace(/\s+/g, ' '), true);
+      if (names) {
+        for (const n of names) plain.add(render(n));
+        continue;
+      }
+    }
+    const kept = raw.trimEnd();
+    if (kept.trim() !== '' && !seenVerbatim.has(kept)) {
+      seenVerbatim.add(kept);
+      verbatim.push(kept);
+    }
+  }
+  const lines: string[] = [];
+  if (future.size > 0) lines.push(`from __future__ import ${[...future].sort().join(', ')}`);
+  for (const name of [...plain].sort(byModule)) lines.push(`import ${name}`);
+  for (const module of [...from.keys()].sort(byModule)) {
+    const names = [...(from.get(module) ?? [])].sort();
+    const line = `from ${module} import ${names.join(', ')}`;
+    lines.push(line.length <= MAX_LINE ? line : `from ${module} import (\n${names.map((n) => `    ${n},`).join('\n')}\n)`);
+  }
+  return [...lines, ...verbatim];
+}
+
+function byModule(a: string, b: string): number {
+  return a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Names an import block binds at module level (`import a.b` binds `a`; `from x import y as z` binds `z`). */
+export function importedNames(statements: readonly string[]): Set<string> {
+  const bound = new Set<string>();
+  for (const raw of statements) {
+    const text = stripComment(raw).replace(/\\\n/g, ' ').trim();
+    const fromMatch = FROM.exec(text);
+    if (fromMatch) {
+      for (const n of parseNames(fromMatch[2].replace(/[()]/g, ' '), false) ?? []) bound.add(n.alias ?? n.name);
+      continue;
+    }
+    const importMatch = IMPORT.exec(text);
+    if (importMatch) for (const n of parseNames(importMatch[1], true) ?? []) bound.add(n.alias ?? n.name.split('.')[0]);
+  }
+  return bound;
+}

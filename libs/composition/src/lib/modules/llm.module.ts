@@ -1,0 +1,172 @@
+import { ContainerModule } from 'inversify';
+import { ConfigError, resolveModelProfile, type LlmClient, type Logger, type TokenCounter } from '@test-agent/domain';
+import {
+  CassetteLlmClient,
+  CassetteWriter,
+  GIGACHAT_API_URL,
+  GigaChatLlmClient,
+  LlmApiLlmClient,
+  LlmHealthCheck,
+  LlmService,
+  LocalTokenCounterFactory,
+  OpenAiLlmClient,
+  type LlmEndpoint,
+} from '@test-agent/infrastructure';
+import { secretsOf, type TestAgentConfig } from '../config/load-config';
+import { TOKENS } from '../tokens';
+
+type Provider = 'llm-api' | 'openai' | 'gigachat';
+
+/** What one endpoint of the chain is configured with. */
+export interface LlmEndpointSettings {
+  readonly provider: Provider;
+  readonly url?: string;
+  readonly model?: string;
+  readonly apiKey?: string;
+}
+
+/** Default model of the GigaChat API when LLM_MODEL is not set: the one every account has. */
+export const DEFAULT_GIGACHAT_MODEL = 'GigaChat';
+
+/**
+ * Crude estimator, about four characters per token: only the fallback for an endpoint whose tokenizer cannot be
+ * loaded. Endpoints normally estimate with their model's local tokenizer (see `localEstimator`).
+ */
+export const estimateTokensByLength = (text: string): number => Math.ceil(text.length / 4);
+
+const localCounters = new LocalTokenCounterFactory();
+
+/**
+ * The local token estimator of a model, from its profile (Qwen's tokenizer for `qwen*`, o200k/cl100k for OpenAI
+ * models, a local cl100k estimate for GigaChat — never GigaChat's API, which would compare the server with
+ * itself). The tokenizer is loaded on first use, so `doctor` and `llm ping` do not pay for it.
+ */
+export function localEstimator(model: string | undefined): (text: string) => Promise<number> {
+  let counter: TokenCounter | undefined;
+  return (text) => {
+    counter ??= localCounters.forProfile(resolveModelProfile(model));
+    return counter.count(text);
+  };
+}
+
+const requireUrl = (e: LlmEndpointSettings, setting: string): string => {
+  if (!e.url) throw new ConfigError([`${setting} is required for the ${e.provider} provider`]);
+  return e.url;
+};
+
+/** One factory per provider: the only place that knows which adapter serves which `LLM_PROVIDER`. */
+const CLIENT_FACTORIES: Record<Provider, (e: LlmEndpointSettings, config: TestAgentConfig, logger: Logger, urlSetting: string) => LlmClient> = {
+  'llm-api': (e, config, logger, urlSetting) =>
+    new LlmApiLlmClient({ baseUrl: requireUrl(e, urlSetting), model: e.model, timeoutMs: config.llmTimeoutMs, logger }),
+  openai: (e, config, logger, urlSetting) =>
+    new OpenAiLlmClient({ baseUrl: requireUrl(e, urlSetting), model: e.model, apiKey: e.apiKey, timeoutMs: config.llmTimeoutMs, logger }),
+  gigachat: (e, config, logger) => {
+    if (!config.gigachatAuthKey) throw new ConfigError(['gigachatAuthKey (GIGACHAT_AUTH_KEY) is required for the gigachat provider']);
+    return new GigaChatLlmClient({
+      authKey: config.gigachatAuthKey,
+      scope: config.gigachatScope,
+      oauthUrl: config.gigachatOauthUrl,
+      baseUrl: e.url ?? GIGACHAT_API_URL,
+      model: e.model ?? DEFAULT_GIGACHAT_MODEL,
+      timeoutMs: config.llmTimeoutMs,
+      caBundleFile: config.gigachatCaBundle,
+      logger,
+    });
+  },
+};
+
+/** Builds the adapter for one endpoint. @throws ConfigError when a required setting is missing. */
+export function createLlmClient(e: LlmEndpointSettings, config: TestAgentConfig, logger: Logger, urlSetting = 'llmUrl (LLM_URL)'): LlmClient {
+  return CLIENT_FACTORIES[e.provider](e, config, logger, urlSetting);
+}
+
+/** Requests in flight per endpoint: LLM_MAX_CONCURRENCY, else 1 for GigaChat personal accounts, 10 for company ones, 4 otherwise. */
+export function defaultConcurrency(provider: Provider, config: TestAgentConfig): number {
+  if (config.llmMaxConcurrency !== undefined) return config.llmMaxConcurrency;
+  if (provider === 'gigachat') return config.gigachatScope === 'GIGACHAT_API_PERS' ? 1 : 10;
+  return 4;
+}
+
+const modelOf = (e: LlmEndpointSettings): string | undefined => e.model ?? (e.provider === 'gigachat' ? DEFAULT_GIGACHAT_MODEL : undefined);
+
+/** The configured endpoint chain: primary, then fallback (the runbook's rollback); a cassette in replay mode. */
+export function llmEndpoints(config: TestAgentConfig, logger: Logger): LlmEndpoint[] {
+  if (config.llmCassetteMode === 'replay') {
+    if (!config.llmCassette) throw new ConfigError(['llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "replay"']);
+    return [{ role: 'replay', provider: 'cassette', client: new CassetteLlmClient(config.llmCassette), maxConcurrency: Number.MAX_SAFE_INTEGER }];
+  }
+  const endpoints: LlmEndpoint[] = [];
+  if (config.llmProvider !== 'none') {
+    const settings = { provider: config.llmProvider, url: config.llmUrl, model: config.llmModel, apiKey: config.llmApiKey };
+    endpoints.push({
+      role: 'primary',
+      provider: config.llmProvider,
+      client: createLlmClient(settings, config, logger),
+      maxConcurrency: defaultConcurrency(config.llmProvider, config),
+      estimateTokens: localEstimator(modelOf(settings)),
+    });
+  }
+  const fallback = config.llmFallbackProvider;
+  if (fallback !== undefined && fallback !== 'none') {
+    const settings = { provider: fallback, url: config.llmFallbackUrl, model: config.llmFallbackModel, apiKey: config.llmFallbackApiKey };
+    endpoints.push({
+      role: endpoints.length === 0 ? 'primary' : 'fallback',
+      provider: fallback,
+      client: createLlmClient(settings, config, logger, 'llmFallbackUrl (LLM_FALLBACK_URL)'),
+      maxConcurrency: defaultConcurrency(fallback, config),
+      estimateTokens: localEstimator(modelOf(settings)),
+    });
+  }
+  return endpoints;
+}
+
+/**
+ * The LLM area: the endpoint chain chosen by config through the provider factories, wrapped in `LlmService`
+ * (retries, breaker, concurrency, fallback, token accuracy, cassette recording), and its health check.
+ */
+export const llmModule = () =>
+  new ContainerModule(({ bind }) => {
+    bind(TOKENS.LlmService)
+      .toDynamicValue((ctx) => {
+        const config = ctx.get(TOKENS.Config);
+        const logger = ctx.get(TOKENS.Logger);
+        if (config.llmCassetteMode === 'record' && !config.llmCassette) {
+          throw new ConfigError(['llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "record"']);
+        }
+        const replay = config.llmCassetteMode === 'replay';
+        return new LlmService(
+          llmEndpoints(config, logger),
+          {
+            estimateTokens: estimateTokensByLength, // only for endpoints without their own (the replayed cassette)
+            maxRetries: replay ? 0 : config.llmMaxRetries,
+            cassette: config.llmCassetteMode === 'record' && config.llmCassette ? new CassetteWriter(config.llmCassette, () => secretsOf(config)) : undefined,
+          },
+          logger,
+          ctx.get(TOKENS.Metrics),
+        );
+      })
+      .inSingletonScope();
+    // GigaChat's exact counter for the code area's token counting (used there only when LLM_PROVIDER=gigachat),
+    // sharing the primary endpoint's retries and one-request-at-a-time limit. In replay mode there is no GigaChat
+    // to ask: counts are then local estimates, said once in the log.
+    bind(TOKENS.RemoteTokenCounter)
+      .toDynamicValue((ctx) => {
+        const llm = ctx.get(TOKENS.LlmService);
+        const log = ctx.get(TOKENS.Logger).child('token_counter');
+        let warned = false;
+        return {
+          countTokens: async (model: string, texts: readonly string[]) => {
+            const primary = llm.primaryClient;
+            if (primary instanceof GigaChatLlmClient) return llm.runOnPrimary(() => primary.countTokensForModel(model, texts));
+            if (!warned) {
+              warned = true;
+              log.warn('No GigaChat endpoint to count tokens with; estimating them locally', { model, primary: primary?.endpoint ?? 'none' });
+            }
+            const estimate = localEstimator(model);
+            return Promise.all(texts.map((t) => estimate(t)));
+          },
+        };
+      })
+      .inSingletonScope();
+    bind(TOKENS.HealthCheck).toDynamicValue((ctx) => new LlmHealthCheck(ctx.get(TOKENS.LlmService)));
+  });

@@ -1,0 +1,195 @@
+import type { Branch } from '../value-objects/coverage-report.value-object';
+import type { ModuleTarget } from '../value-objects/module-target.value-object';
+
+/** A type hint as the sandbox understood it from annotations (`typing.get_type_hints`). */
+export type TypeHint =
+  | { readonly k: 'any'; readonly hint?: string }
+  | { readonly k: 'none' }
+  | { readonly k: 'builtin'; readonly name: 'int' | 'float' | 'str' | 'bool' | 'bytes' | 'complex' | 'none' }
+  | { readonly k: 'list' | 'set'; readonly item: TypeHint }
+  | { readonly k: 'tuple'; readonly items?: readonly TypeHint[]; readonly item?: TypeHint }
+  | { readonly k: 'dict'; readonly key: TypeHint; readonly value: TypeHint }
+  | { readonly k: 'union'; readonly options: readonly TypeHint[] }
+  /** `typing.Literal[...]`: each value as Python source. */
+  | { readonly k: 'literal'; readonly values: readonly string[] }
+  /** An `Enum` defined in the module: `ref` is its dotted path inside the module. */
+  | { readonly k: 'enum'; readonly ref: string; readonly members: readonly string[] }
+  /** A class defined in the module, built through its constructor. */
+  | { readonly k: 'class'; readonly ref: string }
+  | { readonly k: 'callable' };
+
+/** How a parameter binds, from `inspect.Parameter.kind`. */
+export type ParameterKind = 'positional' | 'either' | 'varargs' | 'keyword' | 'varkw';
+
+export interface ParameterInfo {
+  readonly name: string;
+  readonly kind: ParameterKind;
+  readonly type: TypeHint;
+  readonly hasDefault: boolean;
+  /** The default as Python source when it can be rebuilt, else null. */
+  readonly default: string | null;
+  readonly defaultIsNone: boolean;
+}
+
+/** A function, class, method or property found in the module (defined there, not imported). */
+export interface CallableInfo {
+  readonly kind: 'function' | 'class' | 'method' | 'staticmethod' | 'classmethod' | 'property';
+  /** Name inside its owner, e.g. `wrap`. */
+  readonly name: string;
+  /** Dotted path inside the module, e.g. `TextWrapper.wrap`. */
+  readonly qualname: string;
+  /** For members: the owning class's qualname. */
+  readonly owner?: string;
+  /** Parameters; for classes the constructor's, for methods without `self`/`cls`. */
+  readonly params: readonly ParameterInfo[];
+  /** Source lines (1-based, inclusive), when known. */
+  readonly span?: readonly [number, number] | null;
+  readonly isGenerator?: boolean;
+  readonly isAsync?: boolean;
+  readonly constructible?: boolean;
+  readonly isEnum?: boolean;
+  readonly isException?: boolean;
+  readonly isDataclass?: boolean;
+  readonly members?: readonly string[];
+  /** The class defines `__iter__`/`__next__`. */
+  readonly iterable?: boolean;
+  /** Qualnames of base classes defined in the same module. */
+  readonly bases?: readonly string[];
+}
+
+/** A constant found in the source; `src` is Python source, `value` the JS value for str/int/float. */
+export interface HarvestedLiteral {
+  readonly src: string;
+  readonly kind: 'str' | 'int' | 'float' | 'bytes';
+  readonly value?: string | number;
+}
+
+export interface DoctestInfo {
+  /** Qualname of the documented object; '' for the module docstring. */
+  readonly qualname: string;
+  readonly examples: readonly { readonly source: string; readonly want: string }[];
+}
+
+/** What the sandbox learned by importing the module. Line numbers are coverage.py's (1-based). */
+export interface ModuleInterface {
+  readonly callables: readonly CallableInfo[];
+  /** Names the module imported from elsewhere → the import statement a test needs (`Decimal` → `from decimal import Decimal`). */
+  readonly externalNames?: Readonly<Record<string, string>>;
+  /** Literals per callable qualname ('' for module level). */
+  readonly literals: Readonly<Record<string, readonly HarvestedLiteral[]>>;
+  readonly moduleLiterals: readonly HarvestedLiteral[];
+  /** Module-level constants whose value can be written as Python source. */
+  readonly constants: readonly { readonly name: string; readonly type: string }[];
+  /** Types suggested by how each function uses its parameters: qualname → parameter → type names. */
+  readonly paramHints: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+  readonly doctests: readonly DoctestInfo[];
+  /** Every statement line and every branch arc coverage.py counts in the file. */
+  readonly shape: { readonly statements: readonly number[]; readonly branches: readonly Branch[] };
+  /** Lines and branches covered by importing the module. */
+  readonly baseline: { readonly lines: readonly number[]; readonly branches: readonly Branch[] };
+}
+
+/**
+ * An expression of a call plan. `lit` is Python source using builtins and the module's names; `ref` a dotted
+ * path inside the module; `var` the value of an earlier step; `list` materialises an iterable.
+ */
+export type PlanExpr =
+  | { readonly k: 'lit'; readonly src: string }
+  | { readonly k: 'ref'; readonly path: string }
+  | { readonly k: 'var'; readonly i: number }
+  | { readonly k: 'attr'; readonly obj: PlanExpr; readonly name: string }
+  | { readonly k: 'call'; readonly fn: PlanExpr; readonly args: readonly PlanExpr[]; readonly kw: readonly (readonly [string, PlanExpr])[] }
+  | { readonly k: 'list'; readonly of: PlanExpr };
+
+/**
+ * One candidate test body: steps run in order, each step's value is `var i`; the last step is the call under
+ * test. `receiver` names the step whose object's public attributes are reported after the last step.
+ * A plan with `doctest` runs the doctest examples of that qualname instead.
+ */
+export type CallPlan =
+  | { readonly steps: readonly PlanExpr[]; readonly receiver?: number; readonly doctest?: undefined }
+  | { readonly doctest: string; readonly steps?: undefined };
+
+/** A value as the sandbox saw it. */
+export interface ValueDescription {
+  /** Qualified type name (`int`, `shop.Cart`). */
+  readonly type: string;
+  readonly module: string;
+  readonly repr: string;
+  /** Python source rebuilding an equal value in the test's namespace, or null (then attributes are checked). */
+  readonly expr: string | null;
+  /** Process-independent text used to compare runs (sets sorted, addresses removed). */
+  readonly canon: string;
+  readonly float: boolean;
+  /** `pytest.approx` can compare it (a number or a flat sequence/dict of numbers). */
+  readonly approx: boolean;
+  readonly nan: boolean;
+  readonly len: number | null;
+  readonly attrs: readonly AttributeDescription[];
+  /** Python source of a few elements (first, middle, last) of a list or tuple result. */
+  readonly parts?: readonly string[];
+}
+
+export interface AttributeDescription {
+  readonly name: string;
+  readonly expr: string;
+  readonly float: boolean;
+  readonly approx: boolean;
+}
+
+export interface ExceptionDescription {
+  /** `__qualname__` of the exception type. */
+  readonly type: string;
+  readonly module: string;
+  readonly message: string;
+  /** Path inside the module under test when the type is defined there. */
+  readonly path: string | null;
+  /** The traceback passes through the module under test (not only through argument handling). */
+  readonly inModule: boolean;
+}
+
+export type CallStatus = 'ok' | 'raised' | 'timeout' | 'invalid' | 'crashed';
+
+/** Outcome of one plan, with the lines and branches (coverage.py numbering) it covered. */
+export interface CallResult {
+  readonly status: CallStatus;
+  readonly lines: readonly number[];
+  readonly branches: readonly Branch[];
+  /** Value of the last step (status `ok`). */
+  readonly value?: ValueDescription;
+  /** The last step returned an iterator that was turned into a list. */
+  readonly listified?: boolean;
+  readonly receiverAttrs?: readonly AttributeDescription[];
+  /** Index of the step that raised (status `raised`). */
+  readonly step?: number;
+  readonly exception?: ExceptionDescription;
+  /** What the call printed (truncated). */
+  readonly stdout?: string;
+  /** Files the call created in its working directory (then removed). */
+  readonly sideEffects?: readonly string[];
+  readonly doctest?: { readonly attempted: number; readonly failed: number };
+  /** Why a plan was `invalid` or `crashed`. */
+  readonly error?: string;
+}
+
+/** One loaded module in a sandbox. */
+export interface SandboxSession {
+  readonly module: ModuleInterface;
+  /**
+   * Runs plans in order, each under `timeoutMs`. A plan that hangs beyond its limit or kills the sandbox comes
+   * back `crashed`, the sandbox is restarted and the remaining plans still run. Results are in plan order.
+   */
+  execute(plans: readonly CallPlan[], options: { readonly timeoutMs: number }): Promise<CallResult[]>;
+  /** Stops the sandbox and removes its temp dir. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Imports a Python module in an isolated, long-lived executor (its own process, temp working dir, scrubbed
+ * environment) and runs call plans against it, measuring coverage per plan.
+ * `open` throws `InvalidInputError` when the module cannot be imported and `EnvironmentError` when Python is unusable.
+ */
+export interface ExecutionSandbox {
+  /** `hashSeed` fixes `PYTHONHASHSEED`, so two sessions with different seeds reveal hash-order dependence. */
+  open(target: ModuleTarget, options?: { readonly hashSeed?: number }): Promise<SandboxSession>;
+}

@@ -1,0 +1,23 @@
+import type { ModuleTarget } from '../value-objects/module-target.value-object';
+
+/**
+ * The files a generation run reads and writes: where the modules are and where the tests go.
+ * Paths are absolute unless said otherwise.
+ */
+export interface TestWorkspace {
+  /**
+   * The modules to test under `inputPath`: the file itself, or every `.py` file below a folder (tests,
+   * `conftest.py`, hidden folders, virtual environments and `node_modules` skipped), in path order.
+   * Throws `InvalidInputError` for a missing path or a folder with no Python module.
+   */
+  resolveTargets(inputPath: string): Promise<ModuleTarget[]>;
+  /** `name` (a relative file name) inside `dir`, absolute. */
+  pathIn(dir: string, name: string): string;
+  /** Path of `to` relative to folder `from`, with `/` separators. */
+  relative(from: string, to: string): string;
+  exists(file: string): Promise<boolean>;
+  /** First `bytes` characters of a file (to recognise files Test Agent wrote). */
+  head(file: string, bytes: number): Promise<string>;
+  /** Writes a UTF-8 file, creating its folder. */
+  write(file: string, content: string): Promise<void>;
+}

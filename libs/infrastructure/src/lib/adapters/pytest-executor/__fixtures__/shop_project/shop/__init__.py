@@ -1,0 +1,1 @@
+"""A package, so tests import `shop.pricing` the way its users do."""

@@ -1,0 +1,658 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  CoverageReport,
+  EnvironmentError,
+  InvalidInputError,
+  silentLogger,
+  type FileCoverageData,
+  type Logger,
+  type TestExecutor,
+  type TestFile,
+  type TestOutcome,
+  type TestRunRequest,
+  type TestRunResult,
+} from '@test-agent/domain';
+import { infrastructureAsset } from '../../file-system/package-root';
+import { cleanErrorText, fatalErrorSummary } from './clean-error-text';
+import { PytestEventReader, type PytestEvent } from './pytest-events';
+import { scrubEnvironment } from './sandbox-environment';
+
+/** What the executor needs from Test Agent's venv: an interpreter with pytest, coverage.py and pytest-timeout. */
+export interface PythonInterpreterProvider {
+  /** Creates or repairs the venv when needed; resolves to the interpreter path. Throws `EnvironmentError`. */
+  ensure(): Promise<string>;
+}
+
+export interface PytestTestExecutorOptions {
+  /** Default limit per test (setup + call + teardown), in milliseconds. */
+  readonly perTestTimeoutMs: number;
+  /** Default limit for a whole run (every restart included), in milliseconds. */
+  readonly overallTimeoutMs: number;
+  /** Address-space limit of the test process (RLIMIT_AS), in bytes; 0 = unlimited. */
+  readonly memoryLimitBytes: number;
+  /** CPU-time limit of one test process (RLIMIT_CPU), in seconds; 0 = derived from the overall timeout. */
+  readonly cpuTimeLimitSeconds: number;
+  /** Largest file a test process may write (RLIMIT_FSIZE), in bytes; 0 = unlimited. */
+  readonly fileSizeLimitBytes: number;
+  /** How much of the process's stdout and stderr is kept (the tail), in bytes; the rest is discarded as it arrives. */
+  readonly maxOutputBytes: number;
+  /** Seconds a process may linger after pytest finished (threads left running) before it is killed, in ms. */
+  readonly lingerMs: number;
+  /** Limit for combining and reporting coverage after the tests, in milliseconds. */
+  readonly reportTimeoutMs: number;
+  /** Folder under which each run gets its private temp folder (the OS temp folder by default). */
+  readonly tempRoot?: string;
+  /** Variables the subprocess environment starts from before scrubbing (the process environment by default). */
+  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+export const DEFAULT_PYTEST_EXECUTOR_OPTIONS: PytestTestExecutorOptions = {
+  perTestTimeoutMs: 10_000,
+  overallTimeoutMs: 300_000,
+  memoryLimitBytes: 2 * 1024 ** 3,
+  cpuTimeLimitSeconds: 0,
+  fileSizeLimitBytes: 256 * 1024 ** 2,
+  maxOutputBytes: 64 * 1024,
+  lingerMs: 3_000,
+  reportTimeoutMs: 120_000,
+};
+
+const ASSET_DIR = 'adapters/pytest-executor';
+const PLUGIN_MODULE = 'test_agent_pytest_plugin';
+const POLL_MS = 100;
+/** A run restarts after each crash; past this many processes it gives up (a guard against a loop of crashes). */
+const MAX_LAUNCHES = 500;
+
+type KillReason = 'test-timeout' | 'collect-timeout' | 'deadline' | 'linger';
+
+interface LaunchOutcome {
+  readonly events: PytestEvent[];
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly killed?: KillReason;
+  readonly stderrTail: string;
+  readonly stdoutTail: string;
+  /** When the process ended (epoch milliseconds). */
+  readonly endedAt: number;
+}
+
+interface RunLayout {
+  readonly root: string;
+  readonly tests: string;
+  readonly cwd: string;
+  readonly home: string;
+  readonly tmp: string;
+  readonly control: string;
+  readonly dataFile: string;
+  readonly rcFile: string;
+  readonly iniFile: string;
+}
+
+interface CoverageHelperFile {
+  readonly executed_lines: number[];
+  readonly missing_lines: number[];
+  readonly executed_branches: [number, number][];
+  readonly missing_branches: [number, number][];
+}
+
+interface CoverageHelperOutput {
+  readonly file: string;
+  readonly error?: string;
+  readonly measured?: boolean;
+  readonly whole?: CoverageHelperFile;
+  readonly contexts?: Record<string, CoverageHelperFile>;
+}
+
+const SIGNAL_TEXT: Partial<Record<NodeJS.Signals, string>> = {
+  SIGSEGV: 'a segmentation fault (SIGSEGV)',
+  SIGBUS: 'a bus error (SIGBUS)',
+  SIGABRT: 'an abort (SIGABRT)',
+  SIGFPE: 'a floating-point exception (SIGFPE)',
+  SIGILL: 'an illegal instruction (SIGILL)',
+  SIGXCPU: 'exceeding its CPU-time limit (SIGXCPU)',
+  SIGXFSZ: 'exceeding its file-size limit (SIGXFSZ)',
+  SIGKILL: 'SIGKILL (perhaps out of memory)',
+  SIGTERM: 'SIGTERM',
+};
+
+/**
+ * Runs pytest under coverage.py (branch coverage) in a subprocess of Test Agent's venv and reports outcomes per
+ * test and the coverage of exactly the target file (whole run and, on request, per test).
+ *
+ * Containment, per run:
+ * - a private temp folder: test files in `tests/`, the working directory `cwd/` (empty), `HOME` and `TMPDIR`
+ *   inside it, coverage data and control files in `control/`; removed afterwards;
+ * - a scrubbed environment (no API keys, tokens, passwords, `LLM_*`, `GIGACHAT_*`, credentials in URLs, nor the
+ *   caller's `PYTHON*` / `PYTEST_*` settings); `PYTHONDONTWRITEBYTECODE=1`, so importing the user's module leaves
+ *   no `__pycache__` beside it; `PYTHONPATH` = the module's import root, so tests import it as its users do;
+ * - resource limits set before exec (CPU time, address space, file size, no core files);
+ * - a per-test limit (pytest-timeout's signal method, and a watchdog that kills the process group when a test
+ *   ignores it) and an overall limit that kills the whole process group (spawned detached, killed by `-pgid`);
+ * - stdout/stderr kept as a bounded tail, so a test printing 100 MB costs no memory here.
+ * A test that kills its process (`os._exit`, a segfault, a resource limit) is classified `error` (or `timeout`)
+ * and the run restarts in a fresh process with the tests that have not run yet; coverage of every process is
+ * combined. Not contained: writes through absolute paths outside the temp folder (the process runs as the
+ * calling user, with no file-system namespace), network access, and grandchildren that start their own session.
+ */
+export class PytestTestExecutor implements TestExecutor {
+  private readonly options: PytestTestExecutorOptions;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly python: PythonInterpreterProvider,
+    options: Partial<PytestTestExecutorOptions> = {},
+    logger: Logger = silentLogger,
+  ) {
+    this.options = { ...DEFAULT_PYTEST_EXECUTOR_OPTIONS, ...options };
+    this.logger = logger.child('executor');
+  }
+
+  /**
+   * Runs the tests of `request` against `request.target`. Never fails because of what a test does; throws
+   * `InvalidInputError` for unusable input (both or neither of `testFiles`/`testPaths`, a missing test path, a
+   * bad test file name, a target coverage.py cannot parse) and `EnvironmentError` when Python is unusable.
+   */
+  async run(request: TestRunRequest): Promise<TestRunResult> {
+    const started = Date.now();
+    validateRequest(request);
+    const interpreter = await this.python.ensure();
+    const layout = this.createLayout();
+    try {
+      const roots = this.prepare(request, layout);
+      const outcome = await this.runLaunches(interpreter, request, layout, roots, started);
+      const coverage = await this.readCoverage(interpreter, request, layout);
+      return { ...outcome, ...coverage, durationMs: Date.now() - started };
+    } finally {
+      try {
+        rmSync(layout.root, { recursive: true, force: true, maxRetries: 2 });
+      } catch (e) {
+        this.logger.warn('Could not remove a run folder', { dir: layout.root, error: (e as Error).message });
+      }
+    }
+  }
+
+  private createLayout(): RunLayout {
+    const base = this.options.tempRoot ?? os.tmpdir();
+    mkdirSync(base, { recursive: true });
+    const root = realpathSync(mkdtempSync(path.join(base, 'test-agent-run-')));
+    const control = path.join(root, 'control');
+    const layout: RunLayout = {
+      root,
+      tests: path.join(root, 'tests'),
+      cwd: path.join(root, 'cwd'),
+      home: path.join(root, 'home'),
+      tmp: path.join(root, 'tmp'),
+      control,
+      dataFile: path.join(control, 'coverage', '.coverage'),
+      rcFile: path.join(control, 'coveragerc'),
+      iniFile: path.join(control, 'pytest.ini'),
+    };
+    for (const dir of [layout.tests, layout.cwd, layout.home, layout.tmp, path.dirname(layout.dataFile)]) {
+      mkdirSync(dir, { recursive: true });
+    }
+    return layout;
+  }
+
+  /** Writes config and test files; returns the pytest rootdir and the paths to collect. */
+  private prepare(request: TestRunRequest, layout: RunLayout): { rootdir: string; paths: string[] } {
+    writeFileSync(layout.iniFile, '[pytest]\n');
+    writeFileSync(
+      layout.rcFile,
+      [
+        '[run]',
+        'branch = True',
+        'parallel = True',
+        `data_file = ${layout.dataFile}`,
+        `include = ${globLiteral(request.target.file)}`,
+        'disable_warnings = no-data-collected, module-not-imported',
+        '',
+      ].join('\n'),
+    );
+    if (request.testFiles) {
+      this.writeTestFiles(request.testFiles, layout);
+      return { rootdir: layout.tests, paths: [layout.tests] };
+    }
+    const paths = (request.testPaths ?? []).map((p) => realpathSync(p));
+    return { rootdir: commonFolder(paths), paths };
+  }
+
+  private writeTestFiles(files: readonly TestFile[], layout: RunLayout): void {
+    for (const file of files) {
+      const target = path.join(layout.tests, file.name);
+      mkdirSync(path.dirname(target), { recursive: true });
+      writeFileSync(target, file.content);
+    }
+  }
+
+  private async runLaunches(
+    interpreter: string,
+    request: TestRunRequest,
+    layout: RunLayout,
+    roots: { rootdir: string; paths: string[] },
+    started: number,
+  ): Promise<Pick<TestRunResult, 'outcomes' | 'collectionErrors' | 'timedOut'>> {
+    const perTestMs = request.perTestTimeoutMs ?? this.options.perTestTimeoutMs;
+    const overallMs = request.overallTimeoutMs ?? this.options.overallTimeoutMs;
+    const deadline = started + overallMs;
+    // pytest prints paths relative to the working directory (`../tests/test_x.py`): show them relative to the
+    // test root instead, like the node ids, and never show the private temp folder.
+    const relativeRoot = path.relative(layout.cwd, roots.rootdir);
+    const hide = [layout.tests, `${relativeRoot}/`, roots.rootdir === layout.tests ? '' : `${roots.rootdir}/`, layout.root];
+    const clean = (text: string) => cleanErrorText(text, hide);
+
+    const outcomes = new Map<string, TestOutcome>();
+    const order: string[] = [];
+    const ordered = new Set<string>();
+    const remember = (id: string) => {
+      if (!ordered.has(id)) {
+        ordered.add(id);
+        order.push(id);
+      }
+    };
+    const collectionErrors: string[] = [];
+    const skipIds = new Set<string>();
+    const skipPaths = new Set<string>();
+    const modulePaths = new Map<string, string>();
+    const failedModules = new Set<string>();
+    const setOutcome = (outcome: TestOutcome) => {
+      remember(outcome.nodeId);
+      outcomes.set(outcome.nodeId, outcome);
+    };
+    let collectedAny = false;
+    let timedOut = false;
+
+    for (let launch = 0; launch < MAX_LAUNCHES; launch++) {
+      if (request.testFiles) this.writeTestFiles(request.testFiles, layout); // a test may have deleted them
+      const result = await this.launch(interpreter, request, layout, roots, launch, perTestMs, deadline, skipIds, skipPaths);
+      let running: string | undefined;
+      let runningSince = 0;
+      const collecting = new Map<string, string>();
+      let done = false;
+      let collectedNow: readonly string[] | undefined;
+      for (const event of result.events) {
+        switch (event.e) {
+          case 'collect_start':
+            collecting.set(event.id, event.path);
+            modulePaths.set(event.id, event.path);
+            break;
+          case 'collect_end':
+            collecting.delete(event.id);
+            break;
+          case 'collect_error': {
+            if (failedModules.has(event.id)) break; // reported by an earlier process of this run
+            failedModules.add(event.id);
+            const text = clean(event.text);
+            collectionErrors.push(`${event.id || '<session>'}: ${text}`);
+            if (event.id) setOutcome({ nodeId: event.id, status: 'error', error: text, durationMs: 0 });
+            const file = modulePaths.get(event.id);
+            if (file) skipPaths.add(file); // a restart need not import it again
+            break;
+          }
+          case 'collect_skip':
+            setOutcome({ nodeId: event.id, status: 'skipped', error: clean(event.text), durationMs: 0 });
+            break;
+          case 'collected':
+            collectedNow = event.ids;
+            collectedAny = true;
+            for (const id of event.ids) remember(id);
+            break;
+          case 'start':
+            running = event.id;
+            runningSince = event.t;
+            break;
+          case 'finish':
+            running = undefined;
+            skipIds.add(event.id);
+            setOutcome({
+              nodeId: event.id,
+              status: event.status,
+              ...(event.text ? { error: clean(event.text) } : {}),
+              durationMs: Math.round(event.duration * 1000),
+            });
+            break;
+          case 'done':
+            done = true;
+            break;
+        }
+      }
+      // pytest finished its session (a process killed afterwards only had leftover threads or children).
+      if (done) break;
+
+      if (result.killed === 'deadline') timedOut = true;
+      if (running) {
+        const why = describeEnd(result, perTestMs, overallMs, 'while running this test');
+        const status = result.killed === 'test-timeout' || result.killed === 'deadline' || result.signal === 'SIGXCPU' ? 'timeout' : 'error';
+        const lastEnd = result.endedAt / 1000;
+        setOutcome({
+          nodeId: running,
+          status,
+          error: clean(`${why}${crashDetail(result)}`),
+          durationMs: Math.max(0, Math.round((lastEnd - runningSince) * 1000)),
+        });
+        skipIds.add(running);
+      } else if (collecting.size > 0) {
+        const why = describeEnd(result, perTestMs, overallMs, 'while importing this test module');
+        for (const [id, file] of collecting) {
+          const text = clean(`${why}${crashDetail(result)}`);
+          collectionErrors.push(`${id}: ${text}`);
+          setOutcome({ nodeId: id, status: 'error', error: text, durationMs: 0 });
+          skipPaths.add(file);
+        }
+      } else {
+        // Ended outside any test: at start-up (a broken conftest, a usage error) or after the last test.
+        const why = describeEnd(result, perTestMs, overallMs, 'before any test ran or after the last one');
+        const tail = clean(lastLines(result.stderrTail || result.stdoutTail, 30));
+        collectionErrors.push(`${why}${tail ? `:\n${tail}` : ''}`);
+        break;
+      }
+      if (timedOut) break;
+      const remaining = collectedNow ? collectedNow.filter((id) => !skipIds.has(id)) : undefined;
+      if (remaining && remaining.length === 0) break;
+      if (!collectedAny && collecting.size === 0 && !running) break;
+      this.logger.debug('Restarting pytest after the process ended early', { launch, code: result.code, signal: result.signal, killed: result.killed });
+    }
+
+    const list = order.filter((id) => outcomes.has(id)).map((id) => outcomes.get(id) as TestOutcome);
+    return { outcomes: list, collectionErrors, timedOut };
+  }
+
+  private launch(
+    interpreter: string,
+    request: TestRunRequest,
+    layout: RunLayout,
+    roots: { rootdir: string; paths: string[] },
+    index: number,
+    perTestMs: number,
+    deadline: number,
+    skipIds: ReadonlySet<string>,
+    skipPaths: ReadonlySet<string>,
+  ): Promise<LaunchOutcome> {
+    const eventsFile = path.join(layout.control, `events-${index}.jsonl`);
+    const skipFile = path.join(layout.control, `skip-${index}.json`);
+    writeFileSync(eventsFile, '');
+    writeFileSync(skipFile, JSON.stringify({ nodeids: [...skipIds], paths: [...skipPaths] }));
+    const pytestArgs = [
+      '-c', layout.iniFile,
+      '--rootdir', roots.rootdir,
+      '--confcutdir', roots.rootdir,
+      '-p', PLUGIN_MODULE,
+      '-p', 'no:cacheprovider',
+      '-q', '--no-header', '--color=no', '--tb=short', '-rN',
+      '--continue-on-collection-errors',
+      '--timeout', String(perTestMs / 1000),
+      '--timeout-method', 'signal',
+      '--ta-events', eventsFile,
+      '--ta-skip', skipFile,
+    ];
+    if (request.select) {
+      const selectFile = path.join(layout.control, 'select.json');
+      writeFileSync(selectFile, JSON.stringify(request.select));
+      pytestArgs.push('--ta-select', selectFile);
+    }
+    pytestArgs.push(...roots.paths);
+
+    const overallSeconds = Math.ceil((deadline - Date.now()) / 1000);
+    const cpuSeconds = this.options.cpuTimeLimitSeconds || Math.max(5, overallSeconds + 5);
+    const args = [
+      infrastructureAsset(`${ASSET_DIR}/test_agent_launcher.py`),
+      String(cpuSeconds),
+      String(this.options.memoryLimitBytes),
+      String(this.options.fileSizeLimitBytes),
+      '--',
+      interpreter,
+      '-m', 'coverage', 'run', '--branch', `--rcfile=${layout.rcFile}`,
+      '-m', 'pytest',
+      ...pytestArgs,
+    ];
+    const env = this.environment(request, layout);
+
+    return new Promise<LaunchOutcome>((resolve, reject) => {
+      const child = spawn(interpreter, args, { cwd: layout.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const stdout = new TailBuffer(this.options.maxOutputBytes);
+      const stderr = new TailBuffer(this.options.maxOutputBytes);
+      child.stdout.on('data', (b: Buffer) => stdout.push(b));
+      child.stderr.on('data', (b: Buffer) => stderr.push(b));
+      const reader = new PytestEventReader();
+      const events: PytestEvent[] = [];
+      let offset = 0;
+      let killed: KillReason | undefined;
+      let running: { id: string; since: number } | undefined;
+      const collecting = new Map<string, number>();
+      let doneAt: number | undefined;
+      const graceMs = perTestMs + Math.max(2_000, perTestMs / 4);
+
+      const drain = () => {
+        const chunk = readFrom(eventsFile, offset);
+        offset += chunk.length;
+        const now = Date.now();
+        for (const event of reader.push(chunk.toString('utf8'))) {
+          events.push(event);
+          if (event.e === 'start') running = { id: event.id, since: now };
+          else if (event.e === 'finish') running = undefined;
+          else if (event.e === 'collect_start') collecting.set(event.id, now);
+          else if (event.e === 'collect_end') collecting.delete(event.id);
+          else if (event.e === 'done') doneAt = now;
+        }
+      };
+      const killGroup = (reason: KillReason) => {
+        killed ??= reason;
+        killProcessGroup(child.pid);
+      };
+      const timer = setInterval(() => {
+        drain();
+        const now = Date.now();
+        if (now > deadline) killGroup('deadline');
+        else if (running && now - running.since > graceMs) killGroup('test-timeout');
+        else if ([...collecting.values()].some((since) => now - since > graceMs)) killGroup('collect-timeout');
+        else if (doneAt !== undefined && now - doneAt > this.options.lingerMs) killGroup('linger');
+      }, POLL_MS);
+
+      child.on('error', (e) => {
+        clearInterval(timer);
+        reject(new EnvironmentError('TA_PYTHON_SPAWN_FAILED', `Could not start ${interpreter}: ${e.message}`, { cause: e }));
+      });
+      let settled = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(timer);
+        drain();
+        if (reader.malformed > 0) this.logger.warn('Ignored malformed lines in the pytest events file', { count: reader.malformed });
+        resolve({ events, code, signal, killed, stdoutTail: stdout.text(), stderrTail: stderr.text(), endedAt });
+      };
+      let endedAt = Date.now();
+      child.on('exit', (code, signal) => {
+        endedAt = Date.now();
+        // Whatever the test left behind in the group (background children) goes too.
+        killProcessGroup(child.pid);
+        // A grandchild in its own session may still hold the pipes open: do not wait for it.
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          finish(code, signal);
+        }, 2_000).unref();
+      });
+      child.on('close', (code, signal) => finish(code, signal));
+    });
+  }
+
+  private environment(request: TestRunRequest, layout: RunLayout): Record<string, string> {
+    const pythonPath = [request.target.importRoot, infrastructureAsset(ASSET_DIR)].join(path.delimiter);
+    return scrubEnvironment(this.options.baseEnv ?? process.env, {
+      HOME: layout.home,
+      TMPDIR: layout.tmp,
+      TMP: layout.tmp,
+      TEMP: layout.tmp,
+      XDG_CACHE_HOME: path.join(layout.home, '.cache'),
+      XDG_CONFIG_HOME: path.join(layout.home, '.config'),
+      XDG_DATA_HOME: path.join(layout.home, '.local', 'share'),
+      PYTHONPATH: pythonPath,
+      PYTHONDONTWRITEBYTECODE: '1',
+      PYTHONNOUSERSITE: '1',
+      PYTHONIOENCODING: 'utf-8',
+      NO_COLOR: '1',
+    });
+  }
+
+  private async readCoverage(
+    interpreter: string,
+    request: TestRunRequest,
+    layout: RunLayout,
+  ): Promise<Pick<TestRunResult, 'coverage' | 'perTest'>> {
+    const helper = infrastructureAsset(`${ASSET_DIR}/test_agent_coverage_report.py`);
+    const args = [helper, layout.rcFile, layout.dataFile, request.target.file, request.perTestCoverage ? '1' : '0'];
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(
+        interpreter,
+        args,
+        { cwd: layout.cwd, env: this.environment(request, layout), timeout: this.options.reportTimeoutMs, maxBuffer: 512 * 1024 * 1024 },
+        (error, out, err) => {
+          if (error) {
+            const detail = cleanErrorText(lastLines(String(err), 5), [layout.root]);
+            reject(new EnvironmentError('TA_COVERAGE_REPORT_FAILED', `coverage.py could not report the run: ${detail || error.message}`, { cause: error }));
+          } else {
+            if (err.trim()) this.logger.debug('coverage.py report notes', { stderr: cleanErrorText(lastLines(String(err), 5), [layout.root]) });
+            resolve(out);
+          }
+        },
+      );
+    });
+    const parsed = JSON.parse(stdout) as CoverageHelperOutput;
+    if (parsed.error || !parsed.whole) {
+      throw new InvalidInputError('TA_TARGET_NOT_PYTHON', `coverage.py cannot measure ${request.target.file}: ${parsed.error ?? 'no report'}`);
+    }
+    const file = request.target.file;
+    const coverage = CoverageReport.fromData(file, toData(parsed.whole));
+    if (!request.perTestCoverage) return { coverage };
+    const perTest = new Map<string, CoverageReport>();
+    for (const [context, data] of Object.entries(parsed.contexts ?? {})) {
+      perTest.set(context, CoverageReport.fromData(file, toData(data)));
+    }
+    return { coverage, perTest };
+  }
+}
+
+function validateRequest(request: TestRunRequest): void {
+  const hasFiles = request.testFiles !== undefined;
+  const hasPaths = request.testPaths !== undefined;
+  if (hasFiles === hasPaths) {
+    throw new InvalidInputError('TA_BAD_TEST_RUN', 'A test run needs either testFiles or testPaths (exactly one of them)');
+  }
+  for (const file of request.testFiles ?? []) {
+    const normal = path.posix.normalize(file.name);
+    if (path.isAbsolute(file.name) || normal.startsWith('..') || !normal.endsWith('.py')) {
+      throw new InvalidInputError('TA_BAD_TEST_FILE_NAME', `Test file name must be a relative path to a .py file inside the run: ${file.name}`);
+    }
+  }
+  if (hasPaths && request.testPaths?.length === 0) {
+    throw new InvalidInputError('TA_BAD_TEST_RUN', 'testPaths is empty');
+  }
+  for (const p of request.testPaths ?? []) {
+    if (!existsSync(p)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such test file or folder: ${p}`);
+  }
+  if (!existsSync(request.target.file)) {
+    throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such module: ${request.target.file}`);
+  }
+}
+
+function toData(file: CoverageHelperFile): FileCoverageData {
+  return {
+    executedLines: file.executed_lines,
+    missingLines: file.missing_lines,
+    executedBranches: file.executed_branches.map(([a, b]) => [a, b] as const),
+    missingBranches: file.missing_branches.map(([a, b]) => [a, b] as const),
+  };
+}
+
+/** coverage.py file patterns are globs: characters with a meaning there (and `$`, expanded in its config) become `?`. */
+function globLiteral(file: string): string {
+  return file.replace(/[*?[\]$]/g, '?');
+}
+
+/** The deepest folder holding every path (a file stands for its folder). */
+function commonFolder(paths: readonly string[]): string {
+  const folders = paths.map((p) => (statSync(p).isDirectory() ? p : path.dirname(p)));
+  let common = folders[0].split(path.sep);
+  for (const folder of folders.slice(1)) {
+    const parts = folder.split(path.sep);
+    let i = 0;
+    while (i < common.length && i < parts.length && common[i] === parts[i]) i++;
+    common = common.slice(0, i);
+  }
+  return common.join(path.sep) || path.sep;
+}
+
+function readFrom(file: string, offset: number): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const size = statSync(file).size;
+    if (size <= offset) return Buffer.alloc(0);
+    const buffer = Buffer.alloc(size - offset);
+    const read = readSync(fd, buffer, 0, buffer.length, offset);
+    return buffer.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function killProcessGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+/** Why a process ended early, `when` saying what it was doing ("while running this test"). */
+function describeEnd(result: LaunchOutcome, perTestMs: number, overallMs: number, when: string): string {
+  switch (result.killed) {
+    case 'test-timeout':
+      return `Killed after exceeding the per-test limit of ${perTestMs / 1000} s (it did not stop on pytest-timeout's signal)`;
+    case 'collect-timeout':
+      return `Killed after exceeding the per-test limit of ${perTestMs / 1000} s ${when}`;
+    case 'deadline':
+      return `Stopped: the run's overall limit of ${overallMs / 1000} s was reached ${when}`;
+    case 'linger':
+      return 'Killed: the Python process did not exit after its tests finished';
+    default:
+      break;
+  }
+  if (result.signal) return `The Python process was killed by ${SIGNAL_TEXT[result.signal] ?? result.signal} ${when}`;
+  return `The Python process exited with code ${result.code} (os._exit or a fatal error) ${when}`;
+}
+
+/** The interpreter's last words when it crashed (faulthandler's traceback), if any. */
+function crashDetail(result: LaunchOutcome): string {
+  const summary = fatalErrorSummary(result.stderrTail);
+  return summary ? `\n${summary}` : '';
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trimEnd().split('\n').slice(-count).join('\n');
+}
+
+/** Keeps the last `limit` bytes pushed into it. */
+class TailBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly limit: number) {}
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size - this.chunks[0].length >= this.limit) {
+      this.size -= this.chunks[0].length;
+      this.chunks.shift();
+    }
+  }
+
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    return all.subarray(Math.max(0, all.length - this.limit)).toString('utf8');
+  }
+}

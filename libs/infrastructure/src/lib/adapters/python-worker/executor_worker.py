@@ -1,0 +1,944 @@
+"""Test Agent's executor worker: a long-lived process that imports one module under test and runs call plans.
+
+Protocol: JSON lines. Requests arrive on the original stdin, one object per line, each with an ``id`` and an
+``op``; replies go to the original stdout, one object per line, carrying the same ``id``. The module's own
+``print``s and C-level writes to fd 1/2 go to a log file in the worker's temp dir, never into the protocol.
+
+Ops:
+  load     {importRoot, moduleName, file}  -> the module's callables, literals, doctests, coverage shape
+  execute  {plans, timeoutMs}               -> one ``{"id", "index", "result"}`` line per plan, then ``{"id", "done"}``
+  ping                                      -> {"pong": true}
+
+Coverage is measured with a line/arc tracer (``sys.settrace``) restricted to the target file, recording arcs the
+way coverage.py's Python tracer does, then translated with coverage.py's own static analysis of the file
+(``PythonFileReporter``), so the statements, branch arcs and executed sets use coverage.py's numbering.
+"""
+
+import ast
+import builtins
+import dataclasses
+import doctest
+import enum
+import importlib
+import inspect
+import io
+import json
+import math
+import os
+import signal
+import sys
+import traceback
+import types
+import typing
+
+PROTO_IN = None
+PROTO_OUT = None
+
+MAX_REPR = 400
+MAX_ITEMS = 200
+
+
+class CallTimeout(BaseException):
+    """Raised inside a call that exceeded its time limit (a BaseException so user code cannot swallow it)."""
+
+
+class NoStdin(io.TextIOBase):
+    """Behaves like pytest's captured stdin, so outcomes match what the emitted tests will see."""
+
+    def read(self, *args):
+        raise OSError("pytest: reading from stdin while output is captured!  Consider using `-s`.")
+
+    readline = read
+    readlines = read
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.read()
+
+    def fileno(self):
+        raise io.UnsupportedOperation("redirected stdin is pseudofile, has no fileno()")
+
+    def readable(self):
+        return False
+
+
+# --------------------------------------------------------------------------------------------------- tracing
+
+RESUME = __import__("dis").opmap.get("RESUME")
+PUSH_EXC_INFO = __import__("dis").opmap.get("PUSH_EXC_INFO")
+LASTI_IS_YIELD = sys.version_info[:2] != (3, 13)
+
+
+class ArcTracer:
+    """Records (from, to) line arcs of code in one file; negative numbers mark entry/exit of a code object."""
+
+    def __init__(self, filename):
+        self.filename = filename
+        self.arcs = set()
+
+    def global_trace(self, frame, event, arg):
+        if event != "call" or frame.f_code.co_filename != self.filename:
+            return None
+        code = frame.f_code
+        if RESUME is not None:
+            real_call = code.co_code[frame.f_lasti + 1] == 0 if frame.f_lasti >= 0 else True
+        else:
+            real_call = frame.f_lasti < 0
+        last = [-code.co_firstlineno if real_call else frame.f_lineno]
+        arcs = self.arcs
+
+        def local_trace(frame, event, arg):
+            if event == "line":
+                if PUSH_EXC_INFO is not None:
+                    lasti, co = frame.f_lasti, frame.f_code.co_code
+                    if 0 <= lasti < len(co) and co[lasti] == PUSH_EXC_INFO:
+                        return local_trace
+                lineno = frame.f_lineno
+                arcs.add((last[0], lineno))
+                last[0] = lineno
+            elif event == "return":
+                co = frame.f_code.co_code
+                lasti = frame.f_lasti
+                if RESUME is None or len(co) == lasti + 2:
+                    real_return = True
+                else:
+                    at = lasti + 2 if LASTI_IS_YIELD else lasti
+                    real_return = co[at] != RESUME if at < len(co) else True
+                if real_return:
+                    arcs.add((last[0], -frame.f_code.co_firstlineno))
+            return local_trace
+
+        return local_trace
+
+    def start(self):
+        self.arcs = set()
+        sys.settrace(self.global_trace)
+
+    def stop(self):
+        sys.settrace(None)
+        return self.arcs
+
+
+class Shape:
+    """coverage.py's static view of the file: statements, possible arcs, branch lines."""
+
+    def __init__(self, filename):
+        import coverage
+        from coverage.python import PythonFileReporter
+
+        self.fr = PythonFileReporter(filename, coverage.Coverage(branch=True, data_file=None, config_file=False))
+        self.statements = set(self.fr.lines())
+        self.excluded = set(self.fr.excluded_lines())
+        self.possible = set(self.fr.arcs())
+        self.exit_counts = self.fr.exit_counts()
+        self.no_branch = set(self.fr.no_branch_lines())
+        self.branch_lines = {l for l, c in self.exit_counts.items() if c > 1}
+        self.branch_arcs = {
+            a for a in self.possible
+            if a[0] in self.branch_lines and a[0] not in self.no_branch and a[1] not in self.excluded
+        }
+        dests = {}
+        for a, b in self.possible:
+            dests.setdefault(a, set()).add(b)
+        self.single_dests = {a: next(iter(bs)) for a, bs in dests.items() if len(bs) == 1}
+
+    def measure(self, raw_arcs):
+        """Executed statements and executed branch arcs, as coverage.py would count them."""
+        lines = set()
+        for a, b in raw_arcs:
+            if a > 0:
+                lines.add(a)
+            if b > 0:
+                lines.add(b)
+        executed = self.fr.translate_lines(lines) & self.statements
+        arcs = self.fr.translate_arcs(raw_arcs)
+        fixed = set()
+        for a, b in arcs:
+            if a != b:
+                fixed.add((a, b))
+            elif a in self.single_dests:
+                fixed.add((a, self.single_dests[a]))
+        fixed = self.fr.translate_arcs(fixed)
+        branches = [a for a in fixed if a in self.branch_arcs]
+        return sorted(executed), sorted(branches)
+
+
+# --------------------------------------------------------------------------------------------------- describing
+
+def type_name(t):
+    mod = getattr(t, "__module__", "")
+    qual = getattr(t, "__qualname__", getattr(t, "__name__", str(t)))
+    return qual if mod == "builtins" else f"{mod}.{qual}"
+
+
+class Describer:
+    def __init__(self, module):
+        self.module = module
+        self.modname = module.__name__
+
+    def canon(self, v, depth=0):
+        """A process-independent text of a value: sets sorted, objects without a value repr by type only."""
+        if depth > 6:
+            return "..."
+        if isinstance(v, (set, frozenset)):
+            return type(v).__name__ + "{" + ",".join(sorted(self.canon(x, depth + 1) for x in v)) + "}"
+        if isinstance(v, dict):
+            return "{" + ",".join(f"{self.canon(k, depth + 1)}:{self.canon(x, depth + 1)}" for k, x in v.items()) + "}"
+        if isinstance(v, (list, tuple)):
+            return type(v).__name__ + "[" + ",".join(self.canon(x, depth + 1) for x in v) + "]"
+        if isinstance(v, float):
+            return repr(v)
+        r = safe_repr(v)
+        if " at 0x" in r:
+            return "<" + type_name(type(v)) + ">"
+        return r
+
+    def expr(self, v, depth=0):
+        """A Python expression rebuilding `v` in a test that imported the module's names, or None."""
+        if depth > 6:
+            return None
+        if v is None or isinstance(v, (bool, int, str, bytes)):
+            r = repr(v)
+            return r if len(r) <= MAX_REPR * 4 else None
+        if isinstance(v, float):
+            if math.isnan(v) or math.isinf(v):
+                return f"float('{v}')"
+            return repr(v)
+        if isinstance(v, complex):
+            return repr(v)
+        if isinstance(v, enum.Enum):
+            t = type(v)
+            if t.__module__ == self.modname and "<locals>" not in t.__qualname__:
+                return f"{t.__qualname__}.{v.name}"
+            return None
+        if isinstance(v, (list, tuple, set, frozenset)) and type(v) in (list, tuple, set, frozenset):
+            if len(v) > MAX_ITEMS:
+                return None
+            items = [self.expr(x, depth + 1) for x in (sorted(v, key=self.canon) if isinstance(v, (set, frozenset)) else v)]
+            if any(i is None for i in items):
+                return None
+            if isinstance(v, list):
+                return "[" + ", ".join(items) + "]"
+            if isinstance(v, tuple):
+                return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+            if not items:
+                return "set()" if isinstance(v, set) else "frozenset()"
+            inner = "{" + ", ".join(items) + "}"
+            return inner if isinstance(v, set) else f"frozenset({inner})"
+        if type(v) is dict:
+            if len(v) > MAX_ITEMS:
+                return None
+            parts = []
+            for k, x in v.items():
+                ke, xe = self.expr(k, depth + 1), self.expr(x, depth + 1)
+                if ke is None or xe is None:
+                    return None
+                parts.append(f"{ke}: {xe}")
+            return "{" + ", ".join(parts) + "}"
+        # Other values: trust a repr that evaluates back to an equal value in the module's namespace.
+        r = safe_repr(v)
+        if len(r) > MAX_REPR or " at 0x" in r or r.startswith("<"):
+            return None
+        try:
+            ns = dict(vars(self.module))
+            back = eval(r, {"__builtins__": builtins}, ns)  # noqa: S307 - the value's own repr
+            if type(back) is type(v) and back == v:
+                head = r.split("(", 1)[0]
+                if head.split(".")[0] in vars(self.module) or head in dir(builtins):
+                    return r
+        except BaseException:  # noqa: BLE001 - any failure means "not rebuildable"
+            return None
+        return None
+
+    def has_float(self, v, depth=0):
+        if isinstance(v, float):
+            return True
+        if depth > 4:
+            return False
+        if isinstance(v, (list, tuple, set, frozenset)):
+            return any(self.has_float(x, depth + 1) for x in v)
+        if isinstance(v, dict):
+            return any(self.has_float(x, depth + 1) for x in v.values())
+        return False
+
+    def approx_ok(self, v):
+        """pytest.approx handles a number, or a flat list/tuple/dict of numbers (not nested, no NaN)."""
+        num = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and not (isinstance(x, float) and math.isnan(x))
+        if isinstance(v, float):
+            return num(v)
+        if type(v) in (list, tuple):
+            return len(v) > 0 and all(num(x) for x in v)
+        if type(v) is dict:
+            return len(v) > 0 and all(num(x) for x in v.values())
+        return False
+
+    def attrs(self, v):
+        d = getattr(v, "__dict__", None)
+        if not isinstance(d, dict) or isinstance(v, type) or isinstance(v, types.ModuleType):
+            return []
+        out = []
+        for k, x in list(d.items())[:40]:
+            if k.startswith("_") or callable(x):
+                continue
+            e = self.expr(x)
+            if e is not None and len(e) <= 200:
+                out.append({"name": k, "expr": e, "float": self.has_float(x), "approx": self.approx_ok(x)})
+            if len(out) >= 8:
+                break
+        return out
+
+    def describe(self, v):
+        t = type(v)
+        e = self.expr(v)
+        return {
+            "type": type_name(t),
+            "module": t.__module__,
+            "repr": safe_repr(v)[:MAX_REPR],
+            "expr": e,
+            "canon": self.canon(v)[:4000],
+            "float": self.has_float(v),
+            "approx": self.approx_ok(v),
+            "nan": isinstance(v, float) and math.isnan(v),
+            "len": len(v) if isinstance(v, (str, bytes, list, tuple, dict, set, frozenset)) else None,
+            "attrs": self.attrs(v) if e is None else [],
+            "parts": self.parts(v),
+        }
+
+    def parts(self, v):
+        """Rebuildable elements of a sequence result (first, middle, last), to feed other calls."""
+        if type(v) not in (list, tuple) or not v:
+            return []
+        out = []
+        for x in (v[0], v[len(v) // 2], v[-1]):
+            e = self.expr(x)
+            if e is not None and len(e) <= 300 and e not in out:
+                out.append(e)
+        return out
+
+
+def safe_repr(v):
+    try:
+        return repr(v)
+    except BaseException as e:  # noqa: BLE001 - a broken __repr__ is a property of the value
+        return f"<unrepresentable {type(v).__name__}: {type(e).__name__}>"
+
+
+# --------------------------------------------------------------------------------------------------- inspection
+
+BUILTIN_TYPES = {int: "int", float: "float", str: "str", bool: "bool", bytes: "bytes", complex: "complex",
+                 type(None): "none", bytearray: "bytes"}
+
+
+def describe_type(tp, module, depth=0):
+    if depth > 4:
+        return {"k": "any"}
+    if tp is inspect.Parameter.empty or tp is typing.Any or tp is object:
+        return {"k": "any"}
+    if tp is None or tp is type(None):
+        return {"k": "none"}
+    if tp in BUILTIN_TYPES:
+        return {"k": "builtin", "name": BUILTIN_TYPES[tp]}
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin is typing.Union or (types.UnionType is not None and isinstance(tp, types.UnionType)):
+        return {"k": "union", "options": [describe_type(a, module, depth + 1) for a in args]}
+    if origin is typing.Literal:
+        return {"k": "literal", "values": [repr(a) for a in args if isinstance(a, (str, int, float, bool, bytes)) or a is None]}
+    if tp in (list, set, frozenset, tuple, dict) or origin in (list, set, frozenset, tuple, dict):
+        base = origin or tp
+        import collections.abc as cabc  # noqa: F401
+        if base is dict:
+            return {"k": "dict", "key": describe_type(args[0], module, depth + 1) if args else {"k": "any"},
+                    "value": describe_type(args[1], module, depth + 1) if len(args) > 1 else {"k": "any"}}
+        if base is tuple:
+            if len(args) == 2 and args[1] is Ellipsis:
+                return {"k": "tuple", "item": describe_type(args[0], module, depth + 1)}
+            if args:
+                return {"k": "tuple", "items": [describe_type(a, module, depth + 1) for a in args]}
+            return {"k": "tuple", "item": {"k": "any"}}
+        kind = {list: "list", set: "set", frozenset: "set"}[base]
+        return {"k": kind, "item": describe_type(args[0], module, depth + 1) if args else {"k": "any"}}
+    import collections.abc as cabc
+    if origin in (cabc.Sequence, cabc.Iterable, cabc.MutableSequence, cabc.Collection):
+        return {"k": "list", "item": describe_type(args[0], module, depth + 1) if args else {"k": "any"}}
+    if origin in (cabc.Mapping, cabc.MutableMapping):
+        return {"k": "dict", "key": describe_type(args[0], module, depth + 1) if args else {"k": "any"},
+                "value": describe_type(args[1], module, depth + 1) if len(args) > 1 else {"k": "any"}}
+    if origin in (cabc.Set, cabc.MutableSet):
+        return {"k": "set", "item": describe_type(args[0], module, depth + 1) if args else {"k": "any"}}
+    if origin is cabc.Callable or tp is cabc.Callable or tp is typing.Callable:
+        return {"k": "callable"}
+    if isinstance(tp, type):
+        path = attribute_path(tp, module)
+        if issubclass(tp, enum.Enum):
+            if path:
+                return {"k": "enum", "ref": path, "members": [m.name for m in tp][:50]}
+            return {"k": "any"}
+        if path:
+            return {"k": "class", "ref": path}
+        return {"k": "any", "hint": type_name(tp)}
+    return {"k": "any"}
+
+
+def attribute_path(obj, module):
+    """Dotted path of `obj` inside `module` (e.g. 'Cart' or 'Cart.Item'), or None."""
+    if getattr(obj, "__module__", None) != module.__name__:
+        return None
+    qual = getattr(obj, "__qualname__", "")
+    if "<locals>" in qual:
+        return None
+    cur = module
+    for part in qual.split("."):
+        cur = getattr(cur, part, None)
+        if cur is None:
+            return None
+    return qual if cur is obj else None
+
+
+def default_repr(value, describer):
+    if value is inspect.Parameter.empty:
+        return None
+    return describer.expr(value)
+
+
+def source_span(obj):
+    try:
+        lines, start = inspect.getsourcelines(obj)
+        return [start, start + len(lines) - 1]
+    except (OSError, TypeError):
+        return None
+
+
+PARAM_KIND = {
+    inspect.Parameter.POSITIONAL_ONLY: "positional",
+    inspect.Parameter.POSITIONAL_OR_KEYWORD: "either",
+    inspect.Parameter.VAR_POSITIONAL: "varargs",
+    inspect.Parameter.KEYWORD_ONLY: "keyword",
+    inspect.Parameter.VAR_KEYWORD: "varkw",
+}
+
+
+def describe_params(fn, module, describer, skip_first=False):
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: fall back to none
+        hints = {}
+    params = []
+    for i, p in enumerate(sig.parameters.values()):
+        if skip_first and i == 0:
+            continue
+        params.append({
+            "name": p.name,
+            "kind": PARAM_KIND[p.kind],
+            "type": describe_type(hints.get(p.name, p.annotation if not isinstance(p.annotation, str) else inspect.Parameter.empty), module),
+            "hasDefault": p.default is not inspect.Parameter.empty,
+            "default": default_repr(p.default, describer),
+            "defaultIsNone": p.default is None,
+        })
+    return params
+
+
+def list_callables(module, describer):
+    out = []
+    modname = module.__name__
+    for name, obj in list(vars(module).items()):
+        if name.startswith("__"):
+            continue
+        if inspect.isclass(obj):
+            if attribute_path(obj, module) != name:
+                continue
+            out.extend(describe_class(obj, name, module, describer))
+        elif callable(obj) and getattr(obj, "__module__", None) == modname:
+            params = describe_params(obj, module, describer)
+            if params is None:
+                continue
+            is_bound = inspect.ismethod(obj)
+            out.append({
+                "kind": "function", "name": name, "qualname": name, "params": params,
+                "span": source_span(obj.__func__ if is_bound else obj),
+                "isGenerator": inspect.isgeneratorfunction(obj),
+                "isAsync": inspect.iscoroutinefunction(obj),
+                "doc": bool(getattr(obj, "__doc__", None)),
+            })
+    return out
+
+
+def describe_class(cls, path, module, describer):
+    out = []
+    is_enum = issubclass(cls, enum.Enum)
+    is_exc = issubclass(cls, BaseException)
+    is_abstract = inspect.isabstract(cls)
+    ctor = None
+    if not is_enum:
+        try:
+            ctor_params = describe_params(cls, module, describer)
+        except Exception:  # noqa: BLE001
+            ctor_params = None
+        ctor = ctor_params
+    entry = {
+        "kind": "class", "name": path, "qualname": path, "params": ctor or [],
+        "constructible": ctor is not None and not is_enum and not is_abstract,
+        "span": source_span(cls), "isEnum": is_enum, "isException": is_exc,
+        "isDataclass": dataclasses.is_dataclass(cls),
+        "members": [m.name for m in cls][:50] if is_enum else [],
+        "iterable": "__iter__" in vars(cls) or "__next__" in vars(cls),
+        "bases": [attribute_path(b, module) for b in cls.__mro__[1:] if attribute_path(b, module)],
+    }
+    out.append(entry)
+    seen = set()
+    for klass in cls.__mro__:
+        if klass is object or getattr(klass, "__module__", None) != module.__name__:
+            continue
+        for name, raw in vars(klass).items():
+            if name in seen or (name.startswith("__") and name not in ("__call__", "__len__", "__str__", "__repr__", "__iter__", "__next__")):
+                continue
+            if len(name) > 2 and name.startswith("_") and name.endswith("_") and not name.startswith("__"):  # enum's _sunder_ names
+                continue
+            seen.add(name)
+            if klass is not cls:
+                continue  # inherited methods are tested on the class that defines them
+            if isinstance(raw, property):
+                if raw.fget is not None:
+                    out.append({"kind": "property", "name": name, "qualname": f"{path}.{name}", "owner": path,
+                                "params": [], "span": source_span(raw.fget)})
+                continue
+            if isinstance(raw, staticmethod):
+                fn, kind, skip = raw.__func__, "staticmethod", False
+            elif isinstance(raw, classmethod):
+                fn, kind, skip = raw.__func__, "classmethod", True
+            elif inspect.isfunction(raw):
+                fn, kind, skip = raw, "method", True
+            else:
+                continue
+            params = describe_params(fn, module, describer, skip_first=skip)
+            if params is None:
+                continue
+            out.append({
+                "kind": kind, "name": name, "qualname": f"{path}.{name}", "owner": path, "params": params,
+                "span": source_span(fn), "isGenerator": inspect.isgeneratorfunction(fn),
+                "isAsync": inspect.iscoroutinefunction(fn),
+            })
+    return out
+
+
+# --------------------------------------------------------------------------------------------------- literals
+
+STR_METHODS = {"startswith", "endswith", "split", "rsplit", "strip", "lstrip", "rstrip", "lower", "upper", "replace",
+               "find", "rfind", "index", "isdigit", "isalpha", "isspace", "expandtabs", "splitlines", "encode",
+               "translate", "partition", "rpartition", "casefold", "isalnum", "format", "count"}
+
+
+def harvest(tree, spans):
+    """Constants per function span, with boundary neighbours of compared numbers, and per-parameter hints."""
+    module_pool = []
+    per_line = []  # (line, literal) to attribute later
+
+    def lit(value):
+        if isinstance(value, bool) or value is None:
+            return None
+        if isinstance(value, (int, float)):
+            if isinstance(value, int) and abs(value) > 10 ** 12:
+                return None
+            return {"src": repr(value), "kind": "float" if isinstance(value, float) else "int", "value": value}
+        if isinstance(value, str):
+            if len(value) > 120:
+                return None
+            return {"src": repr(value), "kind": "str", "value": value}
+        if isinstance(value, bytes):
+            if len(value) > 120:
+                return None
+            return {"src": repr(value), "kind": "bytes"}
+        return None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant):
+            item = lit(node.value)
+            if item:
+                per_line.append((node.lineno, item))
+        if isinstance(node, ast.Compare):
+            for c in [node.left, *node.comparators]:
+                if isinstance(c, ast.Constant) and isinstance(c.value, int) and not isinstance(c.value, bool):
+                    for d in (-1, 1):
+                        per_line.append((node.lineno, {"src": repr(c.value + d), "kind": "int", "value": c.value + d}))
+                if isinstance(c, (ast.Tuple, ast.List, ast.Set)):
+                    for e in c.elts:
+                        if isinstance(e, ast.Constant):
+                            item = lit(e.value)
+                            if item:
+                                per_line.append((node.lineno, item))
+
+    pools = {}
+    for line, item in per_line:
+        owner = None
+        for qual, span in spans.items():
+            if span and span[0] <= line <= span[1]:
+                if owner is None or (span[1] - span[0]) < (spans[owner][1] - spans[owner][0]):
+                    owner = qual
+        key = owner or ""
+        bucket = pools.setdefault(key, {})
+        bucket.setdefault(item["src"], item)
+        if len(module_pool) < 400 and all(m["src"] != item["src"] for m in module_pool):
+            module_pool.append(item)
+    return {k: list(v.values())[:120] for k, v in pools.items()}, module_pool
+
+
+def param_hints(tree):
+    """Types suggested by how each function uses its parameters (isinstance, str methods, comparisons)."""
+    hints = {}
+
+    class Visitor(ast.NodeVisitor):
+        def __init__(self):
+            self.stack = []
+
+        def visit_ClassDef(self, node):
+            self.stack.append(node.name)
+            self.generic_visit(node)
+            self.stack.pop()
+
+        def visit_FunctionDef(self, node):
+            qual = ".".join(self.stack + [node.name])
+            names = {a.arg for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs}
+            found = {}
+
+            def add(name, t):
+                if name in names:
+                    found.setdefault(name, [])
+                    if t not in found[name]:
+                        found[name].append(t)
+
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id == "isinstance" and len(sub.args) == 2:
+                    target = sub.args[0]
+                    if isinstance(target, ast.Name):
+                        kinds = sub.args[1].elts if isinstance(sub.args[1], ast.Tuple) else [sub.args[1]]
+                        for k in kinds:
+                            if isinstance(k, ast.Name) and k.id in ("str", "int", "float", "bytes", "list", "tuple", "dict", "bool", "set"):
+                                add(target.id, k.id)
+                if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.attr in STR_METHODS:
+                    add(sub.value.id, "str")
+                if isinstance(sub, ast.Compare) and isinstance(sub.left, ast.Name):
+                    for c in sub.comparators:
+                        if isinstance(c, ast.Constant):
+                            if isinstance(c.value, str):
+                                add(sub.left.id, "str")
+                            elif isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                                add(sub.left.id, "float" if isinstance(c.value, float) else "int")
+                if isinstance(sub, ast.For) and isinstance(sub.iter, ast.Name):
+                    add(sub.iter.id, "list")
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in ("len", "sorted", "list", "iter", "enumerate") and sub.args and isinstance(sub.args[0], ast.Name):
+                    add(sub.args[0].id, "list" if sub.func.id != "len" else "sized")
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id == "range":
+                    for a in sub.args:
+                        if isinstance(a, ast.Name):
+                            add(a.id, "int")
+                if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name):
+                    add(sub.value.id, "sized")
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in names:
+                    add(sub.func.id, "callable")
+            if found:
+                hints[qual] = found
+            self.stack.append(node.name)
+            self.generic_visit(node)
+            self.stack.pop()
+
+        visit_AsyncFunctionDef = visit_FunctionDef
+
+    Visitor().visit(tree)
+    return hints
+
+
+def external_names(module):
+    """Names the module imported from elsewhere, with the import statement a test needs to use them."""
+    out = {}
+    for name, obj in list(vars(module).items()):
+        if name.startswith("__"):
+            continue
+        if isinstance(obj, types.ModuleType):
+            real = obj.__name__
+            out[name] = f"import {real}" if real == name else f"import {real} as {name}"
+            continue
+        if not (inspect.isclass(obj) or inspect.isfunction(obj) or inspect.isbuiltin(obj)):
+            continue
+        origin = getattr(obj, "__module__", None)
+        real = getattr(obj, "__name__", None)
+        if not origin or not real or origin == module.__name__ or origin == "builtins":
+            continue
+        if getattr(sys.modules.get(origin), real, None) is not obj:
+            continue
+        out[name] = f"from {origin} import {real}" if real == name else f"from {origin} import {real} as {name}"
+    return out
+
+
+def harvest_doctests(module):
+    out = []
+    finder = doctest.DocTestFinder(recurse=True, exclude_empty=True)
+    try:
+        tests = finder.find(module, module.__name__)
+    except Exception:  # noqa: BLE001 - a module whose doctests cannot be collected has none for us
+        return out
+    for t in tests:
+        if not t.examples:
+            continue
+        name = t.name[len(module.__name__) + 1:] if t.name.startswith(module.__name__ + ".") else ""
+        out.append({"qualname": name, "examples": [{"source": e.source.strip(), "want": e.want.strip()} for e in t.examples][:30]})
+    return out
+
+
+# --------------------------------------------------------------------------------------------------- execution
+
+class Worker:
+    def __init__(self):
+        self.module = None
+        self.tracer = None
+        self.shape = None
+        self.describer = None
+        self.cwd = os.getcwd()
+
+    def load(self, req):
+        root, name, file = req["importRoot"], req["moduleName"], os.path.realpath(req["file"])
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        self.tracer = ArcTracer(file)
+        self.tracer.start()
+        try:
+            self.module = importlib.import_module(name)
+        finally:
+            raw = self.tracer.stop()
+        real = os.path.realpath(getattr(self.module, "__file__", "") or "")
+        if real != file:
+            raise RuntimeError(f"import {name} loaded {real}, not {file}")
+        self.shape = Shape(file)
+        self.describer = Describer(self.module)
+        lines, branches = self.shape.measure(raw)
+        with open(file, encoding="utf-8") as fh:
+            source = fh.read()
+        tree = ast.parse(source)
+        callables = list_callables(self.module, self.describer)
+        spans = {c["qualname"]: c["span"] for c in callables if c.get("span")}
+        pools, module_pool = harvest(tree, spans)
+        constants = []
+        for cname, value in vars(self.module).items():
+            if cname.startswith("__") or isinstance(value, (types.ModuleType, type)) or callable(value):
+                continue
+            e = self.describer.expr(value)
+            if e is not None and len(e) <= 200:
+                constants.append({"name": cname, "type": type_name(type(value))})
+        return {
+            "callables": callables,
+            "externalNames": external_names(self.module),
+            "literals": pools,
+            "moduleLiterals": module_pool,
+            "constants": constants[:100],
+            "paramHints": param_hints(tree),
+            "doctests": harvest_doctests(self.module),
+            "shape": {
+                "statements": sorted(self.shape.statements),
+                "branches": sorted(self.shape.branch_arcs),
+            },
+            "baseline": {"lines": lines, "branches": branches},
+        }
+
+    # Expressions: {"k": "lit", "src"} | {"k": "ref", "path"} | {"k": "var", "i"} | {"k": "attr", "obj", "name"}
+    #            | {"k": "call", "fn", "args": [...], "kw": [[name, expr], ...]} | {"k": "list", "of": expr}
+    def evaluate(self, e, env):
+        k = e["k"]
+        if k == "lit":
+            return eval(e["src"], {"__builtins__": builtins}, dict(vars(self.module)))  # noqa: S307 - our own literals
+        if k == "ref":
+            cur = self.module
+            for part in e["path"].split("."):
+                cur = getattr(cur, part)
+            return cur
+        if k == "var":
+            return env[e["i"]]
+        if k == "attr":
+            return getattr(self.evaluate(e["obj"], env), e["name"])
+        if k == "call":
+            fn = self.evaluate(e["fn"], env)
+            args = [self.evaluate(a, env) for a in e.get("args", [])]
+            kw = {n: self.evaluate(a, env) for n, a in e.get("kw", [])}
+            return fn(*args, **kw)
+        if k == "list":
+            return list(self.evaluate(e["of"], env))
+        if k == "item":
+            return self.evaluate(e["obj"], env)[e["index"]]
+        raise ValueError(f"unknown expression kind {k}")
+
+    def run_plan(self, plan, timeout_s):
+        env = []
+        steps = plan["steps"]
+        outcome = None
+        before = set(os.listdir(self.cwd))
+        out_buf = io.StringIO()
+        self.tracer.start()
+        signal.setitimer(signal.ITIMER_REAL, timeout_s)
+        old_out, old_err = sys.stdout, sys.stderr
+        sys.stdout = out_buf
+        sys.stderr = io.StringIO()
+        failed_at = None
+        before_attrs = {}
+        listified_at = -1
+        try:
+            receiver = plan.get("receiver")
+            for i, step in enumerate(steps):
+                try:
+                    if i == len(steps) - 1 and receiver is not None and receiver < len(env):
+                        before_attrs = {a["name"]: a["expr"] for a in self.describer.attrs(env[receiver])}
+                    value = self.evaluate(step, env)
+                    if inspect.isgenerator(value) or isinstance(value, (map, filter, zip, enumerate, reversed)):
+                        listified_at = i
+                        items = []
+                        for x in value:
+                            items.append(x)
+                            if len(items) > MAX_ITEMS:
+                                break
+                        outcome = {"listified": True, "truncated": len(items) > MAX_ITEMS}
+                        value = items
+                    env.append(value)
+                except CallTimeout:
+                    raise
+                except BaseException as ex:  # noqa: BLE001 - the outcome under test
+                    if isinstance(ex, KeyboardInterrupt):
+                        raise
+                    failed_at = i
+                    tb = traceback.extract_tb(ex.__traceback__)
+                    outcome = {
+                        "status": "raised", "step": i, "listified": listified_at == i,
+                        "exception": {"type": type(ex).__qualname__, "module": type(ex).__module__,
+                                      "message": str(ex)[:300], "path": attribute_path(type(ex), self.module),
+                                      "inModule": any(os.path.realpath(f.filename) == self.tracer.filename for f in tb)},
+                    }
+                    break
+        except CallTimeout:
+            outcome = {"status": "timeout"}
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.stdout, sys.stderr = old_out, old_err
+            raw = self.tracer.stop()
+        lines, branches = self.shape.measure(raw)
+        result = {"lines": lines, "branches": branches}
+        if outcome is None or "status" not in outcome:
+            listified = bool(outcome and outcome.get("listified"))
+            last = env[-1] if env else None
+            result.update({"status": "ok", "value": self.describer.describe(last), "listified": listified})
+            receiver = plan.get("receiver")
+            if receiver is not None and receiver < len(env) - 1:
+                # Only attributes the call under test changed: they say what the call did.
+                result["receiverAttrs"] = [a for a in self.describer.attrs(env[receiver]) if before_attrs.get(a["name"]) != a["expr"]]
+            elif receiver is not None and receiver == len(env) - 1 and len(env) == 1:
+                result["receiverAttrs"] = self.describer.attrs(env[0])
+        else:
+            result.update(outcome)
+        result["stdout"] = out_buf.getvalue()[:2000]
+        after = set(os.listdir(self.cwd))
+        if after != before:
+            result["sideEffects"] = sorted(after - before)[:10]
+            for extra in after - before:
+                try:
+                    p = os.path.join(self.cwd, extra)
+                    if os.path.isdir(p):
+                        import shutil
+                        shutil.rmtree(p, ignore_errors=True)
+                    else:
+                        os.remove(p)
+                except OSError:
+                    pass
+        return result
+
+    def run_doctest(self, qualname, timeout_s):
+        obj = self.module
+        for part in [p for p in qualname.split(".") if p]:
+            obj = getattr(obj, part)
+        finder = doctest.DocTestFinder(recurse=False)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+        out_buf = io.StringIO()
+        self.tracer.start()
+        signal.setitimer(signal.ITIMER_REAL, timeout_s)
+        status = "ok"
+        old_out = sys.stdout
+        sys.stdout = out_buf
+        try:
+            for t in finder.find(obj, getattr(obj, "__name__", self.module.__name__), globs=dict(vars(self.module))):
+                runner.run(t, out=out_buf.write)
+        except CallTimeout:
+            status = "timeout"
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            sys.stdout = old_out
+            raw = self.tracer.stop()
+        lines, branches = self.shape.measure(raw)
+        return {"status": status, "lines": lines, "branches": branches, "doctest": {"attempted": runner.tries, "failed": runner.failures}}
+
+    def execute(self, req, reply):
+        timeout_s = max(0.001, req.get("timeoutMs", 1000) / 1000)
+        for index, plan in enumerate(req["plans"]):
+            try:
+                if plan.get("doctest") is not None:
+                    result = self.run_doctest(plan["doctest"], timeout_s)
+                else:
+                    result = self.run_plan(plan, timeout_s)
+            except CallTimeout:
+                result = {"status": "timeout", "lines": [], "branches": []}
+            except Exception as ex:  # noqa: BLE001 - a plan the worker could not even build
+                result = {"status": "invalid", "error": f"{type(ex).__name__}: {ex}"[:300], "lines": [], "branches": []}
+            reply({"id": req["id"], "index": index, "result": result})
+
+
+def on_alarm(signum, frame):
+    raise CallTimeout()
+
+
+def main():
+    global PROTO_IN, PROTO_OUT
+    # Keep the protocol on private copies of fds 0/1; point 0/1/2 elsewhere so stray writes cannot corrupt it.
+    PROTO_IN = os.fdopen(os.dup(0), "r", encoding="utf-8")
+    PROTO_OUT = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    log = os.open(os.path.join(os.getcwd(), ".worker-output.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    sys.stdin = NoStdin()
+    sys.stdout = io.StringIO()
+    sys.stderr = io.StringIO()
+    signal.signal(signal.SIGALRM, on_alarm)
+    sys.setrecursionlimit(3000)
+    worker = Worker()
+
+    def reply(obj):
+        PROTO_OUT.write(json.dumps(obj, default=repr) + "\n")
+        PROTO_OUT.flush()
+
+    reply({"ready": True, "pid": os.getpid()})
+    for line in PROTO_IN:
+        line = line.strip()
+        if not line:
+            continue
+        req = json.loads(line)
+        try:
+            op = req.get("op")
+            if op == "load":
+                reply({"id": req["id"], "result": worker.load(req)})
+            elif op == "execute":
+                worker.execute(req, reply)
+                reply({"id": req["id"], "done": True})
+            elif op == "ping":
+                reply({"id": req["id"], "result": {"pong": True}})
+            else:
+                reply({"id": req["id"], "error": f"unknown op {op}"})
+        except CallTimeout:
+            reply({"id": req["id"], "error": "timed out"})
+        except BaseException as ex:  # noqa: BLE001 - reported to the caller, the worker stays up
+            if isinstance(ex, KeyboardInterrupt):
+                raise
+            reply({"id": req["id"], "error": f"{type(ex).__name__}: {ex}", "trace": traceback.format_exc()[-2000:]})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  EnvironmentError,
+  InvalidInputError,
+  silentLogger,
+  type CallPlan,
+  type CallResult,
+  type ExecutionSandbox,
+  type Logger,
+  type ModuleInterface,
+  type ModuleTarget,
+  type SandboxSession,
+} from '@test-agent/domain';
+import { infrastructureAsset } from '../../file-system/package-root';
+
+/** Where the venv's interpreter comes from (`PythonEnvironment.ensure()` in production). */
+export interface PythonInterpreterSource {
+  ensure(): Promise<string>;
+}
+
+export interface PythonWorkerOptions {
+  /** Slack added to each plan's time limit before the worker is presumed hung and killed, in ms. */
+  readonly hangGraceMs?: number;
+  /** Longest wait for the worker to start and import the module, in ms. */
+  readonly loadTimeoutMs?: number;
+}
+
+type Reply = { id?: number; index?: number; result?: unknown; done?: boolean; error?: string; trace?: string; ready?: boolean };
+
+/** One worker process: JSON lines over stdio. */
+class WorkerProcess {
+  private readonly child: ChildProcess;
+  private readonly listeners = new Set<(reply: Reply) => void>();
+  private exitListeners = new Set<(why: string) => void>();
+  private stderr = '';
+  exited = false;
+
+  constructor(python: string, script: string, cwd: string, hashSeed: number) {
+    this.child = spawn(python, ['-u', '-X', 'utf8', script], {
+      cwd,
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // A scrubbed environment: no credentials, no user site, no PYTHONPATH leaking into the import.
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: cwd,
+        TMPDIR: cwd,
+        LANG: 'C.UTF-8',
+        LC_ALL: 'C.UTF-8',
+        PYTHONHASHSEED: String(hashSeed),
+        PYTHONDONTWRITEBYTECODE: '1',
+        PYTHONNOUSERSITE: '1',
+        PYTHONIOENCODING: 'utf-8',
+      },
+    });
+    const lines = createInterface({ input: this.child.stdout! });
+    lines.on('line', (line) => {
+      let reply: Reply;
+      try {
+        reply = JSON.parse(line) as Reply;
+      } catch {
+        // Not a protocol line (cannot happen once fd 1 is redirected); keep it for diagnostics.
+        this.stderr += `${line}\n`;
+        return;
+      }
+      for (const l of [...this.listeners]) l(reply);
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    this.child.on('exit', (code, signal) => {
+      this.exited = true;
+      const why = `worker exited (${signal ?? `code ${code}`})${this.stderr ? `: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+      for (const l of [...this.exitListeners]) l(why);
+    });
+    this.child.on('error', (e) => {
+      this.exited = true;
+      for (const l of [...this.exitListeners]) l(`cannot start the Python worker: ${e.message}`);
+    });
+    this.child.stdin!.on('error', () => undefined);
+  }
+
+  send(obj: unknown): void {
+    if (!this.exited) this.child.stdin!.write(`${JSON.stringify(obj)}\n`);
+  }
+
+  /** Calls `onReply` for each reply until it returns true; rejects on exit or when `idleMs` passes without a reply. */
+  collect(onReply: (r: Reply) => boolean, idleMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout;
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => finish(new Error('hung')), idleMs);
+      };
+      const listener = (r: Reply) => {
+        arm();
+        if (onReply(r)) finish();
+      };
+      const onExit = (why: string) => finish(new Error(why));
+      const finish = (e?: Error) => {
+        clearTimeout(timer);
+        this.listeners.delete(listener);
+        this.exitListeners.delete(onExit);
+        if (e) reject(e);
+        else resolve();
+      };
+      this.listeners.add(listener);
+      this.exitListeners.add(onExit);
+      if (this.exited) finish(new Error('worker is not running'));
+      else arm();
+    });
+  }
+
+  kill(): void {
+    if (this.exited || this.child.pid === undefined) return;
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
+  }
+}
+
+class PythonWorkerSession implements SandboxSession {
+  private worker!: WorkerProcess;
+  private nextId = 1;
+  private closed = false;
+  module!: ModuleInterface;
+
+  constructor(
+    private readonly python: string,
+    private readonly target: ModuleTarget,
+    private readonly hashSeed: number,
+    private readonly dir: string,
+    private readonly options: Required<PythonWorkerOptions>,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.worker = new WorkerProcess(this.python, infrastructureAsset('adapters/python-worker/executor_worker.py'), this.dir, this.hashSeed);
+    const id = this.nextId++;
+    let loaded: Reply | undefined;
+    let ready = false;
+    const waiting = this.worker.collect((r) => {
+      if (r.ready) {
+        ready = true;
+        this.worker.send({ id, op: 'load', importRoot: this.target.importRoot, moduleName: this.target.moduleName, file: this.target.file });
+        return false;
+      }
+      if (r.id === id) {
+        loaded = r;
+        return true;
+      }
+      return false;
+    }, this.options.loadTimeoutMs);
+    try {
+      await waiting;
+    } catch (e) {
+      this.worker.kill();
+      if (!ready) {
+        throw new EnvironmentError('TA_WORKER_START_FAILED', `The Python executor worker did not start: ${(e as Error).message}`, { cause: e });
+      }
+      throw new InvalidInputError('TA_IMPORT_FAILED', `Importing ${this.target.moduleName} did not finish: ${(e as Error).message}`, { cause: e });
+    }
+    if (loaded?.error) {
+      this.worker.kill();
+      throw new InvalidInputError('TA_IMPORT_FAILED', `Cannot import ${this.target.moduleName} from ${this.target.file}: ${loaded.error}`, {
+        details: { module: this.target.moduleName },
+      });
+    }
+    this.module = loaded!.result as ModuleInterface;
+  }
+
+  async execute(plans: readonly CallPlan[], options: { readonly timeoutMs: number }): Promise<CallResult[]> {
+    if (this.closed) throw new Error('The sandbox session is closed');
+    const results: (CallResult | undefined)[] = new Array(plans.length);
+    let start = 0;
+    while (start < plans.length) {
+      const id = this.nextId++;
+      const batch = plans.slice(start);
+      const offset = start;
+      let received = 0;
+      this.worker.send({ id, op: 'execute', plans: batch, timeoutMs: options.timeoutMs });
+      try {
+        await this.worker.collect((r) => {
+          if (r.id !== id) return false;
+          if (r.error) throw new Error(r.error);
+          if (r.done) return true;
+          results[offset + (r.index ?? 0)] = r.result as CallResult;
+          received = (r.index ?? 0) + 1;
+          return false;
+        }, options.timeoutMs + this.options.hangGraceMs);
+        start = plans.length;
+      } catch (e) {
+        // The plan after the last reply hung or killed the worker: record it, restart, go on after it.
+        const culprit = offset + received;
+        this.logger.debug('Executor worker lost a plan; restarting', { plan: culprit, reason: (e as Error).message });
+        if (culprit < plans.length) results[culprit] = { status: 'crashed', lines: [], branches: [], error: (e as Error).message };
+        this.worker.kill();
+        await this.start();
+        start = culprit + 1;
+      }
+    }
+    return results.map((r) => r ?? { status: 'crashed', lines: [], branches: [], error: 'no result' });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.worker?.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `ExecutionSandbox` backed by `executor_worker.py` running in Test Agent's venv: one long-lived process per
+ * session, working in its own temp dir (also HOME and TMPDIR) with a scrubbed environment; a hung or crashed
+ * worker is killed (whole process group) and restarted.
+ */
+export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
+  private readonly options: Required<PythonWorkerOptions>;
+
+  constructor(
+    private readonly interpreter: PythonInterpreterSource,
+    options: PythonWorkerOptions = {},
+    private readonly logger: Logger = silentLogger,
+  ) {
+    this.options = { hangGraceMs: options.hangGraceMs ?? 3000, loadTimeoutMs: options.loadTimeoutMs ?? 60_000 };
+  }
+
+  async open(target: ModuleTarget, options: { readonly hashSeed?: number } = {}): Promise<SandboxSession> {
+    const python = await this.interpreter.ensure();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'test-agent-worker-'));
+    const session = new PythonWorkerSession(python, target, options.hashSeed ?? 0, dir, this.options, this.logger.child('executor'));
+    try {
+      await session.start();
+    } catch (e) {
+      await session.close();
+      throw e;
+    }
+    return session;
+  }
+}

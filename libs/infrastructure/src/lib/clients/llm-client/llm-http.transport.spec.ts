@@ -1,0 +1,22 @@
+import { endpointLabel, parseRetryAfter, redact } from './llm-http.transport';
+
+describe('LLM HTTP helpers', () => {
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('Wed, 21 Oct 2026 07:28:00 GMT');
+    expect(parseRetryAfter('2', now)).toBe(2000);
+    expect(parseRetryAfter('0.5', now)).toBe(500);
+    expect(parseRetryAfter('Wed, 21 Oct 2026 07:28:03 GMT', now)).toBe(3000);
+    expect(parseRetryAfter('Wed, 21 Oct 2026 07:27:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+  });
+
+  it('labels an endpoint without credentials, query or trailing slash', () => {
+    expect(endpointLabel('openai', 'https://user:pa55word@api.example.com/v1/?key=abc#x')).toBe('openai https://api.example.com/v1');
+    expect(endpointLabel('llm-api', 'http://llm-api:8000/')).toBe('llm-api http://llm-api:8000');
+  });
+
+  it('redacts every secret of four or more characters', () => {
+    expect(redact('key abcd and abcd again, not abc', ['abcd', 'abc'])).toBe('key [REDACTED] and [REDACTED] again, not abc');
+  });
+});

@@ -1,0 +1,230 @@
+import axios, { isAxiosError } from 'axios';
+import type { Agent as HttpsAgent } from 'node:https';
+import { performance } from 'node:perf_hooks';
+import {
+  LlmAuthError,
+  LlmContextOverflowError,
+  LlmHttpError,
+  LlmNetworkError,
+  LlmResponseError,
+  LlmTimeoutError,
+  type LlmError,
+} from '@test-agent/domain';
+
+/** A finished HTTP exchange, whatever its status. */
+export interface HttpExchange {
+  readonly status: number;
+  readonly contentType: string;
+  readonly retryAfter?: string;
+  /** The raw body text. */
+  readonly text: string;
+  /** Wall time of the exchange, in milliseconds. */
+  readonly latencyMs: number;
+}
+
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  /** What this request is, for messages: `POST /chat`, `OAuth token request`. */
+  readonly what: string;
+  readonly headers?: Record<string, string>;
+  /** JSON body (serialised here) ... */
+  readonly json?: unknown;
+  /** ... or a form body, already encoded. */
+  readonly form?: string;
+  readonly signal?: AbortSignal;
+  /** Overrides the transport's per-request timeout, in milliseconds. */
+  readonly timeoutMs?: number;
+}
+
+export interface LlmHttpOptions {
+  /** Per-request limit from the first byte sent to the last byte received, in milliseconds. */
+  readonly timeoutMs: number;
+  /** TLS agent for https URLs (the GigaChat CA bundle); resolved lazily so a bad file fails the call, not the boot. */
+  readonly httpsAgent?: () => HttpsAgent | undefined;
+  /** Values that must never appear in an error message (keys, tokens): replaced by `[REDACTED]`. */
+  readonly secrets?: () => readonly string[];
+}
+
+const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+
+/**
+ * Secret-free label of an endpoint: `<provider> <url>` with any credentials, query and fragment removed.
+ */
+export function endpointLabel(provider: string, url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return `${provider} ${u.toString().replace(/\/+$/, '')}`;
+  } catch {
+    return `${provider} (invalid url)`;
+  }
+}
+
+/**
+ * `Retry-After` in milliseconds: delta-seconds (fractions allowed) or an HTTP date; undefined when absent or
+ * unparseable. Negative waits become 0.
+ */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Replaces every secret (4+ characters) in `text` by `[REDACTED]`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  return secrets.filter((s) => s.length >= 4).reduce((acc, s) => acc.split(s).join('[REDACTED]'), text);
+}
+
+/**
+ * The HTTP layer every LLM adapter shares (axios underneath): per-request timeout, no exception for HTTP error
+ * statuses (the adapter decides: 404 fallback, 401 refresh), and the mapping of every failure to a typed
+ * `LlmError` whose message names the endpoint and never carries a header, key or token. Vendor errors are not
+ * attached as `cause` (axios errors hold the request headers); a secret-free summary is.
+ */
+export class LlmHttp {
+  constructor(
+    readonly endpoint: string,
+    private readonly options: LlmHttpOptions,
+  ) {}
+
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
+  private secrets(): readonly string[] {
+    return this.options.secrets?.() ?? [];
+  }
+
+  /** Sends one request. Resolves for every HTTP status; throws `LlmTimeoutError` or `LlmNetworkError` otherwise. */
+  async send(request: HttpRequest): Promise<HttpExchange> {
+    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = request.signal ? AbortSignal.any([deadline, request.signal]) : deadline;
+    const headers: Record<string, string> = { Accept: 'application/json', ...request.headers };
+    let data: string | undefined;
+    if (request.json !== undefined) {
+      data = JSON.stringify(request.json);
+      headers['Content-Type'] = 'application/json';
+    } else if (request.form !== undefined) {
+      data = request.form;
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    }
+    // Resolved outside the try: a bad CA bundle is a configuration error, not a network failure.
+    const httpsAgent = request.url.startsWith('https:') ? this.options.httpsAgent?.() : undefined;
+    const started = performance.now();
+    try {
+      const response = await axios.request<string>({
+        method: request.method,
+        url: request.url,
+        headers,
+        data,
+        signal,
+        httpsAgent,
+        responseType: 'text',
+        transformResponse: [(body: unknown) => body],
+        validateStatus: () => true,
+        maxRedirects: 0,
+      });
+      const header = (name: string): string | undefined => {
+        const v: unknown = response.headers[name];
+        return v === undefined || v === null ? undefined : String(v);
+      };
+      return {
+        status: response.status,
+        contentType: header('content-type') ?? '',
+        retryAfter: header('retry-after'),
+        text: typeof response.data === 'string' ? response.data : String(response.data ?? ''),
+        latencyMs: Math.round(performance.now() - started),
+      };
+    } catch (error) {
+      const elapsed = Math.round(performance.now() - started);
+      if (deadline.aborted) {
+        throw new LlmTimeoutError(this.endpoint, timeoutMs, `${this.endpoint}: ${request.what} got no complete answer within ${timeoutMs} ms`);
+      }
+      if (request.signal?.aborted) {
+        throw new LlmTimeoutError(this.endpoint, timeoutMs, `${this.endpoint}: ${request.what} was cancelled by the caller after ${elapsed} ms`);
+      }
+      const code = isAxiosError(error) ? (error.code ?? '') : '';
+      const summary = redact(`${code ? `${code}: ` : ''}${(error as Error).message}`, this.secrets());
+      const hint = TLS_CODES.test(code) || TLS_CODES.test(summary) ? ' (TLS: configure the CA bundle, e.g. GIGACHAT_CA_BUNDLE with the Russian Trusted Root CA)' : '';
+      throw new LlmNetworkError(this.endpoint, `${this.endpoint}: ${request.what} failed: ${summary}${hint}`, { cause: new Error(summary) });
+    }
+  }
+
+  /**
+   * Parses a successful exchange's JSON body.
+   * @throws LlmResponseError on a non-JSON content type (not retryable) or truncated/invalid JSON (retryable).
+   */
+  json(exchange: HttpExchange, what: string): unknown {
+    if (!/[/+]json\b/i.test(exchange.contentType)) {
+      throw new LlmResponseError(
+        this.endpoint,
+        `${this.endpoint}: ${what} answered ${exchange.contentType || 'no content type'} instead of JSON (HTTP ${exchange.status}, ${exchange.text.length} bytes; a proxy or login page?)`,
+        { status: exchange.status, retryable: false },
+      );
+    }
+    try {
+      return JSON.parse(exchange.text) as unknown;
+    } catch (e) {
+      throw new LlmResponseError(
+        this.endpoint,
+        `${this.endpoint}: ${what} answered truncated or invalid JSON (${exchange.text.length} bytes: ${(e as Error).message})`,
+        { status: exchange.status, retryable: true },
+      );
+    }
+  }
+
+  /** The typed error for a non-2xx exchange: auth, context overflow, or a plain HTTP error with `Retry-After`. */
+  httpError(exchange: HttpExchange, what: string): LlmError {
+    const said = this.serverMessage(exchange);
+    const message = `${this.endpoint}: ${what} failed with HTTP ${exchange.status}${said ? `: ${said}` : ''}`;
+    const status = exchange.status;
+    if (status === 401 || status === 403) return new LlmAuthError(this.endpoint, message, { status });
+    if (status === 413 || (status === 400 && /maximum context length|context length|context window|too many tokens|prompt is too long/i.test(said))) {
+      return new LlmContextOverflowError(this.endpoint, message, { status });
+    }
+    return new LlmHttpError(this.endpoint, status, message, { retryAfterMs: parseRetryAfter(exchange.retryAfter) });
+  }
+
+  /** A short, secret-free excerpt of what the server said about an error. */
+  private serverMessage(exchange: HttpExchange): string {
+    let said = '';
+    if (/json/i.test(exchange.contentType)) {
+      try {
+        const body = JSON.parse(exchange.text) as Record<string, unknown>;
+        const error = body['error'];
+        const candidates = [
+          body['message'],
+          typeof error === 'object' && error !== null ? (error as Record<string, unknown>)['message'] : error,
+          body['detail'],
+        ];
+        const found = candidates.find((c) => typeof c === 'string' && c.trim() !== '');
+        said = typeof found === 'string' ? found : '';
+      } catch {
+        said = 'unparseable error body';
+      }
+    } else if (/text\/plain/i.test(exchange.contentType)) {
+      said = exchange.text;
+    }
+    said = said.replace(/\s+/g, ' ').trim();
+    if (said.length > 300) said = `${said.slice(0, 300)}...`;
+    return redact(said, this.secrets());
+  }
+}
+
+/** Reads a JSON object field path; undefined when any step is missing. */
+export function pick(value: unknown, ...path: (string | number)[]): unknown {
+  let current: unknown = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return current;
+}
