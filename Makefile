@@ -18,7 +18,7 @@ setup: node_modules/.package-lock.json .venv/.test-agent-requirements
 
 ## demo: the main job on a bundled example (offline)
 demo: setup
-	bin/test-agent doctor
+	bin/test-agent generate examples/calculator.py --out $(DEMO_OUT)
 
 typecheck: setup
 	npx tsc -p tsconfig.json
