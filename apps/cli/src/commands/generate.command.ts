@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { GenerateTestsReport, GenerationStrategy } from '@test-agent/application';
+import { createProgressReporter } from '../progress';
 import { TOKENS } from '@test-agent/composition';
 import type { CliContext } from '../cli-context';
 import { EXIT } from '../error-handler';
@@ -9,9 +10,15 @@ interface GenerateOptions {
   out: string;
   timeBudget?: number;
   targetCoverage?: number;
-  strategy: GenerationStrategy;
+  strategy?: GenerationStrategy;
   force?: boolean;
   seed?: number;
+  maxIterations?: number;
+  maxTokens?: number;
+  timeout?: number;
+  resume?: boolean;
+  llmUrl?: string;
+  model?: string;
 }
 
 const positiveNumber = (name: string) => (value: string) => {
@@ -43,17 +50,27 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
     .requiredOption('-o, --out <dir>', 'folder for the test files and the reports')
     .option('-t, --time-budget <seconds>', 'search budget per module, in seconds (env TEST_AGENT_TIME_BUDGET, default 30)', positiveNumber('--time-budget'))
     .option('--target-coverage <percent>', 'line+branch coverage target (env TEST_AGENT_TARGET_COVERAGE, default 80)', percent)
-    .option('--strategy <name>', 'offline, llm or hybrid (only offline is available yet)', strategy, 'offline')
+    .option('--strategy <name>', 'offline, llm or hybrid (default: hybrid with an LLM configured, offline without)', strategy)
     .option('--force', "overwrite existing test files even when they are the user's")
     .option('--seed <n>', 'seed of the search (same seed, same choices)', positiveNumber('--seed'))
+    .option('--llm-url <url>', 'LLM endpoint (env LLM_URL; the llm-api protocol unless LLM_PROVIDER says otherwise)')
+    .option('--model <name>', 'model name (env LLM_MODEL); decides the tokenizer and context window')
+    .option('--max-iterations <n>', 'LLM: rounds over the chunks with uncovered code (default 3)', positiveNumber('--max-iterations'))
+    .option('--max-tokens <n>', 'LLM: prompt + completion tokens one module may spend (default 200000)', positiveNumber('--max-tokens'))
+    .option('--timeout <seconds>', "LLM: wall-time budget of one module's LLM phase (default 600)", positiveNumber('--timeout'))
+    .option('--resume', 'LLM: continue an interrupted run from its checkpoint in <out>/.test-agent')
     .action(async (target: string, opts: GenerateOptions) => {
       const overrides = {
         ...(opts.timeBudget !== undefined ? { timeBudgetSeconds: Math.ceil(opts.timeBudget) } : {}),
         ...(opts.targetCoverage !== undefined ? { targetCoverage: opts.targetCoverage } : {}),
+        ...(opts.llmUrl !== undefined ? { llmUrl: opts.llmUrl } : {}),
+        ...(opts.model !== undefined ? { llmModel: opts.model } : {}),
       };
       const config = ctx.loadConfig(overrides);
       const useCase = ctx.resolve(overrides).get(TOKENS.GenerateTests);
-      const report = await useCase.execute({
+      const progress = createProgressReporter({ tty: ctx.isTty && !ctx.json, stream: process.stderr });
+      const report = await useCase
+        .execute({
         path: path.resolve(target),
         outDir: path.resolve(opts.out),
         timeBudgetSeconds: opts.timeBudget ?? config.timeBudgetSeconds,
@@ -62,7 +79,13 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         force: opts.force,
         flakyRuns: config.flakyReruns,
         seed: opts.seed,
-      });
+        maxIterations: opts.maxIterations,
+        maxTokens: opts.maxTokens,
+        timeoutSeconds: opts.timeout,
+        resume: opts.resume,
+        onProgress: progress.update,
+        })
+        .finally(() => progress.stop());
       ctx.print(report, () => renderHuman(report, opts.out));
       if (!report.targetMet) process.exitCode = EXIT.targetNotReached;
     });
@@ -82,6 +105,14 @@ function renderHuman(r: GenerateTestsReport, outDir: string): string {
     lines.push(
       `  ${where}${beside}: ${m.tests} tests, lines ${m.coverage.lines.covered}/${m.coverage.lines.total}, branches ${m.coverage.branches.covered}/${m.coverage.branches.total}, line+branch ${pct(m.coverage.percent.combined)}`,
     );
+    if (m.integrationTestFile) lines.push(`  ${rel(m.integrationTestFile)}: integration tests across the public API`);
+    if (m.llm) {
+      const f = m.llm.funnel;
+      lines.push(
+        `    LLM: ${m.llm.llmCalls} calls, ${m.llm.promptTokens + m.llm.completionTokens} tokens; funnel ${f.generated} generated → ${f.parsed} parse → ${f.imported} import → ${f.passed} pass → ${f.stable} stable → ${f.addedCoverage} add coverage; stopped by ${m.llm.stoppedBy}`,
+      );
+      for (const d of m.llm.suspectedDefects) lines.push(`    suspected defect in ${d.symbols.join(', ') || m.module}: ${d.test} — ${d.error.split('\n')[0]}`);
+    }
   }
   return [
     `Tests for ${r.modules.length} module${r.modules.length === 1 ? '' : 's'} (${r.strategy}, ${(r.durationMs / 1000).toFixed(1)} s):`,

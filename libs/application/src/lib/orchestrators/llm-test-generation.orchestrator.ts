@@ -23,6 +23,8 @@ import { moduleSkeleton } from '../services/context-builder/module-skeleton';
 import { FlakinessChecker, caseOutcome } from '../services/flakiness-checker/flakiness-checker.service';
 import { parseLlmTests } from '../services/llm-test-parser/llm-test-parser.service';
 import { PromptBuilder } from '../services/prompt-builder/prompt-builder.service';
+import { pruneImports } from '../services/test-file-assembler/python-imports';
+import { tokenizePython } from '../services/test-file-assembler/python-tokens';
 import { TestFileAssembler, digest } from '../services/test-file-assembler/test-file-assembler.service';
 
 /** Counts of the validation funnel (TestGen-LLM): each stage keeps what passed the previous one. */
@@ -79,7 +81,11 @@ export interface LlmGenerationResult {
   readonly repairs: { readonly attempted: number; readonly succeeded: number };
   readonly suspectedDefects: readonly SuspectedDefect[];
   readonly chunks: readonly ChunkGenerationStats[];
+  /** Chat calls that generated or repaired tests. */
   readonly llmCalls: number;
+  /** Chat calls that summarised chunks for other chunks' prompts (each content once). */
+  readonly summaryCalls: number;
+  /** Tokens of every call, summaries included (reported by the server, else counted locally). */
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly stoppedBy: LlmStopReason;
@@ -114,6 +120,8 @@ export interface LlmGenerationRequest {
   readonly flakyRuns: number;
   /** Tokens the model may answer with (the reserved completion of its profile). */
   readonly maxCompletionTokens: number;
+  /** Where every accepted test is checkpointed (absent: no checkpoints). */
+  readonly checkpoints?: CheckpointStore;
   /** Continue from the checkpoint of an interrupted run of the same module content. */
   readonly resume?: boolean;
   readonly onProgress?: (event: LlmProgressEvent) => void;
@@ -126,7 +134,6 @@ export interface LlmTestGenerationDeps {
   /** floor(0.9 × context) − reserved completion: the most one prompt (a whole conversation) may have. */
   readonly promptBudgetTokens: number;
   readonly summarizer: CodeSummarizer;
-  readonly checkpoints?: CheckpointStore;
   readonly assembler?: TestFileAssembler;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
@@ -202,13 +209,14 @@ export class LlmTestGeneration {
       repairs: { attempted: 0, succeeded: 0 },
       suspectedDefects: [] as SuspectedDefect[],
       llmCalls: 0,
+      summaryCalls: 0,
       promptTokens: 0,
       completionTokens: 0,
     };
     let coverage = request.baseline?.coverage ?? (await this.importCoverage(target));
     let resumed = false;
-    if (request.resume && this.deps.checkpoints) {
-      const saved = (await this.deps.checkpoints.load(key)) as Checkpoint | undefined;
+    if (request.resume && request.checkpoints) {
+      const saved = (await request.checkpoints.load(key)) as Checkpoint | undefined;
       if (saved && saved.version === 1 && saved.key === key) {
         Object.assign(state, {
           unit: saved.unit,
@@ -296,7 +304,7 @@ export class LlmTestGeneration {
         const accepted = uniqueName(passing[i].testCase, [...baselineCases, ...state.unit, ...state.integration]);
         (kind === 'unit' ? state.unit : state.integration).push(accepted);
         if (chunkStats) chunkStats.accepted++;
-        await this.checkpoint(key, state, coverage);
+        await this.checkpoint(request.checkpoints, key, state, coverage);
       }
     };
 
@@ -320,7 +328,14 @@ export class LlmTestGeneration {
         const chunkStats = stats[chunk.index] ?? stats.find((s) => s.index === chunk.index);
         request.onProgress?.({ type: 'chunk-start', chunk: chunk.index, of: request.chunks.length, symbols: chunk.symbols, iteration });
         for (const dep of this.context.dependencyChunks(request.chunks, chunk)) {
-          if (!summaries.has(dep.index)) summaries.set(dep.index, (await this.deps.summarizer.summarize({ chunk: dep, source: request.source, outline: request.outline })).text);
+          if (summaries.has(dep.index)) continue;
+          const summary = await this.deps.summarizer.summarize({ chunk: dep, source: request.source, outline: request.outline });
+          summaries.set(dep.index, summary.text);
+          if (summary.usage) {
+            state.summaryCalls++;
+            state.promptTokens += summary.usage.promptTokens;
+            state.completionTokens += summary.usage.completionTokens;
+          }
         }
         const conversationRequest = {
           source: request.source,
@@ -346,7 +361,7 @@ export class LlmTestGeneration {
       }
       if (!integrationAsked && !budgetStop()) {
         integrationAsked = true;
-        await this.integrationRound(request, chat, process);
+        await this.integrationRound(request, chat, process, state.funnel);
       }
     }
     const finalStop = budgetStop();
@@ -372,7 +387,9 @@ export class LlmTestGeneration {
       name: t.name,
       code: t.code,
       ...(t.className ? { className: t.className } : {}),
-      imports: parsed.imports,
+      // Each test keeps only the imported names it (or the shared fixtures) uses: one test's bad import
+      // never fails the others.
+      imports: pruneImports(parsed.imports, namesIn([t.code, ...parsed.support])),
       support: parsed.support,
     }));
   }
@@ -429,12 +446,15 @@ export class LlmTestGeneration {
       const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
       const fixed = parsed.tests.find((t) => t.name === current.testCase.name) ?? parsed.tests[0];
       if (!fixed) continue;
+      const code = fixed.name === current.testCase.name ? fixed.code : fixed.code.replace(`def ${fixed.name}(`, `def ${current.testCase.name}(`);
+      const support = parsed.support.length > 0 ? parsed.support : (current.testCase.support ?? []);
       const candidate: TestCase = {
         name: current.testCase.name,
-        code: fixed.name === current.testCase.name ? fixed.code : fixed.code.replace(`def ${fixed.name}(`, `def ${current.testCase.name}(`),
+        code,
         ...(fixed.className ? { className: fixed.className } : {}),
-        imports: [...new Set([...current.testCase.imports, ...parsed.imports])],
-        support: parsed.support.length > 0 ? parsed.support : current.testCase.support,
+        // The answer's imports first; the earlier ones only for names the new code still uses.
+        imports: pruneImports([...new Set([...parsed.imports, ...current.testCase.imports])], namesIn([code, ...support])),
+        support,
       };
       const [judged] = await this.judge(request.target, [candidate]);
       current = judged;
@@ -451,6 +471,7 @@ export class LlmTestGeneration {
     request: LlmGenerationRequest,
     chat: (m: ChatMessage[], tokens: number) => Promise<ChatResult>,
     process: (c: TestCase[], conv: ChunkConversation | undefined, s: ChunkGenerationStats | undefined, kind: 'unit' | 'integration') => Promise<void>,
+    funnel: GenerationFunnel,
   ): Promise<void> {
     const publicApi = request.outline.items
       .filter((i) => (i.kind === 'function' || i.kind === 'class') && !i.name.startsWith('_'))
@@ -468,7 +489,7 @@ export class LlmTestGeneration {
       return;
     }
     const answer = await chat(messages, tokens);
-    await process(this.candidatesOf(answer, { generated: 0, parsed: 0, imported: 0, passed: 0, stable: 0, addedCoverage: 0 }), undefined, undefined, 'integration');
+    await process(this.candidatesOf(answer, funnel), undefined, undefined, 'integration');
   }
 
   /** Coverage of importing the module (module-level lines), the start when nothing was accepted yet. */
@@ -483,8 +504,8 @@ export class LlmTestGeneration {
     return result.coverage;
   }
 
-  private async checkpoint(key: string, state: Omit<Checkpoint, 'version' | 'key' | 'coverage'>, coverage: CoverageReport): Promise<void> {
-    if (!this.deps.checkpoints) return;
+  private async checkpoint(store: CheckpointStore | undefined, key: string, state: Omit<Checkpoint, 'version' | 'key' | 'coverage'>, coverage: CoverageReport): Promise<void> {
+    if (!store) return;
     const value: Checkpoint = {
       version: 1,
       key,
@@ -497,8 +518,13 @@ export class LlmTestGeneration {
       completionTokens: state.completionTokens,
       suspectedDefects: state.suspectedDefects,
     };
-    await this.deps.checkpoints.save(key, value);
+    await store.save(key, value);
   }
+}
+
+/** Every identifier the blocks mention. */
+function namesIn(blocks: readonly string[]): Set<string> {
+  return new Set(blocks.flatMap((b) => tokenizePython(b).filter((t) => t.kind === 'name').map((t) => t.text)));
 }
 
 /** `import calc` for a top-level module, `from shop import cart` for `shop.cart`. */

@@ -2,8 +2,14 @@ import {
   ConfigError,
   CoverageReport,
   InvalidInputError,
+  LlmError,
   TestAgentError,
+  noopMetrics,
   silentLogger,
+  type CheckpointStore,
+  type CodeParser,
+  type Metrics,
+  type PythonSourceReader,
   type CoverageSummary,
   type Logger,
   type ModuleTarget,
@@ -11,9 +17,27 @@ import {
   type TestExecutor,
   type TestWorkspace,
 } from '@test-agent/domain';
+import type { LlmGenerationResult, LlmProgressEvent, LlmTestGeneration } from '../orchestrators/llm-test-generation.orchestrator';
 import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
+import { caseOutcome } from '../services/flakiness-checker/flakiness-checker.service';
+import { TestDeduplicator, perCaseCoverage } from '../services/test-deduplicator/test-deduplicator.service';
+import type { ChunkModule } from './chunk-module.use-case';
 import { GENERATED_MARKER, TestFileAssembler } from '../services/test-file-assembler/test-file-assembler.service';
 import type { TestFileEmitter } from '../services/test-file-assembler/test-file-emitter.service';
+
+type OfflineGeneration = Awaited<ReturnType<OfflineTestGenerator['generate']>>;
+
+/** The offline engine's validated result for one module, or the report of a module that was skipped. */
+type OfflinePhase =
+  | { readonly kind: 'skipped'; readonly report: ModuleGenerationReport }
+  | {
+      readonly kind: 'done';
+      readonly cases: readonly TestCase[];
+      readonly lastCoverage?: CoverageReport;
+      readonly failing: number;
+      readonly flaky: number;
+      readonly generation: OfflineGeneration;
+    };
 
 /** Where tests come from: the offline search engine, an LLM, or both (offline first, the LLM on the gaps). */
 export type GenerationStrategy = 'offline' | 'llm' | 'hybrid';
@@ -33,6 +57,37 @@ export interface GenerateTestsRequest {
   /** Passing runs in a row every kept test must survive (flakiness check); at least 1. */
   readonly flakyRuns?: number;
   readonly seed?: number;
+  /** LLM strategies: rounds over the chunks with gaps (default 3). */
+  readonly maxIterations?: number;
+  /** LLM strategies: prompt + completion tokens one module may spend (default 200,000). */
+  readonly maxTokens?: number;
+  /** LLM strategies: wall-time budget of one module's LLM phase, in seconds (default 600). */
+  readonly timeoutSeconds?: number;
+  /** LLM strategies: repair attempts per failing test (default 3). */
+  readonly repairAttempts?: number;
+  /** LLM strategies: continue an interrupted run from its checkpoint. */
+  readonly resume?: boolean;
+  /** Live progress of the LLM phase (chunk by chunk). */
+  readonly onProgress?: (module: string, event: LlmProgressEvent) => void;
+}
+
+/** What the LLM phase of one module did (absent for the offline strategy). */
+export interface ModuleLlmReport {
+  readonly funnel: LlmGenerationResult['funnel'];
+  readonly repairs: LlmGenerationResult['repairs'];
+  readonly chunks: LlmGenerationResult['chunks'];
+  readonly suspectedDefects: LlmGenerationResult['suspectedDefects'];
+  readonly llmCalls: number;
+  readonly summaryCalls: number;
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly stoppedBy: LlmGenerationResult['stoppedBy'];
+  readonly resumed: boolean;
+  /** Accepted tests by origin (before minimisation). */
+  readonly accepted: { readonly offline: number; readonly unit: number; readonly integration: number };
+  /** Tests removed as duplicates or subsumed, and tests that failed when the suite ran together. */
+  readonly minimised: number;
+  readonly polluted: number;
 }
 
 export interface ModuleGenerationReport {
@@ -53,6 +108,9 @@ export interface ModuleGenerationReport {
   readonly durationMs: number;
   /** Why the module has no tests, when it failed (e.g. it cannot be imported). */
   readonly error?: { readonly code: string; readonly message: string };
+  /** Integration tests across the module's public API (LLM strategies), a file of their own. */
+  readonly integrationTestFile?: string;
+  readonly llm?: ModuleLlmReport;
 }
 
 export interface GenerateTestsReport {
@@ -76,7 +134,19 @@ export interface GenerateTestsDependencies {
   readonly fileEmitter: TestFileEmitter;
   readonly assembler?: TestFileAssembler;
   readonly logger?: Logger;
+  readonly metrics?: Metrics;
   readonly now?: () => number;
+  /** The LLM strategies' parts; absent when no LLM is configured (then only `offline` is available). */
+  readonly llm?: {
+    readonly generation: LlmTestGeneration;
+    readonly chunker: ChunkModule;
+    readonly parser: CodeParser;
+    readonly reader: PythonSourceReader;
+    /** Tokens the model may answer with (its profile's reserved completion). */
+    readonly maxCompletionTokens: number;
+    /** Where a run under `outDir` keeps its checkpoints (for `resume`). */
+    readonly checkpointsFor?: (outDir: string) => CheckpointStore;
+  };
 }
 
 const REPORT_JSON = 'test-agent-report.json';
@@ -92,18 +162,32 @@ export class GenerateTests {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly assembler: TestFileAssembler;
+  private readonly metrics: Metrics;
 
   constructor(private readonly deps: GenerateTestsDependencies) {
     this.logger = (deps.logger ?? silentLogger).child('generate');
     this.assembler = deps.assembler ?? new TestFileAssembler();
+    this.metrics = deps.metrics ?? noopMetrics;
     this.now = deps.now ?? (() => Date.now());
+  }
+
+  /** The strategy used when the request names none: hybrid with an LLM configured, offline without. */
+  get defaultStrategy(): GenerationStrategy {
+    return this.deps.llm ? 'hybrid' : 'offline';
+  }
+
+  private recordCoverage(coverage: CoverageReport): void {
+    const summary = coverage.summary();
+    this.metrics.set('test_agent_coverage_percentage', summary.percent.line, { kind: 'line' });
+    this.metrics.set('test_agent_coverage_percentage', summary.percent.branch, { kind: 'branch' });
+    this.metrics.set('test_agent_coverage_percentage', summary.percent.combined, { kind: 'combined' });
   }
 
   async execute(request: GenerateTestsRequest): Promise<GenerateTestsReport> {
     const started = this.now();
-    const strategy = request.strategy ?? 'offline';
-    if (strategy !== 'offline') {
-      throw new ConfigError([`strategy "${strategy}" is not available yet: only "offline" is implemented (omit --strategy or pass --strategy offline)`]);
+    const strategy = request.strategy ?? this.defaultStrategy;
+    if (strategy !== 'offline' && !this.deps.llm) {
+      throw new ConfigError([`strategy "${strategy}" needs an LLM: set LLM_PROVIDER and LLM_URL (or pass --llm-url), or use --strategy offline`]);
     }
     if (!(request.timeBudgetSeconds > 0)) throw new InvalidInputError('TA_BAD_TIME_BUDGET', `--time-budget must be a positive number of seconds, got ${request.timeBudgetSeconds}`);
     const { workspace } = this.deps;
@@ -111,9 +195,13 @@ export class GenerateTests {
     const files: string[] = [];
     const modules: ModuleGenerationReport[] = [];
     for (const target of targets) {
-      const report = await this.generateModule(target, request, targets.length > 1);
+      const report =
+        strategy === 'offline'
+          ? await this.generateModule(target, request, targets.length > 1)
+          : await this.generateModuleWithLlm(target, request, targets.length > 1, strategy);
       modules.push(report);
       if (report.testFile) files.push(report.testFile);
+      if (report.integrationTestFile) files.push(report.integrationTestFile);
     }
     const conftest = await this.writeConftest(request, targets.filter((_, i) => modules[i].testFile));
     if (conftest) files.push(conftest);
@@ -137,6 +225,45 @@ export class GenerateTests {
 
   private async generateModule(target: ModuleTarget, request: GenerateTestsRequest, many: boolean): Promise<ModuleGenerationReport> {
     const started = this.now();
+    const phase = await this.offlinePhase(target, request, many);
+    if (phase.kind === 'skipped') return phase.report;
+    const { cases, lastCoverage, failing, flaky, generation } = phase;
+    if (cases.length === 0 || !lastCoverage) {
+      const nothing = CoverageReport.empty(generation.search.coverage);
+      return {
+        ...emptyReport(target, this.now() - started),
+        coverage: nothing.summary(),
+        missingLines: nothing.missingLines,
+        dropped: { failing, flaky, unstable: generation.unstable },
+        executions: generation.search.executions,
+        stoppedBy: generation.search.stoppedBy,
+      };
+    }
+    const final = this.assembler.assemble(target, cases, { coverage: lastCoverage });
+    const written = await this.deps.fileEmitter.emit(request.outDir, final, { force: request.force });
+    this.logger.info('Tests written', { module: target.moduleName, file: written.path, action: written.action, tests: cases.length, combined: Number(lastCoverage.combinedPercent.toFixed(1)) });
+    this.recordCoverage(lastCoverage);
+    return {
+      module: target.moduleName,
+      file: target.file,
+      testFile: written.path,
+      writeAction: written.action,
+      tests: cases.length,
+      coverage: lastCoverage.summary(),
+      missingLines: lastCoverage.missingLines,
+      dropped: { failing, flaky, unstable: generation.unstable },
+      executions: generation.search.executions,
+      stoppedBy: generation.search.stoppedBy,
+      durationMs: this.now() - started,
+    };
+  }
+
+  /**
+   * The offline engine on one module: search, then run the rendered file, dropping tests that fail, until a
+   * full streak of `flakyRuns` passing runs. In a folder, a module that cannot be imported is skipped.
+   */
+  private async offlinePhase(target: ModuleTarget, request: GenerateTestsRequest, many: boolean): Promise<OfflinePhase> {
+    const started = this.now();
     const log = this.logger;
     let generation;
     try {
@@ -145,7 +272,7 @@ export class GenerateTests {
       // In a folder, one module that cannot be imported must not stop the others.
       if (!many || !(e instanceof InvalidInputError)) throw e;
       log.warn('Skipping a module', { module: target.moduleName, error: e.message });
-      return emptyReport(target, this.now() - started, { code: e.code, message: e.message });
+      return { kind: 'skipped', report: emptyReport(target, this.now() - started, { code: e.code, message: e.message }) };
     }
     const exclude = new Set<string>();
     let failing = 0;
@@ -189,33 +316,189 @@ export class GenerateTests {
       if (!streakBroken) break;
       lastCoverage = undefined;
     }
-    if (kept === 0 || !lastCoverage) {
-      const nothing = CoverageReport.empty(generation.search.coverage);
-      return {
-        ...emptyReport(target, this.now() - started),
-        coverage: nothing.summary(),
-        missingLines: nothing.missingLines,
-        dropped: { failing, flaky, unstable: generation.unstable },
-        executions: generation.search.executions,
-        stoppedBy: generation.search.stoppedBy,
-      };
+    return { kind: 'done', cases: kept === 0 ? [] : cases, lastCoverage, failing, flaky, generation };
+  }
+
+  /**
+   * The LLM strategies on one module. `hybrid`: the offline engine first, its tests the baseline; `llm`: the
+   * model alone. Then the coverage loop over the module's chunks, a final run of the whole suite together (what
+   * fails there is dropped), coverage-preserving minimisation, and the unit and integration files written.
+   * An LLM failure propagates; under `hybrid` the offline tests are written first and the error says so.
+   */
+  private async generateModuleWithLlm(
+    target: ModuleTarget,
+    request: GenerateTestsRequest,
+    many: boolean,
+    strategy: 'llm' | 'hybrid',
+  ): Promise<ModuleGenerationReport> {
+    const started = this.now();
+    const llm = this.deps.llm as NonNullable<GenerateTestsDependencies['llm']>;
+    let offlineCases: readonly TestCase[] = [];
+    let baseline: CoverageReport | undefined;
+    let dropped = { failing: 0, flaky: 0, unstable: 0 };
+    let executions = 0;
+    if (strategy === 'hybrid') {
+      const phase = await this.offlinePhase(target, request, many);
+      if (phase.kind === 'skipped') return phase.report;
+      offlineCases = phase.cases;
+      baseline = phase.lastCoverage;
+      dropped = { failing: phase.failing, flaky: phase.flaky, unstable: phase.generation.unstable };
+      executions = phase.generation.search.executions;
     }
-    const final = this.assembler.assemble(target, cases, { coverage: lastCoverage });
-    const written = await this.deps.fileEmitter.emit(request.outDir, final, { force: request.force });
-    log.info('Tests written', { module: target.moduleName, file: written.path, action: written.action, tests: kept, combined: Number(lastCoverage.combinedPercent.toFixed(1)) });
-    return {
+    const source = await llm.reader.read(target.file);
+    const outline = llm.parser.parse(source);
+    const chunkingStarted = this.now();
+    const chunked = await llm.chunker.execute({ path: target.file });
+    this.metrics.observe('test_agent_chunking_duration_seconds', (this.now() - chunkingStarted) / 1000, { strategy: chunked.strategy });
+
+    let result: LlmGenerationResult;
+    try {
+      result = await llm.generation.generate({
+        target,
+        source,
+        outline,
+        chunks: chunked.chunks,
+        baseline: { cases: offlineCases, ...(baseline ? { coverage: baseline } : {}) },
+        targetCoverage: request.targetCoverage,
+        maxIterations: request.maxIterations ?? 3,
+        maxTokens: request.maxTokens ?? 200_000,
+        deadline: this.now() + (request.timeoutSeconds ?? 600) * 1000,
+        repairAttempts: request.repairAttempts ?? 3,
+        flakyRuns: Math.max(0, request.flakyRuns ?? 5),
+        maxCompletionTokens: llm.maxCompletionTokens,
+        resume: request.resume,
+        ...(llm.checkpointsFor ? { checkpoints: llm.checkpointsFor(request.outDir) } : {}),
+        ...(request.onProgress ? { onProgress: (event: LlmProgressEvent) => request.onProgress?.(target.moduleName, event) } : {}),
+      });
+    } catch (e) {
+      if (e instanceof LlmError && offlineCases.length > 0 && baseline) {
+        const file = this.assembler.assemble(target, offlineCases, { coverage: baseline });
+        const written = await this.deps.fileEmitter.emit(request.outDir, file, { force: request.force });
+        throw new TestAgentError(
+          'TA_LLM_GENERATION_FAILED',
+          e.kind,
+          `${e.message} — the offline engine's ${offlineCases.length} tests were written to ${written.path}; run again with --resume when the LLM is back`,
+          { cause: e, details: { ...e.details, written: written.path } },
+        );
+      }
+      throw e;
+    }
+
+    const suite = await this.finalSuite(target, [...offlineCases, ...result.unit], result.integration);
+    const llmReport: ModuleLlmReport = {
+      funnel: result.funnel,
+      repairs: result.repairs,
+      chunks: result.chunks,
+      suspectedDefects: result.suspectedDefects,
+      llmCalls: result.llmCalls,
+      summaryCalls: result.summaryCalls,
+      promptTokens: result.promptTokens,
+      completionTokens: result.completionTokens,
+      stoppedBy: result.stoppedBy,
+      resumed: result.resumed,
+      accepted: { offline: offlineCases.length, unit: result.unit.length, integration: result.integration.length },
+      minimised: suite.minimised,
+      polluted: suite.polluted,
+    };
+    const base = {
       module: target.moduleName,
       file: target.file,
-      testFile: written.path,
-      writeAction: written.action,
-      tests: kept,
-      coverage: lastCoverage.summary(),
-      missingLines: lastCoverage.missingLines,
-      dropped: { failing, flaky, unstable: generation.unstable },
-      executions: generation.search.executions,
-      stoppedBy: generation.search.stoppedBy,
+      dropped,
+      executions,
+      stoppedBy: result.stoppedBy,
+      llm: llmReport,
+    };
+    if (!suite.coverage || suite.unit.length + suite.integration.length === 0) {
+      const nothing = suite.coverage ?? CoverageReport.empty(result.coverage);
+      return { ...base, tests: 0, coverage: nothing.summary(), missingLines: nothing.missingLines, durationMs: this.now() - started };
+    }
+    let testFile: { path: string; action: ModuleGenerationReport['writeAction'] } | undefined;
+    if (suite.unit.length > 0) {
+      testFile = await this.deps.fileEmitter.emit(request.outDir, this.assembler.assemble(target, suite.unit, { coverage: suite.coverage }), { force: request.force });
+    }
+    let integrationTestFile: string | undefined;
+    if (suite.integration.length > 0) {
+      const file = this.assembler.assemble(target, suite.integration, { fileName: integrationFileName(this.assembler, target) });
+      integrationTestFile = (await this.deps.fileEmitter.emit(request.outDir, file, { force: request.force })).path;
+    }
+    this.recordCoverage(suite.coverage);
+    this.logger.info('Tests written', {
+      module: target.moduleName,
+      file: testFile?.path,
+      integration: integrationTestFile,
+      tests: suite.unit.length + suite.integration.length,
+      combined: Number(suite.coverage.combinedPercent.toFixed(1)),
+    });
+    return {
+      ...base,
+      ...(testFile ? { testFile: testFile.path, writeAction: testFile.action } : {}),
+      ...(integrationTestFile ? { integrationTestFile } : {}),
+      tests: suite.unit.length + suite.integration.length,
+      coverage: suite.coverage.summary(),
+      missingLines: suite.coverage.missingLines,
       durationMs: this.now() - started,
     };
+  }
+
+  /**
+   * Runs the unit and integration files together (at most three rounds, dropping what fails there: test
+   * pollution), then removes unit tests that are duplicates or whose lines and branches others cover, and runs
+   * the final files once more: the coverage returned is what coverage.py measured on exactly the files written.
+   */
+  private async finalSuite(
+    target: ModuleTarget,
+    unitCases: readonly TestCase[],
+    integrationCases: readonly TestCase[],
+  ): Promise<{ unit: TestCase[]; integration: TestCase[]; coverage?: CoverageReport; polluted: number; minimised: number }> {
+    let unit = [...unitCases];
+    let integration = [...integrationCases];
+    let polluted = 0;
+    const run = async () => {
+      const files = [
+        ...(unit.length ? [this.assembler.assemble(target, unit)] : []),
+        ...(integration.length ? [this.assembler.assemble(target, integration, { fileName: integrationFileName(this.assembler, target) })] : []),
+      ];
+      const result = await this.deps.executor.run({ target, testFiles: files, perTestCoverage: true, perTestTimeoutMs: 10_000, overallTimeoutMs: 300_000 });
+      const failed = (file: (typeof files)[number] | undefined) =>
+        new Set(file ? file.cases.filter((c) => caseOutcome(result, file.nodeIds.get(c.name) as string).status !== 'passed').map((c) => c.name) : []);
+      const unitFile = unit.length ? files[0] : undefined;
+      const integrationFile = integration.length ? files[files.length - 1] : undefined;
+      return { result, unitFile, integrationFile, failedUnit: failed(unitFile), failedIntegration: failed(integrationFile) };
+    };
+    // The assembler renames duplicate names; map emitted cases back by position.
+    const keep = (cases: TestCase[], file: { cases: readonly TestCase[] } | undefined, failed: Set<string>) =>
+      file ? cases.filter((_, i) => !failed.has(file.cases[i].name)) : cases;
+
+    let last: Awaited<ReturnType<typeof run>> | undefined;
+    for (let round = 0; round < 3 && unit.length + integration.length > 0; round++) {
+      last = await run();
+      const bad = last.failedUnit.size + last.failedIntegration.size;
+      if (bad === 0) break;
+      polluted += bad;
+      this.logger.warn('Tests that pass alone failed in the suite; dropped', { module: target.moduleName, tests: [...last.failedUnit, ...last.failedIntegration] });
+      unit = keep(unit, last.unitFile, last.failedUnit);
+      integration = keep(integration, last.integrationFile, last.failedIntegration);
+      last = undefined;
+    }
+    if (!last) return { unit: [], integration: [], polluted, minimised: 0 };
+
+    let minimised = 0;
+    if (last.unitFile && unit.length > 1) {
+      const emitted = last.unitFile.cases;
+      const coverage = perCaseCoverage(last.result, last.unitFile.nodeIds);
+      const { kept } = new TestDeduplicator().minimise(emitted, coverage);
+      const keptNames = new Set(kept.map((c) => c.name));
+      const smaller = unit.filter((_, i) => keptNames.has(emitted[i].name));
+      minimised = unit.length - smaller.length;
+      if (minimised > 0) {
+        unit = smaller;
+        last = await run();
+        if (last.failedUnit.size + last.failedIntegration.size > 0) {
+          throw new TestAgentError('TA_MINIMISED_SUITE_FAILED', 'internal', `The minimised suite of ${target.moduleName} failed: ${[...last.failedUnit, ...last.failedIntegration].join(', ')}`);
+        }
+      }
+    }
+    return { unit, integration, coverage: last.result.coverage, polluted, minimised };
   }
 
   private async isOurs(file: string): Promise<boolean> {
@@ -246,6 +529,11 @@ export class GenerateTests {
     await workspace.write(file, content);
     return file;
   }
+}
+
+/** `test_<module>_integration.py`, beside the unit tests' `test_<module>.py`. */
+function integrationFileName(assembler: TestFileAssembler, target: ModuleTarget): string {
+  return assembler.fileNameFor(target).replace(/\.py$/, '_integration.py');
 }
 
 function emptyReport(target: ModuleTarget, durationMs: number, error?: { code: string; message: string }): ModuleGenerationReport {
@@ -295,6 +583,7 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     ),
     '',
   ];
+  for (const m of r.modules) if (m.llm) lines.push(...renderLlmSection(m.module, m.llm));
   const gaps = r.modules.filter((m) => m.missingLines.length > 0 && m.testFile);
   if (gaps.length) {
     lines.push('## Not covered', '');
@@ -302,6 +591,38 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** The LLM part of the Markdown report for one module: funnel, per-chunk table, suspected defects. */
+function renderLlmSection(module: string, llm: ModuleLlmReport): string[] {
+  const f = llm.funnel;
+  const out = [
+    `## LLM generation: ${module}`,
+    '',
+    `Stopped by: ${llm.stoppedBy}${llm.resumed ? ' (resumed from a checkpoint)' : ''}. LLM calls: ${llm.llmCalls} for tests, ${llm.summaryCalls} for summaries; tokens: ${llm.promptTokens} prompt + ${llm.completionTokens} completion.`,
+    `Accepted: ${llm.accepted.offline} offline, ${llm.accepted.unit} LLM unit, ${llm.accepted.integration} integration; ${llm.minimised} removed by minimisation, ${llm.polluted} failed only in the full suite.`,
+    '',
+    '| validation funnel | generated | parse | import | pass | pass re-runs | add coverage |',
+    '|---|---|---|---|---|---|---|',
+    `| tests | ${f.generated} | ${f.parsed} | ${f.imported} | ${f.passed} | ${f.stable} | ${f.addedCoverage} |`,
+    '',
+    `Repairs: ${llm.repairs.succeeded} of ${llm.repairs.attempted} attempts fixed a test.`,
+    '',
+    '| chunk | lines | symbols | line+branch % before | after | LLM calls | prompt / completion tokens | accepted | note |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...llm.chunks.map(
+      (c) =>
+        `| ${c.index} | ${c.startLine}-${c.endLine} | ${c.symbols.join(', ') || '—'} | ${fmt(c.before.percent.combined)} | ${fmt(c.after.percent.combined)} | ${c.llmCalls} | ${c.promptTokens} / ${c.completionTokens} | ${c.accepted} | ${c.skipped ?? ''} |`,
+    ),
+    '',
+  ];
+  if (llm.suspectedDefects.length > 0) {
+    out.push('### Suspected defects in the code under test', '');
+    for (const d of llm.suspectedDefects) {
+      out.push(`- \`${d.test}\` (${d.symbols.join(', ')}): ${d.error.split('\n')[0]}`, '', '```python', d.code, '```', '');
+    }
+  }
+  return out;
 }
 
 /** `[1,2,3,5]` → `1-3, 5`. */

@@ -68,6 +68,12 @@ describe('loadConfig', () => {
     expect(configError(() => loadConfig({ env: {}, cwd, configFile: 'bad.json' })).problems[0]).toMatch(/bad\.json: not valid JSON/);
   });
 
+  it('takes an LLM URL alone as the llm-api gateway, but never overrides an explicit provider', () => {
+    expect(loadConfig({ env: {}, cwd: tempDir(), overrides: { llmUrl: 'http://127.0.0.1:8000' } }).llmProvider).toBe('llm-api');
+    expect(loadConfig({ env: { LLM_PROVIDER: 'openai' }, cwd: tempDir(), overrides: { llmUrl: 'http://127.0.0.1:8000' } }).llmProvider).toBe('openai');
+    expect(loadConfig({ env: {}, cwd: tempDir() }).llmProvider).toBe('none');
+  });
+
   it('lists the secret values for redaction', () => {
     const config = loadConfig({ env: { LLM_API_KEY: 'sk-live-123456', GIGACHAT_AUTH_KEY: 'YWJjOmRlZg==' }, cwd: tempDir() });
     expect(secretsOf(config).sort()).toEqual(['YWJjOmRlZg==', 'sk-live-123456']);

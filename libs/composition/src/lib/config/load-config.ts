@@ -61,6 +61,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
   }
 
   const result: Record<string, unknown> = {};
+  const defaulted = new Set<string>();
   for (const def of SETTINGS as readonly SettingDefinition[]) {
     const candidates: [string, unknown][] = [
       ['flag', options.overrides?.[def.key as keyof ConfigOverrides]],
@@ -70,6 +71,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
     const found = candidates.find(([, v]) => v !== undefined);
     if (!found) {
       result[def.key] = def.default;
+      defaulted.add(def.key);
       continue;
     }
     const [source, raw] = found;
@@ -83,6 +85,8 @@ export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
     }
   }
 
+  // An LLM URL alone (e.g. `--llm-url`) means the in-house gateway protocol, which also speaks OpenAI's.
+  if (defaulted.has('llmProvider') && result.llmUrl) result.llmProvider = 'llm-api';
   if (result.llmProvider !== 'none' && result.llmProvider !== 'gigachat' && !result.llmUrl) {
     problems.push(`llmUrl (LLM_URL) is required when llmProvider is "${String(result.llmProvider)}"`);
   }

@@ -29,7 +29,7 @@ export const SETTINGS = [
   { key: 'venvDir', env: 'TEST_AGENT_VENV', schema: z.string().min(1), description: "Test Agent's Python venv (default: .venv in the Test Agent folder)" },
   { key: 'basePython', env: 'TEST_AGENT_PYTHON', schema: z.string().min(1), default: 'python3', description: 'Interpreter used to create the venv' },
   { key: 'pipArgs', env: 'TEST_AGENT_PIP_ARGS', schema: stringList, default: ['--retries', '0'], description: 'Extra pip install arguments, space-separated' },
-  { key: 'llmProvider', env: 'LLM_PROVIDER', schema: provider, default: 'none', description: 'llm-api, openai, gigachat or none (offline engine only)' },
+  { key: 'llmProvider', env: 'LLM_PROVIDER', schema: provider, default: 'none', description: 'llm-api, openai, gigachat or none (offline engine only); llm-api when only LLM_URL is set' },
   { key: 'llmUrl', env: 'LLM_URL', schema: url, description: 'Base URL of the primary LLM endpoint' },
   { key: 'llmModel', env: 'LLM_MODEL', schema: z.string().min(1), description: 'Model name of the primary endpoint, e.g. qwen2.5:7b or GigaChat-2-Max' },
   { key: 'llmApiKey', env: 'LLM_API_KEY', schema: z.string().min(1), secret: true, description: 'API key of the primary endpoint (OpenAI-compatible servers)' },

@@ -1,7 +1,50 @@
 import { ContainerModule } from 'inversify';
-import { GenerateTests, OfflineTestGenerator, TestFileEmitter } from '@test-agent/application';
-import { FileSystemTestWorkspace, FsTestFileStore, PytestTestExecutor, PythonWorkerExecutionSandbox } from '@test-agent/infrastructure';
+import path from 'node:path';
+import { CONTEXT_SAFETY_RATIO } from '@test-agent/domain';
+import { GenerateTests, LlmTestGeneration, OfflineTestGenerator, TestFileEmitter } from '@test-agent/application';
+import {
+  CachingCodeSummarizer,
+  FileSystemTestWorkspace,
+  FsCheckpointStore,
+  FsTestFileStore,
+  PytestTestExecutor,
+  PythonWorkerExecutionSandbox,
+} from '@test-agent/infrastructure';
+import type { ResolutionContext } from 'inversify';
 import { TOKENS } from '../tokens';
+
+/** Folder under the output directory where LLM runs keep their checkpoints (`--resume`). */
+export const CHECKPOINT_DIR = path.join('.test-agent', 'checkpoints');
+
+/** The LLM strategies' parts, when an LLM is configured: the coverage loop sized for the configured model. */
+function llmParts(ctx: ResolutionContext): NonNullable<ConstructorParameters<typeof GenerateTests>[0]['llm']> | undefined {
+  const llm = ctx.get(TOKENS.LlmService);
+  if (!llm.configured) return undefined;
+  const config = ctx.get(TOKENS.Config);
+  const logger = ctx.get(TOKENS.Logger);
+  const metrics = ctx.get(TOKENS.Metrics);
+  const chunker = ctx.get(TOKENS.ChunkModule);
+  const { profile, counter } = chunker.plan({});
+  const promptBudgetTokens = Math.floor(CONTEXT_SAFETY_RATIO * profile.contextWindow) - profile.reservedCompletionTokens;
+  return {
+    generation: new LlmTestGeneration({
+      llm,
+      executor: ctx.get(TOKENS.TestExecutor),
+      counter,
+      promptBudgetTokens,
+      summarizer: new CachingCodeSummarizer(llm, logger, metrics, profile.model, counter),
+      logger,
+      metrics,
+      concurrency: config.testConcurrency,
+      perTestTimeoutMs: config.testTimeoutMs,
+    }),
+    chunker,
+    parser: ctx.get(TOKENS.CodeParser),
+    reader: ctx.get(TOKENS.PythonSourceReader),
+    maxCompletionTokens: profile.reservedCompletionTokens,
+    checkpointsFor: (outDir) => new FsCheckpointStore(path.join(outDir, CHECKPOINT_DIR)),
+  };
+}
 
 /**
  * Test generation: the offline engine's sandbox (the Python executor worker), the workspace, the pytest
@@ -29,6 +72,8 @@ export const generationModule = () =>
           workspace: ctx.get(TOKENS.TestWorkspace),
           fileEmitter: new TestFileEmitter(ctx.get(TOKENS.TestFileStore)),
           logger,
+          metrics: ctx.get(TOKENS.Metrics),
+          llm: llmParts(ctx),
         });
       })
       .inSingletonScope();

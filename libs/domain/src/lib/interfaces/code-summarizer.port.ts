@@ -15,6 +15,8 @@ export interface ChunkSummary {
   readonly kind: 'llm' | 'structural';
   /** True when it came from the cache (no LLM call was made). */
   readonly cached: boolean;
+  /** Tokens the LLM call spent (reported by the server, else estimated); absent when no call was made. */
+  readonly usage?: { readonly promptTokens: number; readonly completionTokens: number };
 }
 
 /**

@@ -116,6 +116,17 @@ describe('ContextBuilder', () => {
     expect(tight.tokens).toBe(words);
   });
 
+  it('falls back to listing the gaps after the code before giving up', async () => {
+    const counter = new FakeTokenCounter();
+    const lean = await new ContextBuilder(counter, 10_000).unitTestPrompt(request);
+    const leanest = await new ContextBuilder(counter, 195).unitTestPrompt(request);
+    expect(lean.messages[1].content).toContain('>>15:');
+    expect(leanest.overBudget).toBe(false);
+    expect(leanest.dropped).toContain('line marks');
+    expect(leanest.messages[1].content).toContain('Lines that never run yet: 12-15.');
+    expect(leanest.messages[1].content).not.toContain('>>15:');
+  });
+
   it('reports over budget rather than sending a prompt that cannot fit', async () => {
     const fitted = await new ContextBuilder(new FakeTokenCounter(), 20).unitTestPrompt(request);
     expect(fitted.overBudget).toBe(true);

@@ -86,7 +86,7 @@ export class ContextBuilder {
     const reduced = moduleSkeleton(source, outline, used);
 
     // Candidates from richest to leanest; the first that fits wins.
-    const candidates: { skeleton: string; summaries: number; dropped: string[] }[] = [
+    const candidates: { skeleton: string; summaries: number; dropped: string[]; compact?: boolean }[] = [
       { skeleton: full, summaries: summaries.length, dropped: [] },
     ];
     for (let k = summaries.length; k >= 0; k--) {
@@ -96,7 +96,11 @@ export class ContextBuilder {
         dropped: ['skeleton outside the chunk\'s dependencies', ...summaries.slice(k).map((s) => `summary of chunk ${s.index}`)],
       });
     }
-    candidates.push({ skeleton: '', summaries: 0, dropped: ['module skeleton', ...summaries.map((s) => `summary of chunk ${s.index}`)] });
+    const allSummaries = summaries.map((s) => `summary of chunk ${s.index}`);
+    candidates.push({ skeleton: '', summaries: 0, dropped: ['module skeleton', ...allSummaries] });
+    // Last resort: the uncovered lines listed after the code instead of every line numbered and marked.
+    candidates.push({ skeleton: reduced, summaries: 0, compact: true, dropped: ["skeleton outside the chunk's dependencies", ...allSummaries, 'line marks'] });
+    candidates.push({ skeleton: '', summaries: 0, compact: true, dropped: ['module skeleton', ...allSummaries, 'line marks'] });
 
     const limit = this.promptBudgetTokens - (request.reserveTokens ?? 0);
     let last: FittedPrompt | undefined;
@@ -108,6 +112,7 @@ export class ContextBuilder {
         summaries: summaries.slice(0, candidate.summaries).map((s) => s.text.replace(/\n/g, '; ')),
         excerpt,
         symbols: chunk.symbols,
+        compact: candidate.compact,
       });
       const tokens = await countMessages(this.counter, messages);
       last = { messages, tokens, dropped: candidate.dropped, overBudget: tokens > limit };

@@ -1,4 +1,4 @@
-import { markExcerpt, PromptBuilder } from './prompt-builder.service';
+import { listGaps, markExcerpt, PromptBuilder } from './prompt-builder.service';
 
 const excerpt = {
   code: 'def sign(x):\n    if x < 0:\n        return -1\n    return 1',
@@ -36,6 +36,19 @@ describe('PromptBuilder', () => {
     expect(user.content).toContain('class Cart:');
     expect(user.content).toContain('- Product: frozen dataclass with sku, name, price');
     expect(user.content).toContain('>>11:         return -1');
+  });
+
+  it('lists the gaps after plain code in the compact form', () => {
+    expect(listGaps({ ...excerpt, missingLines: [11, 12, 14] })).toBe(
+      [
+        'The code below is lines 9-12 of the module.',
+        '```python',
+        excerpt.code,
+        '```',
+        'Lines that never run yet: 11-12, 14.',
+        'Branches never taken: 10→11.',
+      ].join('\n'),
+    );
   });
 
   it('shows the cleaned error and the failing test in a repair prompt', () => {

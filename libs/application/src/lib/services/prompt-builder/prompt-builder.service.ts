@@ -24,6 +24,11 @@ export interface UnitTestPromptInput {
   readonly excerpt: PromptExcerpt;
   /** Names of the chunk's definitions to test. */
   readonly symbols: readonly string[];
+  /**
+   * List the uncovered lines and branches after the code instead of numbering and marking every line: fewer
+   * tokens, for a chunk whose marked form does not fit the budget.
+   */
+  readonly compact?: boolean;
 }
 
 const SYSTEM = [
@@ -56,6 +61,29 @@ export function markExcerpt(excerpt: PromptExcerpt): string {
     .join('\n');
 }
 
+/** `[1,2,3,5]` → `1-3, 5`. */
+function ranges(numbers: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < numbers.length; i++) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j] + 1) j++;
+    out.push(i === j ? `${numbers[i]}` : `${numbers[i]}-${numbers[j]}`);
+    i = j;
+  }
+  return out.join(', ');
+}
+
+/** The excerpt as plain code followed by the list of what never ran (module line numbers). */
+export function listGaps(excerpt: PromptExcerpt): string {
+  const end = excerpt.startLine + excerpt.code.split('\n').length - 1;
+  const lines = [`The code below is lines ${excerpt.startLine}-${end} of the module.`, '```python', excerpt.code, '```'];
+  if (excerpt.missingLines.length) lines.push(`Lines that never run yet: ${ranges(excerpt.missingLines)}.`);
+  if (excerpt.missingBranches.length) {
+    lines.push(`Branches never taken: ${excerpt.missingBranches.map(([from, to]) => `${from}→${to < 0 ? 'exit' : to}`).join(', ')}.`);
+  }
+  return lines.join('\n');
+}
+
 /** Builds the prompts of the LLM generation loop. Pure: token budgets are enforced by the context builder. */
 export class PromptBuilder {
   /** First prompt for one chunk: tests for its definitions, aimed at the uncovered lines and branches. */
@@ -71,16 +99,19 @@ export class PromptBuilder {
     if (input.summaries.length > 0) {
       context.push('', 'Related parts of the module, summarised:', ...input.summaries.map((s) => `- ${s}`));
     }
-    const task = [
-      '',
-      `Code to test (${input.symbols.join(', ') || 'module-level code'}), with module line numbers.`,
-      'Lines marked `>>` never run yet; lines marked `~>` have a branch that is never taken:',
-      '```python',
-      markExcerpt(input.excerpt),
-      '```',
-      '',
-      'Write pytest tests that make the marked lines and branches run, and assert on the observable results.',
-    ];
+    const subject = `Code to test (${input.symbols.join(', ') || 'module-level code'})`;
+    const task = input.compact
+      ? ['', `${subject}.`, listGaps(input.excerpt), '', 'Write pytest tests that make those lines and branches run, and assert on the observable results.']
+      : [
+          '',
+          `${subject}, with module line numbers.`,
+          'Lines marked `>>` never run yet; lines marked `~>` have a branch that is never taken:',
+          '```python',
+          markExcerpt(input.excerpt),
+          '```',
+          '',
+          'Write pytest tests that make the marked lines and branches run, and assert on the observable results.',
+        ];
     return [
       { role: 'system', content: SYSTEM },
       { role: 'user', content: [...context, ...task].join('\n') },

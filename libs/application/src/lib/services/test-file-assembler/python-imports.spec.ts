@@ -1,4 +1,4 @@
-import { importedNames, mergeImports } from './python-imports';
+import { importedNames, mergeImports, pruneImports } from './python-imports';
 
 describe('mergeImports', () => {
   it('deduplicates, merges names per module and sorts: __future__, import, from', () => {
@@ -24,5 +24,16 @@ describe('mergeImports', () => {
 
   it('lists the names an import block binds', () => {
     expect([...importedNames(['import os.path', 'from a import b as c, d', 'import pytest as pt'])].sort()).toEqual(['c', 'd', 'os', 'pt']);
+  });
+
+  it('prunes imports to the names a test uses, keeping what it cannot parse', () => {
+    const imports = ['import pytest', 'import os.path', 'from ledger import parse_amount, LedgerError as LE, MAXIMUM', 'from x import *', 'try:\n    import numpy\nexcept ImportError:\n    numpy = None'];
+    expect(pruneImports(imports, new Set(['pytest', 'parse_amount', 'LE']))).toEqual([
+      'import pytest',
+      'from ledger import parse_amount, LedgerError as LE',
+      'from x import *',
+      'try:\n    import numpy\nexcept ImportError:\n    numpy = None',
+    ]);
+    expect(pruneImports(['import os.path'], new Set(['os']))).toEqual(['import os.path']);
   });
 });

@@ -94,3 +94,35 @@ export function importedNames(statements: readonly string[]): Set<string> {
   }
   return bound;
 }
+
+/**
+ * Keeps only what `used` needs of the import statements: names of `from x import a, b` that are used, `import x`
+ * when `x` is used; wildcard imports and statements it cannot parse are kept as they are. Lets tests that share
+ * one answer's import block be judged apart: a bad name imported for one test never breaks the others.
+ */
+export function pruneImports(statements: readonly string[], used: ReadonlySet<string>): string[] {
+  const kept: string[] = [];
+  for (const raw of statements) {
+    const text = stripComment(raw).replace(/\\\n/g, ' ').trim();
+    const fromMatch = FROM.exec(text);
+    if (fromMatch) {
+      const list = fromMatch[2].replace(/[()]/g, ' ').replace(/\s+/g, ' ').trim();
+      const names = list === '*' ? undefined : parseNames(list, false);
+      if (names) {
+        const needed = names.filter((n) => used.has(n.alias ?? n.name));
+        if (needed.length > 0) kept.push(`from ${fromMatch[1]} import ${needed.map(render).join(', ')}`);
+        continue;
+      }
+    } else {
+      const importMatch = IMPORT.exec(text);
+      const names = importMatch ? parseNames(importMatch[1].replace(/\s+/g, ' '), true) : undefined;
+      if (names) {
+        const needed = names.filter((n) => used.has(n.alias ?? n.name.split('.')[0]));
+        if (needed.length > 0) kept.push(`import ${needed.map(render).join(', ')}`);
+        continue;
+      }
+    }
+    kept.push(raw);
+  }
+  return kept;
+}

@@ -9,6 +9,8 @@ import {
   type Logger,
   type Metrics,
   type SummaryRequest,
+  type ChatMessage,
+  type TokenCounter,
 } from '@test-agent/domain';
 
 /** Most tokens a summary may have; summaries travel in other chunks' prompts, so they stay short. */
@@ -33,12 +35,14 @@ export class CachingCodeSummarizer implements CodeSummarizer {
     private readonly logger: Logger = silentLogger,
     private readonly metrics: Metrics = noopMetrics,
     private readonly model = 'structural',
+    /** Counts tokens of a call whose server reports no usage. */
+    private readonly counter?: TokenCounter,
   ) {}
 
   summarize(request: SummaryRequest): Promise<ChunkSummary> {
     const key = createHash('sha256').update(request.chunk.code).digest('hex');
     const hit = this.cache.get(key);
-    if (hit) return hit.then((s) => ({ ...s, cached: true }));
+    if (hit) return hit.then(({ usage: _spent, ...s }) => ({ ...s, cached: true }));
     const pending = this.compute(request);
     this.cache.set(key, pending);
     return pending;
@@ -49,16 +53,19 @@ export class CachingCodeSummarizer implements CodeSummarizer {
     if (!this.llm) return structural();
     const started = Date.now();
     try {
-      const result = await this.llm.chat(
-        [
-          { role: 'system', content: SYSTEM },
-          { role: 'user', content: `\`\`\`python\n${request.chunk.code}\`\`\`` },
-        ],
-        { maxTokens: SUMMARY_MAX_TOKENS, temperature: 0 },
-      );
+      const messages: ChatMessage[] = [
+        { role: 'system', content: SYSTEM },
+        { role: 'user', content: `\`\`\`python\n${request.chunk.code}\`\`\`` },
+      ];
+      const result = await this.llm.chat(messages, { maxTokens: SUMMARY_MAX_TOKENS, temperature: 0 });
       const text = result.text.replace(/```\w*\n?/g, '').trim();
       if (!text) throw new Error('empty summary');
-      return { text, kind: 'llm', cached: false };
+      const usage = result.usage
+        ? { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens }
+        : this.counter
+          ? { promptTokens: (await this.counter.countMany(messages.map((m) => m.content))).reduce((a, n) => a + n, 0), completionTokens: await this.counter.count(result.text) }
+          : undefined;
+      return { text, kind: 'llm', cached: false, ...(usage ? { usage } : {}) };
     } catch (e) {
       this.logger.child('summarizer').warn('LLM summary failed; using the structural summary', {
         chunk: request.chunk.index,
