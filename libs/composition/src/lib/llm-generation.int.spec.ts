@@ -96,7 +96,7 @@ describe('LLM generation against the stand-in', () => {
 
     // The written tests pass under plain pytest, started from elsewhere ...
     const elsewhere = mkdtempSync(path.join(tmpdir(), 'ta-llm-run-'));
-    const run = spawnSync(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', out], { cwd: elsewhere, encoding: 'utf8' });
+    const run = spawnSync(python, ['-m', 'pytest', '-q', '--color=no', '-p', 'no:cacheprovider', out], { cwd: elsewhere, encoding: 'utf8' });
     expect(run.stdout).toMatch(new RegExp(`^${m.tests} passed`, 'm'));
     expect(run.status).toBe(0);
     // ... and the reported coverage is what `coverage run --branch -m pytest` measures.
