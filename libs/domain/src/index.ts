@@ -23,3 +23,4 @@ export * from './lib/interfaces/token-counter.port';
 export * from './lib/interfaces/python-source-reader.port';
 export * from './lib/interfaces/code-summarizer.port';
 export * from './lib/interfaces/checkpoint-store.port';
+export * from './lib/value-objects/line-ranges';

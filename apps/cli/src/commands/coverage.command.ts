@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { TOKENS } from '@test-agent/composition';
 import type { MeasureCoverageResult } from '@test-agent/application';
-import type { Branch } from '@test-agent/domain';
+import { compactRanges, formatBranch } from '@test-agent/domain';
 import type { CliContext } from '../cli-context';
 
 interface CoverageOptions {
@@ -11,18 +11,6 @@ interface CoverageOptions {
 }
 
 const pct = (value: number) => `${value.toFixed(1)} %`;
-const branchText = ([from, to]: Branch) => (to < 0 ? `${from}->exit` : `${from}->${to}`);
-
-function ranges(lines: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    let j = i;
-    while (j + 1 < lines.length && lines[j + 1] === lines[j] + 1) j++;
-    parts.push(j > i ? `${lines[i]}-${lines[j]}` : `${lines[i]}`);
-    i = j;
-  }
-  return parts.join(', ');
-}
 
 function render(r: MeasureCoverageResult): string {
   const out = [
@@ -31,8 +19,8 @@ function render(r: MeasureCoverageResult): string {
     `  branches  ${String(r.branches.covered).padStart(5)} / ${String(r.branches.total).padEnd(5)} ${pct(r.percent.branch)}`,
     `  combined  ${String(r.lines.covered + r.branches.covered).padStart(5)} / ${String(r.lines.total + r.branches.total).padEnd(5)} ${pct(r.percent.combined)}`,
   ];
-  if (r.missingLines.length > 0) out.push(`  missing lines: ${ranges(r.missingLines)}`);
-  if (r.missingBranches.length > 0) out.push(`  missing branches: ${r.missingBranches.map(branchText).join(', ')}`);
+  if (r.missingLines.length > 0) out.push(`  missing lines: ${compactRanges(r.missingLines)}`);
+  if (r.missingBranches.length > 0) out.push(`  missing branches: ${r.missingBranches.map(formatBranch).join(', ')}`);
   const counts = Object.entries(r.tests)
     .filter(([k]) => k !== 'total')
     .map(([k, v]) => `${v} ${k}`)

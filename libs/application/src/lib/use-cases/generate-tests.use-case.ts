@@ -1,4 +1,5 @@
 import {
+  compactRanges,
   ConfigError,
   CoverageReport,
   InvalidInputError,
@@ -623,16 +624,4 @@ function renderLlmSection(module: string, llm: ModuleLlmReport): string[] {
     }
   }
   return out;
-}
-
-/** `[1,2,3,5]` → `1-3, 5`. */
-export function compactRanges(numbers: readonly number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < numbers.length; i++) {
-    let j = i;
-    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j] + 1) j++;
-    out.push(i === j ? `${numbers[i]}` : `${numbers[i]}-${numbers[j]}`);
-    i = j;
-  }
-  return out.join(', ');
 }

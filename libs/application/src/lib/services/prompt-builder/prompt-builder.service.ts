@@ -1,4 +1,4 @@
-import type { ChatMessage } from '@test-agent/domain';
+import { compactRanges, type ChatMessage } from '@test-agent/domain';
 
 /** The code a prompt is about, with what is still uncovered in it. */
 export interface PromptExcerpt {
@@ -61,23 +61,11 @@ export function markExcerpt(excerpt: PromptExcerpt): string {
     .join('\n');
 }
 
-/** `[1,2,3,5]` → `1-3, 5`. */
-function ranges(numbers: readonly number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < numbers.length; i++) {
-    let j = i;
-    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j] + 1) j++;
-    out.push(i === j ? `${numbers[i]}` : `${numbers[i]}-${numbers[j]}`);
-    i = j;
-  }
-  return out.join(', ');
-}
-
 /** The excerpt as plain code followed by the list of what never ran (module line numbers). */
 export function listGaps(excerpt: PromptExcerpt): string {
   const end = excerpt.startLine + excerpt.code.split('\n').length - 1;
   const lines = [`The code below is lines ${excerpt.startLine}-${end} of the module.`, '```python', excerpt.code, '```'];
-  if (excerpt.missingLines.length) lines.push(`Lines that never run yet: ${ranges(excerpt.missingLines)}.`);
+  if (excerpt.missingLines.length) lines.push(`Lines that never run yet: ${compactRanges(excerpt.missingLines)}.`);
   if (excerpt.missingBranches.length) {
     lines.push(`Branches never taken: ${excerpt.missingBranches.map(([from, to]) => `${from}→${to < 0 ? 'exit' : to}`).join(', ')}.`);
   }

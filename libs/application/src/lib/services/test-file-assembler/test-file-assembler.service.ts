@@ -1,4 +1,4 @@
-import type { Branch, CoverageReport, ModuleTarget, TestCase, TestFile } from '@test-agent/domain';
+import { compactRanges, formatBranch, type CoverageReport, type ModuleTarget, type TestCase, type TestFile } from '@test-agent/domain';
 import { importedNames, mergeImports } from './python-imports';
 import { renameIdentifier, tokenizePython } from './python-tokens';
 
@@ -85,28 +85,16 @@ function headerLines(target: ModuleTarget, count: number, coverage?: CoverageRep
       `# Covers ${s.lines.covered}/${s.lines.total} lines and ${s.branches.covered}/${s.branches.total} branches ` +
         `(line+branch ${s.percent.combined.toFixed(1)} %, measured with coverage.py).`,
     );
-    const missingLines = ranges(coverage.missingLines);
-    const missingBranches = coverage.missingBranches.map(branchText);
+    const missingLines = compactRanges(coverage.missingLines);
+    const missingBranches = coverage.missingBranches.map(formatBranch);
     if (missingLines) lines.push(`# Lines not covered: ${clip(missingLines)}.`);
     if (missingBranches.length > 0) lines.push(`# Branches not covered: ${clip(missingBranches.join(', '))}.`);
   }
   return lines;
 }
 
-const branchText = (b: Branch) => (b[1] < 0 ? `${b[0]}->exit` : `${b[0]}->${b[1]}`);
 const clip = (text: string, max = 300) => (text.length <= max ? text : `${text.slice(0, max).replace(/,[^,]*$/, '')}, ...`);
 
-/** `[1,2,3,7,9,10]` → `1-3, 7, 9-10`. */
-function ranges(lines: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    let j = i;
-    while (j + 1 < lines.length && lines[j + 1] === lines[j] + 1) j++;
-    parts.push(j > i ? `${lines[i]}-${lines[j]}` : `${lines[i]}`);
-    i = j;
-  }
-  return parts.join(', ');
-}
 
 /** Text of a block with comments and layout removed: two blocks with the same key do the same thing. */
 export function blockKey(block: string): string {
