@@ -240,19 +240,25 @@ export class GenerateTests {
         stoppedBy: generation.search.stoppedBy,
       };
     }
-    const final = this.assembler.assemble(target, cases, { coverage: lastCoverage });
+    // The same last step as the LLM strategies: the suite together once more, then coverage-preserving minimisation.
+    const suite = await this.finalSuite(target, cases, []);
+    const coverage = suite.coverage ?? CoverageReport.empty(lastCoverage);
+    if (suite.unit.length === 0) {
+      return { ...emptyReport(target, this.now() - started), coverage: coverage.summary(), missingLines: coverage.missingLines, dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable } };
+    }
+    const final = this.assembler.assemble(target, suite.unit, { coverage });
     const written = await this.deps.fileEmitter.emit(request.outDir, final, { force: request.force });
-    this.logger.info('Tests written', { module: target.moduleName, file: written.path, action: written.action, tests: cases.length, combined: Number(lastCoverage.combinedPercent.toFixed(1)) });
-    this.recordCoverage(lastCoverage);
+    this.logger.info('Tests written', { module: target.moduleName, file: written.path, action: written.action, tests: suite.unit.length, minimised: suite.minimised, combined: Number(coverage.combinedPercent.toFixed(1)) });
+    this.recordCoverage(coverage);
     return {
       module: target.moduleName,
       file: target.file,
       testFile: written.path,
       writeAction: written.action,
-      tests: cases.length,
-      coverage: lastCoverage.summary(),
-      missingLines: lastCoverage.missingLines,
-      dropped: { failing, flaky, unstable: generation.unstable },
+      tests: suite.unit.length,
+      coverage: coverage.summary(),
+      missingLines: coverage.missingLines,
+      dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable },
       executions: generation.search.executions,
       stoppedBy: generation.search.stoppedBy,
       durationMs: this.now() - started,
