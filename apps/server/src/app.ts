@@ -3,6 +3,7 @@ import type { Container } from 'inversify';
 import { TOKENS } from '@test-agent/composition';
 import { TestAgentError, type ErrorKind } from '@test-agent/domain';
 import { registerHealthRoutes } from './routes/health.routes';
+import { registerGenerationRoutes } from './routes/generations.routes';
 import { registerMetricsRoutes } from './routes/metrics.routes';
 
 const statusByKind: Record<ErrorKind, number> = {
@@ -18,6 +19,7 @@ const statusByKind: Record<ErrorKind, number> = {
 export function buildApp(container: Container): FastifyInstance {
   const app = Fastify({ logger: false });
   const logger = container.get(TOKENS.Logger).child('server');
+  const metrics = container.get(TOKENS.Metrics);
 
   app.setErrorHandler((error, request, reply) => {
     let status = 500;
@@ -33,6 +35,7 @@ export function buildApp(container: Container): FastifyInstance {
       detail = (error as Error).message;
     }
     if (status >= 500) logger.error('Request failed', { url: request.url, code, error: (error as Error).message });
+    metrics.increment('test_agent_errors_total', { code, component: 'server' });
     void reply
       .status(status)
       .type('application/problem+json')
@@ -47,5 +50,6 @@ export function buildApp(container: Container): FastifyInstance {
 
   registerHealthRoutes(app, container);
   registerMetricsRoutes(app, container);
+  registerGenerationRoutes(app, container);
   return app;
 }

@@ -1,0 +1,98 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Container } from 'inversify';
+import type { GenerationStrategy } from '@test-agent/application';
+import { TOKENS } from '@test-agent/composition';
+
+interface GenerationBody {
+  path: string;
+  outDir: string;
+  strategy?: GenerationStrategy;
+  timeBudgetSeconds?: number;
+  targetCoverage?: number;
+  maxIterations?: number;
+  maxTokens?: number;
+  timeoutSeconds?: number;
+  force?: boolean;
+  resume?: boolean;
+  seed?: number;
+}
+
+interface ChunkBody {
+  path: string;
+  strategy?: 'auto' | 'function' | 'class' | 'statement';
+  maxTokens?: number;
+  model?: string;
+}
+
+const positive = { type: 'number', exclusiveMinimum: 0 } as const;
+
+/**
+ * The same use cases as the CLI, over HTTP (paths are on the server's file system):
+ * `POST /v1/generations` runs `generate` and answers its report (200 when the coverage target is met, 422 with
+ * the report when tests were written but the target was not reached); `POST /v1/chunks` answers the chunks.
+ * Bodies are validated by fastify's JSON schemas; errors leave as problem+json from the app's error handler.
+ */
+export function registerGenerationRoutes(app: FastifyInstance, container: Container): void {
+  app.post<{ Body: GenerationBody }>(
+    '/v1/generations',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['path', 'outDir'],
+          additionalProperties: false,
+          properties: {
+            path: { type: 'string', minLength: 1 },
+            outDir: { type: 'string', minLength: 1 },
+            strategy: { type: 'string', enum: ['offline', 'llm', 'hybrid'] },
+            timeBudgetSeconds: positive,
+            targetCoverage: { type: 'number', minimum: 0, maximum: 100 },
+            maxIterations: { type: 'integer', minimum: 1 },
+            maxTokens: { type: 'integer', minimum: 1 },
+            timeoutSeconds: positive,
+            force: { type: 'boolean' },
+            resume: { type: 'boolean' },
+            seed: { type: 'integer', minimum: 1 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const config = container.get(TOKENS.Config);
+      const body = request.body;
+      const report = await container.get(TOKENS.GenerateTests).execute({
+        ...body,
+        path: path.resolve(body.path),
+        outDir: path.resolve(body.outDir),
+        timeBudgetSeconds: body.timeBudgetSeconds ?? config.timeBudgetSeconds,
+        targetCoverage: body.targetCoverage ?? config.targetCoverage,
+        flakyRuns: config.flakyReruns,
+      });
+      return reply.status(report.targetMet ? 200 : 422).send(report);
+    },
+  );
+
+  app.post<{ Body: ChunkBody }>(
+    '/v1/chunks',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['path'],
+          additionalProperties: false,
+          properties: {
+            path: { type: 'string', minLength: 1 },
+            strategy: { type: 'string', enum: ['auto', 'function', 'class', 'statement'] },
+            maxTokens: { type: 'integer', minimum: 1 },
+            model: { type: 'string', minLength: 1 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const result = await container.get(TOKENS.ChunkModule).execute({ ...request.body, path: path.resolve(request.body.path) });
+      return { ...result, budget: result.budget.toJSON() };
+    },
+  );
+}
