@@ -110,6 +110,32 @@ describe('LLM generation against the stand-in', () => {
     expect(existsSync(path.join(out, '.test-agent', 'checkpoints'))).toBe(true);
   });
 
+  it('keeps what was accepted before an LLM outage and continues with --resume', async () => {
+    const script = JSON.parse(readFileSync(path.join(fixtures, 'script.json'), 'utf8')) as Record<string, unknown>;
+    // The first answer arrives; every later call fails.
+    standIn = await startLlmStandIn({ ...script, faults: [{ status: 503, times: 'always', after: 1 }] });
+    const dir = mkdtempSync(path.join(tmpdir(), 'ta-llm-resume-'));
+    const module = path.join(dir, 'ledger.py');
+    copyFileSync(path.join(fixtures, 'ledger.py'), module);
+    const out = path.join(dir, 'out');
+    const request = { path: module, outDir: out, strategy: 'llm' as const, targetCoverage: 100, maxIterations: 1 };
+    const options = { ...settings(standIn.url), promptOverheadTokens: 2550, llmMaxRetries: 0 };
+
+    await expect(createTestAgent(options, { logger: new CapturingLogger() }).generate(request)).rejects.toMatchObject({ kind: 'external' });
+    expect(existsSync(path.join(out, 'test_ledger.py'))).toBe(false);
+
+    await standIn.stop();
+    standIn = await startLlmStandIn(script);
+    const report = await createTestAgent({ ...options, llmUrl: standIn.url }, { logger: new CapturingLogger() }).generate({ ...request, resume: true });
+    const llm = report.modules[0].llm!;
+    expect(llm.resumed).toBe(true);
+    // The first run's answer (6 tests, 3 accepted at once) is carried over from the checkpoint: a fresh run
+    // would report 15 generated and 9 calls.
+    expect(llm.funnel.generated).toBe(15 + 6);
+    expect(llm.llmCalls).toBe(9 + 1);
+    expect(llm.funnel.addedCoverage).toBe(12);
+  });
+
   it('keeps every prompt of a 2,000-line module inside a 4,000-token context', async () => {
     standIn = await startLlmStandIn({ model: 'qwen2.5:7b', default: { text: 'No tests: the functions are trivial.' } });
     const dir = mkdtempSync(path.join(tmpdir(), 'ta-llm-big-'));

@@ -272,21 +272,8 @@ export class LlmTestGeneration {
     };
 
     /** Validates, repairs and accepts the candidates of one answer. */
-    const process = async (candidates: TestCase[], conversation: ChunkConversation | undefined, chunkStats: ChunkGenerationStats | undefined, kind: 'unit' | 'integration') => {
-      let judged = await this.judge(target, candidates);
-      // Repair failing tests in the chunk's conversation.
-      if (conversation && request.repairAttempts > 0) {
-        judged = await Promise.all(judged.map(async (j) => (j.stage === 'passed' ? j : this.repair(j, conversation, request, chat, chunkStats, state, budgetStop))));
-      }
-      for (const j of judged) {
-        if (j.stage !== 'syntax') state.funnel.parsed++;
-        if (j.stage === 'run' || j.stage === 'passed') state.funnel.imported++;
-        if (j.stage === 'passed') state.funnel.passed++;
-        if (j.stage === 'run' && j.error && /assert/i.test(j.error) && SUSPECTED.test(j.testCase.code)) {
-          state.suspectedDefects.push({ test: j.testCase.name, symbols: conversation?.chunk.symbols ?? [], code: j.testCase.code, error: j.error });
-        }
-      }
-      const passing = judged.filter((j) => j.stage === 'passed');
+    /** Flakiness re-runs, then keeps each stable test that adds a line or a branch; checkpoints each one. */
+    const accept = async (passing: readonly Judged[], chunkStats: ChunkGenerationStats | undefined, kind: 'unit' | 'integration') => {
       if (passing.length === 0) return;
       const checker = new FlakinessChecker(this.deps.executor, this.assembler, {
         reruns: request.flakyRuns,
@@ -306,6 +293,32 @@ export class LlmTestGeneration {
         if (chunkStats) chunkStats.accepted++;
         await this.checkpoint(request.checkpoints, key, state, coverage);
       }
+    };
+
+    /**
+     * Judges each candidate on its own, accepts the passing ones first (so an LLM outage during repairs loses
+     * nothing), then repairs the failing ones in the chunk's conversation and accepts what the repairs fixed.
+     */
+    const process = async (candidates: TestCase[], conversation: ChunkConversation | undefined, chunkStats: ChunkGenerationStats | undefined, kind: 'unit' | 'integration') => {
+      const judged = await this.judge(target, candidates);
+      const count = (j: Judged) => {
+        if (j.stage !== 'syntax') state.funnel.parsed++;
+        if (j.stage === 'run' || j.stage === 'passed') state.funnel.imported++;
+        if (j.stage === 'passed') state.funnel.passed++;
+      };
+      const passing = judged.filter((j) => j.stage === 'passed');
+      passing.forEach(count);
+      await accept(passing, chunkStats, kind);
+      const repaired: Judged[] = [];
+      for (const failing of judged.filter((j) => j.stage !== 'passed')) {
+        const final = conversation && request.repairAttempts > 0 ? await this.repair(failing, conversation, request, chat, chunkStats, state, budgetStop) : failing;
+        count(final);
+        if (final.stage === 'passed') repaired.push(final);
+        else if (final.stage === 'run' && final.error && /assert/i.test(final.error) && SUSPECTED.test(final.testCase.code)) {
+          state.suspectedDefects.push({ test: final.testCase.name, symbols: conversation?.chunk.symbols ?? [], code: final.testCase.code, error: final.error });
+        }
+      }
+      await accept(repaired, chunkStats, kind);
     };
 
     let stoppedBy: LlmStopReason = 'iterations';
