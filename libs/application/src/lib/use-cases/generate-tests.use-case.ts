@@ -281,6 +281,11 @@ export class GenerateTests {
       log.warn('Skipping a module', { module: target.moduleName, error: e.message });
       return { kind: 'skipped', report: emptyReport(target, this.now() - started, { code: e.code, message: e.message }) };
     }
+    if (generation.search.coverage.lines.total === 0) {
+      const empty = new InvalidInputError('TA_EMPTY_MODULE', `${target.file} has no statements to test`);
+      if (!many) throw empty;
+      return { kind: 'skipped', report: emptyReport(target, this.now() - started, { code: empty.code, message: empty.message }) };
+    }
     const exclude = new Set<string>();
     let failing = 0;
     let flaky = 0;
