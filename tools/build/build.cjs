@@ -59,8 +59,22 @@ async function buildAsync() {
   });
 }
 
+/** Whether esbuild is installed (a production install without devDependencies has only the prebuilt dist/). */
+function canBuild() {
+  try {
+    require.resolve('esbuild');
+    return true;
+  } catch (e) {
+    if (e.code !== 'MODULE_NOT_FOUND') throw e;
+    return false;
+  }
+}
+
 async function ensureBuilt() {
-  if (!isFresh()) await buildAsync();
+  if (isFresh()) return;
+  if (canBuild()) return buildAsync();
+  const missing = Object.keys(ENTRIES).filter((out) => !fs.existsSync(path.join(root, 'dist', `${out}.js`)));
+  if (missing.length > 0) throw new Error(`dist/ is missing ${missing.join(', ')} and esbuild is not installed: run "npm ci" (with dev dependencies) or "npm run build"`);
 }
 
 module.exports = { ensureBuilt, buildAsync, root };
