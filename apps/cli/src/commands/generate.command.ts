@@ -78,6 +78,8 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         strategy: opts.strategy,
         force: opts.force,
         flakyRuns: config.flakyReruns,
+        perTestTimeoutMs: config.testTimeoutMs,
+        runTimeoutMs: config.testRunTimeoutMs,
         seed: opts.seed,
         maxIterations: opts.maxIterations,
         maxTokens: opts.maxTokens,
@@ -86,12 +88,12 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         onProgress: progress.update,
         })
         .finally(() => progress.stop());
-      ctx.print(report, () => renderHuman(report, opts.out));
+      ctx.print(report, () => renderHuman(report));
       if (!report.targetMet) process.exitCode = EXIT.targetNotReached;
     });
 }
 
-function renderHuman(r: GenerateTestsReport, outDir: string): string {
+function renderHuman(r: GenerateTestsReport): string {
   const rel = (p: string) => path.relative(process.cwd(), p) || p;
   const pct = (n: number) => `${n.toFixed(1)} %`;
   const lines: string[] = [];
@@ -111,7 +113,7 @@ function renderHuman(r: GenerateTestsReport, outDir: string): string {
       lines.push(
         `    LLM: ${m.llm.llmCalls} calls, ${m.llm.promptTokens + m.llm.completionTokens} tokens; funnel ${f.generated} generated → ${f.parsed} parse → ${f.imported} import → ${f.passed} pass → ${f.stable} stable → ${f.addedCoverage} add coverage; stopped by ${m.llm.stoppedBy}`,
       );
-      for (const d of m.llm.suspectedDefects) lines.push(`    suspected defect in ${d.symbols.join(', ') || m.module}: ${d.test} — ${d.error.split('\n')[0]}`);
+      for (const d of m.llm.suspectedDefects) lines.push(`    suspected defect in ${d.symbols.join(', ') || m.module}: ${d.test} — ${d.message}`);
     }
   }
   return [
@@ -119,6 +121,11 @@ function renderHuman(r: GenerateTestsReport, outDir: string): string {
     ...lines,
     `Total line+branch coverage ${pct(r.coverage.percent.combined)} (lines ${pct(r.coverage.percent.line)}, branches ${pct(r.coverage.percent.branch)}); target ${r.targetCoverage} % ${r.targetMet ? 'met' : 'NOT met'}.`,
     `Reports: ${rel(r.reports.markdown)}, ${rel(r.reports.json)}`,
-    `Run them: python -m pytest ${outDir}`,
+    `Run them: python -m pytest ${shellQuote(rel(path.dirname(r.reports.json)))}`,
   ].join('\n');
+}
+
+/** Quotes a path for a POSIX shell when it needs it (spaces, quotes, ...). */
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }

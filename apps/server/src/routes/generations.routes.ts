@@ -68,6 +68,8 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
         timeBudgetSeconds: body.timeBudgetSeconds ?? config.timeBudgetSeconds,
         targetCoverage: body.targetCoverage ?? config.targetCoverage,
         flakyRuns: config.flakyReruns,
+        perTestTimeoutMs: config.testTimeoutMs,
+        runTimeoutMs: config.testRunTimeoutMs,
       });
       return reply.status(report.targetMet ? 200 : 422).send(report);
     },

@@ -49,6 +49,8 @@ export function createTestAgent(config: ConfigOverrides = {}, options: CreateTes
         timeBudgetSeconds: resolved.timeBudgetSeconds,
         targetCoverage: resolved.targetCoverage,
         flakyRuns: resolved.flakyReruns,
+        perTestTimeoutMs: resolved.testTimeoutMs,
+        runTimeoutMs: resolved.testRunTimeoutMs,
         ...request,
       }),
   };

@@ -76,6 +76,7 @@ describe('LLM generation against the stand-in', () => {
     expect(llm.chunks.map((c) => c.llmCalls)).toEqual([3, 1, 4]);
     expect(llm.suspectedDefects.map((d) => d.test)).toEqual(['test_report_lists_zero_balances']);
     expect(llm.suspectedDefects[0].symbols).toEqual(['Ledger.balances', 'format_report']);
+    expect(llm.suspectedDefects[0].message).toMatch(/^AssertionError: assert 'rent' in 'bank /);
     expect(llm.stoppedBy).toBe('iterations');
     expect(report.files.map((f) => path.basename(f)).sort()).toEqual(
       ['conftest.py', 'test-agent-report.json', 'test-agent-report.md', 'test_ledger.py', 'test_ledger_integration.py'].sort(),

@@ -52,6 +52,8 @@ export interface SuspectedDefect {
   readonly code: string;
   /** The cleaned assertion error. */
   readonly error: string;
+  /** Its line that says what failed (pytest's first `E` line). */
+  readonly message: string;
 }
 
 export interface ChunkGenerationStats {
@@ -311,11 +313,21 @@ export class LlmTestGeneration {
       await accept(passing, chunkStats, kind);
       const repaired: Judged[] = [];
       for (const failing of judged.filter((j) => j.stage !== 'passed')) {
-        const final = conversation && request.repairAttempts > 0 ? await this.repair(failing, conversation, request, chat, chunkStats, state, budgetStop) : failing;
+        const { final, attempts } =
+          conversation && request.repairAttempts > 0
+            ? await this.repair(failing, conversation, request, chat, chunkStats, state, budgetStop)
+            : { final: failing, attempts: 0 };
         count(final);
         if (final.stage === 'passed') repaired.push(final);
-        else if (final.stage === 'run' && final.error && /assert/i.test(final.error) && SUSPECTED.test(final.testCase.code)) {
-          state.suspectedDefects.push({ test: final.testCase.name, symbols: conversation?.chunk.symbols ?? [], code: final.testCase.code, error: final.error });
+        // A defect is suspected only when the model, shown the failure, still asserts the behaviour and says why.
+        else if (attempts > 0 && final.stage === 'run' && final.error && /assert/i.test(final.error) && SUSPECTED.test(final.testCase.code)) {
+          state.suspectedDefects.push({
+            test: final.testCase.name,
+            symbols: conversation?.chunk.symbols ?? [],
+            code: final.testCase.code,
+            error: final.error,
+            message: failureHeadline(final.error),
+          });
         }
       }
       await accept(repaired, chunkStats, kind);
@@ -445,15 +457,17 @@ export class LlmTestGeneration {
     chunkStats: ChunkGenerationStats | undefined,
     state: { repairs: { attempted: number; succeeded: number }; funnel: GenerationFunnel },
     budgetStop: () => LlmStopReason | undefined,
-  ): Promise<Judged> {
+  ): Promise<{ final: Judged; attempts: number }> {
     let current = failing;
+    let attempts = 0;
     for (let attempt = 1; attempt <= request.repairAttempts; attempt++) {
-      if (budgetStop()) return current;
+      if (budgetStop()) return { final: current, attempts };
       const assistant: ChatMessage = { role: 'assistant', content: `\`\`\`python\n${[...current.testCase.imports, '', ...(current.testCase.support ?? []), '', current.testCase.code].join('\n').trim()}\n\`\`\`` };
       const repairMessage = this.prompts.repair(current.testCase.name, current.testCase.code, truncateLines(current.error ?? 'the test did not run', 40));
       const reserve = await countMessages(this.deps.counter, [assistant, repairMessage]);
       const fitted = await this.context.unitTestPrompt({ ...conversation.request, reserveTokens: reserve });
-      if (fitted.overBudget) return current;
+      if (fitted.overBudget) return { final: current, attempts };
+      attempts++;
       state.repairs.attempted++;
       const answer = await chat([...fitted.messages, assistant, repairMessage], fitted.tokens + reserve, chunkStats);
       const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
@@ -473,10 +487,10 @@ export class LlmTestGeneration {
       current = judged;
       if (current.stage === 'passed') {
         state.repairs.succeeded++;
-        return current;
+        return { final: current, attempts };
       }
     }
-    return current;
+    return { final: current, attempts };
   }
 
   /** One prompt for integration tests across the module's public API. */
@@ -507,14 +521,9 @@ export class LlmTestGeneration {
 
   /** Coverage of importing the module (module-level lines), the start when nothing was accepted yet. */
   private async importCoverage(target: ModuleTarget): Promise<CoverageReport> {
-    const probe: TestCase = { name: 'test_module_imports', code: 'def test_module_imports():\n    pass', imports: [importStatementFor(target)] };
-    const file = this.assembler.assemble(target, [probe], { fileName: 'test_ta_import_probe.py' });
-    const result = await this.deps.executor.run({ target, testFiles: [file] });
-    const outcome = caseOutcome(result, file.nodeIds.get(file.cases[0].name) as string);
-    if (outcome.status !== 'passed') {
-      this.logger.warn('The module under test does not import cleanly', { module: target.moduleName, error: outcome.error });
-    }
-    return result.coverage;
+    const { coverage, error } = await measureImportCoverage(this.deps.executor, this.assembler, target);
+    if (error) this.logger.warn('The module under test does not import cleanly', { module: target.moduleName, error });
+    return coverage;
   }
 
   private async checkpoint(store: CheckpointStore | undefined, key: string, state: Omit<Checkpoint, 'version' | 'key' | 'coverage'>, coverage: CoverageReport): Promise<void> {
@@ -535,9 +544,32 @@ export class LlmTestGeneration {
   }
 }
 
+/** The line of a pytest failure that says what failed: the first `E` line, else the first line. */
+export function failureHeadline(error: string): string {
+  const line = error.split('\n').find((l) => /^E\s/.test(l));
+  return (line ? line.replace(/^E\s+/, '') : error.split('\n')[0]).trim();
+}
+
 /** Every identifier the blocks mention. */
 function namesIn(blocks: readonly string[]): Set<string> {
   return new Set(blocks.flatMap((b) => tokenizePython(b).filter((t) => t.kind === 'name').map((t) => t.text)));
+}
+
+/**
+ * What coverage.py measures when a test only imports the module: its module-level lines (definitions,
+ * constants). `error` is the cleaned failure when the import itself fails (coverage then shows nothing run).
+ */
+export async function measureImportCoverage(
+  executor: TestExecutor,
+  assembler: TestFileAssembler,
+  target: ModuleTarget,
+  limits: { perTestTimeoutMs?: number; overallTimeoutMs?: number } = {},
+): Promise<{ coverage: CoverageReport; error?: string }> {
+  const probe: TestCase = { name: 'test_module_imports', code: 'def test_module_imports():\n    pass', imports: [importStatementFor(target)] };
+  const file = assembler.assemble(target, [probe], { fileName: 'test_ta_import_probe.py' });
+  const result = await executor.run({ target, testFiles: [file], ...limits });
+  const outcome = caseOutcome(result, file.nodeIds.get(file.cases[0].name) as string);
+  return { coverage: result.coverage, ...(outcome.status === 'passed' ? {} : { error: outcome.error ?? outcome.status }) };
 }
 
 /** `import calc` for a top-level module, `from shop import cart` for `shop.cart`. */

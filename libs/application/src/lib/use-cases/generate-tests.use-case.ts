@@ -1,6 +1,5 @@
 import {
   compactRanges,
-  ConfigError,
   CoverageReport,
   InvalidInputError,
   LlmError,
@@ -18,12 +17,12 @@ import {
   type TestExecutor,
   type TestWorkspace,
 } from '@test-agent/domain';
-import type { LlmGenerationResult, LlmProgressEvent, LlmTestGeneration } from '../orchestrators/llm-test-generation.orchestrator';
+import { measureImportCoverage, type LlmGenerationResult, type LlmProgressEvent, type LlmTestGeneration } from '../orchestrators/llm-test-generation.orchestrator';
 import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
 import { caseOutcome } from '../services/flakiness-checker/flakiness-checker.service';
 import { TestDeduplicator, perCaseCoverage } from '../services/test-deduplicator/test-deduplicator.service';
 import type { ChunkModule } from './chunk-module.use-case';
-import { GENERATED_MARKER, TestFileAssembler } from '../services/test-file-assembler/test-file-assembler.service';
+import { GENERATED_MARKER, TestFileAssembler, isPristineGeneratedFile, withDigest } from '../services/test-file-assembler/test-file-assembler.service';
 import type { TestFileEmitter } from '../services/test-file-assembler/test-file-emitter.service';
 
 type OfflineGeneration = Awaited<ReturnType<OfflineTestGenerator['generate']>>;
@@ -70,6 +69,10 @@ export interface GenerateTestsRequest {
   readonly resume?: boolean;
   /** Live progress of the LLM phase (chunk by chunk). */
   readonly onProgress?: (module: string, event: LlmProgressEvent) => void;
+  /** Limit per test of every pytest run, ms (the `testTimeoutMs` setting; default 10,000). */
+  readonly perTestTimeoutMs?: number;
+  /** Limit of one pytest run, ms (the `testRunTimeoutMs` setting; default 300,000). */
+  readonly runTimeoutMs?: number;
 }
 
 /** What the LLM phase of one module did (absent for the offline strategy). */
@@ -125,6 +128,8 @@ export interface GenerateTestsReport {
   readonly modules: readonly ModuleGenerationReport[];
   readonly durationMs: number;
   readonly reports: { readonly json: string; readonly markdown: string };
+  /** Why the run stopped early (e.g. an LLM outage); the files listed were written before it. */
+  readonly error?: { readonly code: string; readonly message: string };
 }
 
 export interface GenerateTestsDependencies {
@@ -188,23 +193,55 @@ export class GenerateTests {
     const started = this.now();
     const strategy = request.strategy ?? this.defaultStrategy;
     if (strategy !== 'offline' && !this.deps.llm) {
-      throw new ConfigError([`strategy "${strategy}" needs an LLM: set LLM_PROVIDER and LLM_URL (or pass --llm-url), or use --strategy offline`]);
+      throw new InvalidInputError(
+        'TA_STRATEGY_UNAVAILABLE',
+        `strategy "${strategy}" needs an LLM: set LLM_PROVIDER and LLM_URL (or pass --llm-url), or use --strategy offline`,
+      );
     }
     if (!(request.timeBudgetSeconds > 0)) throw new InvalidInputError('TA_BAD_TIME_BUDGET', `--time-budget must be a positive number of seconds, got ${request.timeBudgetSeconds}`);
     const { workspace } = this.deps;
     const targets = await workspace.resolveTargets(request.path);
+    const many = targets.length > 1;
+    const run = { ...request, outDir: await this.outputFolder(request) };
     const files: string[] = [];
     const modules: ModuleGenerationReport[] = [];
-    for (const target of targets) {
-      const report =
-        strategy === 'offline'
-          ? await this.generateModule(target, request, targets.length > 1)
-          : await this.generateModuleWithLlm(target, request, targets.length > 1, strategy);
-      modules.push(report);
-      if (report.testFile) files.push(report.testFile);
-      if (report.integrationTestFile) files.push(report.integrationTestFile);
+    const written: ModuleTarget[] = [];
+    const byName = new Map<string, ModuleTarget>();
+    let failure: unknown;
+    try {
+      for (const target of targets) {
+        // Two modules importable under one name cannot both be imported by one pytest run.
+        const clash = byName.get(target.moduleName);
+        if (clash) {
+          const message = `${target.file} and ${clash.file} are both importable as "${target.moduleName}": make their folders packages (add __init__.py) or generate them in separate runs`;
+          this.logger.warn('Skipping a module with an ambiguous name', { module: target.moduleName, file: target.file });
+          modules.push(emptyReport(target, 0, { code: 'TA_AMBIGUOUS_MODULE', message }));
+          continue;
+        }
+        byName.set(target.moduleName, target);
+        const report = strategy === 'offline' ? await this.generateModule(target, run, many) : await this.generateModuleWithLlm(target, run, many, strategy);
+        modules.push(await this.withImportCoverage(target, run, report));
+        if (report.testFile || report.integrationTestFile) written.push(target);
+        if (report.testFile) files.push(report.testFile);
+        if (report.integrationTestFile) files.push(report.integrationTestFile);
+      }
+    } catch (e) {
+      // Keep what was written before the failure runnable (conftest) and explained (report), then fail.
+      failure = e;
+      const partial = e instanceof TestAgentError ? e.details?.written : undefined;
+      if (typeof partial === 'string') {
+        files.push(partial);
+        written.push(targets[modules.length]);
+      }
     }
-    const conftest = await this.writeConftest(request, targets.filter((_, i) => modules[i].testFile));
+    const errors = modules.filter((m) => m.error);
+    if (!failure && many && errors.length === modules.length) {
+      throw new InvalidInputError(
+        'TA_NOTHING_TESTABLE',
+        `No module under ${request.path} could be tested: ${errors.map((m) => `${m.module}: ${m.error?.message}`).join('; ')}`,
+      );
+    }
+    const conftest = await this.writeConftest(run, written);
     if (conftest) files.push(conftest);
 
     const coverage = totalCoverage(modules);
@@ -213,15 +250,51 @@ export class GenerateTests {
       files,
       coverage,
       targetCoverage: request.targetCoverage,
-      targetMet: coverage.percent.combined >= request.targetCoverage,
+      // A module that could not be tested is not covered: the target is not met, whatever the others reach.
+      targetMet: !failure && errors.length === 0 && files.length > 0 && coverage.percent.combined >= request.targetCoverage,
       modules,
       durationMs: this.now() - started,
-      reports: { json: workspace.pathIn(request.outDir, REPORT_JSON), markdown: workspace.pathIn(request.outDir, REPORT_MD) },
+      reports: { json: workspace.pathIn(run.outDir, REPORT_JSON), markdown: workspace.pathIn(run.outDir, REPORT_MD) },
+      ...(failure instanceof Error ? { error: { code: failure instanceof TestAgentError ? failure.code : 'TA_INTERNAL', message: failure.message } } : {}),
     };
     const final = { ...report, files: [...files, report.reports.json, report.reports.markdown] };
-    await workspace.write(report.reports.json, `${JSON.stringify(final, null, 2)}\n`);
-    await workspace.write(report.reports.markdown, renderMarkdown(final));
+    if (files.length > 0 || !failure) {
+      await workspace.write(report.reports.json, `${JSON.stringify(final, null, 2)}\n`);
+      await workspace.write(report.reports.markdown, renderMarkdown(final));
+    }
+    if (failure) throw failure;
     return final;
+  }
+
+  /** Per-test and per-run limits of pytest runs, from the request or the defaults. */
+  private limits(request: GenerateTestsRequest): { perTestTimeoutMs: number; overallTimeoutMs: number } {
+    return { perTestTimeoutMs: request.perTestTimeoutMs ?? 10_000, overallTimeoutMs: request.runTimeoutMs ?? 300_000 };
+  }
+
+  /**
+   * Where the files go: `outDir`, or `outDir/test_agent` when `outDir` holds a `conftest.py` that is the user's
+   * (never modified without `force`): the generated conftest that makes the modules importable must sit beside
+   * the generated tests.
+   */
+  private async outputFolder(request: GenerateTestsRequest): Promise<string> {
+    const { workspace } = this.deps;
+    const conftest = workspace.pathIn(request.outDir, 'conftest.py');
+    if (request.force || !(await workspace.exists(conftest)) || isPristineGeneratedFile(await workspace.head(conftest, MAX_CONFTEST_CHARS))) {
+      return request.outDir;
+    }
+    const folder = workspace.pathIn(request.outDir, 'test_agent');
+    this.logger.warn('The output folder has your conftest.py; writing the generated tests into a subfolder', { folder });
+    return folder;
+  }
+
+  /**
+   * A module for which no test was kept is still measured by coverage.py: its module-level lines run when it is
+   * imported. Modules that could not be imported keep their error.
+   */
+  private async withImportCoverage(target: ModuleTarget, request: GenerateTestsRequest, report: ModuleGenerationReport): Promise<ModuleGenerationReport> {
+    if (report.testFile || report.integrationTestFile || report.error) return report;
+    const { coverage } = await measureImportCoverage(this.deps.executor, this.assembler, target, this.limits(request));
+    return { ...report, coverage: coverage.summary(), missingLines: coverage.missingLines };
   }
 
   private async generateModule(target: ModuleTarget, request: GenerateTestsRequest, many: boolean): Promise<ModuleGenerationReport> {
@@ -241,7 +314,7 @@ export class GenerateTests {
       };
     }
     // The same last step as the LLM strategies: the suite together once more, then coverage-preserving minimisation.
-    const suite = await this.finalSuite(target, cases, []);
+    const suite = await this.finalSuite(target, request, cases, []);
     const coverage = suite.coverage ?? CoverageReport.empty(lastCoverage);
     if (suite.unit.length === 0) {
       return { ...emptyReport(target, this.now() - started), coverage: coverage.summary(), missingLines: coverage.missingLines, dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable } };
@@ -305,8 +378,7 @@ export class GenerateTests {
         const result = await this.deps.executor.run({
           target,
           testFiles: [{ name: assembled.name, content: assembled.content }],
-          perTestTimeoutMs: 10_000,
-          overallTimeoutMs: 120_000,
+          ...this.limits(request),
         });
         if (result.collectionErrors.length > 0) {
           throw new TestAgentError('TA_GENERATED_FILE_BROKEN', 'internal', `The generated test file for ${target.moduleName} could not be collected: ${result.collectionErrors[0]}`, {
@@ -396,7 +468,7 @@ export class GenerateTests {
       throw e;
     }
 
-    const suite = await this.finalSuite(target, [...offlineCases, ...result.unit], result.integration);
+    const suite = await this.finalSuite(target, request, [...offlineCases, ...result.unit], result.integration);
     const llmReport: ModuleLlmReport = {
       funnel: result.funnel,
       repairs: result.repairs,
@@ -459,6 +531,7 @@ export class GenerateTests {
    */
   private async finalSuite(
     target: ModuleTarget,
+    request: GenerateTestsRequest,
     unitCases: readonly TestCase[],
     integrationCases: readonly TestCase[],
   ): Promise<{ unit: TestCase[]; integration: TestCase[]; coverage?: CoverageReport; polluted: number; minimised: number }> {
@@ -470,7 +543,7 @@ export class GenerateTests {
         ...(unit.length ? [this.assembler.assemble(target, unit)] : []),
         ...(integration.length ? [this.assembler.assemble(target, integration, { fileName: integrationFileName(this.assembler, target) })] : []),
       ];
-      const result = await this.deps.executor.run({ target, testFiles: files, perTestCoverage: true, perTestTimeoutMs: 10_000, overallTimeoutMs: 300_000 });
+      const result = await this.deps.executor.run({ target, testFiles: files, perTestCoverage: true, ...this.limits(request) });
       const failed = (file: (typeof files)[number] | undefined) =>
         new Set(file ? file.cases.filter((c) => caseOutcome(result, file.nodeIds.get(c.name) as string).status !== 'passed').map((c) => c.name) : []);
       const unitFile = unit.length ? files[0] : undefined;
@@ -513,34 +586,46 @@ export class GenerateTests {
     return { unit, integration, coverage: last.result.coverage, polluted, minimised };
   }
 
-  private async isOurs(file: string): Promise<boolean> {
-    return (await this.deps.workspace.head(file, 200)).startsWith(GENERATED_MARKER);
-  }
-
-  /** A `conftest.py` that puts the modules' import roots on `sys.path`, so plain `pytest <out>` imports them. */
+  /**
+   * A `conftest.py` that puts the modules' import roots on `sys.path`, so plain `pytest <out>` imports them. An
+   * earlier run's roots are kept; a conftest edited by hand (or the user's) is left alone unless `force`.
+   */
   private async writeConftest(request: GenerateTestsRequest, targets: readonly ModuleTarget[]): Promise<string | undefined> {
     if (targets.length === 0) return undefined;
     const { workspace } = this.deps;
     const file = workspace.pathIn(request.outDir, 'conftest.py');
-    if ((await workspace.exists(file)) && !(await this.isOurs(file)) && !request.force) {
-      this.logger.warn('Leaving the existing conftest.py alone: make sure it puts the modules under test on sys.path', { file });
-      return undefined;
+    let earlier: string[] = [];
+    if (await workspace.exists(file)) {
+      const existing = await workspace.head(file, MAX_CONFTEST_CHARS);
+      if (!isPristineGeneratedFile(existing) && !request.force) {
+        this.logger.warn('Leaving the existing conftest.py alone: make sure it puts the modules under test on sys.path', { file });
+        return undefined;
+      }
+      earlier = conftestRoots(existing);
     }
-    const roots = [...new Set(targets.map((t) => workspace.relative(request.outDir, t.importRoot) || '.'))];
-    const content = [
-      `${GENERATED_MARKER}: makes the modules under test importable wherever pytest is started from.`,
+    const roots = [...new Set([...earlier, ...targets.map((t) => workspace.relative(request.outDir, t.importRoot) || '.')])].sort();
+    const body = [
       'import os',
       'import sys',
       '',
-      `for _root in ${JSON.stringify(roots).replace(/"/g, "'")}:`,
+      `for _root in [${roots.map((r) => JSON.stringify(r)).join(', ')}]:`,
       '    _path = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), _root))',
       '    if _path not in sys.path:',
       '        sys.path.insert(0, _path)',
       '',
     ].join('\n');
-    await workspace.write(file, content);
+    await workspace.write(file, withDigest([`${GENERATED_MARKER}: makes the modules under test importable wherever pytest is started from.`], body));
     return file;
   }
+}
+
+/** Enough of a conftest.py to check its digest (ours are a few hundred characters). */
+const MAX_CONFTEST_CHARS = 1_000_000;
+
+/** The import roots listed by a conftest.py Test Agent wrote. */
+function conftestRoots(content: string): string[] {
+  const m = /^for _root in (\[.*\]):$/m.exec(content);
+  return m ? (JSON.parse(m[1]) as string[]) : [];
 }
 
 /** `test_<module>_integration.py`, beside the unit tests' `test_<module>.py`. */
@@ -631,7 +716,7 @@ function renderLlmSection(module: string, llm: ModuleLlmReport): string[] {
   if (llm.suspectedDefects.length > 0) {
     out.push('### Suspected defects in the code under test', '');
     for (const d of llm.suspectedDefects) {
-      out.push(`- \`${d.test}\` (${d.symbols.join(', ')}): ${d.error.split('\n')[0]}`, '', '```python', d.code, '```', '');
+      out.push(`- \`${d.test}\` (${d.symbols.join(', ')}): ${d.message}`, '', '```python', d.code, '```', '');
     }
   }
   return out;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, silentLogger } from '@test-agent/domain';
+import { InvalidInputError, silentLogger } from '@test-agent/domain';
 import { createTestAgent } from '../create-test-agent';
 
 const venv = path.resolve(__dirname, '../../../../../.venv');
@@ -48,6 +48,6 @@ describe('generate (offline engine, end to end)', () => {
   }, 120_000);
 
   it('rejects the strategies that are not available yet', async () => {
-    await expect(agent().generate({ path: fixture, outDir: out, strategy: 'llm' })).rejects.toThrow(ConfigError);
+    await expect(agent().generate({ path: fixture, outDir: out, strategy: 'llm' })).rejects.toThrow(InvalidInputError);
   });
 });

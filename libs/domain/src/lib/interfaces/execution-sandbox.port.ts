@@ -146,6 +146,8 @@ export interface ExceptionDescription {
   readonly path: string | null;
   /** The traceback passes through the module under test (not only through argument handling). */
   readonly inModule: boolean;
+  /** The module raised it on purpose: the innermost frame is one of its own `raise` or `assert` lines. */
+  readonly explicit?: boolean;
 }
 
 export type CallStatus = 'ok' | 'raised' | 'timeout' | 'invalid' | 'crashed';

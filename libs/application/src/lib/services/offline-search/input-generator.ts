@@ -10,6 +10,17 @@ export interface GenValue {
   readonly hint: TypeHint;
   /** For an object built by a constructor of the module: the class path and its arguments (to simplify them). */
   readonly construct?: { readonly path: string; readonly args: readonly GenArg[] };
+  /** For a list, set, tuple or dict literal: its elements (dict: values, with `keys`), to simplify them one by one. */
+  readonly collection?: Collection;
+  /** The parameter's own type when this value deliberately ignored it (the simplifier tries that type first). */
+  readonly offHint?: TypeHint;
+}
+
+export interface Collection {
+  readonly kind: 'list' | 'set' | 'tuple' | 'dict';
+  readonly items: readonly GenValue[];
+  /** Dict keys, one per item. */
+  readonly keys?: readonly GenValue[];
 }
 
 export interface GenArg {
@@ -101,7 +112,11 @@ export class InputGenerator {
     if (param.type.k !== 'any') return withNone(param.type);
     const options: TypeHint[] = [];
     const usage = this.module.paramHints[owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname]?.[param.name] ?? [];
-    for (const u of usage) if (HINT_BY_NAME[u]) options.push(HINT_BY_NAME[u]);
+    for (const u of usage) {
+      if (HINT_BY_NAME[u]) options.push(HINT_BY_NAME[u]);
+      // `class:Name`: the attributes the function uses on the parameter are members of that class.
+      else if (u.startsWith('class:') && this.constructibleClass(u.slice(6))) options.push({ k: 'class', ref: u.slice(6) });
+    }
     const fromDefault = param.default ? defaultHint(param.default) : undefined;
     if (fromDefault) options.push(fromDefault);
     if (options.length === 0) {
@@ -145,28 +160,26 @@ export class InputGenerator {
         const fromObserved = this.observedOf(hint.k);
         if (fromObserved && rng.chance(0.25)) return { expr: lit(fromObserved), kind: 'other', hint };
         const n = depth > 1 ? rng.int(0, 1) : rng.pick([0, 1, 2, 3, 4]);
-        const items: string[] = [];
+        const items: GenValue[] = [];
         if (hint.k === 'tuple' && hint.items) {
-          for (const h of hint.items) items.push(this.source(this.value(h, owner, depth + 1)));
+          for (const h of hint.items) items.push(this.value(h, owner, depth + 1));
         } else {
           const itemHint = hint.k === 'tuple' ? hint.item ?? ANY : hint.item;
           // Homogeneous items read better and match what most code expects.
           const concrete = itemHint.k === 'any' ? rng.pick([STR, INT, STR, FLOAT]) : itemHint;
-          for (let i = 0; i < n; i++) items.push(this.source(this.value(concrete, owner, depth + 1)));
+          for (let i = 0; i < n; i++) items.push(this.value(concrete, owner, depth + 1));
         }
-        const src =
-          hint.k === 'list' ? `[${items.join(', ')}]`
-          : hint.k === 'set' ? (items.length ? `{${items.join(', ')}}` : 'set()')
-          : `(${items.join(', ')}${items.length === 1 ? ',' : ''})`;
-        return { expr: lit(src), kind: 'other', hint };
+        return collectionValue({ kind: hint.k, items }, hint, (v) => this.source(v));
       }
       case 'dict': {
         const n = depth > 1 ? rng.int(0, 1) : rng.int(0, 3);
-        const entries: string[] = [];
+        const keys: GenValue[] = [];
+        const items: GenValue[] = [];
         for (let i = 0; i < n; i++) {
-          entries.push(`${this.source(this.value(hint.key.k === 'any' ? STR : hint.key, owner, depth + 1))}: ${this.source(this.value(hint.value.k === 'any' ? INT : hint.value, owner, depth + 1))}`);
+          keys.push(this.value(hint.key.k === 'any' ? STR : hint.key, owner, depth + 1));
+          items.push(this.value(hint.value.k === 'any' ? INT : hint.value, owner, depth + 1));
         }
-        return { expr: lit(`{${entries.join(', ')}}`), kind: 'other', hint };
+        return collectionValue({ kind: 'dict', items, keys }, hint, (v) => this.source(v));
       }
       case 'any': {
         const known = hint.hint ? this.stdlibValue(hint.hint) : undefined;
@@ -312,12 +325,13 @@ export class InputGenerator {
 
   private argumentValue(p: ParameterInfo, fn: CallableInfo, depth: number): GenValue {
     // Now and then ignore the hint: code often checks for wrong types, and those branches count too.
-    const hint = this.rng.chance(0.06) ? ANY : this.hintFor(p, fn);
+    const wanted = this.hintFor(p, fn);
+    if (this.rng.chance(0.06) && wanted.k !== 'any') return { ...this.value(ANY, fn, depth), offHint: wanted };
     if (p.hasDefault && p.default && this.rng.chance(0.25)) {
       const near = nearDefault(p.default, this.rng);
       if (near) return near;
     }
-    return this.value(hint, fn, depth);
+    return this.value(wanted, fn, depth);
   }
 
   /** Changes one thing in an argument list: a value nudged or regenerated, an optional argument added or dropped. */
@@ -352,7 +366,22 @@ export class InputGenerator {
     }
     if (v.kind === 'str' && typeof v.js === 'string') return strValue(this.tweakString(v.js, fn), v.hint);
     if (v.kind === 'bool') return { ...v, expr: lit(v.js ? 'False' : 'True'), js: !v.js };
+    if (v.collection && v.collection.items.length > 0 && rng.chance(0.7)) {
+      // Change one element: drop it, or nudge its value.
+      const c = v.collection;
+      const i = rng.int(0, c.items.length - 1);
+      const drop = rng.chance(0.3);
+      const items = drop ? c.items.filter((_, j) => j !== i) : c.items.map((x, j) => (j === i ? this.tweakElement(x, fn) : x));
+      const keys = c.keys && (drop ? c.keys.filter((_, j) => j !== i) : c.keys);
+      return collectionValue({ ...c, items, ...(keys ? { keys } : {}) }, v.hint, (x) => this.source(x));
+    }
     return this.value(this.hintFor(p, fn), fn);
+  }
+
+  private tweakElement(v: GenValue, fn: CallableInfo): GenValue {
+    if (v.kind === 'int' && typeof v.js === 'number') return intValue(v.js + this.rng.pick([1, -1, 10]), v.hint);
+    if (v.kind === 'str' && typeof v.js === 'string') return strValue(this.tweakString(v.js, fn), v.hint);
+    return this.value(v.hint, fn, 2);
   }
 
   private tweakString(s: string, fn: CallableInfo): string {
@@ -413,7 +442,7 @@ export class InputGenerator {
   }
 
   source(v: GenValue): string {
-    return v.expr.k === 'lit' ? v.expr.src : renderPlanExpr(v.expr, () => 'obj');
+    return valueSource(v);
   }
 }
 
@@ -446,6 +475,61 @@ export function renderPlanExpr(e: PlanExpr, varName: (i: number) => string): str
       return `${renderPlanExpr(e.fn, varName)}(${args.join(', ')})`;
     }
   }
+}
+
+/** A list, set, tuple or dict value from its elements (the literal's source rebuilt from theirs). */
+export function collectionValue(c: Collection, hint: TypeHint, source: (v: GenValue) => string): GenValue {
+  const items = c.items.map(source);
+  const src =
+    c.kind === 'list' ? `[${items.join(', ')}]`
+    : c.kind === 'set' ? (items.length ? `{${items.join(', ')}}` : 'set()')
+    : c.kind === 'tuple' ? `(${items.join(', ')}${items.length === 1 ? ',' : ''})`
+    : `{${items.map((v, i) => `${source(c.keys![i])}: ${v}`).join(', ')}}`;
+  return { expr: lit(src), kind: 'other', hint, collection: c };
+}
+
+/** The plainest values of a type (`''`, `0`, `[]`, ...), for the simplifier; empty when there is none. */
+export function simplestOf(hint: TypeHint): GenValue[] {
+  switch (hint.k) {
+    case 'none':
+      return [{ expr: lit('None'), js: null, kind: 'none', hint }];
+    case 'builtin':
+      if (hint.name === 'str') return [strValue('', hint), strValue('a', hint)];
+      if (hint.name === 'int') return [intValue(0, hint), intValue(1, hint)];
+      if (hint.name === 'float') return [floatValue(0, hint), floatValue(1, hint)];
+      if (hint.name === 'bool') return [{ expr: lit('False'), js: false, kind: 'bool', hint }, { expr: lit('True'), js: true, kind: 'bool', hint }];
+      if (hint.name === 'bytes') return [{ expr: lit("b''"), kind: 'other', hint }];
+      return [];
+    case 'list':
+    case 'set':
+    case 'tuple':
+      return [collectionValue({ kind: hint.k, items: [] }, hint, valueSource)];
+    case 'dict':
+      return [collectionValue({ kind: 'dict', items: [], keys: [] }, hint, valueSource)];
+    case 'union':
+      return hint.options.flatMap(simplestOf);
+    default:
+      return [];
+  }
+}
+
+/** Python source of a generated value. */
+export function valueSource(v: GenValue): string {
+  return v.expr.k === 'lit' ? v.expr.src : renderPlanExpr(v.expr, () => 'obj');
+}
+
+/** Every str value inside a value (constructor arguments and collection elements included), for data flow. */
+export function stringsIn(v: GenValue, out: string[] = [], depth = 0): string[] {
+  if (depth > 4) return out;
+  if (v.kind === 'str' && typeof v.js === 'string' && v.js.length > 0) out.push(v.js);
+  for (const a of v.construct?.args ?? []) stringsIn(a.value, out, depth + 1);
+  for (const x of [...(v.collection?.items ?? []), ...(v.collection?.keys ?? [])]) stringsIn(x, out, depth + 1);
+  return out;
+}
+
+/** A str argument value. */
+export function strArgValue(s: string, hint: TypeHint): GenValue {
+  return strValue(s, hint);
 }
 
 function intValue(n: number, hint: TypeHint): GenValue {

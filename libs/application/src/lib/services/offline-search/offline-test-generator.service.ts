@@ -51,7 +51,7 @@ export class OfflineTestGenerator {
       search = await this.engine.search(session, target.file, { timeBudgetMs: options.timeBudgetMs, seed: options.seed, callTimeoutMs, now: options.now });
       const now = options.now ?? (() => Date.now());
       const simplified = await simplifyTests(session, minimiseArchive(search.tests), {
-        deadline: now() + Math.min(6000, Math.max(1000, options.timeBudgetMs * 0.15)),
+        deadline: now() + Math.min(12_000, Math.max(1500, options.timeBudgetMs * 0.25)),
         callTimeoutMs,
         now,
       });

@@ -10,7 +10,7 @@ import {
   type PlanExpr,
   type SandboxSession,
 } from '@test-agent/domain';
-import { InputGenerator, callExpr, type Candidate, type GenArg, type Receiver } from './input-generator';
+import { InputGenerator, callExpr, strArgValue, stringsIn, type Candidate, type GenArg, type Receiver } from './input-generator';
 import { RandomSource } from './random-source';
 
 export interface SearchOptions {
@@ -77,6 +77,23 @@ export function receiverExpr(r: Receiver): PlanExpr {
 
 const branchKey = (b: Branch) => `${b[0]}>${b[1]}`;
 
+/** Exceptions Python raises by itself when a value has the wrong type or shape. */
+const RUNTIME_ERRORS = new Set(['TypeError', 'AttributeError', 'KeyError', 'IndexError', 'ZeroDivisionError', 'UnboundLocalError', 'NameError', 'RecursionError', 'OverflowError']);
+
+/**
+ * The call ended in an exception the module did not raise on purpose: a nonsense argument tripping the
+ * interpreter (`'float' object has no attribute 'append'`) rather than one of the module's own `raise`
+ * statements. Such tests are kept only when nothing meaningful reaches the same lines. The worker says so
+ * (`explicit`: the innermost frame is a `raise`/`assert` of the module); without it, a heuristic on the type.
+ */
+export function incidental(result: CallResult): boolean {
+  if (result.status !== 'raised' || !result.exception) return false;
+  const ex = result.exception as CallResult['exception'] & { readonly explicit?: boolean };
+  if (ex.explicit !== undefined) return !ex.explicit;
+  if (ex.path) return false;
+  return !ex.inModule || RUNTIME_ERRORS.has(ex.type);
+}
+
 /** Type name of a Python literal's source (for the pool of observed values). */
 function typeOfSource(src: string): string {
   if (/^['"]/.test(src)) return 'str';
@@ -118,6 +135,9 @@ export class OfflineSearchEngine {
 
     const coveredLines = new Set(module.baseline.lines);
     const coveredBranches = new Set(module.baseline.branches.map(branchKey));
+    // What tests with a meaningful outcome reach (incidental exceptions left out; see `incidental`).
+    const meantLines = new Set(coveredLines);
+    const meantBranches = new Set(coveredBranches);
     const totalItems = module.shape.statements.length + module.shape.branches.length;
     const targets = this.targets(module, gen);
     const tests: ArchivedTest[] = [];
@@ -131,15 +151,27 @@ export class OfflineSearchEngine {
         const { plan, candidate, doctest } = plans[i];
         if (!this.usable(result, doctest)) return;
         if (candidate) this.learn(gen, candidate, result);
+        const meaningful = !incidental(result);
+        // A meaningful test is kept when it reaches something no meaningful test reached, even if an
+        // incidental one did: the minimiser then prefers it.
+        const lines = meaningful ? meantLines : coveredLines;
+        const branches = meaningful ? meantBranches : coveredBranches;
         let gained = false;
-        for (const l of result.lines) if (!coveredLines.has(l)) gained = true;
-        for (const b of result.branches) if (!coveredBranches.has(branchKey(b))) gained = true;
+        let gainedAny = false;
+        for (const l of result.lines) if (!lines.has(l)) gained = true;
+        for (const b of result.branches) if (!branches.has(branchKey(b))) gained = true;
         if (!gained) return;
+        for (const l of result.lines) if (!coveredLines.has(l)) gainedAny = true;
+        for (const b of result.branches) if (!coveredBranches.has(branchKey(b))) gainedAny = true;
         for (const l of result.lines) coveredLines.add(l);
         for (const b of result.branches) coveredBranches.add(branchKey(b));
+        if (meaningful) {
+          for (const l of result.lines) meantLines.add(l);
+          for (const b of result.branches) meantBranches.add(branchKey(b));
+        }
         tests.push({ plan, result, candidate, doctest });
         if (candidate) targets.get(candidate.target.qualname)?.archived.push(candidate);
-        lastGain = now();
+        if (gainedAny) lastGain = now();
       });
     };
 
@@ -169,7 +201,7 @@ export class OfflineSearchEngine {
         stoppedBy = 'plateau';
         break;
       }
-      const weights = list.map((t) => this.weight(t, coveredLines, coveredBranches));
+      const weights = list.map((t) => this.weight(t, coveredLines, coveredBranches, meantLines, meantBranches));
       const batch: { plan: CallPlan; candidate: Candidate }[] = [];
       for (let n = 0; n < batchSize * 3 && batch.length < batchSize; n++) {
         const idx = rng.weighted(weights);
@@ -245,10 +277,11 @@ export class OfflineSearchEngine {
     return out;
   }
 
-  private weight(t: Target, lines: ReadonlySet<number>, branches: ReadonlySet<string>): number {
+  private weight(t: Target, lines: ReadonlySet<number>, branches: ReadonlySet<string>, meantLines: ReadonlySet<number>, meantBranches: ReadonlySet<string>): number {
     let missing = 0;
-    for (const l of t.lines) if (!lines.has(l)) missing++;
-    for (const b of t.branches) if (!branches.has(b)) missing++;
+    // Code reached only by an incidental exception counts half: a meaningful test for it is still wanted.
+    for (const l of t.lines) missing += !lines.has(l) ? 1 : meantLines.has(l) ? 0 : 0.5;
+    for (const b of t.branches) missing += !branches.has(b) ? 1 : meantBranches.has(b) ? 0 : 0.5;
     const base = missing > 0 ? 1 + 2 * Math.sqrt(missing) : 0.15;
     // Spread effort: a callable tried very often without progress slowly loses priority.
     return base / (1 + t.tries / 2000);
@@ -270,7 +303,20 @@ export class OfflineSearchEngine {
         prefix.push({ method: m, args: gen.arguments(m, 0, optionalRate) });
       }
     }
-    return { target: fn, receiver, prefix, args: fn.kind === 'property' ? [] : gen.arguments(fn, 0, optionalRate) };
+    const args = fn.kind === 'property' ? [] : gen.arguments(fn, 0, optionalRate);
+    return { target: fn, receiver, prefix, args: this.flow(receiver, prefix, args, rng) };
+  }
+
+  /**
+   * Data flow between the steps of a plan: a str argument of the call under test now and then takes a string
+   * the receiver or an earlier call was given (`cart.add(Product('a', ...))` then `cart.remove('a')`).
+   */
+  private flow(receiver: Receiver, prefix: Candidate['prefix'], args: readonly GenArg[], rng: RandomSource): readonly GenArg[] {
+    const pool: string[] = [];
+    if (receiver.kind === 'construct') for (const a of receiver.args) stringsIn(a.value, pool);
+    for (const p of prefix) for (const a of p.args) stringsIn(a.value, pool);
+    if (pool.length === 0) return args;
+    return args.map((a) => (a.value.kind === 'str' && rng.chance(0.4) ? { ...a, value: strArgValue(rng.pick(pool), a.value.hint) } : a));
   }
 
   private receiver(fn: CallableInfo, gen: InputGenerator, rng: RandomSource): Receiver | undefined {
@@ -309,20 +355,23 @@ export function minimiseArchive(tests: readonly ArchivedTest[]): ArchivedTest[] 
   const size = (t: ArchivedTest) => JSON.stringify(t.plan).length;
   const covered = new Set<string>();
   const chosen = new Set<number>();
-  for (;;) {
-    let best = -1;
-    let bestGain = 0;
-    keys.forEach((k, i) => {
-      if (chosen.has(i)) return;
-      const gain = k.filter((x) => !covered.has(x)).length;
-      if (gain > bestGain || (gain === bestGain && gain > 0 && best >= 0 && size(tests[i]) < size(tests[best]))) {
-        best = i;
-        bestGain = gain;
-      }
-    });
-    if (best < 0 || bestGain === 0) break;
-    chosen.add(best);
-    for (const x of keys[best]) covered.add(x);
+  // Meaningful outcomes first; a test ending in an incidental exception only for what nothing else reaches.
+  for (const allowIncidental of [false, true]) {
+    for (;;) {
+      let best = -1;
+      let bestGain = 0;
+      keys.forEach((k, i) => {
+        if (chosen.has(i) || (!allowIncidental && incidental(tests[i].result))) return;
+        const gain = k.filter((x) => !covered.has(x)).length;
+        if (gain > bestGain || (gain === bestGain && gain > 0 && best >= 0 && size(tests[i]) < size(tests[best]))) {
+          best = i;
+          bestGain = gain;
+        }
+      });
+      if (best < 0 || bestGain === 0) break;
+      chosen.add(best);
+      for (const x of keys[best]) covered.add(x);
+    }
   }
   return tests.filter((_, i) => chosen.has(i));
 }

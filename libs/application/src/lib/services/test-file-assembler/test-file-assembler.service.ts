@@ -51,11 +51,15 @@ export class TestFileAssembler {
 
     const sections = [mergeImports(imports).join('\n'), ...support, ...units].filter((s) => s.trim() !== '');
     const body = `${sections.map((s) => s.trimEnd()).join('\n\n\n')}\n`;
-    const header = headerLines(target, emitted.length, options.coverage);
-    const content = `${header.join('\n')}\n${DIGEST_PREFIX}${digest(body)}\n\n${body}`;
+    const content = withDigest(headerLines(target, emitted.length, options.coverage), body);
     const nodeIds = new Map(emitted.map((c) => [c.name, this.nodeIdOf(fileName, c)]));
     return { name: fileName, content, cases: emitted, nodeIds };
   }
+}
+
+/** A file Test Agent writes: its header comment lines, the digest of `body`, then `body` (see `isPristineGeneratedFile`). */
+export function withDigest(header: readonly string[], body: string): string {
+  return `${header.join('\n')}\n${DIGEST_PREFIX}${digest(body)}\n\n${body}`;
 }
 
 /**

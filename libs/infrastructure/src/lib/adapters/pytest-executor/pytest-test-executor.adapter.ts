@@ -16,6 +16,7 @@ import {
   type TestRunResult,
 } from '@test-agent/domain';
 import { infrastructureAsset } from '../../file-system/package-root';
+import { processCleanups } from '../../process/cleanup-registry';
 import { cleanErrorText, fatalErrorSummary } from './clean-error-text';
 import { PytestEventReader, type PytestEvent } from './pytest-events';
 import { scrubEnvironment } from './sandbox-environment';
@@ -91,6 +92,26 @@ interface RunLayout {
   readonly iniFile: string;
 }
 
+/** Where pytest runs: its rootdir, the configuration file it reads, and what it collects. */
+interface PytestRoots {
+  readonly rootdir: string;
+  /**
+   * `-c` file: Test Agent's empty ini for generated tests (isolated from any project configuration), the user's
+   * own configuration file for user test paths, or undefined when the user's project has none.
+   */
+  readonly inifile?: string;
+  /** Conftests above this folder are not loaded (pytest's default: the ini file's folder, else the rootdir). */
+  readonly confcutdir: string;
+  readonly paths: string[];
+}
+
+/** The target resolves to another module than the user's file (see `test_agent_pytest_plugin.py`). */
+interface Shadowing {
+  readonly module: string;
+  readonly origin: string;
+  readonly stdlib: boolean;
+}
+
 interface CoverageHelperFile {
   readonly executed_lines: number[];
   readonly missing_lines: number[];
@@ -127,7 +148,13 @@ const SIGNAL_TEXT: Partial<Record<NodeJS.Signals, string>> = {
  *   inside it, coverage data and control files in `control/`; removed afterwards;
  * - a scrubbed environment (no API keys, tokens, passwords, `LLM_*`, `GIGACHAT_*`, credentials in URLs, nor the
  *   caller's `PYTHON*` / `PYTEST_*` settings); `PYTHONDONTWRITEBYTECODE=1`, so importing the user's module leaves
- *   no `__pycache__` beside it; `PYTHONPATH` = the module's import root, so tests import it as its users do;
+ *   no `__pycache__` beside it; the module's import root goes to the front of `sys.path` once pytest started
+ *   (the plugin's `--ta-import-root`), so tests import it as its users do and a user module named like a
+ *   standard-library module cannot break the interpreter, coverage.py or pytest;
+ * - generated tests (`testFiles`) run isolated from any project configuration (an empty ini, rootdir and
+ *   confcutdir = their folder); user tests (`testPaths`) run the way pytest runs them in the project: the
+ *   rootdir and configuration file pytest itself finds from the test paths (started from the import root),
+ *   with the project's conftests from there down;
  * - resource limits set before exec (CPU time, address space, file size, no core files);
  * - a per-test limit (pytest-timeout's signal method, and a watchdog that kills the process group when a test
  *   ignores it) and an overall limit that kills the whole process group (spawned detached, killed by `-pgid`);
@@ -136,6 +163,8 @@ const SIGNAL_TEXT: Partial<Record<NodeJS.Signals, string>> = {
  * and the run restarts in a fresh process with the tests that have not run yet; coverage of every process is
  * combined. Not contained: writes through absolute paths outside the temp folder (the process runs as the
  * calling user, with no file-system namespace), network access, and grandchildren that start their own session.
+ * The run folder and the detached process groups are registered in `processCleanups`, so an interrupted Test
+ * Agent (SIGINT/SIGTERM) leaves neither behind.
  */
 export class PytestTestExecutor implements TestExecutor {
   private readonly options: PytestTestExecutorOptions;
@@ -153,21 +182,26 @@ export class PytestTestExecutor implements TestExecutor {
   /**
    * Runs the tests of `request` against `request.target`. Never fails because of what a test does; throws
    * `InvalidInputError` for unusable input (both or neither of `testFiles`/`testPaths`, a missing test path, a
-   * bad test file name, a target coverage.py cannot parse) and `EnvironmentError` when Python is unusable.
+   * bad test file name, a target coverage.py cannot parse, a project pytest configuration pytest rejects, a
+   * target whose name resolves to another module, e.g. `types.py`) and `EnvironmentError` when Python is unusable.
    */
   async run(request: TestRunRequest): Promise<TestRunResult> {
     const started = Date.now();
     validateRequest(request);
     const interpreter = await this.python.ensure();
     const layout = this.createLayout();
+    const removeLayout = () => rmSync(layout.root, { recursive: true, force: true, maxRetries: 2 });
+    const unregister = processCleanups.register(removeLayout);
     try {
-      const roots = this.prepare(request, layout);
-      const outcome = await this.runLaunches(interpreter, request, layout, roots, started);
+      const roots = await this.prepare(interpreter, request, layout);
+      const { shadowed, ...outcome } = await this.runLaunches(interpreter, request, layout, roots, started);
+      if (shadowed) throw shadowingError(request, shadowed);
       const coverage = await this.readCoverage(interpreter, request, layout);
       return { ...outcome, ...coverage, durationMs: Date.now() - started };
     } finally {
+      unregister();
       try {
-        rmSync(layout.root, { recursive: true, force: true, maxRetries: 2 });
+        removeLayout();
       } catch (e) {
         this.logger.warn('Could not remove a run folder', { dir: layout.root, error: (e as Error).message });
       }
@@ -196,8 +230,8 @@ export class PytestTestExecutor implements TestExecutor {
     return layout;
   }
 
-  /** Writes config and test files; returns the pytest rootdir and the paths to collect. */
-  private prepare(request: TestRunRequest, layout: RunLayout): { rootdir: string; paths: string[] } {
+  /** Writes config and test files; returns where pytest runs (rootdir, configuration) and the paths to collect. */
+  private async prepare(interpreter: string, request: TestRunRequest, layout: RunLayout): Promise<PytestRoots> {
     writeFileSync(layout.iniFile, '[pytest]\n');
     writeFileSync(
       layout.rcFile,
@@ -213,10 +247,31 @@ export class PytestTestExecutor implements TestExecutor {
     );
     if (request.testFiles) {
       this.writeTestFiles(request.testFiles, layout);
-      return { rootdir: layout.tests, paths: [layout.tests] };
+      return { rootdir: layout.tests, inifile: layout.iniFile, confcutdir: layout.tests, paths: [layout.tests] };
     }
     const paths = (request.testPaths ?? []).map((p) => realpathSync(p));
-    return { rootdir: commonFolder(paths), paths };
+    return this.projectRoots(interpreter, request, layout, paths);
+  }
+
+  /**
+   * The rootdir and configuration file of user tests, found by pytest's own code (`test_agent_pytest_setup.py`)
+   * as if pytest were started in the module's import root (the project folder from which its users import it):
+   * the nearest `pytest.toml`, `pytest.ini`, `pyproject.toml` with a pytest table, `tox.ini` `[pytest]` or
+   * `setup.cfg` `[tool:pytest]` above the tests, else the nearest `setup.py`, else the common folder of the
+   * import root and the tests (the tests' own folder when that is the file-system root).
+   * @throws InvalidInputError when pytest rejects the project's configuration.
+   */
+  private async projectRoots(interpreter: string, request: TestRunRequest, layout: RunLayout, paths: string[]): Promise<PytestRoots> {
+    const helper = infrastructureAsset(`${ASSET_DIR}/test_agent_pytest_setup.py`);
+    const invocationDir = existsSync(request.target.importRoot) ? realpathSync(request.target.importRoot) : commonFolder(paths);
+    const stdout = await this.runHelper(interpreter, [helper, invocationDir, ...paths], request, layout, 'TA_PYTEST_SETUP_FAILED', 'pytest could not read the project configuration');
+    const found = JSON.parse(stdout) as { rootdir?: string; inifile?: string | null; error?: string };
+    if (found.error || !found.rootdir) {
+      throw new InvalidInputError('TA_PYTEST_CONFIG_INVALID', `pytest cannot use the project's configuration: ${found.error ?? 'no rootdir'}`);
+    }
+    const inifile = found.inifile ?? undefined;
+    this.logger.debug('pytest rootdir of the user tests', { rootdir: found.rootdir, inifile });
+    return { rootdir: found.rootdir, inifile, confcutdir: inifile ? path.dirname(inifile) : found.rootdir, paths };
   }
 
   private writeTestFiles(files: readonly TestFile[], layout: RunLayout): void {
@@ -231,9 +286,9 @@ export class PytestTestExecutor implements TestExecutor {
     interpreter: string,
     request: TestRunRequest,
     layout: RunLayout,
-    roots: { rootdir: string; paths: string[] },
+    roots: PytestRoots,
     started: number,
-  ): Promise<Pick<TestRunResult, 'outcomes' | 'collectionErrors' | 'timedOut'>> {
+  ): Promise<Pick<TestRunResult, 'outcomes' | 'collectionErrors' | 'timedOut'> & { shadowed?: Shadowing }> {
     const perTestMs = request.perTestTimeoutMs ?? this.options.perTestTimeoutMs;
     const overallMs = request.overallTimeoutMs ?? this.options.overallTimeoutMs;
     const deadline = started + overallMs;
@@ -263,6 +318,7 @@ export class PytestTestExecutor implements TestExecutor {
     };
     let collectedAny = false;
     let timedOut = false;
+    let shadowed: Shadowing | undefined;
 
     for (let launch = 0; launch < MAX_LAUNCHES; launch++) {
       if (request.testFiles) this.writeTestFiles(request.testFiles, layout); // a test may have deleted them
@@ -316,8 +372,12 @@ export class PytestTestExecutor implements TestExecutor {
           case 'done':
             done = true;
             break;
+          case 'shadowed':
+            shadowed = { module: event.module, origin: event.origin, stdlib: event.stdlib };
+            break;
         }
       }
+      if (shadowed) return { outcomes: [], collectionErrors: [], timedOut: false, shadowed };
       // pytest finished its session (a process killed afterwards only had leftover threads or children).
       if (done) break;
 
@@ -363,7 +423,7 @@ export class PytestTestExecutor implements TestExecutor {
     interpreter: string,
     request: TestRunRequest,
     layout: RunLayout,
-    roots: { rootdir: string; paths: string[] },
+    roots: PytestRoots,
     index: number,
     perTestMs: number,
     deadline: number,
@@ -375,9 +435,9 @@ export class PytestTestExecutor implements TestExecutor {
     writeFileSync(eventsFile, '');
     writeFileSync(skipFile, JSON.stringify({ nodeids: [...skipIds], paths: [...skipPaths] }));
     const pytestArgs = [
-      '-c', layout.iniFile,
+      ...(roots.inifile ? ['-c', roots.inifile] : []),
       '--rootdir', roots.rootdir,
-      '--confcutdir', roots.rootdir,
+      '--confcutdir', roots.confcutdir,
       '-p', PLUGIN_MODULE,
       '-p', 'no:cacheprovider',
       '-q', '--no-header', '--color=no', '--tb=short', '-rN',
@@ -386,6 +446,8 @@ export class PytestTestExecutor implements TestExecutor {
       '--timeout-method', 'signal',
       '--ta-events', eventsFile,
       '--ta-skip', skipFile,
+      '--ta-import-root', request.target.importRoot,
+      '--ta-target-module', request.target.moduleName,
     ];
     if (request.select) {
       const selectFile = path.join(layout.control, 'select.json');
@@ -407,10 +469,12 @@ export class PytestTestExecutor implements TestExecutor {
       '-m', 'pytest',
       ...pytestArgs,
     ];
-    const env = this.environment(request, layout);
+    const env = this.environment(layout);
 
     return new Promise<LaunchOutcome>((resolve, reject) => {
       const child = spawn(interpreter, args, { cwd: layout.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Detached: the terminal's Ctrl-C does not reach the group, so an interrupted Test Agent kills it itself.
+      const unregister = processCleanups.register(() => killProcessGroup(child.pid));
       const stdout = new TailBuffer(this.options.maxOutputBytes);
       const stderr = new TailBuffer(this.options.maxOutputBytes);
       child.stdout.on('data', (b: Buffer) => stdout.push(b));
@@ -452,6 +516,7 @@ export class PytestTestExecutor implements TestExecutor {
 
       child.on('error', (e) => {
         clearInterval(timer);
+        unregister();
         reject(new EnvironmentError('TA_PYTHON_SPAWN_FAILED', `Could not start ${interpreter}: ${e.message}`, { cause: e }));
       });
       let settled = false;
@@ -459,6 +524,7 @@ export class PytestTestExecutor implements TestExecutor {
         if (settled) return;
         settled = true;
         clearInterval(timer);
+        unregister();
         drain();
         if (reader.malformed > 0) this.logger.warn('Ignored malformed lines in the pytest events file', { count: reader.malformed });
         resolve({ events, code, signal, killed, stdoutTail: stdout.text(), stderrTail: stderr.text(), endedAt });
@@ -479,8 +545,13 @@ export class PytestTestExecutor implements TestExecutor {
     });
   }
 
-  private environment(request: TestRunRequest, layout: RunLayout): Record<string, string> {
-    const pythonPath = [request.target.importRoot, infrastructureAsset(ASSET_DIR)].join(path.delimiter);
+  /**
+   * The scrubbed environment of a Python subprocess. `PYTHONPATH` holds only the executor's own helpers: the
+   * user's import root goes on `sys.path` after start-up (the plugin's `--ta-import-root`), where a module named
+   * like a standard-library module cannot shadow what the interpreter, coverage.py and pytest import.
+   */
+  private environment(layout: RunLayout): Record<string, string> {
+    const pythonPath = infrastructureAsset(ASSET_DIR);
     return scrubEnvironment(this.options.baseEnv ?? process.env, {
       HOME: layout.home,
       TMPDIR: layout.tmp,
@@ -497,6 +568,28 @@ export class PytestTestExecutor implements TestExecutor {
     });
   }
 
+  /** Runs one of the executor's Python helpers (short-lived, not detached) and resolves to its stdout. */
+  private runHelper(interpreter: string, args: string[], request: TestRunRequest, layout: RunLayout, code: string, what: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const child = execFile(
+        interpreter,
+        args,
+        { cwd: layout.cwd, env: this.environment(layout), timeout: this.options.reportTimeoutMs, maxBuffer: 512 * 1024 * 1024 },
+        (error, out, err) => {
+          unregister();
+          if (error) {
+            const detail = cleanErrorText(lastLines(String(err), 5), [layout.root]);
+            reject(new EnvironmentError(code, `${what}: ${detail || error.message}`, { cause: error }));
+          } else {
+            if (err.trim()) this.logger.debug(`${what}: notes`, { stderr: cleanErrorText(lastLines(String(err), 5), [layout.root]), target: request.target.file });
+            resolve(out);
+          }
+        },
+      );
+      const unregister = processCleanups.register(() => child.kill('SIGKILL'));
+    });
+  }
+
   private async readCoverage(
     interpreter: string,
     request: TestRunRequest,
@@ -504,22 +597,7 @@ export class PytestTestExecutor implements TestExecutor {
   ): Promise<Pick<TestRunResult, 'coverage' | 'perTest'>> {
     const helper = infrastructureAsset(`${ASSET_DIR}/test_agent_coverage_report.py`);
     const args = [helper, layout.rcFile, layout.dataFile, request.target.file, request.perTestCoverage ? '1' : '0'];
-    const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(
-        interpreter,
-        args,
-        { cwd: layout.cwd, env: this.environment(request, layout), timeout: this.options.reportTimeoutMs, maxBuffer: 512 * 1024 * 1024 },
-        (error, out, err) => {
-          if (error) {
-            const detail = cleanErrorText(lastLines(String(err), 5), [layout.root]);
-            reject(new EnvironmentError('TA_COVERAGE_REPORT_FAILED', `coverage.py could not report the run: ${detail || error.message}`, { cause: error }));
-          } else {
-            if (err.trim()) this.logger.debug('coverage.py report notes', { stderr: cleanErrorText(lastLines(String(err), 5), [layout.root]) });
-            resolve(out);
-          }
-        },
-      );
-    });
+    const stdout = await this.runHelper(interpreter, args, request, layout, 'TA_COVERAGE_REPORT_FAILED', 'coverage.py could not report the run');
     const parsed = JSON.parse(stdout) as CoverageHelperOutput;
     if (parsed.error || !parsed.whole) {
       throw new InvalidInputError('TA_TARGET_NOT_PYTHON', `coverage.py cannot measure ${request.target.file}: ${parsed.error ?? 'no report'}`);
@@ -533,6 +611,18 @@ export class PytestTestExecutor implements TestExecutor {
     }
     return { coverage, perTest };
   }
+}
+
+function shadowingError(request: TestRunRequest, shadowed: Shadowing): InvalidInputError {
+  const file = path.basename(request.target.file);
+  const what = request.target.moduleName === shadowed.module ? file : `${shadowed.module} (the top-level package of ${file})`;
+  const kind = shadowed.stdlib ? 'the standard library module' : 'the module';
+  const where = shadowed.stdlib ? '' : ` (${shadowed.origin}), which pytest or coverage.py needs`;
+  return new InvalidInputError(
+    shadowed.stdlib ? 'TA_MODULE_SHADOWS_STDLIB' : 'TA_MODULE_SHADOWS_DEPENDENCY',
+    `${what} shadows ${kind} ${shadowed.module}${where}, so tests cannot import it as yours; rename it`,
+    { details: { module: shadowed.module, origin: shadowed.origin } },
+  );
 }
 
 function validateRequest(request: TestRunRequest): void {

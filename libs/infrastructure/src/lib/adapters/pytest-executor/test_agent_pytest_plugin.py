@@ -12,13 +12,22 @@ that what was written survives a test that kills the process (``os._exit``, a se
 It also switches coverage.py's dynamic context to the node id of the running test (and back to the empty
 context between tests), which gives per-test coverage and flushes measured data to disk at every switch.
 
+``--ta-import-root`` is the folder the target module is imported from. It goes to the front of ``sys.path``
+(and of ``PYTHONPATH``, for Python processes the tests start) only now, after the interpreter, coverage.py and
+pytest started: a user module named like a standard-library module (``types.py``) cannot break them. When the
+target's top-level name (``--ta-target-module``) would still resolve to another module (one already imported,
+built in or frozen), the event ``shadowed`` is written and the session stops with a usage error.
+
 ``--ta-skip`` names a JSON file ``{"nodeids": [...], "paths": [...]}``: tests to deselect and test modules not
 to import (the executor's restart after a crash). ``--ta-select`` names a JSON list of node ids (or node id
 prefixes) to keep; the others are deselected.
 """
 
+import importlib
+import importlib.util
 import json
 import os
+import sys
 import time
 
 import pytest
@@ -37,6 +46,8 @@ def pytest_addoption(parser):
     group.addoption("--ta-events", dest="ta_events", default=None, help="JSON-lines event file")
     group.addoption("--ta-skip", dest="ta_skip", default=None, help="JSON file of node ids and paths to skip")
     group.addoption("--ta-select", dest="ta_select", default=None, help="JSON file of node ids to run")
+    group.addoption("--ta-import-root", dest="ta_import_root", default=None, help="folder the target is imported from")
+    group.addoption("--ta-target-module", dest="ta_target_module", default=None, help="dotted name of the target module")
 
 
 def _clip(text):
@@ -186,6 +197,64 @@ class _Recorder:
         # coverage.py's own exit handler, and the executor kills such a process after a grace period.
         self.switch("")
         self.emit("done", exit=int(exitstatus))
+
+
+def _inside(path, root):
+    if not path:
+        return False
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root + os.sep)
+
+
+def _shadowing(top, root):
+    """What `import top` gives instead of the user's module under `root`, or None when it gives the user's."""
+    module = sys.modules.get(top)
+    if module is not None:
+        origin = getattr(module, "__file__", None)
+        locations = list(getattr(module, "__path__", None) or [])
+    else:
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            return None
+        if spec is None:
+            return None
+        origin = spec.origin if spec.has_location else None
+        locations = list(spec.submodule_search_locations or [])
+    if _inside(origin, root) or any(_inside(location, root) for location in locations):
+        return None
+    return {"module": top, "origin": origin or "built-in", "stdlib": top in getattr(sys, "stdlib_module_names", ())}
+
+
+def _write_event(path, event, **fields):
+    if not path:
+        return
+    fields["e"] = event
+    fields["t"] = time.time()
+    with open(path, "a", encoding="ascii") as handle:
+        handle.write(json.dumps(fields, ensure_ascii=True) + "\n")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Puts the import root on sys.path before any conftest or test module is imported."""
+    options = early_config.known_args_namespace
+    root = getattr(options, "ta_import_root", None)
+    if not root:
+        return
+    root = os.path.realpath(root)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+    os.environ["PYTHONPATH"] = os.pathsep.join([root] + inherited)
+    importlib.invalidate_caches()
+    target = getattr(options, "ta_target_module", None)
+    shadow = _shadowing(target.split(".")[0], root) if target else None
+    if shadow is not None:
+        _write_event(getattr(options, "ta_events", None), "shadowed", **shadow)
+        raise pytest.UsageError(
+            "%s shadows the module %s (%s); rename it" % (shadow["module"], shadow["module"], shadow["origin"])
+        )
 
 
 def pytest_configure(config):

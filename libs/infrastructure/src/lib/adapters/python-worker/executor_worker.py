@@ -589,8 +589,10 @@ def harvest(tree, spans):
 
 
 def param_hints(tree):
-    """Types suggested by how each function uses its parameters (isinstance, str methods, comparisons)."""
+    """Types suggested by how each function uses its parameters (isinstance, str methods, comparisons, and
+    ``class:Name`` when the attributes it uses on a parameter are all members of one of the module's classes)."""
     hints = {}
+    members = class_members(tree)
 
     class Visitor(ast.NodeVisitor):
         def __init__(self):
@@ -605,6 +607,7 @@ def param_hints(tree):
             qual = ".".join(self.stack + [node.name])
             names = {a.arg for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs}
             found = {}
+            used_attrs = {}
 
             def add(name, t):
                 if name in names:
@@ -622,6 +625,8 @@ def param_hints(tree):
                                 add(target.id, k.id)
                 if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.attr in STR_METHODS:
                     add(sub.value.id, "str")
+                elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id in names:
+                    used_attrs.setdefault(sub.value.id, set()).add(sub.attr)
                 if isinstance(sub, ast.Compare) and isinstance(sub.left, ast.Name):
                     for c in sub.comparators:
                         if isinstance(c, ast.Constant):
@@ -641,6 +646,13 @@ def param_hints(tree):
                     add(sub.value.id, "sized")
                 if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in names:
                     add(sub.func.id, "callable")
+            for param, attrs in used_attrs.items():
+                if param in ("self", "cls") or param in found:
+                    continue
+                owners = [c for c, m in members.items() if attrs <= m]
+                if 0 < len(owners) <= 3:
+                    for c in owners:
+                        add(param, "class:" + c)
             if found:
                 hints[qual] = found
             self.stack.append(node.name)
@@ -651,6 +663,33 @@ def param_hints(tree):
 
     Visitor().visit(tree)
     return hints
+
+
+def class_members(tree):
+    """Top-level classes of the module and the names they define (methods, class attributes, ``self.x``)."""
+    out = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        names = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                names.add(sub.name)
+            elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id == "self":
+                names.add(sub.attr)
+            elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                names.add(sub.id)
+        out[node.name] = names
+    return out
+
+
+def raise_lines(tree):
+    """Lines of the module's ``raise`` and ``assert`` statements (every line of a multi-line one)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Raise, ast.Assert)):
+            out.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return out
 
 
 def external_names(module):
@@ -698,6 +737,7 @@ class Worker:
         self.tracer = None
         self.shape = None
         self.describer = None
+        self.raise_lines = set()
         self.cwd = os.getcwd()
 
     def load(self, req):
@@ -719,6 +759,7 @@ class Worker:
         with open(file, encoding="utf-8") as fh:
             source = fh.read()
         tree = ast.parse(source)
+        self.raise_lines = raise_lines(tree)
         callables = list_callables(self.module, self.describer)
         spans = {c["qualname"]: c["span"] for c in callables if c.get("span")}
         pools, module_pool = harvest(tree, spans)
@@ -812,7 +853,8 @@ class Worker:
                         "status": "raised", "step": i, "listified": listified_at == i,
                         "exception": {"type": type(ex).__qualname__, "module": type(ex).__module__,
                                       "message": str(ex)[:300], "path": attribute_path(type(ex), self.module),
-                                      "inModule": any(os.path.realpath(f.filename) == self.tracer.filename for f in tb)},
+                                      "inModule": any(os.path.realpath(f.filename) == self.tracer.filename for f in tb),
+                                      "explicit": self.raised_deliberately(tb)},
                     }
                     break
         except CallTimeout:
@@ -850,6 +892,13 @@ class Worker:
                 except OSError:
                     pass
         return result
+
+    def raised_deliberately(self, tb):
+        """The exception left the module under test from one of its own ``raise`` or ``assert`` statements."""
+        if not tb:
+            return False
+        last = tb[-1]
+        return os.path.realpath(last.filename) == self.tracer.filename and last.lineno in self.raise_lines
 
     def run_doctest(self, qualname, timeout_s):
         obj = self.module

@@ -15,6 +15,7 @@ import {
   type ModuleTarget,
   type SandboxSession,
 } from '@test-agent/domain';
+import { scrubEnvironment } from '../pytest-executor/sandbox-environment';
 import { infrastructureAsset } from '../../file-system/package-root';
 
 /** Where the venv's interpreter comes from (`PythonEnvironment.ensure()` in production). */
@@ -44,18 +45,19 @@ class WorkerProcess {
       cwd,
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
-      // A scrubbed environment: no credentials, no user site, no PYTHONPATH leaking into the import.
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
+      // The environment pytest gets (the user's, without credentials and Python/pytest settings), so the worker
+      // observes what the written tests will observe; a fixed hash seed makes the search repeatable.
+      env: scrubEnvironment(process.env, {
         HOME: cwd,
         TMPDIR: cwd,
-        LANG: 'C.UTF-8',
-        LC_ALL: 'C.UTF-8',
+        TMP: cwd,
+        TEMP: cwd,
         PYTHONHASHSEED: String(hashSeed),
         PYTHONDONTWRITEBYTECODE: '1',
         PYTHONNOUSERSITE: '1',
         PYTHONIOENCODING: 'utf-8',
-      },
+        NO_COLOR: '1',
+      }),
     });
     const lines = createInterface({ input: this.child.stdout! });
     lines.on('line', (line) => {
@@ -98,7 +100,15 @@ class WorkerProcess {
       };
       const listener = (r: Reply) => {
         arm();
-        if (onReply(r)) finish();
+        let done: boolean;
+        try {
+          done = onReply(r);
+        } catch (e) {
+          // A worker error reply rejects this call instead of escaping the readline listener.
+          finish(e instanceof Error ? e : new Error(String(e)));
+          return;
+        }
+        if (done) finish();
       };
       const onExit = (why: string) => finish(new Error(why));
       const finish = (e?: Error) => {

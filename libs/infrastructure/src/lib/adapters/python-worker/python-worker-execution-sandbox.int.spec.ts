@@ -62,6 +62,12 @@ describe('PythonWorkerExecutionSandbox', () => {
     expect(doctest).toMatchObject({ status: 'ok', doctest: { attempted: 1, failed: 0 } });
   });
 
+  it('tells an exception the module raised on purpose from one the interpreter raised on a wrong argument', async () => {
+    const [deliberate, incidental] = await session.execute([{ steps: [call(ref('grade'), lit('-1'))] }, { steps: [call(ref('grade'), lit("'x'"))] }], { timeoutMs: 2000 });
+    expect(deliberate.exception).toMatchObject({ type: 'ValueError', explicit: true });
+    expect(incidental.exception).toMatchObject({ type: 'TypeError', inModule: true, explicit: false });
+  });
+
   it('measures exactly the lines and branches coverage.py measures for the same calls', async () => {
     const calls = ['grade(95)', 'grade(10, True)', 'list(evens(3))', "Account('x').deposit(1.0)"];
     const results = await session.execute(calls.map((c) => ({ steps: [lit(c)] })), { timeoutMs: 2000 });

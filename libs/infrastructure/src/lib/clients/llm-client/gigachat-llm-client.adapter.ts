@@ -220,7 +220,7 @@ export class GigaChatLlmClient implements LlmClient {
       if (exchange.status !== 200) return done(false, this.http.httpError(exchange, what).message);
       const data = pick(this.http.json(exchange, what), 'data');
       const ids = Array.isArray(data) ? data.map((m) => pick(m, 'id')).filter((id): id is string => typeof id === 'string') : [];
-      if (!ids.includes(this.options.model)) return done(false, `model ${this.options.model} is not offered; available: ${ids.join(', ') || 'none'}`);
+      if (!ids.includes(this.options.model)) return done(false, `model ${this.options.model} is not offered; available: ${this.http.scrub(ids.join(', ')) || 'none'}`);
       return done(true, `OAuth token OK (${this.options.scope}); model ${this.options.model} available`);
     } catch (e) {
       return done(false, (e as Error).message);

@@ -85,10 +85,10 @@ export class LlmApiLlmClient implements LlmClient {
       const body = safeJson(exchange.text);
       const status = pick(body, 'status');
       const served = pick(body, 'model');
-      const model = typeof served === 'string' ? served : undefined;
+      const model = typeof served === 'string' ? this.http.scrub(served, 100) : undefined;
       if (exchange.status === 200 && (status === undefined || status === 'healthy')) {
         const device = pick(body, 'device');
-        return done(true, `healthy${model ? `, model ${model}` : ''}${typeof device === 'string' ? ` on ${device}` : ''}`, model);
+        return done(true, `healthy${model ? `, model ${model}` : ''}${typeof device === 'string' ? ` on ${this.http.scrub(device, 100)}` : ''}`, model);
       }
       if (status === 'unhealthy') return done(false, `unhealthy (HTTP ${exchange.status}; the model may still be loading, 2-5 min)`, model);
       return done(false, this.http.httpError(exchange, 'GET /health').message, model);

@@ -77,9 +77,48 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Replaces every secret (4+ characters) in `text` by `[REDACTED]`. */
+/** Shortest run of a secret's leading characters that is redacted on its own (a secret cut by a truncation). */
+export const SECRET_PREFIX_MIN_LENGTH = 8;
+
+const REDACTED = '[REDACTED]';
+
+/**
+ * Replaces every secret (4+ characters) in `text` by `[REDACTED]` and, as a safety net, every run of
+ * `SECRET_PREFIX_MIN_LENGTH` (8) or more characters that is a prefix of a secret: a secret that something cut short
+ * (a length limit, a chunked log line) still leaves no readable part of itself. Longer secrets are handled first so
+ * a secret that contains another is redacted whole.
+ */
 export function redact(text: string, secrets: readonly string[]): string {
-  return secrets.filter((s) => s.length >= 4).reduce((acc, s) => acc.split(s).join('[REDACTED]'), text);
+  const known = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  // Whole secrets first (so two secrets sharing a prefix are each redacted whole), then cut-short prefixes.
+  let out = known.reduce((acc, secret) => acc.split(secret).join(REDACTED), text);
+  for (const secret of known.filter((s) => s.length > SECRET_PREFIX_MIN_LENGTH)) {
+    const head = secret.slice(0, SECRET_PREFIX_MIN_LENGTH);
+    let result = '';
+    let from = 0;
+    for (let at = out.indexOf(head); at !== -1; at = out.indexOf(head, from)) {
+      let length = head.length;
+      while (length < secret.length && out[at + length] === secret[length]) length += 1;
+      result += `${out.slice(from, at)}${REDACTED}`;
+      from = at + length;
+    }
+    out = result + out.slice(from);
+  }
+  return out;
+}
+
+/**
+ * A secret-free excerpt of endpoint text for a message: secrets are redacted *before* the text is cut to
+ * `maxChars` (cutting first would leave a secret's prefix behind), whitespace runs become one space, and a
+ * `[REDACTED]` marker that straddles the limit is kept whole.
+ */
+export function secretFreeExcerpt(text: string, secrets: readonly string[], maxChars = 300): string {
+  const clean = redact(text, secrets).replace(/\s+/g, ' ').trim();
+  if (clean.length <= maxChars) return clean;
+  let cut = maxChars;
+  const marker = clean.lastIndexOf(REDACTED, cut);
+  if (marker !== -1 && marker + REDACTED.length > cut) cut = marker + REDACTED.length;
+  return cut >= clean.length ? clean : `${clean.slice(0, cut)}...`;
 }
 
 /**
@@ -152,7 +191,7 @@ export class LlmHttp {
         throw new LlmTimeoutError(this.endpoint, timeoutMs, `${this.endpoint}: ${request.what} was cancelled by the caller after ${elapsed} ms`);
       }
       const code = isAxiosError(error) ? (error.code ?? '') : '';
-      const summary = redact(`${code ? `${code}: ` : ''}${(error as Error).message}`, this.secrets());
+      const summary = this.scrub(`${code ? `${code}: ` : ''}${(error as Error).message}`, 500);
       const hint = TLS_CODES.test(code) || TLS_CODES.test(summary) ? ' (TLS: configure the CA bundle, e.g. GIGACHAT_CA_BUNDLE with the Russian Trusted Root CA)' : '';
       throw new LlmNetworkError(this.endpoint, `${this.endpoint}: ${request.what} failed: ${summary}${hint}`, { cause: new Error(summary) });
     }
@@ -175,7 +214,7 @@ export class LlmHttp {
     } catch (e) {
       throw new LlmResponseError(
         this.endpoint,
-        `${this.endpoint}: ${what} answered truncated or invalid JSON (${exchange.text.length} bytes: ${(e as Error).message})`,
+        `${this.endpoint}: ${what} answered truncated or invalid JSON (${exchange.text.length} bytes: ${this.scrub(withoutQuotedSource((e as Error).message))})`,
         { status: exchange.status, retryable: true },
       );
     }
@@ -213,10 +252,21 @@ export class LlmHttp {
     } else if (/text\/plain/i.test(exchange.contentType)) {
       said = exchange.text;
     }
-    said = said.replace(/\s+/g, ' ').trim();
-    if (said.length > 300) said = `${said.slice(0, 300)}...`;
-    return redact(said, this.secrets());
+    return secretFreeExcerpt(said, this.secrets(), 300);
   }
+
+  /**
+   * Endpoint-supplied text (a model id, a device name, a parser message quoting the body) made fit for a message:
+   * secrets redacted, then cut to `maxChars`.
+   */
+  scrub(text: string, maxChars = 300): string {
+    return secretFreeExcerpt(text, this.secrets(), maxChars);
+  }
+}
+
+/** V8's JSON.parse messages quote a slice of the body (`"abc"... is not valid JSON`): the slice is dropped. */
+function withoutQuotedSource(message: string): string {
+  return message.replace(/,? ?(?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, ' is not valid JSON');
 }
 
 /** Reads a JSON object field path; undefined when any step is missing. */

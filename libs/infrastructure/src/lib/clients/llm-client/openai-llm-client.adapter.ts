@@ -81,12 +81,12 @@ export class OpenAiLlmClient implements LlmClient {
       const exchange = await this.http.send({ method: 'GET', url: `${this.root}/health`, what: 'GET /health', headers: this.headers() });
       if (exchange.status === 200) {
         const served = pick(safeJson(exchange.text), 'model');
-        return done(true, 'GET /health answered 200', this.model ?? (typeof served === 'string' ? served : undefined));
+        return done(true, 'GET /health answered 200', this.model ?? (typeof served === 'string' ? this.http.scrub(served, 100) : undefined));
       }
       if (exchange.status !== 404) return done(false, this.http.httpError(exchange, 'GET /health').message);
       const ids = await this.servedModels();
       if (this.options.model && !ids.includes(this.options.model)) {
-        return done(false, `model ${this.options.model} is not served; available: ${ids.join(', ') || 'none'}`);
+        return done(false, `model ${this.options.model} is not served; available: ${this.http.scrub(ids.join(', ')) || 'none'}`);
       }
       return done(true, `GET /v1/models lists ${ids.length} model(s)`);
     } catch (e) {

@@ -39,4 +39,17 @@ describe('CachingCodeSummarizer', () => {
     ]);
     expect(String(logger.lines[0].fields?.error)).toContain('Service Unavailable');
   });
+
+  it('does not remember a fallback: the next request tries the LLM again', async () => {
+    const llm = new FakeLlmClient('fake http://llm', [{ error: new LlmHttpError('fake http://llm', 503, 'Service Unavailable') }, { text: 'area(w, h): w*h.' }]);
+    const summarizer = new CachingCodeSummarizer(llm, new CapturingLogger());
+    expect((await summarizer.summarize({ chunk, source, outline })).kind).toBe('structural');
+    expect(await summarizer.summarize({ chunk, source, outline })).toMatchObject({ kind: 'llm', text: 'area(w, h): w*h.', cached: false });
+    expect(llm.calls).toHaveLength(2);
+  });
+
+  it('lets errors that are not LLM failures propagate', async () => {
+    const llm = new FakeLlmClient('fake http://llm', [{ error: new TypeError('a bug') }]);
+    await expect(new CachingCodeSummarizer(llm).summarize({ chunk, source, outline })).rejects.toThrow('a bug');
+  });
 });

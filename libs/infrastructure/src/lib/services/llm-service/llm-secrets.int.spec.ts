@@ -97,4 +97,66 @@ describe('secrets never reach logs or errors', () => {
     expect(everything).not.toMatch(/Bearer [A-Za-z0-9_-]{8,}/);
     expect(everything).not.toMatch(/Basic [A-Za-z0-9+/=]{8,}/);
   });
+
+  it('holds when a long error body echoes a secret across the 300-character excerpt limit', async () => {
+    // A 60-character authorization key, as in the reproduced `llm ping` leak: the OAuth server's 500 echoes the
+    // Authorization header 240 characters in, so a cut at 300 characters before redaction printed 38 of its
+    // characters. Every 8-character window of each secret is searched for, not only the whole secret.
+    await standIn.reset(); // the first scenario leaves every endpoint down
+    const longKey = 'TG9uZy1jbGllbnQtaWQtMDEyMzQ1Njc4OTpsb25nLWNsaWVudC1zZWNyZXQ0';
+    expect(longKey).toHaveLength(60);
+    const padding = `${'x'.repeat(239)} `;
+    const echoLogged: string[] = [];
+    const echoStream = new PassThrough();
+    echoStream.on('data', (chunk: Buffer) => echoLogged.push(chunk.toString()));
+    const echoLogger = WinstonLogger.create({ level: 'debug', format: 'json', stream: echoStream });
+    const client = new GigaChatLlmClient({
+      authKey: longKey,
+      scope: 'GIGACHAT_API_PERS',
+      oauthUrl: `${standIn.url}/api/v2/oauth`,
+      baseUrl: `${standIn.url}/api/v1`,
+      model: 'GigaChat',
+      timeoutMs: 2000,
+      logger: echoLogger,
+    });
+    const openAiClient = new OpenAiLlmClient({ baseUrl: standIn.url, model: 'm', apiKey: API_KEY, timeoutMs: 2000, logger: echoLogger });
+    const seen: unknown[] = [];
+    const keep = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => void seen.push(e));
+
+    // JSON error body (what `llm ping` prints through health()), then the same through chat()
+    await standIn.inject({ path: '/api/v2/oauth', status: 500, body: { message: `${padding}Authorization: Basic ${longKey}` } });
+    const health = await client.health();
+    await standIn.inject({ path: '/api/v2/oauth', status: 500, body: { message: `${padding}Authorization: Basic ${longKey}` } });
+    await keep(client.chat(ask));
+    // a text/plain body, the key split by the cut a few characters in
+    await standIn.inject({ path: '/api/v2/oauth', status: 502, body: `${'y'.repeat(290)} ${longKey}` });
+    await keep(client.chat(ask));
+    // an OpenAI-style error object with the API key crossing the limit
+    await standIn.inject({ path: '/v1/chat/completions', status: 400, body: { error: { message: `${'z'.repeat(280)} key ${API_KEY}` } } });
+    await keep(openAiClient.chat(ask));
+    // a 200 "JSON" answer that is not JSON: the parser's message quotes the body around the error
+    await standIn.inject({ path: '/v1/chat/completions', contentType: 'application/json', body: `{"message": ${API_KEY}}` });
+    await keep(openAiClient.chat(ask));
+
+    expect(health.ok).toBe(false);
+    expect(health.detail).toMatch(/^gigachat http:\/\/127\.0\.0\.1:\d+\/api\/v1: OAuth token request \(.*\) failed with HTTP 500: x{239} Authorization: Basic \[REDACTED\]$/);
+    expect(seen).toHaveLength(4);
+    const messages = seen.map((e) => (e as Error).message);
+    expect(messages[0]).toContain('failed with HTTP 500: x');
+    expect(messages[0]).toMatch(/Authorization: Basic \[REDACTED\]$/);
+    expect(messages[1]).toMatch(/failed with HTTP 502: y{290} \[REDACTED\]$/);
+    expect(messages[2]).toMatch(/failed with HTTP 400: z{280} key \[REDACTED\]$/);
+    expect(messages[3]).toMatch(/answered truncated or invalid JSON \(\d+ bytes: Unexpected token 's' is not valid JSON\)$/);
+
+    const errorText = seen
+      .map((e) => {
+        const error = e as TestAgentError;
+        return [error.message, error.stack, JSON.stringify(error.details), inspect(error, { depth: 10 })].join('\n');
+      })
+      .join('\n');
+    const everything = `${echoLogged.join('')}\n${errorText}\n${JSON.stringify(health)}`;
+    for (const secret of [longKey, API_KEY]) {
+      for (let at = 0; at + 8 <= secret.length; at += 1) expect(everything).not.toContain(secret.slice(at, at + 8));
+    }
+  });
 });

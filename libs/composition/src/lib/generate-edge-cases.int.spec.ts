@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { silentLogger } from '@test-agent/domain';
+import { createTestAgent } from './create-test-agent';
+
+// Runs that must stay honest and leave the user's files alone: real offline engine, real pytest + coverage.py.
+const python = path.join(path.resolve(__dirname, '../../../..'), '.venv', 'bin', 'python');
+const agent = createTestAgent({ flakyReruns: 1, timeBudgetSeconds: 3 }, { logger: silentLogger });
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ta-edge-'));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+const pytest = (folder: string) => spawnSync(python, ['-m', 'pytest', '-q', '--color=no', '-p', 'no:cacheprovider', folder], { cwd: tmpdir(), encoding: 'utf8' });
+const DOUBLE = 'def double(x: int) -> int:\n    if x > 10:\n        return x\n    return 2 * x\n';
+
+describe('generate: honest totals and safe writes', () => {
+  jest.setTimeout(180_000);
+
+  it('fails when no module of a folder can be tested, writing nothing', async () => {
+    const dir = project({ 'src/a.py': 'import not_a_real_module_xyz\n', 'src/b.py': 'raise RuntimeError("no")\n' });
+    await expect(agent.generate({ path: path.join(dir, 'src'), outDir: path.join(dir, 'out') })).rejects.toMatchObject({ code: 'TA_NOTHING_TESTABLE', kind: 'invalid-input' });
+    expect(existsSync(path.join(dir, 'out'))).toBe(false);
+  });
+
+  it('does not call the target met when a module could not be tested', async () => {
+    const dir = project({ 'src/good.py': DOUBLE, 'src/bad.py': 'import not_a_real_module_xyz\n' });
+    const report = await agent.generate({ path: path.join(dir, 'src'), outDir: path.join(dir, 'out'), targetCoverage: 50 });
+    expect(report.modules.find((m) => m.module === 'good')?.coverage.percent.combined).toBe(100);
+    expect(report.modules.find((m) => m.module === 'bad')?.error?.message).toMatch(/not_a_real_module_xyz/);
+    expect(report.targetMet).toBe(false);
+  });
+
+  it('skips a second module importable under the same name instead of overwriting its tests', async () => {
+    const dir = project({ 'tree/scripts/utils.py': DOUBLE, 'tree/tools/utils.py': 'def triple(x):\n    return 3 * x\n' });
+    const report = await agent.generate({ path: path.join(dir, 'tree'), outDir: path.join(dir, 'out') });
+    const [first, second] = report.modules;
+    expect(first.testFile).toBe(path.join(dir, 'out', 'test_utils.py'));
+    expect(second.error?.code).toBe('TA_AMBIGUOUS_MODULE');
+    expect(report.targetMet).toBe(false);
+    expect(pytest(path.join(dir, 'out')).status).toBe(0);
+  });
+
+  it("writes into a subfolder when the output folder has the user's conftest.py, and the tests run", async () => {
+    const dir = project({ 'calc.py': DOUBLE, 'tests/conftest.py': 'import pytest\n\n@pytest.fixture\ndef two():\n    return 2\n' });
+    const report = await agent.generate({ path: path.join(dir, 'calc.py'), outDir: path.join(dir, 'tests') });
+    expect(report.modules[0].testFile).toBe(path.join(dir, 'tests', 'test_agent', 'test_calc.py'));
+    expect(readFileSync(path.join(dir, 'tests', 'conftest.py'), 'utf8')).toContain('def two():');
+    const run = pytest(path.join(dir, 'tests'));
+    expect(run.stdout).toMatch(/passed/);
+    expect(run.status).toBe(0);
+  });
+
+  it('keeps earlier import roots in its conftest.py and never replaces one edited by hand', async () => {
+    const dir = project({ 'one/calc.py': DOUBLE, 'two/shapes.py': 'def area(w, h):\n    return w * h\n' });
+    const out = path.join(dir, 'out');
+    await agent.generate({ path: path.join(dir, 'one', 'calc.py'), outDir: out });
+    await agent.generate({ path: path.join(dir, 'two', 'shapes.py'), outDir: out });
+    expect(readFileSync(path.join(out, 'conftest.py'), 'utf8')).toContain('for _root in ["../one", "../two"]:');
+    expect(pytest(out).status).toBe(0);
+    const edited = `${readFileSync(path.join(out, 'conftest.py'), 'utf8')}\nEXTRA = 1\n`;
+    writeFileSync(path.join(out, 'conftest.py'), edited);
+    await agent.generate({ path: path.join(dir, 'one', 'calc.py'), outDir: out });
+    expect(readFileSync(path.join(out, 'conftest.py'), 'utf8')).toBe(edited);
+  });
+
+  it('searches with the environment the tests will run with', async () => {
+    const dir = project({ 'svc.py': 'import os\n\nBASE = os.environ["TA_EDGE_SERVICE_BASE"]\n\n\ndef url(path: str) -> str:\n    if path.startswith("/"):\n        return BASE + path\n    return BASE + "/" + path\n' });
+    process.env.TA_EDGE_SERVICE_BASE = 'http://svc.local';
+    try {
+      const report = await agent.generate({ path: path.join(dir, 'svc.py'), outDir: path.join(dir, 'out') });
+      expect(report.modules[0].coverage.percent.combined).toBe(100);
+      expect(readFileSync(path.join(dir, 'out', 'test_svc.py'), 'utf8')).toContain('http://svc.local');
+    } finally {
+      delete process.env.TA_EDGE_SERVICE_BASE;
+    }
+  });
+
+  it('measures a module without tests by importing it, as coverage.py sees it', async () => {
+    const dir = project({ 'pkg/shop/__init__.py': 'from .pricing import total\n\nVERSION = "1"\n', 'pkg/shop/pricing.py': 'def total(xs):\n    return sum(xs)\n' });
+    const report = await agent.generate({ path: path.join(dir, 'pkg', 'shop'), outDir: path.join(dir, 'out') });
+    const init = report.modules.find((m) => m.module === 'shop');
+    expect(init?.testFile).toBeUndefined();
+    expect(init?.coverage.lines).toEqual({ covered: 2, total: 2 });
+  });
+});
