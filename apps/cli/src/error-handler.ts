@@ -13,6 +13,17 @@ export const EXIT = {
   timeout: 7,
   /** `generate` wrote tests but did not reach the coverage target. */
   targetNotReached: 10,
+  /**
+   * `coverage` measured the module, but not every test passed: a test failed, errored or timed out, a test module
+   * could not be imported, or the run hit its time limit. The figures cover what ran; the problems are printed.
+   */
+  testsDidNotPass: 11,
+  /** `coverage` ran no test at all (none collected, or every test module failed to import): nothing was measured by tests. */
+  noTestsRan: 12,
+  /** Interrupted by SIGINT (Ctrl-C); test processes and temp folders were cleaned up (128 + 2). */
+  interrupted: 130,
+  /** Terminated by SIGTERM; test processes and temp folders were cleaned up (128 + 15). */
+  terminated: 143,
 } as const;
 
 const byKind: Record<ErrorKind, number> = {

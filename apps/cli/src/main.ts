@@ -1,6 +1,21 @@
 import 'reflect-metadata';
+import { runCleanups } from '@test-agent/composition';
 import { createProgram } from './program';
-import { mapError } from './error-handler';
+import { EXIT, mapError } from './error-handler';
+
+/**
+ * Ctrl-C or SIGTERM: kill the test processes (detached groups, which the terminal's signal does not reach) and
+ * remove their temp folders, then exit 130 / 143 like a shell-interrupted command.
+ */
+function exitOnSignal(signal: 'SIGINT' | 'SIGTERM', code: number): void {
+  process.once(signal, () => {
+    for (const error of runCleanups()) process.stderr.write(`warning: cleanup after ${signal} failed: ${error.message}\n`);
+    process.stderr.write(`interrupted (${signal})\n`);
+    process.exit(code);
+  });
+}
+exitOnSignal('SIGINT', EXIT.interrupted);
+exitOnSignal('SIGTERM', EXIT.terminated);
 
 /** Composition root of the CLI: parse argv, run one command, map any error to an exit code once. */
 async function main(argv: string[]): Promise<void> {

@@ -5,3 +5,4 @@ export * from './lib/config/load-config';
 export * from './lib/tokens';
 export * from './lib/create-container';
 export * from './lib/create-test-agent';
+export * from './lib/cleanups';

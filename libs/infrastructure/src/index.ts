@@ -29,3 +29,4 @@ export * from './lib/file-system/fs-test-file-store.adapter';
 export * from './lib/file-system/fs-module-locator.adapter';
 export * from './lib/services/code-summarizer/code-summarizer';
 export * from './lib/file-system/fs-checkpoint-store.adapter';
+export * from './lib/process/cleanup-registry';

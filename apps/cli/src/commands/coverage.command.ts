@@ -1,8 +1,9 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { TOKENS } from '@test-agent/composition';
 import type { MeasureCoverageResult } from '@test-agent/application';
 import { compactRanges, formatBranch } from '@test-agent/domain';
 import type { CliContext } from '../cli-context';
+import { EXIT } from '../error-handler';
 
 interface CoverageOptions {
   tests: string[];
@@ -11,6 +12,46 @@ interface CoverageOptions {
 }
 
 const pct = (value: number) => `${value.toFixed(1)} %`;
+
+/** A whole number of milliseconds above zero (`--timeout 0`, `abc`, `1.5` are usage errors, exit 2). */
+const positiveMilliseconds = (value: string): number => {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a whole number of milliseconds above 0');
+  return n;
+};
+
+/** Tests that ran (a test module that could not be imported is an outcome too, but no test of it ran). */
+function testsThatRan(r: MeasureCoverageResult): number {
+  const unimported = r.problems.filter((p) => r.collectionErrors.some((e) => e.startsWith(`${p.nodeId}: `))).length;
+  return r.tests.total - unimported;
+}
+
+/**
+ * The exit code of a measurement: 0 when every test passed (or was skipped / an expected failure); 12 when no
+ * test ran at all (nothing collected, every test module failed to import); 11 when tests ran but not all of them
+ * passed, a test module could not be imported, or the run hit its time limit.
+ */
+export function coverageExitCode(r: MeasureCoverageResult): number {
+  if (testsThatRan(r) === 0) return EXIT.noTestsRan;
+  if (r.problems.length > 0 || r.collectionErrors.length > 0 || r.timedOut) return EXIT.testsDidNotPass;
+  return EXIT.ok;
+}
+
+/** One line on stderr saying why the exit code is not 0. */
+function verdict(r: MeasureCoverageResult, code: number): string | undefined {
+  if (code === EXIT.noTestsRan) {
+    return `no test ran (${r.collectionErrors.length} collection error(s)): the coverage shown is not a measurement of your tests`;
+  }
+  if (code === EXIT.testsDidNotPass) {
+    const parts = [
+      ...(r.problems.length > 0 ? [`${r.problems.length} of ${r.tests.total} test(s) did not pass`] : []),
+      ...(r.collectionErrors.length > 0 ? [`${r.collectionErrors.length} collection error(s)`] : []),
+      ...(r.timedOut ? ['the run hit its time limit'] : []),
+    ];
+    return `${parts.join(', ')}: the coverage covers what ran`;
+  }
+  return undefined;
+}
 
 function render(r: MeasureCoverageResult): string {
   const out = [
@@ -42,21 +83,29 @@ function render(r: MeasureCoverageResult): string {
   return out.join('\n');
 }
 
-/** `coverage <module> --tests <file|dir>...`: line, branch and combined coverage of a module by existing tests. */
+/**
+ * `coverage <module> --tests <file|dir>...`: line, branch and combined coverage of a module by existing tests.
+ * Exit 0 when every test passed, 11 when some did not (or could not be imported, or the run timed out), 12 when
+ * no test ran; the figures are printed in every case.
+ */
 export function registerCoverage(program: Command, ctx: CliContext): void {
   program
     .command('coverage')
     .description('run existing tests under coverage.py and report line, branch and combined coverage of one module')
     .argument('<module>', 'the Python module (.py file) to measure')
     .requiredOption('-t, --tests <paths...>', 'test files or folders to run')
-    .option('--timeout <ms>', 'per-test limit in milliseconds (env TEST_AGENT_TEST_TIMEOUT_MS)', (v) => Number.parseInt(v, 10))
-    .option('--run-timeout <ms>', 'limit of the whole run in milliseconds (env TEST_AGENT_TEST_RUN_TIMEOUT_MS)', (v) => Number.parseInt(v, 10))
+    .option('--timeout <ms>', 'per-test limit in milliseconds (env TEST_AGENT_TEST_TIMEOUT_MS)', positiveMilliseconds)
+    .option('--run-timeout <ms>', 'limit of the whole run in milliseconds (env TEST_AGENT_TEST_RUN_TIMEOUT_MS)', positiveMilliseconds)
     .action(async (module: string, opts: CoverageOptions) => {
       const container = ctx.resolve({
-        ...(opts.timeout ? { testTimeoutMs: opts.timeout } : {}),
-        ...(opts.runTimeout ? { testRunTimeoutMs: opts.runTimeout } : {}),
+        ...(opts.timeout !== undefined ? { testTimeoutMs: opts.timeout } : {}),
+        ...(opts.runTimeout !== undefined ? { testRunTimeoutMs: opts.runTimeout } : {}),
       });
       const result = await container.get(TOKENS.MeasureCoverage).execute({ modulePath: module, testPaths: opts.tests });
       ctx.print(result, () => render(result));
+      const code = coverageExitCode(result);
+      const why = verdict(result, code);
+      if (why) process.stderr.write(`coverage: ${why} (exit ${code})\n`);
+      if (code !== EXIT.ok) process.exitCode = code;
     });
 }

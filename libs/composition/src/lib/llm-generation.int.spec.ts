@@ -91,7 +91,6 @@ describe('LLM generation against the stand-in', () => {
 
     // Every prompt, repairs included, fits floor(0.9 × context) − reserved completion.
     const tokens = await promptTokens(await chatBodies(standIn));
-    // eslint-disable-next-line no-console
     console.log(`measured: ${tokens.length} prompts, largest ${Math.max(...tokens)} tokens (Qwen tokenizer) of a ${PROMPT_BUDGET}-token budget`);
     expect(tokens.length).toBe(llm.llmCalls + llm.summaryCalls);
     expect(llm.summaryCalls).toBe(2);
@@ -170,7 +169,6 @@ describe('LLM generation against the stand-in', () => {
     const tokens = await promptTokens(bodies);
     // One prompt per chunk, plus one summary per chunk other chunks depend on.
     expect(bodies.filter((b) => b.messages.some((m) => m.content.includes('Code to test ('))).length).toBe(llm.chunks.length);
-    // eslint-disable-next-line no-console
     console.log(`measured: ${lines.length}-line module, ${llm.chunks.length} chunks, ${tokens.length} prompts, largest ${Math.max(...tokens)} tokens of ${PROMPT_BUDGET}`);
     expect(Math.max(...tokens)).toBeLessThanOrEqual(PROMPT_BUDGET);
     expect(report.modules[0].tests).toBe(0);

@@ -1,36 +1,33 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError, type ModuleTarget, type TestWorkspace } from '@test-agent/domain';
+import { FileSystemPythonSourceReader } from './file-system-python-source-reader.adapter';
 import { resolveModuleTarget } from './python-source';
 
-const SKIPPED_DIRS = new Set(['node_modules', '__pycache__', 'venv', 'env', 'site-packages', 'build', 'dist', 'tests', 'test']);
-
-/** Is `name` a test file or pytest plumbing rather than a module under test? */
+/** Is `name` a test file or pytest/packaging plumbing rather than a module under test? */
 function isTestFile(name: string): boolean {
   return name === 'conftest.py' || name === 'setup.py' || /^test_.*\.py$/.test(name) || /_test\.py$/.test(name);
 }
 
-/** `TestWorkspace` on the local file system. */
+/**
+ * `TestWorkspace` on the local file system. A folder's modules are listed by the same walker as `chunk`'s
+ * (`FileSystemPythonSourceReader.listPythonFiles`: every `.gitignore` honoured; virtual environments, caches and
+ * VCS folders skipped), minus test files (`test_*.py`, `*_test.py`, `conftest.py`), `setup.py` and empty
+ * `__init__.py` files. Folders are not skipped for their name: `build/`, `env/` or `tests/` holding modules
+ * are searched like any other folder.
+ */
 export class FileSystemTestWorkspace implements TestWorkspace {
+  constructor(private readonly sources: FileSystemPythonSourceReader = new FileSystemPythonSourceReader()) {}
+
   async resolveTargets(inputPath: string): Promise<ModuleTarget[]> {
     if (!existsSync(inputPath)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${inputPath}`);
     if (statSync(inputPath).isFile()) return [resolveModuleTarget(inputPath)];
-    const files: string[] = [];
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-        if (entry.name.startsWith('.')) continue;
-        const p = path.join(dir, entry.name);
-        if (entry.isDirectory()) {
-          if (!SKIPPED_DIRS.has(entry.name) && !existsSync(path.join(p, 'pyvenv.cfg'))) walk(p);
-        } else if (entry.isFile() && entry.name.endsWith('.py') && !isTestFile(entry.name)) {
-          // An empty `__init__.py` has nothing to test.
-          if (entry.name === '__init__.py' && statSync(p).size === 0) continue;
-          files.push(p);
-        }
-      }
-    };
-    walk(inputPath);
+    const files = (await this.sources.listPythonFiles(inputPath)).filter((file) => {
+      const name = path.basename(file);
+      // An empty `__init__.py` has nothing to test.
+      return !isTestFile(name) && !(name === '__init__.py' && statSync(file).size === 0);
+    });
     if (files.length === 0) throw new InvalidInputError('TA_NO_MODULES', `No Python module to test under ${inputPath}`);
     return files.map((f) => resolveModuleTarget(f));
   }

@@ -128,9 +128,15 @@ export class PythonEnvironment {
         break;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        // A lock older than ten minutes belongs to a dead process.
-        if (Date.now() - statSync(lock).mtimeMs > 600_000) rmSync(lock, { recursive: true, force: true });
         if (Date.now() > deadline) throw new EnvironmentError('TA_VENV_LOCKED', `Timed out waiting for ${lock}`);
+        const heldSince = lockTime(lock);
+        if (heldSince === undefined) {
+          // Released between our mkdir and this look (its holder just finished): try again at once.
+          await new Promise((r) => setImmediate(r));
+          continue;
+        }
+        // A lock older than ten minutes belongs to a dead process.
+        if (Date.now() - heldSince > 600_000) rmSync(lock, { recursive: true, force: true });
         await new Promise((r) => setTimeout(r, 250));
       }
     }
@@ -139,5 +145,15 @@ export class PythonEnvironment {
     } finally {
       rmSync(lock, { recursive: true, force: true });
     }
+  }
+}
+
+/** When the lock folder was taken (epoch ms), or undefined when it no longer exists. */
+function lockTime(lock: string): number | undefined {
+  try {
+    return statSync(lock).mtimeMs;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
 }

@@ -191,10 +191,18 @@ export class PytestTestExecutor implements TestExecutor {
     const interpreter = await this.python.ensure();
     const layout = this.createLayout();
     const removeLayout = () => rmSync(layout.root, { recursive: true, force: true, maxRetries: 2 });
-    const unregister = processCleanups.register(removeLayout);
+    let interrupted = false;
+    const unregister = processCleanups.register(() => {
+      interrupted = true;
+      removeLayout();
+    });
+    const stopIfInterrupted = () => {
+      if (interrupted) throw new EnvironmentError('TA_RUN_INTERRUPTED', 'The test run was interrupted: Test Agent is shutting down');
+    };
     try {
       const roots = await this.prepare(interpreter, request, layout);
-      const { shadowed, ...outcome } = await this.runLaunches(interpreter, request, layout, roots, started);
+      const { shadowed, ...outcome } = await this.runLaunches(interpreter, request, layout, roots, started, stopIfInterrupted);
+      stopIfInterrupted();
       if (shadowed) throw shadowingError(request, shadowed);
       const coverage = await this.readCoverage(interpreter, request, layout);
       return { ...outcome, ...coverage, durationMs: Date.now() - started };
@@ -288,6 +296,7 @@ export class PytestTestExecutor implements TestExecutor {
     layout: RunLayout,
     roots: PytestRoots,
     started: number,
+    stopIfInterrupted: () => void,
   ): Promise<Pick<TestRunResult, 'outcomes' | 'collectionErrors' | 'timedOut'> & { shadowed?: Shadowing }> {
     const perTestMs = request.perTestTimeoutMs ?? this.options.perTestTimeoutMs;
     const overallMs = request.overallTimeoutMs ?? this.options.overallTimeoutMs;
@@ -323,6 +332,7 @@ export class PytestTestExecutor implements TestExecutor {
     for (let launch = 0; launch < MAX_LAUNCHES; launch++) {
       if (request.testFiles) this.writeTestFiles(request.testFiles, layout); // a test may have deleted them
       const result = await this.launch(interpreter, request, layout, roots, launch, perTestMs, deadline, skipIds, skipPaths);
+      stopIfInterrupted(); // the cleanups killed the group and removed the folder: no restart
       let running: string | undefined;
       let runningSince = 0;
       const collecting = new Map<string, string>();
@@ -675,8 +685,15 @@ function commonFolder(paths: readonly string[]): string {
   return common.join(path.sep) || path.sep;
 }
 
+/** The bytes of `file` from `offset`; none when the file is gone (the run folder removed by an interruption). */
 function readFrom(file: string, offset: number): Buffer {
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw e;
+  }
   try {
     const size = statSync(file).size;
     if (size <= offset) return Buffer.alloc(0);

@@ -24,12 +24,26 @@ beforeAll(async () => {
   const target = resolveModuleTarget(path.join(work, 'shop_project', 'shop', 'pricing.py'));
   const testFiles = readdirSync(hostileDir).map((name) => ({ name, content: readFileSync(path.join(hostileDir, name), 'utf8') }));
   const executor = new PytestTestExecutor(venv, { perTestTimeoutMs: 3_000, maxOutputBytes: 64 * 1024 });
-  const heapBefore = process.memoryUsage().rss;
+  // A test prints 100 MB past pytest's capture, down the stdout pipe: this process keeps only the capped tail.
+  // Measured as the peak of JS heap + Buffer memory above the start, sampled every 10 ms while the run lasts:
+  // unlike RSS (code loaded lazily, memory the allocator keeps) it moves only with the data this process
+  // holds. Keeping the output costs at least the 100 MB printed (about 200 MB measured when the tail limit is
+  // lifted); keeping the tail costs the pipe chunks awaiting garbage collection, which V8 bounds by its 64 MB
+  // external-memory trigger (about 40 MB measured). 90 MB separates the two on any machine load.
+  const before = process.memoryUsage();
+  let peakBytes = 0;
+  const sampler = setInterval(() => {
+    const now = process.memoryUsage();
+    peakBytes = Math.max(peakBytes, now.heapUsed + now.arrayBuffers - (before.heapUsed + before.arrayBuffers));
+  }, 10);
   const started = Date.now();
-  result = await executor.run({ target, testFiles, perTestCoverage: true });
+  try {
+    result = await executor.run({ target, testFiles, perTestCoverage: true });
+  } finally {
+    clearInterval(sampler);
+  }
   elapsedMs = Date.now() - started;
-  // A test printed 100 MB: none of it reached this process beyond the capped tail.
-  expect(process.memoryUsage().rss - heapBefore).toBeLessThan(60 * 1024 * 1024);
+  expect(peakBytes).toBeLessThan(90 * 1024 * 1024);
   process.stdout.write(
     `hostile run: ${elapsedMs} ms\n${result.outcomes.map((o) => `  ${o.status.padEnd(8)} ${o.nodeId}  ${(o.error ?? '').split('\n')[0]}`).join('\n')}\n`,
   );
@@ -76,7 +90,7 @@ describe('PytestTestExecutor with hostile tests', () => {
     );
     expect(outcome('test_hangs_on_import.py')?.error).toBe('Killed after exceeding the per-test limit of 3 s while importing this test module');
     expect(outcome('test_hostile.py::test_allocates_too_much_memory')?.error).toBe(
-      'test_hostile.py:46: in test_allocates_too_much_memory\n    blob = bytearray(8 * 1024 ** 3)\nE   MemoryError',
+      'test_hostile.py:48: in test_allocates_too_much_memory\n    blob = bytearray(8 * 1024 ** 3)\nE   MemoryError',
     );
     expect(outcome('test_syntax_error.py')?.error).toBe(
       'E     File "test_syntax_error.py", line 1\nE       def test_broken(:\nE                       ^\nE   SyntaxError: invalid syntax',
