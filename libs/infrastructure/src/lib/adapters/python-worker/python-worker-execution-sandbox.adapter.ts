@@ -15,6 +15,7 @@ import {
   type ModuleTarget,
   type SandboxSession,
 } from '@test-agent/domain';
+import { processCleanups } from '../../process/cleanup-registry';
 import { scrubEnvironment } from '../pytest-executor/sandbox-environment';
 import { infrastructureAsset } from '../../file-system/package-root';
 
@@ -59,6 +60,9 @@ class WorkerProcess {
         NO_COLOR: '1',
       }),
     });
+    // Detached, so a Ctrl-C on the terminal does not reach it: the CLI's signal handler kills it instead.
+    const unregister = processCleanups.register(() => this.kill());
+    this.child.once('exit', unregister);
     const lines = createInterface({ input: this.child.stdout! });
     lines.on('line', (line) => {
       let reply: Reply;
@@ -148,7 +152,13 @@ class PythonWorkerSession implements SandboxSession {
     private readonly dir: string,
     private readonly options: Required<PythonWorkerOptions>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // The session's temp folder goes on interruption too (registered for the session's life).
+    const folder = this.dir;
+    this.unregisterDir = processCleanups.register(() => rmSync(folder, { recursive: true, force: true }));
+  }
+
+  private readonly unregisterDir: () => void;
 
   async start(): Promise<void> {
     this.worker = new WorkerProcess(this.python, infrastructureAsset('adapters/python-worker/executor_worker.py'), this.dir, this.hashSeed);
@@ -223,6 +233,7 @@ class PythonWorkerSession implements SandboxSession {
     this.closed = true;
     this.worker?.kill();
     rmSync(this.dir, { recursive: true, force: true });
+    this.unregisterDir();
   }
 }
 
