@@ -27,6 +27,12 @@ const positiveNumber = (name: string) => (value: string) => {
   return n;
 };
 
+const positiveInteger = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a whole number above 0`);
+  return n;
+};
+
 const percent = (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a percentage between 0 and 100');
@@ -55,8 +61,8 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
     .option('--seed <n>', 'seed of the search (same seed, same choices)', positiveNumber('--seed'))
     .option('--llm-url <url>', 'LLM endpoint (env LLM_URL; the llm-api protocol unless LLM_PROVIDER says otherwise)')
     .option('--model <name>', 'model name (env LLM_MODEL); decides the tokenizer and context window')
-    .option('--max-iterations <n>', 'LLM: rounds over the chunks with uncovered code (default 3)', positiveNumber('--max-iterations'))
-    .option('--max-tokens <n>', 'LLM: prompt + completion tokens one module may spend (default 200000)', positiveNumber('--max-tokens'))
+    .option('--max-iterations <n>', 'LLM: rounds over the chunks with uncovered code (default 3)', positiveInteger('--max-iterations'))
+    .option('--max-tokens <n>', 'LLM: prompt + completion tokens one module may spend (default 200000)', positiveInteger('--max-tokens'))
     .option('--timeout <seconds>', "LLM: wall-time budget of one module's LLM phase (default 600)", positiveNumber('--timeout'))
     .option('--resume', 'LLM: continue an interrupted run from its checkpoint in <out>/.test-agent')
     .action(async (target: string, opts: GenerateOptions) => {

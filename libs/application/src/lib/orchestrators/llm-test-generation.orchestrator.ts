@@ -1,5 +1,6 @@
 import {
   CoverageReport,
+  InvalidInputError,
   noopMetrics,
   silentLogger,
   type ChatMessage,
@@ -161,6 +162,36 @@ interface Checkpoint {
 
 type Stage = 'syntax' | 'import' | 'run' | 'passed';
 
+/** A budget (tokens, time) or the target stops the loop: not a failure. */
+class BudgetReached extends Error {
+  constructor(readonly reason: LlmStopReason) {
+    super(`stopped by ${reason}`);
+  }
+}
+
+/** Where checkpoints live, for messages (the composition puts them under `<out>/.test-agent/checkpoints`). */
+const CHECKPOINT_HINT = '<out>/.test-agent/checkpoints';
+
+/** Whether a loaded checkpoint has the shape this version writes, for this module content. */
+function isCheckpoint(value: unknown, key: string): value is Checkpoint {
+  if (typeof value !== 'object' || value === null) return false;
+  const c = value as Partial<Checkpoint>;
+  const cases = (x: unknown) => Array.isArray(x) && x.every((t) => typeof t === 'object' && t !== null && typeof (t as TestCase).name === 'string' && typeof (t as TestCase).code === 'string' && Array.isArray((t as TestCase).imports));
+  const data = c.coverage;
+  return (
+    c.version === 1 &&
+    c.key === key &&
+    cases(c.unit) &&
+    cases(c.integration) &&
+    typeof data === 'object' &&
+    data !== null &&
+    ['executedLines', 'missingLines', 'executedBranches', 'missingBranches'].every((k) => Array.isArray((data as unknown as Record<string, unknown>)[k])) &&
+    typeof c.funnel === 'object' &&
+    Array.isArray(c.suspectedDefects) &&
+    [c.llmCalls, c.promptTokens, c.completionTokens].every((n) => typeof n === 'number')
+  );
+}
+
 interface Judged {
   readonly testCase: TestCase;
   readonly stage: Stage;
@@ -216,10 +247,16 @@ export class LlmTestGeneration {
       completionTokens: 0,
     };
     let coverage = request.baseline?.coverage ?? (await this.importCoverage(target));
+    /** What the accepted LLM tests cover on their own: checkpointed, so a resume never trusts an old baseline. */
+    let acceptedCoverage = CoverageReport.empty(coverage);
     let resumed = false;
     if (request.resume && request.checkpoints) {
-      const saved = (await request.checkpoints.load(key)) as Checkpoint | undefined;
-      if (saved && saved.version === 1 && saved.key === key) {
+      const saved = await request.checkpoints.load(key);
+      if (saved === undefined) {
+        this.logger.warn('Nothing to resume: no checkpoint for this module content in this output folder; starting afresh', { module: target.moduleName });
+      } else if (!isCheckpoint(saved, key)) {
+        throw new InvalidInputError('TA_CHECKPOINT_INVALID', `The checkpoint of ${target.moduleName} is not one this version wrote; delete ${CHECKPOINT_HINT} or run without --resume`);
+      } else {
         Object.assign(state, {
           unit: saved.unit,
           integration: saved.integration,
@@ -229,7 +266,8 @@ export class LlmTestGeneration {
           promptTokens: saved.promptTokens,
           completionTokens: saved.completionTokens,
         });
-        coverage = coverage.union(CoverageReport.fromData(target.file, saved.coverage));
+        acceptedCoverage = CoverageReport.fromData(target.file, saved.coverage);
+        coverage = coverage.union(acceptedCoverage);
         resumed = true;
         this.logger.info('Resuming from checkpoint', { module: target.moduleName, accepted: saved.unit.length + saved.integration.length });
       }
@@ -251,15 +289,30 @@ export class LlmTestGeneration {
     const baselineCases = request.baseline?.cases ?? [];
 
     const spent = () => state.promptTokens + state.completionTokens;
-    const budgetStop = (): LlmStopReason | undefined => {
+    /** Why no further call may start; `nextPromptTokens` is the prompt about to be sent (its answer may take the reserve). */
+    const budgetStop = (nextPromptTokens = 0): LlmStopReason | undefined => {
       if (coverage.combinedPercent >= request.targetCoverage) return 'target';
-      if (spent() >= request.maxTokens) return 'token-budget';
+      const next = nextPromptTokens > 0 ? nextPromptTokens + request.maxCompletionTokens : 0;
+      if (spent() >= request.maxTokens || spent() + next > request.maxTokens) return 'token-budget';
       if (this.now() >= request.deadline) return 'time-budget';
       return undefined;
     };
 
     const chat = async (messages: ChatMessage[], promptTokens: number, chunkStats?: ChunkGenerationStats): Promise<ChatResult> => {
-      const result = await this.deps.llm.chat(messages, { maxTokens: request.maxCompletionTokens, temperature: 0.2 });
+      const stop = budgetStop(promptTokens);
+      if (stop) throw new BudgetReached(stop);
+      // A call in flight ends at the deadline too: the run then stops as out of time, not as an LLM failure.
+      let result: ChatResult;
+      try {
+        result = await this.deps.llm.chat(messages, {
+          maxTokens: request.maxCompletionTokens,
+          temperature: 0.2,
+          signal: AbortSignal.timeout(Math.max(1, request.deadline - this.now())),
+        });
+      } catch (e) {
+        if (this.now() >= request.deadline) throw new BudgetReached('time-budget');
+        throw e;
+      }
       const p = result.usage?.promptTokens ?? promptTokens;
       const c = result.usage?.completionTokens ?? (await this.deps.counter.count(result.text));
       state.llmCalls++;
@@ -289,11 +342,12 @@ export class LlmTestGeneration {
         const own = passing[i].coverage;
         if (!own || !own.addsTo(coverage)) continue;
         coverage = coverage.union(own);
+        acceptedCoverage = acceptedCoverage.union(own);
         state.funnel.addedCoverage++;
         const accepted = uniqueName(passing[i].testCase, [...baselineCases, ...state.unit, ...state.integration]);
         (kind === 'unit' ? state.unit : state.integration).push(accepted);
         if (chunkStats) chunkStats.accepted++;
-        await this.checkpoint(request.checkpoints, key, state, coverage);
+        await this.checkpoint(request.checkpoints, key, state, acceptedCoverage);
       }
     };
 
@@ -302,7 +356,14 @@ export class LlmTestGeneration {
      * nothing), then repairs the failing ones in the chunk's conversation and accepts what the repairs fixed.
      */
     const process = async (candidates: TestCase[], conversation: ChunkConversation | undefined, chunkStats: ChunkGenerationStats | undefined, kind: 'unit' | 'integration') => {
-      const judged = await this.judge(target, candidates);
+      let judged = await this.judge(target, candidates);
+      // Candidates share one pytest process: a test that fails only there (another candidate patched the module)
+      // is judged again alone before it may be repaired or suspected.
+      if (candidates.length > 1) {
+        const alone: Judged[] = [];
+        for (const j of judged) alone.push(j.stage === 'run' ? (await this.judge(target, [j.testCase]))[0] : j);
+        judged = alone;
+      }
       const count = (j: Judged) => {
         if (j.stage !== 'syntax') state.funnel.parsed++;
         if (j.stage === 'run' || j.stage === 'passed') state.funnel.imported++;
@@ -335,6 +396,7 @@ export class LlmTestGeneration {
 
     let stoppedBy: LlmStopReason = 'iterations';
     let integrationAsked = false;
+    try {
     outer: for (let iteration = 1; iteration <= request.maxIterations; iteration++) {
       const gaps = request.chunks.filter((c) => {
         const span = coverage.project(c.startLine, c.endLine);
@@ -354,6 +416,8 @@ export class LlmTestGeneration {
         request.onProgress?.({ type: 'chunk-start', chunk: chunk.index, of: request.chunks.length, symbols: chunk.symbols, iteration });
         for (const dep of this.context.dependencyChunks(request.chunks, chunk)) {
           if (summaries.has(dep.index)) continue;
+          const beforeSummary = budgetStop(dep.tokens);
+          if (beforeSummary) throw new BudgetReached(beforeSummary);
           const summary = await this.deps.summarizer.summarize({ chunk: dep, source: request.source, outline: request.outline });
           summaries.set(dep.index, summary.text);
           if (summary.usage) {
@@ -388,6 +452,10 @@ export class LlmTestGeneration {
         integrationAsked = true;
         await this.integrationRound(request, chat, process, state.funnel);
       }
+    }
+    } catch (e) {
+      if (!(e instanceof BudgetReached)) throw e;
+      stoppedBy = e.reason;
     }
     const finalStop = budgetStop();
     if (finalStop === 'target') stoppedBy = 'target';
@@ -432,7 +500,14 @@ export class LlmTestGeneration {
     return candidates.map((testCase, i) => {
       const nodeId = files[i].nodeIds.get(files[i].cases[0].name) as string;
       const outcome = caseOutcome(result, nodeId);
-      const collected = result.outcomes.some((o) => o.nodeId === nodeId || o.nodeId.startsWith(`${nodeId}[`) || o.nodeId.startsWith(`${nodeId}::`));
+      const own = (id: string) => id === nodeId || id.startsWith(`${nodeId}[`) || id.startsWith(`${nodeId}::`);
+      const collected = result.outcomes.some((o) => own(o.nodeId));
+      // Anything else pytest collected from this file (a test class hidden in the shared code) would be written
+      // unchecked: such a candidate is refused.
+      const stray = result.outcomes.filter((o) => o.nodeId.startsWith(`${files[i].name}::`) && !own(o.nodeId));
+      if (stray.length > 0) {
+        return { testCase, stage: 'import', error: `its code also defines other tests (${stray.map((o) => o.nodeId.split('::').slice(1).join('::')).join(', ')}); keep one test per function` };
+      }
       if (outcome.status === 'passed') {
         let own = CoverageReport.empty(result.coverage);
         for (const [id, report] of result.perTest ?? []) {

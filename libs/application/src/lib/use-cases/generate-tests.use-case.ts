@@ -17,7 +17,7 @@ import {
   type TestExecutor,
   type TestWorkspace,
 } from '@test-agent/domain';
-import { measureImportCoverage, type LlmGenerationResult, type LlmProgressEvent, type LlmTestGeneration } from '../orchestrators/llm-test-generation.orchestrator';
+import { failureHeadline, measureImportCoverage, type LlmGenerationResult, type LlmProgressEvent, type LlmTestGeneration } from '../orchestrators/llm-test-generation.orchestrator';
 import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
 import { caseOutcome } from '../services/flakiness-checker/flakiness-checker.service';
 import { TestDeduplicator, perCaseCoverage } from '../services/test-deduplicator/test-deduplicator.service';
@@ -228,10 +228,13 @@ export class GenerateTests {
     } catch (e) {
       // Keep what was written before the failure runnable (conftest) and explained (report), then fail.
       failure = e;
+      const failed = targets[modules.length];
       const partial = e instanceof TestAgentError ? e.details?.written : undefined;
+      const reason = { code: e instanceof TestAgentError ? e.code : 'TA_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+      modules.push({ ...emptyReport(failed, 0, reason), ...(typeof partial === 'string' ? { testFile: partial } : {}) });
       if (typeof partial === 'string') {
         files.push(partial);
-        written.push(targets[modules.length]);
+        written.push(failed);
       }
     }
     const errors = modules.filter((m) => m.error);
@@ -429,6 +432,16 @@ export class GenerateTests {
       dropped = { failing: phase.failing, flaky: phase.flaky, unstable: phase.generation.unstable };
       executions = phase.generation.search.executions;
     }
+    if (strategy === 'llm') {
+      // A module that cannot be imported gets no LLM call: the same report as the offline engine gives it.
+      const probe = await measureImportCoverage(this.deps.executor, this.assembler, target, this.limits(request));
+      if (probe.error) {
+        const failure = new InvalidInputError('TA_IMPORT_FAILED', `Cannot import ${target.moduleName} from ${target.file}: ${failureHeadline(probe.error)}`);
+        if (!many) throw failure;
+        this.logger.warn('Skipping a module', { module: target.moduleName, error: failure.message });
+        return emptyReport(target, this.now() - started, { code: failure.code, message: failure.message });
+      }
+    }
     const source = await llm.reader.read(target.file);
     const outline = llm.parser.parse(source);
     const chunkingStarted = this.now();
@@ -455,15 +468,21 @@ export class GenerateTests {
         ...(request.onProgress ? { onProgress: (event: LlmProgressEvent) => request.onProgress?.(target.moduleName, event) } : {}),
       });
     } catch (e) {
-      if (e instanceof LlmError && offlineCases.length > 0 && baseline) {
+      if (!(e instanceof TestAgentError)) throw e;
+      const again = e instanceof LlmError ? '; run again with --resume when the LLM is back' : '';
+      if (offlineCases.length > 0 && baseline) {
+        // The offline engine's tests are sound whatever happened to the LLM phase: write them before failing.
         const file = this.assembler.assemble(target, offlineCases, { coverage: baseline });
         const written = await this.deps.fileEmitter.emit(request.outDir, file, { force: request.force });
         throw new TestAgentError(
-          'TA_LLM_GENERATION_FAILED',
+          e instanceof LlmError ? 'TA_LLM_GENERATION_FAILED' : e.code,
           e.kind,
-          `${e.message} — the offline engine's ${offlineCases.length} tests were written to ${written.path}; run again with --resume when the LLM is back`,
+          `${e.message} — the offline engine's ${offlineCases.length} tests were written to ${written.path}${again}`,
           { cause: e, details: { ...e.details, written: written.path } },
         );
+      }
+      if (e instanceof LlmError && llm.checkpointsFor) {
+        throw new TestAgentError(e.code, e.kind, `${e.message} — the tests accepted so far are checkpointed${again}`, { cause: e, details: e.details });
       }
       throw e;
     }
@@ -525,7 +544,7 @@ export class GenerateTests {
   }
 
   /**
-   * Runs the unit and integration files together (at most three rounds, dropping what fails there: test
+   * Runs the unit and integration files together (again and again, dropping what fails there: test
    * pollution), then removes unit tests that are duplicates or whose lines and branches others cover, and runs
    * the final files once more: the coverage returned is what coverage.py measured on exactly the files written.
    */
@@ -555,7 +574,8 @@ export class GenerateTests {
       file ? cases.filter((_, i) => !failed.has(file.cases[i].name)) : cases;
 
     let last: Awaited<ReturnType<typeof run>> | undefined;
-    for (let round = 0; round < 3 && unit.length + integration.length > 0; round++) {
+    // Each round drops at least one test, so this ends; it usually takes one round.
+    while (unit.length + integration.length > 0) {
       last = await run();
       const bad = last.failedUnit.size + last.failedIntegration.size;
       if (bad === 0) break;
@@ -582,6 +602,10 @@ export class GenerateTests {
           throw new TestAgentError('TA_MINIMISED_SUITE_FAILED', 'internal', `The minimised suite of ${target.moduleName} failed: ${[...last.failedUnit, ...last.failedIntegration].join(', ')}`);
         }
       }
+    }
+    const unexpected = last.result.outcomes.filter((o) => o.status !== 'passed');
+    if (unexpected.length > 0 || last.result.collectionErrors.length > 0) {
+      throw new TestAgentError('TA_FINAL_SUITE_FAILED', 'internal', `The final suite of ${target.moduleName} has failing tests: ${unexpected.map((o) => o.nodeId).join(', ') || last.result.collectionErrors[0]}`);
     }
     return { unit, integration, coverage: last.result.coverage, polluted, minimised };
   }
@@ -670,6 +694,7 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     '',
     `Strategy: ${r.strategy}. Target: ${r.targetCoverage} % line+branch coverage — ${r.targetMet ? 'met' : 'not met'}.`,
     '',
+    ...(r.error ? [`**The run stopped early:** ${r.error.message} (${r.error.code}).`, ''] : []),
     `Total: ${fmt(r.coverage.percent.combined)} % line+branch (lines ${r.coverage.lines.covered}/${r.coverage.lines.total}, branches ${r.coverage.branches.covered}/${r.coverage.branches.total}), in ${(r.durationMs / 1000).toFixed(1)} s.`,
     '',
     '| module | tests | line % | branch % | line+branch % | dropped (failing / flaky / unstable) | search stop | test file |',
@@ -709,7 +734,7 @@ function renderLlmSection(module: string, llm: ModuleLlmReport): string[] {
     '|---|---|---|---|---|---|---|---|---|',
     ...llm.chunks.map(
       (c) =>
-        `| ${c.index} | ${c.startLine}-${c.endLine} | ${c.symbols.join(', ') || '—'} | ${fmt(c.before.percent.combined)} | ${fmt(c.after.percent.combined)} | ${c.llmCalls} | ${c.promptTokens} / ${c.completionTokens} | ${c.accepted} | ${c.skipped ?? ''} |`,
+        `| ${c.index + 1} | ${c.startLine}-${c.endLine} | ${c.symbols.join(', ') || '—'} | ${fmt(c.before.percent.combined)} | ${fmt(c.after.percent.combined)} | ${c.llmCalls} | ${c.promptTokens} / ${c.completionTokens} | ${c.accepted} | ${c.skipped ?? ''} |`,
     ),
     '',
   ];

@@ -15,12 +15,12 @@ describe('FsCheckpointStore', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('throws on a corrupt checkpoint instead of silently starting over', async () => {
+  it('throws a clear error naming a corrupt checkpoint instead of silently starting over', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ta-ckpt-'));
     const store = new FsCheckpointStore(dir);
     await store.save('k', { a: 1 });
     const [file] = readdirSync(dir);
     writeFileSync(path.join(dir, file), '{ half');
-    await expect(store.load('k')).rejects.toThrow(SyntaxError);
+    await expect(store.load('k')).rejects.toMatchObject({ code: 'TA_CHECKPOINT_CORRUPT', kind: 'invalid-input', message: expect.stringContaining(path.join(dir, file)) });
   });
 });

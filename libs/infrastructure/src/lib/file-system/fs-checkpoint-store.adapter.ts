@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CheckpointStore } from '@test-agent/domain';
+import { InvalidInputError, type CheckpointStore } from '@test-agent/domain';
 
 /**
  * Checkpoints as JSON files in a folder (by default `<out>/.test-agent/checkpoints`), one per key (hashed into
@@ -22,13 +22,17 @@ export class FsCheckpointStore implements CheckpointStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
     }
-    return JSON.parse(text) as unknown;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (cause) {
+      throw new InvalidInputError('TA_CHECKPOINT_CORRUPT', `The checkpoint ${this.fileOf(key)} is corrupt: delete it or run without --resume`, { cause });
+    }
   }
 
   async save(key: string, value: unknown): Promise<void> {
     await mkdir(this.directory, { recursive: true });
     const file = this.fileOf(key);
-    const temporary = `${file}.${process.pid}.tmp`;
+    const temporary = `${file}.${randomUUID()}.tmp`;
     await writeFile(temporary, `${JSON.stringify(value)}\n`, 'utf8');
     await rename(temporary, file);
   }

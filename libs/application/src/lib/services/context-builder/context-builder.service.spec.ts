@@ -119,7 +119,7 @@ describe('ContextBuilder', () => {
   it('falls back to listing the gaps after the code before giving up', async () => {
     const counter = new FakeTokenCounter();
     const lean = await new ContextBuilder(counter, 10_000).unitTestPrompt(request);
-    const leanest = await new ContextBuilder(counter, 195).unitTestPrompt(request);
+    const leanest = await new ContextBuilder(counter, 210).unitTestPrompt(request);
     expect(lean.messages[1].content).toContain('>>15:');
     expect(leanest.overBudget).toBe(false);
     expect(leanest.dropped).toContain('line marks');

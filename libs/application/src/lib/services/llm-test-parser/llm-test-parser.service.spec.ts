@@ -97,4 +97,62 @@ describe('parseLlmTests', () => {
     expect(parsed.tests).toEqual([]);
     expect(parsed.imports).toEqual([]);
   });
+
+  it('keeps black-style multi-line imports whole, one statement each', () => {
+    const parsed = parseLlmTests('```python\nfrom decimal import (\n    Decimal,\n)\nfrom calc import (\n    add,\n)\n\ndef test_add():\n    assert add(Decimal(1), 1) == 2\n```');
+    expect(parsed.imports).toEqual(['from decimal import (\n    Decimal,\n)', 'from calc import (\n    add,\n)']);
+    expect(parsed.tests.map((t) => t.name)).toEqual(['test_add']);
+  });
+
+  it('keeps a multi-line decorator with its test, at module level and inside a class', () => {
+    const answer = [
+      '```python',
+      '@pytest.mark.parametrize(',
+      '    "n, expected",',
+      '    [(1, 1), (2, 4)],',
+      ')',
+      'def test_square(n, expected):',
+      '    assert n * n == expected',
+      '',
+      'class TestMore:',
+      '    @pytest.mark.parametrize(',
+      '        "a", [1, 2]',
+      '    )',
+      '    def test_a(self, a):',
+      '        assert a',
+      '',
+      '    def test_b(self):',
+      '        assert True',
+      '```',
+    ].join('\n');
+    const parsed = parseLlmTests(answer);
+    expect(parsed.tests.map((t) => t.name)).toEqual(['test_square', 'test_a', 'test_b']);
+    expect(parsed.tests[0].code.startsWith('@pytest.mark.parametrize(\n')).toBe(true);
+    expect(parsed.tests[2].code).not.toContain('parametrize');
+    expect(parsed.support).toEqual([]);
+  });
+
+  it('reads fences with an info string after the language, and indented fences', () => {
+    expect(parseLlmTests('```python title=test_x.py\ndef test_x():\n    assert 1\n```').tests.map((t) => t.name)).toEqual(['test_x']);
+    expect(parseLlmTests('1. The test:\n   ```python\n   def test_y():\n       assert 1\n   ```').tests[0].code).toBe('def test_y():\n    assert 1');
+  });
+
+  it('treats unittest.TestCase subclasses as tests and drops nested test classes', () => {
+    const answer = '```python\nimport unittest\n\nclass StackChecks(unittest.TestCase):\n    def test_push(self):\n        self.assertTrue(True)\n\nclass TestOuter:\n    class TestInner:\n        def test_inner(self):\n            assert False\n\n    def test_outer(self):\n        assert True\n```';
+    const parsed = parseLlmTests(answer);
+    expect(parsed.tests.map((t) => [t.className, t.name])).toEqual([
+      ['StackChecks', 'test_push'],
+      ['TestOuter', 'test_outer'],
+    ]);
+    expect(parsed.tests[1].code).not.toContain('TestInner');
+    expect(parsed.support).toEqual([]);
+    expect(parsed.dropped).toEqual(['TestOuter.TestInner: nested test classes are not supported']);
+  });
+
+  it('keeps a fixture named test_* as support, and prose with a colon and "=" is not code', () => {
+    const parsed = parseLlmTests('```python\n@pytest.fixture\ndef test_data():\n    return [1]\n\ndef test_len(test_data):\n    assert len(test_data) == 1\n```');
+    expect(parsed.tests.map((t) => t.name)).toEqual(['test_len']);
+    expect(parsed.support).toEqual(['@pytest.fixture\ndef test_data():\n    return [1]']);
+    expect(parseLlmTests('Note: the value = 5 is expected.\nimport calc\n\ndef test_v():\n    assert calc.v() == 5\n').support).toEqual([]);
+  });
 });

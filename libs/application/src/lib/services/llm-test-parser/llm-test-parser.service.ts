@@ -21,10 +21,54 @@ export interface ParsedTestAnswer {
   readonly dropped: readonly string[];
 }
 
-const FENCE = /^\s*(```+|~~~+)\s*([\w+-]*)\s*$/;
-const CODE_START = /^(import |from |def |async def |class |@|[A-Za-z_][A-Za-z0-9_]* *(: *[^=]+)?=[^=])/;
+/** A fence line: indentation, the fence, the info string's first word (the language), the rest of the line. */
+const FENCE = /^(\s*)(```+|~~~+)\s*([^\s`]*)(.*)$/;
+const PYTHON_FENCES = new Set(['', 'python', 'py', 'python3', 'py3', 'pytest', 'ipython']);
+/** What a line of Python code can start with: statements, decorators, annotated or plain assignments, calls. */
+const CODE_START = /^(import |from |def |async def |class |@|[A-Za-z_]\w*( *: *[\w.]+(\[[^\]=]*\])?)? *=[^=]|[A-Za-z_][\w.]*\()/;
 const TEST_FUNCTION = /^(?:async\s+)?def\s+(test\w*)\s*\(/;
-const TEST_CLASS = /^class\s+(Test\w*)\s*[(:]/;
+/** Classes pytest collects: `Test*` (without `__init__`), and `unittest.TestCase` subclasses whatever their name. */
+const TEST_CLASS = /^class\s+(Test\w*|\w+(?=\s*\([^)]*\bTestCase\b))\s*[(:]/;
+const FIXTURE_DECORATOR = /^@\s*(pytest\.)?fixture\b/m;
+
+/** Net change of bracket depth on a line (strings are not parsed: good enough for decorators and imports). */
+const bracketDelta = (line: string) => (line.match(/[([{]/g)?.length ?? 0) - (line.match(/[)\]}]/g)?.length ?? 0);
+
+/** Removes the indentation all non-blank lines share (a fence inside a Markdown list is indented). */
+function dedent(lines: readonly string[]): string[] {
+  const indents = lines.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)?.[0].length ?? 0);
+  const common = indents.length ? Math.min(...indents) : 0;
+  return lines.map((l) => l.slice(Math.min(common, /^[ \t]*/.exec(l)?.[0].length ?? 0)));
+}
+
+/** The first line of a block that starts a statement at column 0 (past decorators, comments and their arguments). */
+function firstStatement(block: string): string {
+  let depth = 0;
+  for (const line of block.split('\n')) {
+    if (depth <= 0 && /^\S/.test(line) && !/^(@|#|[)\]}])/.test(line)) return line;
+    depth += bracketDelta(line);
+  }
+  return '';
+}
+
+/** Import statements of a block, one entry per logical statement (bracketed and `\\` continuations joined). */
+function importStatements(block: string): string[] {
+  const statements: string[] = [];
+  let current: string[] = [];
+  let depth = 0;
+  for (const line of block.split('\n')) {
+    if (line.trim() === '' && current.length === 0) continue;
+    current.push(line);
+    depth += bracketDelta(line);
+    if (depth <= 0 && !line.trimEnd().endsWith('\\')) {
+      statements.push(current.join('\n').trimEnd());
+      current = [];
+      depth = 0;
+    }
+  }
+  if (current.length) statements.push(current.join('\n').trimEnd());
+  return statements.filter((st) => st.trim() !== '');
+}
 
 /** Extracts the Python code of an answer: the python (or unlabeled) fenced blocks, else the code-looking lines. */
 function extractCode(answer: string): { code: string; unclosedFence: boolean } {
@@ -37,19 +81,19 @@ function extractCode(answer: string): { code: string; unclosedFence: boolean } {
     const m = FENCE.exec(line);
     if (current === undefined) {
       if (m) {
-        fence = m[1];
-        keep = ['', 'python', 'py', 'python3', 'pytest'].includes(m[2].toLowerCase());
+        fence = m[2];
+        keep = PYTHON_FENCES.has(m[3].toLowerCase());
         current = [];
       }
-    } else if (m && m[1].startsWith(fence[0]) && m[1].length >= fence.length && m[2] === '') {
-      if (keep) blocks.push(current);
+    } else if (m && m[2][0] === fence[0] && m[2].length >= fence.length && m[3] === '' && m[4].trim() === '') {
+      if (keep) blocks.push(dedent(current));
       current = undefined;
     } else {
       current.push(line);
     }
   }
   if (current !== undefined) {
-    if (keep) blocks.push(current);
+    if (keep) blocks.push(dedent(current));
     return { code: blocks.map((b) => b.join('\n')).join('\n\n'), unclosedFence: keep };
   }
   if (blocks.length > 0) return { code: blocks.map((b) => b.join('\n')).join('\n\n'), unclosedFence: false };
@@ -111,7 +155,7 @@ function topLevelBlocks(code: string): string[] {
 }
 
 /** Splits the body of `class Test...` into its test methods and the members they share. */
-function splitTestClass(block: string): { header: string; shared: string[]; methods: { name: string; code: string }[] } {
+function splitTestClass(block: string): { header: string; shared: string[]; methods: { name: string; code: string }[]; nested: string[] } {
   const lines = block.split('\n');
   const headerIndex = lines.findIndex((l) => /^class /.test(l));
   const body = lines.slice(headerIndex + 1);
@@ -125,20 +169,23 @@ function splitTestClass(block: string): { header: string; shared: string[]; meth
       members.push(current);
       current = [];
     }
-    if (atMemberLevel) pendingHeader = /^(@|#)/.test(line.slice(indent.length));
+    // A closing bracket at member level ends a decorator's arguments, not the decorator's hold on the next def.
+    if (atMemberLevel && !/^[)\]}]/.test(line.slice(indent.length))) pendingHeader = /^(@|#)/.test(line.slice(indent.length));
     current.push(line);
   }
   if (current.some((l) => l.trim() !== '')) members.push(current);
   const shared: string[] = [];
   const methods: { name: string; code: string }[] = [];
+  const nested: string[] = [];
   for (const member of members) {
     const text = member.join('\n').trimEnd();
-    const def = member.map((l) => l.slice(indent.length)).find((l) => /^(async\s+)?def\s/.test(l));
-    const name = def ? TEST_FUNCTION.exec(def)?.[1] : undefined;
-    if (name) methods.push({ name, code: text });
+    const statement = firstStatement(dedent(member).join('\n'));
+    const name = TEST_FUNCTION.exec(statement)?.[1];
+    if (TEST_CLASS.test(statement)) nested.push(/^class\s+(\w+)/.exec(statement)?.[1] ?? statement);
+    else if (name && !FIXTURE_DECORATOR.test(dedent(member).join('\n'))) methods.push({ name, code: text });
     else shared.push(text);
   }
-  return { header: lines[headerIndex], shared, methods };
+  return { header: lines[headerIndex], shared, methods, nested };
 }
 
 /**
@@ -164,13 +211,13 @@ export function parseLlmTests(answer: string, options: { truncated?: boolean } =
 
   blocks.forEach((block, index) => {
     const isLast = index === blocks.length - 1;
-    const firstCodeLine = block.split('\n').find((l) => !/^(@|#)/.test(l) && l.trim() !== '') ?? '';
+    const firstCodeLine = firstStatement(block);
     if (/^(import |from \S+ import )/.test(firstCodeLine)) {
-      if (isLast && mayBeCut && /\($/.test(block.trim())) {
-        dropped.push('an incomplete import at the end of a truncated answer');
-        return;
-      }
-      for (const statement of block.split('\n').filter((l) => l.trim() !== '')) {
+      for (const statement of importStatements(block)) {
+        if (isLast && mayBeCut && (bracketDelta(statement) > 0 || statement.trimEnd().endsWith('\\'))) {
+          dropped.push('an incomplete import at the end of a truncated answer');
+          continue;
+        }
         if (!imports.includes(statement)) imports.push(statement);
       }
       return;
@@ -183,7 +230,8 @@ export function parseLlmTests(answer: string, options: { truncated?: boolean } =
     const classMatch = TEST_CLASS.exec(firstCodeLine);
     const functionMatch = TEST_FUNCTION.exec(firstCodeLine);
     if (classMatch) {
-      const { header, shared, methods } = splitTestClass(block);
+      const { header, shared, methods, nested } = splitTestClass(block);
+      for (const inner of nested) dropped.push(`${classMatch[1]}.${inner}: nested test classes are not supported`);
       const decorators = block.split('\n').slice(0, block.split('\n').findIndex((l) => /^class /.test(l)));
       methods.forEach((method, i) => {
         if (cut && i === methods.length - 1) {
@@ -204,7 +252,7 @@ export function parseLlmTests(answer: string, options: { truncated?: boolean } =
       dropped.push(`${functionMatch?.[1] ?? firstCodeLine.slice(0, 40)}: cut off`);
       return;
     }
-    if (functionMatch) {
+    if (functionMatch && !FIXTURE_DECORATOR.test(block)) {
       const name = unique(functionMatch[1]);
       tests.push({ name, code: name === functionMatch[1] ? block : block.replace(`def ${functionMatch[1]}(`, `def ${name}(`) });
       return;

@@ -38,6 +38,7 @@ const SYSTEM = [
   '- Use plain pytest functions named test_<what>_<expected>; use pytest.raises for exceptions and pytest.approx for floats.',
   '- Use tmp_path for files and monkeypatch for environment variables, time and randomness; never touch the network or real user files.',
   '- Each test must be independent of the others and deterministic.',
+  '- pytest-asyncio is not installed: test async code from a plain `def test_...` with `asyncio.run(...)`.',
   '- Answer with one ```python fenced block holding the imports and the tests, and nothing else.',
 ].join('\n');
 
@@ -46,7 +47,7 @@ export function markExcerpt(excerpt: PromptExcerpt): string {
   const missing = new Set(excerpt.missingLines);
   const branchesByLine = new Map<number, number[]>();
   for (const [from, to] of excerpt.missingBranches) branchesByLine.set(from, [...(branchesByLine.get(from) ?? []), to]);
-  const lines = excerpt.code.split('\n');
+  const lines = excerpt.code.replace(/\r\n?/g, '\n').split('\n');
   const width = String(excerpt.startLine + lines.length - 1).length;
   return lines
     .map((text, i) => {
@@ -63,8 +64,9 @@ export function markExcerpt(excerpt: PromptExcerpt): string {
 
 /** The excerpt as plain code followed by the list of what never ran (module line numbers). */
 export function listGaps(excerpt: PromptExcerpt): string {
-  const end = excerpt.startLine + excerpt.code.split('\n').length - 1;
-  const lines = [`The code below is lines ${excerpt.startLine}-${end} of the module.`, '```python', excerpt.code, '```'];
+  const code = excerpt.code.replace(/\r\n?/g, '\n');
+  const end = excerpt.startLine + code.split('\n').length - 1;
+  const lines = [`The code below is lines ${excerpt.startLine}-${end} of the module.`, '```python', code, '```'];
   if (excerpt.missingLines.length) lines.push(`Lines that never run yet: ${compactRanges(excerpt.missingLines)}.`);
   if (excerpt.missingBranches.length) {
     lines.push(`Branches never taken: ${excerpt.missingBranches.map(([from, to]) => `${from}→${to < 0 ? 'exit' : to}`).join(', ')}.`);

@@ -161,4 +161,16 @@ describe('Python helpers', () => {
     expect(digest('abc')).not.toBe(digest('abd'));
     expect(digest('')).toMatch(/^[0-9a-f]{16}$/);
   });
+
+  it('keeps multi-line decorators of class methods with their methods when merging a class', () => {
+    const deco = (name: string) => ({
+      name,
+      className: 'TestSq',
+      code: `class TestSq:\n    @pytest.mark.parametrize(\n        "n", [1, 2]\n    )\n    def ${name}(self, n):\n        assert n`,
+      imports: ['import pytest'],
+    });
+    const file = new TestFileAssembler().assemble(target, [deco('test_a'), deco('test_b')]);
+    expect(file.content).toContain('    @pytest.mark.parametrize(\n        "n", [1, 2]\n    )\n    def test_a(self, n):');
+    expect(file.content).toContain('    @pytest.mark.parametrize(\n        "n", [1, 2]\n    )\n    def test_b(self, n):');
+  });
 });

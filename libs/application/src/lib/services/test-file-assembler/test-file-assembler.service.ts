@@ -245,12 +245,14 @@ function splitClass(code: string): { header: string; members: string[] } {
   let decorators = false;
   for (const line of body) {
     const atIndent = line.startsWith(indent) && line.length > indent.length && !/\s/.test(line[indent.length]);
-    const startsMember = atIndent && !decorators;
+    // A closing bracket at member level ends a multi-line decorator's arguments: the decorated def follows.
+    const closing = atIndent && /^[)\]}]/.test(line.slice(indent.length));
+    const startsMember = atIndent && !closing && !decorators;
     if (startsMember) {
       current = [];
       members.push(current);
     }
-    if (atIndent) decorators = line.slice(indent.length).startsWith('@');
+    if (atIndent && !closing) decorators = line.slice(indent.length).startsWith('@');
     if (!current) {
       current = [];
       members.push(current);
