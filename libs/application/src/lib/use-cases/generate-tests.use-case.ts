@@ -491,7 +491,8 @@ export class GenerateTests {
     const llmReport: ModuleLlmReport = {
       funnel: result.funnel,
       repairs: result.repairs,
-      chunks: result.chunks,
+      // "After" as coverage.py measured the files written (minimised, pollution removed), chunk by chunk.
+      chunks: result.chunks.map((c) => (suite.coverage ? { ...c, after: suite.coverage.project(c.startLine, c.endLine).summary() } : c)),
       suspectedDefects: result.suspectedDefects,
       llmCalls: result.llmCalls,
       summaryCalls: result.summaryCalls,

@@ -14,6 +14,11 @@ export interface GenValue {
   readonly collection?: Collection;
   /** The parameter's own type when this value deliberately ignored it (the simplifier tries that type first). */
   readonly offHint?: TypeHint;
+  /**
+   * A value made by a helper from plain arguments: `io.StringIO('a b')` for a stream, `_file('input.txt', 'a b')`
+   * for a file the test creates (see `fileValue`); the simplifier shrinks the arguments.
+   */
+  readonly wrapped?: { readonly fn: string; readonly args: readonly GenValue[] };
 }
 
 export interface Collection {
@@ -35,13 +40,43 @@ export type Receiver =
   | { readonly kind: 'construct'; readonly cls: CallableInfo; readonly args: readonly GenArg[] }
   | { readonly kind: 'member'; readonly path: string };
 
-/** A candidate test: optional receiver, optional state-setting calls, then the call under test. */
+/**
+ * A step that sets the receiver's state before the call under test: a method call, or (`assign`) an assignment
+ * of `args[0]` to the public attribute `method.name` (`lexer.debug = 2`).
+ */
+export interface StateStep {
+  readonly method: CallableInfo;
+  readonly args: readonly GenArg[];
+  readonly assign?: boolean;
+}
+
+/** A candidate test: optional receiver, optional state-setting steps, then the call under test. */
 export interface Candidate {
   readonly target: CallableInfo;
   readonly receiver?: Receiver;
-  readonly prefix: readonly { readonly method: CallableInfo; readonly args: readonly GenArg[] }[];
+  readonly prefix: readonly StateStep[];
   readonly args: readonly GenArg[];
 }
+
+/** A public attribute a class's methods assign (`self.debug = 0`), with the type of its first constant. */
+export interface ClassField {
+  readonly name: string;
+  readonly type: 'int' | 'float' | 'str' | 'bool' | 'bytes' | 'any';
+}
+
+/** Fields the sandbox found on a class (reported beside the domain's `CallableInfo`, absent from older workers). */
+export function fieldsOf(cls: CallableInfo): readonly ClassField[] {
+  return (cls as CallableInfo & { readonly fields?: readonly ClassField[] }).fields ?? [];
+}
+
+/** Fields worth setting before a call: those the constructor does not already take as arguments. */
+export function settableFields(cls: CallableInfo): readonly ClassField[] {
+  const params = new Set(cls.params.map((p) => p.name));
+  return fieldsOf(cls).filter((f) => !params.has(f.name));
+}
+
+/** Name of the file a `_file(...)` value writes, as a test would see it. */
+export const FILE_HELPER = '_file';
 
 const ANY: TypeHint = { k: 'any' };
 const INT: TypeHint = { k: 'builtin', name: 'int' };
@@ -73,6 +108,15 @@ const NAME_RULES: readonly [RegExp, TypeHint][] = [
   [/^(n|i|j|k|count|width|size|year|month|day|index|idx|num|number|length|tabsize|max_\w+|min_\w+|firstweekday|weekday|depth|level|start|end|stop|step|limit|offset|y1|y2|theyear|themonth|days|hour|minute|second|amount|quantity|qty|total|age|cols|rows|w|c|m|l|pos|position|timeout|retries|digits|precision|base)$/, INT],
   [/^(r|g|b|h|v|y|q|x|z|a|f|t|u|price|rate|ratio|factor|scale|weight|temperature|percent|percentage|discount|tax|alpha|beta|gamma|lat|lon)$/, { k: 'union', options: [FLOAT, INT] }],
 ];
+
+/** Parameters that take a readable text stream. */
+const STREAM_PARAM = /(^|_)(stream|instream|infp|fp|fileobj|readable)$|stream$/;
+/** Parameters that take the name of a file to read. */
+const PATH_PARAM = /(^|_)(path|filename|file_?name|fname|newfile|infile|filepath|source_?file|file)$/;
+/** Parameters holding a command line (`main(argv)`, `main(args)`). */
+const isArgvParam = (p: ParameterInfo, fn: CallableInfo): boolean =>
+  p.kind !== 'varargs' && p.kind !== 'varkw' && (/^(argv|arguments|cmdline|command_line)$/.test(p.name) || (p.name === 'args' && /(^|_)main$/.test(fn.name)));
+const FILE_NAMES = ['input.txt', 'data.txt', 'notes.cfg'];
 
 const INT_BOUNDARIES = [0, 1, -1, 2, 3, 5, 7, 10, 12, 13, 31, 100, -100, 1000, 1900, 2000, 2024, 9999, 10000];
 const FLOAT_BOUNDARIES = [0.0, 1.0, 0.5, -1.0, 0.25, 0.75, 2.0, 1e-9, 100.0, -0.5, 0.1, 1 / 3, 2 / 3, 1 / 6];
@@ -324,6 +368,8 @@ export class InputGenerator {
   }
 
   private argumentValue(p: ParameterInfo, fn: CallableInfo, depth: number): GenValue {
+    const special = this.specialValue(p, fn);
+    if (special) return special;
     // Now and then ignore the hint: code often checks for wrong types, and those branches count too.
     const wanted = this.hintFor(p, fn);
     if (this.rng.chance(0.06) && wanted.k !== 'any') return { ...this.value(ANY, fn, depth), offHint: wanted };
@@ -332,6 +378,77 @@ export class InputGenerator {
       if (near) return near;
     }
     return this.value(wanted, fn, depth);
+  }
+
+  /**
+   * Values shaped by what a parameter is for, when its type does not say: a command line for `main(argv)`, an
+   * in-memory stream for `instream`, a real file (created by the test) for `filename`. Undefined otherwise, or
+   * now and then so the plain hint still gets its turn.
+   */
+  specialValue(p: ParameterInfo, fn: CallableInfo): GenValue | undefined {
+    const name = p.name.toLowerCase();
+    const untyped = p.type.k === 'any' || (p.type.k === 'union' && p.type.options.some((o) => o.k === 'any'));
+    if (isArgvParam(p, fn) && (untyped || p.type.k === 'list') && this.rng.chance(0.8)) return this.commandLine(fn);
+    if (!untyped && !(p.type.k === 'builtin' && p.type.name === 'str')) return undefined;
+    if (STREAM_PARAM.test(name) && this.rng.chance(0.5)) return this.streamValue(fn);
+    if (PATH_PARAM.test(name) && this.rng.chance(0.5)) return this.fileValue(fn);
+    return undefined;
+  }
+
+  /** `io.StringIO(text)`: a readable stream over generated text. */
+  streamValue(fn: CallableInfo): GenValue {
+    return wrappedValue('io.StringIO', [strValue(this.string(fn), STR)], ANY);
+  }
+
+  /** `_file(name, text)`: a file in the working directory holding generated (ASCII) text; the value is its name. */
+  fileValue(fn: CallableInfo): GenValue {
+    const text = this.string(fn).replace(/[^\x20-\x7e\n\t]/g, '');
+    return wrappedValue(FILE_HELPER, [strValue(this.rng.pick(FILE_NAMES), STR), strValue(text, STR)], STR);
+  }
+
+  /**
+   * A command line as a list of strings: now and then a program name, then options the function's own literals
+   * spell (`-t`, `--width`), some followed by a value (a literal such as `html`, or a number), then positional
+   * numbers.
+   */
+  commandLine(fn: CallableInfo): GenValue {
+    const rng = this.rng;
+    const own = (this.module.literals[fn.qualname] ?? []).filter((l) => l.kind === 'str').map((l) => String(l.value ?? ''));
+    const options = own.filter((s) => /^--?[A-Za-z][\w-]*$/.test(s));
+    const words = own.filter((s) => /^[\w.,:/+-]{1,15}$/.test(s) && !s.startsWith('-'));
+    const ints = (this.module.literals[fn.qualname] ?? []).filter((l) => l.kind === 'int').map((l) => Number(l.value));
+    const number = () => String(ints.length && rng.chance(0.4) ? rng.pick(ints) : rng.pick([1, 2, 3, 12, 13, 2000, 2024, 0, -1]));
+    const items: string[] = [];
+    if (rng.chance(0.6)) items.push('prog');
+    const n = options.length ? rng.pick([0, 1, 1, 2, 2, 3]) : 0;
+    for (let i = 0; i < n; i++) {
+      items.push(rng.pick(options));
+      if (rng.chance(0.65)) items.push(words.length && rng.chance(0.6) ? rng.pick(words) : number());
+    }
+    const positional = rng.pick([0, 1, 1, 2]);
+    for (let i = 0; i < positional; i++) items.push(words.length && rng.chance(0.2) ? rng.pick(words) : number());
+    const hint: TypeHint = { k: 'list', item: STR };
+    return collectionValue({ kind: 'list', items: items.map((s) => strValue(s, STR)) }, hint, valueSource);
+  }
+
+  /**
+   * The type of a value for a public attribute of a class (`lexer.debug = 2`): the type its first constant had,
+   * else what the attribute's name suggests.
+   */
+  fieldHint(field: ClassField): TypeHint {
+    const byType: Record<string, TypeHint> = { int: INT, float: FLOAT, str: STR, bool: BOOL, bytes: BYTES };
+    return byType[field.type] ?? NAME_RULES.find(([re]) => re.test(field.name.toLowerCase()))?.[1] ?? { k: 'union', options: [STR, INT, BOOL] };
+  }
+
+  /** An assignment step `obj.<field> = value` for a constructible class's public attribute, or undefined. */
+  assignment(cls: CallableInfo): StateStep | undefined {
+    const fields = settableFields(cls);
+    if (fields.length === 0) return undefined;
+    const field = this.rng.pick(fields);
+    // The attribute as a one-parameter setter, so mutation and simplification treat its value like an argument.
+    const param: ParameterInfo = { name: field.name, kind: 'either', type: this.fieldHint(field), hasDefault: false, default: null, defaultIsNone: false };
+    const method: CallableInfo = { kind: 'property', name: field.name, qualname: `${cls.qualname}.${field.name}`, owner: cls.qualname, params: [param] };
+    return { method, args: [{ param, value: this.value(param.type, cls), keyword: false }], assign: true };
   }
 
   /** Changes one thing in an argument list: a value nudged or regenerated, an optional argument added or dropped. */
@@ -355,7 +472,12 @@ export class InputGenerator {
 
   private tweak(v: GenValue, p: ParameterInfo, fn: CallableInfo): GenValue {
     const rng = this.rng;
-    if (rng.chance(0.35)) return this.value(this.hintFor(p, fn), fn);
+    if (rng.chance(0.35)) return this.specialValue(p, fn) ?? this.value(this.hintFor(p, fn), fn);
+    if (v.wrapped && rng.chance(0.7)) {
+      // A stream's or a file's text changes; the helper stays.
+      const args = v.wrapped.args.map((a, i) => (i === v.wrapped!.args.length - 1 ? this.tweakElement(a, fn) : a));
+      return wrappedValue(v.wrapped.fn, args, v.hint);
+    }
     if (v.kind === 'int' && typeof v.js === 'number') {
       const n = v.js;
       return intValue(rng.pick([n + 1, n - 1, -n, n * 2, Math.trunc(n / 2), n + rng.int(-10, 10)]), v.hint);
@@ -518,11 +640,17 @@ export function valueSource(v: GenValue): string {
   return v.expr.k === 'lit' ? v.expr.src : renderPlanExpr(v.expr, () => 'obj');
 }
 
+/** A value made by the helper `fn` from `args` (see `GenValue.wrapped`). */
+export function wrappedValue(fn: string, args: readonly GenValue[], hint: TypeHint): GenValue {
+  return { expr: lit(`${fn}(${args.map(valueSource).join(', ')})`), kind: 'other', hint, wrapped: { fn, args } };
+}
+
 /** Every str value inside a value (constructor arguments and collection elements included), for data flow. */
 export function stringsIn(v: GenValue, out: string[] = [], depth = 0): string[] {
   if (depth > 4) return out;
   if (v.kind === 'str' && typeof v.js === 'string' && v.js.length > 0) out.push(v.js);
   for (const a of v.construct?.args ?? []) stringsIn(a.value, out, depth + 1);
+  for (const a of v.wrapped?.args ?? []) stringsIn(a, out, depth + 1);
   for (const x of [...(v.collection?.items ?? []), ...(v.collection?.keys ?? [])]) stringsIn(x, out, depth + 1);
   return out;
 }

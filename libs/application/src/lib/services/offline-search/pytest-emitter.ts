@@ -1,6 +1,6 @@
 import type { AttributeDescription, CallResult, CallableInfo, ModuleInterface, PlanExpr, TestCase } from '@test-agent/domain';
 import type { GenArg } from './input-generator';
-import { renderPlanExpr } from './input-generator';
+import { FILE_HELPER, renderPlanExpr } from './input-generator';
 import { PY_KEYWORDS, pyRegexLiteral, pyStr, snakeCase } from './python-source';
 import type { ArchivedTest } from './search-engine.service';
 import { TestNamer, subjectName, type NamingFacts } from './test-namer';
@@ -16,6 +16,8 @@ export interface Stability {
   readonly stdout: boolean;
   /** Attribute names whose value was the same in both runs. */
   readonly attrs: ReadonlySet<string>;
+  /** When the output differed between runs: how every run's output started (addresses cut off), if long enough. */
+  readonly stdoutPrefix?: string;
 }
 
 export interface EmittableTest {
@@ -58,6 +60,8 @@ interface Body {
   usesPytest: boolean;
   usesMath: boolean;
   usesCapsys: boolean;
+  /** The test writes input files under `tmp_path` and works there (`monkeypatch.chdir`). */
+  usesFiles?: boolean;
   names: Set<string>;
   imports: Set<string>;
 }
@@ -120,7 +124,8 @@ export class PytestEmitter {
       const comment = b.subject !== lastSubject ? `# ${b.subject || moduleName}\n` : '';
       out.push('', '', ...(comment ? [comment.trimEnd()] : []));
       lastSubject = b.subject;
-      const source = [`def ${b.name}(${b.body.usesCapsys ? 'capsys' : ''}):`, ...b.body.lines.map((l) => `    ${l}`)].join('\n');
+      const fixtures = [...(b.body.usesFiles ? ['tmp_path', 'monkeypatch'] : []), ...(b.body.usesCapsys ? ['capsys'] : [])];
+      const source = [`def ${b.name}(${fixtures.join(', ')}):`, ...b.body.lines.map((l) => `    ${l}`)].join('\n');
       out.push(source);
       emitted.push({ name: b.name, subject: b.subject, source, index: b.index });
       const names = [...b.body.names].filter((n) => topNames.has(n)).sort();
@@ -173,7 +178,9 @@ export class PytestEmitter {
     };
     const finalIsReceiver = plan.receiver === 0 && last === 0;
     for (let i = 0; i < last; i++) {
-      body.lines.push(i === 0 && plan.receiver === 0 ? `${receiverName} = ${render(steps[0])}` : render(steps[i]));
+      const assignment = assignmentParts(steps[i]);
+      if (assignment) body.lines.push(`${render(assignment.obj)}.${assignment.name} = ${render(assignment.value)}`);
+      else body.lines.push(i === 0 && plan.receiver === 0 ? `${receiverName} = ${render(steps[0])}` : render(steps[i]));
     }
     const call = render(steps[last]);
     const finalExpr = result.listified ? `list(${call})` : call;
@@ -195,6 +202,9 @@ export class PytestEmitter {
         } else if (v.expr !== null) {
           for (const n of namesIn(v.expr)) if (topNames.has(n)) body.names.add(n);
           assertions.push(...this.valueAssertions(target, v.expr, v, body));
+        } else if (v.len !== null && (v.type === 'str' || v.type === 'bytes' || v.type === 'list' || v.type === 'tuple')) {
+          // Too long to write out (a whole HTML page): its size and how it starts.
+          assertions.push(...this.sizeAndStart(target, v));
         } else {
           const attrs = v.attrs.filter((a) => t.stability.attrs.has(a.name)).slice(0, 6);
           for (const a of attrs) assertions.push(this.attributeAssertion(`${target}.${a.name}`, a, body, topNames));
@@ -208,6 +218,7 @@ export class PytestEmitter {
       const changed = (result.receiverAttrs ?? []).filter((a) => t.stability.attrs.has(a.name) && !finalIsReceiver).slice(0, 4);
       for (const a of changed) assertions.push(this.attributeAssertion(`${receiverName}.${a.name}`, a, body, topNames));
       const printed = t.stability.stdout && result.stdout ? result.stdout : '';
+      const prefix = !printed && t.stability.stdoutPrefix ? t.stability.stdoutPrefix.slice(0, 300) : '';
       if (printed && printed.length < 2000) {
         body.usesCapsys = true;
         assertions.push(`assert capsys.readouterr().out == ${pyStr(printed)}`);
@@ -216,6 +227,10 @@ export class PytestEmitter {
         const head = printed.slice(0, Math.max(1, printed.lastIndexOf('\n', 300) + 1));
         body.usesCapsys = true;
         assertions.push(`assert capsys.readouterr().out.startswith(${pyStr(head)})`);
+      } else if (prefix) {
+        // Output that names an object's address: what comes before it.
+        body.usesCapsys = true;
+        assertions.push(`assert capsys.readouterr().out.startswith(${pyStr(prefix)})`);
       }
       const usesResult = assertions.some((a) => a.includes(target));
       if (finalIsReceiver) body.lines.push(`${receiverName} = ${finalExpr}`);
@@ -223,9 +238,10 @@ export class PytestEmitter {
       else body.lines.push(finalExpr);
       body.lines.push(...assertions);
     }
+    hoistFiles(body);
     for (const line of body.lines) {
       for (const n of namesIn(line)) {
-        const statement = this.external[n];
+        const statement = this.external[n] ?? LITERAL_MODULES[n];
         if (statement && !topNames.has(n)) body.imports.add(statement);
       }
     }
@@ -246,9 +262,16 @@ export class PytestEmitter {
       return [`assert ${target} == pytest.approx(${expr})`];
     }
     if (expr.length <= MAX_EXACT) return [`assert ${target} == ${expr}`];
+    return this.sizeAndStart(target, v);
+  }
+
+  /** For a long text or bytes value: its length and how it starts; for a long list: its length and first item. */
+  private sizeAndStart(target: string, v: NonNullable<CallResult['value']>): string[] {
     // Very long values: check the size and the first element instead of a wall of text.
     const out = [`assert len(${target}) == ${v.len ?? 0}`];
-    if (v.type === 'str') out.push(`assert ${target}.startswith(${pyStr(evalHead(v.repr))})`);
+    const head = evalHead(v.repr);
+    if (v.type === 'str' && head) out.push(`assert ${target}.startswith(${pyStr(head)})`);
+    else if (v.type === 'bytes' && head) out.push(`assert ${target}.startswith(b${pyStr(head)})`);
     else if (v.parts?.length && (v.type === 'list' || v.type === 'tuple')) out.push(`assert ${target}[0] == ${v.parts[0]}`);
     return out;
   }
@@ -282,6 +305,37 @@ export class PytestEmitter {
     if (topNames.has(name) || PY_KEYWORDS.has(name) || name === 'result' || name === 'pytest' || name === 'math') name = `${name}_obj`;
     return name;
   }
+}
+
+/** Standard modules a plan's literals may use (the sandbox provides them), with their import. */
+const LITERAL_MODULES: Readonly<Record<string, string>> = { io: 'import io' };
+
+/** `setattr(obj, 'name', value)` as the parts of `obj.name = value`, or undefined. */
+function assignmentParts(e: PlanExpr): { obj: PlanExpr; name: string; value: PlanExpr } | undefined {
+  if (e.k !== 'call' || e.fn.k !== 'lit' || e.fn.src !== 'setattr' || e.args.length !== 3 || e.kw.length) return undefined;
+  const name = e.args[1].k === 'lit' ? /^'([A-Za-z_]\w*)'$/.exec(e.args[1].src)?.[1] : undefined;
+  return name ? { obj: e.args[0], name, value: e.args[2] } : undefined;
+}
+
+const PY_STRING = String.raw`(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")`;
+const FILE_CALL = new RegExp(String.raw`${FILE_HELPER}\((${PY_STRING}), (${PY_STRING})\)`, 'g');
+
+/**
+ * `_file('input.txt', 'text')` in a plan is a file the sandbox wrote in its working directory. The test does
+ * the same under pytest's `tmp_path`, working there, and passes the plain name:
+ * `(tmp_path / 'input.txt').write_text('text')` first, then `sourcehook('input.txt')`.
+ */
+function hoistFiles(body: Body): void {
+  const files = new Map<string, string>();
+  const lines = body.lines.map((line) =>
+    line.replace(FILE_CALL, (_, name: string, text: string) => {
+      files.set(name, text);
+      return name;
+    }),
+  );
+  if (files.size === 0) return;
+  body.usesFiles = true;
+  body.lines = ['monkeypatch.chdir(tmp_path)', ...[...files].map(([name, text]) => `(tmp_path / ${name}).write_text(${text})`), ...lines];
 }
 
 function collectNames(e: PlanExpr, names: Set<string>): void {
@@ -328,9 +382,9 @@ function trimEnd(lines: string[]): string[] {
   return out;
 }
 
-/** The first 60 characters of the string a Python `repr` describes (best effort; falls back to ''). */
+/** The first 60 characters of the str or bytes a Python `repr` describes (best effort; falls back to ''). */
 function evalHead(repr: string): string {
-  const m = /^(['"])(.*)$/s.exec(repr);
+  const m = /^b?(['"])(.*)$/s.exec(repr);
   if (!m) return '';
   const body = m[2].slice(0, 60);
   // Cut before any escape so the prefix is exact.

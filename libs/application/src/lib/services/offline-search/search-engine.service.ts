@@ -10,7 +10,7 @@ import {
   type PlanExpr,
   type SandboxSession,
 } from '@test-agent/domain';
-import { InputGenerator, callExpr, strArgValue, stringsIn, type Candidate, type GenArg, type Receiver } from './input-generator';
+import { InputGenerator, callExpr, settableFields, strArgValue, stringsIn, type Candidate, type GenArg, type Receiver, type StateStep } from './input-generator';
 import { RandomSource } from './random-source';
 
 export interface SearchOptions {
@@ -64,11 +64,16 @@ export function toPlan(c: Candidate): CallPlan {
   }
   const steps: PlanExpr[] = [receiverExpr(c.receiver!)];
   const self: PlanExpr = { k: 'var', i: 0 };
-  for (const p of c.prefix) steps.push(callExpr({ k: 'attr', obj: self, name: p.method.name }, p.args));
+  for (const p of c.prefix) steps.push(p.assign ? assignExpr(self, p.method.name, p.args[0].value.expr) : callExpr({ k: 'attr', obj: self, name: p.method.name }, p.args));
   if (t.kind === 'property') steps.push({ k: 'attr', obj: self, name: t.name });
   else if (DUNDER_CALLS[t.name]) steps.push(DUNDER_CALLS[t.name](self, [...c.args]));
   else steps.push(callExpr({ k: 'attr', obj: self, name: t.name }, c.args));
   return { steps, receiver: 0 };
+}
+
+/** `setattr(obj, 'name', value)`: the plan form of `obj.name = value` (the emitter writes the assignment). */
+export function assignExpr(obj: PlanExpr, name: string, value: PlanExpr): PlanExpr {
+  return { k: 'call', fn: { k: 'lit', src: 'setattr' }, args: [obj, { k: 'lit', src: `'${name}'` }, value], kw: [] };
 }
 
 export function receiverExpr(r: Receiver): PlanExpr {
@@ -294,13 +299,19 @@ export class OfflineSearchEngine {
     }
     const receiver = this.receiver(fn, gen, rng);
     if (!receiver) return undefined;
-    const prefix: Candidate['prefix'][number][] = [];
+    const prefix: StateStep[] = [];
     if (receiver.kind === 'construct' && rng.chance(0.3)) {
+      // State first: calls to other methods, or public attributes set (`lexer.debug = 2`).
       const methods = gen.methodsOf(receiver.cls).filter((m) => m.kind === 'method' && !m.name.startsWith('__'));
       const n = rng.int(1, 2);
-      for (let i = 0; i < n && methods.length; i++) {
-        const m = rng.pick(methods);
-        prefix.push({ method: m, args: gen.arguments(m, 0, optionalRate) });
+      for (let i = 0; i < n; i++) {
+        // (No draw for a class without such attributes: its search stays as it was.)
+        const assignment = settableFields(receiver.cls).length && rng.chance(0.4) ? gen.assignment(receiver.cls) : undefined;
+        if (assignment) prefix.push(assignment);
+        else if (methods.length) {
+          const m = rng.pick(methods);
+          prefix.push({ method: m, args: gen.arguments(m, 0, optionalRate) });
+        }
       }
     }
     const args = fn.kind === 'property' ? [] : gen.arguments(fn, 0, optionalRate);
@@ -311,7 +322,7 @@ export class OfflineSearchEngine {
    * Data flow between the steps of a plan: a str argument of the call under test now and then takes a string
    * the receiver or an earlier call was given (`cart.add(Product('a', ...))` then `cart.remove('a')`).
    */
-  private flow(receiver: Receiver, prefix: Candidate['prefix'], args: readonly GenArg[], rng: RandomSource): readonly GenArg[] {
+  private flow(receiver: Receiver, prefix: readonly StateStep[], args: readonly GenArg[], rng: RandomSource): readonly GenArg[] {
     const pool: string[] = [];
     if (receiver.kind === 'construct') for (const a of receiver.args) stringsIn(a.value, pool);
     for (const p of prefix) for (const a of p.args) stringsIn(a.value, pool);

@@ -13,6 +13,23 @@ export function subjectName(fn: CallableInfo): string {
 
 const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
 
+const FRACTION_WORDS: readonly [number, string][] = [
+  [0.5, 'half'], [0.25, 'quarter'], [0.75, 'three_quarters'], [1 / 3, 'one_third'], [2 / 3, 'two_thirds'], [1 / 6, 'one_sixth'], [0.1, 'tenth'],
+];
+
+/**
+ * A number as a name part that cannot be mistaken for a de-duplicating suffix: `2` → `two`, `0.5` → `half`,
+ * `1.5` → `1_5`, `2024` → `2024` (numbers past twelve read as values).
+ */
+export function numberWord(n: number): string {
+  const sign = n < 0 ? 'minus_' : '';
+  const a = Math.abs(n);
+  if (Number.isInteger(a)) return sign + (NUMBER_WORDS[a] ?? String(a));
+  const fraction = FRACTION_WORDS.find(([f]) => Math.abs(f - a) < 1e-9);
+  if (fraction) return sign + fraction[1];
+  return sign + String(Number(a.toFixed(3))).replace('.', '_');
+}
+
 /** Numeric zero written by a numeric type's repr: `0`, `0.0`, `Decimal('0.00')`, `Fraction(0, 1)`. */
 const ZERO = /^-?0(\.0*)?$|^\w+\('?-?0(\.0*)?'?(, 1)?\)$/;
 
@@ -84,7 +101,8 @@ export function argumentQualifiers(args: readonly GenArg[]): string[] {
   for (const a of args) {
     const name = snakeCase(a.param.name) || 'arg';
     const { js, kind } = a.value;
-    if (kind === 'int' && typeof js === 'number' && js > 0) out.push(`with_${name}_${js}`);
+    if (kind === 'int' && typeof js === 'number' && js > 0) out.push(`with_${name}_${numberWord(js)}`);
+    else if (kind === 'float' && typeof js === 'number' && js > 0) out.push(`with_${name}_${numberWord(js)}`);
     else if (kind === 'str' && typeof js === 'string' && /^[A-Za-z][A-Za-z0-9]{0,11}$/.test(js)) out.push(`for_${name}_${js.toLowerCase()}`);
     else if (kind === 'str' && typeof js === 'string' && js.trim() !== '') {
       for (const trait of stringTraits(js)) out.push(trait.startsWith('with_') ? `for_${name}_${trait}` : `for_${trait}_${name}`);
@@ -108,22 +126,30 @@ export function contextQualifiers(candidate: Candidate | undefined, lastStep: nu
   const out: string[] = [];
   const prefix = candidate.prefix.slice(0, Math.max(0, lastStep - 1));
   for (const p of prefix) {
+    if (p.assign) {
+      out.push(...valueQualifiers(snakeCase(p.method.name) || 'attribute', p.args[0]?.value));
+      continue;
+    }
     const word = argumentQualifiers(p.args).find((q) => /^for_\w+_[a-z0-9]+$/.test(q) && !/^for_(empty|blank)_/.test(q));
     const method = snakeCase(p.method.name) || 'call';
     out.push(`after_${method}${word ? `_${word.split('_').pop()}` : ''}`);
   }
   if (candidate.receiver?.kind === 'construct' && candidate.target.kind !== 'class') {
-    for (const a of candidate.receiver.args) {
-      const name = snakeCase(a.param.name) || 'arg';
-      const { js, kind } = a.value;
-      if (kind === 'bool') out.push(js ? `with_${name}` : `without_${name}`);
-      else if (kind === 'none') out.push(`without_${name}`);
-      else if (kind === 'int' && typeof js === 'number') out.push(`with_${name}_${js < 0 ? `minus_${-js}` : js}`);
-      else if (kind === 'str' && typeof js === 'string' && /^[A-Za-z][A-Za-z0-9]{0,11}$/.test(js)) out.push(`with_${name}_${js.toLowerCase()}`);
-      else out.push(`with_${name}`);
-    }
+    for (const a of candidate.receiver.args) out.push(...valueQualifiers(snakeCase(a.param.name) || 'arg', a.value));
   }
   return out;
+}
+
+/** How a receiver's option or attribute was set: `with_posix`, `without_infile`, `with_debug_two`, `with_source`. */
+function valueQualifiers(name: string, value: GenArg['value'] | undefined): string[] {
+  if (!value) return [`with_${name}`];
+  const { js, kind } = value;
+  if (kind === 'bool') return [js ? `with_${name}` : `without_${name}`];
+  if (kind === 'none') return [`without_${name}`];
+  if (kind === 'int' && typeof js === 'number') return [`with_${name}_${numberWord(js)}`];
+  if (kind === 'str' && typeof js === 'string' && /^[A-Za-z][A-Za-z0-9]{0,11}$/.test(js)) return [`with_${name}_${js.toLowerCase()}`];
+  if (kind === 'str' && js === '') return [`with_empty_${name}`];
+  return [`with_${name}`];
 }
 
 /** Name parts from the outcome beyond its kind: `unchanged`, `with_two_items`, a short returned word. */

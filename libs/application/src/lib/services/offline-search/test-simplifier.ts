@@ -80,6 +80,8 @@ async function splitStateCalls(session: SandboxSession, tests: ArchivedTest[], t
       const c = t.candidate;
       if (!c || c.prefix.length === 0 || !c.receiver) return;
       const i = c.prefix.length - 1;
+      // An assignment is no call to test on its own: it is only ever dropped (by `simplerVariants`).
+      if (c.prefix[i].assign) return;
       const without: Candidate = { ...c, prefix: c.prefix.slice(0, i) };
       const alone: Candidate = { target: c.prefix[i].method, receiver: c.receiver, prefix: c.prefix.slice(0, i), args: c.prefix[i].args };
       trials.push({ index, without, alone });

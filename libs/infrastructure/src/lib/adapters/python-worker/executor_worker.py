@@ -64,6 +64,17 @@ class NoStdin(io.TextIOBase):
         return False
 
 
+class CaptureIO(io.TextIOWrapper):
+    """Like pytest's captured stdout/stderr: text over a byte buffer, so code writing to ``sys.stdout.buffer``
+    behaves as it will under the emitted tests; ``getvalue`` decodes both kinds of writes."""
+
+    def __init__(self):
+        super().__init__(io.BytesIO(), encoding="UTF-8", newline="", write_through=True)
+
+    def getvalue(self):
+        return self.buffer.getvalue().decode("UTF-8", errors="replace")
+
+
 # --------------------------------------------------------------------------------------------------- tracing
 
 RESUME = __import__("dis").opmap.get("RESUME")
@@ -489,6 +500,7 @@ def describe_class(cls, path, module, describer):
         "members": [m.name for m in cls][:50] if is_enum else [],
         "iterable": "__iter__" in vars(cls) or "__next__" in vars(cls),
         "bases": [attribute_path(b, module) for b in cls.__mro__[1:] if attribute_path(b, module)],
+        "fields": class_fields(cls, module),
     }
     out.append(entry)
     seen = set()
@@ -525,6 +537,38 @@ def describe_class(cls, path, module, describer):
                 "isAsync": inspect.iscoroutinefunction(fn),
             })
     return out
+
+
+FIELD_TYPES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}
+
+
+def class_fields(cls, module):
+    """Public instance attributes the class's own methods assign (``self.debug = 0``), with the type of the
+    constant they start from (``any`` when it is not a constant): state a test may set before a call."""
+    try:
+        tree = ast.parse(__import__("textwrap").dedent(inspect.getsource(cls)))
+    except (OSError, TypeError, SyntaxError):
+        return []
+    members = set()
+    for klass in cls.__mro__:
+        members.update(vars(klass))
+    out = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Assign, ast.AnnAssign)):
+            continue
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for t in targets:
+            if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"):
+                continue
+            name = t.attr
+            if name.startswith("_") or name in members:
+                continue
+            kind = "any"
+            if isinstance(node.value, ast.Constant) and node.value.value is not None:
+                kind = FIELD_TYPES.get(type(node.value.value), "any")
+            if out.get(name, "any") == "any":
+                out[name] = kind
+    return [{"name": n, "type": k} for n, k in list(out.items())[:30]]
 
 
 # --------------------------------------------------------------------------------------------------- literals
@@ -739,6 +783,7 @@ class Worker:
         self.describer = None
         self.raise_lines = set()
         self.cwd = os.getcwd()
+        self.plan_files = set()
 
     def load(self, req):
         root, name, file = req["importRoot"], req["moduleName"], os.path.realpath(req["file"])
@@ -785,12 +830,28 @@ class Worker:
             "baseline": {"lines": lines, "branches": branches},
         }
 
+    def namespace(self):
+        """Names a literal may use: the module's, then ``io`` (in-memory streams) and ``_file`` (a file in the
+        working directory, which the emitted test creates under ``tmp_path``)."""
+        ns = {"io": io, "_file": self.make_file}
+        ns.update(vars(self.module))
+        return ns
+
+    def make_file(self, name, text):
+        """Writes `text` to `name` in the working directory for the current plan; returns `name`."""
+        if os.path.dirname(name) or name.startswith("."):
+            raise ValueError(f"not a plain file name: {name!r}")
+        with open(os.path.join(self.cwd, name), "w", encoding="utf-8") as fh:
+            fh.write(text)
+        self.plan_files.add(name)
+        return name
+
     # Expressions: {"k": "lit", "src"} | {"k": "ref", "path"} | {"k": "var", "i"} | {"k": "attr", "obj", "name"}
     #            | {"k": "call", "fn", "args": [...], "kw": [[name, expr], ...]} | {"k": "list", "of": expr}
     def evaluate(self, e, env):
         k = e["k"]
         if k == "lit":
-            return eval(e["src"], {"__builtins__": builtins}, dict(vars(self.module)))  # noqa: S307 - our own literals
+            return eval(e["src"], {"__builtins__": builtins}, self.namespace())  # noqa: S307 - our own literals
         if k == "ref":
             cur = self.module
             for part in e["path"].split("."):
@@ -816,12 +877,13 @@ class Worker:
         steps = plan["steps"]
         outcome = None
         before = set(os.listdir(self.cwd))
-        out_buf = io.StringIO()
+        self.plan_files = set()
+        out_buf = CaptureIO()
         self.tracer.start()
         signal.setitimer(signal.ITIMER_REAL, timeout_s)
         old_out, old_err = sys.stdout, sys.stderr
         sys.stdout = out_buf
-        sys.stderr = io.StringIO()
+        sys.stderr = CaptureIO()
         failed_at = None
         before_attrs = {}
         listified_at = -1
@@ -880,7 +942,10 @@ class Worker:
         result["stdout"] = out_buf.getvalue()[:2000]
         after = set(os.listdir(self.cwd))
         if after != before:
-            result["sideEffects"] = sorted(after - before)[:10]
+            # Files the plan wrote through `_file` are its input, not a side effect of the code under test.
+            effects = sorted(after - before - self.plan_files)[:10]
+            if effects:
+                result["sideEffects"] = effects
             for extra in after - before:
                 try:
                     p = os.path.join(self.cwd, extra)

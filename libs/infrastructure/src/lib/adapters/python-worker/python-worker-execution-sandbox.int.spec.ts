@@ -112,6 +112,28 @@ describe('PythonWorkerExecutionSandbox', () => {
     expect(results[3].value?.expr).toBe("'B'");
   }, 60_000);
 
+  it('captures output like pytest (bytes written to sys.stdout.buffer too), reports public attributes and treats files the plan wrote as input', async () => {
+    const byName = new Map(session.module.callables.map((c) => [c.qualname, c as typeof c & { fields?: unknown }]));
+    expect(byName.get('Account')?.fields).toEqual([{ name: 'owner', type: 'any' }, { name: 'balance', type: 'any' }]);
+    const [bytesOut, fileRead, streamed, assigned] = await session.execute(
+      [
+        { steps: [lit("__import__('sys').stdout.buffer.write(b'page\\n')")] },
+        { steps: [lit("_file('input.txt', 'a b')"), lit("open('input.txt').read()")] },
+        { steps: [lit("io.StringIO('x y').read()")] },
+        { steps: [call(ref('Account'), lit("'ann'")), call(lit('setattr'), { k: 'var', i: 0 }, lit("'balance'"), lit('3.0')), call({ k: 'attr', obj: { k: 'var', i: 0 }, name: 'deposit' }, lit('1.0'))], receiver: 0 },
+      ],
+      { timeoutMs: 2000 },
+    );
+    expect(bytesOut).toMatchObject({ status: 'ok', stdout: 'page\n', value: { expr: '5' } });
+    expect(fileRead).toMatchObject({ status: 'ok', value: { expr: "'a b'" } });
+    expect(fileRead.sideEffects).toBeUndefined();
+    expect(streamed).toMatchObject({ status: 'ok', value: { expr: "'x y'" } });
+    expect(assigned).toMatchObject({ status: 'ok', value: { expr: '4.0' } });
+    // The plan's file is gone before the next plan.
+    const [after] = await session.execute([{ steps: [lit("__import__('os').path.exists('input.txt')")] }], { timeoutMs: 2000 });
+    expect(after.value?.expr).toBe('False');
+  });
+
   it('rejects a module that cannot be imported with InvalidInputError', async () => {
     const broken = resolveModuleTarget(path.join(__dirname, '__fixtures__', 'broken_import.py'));
     await expect(new PythonWorkerExecutionSandbox(env).open(broken)).rejects.toThrow(InvalidInputError);
