@@ -147,6 +147,15 @@ describe('stability', () => {
   it('keeps the outcome but not the value when the value changes', () => {
     expect(stability(ok("'a'"), [ok("'a'"), ok("'b'")])).toMatchObject({ outcome: true, value: false });
   });
+  it("asserts no value or output that shows today's year unless the test passed that year in", () => {
+    const clock = { year: 2026, planText: '{"call":"calendar","args":[]}' };
+    const printed: CallResult = { ...ok("'x'"), stdout: '                 2026\n      January  February\n' };
+    expect(stability(ok("'December 2026'"), [ok("'December 2026'")], clock)).toMatchObject({ outcome: true, value: false });
+    expect(stability(printed, [printed], clock)).toMatchObject({ outcome: true, stdout: false });
+    expect(stability(ok("'December 2026'"), [ok("'December 2026'")], { ...clock, planText: '{"args":[2026,12]}' })).toMatchObject({ value: true });
+    expect(stability(ok("'20261'"), [ok("'20261'")], clock)).toMatchObject({ value: true });
+  });
+
   it('rejects a test whose outcome changes', () => {
     const raised: CallResult = { status: 'raised', step: 0, lines: [], branches: [], exception: { type: 'KeyError', module: 'builtins', message: 'x', path: null, inModule: true } };
     expect(stability(ok("'a'"), [raised]).outcome).toBe(false);
