@@ -2,7 +2,7 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { GenerateTestsReport, GenerationStrategy } from '@test-agent/application';
 import { createProgressReporter } from '../progress';
-import { TOKENS } from '@test-agent/composition';
+import { TOKENS, generationDefaults } from '@test-agent/composition';
 import type { CliContext } from '../cli-context';
 import { EXIT } from '../error-handler';
 
@@ -77,15 +77,12 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
       const progress = createProgressReporter({ tty: ctx.isTty && !ctx.json, stream: process.stderr });
       const report = await useCase
         .execute({
+        // Flag values reached the config as overrides, so the defaults carry them.
+        ...generationDefaults(config),
         path: path.resolve(target),
         outDir: path.resolve(opts.out),
-        timeBudgetSeconds: opts.timeBudget ?? config.timeBudgetSeconds,
-        targetCoverage: opts.targetCoverage ?? config.targetCoverage,
         strategy: opts.strategy,
         force: opts.force,
-        flakyRuns: config.flakyReruns,
-        perTestTimeoutMs: config.testTimeoutMs,
-        runTimeoutMs: config.testRunTimeoutMs,
         seed: opts.seed,
         maxIterations: opts.maxIterations,
         maxTokens: opts.maxTokens,

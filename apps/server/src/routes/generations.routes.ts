@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Container } from 'inversify';
 import type { GenerationStrategy } from '@test-agent/application';
-import { TOKENS } from '@test-agent/composition';
+import { TOKENS, generationDefaults } from '@test-agent/composition';
 
 interface GenerationBody {
   path: string;
@@ -59,17 +59,12 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       },
     },
     async (request, reply) => {
-      const config = container.get(TOKENS.Config);
       const body = request.body;
       const report = await container.get(TOKENS.GenerateTests).execute({
+        ...generationDefaults(container.get(TOKENS.Config)),
         ...body,
         path: path.resolve(body.path),
         outDir: path.resolve(body.outDir),
-        timeBudgetSeconds: body.timeBudgetSeconds ?? config.timeBudgetSeconds,
-        targetCoverage: body.targetCoverage ?? config.targetCoverage,
-        flakyRuns: config.flakyReruns,
-        perTestTimeoutMs: config.testTimeoutMs,
-        runTimeoutMs: config.testRunTimeoutMs,
       });
       return reply.status(report.targetMet ? 200 : 422).send(report);
     },

@@ -28,6 +28,17 @@ export interface TestAgent {
   generate(request: GenerateRequest): Promise<GenerateTestsReport>;
 }
 
+/** The parts of a generation request that come from configuration; a request's own values win over them. */
+export function generationDefaults(config: TestAgentConfig): Omit<GenerateTestsRequest, 'path' | 'outDir'> {
+  return {
+    timeBudgetSeconds: config.timeBudgetSeconds,
+    targetCoverage: config.targetCoverage,
+    flakyRuns: config.flakyReruns,
+    perTestTimeoutMs: config.testTimeoutMs,
+    runTimeoutMs: config.testRunTimeoutMs,
+  };
+}
+
 /** `generate`'s input: what `GenerateTestsRequest` needs, with configured defaults for the rest. */
 export type GenerateRequest = Pick<GenerateTestsRequest, 'path' | 'outDir'> & Partial<Omit<GenerateTestsRequest, 'path' | 'outDir'>>;
 
@@ -44,14 +55,6 @@ export function createTestAgent(config: ConfigOverrides = {}, options: CreateTes
     logger: container.get(TOKENS.Logger),
     setupPython: () => python.ensure(),
     doctor: async () => (await Promise.all(container.getAll(TOKENS.HealthCheck).map((c) => c.run()))).flat(),
-    generate: (request) =>
-      container.get(TOKENS.GenerateTests).execute({
-        timeBudgetSeconds: resolved.timeBudgetSeconds,
-        targetCoverage: resolved.targetCoverage,
-        flakyRuns: resolved.flakyReruns,
-        perTestTimeoutMs: resolved.testTimeoutMs,
-        runTimeoutMs: resolved.testRunTimeoutMs,
-        ...request,
-      }),
+    generate: (request) => container.get(TOKENS.GenerateTests).execute({ ...generationDefaults(resolved), ...request }),
   };
 }
