@@ -55,6 +55,14 @@ export interface CallableInfo {
   readonly iterable?: boolean;
   /** Qualnames of base classes defined in the same module. */
   readonly bases?: readonly string[];
+  /** Classes: public attributes their methods assign (`self.debug = 0`), with the type of the first constant. */
+  readonly fields?: readonly ClassField[];
+}
+
+/** A public attribute of a class and the type of the value its code first assigns. */
+export interface ClassField {
+  readonly name: string;
+  readonly type: 'int' | 'float' | 'str' | 'bool' | 'bytes' | 'any';
 }
 
 /** A constant found in the source; `src` is Python source, `value` the JS value for str/int/float. */

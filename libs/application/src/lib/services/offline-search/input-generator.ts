@@ -1,4 +1,4 @@
-import type { CallableInfo, HarvestedLiteral, ModuleInterface, ParameterInfo, PlanExpr, TypeHint } from '@test-agent/domain';
+import type { CallableInfo, ClassField, HarvestedLiteral, ModuleInterface, ParameterInfo, PlanExpr, TypeHint } from '@test-agent/domain';
 import { pyFloat, pyInt, pyStr } from './python-source';
 import type { RandomSource } from './random-source';
 
@@ -58,15 +58,9 @@ export interface Candidate {
   readonly args: readonly GenArg[];
 }
 
-/** A public attribute a class's methods assign (`self.debug = 0`), with the type of its first constant. */
-export interface ClassField {
-  readonly name: string;
-  readonly type: 'int' | 'float' | 'str' | 'bool' | 'bytes' | 'any';
-}
-
-/** Fields the sandbox found on a class (reported beside the domain's `CallableInfo`, absent from older workers). */
+/** Fields the sandbox found on a class (none for other callables). */
 export function fieldsOf(cls: CallableInfo): readonly ClassField[] {
-  return (cls as CallableInfo & { readonly fields?: readonly ClassField[] }).fields ?? [];
+  return cls.fields ?? [];
 }
 
 /** Fields worth setting before a call: those the constructor does not already take as arguments. */

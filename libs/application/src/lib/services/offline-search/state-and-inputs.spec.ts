@@ -1,5 +1,6 @@
 import type { CallResult, CallableInfo, ModuleInterface, ParameterInfo, ValueDescription } from '@test-agent/domain';
-import { InputGenerator, fieldsOf, settableFields, type Candidate, type ClassField } from './input-generator';
+import type { ClassField } from '@test-agent/domain';
+import { InputGenerator, fieldsOf, settableFields, type Candidate } from './input-generator';
 import { stablePrefix, stability } from './offline-test-generator.service';
 import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emitter';
 import { RandomSource } from './random-source';
