@@ -1,5 +1,4 @@
-import type { CallResult, CallableInfo, ModuleInterface, ParameterInfo, ValueDescription } from '@test-agent/domain';
-import type { ClassField } from '@test-agent/domain';
+import type { CallResult, CallableInfo, ClassField, ModuleInterface, ParameterInfo, ValueDescription } from '@test-agent/domain';
 import { InputGenerator, fieldsOf, settableFields, type Candidate } from './input-generator';
 import { stablePrefix, stability } from './offline-test-generator.service';
 import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emitter';
