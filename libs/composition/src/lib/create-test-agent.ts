@@ -32,6 +32,7 @@ export interface TestAgent {
 export function generationDefaults(config: TestAgentConfig): Omit<GenerateTestsRequest, 'path' | 'outDir'> {
   return {
     timeBudgetSeconds: config.timeBudgetSeconds,
+    callTimeoutMs: config.callTimeoutMs,
     targetCoverage: config.targetCoverage,
     flakyRuns: config.flakyReruns,
     perTestTimeoutMs: config.testTimeoutMs,

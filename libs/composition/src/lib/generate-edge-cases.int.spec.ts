@@ -83,6 +83,13 @@ describe('generate: honest totals and safe writes', () => {
     }
   });
 
+  it('tests a function slower than the default call limit when the limit is raised', async () => {
+    const dir = project({ 'slow.py': 'import time\n\n\ndef slow(x: int) -> int:\n    time.sleep(1.2)\n    return x + 1\n' });
+    const patient = await agent.generate({ path: path.join(dir, 'slow.py'), outDir: path.join(dir, 'out'), timeBudgetSeconds: 2, callTimeoutMs: 3000 });
+    expect(patient.modules[0].tests).toBeGreaterThan(0);
+    expect(patient.modules[0].coverage.percent.combined).toBe(100);
+  });
+
   it('measures a module without tests by importing it, as coverage.py sees it', async () => {
     const dir = project({ 'pkg/shop/__init__.py': 'from .pricing import total\n\nVERSION = "1"\n', 'pkg/shop/pricing.py': 'def total(xs):\n    return sum(xs)\n' });
     const report = await agent.generate({ path: path.join(dir, 'pkg', 'shop'), outDir: path.join(dir, 'out') });

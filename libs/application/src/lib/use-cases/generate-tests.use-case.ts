@@ -49,6 +49,8 @@ export interface GenerateTestsRequest {
   readonly outDir: string;
   /** Search budget per module, in seconds. */
   readonly timeBudgetSeconds: number;
+  /** Offline search: limit of one call of the code under test, ms (default 1,000). */
+  readonly callTimeoutMs?: number;
   /** Line+branch coverage target, percent (0-100). */
   readonly targetCoverage: number;
   readonly strategy?: GenerationStrategy;
@@ -350,7 +352,7 @@ export class GenerateTests {
     const log = this.logger;
     let generation;
     try {
-      generation = await this.deps.offline.generate(target, { timeBudgetMs: request.timeBudgetSeconds * 1000, seed: request.seed });
+      generation = await this.deps.offline.generate(target, { timeBudgetMs: request.timeBudgetSeconds * 1000, seed: request.seed, callTimeoutMs: request.callTimeoutMs });
     } catch (e) {
       // In a folder, one module that cannot be imported must not stop the others.
       if (!many || !(e instanceof InvalidInputError)) throw e;
