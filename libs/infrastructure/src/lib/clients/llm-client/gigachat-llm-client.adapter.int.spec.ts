@@ -98,6 +98,10 @@ describe('GigaChatLlmClient against the stand-in', () => {
   it('counts tokens exactly with /tokens/count and checks the model with /models', async () => {
     const gigachat = client(standIn);
     expect(await gigachat.countTokens(['def add(a, b): return a + b', 'x'])).toEqual([12, 1]);
+    const before = (await standIn.state()).stats.byPath['POST /api/v1/tokens/count'] ?? 0;
+    const many = Array.from({ length: 300 }, (_, i) => `x${i} = ${i}`);
+    expect(await gigachat.countTokens(many)).toEqual(many.map(() => 3));
+    expect((await standIn.state()).stats.byPath['POST /api/v1/tokens/count'] - before).toBe(3);
     const healthy = await gigachat.health();
     expect(healthy).toMatchObject({ ok: true, model: 'GigaChat', detail: 'OAuth token OK (GIGACHAT_API_PERS); model GigaChat available' });
     const missing = await client(standIn, { model: 'GigaChat-2-Max' }).health();

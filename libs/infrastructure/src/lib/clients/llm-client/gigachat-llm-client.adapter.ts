@@ -50,6 +50,9 @@ interface AccessToken {
   readonly refreshAt: number;
 }
 
+/** Texts per `/tokens/count` request. */
+export const TOKENS_COUNT_BATCH = 128;
+
 /**
  * `LlmClient` for GigaChat's native API. OAuth (`RqUID`, Basic authorization key, scope) gives a 30-minute access
  * token that is cached, refreshed before expiry and on a 401 (once per request), with one refresh in flight no
@@ -192,8 +195,20 @@ export class GigaChatLlmClient implements LlmClient {
     return this.countTokensForModel(this.options.model, texts);
   }
 
-  /** Exact token counts for `model` (the shape of the domain's `RemoteTokenCounter`). */
+  /**
+   * Exact token counts for `model` (the shape of the domain's `RemoteTokenCounter`). Sent in batches of at most
+   * `TOKENS_COUNT_BATCH` texts, one after the other: a module's segments can number in the hundreds, and the
+   * API's per-request limit is not published.
+   */
   async countTokensForModel(model: string, texts: readonly string[]): Promise<number[]> {
+    const counts: number[] = [];
+    for (let start = 0; start < texts.length; start += TOKENS_COUNT_BATCH) {
+      counts.push(...(await this.countBatch(model, texts.slice(start, start + TOKENS_COUNT_BATCH))));
+    }
+    return counts;
+  }
+
+  private async countBatch(model: string, texts: readonly string[]): Promise<number[]> {
     const what = 'POST /tokens/count';
     const exchange = await this.api({ method: 'POST', path: '/tokens/count', what, json: { model, input: [...texts] } });
     if (exchange.status !== 200) throw this.http.httpError(exchange, what);
