@@ -1,6 +1,7 @@
 import {
   CoverageReport,
   InvalidInputError,
+  isNodeOf,
   noopMetrics,
   silentLogger,
   type ChatMessage,
@@ -27,6 +28,7 @@ import { PromptBuilder } from '../services/prompt-builder/prompt-builder.service
 import { pruneImports } from '../services/test-file-assembler/python-imports';
 import { tokenizePython } from '../services/test-file-assembler/python-tokens';
 import { TestFileAssembler, digest } from '../services/test-file-assembler/test-file-assembler.service';
+import { perCaseCoverage } from '../services/test-deduplicator/test-deduplicator.service';
 
 /** Counts of the validation funnel (TestGen-LLM): each stage keeps what passed the previous one. */
 export interface GenerationFunnel {
@@ -326,7 +328,6 @@ export class LlmTestGeneration {
       return result;
     };
 
-    /** Validates, repairs and accepts the candidates of one answer. */
     /** Flakiness re-runs, then keeps each stable test that adds a line or a branch; checkpoints each one. */
     const accept = async (passing: readonly Judged[], chunkStats: ChunkGenerationStats | undefined, kind: 'unit' | 'integration') => {
       if (passing.length === 0) return;
@@ -500,7 +501,7 @@ export class LlmTestGeneration {
     return candidates.map((testCase, i) => {
       const nodeId = files[i].nodeIds.get(files[i].cases[0].name) as string;
       const outcome = caseOutcome(result, nodeId);
-      const own = (id: string) => id === nodeId || id.startsWith(`${nodeId}[`) || id.startsWith(`${nodeId}::`);
+      const own = (id: string) => isNodeOf(id, nodeId);
       const collected = result.outcomes.some((o) => own(o.nodeId));
       // Anything else pytest collected from this file (a test class hidden in the shared code) would be written
       // unchecked: such a candidate is refused.
@@ -509,11 +510,7 @@ export class LlmTestGeneration {
         return { testCase, stage: 'import', error: `its code also defines other tests (${stray.map((o) => o.nodeId.split('::').slice(1).join('::')).join(', ')}); keep one test per function` };
       }
       if (outcome.status === 'passed') {
-        let own = CoverageReport.empty(result.coverage);
-        for (const [id, report] of result.perTest ?? []) {
-          if (id === nodeId || id.startsWith(`${nodeId}[`) || id.startsWith(`${nodeId}::`)) own = own.union(report);
-        }
-        return { testCase, stage: 'passed', coverage: own };
+        return { testCase, stage: 'passed', coverage: perCaseCoverage(result, files[i].nodeIds).get(files[i].cases[0].name) };
       }
       if (!collected) {
         const syntax = /SyntaxError|IndentationError|TabError/.test(outcome.error ?? '');

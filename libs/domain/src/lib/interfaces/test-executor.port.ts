@@ -66,3 +66,11 @@ export interface TestRunResult {
 export interface TestExecutor {
   run(request: TestRunRequest): Promise<TestRunResult>;
 }
+
+/**
+ * Whether pytest node `id` belongs to the test whose node id is `caseNodeId`: the node itself, one of its
+ * parametrized instances (`[...]`), or a node under it (`::` — methods of a class).
+ */
+export function isNodeOf(id: string, caseNodeId: string): boolean {
+  return id === caseNodeId || id.startsWith(`${caseNodeId}[`) || id.startsWith(`${caseNodeId}::`);
+}

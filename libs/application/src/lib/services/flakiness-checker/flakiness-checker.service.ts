@@ -1,4 +1,4 @@
-import type { ModuleTarget, TestCase, TestExecutor, TestOutcomeStatus, TestRunResult } from '@test-agent/domain';
+import { isNodeOf, type ModuleTarget, type TestCase, type TestExecutor, type TestOutcomeStatus, type TestRunResult } from '@test-agent/domain';
 import type { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
 
 export interface FlakinessCheckerOptions {
@@ -121,7 +121,7 @@ export class FlakinessChecker {
  */
 export function caseOutcome(result: TestRunResult, nodeId: string): { status: TestOutcomeStatus; error?: string } {
   const file = nodeId.split('::')[0];
-  const nodes = result.outcomes.filter((o) => o.nodeId === nodeId || o.nodeId.startsWith(`${nodeId}[`) || o.nodeId.startsWith(`${nodeId}::`));
+  const nodes = result.outcomes.filter((o) => isNodeOf(o.nodeId, nodeId));
   if (nodes.length === 0) {
     const fileError = result.outcomes.find((o) => o.nodeId === file && o.status === 'error');
     return { status: 'error', error: fileError?.error ?? result.collectionErrors[0] ?? `${nodeId} did not run` };

@@ -1,4 +1,4 @@
-import { CoverageReport, TestAgentError, type TestCase, type TestRunResult } from '@test-agent/domain';
+import { CoverageReport, TestAgentError, isNodeOf, type TestCase, type TestRunResult } from '@test-agent/domain';
 import { tokenizePython, type PythonToken } from '../test-file-assembler/python-tokens';
 
 /** Why a case was dropped. */
@@ -190,7 +190,7 @@ export function perCaseCoverage(result: TestRunResult, nodeIds: ReadonlyMap<stri
   for (const [name, nodeId] of nodeIds) {
     let report = CoverageReport.empty(result.coverage);
     for (const [id, r] of perTest) {
-      if (id === nodeId || id.startsWith(`${nodeId}[`) || id.startsWith(`${nodeId}::`)) report = report.union(r);
+      if (isNodeOf(id, nodeId)) report = report.union(r);
     }
     out.set(name, report);
   }
