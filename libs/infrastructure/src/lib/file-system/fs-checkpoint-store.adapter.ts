@@ -1,13 +1,16 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { InvalidInputError, type CheckpointStore } from '@test-agent/domain';
+import { FsTestFileStore } from './fs-test-file-store.adapter';
 
 /**
  * Checkpoints as JSON files in a folder (by default `<out>/.test-agent/checkpoints`), one per key (hashed into
- * the file name). Writes go to a temporary file renamed over the old one, so a crash never leaves half a file.
+ * the file name). Reads and atomic replaces are the test file store's (temp file + rename), so a crash never
+ * leaves half a checkpoint.
  */
 export class FsCheckpointStore implements CheckpointStore {
+  private readonly files = new FsTestFileStore();
+
   constructor(private readonly directory: string) {}
 
   private fileOf(key: string): string {
@@ -15,13 +18,8 @@ export class FsCheckpointStore implements CheckpointStore {
   }
 
   async load(key: string): Promise<unknown> {
-    let text: string;
-    try {
-      text = await readFile(this.fileOf(key), 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
+    const text = await this.files.read(this.fileOf(key));
+    if (text === undefined) return undefined;
     try {
       return JSON.parse(text) as unknown;
     } catch (cause) {
@@ -30,10 +28,6 @@ export class FsCheckpointStore implements CheckpointStore {
   }
 
   async save(key: string, value: unknown): Promise<void> {
-    await mkdir(this.directory, { recursive: true });
-    const file = this.fileOf(key);
-    const temporary = `${file}.${randomUUID()}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(value)}\n`, 'utf8');
-    await rename(temporary, file);
+    await this.files.replace(this.fileOf(key), `${JSON.stringify(value)}\n`);
   }
 }

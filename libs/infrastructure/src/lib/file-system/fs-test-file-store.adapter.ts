@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestFileStore } from '@test-agent/domain';
@@ -26,7 +27,8 @@ export class FsTestFileStore implements TestFileStore {
 
   async replace(file: string, content: string): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
-    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+    // Unique per write: two writers of one file in the same millisecond must not share a temp file.
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
     try {
       await writeFile(temp, content);
       await rename(temp, file);
