@@ -34,6 +34,25 @@ describe('docker/', () => {
     expect(existsSync(path.join(root, 'libs/infrastructure/src/lib/python/requirements.txt'))).toBe(true);
   });
 
+  it('sandbox: the runtime image installs bubblewrap and runs unprivileged; compose grants bwrap its namespaces, no more', () => {
+    const dockerfile = read('docker/Dockerfile');
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/apt-get install [^\n]*\bbubblewrap\b/);
+    // The grant below adds no capability because bwrap runs as a non-root user inside its own user namespace.
+    const user = [...runtime.matchAll(/^USER (\S+)$/gm)].map((m) => m[1]).pop();
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+
+    const compose = parse(read('docker/docker-compose.test-agent.yml')) as {
+      services: Record<string, { environment: Record<string, string>; security_opt?: string[]; privileged?: unknown; cap_add?: unknown }>;
+    };
+    const service = compose.services['test-agent'];
+    expect(service.environment.TEST_AGENT_SANDBOX).toBe('on');
+    expect([...(service.security_opt ?? [])].sort()).toEqual(['apparmor=unconfined', 'seccomp=unconfined', 'systempaths=unconfined']);
+    expect(service.privileged).toBeUndefined();
+    expect(service.cap_add).toBeUndefined();
+  });
+
   it('alert rules: the five runbook alerts on metric names the runbook defines', () => {
     const rules = (parse(read('docker/prometheus/test-agent-alerts.yml')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
     expect(rules.map((r) => r.alert).sort()).toEqual([

@@ -7,6 +7,8 @@ export interface GlobalOptions {
   verbose?: boolean;
   config?: string;
   logLevel?: string;
+  /** `--no-sandbox`: false. */
+  sandbox?: boolean;
 }
 
 /**
@@ -36,7 +38,12 @@ export class CliContext {
         env: this.env,
         configFile: g.config,
         cwd: process.cwd(),
-        overrides: { ...(g.logLevel ? { logLevel: g.logLevel } : {}), ...(g.verbose ? { logLevel: 'debug' } : {}), ...overrides },
+        overrides: {
+          ...(g.logLevel ? { logLevel: g.logLevel } : {}),
+          ...(g.verbose ? { logLevel: 'debug' } : {}),
+          ...(g.sandbox === false ? { sandbox: 'off' } : {}),
+          ...overrides,
+        },
       });
     }
     return this.config;

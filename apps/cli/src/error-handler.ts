@@ -43,14 +43,20 @@ export interface ErrorReport {
   readonly json: { error: { code: string; message: string; details?: unknown } };
 }
 
+/** What the CLI adds to a core message that names an option neutrally: its flag and config key. */
+const OPTION_HINTS: Readonly<Record<string, string>> = {
+  TA_SANDBOX_UNAVAILABLE: ' (--no-sandbox, or "sandbox": "off" in the config file, or TEST_AGENT_SANDBOX=off)',
+};
+
 /** The CLI's single mapping from a thrown error to an exit code and a message. */
 export function mapError(error: unknown, verbose: boolean): ErrorReport {
   if (error instanceof CommanderError) {
     return { exitCode: error.exitCode === 0 ? EXIT.ok : EXIT.usage, text: '', json: { error: { code: error.code, message: error.message } } };
   }
   if (error instanceof TestAgentError) {
-    const text = verbose ? `${error.code}: ${error.stack ?? error.message}` : `error: ${error.message}`;
-    return { exitCode: byKind[error.kind], text, json: { error: { code: error.code, message: error.message, details: error.details } } };
+    const message = `${error.message}${OPTION_HINTS[error.code] ?? ''}`;
+    const text = verbose ? `${error.code}: ${message}\n${error.stack ?? ''}` : `error: ${message}`;
+    return { exitCode: byKind[error.kind], text, json: { error: { code: error.code, message, details: error.details } } };
   }
   const message = error instanceof Error ? error.message : String(error);
   const text = verbose && error instanceof Error ? `${error.stack}` : `error: unexpected failure: ${message} (run with --verbose for details)`;

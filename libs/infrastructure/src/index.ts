@@ -30,3 +30,5 @@ export * from './lib/file-system/fs-module-locator.adapter';
 export * from './lib/services/code-summarizer/code-summarizer';
 export * from './lib/file-system/fs-checkpoint-store.adapter';
 export * from './lib/process/cleanup-registry';
+export * from './lib/process/python-launcher';
+export * from './lib/health/sandbox-health-check';

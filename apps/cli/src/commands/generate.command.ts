@@ -123,6 +123,7 @@ function renderHuman(r: GenerateTestsReport): string {
     `Tests for ${r.modules.length} module${r.modules.length === 1 ? '' : 's'} (${r.strategy}, ${(r.durationMs / 1000).toFixed(1)} s):`,
     ...lines,
     `Total line+branch coverage ${pct(r.coverage.percent.combined)} (lines ${pct(r.coverage.percent.line)}, branches ${pct(r.coverage.percent.branch)}); target ${r.targetCoverage} % ${r.targetMet ? 'met' : 'NOT met'}.`,
+    ...(r.sandbox && !r.sandbox.confined ? ['Unconfined: the sandbox was off (--no-sandbox), so the code under test ran with your permissions.'] : []),
     `Reports: ${rel(r.reports.markdown)}, ${rel(r.reports.json)}`,
     `Run them: python -m pytest ${shellQuote(rel(path.dirname(r.reports.json)))}`,
   ].join('\n');

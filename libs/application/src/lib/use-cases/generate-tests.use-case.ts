@@ -7,6 +7,8 @@ import {
   noopMetrics,
   silentLogger,
   type CheckpointStore,
+  type Containment,
+  type ContainmentStatus,
   type CodeParser,
   type Metrics,
   type PythonSourceReader,
@@ -132,6 +134,8 @@ export interface GenerateTestsReport {
   readonly reports: { readonly json: string; readonly markdown: string };
   /** Why the run stopped early (e.g. an LLM outage); the files listed were written before it. */
   readonly error?: { readonly code: string; readonly message: string };
+  /** How the code under test was contained while it ran (absent when the embedder gave no containment policy). */
+  readonly sandbox?: ContainmentStatus;
 }
 
 export interface GenerateTestsDependencies {
@@ -140,6 +144,8 @@ export interface GenerateTestsDependencies {
   readonly workspace: TestWorkspace;
   /** Writes test files without ever overwriting a user's file (unless forced). */
   readonly fileEmitter: TestFileEmitter;
+  /** Whether the code under test runs sandboxed; checked before any of it runs. */
+  readonly containment?: Containment;
   readonly assembler?: TestFileAssembler;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
@@ -203,6 +209,8 @@ export class GenerateTests {
     if (!(request.timeBudgetSeconds > 0)) throw new InvalidInputError('TA_BAD_TIME_BUDGET', `--time-budget must be a positive number of seconds, got ${request.timeBudgetSeconds}`);
     const { workspace } = this.deps;
     const targets = await workspace.resolveTargets(request.path);
+    const sandbox = await this.deps.containment?.require();
+    if (sandbox && !sandbox.confined) this.logger.warn('The sandbox is off: the code under test runs unconfined, with your permissions');
     const many = targets.length > 1;
     const run = { ...request, outDir: await this.outputFolder(request) };
     const files: string[] = [];
@@ -261,6 +269,7 @@ export class GenerateTests {
       durationMs: this.now() - started,
       reports: { json: workspace.pathIn(run.outDir, REPORT_JSON), markdown: workspace.pathIn(run.outDir, REPORT_MD) },
       ...(failure instanceof Error ? { error: { code: failure instanceof TestAgentError ? failure.code : 'TA_INTERNAL', message: failure.message } } : {}),
+      ...(sandbox ? { sandbox } : {}),
     };
     const final = { ...report, files: [...files, report.reports.json, report.reports.markdown] };
     if (files.length > 0 || !failure) {
@@ -698,6 +707,7 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     `Strategy: ${r.strategy}. Target: ${r.targetCoverage} % line+branch coverage — ${r.targetMet ? 'met' : 'not met'}.`,
     '',
     ...(r.error ? [`**The run stopped early:** ${r.error.message} (${r.error.code}).`, ''] : []),
+    ...sandboxLines(r.sandbox),
     `Total: ${fmt(r.coverage.percent.combined)} % line+branch (lines ${r.coverage.lines.covered}/${r.coverage.lines.total}, branches ${r.coverage.branches.covered}/${r.coverage.branches.total}), in ${(r.durationMs / 1000).toFixed(1)} s.`,
     '',
     '| module | tests | line % | branch % | line+branch % | dropped (failing / flaky / unstable) | search stop | test file |',
@@ -716,6 +726,13 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** How the code under test was contained, for the Markdown report. */
+function sandboxLines(sandbox: ContainmentStatus | undefined): string[] {
+  if (!sandbox) return [];
+  if (!sandbox.confined) return ['**Unconfined:** the sandbox was off, so the code under test ran with the permissions of the user who ran Test Agent.', ''];
+  return [`Sandbox: ${sandbox.mechanism ?? 'on'} (file system read-only outside a private temp folder, no network, own process namespace).`, ''];
 }
 
 /** The LLM part of the Markdown report for one module: funnel, per-chunk table, suspected defects. */

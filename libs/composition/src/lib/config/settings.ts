@@ -58,6 +58,8 @@ export const SETTINGS = [
   { key: 'testTimeoutMs', env: 'TEST_AGENT_TEST_TIMEOUT_MS', schema: positiveInt, default: 10_000, description: 'Per-test time limit under pytest (setup + call + teardown), milliseconds' },
   { key: 'testRunTimeoutMs', env: 'TEST_AGENT_TEST_RUN_TIMEOUT_MS', schema: positiveInt, default: 300_000, description: 'Time limit of one pytest run; the process group is killed past it, milliseconds' },
   { key: 'testMemoryMb', env: 'TEST_AGENT_TEST_MEMORY_MB', schema: z.coerce.number().int().min(0), default: 2048, description: 'Address-space limit of a pytest process, MiB (0 = unlimited)' },
+  { key: 'sandbox', env: 'TEST_AGENT_SANDBOX', schema: z.enum(['on', 'off']), default: 'on', description: 'Run the code under test inside bubblewrap (on), or unconfined (off: only when you trust the code); with on and no usable bwrap, generate and coverage refuse to run' },
+  { key: 'bwrapPath', env: 'TEST_AGENT_BWRAP', schema: z.string().min(1), default: 'bwrap', description: 'The bubblewrap executable: a path, or a name looked up on PATH' },
   { key: 'testConcurrency', env: 'TEST_AGENT_TEST_CONCURRENCY', schema: positiveInt, default: 2, description: 'pytest processes run at once by the flakiness check' },
   { key: 'host', env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', description: 'Server listen address' },
   { key: 'port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, description: 'Server listen port' },

@@ -8,6 +8,7 @@ import {
   FsCheckpointStore,
   FsTestFileStore,
   PytestTestExecutor,
+  DEFAULT_WORKER_LIMITS,
   PythonWorkerExecutionSandbox,
 } from '@test-agent/infrastructure';
 import type { ResolutionContext } from 'inversify';
@@ -54,14 +55,13 @@ function llmParts(ctx: ResolutionContext): NonNullable<ConstructorParameters<typ
 export const generationModule = () =>
   new ContainerModule(({ bind, isBound }) => {
     bind(TOKENS.ExecutionSandbox)
-      .toDynamicValue((ctx) => new PythonWorkerExecutionSandbox(ctx.get(TOKENS.PythonEnvironment), {}, ctx.get(TOKENS.Logger)))
+      .toDynamicValue((ctx) => {
+        const config = ctx.get(TOKENS.Config);
+        const limits = { ...DEFAULT_WORKER_LIMITS, memoryBytes: config.testMemoryMb * 1024 * 1024 };
+        return new PythonWorkerExecutionSandbox(ctx.get(TOKENS.PythonEnvironment), { limits }, ctx.get(TOKENS.Logger), ctx.get(TOKENS.PythonLauncher));
+      })
       .inSingletonScope();
     bind(TOKENS.TestWorkspace).toDynamicValue(() => new FileSystemTestWorkspace()).inSingletonScope();
-    if (!isBound(TOKENS.TestExecutor)) {
-      bind(TOKENS.TestExecutor)
-        .toDynamicValue((ctx) => new PytestTestExecutor(ctx.get(TOKENS.PythonEnvironment), {}, ctx.get(TOKENS.Logger)))
-        .inSingletonScope();
-    }
     if (!isBound(TOKENS.TestFileStore)) bind(TOKENS.TestFileStore).toDynamicValue(() => new FsTestFileStore()).inSingletonScope();
     bind(TOKENS.GenerateTests)
       .toDynamicValue((ctx) => {
@@ -71,6 +71,7 @@ export const generationModule = () =>
           executor: ctx.get(TOKENS.TestExecutor),
           workspace: ctx.get(TOKENS.TestWorkspace),
           fileEmitter: new TestFileEmitter(ctx.get(TOKENS.TestFileStore)),
+          containment: ctx.get(TOKENS.PythonLauncher),
           logger,
           metrics: ctx.get(TOKENS.Metrics),
           llm: llmParts(ctx),

@@ -7,7 +7,15 @@ import {
   TestFileAssembler,
   TestFileEmitter,
 } from '@test-agent/application';
-import { FsModuleLocator, FsTestFileStore, PytestTestExecutor, PythonEnvironment, PythonHealthCheck } from '@test-agent/infrastructure';
+import {
+  FsModuleLocator,
+  FsTestFileStore,
+  PytestTestExecutor,
+  PythonEnvironment,
+  PythonHealthCheck,
+  PythonLauncher,
+  SandboxHealthCheck,
+} from '@test-agent/infrastructure';
 import { TOKENS } from '../tokens';
 
 /** Test Agent's Python runtime: the venv, pytest/coverage execution and their health checks. */
@@ -23,6 +31,13 @@ export const pythonModule = () =>
       })
       .inSingletonScope();
     bind(TOKENS.HealthCheck).toDynamicValue((ctx) => new PythonHealthCheck(ctx.get(TOKENS.PythonEnvironment)));
+    bind(TOKENS.PythonLauncher)
+      .toDynamicValue((ctx) => {
+        const config = ctx.get(TOKENS.Config);
+        return new PythonLauncher({ sandbox: config.sandbox, bwrap: config.bwrapPath }, ctx.get(TOKENS.Logger));
+      })
+      .inSingletonScope();
+    bind(TOKENS.HealthCheck).toDynamicValue((ctx) => new SandboxHealthCheck(ctx.get(TOKENS.PythonLauncher)));
 
     bind(TOKENS.TestExecutor)
       .toDynamicValue((ctx) => {
@@ -35,6 +50,7 @@ export const pythonModule = () =>
             memoryLimitBytes: config.testMemoryMb * 1024 * 1024,
           },
           ctx.get(TOKENS.Logger),
+          ctx.get(TOKENS.PythonLauncher),
         );
       })
       .inSingletonScope();

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import {
 } from '@test-agent/domain';
 import { infrastructureAsset } from '../../file-system/package-root';
 import { processCleanups } from '../../process/cleanup-registry';
+import { PythonLauncher, type PythonProcessSpec } from '../../process/python-launcher';
 import { cleanErrorText, fatalErrorSummary } from './clean-error-text';
 import { PytestEventReader, type PytestEvent } from './pytest-events';
 import { scrubEnvironment } from './sandbox-environment';
@@ -174,6 +175,7 @@ export class PytestTestExecutor implements TestExecutor {
     private readonly python: PythonInterpreterProvider,
     options: Partial<PytestTestExecutorOptions> = {},
     logger: Logger = silentLogger,
+    private readonly launcher: PythonLauncher = new PythonLauncher({ sandbox: 'on' }),
   ) {
     this.options = { ...DEFAULT_PYTEST_EXECUTOR_OPTIONS, ...options };
     this.logger = logger.child('executor');
@@ -188,6 +190,7 @@ export class PytestTestExecutor implements TestExecutor {
   async run(request: TestRunRequest): Promise<TestRunResult> {
     const started = Date.now();
     validateRequest(request);
+    await this.launcher.assertUsable();
     const interpreter = await this.python.ensure();
     const layout = this.createLayout();
     const removeLayout = () => rmSync(layout.root, { recursive: true, force: true, maxRetries: 2 });
@@ -468,27 +471,20 @@ export class PytestTestExecutor implements TestExecutor {
 
     const overallSeconds = Math.ceil((deadline - Date.now()) / 1000);
     const cpuSeconds = this.options.cpuTimeLimitSeconds || Math.max(5, overallSeconds + 5);
-    const args = [
-      infrastructureAsset(`${ASSET_DIR}/test_agent_launcher.py`),
-      String(cpuSeconds),
-      String(this.options.memoryLimitBytes),
-      String(this.options.fileSizeLimitBytes),
-      '--',
-      interpreter,
-      '-m', 'coverage', 'run', '--branch', `--rcfile=${layout.rcFile}`,
-      '-m', 'pytest',
-      ...pytestArgs,
-    ];
-    const env = this.environment(layout);
+    const args = ['-m', 'coverage', 'run', '--branch', `--rcfile=${layout.rcFile}`, '-m', 'pytest', ...pytestArgs];
+    const spec = this.processSpec(interpreter, args, layout, cpuSeconds);
+    return this.launcher.spawn(spec, ['ignore', 'pipe', 'pipe']).then((child) => this.watch(child, eventsFile, perTestMs, deadline));
+  }
 
+  /** Follows one pytest process: reads its events as they arrive and kills its group past a limit. */
+  private watch(child: ChildProcess, eventsFile: string, perTestMs: number, deadline: number): Promise<LaunchOutcome> {
     return new Promise<LaunchOutcome>((resolve, reject) => {
-      const child = spawn(interpreter, args, { cwd: layout.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       // Detached: the terminal's Ctrl-C does not reach the group, so an interrupted Test Agent kills it itself.
       const unregister = processCleanups.register(() => killProcessGroup(child.pid));
       const stdout = new TailBuffer(this.options.maxOutputBytes);
       const stderr = new TailBuffer(this.options.maxOutputBytes);
-      child.stdout.on('data', (b: Buffer) => stdout.push(b));
-      child.stderr.on('data', (b: Buffer) => stderr.push(b));
+      child.stdout!.on('data', (b: Buffer) => stdout.push(b));
+      child.stderr!.on('data', (b: Buffer) => stderr.push(b));
       const reader = new PytestEventReader();
       const events: PytestEvent[] = [];
       let offset = 0;
@@ -527,7 +523,7 @@ export class PytestTestExecutor implements TestExecutor {
       child.on('error', (e) => {
         clearInterval(timer);
         unregister();
-        reject(new EnvironmentError('TA_PYTHON_SPAWN_FAILED', `Could not start ${interpreter}: ${e.message}`, { cause: e }));
+        reject(new EnvironmentError('TA_PYTHON_SPAWN_FAILED', `Could not start Python: ${e.message}`, { cause: e }));
       });
       let settled = false;
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
@@ -537,7 +533,7 @@ export class PytestTestExecutor implements TestExecutor {
         unregister();
         drain();
         if (reader.malformed > 0) this.logger.warn('Ignored malformed lines in the pytest events file', { count: reader.malformed });
-        resolve({ events, code, signal, killed, stdoutTail: stdout.text(), stderrTail: stderr.text(), endedAt });
+        resolve({ events, ...normaliseExit(code, signal), killed, stdoutTail: stdout.text(), stderrTail: stderr.text(), endedAt });
       };
       let endedAt = Date.now();
       child.on('exit', (code, signal) => {
@@ -546,8 +542,8 @@ export class PytestTestExecutor implements TestExecutor {
         killProcessGroup(child.pid);
         // A grandchild in its own session may still hold the pipes open: do not wait for it.
         setTimeout(() => {
-          child.stdout.destroy();
-          child.stderr.destroy();
+          child.stdout!.destroy();
+          child.stderr!.destroy();
           finish(code, signal);
         }, 2_000).unref();
       });
@@ -578,12 +574,25 @@ export class PytestTestExecutor implements TestExecutor {
     });
   }
 
+  /** A Python process of this run: writes only inside the run folder, under the configured limits. */
+  private processSpec(interpreter: string, args: string[], layout: RunLayout, cpuSeconds: number): PythonProcessSpec {
+    return {
+      interpreter,
+      args,
+      cwd: layout.cwd,
+      env: this.environment(layout),
+      writable: [layout.root],
+      limits: { cpuSeconds, memoryBytes: this.options.memoryLimitBytes, fileSizeBytes: this.options.fileSizeLimitBytes },
+    };
+  }
+
   /** Runs one of the executor's Python helpers (short-lived, not detached) and resolves to its stdout. */
-  private runHelper(interpreter: string, args: string[], request: TestRunRequest, layout: RunLayout, code: string, what: string): Promise<string> {
+  private async runHelper(interpreter: string, args: string[], request: TestRunRequest, layout: RunLayout, code: string, what: string): Promise<string> {
+    const command = await this.launcher.command(this.processSpec(interpreter, args, layout, Math.ceil(this.options.reportTimeoutMs / 1000) + 5));
     return new Promise<string>((resolve, reject) => {
       const child = execFile(
-        interpreter,
-        args,
+        command.file,
+        command.args,
         { cwd: layout.cwd, env: this.environment(layout), timeout: this.options.reportTimeoutMs, maxBuffer: 512 * 1024 * 1024 },
         (error, out, err) => {
           unregister();
@@ -703,6 +712,16 @@ function readFrom(file: string, offset: number): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The sandbox's init reports a child killed by signal N as exit code 128 + N (as a shell does): read it back as
+ * the signal, so a segfault or a resource limit is named the same way with the sandbox on or off.
+ */
+function normaliseExit(code: number | null, signal: NodeJS.Signals | null): { code: number | null; signal: NodeJS.Signals | null } {
+  if (signal || code === null || code <= 128) return { code, signal };
+  const name = (Object.keys(os.constants.signals) as NodeJS.Signals[]).find((s) => os.constants.signals[s] === code - 128);
+  return name ? { code: null, signal: name } : { code, signal };
 }
 
 function killProcessGroup(pid: number | undefined): void {

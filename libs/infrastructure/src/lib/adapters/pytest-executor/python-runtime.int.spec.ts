@@ -2,17 +2,21 @@ import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FlakinessChecker, TestDeduplicator, TestFileAssembler, perCaseCoverage } from '@test-agent/application';
-import type { ModuleTarget, TestCase } from '@test-agent/domain';
+import { silentLogger, type ModuleTarget, type TestCase } from '@test-agent/domain';
 import { packageRoot } from '../../file-system/package-root';
 import { resolveModuleTarget } from '../../file-system/python-source';
 import { PythonEnvironment } from '../../python/python-environment';
 import { PytestTestExecutor } from './pytest-test-executor.adapter';
+import { PythonLauncher } from '../../process/python-launcher';
 
 // The application's flakiness, pollution and minimisation services over the real executor.
 jest.setTimeout(120_000);
 
 const venv = new PythonEnvironment({ venvDir: path.join(packageRoot(), '.venv'), basePython: 'python3', pipArgs: ['--retries', '0'] });
 const executor = new PytestTestExecutor(venv, { perTestTimeoutMs: 20_000 });
+// The flaky fixture keeps a counter across runs in a folder of this spec, which the sandbox would keep read-only:
+// that check runs unconfined (its fixture is harmless; every other check here runs sandboxed).
+const unconfined = new PytestTestExecutor(venv, { perTestTimeoutMs: 20_000 }, silentLogger, new PythonLauncher({ sandbox: 'off' }));
 const assembler = new TestFileAssembler();
 let work: string;
 let target: ModuleTarget;
@@ -50,7 +54,7 @@ describe('flakiness and pollution over real pytest runs', () => {
       ['import os'],
     );
     const stable = testCase('test_stable', '    assert classify(0) == "zero"');
-    const checker = new FlakinessChecker(executor, assembler, { reruns: 5, concurrency: 2 });
+    const checker = new FlakinessChecker(unconfined, assembler, { reruns: 5, concurrency: 2 });
     const started = Date.now();
     const [flakyVerdict, stableVerdict] = await checker.check(target, [flaky, stable]);
     process.stdout.write(`flakiness check, 2 candidates x 5 fresh processes: ${Date.now() - started} ms\n`);

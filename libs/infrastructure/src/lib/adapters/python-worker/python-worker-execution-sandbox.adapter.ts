@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,6 +18,7 @@ import {
 import { processCleanups } from '../../process/cleanup-registry';
 import { scrubEnvironment } from '../pytest-executor/sandbox-environment';
 import { infrastructureAsset } from '../../file-system/package-root';
+import { PythonLauncher, type ProcessLimits } from '../../process/python-launcher';
 
 /** Where the venv's interpreter comes from (`PythonEnvironment.ensure()` in production). */
 export interface PythonInterpreterSource {
@@ -29,37 +30,26 @@ export interface PythonWorkerOptions {
   readonly hangGraceMs?: number;
   /** Longest wait for the worker to start and import the module, in ms. */
   readonly loadTimeoutMs?: number;
+  /** Resource limits of the worker process (CPU seconds over its whole life, address space, file size). */
+  readonly limits?: ProcessLimits;
+  /** Variables the worker's environment starts from before scrubbing (the process environment by default). */
+  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
 }
+
+type ResolvedWorkerOptions = Required<Omit<PythonWorkerOptions, 'baseEnv'>> & Pick<PythonWorkerOptions, 'baseEnv'>;
+
+export const DEFAULT_WORKER_LIMITS: ProcessLimits = { cpuSeconds: 900, memoryBytes: 2 * 1024 ** 3, fileSizeBytes: 256 * 1024 ** 2 };
 
 type Reply = { id?: number; index?: number; result?: unknown; done?: boolean; error?: string; trace?: string; ready?: boolean };
 
 /** One worker process: JSON lines over stdio. */
 class WorkerProcess {
-  private readonly child: ChildProcess;
   private readonly listeners = new Set<(reply: Reply) => void>();
   private exitListeners = new Set<(why: string) => void>();
   private stderr = '';
   exited = false;
 
-  constructor(python: string, script: string, cwd: string, hashSeed: number) {
-    this.child = spawn(python, ['-u', '-X', 'utf8', script], {
-      cwd,
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      // The environment pytest gets (the user's, without credentials and Python/pytest settings), so the worker
-      // observes what the written tests will observe; a fixed hash seed makes the search repeatable.
-      env: scrubEnvironment(process.env, {
-        HOME: cwd,
-        TMPDIR: cwd,
-        TMP: cwd,
-        TEMP: cwd,
-        PYTHONHASHSEED: String(hashSeed),
-        PYTHONDONTWRITEBYTECODE: '1',
-        PYTHONNOUSERSITE: '1',
-        PYTHONIOENCODING: 'utf-8',
-        NO_COLOR: '1',
-      }),
-    });
+  constructor(private readonly child: ChildProcess) {
     // Detached, so a Ctrl-C on the terminal does not reach it: the CLI's signal handler kills it instead.
     const unregister = processCleanups.register(() => this.kill());
     this.child.once('exit', unregister);
@@ -147,10 +137,11 @@ class PythonWorkerSession implements SandboxSession {
 
   constructor(
     private readonly python: string,
+    private readonly launcher: PythonLauncher,
     private readonly target: ModuleTarget,
     private readonly hashSeed: number,
     private readonly dir: string,
-    private readonly options: Required<PythonWorkerOptions>,
+    private readonly options: ResolvedWorkerOptions,
     private readonly logger: Logger,
   ) {
     // The session's temp folder goes on interruption too (registered for the session's life).
@@ -161,7 +152,31 @@ class PythonWorkerSession implements SandboxSession {
   private readonly unregisterDir: () => void;
 
   async start(): Promise<void> {
-    this.worker = new WorkerProcess(this.python, infrastructureAsset('adapters/python-worker/executor_worker.py'), this.dir, this.hashSeed);
+    const script = infrastructureAsset('adapters/python-worker/executor_worker.py');
+    const child = await this.launcher.spawn(
+      {
+        interpreter: this.python,
+        args: ['-u', '-X', 'utf8', script],
+        cwd: this.dir,
+        // The environment pytest gets (the user's, without credentials and Python/pytest settings), so the worker
+        // observes what the written tests will observe; a fixed hash seed makes the search repeatable.
+        env: scrubEnvironment(this.options.baseEnv ?? process.env, {
+          HOME: this.dir,
+          TMPDIR: this.dir,
+          TMP: this.dir,
+          TEMP: this.dir,
+          PYTHONHASHSEED: String(this.hashSeed),
+          PYTHONDONTWRITEBYTECODE: '1',
+          PYTHONNOUSERSITE: '1',
+          PYTHONIOENCODING: 'utf-8',
+          NO_COLOR: '1',
+        }),
+        writable: [this.dir],
+        limits: this.options.limits,
+      },
+      ['pipe', 'pipe', 'pipe'],
+    );
+    this.worker = new WorkerProcess(child);
     const id = this.nextId++;
     let loaded: Reply | undefined;
     let ready = false;
@@ -243,20 +258,28 @@ class PythonWorkerSession implements SandboxSession {
  * worker is killed (whole process group) and restarted.
  */
 export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
-  private readonly options: Required<PythonWorkerOptions>;
+  private readonly options: ResolvedWorkerOptions;
 
   constructor(
     private readonly interpreter: PythonInterpreterSource,
     options: PythonWorkerOptions = {},
     private readonly logger: Logger = silentLogger,
+    private readonly launcher: PythonLauncher = new PythonLauncher({ sandbox: 'on' }),
   ) {
-    this.options = { hangGraceMs: options.hangGraceMs ?? 3000, loadTimeoutMs: options.loadTimeoutMs ?? 60_000 };
+    this.options = {
+      hangGraceMs: options.hangGraceMs ?? 3000,
+      loadTimeoutMs: options.loadTimeoutMs ?? 60_000,
+      limits: options.limits ?? DEFAULT_WORKER_LIMITS,
+      baseEnv: options.baseEnv,
+    };
   }
 
   async open(target: ModuleTarget, options: { readonly hashSeed?: number } = {}): Promise<SandboxSession> {
+    await this.launcher.assertUsable();
     const python = await this.interpreter.ensure();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'test-agent-worker-'));
-    const session = new PythonWorkerSession(python, target, options.hashSeed ?? 0, dir, this.options, this.logger.child('executor'));
+    // realpath: bwrap binds the real folder (the OS temp folder may be a symlink).
+    const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'test-agent-worker-')));
+    const session = new PythonWorkerSession(python, this.launcher, target, options.hashSeed ?? 0, dir, this.options, this.logger.child('executor'));
     try {
       await session.start();
     } catch (e) {

@@ -1,6 +1,6 @@
 """Sets resource limits, then replaces itself with the command after ``--`` (same process, same group).
 
-Usage: python test_agent_launcher.py CPU_SECONDS ADDRESS_SPACE_BYTES FILE_SIZE_BYTES -- COMMAND...
+Usage: python test_agent_limits.py CPU_SECONDS ADDRESS_SPACE_BYTES FILE_SIZE_BYTES -- COMMAND...
 
 * RLIMIT_CPU: CPU seconds of the process (SIGXCPU past the soft limit, SIGKILL past soft + 5 s);
 * RLIMIT_AS: address space in bytes (allocations past it raise MemoryError); 0 leaves it unlimited;
@@ -25,7 +25,7 @@ def _limit(kind, soft):
 
 def main(argv):
     if len(argv) < 5 or argv[3] != "--":
-        sys.stderr.write("usage: test_agent_launcher.py CPU_SECONDS AS_BYTES FSIZE_BYTES -- COMMAND...\n")
+        sys.stderr.write("usage: test_agent_limits.py CPU_SECONDS AS_BYTES FSIZE_BYTES -- COMMAND...\n")
         return 2
     cpu, address_space, file_size = (int(v) for v in argv[:3])
     command = argv[4:]
