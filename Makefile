@@ -13,8 +13,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 .venv/.test-agent-requirements: node_modules/.package-lock.json libs/infrastructure/src/lib/python/requirements.txt
 	bin/test-agent setup
 
-## setup: install Node packages and create Test Agent's Python venv
+## setup: install Node packages, Test Agent's Python venv and bubblewrap (the sandbox; with apt-get as root)
 setup: node_modules/.package-lock.json .venv/.test-agent-requirements
+	@tools/setup/system-packages.sh
 
 ## demo: the main job on a bundled example (offline)
 demo: setup

@@ -95,6 +95,12 @@ export interface ModuleInterface {
   readonly shape: { readonly statements: readonly number[]; readonly branches: readonly Branch[] };
   /** Lines and branches covered by importing the module. */
   readonly baseline: { readonly lines: readonly number[]; readonly branches: readonly Branch[] };
+  /**
+   * What importing (and listing) the module tried to do outside the sandbox's working folder, blocked: short
+   * texts such as `write /etc/x`, `delete /data/a`, `connect 127.0.0.1:8080`, `spawn ['sleep', '100']`,
+   * `signal 123` (at most 10). Absent when there was nothing.
+   */
+  readonly importEffects?: readonly string[];
 }
 
 /**
@@ -177,9 +183,38 @@ export interface CallResult {
   readonly stdout?: string;
   /** Files the call created in its working directory (then removed). */
   readonly sideEffects?: readonly string[];
+  /**
+   * What the call tried to do outside its working directory, blocked (the operation raised `PermissionError`):
+   * writes, deletes, network, processes, signals, as short texts (`delete /data/a`, at most 10). Such a call
+   * is never a test: the same call run by the user would really do it.
+   */
+  readonly outsideEffects?: readonly string[];
+  /**
+   * The value, receiver attributes, output or exception message showed a value of the machine's environment
+   * (HOME, the working folder, a variable): those facts were dropped (`value.expr` null, no attributes, no
+   * output, empty message) and no test may assert them.
+   */
+  readonly machineDependent?: boolean;
   readonly doctest?: { readonly attempted: number; readonly failed: number };
   /** Why a plan was `invalid` or `crashed`. */
   readonly error?: string;
+}
+
+export interface SandboxOpenOptions {
+  /** Fixes `PYTHONHASHSEED`, so two sessions with different seeds reveal hash-order dependence. */
+  readonly hashSeed?: number;
+  /** Longest wait for the module's import, in ms (a module that hangs at import costs no more than this). */
+  readonly loadTimeoutMs?: number;
+}
+
+export interface SandboxExecuteOptions {
+  /** Limit of one plan, in milliseconds. */
+  readonly timeoutMs: number;
+  /**
+   * When the caller's budget ends (epoch milliseconds): after a plan that hung or crashed, the sandbox is not
+   * restarted past it, and the plans not run yet come back `crashed` (so hostile code cannot stretch a budget).
+   */
+  readonly deadline?: number;
 }
 
 /** One loaded module in a sandbox. */
@@ -189,7 +224,7 @@ export interface SandboxSession {
    * Runs plans in order, each under `timeoutMs`. A plan that hangs beyond its limit or kills the sandbox comes
    * back `crashed`, the sandbox is restarted and the remaining plans still run. Results are in plan order.
    */
-  execute(plans: readonly CallPlan[], options: { readonly timeoutMs: number }): Promise<CallResult[]>;
+  execute(plans: readonly CallPlan[], options: SandboxExecuteOptions): Promise<CallResult[]>;
   /** Stops the sandbox and removes its temp dir. Idempotent. */
   close(): Promise<void>;
 }
@@ -201,5 +236,5 @@ export interface SandboxSession {
  */
 export interface ExecutionSandbox {
   /** `hashSeed` fixes `PYTHONHASHSEED`, so two sessions with different seeds reveal hash-order dependence. */
-  open(target: ModuleTarget, options?: { readonly hashSeed?: number }): Promise<SandboxSession>;
+  open(target: ModuleTarget, options?: SandboxOpenOptions): Promise<SandboxSession>;
 }

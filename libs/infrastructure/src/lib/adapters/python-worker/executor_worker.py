@@ -9,23 +9,32 @@ Ops:
   execute  {plans, timeoutMs}               -> one ``{"id", "index", "result"}`` line per plan, then ``{"id", "done"}``
   ping                                      -> {"pong": true}
 
+While the module is imported and while each plan or doctest runs, an audit hook (``Guard``) blocks and records
+what the code does outside the worker's scratch folder (its cwd, also HOME and TMPDIR): writes, deletes, network,
+processes, signals. A result that shows a value of this machine's environment is reported without it
+(``machineDependent``), so no test pins it.
+
 Coverage is measured with a line/arc tracer (``sys.settrace``) restricted to the target file, recording arcs the
 way coverage.py's Python tracer does, then translated with coverage.py's own static analysis of the file
 (``PythonFileReporter``), so the statements, branch arcs and executed sets use coverage.py's numbering.
 """
 
+import _thread
 import ast
 import builtins
 import dataclasses
 import doctest
 import enum
+import errno
 import importlib
 import inspect
 import io
 import json
 import math
 import os
+import shutil
 import signal
+import socket
 import sys
 import traceback
 import types
@@ -773,6 +782,234 @@ def harvest_doctests(module):
     return out
 
 
+# --------------------------------------------------------------------------------------------------- guard
+
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+NO_DIR_FD = (None, -1, getattr(os, "AT_FDCWD", -100))
+MAX_EFFECTS = 10
+MAX_EFFECT_TEXT = 160
+
+
+def fd_folder(fd):
+    """The folder an open directory descriptor names (Linux), or None when it cannot be told."""
+    try:
+        return os.readlink(f"/proc/self/fd/{int(fd)}")
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def short(text):
+    text = str(text)
+    return text if len(text) <= MAX_EFFECT_TEXT else text[:MAX_EFFECT_TEXT - 3] + "..."
+
+
+def format_address(address):
+    if isinstance(address, tuple) and len(address) >= 2 and isinstance(address[1], int):
+        host = address[0].decode("utf-8", "replace") if isinstance(address[0], bytes) else str(address[0])
+        return f"[{host}]:{address[1]}" if ":" in host else f"{host}:{address[1]}"
+    if isinstance(address, bytes):
+        address = address.decode("utf-8", "replace")
+    return short(address if isinstance(address, str) else repr(address))
+
+
+def command_text(args):
+    if isinstance(args, bytes):
+        args = os.fsdecode(args)
+    if isinstance(args, (list, tuple)):
+        args = [os.fsdecode(a) if isinstance(a, (bytes, os.PathLike)) else a for a in args]
+    return short(repr(args))
+
+
+class Guard:
+    """An audit hook (``sys.addaudithook``) that blocks, with ``PermissionError``, and records what code under test
+    tries to do outside the worker's scratch folder: write, create, change, move or delete a file there, use the
+    network (anything but a Unix socket inside the folder), start a process or send a signal. Reads are never
+    guarded. It acts while ``active`` (the module's import, each plan) and, once armed, in every thread but the
+    worker's own, so a thread the code started keeps being watched after its call returned."""
+
+    def __init__(self, root):
+        self.root = os.path.realpath(root)
+        self.prefix = self.root.rstrip(os.sep) + os.sep
+        self.active = False
+        self.armed = False
+        self.main_thread = _thread.get_ident()
+        self.effects = []
+        self.handlers = self.event_handlers()
+        sys.addaudithook(self.hook)
+
+    def start(self, keep=False):
+        if not keep:
+            self.effects = []
+        self.armed = True
+        self.active = True
+
+    def stop(self):
+        self.active = False
+        return list(self.effects)
+
+    def hook(self, event, args):
+        handler = self.handlers.get(event)
+        if handler is None or not (self.active or (self.armed and _thread.get_ident() != self.main_thread)):
+            return
+        what = handler(args)
+        if what is not None:
+            if what not in self.effects and len(self.effects) < MAX_EFFECTS:
+                self.effects.append(what)
+            raise PermissionError(errno.EPERM, f"blocked by Test Agent's sandbox: {what}")
+
+    def event_handlers(self):
+        at = lambda a, i: a[i] if len(a) > i else None  # noqa: E731 - argument i of an event, if it has one
+        check = self.check
+        delete = lambda a: check("delete", a[0], at(a, 1), follow=False)  # noqa: E731
+        change = lambda a: check("change", a[0])  # noqa: E731
+        spawn = lambda i: lambda a: f"spawn {command_text(at(a, i))}"  # noqa: E731
+        handlers = {
+            "open": self.on_open,
+            "os.remove": delete, "os.rmdir": delete, "shutil.rmtree": delete,
+            "os.rename": lambda a: check("move", a[0], at(a, 2), follow=False) or check("move", a[1], at(a, 3), follow=False),
+            "shutil.move": lambda a: check("move", a[0], follow=False) or check("move", a[1]),
+            "os.mkdir": self.on_mkdir,
+            "os.chmod": lambda a: check("change", a[0], at(a, 2)),
+            "os.chown": lambda a: check("change", a[0], at(a, 3)),
+            "os.utime": lambda a: check("change", a[0], at(a, 3)),
+            "os.truncate": lambda a: check("write", a[0]),
+            "os.chflags": change, "os.lchflags": change, "os.setxattr": change, "os.removexattr": change,
+            "shutil.chown": change,
+            "os.link": lambda a: check("link", a[1], at(a, 3), follow=False) or check("link", a[0], at(a, 2)),
+            "os.symlink": lambda a: check("link", a[1], at(a, 2), follow=False),
+            "shutil.copyfile": lambda a: check("write", a[1]), "shutil.copymode": lambda a: check("change", a[1]),
+            "shutil.copystat": lambda a: check("change", a[1]), "shutil.copytree": lambda a: check("write", a[1]),
+            "shutil.make_archive": lambda a: check("write", a[0]),
+            "shutil.unpack_archive": lambda a: check("write", at(a, 1) or ".", root_ok=True),
+            "subprocess.Popen": spawn(1), "os.system": spawn(0), "os.exec": spawn(1), "os.posix_spawn": spawn(1),
+            "os.spawn": spawn(2), "pty.spawn": spawn(0),
+            "os.fork": lambda a: "spawn fork", "os.forkpty": lambda a: "spawn forkpty",
+            "os.kill": lambda a: f"signal {a[0]}", "os.killpg": lambda a: f"signal group {a[0]}",
+            "signal.pthread_kill": lambda a: f"signal thread {a[0]}",
+        }
+        for event, verb in (("socket.connect", "connect"), ("socket.bind", "bind"), ("socket.sendto", "send"), ("socket.sendmsg", "send")):
+            handlers[event] = self.network(verb)
+        return handlers
+
+    def on_open(self, args):
+        path, mode, flags = (tuple(args) + (None, None, None))[:3]
+        if isinstance(path, int):
+            return None
+        write = (flags & WRITE_FLAGS) if isinstance(flags, int) else any(c in str(mode or "") for c in "wax+")
+        return self.check("write", path) if write else None
+
+    def on_mkdir(self, args):
+        real = self.where(args[0], args[2] if len(args) > 2 else None, follow=False)
+        if self.inside(real):
+            return None
+        if real and os.path.lexists(real):
+            # It would fail anyway: the error the call expects (``makedirs(..., exist_ok=True)`` relies on it).
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fsdecode(os.fspath(args[0])))
+        return f"create {short(real)}"
+
+    def network(self, verb):
+        def handler(args):
+            address = args[1] if len(args) > 1 else None
+            if address is None:
+                return None  # sendmsg on a connected socket: its connect was checked
+            unix = getattr(socket, "AF_UNIX", None)
+            if unix is not None and getattr(args[0], "family", None) == unix and isinstance(address, (str, bytes)):
+                if address[:1] not in ("\0", b"\0") and self.inside(self.where(address)):
+                    return None
+            return f"{verb} {format_address(address)}"
+        return handler
+
+    def check(self, verb, path, dir_fd=None, follow=True, root_ok=False):
+        """`verb path` when `path` is outside the scratch folder, else None."""
+        real = self.where(path, dir_fd, follow)
+        if self.inside(real) or (root_ok and real == self.root):
+            return None
+        return f"{verb} {short(real)}"
+
+    def inside(self, real):
+        return real is None or real.startswith(self.prefix) or real == os.devnull
+
+    def where(self, path, dir_fd=None, follow=True):
+        """The real absolute path `path` names ('?' when unknown); None for an open descriptor (checked when it
+        was opened). Without `follow`, the last part is not resolved: deleting a link deletes the link."""
+        if isinstance(path, int):
+            return None
+        try:
+            p = os.fsdecode(os.fspath(path))
+            if not os.path.isabs(p):
+                base = os.getcwd() if dir_fd in NO_DIR_FD else fd_folder(dir_fd)
+                if base is None:
+                    return "?"
+                p = os.path.join(base, p)
+            if follow:
+                return os.path.realpath(p)
+            head, tail = os.path.split(p.rstrip(os.sep) or os.sep)
+            if tail in ("", ".", ".."):
+                return os.path.realpath(p)
+            return os.path.join(os.path.realpath(head), tail)
+        except (OSError, TypeError, ValueError):
+            return "?"
+
+
+# --------------------------------------------------------------------------------------------------- machine values
+
+LAUNCHER_VARIABLES = frozenset({"PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "PYTHONNOUSERSITE", "PYTHONIOENCODING", "NO_COLOR"})
+PLAIN_WORDS = frozenset({"true", "false", "none", "null", "yes"})
+
+
+def machine_values(cwd):
+    """Texts that tell this machine and this run apart: the environment's values (4 characters or more; not the
+    variables the launcher sets itself, not plain numbers or booleans), each folder of a path list, the scratch
+    folder, HOME and TMPDIR (real paths too). A result that shows one of them would not hold elsewhere."""
+    found = set()
+
+    def add(value):
+        if value and len(value) >= 4 and not value.isdigit() and value.lower() not in PLAIN_WORDS:
+            found.add(value)
+
+    for name, value in os.environ.items():
+        if name in LAUNCHER_VARIABLES:
+            continue
+        add(value)
+        if os.pathsep in value:
+            for part in value.split(os.pathsep):
+                if part.startswith(os.sep):
+                    add(part)
+    for folder in (cwd, os.environ.get("HOME"), os.environ.get("TMPDIR")):
+        if folder:
+            add(folder)
+            add(os.path.realpath(folder))
+    return sorted(found, key=len, reverse=True)
+
+
+def shows_machine_value(result, values):
+    """The result's value, attributes, printed output or exception message contains one of `values`."""
+    texts = [result.get("stdout") or ""]
+    value = result.get("value")
+    if value:
+        texts += [value.get("repr") or "", value.get("expr") or "", value.get("canon") or ""]
+        texts += [a["expr"] for a in value.get("attrs", [])] + list(value.get("parts", []))
+    texts += [a["expr"] for a in result.get("receiverAttrs", [])]
+    if result.get("exception"):
+        texts.append(result["exception"].get("message") or "")
+    blob = "\n".join(texts)
+    return any(v in blob for v in values)
+
+
+def drop_machine_values(result):
+    """Keeps what can be asserted without the machine's values: the value's type, the exception's type."""
+    result["machineDependent"] = True
+    value = result.get("value")
+    if value:
+        result["value"] = {**value, "repr": "", "expr": None, "canon": "<machine-dependent>", "float": False,
+                           "approx": False, "nan": False, "len": None, "attrs": [], "parts": []}
+    if "receiverAttrs" in result:
+        result["receiverAttrs"] = []
+    if result.get("exception"):
+        result["exception"] = {**result["exception"], "message": ""}
+    result["stdout"] = ""
+
+
 # --------------------------------------------------------------------------------------------------- execution
 
 class Worker:
@@ -784,17 +1021,21 @@ class Worker:
         self.raise_lines = set()
         self.cwd = os.getcwd()
         self.plan_files = set()
+        self.guard = Guard(self.cwd)
+        self.machine = machine_values(self.cwd)
 
     def load(self, req):
         root, name, file = req["importRoot"], req["moduleName"], os.path.realpath(req["file"])
         if root not in sys.path:
             sys.path.insert(0, root)
         self.tracer = ArcTracer(file)
+        self.guard.start()
         self.tracer.start()
         try:
             self.module = importlib.import_module(name)
         finally:
             raw = self.tracer.stop()
+            self.guard.stop()
         real = os.path.realpath(getattr(self.module, "__file__", "") or "")
         if real != file:
             raise RuntimeError(f"import {name} loaded {real}, not {file}")
@@ -805,6 +1046,25 @@ class Worker:
             source = fh.read()
         tree = ast.parse(source)
         self.raise_lines = raise_lines(tree)
+        # Listing the module runs its code too (descriptors, reprs of constants, doctest collection): guarded.
+        self.guard.start(keep=True)
+        try:
+            found = self.inspect_module(tree)
+        finally:
+            effects = self.guard.stop()
+        found.update({
+            "paramHints": param_hints(tree),
+            "shape": {
+                "statements": sorted(self.shape.statements),
+                "branches": sorted(self.shape.branch_arcs),
+            },
+            "baseline": {"lines": lines, "branches": branches},
+        })
+        if effects:
+            found["importEffects"] = effects
+        return found
+
+    def inspect_module(self, tree):
         callables = list_callables(self.module, self.describer)
         spans = {c["qualname"]: c["span"] for c in callables if c.get("span")}
         pools, module_pool = harvest(tree, spans)
@@ -821,13 +1081,7 @@ class Worker:
             "literals": pools,
             "moduleLiterals": module_pool,
             "constants": constants[:100],
-            "paramHints": param_hints(tree),
             "doctests": harvest_doctests(self.module),
-            "shape": {
-                "statements": sorted(self.shape.statements),
-                "branches": sorted(self.shape.branch_arcs),
-            },
-            "baseline": {"lines": lines, "branches": branches},
         }
 
     def namespace(self):
@@ -872,23 +1126,44 @@ class Worker:
             return self.evaluate(e["obj"], env)[e["index"]]
         raise ValueError(f"unknown expression kind {k}")
 
+    def prepare(self):
+        """Each plan starts alike whatever the one before did: in the scratch folder, with the worker's own time
+        limit handler (the module may have ignored SIGALRM at import)."""
+        signal.signal(signal.SIGALRM, on_alarm)
+        if os.getcwd() != self.cwd:
+            os.chdir(self.cwd)
+
     def run_plan(self, plan, timeout_s):
-        env = []
-        steps = plan["steps"]
-        outcome = None
+        self.prepare()
         before = set(os.listdir(self.cwd))
         self.plan_files = set()
         out_buf = CaptureIO()
+        self.guard.start()
+        try:
+            env, outcome, before_attrs, raw = self.run_steps(plan, timeout_s, out_buf)
+            # Describing the value runs its code too (reprs, properties): still guarded.
+            result = self.plan_result(plan, env, outcome, before_attrs, raw)
+        finally:
+            effects = self.guard.stop()
+        result["stdout"] = out_buf.getvalue()[:2000]
+        self.tidy(result, before)
+        if effects:
+            result["outsideEffects"] = effects[:MAX_EFFECTS]
+        if self.machine and shows_machine_value(result, self.machine):
+            drop_machine_values(result)
+        return result
+
+    def run_steps(self, plan, timeout_s, out_buf):
+        """Runs the plan's steps under the tracer and the time limit: (values, outcome, receiver attributes
+        before the last step, raw arcs)."""
+        env, outcome, before_attrs, listified_at = [], None, {}, -1
+        steps, receiver = plan["steps"], plan.get("receiver")
         self.tracer.start()
         signal.setitimer(signal.ITIMER_REAL, timeout_s)
         old_out, old_err = sys.stdout, sys.stderr
         sys.stdout = out_buf
         sys.stderr = CaptureIO()
-        failed_at = None
-        before_attrs = {}
-        listified_at = -1
         try:
-            receiver = plan.get("receiver")
             for i, step in enumerate(steps):
                 try:
                     if i == len(steps) - 1 and receiver is not None and receiver < len(env):
@@ -909,15 +1184,7 @@ class Worker:
                 except BaseException as ex:  # noqa: BLE001 - the outcome under test
                     if isinstance(ex, KeyboardInterrupt):
                         raise
-                    failed_at = i
-                    tb = traceback.extract_tb(ex.__traceback__)
-                    outcome = {
-                        "status": "raised", "step": i, "listified": listified_at == i,
-                        "exception": {"type": type(ex).__qualname__, "module": type(ex).__module__,
-                                      "message": str(ex)[:300], "path": attribute_path(type(ex), self.module),
-                                      "inModule": any(os.path.realpath(f.filename) == self.tracer.filename for f in tb),
-                                      "explicit": self.raised_deliberately(tb)},
-                    }
+                    outcome = self.raised(ex, i, listified_at == i)
                     break
         except CallTimeout:
             outcome = {"status": "timeout"}
@@ -925,38 +1192,53 @@ class Worker:
             signal.setitimer(signal.ITIMER_REAL, 0)
             sys.stdout, sys.stderr = old_out, old_err
             raw = self.tracer.stop()
+        return env, outcome, before_attrs, raw
+
+    def raised(self, ex, step, listified):
+        tb = traceback.extract_tb(ex.__traceback__)
+        return {
+            "status": "raised", "step": step, "listified": listified,
+            "exception": {"type": type(ex).__qualname__, "module": type(ex).__module__,
+                          "message": str(ex)[:300], "path": attribute_path(type(ex), self.module),
+                          "inModule": any(os.path.realpath(f.filename) == self.tracer.filename for f in tb),
+                          "explicit": self.raised_deliberately(tb)},
+        }
+
+    def plan_result(self, plan, env, outcome, before_attrs, raw):
         lines, branches = self.shape.measure(raw)
         result = {"lines": lines, "branches": branches}
-        if outcome is None or "status" not in outcome:
-            listified = bool(outcome and outcome.get("listified"))
-            last = env[-1] if env else None
-            result.update({"status": "ok", "value": self.describer.describe(last), "listified": listified})
-            receiver = plan.get("receiver")
-            if receiver is not None and receiver < len(env) - 1:
-                # Only attributes the call under test changed: they say what the call did.
-                result["receiverAttrs"] = [a for a in self.describer.attrs(env[receiver]) if before_attrs.get(a["name"]) != a["expr"]]
-            elif receiver is not None and receiver == len(env) - 1 and len(env) == 1:
-                result["receiverAttrs"] = self.describer.attrs(env[0])
-        else:
+        if outcome is not None and "status" in outcome:
             result.update(outcome)
-        result["stdout"] = out_buf.getvalue()[:2000]
-        after = set(os.listdir(self.cwd))
-        if after != before:
-            # Files the plan wrote through `_file` are its input, not a side effect of the code under test.
-            effects = sorted(after - before - self.plan_files)[:10]
-            if effects:
-                result["sideEffects"] = effects
-            for extra in after - before:
-                try:
-                    p = os.path.join(self.cwd, extra)
-                    if os.path.isdir(p):
-                        import shutil
-                        shutil.rmtree(p, ignore_errors=True)
-                    else:
-                        os.remove(p)
-                except OSError:
-                    pass
+            return result
+        listified = bool(outcome and outcome.get("listified"))
+        last = env[-1] if env else None
+        result.update({"status": "ok", "value": self.describer.describe(last), "listified": listified})
+        receiver = plan.get("receiver")
+        if receiver is not None and receiver < len(env) - 1:
+            # Only attributes the call under test changed: they say what the call did.
+            result["receiverAttrs"] = [a for a in self.describer.attrs(env[receiver]) if before_attrs.get(a["name"]) != a["expr"]]
+        elif receiver is not None and receiver == len(env) - 1 and len(env) == 1:
+            result["receiverAttrs"] = self.describer.attrs(env[0])
         return result
+
+    def tidy(self, result, before):
+        """Reports the files the plan left in the scratch folder and removes them."""
+        after = set(os.listdir(self.cwd))
+        if after == before:
+            return
+        # Files the plan wrote through `_file` are its input, not a side effect of the code under test.
+        effects = sorted(after - before - self.plan_files)[:10]
+        if effects:
+            result["sideEffects"] = effects
+        for extra in after - before:
+            try:
+                p = os.path.join(self.cwd, extra)
+                if os.path.isdir(p) and not os.path.islink(p):
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    os.remove(p)
+            except OSError:
+                pass
 
     def raised_deliberately(self, tb):
         """The exception left the module under test from one of its own ``raise`` or ``assert`` statements."""
@@ -972,6 +1254,8 @@ class Worker:
         finder = doctest.DocTestFinder(recurse=False)
         runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
         out_buf = io.StringIO()
+        self.prepare()
+        self.guard.start()
         self.tracer.start()
         signal.setitimer(signal.ITIMER_REAL, timeout_s)
         status = "ok"
@@ -986,8 +1270,12 @@ class Worker:
             signal.setitimer(signal.ITIMER_REAL, 0)
             sys.stdout = old_out
             raw = self.tracer.stop()
+            effects = self.guard.stop()
         lines, branches = self.shape.measure(raw)
-        return {"status": status, "lines": lines, "branches": branches, "doctest": {"attempted": runner.tries, "failed": runner.failures}}
+        result = {"status": status, "lines": lines, "branches": branches, "doctest": {"attempted": runner.tries, "failed": runner.failures}}
+        if effects:
+            result["outsideEffects"] = effects[:MAX_EFFECTS]
+        return result
 
     def execute(self, req, reply):
         timeout_s = max(0.001, req.get("timeoutMs", 1000) / 1000)
@@ -1023,6 +1311,8 @@ def main():
     sys.stderr = io.StringIO()
     signal.signal(signal.SIGALRM, on_alarm)
     sys.setrecursionlimit(3000)
+    # No bytecode next to the module (outside the scratch folder); the launcher asks for none too.
+    sys.dont_write_bytecode = True
     worker = Worker()
 
     def reply(obj):

@@ -13,6 +13,8 @@ import {
   type Logger,
   type ModuleInterface,
   type ModuleTarget,
+  type SandboxExecuteOptions,
+  type SandboxOpenOptions,
   type SandboxSession,
 } from '@test-agent/domain';
 import { processCleanups } from '../../process/cleanup-registry';
@@ -133,6 +135,8 @@ class PythonWorkerSession implements SandboxSession {
   private worker!: WorkerProcess;
   private nextId = 1;
   private closed = false;
+  /** The worker was killed and, the budget being spent, not restarted: the next `execute` restarts it. */
+  private stopped = false;
   module!: ModuleInterface;
 
   constructor(
@@ -199,7 +203,8 @@ class PythonWorkerSession implements SandboxSession {
       if (!ready) {
         throw new EnvironmentError('TA_WORKER_START_FAILED', `The Python executor worker did not start: ${(e as Error).message}`, { cause: e });
       }
-      throw new InvalidInputError('TA_IMPORT_FAILED', `Importing ${this.target.moduleName} did not finish: ${(e as Error).message}`, { cause: e });
+      const why = (e as Error).message === 'hung' ? `it was still running after ${this.options.loadTimeoutMs / 1000} s` : (e as Error).message;
+      throw new InvalidInputError('TA_IMPORT_FAILED', `Importing ${this.target.moduleName} did not finish: ${why}`, { cause: e });
     }
     if (loaded?.error) {
       this.worker.kill();
@@ -210,8 +215,9 @@ class PythonWorkerSession implements SandboxSession {
     this.module = loaded!.result as ModuleInterface;
   }
 
-  async execute(plans: readonly CallPlan[], options: { readonly timeoutMs: number }): Promise<CallResult[]> {
+  async execute(plans: readonly CallPlan[], options: SandboxExecuteOptions): Promise<CallResult[]> {
     if (this.closed) throw new Error('The sandbox session is closed');
+    if (this.stopped) await this.restart();
     const results: (CallResult | undefined)[] = new Array(plans.length);
     let start = 0;
     while (start < plans.length) {
@@ -236,11 +242,22 @@ class PythonWorkerSession implements SandboxSession {
         this.logger.debug('Executor worker lost a plan; restarting', { plan: culprit, reason: (e as Error).message });
         if (culprit < plans.length) results[culprit] = { status: 'crashed', lines: [], branches: [], error: (e as Error).message };
         this.worker.kill();
+        if (options.deadline !== undefined && Date.now() >= options.deadline) {
+          // The budget is spent: no restart (a hostile module could hang every plan); the rest did not run.
+          for (let i = culprit + 1; i < plans.length; i++) results[i] = { status: 'crashed', lines: [], branches: [], error: 'not run: the budget ran out' };
+          this.stopped = true;
+          break;
+        }
         await this.start();
         start = culprit + 1;
       }
     }
     return results.map((r) => r ?? { status: 'crashed', lines: [], branches: [], error: 'no result' });
+  }
+
+  private async restart(): Promise<void> {
+    this.stopped = false;
+    await this.start();
   }
 
   async close(): Promise<void> {
@@ -274,12 +291,13 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
     };
   }
 
-  async open(target: ModuleTarget, options: { readonly hashSeed?: number } = {}): Promise<SandboxSession> {
+  async open(target: ModuleTarget, options: SandboxOpenOptions = {}): Promise<SandboxSession> {
     await this.launcher.assertUsable();
     const python = await this.interpreter.ensure();
     // realpath: bwrap binds the real folder (the OS temp folder may be a symlink).
     const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'test-agent-worker-')));
-    const session = new PythonWorkerSession(python, this.launcher, target, options.hashSeed ?? 0, dir, this.options, this.logger.child('executor'));
+    const sessionOptions = options.loadTimeoutMs ? { ...this.options, loadTimeoutMs: Math.min(this.options.loadTimeoutMs, options.loadTimeoutMs) } : this.options;
+    const session = new PythonWorkerSession(python, this.launcher, target, options.hashSeed ?? 0, dir, sessionOptions, this.logger.child('executor'));
     try {
       await session.start();
     } catch (e) {
