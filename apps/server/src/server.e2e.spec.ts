@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 // Starts the real bundled server process, calls it over HTTP and stops it with SIGTERM.
@@ -31,4 +33,72 @@ describe('server process', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
+
+  it('keeps answering /health while a hostile module runs in a generation job, and after it', async () => {
+    const work = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'ta-server-hostile-')));
+    writeFileSync(
+      path.join(work, 'hostile.py'),
+      [
+        'import os, signal',
+        'os.kill(os.getppid(), 9)',
+        '',
+        'def killer(x):',
+        '    os.kill(os.getppid(), 9)',
+        '    os.killpg(os.getpgid(0), 9)',
+        '    return x',
+        '',
+        'def spin(n):',
+        '    signal.signal(signal.SIGALRM, signal.SIG_IGN)',
+        '    while True:',
+        '        n += 1',
+        '',
+        'def fine(a, b):',
+        '    return a - b if a > b else b - a',
+        '',
+      ].join('\n'),
+    );
+    const { child, address } = await startServer();
+    try {
+      const job = fetch(`http://${address}/v1/generations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ path: path.join(work, 'hostile.py'), outDir: path.join(work, 'out'), timeBudgetSeconds: 5 }),
+      });
+      let done = false;
+      const answered = job.then((res) => {
+        done = true;
+        return res.status;
+      });
+      const health: number[] = [];
+      while (!done) {
+        health.push((await fetch(`http://${address}/health`)).status);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect([200, 422]).toContain(await answered);
+      expect(health.length).toBeGreaterThan(3);
+      expect(new Set(health)).toEqual(new Set([200]));
+      expect((await fetch(`http://${address}/health`)).status).toBe(200);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGTERM');
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
 });
+
+/** The bundled server on a free port; resolves once it logged its address. */
+function startServer(): Promise<{ child: ChildProcess; address: string }> {
+  const child = spawn(process.execPath, [path.join(root, 'dist/apps/server/main.js')], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', LLM_PROVIDER: '', LLM_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const match = buffer.match(/"address":"([^"]+)"/);
+      if (match) resolve({ child, address: match[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited early with ${code}: ${buffer}`)));
+  });
+}

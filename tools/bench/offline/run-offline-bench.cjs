@@ -4,8 +4,11 @@
 // command), then measure the emitted tests independently with `coverage run --branch -m pytest` in a fresh
 // venv, five runs in a row, and print the figures beside Pynguin's.
 //
+// Each module is generated twice: in the sandbox (bubblewrap, the default; these tests are the ones measured) and
+// with --no-sandbox, so the table shows the sandbox's added wall time per module (skip with --no-unconfined).
+//
 // Usage: npm run bench:offline -- [--budget 30] [--runs 5] [--modules colorsys,textwrap] [--python /path/to/python]
-//        [--keep] (keep the temp folder) [--json]
+//        [--keep] (keep the temp folder) [--json] [--no-unconfined]
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -32,6 +35,7 @@ function args() {
     modules: get('modules', Object.keys(PYNGUIN).join(',')).split(','),
     python: get('python', undefined),
     keep: a.includes('--keep'),
+    unconfined: !a.includes('--no-unconfined'),
     json: a.includes('--json'),
   };
 }
@@ -79,13 +83,17 @@ function main() {
     fs.mkdirSync(src, { recursive: true });
     const moduleFile = path.join(src, `m_${name}.py`);
     fs.copyFileSync(source, moduleFile);
-    const started = Date.now();
-    const gen = spawnSync(path.join(root, 'bin', 'test-agent'), ['--json', '--log-level', 'warn', 'generate', moduleFile, '--out', out, '--time-budget', String(opts.budget), '--seed', '1'], {
-      cwd: dir,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const wall = (Date.now() - started) / 1000;
+    const generate = (flags, outDir) => {
+      const started = Date.now();
+      const run = spawnSync(path.join(root, 'bin', 'test-agent'), ['--json', '--log-level', 'warn', ...flags, 'generate', moduleFile, '--out', outDir, '--time-budget', String(opts.budget), '--seed', '1'], {
+        cwd: dir,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return { run, wall: (Date.now() - started) / 1000 };
+    };
+    const { run: gen, wall } = generate([], out);
+    const unconfinedWall = opts.unconfined ? generate(['--no-sandbox'], path.join(dir, 'tests-unconfined')).wall : undefined;
     let report;
     try {
       report = JSON.parse(gen.stdout);
@@ -109,6 +117,8 @@ function main() {
       passRate: ranTotal ? (100 * passedTotal) / ranTotal : 0,
       allGreen,
       wall,
+      unconfinedWall,
+      sandboxed: report.sandbox?.confined === true,
       reported: report.coverage.percent.combined,
       exit: gen.status,
     };
@@ -122,8 +132,8 @@ function main() {
     const lines = [
       `Offline engine, --time-budget ${opts.budget} s, measured with coverage run --branch -m pytest (${opts.runs} runs in a row, fresh venv)`,
       '',
-      '| module | line % | branch % | line+branch % | Pynguin line+branch % | tests (Pynguin) | pass rate | 5 runs green | wall s (Pynguin) | reported = measured |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| module | line % | branch % | line+branch % | Pynguin line+branch % | tests (Pynguin) | pass rate | 5 runs green | wall s (Pynguin) | wall s unconfined (sandbox adds) | reported = measured |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
     ];
     for (const r of rows) {
       const p = PYNGUIN[r.name];
@@ -132,7 +142,7 @@ function main() {
         continue;
       }
       lines.push(
-        `| ${r.name} | ${f(r.line)} | ${f(r.branch)} | ${r.combined.toFixed(2)} | ${f(p?.combined)} | ${r.tests} (${p?.tests ?? '—'}) | ${f(r.passRate)} % | ${r.allGreen ? 'yes' : 'NO'} | ${f(r.wall)} (${p?.wall ?? '—'}) | ${Math.abs(r.reported - r.combined) < 0.05 ? 'yes' : `no (${f(r.reported)})`} |`,
+        `| ${r.name} | ${f(r.line)} | ${f(r.branch)} | ${r.combined.toFixed(2)} | ${f(p?.combined)} | ${r.tests} (${p?.tests ?? '—'}) | ${f(r.passRate)} % | ${r.allGreen ? 'yes' : 'NO'} | ${f(r.wall)}${r.sandboxed ? '' : ' UNCONFINED'} (${p?.wall ?? '—'}) | ${r.unconfinedWall === undefined ? '—' : `${f(r.unconfinedWall)} (${r.wall - r.unconfinedWall >= 0 ? '+' : ''}${f(r.wall - r.unconfinedWall)})`} | ${Math.abs(r.reported - r.combined) < 0.05 ? 'yes' : `no (${f(r.reported)})`} |`,
       );
     }
     const ok = rows.filter((r) => !r.error);

@@ -7,7 +7,6 @@ import {
   FileSystemTestWorkspace,
   FsCheckpointStore,
   FsTestFileStore,
-  PytestTestExecutor,
   DEFAULT_WORKER_LIMITS,
   PythonWorkerExecutionSandbox,
 } from '@test-agent/infrastructure';

@@ -156,14 +156,16 @@ const SIGNAL_TEXT: Partial<Record<NodeJS.Signals, string>> = {
  *   confcutdir = their folder); user tests (`testPaths`) run the way pytest runs them in the project: the
  *   rootdir and configuration file pytest itself finds from the test paths (started from the import root),
  *   with the project's conftests from there down;
- * - resource limits set before exec (CPU time, address space, file size, no core files);
+ * - every process started through the `PythonLauncher`: resource limits set before exec (CPU time, address
+ *   space, file size, no core files) and, with the sandbox on, bubblewrap (the file system read-only except the
+ *   run folder, no network, its own PID namespace, so nothing it starts outlives the run);
  * - a per-test limit (pytest-timeout's signal method, and a watchdog that kills the process group when a test
  *   ignores it) and an overall limit that kills the whole process group (spawned detached, killed by `-pgid`);
  * - stdout/stderr kept as a bounded tail, so a test printing 100 MB costs no memory here.
  * A test that kills its process (`os._exit`, a segfault, a resource limit) is classified `error` (or `timeout`)
  * and the run restarts in a fresh process with the tests that have not run yet; coverage of every process is
- * combined. Not contained: writes through absolute paths outside the temp folder (the process runs as the
- * calling user, with no file-system namespace), network access, and grandchildren that start their own session.
+ * combined. With the sandbox off, writes through absolute paths, network access and grandchildren that start
+ * their own session are not contained.
  * The run folder and the detached process groups are registered in `processCleanups`, so an interrupted Test
  * Agent (SIGINT/SIGTERM) leaves neither behind.
  */
