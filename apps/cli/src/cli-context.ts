@@ -9,6 +9,8 @@ export interface GlobalOptions {
   logLevel?: string;
   /** `--no-sandbox`: false. */
   sandbox?: boolean;
+  /** `--python <path>`: the interpreter that runs the code under test. */
+  python?: string;
 }
 
 /**
@@ -42,8 +44,11 @@ export class CliContext {
           ...(g.logLevel ? { logLevel: g.logLevel } : {}),
           ...(g.verbose ? { logLevel: 'debug' } : {}),
           ...(g.sandbox === false ? { sandbox: 'off' } : {}),
+          ...(g.python ? { projectPython: g.python } : {}),
           ...overrides,
         },
+        // A quiet console: the summary and warnings; info lines only when the user asks for them.
+        defaults: { logLevel: 'warn' },
       });
     }
     return this.config;

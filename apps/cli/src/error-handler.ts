@@ -46,6 +46,10 @@ export interface ErrorReport {
 /** What the CLI adds to a core message that names an option neutrally: its flag and config key. */
 const OPTION_HINTS: Readonly<Record<string, string>> = {
   TA_SANDBOX_UNAVAILABLE: ' (--no-sandbox, or "sandbox": "off" in the config file, or TEST_AGENT_SANDBOX=off)',
+  TA_OUTPUT_UNUSABLE: ' (--out)',
+  TA_OUTPUT_NOT_A_FOLDER: ' (--out)',
+  TA_OUTPUT_NOT_WRITABLE: ' (--out)',
+  TA_OUTPUT_INSIDE_SOURCES: ' (--out)',
 };
 
 /** The CLI's single mapping from a thrown error to an exit code and a message. */

@@ -15,8 +15,12 @@ const venvPython = path.join(root, '.venv', 'bin', 'python');
 const BUDGET_S = 8;
 
 let work: string;
+/** The CLI's temp folder (TMPDIR): Test Agent's run folders go there, so the spec sees any left behind. */
+let temp: string;
 beforeAll(() => {
   work = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'ta-sandbox-e2e-')));
+  temp = path.join(work, 'tmp');
+  mkdirSync(temp);
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -32,7 +36,7 @@ function generate(file: string, out: string, env: Record<string, string | undefi
   return new Promise((resolve) => {
     const child = spawn(bin, [...extra, 'generate', file, '--out', out, '--time-budget', String(BUDGET_S)], {
       cwd: work,
-      env: { ...process.env, LOG_LEVEL: 'warn', LLM_PROVIDER: '', LLM_URL: '', ...env },
+      env: { ...process.env, LOG_LEVEL: 'warn', LLM_PROVIDER: '', LLM_URL: '', TMPDIR: temp, ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -62,7 +66,7 @@ function processesMatching(text: string): string[] {
   return found.stdout.split('\n').filter(Boolean);
 }
 
-const tempEntries = () => new Set(readdirSync(os.tmpdir()).filter((n) => n.startsWith('test-agent-')));
+const tempEntries = () => new Set(readdirSync(temp));
 
 /** Plain pytest on the emitted tests, confined to a read-only machine where only `writable` can change. */
 function pytestConfined(testsDir: string, cwd: string, writable: string, tmp: string): ReturnType<typeof spawnSync> {
@@ -112,7 +116,7 @@ describe('generate contains the code under test (bubblewrap)', () => {
     expect([0, 10]).toContain(run.status);
     expect(snapshot(victim)).toEqual(before.victim);
     expect(snapshot(project)).toEqual(before.project);
-    expect(readdirSync(work).sort()).toEqual(['fs-out', 'fsproject', 'victim']);
+    expect(readdirSync(work).sort()).toEqual(['fs-out', 'fsproject', 'tmp', 'victim']);
     expect([...tempEntries()].filter((n) => !before.temp.has(n))).toEqual([]);
 
     // The written tests under plain pytest, twice, from a folder of their own.
@@ -191,7 +195,7 @@ describe('generate contains the code under test (bubblewrap)', () => {
         '',
       ].join('\n'),
     );
-    const temp = tempEntries();
+    const tempBefore = tempEntries();
     const out = path.join(work, 'nasty-out');
     const run = await generate(path.join(project, 'nasty.py'), out);
     process.stdout.write(`hostile module, ${BUDGET_S} s budget: ${run.ms} ms, exit ${run.status}\n`);
@@ -199,7 +203,7 @@ describe('generate contains the code under test (bubblewrap)', () => {
     expect(readdirSync(out)).toEqual(expect.arrayContaining(['test-agent-report.json', 'test-agent-report.md']));
     expect(run.ms).toBeLessThan((BUDGET_S + 10) * 1000);
     expect(processesMatching(sleeper)).toEqual([]);
-    expect([...tempEntries()].filter((n) => !temp.has(n))).toEqual([]);
+    expect([...tempEntries()].filter((n) => !tempBefore.has(n))).toEqual([]);
   });
 
   it("writes no secret of the machine's environment into any file, log or report", async () => {
@@ -249,9 +253,12 @@ describe('generate contains the code under test (bubblewrap)', () => {
     expect(refused.stderr.trim()).toMatch(/^error: .*bwrap was not found on PATH.*install bubblewrap.*--no-sandbox/);
     expect(readdirSync(work)).not.toContain('plain-out');
 
-    const unconfined = await generate(path.join(project, 'plain.py'), out, { PATH: bare }, ['--no-sandbox']);
+    // No LOG_LEVEL: the CLI's quiet console still shows the warning, and no info line.
+    const unconfined = await generate(path.join(project, 'plain.py'), out, { PATH: bare, LOG_LEVEL: undefined }, ['--no-sandbox']);
     expect(unconfined.status).toBe(0);
     expect(unconfined.stdout).toContain('Unconfined: the sandbox was off');
+    expect(unconfined.stderr).toContain('The sandbox is off: the code under test runs unconfined');
+    expect(unconfined.stderr.trim().split('\n').map((l) => JSON.parse(l).level)).toEqual(['warn']);
     const report = JSON.parse(readFileSync(path.join(out, 'test-agent-report.json'), 'utf8')) as { sandbox: unknown };
     expect(report.sandbox).toEqual({ confined: false });
     expect(readFileSync(path.join(out, 'test-agent-report.md'), 'utf8')).toContain('**Unconfined:**');

@@ -15,6 +15,7 @@ export function createProgram(env: Readonly<Record<string, string | undefined>>,
     .option('-v, --verbose', 'debug logs, and stack traces on errors')
     .option('-c, --config <file>', 'JSON config file (default: ./test-agent.config.json when present)')
     .option('--log-level <level>', 'error, warn, info or debug (env LOG_LEVEL)')
+    .option('--python <path>', "interpreter that runs the code under test (config projectPython; default: $VIRTUAL_ENV, the project's .venv/venv, else python3)")
     .option('--no-sandbox', 'run the code under test unconfined, without bubblewrap (config sandbox: off); only for code you trust')
     .showSuggestionAfterError(true)
     .exitOverride()

@@ -1,5 +1,6 @@
 export * from './lib/logging/winston-logger';
 export * from './lib/python/python-environment';
+export * from './lib/python/project-python';
 export * from './lib/file-system/package-root';
 export * from './lib/file-system/python-source';
 export * from './lib/health/python-health-check';
@@ -32,3 +33,4 @@ export * from './lib/file-system/fs-checkpoint-store.adapter';
 export * from './lib/process/cleanup-registry';
 export * from './lib/process/python-launcher';
 export * from './lib/health/sandbox-health-check';
+export * from './lib/health/project-python-health-check';

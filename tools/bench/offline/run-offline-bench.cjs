@@ -4,6 +4,7 @@
 // command), then measure the emitted tests independently with `coverage run --branch -m pytest` in a fresh
 // venv, five runs in a row, and print the figures beside Pynguin's.
 //
+// The code under test runs in the fresh venv (`--python`), as in a user's project with pytest and coverage.
 // Each module is generated twice: in the sandbox (bubblewrap, the default; these tests are the ones measured) and
 // with --no-sandbox, so the table shows the sandbox's added wall time per module (skip with --no-unconfined).
 //
@@ -85,7 +86,7 @@ function main() {
     fs.copyFileSync(source, moduleFile);
     const generate = (flags, outDir) => {
       const started = Date.now();
-      const run = spawnSync(path.join(root, 'bin', 'test-agent'), ['--json', '--log-level', 'warn', ...flags, 'generate', moduleFile, '--out', outDir, '--time-budget', String(opts.budget), '--seed', '1'], {
+      const run = spawnSync(path.join(root, 'bin', 'test-agent'), ['--json', '--log-level', 'warn', '--python', python, ...flags, 'generate', moduleFile, '--out', outDir, '--time-budget', String(opts.budget), '--seed', '1'], {
         cwd: dir,
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,

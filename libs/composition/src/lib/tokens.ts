@@ -3,7 +3,7 @@ import type { ExecutionSandbox, HealthCheck, Logger, Metrics, TestExecutor, Test
 import type { ModuleLocator } from '@test-agent/domain';
 import type { GenerateTests } from '@test-agent/application';
 import type { CoverageAggregator, FlakinessChecker, MeasureCoverage, TestDeduplicator, TestFileAssembler, TestFileEmitter } from '@test-agent/application';
-import type { LlmService, MetricsExporter, PythonEnvironment, PythonLauncher } from '@test-agent/infrastructure';
+import type { LlmService, MetricsExporter, ProjectPython, PythonEnvironment, PythonLauncher } from '@test-agent/infrastructure';
 import type { CodeParser, PythonSourceReader, RemoteTokenCounter, TokenCounterFactory } from '@test-agent/domain';
 import type { ChunkModule, CountTokens } from '@test-agent/application';
 import type { TestAgentConfig } from './config/load-config';
@@ -13,6 +13,8 @@ export const TOKENS = {
   Config: Symbol.for('TestAgent.Config') as ServiceIdentifier<TestAgentConfig>,
   Logger: Symbol.for('TestAgent.Logger') as ServiceIdentifier<Logger>,
   PythonEnvironment: Symbol.for('TestAgent.PythonEnvironment') as ServiceIdentifier<PythonEnvironment>,
+  /** The project's interpreter per module (its venv), with Test Agent's tooling beside it. */
+  ProjectPython: Symbol.for('TestAgent.ProjectPython') as ServiceIdentifier<ProjectPython>,
   /** Starts every Python process that runs the code under test: limits and the bubblewrap sandbox. */
   PythonLauncher: Symbol.for('TestAgent.PythonLauncher') as ServiceIdentifier<PythonLauncher>,
   HealthCheck: Symbol.for('TestAgent.HealthCheck') as ServiceIdentifier<HealthCheck>,

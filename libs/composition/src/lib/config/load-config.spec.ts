@@ -39,6 +39,17 @@ describe('loadConfig', () => {
     expect(config.configFile).toBe(path.join(cwd, 'test-agent.config.json'));
   });
 
+  it("puts the embedder's defaults below everything the user sets (the CLI's quiet logLevel)", () => {
+    const defaults = { logLevel: 'warn' };
+    expect(loadConfig({ env: {}, cwd: tempDir(), defaults }).logLevel).toBe('warn');
+    expect(loadConfig({ env: {}, cwd: tempDir() }).logLevel).toBe('info');
+    expect(loadConfig({ env: { LOG_LEVEL: 'info' }, cwd: tempDir(), defaults }).logLevel).toBe('info');
+    expect(loadConfig({ env: {}, cwd: tempDir(), defaults, overrides: { logLevel: 'debug' } }).logLevel).toBe('debug');
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, 'test-agent.config.json'), JSON.stringify({ logLevel: 'error' }));
+    expect(loadConfig({ env: {}, cwd, defaults }).logLevel).toBe('error');
+  });
+
   it('reports every invalid value at once, naming its source', () => {
     const cwd = tempDir();
     writeFileSync(path.join(cwd, 'test-agent.config.json'), JSON.stringify({ port: 'eighty', colour: 'blue' }));

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '@test-agent/domain';
@@ -12,7 +13,7 @@ type ValueOf<K> = z.infer<Def<K>['schema']>;
 /** The resolved configuration. Settings without a default may be undefined. */
 export type TestAgentConfig = {
   [K in Settings[number]['key']]: Def<K> extends { default: unknown } ? ValueOf<K> : ValueOf<K> | undefined;
-} & { venvDir: string; configFile?: string };
+} & { venvDir: string; cacheDir: string; configFile?: string };
 
 /** Partial settings given by flags or an embedder (highest precedence). */
 export type ConfigOverrides = Partial<Record<Settings[number]['key'], unknown>>;
@@ -25,6 +26,8 @@ export interface LoadConfigOptions {
   readonly cwd?: string;
   /** Values from flags or from the embedder: override file, env and defaults. */
   readonly overrides?: ConfigOverrides;
+  /** The embedder's own defaults, below everything the user sets (the CLI's quieter `logLevel`). */
+  readonly defaults?: ConfigOverrides;
 }
 
 export const DEFAULT_CONFIG_FILE = 'test-agent.config.json';
@@ -67,6 +70,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
       ['flag', options.overrides?.[def.key as keyof ConfigOverrides]],
       [`${path.basename(configFile)}`, fileValues[def.key]],
       [def.env, env[def.env] === '' ? undefined : env[def.env]],
+      ['the default', options.defaults?.[def.key as keyof ConfigOverrides]],
     ];
     const found = candidates.find(([, v]) => v !== undefined);
     if (!found) {
@@ -99,8 +103,16 @@ export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
   if (problems.length > 0) throw new ConfigError(problems);
 
   result.venvDir = path.resolve(cwd, (result.venvDir as string | undefined) ?? path.join(packageRoot(), '.venv'));
+  const cacheHome = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
+  result.cacheDir = path.resolve(cwd, (result.cacheDir as string | undefined) ?? path.join(cacheHome, 'test-agent'));
+  if (result.projectPython) result.projectPython = resolveExecutable(cwd, result.projectPython as string);
   if (existsSync(configFile)) result.configFile = configFile;
   return result as TestAgentConfig;
+}
+
+/** A path is resolved against `cwd`; a bare name (`python3.12`) stays for PATH lookup. */
+function resolveExecutable(cwd: string, value: string): string {
+  return value.includes('/') ? path.resolve(cwd, value) : value;
 }
 
 /** Every secret value in a config, so loggers can redact them. */

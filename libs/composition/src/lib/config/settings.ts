@@ -24,10 +24,13 @@ const stringList = z.preprocess(
 );
 
 export const SETTINGS = [
-  { key: 'logLevel', env: 'LOG_LEVEL', schema: z.enum(['error', 'warn', 'info', 'debug']), default: 'info', description: 'Log level' },
+  { key: 'logLevel', env: 'LOG_LEVEL', schema: z.enum(['error', 'warn', 'info', 'debug']), default: 'info', description: 'Log level (the CLI prints warnings and errors only unless it is set, or --verbose is given)' },
   { key: 'logFormat', env: 'LOG_FORMAT', schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', description: 'Log format: json, pretty, or auto (pretty on a TTY)' },
   { key: 'venvDir', env: 'TEST_AGENT_VENV', schema: z.string().min(1), description: "Test Agent's Python venv (default: .venv in the Test Agent folder)" },
   { key: 'basePython', env: 'TEST_AGENT_PYTHON', schema: z.string().min(1), default: 'python3', description: 'Interpreter used to create the venv' },
+  { key: 'projectPython', env: 'TEST_AGENT_PROJECT_PYTHON', schema: z.string().min(1), description: "Interpreter that runs the code under test (default: $VIRTUAL_ENV, else the project's .venv or venv, else python3 on PATH)" },
+  { key: 'virtualEnv', env: 'VIRTUAL_ENV', schema: z.string().min(1), description: 'An activated virtual environment (set by its activate script): its interpreter runs the code under test' },
+  { key: 'cacheDir', env: 'TEST_AGENT_CACHE_DIR', schema: z.string().min(1), description: 'Cache of Test Agent (tooling built per interpreter version; default: $XDG_CACHE_HOME/test-agent or ~/.cache/test-agent)' },
   { key: 'pipArgs', env: 'TEST_AGENT_PIP_ARGS', schema: stringList, default: ['--retries', '0'], description: 'Extra pip install arguments, space-separated' },
   { key: 'llmProvider', env: 'LLM_PROVIDER', schema: provider, default: 'none', description: 'llm-api, openai, gigachat or none (offline engine only); llm-api when only LLM_URL is set' },
   { key: 'llmUrl', env: 'LLM_URL', schema: url, description: 'Base URL of the primary LLM endpoint' },

@@ -57,7 +57,7 @@ export const generationModule = () =>
       .toDynamicValue((ctx) => {
         const config = ctx.get(TOKENS.Config);
         const limits = { ...DEFAULT_WORKER_LIMITS, memoryBytes: config.testMemoryMb * 1024 * 1024 };
-        return new PythonWorkerExecutionSandbox(ctx.get(TOKENS.PythonEnvironment), { limits }, ctx.get(TOKENS.Logger), ctx.get(TOKENS.PythonLauncher));
+        return new PythonWorkerExecutionSandbox(ctx.get(TOKENS.ProjectPython), { limits }, ctx.get(TOKENS.Logger), ctx.get(TOKENS.PythonLauncher));
       })
       .inSingletonScope();
     bind(TOKENS.TestWorkspace).toDynamicValue(() => new FileSystemTestWorkspace()).inSingletonScope();
@@ -71,6 +71,7 @@ export const generationModule = () =>
           workspace: ctx.get(TOKENS.TestWorkspace),
           fileEmitter: new TestFileEmitter(ctx.get(TOKENS.TestFileStore)),
           containment: ctx.get(TOKENS.PythonLauncher),
+          interpreters: ctx.get(TOKENS.ProjectPython),
           logger,
           metrics: ctx.get(TOKENS.Metrics),
           llm: llmParts(ctx),

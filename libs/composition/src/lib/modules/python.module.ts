@@ -10,6 +10,8 @@ import {
 import {
   FsModuleLocator,
   FsTestFileStore,
+  ProjectPython,
+  ProjectPythonHealthCheck,
   PytestTestExecutor,
   PythonEnvironment,
   PythonHealthCheck,
@@ -31,6 +33,17 @@ export const pythonModule = () =>
       })
       .inSingletonScope();
     bind(TOKENS.HealthCheck).toDynamicValue((ctx) => new PythonHealthCheck(ctx.get(TOKENS.PythonEnvironment)));
+    bind(TOKENS.ProjectPython)
+      .toDynamicValue((ctx) => {
+        const config = ctx.get(TOKENS.Config);
+        return new ProjectPython(
+          { projectPython: config.projectPython, virtualEnv: config.virtualEnv, cacheDir: config.cacheDir, pipArgs: config.pipArgs },
+          ctx.get(TOKENS.PythonEnvironment),
+          ctx.get(TOKENS.Logger),
+        );
+      })
+      .inSingletonScope();
+    bind(TOKENS.HealthCheck).toDynamicValue((ctx) => new ProjectPythonHealthCheck(ctx.get(TOKENS.ProjectPython), process.cwd()));
     bind(TOKENS.PythonLauncher)
       .toDynamicValue((ctx) => {
         const config = ctx.get(TOKENS.Config);
@@ -43,7 +56,7 @@ export const pythonModule = () =>
       .toDynamicValue((ctx) => {
         const config = ctx.get(TOKENS.Config);
         return new PytestTestExecutor(
-          ctx.get(TOKENS.PythonEnvironment),
+          ctx.get(TOKENS.ProjectPython),
           {
             perTestTimeoutMs: config.testTimeoutMs,
             overallTimeoutMs: config.testRunTimeoutMs,

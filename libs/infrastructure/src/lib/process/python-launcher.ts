@@ -44,6 +44,8 @@ export interface PythonProcessSpec {
   /** The only folders the process may write under the sandbox (its private run folder). */
   readonly writable: readonly string[];
   readonly limits: ProcessLimits;
+  /** A folder with Test Agent's tooling, appended to `sys.path` after the interpreter's own packages. */
+  readonly tooling?: string;
 }
 
 export interface PythonLauncherOptions {
@@ -96,6 +98,7 @@ export class PythonLauncher implements Containment {
       String(spec.limits.fileSizeBytes),
       '--',
       spec.interpreter,
+      ...(spec.tooling ? [infrastructureAsset('process/test_agent_tooling.py'), spec.tooling] : []),
       ...spec.args,
     ];
     if (status.setting === 'off') return { file: spec.interpreter, args: limited };
@@ -199,7 +202,8 @@ function sandboxUnavailable(status: SandboxStatus): EnvironmentError {
   );
 }
 
-function findExecutable(name: string, pathVariable: string): string | undefined {
+/** `name` when it is a path, else the first executable of that name on `pathVariable`. */
+export function findExecutable(name: string, pathVariable: string): string | undefined {
   const candidates = name.includes('/') ? [path.resolve(name)] : pathVariable.split(path.delimiter).filter(Boolean).map((d) => path.join(d, name));
   for (const candidate of candidates) {
     try {

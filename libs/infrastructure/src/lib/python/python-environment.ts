@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { EnvironmentError, silentLogger, type Logger } from '@test-agent/domain';
+import { EnvironmentError, silentLogger, type Logger, type ModuleTarget } from '@test-agent/domain';
+import type { PythonRuntime, PythonRuntimeProvider } from './project-python';
 import { infrastructureAsset } from '../file-system/package-root';
 
 const run = promisify(execFile);
@@ -30,8 +31,9 @@ const STAMP = '.test-agent-requirements';
  * Test Agent's own Python: a venv with pinned pytest, coverage.py and pytest-timeout. `ensure()` creates or
  * repairs it (idempotent, safe under concurrent callers); the user never activates anything.
  */
-export class PythonEnvironment {
+export class PythonEnvironment implements PythonRuntimeProvider {
   private ensured?: Promise<string>;
+  private own?: Promise<PythonRuntime>;
 
   constructor(
     readonly options: PythonEnvironmentOptions,
@@ -43,7 +45,16 @@ export class PythonEnvironment {
     return path.join(this.options.venvDir, 'bin', 'python');
   }
 
-  private requirementsFile(): string {
+  /**
+   * Test Agent's venv as the interpreter of every module (it has the tooling itself): what specs and embedders
+   * get when they pass the venv instead of the project resolver (`ProjectPython`).
+   */
+  runtimeFor(target: ModuleTarget): Promise<PythonRuntime> {
+    this.own ??= Promise.all([this.ensure(), this.versions()]).then(([executable, v]) => ({ executable, source: 'test-agent' as const, version: v.python, projectRoot: '', pytest: v.pytest }));
+    return this.own.then((r) => ({ ...r, projectRoot: target.importRoot }));
+  }
+
+  requirementsFile(): string {
     return infrastructureAsset('python/requirements.txt');
   }
 

@@ -18,15 +18,11 @@ import {
 import { infrastructureAsset } from '../../file-system/package-root';
 import { processCleanups } from '../../process/cleanup-registry';
 import { PythonLauncher, type PythonProcessSpec } from '../../process/python-launcher';
+import type { PythonRuntime, PythonRuntimeProvider } from '../../python/project-python';
 import { cleanErrorText, fatalErrorSummary } from './clean-error-text';
 import { PytestEventReader, type PytestEvent } from './pytest-events';
 import { scrubEnvironment } from './sandbox-environment';
 
-/** What the executor needs from Test Agent's venv: an interpreter with pytest, coverage.py and pytest-timeout. */
-export interface PythonInterpreterProvider {
-  /** Creates or repairs the venv when needed; resolves to the interpreter path. Throws `EnvironmentError`. */
-  ensure(): Promise<string>;
-}
 
 export interface PytestTestExecutorOptions {
   /** Default limit per test (setup + call + teardown), in milliseconds. */
@@ -174,7 +170,7 @@ export class PytestTestExecutor implements TestExecutor {
   private readonly logger: Logger;
 
   constructor(
-    private readonly python: PythonInterpreterProvider,
+    private readonly python: PythonRuntimeProvider,
     options: Partial<PytestTestExecutorOptions> = {},
     logger: Logger = silentLogger,
     private readonly launcher: PythonLauncher = new PythonLauncher({ sandbox: 'on' }),
@@ -193,7 +189,7 @@ export class PytestTestExecutor implements TestExecutor {
     const started = Date.now();
     validateRequest(request);
     await this.launcher.assertUsable();
-    const interpreter = await this.python.ensure();
+    const interpreter = await this.python.runtimeFor(request.target);
     const layout = this.createLayout();
     const removeLayout = () => rmSync(layout.root, { recursive: true, force: true, maxRetries: 2 });
     let interrupted = false;
@@ -244,7 +240,7 @@ export class PytestTestExecutor implements TestExecutor {
   }
 
   /** Writes config and test files; returns where pytest runs (rootdir, configuration) and the paths to collect. */
-  private async prepare(interpreter: string, request: TestRunRequest, layout: RunLayout): Promise<PytestRoots> {
+  private async prepare(interpreter: PythonRuntime, request: TestRunRequest, layout: RunLayout): Promise<PytestRoots> {
     writeFileSync(layout.iniFile, '[pytest]\n');
     writeFileSync(
       layout.rcFile,
@@ -274,7 +270,7 @@ export class PytestTestExecutor implements TestExecutor {
    * import root and the tests (the tests' own folder when that is the file-system root).
    * @throws InvalidInputError when pytest rejects the project's configuration.
    */
-  private async projectRoots(interpreter: string, request: TestRunRequest, layout: RunLayout, paths: string[]): Promise<PytestRoots> {
+  private async projectRoots(interpreter: PythonRuntime, request: TestRunRequest, layout: RunLayout, paths: string[]): Promise<PytestRoots> {
     const helper = infrastructureAsset(`${ASSET_DIR}/test_agent_pytest_setup.py`);
     const invocationDir = existsSync(request.target.importRoot) ? realpathSync(request.target.importRoot) : commonFolder(paths);
     const stdout = await this.runHelper(interpreter, [helper, invocationDir, ...paths], request, layout, 'TA_PYTEST_SETUP_FAILED', 'pytest could not read the project configuration');
@@ -296,7 +292,7 @@ export class PytestTestExecutor implements TestExecutor {
   }
 
   private async runLaunches(
-    interpreter: string,
+    interpreter: PythonRuntime,
     request: TestRunRequest,
     layout: RunLayout,
     roots: PytestRoots,
@@ -435,7 +431,7 @@ export class PytestTestExecutor implements TestExecutor {
   }
 
   private launch(
-    interpreter: string,
+    interpreter: PythonRuntime,
     request: TestRunRequest,
     layout: RunLayout,
     roots: PytestRoots,
@@ -577,9 +573,10 @@ export class PytestTestExecutor implements TestExecutor {
   }
 
   /** A Python process of this run: writes only inside the run folder, under the configured limits. */
-  private processSpec(interpreter: string, args: string[], layout: RunLayout, cpuSeconds: number): PythonProcessSpec {
+  private processSpec(interpreter: PythonRuntime, args: string[], layout: RunLayout, cpuSeconds: number): PythonProcessSpec {
     return {
-      interpreter,
+      interpreter: interpreter.executable,
+      ...(interpreter.tooling ? { tooling: interpreter.tooling } : {}),
       args,
       cwd: layout.cwd,
       env: this.environment(layout),
@@ -589,7 +586,7 @@ export class PytestTestExecutor implements TestExecutor {
   }
 
   /** Runs one of the executor's Python helpers (short-lived, not detached) and resolves to its stdout. */
-  private async runHelper(interpreter: string, args: string[], request: TestRunRequest, layout: RunLayout, code: string, what: string): Promise<string> {
+  private async runHelper(interpreter: PythonRuntime, args: string[], request: TestRunRequest, layout: RunLayout, code: string, what: string): Promise<string> {
     const command = await this.launcher.command(this.processSpec(interpreter, args, layout, Math.ceil(this.options.reportTimeoutMs / 1000) + 5));
     return new Promise<string>((resolve, reject) => {
       const child = execFile(
@@ -612,7 +609,7 @@ export class PytestTestExecutor implements TestExecutor {
   }
 
   private async readCoverage(
-    interpreter: string,
+    interpreter: PythonRuntime,
     request: TestRunRequest,
     layout: RunLayout,
   ): Promise<Pick<TestRunResult, 'coverage' | 'perTest'>> {

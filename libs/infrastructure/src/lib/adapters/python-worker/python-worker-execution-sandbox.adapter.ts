@@ -21,11 +21,8 @@ import { processCleanups } from '../../process/cleanup-registry';
 import { scrubEnvironment } from '../pytest-executor/sandbox-environment';
 import { infrastructureAsset } from '../../file-system/package-root';
 import { PythonLauncher, type ProcessLimits } from '../../process/python-launcher';
+import type { PythonRuntime, PythonRuntimeProvider } from '../../python/project-python';
 
-/** Where the venv's interpreter comes from (`PythonEnvironment.ensure()` in production). */
-export interface PythonInterpreterSource {
-  ensure(): Promise<string>;
-}
 
 export interface PythonWorkerOptions {
   /** Slack added to each plan's time limit before the worker is presumed hung and killed, in ms. */
@@ -140,7 +137,7 @@ class PythonWorkerSession implements SandboxSession {
   module!: ModuleInterface;
 
   constructor(
-    private readonly python: string,
+    private readonly python: PythonRuntime,
     private readonly launcher: PythonLauncher,
     private readonly target: ModuleTarget,
     private readonly hashSeed: number,
@@ -159,8 +156,9 @@ class PythonWorkerSession implements SandboxSession {
     const script = infrastructureAsset('adapters/python-worker/executor_worker.py');
     const child = await this.launcher.spawn(
       {
-        interpreter: this.python,
-        args: ['-u', '-X', 'utf8', script],
+        interpreter: this.python.executable,
+        args: [script],
+        ...(this.python.tooling ? { tooling: this.python.tooling } : {}),
         cwd: this.dir,
         // The environment pytest gets (the user's, without credentials and Python/pytest settings), so the worker
         // observes what the written tests will observe; a fixed hash seed makes the search repeatable.
@@ -173,6 +171,8 @@ class PythonWorkerSession implements SandboxSession {
           PYTHONDONTWRITEBYTECODE: '1',
           PYTHONNOUSERSITE: '1',
           PYTHONIOENCODING: 'utf-8',
+          PYTHONUNBUFFERED: '1',
+          PYTHONUTF8: '1',
           NO_COLOR: '1',
         }),
         writable: [this.dir],
@@ -208,7 +208,7 @@ class PythonWorkerSession implements SandboxSession {
     }
     if (loaded?.error) {
       this.worker.kill();
-      throw new InvalidInputError('TA_IMPORT_FAILED', `Cannot import ${this.target.moduleName} from ${this.target.file}: ${loaded.error}`, {
+      throw new InvalidInputError('TA_IMPORT_FAILED', `Cannot import ${this.target.moduleName} from ${this.target.file} with ${describeRuntime(this.python)}: ${loaded.error}`, {
         details: { module: this.target.moduleName },
       });
     }
@@ -278,7 +278,7 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
   private readonly options: ResolvedWorkerOptions;
 
   constructor(
-    private readonly interpreter: PythonInterpreterSource,
+    private readonly interpreter: PythonRuntimeProvider,
     options: PythonWorkerOptions = {},
     private readonly logger: Logger = silentLogger,
     private readonly launcher: PythonLauncher = new PythonLauncher({ sandbox: 'on' }),
@@ -293,7 +293,7 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
 
   async open(target: ModuleTarget, options: SandboxOpenOptions = {}): Promise<SandboxSession> {
     await this.launcher.assertUsable();
-    const python = await this.interpreter.ensure();
+    const python = await this.interpreter.runtimeFor(target);
     // realpath: bwrap binds the real folder (the OS temp folder may be a symlink).
     const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'test-agent-worker-')));
     const sessionOptions = options.loadTimeoutMs ? { ...this.options, loadTimeoutMs: Math.min(this.options.loadTimeoutMs, options.loadTimeoutMs) } : this.options;
@@ -306,4 +306,10 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
     }
     return session;
   }
+}
+
+/** `Python 3.11.7 (/usr/bin/python3, found via PATH)`: which interpreter an import failed in. */
+function describeRuntime(python: PythonRuntime): string {
+  const via = python.source === 'test-agent' ? "Test Agent's venv" : python.source === 'option' ? 'the configured interpreter' : python.source;
+  return `Python ${python.version} (${python.executable}, ${python.source === 'test-agent' || python.source === 'option' ? via : `found via ${via}`})`;
 }

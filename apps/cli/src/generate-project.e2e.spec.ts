@@ -1,0 +1,91 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// A user's project with its own venv (PyYAML and attrs from the configured index) and a src/ package with
+// relative imports: `generate` run from the project root finds the venv by itself and never changes it.
+const root = path.resolve(__dirname, '../../..');
+const bin = path.join(root, 'bin', 'test-agent');
+
+describe('generate on a project with its own venv', () => {
+  jest.setTimeout(300_000);
+  let project: string;
+  let python: string;
+  const freeze = () => execFileSync(python, ['-m', 'pip', 'freeze', '--all'], { encoding: 'utf8' });
+
+  beforeAll(() => {
+    project = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'ta-project-')));
+    execFileSync('python3', ['-m', 'venv', path.join(project, '.venv')]);
+    python = path.join(project, '.venv', 'bin', 'python');
+    execFileSync(python, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--retries', '0', 'pyyaml', 'attrs'], { stdio: 'inherit' });
+    writeFileSync(path.join(project, 'pyproject.toml'), '[project]\nname = "inventory"\nversion = "0.1.0"\n');
+    const pkg = path.join(project, 'src', 'inventory');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(path.join(pkg, '__init__.py'), '');
+    writeFileSync(path.join(pkg, 'units.py'), 'FACTORS = {"g": 1, "kg": 1000}\n\n\ndef grams(amount, unit):\n    if unit not in FACTORS:\n        raise ValueError(f"unknown unit {unit}")\n    return amount * FACTORS[unit]\n');
+    writeFileSync(
+      path.join(pkg, 'stock.py'),
+      [
+        'import attr',
+        'import yaml',
+        '',
+        'from .units import grams',
+        '',
+        '',
+        '@attr.s(auto_attribs=True)',
+        'class Item:',
+        '    name: str',
+        '    weight: float',
+        '',
+        '    def heavy(self):',
+        '        return self.weight > 1000',
+        '',
+        '',
+        'def load(text):',
+        '    data = yaml.safe_load(text)',
+        '    if not isinstance(data, dict):',
+        '        raise ValueError("expected a mapping")',
+        '    return [Item(name, grams(amount, unit)) for name, (amount, unit) in sorted(data.items())]',
+        '',
+        '',
+        'def total(items):',
+        '    return sum(item.weight for item in items)',
+        '',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+  it('finds .venv, writes passing tests reaching 80 %, and leaves pip freeze unchanged', () => {
+    const before = freeze();
+    const run = spawnSync(bin, ['--json', 'generate', 'src', '--out', 'tests/generated', '--time-budget', '15'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'warn', LLM_PROVIDER: '', LLM_URL: '', VIRTUAL_ENV: '' },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const report = JSON.parse(run.stdout) as { coverage: { percent: { combined: number } }; python: { executable: string; source: string } };
+    expect(report.python).toMatchObject({ executable: python, source: '.venv' });
+    expect(report.coverage.percent.combined).toBeGreaterThanOrEqual(80);
+    const md = readFileSync(path.join(project, 'tests', 'generated', 'test-agent-report.md'), 'utf8');
+    expect(md).toContain(`Python: ${python}`);
+
+    // The written tests pass under the project's own interpreter (the venv has no pytest: install it beside).
+    const pytestDir = mkdtempSync(path.join(os.tmpdir(), 'ta-project-pytest-'));
+    try {
+      execFileSync(python, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--retries', '0', '--target', pytestDir, 'pytest']);
+      const tests = spawnSync(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests/generated'], {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...process.env, PYTHONPATH: pytestDir, PYTHONDONTWRITEBYTECODE: '1' },
+      });
+      expect(tests.stdout).toMatch(/\d+ passed/);
+      expect(tests.status).toBe(0);
+    } finally {
+      rmSync(pytestDir, { recursive: true, force: true });
+    }
+    expect(freeze()).toBe(before);
+  });
+});
