@@ -9,6 +9,8 @@ import {
   type CheckpointStore,
   type Containment,
   type ContainmentStatus,
+  type ProjectInterpreter,
+  type ProjectInterpreters,
   type CodeParser,
   type Metrics,
   type PythonSourceReader,
@@ -136,6 +138,8 @@ export interface GenerateTestsReport {
   readonly error?: { readonly code: string; readonly message: string };
   /** How the code under test was contained while it ran (absent when the embedder gave no containment policy). */
   readonly sandbox?: ContainmentStatus;
+  /** The interpreter that ran the code under test (of the first module's project). */
+  readonly python?: ProjectInterpreter;
 }
 
 export interface GenerateTestsDependencies {
@@ -146,6 +150,8 @@ export interface GenerateTestsDependencies {
   readonly fileEmitter: TestFileEmitter;
   /** Whether the code under test runs sandboxed; checked before any of it runs. */
   readonly containment?: Containment;
+  /** Which interpreter runs each module (the project's), for the report and import errors. */
+  readonly interpreters?: ProjectInterpreters;
   readonly assembler?: TestFileAssembler;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
@@ -170,7 +176,8 @@ const REPORT_MD = 'test-agent-report.md';
  * Generates pytest tests for a module or every module under a folder, writes them under `outDir` with a JSON
  * and a Markdown report. Every written test passed `flakyRuns` runs in a row under real pytest, and the reported
  * coverage is what coverage.py measured on those runs. Throws `ConfigError` for a strategy not available,
- * `InvalidInputError` for a bad path or an existing user test file (without `force`).
+ * `InvalidInputError` for a bad path, output folder or module (before any search) or an existing user test file
+ * (without `force`).
  */
 export class GenerateTests {
   private readonly logger: Logger;
@@ -208,8 +215,9 @@ export class GenerateTests {
     }
     if (!(request.timeBudgetSeconds > 0)) throw new InvalidInputError('TA_BAD_TIME_BUDGET', `--time-budget must be a positive number of seconds, got ${request.timeBudgetSeconds}`);
     const { workspace } = this.deps;
-    const targets = await workspace.resolveTargets(request.path);
+    const { targets, refused } = await this.screen(request);
     const sandbox = await this.deps.containment?.require();
+    const python = targets.length > 0 ? await this.deps.interpreters?.runtimeFor(targets[0]) : undefined;
     if (sandbox && !sandbox.confined) this.logger.warn('The sandbox is off: the code under test runs unconfined, with your permissions');
     const many = targets.length > 1;
     const run = { ...request, outDir: await this.outputFolder(request) };
@@ -220,6 +228,11 @@ export class GenerateTests {
     let failure: unknown;
     try {
       for (const target of targets) {
+        const refusal = refused.get(target);
+        if (refusal) {
+          modules.push(emptyReport(target, 0, refusal));
+          continue;
+        }
         // Two modules importable under one name cannot both be imported by one pytest run.
         const clash = byName.get(target.moduleName);
         if (clash) {
@@ -248,12 +261,7 @@ export class GenerateTests {
       }
     }
     const errors = modules.filter((m) => m.error);
-    if (!failure && many && errors.length === modules.length) {
-      throw new InvalidInputError(
-        'TA_NOTHING_TESTABLE',
-        `No module under ${request.path} could be tested: ${errors.map((m) => `${m.module}: ${m.error?.message}`).join('; ')}`,
-      );
-    }
+    if (!failure && many && errors.length === modules.length) throw nothingTestable(request.path, errors);
     const conftest = await this.writeConftest(run, written);
     if (conftest) files.push(conftest);
 
@@ -270,6 +278,7 @@ export class GenerateTests {
       reports: { json: workspace.pathIn(run.outDir, REPORT_JSON), markdown: workspace.pathIn(run.outDir, REPORT_MD) },
       ...(failure instanceof Error ? { error: { code: failure instanceof TestAgentError ? failure.code : 'TA_INTERNAL', message: failure.message } } : {}),
       ...(sandbox ? { sandbox } : {}),
+      ...(python ? { python: { executable: python.executable, source: python.source, version: python.version, projectRoot: python.projectRoot, pytest: python.pytest } } : {}),
     };
     const final = { ...report, files: [...files, report.reports.json, report.reports.markdown] };
     if (files.length > 0 || !failure) {
@@ -278,6 +287,32 @@ export class GenerateTests {
     }
     if (failure) throw failure;
     return final;
+  }
+
+  /**
+   * The modules to test, bad input refused before any search and any Python process (the sandbox probe
+   * included): the output folder first, then each module (oversized, binary). A module alone is refused with its
+   * error; in a folder a refused module is reported as skipped, and a folder whose every module is refused is
+   * refused.
+   */
+  private async screen(request: GenerateTestsRequest): Promise<{ targets: ModuleTarget[]; refused: Map<ModuleTarget, { code: string; message: string }> }> {
+    const { workspace } = this.deps;
+    const targets = await workspace.resolveTargets(request.path);
+    await workspace.checkOutputFolder(request.outDir, request.path, targets);
+    const refused = new Map<ModuleTarget, { code: string; message: string }>();
+    for (const target of targets) {
+      try {
+        await workspace.checkModule(target);
+      } catch (e) {
+        if (targets.length === 1 || !(e instanceof InvalidInputError)) throw e;
+        this.logger.warn('Skipping a module', { module: target.moduleName, error: e.message });
+        refused.set(target, { code: e.code, message: e.message });
+      }
+    }
+    if (targets.length > 1 && refused.size === targets.length) {
+      throw nothingTestable(request.path, targets.map((t) => ({ module: t.moduleName, error: refused.get(t) })));
+    }
+    return { targets, refused };
   }
 
   /** Per-test and per-run limits of pytest runs, from the request or the defaults. */
@@ -655,6 +690,11 @@ export class GenerateTests {
   }
 }
 
+/** A folder none of whose modules could be tested, each with its reason. */
+function nothingTestable(path: string, modules: readonly Pick<ModuleGenerationReport, 'module' | 'error'>[]): InvalidInputError {
+  return new InvalidInputError('TA_NOTHING_TESTABLE', `No module under ${path} could be tested: ${modules.map((m) => `${m.module}: ${m.error?.message}`).join('; ')}`);
+}
+
 /** Enough of a conftest.py to check its digest (ours are a few hundred characters). */
 const MAX_CONFTEST_CHARS = 1_000_000;
 
@@ -708,6 +748,7 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     '',
     ...(r.error ? [`**The run stopped early:** ${r.error.message} (${r.error.code}).`, ''] : []),
     ...sandboxLines(r.sandbox),
+    ...(r.python ? [`Python: ${r.python.executable} ${r.python.version} (from ${r.python.source}; project ${r.python.projectRoot}; pytest ${r.python.pytest ?? 'from the tooling'}).`, ''] : []),
     `Total: ${fmt(r.coverage.percent.combined)} % line+branch (lines ${r.coverage.lines.covered}/${r.coverage.lines.total}, branches ${r.coverage.branches.covered}/${r.coverage.branches.total}), in ${(r.durationMs / 1000).toFixed(1)} s.`,
     '',
     '| module | tests | line % | branch % | line+branch % | dropped (failing / flaky / unstable) | search stop | test file |',

@@ -11,6 +11,17 @@ export interface TestWorkspace {
    * Throws `InvalidInputError` for a missing path or a folder with no Python module.
    */
   resolveTargets(inputPath: string): Promise<ModuleTarget[]>;
+  /**
+   * Refuses, writing nothing, an output folder that cannot take the tests, with `InvalidInputError`: an existing
+   * file or a path under one, a path under `/proc`, `/sys` or `/dev`, a folder that is not writable, and — when
+   * `inputPath` is a folder — that folder itself or a path inside one of its packages holding `targets`.
+   */
+  checkOutputFolder(outDir: string, inputPath: string, targets: readonly ModuleTarget[]): Promise<void>;
+  /**
+   * Refuses, before any of it runs, a module file that cannot be Python source, with `InvalidInputError`: over
+   * the size limit `chunk` applies (`TA_FILE_TOO_LARGE`) or binary (`TA_BINARY_FILE`).
+   */
+  checkModule(target: ModuleTarget): Promise<void>;
   /** `name` (a relative file name) inside `dir`, absolute. */
   pathIn(dir: string, name: string): string;
   /** Path of `to` relative to folder `from`, with `/` separators. */

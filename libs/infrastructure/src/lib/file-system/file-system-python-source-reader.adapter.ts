@@ -16,7 +16,8 @@ const SKIPPED_DIRS = new Set([
  * tree, extra exclude patterns, and skips virtual environments (any folder holding `pyvenv.cfg`).
  */
 export class FileSystemPythonSourceReader implements PythonSourceReader {
-  constructor(private readonly maxBytes = DEFAULT_MAX_SOURCE_BYTES) {}
+  /** `maxBytes`: the largest module read (`TA_FILE_TOO_LARGE` past it); `generate` refuses the same modules up front. */
+  constructor(readonly maxBytes = DEFAULT_MAX_SOURCE_BYTES) {}
 
   async resolve(p: string): Promise<ResolvedSourcePath> {
     if (!p || !existsSync(p)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${p || '(empty path)'}`);

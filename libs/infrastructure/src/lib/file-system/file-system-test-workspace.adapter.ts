@@ -3,7 +3,8 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError, type ModuleTarget, type TestWorkspace } from '@test-agent/domain';
 import { FileSystemPythonSourceReader } from './file-system-python-source-reader.adapter';
-import { resolveModuleTarget } from './python-source';
+import { checkOutputFolder } from './output-folder';
+import { checkPythonSourceFile, resolveModuleTarget } from './python-source';
 
 /** Is `name` a test file or pytest/packaging plumbing rather than a module under test? */
 function isTestFile(name: string): boolean {
@@ -30,6 +31,15 @@ export class FileSystemTestWorkspace implements TestWorkspace {
     });
     if (files.length === 0) throw new InvalidInputError('TA_NO_MODULES', `No Python module to test under ${inputPath}`);
     return files.map((f) => resolveModuleTarget(f));
+  }
+
+  async checkOutputFolder(outDir: string, inputPath: string, targets: readonly ModuleTarget[]): Promise<void> {
+    checkOutputFolder(outDir, inputPath, targets);
+  }
+
+  /** The same limit as `chunk`'s reader (`FileSystemPythonSourceReader.maxBytes`). */
+  async checkModule(target: ModuleTarget): Promise<void> {
+    checkPythonSourceFile(target.file, this.sources.maxBytes);
   }
 
   pathIn(dir: string, name: string): string {

@@ -14,20 +14,35 @@ export function readPythonSource(file: string, maxBytes = DEFAULT_MAX_SOURCE_BYT
   if (!existsSync(file)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${file}`);
   const stat = statSync(file);
   if (!stat.isFile()) throw new InvalidInputError('TA_NOT_A_FILE', `Not a file: ${file}`);
-  if (stat.size > maxBytes) {
-    throw new InvalidInputError(
-      'TA_FILE_TOO_LARGE',
-      `${file} is ${(stat.size / 1048576).toFixed(1)} MiB, over the ${(maxBytes / 1048576).toFixed(1)} MiB limit for one Python module`,
-    );
-  }
-  const bytes = readFileSync(file);
-  if (bytes.includes(0)) throw new InvalidInputError('TA_BINARY_FILE', `${file} is a binary file, not Python source`);
+  const bytes = checkedBytes(file, stat.size, maxBytes);
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch (cause) {
     throw new InvalidInputError('TA_NOT_UTF8', `${file} is not valid UTF-8 text`, { cause });
   }
+}
+
+/**
+ * Refuses, without decoding it, a file that cannot be a Python module: over `maxBytes` (`TA_FILE_TOO_LARGE`) or
+ * binary (NUL bytes, `TA_BINARY_FILE`) — the same limits and messages as `readPythonSource`. Text in another
+ * encoding passes: Python honours a `# -*- coding: ... -*-` declaration.
+ */
+export function checkPythonSourceFile(file: string, maxBytes = DEFAULT_MAX_SOURCE_BYTES): void {
+  checkedBytes(file, statSync(file).size, maxBytes);
+}
+
+/** The bytes of a file of `size` bytes, unless it is over `maxBytes` or binary. */
+function checkedBytes(file: string, size: number, maxBytes: number): Buffer {
+  if (size > maxBytes) {
+    throw new InvalidInputError(
+      'TA_FILE_TOO_LARGE',
+      `${file} is ${(size / 1048576).toFixed(1)} MiB, over the ${(maxBytes / 1048576).toFixed(1)} MiB limit for one Python module`,
+    );
+  }
+  const bytes = readFileSync(file);
+  if (bytes.includes(0)) throw new InvalidInputError('TA_BINARY_FILE', `${file} is a binary file, not Python source`);
+  return bytes;
 }
 
 /**

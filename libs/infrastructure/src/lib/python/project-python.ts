@@ -37,6 +37,8 @@ export interface ProjectPythonOptions {
 }
 
 interface Probe {
+  /** `sys.executable`: the real interpreter behind a launcher script such as a pyenv shim. */
+  readonly executable: string;
   readonly version: string;
   readonly cacheTag: string;
   readonly platform: string;
@@ -51,7 +53,7 @@ const PROBE = [
   '    import importlib.metadata as m; pytest = m.version("pytest") if u.find_spec("pytest") else None',
   'except Exception:',
   '    pytest = None',
-  'print(json.dumps({"version": sys.version.split()[0], "cacheTag": sys.implementation.cache_tag, "platform": sysconfig.get_platform(),',
+  'print(json.dumps({"executable": sys.executable, "version": sys.version.split()[0], "cacheTag": sys.implementation.cache_tag, "platform": sysconfig.get_platform(),',
   '    "purelib": sysconfig.get_paths()["purelib"], "pytest": pytest, "pip": u.find_spec("pip") is not None}))',
 ].join('\n');
 
@@ -90,15 +92,17 @@ export class ProjectPython implements PythonRuntimeProvider {
 
   /** Which interpreter a project folder gets and how it was found, without building anything (`doctor`). */
   async inspect(root: string): Promise<ProjectInterpreter> {
-    const { executable, source } = this.choose(root);
-    const probe = await probeInterpreter(executable, source);
-    return { executable, source, version: probe.version, projectRoot: root, pytest: probe.pytest };
+    const chosen = this.choose(root);
+    const probe = await probeInterpreter(chosen.executable, chosen.source);
+    return { executable: probe.executable || chosen.executable, source: chosen.source, version: probe.version, projectRoot: root, pytest: probe.pytest };
   }
 
   /** The interpreter for a project folder with its tooling (Test Agent's venv is set up when needed). */
   async resolve(root: string): Promise<PythonRuntime> {
-    const { executable, source } = this.choose(root);
-    const probe = await probeInterpreter(executable, source);
+    const chosen = this.choose(root);
+    const probe = await probeInterpreter(chosen.executable, chosen.source);
+    const { source } = chosen;
+    const executable = probe.executable || chosen.executable;
     const ownPython = await this.own.ensure();
     if (path.resolve(executable) === path.resolve(ownPython)) return { executable, source, version: probe.version, projectRoot: root, pytest: probe.pytest };
     const tooling = await this.toolingFor(executable, probe, ownPython);
