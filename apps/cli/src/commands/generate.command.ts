@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { GenerateTestsReport, GenerationStrategy } from '@test-agent/application';
@@ -19,6 +20,7 @@ interface GenerateOptions {
   resume?: boolean;
   llmUrl?: string;
   model?: string;
+  jobs?: number;
 }
 
 const positiveNumber = (name: string) => (value: string) => {
@@ -58,6 +60,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
     .option('--target-coverage <percent>', 'line+branch coverage target (env TEST_AGENT_TARGET_COVERAGE, default 80)', percent)
     .option('--strategy <name>', 'offline, llm or hybrid (default: hybrid with an LLM configured, offline without)', strategy)
     .option('--force', "overwrite existing test files even when they are the user's")
+    .option('-j, --jobs <n>', 'modules generated at once (default: the number of CPUs)', positiveInteger('--jobs'))
     .option('--seed <n>', 'seed of the search (same seed, same choices)', positiveNumber('--seed'))
     .option('--llm-url <url>', 'LLM endpoint (env LLM_URL; the llm-api protocol unless LLM_PROVIDER says otherwise)')
     .option('--model <name>', 'model name (env LLM_MODEL); decides the tokenizer and context window')
@@ -88,6 +91,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         maxTokens: opts.maxTokens,
         timeoutSeconds: opts.timeout,
         resume: opts.resume,
+        jobs: opts.jobs ?? os.availableParallelism(),
         onProgress: progress.update,
         })
         .finally(() => progress.stop());

@@ -79,6 +79,8 @@ export interface GenerateTestsRequest {
   readonly perTestTimeoutMs?: number;
   /** Limit of one pytest run, ms (the `testRunTimeoutMs` setting; default 300,000). */
   readonly runTimeoutMs?: number;
+  /** Modules generated at once (default 1). */
+  readonly jobs?: number;
 }
 
 /** What the LLM phase of one module did (absent for the offline strategy). */
@@ -225,40 +227,44 @@ export class GenerateTests {
     const modules: ModuleGenerationReport[] = [];
     const written: ModuleTarget[] = [];
     const byName = new Map<string, ModuleTarget>();
-    let failure: unknown;
-    try {
-      for (const target of targets) {
-        const refusal = refused.get(target);
-        if (refusal) {
-          modules.push(emptyReport(target, 0, refusal));
-          continue;
-        }
+    // Skips are decided in order (the first of two same-named modules wins); the rest run `jobs` at a time.
+    const slots: (ModuleGenerationReport | ModuleTarget)[] = [];
+    for (const target of targets) {
+      const refusal = refused.get(target);
+      const clash = byName.get(target.moduleName);
+      if (refusal) slots.push(emptyReport(target, 0, refusal));
+      else if (clash) {
         // Two modules importable under one name cannot both be imported by one pytest run.
-        const clash = byName.get(target.moduleName);
-        if (clash) {
-          const message = `${target.file} and ${clash.file} are both importable as "${target.moduleName}": make their folders packages (add __init__.py) or generate them in separate runs`;
-          this.logger.warn('Skipping a module with an ambiguous name', { module: target.moduleName, file: target.file });
-          modules.push(emptyReport(target, 0, { code: 'TA_AMBIGUOUS_MODULE', message }));
-          continue;
-        }
+        const message = `${target.file} and ${clash.file} are both importable as "${target.moduleName}": make their folders packages (add __init__.py) or generate them in separate runs`;
+        this.logger.warn('Skipping a module with an ambiguous name', { module: target.moduleName, file: target.file });
+        slots.push(emptyReport(target, 0, { code: 'TA_AMBIGUOUS_MODULE', message }));
+      } else {
         byName.set(target.moduleName, target);
-        const report = strategy === 'offline' ? await this.generateModule(target, run, many) : await this.generateModuleWithLlm(target, run, many, strategy);
-        modules.push(await this.withImportCoverage(target, run, report));
-        if (report.testFile || report.integrationTestFile) written.push(target);
-        if (report.testFile) files.push(report.testFile);
-        if (report.integrationTestFile) files.push(report.integrationTestFile);
+        slots.push(target);
       }
-    } catch (e) {
-      // Keep what was written before the failure runnable (conftest) and explained (report), then fail.
-      failure = e;
-      const failed = targets[modules.length];
-      const partial = e instanceof TestAgentError ? e.details?.written : undefined;
-      const reason = { code: e instanceof TestAgentError ? e.code : 'TA_INTERNAL', message: e instanceof Error ? e.message : String(e) };
-      modules.push({ ...emptyReport(failed, 0, reason), ...(typeof partial === 'string' ? { testFile: partial } : {}) });
-      if (typeof partial === 'string') {
-        files.push(partial);
-        written.push(failed);
+    }
+    const outcome = await this.runModules(slots, run, many, strategy);
+    let failure: unknown = outcome.failure?.error;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      const report = isTarget(slot) ? outcome.reports[i] : slot;
+      if (outcome.failure?.index === i) {
+        // Keep what was written before the failure runnable (conftest) and explained (report), then fail.
+        const e = outcome.failure.error;
+        const partial = e instanceof TestAgentError ? e.details?.written : undefined;
+        const reason = { code: e instanceof TestAgentError ? e.code : 'TA_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+        modules.push({ ...emptyReport(slot as ModuleTarget, 0, reason), ...(typeof partial === 'string' ? { testFile: partial } : {}) });
+        if (typeof partial === 'string') {
+          files.push(partial);
+          written.push(slot as ModuleTarget);
+        }
+        continue;
       }
+      if (!report) continue; // not started: an earlier module failed
+      modules.push(report);
+      if (isTarget(slot) && (report.testFile || report.integrationTestFile)) written.push(slot);
+      if (report.testFile) files.push(report.testFile);
+      if (report.integrationTestFile) files.push(report.integrationTestFile);
     }
     const errors = modules.filter((m) => m.error);
     if (!failure && many && errors.length === modules.length) throw nothingTestable(request.path, errors);
@@ -313,6 +319,38 @@ export class GenerateTests {
       throw nothingTestable(request.path, targets.map((t) => ({ module: t.moduleName, error: refused.get(t) })));
     }
     return { targets, refused };
+  }
+
+  /**
+   * Generates the modules among `slots`, `request.jobs` at a time (1 by default). After a module fails with an
+   * error that stops the run (an LLM outage, a broken environment), no further module starts; those running finish.
+   */
+  private async runModules(
+    slots: readonly (ModuleGenerationReport | ModuleTarget)[],
+    run: GenerateTestsRequest,
+    many: boolean,
+    strategy: GenerationStrategy,
+  ): Promise<{ reports: (ModuleGenerationReport | undefined)[]; failure?: { index: number; error: unknown } }> {
+    const reports: (ModuleGenerationReport | undefined)[] = new Array(slots.length);
+    const queue = slots.map((slot, index) => ({ slot, index })).filter((e): e is { slot: ModuleTarget; index: number } => isTarget(e.slot));
+    const state: { failure?: { index: number; error: unknown } } = {};
+    const failed = () => state.failure;
+    const worker = async () => {
+      for (let next = queue.shift(); next && !failed(); next = queue.shift()) {
+        const { slot: target, index } = next;
+        try {
+          const report = strategy === 'offline' ? await this.generateModule(target, run, many) : await this.generateModuleWithLlm(target, run, many, strategy);
+          reports[index] = await this.withImportCoverage(target, run, report);
+        } catch (error) {
+          // The first failing module in input order is the one the report names.
+          const earlier = failed();
+          if (!earlier || index < earlier.index) state.failure = { index, error };
+        }
+      }
+    };
+    const jobs = Math.max(1, Math.min(run.jobs ?? 1, queue.length));
+    await Promise.all(Array.from({ length: jobs }, worker));
+    return { reports, ...(state.failure ? { failure: state.failure } : {}) };
   }
 
   /** Per-test and per-run limits of pytest runs, from the request or the defaults. */
@@ -767,6 +805,10 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+function isTarget(slot: ModuleGenerationReport | ModuleTarget): slot is ModuleTarget {
+  return !('coverage' in slot);
 }
 
 /** How the code under test was contained, for the Markdown report. */
