@@ -115,6 +115,9 @@ function renderHuman(r: GenerateTestsReport): string {
       `  ${where}${beside}: ${m.tests} tests, lines ${m.coverage.lines.covered}/${m.coverage.lines.total}, branches ${m.coverage.branches.covered}/${m.coverage.branches.total}, line+branch ${pct(m.coverage.percent.combined)}`,
     );
     if (m.integrationTestFile) lines.push(`  ${rel(m.integrationTestFile)}: integration tests across the public API`);
+    const refused = Object.entries(m.outsideEffects ?? {}).map(([fn, e]) => `${fn || 'doctests'} (${e.calls}: ${e.examples[0] ?? ''})`);
+    if (refused.length) lines.push(`    side effects outside the sandbox, not tested offline: ${refused.join(', ')}`);
+    if (m.importEffects?.length) lines.push(`    importing it tried: ${m.importEffects.join(', ')}`);
     if (m.llm) {
       const f = m.llm.funnel;
       lines.push(

@@ -23,6 +23,7 @@ import {
 } from '@test-agent/domain';
 import { failureHeadline, measureImportCoverage, type LlmGenerationResult, type LlmProgressEvent, type LlmTestGeneration } from '../orchestrators/llm-test-generation.orchestrator';
 import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
+import type { OutsideEffects } from '../services/offline-search/search-engine.service';
 import { caseOutcome } from '../services/flakiness-checker/flakiness-checker.service';
 import { TestDeduplicator, perCaseCoverage } from '../services/test-deduplicator/test-deduplicator.service';
 import type { ChunkModule } from './chunk-module.use-case';
@@ -122,6 +123,13 @@ export interface ModuleGenerationReport {
   readonly error?: { readonly code: string; readonly message: string };
   /** Integration tests across the module's public API (LLM strategies), a file of their own. */
   readonly integrationTestFile?: string;
+  /**
+   * Per function: calls the search refused because they tried to write, delete, connect, spawn or signal
+   * outside the sandbox ("side effects outside the sandbox: not tested offline"), with examples.
+   */
+  readonly outsideEffects?: OutsideEffects;
+  /** What importing the module tried to do outside the sandbox. */
+  readonly importEffects?: readonly string[];
   readonly llm?: ModuleLlmReport;
 }
 
@@ -389,10 +397,12 @@ export class GenerateTests {
     const phase = await this.offlinePhase(target, request, many);
     if (phase.kind === 'skipped') return phase.report;
     const { cases, lastCoverage, failing, flaky, generation } = phase;
+    const facts = sandboxFacts(generation);
     if (cases.length === 0 || !lastCoverage) {
       const nothing = CoverageReport.empty(generation.search.coverage);
       return {
         ...emptyReport(target, this.now() - started),
+        ...facts,
         coverage: nothing.summary(),
         missingLines: nothing.missingLines,
         dropped: { failing, flaky, unstable: generation.unstable },
@@ -404,7 +414,7 @@ export class GenerateTests {
     const suite = await this.finalSuite(target, request, cases, []);
     const coverage = suite.coverage ?? CoverageReport.empty(lastCoverage);
     if (suite.unit.length === 0) {
-      return { ...emptyReport(target, this.now() - started), coverage: coverage.summary(), missingLines: coverage.missingLines, dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable } };
+      return { ...emptyReport(target, this.now() - started), ...facts, coverage: coverage.summary(), missingLines: coverage.missingLines, dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable } };
     }
     const final = this.assembler.assemble(target, suite.unit, { coverage });
     const written = await this.deps.fileEmitter.emit(request.outDir, final, { force: request.force });
@@ -422,6 +432,7 @@ export class GenerateTests {
       executions: generation.search.executions,
       stoppedBy: generation.search.stoppedBy,
       durationMs: this.now() - started,
+      ...facts,
     };
   }
 
@@ -798,6 +809,7 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     '',
   ];
   for (const m of r.modules) if (m.llm) lines.push(...renderLlmSection(m.module, m.llm));
+  lines.push(...outsideEffectLines(r.modules));
   const gaps = r.modules.filter((m) => m.missingLines.length > 0 && m.testFile);
   if (gaps.length) {
     lines.push('## Not covered', '');
@@ -805,6 +817,28 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** What the search was kept from doing outside the sandbox, for the module's report (omitted when nothing). */
+function sandboxFacts(generation: OfflineGeneration): Pick<ModuleGenerationReport, 'outsideEffects' | 'importEffects'> {
+  return {
+    ...(Object.keys(generation.outsideEffects).length ? { outsideEffects: generation.outsideEffects } : {}),
+    ...(generation.importEffects.length ? { importEffects: generation.importEffects } : {}),
+  };
+}
+
+/** The Markdown section on calls kept from acting outside the sandbox. */
+function outsideEffectLines(modules: readonly ModuleGenerationReport[]): string[] {
+  const touched = modules.filter((m) => m.outsideEffects || m.importEffects);
+  if (touched.length === 0) return [];
+  const lines = ['## Side effects outside the sandbox: not tested offline', ''];
+  for (const m of touched) {
+    if (m.importEffects) lines.push(`- ${m.module} (import): ${m.importEffects.map((e) => `\`${e}\``).join(', ')}`);
+    for (const [fn, summary] of Object.entries(m.outsideEffects ?? {})) {
+      lines.push(`- ${m.module}.${fn || '(module doctests)'}: ${summary.calls} call${summary.calls === 1 ? '' : 's'} refused (${summary.examples.map((e) => `\`${e}\``).join(', ')})`);
+    }
+  }
+  return [...lines, ''];
 }
 
 function isTarget(slot: ModuleGenerationReport | ModuleTarget): slot is ModuleTarget {
