@@ -103,7 +103,8 @@ export class PythonLauncher implements Containment {
     ];
     if (status.setting === 'off') return { file: spec.interpreter, args: limited };
     if (!status.confined) throw sandboxUnavailable(status);
-    return { file: status.bwrap!, args: [...bwrapArgs(spec.writable, spec.cwd), '--', spec.interpreter, ...limited] };
+    // TEST_AGENT_CONFINED tells the search worker that the sandbox contains it (it hides the variable at once).
+    return { file: status.bwrap!, args: [...bwrapArgs(spec.writable, spec.cwd), '--setenv', 'TEST_AGENT_CONFINED', '1', '--', spec.interpreter, ...limited] };
   }
 
   /** Starts `spec` (see `command`) in its own process group, so the caller can kill the whole group. */

@@ -8,6 +8,7 @@ import {
   InvalidInputError,
   silentLogger,
   type CallPlan,
+  type PlanExpr,
   type CallResult,
   type ExecutionSandbox,
   type Logger,
@@ -219,40 +220,47 @@ class PythonWorkerSession implements SandboxSession {
     if (this.closed) throw new Error('The sandbox session is closed');
     if (this.stopped) await this.restart();
     const results: (CallResult | undefined)[] = new Array(plans.length);
-    let start = 0;
-    while (start < plans.length) {
+    const crashed = (error: string): CallResult => ({ status: 'crashed', lines: [], branches: [], error });
+    let pending = plans.map((_, i) => i);
+    while (pending.length > 0) {
       const id = this.nextId++;
-      const batch = plans.slice(start);
-      const offset = start;
+      const batch = pending;
       let received = 0;
-      this.worker.send({ id, op: 'execute', plans: batch, timeoutMs: options.timeoutMs });
+      this.worker.send({ id, op: 'execute', plans: batch.map((i) => plans[i]), timeoutMs: options.timeoutMs });
       try {
         await this.worker.collect((r) => {
           if (r.id !== id) return false;
           if (r.error) throw new Error(r.error);
           if (r.done) return true;
-          results[offset + (r.index ?? 0)] = r.result as CallResult;
+          results[batch[r.index ?? 0]] = r.result as CallResult;
           received = (r.index ?? 0) + 1;
           return false;
         }, options.timeoutMs + this.options.hangGraceMs);
-        start = plans.length;
+        pending = [];
       } catch (e) {
         // The plan after the last reply hung or killed the worker: record it, restart, go on after it.
-        const culprit = offset + received;
+        const culprit = batch[received];
         this.logger.debug('Executor worker lost a plan; restarting', { plan: culprit, reason: (e as Error).message });
-        if (culprit < plans.length) results[culprit] = { status: 'crashed', lines: [], branches: [], error: (e as Error).message };
         this.worker.kill();
+        if (culprit === undefined) break;
+        results[culprit] = crashed((e as Error).message);
+        // The same function again in this batch would most likely cost another hang and restart.
+        const callee = calleeOf(plans[culprit]);
+        pending = batch.slice(received + 1).filter((i) => {
+          if (calleeOf(plans[i]) !== callee) return true;
+          results[i] = crashed('not run: an earlier call of the same function hung or crashed in this batch');
+          return false;
+        });
         if (options.deadline !== undefined && Date.now() >= options.deadline) {
           // The budget is spent: no restart (a hostile module could hang every plan); the rest did not run.
-          for (let i = culprit + 1; i < plans.length; i++) results[i] = { status: 'crashed', lines: [], branches: [], error: 'not run: the budget ran out' };
+          for (const i of pending) results[i] = crashed('not run: the budget ran out');
           this.stopped = true;
           break;
         }
         await this.start();
-        start = culprit + 1;
       }
     }
-    return results.map((r) => r ?? { status: 'crashed', lines: [], branches: [], error: 'no result' });
+    return results.map((r) => r ?? crashed('no result'));
   }
 
   private async restart(): Promise<void> {
@@ -284,7 +292,7 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
     private readonly launcher: PythonLauncher = new PythonLauncher({ sandbox: 'on' }),
   ) {
     this.options = {
-      hangGraceMs: options.hangGraceMs ?? 3000,
+      hangGraceMs: options.hangGraceMs ?? 1500,
       loadTimeoutMs: options.loadTimeoutMs ?? 60_000,
       limits: options.limits ?? DEFAULT_WORKER_LIMITS,
       baseEnv: options.baseEnv,
@@ -312,4 +320,13 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
 function describeRuntime(python: PythonRuntime): string {
   const via = python.source === 'test-agent' ? "Test Agent's venv" : python.source === 'option' ? 'the configured interpreter' : python.source;
   return `Python ${python.version} (${python.executable}, ${python.source === 'test-agent' || python.source === 'option' ? via : `found via ${via}`})`;
+}
+
+/** What a plan calls last (its function, and the object it was built from), to recognise calls of one function. */
+function calleeOf(plan: CallPlan): string {
+  if (plan.doctest !== undefined) return `doctest:${plan.doctest}`;
+  const last = plan.steps[plan.steps.length - 1];
+  const first = plan.steps.length > 1 ? plan.steps[0] : undefined;
+  const fn = (e: PlanExpr | undefined) => (e && e.k === 'call' ? JSON.stringify(e.fn) : JSON.stringify(e ?? null));
+  return `${fn(first)}|${fn(last)}`;
 }
