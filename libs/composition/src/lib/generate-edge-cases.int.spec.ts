@@ -71,13 +71,18 @@ describe('generate: honest totals and safe writes', () => {
     expect(readFileSync(path.join(out, 'conftest.py'), 'utf8')).toBe(edited);
   });
 
-  it('searches with the environment the tests will run with', async () => {
-    const dir = project({ 'svc.py': 'import os\n\nBASE = os.environ["TA_EDGE_SERVICE_BASE"]\n\n\ndef url(path: str) -> str:\n    if path.startswith("/"):\n        return BASE + path\n    return BASE + "/" + path\n' });
+  it('searches with the environment the tests will run with, and writes none of its values into a test', async () => {
+    const dir = project({
+      'svc.py': 'import os\n\nBASE = os.environ["TA_EDGE_SERVICE_BASE"]\n\n\ndef url(path: str) -> str:\n    if not path:\n        raise ValueError("empty path")\n    return BASE + "/" + path\n',
+    });
     process.env.TA_EDGE_SERVICE_BASE = 'http://svc.local';
     try {
+      // The module imports only with the variable set: the search ran with the environment the tests get.
       const report = await agent.generate({ path: path.join(dir, 'svc.py'), outDir: path.join(dir, 'out') });
-      expect(report.modules[0].coverage.percent.combined).toBe(100);
-      expect(readFileSync(path.join(dir, 'out', 'test_svc.py'), 'utf8')).toContain('http://svc.local');
+      expect(report.modules[0].error).toBeUndefined();
+      expect(report.modules[0].tests).toBeGreaterThan(0);
+      // Results showing the machine's value are not asserted: the test would break on another machine.
+      expect(readFileSync(path.join(dir, 'out', 'test_svc.py'), 'utf8')).not.toContain('http://svc.local');
     } finally {
       delete process.env.TA_EDGE_SERVICE_BASE;
     }

@@ -252,7 +252,7 @@ export class GenerateTests {
       }
     }
     const outcome = await this.runModules(slots, run, many, strategy);
-    let failure: unknown = outcome.failure?.error;
+    const failure: unknown = outcome.failure?.error;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
       const report = isTarget(slot) ? outcome.reports[i] : slot;

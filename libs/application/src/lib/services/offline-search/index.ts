@@ -1,6 +1,7 @@
 export * from './python-source';
 export * from './random-source';
 export * from './input-generator';
+export * from './safe-inputs';
 export * from './search-engine.service';
 export * from './test-namer';
 export * from './pytest-emitter';

@@ -1,6 +1,7 @@
 import type { CallableInfo, ClassField, HarvestedLiteral, ModuleInterface, ParameterInfo, PlanExpr, TypeHint } from '@test-agent/domain';
 import { pyFloat, pyInt, pyStr } from './python-source';
 import type { RandomSource } from './random-source';
+import { leavesWorkingDirectory, reRootPath } from './safe-inputs';
 
 /** A generated argument value: its plan expression plus the JS value when it is a plain str/int/float/bool. */
 export interface GenValue {
@@ -282,16 +283,27 @@ export class InputGenerator {
       case 'datetime.timedelta':
         return `${local}(days=${rng.pick([0, 1, -1, 7, 30, 365])})`;
       case 'pathlib.Path':
-        return `${local}(${pyStr(rng.pick(['a.txt', 'data', '.', 'dir/file.csv']))})`;
+        return `${local}(${pyStr(rng.pick(['a.txt', 'data', 'out', 'dir/file.csv']))})`;
       default:
         return undefined;
     }
   }
 
-  /** A string from harvested literals, common words and special characters, joined. */
+  /**
+   * A string from harvested literals, common words and special characters, joined. Text made here that would
+   * name a place outside the working directory (`/`, `.`, `/ 3 4`, `/abc`) gets a space in front: it keeps every
+   * character (a lone `/` or `.` is what code handling punctuation needs) and names a place inside. A harvested
+   * literal on its own and text with `..` segments are re-rooted instead (`strValue`: `/tmp/x` → `tmp/x`).
+   */
   string(owner: CallableInfo): string {
-    const rng = this.rng;
     const lits = this.literals(owner, 'str').map((l) => String(l.value ?? ''));
+    const s = this.text(lits);
+    if (!leavesWorkingDirectory(s) || lits.includes(s) || s.split('/').includes('..')) return s;
+    return ` ${s}`;
+  }
+
+  private text(lits: readonly string[]): string {
+    const rng = this.rng;
     const observed = this.observed.get('str') ?? [];
     const piece = (): string => {
       const r = rng.next();
@@ -649,7 +661,7 @@ export function stringsIn(v: GenValue, out: string[] = [], depth = 0): string[] 
   return out;
 }
 
-/** A str argument value. */
+/** A str argument value (re-rooted when it names a place outside the working directory). */
 export function strArgValue(s: string, hint: TypeHint): GenValue {
   return strValue(s, hint);
 }
@@ -662,8 +674,14 @@ function floatValue(n: number, hint: TypeHint): GenValue {
   return { expr: lit(pyFloat(n)), js: n, kind: 'float', hint };
 }
 
+/**
+ * Every generated string goes through here: one that names a place outside the working directory (`/`, `..`,
+ * `~/.cfg`, `/tmp/x`) is re-rooted under it (`reRootPath`), whether it came from the module's literals, the
+ * character pool, a mutation or the simplifier.
+ */
 function strValue(s: string, hint: TypeHint): GenValue {
-  return { expr: lit(pyStr(s)), js: s, kind: 'str', hint };
+  const safe = reRootPath(s);
+  return { expr: lit(pyStr(safe)), js: safe, kind: 'str', hint };
 }
 
 const round = (n: number, digits: number): number => Number(n.toFixed(digits));

@@ -1,6 +1,6 @@
 import { silentLogger, type CallResult, type ExecutionSandbox, type Logger, type ModuleInterface, type ModuleTarget } from '@test-agent/domain';
 import { PytestEmitter, type EmittableTest, type EmittedFile, type Stability } from './pytest-emitter';
-import { OfflineSearchEngine, minimiseArchive, type SearchOutcome } from './search-engine.service';
+import { OfflineSearchEngine, countOutsideEffects, minimiseArchive, type ArchivedTest, type OutsideEffectSummary, type OutsideEffects, type SearchOutcome } from './search-engine.service';
 import { simplifyTests } from './test-simplifier';
 
 export interface OfflineGenerationOptions {
@@ -21,6 +21,14 @@ export interface OfflineGeneration {
   readonly tests: readonly EmittableTest[];
   /** Tests dropped because a second run disagreed on their outcome. */
   readonly unstable: number;
+  /**
+   * Per callable qualname: calls refused because they tried to act outside the sandbox (write, delete, network,
+   * processes, signals), with a few examples; those calls are not tested offline. The search's count plus kept
+   * tests whose re-run tried it. Empty when there were none.
+   */
+  readonly outsideEffects: OutsideEffects;
+  /** What importing the module tried to do outside the sandbox (blocked); empty when nothing. */
+  readonly importEffects: readonly string[];
   /** The pytest file, leaving out the test functions named in `exclude`. */
   render(exclude?: ReadonlySet<string>): EmittedFile;
 }
@@ -44,7 +52,9 @@ export class OfflineTestGenerator {
   async generate(target: ModuleTarget, options: OfflineGenerationOptions): Promise<OfflineGeneration> {
     const log = this.logger.child('offline_search');
     const callTimeoutMs = options.callTimeoutMs ?? 1000;
-    const session = await this.sandbox.open(target, { hashSeed: 0 });
+    // The import counts against the budget: a module that hangs while imported costs at most half of it.
+    const loadTimeoutMs = Math.max(2_000, options.timeBudgetMs / 2);
+    const session = await this.sandbox.open(target, { hashSeed: 0, loadTimeoutMs });
     let search: SearchOutcome;
     let again: CallResult[];
     try {
@@ -61,7 +71,7 @@ export class OfflineTestGenerator {
     } finally {
       await session.close();
     }
-    const fresh = await this.sandbox.open(target, { hashSeed: 4242 });
+    const fresh = await this.sandbox.open(target, { hashSeed: 4242, loadTimeoutMs });
     let other: CallResult[];
     try {
       other = await fresh.execute(search.tests.map((t) => t.plan), { timeoutMs: callTimeoutMs });
@@ -73,6 +83,7 @@ export class OfflineTestGenerator {
       test,
       stability: stability(test.result, [again[i], other[i]], { year, planText: JSON.stringify(test.plan) }),
     }));
+    const outsideEffects = withRerunEffects(search.outsideEffects, search.tests, [again, other]);
     const unstable = tests.filter((t) => !t.stability.outcome).length;
     log.info('Offline search done', {
       module: target.moduleName,
@@ -81,6 +92,7 @@ export class OfflineTestGenerator {
       unstable,
       stoppedBy: search.stoppedBy,
       estimatedCoverage: Number(search.coverage.combinedPercent.toFixed(1)),
+      ...(Object.keys(outsideEffects).length ? { refusedOutsideSandbox: Object.keys(outsideEffects) } : {}),
     });
     const module = session.module;
     return {
@@ -89,9 +101,21 @@ export class OfflineTestGenerator {
       search,
       tests,
       unstable,
+      outsideEffects,
+      importEffects: module.importEffects ?? [],
       render: (exclude) => this.emitter.emit(target.moduleName, module, tests, exclude),
     };
   }
+}
+
+/** The search's refused calls plus kept tests a re-run found acting outside the sandbox (`stability` drops those). */
+function withRerunEffects(found: OutsideEffects, tests: readonly ArchivedTest[], reruns: readonly (readonly CallResult[])[]): OutsideEffects {
+  const out: Record<string, OutsideEffectSummary> = { ...found };
+  tests.forEach((t, i) => {
+    const effects = reruns.map((r) => r[i]?.outsideEffects ?? []).find((e) => e.length > 0);
+    if (effects) countOutsideEffects(out, t.candidate?.target.qualname ?? t.doctest ?? '', effects);
+  });
+  return out;
 }
 
 /**
@@ -110,25 +134,29 @@ export function stability(first: CallResult, reruns: readonly CallResult[], cloc
   const fromClock = (text: string | null | undefined) => Boolean(yearPattern && text && yearPattern.test(text) && !yearPattern.test(clock?.planText ?? ''));
   const sameOutcome = reruns.every(
     (r) =>
+      !r.outsideEffects?.length &&
       r.status === first.status &&
       r.step === first.step &&
       r.exception?.type === first.exception?.type &&
       Boolean(r.listified) === Boolean(first.listified) &&
       (first.doctest === undefined || (r.doctest?.failed === 0 && r.doctest.attempted === first.doctest.attempted)),
   );
+  // Facts showing a value of the machine were not reported (see `CallResult.machineDependent`): none to assert.
+  const machine = Boolean(first.machineDependent) || reruns.some((r) => r.machineDependent);
   const sameValue =
+    !machine &&
     reruns.every((r) =>
       first.status === 'raised' ? r.exception?.message === first.exception?.message : r.value?.canon === first.value?.canon && r.value?.expr === first.value?.expr,
     ) && !fromClock(first.status === 'raised' ? first.exception?.message : first.value?.expr);
   // An object's address may repeat by chance between runs; it still is no fact to assert.
-  const sameStdout = reruns.every((r) => r.stdout === first.stdout) && !/0x[0-9a-fA-F]{6,}/.test(first.stdout ?? '') && !fromClock(first.stdout);
+  const sameStdout = !machine && reruns.every((r) => r.stdout === first.stdout) && !/0x[0-9a-fA-F]{6,}/.test(first.stdout ?? '') && !fromClock(first.stdout);
   const attrs = new Set<string>();
   const all = [...(first.value?.attrs ?? []), ...(first.receiverAttrs ?? [])];
   for (const a of all) {
     const agrees = reruns.every((r) => [...(r.value?.attrs ?? []), ...(r.receiverAttrs ?? [])].some((b) => b.name === a.name && b.expr === a.expr));
-    if (agrees && !fromClock(a.expr)) attrs.add(a.name);
+    if (agrees && !machine && !fromClock(a.expr)) attrs.add(a.name);
   }
-  let stdoutPrefix = sameOutcome && !sameStdout && first.stdout ? stablePrefix(first.stdout, reruns.map((r) => r.stdout ?? '')) : '';
+  let stdoutPrefix = sameOutcome && !sameStdout && !machine && first.stdout ? stablePrefix(first.stdout, reruns.map((r) => r.stdout ?? '')) : '';
   // The prefix ends before the first mention of the current year as well.
   const yearAt = yearPattern && fromClock(stdoutPrefix) ? stdoutPrefix.search(yearPattern) : -1;
   if (yearAt >= 0) stdoutPrefix = yearAt >= 8 ? stdoutPrefix.slice(0, yearAt) : '';

@@ -55,12 +55,23 @@ const DOCTEST_HELPER = [
   '    return runner.failures',
 ];
 
+/**
+ * Every emitted file starts its tests in an empty folder of their own, which is also their HOME: whatever path
+ * a test passes (`'data.txt'`, `'~/.cfg'`) stays under `tmp_path`, from whichever folder pytest runs.
+ */
+const WORK_DIR_FIXTURE = [
+  '@pytest.fixture(autouse=True)',
+  'def _work_in_tmp_path(tmp_path, monkeypatch):',
+  '    """Runs each test in its own empty folder, which is also its HOME."""',
+  '    monkeypatch.chdir(tmp_path)',
+  "    monkeypatch.setenv('HOME', str(tmp_path))",
+];
+
 interface Body {
   lines: string[];
-  usesPytest: boolean;
   usesMath: boolean;
   usesCapsys: boolean;
-  /** The test writes input files under `tmp_path` and works there (`monkeypatch.chdir`). */
+  /** The test writes input files under `tmp_path` (where every test works, see `WORK_DIR_FIXTURE`). */
   usesFiles?: boolean;
   names: Set<string>;
   imports: Set<string>;
@@ -96,13 +107,11 @@ export class PytestEmitter {
 
     const importNames = new Set<string>();
     const extraImports = new Set<string>();
-    let usesPytest = false;
     let usesMath = false;
     let usesDoctest = false;
     for (const b of blocks) {
       b.body.names.forEach((n) => importNames.add(n));
       b.body.imports.forEach((n) => extraImports.add(n));
-      usesPytest ||= b.body.usesPytest;
       usesMath ||= b.body.usesMath;
       usesDoctest ||= b.doctest;
     }
@@ -110,11 +119,12 @@ export class PytestEmitter {
     const stdImports = [...[...(usesDoctest ? ['doctest'] : []), ...(usesMath ? ['math'] : [])].map((m) => `import ${m}`), ...[...extraImports].sort()];
     const imports: string[] = [...stdImports];
     if (stdImports.length) imports.push('');
-    if (usesPytest) imports.push('import pytest', '');
+    // Always: the fixture every test runs under is a pytest fixture.
+    imports.push('import pytest', '');
     if (usesDoctest) imports.push(`import ${moduleName}`);
     const fromNames = [...importNames].filter((n) => topNames.has(n)).sort();
     if (fromNames.length) imports.push(wrapImport(moduleName, fromNames));
-    const helper = usesDoctest ? ['', '', ...DOCTEST_HELPER] : [];
+    const helper = ['', '', ...WORK_DIR_FIXTURE, ...(usesDoctest ? ['', '', ...DOCTEST_HELPER] : [])];
 
     const out: string[] = [...header, '', ...trimEnd(imports), ...helper];
     let lastSubject = '';
@@ -124,7 +134,7 @@ export class PytestEmitter {
       const comment = b.subject !== lastSubject ? `# ${b.subject || moduleName}\n` : '';
       out.push('', '', ...(comment ? [comment.trimEnd()] : []));
       lastSubject = b.subject;
-      const fixtures = [...(b.body.usesFiles ? ['tmp_path', 'monkeypatch'] : []), ...(b.body.usesCapsys ? ['capsys'] : [])];
+      const fixtures = [...(b.body.usesFiles ? ['tmp_path'] : []), ...(b.body.usesCapsys ? ['capsys'] : [])];
       const source = [`def ${b.name}(${fixtures.join(', ')}):`, ...b.body.lines.map((l) => `    ${l}`)].join('\n');
       out.push(source);
       emitted.push({ name: b.name, subject: b.subject, source, index: b.index });
@@ -136,10 +146,10 @@ export class PytestEmitter {
           ...(b.doctest ? ['import doctest', `import ${moduleName}`] : []),
           ...(b.body.usesMath ? ['import math'] : []),
           ...b.body.imports,
-          ...(b.body.usesPytest ? ['import pytest'] : []),
+          'import pytest',
           ...(names.length ? [`from ${moduleName} import ${names.join(', ')}`] : []),
         ],
-        support: b.doctest ? [DOCTEST_HELPER.join('\n')] : [],
+        support: [WORK_DIR_FIXTURE.join('\n'), ...(b.doctest ? [DOCTEST_HELPER.join('\n')] : [])],
       });
     }
     return { content: `${out.join('\n')}\n`, tests: emitted, cases };
@@ -149,7 +159,7 @@ export class PytestEmitter {
     const fn = byName.get(qualname);
     const name = namer.reserve(`test_${fn ? subjectName(fn) : snakeCase(moduleName)}_doctest_examples`);
     const obj = qualname ? `${moduleName}.${qualname}` : moduleName;
-    const body: Body = { lines: [`assert _doctest_failures(${obj}, ${moduleName}) == 0`], usesPytest: false, usesMath: false, usesCapsys: false, names: new Set(), imports: new Set() };
+    const body: Body = { lines: [`assert _doctest_failures(${obj}, ${moduleName}) == 0`], usesMath: false, usesCapsys: false, names: new Set(), imports: new Set() };
     return { subject: qualname, name, body };
   }
 
@@ -169,7 +179,7 @@ export class PytestEmitter {
       subject = candidate.prefix[last - 1].method;
       args = candidate.prefix[last - 1].args;
     }
-    const body: Body = { lines: [], usesPytest: false, usesMath: false, usesCapsys: false, names: new Set(), imports: new Set() };
+    const body: Body = { lines: [], usesMath: false, usesCapsys: false, names: new Set(), imports: new Set() };
     const receiverName = this.variableName(candidate, topNames);
     const varName = (i: number) => (i === 0 ? receiverName : `value_${i}`);
     const render = (e: PlanExpr) => {
@@ -187,15 +197,16 @@ export class PytestEmitter {
 
     if (result.status === 'raised') {
       const ex = result.exception!;
-      body.usesPytest = true;
       const type = this.exceptionName(ex, topNames, body);
-      const match = t.stability.value && ex.message && ex.message.length <= 80 && !/0x[0-9a-f]{6,}/.test(ex.message) ? pyRegexLiteral(ex.message) : null;
+      const match = t.stability.value && !result.machineDependent && ex.message && ex.message.length <= 80 && !/0x[0-9a-f]{6,}/.test(ex.message) ? pyRegexLiteral(ex.message) : null;
       body.lines.push(`with pytest.raises(${type}${match ? `, match=${match}` : ''}):`, `    ${finalExpr}`);
     } else {
       const v = result.value!;
       const target = finalIsReceiver ? receiverName : 'result';
       const assertions: string[] = [];
-      if (t.stability.value) {
+      // A result that showed a value of the machine (HOME, the working folder, a variable) asserts nothing of it.
+      const machine = result.machineDependent === true;
+      if (t.stability.value && !machine) {
         const stateChanged = (result.receiverAttrs ?? []).length > 0 && !finalIsReceiver;
         if (v.expr === 'None' && (stateChanged || result.stdout)) {
           // A mutator or a printer: what it changed or printed is the assertion, not its None.
@@ -215,10 +226,10 @@ export class PytestEmitter {
           }
         }
       }
-      const changed = (result.receiverAttrs ?? []).filter((a) => t.stability.attrs.has(a.name) && !finalIsReceiver).slice(0, 4);
+      const changed = machine ? [] : (result.receiverAttrs ?? []).filter((a) => t.stability.attrs.has(a.name) && !finalIsReceiver).slice(0, 4);
       for (const a of changed) assertions.push(this.attributeAssertion(`${receiverName}.${a.name}`, a, body, topNames));
-      const printed = t.stability.stdout && result.stdout ? result.stdout : '';
-      const prefix = !printed && t.stability.stdoutPrefix ? t.stability.stdoutPrefix.slice(0, 300) : '';
+      const printed = t.stability.stdout && result.stdout && !machine ? result.stdout : '';
+      const prefix = !printed && !machine && t.stability.stdoutPrefix ? t.stability.stdoutPrefix.slice(0, 300) : '';
       if (printed && printed.length < 2000) {
         body.usesCapsys = true;
         assertions.push(`assert capsys.readouterr().out == ${pyStr(printed)}`);
@@ -257,10 +268,7 @@ export class PytestEmitter {
       return [`assert math.isnan(${target})`];
     }
     if (expr === 'None' || expr === 'True' || expr === 'False') return [`assert ${target} is ${expr}`];
-    if (v.float && v.approx) {
-      body.usesPytest = true;
-      return [`assert ${target} == pytest.approx(${expr})`];
-    }
+    if (v.float && v.approx) return [`assert ${target} == pytest.approx(${expr})`];
     if (expr.length <= MAX_EXACT) return [`assert ${target} == ${expr}`];
     return this.sizeAndStart(target, v);
   }
@@ -278,10 +286,7 @@ export class PytestEmitter {
 
   private attributeAssertion(path: string, a: AttributeDescription, body: Body, topNames: ReadonlySet<string>): string {
     for (const n of namesIn(a.expr)) if (topNames.has(n)) body.names.add(n);
-    if (a.float && a.approx) {
-      body.usesPytest = true;
-      return `assert ${path} == pytest.approx(${a.expr})`;
-    }
+    if (a.float && a.approx) return `assert ${path} == pytest.approx(${a.expr})`;
     if (a.expr === 'None' || a.expr === 'True' || a.expr === 'False') return `assert ${path} is ${a.expr}`;
     return `assert ${path} == ${a.expr}`;
   }
@@ -322,7 +327,7 @@ const FILE_CALL = new RegExp(String.raw`${FILE_HELPER}\((${PY_STRING}), (${PY_ST
 
 /**
  * `_file('input.txt', 'text')` in a plan is a file the sandbox wrote in its working directory. The test does
- * the same under pytest's `tmp_path`, working there, and passes the plain name:
+ * the same under pytest's `tmp_path` (its working directory, see `WORK_DIR_FIXTURE`) and passes the plain name:
  * `(tmp_path / 'input.txt').write_text('text')` first, then `sourcehook('input.txt')`.
  */
 function hoistFiles(body: Body): void {
@@ -335,7 +340,7 @@ function hoistFiles(body: Body): void {
   );
   if (files.size === 0) return;
   body.usesFiles = true;
-  body.lines = ['monkeypatch.chdir(tmp_path)', ...[...files].map(([name, text]) => `(tmp_path / ${name}).write_text(${text})`), ...lines];
+  body.lines = [...[...files].map(([name, text]) => `(tmp_path / ${name}).write_text(${text})`), ...lines];
 }
 
 function collectNames(e: PlanExpr, names: Set<string>): void {

@@ -12,6 +12,7 @@ import {
 } from '@test-agent/domain';
 import { InputGenerator, callExpr, settableFields, strArgValue, stringsIn, type Candidate, type GenArg, type Receiver, type StateStep } from './input-generator';
 import { RandomSource } from './random-source';
+import { safePlan } from './safe-inputs';
 
 export interface SearchOptions {
   /** Wall-clock budget of the search, in milliseconds. */
@@ -37,8 +38,36 @@ export interface ArchivedTest {
   readonly doctest?: string;
 }
 
+/** Calls of one callable refused because they tried to act outside the sandbox (see `CallResult.outsideEffects`). */
+export interface OutsideEffectSummary {
+  /** How many executed calls were refused. */
+  readonly calls: number;
+  /** Distinct attempts as the sandbox described them (`delete /data/a`, `connect 127.0.0.1:8080`), at most 3. */
+  readonly examples: readonly string[];
+}
+
+/** Qualname of the callable (for doctests: of the documented object, '' for the module) → its refused calls. */
+export type OutsideEffects = Readonly<Record<string, OutsideEffectSummary>>;
+
+const MAX_EFFECT_EXAMPLES = 3;
+
+/** Counts one refused call of `qualname` into `into` (mutable form of `OutsideEffects`). */
+export function countOutsideEffects(into: Record<string, OutsideEffectSummary>, qualname: string, effects: readonly string[]): void {
+  const known = into[qualname] ?? { calls: 0, examples: [] };
+  const examples = [...known.examples];
+  for (const e of effects) if (examples.length < MAX_EFFECT_EXAMPLES && !examples.includes(e)) examples.push(e);
+  into[qualname] = { calls: known.calls + 1, examples };
+}
+
 export interface SearchOutcome {
   readonly tests: ArchivedTest[];
+  /**
+   * Callables some of whose calls were refused because they tried to act outside the sandbox (write, delete,
+   * network, processes): those calls are not tested offline. Empty when there were none.
+   */
+  readonly outsideEffects: OutsideEffects;
+  /** What importing the module tried to do outside the sandbox (blocked), from `ModuleInterface.importEffects`. */
+  readonly importEffects: readonly string[];
   /** The sandbox's measure of what the archive covers (import included). */
   readonly coverage: CoverageReport;
   readonly executions: number;
@@ -55,8 +84,16 @@ const DUNDER_CALLS: Record<string, (obj: PlanExpr, args: GenArg[]) => PlanExpr> 
   __call__: (obj, args) => callExpr(obj, args),
 };
 
-/** Turns a candidate into the sandbox's call plan. */
+/**
+ * Turns a candidate into the sandbox's call plan. Every plan goes through here, and the emitted test is written
+ * from the plan: its literals are made safe here once more (`safePlan`: no string naming a place outside the
+ * working directory, whatever built the value), so what runs in the sandbox is what the test will run.
+ */
 export function toPlan(c: Candidate): CallPlan {
+  return safePlan(planOf(c));
+}
+
+function planOf(c: Candidate): CallPlan {
   const t = c.target;
   if (t.kind === 'class') return { steps: [callExpr({ k: 'ref', path: t.qualname }, c.args)], receiver: 0 };
   if (t.kind === 'function' || t.kind === 'staticmethod' || t.kind === 'classmethod') {
@@ -81,6 +118,19 @@ export function receiverExpr(r: Receiver): PlanExpr {
 }
 
 const branchKey = (b: Branch) => `${b[0]}>${b[1]}`;
+
+/**
+ * A result a test can be made of: the call ended (returned or raised), left no file behind, did not try to act
+ * outside the sandbox, did not hit the sandbox's memory limit, and has something to assert: a raised exception's type always; a returned value only
+ * when it does not show a value of the machine (`machineDependent` results report none).
+ */
+export function safeOutcome(result: CallResult): boolean {
+  if (result.status !== 'ok' && result.status !== 'raised') return false;
+  if (result.sideEffects?.length || result.outsideEffects?.length) return false;
+  // A MemoryError came from the sandbox's memory limit: without it (plain pytest) the call would take the memory.
+  if (result.status === 'raised' && result.exception?.type === 'MemoryError') return false;
+  return !(result.status === 'ok' && result.machineDependent);
+}
 
 /** Exceptions Python raises by itself when a value has the wrong type or shape. */
 const RUNTIME_ERRORS = new Set(['TypeError', 'AttributeError', 'KeyError', 'IndexError', 'ZeroDivisionError', 'UnboundLocalError', 'NameError', 'RecursionError', 'OverflowError']);
@@ -116,6 +166,10 @@ interface Target {
   readonly branches: readonly string[];
   readonly archived: Candidate[];
   tries: number;
+  /** Calls refused for acting outside the sandbox. */
+  refused: number;
+  /** Calls that hung past their limit or killed the sandbox: each costs a restart, so such a callable yields. */
+  crashes: number;
 }
 
 /**
@@ -149,11 +203,17 @@ export class OfflineSearchEngine {
     let executions = 0;
     let lastGain = now();
     let stoppedBy: SearchOutcome['stoppedBy'] = 'budget';
+    const outsideEffects: Record<string, OutsideEffectSummary> = {};
 
     const absorb = (plans: readonly { plan: CallPlan; candidate?: Candidate; doctest?: string }[], results: readonly CallResult[]) => {
       results.forEach((result, i) => {
         executions++;
         const { plan, candidate, doctest } = plans[i];
+        if (result.outsideEffects?.length) this.refuse(outsideEffects, targets, candidate?.target.qualname ?? doctest ?? '', result.outsideEffects);
+        if (result.status === 'crashed' && candidate) {
+          const target = targets.get(candidate.target.qualname);
+          if (target) target.crashes++;
+        }
         if (!this.usable(result, doctest)) return;
         if (candidate) this.learn(gen, candidate, result);
         const meaningful = !incidental(result);
@@ -193,7 +253,7 @@ export class OfflineSearchEngine {
     }
     for (let i = 0; i < seeds.length && now() < deadline; i += batchSize) {
       const chunk = seeds.slice(i, i + batchSize);
-      absorb(chunk, await session.execute(chunk.map((s) => s.plan), { timeoutMs: callTimeoutMs }));
+      absorb(chunk, await session.execute(chunk.map((s) => s.plan), { timeoutMs: callTimeoutMs, deadline: Date.now() + (deadline - now()) }));
     }
 
     const list = [...targets.values()];
@@ -220,7 +280,7 @@ export class OfflineSearchEngine {
         stoppedBy = 'complete';
         break;
       }
-      absorb(batch, await session.execute(batch.map((b) => b.plan), { timeoutMs: callTimeoutMs }));
+      absorb(batch, await session.execute(batch.map((b) => b.plan), { timeoutMs: callTimeoutMs, deadline: Date.now() + (deadline - now()) }));
     }
 
     const coverage = CoverageReport.fromData(file, {
@@ -231,12 +291,18 @@ export class OfflineSearchEngine {
     });
     const elapsedMs = now() - started;
     this.logger.debug('Offline search finished', { executions, archived: tests.length, stoppedBy, elapsedMs, combined: coverage.combinedPercent });
-    return { tests, coverage, executions, stoppedBy, elapsedMs };
+    return { tests, coverage, executions, stoppedBy, elapsedMs, outsideEffects, importEffects: module.importEffects ?? [] };
+  }
+
+  /** A call of `qualname` acted outside the sandbox: counted for the report, and its callable tried less. */
+  private refuse(into: Record<string, OutsideEffectSummary>, targets: ReadonlyMap<string, Target>, qualname: string, effects: readonly string[]): void {
+    countOutsideEffects(into, qualname, effects);
+    const target = targets.get(qualname);
+    if (target) target.refused++;
   }
 
   private usable(result: CallResult, doctest?: string): boolean {
-    if (result.status !== 'ok' && result.status !== 'raised') return false;
-    if (result.sideEffects?.length) return false;
+    if (!safeOutcome(result)) return false;
     if (doctest !== undefined) return result.doctest !== undefined && result.doctest.attempted > 0 && result.doctest.failed === 0;
     return true;
   }
@@ -277,6 +343,8 @@ export class OfflineSearchEngine {
         branches: module.shape.branches.filter((b) => inSpan(b[0])).map(branchKey),
         archived: [],
         tries: 0,
+        refused: 0,
+        crashes: 0,
       });
     }
     return out;
@@ -288,8 +356,9 @@ export class OfflineSearchEngine {
     for (const l of t.lines) missing += !lines.has(l) ? 1 : meantLines.has(l) ? 0 : 0.5;
     for (const b of t.branches) missing += !branches.has(b) ? 1 : meantBranches.has(b) ? 0 : 0.5;
     const base = missing > 0 ? 1 + 2 * Math.sqrt(missing) : 0.15;
-    // Spread effort: a callable tried very often without progress slowly loses priority.
-    return base / (1 + t.tries / 2000);
+    // Spread effort: a callable tried very often without progress slowly loses priority; one whose calls keep
+    // acting outside the sandbox (never a test) quickly.
+    return base / (1 + t.tries / 2000) / (1 + t.refused / 10) / (1 + 4 * t.crashes);
   }
 
   private fresh(t: Target, gen: InputGenerator, rng: RandomSource, optionalRate: number): Candidate | undefined {

@@ -88,7 +88,7 @@ describe('inputs shaped by what a parameter is for', () => {
     expect(contextQualifiers(candidate, 2)).toEqual(['with_debug_two']);
   });
 
-  it('writes the files a plan used under tmp_path and works there', () => {
+  it('writes the files a plan used under tmp_path, where every test works', () => {
     const gen = new InputGenerator(lexer, new RandomSource(2));
     const infile = lexerClass.params[1];
     let file = gen.specialValue(infile, lexerClass);
@@ -97,8 +97,10 @@ describe('inputs shaped by what a parameter is for', () => {
     const text = file.wrapped!.args[1].expr.k === 'lit' ? file.wrapped!.args[1].expr.src : '';
     const candidate: Candidate = { target: lexerClass, prefix: [], args: [{ param: infile, value: file, keyword: true }] };
     const content = emit(candidate, { status: 'ok', lines: [], branches: [], value: value(null, 'lexer.Lexer', { attrs: [] }) });
+    expect(content).toContain(`(tmp_path):\n    (tmp_path / ${name}).write_text(${text})\n    lexer = Lexer(infile=${name})\n`);
+    // The working directory is tmp_path for every test of the file (the fixture does it once).
     expect(content).toContain(
-      `(tmp_path, monkeypatch):\n    monkeypatch.chdir(tmp_path)\n    (tmp_path / ${name}).write_text(${text})\n    lexer = Lexer(infile=${name})\n`,
+      "@pytest.fixture(autouse=True)\ndef _work_in_tmp_path(tmp_path, monkeypatch):\n    \"\"\"Runs each test in its own empty folder, which is also its HOME.\"\"\"\n    monkeypatch.chdir(tmp_path)\n    monkeypatch.setenv('HOME', str(tmp_path))\n",
     );
   });
 });

@@ -1,7 +1,7 @@
 import type { Branch, CallResult, SandboxSession } from '@test-agent/domain';
-import { callExpr, collectionValue, lit, simplestOf, stringsIn, valueSource, type Candidate, type Collection, type GenArg, type GenValue } from './input-generator';
-import { pyFloat, pyInt, pyStr } from './python-source';
-import { incidental, toPlan, type ArchivedTest } from './search-engine.service';
+import { callExpr, collectionValue, lit, simplestOf, strArgValue, stringsIn, valueSource, type Candidate, type Collection, type GenArg, type GenValue } from './input-generator';
+import { pyFloat, pyInt } from './python-source';
+import { incidental, safeOutcome, toPlan, type ArchivedTest } from './search-engine.service';
 
 export interface SimplifyOptions {
   /** Stop starting new rounds after this time (ms, same clock as `now`). */
@@ -55,10 +55,13 @@ export async function simplifyTests(session: SandboxSession, tests: readonly Arc
   return current;
 }
 
-/** The variant ends the way the test did: same status, same exception type, raised by the same step from the end. */
+/**
+ * The variant ends the way the test did: same status, same exception type, raised by the same step from the end,
+ * and it is as good a test (nothing left behind or tried outside the sandbox, no more machine-dependent).
+ */
 function endsAlike(r: CallResult, c: Candidate, old: CallResult, oldPlan: ArchivedTest['plan']): boolean {
-  if (r.status !== old.status || r.exception?.type !== old.exception?.type || r.sideEffects?.length) return false;
-  if (r.status !== 'ok' && r.status !== 'raised') return false;
+  if (r.status !== old.status || r.exception?.type !== old.exception?.type || !safeOutcome(r)) return false;
+  if (Boolean(r.machineDependent) !== Boolean(old.machineDependent)) return false;
   if (incidental(r) !== incidental(old)) return false;
   if (r.status === 'raised') {
     const fromEnd = (plan: ArchivedTest['plan'], step: number | undefined) => (plan.steps?.length ?? 0) - (step ?? -1);
@@ -104,7 +107,7 @@ async function splitStateCalls(session: SandboxSession, tests: ArchivedTest[], t
         changed = true;
         return;
       }
-      const aloneOk = (rAlone.status === 'ok' || (rAlone.status === 'raised' && !incidental(rAlone))) && !rAlone.sideEffects?.length;
+      const aloneOk = safeOutcome(rAlone) && (rAlone.status === 'ok' || !incidental(rAlone));
       if (!aloneOk) return;
       const withAlone = [...next, { plan: toPlan(trial.alone), result: rAlone, candidate: trial.alone }];
       if (!covers(withAlone)) return;
@@ -183,7 +186,7 @@ function mapCandidate(c: Candidate, f: (v: GenValue) => GenValue): Candidate {
 /** The value with every str equal to `from` (constructor arguments and collection elements included) set to `to`. */
 function renameString(v: GenValue, from: string, to: string, depth = 0): GenValue {
   if (depth > 4) return v;
-  if (v.kind === 'str' && v.js === from) return { ...v, expr: lit(pyStr(to)), js: to };
+  if (v.kind === 'str' && v.js === from) return withString(v, to);
   if (v.construct) {
     const { path } = v.construct;
     const args = v.construct.args.map((a) => ({ ...a, value: renameString(a.value, from, to, depth + 1) }));
@@ -197,6 +200,9 @@ function renameString(v: GenValue, from: string, to: string, depth = 0): GenValu
   }
   return v;
 }
+
+/** The str value `v` holding `s` instead (re-rooted when `s` names a place outside the working directory). */
+const withString = (v: GenValue, s: string): GenValue => ({ ...v, ...strArgValue(s, v.hint) });
 
 const replaceAt = (args: readonly GenArg[], i: number, a: GenArg): GenArg[] => args.map((x, j) => (j === i ? a : x));
 
@@ -237,7 +243,11 @@ export function plainer(v: GenValue, depth = 0): GenValue[] {
     return out;
   }
   if (v.kind === 'str' && typeof v.js === 'string' && v.js.length > 0) {
-    for (const t of shorterStrings(v.js)) if (!out.some((o) => o.js === t)) out.push({ ...v, expr: lit(pyStr(t)), js: t });
+    for (const t of shorterStrings(v.js)) {
+      // A shorter path may leave the working directory (`a/b` → `/b`): re-rooted, it may equal the original.
+      const shorter = withString(v, t);
+      if (shorter.js !== v.js && !out.some((o) => o.js === shorter.js)) out.push(shorter);
+    }
   } else if (v.kind === 'int' && typeof v.js === 'number' && v.js !== 0) {
     const n = v.js;
     for (const m of [0, Math.sign(n), Math.trunc(n / 2), n > 0 ? n - 1 : n + 1]) if (m !== n && !out.some((o) => o.js === m)) out.push({ ...v, expr: lit(pyInt(m)), js: m });
