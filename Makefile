@@ -4,7 +4,7 @@ export NX_DAEMON := false
 export NX_NO_CLOUD := true
 DEMO_OUT ?= tmp/demo-tests
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test worker-tests lint typecheck unit bench clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -34,7 +34,14 @@ unit: setup
 test: setup
 	npx tsc -p tsconfig.json
 	node tools/build/build.cjs
+	$(MAKE) worker-tests
 	npx nx run-many -t lint test --outputStyle=static --skip-nx-cache
+
+## worker-tests: the search worker's own pytest tests (its guard), run inside bubblewrap (read-only machine, private /tmp)
+worker-tests: setup
+	PYTHONDONTWRITEBYTECODE=1 bwrap --ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --unshare-pid --unshare-net \
+	  --die-with-parent --chdir "$(CURDIR)" -- .venv/bin/python -m pytest -q -p no:cacheprovider \
+	  libs/infrastructure/src/lib/adapters/python-worker/test_executor_worker_guard.py
 
 clean:
 	rm -rf dist tmp .nx
