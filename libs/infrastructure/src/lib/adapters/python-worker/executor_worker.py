@@ -998,31 +998,31 @@ def machine_values(cwd):
     return sorted(found, key=len, reverse=True)
 
 
-def shows_machine_value(result, values):
-    """The result's value, attributes, printed output or exception message contains one of `values`."""
-    texts = [result.get("stdout") or ""]
+def filter_machine_values(result, values):
+    """Removes what shows one of `values`: an attribute alone when only it does (a calendar's ``locale`` holding
+    ``LANG``), else the value, output and message with ``machineDependent`` set; the types stay assertable."""
+    shows = lambda text: bool(text) and any(v in text for v in values)  # noqa: E731
+    if "receiverAttrs" in result:
+        result["receiverAttrs"] = [a for a in result["receiverAttrs"] if not shows(a["expr"])]
     value = result.get("value")
     if value:
-        texts += [value.get("repr") or "", value.get("expr") or "", value.get("canon") or ""]
-        texts += [a["expr"] for a in value.get("attrs", [])] + list(value.get("parts", []))
-    texts += [a["expr"] for a in result.get("receiverAttrs", [])]
-    if result.get("exception"):
-        texts.append(result["exception"].get("message") or "")
-    blob = "\n".join(texts)
-    return any(v in blob for v in values)
-
-
-def drop_machine_values(result):
-    """Keeps what can be asserted without the machine's values: the value's type, the exception's type."""
+        value = {**value, "attrs": [a for a in value.get("attrs", []) if not shows(a["expr"])],
+                 "parts": [p for p in value.get("parts", []) if not shows(p)]}
+        result["value"] = value
+    exception = result.get("exception")
+    whole = [result.get("stdout") or "", (exception or {}).get("message") or ""]
+    if value:
+        whole += [value.get("repr") or "", value.get("expr") or "", value.get("canon") or ""]
+    if not any(shows(t) for t in whole):
+        return
     result["machineDependent"] = True
-    value = result.get("value")
     if value:
         result["value"] = {**value, "repr": "", "expr": None, "canon": "<machine-dependent>", "float": False,
                            "approx": False, "nan": False, "len": None, "attrs": [], "parts": []}
     if "receiverAttrs" in result:
         result["receiverAttrs"] = []
-    if result.get("exception"):
-        result["exception"] = {**result["exception"], "message": ""}
+    if exception:
+        result["exception"] = {**exception, "message": ""}
     result["stdout"] = ""
 
 
@@ -1168,8 +1168,8 @@ class Worker:
         self.tidy(result, before)
         if effects:
             result["outsideEffects"] = effects[:MAX_EFFECTS]
-        if self.machine and shows_machine_value(result, self.machine):
-            drop_machine_values(result)
+        if self.machine:
+            filter_machine_values(result, self.machine)
         return result
 
     def run_steps(self, plan, timeout_s, out_buf):
