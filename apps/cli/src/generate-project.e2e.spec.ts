@@ -88,4 +88,27 @@ describe('generate on a project with its own venv', () => {
     }
     expect(freeze()).toBe(before);
   });
+
+  it("uses the project's own pytest and plugins: an addopts that needs pytest-mock works for coverage and generate", () => {
+    const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'ta-project-mock-')));
+    try {
+      execFileSync('python3', ['-m', 'venv', path.join(dir, '.venv')]);
+      const venvPython = path.join(dir, '.venv', 'bin', 'python');
+      execFileSync(venvPython, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--retries', '0', 'pytest-mock'], { stdio: 'inherit' });
+      writeFileSync(path.join(dir, 'pyproject.toml'), '[project]\nname = "m"\nversion = "0"\n\n[tool.pytest.ini_options]\naddopts = "-p pytest_mock"\n');
+      writeFileSync(path.join(dir, 'sizes.py'), 'import os\n\n\ndef size(path):\n    if os.path.exists(path):\n        return os.path.getsize(path)\n    return -1\n');
+      mkdirSync(path.join(dir, 'tests'));
+      writeFileSync(path.join(dir, 'tests', 'test_sizes.py'), 'from sizes import size\n\n\ndef test_size(mocker):\n    mocker.patch("os.path.exists", return_value=False)\n    assert size("x") == -1\n');
+      const before = execFileSync(venvPython, ['-m', 'pip', 'freeze', '--all'], { encoding: 'utf8' });
+      const env = { ...process.env, LOG_LEVEL: 'warn', LLM_PROVIDER: '', LLM_URL: '', VIRTUAL_ENV: '' };
+      const coverage = spawnSync(bin, ['coverage', 'sizes.py', '--tests', 'tests'], { cwd: dir, encoding: 'utf8', env });
+      expect(coverage.stdout).toContain('tests: 1 (1 passed)');
+      expect(coverage.status).toBe(0);
+      const generate = spawnSync(bin, ['generate', 'sizes.py', '--out', 'tests/generated', '--time-budget', '5'], { cwd: dir, encoding: 'utf8', env });
+      expect(generate.status).toBe(0);
+      expect(execFileSync(venvPython, ['-m', 'pip', 'freeze', '--all'], { encoding: 'utf8' })).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
