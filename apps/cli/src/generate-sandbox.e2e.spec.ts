@@ -228,10 +228,17 @@ describe('generate contains the code under test (bubblewrap)', () => {
         'def upper(text):',
         '    return text.upper()',
         '',
+        '# A key Test Agent was given, read back from a file of the project (as a .env would hold it).',
+        'SETTINGS = open(os.path.join(os.path.dirname(__file__), "settings.env")).read()',
+        '',
+        'def settings():',
+        '    return SETTINGS',
+        '',
       ].join('\n'),
     );
     const out = path.join(work, 'env-out');
     const secrets = { LLM_API_KEY: `sk-e2e-${process.pid}-secret`, GIGACHAT_AUTH_KEY: `giga-e2e-${process.pid}-key` };
+    writeFileSync(path.join(project, 'settings.env'), `LLM_API_KEY=${secrets.LLM_API_KEY}\n`);
     const run = await generate(path.join(project, 'leaky.py'), out, { ...secrets, LOG_LEVEL: 'debug' });
     expect([0, 10]).toContain(run.status);
     const written = Object.keys(snapshot(out)).map((f) => readFileSync(path.join(out, f), 'utf8'));

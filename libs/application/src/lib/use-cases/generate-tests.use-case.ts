@@ -340,6 +340,7 @@ export class GenerateTests {
     strategy: GenerationStrategy,
   ): Promise<{ reports: (ModuleGenerationReport | undefined)[]; failure?: { index: number; error: unknown } }> {
     const reports: (ModuleGenerationReport | undefined)[] = new Array(slots.length);
+    const failures = new Map<number, unknown>();
     const queue = slots.map((slot, index) => ({ slot, index })).filter((e): e is { slot: ModuleTarget; index: number } => isTarget(e.slot));
     const state: { failure?: { index: number; error: unknown } } = {};
     const failed = () => state.failure;
@@ -350,7 +351,8 @@ export class GenerateTests {
           const report = strategy === 'offline' ? await this.generateModule(target, run, many) : await this.generateModuleWithLlm(target, run, many, strategy);
           reports[index] = await this.withImportCoverage(target, run, report);
         } catch (error) {
-          // The first failing module in input order is the one the report names.
+          // The first failing module in input order stops the run; a later one running beside it is reported too.
+          failures.set(index, error);
           const earlier = failed();
           if (!earlier || index < earlier.index) state.failure = { index, error };
         }
@@ -358,6 +360,11 @@ export class GenerateTests {
     };
     const jobs = Math.max(1, Math.min(run.jobs ?? 1, queue.length));
     await Promise.all(Array.from({ length: jobs }, worker));
+    for (const [index, error] of failures) {
+      if (index === state.failure?.index) continue;
+      const reason = { code: error instanceof TestAgentError ? error.code : 'TA_INTERNAL', message: error instanceof Error ? error.message : String(error) };
+      reports[index] = emptyReport(slots[index] as ModuleTarget, 0, reason);
+    }
     return { reports, ...(state.failure ? { failure: state.failure } : {}) };
   }
 

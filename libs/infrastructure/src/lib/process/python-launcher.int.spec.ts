@@ -130,6 +130,29 @@ describe('PythonLauncher with the sandbox on (real bwrap)', () => {
     expect(processesMatching(marker)).toEqual([]);
   });
 
+  it('gives the process no capabilities, even when Test Agent runs as root: a remount fails', async () => {
+    const code = [
+      'import subprocess',
+      'print([l for l in open("/proc/self/status") if l.startswith("CapEff")][0].split()[1])',
+      'print(subprocess.run(["mount", "-o", "remount,bind,rw", "/"], capture_output=True).returncode != 0)',
+      `try:\n    open(${JSON.stringify(path.join(outside, 'after-remount.txt'))}, "w")\nexcept OSError:\n    print("still read-only")`,
+    ].join('\n');
+    const result = await runIn(launcher, code);
+    expect(result.stdout.trim().split('\n')).toEqual(['0000000000000000', 'True', 'still read-only']);
+  });
+
+  it('sets hard limits too: the code cannot lift its memory or file-size limit', async () => {
+    const code = [
+      'import resource',
+      'for kind in (resource.RLIMIT_AS, resource.RLIMIT_FSIZE):',
+      '    try:',
+      '        resource.setrlimit(kind, (resource.RLIM_INFINITY, resource.RLIM_INFINITY)); print("lifted")',
+      '    except (ValueError, OSError):',
+      '        print("refused")',
+    ].join('\n');
+    expect((await runIn(launcher, code)).stdout.trim().split('\n')).toEqual(['refused', 'refused']);
+  });
+
   it('applies the memory limit: a 20 GiB allocation fails with MemoryError', async () => {
     const result = await runIn(launcher, 'try:\n    b = bytearray(20 * 1024 ** 3)\nexcept MemoryError:\n    print("MemoryError")');
     expect(result.stdout.trim()).toBe('MemoryError');

@@ -69,7 +69,8 @@ export const SANDBOX_INSTALL_HINT =
  * - its own PID namespace (`--unshare-pid`): the parent's processes and `/proc/<pid>/environ` are invisible and
  *   cannot be signalled; `--die-with-parent` and the namespace's init take every descendant down with it, so
  *   no process outlives the run; `--new-session` detaches it from the terminal;
- * - no capabilities (bwrap drops them), so root inside cannot remount or write the read-only tree.
+ * - no capabilities (`--cap-drop ALL`; bwrap started by root would keep them), so root inside cannot remount
+ *   or write the read-only tree.
  */
 export class PythonLauncher implements Containment {
   private statusPromise?: Promise<SandboxStatus>;
@@ -136,7 +137,8 @@ export class PythonLauncher implements Containment {
     const inside = mkdtempSync(path.join(os.tmpdir(), 'test-agent-probe-inside-'));
     try {
       const target = path.join(outside, 'written');
-      const args = [...bwrapArgs([inside], inside), '--', '/bin/sh', '-c', `echo x > '${target}'`];
+      // It tries a remount first: with capabilities left (bwrap run by root without --cap-drop) that would succeed.
+      const args = [...bwrapArgs([inside], inside), '--', '/bin/sh', '-c', `mount -o remount,bind,rw / 2>/dev/null; echo x > '${target}'`];
       const wrote = await run(status.bwrap!, args, { timeout: 10_000 }).then(
         () => true,
         () => false,
@@ -189,6 +191,8 @@ export function bwrapArgs(writable: readonly string[], cwd: string): string[] {
     '--unshare-uts',
     '--unshare-cgroup-try',
     '--unshare-user-try',
+    // Run as root, bwrap would keep every capability (root inside could remount / read-write): drop them all.
+    '--cap-drop', 'ALL',
     '--die-with-parent',
     '--new-session',
     '--chdir', cwd,

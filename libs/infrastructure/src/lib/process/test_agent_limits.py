@@ -7,7 +7,8 @@ Usage: python test_agent_limits.py CPU_SECONDS ADDRESS_SPACE_BYTES FILE_SIZE_BYT
 * RLIMIT_FSIZE: largest file the process may write, in bytes (SIGXFSZ past it); 0 leaves it unlimited;
 * RLIMIT_CORE: 0, so a crashing test leaves no core file behind.
 
-Limits can only be lowered: a value above the current hard limit is clamped to it.
+Limits can only be lowered: a value above the current hard limit is clamped to it, and the hard limit is set
+to the soft one (CPU: soft + 5 s), so the process cannot lift them again.
 """
 
 import os
@@ -16,10 +17,14 @@ import sys
 
 
 def _limit(kind, soft):
+    """Sets the soft limit and lowers the hard one too, so the code under test cannot raise the limit again
+    (CPU keeps 5 s between them: SIGXCPU at the soft limit, SIGKILL at the hard one)."""
     _, hard = resource.getrlimit(kind)
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
-    new_hard = hard if kind != resource.RLIMIT_CPU or hard != resource.RLIM_INFINITY else soft + 5
+    new_hard = soft + 5 if kind == resource.RLIMIT_CPU else soft
+    if hard != resource.RLIM_INFINITY:
+        new_hard = min(new_hard, hard)
     resource.setrlimit(kind, (soft, new_hard))
 
 

@@ -137,7 +137,10 @@ export class ProjectPython implements PythonRuntimeProvider {
     const dir = path.join(this.options.cacheDir, 'tooling', `${probe.cacheTag}-${probe.platform}-${digest}`);
     let building = this.toolings.get(dir);
     if (!building) {
-      building = this.build(dir, executable, probe, ownPython, requirements);
+      building = this.build(dir, executable, probe, ownPython, requirements).catch((e) => {
+        this.toolings.delete(dir); // a failed build (pip, network) is tried again next time
+        throw e;
+      });
       this.toolings.set(dir, building);
     }
     return building;
@@ -157,8 +160,15 @@ export class ProjectPython implements PythonRuntimeProvider {
         maxBuffer: 16 * 1024 * 1024,
       });
       mkdirSync(path.join(staging, '.complete'));
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(staging, dir);
+      // A folder left half-built by a process that died is replaced; a complete one is never removed.
+      if (existsSync(dir) && !existsSync(path.join(dir, '.complete'))) rmSync(dir, { recursive: true, force: true });
+      try {
+        renameSync(staging, dir);
+      } catch (e) {
+        // Another process finished the same folder first: keep its complete one, drop ours.
+        rmSync(staging, { recursive: true, force: true });
+        if (!existsSync(path.join(dir, '.complete'))) throw e;
+      }
     } catch (e) {
       rmSync(staging, { recursive: true, force: true });
       const detail = String((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n').slice(-3).join(' | ');

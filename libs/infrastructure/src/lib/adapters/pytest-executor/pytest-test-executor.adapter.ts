@@ -430,7 +430,7 @@ export class PytestTestExecutor implements TestExecutor {
     return { outcomes: list, collectionErrors, timedOut };
   }
 
-  private launch(
+  private async launch(
     interpreter: PythonRuntime,
     request: TestRunRequest,
     layout: RunLayout,
@@ -471,11 +471,13 @@ export class PytestTestExecutor implements TestExecutor {
     const cpuSeconds = this.options.cpuTimeLimitSeconds || Math.max(5, overallSeconds + 5);
     const args = ['-m', 'coverage', 'run', '--branch', `--rcfile=${layout.rcFile}`, '-m', 'pytest', ...pytestArgs];
     const spec = this.processSpec(interpreter, args, layout, cpuSeconds);
-    return this.launcher.spawn(spec, ['ignore', 'pipe', 'pipe']).then((child) => this.watch(child, eventsFile, perTestMs, deadline));
+    const confined = (await this.launcher.status()).confined;
+    const child = await this.launcher.spawn(spec, ['ignore', 'pipe', 'pipe']);
+    return this.watch(child, eventsFile, perTestMs, deadline, confined);
   }
 
   /** Follows one pytest process: reads its events as they arrive and kills its group past a limit. */
-  private watch(child: ChildProcess, eventsFile: string, perTestMs: number, deadline: number): Promise<LaunchOutcome> {
+  private watch(child: ChildProcess, eventsFile: string, perTestMs: number, deadline: number, confined: boolean): Promise<LaunchOutcome> {
     return new Promise<LaunchOutcome>((resolve, reject) => {
       // Detached: the terminal's Ctrl-C does not reach the group, so an interrupted Test Agent kills it itself.
       const unregister = processCleanups.register(() => killProcessGroup(child.pid));
@@ -531,7 +533,7 @@ export class PytestTestExecutor implements TestExecutor {
         unregister();
         drain();
         if (reader.malformed > 0) this.logger.warn('Ignored malformed lines in the pytest events file', { count: reader.malformed });
-        resolve({ events, ...normaliseExit(code, signal), killed, stdoutTail: stdout.text(), stderrTail: stderr.text(), endedAt });
+        resolve({ events, ...(confined ? normaliseExit(code, signal) : { code, signal }), killed, stdoutTail: stdout.text(), stderrTail: stderr.text(), endedAt });
       };
       let endedAt = Date.now();
       child.on('exit', (code, signal) => {

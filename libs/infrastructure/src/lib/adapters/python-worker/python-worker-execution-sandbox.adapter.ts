@@ -19,7 +19,7 @@ import {
   type SandboxSession,
 } from '@test-agent/domain';
 import { processCleanups } from '../../process/cleanup-registry';
-import { scrubEnvironment } from '../pytest-executor/sandbox-environment';
+import { isWithheldVariable, scrubEnvironment } from '../pytest-executor/sandbox-environment';
 import { infrastructureAsset } from '../../file-system/package-root';
 import { PythonLauncher, type ProcessLimits } from '../../process/python-launcher';
 import type { PythonRuntime, PythonRuntimeProvider } from '../../python/project-python';
@@ -146,12 +146,15 @@ class PythonWorkerSession implements SandboxSession {
     private readonly options: ResolvedWorkerOptions,
     private readonly logger: Logger,
   ) {
+    this.secrets = withheldValues(this.options.baseEnv ?? process.env);
     // The session's temp folder goes on interruption too (registered for the session's life).
     const folder = this.dir;
     this.unregisterDir = processCleanups.register(() => rmSync(folder, { recursive: true, force: true }));
   }
 
   private readonly unregisterDir: () => void;
+  /** Values of the variables withheld from the worker (keys, tokens), at least 6 characters long. */
+  private readonly secrets: readonly string[];
 
   async start(): Promise<void> {
     const script = infrastructureAsset('adapters/python-worker/executor_worker.py');
@@ -218,9 +221,12 @@ class PythonWorkerSession implements SandboxSession {
 
   async execute(plans: readonly CallPlan[], options: SandboxExecuteOptions): Promise<CallResult[]> {
     if (this.closed) throw new Error('The sandbox session is closed');
-    if (this.stopped) await this.restart();
-    const results: (CallResult | undefined)[] = new Array(plans.length);
     const crashed = (error: string): CallResult => ({ status: 'crashed', lines: [], branches: [], error });
+    if (this.stopped) {
+      const why = await this.restart();
+      if (why) return plans.map(() => crashed(why));
+    }
+    const results: (CallResult | undefined)[] = new Array(plans.length);
     let pending = plans.map((_, i) => i);
     while (pending.length > 0) {
       const id = this.nextId++;
@@ -232,7 +238,7 @@ class PythonWorkerSession implements SandboxSession {
           if (r.id !== id) return false;
           if (r.error) throw new Error(r.error);
           if (r.done) return true;
-          results[batch[r.index ?? 0]] = r.result as CallResult;
+          results[batch[r.index ?? 0]] = this.withoutSecrets(r.result as CallResult);
           received = (r.index ?? 0) + 1;
           return false;
         }, options.timeoutMs + this.options.hangGraceMs);
@@ -257,15 +263,47 @@ class PythonWorkerSession implements SandboxSession {
           this.stopped = true;
           break;
         }
-        await this.start();
+        const why = await this.restart();
+        if (why) {
+          // The code under test keeps the worker from coming back (it floods it, or hangs the import now):
+          // those plans crashed; the module's search goes on to its end rather than failing the whole run.
+          for (const i of pending) results[i] = crashed(why);
+          break;
+        }
       }
     }
     return results.map((r) => r ?? crashed('no result'));
   }
 
-  private async restart(): Promise<void> {
-    this.stopped = false;
-    await this.start();
+  /**
+   * A result that shows the value of a variable withheld from the worker (an API key Test Agent itself was given,
+   * read back by the code from a file or a config) is treated like one showing a machine value: nothing of it
+   * that carries the value is kept, so no test or report can contain it.
+   */
+  private withoutSecrets(result: CallResult): CallResult {
+    if (this.secrets.length === 0) return result;
+    const text = JSON.stringify(result);
+    if (!this.secrets.some((v) => text.includes(v) || text.includes(JSON.stringify(v).slice(1, -1)))) return result;
+    const { value, receiverAttrs: _attrs, stdout: _stdout, exception, ...rest } = result;
+    return {
+      ...rest,
+      machineDependent: true,
+      ...(value ? { value: { ...value, repr: '', expr: null, canon: '<machine-dependent>', float: false, approx: false, nan: false, len: null, attrs: [], parts: [] } } : {}),
+      ...(exception ? { exception: { ...exception, message: '' } } : {}),
+    };
+  }
+
+  /** Starts the worker again; on failure returns why (and stays stopped), since it once started fine. */
+  private async restart(): Promise<string | undefined> {
+    try {
+      await this.start();
+      this.stopped = false;
+      return undefined;
+    } catch (e) {
+      this.stopped = true;
+      this.logger.debug('Executor worker could not restart', { reason: (e as Error).message });
+      return `not run: the worker could not restart (${(e as Error).message})`;
+    }
   }
 
   async close(): Promise<void> {
@@ -329,4 +367,10 @@ function calleeOf(plan: CallPlan): string {
   const first = plan.steps.length > 1 ? plan.steps[0] : undefined;
   const fn = (e: PlanExpr | undefined) => (e && e.k === 'call' ? JSON.stringify(e.fn) : JSON.stringify(e ?? null));
   return `${fn(first)}|${fn(last)}`;
+}
+
+function withheldValues(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.entries(env)
+    .filter((e): e is [string, string] => e[1] !== undefined && e[1].length >= 6 && isWithheldVariable(e[0], e[1]))
+    .map(([, v]) => v);
 }
