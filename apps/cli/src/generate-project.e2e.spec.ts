@@ -111,4 +111,34 @@ describe('generate on a project with its own venv', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('--changed-since works only on the modules changed since a git ref and gives the changed lines\' coverage', () => {
+    const repo = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'ta-project-git-')));
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' });
+    try {
+      git('init', '-q');
+      git('config', 'user.email', 'spec@example.invalid');
+      git('config', 'user.name', 'spec');
+      mkdirSync(path.join(repo, 'pkg'));
+      writeFileSync(path.join(repo, 'pkg', '__init__.py'), '');
+      writeFileSync(path.join(repo, 'pkg', 'alpha.py'), 'def add(a, b):\n    return a + b\n');
+      writeFileSync(path.join(repo, 'pkg', 'beta.py'), 'def sign(x):\n    return 1 if x > 0 else -1\n');
+      git('add', '-A');
+      git('commit', '-qm', 'one');
+      writeFileSync(path.join(repo, 'pkg', 'beta.py'), 'def sign(x):\n    if x == 0:\n        return 0\n    return 1 if x > 0 else -1\n');
+      git('commit', '-qam', 'two');
+      const env = { ...process.env, LOG_LEVEL: 'warn', LLM_PROVIDER: '', LLM_URL: '', VIRTUAL_ENV: '' };
+      const run = spawnSync(bin, ['--json', 'generate', 'pkg', '--out', 'tests/gen', '--changed-since', 'HEAD~1', '--time-budget', '5'], { cwd: repo, encoding: 'utf8', env });
+      expect(run.status).toBe(0);
+      const report = JSON.parse(run.stdout) as { modules: { module: string; changedLines?: { covered: number; total: number } }[]; changedSince: unknown };
+      expect(report.modules.map((m) => m.module)).toEqual(['pkg.beta']);
+      expect(report.modules[0].changedLines).toEqual({ covered: 2, total: 2, missing: [] });
+      expect(report.changedSince).toEqual({ ref: 'HEAD~1', covered: 2, total: 2 });
+      const unknown = spawnSync(bin, ['generate', 'pkg', '--out', 'tests/none', '--changed-since', 'no-such-ref'], { cwd: repo, encoding: 'utf8', env });
+      expect(unknown.status).toBe(3);
+      expect(unknown.stderr.trim()).toBe('error: Unknown git reference "no-such-ref"');
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
 });

@@ -8,6 +8,7 @@ export * from './lib/interfaces/module-locator.port';
 export * from './lib/value-objects/test-case.value-object';
 export * from './lib/interfaces/execution-sandbox.port';
 export * from './lib/interfaces/containment.port';
+export * from './lib/interfaces/changed-code.port';
 export * from './lib/value-objects/project-interpreter.value-object';
 export * from './lib/interfaces/test-workspace.port';
 export * from './lib/interfaces/logger.port';

@@ -28,6 +28,7 @@ export * from './lib/adapters/pytest-executor/pytest-test-executor.adapter';
 export * from './lib/adapters/pytest-executor/sandbox-environment';
 export * from './lib/file-system/fs-test-file-store.adapter';
 export * from './lib/file-system/fs-module-locator.adapter';
+export * from './lib/file-system/git-changed-code.adapter';
 export * from './lib/services/code-summarizer/code-summarizer';
 export * from './lib/file-system/fs-checkpoint-store.adapter';
 export * from './lib/process/cleanup-registry';

@@ -21,6 +21,7 @@ interface GenerateOptions {
   llmUrl?: string;
   model?: string;
   jobs?: number;
+  changedSince?: string;
 }
 
 const positiveNumber = (name: string) => (value: string) => {
@@ -61,6 +62,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
     .option('--strategy <name>', 'offline, llm or hybrid (default: hybrid with an LLM configured, offline without)', strategy)
     .option('--force', "overwrite existing test files even when they are the user's")
     .option('-j, --jobs <n>', 'modules generated at once (default: the number of CPUs)', positiveInteger('--jobs'))
+    .option('--changed-since <ref>', 'only modules changed since this git reference (e.g. HEAD~1, main); the report gives the changed lines\' coverage')
     .option('--seed <n>', 'seed of the search (same seed, same choices)', positiveNumber('--seed'))
     .option('--llm-url <url>', 'LLM endpoint (env LLM_URL; the llm-api protocol unless LLM_PROVIDER says otherwise)')
     .option('--model <name>', 'model name (env LLM_MODEL); decides the tokenizer and context window')
@@ -92,6 +94,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         timeoutSeconds: opts.timeout,
         resume: opts.resume,
         jobs: opts.jobs ?? os.availableParallelism(),
+        ...(opts.changedSince ? { changedSince: opts.changedSince } : {}),
         onProgress: progress.update,
         })
         .finally(() => progress.stop());
@@ -111,8 +114,9 @@ function renderHuman(r: GenerateTestsReport): string {
     }
     const where = m.testFile ? rel(m.testFile) : 'no test kept';
     const beside = m.writeAction === 'written-beside' ? ' (beside your existing test file)' : '';
+    const changed = m.changedLines ? `, changed lines ${m.changedLines.covered}/${m.changedLines.total}` : '';
     lines.push(
-      `  ${where}${beside}: ${m.tests} tests, lines ${m.coverage.lines.covered}/${m.coverage.lines.total}, branches ${m.coverage.branches.covered}/${m.coverage.branches.total}, line+branch ${pct(m.coverage.percent.combined)}`,
+      `  ${where}${beside}: ${m.tests} tests, lines ${m.coverage.lines.covered}/${m.coverage.lines.total}, branches ${m.coverage.branches.covered}/${m.coverage.branches.total}, line+branch ${pct(m.coverage.percent.combined)}${changed}`,
     );
     if (m.integrationTestFile) lines.push(`  ${rel(m.integrationTestFile)}: integration tests across the public API`);
     const refused = Object.entries(m.outsideEffects ?? {}).map(([fn, e]) => `${fn || 'doctests'} (${e.calls}: ${e.examples[0] ?? ''})`);
@@ -129,6 +133,9 @@ function renderHuman(r: GenerateTestsReport): string {
   return [
     `Tests for ${r.modules.length} module${r.modules.length === 1 ? '' : 's'} (${r.strategy}, ${(r.durationMs / 1000).toFixed(1)} s):`,
     ...lines,
+    ...(r.changedSince
+      ? [`Changed since ${r.changedSince.ref}: ${r.modules.length} module${r.modules.length === 1 ? '' : 's'}, ${r.changedSince.covered}/${r.changedSince.total} changed statements covered.`]
+      : []),
     `Total line+branch coverage ${pct(r.coverage.percent.combined)} (lines ${pct(r.coverage.percent.line)}, branches ${pct(r.coverage.percent.branch)}); target ${r.targetCoverage} % ${r.targetMet ? 'met' : 'NOT met'}.`,
     ...(r.sandbox && !r.sandbox.confined ? ['Unconfined: the sandbox was off (--no-sandbox), so the code under test ran with your permissions.'] : []),
     `Reports: ${rel(r.reports.markdown)}, ${rel(r.reports.json)}`,

@@ -6,6 +6,7 @@ import {
   TestAgentError,
   noopMetrics,
   silentLogger,
+  type ChangedCode,
   type CheckpointStore,
   type Containment,
   type ContainmentStatus,
@@ -82,6 +83,10 @@ export interface GenerateTestsRequest {
   readonly runTimeoutMs?: number;
   /** Modules generated at once (default 1). */
   readonly jobs?: number;
+  /** Changed-code mode: only modules changed since this version-control reference (e.g. `HEAD~1`, `main`). */
+  readonly changedSince?: string;
+  /** Set by `execute` in changed-code mode: file → its changed lines. */
+  readonly changedLines?: ReadonlyMap<string, readonly number[]>;
 }
 
 /** What the LLM phase of one module did (absent for the offline strategy). */
@@ -130,6 +135,8 @@ export interface ModuleGenerationReport {
   readonly outsideEffects?: OutsideEffects;
   /** What importing the module tried to do outside the sandbox. */
   readonly importEffects?: readonly string[];
+  /** Changed-code mode: the statements among the changed lines, and how many of them the tests cover. */
+  readonly changedLines?: { readonly covered: number; readonly total: number; readonly missing: readonly number[] };
   readonly llm?: ModuleLlmReport;
 }
 
@@ -150,6 +157,8 @@ export interface GenerateTestsReport {
   readonly sandbox?: ContainmentStatus;
   /** The interpreter that ran the code under test (of the first module's project). */
   readonly python?: ProjectInterpreter;
+  /** Changed-code mode: the reference, and the coverage of the changed statements over every module. */
+  readonly changedSince?: { readonly ref: string; readonly covered: number; readonly total: number };
 }
 
 export interface GenerateTestsDependencies {
@@ -162,6 +171,8 @@ export interface GenerateTestsDependencies {
   readonly containment?: Containment;
   /** Which interpreter runs each module (the project's), for the report and import errors. */
   readonly interpreters?: ProjectInterpreters;
+  /** What changed since a version-control reference (changed-code mode). */
+  readonly changedCode?: ChangedCode;
   readonly assembler?: TestFileAssembler;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
@@ -225,12 +236,15 @@ export class GenerateTests {
     }
     if (!(request.timeBudgetSeconds > 0)) throw new InvalidInputError('TA_BAD_TIME_BUDGET', `--time-budget must be a positive number of seconds, got ${request.timeBudgetSeconds}`);
     const { workspace } = this.deps;
-    const { targets, refused } = await this.screen(request);
+    const screened = await this.screen(request);
+    const { refused } = screened;
+    const changedLines = await this.changedLines(request);
+    const targets = changedLines ? screened.targets.filter((t) => changedLines.get(t.file)?.length) : screened.targets;
     const sandbox = await this.deps.containment?.require();
     const python = targets.length > 0 ? await this.deps.interpreters?.runtimeFor(targets[0]) : undefined;
     if (sandbox && !sandbox.confined) this.logger.warn('The sandbox is off: the code under test runs unconfined, with your permissions');
     const many = targets.length > 1;
-    const run = { ...request, outDir: await this.outputFolder(request) };
+    const run = { ...request, outDir: await this.outputFolder(request), ...(changedLines ? { changedLines } : {}) };
     const files: string[] = [];
     const modules: ModuleGenerationReport[] = [];
     const written: ModuleTarget[] = [];
@@ -286,12 +300,13 @@ export class GenerateTests {
       coverage,
       targetCoverage: request.targetCoverage,
       // A module that could not be tested is not covered: the target is not met, whatever the others reach.
-      targetMet: !failure && errors.length === 0 && files.length > 0 && coverage.percent.combined >= request.targetCoverage,
+      targetMet: !failure && errors.length === 0 && (files.length > 0 || (changedLines !== undefined && targets.length === 0)) && coverage.percent.combined >= request.targetCoverage,
       modules,
       durationMs: this.now() - started,
       reports: { json: workspace.pathIn(run.outDir, REPORT_JSON), markdown: workspace.pathIn(run.outDir, REPORT_MD) },
       ...(failure instanceof Error ? { error: { code: failure instanceof TestAgentError ? failure.code : 'TA_INTERNAL', message: failure.message } } : {}),
       ...(sandbox ? { sandbox } : {}),
+      ...(request.changedSince && changedLines ? { changedSince: changedTotals(request.changedSince, modules) } : {}),
       ...(python ? { python: { executable: python.executable, source: python.source, version: python.version, projectRoot: python.projectRoot, pytest: python.pytest } } : {}),
     };
     const final = { ...report, files: [...files, report.reports.json, report.reports.markdown] };
@@ -368,6 +383,15 @@ export class GenerateTests {
     return { reports, ...(state.failure ? { failure: state.failure } : {}) };
   }
 
+  /** Changed-code mode: file → changed lines since `request.changedSince`; undefined otherwise. */
+  private async changedLines(request: GenerateTestsRequest): Promise<ReadonlyMap<string, readonly number[]> | undefined> {
+    if (!request.changedSince) return undefined;
+    if (!this.deps.changedCode) throw new InvalidInputError('TA_CHANGED_SINCE_UNAVAILABLE', 'Changed-code mode needs a version-control adapter, and none is configured');
+    const changed = await this.deps.changedCode.changedSince(request.path, request.changedSince);
+    this.logger.info('Changed-code mode', { ref: request.changedSince, files: changed.size });
+    return changed;
+  }
+
   /** Per-test and per-run limits of pytest runs, from the request or the defaults. */
   private limits(request: GenerateTestsRequest): { perTestTimeoutMs: number; overallTimeoutMs: number } {
     return { perTestTimeoutMs: request.perTestTimeoutMs ?? 10_000, overallTimeoutMs: request.runTimeoutMs ?? 300_000 };
@@ -440,6 +464,7 @@ export class GenerateTests {
       stoppedBy: generation.search.stoppedBy,
       durationMs: this.now() - started,
       ...facts,
+      ...changedCoverage(coverage, request.changedLines?.get(target.file)),
     };
   }
 
@@ -804,6 +829,7 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     '',
     ...(r.error ? [`**The run stopped early:** ${r.error.message} (${r.error.code}).`, ''] : []),
     ...sandboxLines(r.sandbox),
+    ...(r.changedSince ? [`Changed since ${r.changedSince.ref}: ${r.changedSince.covered}/${r.changedSince.total} changed statements covered, in ${r.modules.length} changed module${r.modules.length === 1 ? '' : 's'}.`, ''] : []),
     ...(r.python ? [`Python: ${r.python.executable} ${r.python.version} (from ${r.python.source}; project ${r.python.projectRoot}; pytest ${r.python.pytest ?? 'from the tooling'}).`, ''] : []),
     `Total: ${fmt(r.coverage.percent.combined)} % line+branch (lines ${r.coverage.lines.covered}/${r.coverage.lines.total}, branches ${r.coverage.branches.covered}/${r.coverage.branches.total}), in ${(r.durationMs / 1000).toFixed(1)} s.`,
     '',
@@ -824,6 +850,21 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** The changed statements of a module and how many the tests cover (absent outside changed-code mode). */
+function changedCoverage(coverage: CoverageReport, lines: readonly number[] | undefined): Pick<ModuleGenerationReport, 'changedLines'> {
+  if (!lines) return {};
+  const wanted = new Set(lines);
+  const covered = coverage.coveredLines.filter((l) => wanted.has(l));
+  const missing = coverage.missingLines.filter((l) => wanted.has(l));
+  return { changedLines: { covered: covered.length, total: covered.length + missing.length, missing } };
+}
+
+function changedTotals(ref: string, modules: readonly ModuleGenerationReport[]): { ref: string; covered: number; total: number } {
+  const covered = modules.reduce((n, m) => n + (m.changedLines?.covered ?? 0), 0);
+  const total = modules.reduce((n, m) => n + (m.changedLines?.total ?? 0), 0);
+  return { ref, covered, total };
 }
 
 /** What the search was kept from doing outside the sandbox, for the module's report (omitted when nothing). */

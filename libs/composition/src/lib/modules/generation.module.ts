@@ -8,6 +8,7 @@ import {
   FsCheckpointStore,
   FsTestFileStore,
   DEFAULT_WORKER_LIMITS,
+  GitChangedCode,
   PythonWorkerExecutionSandbox,
 } from '@test-agent/infrastructure';
 import type { ResolutionContext } from 'inversify';
@@ -72,6 +73,7 @@ export const generationModule = () =>
           fileEmitter: new TestFileEmitter(ctx.get(TOKENS.TestFileStore)),
           containment: ctx.get(TOKENS.PythonLauncher),
           interpreters: ctx.get(TOKENS.ProjectPython),
+          changedCode: new GitChangedCode(),
           logger,
           metrics: ctx.get(TOKENS.Metrics),
           llm: llmParts(ctx),
