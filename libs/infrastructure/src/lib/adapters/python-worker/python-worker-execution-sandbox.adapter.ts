@@ -2,7 +2,6 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   EnvironmentError,
   InvalidInputError,
@@ -42,6 +41,9 @@ export const DEFAULT_WORKER_LIMITS: ProcessLimits = { cpuSeconds: 900, memoryByt
 
 type Reply = { id?: number; index?: number; result?: unknown; done?: boolean; error?: string; trace?: string; ready?: boolean };
 
+/** The longest protocol line accepted from the worker (a module's whole interface fits many times over). */
+const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+
 /** One worker process: JSON lines over stdio. */
 class WorkerProcess {
   private readonly listeners = new Set<(reply: Reply) => void>();
@@ -53,17 +55,30 @@ class WorkerProcess {
     // Detached, so a Ctrl-C on the terminal does not reach it: the CLI's signal handler kills it instead.
     const unregister = processCleanups.register(() => this.kill());
     this.child.once('exit', unregister);
-    const lines = createInterface({ input: this.child.stdout! });
-    lines.on('line', (line) => {
-      let reply: Reply;
-      try {
-        reply = JSON.parse(line) as Reply;
-      } catch {
-        // Not a protocol line (cannot happen once fd 1 is redirected); keep it for diagnostics.
-        this.stderr += `${line}\n`;
-        return;
+    // Protocol lines, each bounded: code under test that floods the protocol stream gets its worker killed
+    // instead of growing this process's memory.
+    let pending: Buffer[] = [];
+    let size = 0;
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      let start = 0;
+      for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+        pending.push(chunk.subarray(start, nl));
+        const line = Buffer.concat(pending).toString('utf8');
+        pending = [];
+        size = 0;
+        start = nl + 1;
+        this.onLine(line);
       }
-      for (const l of [...this.listeners]) l(reply);
+      if (start < chunk.length) {
+        pending.push(chunk.subarray(start));
+        size += chunk.length - start;
+      }
+      if (size > MAX_REPLY_BYTES) {
+        pending = [];
+        size = 0;
+        this.stderr += `a reply longer than ${MAX_REPLY_BYTES / 1024 ** 2} MiB: the worker was killed\n`;
+        this.kill();
+      }
     });
     this.child.stderr!.on('data', (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000);
@@ -78,6 +93,19 @@ class WorkerProcess {
       for (const l of [...this.exitListeners]) l(`cannot start the Python worker: ${e.message}`);
     });
     this.child.stdin!.on('error', () => undefined);
+  }
+
+  private onLine(line: string): void {
+    if (!line.trim()) return;
+    let reply: Reply;
+    try {
+      reply = JSON.parse(line) as Reply;
+    } catch {
+      // Not a protocol line (cannot happen once fd 1 is redirected); keep it for diagnostics.
+      this.stderr = `${this.stderr}${line.slice(0, 2000)}\n`.slice(-4000);
+      return;
+    }
+    for (const l of [...this.listeners]) l(reply);
   }
 
   send(obj: unknown): void {
