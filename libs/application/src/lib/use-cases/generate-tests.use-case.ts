@@ -274,8 +274,7 @@ export class GenerateTests {
         // Keep what was written before the failure runnable (conftest) and explained (report), then fail.
         const e = outcome.failure.error;
         const partial = e instanceof TestAgentError ? e.details?.written : undefined;
-        const reason = { code: e instanceof TestAgentError ? e.code : 'TA_INTERNAL', message: e instanceof Error ? e.message : String(e) };
-        modules.push({ ...emptyReport(slot as ModuleTarget, 0, reason), ...(typeof partial === 'string' ? { testFile: partial } : {}) });
+        modules.push({ ...emptyReport(slot as ModuleTarget, 0, errorReason(e)), ...(typeof partial === 'string' ? { testFile: partial } : {}) });
         if (typeof partial === 'string') {
           files.push(partial);
           written.push(slot as ModuleTarget);
@@ -304,7 +303,7 @@ export class GenerateTests {
       modules,
       durationMs: this.now() - started,
       reports: { json: workspace.pathIn(run.outDir, REPORT_JSON), markdown: workspace.pathIn(run.outDir, REPORT_MD) },
-      ...(failure instanceof Error ? { error: { code: failure instanceof TestAgentError ? failure.code : 'TA_INTERNAL', message: failure.message } } : {}),
+      ...(failure instanceof Error ? { error: errorReason(failure) } : {}),
       ...(sandbox ? { sandbox } : {}),
       ...(request.changedSince && changedLines ? { changedSince: changedTotals(request.changedSince, modules) } : {}),
       ...(python ? { python: { executable: python.executable, source: python.source, version: python.version, projectRoot: python.projectRoot, pytest: python.pytest } } : {}),
@@ -357,30 +356,24 @@ export class GenerateTests {
     const reports: (ModuleGenerationReport | undefined)[] = new Array(slots.length);
     const failures = new Map<number, unknown>();
     const queue = slots.map((slot, index) => ({ slot, index })).filter((e): e is { slot: ModuleTarget; index: number } => isTarget(e.slot));
-    const state: { failure?: { index: number; error: unknown } } = {};
-    const failed = () => state.failure;
     const worker = async () => {
-      for (let next = queue.shift(); next && !failed(); next = queue.shift()) {
+      for (let next = queue.shift(); next && failures.size === 0; next = queue.shift()) {
         const { slot: target, index } = next;
         try {
           const report = strategy === 'offline' ? await this.generateModule(target, run, many) : await this.generateModuleWithLlm(target, run, many, strategy);
           reports[index] = await this.withImportCoverage(target, run, report);
         } catch (error) {
-          // The first failing module in input order stops the run; a later one running beside it is reported too.
           failures.set(index, error);
-          const earlier = failed();
-          if (!earlier || index < earlier.index) state.failure = { index, error };
         }
       }
     };
     const jobs = Math.max(1, Math.min(run.jobs ?? 1, queue.length));
     await Promise.all(Array.from({ length: jobs }, worker));
-    for (const [index, error] of failures) {
-      if (index === state.failure?.index) continue;
-      const reason = { code: error instanceof TestAgentError ? error.code : 'TA_INTERNAL', message: error instanceof Error ? error.message : String(error) };
-      reports[index] = emptyReport(slots[index] as ModuleTarget, 0, reason);
-    }
-    return { reports, ...(state.failure ? { failure: state.failure } : {}) };
+    if (failures.size === 0) return { reports };
+    // The first failing module in input order stops the run; a later one running beside it is reported too.
+    const first = Math.min(...failures.keys());
+    for (const [index, error] of failures) if (index !== first) reports[index] = emptyReport(slots[index] as ModuleTarget, 0, errorReason(error));
+    return { reports, failure: { index: first, error: failures.get(first) } };
   }
 
   /** Changed-code mode: file → changed lines since `request.changedSince`; undefined otherwise. */
@@ -769,6 +762,11 @@ export class GenerateTests {
     await workspace.write(file, withDigest([`${GENERATED_MARKER}: makes the modules under test importable wherever pytest is started from.`], body));
     return file;
   }
+}
+
+/** The code and message a module's report gives for the error that stopped it. */
+function errorReason(e: unknown): { code: string; message: string } {
+  return { code: e instanceof TestAgentError ? e.code : 'TA_INTERNAL', message: e instanceof Error ? e.message : String(e) };
 }
 
 /** A folder none of whose modules could be tested, each with its reason. */

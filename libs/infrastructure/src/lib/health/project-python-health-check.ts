@@ -1,6 +1,5 @@
-import path from 'node:path';
 import type { HealthCheck, HealthCheckResult } from '@test-agent/domain';
-import { projectRoot, type ProjectPython } from '../python/project-python';
+import { projectRootAbove, type ProjectPython } from '../python/project-python';
 
 /** The interpreter that would run code under test in `cwd`'s project, how it was found, and its tooling. */
 export class ProjectPythonHealthCheck implements HealthCheck {
@@ -10,7 +9,7 @@ export class ProjectPythonHealthCheck implements HealthCheck {
   ) {}
 
   async run(): Promise<HealthCheckResult[]> {
-    const root = projectRoot({ file: path.join(this.cwd, '__probe__.py'), importRoot: this.cwd, moduleName: '__probe__' });
+    const root = projectRootAbove(this.cwd) ?? this.cwd;
     try {
       const r = await this.python.inspect(root);
       const pytest = r.pytest ? `its own pytest ${r.pytest}` : "pytest from Test Agent's tooling";

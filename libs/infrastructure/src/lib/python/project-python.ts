@@ -70,6 +70,8 @@ const PROJECT_MARKERS = ['pyproject.toml', 'setup.cfg', 'setup.py', '.git'];
 export class ProjectPython implements PythonRuntimeProvider {
   private readonly runtimes = new Map<string, Promise<PythonRuntime>>();
   private readonly toolings = new Map<string, Promise<string>>();
+  /** Test Agent's own interpreter, probed once. */
+  private ownProbe?: Promise<Probe>;
 
   constructor(
     private readonly options: ProjectPythonOptions,
@@ -92,27 +94,31 @@ export class ProjectPython implements PythonRuntimeProvider {
 
   /** Which interpreter a project folder gets and how it was found, without building anything (`doctor`). */
   async inspect(root: string): Promise<ProjectInterpreter> {
-    const chosen = this.choose(root);
-    const probe = await probeInterpreter(chosen.executable, chosen.source);
-    return { executable: probe.executable || chosen.executable, source: chosen.source, version: probe.version, projectRoot: root, pytest: probe.pytest };
+    return (await this.locate(root)).interpreter;
   }
 
   /** The interpreter for a project folder with its tooling (Test Agent's venv is set up when needed). */
   async resolve(root: string): Promise<PythonRuntime> {
+    const { interpreter, probe } = await this.locate(root);
+    const ownPython = await this.own.ensure();
+    if (path.resolve(interpreter.executable) === path.resolve(ownPython)) return interpreter;
+    const tooling = await this.toolingFor(interpreter.executable, probe, ownPython);
+    this.logger.debug('Project interpreter', { ...interpreter, tooling });
+    return { ...interpreter, tooling };
+  }
+
+  /** The chosen interpreter, probed: the real executable behind a shim, its version and its own pytest. */
+  private async locate(root: string): Promise<{ interpreter: ProjectInterpreter; probe: Probe }> {
     const chosen = this.choose(root);
     const probe = await probeInterpreter(chosen.executable, chosen.source);
-    const { source } = chosen;
-    const executable = probe.executable || chosen.executable;
-    const ownPython = await this.own.ensure();
-    if (path.resolve(executable) === path.resolve(ownPython)) return { executable, source, version: probe.version, projectRoot: root, pytest: probe.pytest };
-    const tooling = await this.toolingFor(executable, probe, ownPython);
-    this.logger.debug('Project interpreter', { executable, source, version: probe.version, tooling, projectPytest: probe.pytest });
-    return { executable, source, version: probe.version, projectRoot: root, pytest: probe.pytest, tooling };
+    const interpreter = { executable: probe.executable || chosen.executable, source: chosen.source, version: probe.version, projectRoot: root, pytest: probe.pytest };
+    return { interpreter, probe };
   }
 
   private choose(root: string): { executable: string; source: ProjectInterpreter['source'] } {
+    const searchPath = this.options.searchPath ?? process.env.PATH ?? '';
     if (this.options.projectPython) {
-      const chosen = findExecutable(this.options.projectPython, this.options.searchPath ?? process.env.PATH ?? '');
+      const chosen = findExecutable(this.options.projectPython, searchPath);
       if (!chosen) throw new EnvironmentError('TA_PROJECT_PYTHON_MISSING', `The configured Python interpreter ${this.options.projectPython} was not found`);
       return { executable: chosen, source: 'option' };
     }
@@ -123,14 +129,15 @@ export class ProjectPython implements PythonRuntimeProvider {
       const dir = path.join(root, name);
       if (existsSync(path.join(dir, 'pyvenv.cfg')) && existsSync(path.join(dir, 'bin', 'python'))) return { executable: path.join(dir, 'bin', 'python'), source: name };
     }
-    const onPath = findExecutable('python3', this.options.searchPath ?? process.env.PATH ?? '');
+    const onPath = findExecutable('python3', searchPath);
     if (!onPath) throw new EnvironmentError('TA_PROJECT_PYTHON_MISSING', 'No Python interpreter for the project: no venv was found and python3 is not on PATH');
     return { executable: onPath, source: 'PATH' };
   }
 
   /** Test Agent's venv's packages when its interpreter has the same ABI and platform, else a built folder. */
   private async toolingFor(executable: string, probe: Probe, ownPython: string): Promise<string> {
-    const own = await probeInterpreter(ownPython, 'test-agent');
+    this.ownProbe ??= probeInterpreter(ownPython, 'test-agent');
+    const own = await this.ownProbe;
     if (own.cacheTag === probe.cacheTag && own.platform === probe.platform) return own.purelib;
     const requirements = this.own.requirementsFile();
     const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex').slice(0, 12);
@@ -180,12 +187,14 @@ export class ProjectPython implements PythonRuntimeProvider {
 
 /** The folder a module's project lives in: the nearest with a project file or `.git` above it, else its import root. */
 export function projectRoot(target: ModuleTarget): string {
-  let dir = path.dirname(target.file);
-  for (;;) {
-    if (PROJECT_MARKERS.some((m) => existsSync(path.join(dir, m)))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return target.importRoot;
-    dir = parent;
+  return projectRootAbove(path.dirname(target.file)) ?? target.importRoot;
+}
+
+/** `dir` or the nearest folder above it holding `pyproject.toml`, `setup.cfg`, `setup.py` or `.git`. */
+export function projectRootAbove(dir: string): string | undefined {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (PROJECT_MARKERS.some((m) => existsSync(path.join(current, m)))) return current;
+    if (path.dirname(current) === current) return undefined;
   }
 }
 

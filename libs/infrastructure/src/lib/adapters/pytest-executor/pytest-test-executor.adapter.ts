@@ -589,12 +589,13 @@ export class PytestTestExecutor implements TestExecutor {
 
   /** Runs one of the executor's Python helpers (short-lived, not detached) and resolves to its stdout. */
   private async runHelper(interpreter: PythonRuntime, args: string[], request: TestRunRequest, layout: RunLayout, code: string, what: string): Promise<string> {
-    const command = await this.launcher.command(this.processSpec(interpreter, args, layout, Math.ceil(this.options.reportTimeoutMs / 1000) + 5));
+    const spec = this.processSpec(interpreter, args, layout, Math.ceil(this.options.reportTimeoutMs / 1000) + 5);
+    const command = await this.launcher.command(spec);
     return new Promise<string>((resolve, reject) => {
       const child = execFile(
         command.file,
         command.args,
-        { cwd: layout.cwd, env: this.environment(layout), timeout: this.options.reportTimeoutMs, maxBuffer: 512 * 1024 * 1024 },
+        { cwd: spec.cwd, env: { ...spec.env }, timeout: this.options.reportTimeoutMs, maxBuffer: 512 * 1024 * 1024 },
         (error, out, err) => {
           unregister();
           if (error) {

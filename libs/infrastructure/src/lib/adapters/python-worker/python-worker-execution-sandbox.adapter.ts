@@ -384,8 +384,8 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
 
 /** `Python 3.11.7 (/usr/bin/python3, found via PATH)`: which interpreter an import failed in. */
 function describeRuntime(python: PythonRuntime): string {
-  const via = python.source === 'test-agent' ? "Test Agent's venv" : python.source === 'option' ? 'the configured interpreter' : python.source;
-  return `Python ${python.version} (${python.executable}, ${python.source === 'test-agent' || python.source === 'option' ? via : `found via ${via}`})`;
+  const how = python.source === 'test-agent' ? "Test Agent's venv" : python.source === 'option' ? 'the configured interpreter' : `found via ${python.source}`;
+  return `Python ${python.version} (${python.executable}, ${how})`;
 }
 
 /** What a plan calls last (its function, and the object it was built from), to recognise calls of one function. */
