@@ -66,8 +66,11 @@ describe('generate on a project with its own venv', () => {
     });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    const report = JSON.parse(run.stdout) as { coverage: { percent: { combined: number } }; python: { executable: string; source: string } };
+    const report = JSON.parse(run.stdout) as { coverage: { percent: { combined: number } }; python: { executable: string; source: string }; files: string[] };
     expect(report.python).toMatchObject({ executable: python, source: '.venv' });
+    // The tests mirror the package.
+    const generated = path.join(project, 'tests', 'generated');
+    expect(report.files).toEqual(expect.arrayContaining([path.join(generated, 'inventory', 'test_stock.py'), path.join(generated, 'inventory', 'test_units.py')]));
     expect(report.coverage.percent.combined).toBeGreaterThanOrEqual(80);
     const md = readFileSync(path.join(project, 'tests', 'generated', 'test-agent-report.md'), 'utf8');
     expect(md).toContain(`Python: ${python}`);

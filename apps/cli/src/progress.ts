@@ -1,46 +1,77 @@
-import { SingleBar } from 'cli-progress';
-import type { LlmProgressEvent } from '@test-agent/application';
+import { MultiBar, type SingleBar } from 'cli-progress';
+import type { LlmProgressEvent, ModuleGenerationReport, ModuleProgressEvent } from '@test-agent/application';
 
 export interface ProgressReporter {
+  /** A module of a run of several starting or done. */
+  readonly module: (event: ModuleProgressEvent) => void;
+  /** The LLM phase of a module, chunk by chunk. */
   readonly update: (module: string, event: LlmProgressEvent) => void;
   readonly stop: () => void;
 }
 
+/** `12 tests, line+branch 85.0 %` or `skipped — why`, for a module's progress line. */
+function outcomeOf(report: ModuleGenerationReport): string {
+  if (report.error) return `skipped — ${report.error.message}`;
+  const seconds = `${(report.durationMs / 1000).toFixed(1)} s`;
+  return `${report.tests} test${report.tests === 1 ? '' : 's'}, line+branch ${report.coverage.percent.combined.toFixed(1)} % (${seconds})`;
+}
+
 /**
- * Progress of the LLM phase, chunk by chunk: a live bar on a terminal (status, coverage so far, tokens), plain
- * lines otherwise (CI logs). Always on stderr, so stdout keeps only the result.
+ * Progress of a run: over the modules (when there are several) and through each module's LLM phase. Live bars on
+ * a terminal; plain lines otherwise (CI logs), one per module done. Always on stderr, so stdout keeps only the
+ * result.
  */
 export function createProgressReporter(options: { tty: boolean; stream: NodeJS.WriteStream }): ProgressReporter {
-  let bar: SingleBar | undefined;
   const line = (text: string) => options.stream.write(`${text}\n`);
-  return {
-    update: (module, event) => {
-      if (!options.tty) {
+  if (!options.tty) {
+    return {
+      module: (event) => {
+        if (event.type === 'done' && event.of > 1) line(`[${event.done}/${event.of}] ${event.module}: ${outcomeOf(event.report)}`);
+      },
+      update: (module, event) => {
         if (event.type === 'chunk-start') line(`[${module}] chunk ${event.chunk + 1}/${event.of} (${event.symbols.join(', ') || 'module code'}), round ${event.iteration}`);
         if (event.type === 'chunk-done') line(`[${module}] chunk ${event.chunk + 1}: ${event.accepted} tests accepted, line+branch ${event.combinedPercent.toFixed(1)} %, ${event.tokens} tokens so far`);
         if (event.type === 'stopped') line(`[${module}] LLM phase stopped by ${event.reason} at ${event.combinedPercent.toFixed(1)} %`);
-        return;
+      },
+      stop: () => undefined,
+    };
+  }
+  let bars: MultiBar | undefined;
+  const multi = () => (bars ??= new MultiBar({ stream: options.stream, hideCursor: true, clearOnComplete: false, format: '{label} |{bar}| {value}/{total} {status}' }));
+  let modules: SingleBar | undefined;
+  const running = new Set<string>();
+  const chunks = new Map<string, SingleBar>();
+  return {
+    module: (event) => {
+      if (event.of < 2) return;
+      modules ??= multi().create(event.of, 0, { label: 'modules', status: '' });
+      if (event.type === 'start') running.add(event.module);
+      else {
+        running.delete(event.module);
+        modules.update(event.done);
+        multi().log(`${event.module}: ${outcomeOf(event.report)}\n`);
       }
+      modules.update({ status: running.size ? `running ${[...running].join(', ')}` : '' });
+    },
+    update: (module, event) => {
+      let bar = chunks.get(module);
       if (event.type === 'chunk-start') {
-        if (!bar) {
-          bar = new SingleBar(
-            { format: '{module} |{bar}| chunk {value}/{total} {status} | line+branch {coverage} % | {tokens} tokens', stream: options.stream, hideCursor: true, clearOnComplete: false },
-          );
-          bar.start(event.of, 0, { module, status: '', coverage: '—', tokens: 0 });
-        }
+        bar ??= multi().create(event.of, 0, { label: `${module} chunks`, status: '', coverage: '—', tokens: 0 }, { format: '{label} |{bar}| {value}/{total} {status} | line+branch {coverage} % | {tokens} tokens' });
+        chunks.set(module, bar);
         bar.setTotal(event.of);
-        bar.update(event.chunk, { module, status: `${event.symbols.slice(0, 3).join(', ')} (round ${event.iteration})` });
+        bar.update(event.chunk, { status: `${event.symbols.slice(0, 3).join(', ')} (round ${event.iteration})` });
       } else if (event.type === 'chunk-done') {
         bar?.update(event.chunk + 1, { coverage: event.combinedPercent.toFixed(1), tokens: event.tokens, status: `${event.accepted} accepted` });
-      } else {
-        bar?.update({ status: `stopped: ${event.reason}`, coverage: event.combinedPercent.toFixed(1) });
-        bar?.stop();
-        bar = undefined;
+      } else if (bar) {
+        bar.update({ status: `stopped: ${event.reason}`, coverage: event.combinedPercent.toFixed(1) });
+        bar.stop();
+        bars?.remove(bar);
+        chunks.delete(module);
       }
     },
     stop: () => {
-      bar?.stop();
-      bar = undefined;
+      bars?.stop();
+      bars = undefined;
     },
   };
 }

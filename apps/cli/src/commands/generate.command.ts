@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { GenerateTestsReport, GenerationStrategy } from '@test-agent/application';
+import { formatSlowest, type GenerateTestsReport, type GenerationStrategy } from '@test-agent/application';
 import { createProgressReporter } from '../progress';
 import { TOKENS, generationDefaults } from '@test-agent/composition';
 import type { CliContext } from '../cli-context';
@@ -96,6 +96,8 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         jobs: opts.jobs ?? os.availableParallelism(),
         ...(opts.changedSince ? { changedSince: opts.changedSince } : {}),
         onProgress: progress.update,
+        // --json is for machines: stdout has the report, stderr only warnings and errors.
+        ...(ctx.json ? {} : { onModule: progress.module }),
         })
         .finally(() => progress.stop());
       ctx.print(report, () => renderHuman(report));
@@ -109,14 +111,15 @@ function renderHuman(r: GenerateTestsReport): string {
   const lines: string[] = [];
   for (const m of r.modules) {
     if (m.error) {
-      lines.push(`  ${m.module}: skipped — ${m.error.message}`);
+      const counted = m.coverage.lines.total > 0 ? ` (${m.coverage.lines.total} lines, ${m.coverage.branches.total} branches counted as uncovered)` : '';
+      lines.push(`  ${m.module}: skipped — ${m.error.message}${counted}`);
       continue;
     }
     const where = m.testFile ? rel(m.testFile) : 'no test kept';
     const beside = m.writeAction === 'written-beside' ? ' (beside your existing test file)' : '';
     const changed = m.changedLines ? `, changed lines ${m.changedLines.covered}/${m.changedLines.total}` : '';
     lines.push(
-      `  ${where}${beside}: ${m.tests} tests, lines ${m.coverage.lines.covered}/${m.coverage.lines.total}, branches ${m.coverage.branches.covered}/${m.coverage.branches.total}, line+branch ${pct(m.coverage.percent.combined)}${changed}`,
+      `  ${where}${beside}: ${m.tests} test${m.tests === 1 ? '' : 's'}, lines ${m.coverage.lines.covered}/${m.coverage.lines.total}, branches ${m.coverage.branches.covered}/${m.coverage.branches.total}, line+branch ${pct(m.coverage.percent.combined)}${changed}`,
     );
     if (m.integrationTestFile) lines.push(`  ${rel(m.integrationTestFile)}: integration tests across the public API`);
     const refused = Object.entries(m.outsideEffects ?? {}).map(([fn, e]) => `${fn || 'doctests'} (${e.calls}: ${e.examples[0] ?? ''})`);
@@ -136,7 +139,8 @@ function renderHuman(r: GenerateTestsReport): string {
     ...(r.changedSince
       ? [`Changed since ${r.changedSince.ref}: ${r.modules.length} module${r.modules.length === 1 ? '' : 's'}, ${r.changedSince.covered}/${r.changedSince.total} changed statements covered.`]
       : []),
-    `Total line+branch coverage ${pct(r.coverage.percent.combined)} (lines ${pct(r.coverage.percent.line)}, branches ${pct(r.coverage.percent.branch)}); target ${r.targetCoverage} % ${r.targetMet ? 'met' : 'NOT met'}.`,
+    ...(r.slowest?.length ? [`Slowest modules: ${formatSlowest(r.slowest)}.`] : []),
+    `Total line+branch coverage ${pct(r.coverage.percent.combined)} (lines ${pct(r.coverage.percent.line)}, branches ${pct(r.coverage.percent.branch)}); target ${r.targetCoverage} % ${r.targetMet ? 'met' : `NOT met: ${r.targetMissedBecause?.join('; ')}`}.`,
     ...(r.sandbox && !r.sandbox.confined ? ['Unconfined: the sandbox was off (--no-sandbox), so the code under test ran with your permissions.'] : []),
     `Reports: ${rel(r.reports.markdown)}, ${rel(r.reports.json)}`,
     `Run them: python -m pytest ${shellQuote(rel(path.dirname(r.reports.json)))}`,

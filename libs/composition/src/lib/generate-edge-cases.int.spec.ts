@@ -34,8 +34,13 @@ describe('generate: honest totals and safe writes', () => {
     const dir = project({ 'src/good.py': DOUBLE, 'src/bad.py': 'import not_a_real_module_xyz\n' });
     const report = await agent.generate({ path: path.join(dir, 'src'), outDir: path.join(dir, 'out'), targetCoverage: 50 });
     expect(report.modules.find((m) => m.module === 'good')?.coverage.percent.combined).toBe(100);
-    expect(report.modules.find((m) => m.module === 'bad')?.error?.message).toMatch(/not_a_real_module_xyz/);
+    const bad = report.modules.find((m) => m.module === 'bad');
+    expect(bad?.error?.message).toMatch(/not_a_real_module_xyz/);
+    // Honest totals: its statement counts as uncovered, and the report says why the target is missed.
+    expect(bad?.coverage.lines).toEqual({ covered: 0, total: 1 });
+    expect(report.coverage.lines.total).toBe(report.modules.reduce((n, m) => n + m.coverage.lines.total, 0));
     expect(report.targetMet).toBe(false);
+    expect(report.targetMissedBecause).toEqual([expect.stringContaining('1 of 2 modules could not be tested (bad)')]);
   });
 
   it('skips a second module importable under the same name instead of overwriting its tests', async () => {

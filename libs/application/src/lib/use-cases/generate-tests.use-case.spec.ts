@@ -26,6 +26,7 @@ function setUp(targets: ModuleTarget[], workspace: Partial<TestWorkspace> = {}) 
     exists: async () => false,
     head: async () => '',
     write: async (file) => void calls.push(`write ${file}`),
+    testFilesUnder: async () => [],
     ...workspace,
   };
   const offline = { generate: async (t: ModuleTarget) => record(`search ${t.moduleName}`)() } as unknown as OfflineTestGenerator;
@@ -58,9 +59,10 @@ describe('GenerateTests refuses bad input up front', () => {
 
   it('in a folder, skips a refused module and searches only the others', async () => {
     const { calls, logger, useCase } = setUp([huge, good]);
-    // The good module's search fails too (the fake's search throws), so nothing is testable in the end.
+    // The good module's search fails too (the fake's search throws), so nothing is testable in the end; its
+    // statements are counted (a pytest run that does not import it; the fake's fails) as uncovered.
     await expect(useCase.execute(request)).rejects.toMatchObject({ code: 'TA_NOTHING_TESTABLE' });
-    expect(calls).toEqual(['sandbox probe', 'search pkg.good']);
+    expect(calls).toEqual(['sandbox probe', 'search pkg.good', 'pytest']);
     expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', message: 'Skipping a module', fields: expect.objectContaining({ module: 'pkg.huge' }) }));
   });
 

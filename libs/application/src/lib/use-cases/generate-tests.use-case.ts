@@ -29,7 +29,8 @@ import { caseOutcome } from '../services/flakiness-checker/flakiness-checker.ser
 import { TestDeduplicator, perCaseCoverage } from '../services/test-deduplicator/test-deduplicator.service';
 import type { ChunkModule } from './chunk-module.use-case';
 import { GENERATED_MARKER, TestFileAssembler, isPristineGeneratedFile, withDigest } from '../services/test-file-assembler/test-file-assembler.service';
-import type { TestFileEmitter } from '../services/test-file-assembler/test-file-emitter.service';
+import type { EmitResult, TestFileEmitter } from '../services/test-file-assembler/test-file-emitter.service';
+import { planTestFiles, testFilesOf, type TestFilePlace } from './test-file-layout';
 
 type OfflineGeneration = Awaited<ReturnType<OfflineTestGenerator['generate']>>;
 
@@ -77,6 +78,8 @@ export interface GenerateTestsRequest {
   readonly resume?: boolean;
   /** Live progress of the LLM phase (chunk by chunk). */
   readonly onProgress?: (module: string, event: LlmProgressEvent) => void;
+  /** Live progress over the modules: each one as it starts and as it is done. */
+  readonly onModule?: (event: ModuleProgressEvent) => void;
   /** Limit per test of every pytest run, ms (the `testTimeoutMs` setting; default 10,000). */
   readonly perTestTimeoutMs?: number;
   /** Limit of one pytest run, ms (the `testRunTimeoutMs` setting; default 300,000). */
@@ -87,7 +90,14 @@ export interface GenerateTestsRequest {
   readonly changedSince?: string;
   /** Set by `execute` in changed-code mode: file → its changed lines. */
   readonly changedLines?: ReadonlyMap<string, readonly number[]>;
+  /** Set by `execute`: file → where its tests go in the output folder (a tree mirroring the packages). */
+  readonly testPlaces?: ReadonlyMap<string, TestFilePlace>;
 }
+
+/** A module of a run starting, or done (`done` of `of` are done then). */
+export type ModuleProgressEvent =
+  | { readonly type: 'start'; readonly module: string; readonly of: number }
+  | { readonly type: 'done'; readonly module: string; readonly done: number; readonly of: number; readonly report: ModuleGenerationReport };
 
 /** What the LLM phase of one module did (absent for the offline strategy). */
 export interface ModuleLlmReport {
@@ -159,6 +169,10 @@ export interface GenerateTestsReport {
   readonly python?: ProjectInterpreter;
   /** Changed-code mode: the reference, and the coverage of the changed statements over every module. */
   readonly changedSince?: { readonly ref: string; readonly covered: number; readonly total: number };
+  /** Why the target was not met, one reason per entry (absent when it was met). */
+  readonly targetMissedBecause?: readonly string[];
+  /** With several modules: the ones that took longest, slowest first (at most five). */
+  readonly slowest?: readonly { readonly module: string; readonly durationMs: number }[];
 }
 
 export interface GenerateTestsDependencies {
@@ -191,6 +205,8 @@ export interface GenerateTestsDependencies {
 }
 
 const REPORT_JSON = 'test-agent-report.json';
+/** Errors of modules refused before they were read, or with nothing to count: their totals stay 0/0. */
+const UNREAD_MODULE_ERRORS = new Set(['TA_FILE_TOO_LARGE', 'TA_BINARY_FILE', 'TA_EMPTY_MODULE', 'TA_NOT_UTF8']);
 const REPORT_MD = 'test-agent-report.md';
 
 /**
@@ -265,7 +281,8 @@ export class GenerateTests {
         slots.push(target);
       }
     }
-    const outcome = await this.runModules(slots, run, many, strategy);
+    const places = planTestFiles(slots.filter(isTarget), await workspace.testFilesUnder(run.outDir));
+    const outcome = await this.runModules(slots, { ...run, testPlaces: places }, many, strategy);
     const failure: unknown = outcome.failure?.error;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
@@ -293,14 +310,18 @@ export class GenerateTests {
     if (conftest) files.push(conftest);
 
     const coverage = totalCoverage(modules);
+    const nothingToDo = changedLines !== undefined && targets.length === 0;
+    const missed = targetMissedBecause({ failure, modules, errors, written: files.length > 0 || nothingToDo, coverage, target: request.targetCoverage });
     const report: GenerateTestsReport = {
       strategy,
       files,
       coverage,
       targetCoverage: request.targetCoverage,
       // A module that could not be tested is not covered: the target is not met, whatever the others reach.
-      targetMet: !failure && errors.length === 0 && (files.length > 0 || (changedLines !== undefined && targets.length === 0)) && coverage.percent.combined >= request.targetCoverage,
+      targetMet: missed.length === 0,
+      ...(missed.length > 0 ? { targetMissedBecause: missed } : {}),
       modules,
+      ...(many ? { slowest: slowestModules(modules) } : {}),
       durationMs: this.now() - started,
       reports: { json: workspace.pathIn(run.outDir, REPORT_JSON), markdown: workspace.pathIn(run.outDir, REPORT_MD) },
       ...(failure instanceof Error ? { error: errorReason(failure) } : {}),
@@ -356,12 +377,16 @@ export class GenerateTests {
     const reports: (ModuleGenerationReport | undefined)[] = new Array(slots.length);
     const failures = new Map<number, unknown>();
     const queue = slots.map((slot, index) => ({ slot, index })).filter((e): e is { slot: ModuleTarget; index: number } => isTarget(e.slot));
+    const of = queue.length;
+    let done = 0;
     const worker = async () => {
       for (let next = queue.shift(); next && failures.size === 0; next = queue.shift()) {
         const { slot: target, index } = next;
+        run.onModule?.({ type: 'start', module: target.moduleName, of });
         try {
           const report = strategy === 'offline' ? await this.generateModule(target, run, many) : await this.generateModuleWithLlm(target, run, many, strategy);
           reports[index] = await this.withImportCoverage(target, run, report);
+          run.onModule?.({ type: 'done', module: target.moduleName, done: ++done, of, report: reports[index] });
         } catch (error) {
           failures.set(index, error);
         }
@@ -383,6 +408,25 @@ export class GenerateTests {
     const changed = await this.deps.changedCode.changedSince(request.path, request.changedSince);
     this.logger.info('Changed-code mode', { ref: request.changedSince, files: changed.size });
     return changed;
+  }
+
+  /**
+   * Writes a module's unit (or integration) tests at its place in the output tree (`request.testPlaces`; the
+   * output folder itself, named as in the executor's runs, without one).
+   */
+  private async emitTests(
+    target: ModuleTarget,
+    request: GenerateTestsRequest,
+    cases: readonly TestCase[],
+    options: { coverage?: CoverageReport; integration?: boolean },
+  ): Promise<EmitResult> {
+    const place = request.testPlaces?.get(target.file);
+    const files = place ? testFilesOf(place) : { unit: this.assembler.fileNameFor(target), integration: integrationFileName(this.assembler, target) };
+    const relative = options.integration ? files.integration : files.unit;
+    const slash = relative.lastIndexOf('/');
+    const file = this.assembler.assemble(target, cases, { fileName: relative.slice(slash + 1), ...(options.coverage ? { coverage: options.coverage } : {}) });
+    const folder = slash < 0 ? request.outDir : this.deps.workspace.pathIn(request.outDir, relative.slice(0, slash));
+    return this.deps.fileEmitter.emit(folder, file, { force: request.force });
   }
 
   /** Per-test and per-run limits of pytest runs, from the request or the defaults. */
@@ -411,9 +455,28 @@ export class GenerateTests {
    * imported. Modules that could not be imported keep their error.
    */
   private async withImportCoverage(target: ModuleTarget, request: GenerateTestsRequest, report: ModuleGenerationReport): Promise<ModuleGenerationReport> {
-    if (report.testFile || report.integrationTestFile || report.error) return report;
+    if (report.testFile || report.integrationTestFile) return report;
+    if (report.error) return this.withUntestedStatements(target, request, report);
     const { coverage } = await measureImportCoverage(this.deps.executor, this.assembler, target, this.limits(request));
     return { ...report, coverage: coverage.summary(), missingLines: coverage.missingLines };
+  }
+
+  /**
+   * Honest totals: a module that could not be imported or tested still counts, with every statement and branch
+   * uncovered. coverage.py counts them from a run that never imports the module; a file it cannot parse (or one
+   * refused unread: binary, oversized) stays at 0/0, its error saying why.
+   */
+  private async withUntestedStatements(target: ModuleTarget, request: GenerateTestsRequest, report: ModuleGenerationReport): Promise<ModuleGenerationReport> {
+    if (UNREAD_MODULE_ERRORS.has(report.error?.code ?? '')) return report;
+    const probe: TestCase = { name: 'test_statements_only', code: 'def test_statements_only():\n    pass', imports: [] };
+    const file = this.assembler.assemble(target, [probe], { fileName: 'test_ta_statements_probe.py' });
+    try {
+      const { coverage } = await this.deps.executor.run({ target, testFiles: [file], ...this.limits(request) });
+      return { ...report, coverage: coverage.summary(), missingLines: coverage.missingLines };
+    } catch (e) {
+      this.logger.warn('Could not count the statements of a module that was not tested', { module: target.moduleName, error: errorReason(e).message });
+      return report;
+    }
   }
 
   private async generateModule(target: ModuleTarget, request: GenerateTestsRequest, many: boolean): Promise<ModuleGenerationReport> {
@@ -440,8 +503,7 @@ export class GenerateTests {
     if (suite.unit.length === 0) {
       return { ...emptyReport(target, this.now() - started), ...facts, coverage: coverage.summary(), missingLines: coverage.missingLines, dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable } };
     }
-    const final = this.assembler.assemble(target, suite.unit, { coverage });
-    const written = await this.deps.fileEmitter.emit(request.outDir, final, { force: request.force });
+    const written = await this.emitTests(target, request, suite.unit, { coverage });
     this.logger.info('Tests written', { module: target.moduleName, file: written.path, action: written.action, tests: suite.unit.length, minimised: suite.minimised, combined: Number(coverage.combinedPercent.toFixed(1)) });
     this.recordCoverage(coverage);
     return {
@@ -474,7 +536,8 @@ export class GenerateTests {
     } catch (e) {
       // In a folder, one module that cannot be imported must not stop the others.
       if (!many || !(e instanceof InvalidInputError)) throw e;
-      log.warn('Skipping a module', { module: target.moduleName, error: e.message });
+      // Reported in the module's row and the summary; a warning line would say it a third time.
+      log.info('Skipping a module', { module: target.moduleName, error: e.message });
       return { kind: 'skipped', report: emptyReport(target, this.now() - started, { code: e.code, message: e.message }) };
     }
     if (generation.search.coverage.lines.total === 0) {
@@ -592,8 +655,7 @@ export class GenerateTests {
       const again = e instanceof LlmError ? '; run again with --resume when the LLM is back' : '';
       if (offlineCases.length > 0 && baseline) {
         // The offline engine's tests are sound whatever happened to the LLM phase: write them before failing.
-        const file = this.assembler.assemble(target, offlineCases, { coverage: baseline });
-        const written = await this.deps.fileEmitter.emit(request.outDir, file, { force: request.force });
+        const written = await this.emitTests(target, request, offlineCases, { coverage: baseline });
         throw new TestAgentError(
           e instanceof LlmError ? 'TA_LLM_GENERATION_FAILED' : e.code,
           e.kind,
@@ -638,12 +700,11 @@ export class GenerateTests {
     }
     let testFile: { path: string; action: ModuleGenerationReport['writeAction'] } | undefined;
     if (suite.unit.length > 0) {
-      testFile = await this.deps.fileEmitter.emit(request.outDir, this.assembler.assemble(target, suite.unit, { coverage: suite.coverage }), { force: request.force });
+      testFile = await this.emitTests(target, request, suite.unit, { coverage: suite.coverage });
     }
     let integrationTestFile: string | undefined;
     if (suite.integration.length > 0) {
-      const file = this.assembler.assemble(target, suite.integration, { fileName: integrationFileName(this.assembler, target) });
-      integrationTestFile = (await this.deps.fileEmitter.emit(request.outDir, file, { force: request.force })).path;
+      integrationTestFile = (await this.emitTests(target, request, suite.integration, { integration: true })).path;
     }
     this.recordCoverage(suite.coverage);
     this.logger.info('Tests written', {
@@ -803,6 +864,37 @@ function emptyReport(target: ModuleTarget, durationMs: number, error?: { code: s
   };
 }
 
+/** Why a run did not meet its target: the run stopped, modules could not be tested, nothing was kept, too low. */
+function targetMissedBecause(run: {
+  failure: unknown;
+  modules: readonly ModuleGenerationReport[];
+  errors: readonly ModuleGenerationReport[];
+  written: boolean;
+  coverage: CoverageSummary;
+  target: number;
+}): string[] {
+  const reasons: string[] = [];
+  if (run.failure) reasons.push(`the run stopped early: ${errorReason(run.failure).message}`);
+  if (run.errors.length > 0) {
+    const names = run.errors.slice(0, 5).map((m) => m.module).join(', ');
+    const more = run.errors.length > 5 ? `, and ${run.errors.length - 5} more` : '';
+    reasons.push(`${run.errors.length} of ${run.modules.length} modules could not be tested (${names}${more}); their statements count as uncovered`);
+  }
+  if (!run.written) reasons.push('no test was kept');
+  if (run.coverage.percent.combined < run.target) reasons.push(`line+branch coverage ${fmt(run.coverage.percent.combined)} % is below the ${run.target} % target`);
+  return reasons;
+}
+
+/** `a 12.3 s, b 9.0 s`. */
+export function formatSlowest(slowest: NonNullable<GenerateTestsReport['slowest']>): string {
+  return slowest.map((m) => `${m.module} ${(m.durationMs / 1000).toFixed(1)} s`).join(', ');
+}
+
+/** The five modules that took longest, slowest first. */
+function slowestModules(modules: readonly ModuleGenerationReport[]): { module: string; durationMs: number }[] {
+  return [...modules].sort((a, b) => b.durationMs - a.durationMs).slice(0, 5).map((m) => ({ module: m.module, durationMs: m.durationMs }));
+}
+
 /** Sum of covered and total lines and branches over modules (each module is its own file). */
 export function totalCoverage(modules: readonly ModuleGenerationReport[]): CoverageSummary {
   const sum = (pick: (m: ModuleGenerationReport) => number) => modules.reduce((a, m) => a + pick(m), 0);
@@ -823,7 +915,7 @@ export function renderMarkdown(r: GenerateTestsReport): string {
   const lines = [
     '# Test Agent report',
     '',
-    `Strategy: ${r.strategy}. Target: ${r.targetCoverage} % line+branch coverage — ${r.targetMet ? 'met' : 'not met'}.`,
+    `Strategy: ${r.strategy}. Target: ${r.targetCoverage} % line+branch coverage — ${r.targetMet ? 'met' : `not met: ${r.targetMissedBecause?.join('; ')}`}.`,
     '',
     ...(r.error ? [`**The run stopped early:** ${r.error.message} (${r.error.code}).`, ''] : []),
     ...sandboxLines(r.sandbox),
@@ -831,6 +923,7 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     ...(r.python ? [`Python: ${r.python.executable} ${r.python.version} (from ${r.python.source}; project ${r.python.projectRoot}; pytest ${r.python.pytest ?? 'from the tooling'}).`, ''] : []),
     `Total: ${fmt(r.coverage.percent.combined)} % line+branch (lines ${r.coverage.lines.covered}/${r.coverage.lines.total}, branches ${r.coverage.branches.covered}/${r.coverage.branches.total}), in ${(r.durationMs / 1000).toFixed(1)} s.`,
     '',
+    ...(r.slowest?.length ? [`Slowest modules: ${formatSlowest(r.slowest)}.`, ''] : []),
     '| module | tests | line % | branch % | line+branch % | dropped (failing / flaky / unstable) | search stop | test file |',
     '|---|---|---|---|---|---|---|---|',
     ...r.modules.map(

@@ -31,4 +31,10 @@ export interface TestWorkspace {
   head(file: string, bytes: number): Promise<string>;
   /** Writes a UTF-8 file, creating its folder. */
   write(file: string, content: string): Promise<void>;
+  /**
+   * The pytest test files (`test_*.py`) already under `dir`, relative to it with `/` separators, hidden folders
+   * and `__pycache__` skipped; none when `dir` does not exist. Test files of one pytest run need distinct base
+   * names, so new files are named around these.
+   */
+  testFilesUnder(dir: string): Promise<string[]>;
 }

@@ -154,3 +154,13 @@ describe('FileSystemTestWorkspace up-front checks', () => {
     await expect(workspace.checkModule((await workspace.resolveTargets(at('latin1.py')))[0])).resolves.toBeUndefined();
   });
 });
+
+describe('FileSystemTestWorkspace.testFilesUnder', () => {
+  it('lists the pytest files below a folder (not in virtual environments), and none for a missing folder', async () => {
+    const workspace = new FileSystemTestWorkspace();
+    mkdirSync(path.join(root, 'myenv', 'tests'), { recursive: true });
+    writeFileSync(path.join(root, 'myenv', 'tests', 'test_vendored.py'), '');
+    expect(await workspace.testFilesUnder(root)).toEqual(['only_tests/test_a.py', 'tests/test_core.py']);
+    expect(await workspace.testFilesUnder(path.join(root, 'nope'))).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError, type ModuleTarget, type TestWorkspace } from '@test-agent/domain';
 import { FileSystemPythonSourceReader } from './file-system-python-source-reader.adapter';
@@ -68,5 +68,19 @@ export class FileSystemTestWorkspace implements TestWorkspace {
   async write(file: string, content: string): Promise<void> {
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(file, content, 'utf8');
+  }
+
+  async testFilesUnder(dir: string): Promise<string[]> {
+    const found: string[] = [];
+    const walk = async (folder: string, prefix: string): Promise<void> => {
+      for (const entry of await readdir(folder, { withFileTypes: true })) {
+        if (entry.name.startsWith('.') || entry.name === '__pycache__' || entry.name === 'node_modules') continue;
+        const child = path.join(folder, entry.name);
+        if (entry.isDirectory() && !existsSync(path.join(child, 'pyvenv.cfg'))) await walk(child, `${prefix}${entry.name}/`);
+        else if (entry.isFile() && /^test_.*\.py$/.test(entry.name)) found.push(`${prefix}${entry.name}`);
+      }
+    };
+    if (existsSync(dir) && statSync(dir).isDirectory()) await walk(dir, '');
+    return found.sort();
   }
 }
