@@ -532,7 +532,12 @@ export class GenerateTests {
     const log = this.logger;
     let generation;
     try {
-      generation = await this.deps.offline.generate(target, { timeBudgetMs: request.timeBudgetSeconds * 1000, seed: request.seed, callTimeoutMs: request.callTimeoutMs });
+      generation = await this.deps.offline.generate(target, {
+        timeBudgetMs: request.timeBudgetSeconds * 1000,
+        seed: request.seed,
+        callTimeoutMs: request.callTimeoutMs,
+        focusLines: request.changedLines?.get(target.file),
+      });
     } catch (e) {
       // In a folder, one module that cannot be imported must not stop the others.
       if (!many || !(e instanceof InvalidInputError)) throw e;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidInputError, type ModuleTarget } from '@test-agent/domain';
+import { projectRootAbove } from '../python/project-python';
 
 /** Default largest Python file Test Agent reads, in bytes (10 MiB; the largest stdlib module is under 1 MiB). */
 export const DEFAULT_MAX_SOURCE_BYTES = 10 * 1024 * 1024;
@@ -46,26 +47,69 @@ function checkedBytes(file: string, size: number, maxBytes: number): Buffer {
 }
 
 /**
- * Locates a module the way its users import it: walks up while the folder is a package (has `__init__.py`).
- * `shop/cart.py` in package `shop` → import root = parent of `shop`, module name `shop.cart`.
+ * Locates a module the way its users import it. First walks up while the folder is a regular package (has
+ * `__init__.py`): `shop/cart.py` in package `shop` → import root = parent of `shop`, module name `shop.cart`.
+ * Then, inside a project (the nearest folder above with `pyproject.toml`, `setup.cfg`, `setup.py` or `.git`),
+ * PEP 420 namespace packages (folders without `__init__.py`) lead to the module too:
+ * - src layout: a file under `<project>/src/` is imported from `<project>/src`, every folder between being a
+ *   package: `src/acme/util/strings.py` → `acme.util.strings`;
+ * - flat layout, when the project root has `pyproject.toml`, `setup.cfg` or `setup.py`: a module in a regular
+ *   package under `__init__`-less folders is imported from the project root: `acme/util/strings.py` with
+ *   `acme/util/__init__.py` → `acme.util.strings`. A folder of scripts (no `__init__.py`) stays its own import root.
+ * When a folder on the way is not a valid identifier, the `__init__.py` walk's result stands.
+ * @throws InvalidInputError `TA_PATH_NOT_FOUND`; `TA_NOT_PYTHON` (not a `.py` file, or no module name can be
+ *   derived); `TA_BAD_MODULE_NAME` (a part of the module name is not a valid Python identifier).
  */
 export function resolveModuleTarget(file: string): ModuleTarget {
   if (!existsSync(file)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${file}`);
   const resolved = realpathSync(file);
   if (!resolved.endsWith('.py')) throw new InvalidInputError('TA_NOT_PYTHON', `Not a Python file (.py): ${file}`);
-  const base = path.basename(resolved, '.py');
-  const parts = base === '__init__' ? [] : [base];
   let dir = path.dirname(resolved);
-  while (existsSync(path.join(dir, '__init__.py'))) {
-    parts.unshift(path.basename(dir));
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
+  while (existsSync(path.join(dir, '__init__.py')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+
+  const namespaceRoot = namespaceImportRoot(path.dirname(resolved), dir);
+  if (namespaceRoot !== undefined) {
+    const parts = moduleParts(namespaceRoot, resolved);
+    if (parts.every(isIdentifier)) return { file: resolved, importRoot: namespaceRoot, moduleName: parts.join('.') };
   }
+  const parts = moduleParts(dir, resolved);
   if (parts.length === 0) throw new InvalidInputError('TA_NOT_PYTHON', `Cannot derive a module name for ${file}`);
-  const invalid = parts.find((p) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p));
+  const invalid = parts.find((p) => !isIdentifier(p));
   if (invalid) {
     throw new InvalidInputError('TA_BAD_MODULE_NAME', `"${invalid}" in ${file} is not a valid Python module name, so tests cannot import it`);
   }
   return { file: resolved, importRoot: dir, moduleName: parts.join('.') };
 }
+
+/** Files that make a folder a Python project one can package (`.git` alone does not). */
+const PACKAGING_MARKERS = ['pyproject.toml', 'setup.cfg', 'setup.py'];
+
+/**
+ * The folder a module in `folder` is imported from when namespace packages lead to it (the src and flat layouts of
+ * `resolveModuleTarget`), or undefined when the `__init__.py` walk, which stopped at `walkedTo`, stands.
+ */
+function namespaceImportRoot(folder: string, walkedTo: string): string | undefined {
+  const project = projectRootAbove(folder);
+  if (project === undefined) return undefined;
+  const src = path.join(project, 'src');
+  // At or below src/: a `src/__init__.py` (code imported as `src.x`) walks above it and keeps the regular rule.
+  if (isWithin(walkedTo, src)) return src;
+  const inRegularPackage = walkedTo !== folder;
+  const packaged = PACKAGING_MARKERS.some((m) => existsSync(path.join(project, m)));
+  return packaged && inRegularPackage && walkedTo !== project && isWithin(walkedTo, project) ? project : undefined;
+}
+
+/** The dotted name parts of `file` imported from `root` (an `__init__.py` names its package). */
+function moduleParts(root: string, file: string): string[] {
+  const base = path.basename(file, '.py');
+  const folders = path.relative(root, path.dirname(file)).split(path.sep).filter(Boolean);
+  return base === '__init__' ? folders : [...folders, base];
+}
+
+/** Whether `dir` is `ancestor` or inside it. */
+function isWithin(dir: string, ancestor: string): boolean {
+  const relative = path.relative(ancestor, dir);
+  return relative === '' || (relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative));
+}
+
+const isIdentifier = (name: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name);

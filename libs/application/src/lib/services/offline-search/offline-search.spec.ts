@@ -96,6 +96,34 @@ describe('OfflineSearchEngine', () => {
   });
 });
 
+describe('OfflineSearchEngine with focus lines and coverage from other tests', () => {
+  const neverLine14 = (plan: CallPlan) => {
+    const r = behaviour(plan);
+    return { ...r, lines: r.lines.filter((l) => l !== 14), branches: r.branches.filter((b) => b[1] !== 14) };
+  };
+  const addsOf = async (focusLines?: number[]) => {
+    const sandbox = new FakeExecutionSandbox(shapes, neverLine14);
+    const session = await sandbox.open(target);
+    let t = 0;
+    await new OfflineSearchEngine().search(session, target.file, { timeBudgetMs: 200, plateauMs: 1_000_000, seed: 3, now: () => (t += 1), batchSize: 4, ...(focusLines ? { focusLines } : {}) });
+    return sandbox.executed.filter((p) => p.steps && p.steps.length > 1).length / sandbox.executed.length;
+  };
+
+  it('tries the callable holding the focus lines more often', async () => {
+    expect(await addsOf([13, 14])).toBeGreaterThan(await addsOf());
+  });
+
+  it('keeps no test for what other tests already cover', async () => {
+    const sandbox = new FakeExecutionSandbox(shapes, behaviour);
+    const session = await sandbox.open(target);
+    const coveredBefore = { lines: [2, 3, 4, 5, 6, 7], branches: [[2, 3], [2, 4], [4, 5], [4, 6]] as [number, number][] };
+    const outcome = await new OfflineSearchEngine().search(session, target.file, { timeBudgetMs: 100_000, seed: 7, now: fixedClock(), batchSize: 16, coveredBefore });
+    expect(outcome.stoppedBy).toBe('complete');
+    expect(outcome.tests.length).toBeGreaterThan(0);
+    expect(outcome.tests.every((t) => t.candidate?.target.qualname !== 'classify')).toBe(true);
+  });
+});
+
 describe('minimiseArchive', () => {
   it('drops tests whose coverage others already hold', () => {
     const r = (lines: number[]): CallResult => ({ status: 'ok', lines, branches: [] });

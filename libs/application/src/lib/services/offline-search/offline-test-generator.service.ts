@@ -1,6 +1,6 @@
 import { silentLogger, type CallResult, type ExecutionSandbox, type Logger, type ModuleInterface, type ModuleTarget } from '@test-agent/domain';
 import { PytestEmitter, type EmittableTest, type EmittedFile, type Stability } from './pytest-emitter';
-import { OfflineSearchEngine, countOutsideEffects, minimiseArchive, type ArchivedTest, type OutsideEffectSummary, type OutsideEffects, type SearchOutcome } from './search-engine.service';
+import { OfflineSearchEngine, countOutsideEffects, minimiseArchive, type ArchivedTest, type OutsideEffectSummary, type OutsideEffects, type SearchOptions, type SearchOutcome } from './search-engine.service';
 import { simplifyTests } from './test-simplifier';
 
 export interface OfflineGenerationOptions {
@@ -10,6 +10,10 @@ export interface OfflineGenerationOptions {
   /** Limit per call in the sandbox, in ms. */
   readonly callTimeoutMs?: number;
   readonly now?: () => number;
+  /** Lines the search aims at first (see `SearchOptions.focusLines`). */
+  readonly focusLines?: SearchOptions['focusLines'];
+  /** Coverage other tests already give (see `SearchOptions.coveredBefore`). */
+  readonly coveredBefore?: SearchOptions['coveredBefore'];
 }
 
 /** The result of searching one module: the kept tests and a renderer for the pytest file. */
@@ -58,7 +62,14 @@ export class OfflineTestGenerator {
     let search: SearchOutcome;
     let again: CallResult[];
     try {
-      search = await this.engine.search(session, target.file, { timeBudgetMs: options.timeBudgetMs, seed: options.seed, callTimeoutMs, now: options.now });
+      search = await this.engine.search(session, target.file, {
+        timeBudgetMs: options.timeBudgetMs,
+        seed: options.seed,
+        callTimeoutMs,
+        now: options.now,
+        focusLines: options.focusLines,
+        coveredBefore: options.coveredBefore,
+      });
       const now = options.now ?? (() => Date.now());
       const simplified = await simplifyTests(session, minimiseArchive(search.tests), {
         deadline: now() + Math.min(12_000, Math.max(1500, options.timeBudgetMs * 0.25)),

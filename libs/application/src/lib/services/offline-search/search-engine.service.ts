@@ -26,7 +26,14 @@ export interface SearchOptions {
   readonly seed?: number;
   /** Clock in milliseconds (injected for tests). */
   readonly now?: () => number;
+  /** Lines to aim at first (changed-code mode: the changed lines): their statements and branches weigh more. */
+  readonly focusLines?: readonly number[];
+  /** What other tests (the project's own suite) already cover: not aimed at, and no reason to keep a test. */
+  readonly coveredBefore?: { readonly lines: readonly number[]; readonly branches: readonly Branch[] };
 }
+
+/** How much more a missing statement or branch on a focus line weighs than another. */
+const FOCUS_WEIGHT = 4;
 
 /** A plan that reached coverage no earlier plan reached, with what it did. */
 export interface ArchivedTest {
@@ -192,8 +199,9 @@ export class OfflineSearchEngine {
     const rng = new RandomSource(options.seed ?? 1);
     const gen = new InputGenerator(module, rng);
 
-    const coveredLines = new Set(module.baseline.lines);
-    const coveredBranches = new Set(module.baseline.branches.map(branchKey));
+    const coveredLines = new Set([...module.baseline.lines, ...(options.coveredBefore?.lines ?? [])]);
+    const coveredBranches = new Set([...module.baseline.branches, ...(options.coveredBefore?.branches ?? [])].map(branchKey));
+    const focus = new Set(options.focusLines ?? []);
     // What tests with a meaningful outcome reach (incidental exceptions left out; see `incidental`).
     const meantLines = new Set(coveredLines);
     const meantBranches = new Set(coveredBranches);
@@ -266,7 +274,7 @@ export class OfflineSearchEngine {
         stoppedBy = 'plateau';
         break;
       }
-      const weights = list.map((t) => this.weight(t, coveredLines, coveredBranches, meantLines, meantBranches));
+      const weights = list.map((t) => this.weight(t, { lines: coveredLines, branches: coveredBranches, meantLines, meantBranches, focus }));
       const batch: { plan: CallPlan; candidate: Candidate }[] = [];
       for (let n = 0; n < batchSize * 3 && batch.length < batchSize; n++) {
         const idx = rng.weighted(weights);
@@ -350,11 +358,16 @@ export class OfflineSearchEngine {
     return out;
   }
 
-  private weight(t: Target, lines: ReadonlySet<number>, branches: ReadonlySet<string>, meantLines: ReadonlySet<number>, meantBranches: ReadonlySet<string>): number {
+  private weight(
+    t: Target,
+    reached: { lines: ReadonlySet<number>; branches: ReadonlySet<string>; meantLines: ReadonlySet<number>; meantBranches: ReadonlySet<string>; focus: ReadonlySet<number> },
+  ): number {
+    const { lines, branches, meantLines, meantBranches, focus } = reached;
+    const scale = (line: number) => (focus.has(line) ? FOCUS_WEIGHT : 1);
     let missing = 0;
     // Code reached only by an incidental exception counts half: a meaningful test for it is still wanted.
-    for (const l of t.lines) missing += !lines.has(l) ? 1 : meantLines.has(l) ? 0 : 0.5;
-    for (const b of t.branches) missing += !branches.has(b) ? 1 : meantBranches.has(b) ? 0 : 0.5;
+    for (const l of t.lines) missing += scale(l) * (!lines.has(l) ? 1 : meantLines.has(l) ? 0 : 0.5);
+    for (const b of t.branches) missing += scale(Number(b.slice(0, b.indexOf('>')))) * (!branches.has(b) ? 1 : meantBranches.has(b) ? 0 : 0.5);
     const base = missing > 0 ? 1 + 2 * Math.sqrt(missing) : 0.15;
     // Spread effort: a callable tried very often without progress slowly loses priority; one whose calls keep
     // acting outside the sandbox (never a test) quickly.
