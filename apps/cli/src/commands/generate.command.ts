@@ -22,6 +22,7 @@ interface GenerateOptions {
   model?: string;
   jobs?: number;
   changedSince?: string;
+  tests?: string;
 }
 
 const positiveNumber = (name: string) => (value: string) => {
@@ -62,6 +63,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
     .option('--strategy <name>', 'offline, llm or hybrid (default: hybrid with an LLM configured, offline without)', strategy)
     .option('--force', "overwrite existing test files even when they are the user's")
     .option('-j, --jobs <n>', 'modules generated at once (default: the number of CPUs)', positiveInteger('--jobs'))
+    .option('--tests <path>', "your existing tests (a folder or file): their coverage is the baseline, and only what they leave uncovered is aimed at")
     .option('--changed-since <ref>', 'only modules changed since this git reference (e.g. HEAD~1, main); the report gives the changed lines\' coverage')
     .option('--seed <n>', 'seed of the search (same seed, same choices)', positiveNumber('--seed'))
     .option('--llm-url <url>', 'LLM endpoint (env LLM_URL; the llm-api protocol unless LLM_PROVIDER says otherwise)')
@@ -95,6 +97,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         resume: opts.resume,
         jobs: opts.jobs ?? os.availableParallelism(),
         ...(opts.changedSince ? { changedSince: opts.changedSince } : {}),
+        ...(opts.tests ? { existingTests: path.resolve(opts.tests) } : {}),
         onProgress: progress.update,
         // --json is for machines: stdout has the report, stderr only warnings and errors.
         ...(ctx.json ? {} : { onModule: progress.module }),
@@ -118,8 +121,9 @@ function renderHuman(r: GenerateTestsReport): string {
     const where = m.testFile ? rel(m.testFile) : 'no test kept';
     const beside = m.writeAction === 'written-beside' ? ' (beside your existing test file)' : '';
     const changed = m.changedLines ? `, changed lines ${m.changedLines.covered}/${m.changedLines.total}` : '';
+    const alone = m.existingTests ? ` (your tests alone: ${pct(m.existingTests.percent.combined)})` : '';
     lines.push(
-      `  ${where}${beside}: ${m.tests} test${m.tests === 1 ? '' : 's'}, lines ${m.coverage.lines.covered}/${m.coverage.lines.total}, branches ${m.coverage.branches.covered}/${m.coverage.branches.total}, line+branch ${pct(m.coverage.percent.combined)}${changed}`,
+      `  ${where}${beside}: ${m.tests} test${m.tests === 1 ? '' : 's'}, lines ${m.coverage.lines.covered}/${m.coverage.lines.total}, branches ${m.coverage.branches.covered}/${m.coverage.branches.total}, line+branch ${pct(m.coverage.percent.combined)}${alone}${changed}`,
     );
     if (m.integrationTestFile) lines.push(`  ${rel(m.integrationTestFile)}: integration tests across the public API`);
     const refused = Object.entries(m.outsideEffects ?? {}).map(([fn, e]) => `${fn || 'doctests'} (${e.calls}: ${e.examples[0] ?? ''})`);
@@ -140,6 +144,7 @@ function renderHuman(r: GenerateTestsReport): string {
       ? [`Changed since ${r.changedSince.ref}: ${r.modules.length} module${r.modules.length === 1 ? '' : 's'}, ${r.changedSince.covered}/${r.changedSince.total} changed statements covered.`]
       : []),
     ...(r.slowest?.length ? [`Slowest modules: ${formatSlowest(r.slowest)}.`] : []),
+    ...(r.existingTests ? [`Your tests in ${rel(r.existingTests.path)} alone: line+branch ${pct(r.existingTests.coverage.percent.combined)}; with the generated tests: ${pct(r.coverage.percent.combined)}.`] : []),
     `Total line+branch coverage ${pct(r.coverage.percent.combined)} (lines ${pct(r.coverage.percent.line)}, branches ${pct(r.coverage.percent.branch)}); target ${r.targetCoverage} % ${r.targetMet ? 'met' : `NOT met: ${r.targetMissedBecause?.join('; ')}`}.`,
     ...(r.sandbox && !r.sandbox.confined ? ['Unconfined: the sandbox was off (--no-sandbox), so the code under test ran with your permissions.'] : []),
     `Reports: ${rel(r.reports.markdown)}, ${rel(r.reports.json)}`,

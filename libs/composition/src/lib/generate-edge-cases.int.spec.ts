@@ -107,4 +107,25 @@ describe('generate: honest totals and safe writes', () => {
     expect(init?.testFile).toBeUndefined();
     expect(init?.coverage.lines).toEqual({ covered: 2, total: 2 });
   });
+
+  it("starts from the project's own tests: their coverage is the baseline, earlier generated tests left out of it", async () => {
+    const dir = project({
+      'pyproject.toml': '[tool.pytest.ini_options]\npythonpath = ["src"]\n',
+      'src/calc.py': DOUBLE,
+      'tests/conftest.py': 'import pytest\n\n\n@pytest.fixture\ndef big():\n    return 11\n',
+      'tests/test_mine.py': 'from calc import double\n\n\ndef test_big(big):\n    assert double(big) == 11\n',
+      // A stale generated file under the output folder would cover everything: it must not count as the user's.
+      'tests/generated/test_calc.py': 'from calc import double\n\n\ndef test_all():\n    assert double(1) == 2\n    assert double(11) == 11\n',
+    });
+    const report = await agent.generate({ path: path.join(dir, 'src'), outDir: path.join(dir, 'tests', 'generated'), existingTests: path.join(dir, 'tests'), force: true });
+    const [calc] = report.modules;
+    // The user's test (with its conftest fixture) reaches the x > 10 path: 3 of 4 lines, 1 of 2 branches.
+    expect(calc.existingTests).toMatchObject({ lines: { covered: 3, total: 4 }, branches: { covered: 1, total: 2 } });
+    expect(calc.coverage.percent.combined).toBe(100);
+    expect(report.existingTests?.coverage.lines).toEqual({ covered: 3, total: 4 });
+    // Only the gap was aimed at: every generated test takes the other path.
+    const generated = readFileSync(calc.testFile as string, 'utf8');
+    expect(generated).not.toMatch(/double\((1[1-9]|[2-9]\d|\d{3,})\)/);
+    expect(pytest(path.join(dir, 'tests')).status).toBe(0);
+  });
 });

@@ -90,6 +90,13 @@ export interface GenerateTestsRequest {
   readonly changedSince?: string;
   /** Set by `execute` in changed-code mode: file → its changed lines. */
   readonly changedLines?: ReadonlyMap<string, readonly number[]>;
+  /**
+   * The project's own tests (a folder or file): their coverage is the baseline, and the search aims only at what
+   * they leave uncovered. Test files under `outDir` are left out of it (they are about to be replaced).
+   */
+  readonly existingTests?: string;
+  /** Set per module: the coverage `existingTests` give it. */
+  readonly existingCoverage?: ReadonlyMap<string, CoverageReport>;
   /** Set by `execute`: file → where its tests go in the output folder (a tree mirroring the packages). */
   readonly testPlaces?: ReadonlyMap<string, TestFilePlace>;
 }
@@ -145,6 +152,8 @@ export interface ModuleGenerationReport {
   readonly outsideEffects?: OutsideEffects;
   /** What importing the module tried to do outside the sandbox. */
   readonly importEffects?: readonly string[];
+  /** With `existingTests`: the coverage those tests alone give the module (`coverage` is theirs and ours together). */
+  readonly existingTests?: CoverageSummary;
   /** Changed-code mode: the statements among the changed lines, and how many of them the tests cover. */
   readonly changedLines?: { readonly covered: number; readonly total: number; readonly missing: readonly number[] };
   readonly llm?: ModuleLlmReport;
@@ -169,6 +178,8 @@ export interface GenerateTestsReport {
   readonly python?: ProjectInterpreter;
   /** Changed-code mode: the reference, and the coverage of the changed statements over every module. */
   readonly changedSince?: { readonly ref: string; readonly covered: number; readonly total: number };
+  /** With `existingTests`: the folder, and the coverage those tests alone give over every module. */
+  readonly existingTests?: { readonly path: string; readonly coverage: CoverageSummary };
   /** Why the target was not met, one reason per entry (absent when it was met). */
   readonly targetMissedBecause?: readonly string[];
   /** With several modules: the ones that took longest, slowest first (at most five). */
@@ -327,6 +338,7 @@ export class GenerateTests {
       ...(failure instanceof Error ? { error: errorReason(failure) } : {}),
       ...(sandbox ? { sandbox } : {}),
       ...(request.changedSince && changedLines ? { changedSince: changedTotals(request.changedSince, modules) } : {}),
+      ...(request.existingTests ? { existingTests: { path: request.existingTests, coverage: totalCoverage(modules.map((m) => ({ ...m, coverage: m.existingTests ?? m.coverage }))) } } : {}),
       ...(python ? { python: { executable: python.executable, source: python.source, version: python.version, projectRoot: python.projectRoot, pytest: python.pytest } } : {}),
     };
     const final = { ...report, files: [...files, report.reports.json, report.reports.markdown] };
@@ -348,6 +360,9 @@ export class GenerateTests {
     const { workspace } = this.deps;
     const targets = await workspace.resolveTargets(request.path);
     await workspace.checkOutputFolder(request.outDir, request.path, targets);
+    if (request.existingTests && !(await workspace.exists(request.existingTests))) {
+      throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such test file or folder: ${request.existingTests} (the existing tests to start from)`);
+    }
     const refused = new Map<ModuleTarget, { code: string; message: string }>();
     for (const target of targets) {
       try {
@@ -384,8 +399,11 @@ export class GenerateTests {
         const { slot: target, index } = next;
         run.onModule?.({ type: 'start', module: target.moduleName, of });
         try {
-          const report = strategy === 'offline' ? await this.generateModule(target, run, many) : await this.generateModuleWithLlm(target, run, many, strategy);
-          reports[index] = await this.withImportCoverage(target, run, report);
+          const existing = await this.existingCoverage(target, run);
+          const moduleRun = existing ? { ...run, existingCoverage: new Map([[target.file, existing]]) } : run;
+          const report = strategy === 'offline' ? await this.generateModule(target, moduleRun, many) : await this.generateModuleWithLlm(target, moduleRun, many, strategy);
+          const counted = await this.withImportCoverage(target, moduleRun, report);
+          reports[index] = existing && !counted.error ? { ...counted, existingTests: existing.summary() } : counted;
           run.onModule?.({ type: 'done', module: target.moduleName, done: ++done, of, report: reports[index] });
         } catch (error) {
           failures.set(index, error);
@@ -399,6 +417,30 @@ export class GenerateTests {
     const first = Math.min(...failures.keys());
     for (const [index, error] of failures) if (index !== first) reports[index] = emptyReport(slots[index] as ModuleTarget, 0, errorReason(error));
     return { reports, failure: { index: first, error: failures.get(first) } };
+  }
+
+  /**
+   * The coverage the project's own tests (`request.existingTests`) give `target`, run the way pytest runs them in
+   * the project (its conftest files and configuration), test files under the output folder left out.
+   */
+  private async existingCoverage(target: ModuleTarget, request: GenerateTestsRequest): Promise<CoverageReport | undefined> {
+    if (!request.existingTests) return undefined;
+    const result = await this.deps.executor.run({ target, testPaths: [request.existingTests], ignorePaths: [request.outDir], ...this.limits(request) });
+    const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'error' || o.status === 'timeout').length;
+    if (failed > 0 || result.collectionErrors.length > 0) {
+      this.logger.warn('Some of your existing tests did not pass; the coverage of those that ran is the baseline', {
+        module: target.moduleName,
+        failed,
+        collectionErrors: result.collectionErrors.length,
+      });
+    }
+    return result.coverage;
+  }
+
+  /** `coverage` with what the project's own tests cover added (with `existingTests`). */
+  private counted(target: ModuleTarget, request: GenerateTestsRequest, coverage: CoverageReport): CoverageReport {
+    const existing = request.existingCoverage?.get(target.file);
+    return existing ? coverage.union(existing) : coverage;
   }
 
   /** Changed-code mode: file → changed lines since `request.changedSince`; undefined otherwise. */
@@ -457,7 +499,7 @@ export class GenerateTests {
   private async withImportCoverage(target: ModuleTarget, request: GenerateTestsRequest, report: ModuleGenerationReport): Promise<ModuleGenerationReport> {
     if (report.testFile || report.integrationTestFile) return report;
     if (report.error) return this.withUntestedStatements(target, request, report);
-    const { coverage } = await measureImportCoverage(this.deps.executor, this.assembler, target, this.limits(request));
+    const coverage = this.counted(target, request, (await measureImportCoverage(this.deps.executor, this.assembler, target, this.limits(request))).coverage);
     return { ...report, coverage: coverage.summary(), missingLines: coverage.missingLines };
   }
 
@@ -505,21 +547,22 @@ export class GenerateTests {
     }
     const written = await this.emitTests(target, request, suite.unit, { coverage });
     this.logger.info('Tests written', { module: target.moduleName, file: written.path, action: written.action, tests: suite.unit.length, minimised: suite.minimised, combined: Number(coverage.combinedPercent.toFixed(1)) });
-    this.recordCoverage(coverage);
+    const counted = this.counted(target, request, coverage);
+    this.recordCoverage(counted);
     return {
       module: target.moduleName,
       file: target.file,
       testFile: written.path,
       writeAction: written.action,
       tests: suite.unit.length,
-      coverage: coverage.summary(),
-      missingLines: coverage.missingLines,
+      coverage: counted.summary(),
+      missingLines: counted.missingLines,
       dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable },
       executions: generation.search.executions,
       stoppedBy: generation.search.stoppedBy,
       durationMs: this.now() - started,
       ...facts,
-      ...changedCoverage(coverage, request.changedLines?.get(target.file)),
+      ...changedCoverage(counted, request.changedLines?.get(target.file)),
     };
   }
 
@@ -537,6 +580,7 @@ export class GenerateTests {
         seed: request.seed,
         callTimeoutMs: request.callTimeoutMs,
         focusLines: request.changedLines?.get(target.file),
+        coveredBefore: coveredBy(request.existingCoverage?.get(target.file)),
       });
     } catch (e) {
       // In a folder, one module that cannot be imported must not stop the others.
@@ -643,7 +687,7 @@ export class GenerateTests {
         source,
         outline,
         chunks: chunked.chunks,
-        baseline: { cases: offlineCases, ...(baseline ? { coverage: baseline } : {}) },
+        baseline: { cases: offlineCases, ...knownCoverage(baseline, request.existingCoverage?.get(target.file)) },
         targetCoverage: request.targetCoverage,
         maxIterations: request.maxIterations ?? 3,
         maxTokens: request.maxTokens ?? 200_000,
@@ -711,7 +755,8 @@ export class GenerateTests {
     if (suite.integration.length > 0) {
       integrationTestFile = (await this.emitTests(target, request, suite.integration, { integration: true })).path;
     }
-    this.recordCoverage(suite.coverage);
+    const counted = this.counted(target, request, suite.coverage);
+    this.recordCoverage(counted);
     this.logger.info('Tests written', {
       module: target.moduleName,
       file: testFile?.path,
@@ -724,8 +769,8 @@ export class GenerateTests {
       ...(testFile ? { testFile: testFile.path, writeAction: testFile.action } : {}),
       ...(integrationTestFile ? { integrationTestFile } : {}),
       tests: suite.unit.length + suite.integration.length,
-      coverage: suite.coverage.summary(),
-      missingLines: suite.coverage.missingLines,
+      coverage: counted.summary(),
+      missingLines: counted.missingLines,
       durationMs: this.now() - started,
     };
   }
@@ -869,6 +914,17 @@ function emptyReport(target: ModuleTarget, durationMs: number, error?: { code: s
   };
 }
 
+/** The search's `coveredBefore`: what `existing` coverage reaches. */
+function coveredBy(existing: CoverageReport | undefined): { lines: number[]; branches: CoverageReport['coveredBranches'] } | undefined {
+  return existing ? { lines: existing.coveredLines, branches: existing.coveredBranches } : undefined;
+}
+
+/** The LLM phase's baseline coverage: the offline tests' and the project's own tests', either or both. */
+function knownCoverage(offline: CoverageReport | undefined, existing: CoverageReport | undefined): { coverage?: CoverageReport } {
+  const known = offline && existing ? offline.union(existing) : (offline ?? existing);
+  return known ? { coverage: known } : {};
+}
+
 /** Why a run did not meet its target: the run stopped, modules could not be tested, nothing was kept, too low. */
 function targetMissedBecause(run: {
   failure: unknown;
@@ -929,6 +985,7 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     `Total: ${fmt(r.coverage.percent.combined)} % line+branch (lines ${r.coverage.lines.covered}/${r.coverage.lines.total}, branches ${r.coverage.branches.covered}/${r.coverage.branches.total}), in ${(r.durationMs / 1000).toFixed(1)} s.`,
     '',
     ...(r.slowest?.length ? [`Slowest modules: ${formatSlowest(r.slowest)}.`, ''] : []),
+    ...(r.existingTests ? [`Existing tests (${r.existingTests.path}) alone: ${fmt(r.existingTests.coverage.percent.combined)} % line+branch; the total counts them with the generated tests.`, ''] : []),
     '| module | tests | line % | branch % | line+branch % | dropped (failing / flaky / unstable) | search stop | test file |',
     '|---|---|---|---|---|---|---|---|',
     ...r.modules.map(

@@ -26,6 +26,8 @@ export interface TestRunRequest {
   readonly testFiles?: readonly TestFile[];
   /** ... or as existing paths (files or folders) on disk. */
   readonly testPaths?: readonly string[];
+  /** Files or folders under `testPaths` not to collect (pytest's `--ignore`), e.g. earlier generated tests. */
+  readonly ignorePaths?: readonly string[];
   /** Limit per test, in milliseconds. */
   readonly perTestTimeoutMs?: number;
   /** Limit for the whole run, in milliseconds; the process group is killed past it. */

@@ -465,6 +465,7 @@ export class PytestTestExecutor implements TestExecutor {
       writeFileSync(selectFile, JSON.stringify(request.select));
       pytestArgs.push('--ta-select', selectFile);
     }
+    for (const ignored of request.ignorePaths ?? []) pytestArgs.push('--ignore', existsSync(ignored) ? realpathSync(ignored) : path.resolve(ignored));
     pytestArgs.push(...roots.paths);
 
     const overallSeconds = Math.ceil((deadline - Date.now()) / 1000);
