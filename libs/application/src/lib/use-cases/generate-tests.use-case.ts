@@ -128,6 +128,8 @@ export interface ModuleLlmReport {
 export interface ModuleGenerationReport {
   readonly module: string;
   readonly file: string;
+  /** The folder the tests import the module from (`module` is its dotted name there). */
+  readonly importRoot: string;
   /** Test file written, absent when no test could be kept (or the module failed). */
   readonly testFile?: string;
   /** How the file was written: `written-beside` when a user's file already had the intended name. */
@@ -403,7 +405,7 @@ export class GenerateTests {
           const moduleRun = existing ? { ...run, existingCoverage: new Map([[target.file, existing]]) } : run;
           const report = strategy === 'offline' ? await this.generateModule(target, moduleRun, many) : await this.generateModuleWithLlm(target, moduleRun, many, strategy);
           const counted = await this.withImportCoverage(target, moduleRun, report);
-          reports[index] = existing && !counted.error ? { ...counted, existingTests: existing.summary() } : counted;
+          reports[index] = { ...counted, importRoot: target.importRoot, ...(existing && !counted.error ? { existingTests: existing.summary() } : {}) };
           run.onModule?.({ type: 'done', module: target.moduleName, done: ++done, of, report: reports[index] });
         } catch (error) {
           failures.set(index, error);
@@ -552,6 +554,7 @@ export class GenerateTests {
     return {
       module: target.moduleName,
       file: target.file,
+      importRoot: target.importRoot,
       testFile: written.path,
       writeAction: written.action,
       tests: suite.unit.length,
@@ -738,6 +741,7 @@ export class GenerateTests {
     const base = {
       module: target.moduleName,
       file: target.file,
+      importRoot: target.importRoot,
       dropped,
       executions,
       stoppedBy: result.stoppedBy,
@@ -903,6 +907,7 @@ function emptyReport(target: ModuleTarget, durationMs: number, error?: { code: s
   return {
     module: target.moduleName,
     file: target.file,
+    importRoot: target.importRoot,
     tests: 0,
     coverage: { lines: { covered: 0, total: 0 }, branches: { covered: 0, total: 0 }, percent: { line: 0, branch: 0, combined: 0 } },
     missingLines: [],
@@ -946,6 +951,12 @@ function targetMissedBecause(run: {
   return reasons;
 }
 
+/** Where the tests import the modules from (one line; usually one folder). */
+function importRootLines(modules: readonly ModuleGenerationReport[]): string[] {
+  const roots = [...new Set(modules.map((m) => m.importRoot))];
+  return roots.length ? [`Imported from ${roots.join(', ')} (the import root${roots.length === 1 ? '' : 's'} on sys.path).`, ''] : [];
+}
+
 /** `a 12.3 s, b 9.0 s`. */
 export function formatSlowest(slowest: NonNullable<GenerateTestsReport['slowest']>): string {
   return slowest.map((m) => `${m.module} ${(m.durationMs / 1000).toFixed(1)} s`).join(', ');
@@ -985,6 +996,7 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     `Total: ${fmt(r.coverage.percent.combined)} % line+branch (lines ${r.coverage.lines.covered}/${r.coverage.lines.total}, branches ${r.coverage.branches.covered}/${r.coverage.branches.total}), in ${(r.durationMs / 1000).toFixed(1)} s.`,
     '',
     ...(r.slowest?.length ? [`Slowest modules: ${formatSlowest(r.slowest)}.`, ''] : []),
+    ...importRootLines(r.modules),
     ...(r.existingTests ? [`Existing tests (${r.existingTests.path}) alone: ${fmt(r.existingTests.coverage.percent.combined)} % line+branch; the total counts them with the generated tests.`, ''] : []),
     '| module | tests | line % | branch % | line+branch % | dropped (failing / flaky / unstable) | search stop | test file |',
     '|---|---|---|---|---|---|---|---|',
