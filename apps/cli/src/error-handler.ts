@@ -50,6 +50,8 @@ const OPTION_HINTS: Readonly<Record<string, string>> = {
   TA_OUTPUT_NOT_A_FOLDER: ' (--out)',
   TA_OUTPUT_NOT_WRITABLE: ' (--out)',
   TA_OUTPUT_INSIDE_SOURCES: ' (--out)',
+  TA_STRATEGY_UNAVAILABLE: ' (--llm-url, or --strategy offline)',
+  TA_BAD_TIME_BUDGET: ' (--time-budget)',
 };
 
 /** The CLI's single mapping from a thrown error to an exit code and a message. */

@@ -225,9 +225,9 @@ const REPORT_MD = 'test-agent-report.md';
 /**
  * Generates pytest tests for a module or every module under a folder, writes them under `outDir` with a JSON
  * and a Markdown report. Every written test passed `flakyRuns` runs in a row under real pytest, and the reported
- * coverage is what coverage.py measured on those runs. Throws `ConfigError` for a strategy not available,
- * `InvalidInputError` for a bad path, output folder or module (before any search) or an existing user test file
- * (without `force`).
+ * coverage is what coverage.py measured on those runs. Throws `InvalidInputError` for a strategy not available,
+ * a bad time budget, a bad path, output folder or module (before any search); what stops a run (an LLM outage, a
+ * broken environment) propagates after the files written so far and the reports.
  */
 export class GenerateTests {
   private readonly logger: Logger;
@@ -260,10 +260,10 @@ export class GenerateTests {
     if (strategy !== 'offline' && !this.deps.llm) {
       throw new InvalidInputError(
         'TA_STRATEGY_UNAVAILABLE',
-        `strategy "${strategy}" needs an LLM: set LLM_PROVIDER and LLM_URL (or pass --llm-url), or use --strategy offline`,
+        `strategy "${strategy}" needs an LLM: configure an LLM endpoint (LLM_PROVIDER and LLM_URL), or use the offline strategy`,
       );
     }
-    if (!(request.timeBudgetSeconds > 0)) throw new InvalidInputError('TA_BAD_TIME_BUDGET', `--time-budget must be a positive number of seconds, got ${request.timeBudgetSeconds}`);
+    if (!(request.timeBudgetSeconds > 0)) throw new InvalidInputError('TA_BAD_TIME_BUDGET', `The time budget must be a positive number of seconds, got ${request.timeBudgetSeconds}`);
     const { workspace } = this.deps;
     const screened = await this.screen(request);
     const { refused } = screened;
