@@ -14,7 +14,7 @@ m.paths = Module._nodeModulePaths(root);
 m._compile(outputFiles[0].text, entry);
 const { SETTINGS } = m.exports;
 
-const show = (v) => (v === undefined ? '—' : Array.isArray(v) ? `\`${v.join(' ')}\`` : String(v));
+const show = (v) => (v === undefined ? '—' : Array.isArray(v) ? (v.length ? `\`${v.join(' ')}\`` : 'none') : String(v));
 const rows = SETTINGS.map((s) => `| ${s.key} | \`${s.env}\` | ${show(s.default)} | ${s.description}${s.secret ? ' (secret)' : ''} |`);
 const table = ['| key | environment variable | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 

@@ -5,6 +5,7 @@ import { TestAgentError, type ErrorKind } from '@test-agent/domain';
 import { registerHealthRoutes } from './routes/health.routes';
 import { registerGenerationRoutes } from './routes/generations.routes';
 import { registerMetricsRoutes } from './routes/metrics.routes';
+import { registerSecurity } from './security';
 
 const statusByKind: Record<ErrorKind, number> = {
   'invalid-input': 400,
@@ -15,7 +16,10 @@ const statusByKind: Record<ErrorKind, number> = {
   internal: 500,
 };
 
-/** Builds the HTTP app on a container. Every error leaves as RFC 9457 problem+json, mapped here once. */
+/**
+ * Builds the HTTP app on a container. `/v1` needs a bearer token (`apiTokens`); every request gets an access-log
+ * line. Every error leaves as RFC 9457 problem+json, mapped here once.
+ */
 export function buildApp(container: Container): FastifyInstance {
   const app = Fastify({ logger: false });
   const logger = container.get(TOKENS.Logger).child('server');
@@ -48,6 +52,8 @@ export function buildApp(container: Container): FastifyInstance {
       .send({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No route ${request.method} ${request.url}`, instance: request.url });
   });
 
+  const config = container.get(TOKENS.Config);
+  registerSecurity(app, { apiTokens: config.apiTokens, metricsAuth: config.metricsAuth === 'on' }, logger);
   registerHealthRoutes(app, container);
   registerMetricsRoutes(app, container);
   registerGenerationRoutes(app, container);

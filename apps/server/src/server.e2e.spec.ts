@@ -5,6 +5,7 @@ import path from 'node:path';
 
 // Starts the real bundled server process, calls it over HTTP and stops it with SIGTERM.
 const root = path.resolve(__dirname, '../../..');
+const TOKEN = 'e2e-token';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureBuilt } = require(path.join(root, 'tools/build/build.cjs')) as { ensureBuilt: () => Promise<void> };
 
@@ -57,11 +58,11 @@ describe('server process', () => {
         '',
       ].join('\n'),
     );
-    const { child, address } = await startServer();
+    const { child, address } = await startServer({ TEST_AGENT_SERVER_ROOTS: work });
     try {
       const job = fetch(`http://${address}/v1/generations`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
         body: JSON.stringify({ path: path.join(work, 'hostile.py'), outDir: path.join(work, 'out'), timeBudgetSeconds: 5 }),
       });
       let done = false;
@@ -87,9 +88,9 @@ describe('server process', () => {
 });
 
 /** The bundled server on a free port; resolves once it logged its address. */
-function startServer(): Promise<{ child: ChildProcess; address: string }> {
+function startServer(env: Record<string, string> = {}): Promise<{ child: ChildProcess; address: string }> {
   const child = spawn(process.execPath, [path.join(root, 'dist/apps/server/main.js')], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', LLM_PROVIDER: '', LLM_URL: '' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', LLM_PROVIDER: '', LLM_URL: '', TEST_AGENT_API_TOKENS: TOKEN, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

@@ -1,8 +1,8 @@
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Container } from 'inversify';
 import type { GenerationStrategy } from '@test-agent/application';
 import { TOKENS, generationDefaults } from '@test-agent/composition';
+import { HttpProblem, insideServerRoots } from '../security';
 
 interface GenerationBody {
   path: string;
@@ -28,7 +28,7 @@ interface ChunkBody {
 const positive = { type: 'number', exclusiveMinimum: 0 } as const;
 
 /**
- * The same use cases as the CLI, over HTTP (paths are on the server's file system):
+ * The same use cases as the CLI, over HTTP (paths are on the server's file system, inside `serverRoots` only):
  * `POST /v1/generations` runs `generate` and answers its report (200 when the coverage target is met, 422 with
  * the report when tests were written but the target was not reached); `POST /v1/chunks` answers the chunks.
  * Bodies are validated by fastify's JSON schemas; errors leave as problem+json from the app's error handler.
@@ -60,11 +60,15 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
     },
     async (request, reply) => {
       const body = request.body;
+      const config = container.get(TOKENS.Config);
+      if (body.timeBudgetSeconds !== undefined && body.timeBudgetSeconds > config.maxTimeBudgetSeconds) {
+        throw new HttpProblem(400, 'TA_BUDGET_TOO_LARGE', `timeBudgetSeconds ${body.timeBudgetSeconds} is over this server's limit of ${config.maxTimeBudgetSeconds} s per module`);
+      }
       const report = await container.get(TOKENS.GenerateTests).execute({
-        ...generationDefaults(container.get(TOKENS.Config)),
+        ...generationDefaults(config),
         ...body,
-        path: path.resolve(body.path),
-        outDir: path.resolve(body.outDir),
+        path: insideServerRoots(body.path, config.serverRoots, 'path'),
+        outDir: insideServerRoots(body.outDir, config.serverRoots, 'outDir'),
       });
       return reply.status(report.targetMet ? 200 : 422).send(report);
     },
@@ -88,7 +92,8 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       },
     },
     async (request) => {
-      const result = await container.get(TOKENS.ChunkModule).execute({ ...request.body, path: path.resolve(request.body.path) });
+      const roots = container.get(TOKENS.Config).serverRoots;
+      const result = await container.get(TOKENS.ChunkModule).execute({ ...request.body, path: insideServerRoots(request.body.path, roots, 'path') });
       return { ...result, budget: result.budget.toJSON() };
     },
   );

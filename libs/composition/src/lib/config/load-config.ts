@@ -119,6 +119,6 @@ function resolveExecutable(cwd: string, value: string): string {
 export function secretsOf(config: TestAgentConfig): string[] {
   return (SETTINGS as readonly SettingDefinition[])
     .filter((s) => s.secret)
-    .map((s) => (config as Record<string, unknown>)[s.key])
+    .flatMap((s) => [(config as Record<string, unknown>)[s.key]].flat())
     .filter((v): v is string => typeof v === 'string');
 }

@@ -23,6 +23,11 @@ const stringList = z.preprocess(
   z.array(z.string()),
 );
 
+const commaList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string().min(1)),
+);
+
 export const SETTINGS = [
   { key: 'logLevel', env: 'LOG_LEVEL', schema: z.enum(['error', 'warn', 'info', 'debug']), default: 'info', description: 'Log level (the CLI prints warnings and errors only unless it is set, or --verbose is given)' },
   { key: 'logFormat', env: 'LOG_FORMAT', schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', description: 'Log format: json, pretty, or auto (pretty on a TTY)' },
@@ -66,6 +71,10 @@ export const SETTINGS = [
   { key: 'testConcurrency', env: 'TEST_AGENT_TEST_CONCURRENCY', schema: positiveInt, default: 2, description: 'pytest processes run at once by the flakiness check' },
   { key: 'host', env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', description: 'Server listen address' },
   { key: 'port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, description: 'Server listen port' },
+  { key: 'apiTokens', env: 'TEST_AGENT_API_TOKENS', schema: commaList, default: [], secret: true, description: 'Bearer tokens the server accepts on /v1 (comma-separated); with none, every /v1 request is refused (401)' },
+  { key: 'serverRoots', env: 'TEST_AGENT_SERVER_ROOTS', schema: commaList, default: [], description: 'Folders whose files server requests may name by path (comma-separated); with none, server-side paths are refused (403)' },
+  { key: 'metricsAuth', env: 'TEST_AGENT_METRICS_AUTH', schema: z.enum(['on', 'off']), default: 'off', description: '/metrics needs a bearer token too (on), or is open like /health (off)' },
+  { key: 'maxTimeBudgetSeconds', env: 'TEST_AGENT_MAX_TIME_BUDGET', schema: positiveInt, default: 600, description: 'Largest search budget per module a server request may ask for, seconds (400 beyond)' },
 ] as const satisfies readonly SettingDefinition[];
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];
