@@ -58,6 +58,12 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions,
   });
 }
 
+/** Who asked: the hex digest of the request's bearer token (jobs belong to it). */
+export function ownerOf(authorization: string | undefined): string {
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1] ?? '';
+  return digest(token).toString('hex');
+}
+
 /**
  * `file` resolved (symbolic links followed, as far as it exists) when it lies inside one of `roots`; a 403
  * `HttpProblem` otherwise — and always when no root is configured, so a request cannot name just any file the

@@ -60,22 +60,22 @@ describe('server process', () => {
     );
     const { child, address } = await startServer({ TEST_AGENT_SERVER_ROOTS: work });
     try {
-      const job = fetch(`http://${address}/v1/generations`, {
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
+      const posted = await fetch(`http://${address}/v1/generations`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-        body: JSON.stringify({ path: path.join(work, 'hostile.py'), outDir: path.join(work, 'out'), timeBudgetSeconds: 5 }),
+        headers,
+        body: JSON.stringify({ path: path.join(work, 'hostile.py'), outDir: path.join(work, 'out'), options: { timeBudgetSeconds: 5 } }),
       });
-      let done = false;
-      const answered = job.then((res) => {
-        done = true;
-        return res.status;
-      });
+      expect(posted.status).toBe(202);
+      const location = posted.headers.get('location');
       const health: number[] = [];
-      while (!done) {
+      let state = 'queued';
+      while (state === 'queued' || state === 'running') {
         health.push((await fetch(`http://${address}/health`)).status);
+        state = ((await (await fetch(`http://${address}${location}`, { headers })).json()) as { state: string }).state;
         await new Promise((r) => setTimeout(r, 250));
       }
-      expect([200, 422]).toContain(await answered);
+      expect(state).toBe('completed');
       expect(health.length).toBeGreaterThan(3);
       expect(new Set(health)).toEqual(new Set([200]));
       expect((await fetch(`http://${address}/health`)).status).toBe(200);

@@ -23,6 +23,7 @@ interface GenerateOptions {
   jobs?: number;
   changedSince?: string;
   tests?: string;
+  progress?: 'auto' | 'lines' | 'none';
 }
 
 const positiveNumber = (name: string) => (value: string) => {
@@ -41,6 +42,11 @@ const percent = (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a percentage between 0 and 100');
   return n;
+};
+
+const progressMode = (value: string): 'auto' | 'lines' | 'none' => {
+  if (value !== 'auto' && value !== 'lines' && value !== 'none') throw new InvalidArgumentError('must be auto, lines or none');
+  return value;
 };
 
 const strategy = (value: string): GenerationStrategy => {
@@ -64,6 +70,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
     .option('--force', "overwrite existing test files even when they are the user's")
     .option('-j, --jobs <n>', 'modules generated at once (default: the number of CPUs)', positiveInteger('--jobs'))
     .option('--tests <path>', "your existing tests (a folder or file): their coverage is the baseline, and only what they leave uncovered is aimed at")
+    .option('--progress <mode>', 'progress on stderr: auto (a bar on a terminal, one line per module otherwise; none with --json), lines, or none', progressMode)
     .option('--changed-since <ref>', 'only modules changed since this git reference (e.g. HEAD~1, main); the report gives the changed lines\' coverage')
     .option('--seed <n>', 'seed of the search (same seed, same choices)', positiveNumber('--seed'))
     .option('--llm-url <url>', 'LLM endpoint (env LLM_URL; the llm-api protocol unless LLM_PROVIDER says otherwise)')
@@ -81,7 +88,8 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
       };
       const config = ctx.loadConfig(overrides);
       const useCase = ctx.resolve(overrides).get(TOKENS.GenerateTests);
-      const progress = createProgressReporter({ tty: ctx.isTty && !ctx.json, stream: process.stderr });
+      const mode = opts.progress ?? (ctx.json ? 'none' : 'auto');
+      const progress = createProgressReporter({ tty: mode === 'auto' && ctx.isTty && !ctx.json, stream: process.stderr });
       const report = await useCase
         .execute({
         // Flag values reached the config as overrides, so the defaults carry them.
@@ -99,8 +107,8 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         ...(opts.changedSince ? { changedSince: opts.changedSince } : {}),
         ...(opts.tests ? { existingTests: path.resolve(opts.tests) } : {}),
         onProgress: progress.update,
-        // --json is for machines: stdout has the report, stderr only warnings and errors.
-        ...(ctx.json ? {} : { onModule: progress.module }),
+        // --json is for machines: stdout has the report, stderr only warnings and errors (unless --progress asks).
+        ...(mode === 'none' ? {} : { onModule: progress.module }),
         })
         .finally(() => progress.stop());
       ctx.print(report, () => renderHuman(report));

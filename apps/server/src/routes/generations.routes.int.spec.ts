@@ -1,39 +1,94 @@
-import { copyFileSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createContainer, loadConfig, TOKENS } from '@test-agent/composition';
 import { silentLogger } from '@test-agent/domain';
 import { buildApp } from '../app';
 
-// The generation use case over HTTP: real offline engine, real pytest + coverage.py.
+// Generation jobs over HTTP: each runs the built CLI (real offline engine, real pytest + coverage.py).
 const root = path.resolve(__dirname, '../../../..');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ensureBuilt } = require(path.join(root, 'tools/build/build.cjs')) as { ensureBuilt: () => Promise<void> };
 
-describe('POST /v1/generations and /v1/chunks', () => {
+describe('generation jobs and /v1/chunks', () => {
   jest.setTimeout(180_000);
+  // Jobs run the built CLI with the server's environment.
+  beforeAll(() => ensureBuilt());
+  process.env.TEST_AGENT_FLAKY_RERUNS = '2';
   const cwd = mkdtempSync(path.join(tmpdir(), 'ta-server-gen-'));
   const examples = path.join(root, 'examples');
-  const container = createContainer(loadConfig({ env: {}, cwd, overrides: { flakyReruns: 2, apiTokens: ['spec-token'], serverRoots: [cwd, examples], maxTimeBudgetSeconds: 60 } }), { logger: silentLogger });
+  const container = createContainer(loadConfig({ env: {}, cwd, overrides: { flakyReruns: 2, apiTokens: ['spec-token', 'other-token'], serverRoots: [cwd, examples], maxTimeBudgetSeconds: 60 } }), { logger: silentLogger });
   const app = buildApp(container);
   const auth = { authorization: 'Bearer spec-token' };
   afterAll(() => app.close());
 
-  it('generates tests and answers the report', async () => {
+  const waitFor = async (id: string, headers = auth, states = ['completed', 'failed', 'cancelled']) => {
+    for (;;) {
+      const res = await app.inject({ method: 'GET', url: `/v1/generations/${id}`, headers });
+      const job = res.json() as { state: string; report?: { targetMet: boolean; coverage: { percent: { combined: number } }; files: string[] }; error?: unknown };
+      if (states.includes(job.state)) return job;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  };
+
+  it('queues a job on inline sources (202 + Location), runs it, and serves its report and tests', async () => {
+    const content = readFileSync(path.join(examples, 'calculator.py'), 'utf8');
+    const res = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { files: [{ path: 'calc/calculator.py', content }], target: 'calc', options: { timeBudgetSeconds: 5 } } });
+    expect(res.statusCode).toBe(202);
+    const { id, state } = res.json() as { id: string; state: string };
+    expect(['queued', 'running']).toContain(state);
+    expect(res.headers.location).toBe(`/v1/generations/${id}`);
+    // Another token cannot see it.
+    expect((await app.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: { authorization: 'Bearer other-token' } })).statusCode).toBe(403);
+    const job = await waitFor(id);
+    expect(job).toMatchObject({ state: 'completed', report: { targetMet: true } });
+    expect(job.report!.coverage.percent.combined).toBeGreaterThanOrEqual(80);
+    const archive = await app.inject({ method: 'GET', url: `/v1/generations/${id}/tests`, headers: auth });
+    expect(archive.statusCode).toBe(200);
+    expect(archive.headers['content-type']).toBe('application/gzip');
+    const listing = spawnSync('tar', ['-tz'], { input: archive.rawPayload, encoding: 'utf8' });
+    expect(listing.stdout.split('\n')).toEqual(expect.arrayContaining(['test_calculator.py', 'conftest.py', 'test-agent-report.json']));
+  });
+
+  it('cancels a running job: its processes are gone within 5 s and it reads cancelled', async () => {
+    const slow = 'import time\n\n\ndef wait(x: int) -> int:\n    time.sleep(0.05)\n    if x > 3:\n        return x\n    return -x\n';
+    const res = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { files: [{ path: 'slowmod.py', content: slow }], target: 'slowmod.py', options: { timeBudgetSeconds: 30 } } });
+    const { id } = res.json() as { id: string };
+    await waitFor(id, auth, ['running']);
+    await new Promise((r) => setTimeout(r, 2000));
+    const cancelled = await app.inject({ method: 'DELETE', url: `/v1/generations/${id}`, headers: auth });
+    expect(cancelled.statusCode).toBe(200);
+    expect(cancelled.json()).toMatchObject({ state: 'cancelled' });
+    const started = Date.now();
+    while (spawnSync('pgrep', ['-f', 'slowmod']).status === 0 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 200));
+    expect(spawnSync('pgrep', ['-f', 'slowmod']).status).toBe(1);
+    expect((await app.inject({ method: 'DELETE', url: `/v1/generations/${id}`, headers: auth })).statusCode).toBe(409);
+  });
+
+  it('refuses source paths that leave the job folder, writing nothing', async () => {
+    for (const bad of ['../evil.py', '/etc/evil.py', 'a/../../evil.py', 'a//b.py']) {
+      const res = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { files: [{ path: bad, content: 'X = 1\n' }], target: '.' } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ title: 'TA_BAD_SOURCE_PATH' });
+    }
+    expect(existsSync(path.join(tmpdir(), 'evil.py'))).toBe(false);
+  });
+
+  it('runs a server-side path inside serverRoots as a job too', async () => {
     const module = path.join(cwd, 'calculator.py');
-    copyFileSync(path.join(root, 'examples', 'calculator.py'), module);
-    const res = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { path: module, outDir: path.join(cwd, 'out'), timeBudgetSeconds: 5 } });
-    expect(res.statusCode).toBe(200);
-    const report = res.json() as { targetMet: boolean; coverage: { percent: { combined: number } }; files: string[] };
-    expect(report.targetMet).toBe(true);
-    expect(report.coverage.percent.combined).toBeGreaterThanOrEqual(80);
-    expect(report.files).toContain(path.join(cwd, 'out', 'test_calculator.py'));
-    expect(existsSync(path.join(cwd, 'out', 'test_calculator.py'))).toBe(true);
+    copyFileSync(path.join(examples, 'calculator.py'), module);
+    const res = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { path: module, outDir: path.join(cwd, 'out'), options: { timeBudgetSeconds: 5 } } });
+    expect(res.statusCode).toBe(202);
+    const job = await waitFor((res.json() as { id: string }).id);
+    expect(job.report?.files).toContain(path.join(cwd, 'out', 'test_calculator.py'));
   });
 
   it('rejects an invalid body with 400 problem+json naming the field', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { path: 'x.py', targetCoverage: 140 } });
+    const res = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { path: 'x.py', outDir: 'out', options: { targetCoverage: 140 } } });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect((res.json() as { detail: string }).detail).toMatch(/outDir|targetCoverage/);
+    expect((res.json() as { detail: string }).detail).toMatch(/targetCoverage/);
   });
 
   it('maps a missing module to 400 with its code and counts the error', async () => {
@@ -79,7 +134,7 @@ describe('POST /v1/generations and /v1/chunks', () => {
   });
 
   it('refuses a budget over the configured limit (400) and a huge body (413)', async () => {
-    const budget = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { path: path.join(examples, 'calculator.py'), outDir: path.join(cwd, 'out3'), timeBudgetSeconds: 100000 } });
+    const budget = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { path: path.join(examples, 'calculator.py'), outDir: path.join(cwd, 'out3'), options: { timeBudgetSeconds: 100000 } } });
     expect(budget.statusCode).toBe(400);
     expect(budget.json()).toMatchObject({ title: 'TA_BUDGET_TOO_LARGE' });
     const huge = await app.inject({ method: 'POST', url: '/v1/chunks', headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify({ path: 'x'.repeat(5 * 1024 * 1024) }) });

@@ -1,21 +1,24 @@
-import type { FastifyInstance } from 'fastify';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from 'inversify';
-import type { GenerationStrategy } from '@test-agent/application';
-import { TOKENS, generationDefaults } from '@test-agent/composition';
-import { HttpProblem, insideServerRoots } from '../security';
+import type { GenerateTestsReport } from '@test-agent/application';
+import { TOKENS } from '@test-agent/composition';
+import { InvalidInputError } from '@test-agent/domain';
+import { InProcessJobQueue, QueueFullError, type Job } from '../jobs/job-queue';
+import { runGeneration, type GenerationOptions } from '../jobs/generation-runner';
+import { SOURCE_LIMITS, safeRelativePath, testsArchive, writeSources, type InlineFile } from '../jobs/job-files';
+import { HttpProblem, insideServerRoots, ownerOf } from '../security';
 
 interface GenerationBody {
-  path: string;
-  outDir: string;
-  strategy?: GenerationStrategy;
-  timeBudgetSeconds?: number;
-  targetCoverage?: number;
-  maxIterations?: number;
-  maxTokens?: number;
-  timeoutSeconds?: number;
-  force?: boolean;
-  resume?: boolean;
-  seed?: number;
+  /** Inline sources and the module or folder among them to test ... */
+  files?: InlineFile[];
+  target?: string;
+  /** ... or a module or folder on the server (inside `serverRoots`) and where its tests go. */
+  path?: string;
+  outDir?: string;
+  options?: GenerationOptions;
 }
 
 interface ChunkBody {
@@ -26,53 +29,157 @@ interface ChunkBody {
 }
 
 const positive = { type: 'number', exclusiveMinimum: 0 } as const;
+const OPTIONS_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    strategy: { type: 'string', enum: ['offline', 'llm', 'hybrid'] },
+    timeBudgetSeconds: positive,
+    targetCoverage: { type: 'number', minimum: 0, maximum: 100 },
+    maxIterations: { type: 'integer', minimum: 1 },
+    maxTokens: { type: 'integer', minimum: 1 },
+    timeoutSeconds: positive,
+    seed: { type: 'integer', minimum: 1 },
+  },
+} as const;
+
+/** Where a job's files live; removed when the job expires. */
+interface JobFiles {
+  readonly dir?: string;
+  readonly outDir: string;
+}
+
+/** What the API shows of a job. */
+function view(job: Job<GenerateTestsReport>) {
+  return {
+    id: job.id,
+    state: job.state,
+    createdAt: new Date(job.createdAt).toISOString(),
+    ...(job.startedAt ? { startedAt: new Date(job.startedAt).toISOString() } : {}),
+    ...(job.finishedAt ? { finishedAt: new Date(job.finishedAt).toISOString() } : {}),
+    progress: job.progress,
+    ...(job.result ? { report: job.result } : {}),
+    ...(job.error ? { error: job.error } : {}),
+  };
+}
 
 /**
- * The same use cases as the CLI, over HTTP (paths are on the server's file system, inside `serverRoots` only):
- * `POST /v1/generations` runs `generate` and answers its report (200 when the coverage target is met, 422 with
- * the report when tests were written but the target was not reached); `POST /v1/chunks` answers the chunks.
- * Bodies are validated by fastify's JSON schemas; errors leave as problem+json from the app's error handler.
+ * Generation jobs and chunk previews over HTTP. `POST /v1/generations` takes inline sources (`files`, `target`) or
+ * a server-side `path` and `outDir` inside `serverRoots`, queues a job and answers 202 with its `Location`; the job
+ * runs as its own process (`generate --json`). `GET /v1/generations/:id` gives its state, progress and report,
+ * `GET .../tests` its test files as a `.tar.gz`, `DELETE` cancels it (its processes stop within seconds). Only the
+ * token that submitted a job sees it. `POST /v1/chunks` answers the chunks of a server-side module.
  */
 export function registerGenerationRoutes(app: FastifyInstance, container: Container): void {
+  const config = container.get(TOKENS.Config);
+  const jobsRoot = mkdtempSync(path.join(os.tmpdir(), 'test-agent-jobs-'));
+  const files = new Map<string, JobFiles>();
+  const queue = new InProcessJobQueue<GenerateTestsReport>({
+    concurrency: config.workerConcurrency,
+    maxQueued: config.maxQueuedJobs,
+    resultTtlMs: config.resultTtlSeconds * 1000,
+    onExpire: (job) => {
+      const dir = files.get(job.id)?.dir;
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      files.delete(job.id);
+    },
+  });
+  // The server's own secrets stay with it; the job gets the rest of its environment (LLM settings included).
+  const { TEST_AGENT_API_TOKENS: _tokens, ...jobEnv } = process.env;
+  app.addHook('onClose', async () => {
+    queue.cancelAll();
+    rmSync(jobsRoot, { recursive: true, force: true });
+  });
+
+  const ownJob = (request: FastifyRequest<{ Params: { id: string } }>) => {
+    const job = queue.get(request.params.id);
+    if (!job) throw new HttpProblem(404, 'TA_JOB_NOT_FOUND', `No generation job ${request.params.id}`);
+    if (job.owner !== ownerOf(request.headers.authorization)) throw new HttpProblem(403, 'TA_JOB_FORBIDDEN', 'This job belongs to another API token');
+    return job;
+  };
+
   app.post<{ Body: GenerationBody }>(
     '/v1/generations',
     {
+      bodyLimit: SOURCE_LIMITS.bytes * 2,
       schema: {
         body: {
           type: 'object',
-          required: ['path', 'outDir'],
           additionalProperties: false,
           properties: {
+            files: {
+              type: 'array',
+              maxItems: SOURCE_LIMITS.files,
+              items: { type: 'object', required: ['path', 'content'], additionalProperties: false, properties: { path: { type: 'string', minLength: 1 }, content: { type: 'string' } } },
+            },
+            target: { type: 'string', minLength: 1 },
             path: { type: 'string', minLength: 1 },
             outDir: { type: 'string', minLength: 1 },
-            strategy: { type: 'string', enum: ['offline', 'llm', 'hybrid'] },
-            timeBudgetSeconds: positive,
-            targetCoverage: { type: 'number', minimum: 0, maximum: 100 },
-            maxIterations: { type: 'integer', minimum: 1 },
-            maxTokens: { type: 'integer', minimum: 1 },
-            timeoutSeconds: positive,
-            force: { type: 'boolean' },
-            resume: { type: 'boolean' },
-            seed: { type: 'integer', minimum: 1 },
+            options: OPTIONS_SCHEMA,
           },
         },
       },
     },
     async (request, reply) => {
       const body = request.body;
-      const config = container.get(TOKENS.Config);
-      if (body.timeBudgetSeconds !== undefined && body.timeBudgetSeconds > config.maxTimeBudgetSeconds) {
-        throw new HttpProblem(400, 'TA_BUDGET_TOO_LARGE', `timeBudgetSeconds ${body.timeBudgetSeconds} is over this server's limit of ${config.maxTimeBudgetSeconds} s per module`);
+      const options = { ...body.options, jobs: 1 };
+      if (options.timeBudgetSeconds !== undefined && options.timeBudgetSeconds > config.maxTimeBudgetSeconds) {
+        throw new HttpProblem(400, 'TA_BUDGET_TOO_LARGE', `timeBudgetSeconds ${options.timeBudgetSeconds} is over this server's limit of ${config.maxTimeBudgetSeconds} s per module`);
       }
-      const report = await container.get(TOKENS.GenerateTests).execute({
-        ...generationDefaults(config),
-        ...body,
-        path: insideServerRoots(body.path, config.serverRoots, 'path'),
-        outDir: insideServerRoots(body.outDir, config.serverRoots, 'outDir'),
-      });
-      return reply.status(report.targetMet ? 200 : 422).send(report);
+      let spec: { cwd: string; target: string; outDir: string; dir?: string };
+      if (body.files && body.path === undefined && body.outDir === undefined) {
+        if (!body.target) throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', '"target" names the module or folder among "files" to test ("." for all of them)');
+        const target = body.target === '.' ? '' : safeRelativePath(body.target);
+        const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
+        try {
+          writeSources(path.join(dir, 'src'), body.files);
+        } catch (e) {
+          rmSync(dir, { recursive: true, force: true });
+          throw e;
+        }
+        spec = { cwd: path.join(dir, 'src'), target: path.join(dir, 'src', target), outDir: path.join(dir, 'out'), dir };
+        if (!existsSync(spec.target)) {
+          rmSync(dir, { recursive: true, force: true });
+          throw new InvalidInputError('TA_PATH_NOT_FOUND', `target ${body.target} is none of the files sent, nor a folder of them`);
+        }
+        mkdirSync(spec.outDir);
+      } else if (body.path && body.outDir && !body.files && body.target === undefined) {
+        const target = insideServerRoots(body.path, config.serverRoots, 'path');
+        if (!existsSync(target)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${body.path}`);
+        spec = { cwd: path.dirname(target), target, outDir: insideServerRoots(body.outDir, config.serverRoots, 'outDir') };
+      } else {
+        throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', 'Send either "files" and "target" (inline sources) or "path" and "outDir" (server-side paths)');
+      }
+      try {
+        const job = queue.submit(ownerOf(request.headers.authorization), (signal, progress) => runGeneration({ ...spec, options }, jobEnv, signal, progress));
+        files.set(job.id, { dir: spec.dir, outDir: spec.outDir });
+        return reply.status(202).header('Location', `/v1/generations/${job.id}`).send({ id: job.id, state: job.state });
+      } catch (e) {
+        if (spec.dir) rmSync(spec.dir, { recursive: true, force: true });
+        if (e instanceof QueueFullError) {
+          void reply.header('Retry-After', String(e.retryAfterSeconds));
+          throw new HttpProblem(429, 'TA_QUEUE_FULL', `${e.message}; try again in ${e.retryAfterSeconds} s`);
+        }
+        throw e;
+      }
     },
   );
+
+  app.get<{ Params: { id: string } }>('/v1/generations/:id', async (request) => view(ownJob(request)));
+
+  app.get<{ Params: { id: string } }>('/v1/generations/:id/tests', async (request, reply: FastifyReply) => {
+    const job = ownJob(request);
+    if (job.state !== 'completed') throw new HttpProblem(409, 'TA_JOB_NOT_COMPLETED', `The job is ${job.state}: its tests are there once it is completed`);
+    const where = files.get(job.id);
+    if (!where) throw new HttpProblem(410, 'TA_JOB_EXPIRED', 'The tests of this job are no longer kept');
+    return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="tests-${job.id}.tar.gz"`).send(testsArchive(where.outDir));
+  });
+
+  app.delete<{ Params: { id: string } }>('/v1/generations/:id', async (request) => {
+    const job = ownJob(request);
+    if (!queue.cancel(job.id)) throw new HttpProblem(409, 'TA_JOB_FINISHED', `The job is already ${job.state}`);
+    return view(job);
+  });
 
   app.post<{ Body: ChunkBody }>(
     '/v1/chunks',
@@ -92,8 +199,7 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       },
     },
     async (request) => {
-      const roots = container.get(TOKENS.Config).serverRoots;
-      const result = await container.get(TOKENS.ChunkModule).execute({ ...request.body, path: insideServerRoots(request.body.path, roots, 'path') });
+      const result = await container.get(TOKENS.ChunkModule).execute({ ...request.body, path: insideServerRoots(request.body.path, config.serverRoots, 'path') });
       return { ...result, budget: result.budget.toJSON() };
     },
   );

@@ -74,6 +74,9 @@ export const SETTINGS = [
   { key: 'apiTokens', env: 'TEST_AGENT_API_TOKENS', schema: commaList, default: [], secret: true, description: 'Bearer tokens the server accepts on /v1 (comma-separated); with none, every /v1 request is refused (401)' },
   { key: 'serverRoots', env: 'TEST_AGENT_SERVER_ROOTS', schema: commaList, default: [], description: 'Folders whose files server requests may name by path (comma-separated); with none, server-side paths are refused (403)' },
   { key: 'metricsAuth', env: 'TEST_AGENT_METRICS_AUTH', schema: z.enum(['on', 'off']), default: 'off', description: '/metrics needs a bearer token too (on), or is open like /health (off)' },
+  { key: 'workerConcurrency', env: 'TEST_AGENT_WORKER_CONCURRENCY', schema: positiveInt, default: 1, description: 'Server: generation jobs run at once (each is its own process; its modules use --jobs 1)' },
+  { key: 'maxQueuedJobs', env: 'TEST_AGENT_MAX_QUEUED_JOBS', schema: positiveInt, default: 100, description: 'Server: jobs waiting beyond which POST /v1/generations answers 429' },
+  { key: 'resultTtlSeconds', env: 'TEST_AGENT_RESULT_TTL', schema: positiveInt, default: 3600, description: "Server: how long a finished job's state, report and tests are kept, seconds" },
   { key: 'maxTimeBudgetSeconds', env: 'TEST_AGENT_MAX_TIME_BUDGET', schema: positiveInt, default: 600, description: 'Largest search budget per module a server request may ask for, seconds (400 beyond)' },
 ] as const satisfies readonly SettingDefinition[];
 

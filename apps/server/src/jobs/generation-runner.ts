@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { GenerateTestsReport } from '@test-agent/application';
+import type { JobProgress } from './job-queue';
+
+/** What a generation job runs: a target under `cwd`, tests to `outDir`, and the `generate` options. */
+export interface GenerationSpec {
+  readonly cwd: string;
+  readonly target: string;
+  readonly outDir: string;
+  readonly options: GenerationOptions;
+}
+
+export interface GenerationOptions {
+  readonly strategy?: 'offline' | 'llm' | 'hybrid';
+  readonly timeBudgetSeconds?: number;
+  readonly targetCoverage?: number;
+  readonly maxIterations?: number;
+  readonly maxTokens?: number;
+  readonly timeoutSeconds?: number;
+  readonly seed?: number;
+  readonly jobs?: number;
+}
+
+/** A generation that ended without a report (the CLI's error, as its JSON said it). */
+export class GenerationFailed extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GenerationFailed';
+  }
+}
+
+const FLAGS: Record<keyof GenerationOptions, string> = {
+  strategy: '--strategy',
+  timeBudgetSeconds: '--time-budget',
+  targetCoverage: '--target-coverage',
+  maxIterations: '--max-iterations',
+  maxTokens: '--max-tokens',
+  timeoutSeconds: '--timeout',
+  seed: '--seed',
+  jobs: '--jobs',
+};
+
+const CLI = path.join('dist', 'apps', 'cli', 'main.js');
+
+/** The bundled CLI beside this server: found above this file, from the bundle in `dist/` or from the sources. */
+function bundledCli(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, CLI))) return path.join(dir, CLI);
+    if (path.dirname(dir) === dir) throw new GenerationFailed('TA_CLI_NOT_BUILT', `The bundled CLI (${CLI}) is not above ${__dirname}: run npm run build`);
+  }
+}
+
+/** How long a cancelled generation gets to clean up (its sandboxes, temp folders) before it is killed. */
+const KILL_GRACE_MS = 3_000;
+
+/**
+ * Runs one generation as its own process (the bundled CLI, `--json generate`): the server's event loop stays
+ * free, a crash costs only the job, and cancelling stops every process of it — SIGTERM to the CLI's process
+ * group (the CLI then kills its sandboxes), SIGKILL after a grace period. Progress comes from the CLI's
+ * per-module lines (`[3/10] pkg.mod: ...`).
+ */
+export function runGeneration(spec: GenerationSpec, env: NodeJS.ProcessEnv, signal: AbortSignal, progress: (p: JobProgress) => void): Promise<GenerateTestsReport> {
+  const args = [bundledCli(), '--json', 'generate', spec.target, '--out', spec.outDir, '--progress', 'lines'];
+  for (const [key, flag] of Object.entries(FLAGS) as [keyof GenerationOptions, string][]) {
+    const value = spec.options[key];
+    if (value !== undefined) args.push(flag, String(value));
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderrTail = '';
+    let done = 0;
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+    child.stderr.on('data', (b: Buffer) => {
+      const text = b.toString('utf8');
+      stderrTail = (stderrTail + text).slice(-4000);
+      for (const line of text.split('\n')) {
+        const m = /^\[(\d+)\/(\d+)\] (.*)$/.exec(line);
+        if (m) progress({ modulesDone: (done = Number(m[1])), modules: Number(m[2]), last: m[3] });
+      }
+    });
+    const kill = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        // Already gone.
+      }
+    };
+    const onAbort = () => {
+      kill('SIGTERM');
+      setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (e) => reject(new GenerationFailed('TA_JOB_START_FAILED', `Could not start the generation: ${e.message}`)));
+    child.on('exit', (code, sig) => {
+      signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) return reject(new GenerationFailed('TA_JOB_CANCELLED', 'The job was cancelled'));
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(stdout);
+      } catch {
+        return reject(new GenerationFailed('TA_JOB_CRASHED', `The generation ended (${sig ?? `exit ${code}`}) after ${done} modules without a report: ${stderrTail.trim().split('\n').pop() ?? ''}`));
+      }
+      const error = (parsed as { error?: { code?: string; message?: string } }).error;
+      if (error && !('modules' in (parsed as object))) return reject(new GenerationFailed(error.code ?? 'TA_INTERNAL', error.message ?? 'generation failed'));
+      resolve(parsed as GenerateTestsReport);
+    });
+  });
+}
