@@ -28,7 +28,10 @@ function generate(args: string[], env: Record<string, string> = {}, module = 'ca
   const cwd = mkdtempSync(path.join(tmpdir(), 'ta-gen-llm-'));
   copyFileSync(example, path.join(cwd, 'calculator.py'));
   // A branch no search can reach: it depends on an environment variable the sandbox never has.
-  writeFileSync(path.join(cwd, 'modes.py'), 'import os\n\n\ndef mode(default: str = "slow") -> str:\n    if os.environ.get("TA_EXAMPLE_MODE") == "fast":\n        return "fast"\n    return default\n');
+  const modes = 'import os\n\n\ndef mode(default: str = "slow") -> str:\n    if os.environ.get("TA_EXAMPLE_MODE") == "fast":\n        return "fast"\n    return default\n';
+  writeFileSync(path.join(cwd, 'modes.py'), modes);
+  // The calculator with that branch added: the offline engine covers the rest, the LLM must add the branch.
+  writeFileSync(path.join(cwd, 'calculator_env.py'), `${readFileSync(example, 'utf8')}\n\n${modes}`);
   const run = spawnSync(bin, ['generate', module, '--out', 'tests', '--time-budget', '3', ...args], {
     cwd,
     encoding: 'utf8',
@@ -38,10 +41,78 @@ function generate(args: string[], env: Record<string, string> = {}, module = 'ca
   return { cwd, code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+async function standInState(url: string): Promise<{ stats: { byPath: Record<string, number> }; issuedTokens: string[] }> {
+  return (await (await fetch(`${url}/__stand-in/state`)).json()) as { stats: { byPath: Record<string, number> }; issuedTokens: string[] };
+}
+
 describe('generate with an LLM', () => {
   jest.setTimeout(240_000);
   let standIn: { url: string; child: ChildProcess } | undefined;
-  afterEach(() => standIn?.child.kill());
+  let second: { url: string; child: ChildProcess } | undefined;
+  afterEach(() => {
+    standIn?.child.kill();
+    second?.child.kill();
+    second = undefined;
+  });
+
+  it("rolls back as the runbook says: GigaChat's counter and chat failing, hybrid writes the offline tests and the llm-api fallback's", async () => {
+    const authKey = 'Y2xpZW50OnJvbGxiYWNrLXNlY3JldA==';
+    standIn = await startStandIn({
+      model: 'GigaChat',
+      gigachat: { authKey },
+      default: { text: 'never answered' },
+      faults: [
+        { path: '/api/v1/tokens/count', status: 503, times: 'always' },
+        { path: '/api/v1/chat/completions', status: 503, times: 'always' },
+      ],
+    });
+    second = await startStandIn({
+      model: 'qwen2.5:7b',
+      responses: [
+        {
+          match: { contains: ['Code to test (', 'def mode('] },
+          text: '```python\nfrom calculator_env import mode\n\ndef test_mode_fast(monkeypatch):\n    monkeypatch.setenv("TA_EXAMPLE_MODE", "fast")\n    assert mode() == "fast"\n```',
+        },
+      ],
+      default: { text: 'Nothing more.' },
+    });
+    const { cwd, code, stdout, stderr } = generate(
+      ['--strategy', 'hybrid', '--target-coverage', '100'],
+      {
+        LOG_LEVEL: 'warn',
+        LLM_PROVIDER: 'gigachat',
+        LLM_MODEL: 'GigaChat',
+        LLM_URL: `${standIn.url}/api/v1`,
+        GIGACHAT_OAUTH_URL: `${standIn.url}/api/v2/oauth`,
+        GIGACHAT_AUTH_KEY: authKey,
+        LLM_FALLBACK_PROVIDER: 'llm-api',
+        LLM_FALLBACK_URL: second.url,
+        LLM_FALLBACK_MODEL: 'qwen2.5:7b',
+      },
+      'calculator_env.py',
+    );
+    expect(code).toBe(0);
+    const tests = readFileSync(path.join(cwd, 'tests', 'test_calculator_env.py'), 'utf8');
+    expect(tests).toContain('def test_divide_raises_calculator_error_division_by_zero():'); // the offline engine's
+    expect(tests).toContain('def test_mode_fast(monkeypatch):'); // the fallback's
+    expect(stdout).toMatch(/line\+branch 100\.0 %/);
+    const report = JSON.parse(readFileSync(path.join(cwd, 'tests', 'test-agent-report.json'), 'utf8')) as {
+      modules: { llm: { accepted: { offline: number; unit: number }; tokenCounts: string; contextWindow: number } }[];
+    };
+    expect(report.modules[0].llm).toMatchObject({ accepted: { unit: 1 }, tokenCounts: 'estimated', contextWindow: 8192 });
+    expect(report.modules[0].llm.accepted.offline).toBeGreaterThan(10);
+    // The switch is logged, naming both endpoints; the counter's failure too.
+    expect(stderr).toContain(`"message":"LLM endpoint failed; switching to the next endpoint"`);
+    expect(stderr).toContain(`"to":"llm-api ${second.url}"`);
+    expect(stderr).toContain("token counts are local estimates from now on");
+    const [primary, fallback] = await Promise.all([standInState(standIn.url), standInState(second.url)]);
+    expect(primary.stats.byPath['POST /api/v1/tokens/count']).toBeGreaterThanOrEqual(1);
+    expect(primary.stats.byPath['POST /api/v1/chat/completions']).toBeGreaterThanOrEqual(1);
+    expect(fallback.stats.byPath['POST /chat']).toBe(1);
+    // No secret reaches the logs, the report or the tests.
+    const written = [stderr, stdout, tests, readFileSync(path.join(cwd, 'tests', 'test-agent-report.json'), 'utf8'), readFileSync(path.join(cwd, 'tests', 'test-agent-report.md'), 'utf8')].join('\n');
+    for (const secret of [authKey, ...primary.issuedTokens]) expect(written).not.toContain(secret);
+  });
 
   it('runs the llm strategy chunk by chunk with --llm-url, prints progress lines and writes the tests', async () => {
     standIn = await startStandIn({

@@ -123,6 +123,14 @@ export interface ModuleLlmReport {
   /** Tests removed as duplicates or subsumed, and tests that failed when the suite ran together. */
   readonly minimised: number;
   readonly polluted: number;
+  /** What the prompts were fitted to: the model's context window, the answer's reserve and the chunk budget. */
+  readonly contextWindow?: number;
+  readonly reservedCompletionTokens?: number;
+  readonly chunkBudgetTokens?: number;
+  /** `estimated` when the endpoint's token counter failed and the local tokenizer's estimate stood in. */
+  readonly tokenCounts?: 'exact' | 'estimated';
+  /** Times the module was chunked smaller after the server truncated a prompt silently. */
+  readonly refitsAfterTruncation?: number;
 }
 
 export interface ModuleGenerationReport {
@@ -551,6 +559,7 @@ export class GenerateTests {
     this.logger.info('Tests written', { module: target.moduleName, file: written.path, action: written.action, tests: suite.unit.length, minimised: suite.minimised, combined: Number(coverage.combinedPercent.toFixed(1)) });
     const counted = this.counted(target, request, coverage);
     this.recordCoverage(counted);
+    this.metrics.observe('test_agent_test_generation_duration_seconds', (this.now() - started) / 1000, { generator: 'offline' });
     return {
       module: target.moduleName,
       file: target.file,
@@ -677,31 +686,66 @@ export class GenerateTests {
         return emptyReport(target, this.now() - started, { code: failure.code, message: failure.message });
       }
     }
-    const source = await llm.reader.read(target.file);
-    const outline = llm.parser.parse(source);
-    const chunkingStarted = this.now();
-    const chunked = await llm.chunker.execute({ path: target.file });
-    this.metrics.observe('test_agent_chunking_duration_seconds', (this.now() - chunkingStarted) / 1000, { strategy: chunked.strategy });
-
+    // Reading, chunking (token counting may call the endpoint) and every LLM call sit inside the error handling:
+    // whatever fails there, the offline engine's tests are written first. A prompt the server silently truncated
+    // (its context window is smaller than configured) is refitted: the module is chunked smaller and the loop
+    // resumes from its checkpoint, at most twice.
     let result: LlmGenerationResult;
+    let chunked: Awaited<ReturnType<typeof llm.chunker.execute>> | undefined;
+    let refits = 0;
     try {
-      result = await llm.generation.generate({
-        target,
-        source,
-        outline,
-        chunks: chunked.chunks,
-        baseline: { cases: offlineCases, ...knownCoverage(baseline, request.existingCoverage?.get(target.file)) },
-        targetCoverage: request.targetCoverage,
-        maxIterations: request.maxIterations ?? 3,
-        maxTokens: request.maxTokens ?? 200_000,
-        deadline: this.now() + (request.timeoutSeconds ?? 600) * 1000,
-        repairAttempts: request.repairAttempts ?? 3,
-        flakyRuns: Math.max(0, request.flakyRuns ?? 5),
-        maxCompletionTokens: llm.maxCompletionTokens,
-        resume: request.resume,
-        ...(llm.checkpointsFor ? { checkpoints: llm.checkpointsFor(request.outDir) } : {}),
-        ...(request.onProgress ? { onProgress: (event: LlmProgressEvent) => request.onProgress?.(target.moduleName, event) } : {}),
-      });
+      const source = await llm.reader.read(target.file);
+      const outline = llm.parser.parse(source);
+      chunked = await llm.chunker.execute({ path: target.file });
+      const deadline = this.now() + (request.timeoutSeconds ?? 600) * 1000;
+      for (;;) {
+        try {
+          result = await llm.generation.generate({
+            target,
+            source,
+            outline,
+            chunks: chunked.chunks,
+            baseline: { cases: offlineCases, ...knownCoverage(baseline, request.existingCoverage?.get(target.file)) },
+            targetCoverage: request.targetCoverage,
+            maxIterations: request.maxIterations ?? 3,
+            maxTokens: request.maxTokens ?? 200_000,
+            deadline,
+            repairAttempts: request.repairAttempts ?? 3,
+            flakyRuns: Math.max(0, request.flakyRuns ?? 5),
+            maxCompletionTokens: llm.maxCompletionTokens,
+            resume: request.resume || (refits > 0 && llm.checkpointsFor !== undefined),
+            ...(llm.checkpointsFor ? { checkpoints: llm.checkpointsFor(request.outDir) } : {}),
+            ...(request.onProgress ? { onProgress: (event: LlmProgressEvent) => request.onProgress?.(target.moduleName, event) } : {}),
+          });
+          break;
+        } catch (e) {
+          // A truncation is an `LlmContextOverflowError`, or the cause of the chain's error when every endpoint truncated.
+          const overflow =
+            e instanceof LlmError && e.reason === 'context-overflow'
+              ? e
+              : e instanceof LlmError && e.reason === 'all-failed' && e.cause instanceof LlmError && e.cause.reason === 'context-overflow' &&
+                  Array.isArray(e.details?.failures) && (e.details.failures as { reason?: string }[]).every((f) => f.reason === 'context-overflow')
+                ? e.cause
+                : undefined;
+          const largest = Math.max(1, ...chunked.chunks.map((c) => c.tokens));
+          const estimated = Number(overflow?.details?.estimatedTokens);
+          const reported = Number(overflow?.details?.reportedTokens);
+          // The share of the prompt that got through, with a margin; at least halved.
+          const share = estimated > 0 && reported > 0 ? Math.min(0.5, (0.8 * reported) / estimated) : 0.5;
+          const maxTokens = Math.floor(largest * share);
+          if (!overflow || refits >= 2 || maxTokens < 64) throw e;
+          refits++;
+          this.logger.warn('The LLM server truncated a prompt silently; chunking the module smaller and resuming', {
+            module: target.moduleName,
+            endpoint: overflow.endpoint,
+            reportedTokens: Number.isFinite(reported) ? reported : undefined,
+            estimatedTokens: Number.isFinite(estimated) ? estimated : undefined,
+            maxChunkTokens: maxTokens,
+            refit: refits,
+          });
+          chunked = await llm.chunker.execute({ path: target.file, maxTokens });
+        }
+      }
     } catch (e) {
       if (!(e instanceof TestAgentError)) throw e;
       const again = e instanceof LlmError ? '; run again with --resume when the LLM is back' : '';
@@ -720,6 +764,16 @@ export class GenerateTests {
       }
       throw e;
     }
+    // What the prompts were fitted to, for the report: the context window, the answer's reserve, the chunk budget
+    // and whether token counts were the model's own or local estimates (its counter failed, e.g. GigaChat's
+    // /tokens/count answering 503). The counter is the one chunking and the loop used, read after the loop.
+    const fitting = {
+      contextWindow: chunked.model.contextWindow,
+      reservedCompletionTokens: chunked.model.reservedCompletionTokens,
+      chunkBudgetTokens: chunked.budget.maxTokens,
+      tokenCounts: chunked.exactCounts && llm.chunker.plan({}).counter.exact ? ('exact' as const) : ('estimated' as const),
+      ...(refits > 0 ? { refitsAfterTruncation: refits } : {}),
+    };
 
     const suite = await this.finalSuite(target, request, [...offlineCases, ...result.unit], result.integration);
     const llmReport: ModuleLlmReport = {
@@ -737,6 +791,7 @@ export class GenerateTests {
       accepted: { offline: offlineCases.length, unit: result.unit.length, integration: result.integration.length },
       minimised: suite.minimised,
       polluted: suite.polluted,
+      ...fitting,
     };
     const base = {
       module: target.moduleName,
@@ -1079,6 +1134,11 @@ function renderLlmSection(module: string, llm: ModuleLlmReport): string[] {
     `| tests | ${f.generated} | ${f.parsed} | ${f.imported} | ${f.passed} | ${f.stable} | ${f.addedCoverage} |`,
     '',
     `Repairs: ${llm.repairs.succeeded} of ${llm.repairs.attempted} attempts fixed a test.`,
+    ...(llm.contextWindow
+      ? [
+          `Prompts fitted to a ${llm.contextWindow}-token context window (${llm.reservedCompletionTokens} reserved for the answer, chunks up to ${llm.chunkBudgetTokens}); token counts ${llm.tokenCounts === 'estimated' ? "estimated locally (the endpoint's counter failed)" : "the model's own"}${llm.refitsAfterTruncation ? `; chunked smaller ${llm.refitsAfterTruncation} time(s) after a silent truncation` : ''}.`,
+        ]
+      : []),
     '',
     '| chunk | lines | symbols | line+branch % before | after | LLM calls | prompt / completion tokens | accepted | note |',
     '|---|---|---|---|---|---|---|---|---|',

@@ -85,6 +85,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: {}, cwd: tempDir() }).llmProvider).toBe('none');
   });
 
+  it('scales the answer reserve with a configured context window (at most a third), keeping an explicit one', () => {
+    const cwd = tempDir();
+    expect(loadConfig({ env: { LLM_MODEL: 'qwen2.5:7b', LLM_CONTEXT_WINDOW: '4096' }, cwd }).reservedCompletionTokens).toBe(1365);
+    expect(loadConfig({ env: { LLM_MODEL: 'qwen2.5:7b', LLM_CONTEXT_WINDOW: '65536' }, cwd }).reservedCompletionTokens).toBe(4096);
+    expect(loadConfig({ env: { LLM_CONTEXT_WINDOW: '4096', TEST_AGENT_RESERVED_COMPLETION_TOKENS: '2000' }, cwd }).reservedCompletionTokens).toBe(2000);
+    expect(loadConfig({ env: { LLM_MODEL: 'qwen2.5:7b' }, cwd }).reservedCompletionTokens).toBeUndefined();
+  });
+
   it('lists the secret values for redaction', () => {
     const config = loadConfig({ env: { LLM_API_KEY: 'sk-live-123456', GIGACHAT_AUTH_KEY: 'YWJjOmRlZg==' }, cwd: tempDir() });
     expect(secretsOf(config).sort()).toEqual(['YWJjOmRlZg==', 'sk-live-123456']);

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from '@test-agent/domain';
+import { ConfigError, resolveModelProfile } from '@test-agent/domain';
 import { packageRoot } from '@test-agent/infrastructure';
 import { SETTINGS, type SettingDefinition } from './settings';
 
@@ -101,6 +101,14 @@ export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
     problems.push('llmFallbackUrl (LLM_FALLBACK_URL) is required when llmFallbackProvider is set');
   }
   if (problems.length > 0) throw new ConfigError(problems);
+
+  // The answer's reserve scales with a configured context window, never more than a third of it: with
+  // LLM_CONTEXT_WINDOW=4096 a Qwen model keeps 1,365 tokens for the answer, not its profile's 4,096 (which would
+  // leave no room for code). An explicit TEST_AGENT_RESERVED_COMPLETION_TOKENS is kept as given.
+  if (typeof result.llmContextWindow === 'number' && result.reservedCompletionTokens === undefined) {
+    const profile = resolveModelProfile(result.llmModel as string | undefined);
+    result.reservedCompletionTokens = Math.min(profile.reservedCompletionTokens, Math.floor(result.llmContextWindow / 3));
+  }
 
   result.venvDir = path.resolve(cwd, (result.venvDir as string | undefined) ?? path.join(packageRoot(), '.venv'));
   const cacheHome = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');

@@ -1,5 +1,5 @@
 import { ContainerModule } from 'inversify';
-import { ConfigError, resolveModelProfile, type LlmClient, type Logger, type TokenCounter } from '@test-agent/domain';
+import { ConfigError, LlmError, resolveModelProfile, type LlmClient, type Logger, type TokenCounter } from '@test-agent/domain';
 import {
   CassetteLlmClient,
   CassetteWriter,
@@ -139,6 +139,8 @@ export const llmModule = () =>
           {
             estimateTokens: estimateTokensByLength, // only for endpoints without their own (the replayed cassette)
             maxRetries: replay ? 0 : config.llmMaxRetries,
+            // A configured window (a local model's) also tells a silent truncation apart from a tokenizer's bias.
+            contextWindow: config.llmContextWindow,
             cassette: config.llmCassetteMode === 'record' && config.llmCassette ? new CassetteWriter(config.llmCassette, () => secretsOf(config)) : undefined,
           },
           logger,
@@ -147,8 +149,10 @@ export const llmModule = () =>
       })
       .inSingletonScope();
     // GigaChat's exact counter for the code area's token counting (used there only when LLM_PROVIDER=gigachat),
-    // sharing the primary endpoint's retries and one-request-at-a-time limit. In replay mode there is no GigaChat
-    // to ask: counts are then local estimates, said once in the log.
+    // sharing the primary endpoint's retries and one-request-at-a-time limit. When it fails (503, outage, open
+    // circuit) the GigaChat counter estimates locally and flags its counts as estimated; the failure is logged and
+    // flagged in the service's usage and token accuracy (the attempts are in test_agent_llm_errors_total). In replay
+    // mode there is no GigaChat to ask: counts are then local estimates, said once in the log.
     bind(TOKENS.RemoteTokenCounter)
       .toDynamicValue((ctx) => {
         const llm = ctx.get(TOKENS.LlmService);
@@ -157,7 +161,14 @@ export const llmModule = () =>
         return {
           countTokens: async (model: string, texts: readonly string[]) => {
             const primary = llm.primaryClient;
-            if (primary instanceof GigaChatLlmClient) return llm.runOnPrimary(() => primary.countTokensForModel(model, texts));
+            if (primary instanceof GigaChatLlmClient) {
+              try {
+                return await llm.runOnPrimary(() => primary.countTokensForModel(model, texts));
+              } catch (e) {
+                if (e instanceof LlmError) llm.noteEstimatedCounts(e.message);
+                throw e;
+              }
+            }
             if (!warned) {
               warned = true;
               log.warn('No GigaChat endpoint to count tokens with; estimating them locally', { model, primary: primary?.endpoint ?? 'none' });

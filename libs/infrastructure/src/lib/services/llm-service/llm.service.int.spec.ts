@@ -179,6 +179,30 @@ describe('LlmService against the stand-in', () => {
       expect((await chained.chat(prompt)).endpoint).toBe(`llm-api ${standIn.url}`);
       expect(await metricValue(metrics, 'test_agent_llm_errors_total', { reason: 'context-overflow' })).toBe(2);
     });
+
+    it('tolerates a repair turn reported without its cached prefix, but not the same count on a fresh prompt', async () => {
+      const first: ChatMessage[] = [{ role: 'system', content: 'You write pytest tests.' }, ...ask(`Code to test:\n${'def f(x):\n    return x + 1\n'.repeat(60)}`)];
+      const repair: ChatMessage[] = [...first, { role: 'assistant', content: 'def test_f():\n    assert f(1) == 3\n' }, ...ask('`test_f` fails: assert 2 == 3. Fix it.')];
+      const llm = service([endpoint('primary', 'openai', openAi())], { maxRetries: 0 });
+      const repairOnly = (await llm.estimatePromptTokens(repair)) - (await llm.estimatePromptTokens(first));
+      // Ollama-style accounting: the repair turn's prompt_tokens leave the cached first prompt out.
+      await standIn.setScript({ responses: [{ match: { contains: ['Fix it.'], lastUser: true }, text: 'fixed', usage: { prompt_tokens: repairOnly + 4 } }], echo: true });
+      await llm.chat(first);
+      expect((await llm.chat(repair)).text).toBe('fixed');
+      expect((await standIn.state()).stats.truncatedPrompts).toBe(0);
+      // The same low count for a prompt that shares nothing with an earlier one is a truncation.
+      const fresh = [{ role: 'user' as const, content: `${'def g(y):\n    return y * 2\n'.repeat(60)}\nFix it.` }];
+      await expect(service([endpoint('primary', 'openai', openAi())], { maxRetries: 0 }).chat(fresh)).rejects.toMatchObject({ failures: [{ reason: 'context-overflow' }] });
+    });
+
+    it('flags a prompt over the configured window that the server reports at the window, even with a close count', async () => {
+      await standIn.setScript({ echo: true, contextWindow: 256 });
+      const prompt = ask('word '.repeat(300)); // ~300 tokens for the stand-in, ~375 by length: cut to 256
+      const error = (await service([endpoint('primary', 'openai', openAi())], { maxRetries: 0, contextWindow: 256 }).chat(prompt).catch((e: unknown) => e)) as LlmUnavailableError;
+      expect(error.failures[0]).toMatchObject({ reason: 'context-overflow' });
+      // Without a configured window, 256 is no usual window size: only the ratio judges (256 of ~382 passes at 0.5).
+      expect(await service([endpoint('primary', 'openai', openAi())], { maxRetries: 0, overflowRatio: 0.5 }).chat(prompt)).toMatchObject({ usage: { promptTokens: 256 } });
+    });
   });
 
   it('records every exchange to a cassette without secrets and replays it without a network', async () => {

@@ -15,6 +15,7 @@ import {
   type Logger,
   type Metrics,
 } from '@test-agent/domain';
+import { createHash } from 'node:crypto';
 import { cassetteOptions, type CassetteWriter } from '../../clients/llm-client/llm-cassette';
 import type { LlmEndpoint } from './llm-endpoint';
 import { ResilientEndpoint } from './resilient-endpoint';
@@ -45,15 +46,36 @@ export interface LlmServiceOptions {
    */
   readonly accuracyMinTokens?: number;
   /**
-   * A reported prompt below `overflowRatio` x the estimate (default 0.5) is a silent truncation (context
-   * overflow), when the estimate is at least `overflowMinTokens` (default 256).
+   * A reported prompt below `overflowRatio` x the expected count (default 0.75) is a silent truncation (context
+   * overflow), when the estimate is at least `overflowMinTokens` (default 256). The expected count is the
+   * estimate scaled by the endpoint's running ratio of reported to estimated tokens (its tokenizer's bias,
+   * clamped to 0.6..1.5). A call that repeats earlier messages as its prefix (a repair turn) is judged on the
+   * part not shared: some servers (Ollama) leave cached prefix tokens out of `prompt_tokens`.
    */
   readonly overflowRatio?: number;
   readonly overflowMinTokens?: number;
+  /**
+   * The context window the prompts were fitted to, in tokens (when known): a prompt estimated above it that the
+   * server reports at or below it was truncated, whatever the ratio says.
+   */
+  readonly contextWindow?: number;
   /** Records every chat (request and final outcome) to a JSONL cassette. */
   readonly cassette?: CassetteWriter;
   /** Jitter source, 0..1 (tests). */
   readonly random?: () => number;
+}
+
+/** What one endpoint of the chain did since the service was built (for reports: which endpoint answered). */
+export interface LlmEndpointUsage {
+  readonly role: string;
+  readonly provider: string;
+  readonly endpoint: string;
+  /** Chats this endpoint answered. */
+  readonly answered: number;
+  /** Chats that failed on this endpoint (after its retries) and moved on to the next one, or failed the call. */
+  readonly failed: number;
+  /** Token counts meant to come from this endpoint (GigaChat's `/tokens/count`) were estimated locally. */
+  readonly countsEstimated: boolean;
 }
 
 /** Health of one endpoint of the chain. */
@@ -80,6 +102,12 @@ export class LlmService implements LlmClient {
   private readonly accuracy = new TokenAccuracyTracker();
   private readonly warnedLowAccuracy = new Set<string>();
   private readonly log: Logger;
+  private readonly usageByEndpoint = new Map<ResilientEndpoint, { answered: number; failed: number }>();
+  private readonly estimatedCounts = new Set<string>();
+  /** Per endpoint: digests of the message prefixes it was sent (to recognise a cached prefix). */
+  private readonly prefixes = new Map<ResilientEndpoint, Set<string>>();
+  /** Per endpoint: running sum and count of reported / estimated prompt tokens on unshared prompts. */
+  private readonly bias = new Map<ResilientEndpoint, { sum: number; samples: number }>();
 
   constructor(
     endpoints: readonly LlmEndpoint[],
@@ -131,9 +159,38 @@ export class LlmService implements LlmClient {
     return this.chain.map((e) => ({ role: e.target.role, provider: e.target.provider, endpoint: e.label, maxConcurrency: e.target.maxConcurrency }));
   }
 
-  /** Running token-count accuracy per endpoint that reported prompt tokens. */
-  tokenAccuracy(): TokenAccuracy[] {
-    return this.accuracy.snapshot();
+  /**
+   * Running token-count accuracy per endpoint that reported prompt tokens; `countsEstimated` flags an endpoint
+   * whose own token counter failed, so that the chunk budgets were fitted with local estimates.
+   */
+  tokenAccuracy(): (TokenAccuracy & { readonly countsEstimated?: true })[] {
+    return this.accuracy.snapshot().map((a) => (this.estimatedCounts.has(a.endpoint) ? { ...a, countsEstimated: true } : a));
+  }
+
+  /** Chats answered and failed per endpoint, in chain order; `fallbackUsed` when any but the first answered. */
+  usage(): { readonly endpoints: readonly LlmEndpointUsage[]; readonly fallbackUsed: boolean; readonly countsEstimated: boolean } {
+    const endpoints = this.chain.map((e) => {
+      const u = this.usageByEndpoint.get(e) ?? { answered: 0, failed: 0 };
+      return { role: e.target.role, provider: e.target.provider, endpoint: e.label, answered: u.answered, failed: u.failed, countsEstimated: this.estimatedCounts.has(e.label) };
+    });
+    return { endpoints, fallbackUsed: endpoints.slice(1).some((e) => e.answered > 0), countsEstimated: this.estimatedCounts.size > 0 };
+  }
+
+  /**
+   * Records that the primary endpoint's token counter failed and counts are local estimates from now on (logged
+   * once per endpoint; flagged in `tokenAccuracy()` and `usage()`).
+   */
+  noteEstimatedCounts(reason: string): void {
+    const primary = this.chain[0];
+    if (!primary || this.estimatedCounts.has(primary.label)) return;
+    this.estimatedCounts.add(primary.label);
+    this.log.warn('The endpoint\'s token counter failed; token counts are local estimates from now on', { endpoint: primary.label, role: primary.target.role, error: reason });
+  }
+
+  private used(endpoint: ResilientEndpoint, outcome: 'answered' | 'failed'): void {
+    const u = this.usageByEndpoint.get(endpoint) ?? { answered: 0, failed: 0 };
+    u[outcome] += 1;
+    this.usageByEndpoint.set(endpoint, u);
   }
 
   /**
@@ -149,7 +206,8 @@ export class LlmService implements LlmClient {
       try {
         const result = await endpoint.chat(messages, options);
         await this.checkPromptTokens(endpoint, messages, result);
-        if (index > 0) this.log.info('LLM fallback endpoint answered', { endpoint: endpoint.label, role: endpoint.target.role });
+        this.used(endpoint, 'answered');
+        if (index > 0) this.log.info('LLM fallback endpoint answered', { endpoint: endpoint.label, role: endpoint.target.role, failed: failures.map((f) => f.endpoint) });
         this.metrics.increment('test_agent_requests_total', { operation: 'llm.chat', status: 'ok' });
         this.record(messages, options, { response: result, endpoint: result.endpoint });
         return result;
@@ -157,6 +215,7 @@ export class LlmService implements LlmClient {
         if (!(e instanceof LlmError)) throw e;
         if (e instanceof LlmReplayedError) throw e;
         last = e;
+        this.used(endpoint, 'failed');
         failures.push({ endpoint: endpoint.label, code: e.code, reason: e.reason, message: e.message });
         const next = this.chain[index + 1];
         if (next && !options.signal?.aborted) {
@@ -214,12 +273,27 @@ export class LlmService implements LlmClient {
   }
 
   private async checkPromptTokens(target: ResilientEndpoint, messages: readonly ChatMessage[], result: ChatResult): Promise<void> {
+    const estimator = target.target.estimateTokens ?? this.options.estimateTokens;
+    const prefix = await this.sharedPrefixTokens(target, messages, estimator);
+    this.remember(target, messages);
     const reported = result.usage?.promptTokens;
     if (reported === undefined || reported <= 0) return;
     const endpoint = target.label;
-    const estimate = await this.estimatePromptTokens(messages, target.target.estimateTokens ?? this.options.estimateTokens);
-    const ratio = this.options.overflowRatio ?? 0.5;
-    if (estimate >= (this.options.overflowMinTokens ?? 256) && reported < estimate * ratio) {
+    const estimate = await this.estimatePromptTokens(messages, estimator);
+    // Only a substantial shared prefix (a repair turn repeating the first prompt, not just the system message) counts.
+    const shared = prefix >= 0.25 * estimate ? prefix : 0;
+    const ratio = this.options.overflowRatio ?? 0.75;
+    const bias = this.bias.get(target);
+    const scale = bias ? Math.min(1.5, Math.max(0.6, bias.sum / bias.samples)) : 1;
+    const window = this.options.contextWindow;
+    // A prompt larger than the window reported at or below it; or, with no window configured, reported at exactly
+    // a usual window size (Ollama's default num_ctx is 2,048 or 4,096) while the estimate is larger.
+    const overWindow =
+      window !== undefined ? estimate * scale > window && reported <= window : USUAL_WINDOWS.has(reported) && estimate * scale > reported;
+    // A prompt repeating an earlier one as its prefix may be reported without the cached prefix: judge what is new.
+    const expected = (shared > 0 ? Math.max(0, estimate - shared) : estimate) * scale;
+    const belowRatio = reported < expected * ratio;
+    if (estimate >= (this.options.overflowMinTokens ?? 256) && (belowRatio || overWindow)) {
       this.metrics.increment('test_agent_llm_errors_total', { endpoint, reason: 'context-overflow' });
       throw new LlmContextOverflowError(
         endpoint,
@@ -227,7 +301,15 @@ export class LlmService implements LlmClient {
         { estimatedTokens: estimate, reportedTokens: reported },
       );
     }
+    // A prompt whose prefix may have been cached says nothing reliable about the tokenizer.
+    if (shared > 0 && reported < estimate * 0.9) return;
     if (reported < (this.options.accuracyMinTokens ?? 32)) return;
+    if (shared === 0) {
+      const b = bias ?? { sum: 0, samples: 0 };
+      b.sum += reported / estimate;
+      b.samples += 1;
+      this.bias.set(target, b);
+    }
     const sample = tokenCountAccuracy(estimate, reported);
     const running = this.accuracy.record(endpoint, estimate, reported);
     this.metrics.set('test_agent_token_count_accuracy', running, { endpoint });
@@ -242,11 +324,35 @@ export class LlmService implements LlmClient {
           lastEstimate: estimate,
           lastReported: reported,
           lastAccuracy: Number(sample.toFixed(4)),
+          ...(this.estimatedCounts.has(endpoint) ? { countsEstimated: true } : {}),
         });
       }
     } else {
       this.warnedLowAccuracy.delete(endpoint);
     }
+  }
+
+  /** Estimated tokens of the longest run of leading messages this endpoint was already sent (0: none). */
+  private async sharedPrefixTokens(target: ResilientEndpoint, messages: readonly ChatMessage[], estimator: (text: string) => number | Promise<number>): Promise<number> {
+    const seen = this.prefixes.get(target);
+    if (!seen || messages.length < 2) return 0;
+    const digests = prefixDigests(messages);
+    let k = 0;
+    for (let i = digests.length - 2; i >= 0; i--) {
+      if (seen.has(digests[i])) {
+        k = i + 1;
+        break;
+      }
+    }
+    if (k === 0) return 0;
+    return this.estimatePromptTokens(messages.slice(0, k), estimator);
+  }
+
+  private remember(target: ResilientEndpoint, messages: readonly ChatMessage[]): void {
+    let seen = this.prefixes.get(target);
+    if (!seen) this.prefixes.set(target, (seen = new Set()));
+    if (seen.size > MAX_REMEMBERED_PREFIXES) seen.clear();
+    for (const d of prefixDigests(messages)) seen.add(d);
   }
 
   private record(messages: readonly ChatMessage[], options: ChatOptions, outcome: { response?: ChatResult; error?: LlmError; endpoint: string }): void {
@@ -262,4 +368,19 @@ export class LlmService implements LlmClient {
       ...(e ? { error: { code: e.code, kind: e.kind === 'timeout' ? 'timeout' : 'external', reason: e.reason, status: e.status, message: e.message } } : {}),
     });
   }
+}
+
+/** Context sizes servers are commonly run with: a reported prompt of exactly one of them is likely cut there. */
+const USUAL_WINDOWS = new Set([2_048, 4_096, 8_192, 16_384, 32_768, 65_536, 131_072]);
+
+/** Prefix digests remembered per endpoint before the memory starts afresh. */
+const MAX_REMEMBERED_PREFIXES = 10_000;
+
+/** Digest of messages[0..i] for each i: equal digests mean equal leading messages. */
+function prefixDigests(messages: readonly ChatMessage[]): string[] {
+  const hash = createHash('sha1');
+  return messages.map((m) => {
+    hash.update(`${m.role}\u0000${m.content.length}\u0000${m.content}\u0000`);
+    return hash.copy().digest('base64');
+  });
 }
