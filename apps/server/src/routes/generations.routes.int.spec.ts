@@ -49,6 +49,9 @@ describe('generation jobs and /v1/chunks', () => {
     expect(archive.headers['content-type']).toBe('application/gzip');
     const listing = spawnSync('tar', ['-tz'], { input: archive.rawPayload, encoding: 'utf8' });
     expect(listing.stdout.split('\n')).toEqual(expect.arrayContaining(['test_calculator.py', 'conftest.py', 'test-agent-report.json']));
+    // The job ran in its own process; the server's metrics still have it.
+    const scrape = await container.get(TOKENS.MetricsExporter).render();
+    expect(scrape).toMatch(/test_agent_test_generation_duration_seconds_count\{generator="offline"\} [1-9]/);
   });
 
   it('cancels a running job: its processes are gone within 5 s and it reads cancelled', async () => {
@@ -105,6 +108,9 @@ describe('generation jobs and /v1/chunks', () => {
     const body = res.json() as { chunks: { startLine: number; endLine: number; kind: string }[] };
     expect(body.chunks).toHaveLength(1);
     expect(body.chunks[0]).toMatchObject({ startLine: 1, kind: 'module' });
+    const scrape = await container.get(TOKENS.MetricsExporter).render();
+    expect(scrape).toMatch(/test_agent_chunks_generated_total\{strategy="auto"\} [1-9]/);
+    expect(scrape).toMatch(/test_agent_chunking_duration_seconds_count\{strategy="auto"\} [1-9]/);
   });
 
   it('refuses a request without a valid token (401), with no body read', async () => {

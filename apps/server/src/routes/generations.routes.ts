@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from 'inversify';
 import type { GenerateTestsReport } from '@test-agent/application';
 import { TOKENS } from '@test-agent/composition';
-import { InvalidInputError } from '@test-agent/domain';
+import { InvalidInputError, type Metrics } from '@test-agent/domain';
 import { InProcessJobQueue, QueueFullError, type Job } from '../jobs/job-queue';
 import { runGeneration, type GenerationOptions } from '../jobs/generation-runner';
 import { SOURCE_LIMITS, safeRelativePath, testsArchive, writeSources, type InlineFile } from '../jobs/job-files';
@@ -49,6 +49,20 @@ interface JobFiles {
   readonly outDir: string;
 }
 
+/**
+ * A job runs in its own process, so this server records what its report says: each tested module's generation
+ * time (by strategy) and the run's coverage.
+ */
+function recordJob(metrics: Metrics, report: GenerateTestsReport): GenerateTestsReport {
+  for (const m of report.modules) {
+    if (!m.error) metrics.observe('test_agent_test_generation_duration_seconds', m.durationMs / 1000, { generator: report.strategy });
+  }
+  metrics.set('test_agent_coverage_percentage', report.coverage.percent.line, { kind: 'line' });
+  metrics.set('test_agent_coverage_percentage', report.coverage.percent.branch, { kind: 'branch' });
+  metrics.set('test_agent_coverage_percentage', report.coverage.percent.combined, { kind: 'combined' });
+  return report;
+}
+
 /** What the API shows of a job. */
 function view(job: Job<GenerateTestsReport>) {
   return {
@@ -72,6 +86,7 @@ function view(job: Job<GenerateTestsReport>) {
  */
 export function registerGenerationRoutes(app: FastifyInstance, container: Container): void {
   const config = container.get(TOKENS.Config);
+  const metrics = container.get(TOKENS.Metrics);
   const jobsRoot = mkdtempSync(path.join(os.tmpdir(), 'test-agent-jobs-'));
   const files = new Map<string, JobFiles>();
   const queue = new InProcessJobQueue<GenerateTestsReport>({
@@ -151,7 +166,7 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
         throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', 'Send either "files" and "target" (inline sources) or "path" and "outDir" (server-side paths)');
       }
       try {
-        const job = queue.submit(ownerOf(request.headers.authorization), (signal, progress) => runGeneration({ ...spec, options }, jobEnv, signal, progress));
+        const job = queue.submit(ownerOf(request.headers.authorization), async (signal, progress) => recordJob(metrics, await runGeneration({ ...spec, options }, jobEnv, signal, progress)));
         files.set(job.id, { dir: spec.dir, outDir: spec.outDir });
         return reply.status(202).header('Location', `/v1/generations/${job.id}`).send({ id: job.id, state: job.state });
       } catch (e) {

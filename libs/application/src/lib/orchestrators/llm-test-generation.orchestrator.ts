@@ -446,7 +446,6 @@ export class LlmTestGeneration {
         const answer = await chat(fitted.messages, fitted.tokens, chunkStats);
         const candidates = this.candidatesOf(answer, state.funnel);
         await process(candidates, { chunk, request: conversationRequest }, chunkStats, 'unit');
-        this.metrics.increment('test_agent_chunks_generated_total', { strategy: request.chunks.length > 1 ? 'chunked' : 'single' });
         request.onProgress?.({ type: 'chunk-done', chunk: chunk.index, accepted: chunkStats.accepted, combinedPercent: coverage.combinedPercent, tokens: spent() });
       }
       if (!integrationAsked && !budgetStop()) {

@@ -7,6 +7,7 @@ import {
   type CodeChunk,
   type CodeParser,
   type Logger,
+  type Metrics,
   type ModelProfile,
   type PythonSourceReader,
   type SyntaxErrorLocation,
@@ -76,6 +77,7 @@ export interface ChunkModuleDeps {
   readonly parser: CodeParser;
   readonly counters: TokenCounterFactory;
   readonly logger?: Logger;
+  readonly metrics?: Metrics;
   readonly defaults?: ChunkingDefaults;
 }
 
@@ -139,6 +141,8 @@ export class ChunkModule {
       }
     }
     const durationMs = Date.now() - started;
+    this.deps.metrics?.observe('test_agent_chunking_duration_seconds', durationMs / 1000, { strategy });
+    this.deps.metrics?.increment('test_agent_chunks_generated_total', { strategy }, chunks.length);
     this.logger.debug('chunked', { path: target.path, files: files.length, chunks: chunks.length, model: profile.model, maxTokens: budget.maxTokens, durationMs });
     return { path: target.path, mode: target.kind === 'file' ? 'file' : 'package', model: profile, exactCounts: counter.exact, budget, strategy, files, chunks, skipped, durationMs };
   }

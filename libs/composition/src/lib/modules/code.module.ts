@@ -33,6 +33,7 @@ export const codeModule = () =>
           parser: ctx.get(TOKENS.CodeParser),
           counters: ctx.get(TOKENS.TokenCounterFactory),
           logger: ctx.get(TOKENS.Logger),
+          metrics: ctx.get(TOKENS.Metrics),
           defaults: {
             model: config.llmModel,
             contextWindow: config.llmContextWindow,
