@@ -37,13 +37,13 @@ test: setup
 	$(MAKE) worker-tests
 	npx nx run-many -t lint test --outputStyle=static --skip-nx-cache
 
-## worker-tests: the search worker's own pytest tests (its guard), inside bubblewrap: the machine read-only but a
+## worker-tests: the search worker's own pytest tests (its guard, its regex strings), inside bubblewrap: the machine read-only but a
 ## private temp folder
 worker-tests: setup
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && PYTHONDONTWRITEBYTECODE=1 TMPDIR="$$tmp" \
 	  bwrap --ro-bind / / --dev /dev --proc /proc --bind "$$tmp" "$$tmp" --unshare-pid --unshare-net --die-with-parent \
 	  --chdir "$(CURDIR)" -- .venv/bin/python -m pytest -q -p no:cacheprovider \
-	  libs/infrastructure/src/lib/adapters/python-worker/test_executor_worker_guard.py
+	  libs/infrastructure/src/lib/adapters/python-worker/test_executor_worker_*.py
 
 clean:
 	rm -rf dist tmp .nx

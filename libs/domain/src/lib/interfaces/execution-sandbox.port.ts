@@ -86,6 +86,28 @@ export interface ModuleInterface {
   /** Literals per callable qualname ('' for module level). */
   readonly literals: Readonly<Record<string, readonly HarvestedLiteral[]>>;
   readonly moduleLiterals: readonly HarvestedLiteral[];
+  /**
+   * Regular expressions each callable matches text against (qualname, '' for module level): literal patterns
+   * of `re.compile`/`re.match`/`re.search`/..., and compiled patterns it uses by name (`_VERSION_RE.match(s)`),
+   * with strings generated from each: `matches` fully match the pattern, `nearMisses` (one character changed,
+   * dropped or added, the empty string) do not. `subjects` names the variables matched against it. `flags` is
+   * the `re` flags value. '' also lists every pattern compiled into a module-level name. Absent from workers
+   * that do not harvest patterns.
+   */
+  readonly patterns?: Readonly<
+    Record<
+      string,
+      readonly {
+        readonly pattern: string;
+        readonly flags: number;
+        readonly subjects: readonly string[];
+        readonly matches: readonly string[];
+        readonly nearMisses: readonly string[];
+        /** The module-level name the compiled pattern is bound to (`_VERSION_RE`), when there is one. */
+        readonly name?: string;
+      }[]
+    >
+  >;
   /** Module-level constants whose value can be written as Python source. */
   readonly constants: readonly { readonly name: string; readonly type: string }[];
   /** Types suggested by how each function uses its parameters: qualname → parameter → type names. */

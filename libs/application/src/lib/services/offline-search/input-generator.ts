@@ -95,19 +95,25 @@ const HINT_BY_NAME: Record<string, TypeHint> = {
   callable: { k: 'callable' },
 };
 
+/**
+ * The last resort when neither an annotation, nor how the function uses the parameter, nor a default says what
+ * it is: generic naming conventions (`is_*` flags, `path`, `count`, `text`), not tuned to any module. Usage
+ * evidence (the worker's `paramHints`: arithmetic, comparisons, methods called, what the parameter is passed to)
+ * comes first.
+ */
 const NAME_RULES: readonly [RegExp, TypeHint][] = [
-  [/^(is|has|use|allow|fix|break|drop|expand|replace|keep|strict|posix|with|reverse|ignore|force|verbose|debug)_?|^(withyear|keepends|punctuation)$/, BOOL],
-  [/(names|items|lst|list|words|chunks|values|seq|sequence|split_command|lines|weeks|theweek|args|elements|array|arr)$/, { k: 'list', item: ANY }],
+  [/^(is|has|use|allow|enable|disable|should|can|do|with|without|no|ignore|include|skip)_|^(verbose|debug|strict|force|quiet|recursive|reverse|overwrite|dry_run)$/, BOOL],
+  [/(names|items|list|lst|words|values|seq|sequence|lines|args|elements|array|arr|rows)$/, { k: 'list', item: ANY }],
   [/(func|callback|predicate|key|fn|function|handler|factory)$/, { k: 'callable' }],
-  [/^(s|text|string|name|pat|pattern|prefix|suffix|sep|char|ch|word|line|path|filename|msg|message|label|title|fmt|css|encoding|locale|instream|infile|placeholder|indent|delimiters?|quote|comments|wordchars|whitespace|token|tok|source|src|data|code|url|email|username|password|query|description|newline|cmd|command)$/, STR],
-  [/^(n|i|j|k|count|width|size|year|month|day|index|idx|num|number|length|tabsize|max_\w+|min_\w+|firstweekday|weekday|depth|level|start|end|stop|step|limit|offset|y1|y2|theyear|themonth|days|hour|minute|second|amount|quantity|qty|total|age|cols|rows|w|c|m|l|pos|position|timeout|retries|digits|precision|base)$/, INT],
-  [/^(r|g|b|h|v|y|q|x|z|a|f|t|u|price|rate|ratio|factor|scale|weight|temperature|percent|percentage|discount|tax|alpha|beta|gamma|lat|lon)$/, { k: 'union', options: [FLOAT, INT] }],
+  [/^(s|text|string|name|pattern|prefix|suffix|sep|separator|char|ch|word|line|path|filename|msg|message|label|title|fmt|format|encoding|token|source|src|data|code|url|uri|email|username|password|query|description|cmd|command)$/, STR],
+  [/^(n|i|j|k|count|width|height|size|index|idx|num|number|length|depth|level|start|end|stop|step|limit|offset|max_\w+|min_\w+|pos|position|timeout|retries|digits|precision|base|total|amount|quantity|qty|age|cols|columns|year|month|day|hour|minute|second|days)$/, INT],
+  [/^(price|rate|ratio|factor|scale|weight|temperature|percent|percentage|discount|tax|lat|lon|latitude|longitude)$/, { k: 'union', options: [FLOAT, INT] }],
 ];
 
 /** Parameters that take a readable text stream. */
-const STREAM_PARAM = /(^|_)(stream|instream|infp|fp|fileobj|readable)$|stream$/;
-/** Parameters that take the name of a file to read. */
-const PATH_PARAM = /(^|_)(path|filename|file_?name|fname|newfile|infile|filepath|source_?file|file)$/;
+const STREAM_PARAM = /(^|_)(fp|fileobj|file_obj|readable)$|stream$/;
+/** Parameters that take the name of a file to read (`path`, `config_file`, `infile`, `input_filename`). */
+const PATH_PARAM = /(^|_)(in|input_?|source_?)?(path|filename|file_?name|fname|filepath|file)$/;
 /** Parameters holding a command line (`main(argv)`, `main(args)`). */
 const isArgvParam = (p: ParameterInfo, fn: CallableInfo): boolean =>
   p.kind !== 'varargs' && p.kind !== 'varkw' && (/^(argv|arguments|cmdline|command_line)$/.test(p.name) || (p.name === 'args' && /(^|_)main$/.test(fn.name)));
@@ -119,6 +125,9 @@ const WORDS = ['a', 'abc', 'hello', 'Hello World', 'x y z', 'foo bar baz', 'test
 const CHARS = [' ', '\n', '\t', '.', ',', '-', '*', '?', '[', ']', '!', '"', "'", '\\', '#', '/', ':', '=', '_', '0', 'é'];
 const LAMBDAS = ['lambda *args: True', 'lambda *args: False', 'lambda x: x', 'str', 'len', 'lambda *args, **kwargs: None'];
 
+/** A regular expression a callable matches text against, with strings the sandbox generated from it. */
+export type HarvestedPattern = NonNullable<ModuleInterface['patterns']>[string][number];
+
 /** Values seen as results of earlier calls, as Python source, by type name. */
 export type ObservedPool = Map<string, string[]>;
 
@@ -126,6 +135,7 @@ export type ObservedPool = Map<string, string[]>;
 export class InputGenerator {
   private readonly byQualname: Map<string, CallableInfo>;
   private readonly subclasses = new Map<string, CallableInfo[]>();
+  private modulePatterns?: readonly HarvestedPattern[];
 
   constructor(
     private readonly module: ModuleInterface,
@@ -150,7 +160,9 @@ export class InputGenerator {
     const withNone = (h: TypeHint): TypeHint => (param.defaultIsNone ? { k: 'union', options: [h, NONE] } : h);
     if (param.type.k !== 'any') return withNone(param.type);
     const options: TypeHint[] = [];
-    const usage = this.module.paramHints[owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname]?.[param.name] ?? [];
+    const found = this.module.paramHints[owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname]?.[param.name] ?? [];
+    // `sized` (len, subscripts) only narrows when nothing more specific was seen.
+    const usage = found.some((u) => ['str', 'bytes', 'list', 'tuple', 'dict'].includes(u)) ? found.filter((u) => u !== 'sized') : found;
     for (const u of usage) {
       if (HINT_BY_NAME[u]) options.push(HINT_BY_NAME[u]);
       // `class:Name`: the attributes the function uses on the parameter are members of that class.
@@ -162,7 +174,8 @@ export class InputGenerator {
       const rule = NAME_RULES.find(([re]) => re.test(param.name.toLowerCase()));
       if (rule) options.push(rule[1]);
     }
-    if (options.length === 0) return withNone(ANY);
+    // An annotation naming a type outside the module (`re.Match`, `Decimal`) keeps its name for `stdlibValue`.
+    if (options.length === 0) return withNone(param.type.k === 'any' && param.type.hint ? param.type : ANY);
     return withNone(options.length === 1 ? options[0] : { k: 'union', options });
   }
 
@@ -266,6 +279,7 @@ export class InputGenerator {
 
   /** A value of a common standard-library type the module imported (`Decimal('2.50')`), or undefined. */
   private stdlibValue(qualified: string): string | undefined {
+    if (qualified === 're.Match') return this.matchObject();
     const dot = qualified.lastIndexOf('.');
     const statement = `from ${qualified.slice(0, dot)} import ${qualified.slice(dot + 1)}`;
     const local = Object.entries(this.module.externalNames ?? {}).find(([, s]) => s === statement || s.startsWith(`${statement} as `))?.[0];
@@ -290,6 +304,20 @@ export class InputGenerator {
   }
 
   /**
+   * A `re.Match` of one of the module's own patterns on a string made from it: `RE_DATE.match('1988-10-27')`
+   * through the module-level name when the pattern has one, else `re.match(pattern, text, flags)`.
+   */
+  private matchObject(): string | undefined {
+    const patterns = Object.values(this.module.patterns ?? {}).flat().filter((p) => p.matches.length > 0);
+    if (patterns.length === 0) return undefined;
+    const p = this.rng.pick(patterns);
+    const text = pyStr(this.rng.pick(p.matches));
+    if (p.name) return `${p.name}.match(${text})`;
+    const re = Object.entries(this.module.externalNames ?? {}).find(([, s]) => s === 'import re' || s.startsWith('import re as '))?.[0];
+    return re ? `${re}.match(${pyStr(p.pattern)}, ${text}${p.flags ? `, ${p.flags}` : ''})` : undefined;
+  }
+
+  /**
    * A string from harvested literals, common words and special characters, joined. Text made here that would
    * name a place outside the working directory (`/`, `.`, `/ 3 4`, `/abc`) gets a space in front: it keeps every
    * character (a lone `/` or `.` is what code handling punctuation needs) and names a place inside. A harvested
@@ -297,9 +325,49 @@ export class InputGenerator {
    */
   string(owner: CallableInfo): string {
     const lits = this.literals(owner, 'str').map((l) => String(l.value ?? ''));
-    const s = this.text(lits);
+    // Patterns matched against one of the parameters weigh most; one matched against a local variable (a
+    // piece the function cut out of its input) less.
+    const own = this.patternsOf(owner);
+    const params = new Set(owner.params.map((p) => p.name));
+    const onParams = own.filter((p) => p.subjects.some((s) => params.has(s)));
+    const pool = onParams.length ? onParams : own;
+    const fromPattern = pool.length && this.rng.chance(onParams.length ? 0.35 : 0.08) ? this.patternString(pool) : undefined;
+    const s = fromPattern ?? this.text(lits);
     if (!leavesWorkingDirectory(s) || lits.includes(s) || s.split('/').includes('..')) return s;
     return ` ${s}`;
+  }
+
+  /**
+   * The patterns a callable matches text against: its own (and its class's), else now and then those of the
+   * rest of the module (a function that hands its text to a helper that matches it).
+   */
+  patternsOf(owner: CallableInfo): readonly HarvestedPattern[] {
+    const all = this.module.patterns;
+    if (!all) return [];
+    const own = [...(all[owner.qualname] ?? []), ...(owner.owner ? all[owner.owner] ?? [] : [])];
+    if (own.length) return own;
+    if (this.modulePatterns === undefined) this.modulePatterns = Object.values(all).flat();
+    return this.modulePatterns.length && this.rng.chance(0.3) ? this.modulePatterns : [];
+  }
+
+  /**
+   * A string made from the patterns: mostly one that matches, sometimes a near miss (the branches that reject
+   * input), sometimes several matching strings on separate lines or one inside other text (line-oriented
+   * parsers, `search`).
+   */
+  patternString(patterns: readonly HarvestedPattern[]): string | undefined {
+    const rng = this.rng;
+    const withMatches = patterns.filter((p) => p.matches.length > 0);
+    const r = rng.next();
+    if (r < 0.22) {
+      const misses = patterns.filter((p) => p.nearMisses.length > 0);
+      if (misses.length) return rng.pick(rng.pick(misses).nearMisses);
+    }
+    if (withMatches.length === 0) return undefined;
+    const one = (): string => rng.pick(rng.pick(withMatches).matches);
+    if (r < 0.8) return one();
+    if (r < 0.92) return Array.from({ length: rng.int(2, 4) }, one).join('\n');
+    return `${rng.pick(WORDS)} ${one()}`;
   }
 
   private text(lits: readonly string[]): string {
@@ -376,6 +444,8 @@ export class InputGenerator {
   private argumentValue(p: ParameterInfo, fn: CallableInfo, depth: number): GenValue {
     const special = this.specialValue(p, fn);
     if (special) return special;
+    const matched = this.matchedParameterValue(p, fn);
+    if (matched) return matched;
     // Now and then ignore the hint: code often checks for wrong types, and those branches count too.
     const wanted = this.hintFor(p, fn);
     if (this.rng.chance(0.06) && wanted.k !== 'any') return { ...this.value(ANY, fn, depth), offHint: wanted };
@@ -399,6 +469,20 @@ export class InputGenerator {
     if (STREAM_PARAM.test(name) && this.rng.chance(0.5)) return this.streamValue(fn);
     if (PATH_PARAM.test(name) && this.rng.chance(0.5)) return this.fileValue(fn);
     return undefined;
+  }
+
+  /**
+   * For a parameter the function matches against a regular expression (`m = _RE.match(s)`), when its type
+   * allows a str: often (60 %) a string made from those patterns.
+   */
+  private matchedParameterValue(p: ParameterInfo, fn: CallableInfo): GenValue | undefined {
+    const strOk = p.type.k === 'any' || (p.type.k === 'builtin' && p.type.name === 'str') || (p.type.k === 'union' && p.type.options.some((o) => o.k === 'any' || (o.k === 'builtin' && o.name === 'str')));
+    if (!strOk) return undefined;
+    const all = this.module.patterns ?? {};
+    const patterns = [...(all[fn.qualname] ?? []), ...(fn.kind === 'class' ? all[`${fn.qualname}.__init__`] ?? [] : [])].filter((x) => x.subjects.includes(p.name));
+    if (patterns.length === 0 || !this.rng.chance(0.6)) return undefined;
+    const s = this.patternString(patterns);
+    return s === undefined ? undefined : strValue(s, p.type.k === 'any' ? STR : p.type);
   }
 
   /** `io.StringIO(text)`: a readable stream over generated text. */

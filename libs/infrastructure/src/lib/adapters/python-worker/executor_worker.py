@@ -32,13 +32,17 @@ import io
 import json
 import math
 import os
+import random
+import re
 import shutil
 import signal
 import socket
+import string
 import sys
 import traceback
 import types
 import typing
+import zlib
 
 PROTO_IN = None
 PROTO_OUT = None
@@ -272,15 +276,23 @@ class Describer:
         r = safe_repr(v)
         if len(r) > MAX_REPR or " at 0x" in r or r.startswith("<"):
             return None
-        try:
-            ns = dict(vars(self.module))
-            back = eval(r, {"__builtins__": builtins}, ns)  # noqa: S307 - the value's own repr
-            if type(back) is type(v) and back == v:
-                head = r.split("(", 1)[0]
-                if head.split(".")[0] in vars(self.module) or head in dir(builtins):
-                    return r
-        except BaseException:  # noqa: BLE001 - any failure means "not rebuildable"
-            return None
+        # `datetime.date(1988, 10, 27)` in a module that did `from datetime import date`: `date(1988, 10, 27)`.
+        candidates = [r]
+        t = type(v)
+        full = f"{t.__module__}.{t.__qualname__}("
+        local = next((n for n, x in vars(self.module).items() if x is t and not n.startswith("_")), None) if r.startswith(full) else None
+        if local:
+            candidates.append(local + "(" + r[len(full):])
+        for r in candidates:
+            try:
+                ns = dict(vars(self.module))
+                back = eval(r, {"__builtins__": builtins}, ns)  # noqa: S307 - the value's own repr
+                if type(back) is type(v) and back == v:
+                    head = r.split("(", 1)[0]
+                    if head.split(".")[0] in vars(self.module) or head in dir(builtins):
+                        return r
+            except BaseException:  # noqa: BLE001 - any failure means "not rebuildable"
+                continue
         return None
 
     def has_float(self, v, depth=0):
@@ -652,32 +664,73 @@ def harvest(tree, spans):
     return {k: list(v.values())[:120] for k, v in pools.items()}, module_pool
 
 
+LIST_METHODS = {"append", "extend", "insert", "reverse", "sort"}
+ARITHMETIC = (ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Pow, ast.Mod)
+
+
+def _number_constant(node):
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+
+
 def param_hints(tree):
-    """Types suggested by how each function uses its parameters (isinstance, str methods, comparisons, and
-    ``class:Name`` when the attributes it uses on a parameter are all members of one of the module's classes)."""
+    """Types suggested by how each function uses its parameters: isinstance checks, str and list methods,
+    comparisons with constants, arithmetic, ``range``, iteration, subscripts, path functions, calls of the
+    parameter, ``class:Name`` when the attributes it uses on a parameter are all members of one of the module's
+    classes, and what the module's own functions it passes the parameter to make of it."""
     hints = {}
     members = class_members(tree)
+    numeric_names = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and _number_constant(node.value):
+            numeric_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    functions = {}  # qualname -> (parameter names as positionally bound by a call, is a method)
+    strong = {}  # qualname -> parameter -> types from operations (not isinstance): what callers inherit
+    calls = {}  # qualname -> [(callee key, [(parameter index or keyword name, argument name)])]
+    class_methods = {}  # method name -> qualnames defining it
+
+    def numeric(node):
+        return _number_constant(node) or (isinstance(node, ast.Name) and node.id in numeric_names) or (
+            isinstance(node, ast.UnaryOp) and numeric(node.operand)) or (
+            isinstance(node, ast.BinOp) and isinstance(node.op, ARITHMETIC + (ast.Add,)) and (numeric(node.left) or numeric(node.right))
+            and not any(isinstance(x, ast.Constant) and isinstance(x.value, (str, bytes)) for x in (node.left, node.right)))
 
     class Visitor(ast.NodeVisitor):
         def __init__(self):
             self.stack = []
+            self.classes = []
 
         def visit_ClassDef(self, node):
             self.stack.append(node.name)
+            self.classes.append(".".join(self.stack))
             self.generic_visit(node)
+            self.classes.pop()
             self.stack.pop()
 
         def visit_FunctionDef(self, node):
             qual = ".".join(self.stack + [node.name])
+            positional = [a.arg for a in node.args.posonlyargs + node.args.args]
+            in_class = bool(self.classes) and self.stack and ".".join(self.stack) == self.classes[-1]
+            functions[qual] = (positional, in_class)
+            if in_class:
+                class_methods.setdefault(node.name, []).append(qual)
             names = {a.arg for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs}
             found = {}
+            operations = {}
             used_attrs = {}
+            floaty = any(isinstance(c, ast.Constant) and isinstance(c.value, float) for c in ast.walk(node))
+            number = "float" if floaty else "int"
+            my_calls = calls.setdefault(qual, [])
+            enclosing_class = self.classes[-1] if in_class else None
 
-            def add(name, t):
+            def add(name, t, operation=True):
                 if name in names:
                     found.setdefault(name, [])
                     if t not in found[name]:
                         found[name].append(t)
+                    if operation:
+                        operations.setdefault(name, [])
+                        if t not in operations[name]:
+                            operations[name].append(t)
 
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id == "isinstance" and len(sub.args) == 2:
@@ -686,19 +739,47 @@ def param_hints(tree):
                         kinds = sub.args[1].elts if isinstance(sub.args[1], ast.Tuple) else [sub.args[1]]
                         for k in kinds:
                             if isinstance(k, ast.Name) and k.id in ("str", "int", "float", "bytes", "list", "tuple", "dict", "bool", "set"):
-                                add(target.id, k.id)
+                                add(target.id, k.id, operation=False)
                 if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.attr in STR_METHODS:
                     add(sub.value.id, "str")
+                elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.attr in LIST_METHODS:
+                    add(sub.value.id, "list")
                 elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id in names:
                     used_attrs.setdefault(sub.value.id, set()).add(sub.attr)
-                if isinstance(sub, ast.Compare) and isinstance(sub.left, ast.Name):
-                    for c in sub.comparators:
-                        if isinstance(c, ast.Constant):
-                            if isinstance(c.value, str):
-                                add(sub.left.id, "str")
-                            elif isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
-                                add(sub.left.id, "float" if isinstance(c.value, float) else "int")
+                if isinstance(sub, ast.Compare):
+                    operands = [sub.left, *sub.comparators]
+                    for a, b in zip(operands, operands[1:]):
+                        for x, c in ((a, b), (b, a)):
+                            if not isinstance(x, ast.Name):
+                                continue
+                            if isinstance(c, ast.Constant) and isinstance(c.value, str):
+                                add(x.id, "str")
+                            elif _number_constant(c):
+                                add(x.id, "float" if isinstance(c.value, float) else "int")
+                            elif isinstance(c, ast.Name) and c.id in numeric_names:
+                                add(x.id, number)
+                if isinstance(sub, ast.BinOp) and isinstance(sub.op, ARITHMETIC + (ast.Add,)):
+                    for x, other in ((sub.left, sub.right), (sub.right, sub.left)):
+                        if not isinstance(x, ast.Name):
+                            continue
+                        if isinstance(sub.op, ast.Mult) and isinstance(other, (ast.Constant, ast.List, ast.Tuple)) and not _number_constant(other):
+                            add(x.id, "int")  # '-' * n, [0] * n
+                        elif isinstance(sub.op, ast.Mod) and x is sub.right and isinstance(other, ast.Constant) and isinstance(other.value, str):
+                            pass  # '%s' % x says nothing
+                        elif isinstance(sub.op, ast.Add) and isinstance(other, ast.Constant) and isinstance(other.value, str):
+                            add(x.id, "str")
+                        elif numeric(other) or (isinstance(sub.op, (ast.Sub, ast.Div, ast.Pow)) and isinstance(other, (ast.Name, ast.BinOp))):
+                            add(x.id, "float" if isinstance(sub.op, ast.Div) and floaty else number)
+                if isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
+                    if numeric(sub.value):
+                        add(sub.target.id, number)
+                    elif isinstance(sub.value, ast.Constant) and isinstance(sub.value.value, str):
+                        add(sub.target.id, "str")
+                if isinstance(sub, ast.UnaryOp) and isinstance(sub.op, ast.USub) and isinstance(sub.operand, ast.Name):
+                    add(sub.operand.id, number)
                 if isinstance(sub, ast.For) and isinstance(sub.iter, ast.Name):
+                    add(sub.iter.id, "list")
+                if isinstance(sub, ast.comprehension) and isinstance(sub.iter, ast.Name):
                     add(sub.iter.id, "list")
                 if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in ("len", "sorted", "list", "iter", "enumerate") and sub.args and isinstance(sub.args[0], ast.Name):
                     add(sub.args[0].id, "list" if sub.func.id != "len" else "sized")
@@ -706,10 +787,27 @@ def param_hints(tree):
                     for a in sub.args:
                         if isinstance(a, ast.Name):
                             add(a.id, "int")
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and isinstance(sub.func.value, ast.Attribute) and isinstance(sub.func.value.value, ast.Name) and sub.func.value.value.id == "os" and sub.func.value.attr == "path":
+                    for a in sub.args:
+                        if isinstance(a, ast.Name):
+                            add(a.id, "str")
                 if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name):
                     add(sub.value.id, "sized")
                 if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in names:
                     add(sub.func.id, "callable")
+                if isinstance(sub, ast.Call):
+                    # A call of the module's own function or method: what it makes of its parameters, callers inherit.
+                    f = sub.func
+                    key = None
+                    if isinstance(f, ast.Name):
+                        key = ("name", f.id)
+                    elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in ("self", "cls"):
+                        key = ("method", f.attr, enclosing_class)
+                    if key:
+                        bound = [(i, a.id) for i, a in enumerate(sub.args) if isinstance(a, ast.Name) and a.id in names]
+                        bound += [(k.arg, k.value.id) for k in sub.keywords if k.arg and isinstance(k.value, ast.Name) and k.value.id in names]
+                        if bound:
+                            my_calls.append((key, bound))
             for param, attrs in used_attrs.items():
                 if param in ("self", "cls") or param in found:
                     continue
@@ -719,6 +817,7 @@ def param_hints(tree):
                         add(param, "class:" + c)
             if found:
                 hints[qual] = found
+            strong[qual] = operations
             self.stack.append(node.name)
             self.generic_visit(node)
             self.stack.pop()
@@ -726,6 +825,56 @@ def param_hints(tree):
         visit_AsyncFunctionDef = visit_FunctionDef
 
     Visitor().visit(tree)
+
+    def callee(key):
+        """(qualname, offset of the first argument among its positional parameters) of a call key, or None."""
+        if key[0] == "name":
+            if key[1] in functions and not functions[key[1]][1]:
+                return key[1], 0
+            if f"{key[1]}.__init__" in functions:
+                return f"{key[1]}.__init__", 1
+            return None
+        name, cls = key[1], key[2]
+        if cls and f"{cls}.{name}" in functions:
+            return f"{cls}.{name}", 1
+        owners = class_methods.get(name, [])
+        return (owners[0], 1) if len(owners) == 1 else None
+
+    for _ in range(3):
+        changed = False
+        for qual, entries in calls.items():
+            for key, bound in entries:
+                target = callee(key)
+                if not target or target[0] == qual:
+                    continue
+                params, offset = functions[target[0]][0], target[1]
+                for at, arg in bound:
+                    param = params[at + offset] if isinstance(at, int) and at + offset < len(params) else at if isinstance(at, str) else None
+                    for t in strong.get(target[0], {}).get(param, []):
+                        mine = hints.setdefault(qual, {}).setdefault(arg, [])
+                        if t not in mine:
+                            mine.append(t)
+                            strong.setdefault(qual, {}).setdefault(arg, []).append(t)
+                            changed = True
+        if not changed:
+            break
+    return hints
+
+
+def with_pattern_subjects(hints, found):
+    """``hints`` plus ``str`` for each parameter a function matches against a regular expression."""
+    callables = {c["qualname"]: c for c in found.get("callables", [])}
+    for qual, entries in found.get("patterns", {}).items():
+        c = callables.get(qual) or callables.get(qual.rsplit(".", 1)[0] if qual.endswith(".__init__") else "")
+        if not c:
+            continue
+        key = f"{c['qualname']}.__init__" if c["kind"] == "class" else qual
+        for e in entries:
+            for name in e["subjects"]:
+                if name in {p["name"] for p in c["params"]}:
+                    mine = hints.setdefault(key, {}).setdefault(name, [])
+                    if "str" not in mine:
+                        mine.append("str")
     return hints
 
 
@@ -744,6 +893,450 @@ def class_members(tree):
             elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                 names.add(sub.id)
         out[node.name] = names
+    return out
+
+
+# ---------------------------------------------------------------------------------------- regular expressions
+# The patterns the module matches its input against (``re.compile``/``re.match``/... with a literal pattern, and
+# compiled patterns referenced by name), and strings made from them with the interpreter's own regex parser:
+# strings that match (every alternative, optional parts present and absent) and near misses (one character
+# changed, one dropped, one added, the empty string) that do not. Deterministic: the choices come from a
+# generator seeded with the pattern's checksum.
+
+try:
+    from re import _constants as _sre, _parser as _sre_parse
+except ImportError:  # Python < 3.11
+    import sre_constants as _sre  # noqa: F401 - deprecated alias, the only one there
+    import sre_parse as _sre_parse
+
+RE_FUNCS = {"compile", "match", "fullmatch", "search", "findall", "finditer", "sub", "subn", "split"}
+RE_METHODS = {"match", "fullmatch", "search", "findall", "finditer", "sub", "subn", "split"}
+# Index of the string argument and of the flags argument of each ``re`` function.
+RE_SUBJECT_ARG = {"match": 1, "fullmatch": 1, "search": 1, "findall": 1, "finditer": 1, "split": 1, "sub": 2, "subn": 2}
+RE_FLAGS_ARG = {"compile": 1, "match": 2, "fullmatch": 2, "search": 2, "findall": 2, "finditer": 2, "split": 3, "sub": 4, "subn": 4}
+MAX_PATTERNS = 8
+MAX_REGEX_STRINGS = 16
+MAX_NEAR_MISSES = 6
+_REGEX_POOL = "aAzZ019_ -.,:;/=+@#!?()[]'\"\tx"
+
+
+class RegexStrings:
+    """Strings that fully match a pattern, and near misses, from its parse tree (``sre_parse``)."""
+
+    def __init__(self, pattern, flags=0):
+        self.regex = re.compile(pattern, flags)
+        self.tree = _sre_parse.parse(pattern, flags)
+        self.rng = random.Random(zlib.crc32(f"{flags}:{pattern}".encode("utf-8", "surrogatepass")))
+        self.mode = "random"
+        self.drop = None
+        self.force = {}
+        self.pick_index = 0
+
+    # -- characters
+    def _category_ok(self, cat, ch):
+        name = str(getattr(cat, "name", cat)).upper()
+        if "NOT_" in name:
+            return not self._category_ok(name.replace("NOT_", ""), ch)
+        if "DIGIT" in name:
+            return ch.isdigit()
+        if "SPACE" in name:
+            return ch.isspace()
+        if "WORD" in name:
+            return ch.isalnum() or ch == "_"
+        if "LINEBREAK" in name:
+            return ch == "\n"
+        return False
+
+    def _in_class(self, items, ch):
+        negate, hit = False, False
+        for op, av in items:
+            if op is _sre.NEGATE:
+                negate = True
+            elif op is _sre.LITERAL:
+                hit = hit or ord(ch) == av
+            elif op is _sre.RANGE:
+                hit = hit or av[0] <= ord(ch) <= av[1]
+            elif op is _sre.CATEGORY:
+                hit = hit or self._category_ok(av, ch)
+        return hit != negate
+
+    def _class_candidates(self, items):
+        out = []
+        negated = any(op is _sre.NEGATE for op, _ in items)
+        if not negated:
+            for op, av in items:
+                if op is _sre.LITERAL:
+                    out.append(chr(av))
+                elif op is _sre.RANGE:
+                    lo, hi = av
+                    out.extend(chr(c) for c in sorted({lo, hi, (lo + hi) // 2, min(hi, lo + 1)}))
+                elif op is _sre.CATEGORY:
+                    out.extend(self._category_chars(av))
+        out.extend(c for c in _REGEX_POOL if c not in out)
+        return [c for c in out if self._in_class(items, c)]
+
+    def _category_chars(self, cat):
+        name = str(getattr(cat, "name", cat)).upper()
+        if "NOT_" in name:
+            return [c for c in _REGEX_POOL if not self._category_ok(name.replace("NOT_", ""), c)]
+        if "DIGIT" in name:
+            return list("1072")
+        if "SPACE" in name:
+            return [" ", "\t"]
+        if "WORD" in name:
+            return list("ab1Z_")
+        return []
+
+    def _pick(self, candidates):
+        if not candidates:
+            raise ValueError("no character fits")
+        if self.mode == "random":
+            return self.rng.choice(candidates[:8])
+        return candidates[min(self.pick_index, len(candidates) - 1)]
+
+    # -- structure
+    def _count(self, node, lo, hi):
+        hi = min(hi, lo + 3)
+        if node is self.drop:
+            return lo
+        if self.mode == "min":
+            return lo
+        if self.mode == "max":
+            return min(hi, lo + 1)
+        return self.rng.choice([n for n in range(lo, hi + 1)] + [lo])
+
+    def _gen(self, items, groups, out, depth=0):
+        if depth > 40 or len(out) > 400:
+            raise ValueError("pattern too deep")
+        for op, av in items:
+            if op is _sre.LITERAL:
+                out.append(chr(av))
+            elif op is _sre.NOT_LITERAL:
+                out.append(self._pick([c for c in _REGEX_POOL if ord(c) != av]))
+            elif op is _sre.ANY:
+                out.append(self._pick(list("ax1")))
+            elif op is _sre.IN:
+                out.append(self._pick(self._class_candidates(av)))
+            elif op is _sre.CATEGORY:
+                out.append(self._pick(self._category_chars(av)))
+            elif op is _sre.BRANCH:
+                alternatives = av[1]
+                i = 0 if self.mode == "min" else len(alternatives) - 1 if self.mode == "max" else self.rng.randrange(len(alternatives))
+                i = self.force.get(id(av), i)
+                self._gen(alternatives[i], groups, out, depth + 1)
+            elif op is _sre.SUBPATTERN:
+                group, sub = av[0], av[-1]
+                part = []
+                self._gen(sub, groups, part, depth + 1)
+                out.extend(part)
+                if group:
+                    groups[group] = "".join(part)
+            elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) or op is getattr(_sre, "POSSESSIVE_REPEAT", None):
+                lo, hi, sub = av
+                for _ in range(self._count(av, lo, hi)):
+                    self._gen(sub, groups, out, depth + 1)
+            elif op is getattr(_sre, "ATOMIC_GROUP", None):
+                self._gen(av, groups, out, depth + 1)
+            elif op is _sre.GROUPREF:
+                out.append(groups.get(av, ""))
+            elif op is _sre.GROUPREF_EXISTS:
+                group, yes, no = av
+                branch = yes if group in groups else no
+                if branch is not None:
+                    self._gen(branch, groups, out, depth + 1)
+            elif op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+                continue  # anchors hold by construction; lookarounds are left to the final check
+            else:
+                raise ValueError(f"unsupported {op}")
+
+    def _one(self, mode, drop=None, force=None, pick_index=0):
+        self.mode, self.drop, self.force, self.pick_index = mode, drop, force or {}, pick_index
+        out = []
+        self._gen(self.tree, {}, out)
+        return "".join(out)
+
+    def _choice_nodes(self, items, optional, branches):
+        """The repeats that may be absent and the alternations of the tree, outermost first."""
+        for op, av in items:
+            if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) or op is getattr(_sre, "POSSESSIVE_REPEAT", None):
+                if av[0] == 0:
+                    optional.append(av)
+                self._choice_nodes(av[2], optional, branches)
+            elif op is _sre.SUBPATTERN:
+                self._choice_nodes(av[-1], optional, branches)
+            elif op is _sre.BRANCH:
+                branches.append(av)
+                for alt in av[1]:
+                    self._choice_nodes(alt, optional, branches)
+        return optional, branches
+
+    def matches(self):
+        """Up to ``MAX_REGEX_STRINGS`` distinct strings that ``fullmatch`` the pattern (``search`` it when none
+        can, as with lookarounds): all optional parts absent, all present (with a class's typical character,
+        then with the next one: ``1`` then ``0`` for a digit), each alternative of the outer alternations, each optional part dropped alone, then random choices."""
+        made = []
+        optional, branches = self._choice_nodes(self.tree, [], [])
+        # (mode, optional part left out, alternative forced, which of a class's characters: 0 typical, 1 next)
+        attempts = [("min", None, None, 0), ("max", None, None, 0), ("max", None, None, 1)]
+        attempts += [("max", None, {id(b): i}, 0) for b in branches[:4] for i in range(min(len(b[1]) - 1, 4))]
+        attempts += [("max", node, None, 0) for node in optional[:4]]
+        attempts += [("random", None, None, 0)] * 24
+        for mode, drop, force, pick_index in attempts:
+            try:
+                s = self._one(mode, drop, force, pick_index)
+            except (ValueError, RecursionError):
+                continue
+            if len(s) <= 200 and s not in made:
+                made.append(s)
+        full = [s for s in made if self.regex.fullmatch(s)]
+        chosen = full or [s for s in made if self.regex.search(s)]
+        return chosen[:MAX_REGEX_STRINGS]
+
+    def near_misses(self, matching):
+        """Strings next to matching ones that do not ``fullmatch``: one character changed, one dropped, one
+        added at the end, and the empty string."""
+        out = []
+
+        def add(s):
+            if len(out) < MAX_NEAR_MISSES and s not in out and s not in matching and not self.regex.fullmatch(s):
+                out.append(s)
+
+        add("")
+        for s in matching[:3]:
+            if not s:
+                continue
+            for at in sorted({len(s) // 2, 0, len(s) - 1}):
+                ch = s[at]
+                other = "x" if ch.isdigit() else "7" if ch.isalpha() else "a"
+                add(s[:at] + other + s[at + 1:])
+                add(s[:at] + s[at + 1:])
+            add(s + "!")
+        return out
+
+
+def regex_strings(pattern, flags=0):
+    """``(matches, near_misses)`` for a pattern, or ``([], [])`` when it cannot be generated from."""
+    try:
+        gen = RegexStrings(pattern, flags)
+        matching = gen.matches()
+        return matching, gen.near_misses(matching)
+    except Exception:  # noqa: BLE001 - an unusual pattern only means no strings from it
+        return [], []
+
+
+def _base_name(node):
+    """The variable an expression starts from (``s`` for ``s``, ``s.strip()``, ``s[1:]``, ``s.lower().strip()``)."""
+    while True:
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            node = node.func.value
+        else:
+            return None
+
+
+def harvest_patterns(tree, spans):
+    """Regular expressions per callable qualname ('' for module level, which also lists every pattern compiled
+    into a module-level name): ``{pattern, flags, subjects, name?}``, where ``name`` is that module-level name and
+    ``subjects`` are the names of the variables the function matches against the pattern. Patterns whose text
+    can be worked out from the source (``fold``: literals, module-level str constants and what they are built
+    with) only; flags when they are literal too."""
+    re_modules, re_funcs, re_flags = set(), {}, set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            re_modules.update(a.asname or a.name for a in node.names if a.name == "re")
+        elif isinstance(node, ast.ImportFrom) and node.module == "re":
+            for a in node.names:
+                if a.name in RE_FUNCS:
+                    re_funcs[a.asname or a.name] = a.name
+                elif isinstance(getattr(re, a.name, None), re.RegexFlag):
+                    re_flags.add(a.asname or a.name)
+    if not re_modules and not re_funcs:
+        return {}
+    string_modules = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names if a.name == "string"}
+    str_constants = {}
+
+    def fold(node):
+        """The value of a str expression built from literals, module-level str constants, ``string.X``,
+        ``re.escape``, ``+``, ``%`` and f-strings; None when it is not that."""
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, str) else None
+        if isinstance(node, ast.Name):
+            return str_constants.get(node.id)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in string_modules:
+            value = getattr(string, node.attr, None)
+            return value if isinstance(value, str) else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+            left = fold(node.left)
+            right = [fold(e) for e in node.right.elts] if isinstance(node.op, ast.Mod) and isinstance(node.right, ast.Tuple) else fold(node.right)
+            if left is None or right is None or (isinstance(right, list) and None in right):
+                return None
+            try:
+                return left + right if isinstance(node.op, ast.Add) else left % (tuple(right) if isinstance(right, list) else right)
+            except (TypeError, ValueError):
+                return None
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for v in node.values:
+                part = fold(v) if isinstance(v, ast.Constant) else fold(v.value) if isinstance(v, ast.FormattedValue) and v.conversion == -1 and v.format_spec is None else None
+                if part is None:
+                    return None
+                parts.append(part)
+            return "".join(parts)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in re_modules and node.func.attr == "escape" and len(node.args) == 1):
+            value = fold(node.args[0])
+            return None if value is None else re.escape(value)
+        return None
+
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            value = fold(node.value)
+            if value is not None and len(value) <= 4000:
+                for t in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                    if isinstance(t, ast.Name):
+                        str_constants[t.id] = value
+
+    def re_function(call):
+        f = call.func
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in re_modules and f.attr in RE_FUNCS:
+            return f.attr
+        if isinstance(f, ast.Name) and f.id in re_funcs:
+            return re_funcs[f.id]
+        return None
+
+    def flags_of(node):
+        if node is None:
+            return 0
+        if isinstance(node, ast.Constant) and isinstance(node.value, int):
+            return node.value
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in re_modules:
+            value = getattr(re, node.attr, None)
+            return int(value) if isinstance(value, re.RegexFlag) else None
+        if isinstance(node, ast.Name) and node.id in re_flags:
+            return int(getattr(re, node.id))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitOr, ast.Add)):
+            a, b = flags_of(node.left), flags_of(node.right)
+            return None if a is None or b is None else a | b
+        return None
+
+    def pattern_entry(call, fn):
+        args = list(call.args)
+        kw = {k.arg: k.value for k in call.keywords if k.arg}
+        pat = args[0] if args else kw.get("pattern")
+        text = fold(pat) if pat is not None else None
+        if text is None:
+            return None
+        at = RE_FLAGS_ARG.get(fn)
+        flags = flags_of(args[at] if at is not None and len(args) > at else kw.get("flags"))
+        if flags is None:
+            flags = 0
+        subjects = set()
+        at = RE_SUBJECT_ARG.get(fn)
+        subject = args[at] if at is not None and len(args) > at else kw.get("string")
+        name = _base_name(subject) if subject is not None else None
+        if name:
+            subjects.add(name)
+        return {"pattern": text, "flags": int(flags), "subjects": subjects}
+
+    # Patterns bound to a name: `NAME = re.compile(...)` at module level, or as a class attribute.
+    named, attr_named, bound = {}, {}, set()
+    scopes = [(tree.body, named)] + [(n.body, attr_named) for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    for body, table in scopes:
+        for node in body:
+            if not isinstance(node, ast.Assign):
+                continue
+            found = []
+            for sub in ast.walk(node.value):
+                if isinstance(sub, ast.Call) and re_function(sub) == "compile":
+                    entry = pattern_entry(sub, "compile")
+                    bound.add(id(sub))
+                    if entry:
+                        found.append(entry)
+            if found:
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        # A module-level name is how a test can reach the compiled pattern (`RE_DATE.match(...)`).
+                        named_entries = [{**e, "name": t.id} for e in found] if table is named and len(found) == 1 else found
+                        table.setdefault(t.id, []).extend(named_entries)
+
+    def owner_of(line):
+        owner = ""
+        for qual, span in spans.items():
+            if span and span[0] <= line <= span[1] and (not owner or (span[1] - span[0]) < (spans[owner][1] - spans[owner][0])):
+                owner = qual
+        return owner
+
+    per_owner = {}
+
+    def attribute(owner, entry, subjects=()):
+        bucket = per_owner.setdefault(owner, {})
+        key = (entry["pattern"], entry["flags"])
+        item = bucket.setdefault(key, {"pattern": entry["pattern"], "flags": entry["flags"], "subjects": set()})
+        item["subjects"] |= set(entry["subjects"]) | set(subjects)
+        if entry.get("name"):
+            item["name"] = entry["name"]
+
+    # Every module-level compiled pattern is also listed at module level (''), used by a function or not.
+    for entries in named.values():
+        for entry in entries:
+            attribute("", entry)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            fn = re_function(node)
+            if fn and id(node) not in bound:
+                entry = pattern_entry(node, fn)
+                if entry:
+                    attribute(owner_of(node.lineno), entry)
+            # `NAME.match(s)`, `self.NAME.search(s)`, `NAME(s)` (`NAME = re.compile(...).fullmatch`): the
+            # subject of a named pattern.
+            f = node.func
+            if isinstance(f, ast.Name) and f.id in named and node.args:
+                name = _base_name(node.args[0])
+                for entry in named[f.id]:
+                    attribute(owner_of(node.lineno), entry, [name] if name else [])
+            if isinstance(f, ast.Attribute) and f.attr in RE_METHODS:
+                target = f.value
+                entries = named.get(target.id) if isinstance(target, ast.Name) else attr_named.get(target.attr) if isinstance(target, ast.Attribute) else None
+                at = 1 if f.attr in ("sub", "subn") else 0
+                subject = node.args[at] if len(node.args) > at else None
+                name = _base_name(subject) if subject is not None else None
+                for entry in entries or []:
+                    attribute(owner_of(node.lineno), entry, [name] if name else [])
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in named:
+            owner = owner_of(node.lineno)
+            if owner:
+                for entry in named[node.id]:
+                    attribute(owner, entry)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr in attr_named:
+            owner = owner_of(node.lineno)
+            if owner:
+                for entry in attr_named[node.attr]:
+                    attribute(owner, entry)
+    out = {}
+    for owner, bucket in per_owner.items():
+        items = sorted(bucket.values(), key=lambda e: -len(e["subjects"]))[:MAX_PATTERNS]
+        out[owner] = [{"pattern": e["pattern"], "flags": e["flags"], "subjects": sorted(e["subjects"]), **({"name": e["name"]} if e.get("name") else {})}
+                      for e in items]
+    return out
+
+
+def module_patterns(tree, spans):
+    """``harvest_patterns`` with the strings generated from each pattern (``matches``, ``nearMisses``); patterns
+    nothing can be generated from are left out."""
+    cache = {}
+    out = {}
+    for owner, entries in harvest_patterns(tree, spans).items():
+        for e in entries:
+            key = (e["pattern"], e["flags"])
+            if key not in cache:
+                cache[key] = regex_strings(*key)
+            matching, misses = cache[key]
+            if matching or misses:
+                out.setdefault(owner, []).append({**e, "matches": matching, "nearMisses": misses})
     return out
 
 
@@ -1072,7 +1665,7 @@ class Worker:
         finally:
             effects = self.guard.stop()
         found.update({
-            "paramHints": param_hints(tree),
+            "paramHints": with_pattern_subjects(param_hints(tree), found),
             "shape": {
                 "statements": sorted(self.shape.statements),
                 "branches": sorted(self.shape.branch_arcs),
@@ -1099,6 +1692,7 @@ class Worker:
             "externalNames": external_names(self.module),
             "literals": pools,
             "moduleLiterals": module_pool,
+            "patterns": module_patterns(tree, spans),
             "constants": constants[:100],
             "doctests": harvest_doctests(self.module),
         }

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// Offline engine on a development set of standard-library modules that parse text with regular expressions
+// (none of the five benchmark modules): the figures the pattern-derived strings (issue 14) are judged on.
+// Like run-offline-bench.cjs: each module is copied to a temp folder as m_<name>.py (a relative import
+// `from ._x import` becomes `from <package>._x import`, so the copy imports on its own), generated with a fixed
+// budget and seed, then the emitted tests are measured independently with `coverage run --branch -m pytest` in
+// a fresh venv, several runs in a row.
+//
+// Usage: node tools/bench/offline/run-regex-devset-bench.cjs [--budget 30] [--runs 3] [--modules tomllib/_re.py,...]
+//        [--python /path/to/python] [--agent /path/to/test-agent/checkout] [--keep] [--json]
+const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const DEVSET = ['tomllib/_re.py', 'http/cookies.py', 'email/_encoded_words.py', 'html/__init__.py', 'email/_parseaddr.py'];
+
+function args() {
+  const a = process.argv.slice(2);
+  const get = (name, dflt) => {
+    const i = a.indexOf(`--${name}`);
+    return i >= 0 ? a[i + 1] : dflt;
+  };
+  return {
+    budget: Number(get('budget', '30')),
+    runs: Number(get('runs', '3')),
+    modules: get('modules', DEVSET.join(',')).split(','),
+    python: get('python', undefined),
+    agent: path.resolve(get('agent', path.resolve(__dirname, '../../..'))),
+    keep: a.includes('--keep'),
+    json: a.includes('--json'),
+  };
+}
+
+function freshVenv(dir) {
+  const venv = path.join(dir, 'venv');
+  execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+  const py = path.join(venv, 'bin', 'python');
+  const pip = spawnSync(py, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--retries', '0', 'pytest', 'coverage'], { stdio: 'inherit' });
+  if (pip.status !== 0) throw new Error('pip install pytest coverage failed: pass --python <interpreter with pytest and coverage>');
+  return py;
+}
+
+/** `m_<package>_<name>` for `package/name.py`, `m_<package>` for `package/__init__.py`. */
+function moduleName(rel) {
+  const parts = rel.replace(/\.py$/, '').split('/').filter((p) => p !== '__init__');
+  return `m_${parts.join('_').replace(/^_+|_+$/g, '').replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+function measure(python, workDir, outDir, moduleFile, runs) {
+  const results = [];
+  for (let i = 0; i < runs; i++) {
+    const env = { ...process.env, COVERAGE_FILE: path.join(workDir, `.coverage.${i}`), PYTHONDONTWRITEBYTECODE: '1' };
+    const run = spawnSync(python, ['-m', 'coverage', 'run', '--branch', `--include=${moduleFile}`, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', outDir], { cwd: workDir, env, encoding: 'utf8' });
+    const tail = (run.stdout || '').trim().split('\n').pop();
+    const passed = Number(/(\d+) passed/.exec(tail)?.[1] ?? 0);
+    const failed = Number(/(\d+) failed/.exec(tail)?.[1] ?? 0) + Number(/(\d+) error/.exec(tail)?.[1] ?? 0);
+    const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], { cwd: workDir, env, encoding: 'utf8' });
+    results.push({ exit: run.status, passed, failed, totals: JSON.parse(json.stdout).totals });
+  }
+  return results;
+}
+
+function main() {
+  const opts = args();
+  const stdlib = execFileSync('python3', ['-c', 'import sysconfig; print(sysconfig.get_paths()["stdlib"])'], { encoding: 'utf8' }).trim();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'test-agent-regex-bench-'));
+  const python = opts.python ?? freshVenv(tmp);
+  const rows = [];
+  for (const rel of opts.modules) {
+    const name = moduleName(rel);
+    const dir = path.join(tmp, name);
+    const src = path.join(dir, 'src');
+    const out = path.join(dir, 'tests');
+    fs.mkdirSync(src, { recursive: true });
+    const moduleFile = path.join(src, `${name}.py`);
+    const pkg = path.dirname(rel).replace(/\//g, '.');
+    const text = fs.readFileSync(path.join(stdlib, rel), 'utf8').replace(/^from \.(\w)/gm, `from ${pkg}.$1`);
+    fs.writeFileSync(moduleFile, text);
+    const started = Date.now();
+    const gen = spawnSync(path.join(opts.agent, 'bin', 'test-agent'), ['--json', '--log-level', 'warn', '--python', python, 'generate', moduleFile, '--out', out, '--time-budget', String(opts.budget), '--seed', '1'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const wall = (Date.now() - started) / 1000;
+    let report;
+    try {
+      report = JSON.parse(gen.stdout);
+    } catch {
+      process.stderr.write(`${rel}: generate failed (exit ${gen.status}): ${gen.stderr.slice(-2000)}\n`);
+      rows.push({ name: rel, error: `exit ${gen.status}` });
+      continue;
+    }
+    const runs = measure(python, dir, out, moduleFile, opts.runs);
+    const t = runs[runs.length - 1].totals;
+    const tests = report.modules[0]?.tests ?? 0;
+    const row = {
+      name: rel,
+      line: t.percent_statements_covered ?? (100 * t.covered_lines) / t.num_statements,
+      branch: t.percent_branches_covered ?? (100 * t.covered_branches) / Math.max(1, t.num_branches),
+      combined: t.percent_covered,
+      tests,
+      allGreen: runs.every((r) => r.exit === 0 && r.failed === 0 && r.passed === tests),
+      wall,
+    };
+    rows.push(row);
+    process.stderr.write(`${rel}: ${row.combined.toFixed(1)} % line+branch in ${wall.toFixed(1)} s\n`);
+  }
+  if (opts.json) process.stdout.write(`${JSON.stringify({ budgetSeconds: opts.budget, runs: opts.runs, agent: opts.agent, rows }, null, 2)}\n`);
+  else {
+    const f = (n) => (typeof n === 'number' ? n.toFixed(1) : '—');
+    const lines = [
+      `Offline engine on the regex development set, --time-budget ${opts.budget} s, ${opts.runs} runs in a row (agent: ${opts.agent})`,
+      '',
+      '| module | line % | branch % | line+branch % | tests | runs green | wall s |',
+      '|---|---|---|---|---|---|---|',
+      ...rows.map((r) => (r.error ? `| ${r.name} | error: ${r.error} |` : `| ${r.name} | ${f(r.line)} | ${f(r.branch)} | ${r.combined.toFixed(2)} | ${r.tests} | ${r.allGreen ? 'yes' : 'NO'} | ${f(r.wall)} |`)),
+    ];
+    const ok = rows.filter((r) => !r.error);
+    lines.push('', `Mean line+branch: ${(ok.reduce((a, r) => a + r.combined, 0) / Math.max(1, ok.length)).toFixed(1)} %`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
+  else process.stderr.write(`kept ${tmp}\n`);
+}
+
+main();
