@@ -56,8 +56,10 @@ export class OfflineTestGenerator {
   async generate(target: ModuleTarget, options: OfflineGenerationOptions): Promise<OfflineGeneration> {
     const log = this.logger.child('offline_search');
     const callTimeoutMs = options.callTimeoutMs ?? 1000;
-    // The import counts against the budget: a module that hangs while imported costs at most half of it.
-    const loadTimeoutMs = Math.max(2_000, options.timeBudgetMs / 2);
+    // The import counts against the budget: a module that hangs while imported costs half of it, but at least
+    // 10 s — a real package's traced import takes seconds on a busy machine (jinja2.nodes: 0.5 s alone, over 2.5 s
+    // beside other work), and a slow import must not read as a failed one.
+    const loadTimeoutMs = Math.max(10_000, options.timeBudgetMs / 2);
     const session = await this.sandbox.open(target, { hashSeed: 0, loadTimeoutMs });
     let search: SearchOutcome;
     let again: CallResult[];

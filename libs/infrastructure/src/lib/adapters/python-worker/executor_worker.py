@@ -234,20 +234,22 @@ class Describer:
         """A Python expression rebuilding `v` in a test that imported the module's names, or None."""
         if depth > 6:
             return None
-        if v is None or isinstance(v, (bool, int, str, bytes)):
-            r = repr(v)
-            return r if len(r) <= MAX_REPR * 4 else None
-        if isinstance(v, float):
-            if math.isnan(v) or math.isinf(v):
-                return f"float('{v}')"
-            return repr(v)
-        if isinstance(v, complex):
-            return repr(v)
+        # Enums first: an IntEnum or StrEnum is an int or a str whose repr (`<Color.RED: 1>`) is no expression.
         if isinstance(v, enum.Enum):
             t = type(v)
             if t.__module__ == self.modname and "<locals>" not in t.__qualname__:
                 return f"{t.__qualname__}.{v.name}"
             return None
+        # Exactly these types: a subclass's repr may be anything, so it goes through the eval check below.
+        if v is None or type(v) in (bool, int, str, bytes):
+            r = repr(v)
+            return r if len(r) <= MAX_REPR * 4 else None
+        if type(v) is float:
+            if math.isnan(v) or math.isinf(v):
+                return f"float('{v}')"
+            return repr(v)
+        if type(v) is complex:
+            return repr(v)
         if isinstance(v, (list, tuple, set, frozenset)) and type(v) in (list, tuple, set, frozenset):
             if len(v) > MAX_ITEMS:
                 return None
