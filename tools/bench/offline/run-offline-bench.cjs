@@ -14,6 +14,7 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { freshVenv } = require('../fresh-venv.cjs');
 
 const root = path.resolve(__dirname, '../../..');
 const PYNGUIN = {
@@ -41,15 +42,6 @@ function args() {
   };
 }
 
-/** A fresh venv with only pytest and coverage, like a user's (created once per bench run). */
-function freshVenv(dir) {
-  const venv = path.join(dir, 'venv');
-  execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-  const py = path.join(venv, 'bin', 'python');
-  const pip = spawnSync(py, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--retries', '0', 'pytest', 'coverage'], { stdio: 'inherit' });
-  if (pip.status !== 0) throw new Error('pip install pytest coverage failed: pass --python <interpreter with pytest and coverage>');
-  return py;
-}
 
 function measure(python, workDir, outDir, moduleFile, runs) {
   const results = [];

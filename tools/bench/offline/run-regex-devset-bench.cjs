@@ -12,6 +12,7 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { freshVenv } = require('../fresh-venv.cjs');
 
 const DEVSET = ['tomllib/_re.py', 'http/cookies.py', 'email/_encoded_words.py', 'html/__init__.py', 'email/_parseaddr.py'];
 
@@ -32,14 +33,6 @@ function args() {
   };
 }
 
-function freshVenv(dir) {
-  const venv = path.join(dir, 'venv');
-  execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-  const py = path.join(venv, 'bin', 'python');
-  const pip = spawnSync(py, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--retries', '0', 'pytest', 'coverage'], { stdio: 'inherit' });
-  if (pip.status !== 0) throw new Error('pip install pytest coverage failed: pass --python <interpreter with pytest and coverage>');
-  return py;
-}
 
 /** `m_<package>_<name>` for `package/name.py`, `m_<package>` for `package/__init__.py`. */
 function moduleName(rel) {
