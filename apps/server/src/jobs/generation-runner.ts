@@ -6,7 +6,10 @@ import type { JobProgress } from './job-queue';
 
 /** What a generation job runs: a target under `cwd`, tests to `outDir`, and the `generate` options. */
 export interface GenerationSpec {
+  /** A private folder the CLI runs from. */
   readonly cwd: string;
+  /** The configuration file the CLI reads (the server's), so none in `cwd` or among the sources counts. */
+  readonly configFile: string;
   readonly target: string;
   readonly outDir: string;
   readonly options: GenerationOptions;
@@ -55,6 +58,9 @@ function bundledCli(): string {
   }
 }
 
+/** The largest report a job may print (characters of JSON); the job is killed past it. */
+const MAX_REPORT_CHARS = 64 * 1024 * 1024;
+
 /** How long a cancelled generation gets to clean up (its sandboxes, temp folders) before it is killed. */
 const KILL_GRACE_MS = 3_000;
 
@@ -65,7 +71,7 @@ const KILL_GRACE_MS = 3_000;
  * per-module lines (`[3/10] pkg.mod: ...`).
  */
 export function runGeneration(spec: GenerationSpec, env: NodeJS.ProcessEnv, signal: AbortSignal, progress: (p: JobProgress) => void): Promise<GenerateTestsReport> {
-  const args = [bundledCli(), '--json', 'generate', spec.target, '--out', spec.outDir, '--progress', 'lines'];
+  const args = [bundledCli(), '--json', '--config', spec.configFile, 'generate', spec.target, '--out', spec.outDir, '--progress', 'lines'];
   for (const [key, flag] of Object.entries(FLAGS) as [keyof GenerationOptions, string][]) {
     const value = spec.options[key];
     if (value !== undefined) args.push(flag, String(value));
@@ -74,12 +80,24 @@ export function runGeneration(spec: GenerationSpec, env: NodeJS.ProcessEnv, sign
     const child = spawn(process.execPath, args, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderrTail = '';
+    let partial = '';
     let done = 0;
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
-    child.stderr.on('data', (b: Buffer) => {
-      const text = b.toString('utf8');
+    let overflow = false;
+    // Decoded as streams: a character split between two chunks stays whole.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => {
+      stdout += text;
+      if (stdout.length > MAX_REPORT_CHARS && !overflow) {
+        overflow = true;
+        kill('SIGKILL');
+      }
+    });
+    child.stderr.on('data', (text: string) => {
       stderrTail = (stderrTail + text).slice(-4000);
-      for (const line of text.split('\n')) {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
         const m = /^\[(\d+)\/(\d+)\] (.*)$/.exec(line);
         if (m) progress({ modulesDone: (done = Number(m[1])), modules: Number(m[2]), last: m[3] });
       }
@@ -91,23 +109,30 @@ export function runGeneration(spec: GenerationSpec, env: NodeJS.ProcessEnv, sign
         // Already gone.
       }
     };
+    let killer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       kill('SIGTERM');
-      setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+      killer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => reject(new GenerationFailed('TA_JOB_START_FAILED', `Could not start the generation: ${e.message}`)));
-    child.on('exit', (code, sig) => {
+    // 'close', not 'exit': the output is complete only once the streams are.
+    child.on('close', (code, sig) => {
       signal.removeEventListener('abort', onAbort);
+      clearTimeout(killer);
       if (signal.aborted) return reject(new GenerationFailed('TA_JOB_CANCELLED', 'The job was cancelled'));
+      if (overflow) return reject(new GenerationFailed('TA_JOB_REPORT_TOO_LARGE', `The generation's report was over ${MAX_REPORT_CHARS} characters`));
       let parsed: unknown;
       try {
         parsed = JSON.parse(stdout);
       } catch {
-        return reject(new GenerationFailed('TA_JOB_CRASHED', `The generation ended (${sig ?? `exit ${code}`}) after ${done} modules without a report: ${stderrTail.trim().split('\n').pop() ?? ''}`));
+        parsed = undefined;
+      }
+      if (typeof parsed !== 'object' || parsed === null) {
+        return reject(new GenerationFailed('TA_JOB_CRASHED', `The generation ended (${sig ?? `exit ${code}`}) after ${done} modules without a report`));
       }
       const error = (parsed as { error?: { code?: string; message?: string } }).error;
-      if (error && !('modules' in (parsed as object))) return reject(new GenerationFailed(error.code ?? 'TA_INTERNAL', error.message ?? 'generation failed'));
+      if (error && !('modules' in parsed)) return reject(new GenerationFailed(error.code ?? 'TA_INTERNAL', error.message ?? 'generation failed'));
       resolve(parsed as GenerateTestsReport);
     });
   });

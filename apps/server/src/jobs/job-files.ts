@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pack } from 'tar-stream';
 import { createGzip } from 'node:zlib';
@@ -18,7 +18,7 @@ export interface InlineFile {
  */
 export function safeRelativePath(name: string): string {
   const parts = name.split('/');
-  const bad = name.length === 0 || name.length > 1024 || name.startsWith('/') || /[\\\0]/.test(name) || parts.some((p) => p === '' || p === '.' || p === '..');
+  const bad = name.length === 0 || name.length > 1024 || name.startsWith('/') || /[\\\0]/.test(name) || parts.some((p) => p === '' || p === '.' || p === '..' || Buffer.byteLength(p) > 255);
   if (bad) throw new HttpProblem(400, 'TA_BAD_SOURCE_PATH', `Source path ${JSON.stringify(name.slice(0, 200))} must be relative, with no "..", "." or empty segment`);
   return parts.join('/');
 }
@@ -35,6 +35,10 @@ export function writeSources(dir: string, files: readonly InlineFile[]): void {
     if (seen.has(name)) throw new HttpProblem(400, 'TA_DUPLICATE_SOURCE', `${name} is given twice`);
     seen.add(name);
   }
+  // A name that is also another's folder (`a` and `a/b.py`) cannot be written: bad input, not a server failure.
+  const folders = new Set(names.flatMap((n) => n.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+  const clash = names.find((n) => folders.has(n));
+  if (clash) throw new HttpProblem(400, 'TA_BAD_SOURCE_PATH', `${clash} is both a file and a folder of other files`);
   files.forEach((file, i) => {
     const target = path.join(dir, names[i]);
     mkdirSync(path.dirname(target), { recursive: true });
@@ -42,18 +46,16 @@ export function writeSources(dir: string, files: readonly InlineFile[]): void {
   });
 }
 
-/** Every regular file under `dir`, relative, sorted. */
-function filesUnder(dir: string, prefix = ''): string[] {
-  return readdirSync(path.join(dir, prefix), { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? filesUnder(dir, `${prefix}${e.name}/`) : e.isFile() ? [`${prefix}${e.name}`] : []))
-    .sort();
-}
-
-/** The files under `dir` (the job's tests and reports; checkpoints and caches left out) as a gzipped tar. */
-export function testsArchive(dir: string): NodeJS.ReadableStream {
+/**
+ * The files a job wrote (`written`, absolute: its tests, conftest and reports) that lie under `dir`, as a gzipped
+ * tar named relative to `dir` — nothing else a server-side output folder may hold.
+ */
+export function testsArchive(dir: string, written: readonly string[]): NodeJS.ReadableStream {
   const tar = pack();
-  for (const name of filesUnder(dir).filter((f) => !f.split('/').some((p) => p.startsWith('.') || p === '__pycache__'))) {
-    tar.entry({ name, mode: 0o644 }, readFileSync(path.join(dir, name)));
+  for (const file of [...written].sort()) {
+    const name = path.relative(dir, file).split(path.sep).join('/');
+    if (name.startsWith('..') || path.isAbsolute(name) || !existsSync(file) || !lstatSync(file).isFile()) continue;
+    tar.entry({ name, mode: 0o644 }, readFileSync(file));
   }
   tar.finalize();
   return tar.pipe(createGzip());

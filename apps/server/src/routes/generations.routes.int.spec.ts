@@ -69,6 +69,18 @@ describe('generation jobs and /v1/chunks', () => {
     expect((await app.inject({ method: 'DELETE', url: `/v1/generations/${id}`, headers: auth })).statusCode).toBe(409);
   });
 
+  it("runs a job with the server's configuration, never one among the sources (it could turn the sandbox off)", async () => {
+    const content = readFileSync(path.join(examples, 'calculator.py'), 'utf8');
+    const files = [
+      { path: 'calculator.py', content },
+      { path: 'test-agent.config.json', content: '{"sandbox": "off"}' },
+    ];
+    const res = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { files, target: 'calculator.py', options: { timeBudgetSeconds: 3 } } });
+    const job = (await waitFor((res.json() as { id: string }).id)) as { state: string; report?: { sandbox?: { confined: boolean } } };
+    expect(job.state).toBe('completed');
+    expect(job.report?.sandbox?.confined).toBe(true);
+  });
+
   it('refuses source paths that leave the job folder, writing nothing', async () => {
     for (const bad of ['../evil.py', '/etc/evil.py', 'a/../../evil.py', 'a//b.py']) {
       const res = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { files: [{ path: bad, content: 'X = 1\n' }], target: '.' } });
@@ -76,6 +88,10 @@ describe('generation jobs and /v1/chunks', () => {
       expect(res.json()).toMatchObject({ title: 'TA_BAD_SOURCE_PATH' });
     }
     expect(existsSync(path.join(tmpdir(), 'evil.py'))).toBe(false);
+    const clash = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { files: [{ path: 'a', content: '' }, { path: 'a/b.py', content: '' }], target: '.' } });
+    expect(clash.statusCode).toBe(400);
+    const root = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { path: path.join(examples, 'calculator.py'), outDir: cwd } });
+    expect(root.json()).toMatchObject({ status: 400, title: 'TA_BAD_OUTPUT_FOLDER' });
   });
 
   it('runs a server-side path inside serverRoots as a job too', async () => {

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from 'inversify';
 import type { GenerateTestsReport } from '@test-agent/application';
-import { TOKENS } from '@test-agent/composition';
+import { DEFAULT_CONFIG_FILE, TOKENS } from '@test-agent/composition';
 import { InvalidInputError, type Metrics } from '@test-agent/domain';
 import { InProcessJobQueue, QueueFullError, type Job } from '../jobs/job-queue';
 import { runGeneration, type GenerationOptions } from '../jobs/generation-runner';
@@ -36,9 +36,9 @@ const OPTIONS_SCHEMA = {
     strategy: { type: 'string', enum: ['offline', 'llm', 'hybrid'] },
     timeBudgetSeconds: positive,
     targetCoverage: { type: 'number', minimum: 0, maximum: 100 },
-    maxIterations: { type: 'integer', minimum: 1 },
-    maxTokens: { type: 'integer', minimum: 1 },
-    timeoutSeconds: positive,
+    maxIterations: { type: 'integer', minimum: 1, maximum: 10 },
+    maxTokens: { type: 'integer', minimum: 1, maximum: 2_000_000 },
+    timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },
     seed: { type: 'integer', minimum: 1 },
   },
 } as const;
@@ -101,6 +101,10 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
   });
   // The server's own secrets stay with it; the job gets the rest of its environment (LLM settings included).
   const { TEST_AGENT_API_TOKENS: _tokens, ...jobEnv } = process.env;
+  // The server's own configuration file (where it read its settings), else an empty one.
+  const serverConfig = path.resolve(process.cwd(), DEFAULT_CONFIG_FILE);
+  const jobConfig = existsSync(serverConfig) ? serverConfig : path.join(jobsRoot, 'job-config.json');
+  if (jobConfig !== serverConfig) writeFileSync(jobConfig, '{}\n');
   app.addHook('onClose', async () => {
     queue.cancelAll();
     rmSync(jobsRoot, { recursive: true, force: true });
@@ -141,36 +145,46 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       if (options.timeBudgetSeconds !== undefined && options.timeBudgetSeconds > config.maxTimeBudgetSeconds) {
         throw new HttpProblem(400, 'TA_BUDGET_TOO_LARGE', `timeBudgetSeconds ${options.timeBudgetSeconds} is over this server's limit of ${config.maxTimeBudgetSeconds} s per module`);
       }
-      let spec: { cwd: string; target: string; outDir: string; dir?: string };
+      // Every job runs from a private folder of its own, with the server's configuration file (never one the
+      // sources bring: a test-agent.config.json among them could turn the sandbox off or redirect the LLM key).
+      let spec: { cwd: string; target: string; outDir: string; dir: string; configFile: string };
       if (body.files && body.path === undefined && body.outDir === undefined) {
         if (!body.target) throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', '"target" names the module or folder among "files" to test ("." for all of them)');
         const target = body.target === '.' ? '' : safeRelativePath(body.target);
         const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
+        spec = { cwd: dir, target: path.join(dir, 'src', target), outDir: path.join(dir, 'out'), dir, configFile: jobConfig };
         try {
           writeSources(path.join(dir, 'src'), body.files);
+          if (!existsSync(spec.target)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `target ${body.target} is none of the files sent, nor a folder of them`);
         } catch (e) {
           rmSync(dir, { recursive: true, force: true });
           throw e;
-        }
-        spec = { cwd: path.join(dir, 'src'), target: path.join(dir, 'src', target), outDir: path.join(dir, 'out'), dir };
-        if (!existsSync(spec.target)) {
-          rmSync(dir, { recursive: true, force: true });
-          throw new InvalidInputError('TA_PATH_NOT_FOUND', `target ${body.target} is none of the files sent, nor a folder of them`);
         }
         mkdirSync(spec.outDir);
       } else if (body.path && body.outDir && !body.files && body.target === undefined) {
         const target = insideServerRoots(body.path, config.serverRoots, 'path');
         if (!existsSync(target)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${body.path}`);
-        spec = { cwd: path.dirname(target), target, outDir: insideServerRoots(body.outDir, config.serverRoots, 'outDir') };
+        const outDir = insideServerRoots(body.outDir, config.serverRoots, 'outDir');
+        if (config.serverRoots.some((root) => path.resolve(root) === outDir)) throw new HttpProblem(400, 'TA_BAD_OUTPUT_FOLDER', 'outDir must be a folder inside a server root, not the root itself');
+        const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
+        spec = { cwd: dir, target, outDir, dir, configFile: jobConfig };
       } else {
         throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', 'Send either "files" and "target" (inline sources) or "path" and "outDir" (server-side paths)');
       }
       try {
-        const job = queue.submit(ownerOf(request.headers.authorization), async (signal, progress) => recordJob(metrics, await runGeneration({ ...spec, options }, jobEnv, signal, progress)));
+        const job = queue.submit(ownerOf(request.headers.authorization), async (signal, progress) => {
+          try {
+            return recordJob(metrics, await runGeneration({ ...spec, options }, jobEnv, signal, progress));
+          } catch (e) {
+            // Only a completed job's tests can be downloaded: a failed or cancelled one's files go at once.
+            rmSync(spec.dir, { recursive: true, force: true });
+            throw e;
+          }
+        });
         files.set(job.id, { dir: spec.dir, outDir: spec.outDir });
         return reply.status(202).header('Location', `/v1/generations/${job.id}`).send({ id: job.id, state: job.state });
       } catch (e) {
-        if (spec.dir) rmSync(spec.dir, { recursive: true, force: true });
+        rmSync(spec.dir, { recursive: true, force: true });
         if (e instanceof QueueFullError) {
           void reply.header('Retry-After', String(e.retryAfterSeconds));
           throw new HttpProblem(429, 'TA_QUEUE_FULL', `${e.message}; try again in ${e.retryAfterSeconds} s`);
@@ -187,7 +201,8 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
     if (job.state !== 'completed') throw new HttpProblem(409, 'TA_JOB_NOT_COMPLETED', `The job is ${job.state}: its tests are there once it is completed`);
     const where = files.get(job.id);
     if (!where) throw new HttpProblem(410, 'TA_JOB_EXPIRED', 'The tests of this job are no longer kept');
-    return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="tests-${job.id}.tar.gz"`).send(testsArchive(where.outDir));
+    // Only the files the job wrote (a server-side outDir may hold other things).
+    return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="tests-${job.id}.tar.gz"`).send(testsArchive(where.outDir, job.result?.files ?? []));
   });
 
   app.delete<{ Params: { id: string } }>('/v1/generations/:id', async (request) => {
