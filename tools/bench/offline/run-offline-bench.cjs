@@ -14,7 +14,7 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freshVenv } = require('../fresh-venv.cjs');
+const { freshVenv, optionReader } = require('../bench-common.cjs');
 
 const root = path.resolve(__dirname, '../../..');
 const PYNGUIN = {
@@ -26,19 +26,15 @@ const PYNGUIN = {
 };
 
 function args() {
-  const a = process.argv.slice(2);
-  const get = (name, dflt) => {
-    const i = a.indexOf(`--${name}`);
-    return i >= 0 ? a[i + 1] : dflt;
-  };
+  const { get, has } = optionReader();
   return {
     budget: Number(get('budget', '30')),
     runs: Number(get('runs', '5')),
     modules: get('modules', Object.keys(PYNGUIN).join(',')).split(','),
     python: get('python', undefined),
-    keep: a.includes('--keep'),
-    unconfined: !a.includes('--no-unconfined'),
-    json: a.includes('--json'),
+    keep: has('keep'),
+    unconfined: !has('no-unconfined'),
+    json: has('json'),
   };
 }
 

@@ -12,24 +12,20 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freshVenv } = require('../fresh-venv.cjs');
+const { freshVenv, optionReader } = require('../bench-common.cjs');
 
 const DEVSET = ['tomllib/_re.py', 'http/cookies.py', 'email/_encoded_words.py', 'html/__init__.py', 'email/_parseaddr.py'];
 
 function args() {
-  const a = process.argv.slice(2);
-  const get = (name, dflt) => {
-    const i = a.indexOf(`--${name}`);
-    return i >= 0 ? a[i + 1] : dflt;
-  };
+  const { get, has } = optionReader();
   return {
     budget: Number(get('budget', '30')),
     runs: Number(get('runs', '3')),
     modules: get('modules', DEVSET.join(',')).split(','),
     python: get('python', undefined),
     agent: path.resolve(get('agent', path.resolve(__dirname, '../../..'))),
-    keep: a.includes('--keep'),
-    json: a.includes('--json'),
+    keep: has('keep'),
+    json: has('json'),
   };
 }
 

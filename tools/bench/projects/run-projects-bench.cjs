@@ -27,6 +27,7 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { optionReader } = require('../bench-common.cjs');
 
 const root = path.resolve(__dirname, '../../..');
 const CLI = path.join(root, 'bin', 'test-agent');
@@ -45,11 +46,7 @@ const NORMAL_EXITS = new Set([0, 10]);
 const PIP = ['-m', 'pip', '--disable-pip-version-check', '--retries', '0'];
 
 function args() {
-  const a = process.argv.slice(2);
-  const get = (name, dflt) => {
-    const i = a.indexOf(`--${name}`);
-    return i >= 0 ? a[i + 1] : dflt;
-  };
+  const { get, has } = optionReader();
   const packages = get('packages', Object.keys(PACKAGES).join(',')).split(',').filter(Boolean);
   const unknown = packages.filter((p) => !PACKAGES[p]);
   if (unknown.length) {
@@ -60,8 +57,8 @@ function args() {
     packages,
     budget: Number(get('budget', '5')),
     minSpeedup: Number(get('min-speedup', '1.6')),
-    keep: a.includes('--keep'),
-    json: a.includes('--json'),
+    keep: has('keep'),
+    json: has('json'),
   };
 }
 

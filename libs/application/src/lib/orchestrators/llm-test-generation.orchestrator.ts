@@ -634,10 +634,26 @@ export async function measureImportCoverage(
   executor: TestExecutor,
   assembler: TestFileAssembler,
   target: ModuleTarget,
-  limits: { perTestTimeoutMs?: number; overallTimeoutMs?: number } = {},
+  limits: ProbeLimits = {},
 ): Promise<{ coverage: CoverageReport; error?: string }> {
-  const probe: TestCase = { name: 'test_module_imports', code: 'def test_module_imports():\n    pass', imports: [importStatementFor(target)] };
-  const file = assembler.assemble(target, [probe], { fileName: 'test_ta_import_probe.py' });
+  return probeCoverage(executor, assembler, target, limits, true);
+}
+
+/**
+ * coverage.py's statements and branches of `target` from a test that never imports it: all uncovered, even for
+ * a module that cannot be imported (its file is still parsed).
+ */
+export async function measureUnimportedCoverage(executor: TestExecutor, assembler: TestFileAssembler, target: ModuleTarget, limits: ProbeLimits = {}): Promise<CoverageReport> {
+  return (await probeCoverage(executor, assembler, target, limits, false)).coverage;
+}
+
+type ProbeLimits = { perTestTimeoutMs?: number; overallTimeoutMs?: number };
+
+/** One empty test under coverage.py, importing `target` first or not; `error` when that test did not pass. */
+async function probeCoverage(executor: TestExecutor, assembler: TestFileAssembler, target: ModuleTarget, limits: ProbeLimits, importing: boolean): Promise<{ coverage: CoverageReport; error?: string }> {
+  const name = importing ? 'test_module_imports' : 'test_statements_only';
+  const probe: TestCase = { name, code: `def ${name}():\n    pass`, imports: importing ? [importStatementFor(target)] : [] };
+  const file = assembler.assemble(target, [probe], { fileName: importing ? 'test_ta_import_probe.py' : 'test_ta_statements_probe.py' });
   const result = await executor.run({ target, testFiles: [file], ...limits });
   const outcome = caseOutcome(result, file.nodeIds.get(file.cases[0].name) as string);
   return { coverage: result.coverage, ...(outcome.status === 'passed' ? {} : { error: outcome.error ?? outcome.status }) };

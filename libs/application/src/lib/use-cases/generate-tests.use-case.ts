@@ -22,7 +22,7 @@ import {
   type TestExecutor,
   type TestWorkspace,
 } from '@test-agent/domain';
-import { failureHeadline, measureImportCoverage, type LlmGenerationResult, type LlmProgressEvent, type LlmTestGeneration } from '../orchestrators/llm-test-generation.orchestrator';
+import { failureHeadline, measureImportCoverage, measureUnimportedCoverage, type LlmGenerationResult, type LlmProgressEvent, type LlmTestGeneration } from '../orchestrators/llm-test-generation.orchestrator';
 import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
 import type { OutsideEffects } from '../services/offline-search/search-engine.service';
 import { caseOutcome } from '../services/flakiness-checker/flakiness-checker.service';
@@ -95,8 +95,8 @@ export interface GenerateTestsRequest {
    * they leave uncovered. Test files under `outDir` are left out of it (they are about to be replaced).
    */
   readonly existingTests?: string;
-  /** Set per module: the coverage `existingTests` give it. */
-  readonly existingCoverage?: ReadonlyMap<string, CoverageReport>;
+  /** Set per module: the coverage `existingTests` give the module being generated. */
+  readonly existingCoverage?: CoverageReport;
   /** Set by `execute`: file → where its tests go in the output folder (a tree mirroring the packages). */
   readonly testPlaces?: ReadonlyMap<string, TestFilePlace>;
 }
@@ -226,9 +226,9 @@ export interface GenerateTestsDependencies {
 }
 
 const REPORT_JSON = 'test-agent-report.json';
+const REPORT_MD = 'test-agent-report.md';
 /** Errors of modules refused before they were read, or with nothing to count: their totals stay 0/0. */
 const UNREAD_MODULE_ERRORS = new Set(['TA_FILE_TOO_LARGE', 'TA_BINARY_FILE', 'TA_EMPTY_MODULE', 'TA_NOT_UTF8']);
-const REPORT_MD = 'test-agent-report.md';
 
 /**
  * Generates pytest tests for a module or every module under a folder, writes them under `outDir` with a JSON
@@ -410,10 +410,10 @@ export class GenerateTests {
         run.onModule?.({ type: 'start', module: target.moduleName, of });
         try {
           const existing = await this.existingCoverage(target, run);
-          const moduleRun = existing ? { ...run, existingCoverage: new Map([[target.file, existing]]) } : run;
+          const moduleRun = existing ? { ...run, existingCoverage: existing } : run;
           const report = strategy === 'offline' ? await this.generateModule(target, moduleRun, many) : await this.generateModuleWithLlm(target, moduleRun, many, strategy);
           const counted = await this.withImportCoverage(target, moduleRun, report);
-          reports[index] = { ...counted, importRoot: target.importRoot, ...(existing && !counted.error ? { existingTests: existing.summary() } : {}) };
+          reports[index] = existing && !counted.error ? { ...counted, existingTests: existing.summary() } : counted;
           run.onModule?.({ type: 'done', module: target.moduleName, done: ++done, of, report: reports[index] });
         } catch (error) {
           failures.set(index, error);
@@ -448,9 +448,8 @@ export class GenerateTests {
   }
 
   /** `coverage` with what the project's own tests cover added (with `existingTests`). */
-  private counted(target: ModuleTarget, request: GenerateTestsRequest, coverage: CoverageReport): CoverageReport {
-    const existing = request.existingCoverage?.get(target.file);
-    return existing ? coverage.union(existing) : coverage;
+  private counted(request: GenerateTestsRequest, coverage: CoverageReport): CoverageReport {
+    return request.existingCoverage ? coverage.union(request.existingCoverage) : coverage;
   }
 
   /** Changed-code mode: file → changed lines since `request.changedSince`; undefined otherwise. */
@@ -509,7 +508,7 @@ export class GenerateTests {
   private async withImportCoverage(target: ModuleTarget, request: GenerateTestsRequest, report: ModuleGenerationReport): Promise<ModuleGenerationReport> {
     if (report.testFile || report.integrationTestFile) return report;
     if (report.error) return this.withUntestedStatements(target, request, report);
-    const coverage = this.counted(target, request, (await measureImportCoverage(this.deps.executor, this.assembler, target, this.limits(request))).coverage);
+    const coverage = this.counted(request, (await measureImportCoverage(this.deps.executor, this.assembler, target, this.limits(request))).coverage);
     return { ...report, coverage: coverage.summary(), missingLines: coverage.missingLines };
   }
 
@@ -520,10 +519,8 @@ export class GenerateTests {
    */
   private async withUntestedStatements(target: ModuleTarget, request: GenerateTestsRequest, report: ModuleGenerationReport): Promise<ModuleGenerationReport> {
     if (UNREAD_MODULE_ERRORS.has(report.error?.code ?? '')) return report;
-    const probe: TestCase = { name: 'test_statements_only', code: 'def test_statements_only():\n    pass', imports: [] };
-    const file = this.assembler.assemble(target, [probe], { fileName: 'test_ta_statements_probe.py' });
     try {
-      const { coverage } = await this.deps.executor.run({ target, testFiles: [file], ...this.limits(request) });
+      const coverage = await measureUnimportedCoverage(this.deps.executor, this.assembler, target, this.limits(request));
       return { ...report, coverage: coverage.summary(), missingLines: coverage.missingLines };
     } catch (e) {
       this.logger.warn('Could not count the statements of a module that was not tested', { module: target.moduleName, error: errorReason(e).message });
@@ -557,7 +554,7 @@ export class GenerateTests {
     }
     const written = await this.emitTests(target, request, suite.unit, { coverage });
     this.logger.info('Tests written', { module: target.moduleName, file: written.path, action: written.action, tests: suite.unit.length, minimised: suite.minimised, combined: Number(coverage.combinedPercent.toFixed(1)) });
-    const counted = this.counted(target, request, coverage);
+    const counted = this.counted(request, coverage);
     this.recordCoverage(counted);
     this.metrics.observe('test_agent_test_generation_duration_seconds', (this.now() - started) / 1000, { generator: 'offline' });
     return {
@@ -592,7 +589,7 @@ export class GenerateTests {
         seed: request.seed,
         callTimeoutMs: request.callTimeoutMs,
         focusLines: request.changedLines?.get(target.file),
-        coveredBefore: coveredBy(request.existingCoverage?.get(target.file)),
+        coveredBefore: coveredBy(request.existingCoverage),
       });
     } catch (e) {
       // In a folder, one module that cannot be imported must not stop the others.
@@ -709,7 +706,7 @@ export class GenerateTests {
             source,
             outline,
             chunks: chunked.chunks,
-            baseline: { cases: offlineCases, ...knownCoverage(baseline, request.existingCoverage?.get(target.file)) },
+            baseline: { cases: offlineCases, ...knownCoverage(baseline, request.existingCoverage) },
             targetCoverage: request.targetCoverage,
             maxIterations: request.maxIterations ?? 3,
             maxTokens: request.maxTokens ?? 200_000,
@@ -723,14 +720,7 @@ export class GenerateTests {
           });
           break;
         } catch (e) {
-          // A truncation is an `LlmContextOverflowError`, or the cause of the chain's error when every endpoint truncated.
-          const overflow =
-            e instanceof LlmError && e.reason === 'context-overflow'
-              ? e
-              : e instanceof LlmError && e.reason === 'all-failed' && e.cause instanceof LlmError && e.cause.reason === 'context-overflow' &&
-                  Array.isArray(e.details?.failures) && (e.details.failures as { reason?: string }[]).every((f) => f.reason === 'context-overflow')
-                ? e.cause
-                : undefined;
+          const overflow = silentTruncation(e);
           const largest = Math.max(1, ...chunked.chunks.map((c) => c.tokens));
           const estimated = Number(overflow?.details?.estimatedTokens);
           const reported = Number(overflow?.details?.reportedTokens);
@@ -818,7 +808,7 @@ export class GenerateTests {
     if (suite.integration.length > 0) {
       integrationTestFile = (await this.emitTests(target, request, suite.integration, { integration: true })).path;
     }
-    const counted = this.counted(target, request, suite.coverage);
+    const counted = this.counted(request, suite.coverage);
     this.recordCoverage(counted);
     this.logger.info('Tests written', {
       module: target.moduleName,
@@ -976,6 +966,18 @@ function emptyReport(target: ModuleTarget, durationMs: number, error?: { code: s
     durationMs,
     ...(error ? { error } : {}),
   };
+}
+
+/**
+ * The truncation behind an LLM failure: an `LlmContextOverflowError`, or the cause of the chain's error when every
+ * endpoint truncated; undefined for any other failure.
+ */
+function silentTruncation(e: unknown): LlmError | undefined {
+  if (!(e instanceof LlmError)) return undefined;
+  if (e.reason === 'context-overflow') return e;
+  const failures = e.details?.failures;
+  const allTruncated = Array.isArray(failures) && (failures as { reason?: string }[]).every((f) => f.reason === 'context-overflow');
+  return e.reason === 'all-failed' && e.cause instanceof LlmError && e.cause.reason === 'context-overflow' && allTruncated ? e.cause : undefined;
 }
 
 /** The search's `coveredBefore`: what `existing` coverage reaches. */

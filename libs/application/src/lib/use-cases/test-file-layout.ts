@@ -24,7 +24,10 @@ export function testFilesOf(place: TestFilePlace): { unit: string; integration: 
 export function planTestFiles(targets: readonly ModuleTarget[], existing: readonly string[]): Map<string, TestFilePlace> {
   const parts = (t: ModuleTarget) => t.moduleName.split('.');
   const shortNames = new Map<string, number>();
-  for (const t of targets) shortNames.set(parts(t).at(-1)!, (shortNames.get(parts(t).at(-1)!) ?? 0) + 1);
+  for (const t of targets) {
+    const short = parts(t).at(-1)!;
+    shortNames.set(short, (shortNames.get(short) ?? 0) + 1);
+  }
   const existingByBase = new Map<string, string[]>();
   for (const file of existing) {
     const base = file.slice(file.lastIndexOf('/') + 1);
@@ -45,7 +48,10 @@ export function planTestFiles(targets: readonly ModuleTarget[], existing: readon
     const long = names.join('_');
     const candidates = [...((shortNames.get(short) ?? 0) > 1 ? [] : [short]), long];
     let place = candidates.map((stem) => ({ folder, stem })).find(free);
-    for (let n = 2; !place; n++) place = [{ folder, stem: `${long}_${n}` }].find(free);
+    for (let n = 2; !place; n++) {
+      const numbered = { folder, stem: `${long}_${n}` };
+      if (free(numbered)) place = numbered;
+    }
     for (const file of Object.values(testFilesOf(place))) planned.add(file.slice(file.lastIndexOf('/') + 1));
     places.set(target.file, place);
   }

@@ -1,4 +1,4 @@
-// Shared by the benchmarks: a fresh venv with only pytest and coverage, like a user's.
+// Shared by the benchmarks: their option reader, and a fresh venv with only pytest and coverage, like a user's.
 const { execFileSync, spawnSync } = require('node:child_process');
 const path = require('node:path');
 
@@ -12,4 +12,15 @@ function freshVenv(dir) {
   return py;
 }
 
-module.exports = { freshVenv };
+/** `get(name, dflt)`: the value after `--name` in `argv`, else `dflt`; `has(name)`: whether `--name` is there. */
+function optionReader(argv = process.argv.slice(2)) {
+  return {
+    get: (name, dflt) => {
+      const i = argv.indexOf(`--${name}`);
+      return i >= 0 ? argv[i + 1] : dflt;
+    },
+    has: (name) => argv.includes(`--${name}`),
+  };
+}
+
+module.exports = { freshVenv, optionReader };
