@@ -19,25 +19,24 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /**
- * Takes `lock`, holds it about `holdUs` microseconds, releases it, waits about `freeUs`, and again, until `stop`
- * (a SharedArrayBuffer flag) is set; while another holder has it, it waits. Posts how many times it took it.
+ * Takes `lock`, holds it about `holdUs` microseconds, releases it, waits about `freeUs`, and again, until `shared[0]`
+ * is set; while another holder has it, it waits. Counts the times it took it in `shared[1]`.
  */
 function startLockChurner(lock: string, stop: Int32Array, holdUs: number, freeUs: number): Worker {
   const code = `
     const { mkdirSync, rmdirSync } = require('node:fs');
     const { performance } = require('node:perf_hooks');
     const { workerData, parentPort } = require('node:worker_threads');
-    const stop = new Int32Array(workerData.flag);
+    const shared = new Int32Array(workerData.flag);
     const spin = (us) => { const end = performance.now() + us / 1000; while (performance.now() < end); };
-    let cycles = 0;
-    while (Atomics.load(stop, 0) === 0) {
+    while (Atomics.load(shared, 0) === 0) {
       try { mkdirSync(workerData.lock); } catch { spin(200); continue; }
       spin(workerData.holdUs);
       rmdirSync(workerData.lock);
-      cycles += 1;
+      Atomics.add(shared, 1, 1);
       spin(workerData.freeUs);
     }
-    parentPort.postMessage(cycles);
+    parentPort.postMessage('stopped');
   `;
   return new Worker(code, { eval: true, workerData: { lock, flag: stop.buffer, holdUs, freeUs } });
 }
@@ -46,17 +45,24 @@ describe('PythonEnvironment.ensure under concurrent callers', () => {
   it('sets up a fresh venv once; every caller gets the interpreter, none fails on a lock released mid-check', async () => {
     const venvDir = path.join(work, 'venv');
     const lock = `${venvDir}.lock`;
-    const stop = new Int32Array(new SharedArrayBuffer(4));
-    const churner = startLockChurner(lock, stop, 40, 2);
-    const cycles = new Promise<number>((resolve) => churner.once('message', resolve));
+    const shared = new Int32Array(new SharedArrayBuffer(8));
+    const churner = startLockChurner(lock, shared, 40, 2);
+    const stopped = new Promise((resolve) => churner.once('message', resolve));
+    // The callers start once the churner is really taking and releasing the lock (a loaded machine may start the
+    // thread late); how often it gets the lock while a caller installs depends on the machine, not on the code.
+    const started = Date.now();
+    while (Atomics.load(shared, 1) < 100 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 5));
+    const before = Atomics.load(shared, 1);
+    expect(before).toBeGreaterThanOrEqual(100);
     const callers = Array.from({ length: 16 }, () => new PythonEnvironment({ venvDir, basePython: 'python3', pipArgs: ['--retries', '0'] }));
     let results: PromiseSettledResult<string>[];
     try {
       results = await Promise.allSettled(callers.map((c) => c.ensure()));
     } finally {
-      Atomics.store(stop, 0, 1);
+      Atomics.store(shared, 0, 1);
     }
-    expect(await cycles).toBeGreaterThan(100); // the lock really was taken and released all along
+    await stopped;
+    expect(Atomics.load(shared, 1)).toBeGreaterThan(before); // it kept taking and releasing the lock beside the callers
     await churner.terminate();
 
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as Error).message);
