@@ -12,6 +12,7 @@ export * from './lib/services/test-deduplicator/test-deduplicator.service';
 export * from './lib/services/test-file-assembler/test-file-assembler.service';
 export * from './lib/services/test-file-assembler/test-file-emitter.service';
 export * from './lib/services/flakiness-checker/flakiness-checker.service';
+export * from './lib/services/flakiness-checker/machine-perturbations';
 export * from './lib/use-cases/measure-coverage.use-case';
 export * from './lib/services/context-builder/module-skeleton';
 export * from './lib/services/context-builder/context-builder.service';

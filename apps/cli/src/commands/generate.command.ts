@@ -24,6 +24,8 @@ interface GenerateOptions {
   changedSince?: string;
   tests?: string;
   progress?: 'auto' | 'lines' | 'none';
+  pinDefects?: boolean;
+  perturb?: boolean;
 }
 
 const positiveNumber = (name: string) => (value: string) => {
@@ -72,6 +74,8 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
     .option('--tests <path>', "your existing tests (a folder or file): their coverage is the baseline, and only what they leave uncovered is aimed at")
     .option('--progress <mode>', 'progress on stderr: auto (a bar on a terminal, one line per module otherwise; none with --json), lines, or none', progressMode)
     .option('--changed-since <ref>', 'only modules changed since this git reference (e.g. HEAD~1, main); the report gives the changed lines\' coverage')
+    .option('--pin-defects', 'write suspected defects (errors of the code on well-typed input) into the tests as strict xfail tests; they are always reported')
+    .option('--no-perturb', 'skip the runs on perturbed machines (another time zone, locale, proxies, clock) every offline test must also pass')
     .option('--seed <n>', 'seed of the search (same seed, same choices)', positiveNumber('--seed'))
     .option('--llm-url <url>', 'LLM endpoint (env LLM_URL; the llm-api protocol unless LLM_PROVIDER says otherwise)')
     .option('--model <name>', 'model name (env LLM_MODEL); decides the tokenizer and context window')
@@ -103,6 +107,8 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         maxTokens: opts.maxTokens,
         timeoutSeconds: opts.timeout,
         resume: opts.resume,
+        ...(opts.pinDefects ? { pinDefects: true } : {}),
+        ...(opts.perturb === false ? { perturbMachine: false } : {}),
         jobs: opts.jobs ?? os.availableParallelism(),
         ...(opts.changedSince ? { changedSince: opts.changedSince } : {}),
         ...(opts.tests ? { existingTests: path.resolve(opts.tests) } : {}),
@@ -137,6 +143,7 @@ function renderHuman(r: GenerateTestsReport): string {
     const refused = Object.entries(m.outsideEffects ?? {}).map(([fn, e]) => `${fn || 'doctests'} (${e.calls}: ${e.examples[0] ?? ''})`);
     if (refused.length) lines.push(`    side effects outside the sandbox, not tested offline: ${refused.join(', ')}`);
     if (m.importEffects?.length) lines.push(`    importing it tried: ${m.importEffects.join(', ')}`);
+    for (const d of m.suspectedDefects ?? []) lines.push(`    suspected defect in ${d.subject}: ${d.error}${d.line !== undefined ? ` (line ${d.line})` : ''}, on well-typed input${r.pinnedDefects ? ' (pinned as strict xfail)' : ' (not pinned; --pin-defects writes it as a strict xfail test)'}`);
     if (m.llm) {
       const f = m.llm.funnel;
       lines.push(

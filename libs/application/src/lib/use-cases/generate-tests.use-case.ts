@@ -2,6 +2,7 @@ import {
   compactRanges,
   CoverageReport,
   InvalidInputError,
+  isNodeOf,
   LlmError,
   TestAgentError,
   noopMetrics,
@@ -25,7 +26,8 @@ import {
 import { failureHeadline, measureImportCoverage, measureUnimportedCoverage, type LlmGenerationResult, type LlmProgressEvent, type LlmTestGeneration } from '../orchestrators/llm-test-generation.orchestrator';
 import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
 import type { OutsideEffects } from '../services/offline-search/search-engine.service';
-import { caseOutcome } from '../services/flakiness-checker/flakiness-checker.service';
+import { caseOutcome, inPool } from '../services/flakiness-checker/flakiness-checker.service';
+import { MACHINE_PERTURBATIONS, type MachinePerturbation } from '../services/flakiness-checker/machine-perturbations';
 import { TestDeduplicator, perCaseCoverage } from '../services/test-deduplicator/test-deduplicator.service';
 import type { ChunkModule } from './chunk-module.use-case';
 import { GENERATED_MARKER, TestFileAssembler, isPristineGeneratedFile, withDigest } from '../services/test-file-assembler/test-file-assembler.service';
@@ -43,6 +45,10 @@ type OfflinePhase =
       readonly lastCoverage?: CoverageReport;
       readonly failing: number;
       readonly flaky: number;
+      /** Tests that passed here but failed on a perturbed machine (`MACHINE_PERTURBATIONS`). */
+      readonly machine: number;
+      /** The perturbations the kept tests passed under. */
+      readonly perturbations: readonly string[];
       readonly generation: OfflineGeneration;
     };
 
@@ -65,6 +71,13 @@ export interface GenerateTestsRequest {
   readonly force?: boolean;
   /** Passing runs in a row every kept test must survive (flakiness check); at least 1. */
   readonly flakyRuns?: number;
+  /**
+   * Offline tests must also pass on perturbed machines (another time zone, locale, proxies, the clock a day on):
+   * one more run on each (`MACHINE_PERTURBATIONS`). On by default.
+   */
+  readonly perturbMachine?: boolean;
+  /** Suspected defects go into the test file as strict-xfail tests (they are always reported). */
+  readonly pinDefects?: boolean;
   readonly seed?: number;
   /** LLM strategies: rounds over the chunks with gaps (default 3). */
   readonly maxIterations?: number;
@@ -147,7 +160,19 @@ export interface ModuleGenerationReport {
   readonly coverage: CoverageSummary;
   /** Lines (1-based) no kept test reaches. */
   readonly missingLines: readonly number[];
-  readonly dropped: { readonly failing: number; readonly flaky: number; readonly unstable: number };
+  /**
+   * Tests not written: failing on the first run, failing a later run (flaky), disagreeing between the search's
+   * runs (unstable), failing on a perturbed machine (`machine`: another time zone, locale, proxies or clock).
+   */
+  readonly dropped: { readonly failing: number; readonly flaky: number; readonly unstable: number; readonly machine?: number };
+  /** The perturbed machines every written test also passed on (see `MACHINE_PERTURBATIONS`). */
+  readonly machinePerturbations?: readonly string[];
+  /**
+   * Calls on well-typed input that ended in an error of the module's own code (`ZeroDivisionError`,
+   * `UnboundLocalError`, ...): not pinned as behaviour; each with a strict-xfail test that shows it (written into
+   * the test file only with `pinDefects`).
+   */
+  readonly suspectedDefects?: readonly OfflineSuspectedDefect[];
   readonly executions: number;
   readonly stoppedBy: string;
   readonly durationMs: number;
@@ -194,6 +219,8 @@ export interface GenerateTestsReport {
   readonly targetMissedBecause?: readonly string[];
   /** With several modules: the ones that took longest, slowest first (at most five). */
   readonly slowest?: readonly { readonly module: string; readonly durationMs: number }[];
+  /** Suspected defects were written into the test files as strict-xfail tests (`pinDefects`). */
+  readonly pinnedDefects?: boolean;
 }
 
 export interface GenerateTestsDependencies {
@@ -242,6 +269,9 @@ export class GenerateTests {
   private readonly now: () => number;
   private readonly assembler: TestFileAssembler;
   private readonly metrics: Metrics;
+
+  /** How long one pytest run of a module's tests takes here (moving average of the runs so far). */
+  private pytestRunMs = DEFAULT_PYTEST_RUN_MS;
 
   constructor(private readonly deps: GenerateTestsDependencies) {
     this.logger = (deps.logger ?? silentLogger).child('generate');
@@ -343,6 +373,7 @@ export class GenerateTests {
       ...(missed.length > 0 ? { targetMissedBecause: missed } : {}),
       modules,
       ...(many ? { slowest: slowestModules(modules) } : {}),
+      ...(request.pinDefects ? { pinnedDefects: true } : {}),
       durationMs: this.now() - started,
       reports: { json: workspace.pathIn(run.outDir, REPORT_JSON), markdown: workspace.pathIn(run.outDir, REPORT_MD) },
       ...(failure instanceof Error ? { error: errorReason(failure) } : {}),
@@ -532,8 +563,8 @@ export class GenerateTests {
     const started = this.now();
     const phase = await this.offlinePhase(target, request, many);
     if (phase.kind === 'skipped') return phase.report;
-    const { cases, lastCoverage, failing, flaky, generation } = phase;
-    const facts = sandboxFacts(generation);
+    const { cases, lastCoverage, failing, flaky, machine, generation } = phase;
+    const facts = { ...sandboxFacts(generation), ...offlineFacts(phase) };
     if (cases.length === 0 || !lastCoverage) {
       const nothing = CoverageReport.empty(generation.search.coverage);
       return {
@@ -541,7 +572,7 @@ export class GenerateTests {
         ...facts,
         coverage: nothing.summary(),
         missingLines: nothing.missingLines,
-        dropped: { failing, flaky, unstable: generation.unstable },
+        dropped: { failing, flaky, unstable: generation.unstable, machine },
         executions: generation.search.executions,
         stoppedBy: generation.search.stoppedBy,
       };
@@ -550,7 +581,7 @@ export class GenerateTests {
     const suite = await this.finalSuite(target, request, cases, []);
     const coverage = suite.coverage ?? CoverageReport.empty(lastCoverage);
     if (suite.unit.length === 0) {
-      return { ...emptyReport(target, this.now() - started), ...facts, coverage: coverage.summary(), missingLines: coverage.missingLines, dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable } };
+      return { ...emptyReport(target, this.now() - started), ...facts, coverage: coverage.summary(), missingLines: coverage.missingLines, dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable, machine } };
     }
     const written = await this.emitTests(target, request, suite.unit, { coverage });
     this.logger.info('Tests written', { module: target.moduleName, file: written.path, action: written.action, tests: suite.unit.length, minimised: suite.minimised, combined: Number(coverage.combinedPercent.toFixed(1)) });
@@ -566,7 +597,7 @@ export class GenerateTests {
       tests: suite.unit.length,
       coverage: counted.summary(),
       missingLines: counted.missingLines,
-      dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable },
+      dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable, machine },
       executions: generation.search.executions,
       stoppedBy: generation.search.stoppedBy,
       durationMs: this.now() - started,
@@ -585,9 +616,10 @@ export class GenerateTests {
     let generation;
     try {
       generation = await this.deps.offline.generate(target, {
-        timeBudgetMs: request.timeBudgetSeconds * 1000,
+        ...this.offlineBudgets(request, perturbationsOf(request).length),
         seed: request.seed,
         callTimeoutMs: request.callTimeoutMs,
+        pinDefects: request.pinDefects,
         focusLines: request.changedLines?.get(target.file),
         coveredBefore: coveredBy(request.existingCoverage),
       });
@@ -606,49 +638,84 @@ export class GenerateTests {
     const exclude = new Set<string>();
     let failing = 0;
     let flaky = 0;
+    let machine = 0;
     const runs = Math.max(1, request.flakyRuns ?? 5);
+    // Besides the repeated runs, one run on each perturbed machine (time zone, locale, proxies, clock).
+    const perturbations = perturbationsOf(request);
+    const perturbed = new Set<string>();
     let lastCoverage: CoverageReport | undefined;
     let kept = 0;
     let cases: readonly TestCase[] = [];
-    // Run the file; drop failing tests and re-run until a full streak of passing runs.
+    // Run the file once; drop what fails and run again. Then the repeated runs and one run on each perturbed
+    // machine, side by side: what fails in any of them is dropped and the whole check starts again.
     for (let round = 0; round < 6; round++) {
       const file = generation.render(exclude);
       cases = file.cases;
       kept = cases.length;
       if (kept === 0) break;
       const assembled = this.assembler.assemble(target, cases);
-      let streakBroken = false;
-      for (let run = 0; run < runs; run++) {
+      const expectedFailures = new Set(cases.filter((c) => c.expectedFailure).map((c) => c.name));
+      const nameOf = (nodeId: string) => nodeId.split('::').pop()!.replace(/\[.*$/, '');
+      const runOnce = async (perturbation?: MachinePerturbation) => {
         const result = await this.deps.executor.run({
           target,
           testFiles: [{ name: assembled.name, content: assembled.content }],
           ...this.limits(request),
+          ...(perturbation ? { environment: perturbation.environment, ...(perturbation.clockShiftSeconds ? { clockShiftSeconds: perturbation.clockShiftSeconds } : {}) } : {}),
         });
-        if (result.collectionErrors.length > 0) {
-          const broken = new TestAgentError('TA_GENERATED_FILE_BROKEN', 'internal', `The generated test file for ${target.moduleName} could not be collected: ${result.collectionErrors[0]}`, {
-            details: { module: target.moduleName },
-          });
-          // A defect of ours for this module: in a folder the others still run, and this one says why it has no tests.
-          if (!many) throw broken;
-          log.error('The generated test file could not be collected; skipping the module', { module: target.moduleName, error: broken.message });
-          return { kind: 'skipped', report: emptyReport(target, this.now() - started, { code: broken.code, message: broken.message }) };
-        }
-        const bad = result.outcomes.filter((o) => o.status !== 'passed').map((o) => o.nodeId.split('::').pop()!.replace(/\[.*$/, ''));
+        this.observePytestRun(result.durationMs);
+        if (perturbation) perturbed.add(perturbation.clockShiftSeconds && !result.clockShifted ? `${perturbation.name} (clock not moved: libfaketime not found)` : perturbation.name);
+        const bad = result.outcomes.filter((o) => o.status !== (expectedFailures.has(nameOf(o.nodeId)) ? 'xfail' : 'passed')).map((o) => nameOf(o.nodeId));
         const missing = file.tests.filter((t) => !result.outcomes.some((o) => o.nodeId.endsWith(`::${t.name}`))).map((t) => t.name);
-        if (bad.length || missing.length) {
-          for (const b of [...bad, ...missing]) exclude.add(b);
-          if (run === 0) failing += bad.length + missing.length;
-          else flaky += bad.length + missing.length;
-          log.debug('Dropping tests that did not pass', { module: target.moduleName, tests: [...bad, ...missing], run });
-          streakBroken = true;
-          break;
-        }
-        lastCoverage = result.coverage;
+        return { result, failed: [...bad, ...missing], perturbation };
+      };
+      const first = await runOnce();
+      if (first.result.collectionErrors.length > 0) {
+        const broken = new TestAgentError('TA_GENERATED_FILE_BROKEN', 'internal', `The generated test file for ${target.moduleName} could not be collected: ${first.result.collectionErrors[0]}`, {
+          details: { module: target.moduleName },
+        });
+        // A defect of ours for this module: in a folder the others still run, and this one says why it has no tests.
+        if (!many) throw broken;
+        log.error('The generated test file could not be collected; skipping the module', { module: target.moduleName, error: broken.message });
+        return { kind: 'skipped', report: emptyReport(target, this.now() - started, { code: broken.code, message: broken.message }) };
       }
-      if (!streakBroken) break;
+      if (first.failed.length) {
+        for (const name of first.failed) exclude.add(name);
+        failing += first.failed.length;
+        log.debug('Dropping tests that did not pass', { module: target.moduleName, tests: first.failed, run: 0 });
+        lastCoverage = undefined;
+        continue;
+      }
+      lastCoverage = first.result.coverage;
+      const plans: (MachinePerturbation | undefined)[] = [...Array.from({ length: runs - 1 }, () => undefined), ...perturbations];
+      const later = await inPool(plans, VALIDATION_RUNS_AT_ONCE, (perturbation) => runOnce(perturbation));
+      const flakyNames = new Set(later.filter((r) => !r.perturbation).flatMap((r) => r.failed));
+      const machineNames = new Set(later.filter((r) => r.perturbation).flatMap((r) => r.failed).filter((n) => !flakyNames.has(n)));
+      if (flakyNames.size === 0 && machineNames.size === 0) break;
+      for (const name of [...flakyNames, ...machineNames]) exclude.add(name);
+      flaky += flakyNames.size;
+      machine += machineNames.size;
+      log.debug('Dropping tests that did not pass every run', { module: target.moduleName, flaky: [...flakyNames], otherMachine: [...machineNames] });
       lastCoverage = undefined;
     }
-    return { kind: 'done', cases: kept === 0 ? [] : cases, lastCoverage, failing, flaky, generation };
+    return { kind: 'done', cases: kept === 0 ? [] : cases, lastCoverage, failing, flaky, machine, perturbations: [...perturbed], generation };
+  }
+
+  /**
+   * The time budget is the module's wall time: the search gets what is left after the simplification and the
+   * validation runs it will need (first run, the repeated and perturbed runs two at a time, the final suite and its
+   * minimised re-run), estimated from how long pytest runs took so far; at least 30 % of the budget.
+   */
+  private offlineBudgets(request: GenerateTestsRequest, perturbations: number): { timeBudgetMs: number; simplifyBudgetMs: number; importTimeoutMs: number } {
+    const budgetMs = request.timeBudgetSeconds * 1000;
+    const runs = Math.max(1, request.flakyRuns ?? 5);
+    const validationMs = this.pytestRunMs * (1 + Math.ceil((runs - 1 + perturbations) / VALIDATION_RUNS_AT_ONCE) + 2);
+    const simplifyBudgetMs = Math.min(12_000, Math.max(1000, budgetMs * 0.15));
+    return { timeBudgetMs: Math.max(budgetMs * 0.3, budgetMs - validationMs - simplifyBudgetMs), simplifyBudgetMs, importTimeoutMs: Math.max(10_000, budgetMs / 2) };
+  }
+
+  private observePytestRun(ms: number): void {
+    this.pytestRunMs = 0.5 * this.pytestRunMs + 0.5 * ms;
   }
 
   /**
@@ -667,14 +734,14 @@ export class GenerateTests {
     const llm = this.deps.llm as NonNullable<GenerateTestsDependencies['llm']>;
     let offlineCases: readonly TestCase[] = [];
     let baseline: CoverageReport | undefined;
-    let dropped = { failing: 0, flaky: 0, unstable: 0 };
+    let dropped: ModuleGenerationReport['dropped'] = { failing: 0, flaky: 0, unstable: 0 };
     let executions = 0;
     if (strategy === 'hybrid') {
       const phase = await this.offlinePhase(target, request, many);
       if (phase.kind === 'skipped') return phase.report;
       offlineCases = phase.cases;
       baseline = phase.lastCoverage;
-      dropped = { failing: phase.failing, flaky: phase.flaky, unstable: phase.generation.unstable };
+      dropped = { failing: phase.failing, flaky: phase.flaky, unstable: phase.generation.unstable, machine: phase.machine };
       executions = phase.generation.search.executions;
     }
     if (strategy === 'llm') {
@@ -849,7 +916,7 @@ export class GenerateTests {
       ];
       const result = await this.deps.executor.run({ target, testFiles: files, perTestCoverage: true, ...this.limits(request) });
       const failed = (file: (typeof files)[number] | undefined) =>
-        new Set(file ? file.cases.filter((c) => caseOutcome(result, file.nodeIds.get(c.name) as string).status !== 'passed').map((c) => c.name) : []);
+        new Set(file ? file.cases.filter((c) => caseOutcome(result, file.nodeIds.get(c.name) as string, c.expectedFailure).status !== 'passed').map((c) => c.name) : []);
       const unitFile = unit.length ? files[0] : undefined;
       const integrationFile = integration.length ? files[files.length - 1] : undefined;
       return { result, unitFile, integrationFile, failedUnit: failed(unitFile), failedIntegration: failed(integrationFile) };
@@ -877,7 +944,8 @@ export class GenerateTests {
       const emitted = last.unitFile.cases;
       const coverage = perCaseCoverage(last.result, last.unitFile.nodeIds);
       const { kept } = new TestDeduplicator().minimise(emitted, coverage);
-      const keptNames = new Set(kept.map((c) => c.name));
+      // A pinned defect stays: it checks a behaviour the others do not, whatever lines it shares with them.
+      const keptNames = new Set([...kept.map((c) => c.name), ...emitted.filter((c) => c.expectedFailure).map((c) => c.name)]);
       const smaller = unit.filter((_, i) => keptNames.has(emitted[i].name));
       minimised = unit.length - smaller.length;
       if (minimised > 0) {
@@ -888,7 +956,14 @@ export class GenerateTests {
         }
       }
     }
-    const unexpected = last.result.outcomes.filter((o) => o.status !== 'passed');
+    // Every case passed (a pinned defect: failed as its strict xfail mark says) — `failedUnit`/`failedIntegration`
+    // hold the ones that did not; an outcome of no case at all is unexpected too.
+    const failedNames = new Set([...last.failedUnit, ...last.failedIntegration]);
+    const owners = [last.unitFile, last.integrationFile].flatMap((f) => (f ? f.cases.map((c) => ({ name: c.name, nodeId: f.nodeIds.get(c.name) as string })) : []));
+    const unexpected = last.result.outcomes.filter((o) => {
+      const owner = owners.find((c) => isNodeOf(o.nodeId, c.nodeId));
+      return owner ? failedNames.has(owner.name) : o.status !== 'passed';
+    });
     if (unexpected.length > 0 || last.result.collectionErrors.length > 0) {
       throw new TestAgentError('TA_FINAL_SUITE_FAILED', 'internal', `The final suite of ${target.moduleName} has failing tests: ${unexpected.map((o) => o.nodeId).join(', ') || last.result.collectionErrors[0]}`);
     }
@@ -1059,15 +1134,17 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     ...(r.slowest?.length ? [`Slowest modules: ${formatSlowest(r.slowest)}.`, ''] : []),
     ...importRootLines(r.modules),
     ...(r.existingTests ? [`Existing tests (${r.existingTests.path}) alone: ${fmt(r.existingTests.coverage.percent.combined)} % line+branch; the total counts them with the generated tests.`, ''] : []),
-    '| module | tests | line % | branch % | line+branch % | dropped (failing / flaky / unstable) | search stop | test file |',
+    ...perturbationLines(r.modules),
+    '| module | tests | line % | branch % | line+branch % | dropped (failing / flaky / unstable / other machine) | search stop | test file |',
     '|---|---|---|---|---|---|---|---|',
     ...r.modules.map(
       (m) =>
-        `| ${m.module} | ${m.tests} | ${fmt(m.coverage.percent.line)} | ${fmt(m.coverage.percent.branch)} | ${fmt(m.coverage.percent.combined)} | ${m.dropped.failing} / ${m.dropped.flaky} / ${m.dropped.unstable} | ${m.stoppedBy} | ${m.testFile ?? (m.error ? `error: ${m.error.message}` : '—')} |`,
+        `| ${m.module} | ${m.tests} | ${fmt(m.coverage.percent.line)} | ${fmt(m.coverage.percent.branch)} | ${fmt(m.coverage.percent.combined)} | ${m.dropped.failing} / ${m.dropped.flaky} / ${m.dropped.unstable} / ${m.dropped.machine ?? 0} | ${m.stoppedBy} | ${m.testFile ?? (m.error ? `error: ${m.error.message}` : '—')} |`,
     ),
     '',
   ];
   for (const m of r.modules) if (m.llm) lines.push(...renderLlmSection(m.module, m.llm));
+  lines.push(...defectLines(r));
   lines.push(...outsideEffectLines(r.modules));
   const gaps = r.modules.filter((m) => m.missingLines.length > 0 && m.testFile);
   if (gaps.length) {
@@ -1091,6 +1168,44 @@ function changedTotals(ref: string, modules: readonly ModuleGenerationReport[]):
   const covered = modules.reduce((n, m) => n + (m.changedLines?.covered ?? 0), 0);
   const total = modules.reduce((n, m) => n + (m.changedLines?.total ?? 0), 0);
   return { ref, covered, total };
+}
+
+/** A suspected defect found by the offline search (see `ModuleGenerationReport.suspectedDefects`). */
+export interface OfflineSuspectedDefect {
+  /** The callable that raised. */
+  readonly subject: string;
+  /** `ZeroDivisionError: division by zero`. */
+  readonly error: string;
+  /** The module's line that raised it. */
+  readonly line?: number;
+  /** The strict-xfail test that shows it. */
+  readonly test: string;
+}
+
+/** What the offline phase adds to a module's report: the perturbed machines and the suspected defects. */
+function offlineFacts(phase: Extract<OfflinePhase, { kind: 'done' }>): Pick<ModuleGenerationReport, 'machinePerturbations' | 'suspectedDefects'> {
+  const defects = phase.generation.render().defects.map((d) => ({ subject: d.subject, error: d.error, ...(d.line !== undefined ? { line: d.line } : {}), test: d.source }));
+  return {
+    ...(phase.perturbations.length ? { machinePerturbations: phase.perturbations } : {}),
+    ...(defects.length ? { suspectedDefects: defects } : {}),
+  };
+}
+
+/** The perturbed machines the offline tests also passed on (one line; none when no module ran any). */
+function perturbationLines(modules: readonly ModuleGenerationReport[]): string[] {
+  const names = [...new Set(modules.flatMap((m) => m.machinePerturbations ?? []))];
+  return names.length ? [`Every offline test also passed on other machines: ${names.join('; ')}.`, ''] : [];
+}
+
+/** The Markdown section on suspected defects the offline search found. */
+function defectLines(r: GenerateTestsReport): string[] {
+  const found = r.modules.filter((m) => m.suspectedDefects?.length);
+  if (found.length === 0) return [];
+  const out = ['## Suspected defects (errors of the code on well-typed input)', '', r.pinnedDefects ? 'Written into the test files as strict xfail tests.' : 'Not written into the test files (`--pin-defects` writes them as strict xfail tests).', ''];
+  for (const m of found) {
+    for (const d of m.suspectedDefects!) out.push(`- ${m.module}.${d.subject}: \`${d.error}\`${d.line !== undefined ? ` on line ${d.line}` : ''}`, '', '```python', d.test, '```', '');
+  }
+  return out;
 }
 
 /** What the search was kept from doing outside the sandbox, for the module's report (omitted when nothing). */
@@ -1161,4 +1276,14 @@ function renderLlmSection(module: string, llm: ModuleLlmReport): string[] {
     }
   }
   return out;
+}
+
+/** pytest runs of one module's validation in flight at once (each is one Python process). */
+const VALIDATION_RUNS_AT_ONCE = 2;
+/** A pytest run of one module's tests before any was measured (2-core machine, bubblewrap, coverage.py). */
+const DEFAULT_PYTEST_RUN_MS = 1500;
+
+/** The perturbed machines a request's offline tests must also pass on. */
+function perturbationsOf(request: GenerateTestsRequest): readonly MachinePerturbation[] {
+  return request.perturbMachine === false ? [] : MACHINE_PERTURBATIONS;
 }

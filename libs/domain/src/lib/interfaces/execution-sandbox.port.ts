@@ -184,6 +184,8 @@ export interface ExceptionDescription {
   readonly inModule: boolean;
   /** The module raised it on purpose: the innermost frame is one of its own `raise` or `assert` lines. */
   readonly explicit?: boolean;
+  /** The line of the module under test it was raised on, when the innermost frame is the module's own code. */
+  readonly line?: number | null;
 }
 
 export type CallStatus = 'ok' | 'raised' | 'timeout' | 'invalid' | 'crashed';
@@ -227,6 +229,10 @@ export interface SandboxOpenOptions {
   readonly hashSeed?: number;
   /** Longest wait for the module's import, in ms (a module that hangs at import costs no more than this). */
   readonly loadTimeoutMs?: number;
+  /** Variables set on top of the usual environment (a perturbed machine: another `TZ`, locale, proxies). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** The clock the code sees moved by this many seconds (where the machine has libfaketime). */
+  readonly clockShiftSeconds?: number;
 }
 
 export interface SandboxExecuteOptions {

@@ -39,6 +39,16 @@ export interface TestRunRequest {
    * `test_cart.py::TestCart` selects its methods, `test_cart.py::test_total` its parametrized cases.
    */
   readonly select?: readonly string[];
+  /**
+   * Variables set for this run on top of the usual environment: a perturbed machine (another `TZ`, locale,
+   * proxies), to find tests that pass only on this one.
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * The clock the tests see moved by this many seconds (libfaketime, when the machine has it; `clockShifted` in
+   * the result says whether it was).
+   */
+  readonly clockShiftSeconds?: number;
 }
 
 export interface TestRunResult {
@@ -58,6 +68,8 @@ export interface TestRunResult {
   /** True when the overall time limit killed the run. */
   readonly timedOut: boolean;
   readonly durationMs: number;
+  /** Whether `clockShiftSeconds` was applied (absent when it was not asked for). */
+  readonly clockShifted?: boolean;
 }
 
 /**

@@ -20,4 +20,9 @@ export interface TestCase {
    * functions and constants, each a complete block starting at column 0. Identical blocks are emitted once.
    */
   readonly support?: readonly string[];
+  /**
+   * A strict `xfail` test (a suspected defect pinned on request): it holds when pytest reports it `xfail`, and
+   * fails when the code under test stops raising.
+   */
+  readonly expectedFailure?: boolean;
 }

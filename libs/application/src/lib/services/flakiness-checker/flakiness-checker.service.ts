@@ -60,7 +60,7 @@ export class FlakinessChecker {
     const jobs = cases.flatMap((testCase, i) => Array.from({ length: reruns }, (_, run) => ({ i, run, testCase })));
     const statuses = cases.map(() => new Array<TestOutcomeStatus>(reruns));
     const errors = cases.map(() => new Array<string | undefined>(reruns));
-    await pool(jobs, Math.max(1, this.options.concurrency), async ({ i, run, testCase }) => {
+    await inPool(jobs, Math.max(1, this.options.concurrency), async ({ i, run, testCase }) => {
       const file = this.assembler.assemble(target, [testCase]);
       const result = await this.executor.run({
         target,
@@ -68,7 +68,7 @@ export class FlakinessChecker {
         select: [file.nodeIds.get(file.cases[0].name) as string],
         ...(this.options.perTestTimeoutMs ? { perTestTimeoutMs: this.options.perTestTimeoutMs } : {}),
       });
-      const outcome = caseOutcome(result, file.nodeIds.get(file.cases[0].name) as string);
+      const outcome = caseOutcome(result, file.nodeIds.get(file.cases[0].name) as string, testCase.expectedFailure);
       statuses[i][run] = outcome.status;
       errors[i][run] = outcome.error;
     });
@@ -103,7 +103,7 @@ export class FlakinessChecker {
       finalRun = result;
       // The assembler may rename cases (unique names); map back by position.
       const failing = file.cases
-        .map((emitted, i) => ({ original: suite[i], outcome: caseOutcome(result, file.nodeIds.get(emitted.name) as string) }))
+        .map((emitted, i) => ({ original: suite[i], outcome: caseOutcome(result, file.nodeIds.get(emitted.name) as string, suite[i].expectedFailure) }))
         .filter((x) => x.outcome.status !== 'passed');
       if (failing.length === 0) return { kept: suite, polluted, finalRun };
       for (const f of failing) polluted.push({ testCase: f.original, status: f.outcome.status, ...(f.outcome.error ? { error: f.outcome.error } : {}) });
@@ -119,24 +119,28 @@ export class FlakinessChecker {
  * The status of a case in a run: its node's, or the worst of its nodes' (parametrized cases, class methods);
  * `error` with the collection error when its file could not be imported, or when it did not run at all.
  */
-export function caseOutcome(result: TestRunResult, nodeId: string): { status: TestOutcomeStatus; error?: string } {
+export function caseOutcome(result: TestRunResult, nodeId: string, expectedFailure = false): { status: TestOutcomeStatus; error?: string } {
   const file = nodeId.split('::')[0];
   const nodes = result.outcomes.filter((o) => isNodeOf(o.nodeId, nodeId));
   if (nodes.length === 0) {
     const fileError = result.outcomes.find((o) => o.nodeId === file && o.status === 'error');
     return { status: 'error', error: fileError?.error ?? result.collectionErrors[0] ?? `${nodeId} did not run` };
   }
-  const bad = nodes.find((o) => o.status !== 'passed');
+  // A pinned defect (strict xfail) holds when it fails as marked.
+  const bad = nodes.find((o) => (expectedFailure ? o.status !== 'xfail' : o.status !== 'passed'));
   return bad ? { status: bad.status, ...(bad.error ? { error: bad.error } : {}) } : { status: 'passed' };
 }
 
-async function pool<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+/** `work` over `items`, at most `size` at a time (each worker takes the next item); results in input order. */
+export async function inPool<T, R>(items: readonly T[], size: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
-      const item = items[next++];
-      await work(item);
+      const i = next++;
+      out[i] = await work(items[i]);
     }
   };
   await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+  return out;
 }

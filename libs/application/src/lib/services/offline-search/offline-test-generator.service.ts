@@ -1,11 +1,16 @@
 import { silentLogger, type CallResult, type ExecutionSandbox, type Logger, type ModuleInterface, type ModuleTarget } from '@test-agent/domain';
-import { PytestEmitter, type EmittableTest, type EmittedFile, type Stability } from './pytest-emitter';
-import { OfflineSearchEngine, countOutsideEffects, minimiseArchive, type ArchivedTest, type OutsideEffectSummary, type OutsideEffects, type SearchOptions, type SearchOutcome } from './search-engine.service';
+import { PytestEmitter, type EmittableTest, type EmittedFile, type PytestEmitOptions, type Stability } from './pytest-emitter';
+import { OfflineSearchEngine, countOutsideEffects, distinctDefects, minimiseArchive, raisedKind, type ArchivedTest, type OutsideEffectSummary, type OutsideEffects, type SearchOptions, type SearchOutcome } from './search-engine.service';
+import { SEARCH_RERUN_MACHINE } from '../flakiness-checker/machine-perturbations';
 import { simplifyTests } from './test-simplifier';
 
 export interface OfflineGenerationOptions {
   /** Search budget, in ms. */
   readonly timeBudgetMs: number;
+  /** Budget of the simplification after the search, in ms (default: 25 % of the search's, between 1.5 and 12 s). */
+  readonly simplifyBudgetMs?: number;
+  /** Longest wait for the module's import, in ms (default: half the search budget, at least 10 s). */
+  readonly importTimeoutMs?: number;
   readonly seed?: number;
   /** Limit per call in the sandbox, in ms. */
   readonly callTimeoutMs?: number;
@@ -14,6 +19,8 @@ export interface OfflineGenerationOptions {
   readonly focusLines?: SearchOptions['focusLines'];
   /** Coverage other tests already give (see `SearchOptions.coveredBefore`). */
   readonly coveredBefore?: SearchOptions['coveredBefore'];
+  /** Suspected defects go into the file as `xfail(strict=True)` tests (see `PytestEmitOptions.pinDefects`). */
+  readonly pinDefects?: boolean;
 }
 
 /** The result of searching one module: the kept tests and a renderer for the pytest file. */
@@ -21,7 +28,7 @@ export interface OfflineGeneration {
   readonly target: ModuleTarget;
   readonly module: ModuleInterface;
   readonly search: SearchOutcome;
-  /** Kept tests (minimised, checked for stability) in the order they were found. */
+  /** Kept tests (minimised, checked for stability) in the order they were found; suspected defects last. */
   readonly tests: readonly EmittableTest[];
   /** Tests dropped because a second run disagreed on their outcome. */
   readonly unstable: number;
@@ -39,8 +46,8 @@ export interface OfflineGeneration {
 
 /**
  * The offline engine for one module: search in a sandbox, keep the fewest tests that hold the coverage,
- * re-run them in a fresh sandbox with another hash seed (and once more in the first one) to find what is
- * not deterministic, then render a readable pytest file.
+ * re-run them in a fresh sandbox with another hash seed, time zone, locale and proxies (and once more in the
+ * first one) to find what is not deterministic or comes from the machine, then render a readable pytest file.
  */
 export class OfflineTestGenerator {
   private readonly engine: OfflineSearchEngine;
@@ -59,7 +66,7 @@ export class OfflineTestGenerator {
     // The import counts against the budget: a module that hangs while imported costs half of it, but at least
     // 10 s — a real package's traced import takes seconds on a busy machine (jinja2.nodes: 0.5 s alone, over 2.5 s
     // beside other work), and a slow import must not read as a failed one.
-    const loadTimeoutMs = Math.max(10_000, options.timeBudgetMs / 2);
+    const loadTimeoutMs = options.importTimeoutMs ?? Math.max(10_000, options.timeBudgetMs / 2);
     const session = await this.sandbox.open(target, { hashSeed: 0, loadTimeoutMs });
     let search: SearchOutcome;
     let again: CallResult[];
@@ -74,30 +81,45 @@ export class OfflineTestGenerator {
       });
       const now = options.now ?? (() => Date.now());
       const simplified = await simplifyTests(session, minimiseArchive(search.tests), {
-        deadline: now() + Math.min(12_000, Math.max(1500, options.timeBudgetMs * 0.25)),
+        deadline: now() + (options.simplifyBudgetMs ?? Math.min(12_000, Math.max(1500, options.timeBudgetMs * 0.25))),
         callTimeoutMs,
         now,
       });
-      const kept = minimiseArchive(simplified);
-      again = await session.execute(kept.map((t) => t.plan), { timeoutMs: callTimeoutMs });
+      // Simplified inputs may now be well-typed (a suspected defect) or raise a misuse error: neither is a test.
+      const judgedAgain = simplified.map((t) => ({ t, kind: raisedKind(t.result, t.candidate) }));
+      const defects = [...search.suspectedDefects, ...judgedAgain.filter((x) => x.kind === 'defect').map((x) => x.t)];
+      search = { ...search, suspectedDefects: distinctDefects(defects) };
+      const kept = minimiseArchive(judgedAgain.filter((x) => x.kind !== 'defect' && x.kind !== 'misuse').map((x) => x.t));
+      // Suspected defects are re-run with the tests: one that does not raise the same way again is not reported.
+      again = await session.execute([...kept, ...search.suspectedDefects].map((t) => t.plan), { timeoutMs: callTimeoutMs });
       search = { ...search, tests: kept };
     } finally {
       await session.close();
     }
-    const fresh = await this.sandbox.open(target, { hashSeed: 4242, loadTimeoutMs });
+    // The second session also runs on another machine as far as the code can tell (time zone, locale, proxies, clock):
+    // a value that depends on them differs between the runs and is not asserted.
+    const fresh = await this.sandbox.open(target, {
+      hashSeed: 4242,
+      loadTimeoutMs,
+      environment: SEARCH_RERUN_MACHINE.environment,
+      ...(SEARCH_RERUN_MACHINE.clockShiftSeconds ? { clockShiftSeconds: SEARCH_RERUN_MACHINE.clockShiftSeconds } : {}),
+    });
     let other: CallResult[];
     try {
-      other = await fresh.execute(search.tests.map((t) => t.plan), { timeoutMs: callTimeoutMs });
+      other = await fresh.execute([...search.tests, ...search.suspectedDefects].map((t) => t.plan), { timeoutMs: callTimeoutMs });
     } finally {
       await fresh.close();
     }
     const year = new Date((options.now ?? (() => Date.now()))()).getUTCFullYear();
-    const tests: EmittableTest[] = search.tests.map((test, i) => ({
+    const judged = [...search.tests, ...search.suspectedDefects].map((test, i) => ({
       test,
       stability: stability(test.result, [again[i], other[i]], { year, planText: JSON.stringify(test.plan) }),
+      ...(i >= search.tests.length ? { defect: true } : {}),
     }));
+    const tests: EmittableTest[] = judged.filter((t) => !t.defect || t.stability.outcome);
     const outsideEffects = withRerunEffects(search.outsideEffects, search.tests, [again, other]);
     const unstable = tests.filter((t) => !t.stability.outcome).length;
+    const emitOptions: PytestEmitOptions = { pinDefects: options.pinDefects };
     log.info('Offline search done', {
       module: target.moduleName,
       executions: search.executions,
@@ -116,7 +138,7 @@ export class OfflineTestGenerator {
       unstable,
       outsideEffects,
       importEffects: module.importEffects ?? [],
-      render: (exclude) => this.emitter.emit(target.moduleName, module, tests, exclude),
+      render: (exclude) => this.emitter.emit(target.moduleName, module, tests, exclude, emitOptions),
     };
   }
 }
@@ -173,7 +195,8 @@ export function stability(first: CallResult, reruns: readonly CallResult[], cloc
   // The prefix ends before the first mention of the current year as well.
   const yearAt = yearPattern && fromClock(stdoutPrefix) ? stdoutPrefix.search(yearPattern) : -1;
   if (yearAt >= 0) stdoutPrefix = yearAt >= 8 ? stdoutPrefix.slice(0, yearAt) : '';
-  return { outcome: sameOutcome, value: sameOutcome && sameValue, stdout: sameOutcome && sameStdout, attrs, ...(stdoutPrefix ? { stdoutPrefix } : {}) };
+  const sameType = first.status === 'ok' && reruns.every((r) => r.value?.type === first.value?.type && r.value?.module === first.value?.module);
+  return { outcome: sameOutcome, value: sameOutcome && sameValue, type: sameOutcome && sameType, stdout: sameOutcome && sameStdout, attrs, ...(stdoutPrefix ? { stdoutPrefix } : {}) };
 }
 
 /**

@@ -14,6 +14,8 @@ export interface Stability {
   readonly outcome: boolean;
   readonly value: boolean;
   readonly stdout: boolean;
+  /** Every run returned a value of the same type (absent: as `value`). */
+  readonly type?: boolean;
   /** Attribute names whose value was the same in both runs. */
   readonly attrs: ReadonlySet<string>;
   /** When the output differed between runs: how every run's output started (addresses cut off), if long enough. */
@@ -23,6 +25,28 @@ export interface Stability {
 export interface EmittableTest {
   readonly test: ArchivedTest;
   readonly stability: Stability;
+  /**
+   * A suspected defect (see `raisedKind`): written as an `xfail(strict=True)` test that calls the code plainly,
+   * and only into the file when the caller asks (`pinDefects`); always described in `EmittedFile.defects`.
+   */
+  readonly defect?: boolean;
+}
+
+/** A suspected defect of the code under test, as a test that shows it. */
+export interface EmittedDefect {
+  readonly name: string;
+  readonly subject: string;
+  /** The `xfail(strict=True)` test: the input and the error it raises. */
+  readonly source: string;
+  /** `ZeroDivisionError: division by zero`. */
+  readonly error: string;
+  /** The module's line that raised it. */
+  readonly line?: number;
+}
+
+export interface PytestEmitOptions {
+  /** Suspected defects go into the file as `xfail(strict=True)` tests (otherwise only into `defects`). */
+  readonly pinDefects?: boolean;
 }
 
 export interface EmittedTest {
@@ -42,6 +66,8 @@ export interface EmittedFile {
   readonly tests: readonly EmittedTest[];
   /** The same tests as test cases (each with its own imports and support blocks), for the test-file assembler. */
   readonly cases: readonly TestCase[];
+  /** Suspected defects, whether pinned in the file or not. */
+  readonly defects: readonly EmittedDefect[];
 }
 
 const MAX_EXACT = 1200;
@@ -73,6 +99,8 @@ interface Body {
   usesCapsys: boolean;
   /** The test writes input files under `tmp_path` (where every test works, see `WORK_DIR_FIXTURE`). */
   usesFiles?: boolean;
+  /** Lines before the `def` (a suspected defect's `xfail` mark). */
+  decorators?: string[];
   names: Set<string>;
   imports: Set<string>;
 }
@@ -84,25 +112,33 @@ interface Body {
  */
 export class PytestEmitter {
   private external: Readonly<Record<string, string>> = {};
+  private moduleName = '';
 
-  emit(moduleName: string, module: ModuleInterface, tests: readonly EmittableTest[], exclude: ReadonlySet<string> = new Set()): EmittedFile {
+  emit(moduleName: string, module: ModuleInterface, tests: readonly EmittableTest[], exclude: ReadonlySet<string> = new Set(), options: PytestEmitOptions = {}): EmittedFile {
     const namer = new TestNamer();
     this.external = module.externalNames ?? {};
+    this.moduleName = moduleName;
     const topNames = new Set(module.callables.filter((c) => !c.qualname.includes('.')).map((c) => c.qualname));
     for (const c of module.constants) topNames.add(c.name);
     const order = new Map(module.callables.map((c, i) => [c.qualname, (c.span?.[0] ?? 1e9) * 1000 + i]));
     const byName = new Map(module.callables.map((c) => [c.qualname, c]));
 
     // Names are given over every stable test, excluded or not, so a test keeps its name from one render to the next.
-    const built: { subject: string; name: string; body: Body; index: number; doctest: boolean; facts?: NamingFacts }[] = [];
+    const built: { subject: string; name: string; body: Body; index: number; doctest: boolean; defect: boolean; facts?: NamingFacts }[] = [];
     tests.forEach((t, index) => {
       if (!t.stability.outcome) return;
       const b = t.test.doctest !== undefined ? this.doctestBody(t.test.doctest, moduleName, namer, byName) : this.callBody(t, topNames);
-      if (b) built.push({ ...b, index, doctest: t.test.doctest !== undefined });
+      if (b) built.push({ ...b, index, doctest: t.test.doctest !== undefined, defect: Boolean(t.defect) });
     });
     const calls = built.filter((b) => b.facts);
-    namer.nameAll(calls.map((b) => b.facts!)).forEach((name, i) => (calls[i].name = name));
-    const blocks = built.filter((b) => !exclude.has(b.name)).map((b) => ({ ...b, order: order.get(b.subject) ?? 1e12 }));
+    namer.nameAll(calls.map((b) => b.facts!)).forEach((name, i) => (calls[i].name = calls[i].defect ? `${name}_suspected_defect` : name));
+    const defects: EmittedDefect[] = built
+      .filter((b) => b.defect)
+      .map((b) => {
+        const ex = tests[b.index].test.result.exception!;
+        return { name: b.name, subject: b.subject, source: testSource(b.name, b.body), error: `${ex.type}: ${ex.message}`, ...(typeof ex.line === 'number' ? { line: ex.line } : {}) };
+      });
+    const blocks = built.filter((b) => !exclude.has(b.name) && (!b.defect || options.pinDefects)).map((b) => ({ ...b, order: order.get(b.subject) ?? 1e12 }));
     blocks.sort((a, b) => a.order - b.order || a.index - b.index);
 
     const importNames = new Set<string>();
@@ -134,8 +170,7 @@ export class PytestEmitter {
       const comment = b.subject !== lastSubject ? `# ${b.subject || moduleName}\n` : '';
       out.push('', '', ...(comment ? [comment.trimEnd()] : []));
       lastSubject = b.subject;
-      const fixtures = [...(b.body.usesFiles ? ['tmp_path'] : []), ...(b.body.usesCapsys ? ['capsys'] : [])];
-      const source = [`def ${b.name}(${fixtures.join(', ')}):`, ...b.body.lines.map((l) => `    ${l}`)].join('\n');
+      const source = testSource(b.name, b.body);
       out.push(source);
       emitted.push({ name: b.name, subject: b.subject, source, index: b.index });
       const names = [...b.body.names].filter((n) => topNames.has(n)).sort();
@@ -150,9 +185,10 @@ export class PytestEmitter {
           ...(names.length ? [`from ${moduleName} import ${names.join(', ')}`] : []),
         ],
         support: [WORK_DIR_FIXTURE.join('\n'), ...(b.doctest ? [DOCTEST_HELPER.join('\n')] : [])],
+        ...(b.defect ? { expectedFailure: true } : {}),
       });
     }
-    return { content: `${out.join('\n')}\n`, tests: emitted, cases };
+    return { content: `${out.join('\n')}\n`, tests: emitted, cases, defects };
   }
 
   private doctestBody(qualname: string, moduleName: string, namer: TestNamer, byName: Map<string, CallableInfo>) {
@@ -195,7 +231,13 @@ export class PytestEmitter {
     const call = render(steps[last]);
     const finalExpr = result.listified ? `list(${call})` : call;
 
-    if (result.status === 'raised') {
+    if (result.status === 'raised' && t.defect) {
+      const ex = result.exception!;
+      const type = this.exceptionName(ex, topNames, body);
+      const where = typeof ex.line === 'number' ? ` on line ${ex.line}` : '';
+      body.decorators = [`@pytest.mark.xfail(strict=True, raises=${type}, reason=${pyStr(`suspected defect: ${ex.type}${where} on well-typed input`)})`];
+      body.lines.push(finalExpr);
+    } else if (result.status === 'raised') {
       const ex = result.exception!;
       const type = this.exceptionName(ex, topNames, body);
       const match = t.stability.value && !result.machineDependent && ex.message && ex.message.length <= 80 && !/0x[0-9a-f]{6,}/.test(ex.message) ? pyRegexLiteral(ex.message) : null;
@@ -243,6 +285,12 @@ export class PytestEmitter {
         body.usesCapsys = true;
         assertions.push(`assert capsys.readouterr().out.startswith(${pyStr(prefix)})`);
       }
+      // Every test checks something: when no value, state or output can be asserted, the type of what it returned.
+      if (assertions.length === 0) {
+        const check = this.fallbackAssertion(target, v, t.stability, body, topNames);
+        if (!check) return undefined;
+        assertions.push(check);
+      }
       const usesResult = assertions.some((a) => a.includes(target));
       if (finalIsReceiver) body.lines.push(`${receiverName} = ${finalExpr}`);
       else if (usesResult) body.lines.push(`result = ${finalExpr}`);
@@ -258,8 +306,35 @@ export class PytestEmitter {
     }
     // The calls before and the receiver's options describe the test too, unless it ends building the receiver.
     const context = subject === candidate.target || (hasReceiver && last > 0) ? candidate : undefined;
-    const facts: NamingFacts = { fn: subject, result, args, candidate: context, lastStep: last };
+    // The name says only what the test asserts: a value or message that varies between runs is not in it.
+    const asserted = t.stability.value && !result.machineDependent && !t.defect;
+    const named: CallResult = asserted
+      ? result
+      : { ...result, ...(result.value ? { value: { ...result.value, expr: null } } : {}), ...(result.exception ? { exception: { ...result.exception, message: '' } } : {}) };
+    const facts: NamingFacts = { fn: subject, result: named, args, candidate: context, lastStep: last };
     return { subject: subject.qualname, name: '', body, facts };
+  }
+
+  /**
+   * What a test asserts when its value, state and output all vary between runs or show the machine: that it
+   * returned None, or the type of what it returned (when every run agreed on it and the test can name it).
+   * Undefined when not even that holds: the test is then not written.
+   */
+  private fallbackAssertion(target: string, v: NonNullable<CallResult['value']>, stability: Stability, body: Body, topNames: ReadonlySet<string>): string | undefined {
+    if (v.expr === 'None' && stability.value) return `assert ${target} is None`;
+    if (!(stability.type ?? stability.value) || v.type.includes('<') || v.type === 'NoneType') return undefined;
+    if (v.module === 'builtins') return `assert isinstance(${target}, ${v.type})`;
+    const qualname = v.type.startsWith(`${v.module}.`) ? v.type.slice(v.module.length + 1) : v.type;
+    if (qualname.split('.').some((p) => p.startsWith('_'))) return undefined;
+    if (v.module === this.moduleName && topNames.has(qualname.split('.')[0])) {
+      body.names.add(qualname.split('.')[0]);
+      return `assert isinstance(${target}, ${qualname})`;
+    }
+    if (/^[a-z][\w.]*$/.test(v.module) && !v.module.split('.').some((p) => p.startsWith('_'))) {
+      body.imports.add(`import ${v.module}`);
+      return `assert isinstance(${target}, ${v.module}.${qualname})`;
+    }
+    return undefined;
   }
 
   private valueAssertions(target: string, expr: string, v: NonNullable<CallResult['value']>, body: Body): string[] {
@@ -310,6 +385,12 @@ export class PytestEmitter {
     if (topNames.has(name) || PY_KEYWORDS.has(name) || name === 'result' || name === 'pytest' || name === 'math') name = `${name}_obj`;
     return name;
   }
+}
+
+/** The test function: its marks, `def` with the fixtures it uses, and its body. */
+function testSource(name: string, body: Body): string {
+  const fixtures = [...(body.usesFiles ? ['tmp_path'] : []), ...(body.usesCapsys ? ['capsys'] : [])];
+  return [...(body.decorators ?? []), `def ${name}(${fixtures.join(', ')}):`, ...body.lines.map((l) => `    ${l}`)].join('\n');
 }
 
 /** Standard modules a plan's literals may use (the sandbox provides them), with their import. */

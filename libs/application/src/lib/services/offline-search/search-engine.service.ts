@@ -10,9 +10,10 @@ import {
   type PlanExpr,
   type SandboxSession,
 } from '@test-agent/domain';
-import { InputGenerator, callExpr, settableFields, strArgValue, stringsIn, type Candidate, type GenArg, type Receiver, type StateStep } from './input-generator';
+import { InputGenerator, callExpr, settableFields, strArgValue, stringsIn, type Candidate, type GenArg, type GenValue, type Receiver, type StateStep } from './input-generator';
 import { RandomSource } from './random-source';
 import { safePlan } from './safe-inputs';
+import { isPrivateCallable } from './test-namer';
 
 export interface SearchOptions {
   /** Wall-clock budget of the search, in milliseconds. */
@@ -34,6 +35,8 @@ export interface SearchOptions {
 
 /** How much more a missing statement or branch on a focus line weighs than another. */
 const FOCUS_WEIGHT = 4;
+/** How much less a private callable is tried than a public one with the same gap. */
+const PRIVATE_WEIGHT = 0.4;
 
 /** A plan that reached coverage no earlier plan reached, with what it did. */
 export interface ArchivedTest {
@@ -80,6 +83,14 @@ export interface SearchOutcome {
   readonly executions: number;
   readonly stoppedBy: 'budget' | 'plateau' | 'complete';
   readonly elapsedMs: number;
+  /**
+   * Calls on well-typed input that ended in an error the module's own code raised without meaning to
+   * (`ZeroDivisionError`, `UnboundLocalError`, ...): one per callable, exception type and line, never a test of
+   * the suite (see `raisedKind`).
+   */
+  readonly suspectedDefects: readonly ArchivedTest[];
+  /** Calls that ended in a `TypeError`/`AttributeError` the interpreter raised on a value: never a test. */
+  readonly misuses: number;
 }
 
 const DUNDER_CALLS: Record<string, (obj: PlanExpr, args: GenArg[]) => PlanExpr> = {
@@ -156,6 +167,54 @@ export function incidental(result: CallResult): boolean {
   return !ex.inModule || RUNTIME_ERRORS.has(ex.type);
 }
 
+/** How a call that raised is treated (see `raisedKind`). */
+export type RaisedKind = 'deliberate' | 'incidental' | 'misuse' | 'defect';
+
+/** Errors the interpreter raises on a value of the wrong type: a nonsense argument, not behaviour to pin. */
+const MISUSE_ERRORS = new Set(['TypeError', 'AttributeError']);
+/** Errors that, raised by the module's own code on well-typed input, point at a defect rather than a misuse. */
+const DEFECT_ERRORS = new Set(['UnboundLocalError', 'NameError', 'ZeroDivisionError', 'IndexError', 'RecursionError']);
+
+/**
+ * What a raised exception says about the call: `deliberate`, one of the module's own `raise`/`assert` statements
+ * or exception types (pinned with `pytest.raises`); `misuse`, a `TypeError`/`AttributeError` the interpreter raised
+ * on a value (never emitted); `defect`, an error such as `ZeroDivisionError` or `UnboundLocalError` raised by the
+ * module's own line on input that matches every parameter's known type (reported, not pinned); `incidental`, any
+ * other error the module did not raise on purpose (kept only for lines nothing meaningful reaches). Undefined when
+ * the call did not raise.
+ */
+export function raisedKind(result: CallResult, candidate?: Candidate): RaisedKind | undefined {
+  if (result.status !== 'raised' || !result.exception) return undefined;
+  if (!incidental(result)) return 'deliberate';
+  const ex = result.exception;
+  if (ex.module !== 'builtins') return 'incidental';
+  if (MISUSE_ERRORS.has(ex.type)) return 'misuse';
+  if (DEFECT_ERRORS.has(ex.type) && typeof ex.line === 'number' && candidate && wellTyped(candidate)) return 'defect';
+  return 'incidental';
+}
+
+/**
+ * Every argument of the candidate (receiver and earlier steps included) was made for its parameter's known type:
+ * none deliberately off its hint, none for a parameter of unknown type.
+ */
+export function wellTyped(c: Candidate): boolean {
+  const ok = (v: GenValue): boolean => !v.offHint && v.hint.k !== 'any' && (!v.construct || v.construct.args.every((a) => ok(a.value)));
+  const args = [...c.args, ...c.prefix.flatMap((p) => p.args), ...(c.receiver?.kind === 'construct' ? c.receiver.args : [])];
+  return args.every((a) => ok(a.value));
+}
+
+/** One suspected defect per callable, exception type and line: the shortest plan that shows it. */
+export function distinctDefects(found: readonly ArchivedTest[]): ArchivedTest[] {
+  const byKey = new Map<string, ArchivedTest>();
+  for (const t of found) {
+    const ex = t.result.exception;
+    const key = `${t.candidate?.target.qualname}|${ex?.type}|${ex?.line}`;
+    const known = byKey.get(key);
+    if (!known || JSON.stringify(t.plan).length < JSON.stringify(known.plan).length) byKey.set(key, t);
+  }
+  return [...byKey.values()];
+}
+
 /** Type name of a Python literal's source (for the pool of observed values). */
 function typeOfSource(src: string): string {
   if (/^['"]/.test(src)) return 'str';
@@ -212,6 +271,8 @@ export class OfflineSearchEngine {
     let lastGain = now();
     let stoppedBy: SearchOutcome['stoppedBy'] = 'budget';
     const outsideEffects: Record<string, OutsideEffectSummary> = {};
+    const defects: ArchivedTest[] = [];
+    let misuses = 0;
 
     const absorb = (plans: readonly { plan: CallPlan; candidate?: Candidate; doctest?: string }[], results: readonly CallResult[]) => {
       results.forEach((result, i) => {
@@ -224,7 +285,16 @@ export class OfflineSearchEngine {
         }
         if (!this.usable(result, doctest)) return;
         if (candidate) this.learn(gen, candidate, result);
-        const meaningful = !incidental(result);
+        const kind = raisedKind(result, candidate);
+        if (kind === 'misuse') {
+          misuses++;
+          return;
+        }
+        if (kind === 'defect') {
+          defects.push({ plan, result, candidate });
+          return;
+        }
+        const meaningful = kind !== 'incidental';
         // A meaningful test is kept when it reaches something no meaningful test reached, even if an
         // incidental one did: the minimiser then prefers it.
         const lines = meaningful ? meantLines : coveredLines;
@@ -299,7 +369,7 @@ export class OfflineSearchEngine {
     });
     const elapsedMs = now() - started;
     this.logger.debug('Offline search finished', { executions, archived: tests.length, stoppedBy, elapsedMs, combined: coverage.combinedPercent });
-    return { tests, coverage, executions, stoppedBy, elapsedMs, outsideEffects, importEffects: module.importEffects ?? [] };
+    return { tests, coverage, executions, stoppedBy, elapsedMs, outsideEffects, importEffects: module.importEffects ?? [], suspectedDefects: distinctDefects(defects), misuses };
   }
 
   /** A call of `qualname` acted outside the sandbox: counted for the report, and its callable tried less. */
@@ -368,7 +438,8 @@ export class OfflineSearchEngine {
     // Code reached only by an incidental exception counts half: a meaningful test for it is still wanted.
     for (const l of t.lines) missing += scale(l) * (!lines.has(l) ? 1 : meantLines.has(l) ? 0 : 0.5);
     for (const b of t.branches) missing += scale(Number(b.slice(0, b.indexOf('>')))) * (!branches.has(b) ? 1 : meantBranches.has(b) ? 0 : 0.5);
-    const base = missing > 0 ? 1 + 2 * Math.sqrt(missing) : 0.15;
+    // Public API first: a private callable is tried less (what it does is mostly reached through public calls).
+    const base = (missing > 0 ? 1 + 2 * Math.sqrt(missing) : 0.15) * (isPrivateCallable(t.fn) ? PRIVATE_WEIGHT : 1);
     // Spread effort: a callable tried very often without progress slowly loses priority; one whose calls keep
     // acting outside the sandbox (never a test) quickly.
     return base / (1 + t.tries / 2000) / (1 + t.refused / 10) / (1 + 4 * t.crashes);
@@ -443,18 +514,21 @@ export class OfflineSearchEngine {
  * by shorter plans. Returned in archive order.
  */
 export function minimiseArchive(tests: readonly ArchivedTest[]): ArchivedTest[] {
+  const throughPrivate = (t: ArchivedTest) => Boolean(t.candidate && (isPrivateCallable(t.candidate.target) || (t.candidate.receiver?.kind === 'construct' && isPrivateCallable(t.candidate.receiver.cls))));
   const keyOf = (t: ArchivedTest) => [...t.result.lines.map((l) => `L${l}`), ...t.result.branches.map((b) => `B${branchKey(b)}`)];
   const keys = tests.map(keyOf);
   const size = (t: ArchivedTest) => JSON.stringify(t.plan).length;
   const covered = new Set<string>();
   const chosen = new Set<number>();
-  // Meaningful outcomes first; a test ending in an incidental exception only for what nothing else reaches.
-  for (const allowIncidental of [false, true]) {
+  // Meaningful outcomes through the public API first, then through private names for what no public call
+  // reaches; a test ending in an incidental exception only for what nothing else reaches.
+  const tiers: ((t: ArchivedTest) => boolean)[] = [(t) => !incidental(t.result) && !throughPrivate(t), (t) => !incidental(t.result), () => true];
+  for (const allowed of tiers) {
     for (;;) {
       let best = -1;
       let bestGain = 0;
       keys.forEach((k, i) => {
-        if (chosen.has(i) || (!allowIncidental && incidental(tests[i].result))) return;
+        if (chosen.has(i) || !allowed(tests[i])) return;
         const gain = k.filter((x) => !covered.has(x)).length;
         if (gain > bestGain || (gain === bestGain && gain > 0 && best >= 0 && size(tests[i]) < size(tests[best]))) {
           best = i;

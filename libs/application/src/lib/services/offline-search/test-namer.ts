@@ -7,8 +7,19 @@ const MAX_NAME = 100;
 
 /** `wrap` → `wrap`, `TextWrapper.wrap` → `text_wrapper_wrap`, class `TextWrapper` → `text_wrapper`. */
 export function subjectName(fn: CallableInfo): string {
-  const parts = fn.qualname.split('.').map((p) => snakeCase(p) || 'call');
+  // A private name says so (`_parse` → `private_parse`): such a test reaches lines no public call reached.
+  const parts = fn.qualname.split('.').map((p) => (isPrivateName(p) ? `private_${snakeCase(p) || 'call'}` : snakeCase(p) || 'call'));
   return parts.join('_');
+}
+
+/** `_helper`, not `__init__`: a name the module keeps to itself. */
+export function isPrivateName(name: string): boolean {
+  return name.startsWith('_') && !(name.startsWith('__') && name.endsWith('__'));
+}
+
+/** The callable, its class or one of its enclosing names is private. */
+export function isPrivateCallable(fn: CallableInfo): boolean {
+  return fn.qualname.split('.').some(isPrivateName);
 }
 
 const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];

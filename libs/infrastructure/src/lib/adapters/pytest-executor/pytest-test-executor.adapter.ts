@@ -22,6 +22,7 @@ import type { PythonRuntime, PythonRuntimeProvider } from '../../python/project-
 import { cleanErrorText, fatalErrorSummary } from './clean-error-text';
 import { PytestEventReader, type PytestEvent } from './pytest-events';
 import { scrubEnvironment } from './sandbox-environment';
+import { clockShiftEnvironment, faketimeLibrary } from '../../process/faketime';
 
 
 export interface PytestTestExecutorOptions {
@@ -206,7 +207,7 @@ export class PytestTestExecutor implements TestExecutor {
       stopIfInterrupted();
       if (shadowed) throw shadowingError(request, shadowed);
       const coverage = await this.readCoverage(interpreter, request, layout);
-      return { ...outcome, ...coverage, durationMs: Date.now() - started };
+      return { ...outcome, ...coverage, durationMs: Date.now() - started, ...(request.clockShiftSeconds ? { clockShifted: faketimeLibrary() !== undefined } : {}) };
     } finally {
       unregister();
       try {
@@ -471,7 +472,8 @@ export class PytestTestExecutor implements TestExecutor {
     const overallSeconds = Math.ceil((deadline - Date.now()) / 1000);
     const cpuSeconds = this.options.cpuTimeLimitSeconds || Math.max(5, overallSeconds + 5);
     const args = ['-m', 'coverage', 'run', '--branch', `--rcfile=${layout.rcFile}`, '-m', 'pytest', ...pytestArgs];
-    const spec = this.processSpec(interpreter, args, layout, cpuSeconds);
+    const base = this.processSpec(interpreter, args, layout, cpuSeconds);
+    const spec = { ...base, env: { ...base.env, ...perturbedEnvironment(request, base.env) } };
     const confined = (await this.launcher.status()).confined;
     const child = await this.launcher.spawn(spec, ['ignore', 'pipe', 'pipe']);
     return this.watch(child, eventsFile, perTestMs, deadline, confined);
@@ -784,4 +786,9 @@ class TailBuffer {
     const all = Buffer.concat(this.chunks);
     return all.subarray(Math.max(0, all.length - this.limit)).toString('utf8');
   }
+}
+
+/** A run's perturbation of the environment pytest sees: the request's variables and, if asked, a moved clock. */
+function perturbedEnvironment(request: TestRunRequest, env: Readonly<Record<string, string>>): Record<string, string> {
+  return { ...(request.environment ?? {}), ...(request.clockShiftSeconds ? clockShiftEnvironment(request.clockShiftSeconds, env) : {}) };
 }

@@ -1816,7 +1816,8 @@ class Worker:
             "exception": {"type": type(ex).__qualname__, "module": type(ex).__module__,
                           "message": str(ex)[:300], "path": attribute_path(type(ex), self.module),
                           "inModule": any(os.path.realpath(f.filename) == self.tracer.filename for f in tb),
-                          "explicit": self.raised_deliberately(tb)},
+                          "explicit": self.raised_deliberately(tb),
+                          "line": tb[-1].lineno if tb and os.path.realpath(tb[-1].filename) == self.tracer.filename else None},
         }
 
     def plan_result(self, plan, env, outcome, before_attrs, raw):

@@ -19,6 +19,7 @@ import {
 } from '@test-agent/domain';
 import { processCleanups } from '../../process/cleanup-registry';
 import { isWithheldVariable, scrubEnvironment } from '../pytest-executor/sandbox-environment';
+import { clockShiftEnvironment } from '../../process/faketime';
 import { infrastructureAsset } from '../../file-system/package-root';
 import { PythonLauncher, type ProcessLimits } from '../../process/python-launcher';
 import type { PythonRuntime, PythonRuntimeProvider } from '../../python/project-python';
@@ -170,6 +171,7 @@ class PythonWorkerSession implements SandboxSession {
     private readonly launcher: PythonLauncher,
     private readonly target: ModuleTarget,
     private readonly hashSeed: number,
+    private readonly environment: Readonly<Record<string, string>>,
     private readonly dir: string,
     private readonly options: ResolvedWorkerOptions,
     private readonly logger: Logger,
@@ -206,6 +208,7 @@ class PythonWorkerSession implements SandboxSession {
           PYTHONUNBUFFERED: '1',
           PYTHONUTF8: '1',
           NO_COLOR: '1',
+          ...this.environment,
         }),
         writable: [this.dir],
         limits: this.options.limits,
@@ -371,7 +374,7 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
     // realpath: bwrap binds the real folder (the OS temp folder may be a symlink).
     const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'test-agent-worker-')));
     const sessionOptions = options.loadTimeoutMs ? { ...this.options, loadTimeoutMs: Math.min(this.options.loadTimeoutMs, options.loadTimeoutMs) } : this.options;
-    const session = new PythonWorkerSession(python, this.launcher, target, options.hashSeed ?? 0, dir, sessionOptions, this.logger.child('executor'));
+    const session = new PythonWorkerSession(python, this.launcher, target, options.hashSeed ?? 0, { ...options.environment, ...(options.clockShiftSeconds ? clockShiftEnvironment(options.clockShiftSeconds, this.options.baseEnv ?? process.env) : {}) }, dir, sessionOptions, this.logger.child('executor'));
     try {
       await session.start();
     } catch (e) {

@@ -1,0 +1,115 @@
+import type { CallResult, CallableInfo, ExceptionDescription, ModuleInterface, ParameterInfo, ValueDescription } from '@test-agent/domain';
+import type { Candidate, GenArg } from './input-generator';
+import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emitter';
+import { minimiseArchive, raisedKind, toPlan, wellTyped, type ArchivedTest } from './search-engine.service';
+import { subjectName } from './test-namer';
+
+// A fake module `stats`: def ratio(a: int, b: int); def label(x) (no type known).
+const intParam = (name: string): ParameterInfo => ({ name, kind: 'either', type: { k: 'builtin', name: 'int' }, hasDefault: false, default: null, defaultIsNone: false });
+const ratio: CallableInfo = { kind: 'function', name: 'ratio', qualname: 'ratio', params: [intParam('a'), intParam('b')], span: [1, 3] };
+const label: CallableInfo = { kind: 'function', name: 'label', qualname: 'label', params: [{ ...intParam('x'), type: { k: 'any' } }], span: [5, 6] };
+const stats: ModuleInterface = {
+  callables: [ratio, label],
+  literals: {},
+  moduleLiterals: [],
+  constants: [],
+  paramHints: {},
+  doctests: [],
+  shape: { statements: [1, 2, 3, 5, 6], branches: [] },
+  baseline: { lines: [1, 5], branches: [] },
+};
+
+const int = (param: ParameterInfo, n: number): GenArg => ({ param, value: { expr: { k: 'lit', src: String(n) }, js: n, kind: 'int', hint: param.type }, keyword: false });
+const call = (fn: CallableInfo, args: GenArg[]): Candidate => ({ target: fn, prefix: [], args });
+const raised = (type: string, extra: Partial<ExceptionDescription> = {}): CallResult => ({
+  status: 'raised', lines: [1, 2], branches: [], step: 0, exception: { type, module: 'builtins', message: 'division by zero', path: null, inModule: true, explicit: false, line: 2, ...extra },
+});
+const value = (expr: string | null, type: string, extra: Partial<ValueDescription> = {}): ValueDescription => ({
+  type, module: 'builtins', repr: expr ?? '', expr, canon: expr ?? '', float: false, approx: false, nan: false, len: null, attrs: [], ...extra,
+});
+const stable: Stability = { outcome: true, value: true, stdout: true, attrs: new Set<string>() };
+const emit = (tests: EmittableTest[], pinDefects = false) => new PytestEmitter().emit('stats', stats, tests, new Set(), { pinDefects });
+
+describe('which raised exceptions a test may pin', () => {
+  const wellTypedCall = call(ratio, [int(ratio.params[0], 1), int(ratio.params[1], 0)]);
+
+  it("pins the module's own raise; never the interpreter's TypeError/AttributeError; reports errors on well-typed input", () => {
+    expect(raisedKind(raised('ValueError', { explicit: true }), wellTypedCall)).toBe('deliberate');
+    expect(raisedKind(raised('TypeError'), wellTypedCall)).toBe('misuse');
+    expect(raisedKind(raised('AttributeError'), wellTypedCall)).toBe('misuse');
+    expect(raisedKind(raised('ZeroDivisionError'), wellTypedCall)).toBe('defect');
+    expect(raisedKind(raised('UnboundLocalError'), wellTypedCall)).toBe('defect');
+    // Raised inside a library the module called (not on the module's own line), or on input of unknown type: no claim.
+    expect(raisedKind(raised('ZeroDivisionError', { line: null }), wellTypedCall)).toBe('incidental');
+    const untyped = call(label, [{ ...int(label.params[0], 0), value: { ...int(label.params[0], 0).value, hint: { k: 'any' } } }]);
+    expect(wellTyped(untyped)).toBe(false);
+    expect(raisedKind(raised('ZeroDivisionError'), untyped)).toBe('incidental');
+    // A value deliberately off its parameter's type is no well-typed input.
+    const off = call(ratio, [int(ratio.params[0], 1), { ...int(ratio.params[1], 0), value: { ...int(ratio.params[1], 0).value, offHint: { k: 'builtin', name: 'int' } } }]);
+    expect(raisedKind(raised('ZeroDivisionError'), off)).toBe('incidental');
+    expect(raisedKind({ status: 'ok', lines: [], branches: [], value: value('1', 'int') }, wellTypedCall)).toBeUndefined();
+  });
+
+  it('writes a suspected defect as a strict xfail test only when asked, and always describes it', () => {
+    const test: EmittableTest = { test: { plan: toPlan(wellTypedCall), result: raised('ZeroDivisionError'), candidate: wellTypedCall }, stability: stable, defect: true };
+    const plain = emit([test]);
+    expect(plain.tests).toEqual([]);
+    expect(plain.defects).toHaveLength(1);
+    expect(plain.defects[0]).toMatchObject({ subject: 'ratio', error: 'ZeroDivisionError: division by zero', line: 2 });
+    expect(plain.defects[0].source).toBe(
+      [
+        "@pytest.mark.xfail(strict=True, raises=ZeroDivisionError, reason='suspected defect: ZeroDivisionError on line 2 on well-typed input')",
+        `def ${plain.defects[0].name}():`,
+        '    ratio(1, 0)',
+      ].join('\n'),
+    );
+    expect(plain.defects[0].name).toMatch(/^test_ratio_.*_suspected_defect$/);
+    const pinned = emit([test], true);
+    expect(pinned.tests.map((t) => t.name)).toEqual([plain.defects[0].name]);
+    expect(pinned.cases[0].expectedFailure).toBe(true);
+    expect(pinned.content).toContain(plain.defects[0].source);
+  });
+});
+
+describe('every emitted test checks something', () => {
+  const candidate = call(label, [int(label.params[0], 3)]);
+  const ok = (v: ValueDescription): CallResult => ({ status: 'ok', lines: [5, 6], branches: [], value: v });
+
+  it('asserts the type of a value that varies between runs, and does not name the value', () => {
+    const file = emit([{ test: { plan: toPlan(candidate), result: ok(value("'at 1764'", 'str')), candidate }, stability: { ...stable, value: false, type: true } }]);
+    expect(file.tests[0].source).toBe(['def test_label_returns_string():', '    result = label(3)', '    assert isinstance(result, str)'].join('\n'));
+  });
+
+  it('writes no test when not even the type of the result holds in every run', () => {
+    const file = emit([{ test: { plan: toPlan(candidate), result: ok(value("'x'", 'str')), candidate }, stability: { ...stable, value: false, type: false } }]);
+    expect(file.tests).toEqual([]);
+  });
+
+  it("names a type of another module by its module, and a private type not at all", () => {
+    const fromDatetime = emit([{ test: { plan: toPlan(candidate), result: ok(value(null, 'datetime.datetime', { module: 'datetime' })), candidate }, stability: { ...stable, value: false, type: true } }]);
+    expect(fromDatetime.content).toContain('import datetime');
+    expect(fromDatetime.tests[0].source).toContain('assert isinstance(result, datetime.datetime)');
+    const hidden = emit([{ test: { plan: toPlan(candidate), result: ok(value(null, 'stats._Cache', { module: 'stats' })), candidate }, stability: { ...stable, value: false, type: true } }]);
+    expect(hidden.tests).toEqual([]);
+  });
+});
+
+describe('public API first', () => {
+  const helper: CallableInfo = { kind: 'function', name: '_scale', qualname: '_scale', params: [intParam('n')], span: [8, 9] };
+  const ok = (lines: number[]): CallResult => ({ status: 'ok', lines, branches: [], value: value('1', 'int') });
+  const archived = (fn: CallableInfo, lines: number[]): ArchivedTest => {
+    const c = call(fn, [int(fn.params[0], 1)]);
+    return { plan: toPlan(c), result: ok(lines), candidate: c };
+  };
+
+  it('keeps a test through a private name only for lines no public call reaches, and names it as private', () => {
+    const viaPrivate = archived(helper, [8, 9]);
+    const viaPublic = archived(label, [5, 6, 8, 9]);
+    expect(minimiseArchive([viaPrivate, viaPublic])).toEqual([viaPublic]);
+    const deeper = archived(helper, [8, 9, 10]);
+    expect(minimiseArchive([deeper, viaPublic])).toEqual([deeper, viaPublic]);
+    expect(subjectName(helper)).toBe('private_scale');
+    expect(subjectName({ ...helper, qualname: 'Cache._evict' })).toBe('cache_private_evict');
+    expect(subjectName({ ...helper, qualname: 'Cache.__len__' })).toBe('cache_len');
+  });
+});
