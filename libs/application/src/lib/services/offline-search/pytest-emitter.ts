@@ -70,7 +70,11 @@ export interface EmittedFile {
   readonly defects: readonly EmittedDefect[];
 }
 
+/** Longest value written out in an assertion; a longer one of a sized type is checked by its size and start. */
 const MAX_EXACT = 1200;
+/** ... for a str, bytes, list, tuple, dict or set: a reviewer reads 120 characters, not a wall of them. */
+const MAX_SIZED_LITERAL = 120;
+const SIZED_TYPES = new Set(['str', 'bytes', 'list', 'tuple', 'dict', 'set']);
 
 const DOCTEST_HELPER = [
   'def _doctest_failures(obj, module):',
@@ -344,8 +348,10 @@ export class PytestEmitter {
     }
     if (expr === 'None' || expr === 'True' || expr === 'False') return [`assert ${target} is ${expr}`];
     if (v.float && v.approx) return [`assert ${target} == pytest.approx(${expr})`];
-    if (expr.length <= MAX_EXACT) return [`assert ${target} == ${expr}`];
-    return this.sizeAndStart(target, v);
+    const sized = v.len !== null && SIZED_TYPES.has(v.type);
+    if (expr.length <= (sized ? MAX_SIZED_LITERAL : MAX_EXACT)) return [`assert ${target} == ${expr}`];
+    // Too long to read: its size and how it starts; an unsized value gets the type check (see `fallbackAssertion`).
+    return sized ? this.sizeAndStart(target, v) : [];
   }
 
   /** For a long text or bytes value: its length and how it starts; for a long list: its length and first item. */
