@@ -226,7 +226,7 @@ export class LlmService implements LlmClient {
    * Detection failures are logged, never thrown. The result also guides the silent-truncation check.
    */
   contextWindows(): Promise<LlmEndpointWindow[]> {
-    this.windows ??= Promise.all(this.chain.map((e) => this.detectWindow(e)));
+    this.windows ??= Promise.all(this.chain.map((e) => this.detectWindow(e))).then((all) => all.filter((w): w is LlmEndpointWindow => w !== undefined));
     return this.windows;
   }
 
@@ -236,7 +236,8 @@ export class LlmService implements LlmClient {
     return all.reduce<LlmEndpointWindow | undefined>((min, w) => (min === undefined || w.contextWindow < min.contextWindow ? w : min), undefined);
   }
 
-  private async detectWindow(e: ResilientEndpoint): Promise<LlmEndpointWindow> {
+  /** Undefined for an endpoint nothing tells a window of (a replayed cassette). */
+  private async detectWindow(e: ResilientEndpoint): Promise<LlmEndpointWindow | undefined> {
     const client = e.target.client as { detectContextWindow?: () => Promise<DetectedContextWindow | undefined> };
     let detected: DetectedContextWindow | undefined;
     try {
@@ -268,15 +269,18 @@ export class LlmService implements LlmClient {
         contextWindow: tokens,
         hint: 'start Ollama with OLLAMA_CONTEXT_LENGTH=<n> and set the same OLLAMA_CONTEXT_LENGTH (or LLM_CONTEXT_WINDOW) for Test Agent',
       });
+    } else if (e.target.profileContextWindow !== undefined) {
+      tokens = e.target.profileContextWindow;
+      source = 'model profile';
     } else {
-      tokens = e.target.profileContextWindow ?? this.options.contextWindow ?? OLLAMA_DEFAULT_CONTEXT;
-      source = e.target.profileContextWindow !== undefined ? 'model profile' : 'default';
+      return undefined;
     }
     if (detected?.modelMaxTokens !== undefined && tokens > detected.modelMaxTokens) {
       tokens = detected.modelMaxTokens;
       source = `${source}, capped at the model's ${detected.modelMaxTokens}`;
     }
-    this.windowByEndpoint.set(e, tokens);
+    // A window the server or the user told is a fact the truncation check may rely on; a profile's is a guess.
+    if (source !== 'model profile') this.windowByEndpoint.set(e, tokens);
     this.log.info('LLM context window', { endpoint: e.label, role: e.target.role, contextWindow: tokens, source });
     return { role: e.target.role, endpoint: e.label, contextWindow: tokens, source };
   }
@@ -288,8 +292,8 @@ export class LlmService implements LlmClient {
   async runSummary(): Promise<LlmRunSummary> {
     const usage = this.usage();
     const windows = this.windows ? await this.windows : undefined;
-    const endpoints = usage.endpoints.map((u, i) => {
-      const w = windows?.[i];
+    const endpoints = usage.endpoints.map((u) => {
+      const w = windows?.find((x) => x.endpoint === u.endpoint);
       return w ? { ...u, contextWindow: w.contextWindow, contextWindowSource: w.source } : u;
     });
     const chain = windows ? await this.chainContextWindow() : undefined;
@@ -437,7 +441,10 @@ export class LlmService implements LlmClient {
       window !== undefined ? estimate * scale > window && reported <= window : USUAL_WINDOWS.has(reported) && estimate * scale > reported;
     // A prompt repeating an earlier one as its prefix may be reported without the cached prefix: judge what is new.
     const expected = (shared > 0 ? Math.max(0, estimate - shared) : estimate) * scale;
-    const belowRatio = reported < expected * ratio;
+    // With the window known (told by the server or the user), a prompt that fits it by our own count (10 % margin
+    // for the tokenizers' disagreement) had nothing to be cut for: a low count then is the server's tokenizer.
+    const mayExceed = window === undefined || estimate * scale * 1.1 > window;
+    const belowRatio = mayExceed && reported < expected * ratio;
     if (estimate >= (this.options.overflowMinTokens ?? 256) && (belowRatio || overWindow)) {
       this.metrics.increment('test_agent_llm_errors_total', { endpoint, reason: 'context-overflow' });
       throw new LlmContextOverflowError(
