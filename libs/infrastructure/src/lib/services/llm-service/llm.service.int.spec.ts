@@ -93,6 +93,21 @@ describe('LlmService against the stand-in', () => {
     });
     expect(logger.lines.some((l) => l.message === 'LLM fallback endpoint answered')).toBe(true);
     expect((await standIn.state()).stats.byPath['POST /api/v1/chat/completions']).toBe(2);
+    // counted, and summarised for the report: who served, which switch and why
+    await llm.chat(ask('again'));
+    const primary = `gigachat ${standIn.url}/api/v1`;
+    expect(await metricValue(metrics, 'test_agent_llm_errors_total', { endpoint: primary, reason: 'fallback' })).toBe(2);
+    const summary = await llm.runSummary();
+    expect(summary).toMatchObject({
+      servedBy: [`llm-api ${standIn.url}`],
+      fallbackUsed: true,
+      endpoints: [
+        { role: 'primary', endpoint: primary, answered: 0, failed: 2 },
+        { role: 'fallback', endpoint: `llm-api ${standIn.url}`, answered: 2, failed: 0 },
+      ],
+      fallbacks: [{ from: primary, to: `llm-api ${standIn.url}`, reason: 'server-error', calls: 2 }],
+    });
+    expect(summary.fallbacks[0].message).toBe(`${primary}: POST /chat/completions failed with HTTP 503: stand-in: injected HTTP 503`);
   });
 
   it('throws LlmUnavailableError naming every endpoint and why when all are down', async () => {

@@ -115,7 +115,10 @@ export interface LlmRunSummary {
   readonly contextWindow?: number;
 }
 
-/** Ollama's own default context when neither the server nor the user tells it (0.6 to 0.11; older ones had 2,048). */
+/**
+ * The window assumed for an Ollama when neither it nor the user tells it: its own default is 2,048 or 4,096 by
+ * version (newer ones choose by VRAM); a smaller real window still shows as a silent truncation and a refit.
+ */
 export const OLLAMA_DEFAULT_CONTEXT = 4_096;
 
 /** Health of one endpoint of the chain. */
