@@ -17,6 +17,8 @@ export interface StandInResponse {
   /** Answer this rule at most this many times. */
   times?: number;
   latencyMs?: number;
+  /** Streamed answers of this rule: tokens per second (overrides the script's `stream.tokensPerSecond`). */
+  tokensPerSecond?: number;
 }
 
 export interface StandInFault {
@@ -35,6 +37,8 @@ export interface StandInFault {
   contentType?: string;
   expireToken?: boolean;
   truncatePromptTo?: number;
+  /** A streamed answer goes silent after this many tokens (the connection stays open until the client leaves). */
+  stallAfterTokens?: number;
 }
 
 export interface StandInScript {
@@ -46,8 +50,18 @@ export interface StandInScript {
   apiKey?: string;
   contextWindow?: number;
   latencyMs?: number;
+  /** Streamed answers (`stream: true`): tokens per second, 0 for as fast as possible (the default). */
+  stream?: { tokensPerSecond?: number };
   gigachat?: { authKey?: string; tokenTtlMs?: number; maxConcurrency?: number; maxTokenRequestsPerSecond?: number };
   llmApi?: { chatRoute?: boolean; usage?: boolean; healthy?: boolean; device?: string };
+  /** vLLM: `GET /v1/models` lists this `max_model_len` for each model. */
+  maxModelLen?: number;
+  /**
+   * Ollama: `GET /` answers "Ollama is running", `POST /api/show` gives `num_ctx` among the parameters (when set)
+   * and `model_info.qwen2.context_length` = `modelContextLength`; `GET /api/ps` lists the model as loaded with
+   * `context_length` = `loadedContextLength` (when set; else no model is loaded).
+   */
+  ollama?: { numCtx?: number; modelContextLength?: number; loadedContextLength?: number };
   faults?: StandInFault[];
 }
 
@@ -69,6 +83,10 @@ export interface StandInState {
     maxInFlightChat: number;
     truncatedPrompts: number;
     faultsApplied: number;
+    /** Answers streamed, tokens written in streams, streams that went silent (`stallAfterTokens`). */
+    streams: number;
+    streamedTokens: number;
+    stalledStreams: number;
   };
   requests: StandInRequest[];
   issuedTokens: string[];

@@ -98,8 +98,22 @@ describe('generate with an LLM', () => {
     expect(stdout).toMatch(/line\+branch 100\.0 %/);
     const report = JSON.parse(readFileSync(path.join(cwd, 'tests', 'test-agent-report.json'), 'utf8')) as {
       modules: { llm: { accepted: { offline: number; unit: number }; tokenCounts: string; contextWindow: number } }[];
+      llm: { servedBy: string[]; fallbacks: { from: string; to: string; reason: string; calls: number }[] };
     };
     expect(report.modules[0].llm).toMatchObject({ accepted: { unit: 1 }, tokenCounts: 'estimated', contextWindow: 8192 });
+    // The report names the endpoint that served the run, the fallback and why; the window is the chain's smallest
+    // (GigaChat's 8,192 against Qwen's 32,768).
+    expect(report.llm).toMatchObject({
+      servedBy: [`llm-api ${second.url}`],
+      fallbackUsed: true,
+      contextWindow: 8192,
+      endpoints: [
+        { role: 'primary', endpoint: `gigachat ${standIn.url}/api/v1`, answered: 0, countsEstimated: true, contextWindow: 8192, contextWindowSource: 'model profile' },
+        { role: 'fallback', endpoint: `llm-api ${second.url}`, answered: 1, countsEstimated: false, contextWindow: 32_768, contextWindowSource: 'model profile' },
+      ],
+    });
+    expect(report.llm.fallbacks[0]).toMatchObject({ from: `gigachat ${standIn.url}/api/v1`, to: `llm-api ${second.url}`, reason: 'server-error', calls: 1 });
+    expect(readFileSync(path.join(cwd, 'tests', 'test-agent-report.md'), 'utf8')).toContain(`- Fallback: 1 call moved from gigachat ${standIn.url}/api/v1 to llm-api ${second.url} (server-error): `);
     expect(report.modules[0].llm.accepted.offline).toBeGreaterThan(10);
     // The switch is logged, naming both endpoints; the counter's failure too.
     expect(stderr).toContain(`"message":"LLM endpoint failed; switching to the next endpoint"`);

@@ -70,7 +70,7 @@ describe('LLM loop edge cases', () => {
     const llm = report.modules[0].llm!;
     expect(llm.repairs.attempted).toBe(0);
     expect(llm.funnel).toMatchObject({ generated: 3, parsed: 3, imported: 3, passed: 3 });
-    const prompts = (await standIn.state()).requests.map((r) => JSON.stringify(r.body));
+    const prompts = (await standIn.state()).requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => JSON.stringify(r.body));
     expect(prompts.some((p) => p.includes('test_b_pop_of_empty_stack_raises` fails'))).toBe(false);
   });
 

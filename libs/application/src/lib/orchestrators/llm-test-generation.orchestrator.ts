@@ -223,14 +223,26 @@ export class LlmTestGeneration {
   private readonly now: () => number;
   private readonly assembler: TestFileAssembler;
   private readonly prompts = new PromptBuilder();
-  private readonly context: ContextBuilder;
+  private context: ContextBuilder;
+  private promptBudgetTokens: number;
 
   constructor(private readonly deps: LlmTestGenerationDeps) {
     this.logger = (deps.logger ?? silentLogger).child('llm_generation');
     this.metrics = deps.metrics ?? noopMetrics;
     this.now = deps.now ?? (() => Date.now());
     this.assembler = deps.assembler ?? new TestFileAssembler();
+    this.promptBudgetTokens = deps.promptBudgetTokens;
     this.context = new ContextBuilder(deps.counter, deps.promptBudgetTokens, this.prompts);
+  }
+
+  /**
+   * Fits every later prompt to `promptBudgetTokens` (the chain's detected context window, known only once the
+   * endpoints were asked). Same value for every module of a run, so concurrent modules agree.
+   */
+  fitPrompts(promptBudgetTokens: number): void {
+    if (promptBudgetTokens === this.promptBudgetTokens) return;
+    this.promptBudgetTokens = promptBudgetTokens;
+    this.context = new ContextBuilder(this.deps.counter, promptBudgetTokens, this.prompts);
   }
 
   async generate(request: LlmGenerationRequest): Promise<LlmGenerationResult> {
@@ -439,8 +451,8 @@ export class LlmTestGeneration {
         };
         const fitted = await this.context.unitTestPrompt(conversationRequest);
         if (fitted.overBudget) {
-          chunkStats.skipped = `prompt of ${fitted.tokens} tokens cannot fit the budget of ${this.deps.promptBudgetTokens}`;
-          this.logger.warn('Chunk skipped: its prompt cannot fit the budget', { module: target.moduleName, chunk: chunk.index, tokens: fitted.tokens, budget: this.deps.promptBudgetTokens });
+          chunkStats.skipped = `prompt of ${fitted.tokens} tokens cannot fit the budget of ${this.promptBudgetTokens}`;
+          this.logger.warn('Chunk skipped: its prompt cannot fit the budget', { module: target.moduleName, chunk: chunk.index, tokens: fitted.tokens, budget: this.promptBudgetTokens });
           continue;
         }
         const answer = await chat(fitted.messages, fitted.tokens, chunkStats);
@@ -578,12 +590,12 @@ export class LlmTestGeneration {
     const base = { moduleName: request.target.moduleName, importStatement: importStatementFor(request.target), summaries: [], publicApi };
     let messages = this.prompts.integrationTests({ ...base, skeleton: moduleSkeleton(request.source, request.outline) });
     let tokens = await countMessages(this.deps.counter, messages);
-    if (tokens > this.deps.promptBudgetTokens) {
+    if (tokens > this.promptBudgetTokens) {
       messages = this.prompts.integrationTests({ ...base, skeleton: moduleSkeleton(request.source, request.outline, new Set(publicApi)) });
       tokens = await countMessages(this.deps.counter, messages);
     }
-    if (tokens > this.deps.promptBudgetTokens) {
-      this.logger.warn('Integration prompt skipped: the public API skeleton cannot fit the budget', { tokens, budget: this.deps.promptBudgetTokens });
+    if (tokens > this.promptBudgetTokens) {
+      this.logger.warn('Integration prompt skipped: the public API skeleton cannot fit the budget', { tokens, budget: this.promptBudgetTokens });
       return;
     }
     const answer = await chat(messages, tokens);

@@ -40,6 +40,9 @@ export interface ChunkModuleRequest {
   readonly maxTokens?: number;
   /** Model whose tokenizer and context window apply (default: the configured model). */
   readonly model?: string;
+  /** Context window and answer reserve to fit (the endpoints' detected window), overriding the defaults. */
+  readonly contextWindow?: number;
+  readonly reservedCompletionTokens?: number;
   /** Package mode: extra `.gitignore`-style patterns to skip. */
   readonly exclude?: readonly string[];
 }
@@ -95,9 +98,12 @@ export class ChunkModule {
   }
 
   /** The model profile, counter and budget a request resolves to. */
-  plan(request: Pick<ChunkModuleRequest, 'model' | 'maxTokens'>): { profile: ModelProfile; counter: TokenCounter; budget: TokenBudget } {
+  plan(request: Pick<ChunkModuleRequest, 'model' | 'maxTokens' | 'contextWindow' | 'reservedCompletionTokens'>): { profile: ModelProfile; counter: TokenCounter; budget: TokenBudget } {
     const d = this.deps.defaults ?? {};
-    const profile = resolveModelProfile(request.model ?? d.model, { contextWindow: d.contextWindow, reservedCompletionTokens: d.reservedCompletionTokens });
+    const profile = resolveModelProfile(request.model ?? d.model, {
+      contextWindow: request.contextWindow ?? d.contextWindow,
+      reservedCompletionTokens: request.reservedCompletionTokens ?? d.reservedCompletionTokens,
+    });
     const budget = request.maxTokens !== undefined ? TokenBudget.ofMaxTokens(request.maxTokens) : TokenBudget.forModel(profile, d.promptOverheadTokens);
     return { profile, counter: this.deps.counters.forProfile(profile), budget };
   }

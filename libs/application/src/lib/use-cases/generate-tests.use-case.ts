@@ -119,6 +119,37 @@ export type ModuleProgressEvent =
   | { readonly type: 'start'; readonly module: string; readonly of: number }
   | { readonly type: 'done'; readonly module: string; readonly done: number; readonly of: number; readonly report: ModuleGenerationReport };
 
+/** The context window prompts are fitted to and the answer's reserve in it (see `GenerateTestsDependencies.llm.fit`). */
+export interface LlmFitting {
+  readonly contextWindow: number;
+  readonly reservedCompletionTokens: number;
+  /** Where the window came from (`Ollama GET /api/ps context_length`, `LLM_CONTEXT_WINDOW`, ...) and whose it is. */
+  readonly source: string;
+  readonly endpoint?: string;
+}
+
+/** What the LLM endpoint chain did in a run: who served, whether and why the fallback took over. */
+export interface LlmRunReport {
+  readonly endpoints: readonly {
+    readonly role: string;
+    readonly provider: string;
+    readonly endpoint: string;
+    readonly answered: number;
+    readonly failed: number;
+    /** The endpoint's token counter failed and local estimates stood in. */
+    readonly countsEstimated: boolean;
+    readonly contextWindow?: number;
+    readonly contextWindowSource?: string;
+  }[];
+  /** Endpoints that answered at least one chat, in chain order. */
+  readonly servedBy: readonly string[];
+  readonly fallbackUsed: boolean;
+  /** Calls that moved from one endpoint to the next, by reason, with the first failure's message. */
+  readonly fallbacks: readonly { readonly from: string; readonly to: string; readonly reason: string; readonly message: string; readonly calls: number }[];
+  /** The smallest context window of the chain, the one every prompt was fitted to. */
+  readonly contextWindow?: number;
+}
+
 /** What the LLM phase of one module did (absent for the offline strategy). */
 export interface ModuleLlmReport {
   readonly funnel: LlmGenerationResult['funnel'];
@@ -221,6 +252,8 @@ export interface GenerateTestsReport {
   readonly slowest?: readonly { readonly module: string; readonly durationMs: number }[];
   /** Suspected defects were written into the test files as strict-xfail tests (`pinDefects`). */
   readonly pinnedDefects?: boolean;
+  /** LLM strategies: which endpoint served the run, the fallbacks and why, each endpoint's context window. */
+  readonly llm?: LlmRunReport;
 }
 
 export interface GenerateTestsDependencies {
@@ -247,6 +280,13 @@ export interface GenerateTestsDependencies {
     readonly reader: PythonSourceReader;
     /** Tokens the model may answer with (its profile's reserved completion). */
     readonly maxCompletionTokens: number;
+    /**
+     * The window every prompt is fitted to, once known: the smallest context window of the endpoint chain as the
+     * servers tell it (else as configured), and the answer's reserve in it. Asked once per module (answered once).
+     */
+    readonly fit?: () => Promise<LlmFitting>;
+    /** What the endpoint chain did in the run (which endpoint served, fallbacks and why), for the report. */
+    readonly runSummary?: () => Promise<LlmRunReport>;
     /** Where a run under `outDir` keeps its checkpoints (for `resume`). */
     readonly checkpointsFor?: (outDir: string) => CheckpointStore;
   };
@@ -363,6 +403,7 @@ export class GenerateTests {
     const coverage = totalCoverage(modules);
     const nothingToDo = changedLines !== undefined && targets.length === 0;
     const missed = targetMissedBecause({ failure, modules, errors, written: files.length > 0 || nothingToDo, coverage, target: request.targetCoverage });
+    const llmRun = strategy !== 'offline' ? await this.deps.llm?.runSummary?.() : undefined;
     const report: GenerateTestsReport = {
       strategy,
       files,
@@ -381,6 +422,7 @@ export class GenerateTests {
       ...(request.changedSince && changedLines ? { changedSince: changedTotals(request.changedSince, modules) } : {}),
       ...(request.existingTests ? { existingTests: { path: request.existingTests, coverage: totalCoverage(modules.map((m) => ({ ...m, coverage: m.existingTests ?? m.coverage }))) } } : {}),
       ...(python ? { python: { executable: python.executable, source: python.source, version: python.version, projectRoot: python.projectRoot, pytest: python.pytest } } : {}),
+      ...(llmRun ? { llm: llmRun } : {}),
     };
     const final = { ...report, files: [...files, report.reports.json, report.reports.markdown] };
     if (files.length > 0 || !failure) {
@@ -764,7 +806,10 @@ export class GenerateTests {
     try {
       const source = await llm.reader.read(target.file);
       const outline = llm.parser.parse(source);
-      chunked = await llm.chunker.execute({ path: target.file });
+      // The window of the whole chain (detection asks the servers once), so a call that moves on still fits.
+      const fit = await llm.fit?.();
+      const window = fit ? { contextWindow: fit.contextWindow, reservedCompletionTokens: fit.reservedCompletionTokens } : {};
+      chunked = await llm.chunker.execute({ path: target.file, ...window });
       const deadline = this.now() + (request.timeoutSeconds ?? 600) * 1000;
       for (;;) {
         try {
@@ -780,7 +825,7 @@ export class GenerateTests {
             deadline,
             repairAttempts: request.repairAttempts ?? 3,
             flakyRuns: Math.max(0, request.flakyRuns ?? 5),
-            maxCompletionTokens: llm.maxCompletionTokens,
+            maxCompletionTokens: fit?.reservedCompletionTokens ?? llm.maxCompletionTokens,
             resume: request.resume || (refits > 0 && llm.checkpointsFor !== undefined),
             ...(llm.checkpointsFor ? { checkpoints: llm.checkpointsFor(request.outDir) } : {}),
             ...(request.onProgress ? { onProgress: (event: LlmProgressEvent) => request.onProgress?.(target.moduleName, event) } : {}),
@@ -804,7 +849,7 @@ export class GenerateTests {
             maxChunkTokens: maxTokens,
             refit: refits,
           });
-          chunked = await llm.chunker.execute({ path: target.file, maxTokens });
+          chunked = await llm.chunker.execute({ path: target.file, maxTokens, ...window });
         }
       }
     } catch (e) {
@@ -1129,6 +1174,7 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     ...sandboxLines(r.sandbox),
     ...(r.changedSince ? [`Changed since ${r.changedSince.ref}: ${r.changedSince.covered}/${r.changedSince.total} changed statements covered, in ${r.modules.length} changed module${r.modules.length === 1 ? '' : 's'}.`, ''] : []),
     ...(r.python ? [`Python: ${r.python.executable} ${r.python.version} (from ${r.python.source}; project ${r.python.projectRoot}; pytest ${r.python.pytest ?? 'from the tooling'}).`, ''] : []),
+    ...llmRunLines(r.llm),
     `Total: ${fmt(r.coverage.percent.combined)} % line+branch (lines ${r.coverage.lines.covered}/${r.coverage.lines.total}, branches ${r.coverage.branches.covered}/${r.coverage.branches.total}), in ${(r.durationMs / 1000).toFixed(1)} s.`,
     '',
     ...(r.slowest?.length ? [`Slowest modules: ${formatSlowest(r.slowest)}.`, ''] : []),
@@ -1242,6 +1288,20 @@ function sandboxLines(sandbox: ContainmentStatus | undefined): string[] {
 }
 
 /** The LLM part of the Markdown report for one module: funnel, per-chunk table, suspected defects. */
+/** The endpoint chain in the Markdown report: who served, each window and its source, every fallback and why. */
+function llmRunLines(llm: LlmRunReport | undefined): string[] {
+  if (!llm) return [];
+  const served = llm.servedBy.length > 0 ? `served by ${llm.servedBy.join(' and ')}` : 'no endpoint answered';
+  const windows = llm.endpoints
+    .filter((e) => e.contextWindow !== undefined)
+    .map((e) => `${e.role} ${e.endpoint} ${e.contextWindow} tokens (${e.contextWindowSource})${e.countsEstimated ? ', token counts estimated locally' : ''}`);
+  return [
+    `LLM: ${served}${llm.contextWindow ? `; prompts fitted to ${llm.contextWindow} tokens, the smallest window of the chain` : ''}.${windows.length ? ` Context windows: ${windows.join('; ')}.` : ''}`,
+    ...llm.fallbacks.map((f) => `- Fallback: ${f.calls} call${f.calls === 1 ? '' : 's'} moved from ${f.from} to ${f.to} (${f.reason}): ${f.message}`),
+    '',
+  ];
+}
+
 function renderLlmSection(module: string, llm: ModuleLlmReport): string[] {
   const f = llm.funnel;
   const out = [

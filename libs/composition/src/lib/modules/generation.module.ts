@@ -1,7 +1,7 @@
 import { ContainerModule } from 'inversify';
 import path from 'node:path';
 import { CONTEXT_SAFETY_RATIO } from '@test-agent/domain';
-import { GenerateTests, LlmTestGeneration, OfflineTestGenerator, TestFileEmitter } from '@test-agent/application';
+import { GenerateTests, LlmTestGeneration, OfflineTestGenerator, TestFileEmitter, type LlmFitting } from '@test-agent/application';
 import {
   CachingCodeSummarizer,
   FileSystemTestWorkspace,
@@ -27,18 +27,31 @@ function llmParts(ctx: ResolutionContext): NonNullable<ConstructorParameters<typ
   const chunker = ctx.get(TOKENS.ChunkModule);
   const { profile, counter } = chunker.plan({});
   const promptBudgetTokens = Math.floor(CONTEXT_SAFETY_RATIO * profile.contextWindow) - profile.reservedCompletionTokens;
+  const generation = new LlmTestGeneration({
+    llm,
+    executor: ctx.get(TOKENS.TestExecutor),
+    counter,
+    promptBudgetTokens,
+    summarizer: new CachingCodeSummarizer(llm, logger, metrics, profile.model, counter),
+    logger,
+    metrics,
+    concurrency: config.testConcurrency,
+    perTestTimeoutMs: config.testTimeoutMs,
+  });
+  // The chain's smallest context window, detected once: the chunks, the prompts and the answer's reserve (a
+  // third of the window at most) are fitted to it, so a call that moves to the fallback still fits.
+  let fitting: Promise<LlmFitting> | undefined;
+  const fit = (): Promise<LlmFitting> =>
+    (fitting ??= llm.chainContextWindow().then((w) => {
+      const contextWindow = w?.contextWindow ?? profile.contextWindow;
+      const reservedCompletionTokens = Math.min(config.reservedCompletionTokens ?? profile.reservedCompletionTokens, Math.floor(contextWindow / 3));
+      generation.fitPrompts(Math.floor(CONTEXT_SAFETY_RATIO * contextWindow) - reservedCompletionTokens);
+      return { contextWindow, reservedCompletionTokens, source: w?.source ?? 'model profile', ...(w ? { endpoint: w.endpoint } : {}) };
+    }));
   return {
-    generation: new LlmTestGeneration({
-      llm,
-      executor: ctx.get(TOKENS.TestExecutor),
-      counter,
-      promptBudgetTokens,
-      summarizer: new CachingCodeSummarizer(llm, logger, metrics, profile.model, counter),
-      logger,
-      metrics,
-      concurrency: config.testConcurrency,
-      perTestTimeoutMs: config.testTimeoutMs,
-    }),
+    generation,
+    fit,
+    runSummary: () => llm.runSummary(),
     chunker,
     parser: ctx.get(TOKENS.CodeParser),
     reader: ctx.get(TOKENS.PythonSourceReader),

@@ -54,12 +54,15 @@ const requireUrl = (e: LlmEndpointSettings, setting: string): string => {
   return e.url;
 };
 
+/** Timeouts and streaming of every adapter: the per-request timeout, streaming on or off, the idle timeout. */
+const timing = (config: TestAgentConfig) => ({ timeoutMs: config.llmTimeoutMs, stream: config.llmStream === 'on', idleTimeoutMs: config.llmStreamIdleTimeoutMs });
+
 /** One factory per provider: the only place that knows which adapter serves which `LLM_PROVIDER`. */
 const CLIENT_FACTORIES: Record<Provider, (e: LlmEndpointSettings, config: TestAgentConfig, logger: Logger, urlSetting: string) => LlmClient> = {
   'llm-api': (e, config, logger, urlSetting) =>
-    new LlmApiLlmClient({ baseUrl: requireUrl(e, urlSetting), model: e.model, timeoutMs: config.llmTimeoutMs, logger }),
+    new LlmApiLlmClient({ baseUrl: requireUrl(e, urlSetting), model: e.model, ...timing(config), logger }),
   openai: (e, config, logger, urlSetting) =>
-    new OpenAiLlmClient({ baseUrl: requireUrl(e, urlSetting), model: e.model, apiKey: e.apiKey, timeoutMs: config.llmTimeoutMs, logger }),
+    new OpenAiLlmClient({ baseUrl: requireUrl(e, urlSetting), model: e.model, apiKey: e.apiKey, ...timing(config), logger }),
   gigachat: (e, config, logger) => {
     if (!config.gigachatAuthKey) throw new ConfigError(['gigachatAuthKey (GIGACHAT_AUTH_KEY) is required for the gigachat provider']);
     return new GigaChatLlmClient({
@@ -68,7 +71,7 @@ const CLIENT_FACTORIES: Record<Provider, (e: LlmEndpointSettings, config: TestAg
       oauthUrl: config.gigachatOauthUrl,
       baseUrl: e.url ?? GIGACHAT_API_URL,
       model: e.model ?? DEFAULT_GIGACHAT_MODEL,
-      timeoutMs: config.llmTimeoutMs,
+      ...timing(config),
       caBundleFile: config.gigachatCaBundle,
       logger,
     });
@@ -104,6 +107,8 @@ export function llmEndpoints(config: TestAgentConfig, logger: Logger): LlmEndpoi
       client: createLlmClient(settings, config, logger),
       maxConcurrency: defaultConcurrency(config.llmProvider, config),
       estimateTokens: localEstimator(modelOf(settings)),
+      profileContextWindow: resolveModelProfile(modelOf(settings)).contextWindow,
+      configuredContextWindow: config.llmContextWindow,
     });
   }
   const fallback = config.llmFallbackProvider;
@@ -115,6 +120,8 @@ export function llmEndpoints(config: TestAgentConfig, logger: Logger): LlmEndpoi
       client: createLlmClient(settings, config, logger, 'llmFallbackUrl (LLM_FALLBACK_URL)'),
       maxConcurrency: defaultConcurrency(fallback, config),
       estimateTokens: localEstimator(modelOf(settings)),
+      profileContextWindow: resolveModelProfile(modelOf(settings)).contextWindow,
+      configuredContextWindow: config.llmFallbackContextWindow,
     });
   }
   return endpoints;
@@ -141,6 +148,7 @@ export const llmModule = () =>
             maxRetries: replay ? 0 : config.llmMaxRetries,
             // A configured window (a local model's) also tells a silent truncation apart from a tokenizer's bias.
             contextWindow: config.llmContextWindow,
+            ollamaContextLength: config.ollamaContextLength,
             cassette: config.llmCassetteMode === 'record' && config.llmCassette ? new CassetteWriter(config.llmCassette, () => secretsOf(config)) : undefined,
           },
           logger,

@@ -74,7 +74,10 @@ export class LlmNetworkError extends LlmError {
   }
 }
 
-/** No complete answer within the per-request timeout (or the caller cancelled). Not retried on the same endpoint. */
+/**
+ * No answer in time: no first byte within the per-request timeout, a stream silent past its idle timeout, a whole
+ * answer too slow (retryable: the retry asks for a shorter answer), or the caller cancelled (not retryable).
+ */
 export class LlmTimeoutError extends LlmError {
   constructor(endpoint: string, readonly timeoutMs: number, message: string, options: LlmErrorOptions = {}) {
     super('TA_LLM_TIMEOUT', 'timeout', endpoint, 'timeout', message, { ...options, details: { timeoutMs, ...options.details } });

@@ -6,11 +6,17 @@ export interface MetricLabelNames {
   /** Requests handled: HTTP routes of the server (`operation` = `GET /health/ready`) and LLM chats (`llm.chat`). */
   test_agent_requests_total: 'operation' | 'status';
   test_agent_chunking_duration_seconds: 'strategy';
-  /** Running token-count accuracy, 0..1, per LLM endpoint (alert below 0.9). */
-  test_agent_token_count_accuracy: 'endpoint';
+  /**
+   * Running token-count accuracy, 0..1, per LLM endpoint (alert below 0.9); `counts` = what the prompts were
+   * fitted with: `exact` (the endpoint's own counter), `estimated` (its counter failed), `local` (it has none).
+   */
+  test_agent_token_count_accuracy: 'endpoint' | 'counts';
   /** Coverage of the code under test, percent 0..100; `kind` = line, branch or combined. */
   test_agent_coverage_percentage: 'kind';
-  /** Failed LLM calls per endpoint and reason (see `LlmFailureReason`). */
+  /**
+   * Failed LLM calls per endpoint and reason (see `LlmFailureReason`); `reason="fallback"` counts the calls that
+   * moved from this endpoint to the next one of the chain.
+   */
   test_agent_llm_errors_total: 'endpoint' | 'reason';
   test_agent_summarization_duration_seconds: 'model';
   test_agent_chunks_generated_total: 'strategy';

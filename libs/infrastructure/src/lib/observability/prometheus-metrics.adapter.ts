@@ -15,9 +15,12 @@ type Catalogue = { readonly [N in MetricName]: { readonly help: string; readonly
 export const METRIC_CATALOGUE = {
   test_agent_requests_total: { help: 'Requests handled: server routes and LLM chats, by operation and status', labels: ['operation', 'status'] },
   test_agent_chunking_duration_seconds: { help: 'Time to split one module into chunks, seconds', labels: ['strategy'] },
-  test_agent_token_count_accuracy: { help: 'Running accuracy of local prompt-token estimates against server counts (0..1)', labels: ['endpoint'] },
+  test_agent_token_count_accuracy: {
+    help: 'Running accuracy of local prompt-token estimates against server counts (0..1); counts: what the prompts were fitted with (exact, estimated after the counter failed, local)',
+    labels: ['endpoint', 'counts'],
+  },
   test_agent_coverage_percentage: { help: 'Coverage of the code under test, percent', labels: ['kind'] },
-  test_agent_llm_errors_total: { help: 'Failed LLM calls by endpoint and reason', labels: ['endpoint', 'reason'] },
+  test_agent_llm_errors_total: { help: 'Failed LLM calls by endpoint and reason (reason="fallback": calls moved on to the next endpoint)', labels: ['endpoint', 'reason'] },
   test_agent_summarization_duration_seconds: { help: 'Time to summarise one chunk, seconds', labels: ['model'] },
   test_agent_chunks_generated_total: { help: 'Chunks produced by the chunker, by strategy', labels: ['strategy'] },
   test_agent_test_generation_duration_seconds: { help: 'Time to generate tests for one target, seconds', labels: ['generator'] },

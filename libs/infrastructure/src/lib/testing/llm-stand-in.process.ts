@@ -14,6 +14,10 @@ export interface LlmStandInState {
     readonly maxInFlightChat: number;
     readonly truncatedPrompts: number;
     readonly faultsApplied: number;
+    /** Answers streamed, tokens written in streams, streams that went silent (`stallAfterTokens`). */
+    readonly streams: number;
+    readonly streamedTokens: number;
+    readonly stalledStreams: number;
   };
   readonly requests: { at: number; method: string; path: string; authScheme?: string; rqUID?: string; body?: unknown }[];
   /** GigaChat access tokens issued so far (to prove they never reach a log). */

@@ -15,8 +15,8 @@ import {
   type LlmHealth,
   type Logger,
 } from '@test-agent/domain';
-import { chatCompletionBody, parseChatCompletion } from './chat-completion.format';
-import { endpointLabel, LlmHttp, pick, type HttpExchange, type HttpRequest } from './llm-http.transport';
+import { chatCompletionBody, requestChatCompletion } from './chat-completion.format';
+import { endpointLabel, LlmHttp, pick, type HttpExchange, type HttpRequest, type StreamExchange } from './llm-http.transport';
 
 export type GigaChatScope = 'GIGACHAT_API_PERS' | 'GIGACHAT_API_B2B' | 'GIGACHAT_API_CORP';
 
@@ -33,8 +33,12 @@ export interface GigaChatLlmClientOptions {
   readonly baseUrl?: string;
   /** Model id, e.g. `GigaChat`, `GigaChat-2-Max`. */
   readonly model: string;
-  /** Per-request timeout, in milliseconds. */
+  /** Per-request timeout, in milliseconds (streamed answers: until the first byte). */
   readonly timeoutMs: number;
+  /** Stream chat answers (SSE, `stream: true`); default false (the configuration turns it on). */
+  readonly stream?: boolean;
+  /** Streamed answers: the longest silence between two pieces, in milliseconds (default 60 000). */
+  readonly idleTimeoutMs?: number;
   /** PEM file with the Russian Trusted Root CA (added to Node's default roots for these requests only). */
   readonly caBundleFile?: string;
   /** Refresh the access token this long before it expires, in milliseconds (default 60 s; at most half its life). */
@@ -80,6 +84,7 @@ export class GigaChatLlmClient implements LlmClient {
     this.logger = (options.logger ?? silentLogger).child('llm_client');
     this.http = new LlmHttp(this.endpoint, {
       timeoutMs: options.timeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
       httpsAgent: () => this.httpsAgent(),
       secrets: () => [options.authKey, ...this.seenTokens],
     });
@@ -155,9 +160,19 @@ export class GigaChatLlmClient implements LlmClient {
   }
 
   /** An API call with the bearer token; on 401 the token is refreshed and the call repeated once. */
-  private async api(request: Omit<HttpRequest, 'headers' | 'url'> & { path: string }): Promise<HttpExchange> {
-    const send = (token: string) =>
-      this.http.send({ ...request, url: `${this.apiUrl}${request.path}`, headers: { Authorization: `Bearer ${token}` } });
+  private api(request: Omit<HttpRequest, 'headers' | 'url'> & { path: string }): Promise<HttpExchange> {
+    return this.withToken(request, (r) => this.http.send(r));
+  }
+
+  /** `api` for a call whose answer may be streamed: a 401 comes before any event, so the refresh works alike. */
+  private apiStream(request: HttpRequest, onData: (data: string) => void): Promise<StreamExchange | HttpExchange> {
+    const path = request.url.startsWith(this.apiUrl) ? request.url.slice(this.apiUrl.length) : request.url;
+    return this.withToken({ ...request, path }, (r) => this.http.stream(r, onData));
+  }
+
+  private async withToken<E extends { status: number }>(request: Omit<HttpRequest, 'headers' | 'url'> & { path: string }, transport: (r: HttpRequest) => Promise<E>): Promise<E> {
+    const { path, ...rest } = request;
+    const send = (token: string) => transport({ ...rest, url: `${this.apiUrl}${path}`, headers: { Authorization: `Bearer ${token}` } });
     const token = await this.accessToken();
     const first = await send(token);
     if (first.status !== 401) return first;
@@ -180,13 +195,18 @@ export class GigaChatLlmClient implements LlmClient {
   }
 
   async chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
-    const what = 'POST /chat/completions';
-    // GigaChat has no `stop` parameter: stop sequences are not sent.
-    const body = chatCompletionBody(this.options.model, GigaChatLlmClient.normaliseMessages(messages), options, false);
-    const exchange = await this.api({ method: 'POST', path: '/chat/completions', what, json: body, signal: options.signal });
-    if (exchange.status !== 200) throw this.http.httpError(exchange, what);
-    const result = parseChatCompletion(this.http.json(exchange, what), this.endpoint, what, this.options.model, exchange.latencyMs);
-    this.logger.debug('LLM answered', { endpoint: this.endpoint, model: result.model, latencyMs: result.latencyMs, usage: result.usage });
+    const stream = this.options.stream ?? false;
+    // GigaChat has no `stop` parameter (stop sequences are not sent) and no `stream_options`: a stream's last
+    // chunk carries the usage unasked.
+    const body = chatCompletionBody(this.options.model, GigaChatLlmClient.normaliseMessages(messages), options, { withStop: false, stream });
+    const result = await requestChatCompletion(
+      this.http,
+      { method: 'POST', url: `${this.apiUrl}/chat/completions`, what: `POST /chat/completions${stream ? ' (stream)' : ''}`, json: body, signal: options.signal },
+      (r) => this.api({ ...r, path: '/chat/completions' }),
+      (r, onData) => this.apiStream(r, onData),
+      this.options.model,
+    );
+    this.logger.debug('LLM answered', { endpoint: this.endpoint, model: result.model, latencyMs: result.latencyMs, usage: result.usage, streamed: stream });
     return result;
   }
 

@@ -2,15 +2,21 @@ import { performance } from 'node:perf_hooks';
 import { LlmResponseError, silentLogger, type ChatMessage, type ChatOptions, type ChatResult, type LlmClient, type LlmHealth, type Logger } from '@test-agent/domain';
 import { usageOf } from './chat-completion.format';
 import { endpointLabel, LlmHttp, pick } from './llm-http.transport';
-import { OpenAiLlmClient, safeJson } from './openai-llm-client.adapter';
+import { OpenAiLlmClient, safeJson, type DetectedContextWindow } from './openai-llm-client.adapter';
 
 export interface LlmApiLlmClientOptions {
   /** Gateway root, e.g. `http://llm-api:8000`. */
   readonly baseUrl: string;
   /** Model to ask for (`qwen2.5:7b`); the gateway's own default when absent. */
   readonly model?: string;
-  /** Per-request timeout, in milliseconds. */
+  /** Per-request timeout, in milliseconds (`POST /chat` answers whole: the whole call). */
   readonly timeoutMs: number;
+  /**
+   * Once `/chat` is missing, `POST /v1/chat/completions` streams (when `stream`) with this longest silence between
+   * two pieces, in milliseconds. `POST /chat` itself has no streaming form.
+   */
+  readonly stream?: boolean;
+  readonly idleTimeoutMs?: number;
   readonly logger?: Logger;
 }
 
@@ -32,7 +38,15 @@ export class LlmApiLlmClient implements LlmClient {
     this.endpoint = endpointLabel('llm-api', this.root);
     this.http = new LlmHttp(this.endpoint, { timeoutMs: options.timeoutMs });
     this.logger = (options.logger ?? silentLogger).child('llm_client');
-    this.openAi = new OpenAiLlmClient({ baseUrl: this.root, model: options.model, timeoutMs: options.timeoutMs, provider: 'llm-api', logger: options.logger });
+    this.openAi = new OpenAiLlmClient({
+      baseUrl: this.root,
+      model: options.model,
+      timeoutMs: options.timeoutMs,
+      stream: options.stream,
+      idleTimeoutMs: options.idleTimeoutMs,
+      provider: 'llm-api',
+      logger: options.logger,
+    });
   }
 
   async chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
@@ -68,6 +82,14 @@ export class LlmApiLlmClient implements LlmClient {
       latencyMs: exchange.latencyMs,
       endpoint: this.endpoint,
     };
+  }
+
+  /**
+   * The gateway's window where it tells it: its `GET /v1/models` (vLLM's `max_model_len` passed through, or an
+   * Ollama behind it). The gateway's own routes publish none. Never throws.
+   */
+  detectContextWindow(): Promise<DetectedContextWindow | undefined> {
+    return this.openAi.detectContextWindow();
   }
 
   async health(): Promise<LlmHealth> {

@@ -1,14 +1,16 @@
 import axios, { isAxiosError } from 'axios';
+import { createParser } from 'eventsource-parser';
 import type { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import {
   LlmAuthError,
   LlmContextOverflowError,
+  LlmError,
   LlmHttpError,
   LlmNetworkError,
   LlmResponseError,
   LlmTimeoutError,
-  type LlmError,
 } from '@test-agent/domain';
 
 /** A finished HTTP exchange, whatever its status. */
@@ -37,14 +39,33 @@ export interface HttpRequest {
   readonly timeoutMs?: number;
 }
 
+/** How a streamed (SSE) exchange ended, when the server streamed at all. */
+export interface StreamExchange {
+  readonly kind: 'stream';
+  readonly status: number;
+  /** `data: [DONE]` was received. */
+  readonly done: boolean;
+  /** Events received (excluding `[DONE]`). */
+  readonly events: number;
+  readonly latencyMs: number;
+}
+
 export interface LlmHttpOptions {
-  /** Per-request limit from the first byte sent to the last byte received, in milliseconds. */
+  /**
+   * Per-request limit, in milliseconds: from the first byte sent to the last byte received; for a streamed
+   * answer, until the first byte of the body (the prompt's processing and a model's loading happen before it).
+   */
   readonly timeoutMs: number;
+  /** Streamed answers: the longest silence between two pieces of the body, in milliseconds (default 60 000). */
+  readonly idleTimeoutMs?: number;
   /** TLS agent for https URLs (the GigaChat CA bundle); resolved lazily so a bad file fails the call, not the boot. */
   readonly httpsAgent?: () => HttpsAgent | undefined;
   /** Values that must never appear in an error message (keys, tokens): replaced by `[REDACTED]`. */
   readonly secrets?: () => readonly string[];
 }
+
+/** Default longest silence inside a streamed answer, in milliseconds. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
 
@@ -185,7 +206,7 @@ export class LlmHttp {
     } catch (error) {
       const elapsed = Math.round(performance.now() - started);
       if (deadline.aborted) {
-        throw new LlmTimeoutError(this.endpoint, timeoutMs, `${this.endpoint}: ${request.what} got no complete answer within ${timeoutMs} ms`);
+        throw new LlmTimeoutError(this.endpoint, timeoutMs, `${this.endpoint}: ${request.what} got no complete answer within ${timeoutMs} ms`, { retryable: true });
       }
       if (request.signal?.aborted) {
         throw new LlmTimeoutError(this.endpoint, timeoutMs, `${this.endpoint}: ${request.what} was cancelled by the caller after ${elapsed} ms`);
@@ -194,6 +215,121 @@ export class LlmHttp {
       const summary = this.scrub(`${code ? `${code}: ` : ''}${(error as Error).message}`, 500);
       const hint = TLS_CODES.test(code) || TLS_CODES.test(summary) ? ' (TLS: configure the CA bundle, e.g. GIGACHAT_CA_BUNDLE with the Russian Trusted Root CA)' : '';
       throw new LlmNetworkError(this.endpoint, `${this.endpoint}: ${request.what} failed: ${summary}${hint}`, { cause: new Error(summary) });
+    }
+  }
+
+  get idleTimeoutMs(): number {
+    return this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  }
+
+  /**
+   * Sends a request whose answer may be a server-sent event stream (`stream: true`). A `text/event-stream`
+   * answer with status 200 is parsed as it arrives: `onData` gets each event's `data` (the `[DONE]` marker is
+   * recorded, not passed on). The per-request timeout applies until the first byte of the body; after that each
+   * silence between two pieces of the body may last at most `idleTimeoutMs`, however long the whole answer takes.
+   * Any other answer (an HTTP error, or a server that ignored `stream` and answered JSON) is read whole and
+   * returned as an `HttpExchange` for the adapter to judge as usual.
+   * @throws LlmTimeoutError (retryable) when the first byte or the next piece does not come in time, or the
+   *   caller cancelled (not retryable); LlmNetworkError when the connection fails or breaks mid-stream.
+   */
+  async stream(request: HttpRequest, onData: (data: string) => void): Promise<StreamExchange | HttpExchange> {
+    const firstByteMs = request.timeoutMs ?? this.options.timeoutMs;
+    const idleMs = this.idleTimeoutMs;
+    const controller = new AbortController();
+    const signal = request.signal ? AbortSignal.any([controller.signal, request.signal]) : controller.signal;
+    let timedOut: 'first-byte' | 'idle' | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (phase: 'first-byte' | 'idle', ms: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = phase;
+        controller.abort();
+      }, ms);
+    };
+    const headers: Record<string, string> = { Accept: 'text/event-stream, application/json', 'Content-Type': 'application/json', ...request.headers };
+    const httpsAgent = request.url.startsWith('https:') ? this.options.httpsAgent?.() : undefined;
+    const started = performance.now();
+    let events = 0;
+    let chars = 0;
+    let done = false;
+    arm('first-byte', firstByteMs);
+    try {
+      const response = await axios.request<Readable>({
+        method: request.method,
+        url: request.url,
+        headers,
+        data: JSON.stringify(request.json),
+        signal,
+        httpsAgent,
+        responseType: 'stream',
+        validateStatus: () => true,
+        maxRedirects: 0,
+      });
+      const header = (name: string): string | undefined => {
+        const v: unknown = response.headers[name];
+        return v === undefined || v === null ? undefined : String(v);
+      };
+      const contentType = header('content-type') ?? '';
+      const body = response.data;
+      if (response.status !== 200 || !/text\/event-stream/i.test(contentType)) {
+        const parts: Buffer[] = [];
+        for await (const part of body) {
+          parts.push(Buffer.isBuffer(part) ? part : Buffer.from(String(part)));
+          arm('idle', idleMs);
+        }
+        return {
+          status: response.status,
+          contentType,
+          retryAfter: header('retry-after'),
+          text: Buffer.concat(parts).toString('utf8'),
+          latencyMs: Math.round(performance.now() - started),
+        };
+      }
+      const parser = createParser({
+        onEvent: (event) => {
+          if (event.data.trim() === '[DONE]') {
+            done = true;
+            return;
+          }
+          events += 1;
+          onData(event.data);
+        },
+      });
+      const decoder = new TextDecoder('utf-8');
+      for await (const part of body) {
+        arm('idle', idleMs);
+        const text = typeof part === 'string' ? part : decoder.decode(part as Buffer, { stream: true });
+        chars += text.length;
+        parser.feed(text);
+        if (done) break;
+      }
+      parser.feed(decoder.decode());
+      if (done) body.destroy();
+      return { kind: 'stream', status: response.status, done, events, latencyMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      const elapsed = Math.round(performance.now() - started);
+      if (timedOut === 'first-byte') {
+        throw new LlmTimeoutError(this.endpoint, firstByteMs, `${this.endpoint}: ${request.what} sent no answer within ${firstByteMs} ms`, { retryable: true });
+      }
+      if (timedOut === 'idle') {
+        throw new LlmTimeoutError(
+          this.endpoint,
+          idleMs,
+          `${this.endpoint}: ${request.what} stream went silent for ${idleMs} ms (after ${events} events, ${chars} characters in ${elapsed} ms)`,
+          { retryable: true, details: { idle: true, events } },
+        );
+      }
+      if (request.signal?.aborted) {
+        throw new LlmTimeoutError(this.endpoint, firstByteMs, `${this.endpoint}: ${request.what} was cancelled by the caller after ${elapsed} ms`);
+      }
+      if (error instanceof LlmError) throw error;
+      const code = isAxiosError(error) ? (error.code ?? '') : ((error as NodeJS.ErrnoException).code ?? '');
+      const summary = this.scrub(`${code ? `${code}: ` : ''}${(error as Error).message}`, 500);
+      const hint = TLS_CODES.test(code) || TLS_CODES.test(summary) ? ' (TLS: configure the CA bundle, e.g. GIGACHAT_CA_BUNDLE with the Russian Trusted Root CA)' : '';
+      const where = events > 0 ? ` mid-stream (after ${events} events)` : '';
+      throw new LlmNetworkError(this.endpoint, `${this.endpoint}: ${request.what} failed${where}: ${summary}${hint}`, { cause: new Error(summary) });
+    } finally {
+      clearTimeout(timer);
     }
   }
 

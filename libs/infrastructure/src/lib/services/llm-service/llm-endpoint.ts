@@ -11,4 +11,8 @@ export interface LlmEndpoint {
   readonly maxConcurrency: number;
   /** Local token estimator for this endpoint's model (its tokenizer); the service's default when absent. */
   readonly estimateTokens?: (text: string) => number | Promise<number>;
+  /** Context window of this endpoint's model by its profile, in tokens (used when nothing else tells it). */
+  readonly profileContextWindow?: number;
+  /** The configured window (`LLM_CONTEXT_WINDOW`), in tokens: used when the server does not tell it. */
+  readonly configuredContextWindow?: number;
 }

@@ -69,8 +69,8 @@ describe('secrets never reach logs or errors', () => {
     await capture(gigachat(WRONG_KEY).chat(ask));
     await capture(openAi('sk-wrong-9876543210fedcba').chat(ask));
 
-    // a timeout on the primary, a reset on the fallback (retried), then every endpoint down at once
-    await standIn.inject({ path: '*', delayMs: 1000 }, { path: '/v1/chat/completions', reset: true });
+    // timeouts on the primary (each retried, all three), a reset on the fallback (retried), then every endpoint down
+    await standIn.inject({ path: '/api/v1/chat/completions', delayMs: 1000, times: 3 }, { path: '/v1/chat/completions', reset: true });
     expect((await service.chat(ask)).endpoint).toBe(`openai ${standIn.url}`);
     await standIn.inject({ path: '*', status: 503, times: 'always' });
     await capture(service.chat(ask));

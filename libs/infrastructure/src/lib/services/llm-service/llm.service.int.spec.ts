@@ -93,6 +93,21 @@ describe('LlmService against the stand-in', () => {
     });
     expect(logger.lines.some((l) => l.message === 'LLM fallback endpoint answered')).toBe(true);
     expect((await standIn.state()).stats.byPath['POST /api/v1/chat/completions']).toBe(2);
+    // counted, and summarised for the report: who served, which switch and why
+    await llm.chat(ask('again'));
+    const primary = `gigachat ${standIn.url}/api/v1`;
+    expect(await metricValue(metrics, 'test_agent_llm_errors_total', { endpoint: primary, reason: 'fallback' })).toBe(2);
+    const summary = await llm.runSummary();
+    expect(summary).toMatchObject({
+      servedBy: [`llm-api ${standIn.url}`],
+      fallbackUsed: true,
+      endpoints: [
+        { role: 'primary', endpoint: primary, answered: 0, failed: 2 },
+        { role: 'fallback', endpoint: `llm-api ${standIn.url}`, answered: 2, failed: 0 },
+      ],
+      fallbacks: [{ from: primary, to: `llm-api ${standIn.url}`, reason: 'server-error', calls: 2 }],
+    });
+    expect(summary.fallbacks[0].message).toBe(`${primary}: POST /chat/completions failed with HTTP 503: stand-in: injected HTTP 503`);
   });
 
   it('throws LlmUnavailableError naming every endpoint and why when all are down', async () => {
@@ -151,8 +166,8 @@ describe('LlmService against the stand-in', () => {
       const estimate = await llm.estimatePromptTokens(prompt);
       const reported = result.usage?.promptTokens ?? 0;
       const expected = 1 - Math.abs(estimate - reported) / reported;
-      expect(await metricValue(metrics, 'test_agent_token_count_accuracy', { endpoint: `openai ${standIn.url}` })).toBeCloseTo(expected, 10);
-      expect(llm.tokenAccuracy()).toEqual([{ endpoint: `openai ${standIn.url}`, samples: 1, accuracy: expected }]);
+      expect(await metricValue(metrics, 'test_agent_token_count_accuracy', { endpoint: `openai ${standIn.url}`, counts: 'local' })).toBeCloseTo(expected, 10);
+      expect(llm.tokenAccuracy()).toEqual([{ endpoint: `openai ${standIn.url}`, counts: 'local', samples: 1, accuracy: expected }]);
       process.stdout.write(`measured: chars/4 estimate ${estimate} vs stand-in count ${reported} on inventory.py -> accuracy ${expected.toFixed(3)}\n`);
     });
 
@@ -203,6 +218,29 @@ describe('LlmService against the stand-in', () => {
       // Without a configured window, 256 is no usual window size: only the ratio judges (256 of ~382 passes at 0.5).
       expect(await service([endpoint('primary', 'openai', openAi())], { maxRetries: 0, overflowRatio: 0.5 }).chat(prompt)).toMatchObject({ usage: { promptTokens: 256 } });
     });
+  });
+
+  it('retries a stream gone silent past the idle timeout with a smaller answer, and a slow whole answer too', async () => {
+    await standIn.inject({ stallAfterTokens: 3 });
+    const streaming = new OpenAiLlmClient({ baseUrl: standIn.url, model: 'qwen2.5:7b', timeoutMs: 3000, stream: true, idleTimeoutMs: 500 });
+    const result = await service([endpoint('primary', 'openai', streaming)]).chat(ask('stall once'), { maxTokens: 1000 });
+    expect(result.text).toBe('echo: stall once');
+    const sent = (await standIn.state()).requests.filter((r) => r.path === '/v1/chat/completions').map((r) => (r.body as { max_tokens: number }).max_tokens);
+    expect(sent).toEqual([1000, 500]);
+    expect((await standIn.state()).stats.stalledStreams).toBe(1);
+    expect(logger.lines.find((l) => l.message === 'LLM request timed out; the retry asks for a shorter answer')).toMatchObject({
+      level: 'warn',
+      fields: { maxTokens: 1000, retryMaxTokens: 500, error: expect.stringMatching(/stream went silent for 500 ms/) as unknown },
+    });
+    expect(await metricValue(metrics, 'test_agent_llm_errors_total', { endpoint: `openai ${standIn.url}`, reason: 'timeout' })).toBe(1);
+
+    // Non-streaming: the whole-call timeout, twice, halves the answer twice (never below 256).
+    await standIn.reset();
+    await standIn.inject({ delayMs: 1500, times: 2 });
+    const whole = new OpenAiLlmClient({ baseUrl: standIn.url, model: 'qwen2.5:7b', timeoutMs: 400 });
+    await service([endpoint('primary', 'openai', whole)]).chat(ask('slow twice'), { maxTokens: 600 });
+    const halved = (await standIn.state()).requests.filter((r) => r.path === '/v1/chat/completions').map((r) => (r.body as { max_tokens: number }).max_tokens);
+    expect(halved).toEqual([600, 300, 256]);
   });
 
   it('records every exchange to a cassette without secrets and replays it without a network', async () => {

@@ -19,7 +19,8 @@ import { createHash } from 'node:crypto';
 import { cassetteOptions, type CassetteWriter } from '../../clients/llm-client/llm-cassette';
 import type { LlmEndpoint } from './llm-endpoint';
 import { ResilientEndpoint } from './resilient-endpoint';
-import { TokenAccuracyTracker, tokenCountAccuracy, type TokenAccuracy } from './token-accuracy.tracker';
+import type { DetectedContextWindow } from '../../clients/llm-client/openai-llm-client.adapter';
+import { TokenAccuracyTracker, tokenCountAccuracy, type TokenAccuracy, type TokenCounts } from './token-accuracy.tracker';
 
 /** Settings of the LLM service. Durations in milliseconds, ratios 0..1. */
 export interface LlmServiceOptions {
@@ -59,6 +60,11 @@ export interface LlmServiceOptions {
    * server reports at or below it was truncated, whatever the ratio says.
    */
   readonly contextWindow?: number;
+  /**
+   * The context length the Ollama server was started with (`OLLAMA_CONTEXT_LENGTH`), for an Ollama endpoint
+   * that does not report the window of its loaded model.
+   */
+  readonly ollamaContextLength?: number;
   /** Records every chat (request and final outcome) to a JSONL cassette. */
   readonly cassette?: CassetteWriter;
   /** Jitter source, 0..1 (tests). */
@@ -77,6 +83,43 @@ export interface LlmEndpointUsage {
   /** Token counts meant to come from this endpoint (GigaChat's `/tokens/count`) were estimated locally. */
   readonly countsEstimated: boolean;
 }
+
+/** The context window one endpoint's prompts must fit, and where that number came from. */
+export interface LlmEndpointWindow {
+  readonly role: string;
+  readonly endpoint: string;
+  readonly contextWindow: number;
+  /** `vLLM GET /v1/models max_model_len`, `Ollama GET /api/ps context_length`, `LLM_CONTEXT_WINDOW`, `model profile`, ... */
+  readonly source: string;
+}
+
+/** A move of calls from one endpoint of the chain to the next (the runbook's rollback), with the first reason. */
+export interface LlmFallbackSwitch {
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+  /** The first failure's message (secret-free, as every LlmError message). */
+  readonly message: string;
+  /** Calls that moved this way for this reason. */
+  readonly calls: number;
+}
+
+/** What the chain did in a run, for the report: which endpoint served, whether and why the fallback took over. */
+export interface LlmRunSummary {
+  readonly endpoints: readonly (LlmEndpointUsage & { readonly contextWindow?: number; readonly contextWindowSource?: string })[];
+  /** Endpoints that answered at least one chat, in chain order. */
+  readonly servedBy: readonly string[];
+  readonly fallbackUsed: boolean;
+  readonly fallbacks: readonly LlmFallbackSwitch[];
+  /** The smallest context window of the chain (every prompt is fitted to it), when detection ran. */
+  readonly contextWindow?: number;
+}
+
+/**
+ * The window assumed for an Ollama when neither it nor the user tells it: its own default is 2,048 or 4,096 by
+ * version (newer ones choose by VRAM); a smaller real window still shows as a silent truncation and a refit.
+ */
+export const OLLAMA_DEFAULT_CONTEXT = 4_096;
 
 /** Health of one endpoint of the chain. */
 export interface LlmEndpointHealth extends LlmHealth {
@@ -108,6 +151,11 @@ export class LlmService implements LlmClient {
   private readonly prefixes = new Map<ResilientEndpoint, Set<string>>();
   /** Per endpoint: running sum and count of reported / estimated prompt tokens on unshared prompts. */
   private readonly bias = new Map<ResilientEndpoint, { sum: number; samples: number }>();
+  /** Fallback switches by from, to and reason. */
+  private readonly switches = new Map<string, { from: string; to: string; reason: string; message: string; calls: number }>();
+  /** The windows, detected once (`contextWindows()`). */
+  private windows?: Promise<LlmEndpointWindow[]>;
+  private readonly windowByEndpoint = new Map<ResilientEndpoint, number>();
 
   constructor(
     endpoints: readonly LlmEndpoint[],
@@ -163,8 +211,102 @@ export class LlmService implements LlmClient {
    * Running token-count accuracy per endpoint that reported prompt tokens; `countsEstimated` flags an endpoint
    * whose own token counter failed, so that the chunk budgets were fitted with local estimates.
    */
-  tokenAccuracy(): (TokenAccuracy & { readonly countsEstimated?: true })[] {
-    return this.accuracy.snapshot().map((a) => (this.estimatedCounts.has(a.endpoint) ? { ...a, countsEstimated: true } : a));
+  tokenAccuracy(): TokenAccuracy[] {
+    return this.accuracy.snapshot();
+  }
+
+  /** What the prompts sent to `target` were fitted with (the `counts` label of the accuracy metric). */
+  private countsOf(target: ResilientEndpoint): TokenCounts {
+    if (this.estimatedCounts.has(target.label)) return 'estimated';
+    return target.target.client.countTokens ? 'exact' : 'local';
+  }
+
+  /**
+   * The context window of each endpoint, detected once: what the server tells (vLLM `max_model_len`, Ollama's
+   * loaded `context_length` or Modelfile `num_ctx`), else for an Ollama `OLLAMA_CONTEXT_LENGTH`, else the
+   * configured `LLM_CONTEXT_WINDOW`, else for an Ollama its default 4,096, else the model profile's. A configured
+   * window smaller than the server's applies; a window above the model's own largest context is capped there.
+   * Detection failures are logged, never thrown. The result also guides the silent-truncation check.
+   */
+  contextWindows(): Promise<LlmEndpointWindow[]> {
+    this.windows ??= Promise.all(this.chain.map((e) => this.detectWindow(e))).then((all) => all.filter((w): w is LlmEndpointWindow => w !== undefined));
+    return this.windows;
+  }
+
+  /** The smallest window of the chain: a prompt fitted to it fits every endpoint the call may move to. */
+  async chainContextWindow(): Promise<LlmEndpointWindow | undefined> {
+    const all = await this.contextWindows();
+    return all.reduce<LlmEndpointWindow | undefined>((min, w) => (min === undefined || w.contextWindow < min.contextWindow ? w : min), undefined);
+  }
+
+  /** Undefined for an endpoint nothing tells a window of (a replayed cassette). */
+  private async detectWindow(e: ResilientEndpoint): Promise<LlmEndpointWindow | undefined> {
+    const client = e.target.client as { detectContextWindow?: () => Promise<DetectedContextWindow | undefined> };
+    let detected: DetectedContextWindow | undefined;
+    try {
+      detected = await client.detectContextWindow?.();
+    } catch (error) {
+      this.log.warn('Context window detection failed; using the configured window', { endpoint: e.label, error: (error as Error).message });
+    }
+    const configured = e.target.configuredContextWindow;
+    let tokens: number;
+    let source: string;
+    if (detected?.tokens !== undefined) {
+      tokens = detected.tokens;
+      source = detected.source ?? 'the server';
+      if (configured !== undefined && configured < tokens) {
+        tokens = configured;
+        source = `LLM_CONTEXT_WINDOW (the server allows ${detected.tokens}: ${source})`;
+      }
+    } else if (detected?.ollama && this.options.ollamaContextLength !== undefined) {
+      tokens = this.options.ollamaContextLength;
+      source = 'OLLAMA_CONTEXT_LENGTH';
+    } else if (configured !== undefined) {
+      tokens = configured;
+      source = 'LLM_CONTEXT_WINDOW';
+    } else if (detected?.ollama) {
+      tokens = OLLAMA_DEFAULT_CONTEXT;
+      source = `Ollama's default (${OLLAMA_DEFAULT_CONTEXT}; the model is not loaded and OLLAMA_CONTEXT_LENGTH is not set)`;
+      this.log.warn("Ollama does not report the model's context window; assuming its default", {
+        endpoint: e.label,
+        contextWindow: tokens,
+        hint: 'start Ollama with OLLAMA_CONTEXT_LENGTH=<n> and set the same OLLAMA_CONTEXT_LENGTH (or LLM_CONTEXT_WINDOW) for Test Agent',
+      });
+    } else if (e.target.profileContextWindow !== undefined) {
+      tokens = e.target.profileContextWindow;
+      source = 'model profile';
+    } else {
+      return undefined;
+    }
+    if (detected?.modelMaxTokens !== undefined && tokens > detected.modelMaxTokens) {
+      tokens = detected.modelMaxTokens;
+      source = `${source}, capped at the model's ${detected.modelMaxTokens}`;
+    }
+    // A window the server or the user told is a fact the truncation check may rely on; a profile's is a guess.
+    if (source !== 'model profile') this.windowByEndpoint.set(e, tokens);
+    this.log.info('LLM context window', { endpoint: e.label, role: e.target.role, contextWindow: tokens, source });
+    return { role: e.target.role, endpoint: e.label, contextWindow: tokens, source };
+  }
+
+  /**
+   * What the chain did so far, for the report: per endpoint its chats answered and failed, its counts and
+   * window; which endpoints served; every fallback switch with its reason.
+   */
+  async runSummary(): Promise<LlmRunSummary> {
+    const usage = this.usage();
+    const windows = this.windows ? await this.windows : undefined;
+    const endpoints = usage.endpoints.map((u) => {
+      const w = windows?.find((x) => x.endpoint === u.endpoint);
+      return w ? { ...u, contextWindow: w.contextWindow, contextWindowSource: w.source } : u;
+    });
+    const chain = windows ? await this.chainContextWindow() : undefined;
+    return {
+      endpoints,
+      servedBy: endpoints.filter((e) => e.answered > 0).map((e) => e.endpoint),
+      fallbackUsed: usage.fallbackUsed,
+      fallbacks: [...this.switches.values()].map((s) => ({ ...s })),
+      ...(chain ? { contextWindow: chain.contextWindow } : {}),
+    };
   }
 
   /** Chats answered and failed per endpoint, in chain order; `fallbackUsed` when any but the first answered. */
@@ -185,6 +327,15 @@ export class LlmService implements LlmClient {
     if (!primary || this.estimatedCounts.has(primary.label)) return;
     this.estimatedCounts.add(primary.label);
     this.log.warn('The endpoint\'s token counter failed; token counts are local estimates from now on', { endpoint: primary.label, role: primary.target.role, error: reason });
+  }
+
+  /** A call moving to the next endpoint: counted (`test_agent_llm_errors_total{reason="fallback"}`) and kept for the report. */
+  private noteSwitch(from: string, to: string, e: LlmError): void {
+    this.metrics.increment('test_agent_llm_errors_total', { endpoint: from, reason: 'fallback' });
+    const key = `${from}\u0000${to}\u0000${e.reason}`;
+    const known = this.switches.get(key);
+    if (known) known.calls += 1;
+    else this.switches.set(key, { from, to, reason: e.reason, message: e.message, calls: 1 });
   }
 
   private used(endpoint: ResilientEndpoint, outcome: 'answered' | 'failed'): void {
@@ -219,6 +370,7 @@ export class LlmService implements LlmClient {
         failures.push({ endpoint: endpoint.label, code: e.code, reason: e.reason, message: e.message });
         const next = this.chain[index + 1];
         if (next && !options.signal?.aborted) {
+          this.noteSwitch(endpoint.label, next.label, e);
           this.log.warn('LLM endpoint failed; switching to the next endpoint', {
             from: endpoint.label,
             fromRole: endpoint.target.role,
@@ -285,14 +437,17 @@ export class LlmService implements LlmClient {
     const ratio = this.options.overflowRatio ?? 0.75;
     const bias = this.bias.get(target);
     const scale = bias ? Math.min(1.5, Math.max(0.6, bias.sum / bias.samples)) : 1;
-    const window = this.options.contextWindow;
+    const window = this.windowByEndpoint.get(target) ?? this.options.contextWindow;
     // A prompt larger than the window reported at or below it; or, with no window configured, reported at exactly
     // a usual window size (Ollama's default num_ctx is 2,048 or 4,096) while the estimate is larger.
     const overWindow =
       window !== undefined ? estimate * scale > window && reported <= window : USUAL_WINDOWS.has(reported) && estimate * scale > reported;
     // A prompt repeating an earlier one as its prefix may be reported without the cached prefix: judge what is new.
     const expected = (shared > 0 ? Math.max(0, estimate - shared) : estimate) * scale;
-    const belowRatio = reported < expected * ratio;
+    // With the window known (told by the server or the user), a prompt that fits it by our own count (10 % margin
+    // for the tokenizers' disagreement) had nothing to be cut for: a low count then is the server's tokenizer.
+    const mayExceed = window === undefined || estimate * scale * 1.1 > window;
+    const belowRatio = mayExceed && reported < expected * ratio;
     if (estimate >= (this.options.overflowMinTokens ?? 256) && (belowRatio || overWindow)) {
       this.metrics.increment('test_agent_llm_errors_total', { endpoint, reason: 'context-overflow' });
       throw new LlmContextOverflowError(
@@ -311,8 +466,9 @@ export class LlmService implements LlmClient {
       this.bias.set(target, b);
     }
     const sample = tokenCountAccuracy(estimate, reported);
-    const running = this.accuracy.record(endpoint, estimate, reported);
-    this.metrics.set('test_agent_token_count_accuracy', running, { endpoint });
+    const counts = this.countsOf(target);
+    const running = this.accuracy.record(endpoint, estimate, reported, counts);
+    this.metrics.set('test_agent_token_count_accuracy', running, { endpoint, counts });
     const threshold = this.options.accuracyWarnBelow ?? 0.9;
     if (running < threshold) {
       if (!this.warnedLowAccuracy.has(endpoint)) {
@@ -324,7 +480,7 @@ export class LlmService implements LlmClient {
           lastEstimate: estimate,
           lastReported: reported,
           lastAccuracy: Number(sample.toFixed(4)),
-          ...(this.estimatedCounts.has(endpoint) ? { countsEstimated: true } : {}),
+          counts,
         });
       }
     } else {

@@ -12,7 +12,7 @@ import {
   type IRetryBackoffContext,
   type RetryPolicy,
 } from 'cockatiel';
-import { LlmCircuitOpenError, LlmError, type ChatMessage, type ChatOptions, type ChatResult, type LlmClient, type Logger, type Metrics } from '@test-agent/domain';
+import { LlmCircuitOpenError, LlmError, LlmTimeoutError, type ChatMessage, type ChatOptions, type ChatResult, type LlmClient, type Logger, type Metrics } from '@test-agent/domain';
 import type { LlmEndpoint } from './llm-endpoint';
 import { retryDelayMs } from './retry-timing';
 
@@ -30,6 +30,9 @@ export interface ResilienceOptions {
   readonly breakerHalfOpenAfterMs: number;
   readonly random: () => number;
 }
+
+/** Smallest answer a timed-out chat is retried with, in tokens. */
+export const MIN_RETRY_MAX_TOKENS = 256;
 
 const BREAKING_REASONS = new Set(['server-error', 'network', 'timeout', 'bad-response']);
 
@@ -89,8 +92,27 @@ export class ResilientEndpoint {
     return this.breaker.state === CircuitState.Open;
   }
 
+  /**
+   * One chat under the policies. A timed-out attempt (no first byte, a stream gone silent, a whole answer too
+   * slow) is retried with half the answer's `maxTokens` (never below `MIN_RETRY_MAX_TOKENS`): a slow model
+   * finishes a shorter answer sooner.
+   */
   chat(messages: readonly ChatMessage[], options: ChatOptions): Promise<ChatResult> {
-    return this.execute((client) => client.chat(messages, options), options.signal);
+    let maxTokens = options.maxTokens;
+    return this.execute(async (client) => {
+      try {
+        return await client.chat(messages, maxTokens === options.maxTokens ? options : { ...options, maxTokens });
+      } catch (e) {
+        if (e instanceof LlmTimeoutError && e.retryable && maxTokens !== undefined) {
+          const smaller = Math.max(MIN_RETRY_MAX_TOKENS, Math.floor(maxTokens / 2));
+          if (smaller < maxTokens) {
+            this.logger.warn('LLM request timed out; the retry asks for a shorter answer', { endpoint: this.label, role: this.target.role, maxTokens, retryMaxTokens: smaller, error: e.message });
+            maxTokens = smaller;
+          }
+        }
+        throw e;
+      }
+    }, options.signal);
   }
 
   /** Runs one call to the endpoint's client under its retry, breaker and concurrency limit. */

@@ -14,8 +14,19 @@ describe('token count accuracy', () => {
     expect(tracker.record('a', 80, 100)).toBeCloseTo(0.9, 12);
     tracker.record('b', 50, 100);
     expect(tracker.snapshot()).toEqual([
-      { endpoint: 'a', samples: 2, accuracy: expect.closeTo(0.9, 12) },
-      { endpoint: 'b', samples: 1, accuracy: 0.5 },
+      { endpoint: 'a', counts: 'local', samples: 2, accuracy: expect.closeTo(0.9, 12) },
+      { endpoint: 'b', counts: 'local', samples: 1, accuracy: 0.5 },
+    ]);
+  });
+
+  it('keeps estimated counts in a series of their own, never mixed into the exact one', () => {
+    const tracker = new TokenAccuracyTracker();
+    tracker.record('gigachat', 100, 100, 'exact');
+    expect(tracker.record('gigachat', 50, 100, 'estimated')).toBe(0.5);
+    expect(tracker.record('gigachat', 100, 100, 'exact')).toBe(1);
+    expect(tracker.snapshot()).toEqual([
+      { endpoint: 'gigachat', counts: 'exact', samples: 2, accuracy: 1 },
+      { endpoint: 'gigachat', counts: 'estimated', samples: 1, accuracy: 0.5 },
     ]);
   });
 });
