@@ -746,14 +746,16 @@ export class GenerateTests {
   /**
    * The time budget is the module's wall time: the search gets what is left after the simplification and the
    * validation runs it will need (first run, the repeated and perturbed runs two at a time, the final suite and its
-   * minimised re-run), estimated from how long pytest runs took so far; at least 30 % of the budget.
+   * minimised re-run), estimated from how long pytest runs took so far; at least 5 s (the whole budget when it is
+   * smaller: a budget that small cannot cover the validation anyway).
    */
   private offlineBudgets(request: GenerateTestsRequest, perturbations: number): { timeBudgetMs: number; simplifyBudgetMs: number; importTimeoutMs: number } {
     const budgetMs = request.timeBudgetSeconds * 1000;
     const runs = Math.max(1, request.flakyRuns ?? 5);
     const validationMs = this.pytestRunMs * (1 + Math.ceil((runs - 1 + perturbations) / VALIDATION_RUNS_AT_ONCE) + 2);
     const simplifyBudgetMs = Math.min(12_000, Math.max(1000, budgetMs * 0.15));
-    return { timeBudgetMs: Math.max(budgetMs * 0.3, budgetMs - validationMs - simplifyBudgetMs), simplifyBudgetMs, importTimeoutMs: Math.max(10_000, budgetMs / 2) };
+    const searchMs = Math.max(Math.min(budgetMs, MIN_SEARCH_MS), budgetMs - validationMs - simplifyBudgetMs);
+    return { timeBudgetMs: searchMs, simplifyBudgetMs, importTimeoutMs: Math.max(10_000, budgetMs / 2) };
   }
 
   private observePytestRun(ms: number): void {
@@ -1342,6 +1344,8 @@ function renderLlmSection(module: string, llm: ModuleLlmReport): string[] {
 const VALIDATION_RUNS_AT_ONCE = 2;
 /** A pytest run of one module's tests before any was measured (2-core machine, bubblewrap, coverage.py). */
 const DEFAULT_PYTEST_RUN_MS = 1500;
+/** The search's least share of a module's budget, in ms. */
+const MIN_SEARCH_MS = 5000;
 
 /** The perturbed machines a request's offline tests must also pass on. */
 function perturbationsOf(request: GenerateTestsRequest): readonly MachinePerturbation[] {
