@@ -23,6 +23,7 @@ import {
 import { ContextBuilder, countMessages } from '../services/context-builder/context-builder.service';
 import { moduleSkeleton } from '../services/context-builder/module-skeleton';
 import { FlakinessChecker, caseOutcome } from '../services/flakiness-checker/flakiness-checker.service';
+import type { MachinePerturbation } from '../services/flakiness-checker/machine-perturbations';
 import { parseLlmTests } from '../services/llm-test-parser/llm-test-parser.service';
 import { PromptBuilder } from '../services/prompt-builder/prompt-builder.service';
 import { pruneImports } from '../services/test-file-assembler/python-imports';
@@ -123,6 +124,8 @@ export interface LlmGenerationRequest {
   readonly repairAttempts: number;
   /** Runs each passing candidate must pass again (flakiness). */
   readonly flakyRuns: number;
+  /** Machines every accepted test must also pass on (see `MACHINE_PERTURBATIONS`); none when absent. */
+  readonly perturbations?: readonly MachinePerturbation[];
   /** Tokens the model may answer with (the reserved completion of its profile). */
   readonly maxCompletionTokens: number;
   /** Where every accepted test is checkpointed (absent: no checkpoints). */
@@ -346,6 +349,7 @@ export class LlmTestGeneration {
       const checker = new FlakinessChecker(this.deps.executor, this.assembler, {
         reruns: request.flakyRuns,
         concurrency: this.deps.concurrency ?? 2,
+        ...(request.perturbations ? { perturbations: request.perturbations } : {}),
         ...(this.deps.perTestTimeoutMs ? { perTestTimeoutMs: this.deps.perTestTimeoutMs } : {}),
       });
       const verdicts = request.flakyRuns > 0 ? await checker.check(target, passing.map((j) => j.testCase)) : passing.map(() => ({ passing: true, flaky: false }));

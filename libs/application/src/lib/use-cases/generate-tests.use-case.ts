@@ -827,6 +827,7 @@ export class GenerateTests {
             deadline,
             repairAttempts: request.repairAttempts ?? 3,
             flakyRuns: Math.max(0, request.flakyRuns ?? 5),
+            perturbations: perturbationsOf(request),
             maxCompletionTokens: fit?.reservedCompletionTokens ?? llm.maxCompletionTokens,
             resume: request.resume || (refits > 0 && llm.checkpointsFor !== undefined),
             ...(llm.checkpointsFor ? { checkpoints: llm.checkpointsFor(request.outDir) } : {}),

@@ -2,6 +2,7 @@ import { CoverageReport, type TestCase, type TestOutcome, type TestOutcomeStatus
 import { ScriptedTestExecutor } from '@test-agent/domain/testing';
 import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
 import { FlakinessChecker, caseOutcome } from './flakiness-checker.service';
+import { MACHINE_PERTURBATIONS } from './machine-perturbations';
 
 const target = { file: '/p/calc.py', importRoot: '/p', moduleName: 'calc' };
 const empty = CoverageReport.fromData(target.file, { executedLines: [], missingLines: [1], executedBranches: [], missingBranches: [] });
@@ -33,6 +34,23 @@ describe('FlakinessChecker', () => {
       { name: 'test_stable', statuses: ['passed', 'passed', 'passed', 'passed', 'passed'], flaky: false, passing: true },
       { name: 'test_flaky', statuses: ['passed', 'failed', 'passed', 'failed', 'passed'], flaky: true, passing: false, error: 'E   assert test_flaky' },
       { name: 'test_broken', statuses: ['failed', 'failed', 'failed', 'failed', 'failed'], flaky: false, passing: false, error: 'E   assert test_broken' },
+    ]);
+  });
+
+  it('runs each candidate once more on every perturbed machine: one that fails only there is not passing', async () => {
+    const executor = new ScriptedTestExecutor((request) => {
+      const [name] = testsIn(request);
+      // test_tz reads the local time zone: it passes here (no TZ set) and fails under another one.
+      const failed = name === 'test_tz' && request.environment?.TZ !== undefined;
+      return result([{ nodeId: `test_calc.py::${name}`, status: failed ? 'failed' : 'passed', durationMs: 1, ...(failed ? { error: 'E   assert 9 == 0' } : {}) }]);
+    });
+    const checker = new FlakinessChecker(executor, new TestFileAssembler(), { reruns: 2, concurrency: 2, perturbations: MACHINE_PERTURBATIONS });
+    const verdicts = await checker.check(target, [testCase('test_plain'), testCase('test_tz')]);
+    expect(executor.requests).toHaveLength(2 * (2 + MACHINE_PERTURBATIONS.length));
+    expect(executor.requests.filter((r) => r.clockShiftSeconds === 86_400)).toHaveLength(2);
+    expect(verdicts).toEqual([
+      { name: 'test_plain', statuses: ['passed', 'passed'], flaky: false, passing: true },
+      { name: 'test_tz', statuses: ['passed', 'passed'], flaky: false, passing: false, machineDependent: true, error: 'E   assert 9 == 0' },
     ]);
   });
 

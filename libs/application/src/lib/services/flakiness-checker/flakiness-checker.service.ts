@@ -1,5 +1,6 @@
 import { isNodeOf, type ModuleTarget, type TestCase, type TestExecutor, type TestOutcomeStatus, type TestRunResult } from '@test-agent/domain';
 import type { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
+import type { MachinePerturbation } from './machine-perturbations';
 
 export interface FlakinessCheckerOptions {
   /** Runs of each candidate, each in a fresh Python process (the `flakyReruns` setting, 5 by default). */
@@ -8,6 +9,8 @@ export interface FlakinessCheckerOptions {
   readonly concurrency: number;
   /** Per-test limit of each run, in milliseconds (the executor's default when absent). */
   readonly perTestTimeoutMs?: number;
+  /** Besides the reruns, one run of each candidate on each of these machines (see `MACHINE_PERTURBATIONS`). */
+  readonly perturbations?: readonly MachinePerturbation[];
 }
 
 /** How one candidate behaved over its runs. */
@@ -17,8 +20,10 @@ export interface FlakinessVerdict {
   readonly statuses: readonly TestOutcomeStatus[];
   /** The runs disagreed (any differing status). */
   readonly flaky: boolean;
-  /** Every run passed. */
+  /** Every run passed (the perturbed ones too). */
   readonly passing: boolean;
+  /** Every rerun here passed, but a run on a perturbed machine did not. */
+  readonly machineDependent?: boolean;
   /** Cleaned text of the first failing run, if any. */
   readonly error?: string;
 }
@@ -57,28 +62,35 @@ export class FlakinessChecker {
 
   /** Verdicts in input order. Runs up to `concurrency` processes at a time. Throws what the executor throws. */
   async check(target: ModuleTarget, cases: readonly TestCase[], reruns = this.options.reruns): Promise<FlakinessVerdict[]> {
-    const jobs = cases.flatMap((testCase, i) => Array.from({ length: reruns }, (_, run) => ({ i, run, testCase })));
-    const statuses = cases.map(() => new Array<TestOutcomeStatus>(reruns));
-    const errors = cases.map(() => new Array<string | undefined>(reruns));
-    await inPool(jobs, Math.max(1, this.options.concurrency), async ({ i, run, testCase }) => {
+    const machines = reruns > 0 ? this.options.perturbations ?? [] : [];
+    const total = reruns + machines.length;
+    const jobs = cases.flatMap((testCase, i) => Array.from({ length: total }, (_, run) => ({ i, run, testCase, machine: run >= reruns ? machines[run - reruns] : undefined })));
+    const statuses = cases.map(() => new Array<TestOutcomeStatus>(total));
+    const errors = cases.map(() => new Array<string | undefined>(total));
+    await inPool(jobs, Math.max(1, this.options.concurrency), async ({ i, run, testCase, machine }) => {
       const file = this.assembler.assemble(target, [testCase]);
       const result = await this.executor.run({
         target,
         testFiles: [file],
         select: [file.nodeIds.get(file.cases[0].name) as string],
         ...(this.options.perTestTimeoutMs ? { perTestTimeoutMs: this.options.perTestTimeoutMs } : {}),
+        ...(machine ? { environment: machine.environment, ...(machine.clockShiftSeconds ? { clockShiftSeconds: machine.clockShiftSeconds } : {}) } : {}),
       });
       const outcome = caseOutcome(result, file.nodeIds.get(file.cases[0].name) as string, testCase.expectedFailure);
       statuses[i][run] = outcome.status;
       errors[i][run] = outcome.error;
     });
     return cases.map((c, i) => {
-      const list = statuses[i];
+      const here = statuses[i].slice(0, reruns);
+      const elsewhere = statuses[i].slice(reruns);
+      const passingHere = here.every((s) => s === 'passed');
+      const machineDependent = passingHere && elsewhere.some((s) => s !== 'passed');
       return {
         name: c.name,
-        statuses: list,
-        flaky: new Set(list).size > 1,
-        passing: list.every((s) => s === 'passed'),
+        statuses: here,
+        flaky: new Set(here).size > 1,
+        passing: passingHere && !machineDependent,
+        ...(machineDependent ? { machineDependent } : {}),
         ...(errors[i].find(Boolean) ? { error: errors[i].find(Boolean) } : {}),
       };
     });
