@@ -143,6 +143,7 @@ function renderHuman(r: GenerateTestsReport): string {
     const refused = Object.entries(m.outsideEffects ?? {}).map(([fn, e]) => `${fn || 'doctests'} (${e.calls}: ${e.examples[0] ?? ''})`);
     if (refused.length) lines.push(`    side effects outside the sandbox, not tested offline: ${refused.join(', ')}`);
     if (m.importEffects?.length) lines.push(`    importing it tried: ${m.importEffects.join(', ')}`);
+    if (m.withoutDoctests) lines.push(`    without the module's own doctest examples: line+branch ${pct(m.withoutDoctests.percent.combined)}`);
     for (const d of m.suspectedDefects ?? []) lines.push(`    suspected defect in ${d.subject}: ${d.error}${d.line !== undefined ? ` (line ${d.line})` : ''}, on well-typed input${r.pinnedDefects ? ' (pinned as strict xfail)' : ' (not pinned; --pin-defects writes it as a strict xfail test)'}`);
     if (m.llm) {
       const f = m.llm.funnel;

@@ -130,4 +130,31 @@ describe('generate: tests a developer keeps', () => {
       expect({ env, out: run.stdout.slice(-400), status: run.status }).toMatchObject({ status: 0 });
     }
   });
+
+  it("does not lean on the module's own doctest examples: its own tests reach what they reach, and the report gives both figures", async () => {
+    const words = [
+      'def plural(word: str, n: int) -> str:',
+      '    """The word for n things.',
+      '',
+      '    >>> plural("cat", 2)',
+      "    'cats'",
+      '    >>> plural("bus", 3)',
+      "    'buses'",
+      '    """',
+      '    if n == 1:',
+      '        return word',
+      '    if word.endswith("s"):',
+      '        return word + "es"',
+      '    return word + "s"',
+      '',
+    ].join('\n');
+    const dir = project({ 'words.py': words });
+    const report = await agent.generate({ path: path.join(dir, 'words.py'), outDir: path.join(dir, 'out') });
+    const [m] = report.modules;
+    expect(m.coverage.percent.combined).toBe(100);
+    // Either no doctest wrapper was needed, or the report says what the suite reaches without it.
+    const source = readFileSync(m.testFile as string, 'utf8');
+    expect(m.withoutDoctests === undefined).toBe(!source.includes('_doctest_examples'));
+    expect(m.withoutDoctests?.percent.combined ?? 100).toBe(100);
+  });
 });

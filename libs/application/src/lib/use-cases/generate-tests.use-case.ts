@@ -196,6 +196,11 @@ export interface ModuleGenerationReport {
    * runs (unstable), failing on a perturbed machine (`machine`: another time zone, locale, proxies or clock).
    */
   readonly dropped: { readonly failing: number; readonly flaky: number; readonly unstable: number; readonly machine?: number };
+  /**
+   * Coverage of the written tests without the wrappers of the module's own doctest examples (absent when the file
+   * has none): the figure that is ours alone.
+   */
+  readonly withoutDoctests?: CoverageSummary;
   /** The perturbed machines every written test also passed on (see `MACHINE_PERTURBATIONS`). */
   readonly machinePerturbations?: readonly string[];
   /**
@@ -626,6 +631,7 @@ export class GenerateTests {
       return { ...emptyReport(target, this.now() - started), ...facts, coverage: coverage.summary(), missingLines: coverage.missingLines, dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable, machine } };
     }
     const written = await this.emitTests(target, request, suite.unit, { coverage });
+    const withoutDoctests = await this.coverageWithoutDoctests(target, request, suite.unit, coverage);
     this.logger.info('Tests written', { module: target.moduleName, file: written.path, action: written.action, tests: suite.unit.length, minimised: suite.minimised, combined: Number(coverage.combinedPercent.toFixed(1)) });
     const counted = this.counted(request, coverage);
     this.recordCoverage(counted);
@@ -644,6 +650,7 @@ export class GenerateTests {
       stoppedBy: generation.search.stoppedBy,
       durationMs: this.now() - started,
       ...facts,
+      ...(withoutDoctests ? { withoutDoctests: withoutDoctests.summary() } : {}),
       ...changedCoverage(counted, request.changedLines?.get(target.file)),
     };
   }
@@ -741,6 +748,19 @@ export class GenerateTests {
       lastCoverage = undefined;
     }
     return { kind: 'done', cases: kept === 0 ? [] : cases, lastCoverage, failing, flaky, machine, perturbations: [...perturbed], generation };
+  }
+
+  /**
+   * The written suite's coverage without the wrappers of the module's own doctest examples (those are the
+   * author's tests, not ours): one more pytest run, only when the suite has such wrappers.
+   */
+  private async coverageWithoutDoctests(target: ModuleTarget, request: GenerateTestsRequest, cases: readonly TestCase[], coverage: CoverageReport): Promise<CoverageReport | undefined> {
+    const ours = cases.filter((c) => !isDoctestWrapper(c));
+    if (ours.length === cases.length) return undefined;
+    if (ours.length === 0) return CoverageReport.empty(coverage);
+    const file = this.assembler.assemble(target, ours);
+    const result = await this.deps.executor.run({ target, testFiles: [{ name: file.name, content: file.content }], ...this.limits(request) });
+    return result.coverage;
   }
 
   /**
@@ -1192,6 +1212,12 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     ),
     '',
   ];
+  const withDoctests = r.modules.filter((m) => m.withoutDoctests);
+  if (withDoctests.length) {
+    lines.push('Without the wrappers of the modules\' own doctest examples (the authors\' tests, not ours):', '');
+    for (const m of withDoctests) lines.push(`- ${m.module}: ${fmt(m.withoutDoctests!.percent.combined)} % line+branch (with them ${fmt(m.coverage.percent.combined)} %)`);
+    lines.push('');
+  }
   for (const m of r.modules) if (m.llm) lines.push(...renderLlmSection(m.module, m.llm));
   lines.push(...defectLines(r));
   lines.push(...outsideEffectLines(r.modules));
@@ -1347,6 +1373,11 @@ const VALIDATION_RUNS_AT_ONCE = 2;
 const DEFAULT_PYTEST_RUN_MS = 1500;
 /** The search's least share of a module's budget, in ms. */
 const MIN_SEARCH_MS = 5000;
+
+/** A test that runs the module's own doctest examples (see the offline emitter's doctest wrappers). */
+function isDoctestWrapper(c: TestCase): boolean {
+  return /_doctest_examples(_\d+)?$/.test(c.name);
+}
 
 /** The perturbed machines a request's offline tests must also pass on. */
 function perturbationsOf(request: GenerateTestsRequest): readonly MachinePerturbation[] {

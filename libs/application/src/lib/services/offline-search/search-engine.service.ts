@@ -35,6 +35,8 @@ export interface SearchOptions {
 
 /** How much more a missing statement or branch on a focus line weighs than another. */
 const FOCUS_WEIGHT = 4;
+/** How long the search goes on without progress once everything is reached, but not all by tests of its own. */
+const COMPLETE_PLATEAU_MS = 2000;
 /** How much less a private callable is tried than a public one with the same gap. */
 const PRIVATE_WEIGHT = 0.4;
 
@@ -294,7 +296,9 @@ export class OfflineSearchEngine {
           defects.push({ plan, result, candidate });
           return;
         }
-        const meaningful = kind !== 'incidental';
+        // The module's own doctest examples are its author's tests: the search still looks for tests of its own
+        // for what they reach (they are kept for what no such test reaches).
+        const meaningful = kind !== 'incidental' && doctest === undefined;
         // A meaningful test is kept when it reaches something no meaningful test reached, even if an
         // incidental one did: the minimiser then prefers it.
         const lines = meaningful ? meantLines : coveredLines;
@@ -314,7 +318,8 @@ export class OfflineSearchEngine {
         }
         tests.push({ plan, result, candidate, doctest });
         if (candidate) targets.get(candidate.target.qualname)?.archived.push(candidate);
-        if (gainedAny) lastGain = now();
+        // A meaningful test for what only an incidental exception or a doctest reached is progress too.
+        if (gainedAny || meaningful) lastGain = now();
       });
     };
 
@@ -336,11 +341,18 @@ export class OfflineSearchEngine {
 
     const list = [...targets.values()];
     while (now() < deadline) {
-      if (coveredLines.size + coveredBranches.size >= totalItems) {
+      if (meantLines.size + meantBranches.size >= totalItems) {
         stoppedBy = 'complete';
         break;
       }
-      if (now() - lastGain > plateauMs) {
+      // Everything is reached, some of it only by doctests or incidental exceptions: a short while longer for tests
+      // of its own, then stop.
+      const reachedAll = coveredLines.size + coveredBranches.size >= totalItems;
+      if (now() - lastGain > (reachedAll ? Math.min(plateauMs, COMPLETE_PLATEAU_MS) : plateauMs)) {
+        if (reachedAll) {
+          stoppedBy = 'complete';
+          break;
+        }
         stoppedBy = 'plateau';
         break;
       }
@@ -521,8 +533,10 @@ export function minimiseArchive(tests: readonly ArchivedTest[]): ArchivedTest[] 
   const covered = new Set<string>();
   const chosen = new Set<number>();
   // Meaningful outcomes through the public API first, then through private names for what no public call
-  // reaches; a test ending in an incidental exception only for what nothing else reaches.
-  const tiers: ((t: ArchivedTest) => boolean)[] = [(t) => !incidental(t.result) && !throughPrivate(t), (t) => !incidental(t.result), () => true];
+  // reaches; a test ending in an incidental exception, or running doctest examples, only for what nothing else reaches.
+  // The module's own doctest examples come last, with the incidental ones: they are its author's tests, not ours.
+  const ours = (t: ArchivedTest) => !incidental(t.result) && t.doctest === undefined;
+  const tiers: ((t: ArchivedTest) => boolean)[] = [(t) => ours(t) && !throughPrivate(t), ours, () => true];
   for (const allowed of tiers) {
     for (;;) {
       let best = -1;
