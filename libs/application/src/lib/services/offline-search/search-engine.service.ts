@@ -205,12 +205,15 @@ export function wellTyped(c: Candidate): boolean {
   return args.every((a) => ok(a.value));
 }
 
-/** One suspected defect per callable, exception type and line: the shortest plan that shows it. */
+/**
+ * One suspected defect per exception type and line of the module that raised it (the same line failing from
+ * several callers is one defect): the shortest plan that shows it.
+ */
 export function distinctDefects(found: readonly ArchivedTest[]): ArchivedTest[] {
   const byKey = new Map<string, ArchivedTest>();
   for (const t of found) {
     const ex = t.result.exception;
-    const key = `${t.candidate?.target.qualname}|${ex?.type}|${ex?.line}`;
+    const key = `${ex?.type}|${ex?.line}`;
     const known = byKey.get(key);
     if (!known || JSON.stringify(t.plan).length < JSON.stringify(known.plan).length) byKey.set(key, t);
   }
