@@ -66,7 +66,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
     .description('write pytest tests for a Python module or every module under a folder (offline search engine by default)')
     .argument('<path>', 'a Python file, or a folder of modules')
     .requiredOption('-o, --out <dir>', 'folder for the test files and the reports')
-    .option('-t, --time-budget <seconds>', 'search budget per module, in seconds (env TEST_AGENT_TIME_BUDGET, default 30)', positiveNumber('--time-budget'))
+    .option('-t, --time-budget <seconds>', 'offline time budget per module, in seconds: search and validation (env TEST_AGENT_TIME_BUDGET, default 30)', positiveNumber('--time-budget'))
     .option('--target-coverage <percent>', 'line+branch coverage target (env TEST_AGENT_TARGET_COVERAGE, default 80)', percent)
     .option('--strategy <name>', 'offline, llm or hybrid (default: hybrid with an LLM configured, offline without)', strategy)
     .option('--force', "overwrite existing test files even when they are the user's")

@@ -611,7 +611,7 @@ export class GenerateTests {
     const phase = await this.offlinePhase(target, request, many);
     if (phase.kind === 'skipped') return phase.report;
     const { cases, lastCoverage, failing, flaky, machine, generation } = phase;
-    const facts = { ...sandboxFacts(generation), ...offlineFacts(phase) };
+    const facts = { ...sandboxFacts(generation), ...offlineFacts(phase, request) };
     if (cases.length === 0 || !lastCoverage) {
       const nothing = CoverageReport.empty(generation.search.coverage);
       return {
@@ -716,6 +716,10 @@ export class GenerateTests {
         if (perturbation) perturbed.add(perturbation.clockShiftSeconds && !result.clockShifted ? `${perturbation.name} (clock not moved: libfaketime not found)` : perturbation.name);
         const bad = result.outcomes.filter((o) => o.status !== (expectedFailures.has(nameOf(o.nodeId)) ? 'xfail' : 'passed')).map((o) => nameOf(o.nodeId));
         const missing = file.tests.filter((t) => !result.outcomes.some((o) => o.nodeId.endsWith(`::${t.name}`))).map((t) => t.name);
+        if (perturbation && result.collectionErrors.length > 0) {
+          // The file does not even import on that machine: every test fails there, and the report says why.
+          log.warn('The generated tests do not import on a perturbed machine; dropping them', { module: target.moduleName, machine: perturbation.name, error: result.collectionErrors[0] });
+        }
         return { result, failed: [...bad, ...missing], perturbation };
       };
       const first = await runOnce();
@@ -800,9 +804,11 @@ export class GenerateTests {
     let baseline: CoverageReport | undefined;
     let dropped: ModuleGenerationReport['dropped'] = { failing: 0, flaky: 0, unstable: 0 };
     let executions = 0;
+    let offlineReport: Partial<ModuleGenerationReport> = {};
     if (strategy === 'hybrid') {
       const phase = await this.offlinePhase(target, request, many);
       if (phase.kind === 'skipped') return phase.report;
+      offlineReport = { ...sandboxFacts(phase.generation), ...offlineFacts(phase, request) };
       offlineCases = phase.cases;
       baseline = phase.lastCoverage;
       dropped = { failing: phase.failing, flaky: phase.flaky, unstable: phase.generation.unstable, machine: phase.machine };
@@ -923,6 +929,7 @@ export class GenerateTests {
       ...fitting,
     };
     const base = {
+      ...offlineReport,
       module: target.moduleName,
       file: target.file,
       importRoot: target.importRoot,
@@ -1011,8 +1018,9 @@ export class GenerateTests {
     if (last.unitFile && unit.length > 1) {
       const emitted = last.unitFile.cases;
       const coverage = perCaseCoverage(last.result, last.unitFile.nodeIds);
-      const { kept } = new TestDeduplicator().minimise(emitted, coverage);
-      // A pinned defect stays: it checks a behaviour the others do not, whatever lines it shares with them.
+      // A pinned defect stays and counts for nothing here: it checks a behaviour the others do not, and a failing
+      // test's lines must not stand in for a passing one's.
+      const { kept } = new TestDeduplicator().minimise(emitted.filter((c) => !c.expectedFailure), coverage);
       const keptNames = new Set([...kept.map((c) => c.name), ...emitted.filter((c) => c.expectedFailure).map((c) => c.name)]);
       const smaller = unit.filter((_, i) => keptNames.has(emitted[i].name));
       minimised = unit.length - smaller.length;
@@ -1258,10 +1266,15 @@ export interface OfflineSuspectedDefect {
 }
 
 /** What the offline phase adds to a module's report: the perturbed machines and the suspected defects. */
-function offlineFacts(phase: Extract<OfflinePhase, { kind: 'done' }>): Pick<ModuleGenerationReport, 'machinePerturbations' | 'suspectedDefects'> {
-  const defects = phase.generation.render().defects.map((d) => ({ subject: d.subject, error: d.error, ...(d.line !== undefined ? { line: d.line } : {}), test: d.source }));
+function offlineFacts(phase: Extract<OfflinePhase, { kind: 'done' }>, request: GenerateTestsRequest): Pick<ModuleGenerationReport, 'machinePerturbations' | 'suspectedDefects'> {
+  // Pinned, a defect is reported when its strict-xfail test held (validation drops one that did not).
+  const kept = new Set(phase.cases.map((c) => c.name));
+  const defects = phase.generation
+    .render()
+    .defects.filter((d) => !request.pinDefects || kept.has(d.name))
+    .map((d) => ({ subject: d.subject, error: d.error, ...(d.line !== undefined ? { line: d.line } : {}), test: d.source }));
   return {
-    ...(phase.perturbations.length ? { machinePerturbations: phase.perturbations } : {}),
+    ...(phase.perturbations.length && phase.cases.length ? { machinePerturbations: phase.perturbations } : {}),
     ...(defects.length ? { suspectedDefects: defects } : {}),
   };
 }

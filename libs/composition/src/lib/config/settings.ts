@@ -61,7 +61,7 @@ export const SETTINGS = [
   { key: 'llmCassetteMode', env: 'LLM_CASSETTE_MODE', schema: z.enum(['off', 'record', 'replay']), default: 'off', description: 'off; record (append every LLM exchange to llmCassette, secrets redacted); replay (answer from llmCassette, no network)' },
   { key: 'targetCoverage', env: 'TEST_AGENT_TARGET_COVERAGE', schema: percent, default: 80, description: 'Line+branch coverage target, percent' },
   { key: 'callTimeoutMs', env: 'TEST_AGENT_CALL_TIMEOUT_MS', schema: positiveInt, default: 1000, description: 'Offline search: limit of one call of the code under test, milliseconds (a slower function gets no offline test)' },
-  { key: 'timeBudgetSeconds', env: 'TEST_AGENT_TIME_BUDGET', schema: positiveInt, default: 30, description: 'Offline search budget per module, seconds' },
+  { key: 'timeBudgetSeconds', env: 'TEST_AGENT_TIME_BUDGET', schema: positiveInt, default: 30, description: 'Offline time budget per module, seconds: the search gets what the validation runs leave of it (at least 5 s)' },
   { key: 'smallModuleTokens', env: 'TEST_AGENT_SMALL_MODULE_TOKENS', schema: positiveInt, default: 4000, description: 'Modules under this many tokens are one chunk' },
   { key: 'chunkStrategy', env: 'TEST_AGENT_CHUNK_STRATEGY', schema: z.enum(['auto', 'function', 'class', 'statement']), default: 'auto', description: 'Chunking strategy: auto, function, class or statement' },
   { key: 'reservedCompletionTokens', env: 'TEST_AGENT_RESERVED_COMPLETION_TOKENS', schema: positiveInt, description: "Override the model profile's tokens reserved for the answer" },

@@ -35,8 +35,11 @@ describe('which raised exceptions a test may pin', () => {
 
   it("pins the module's own raise; never the interpreter's TypeError/AttributeError; reports errors on well-typed input", () => {
     expect(raisedKind(raised('ValueError', { explicit: true }), wellTypedCall)).toBe('deliberate');
-    expect(raisedKind(raised('TypeError'), wellTypedCall)).toBe('misuse');
-    expect(raisedKind(raised('AttributeError'), wellTypedCall)).toBe('misuse');
+    // The interpreter's TypeError/AttributeError: a misuse on a value no caller would pass, a defect on well-typed input.
+    const offType = call(ratio, [int(ratio.params[0], 1), { ...int(ratio.params[1], 0), value: { ...int(ratio.params[1], 0).value, offHint: { k: 'builtin', name: 'int' } } }]);
+    expect(raisedKind(raised('TypeError'), offType)).toBe('misuse');
+    expect(raisedKind(raised('AttributeError', { line: null }), wellTypedCall)).toBe('misuse');
+    expect(raisedKind(raised('AttributeError'), wellTypedCall)).toBe('defect');
     expect(raisedKind(raised('ZeroDivisionError'), wellTypedCall)).toBe('defect');
     expect(raisedKind(raised('UnboundLocalError'), wellTypedCall)).toBe('defect');
     // Raised inside a library the module called (not on the module's own line), or on input of unknown type: no claim.
@@ -82,6 +85,11 @@ describe('every emitted test checks something', () => {
 
   it('writes no test when not even the type of the result holds in every run', () => {
     const file = emit([{ test: { plan: toPlan(candidate), result: ok(value("'x'", 'str')), candidate }, stability: { ...stable, value: false, type: false } }]);
+    expect(file.tests).toEqual([]);
+  });
+
+  it('writes no type check for a builtin type that is no name (dict_keys, function)', () => {
+    const file = emit([{ test: { plan: toPlan(candidate), result: ok(value(null, 'dict_keys')), candidate }, stability: { ...stable, value: false, type: true } }]);
     expect(file.tests).toEqual([]);
   });
 

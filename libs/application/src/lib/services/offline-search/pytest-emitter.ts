@@ -75,6 +75,8 @@ const MAX_EXACT = 1200;
 /** ... for a str, bytes, list, tuple, dict or set: a reviewer reads 120 characters, not a wall of them. */
 const MAX_SIZED_LITERAL = 120;
 const SIZED_TYPES = new Set(['str', 'bytes', 'list', 'tuple', 'dict', 'set']);
+/** Types of `builtins` a test can name (`dict_keys`, `function`, `list_iterator` are not names there). */
+const BUILTIN_TYPE_NAMES = new Set(['int', 'float', 'complex', 'bool', 'str', 'bytes', 'bytearray', 'memoryview', 'list', 'tuple', 'dict', 'set', 'frozenset', 'range', 'slice', 'type', 'object', 'property', 'enumerate', 'zip', 'map', 'filter', 'reversed']);
 
 const DOCTEST_HELPER = [
   'def _doctest_failures(obj, module):',
@@ -244,7 +246,7 @@ export class PytestEmitter {
     } else if (result.status === 'raised') {
       const ex = result.exception!;
       const type = this.exceptionName(ex, topNames, body);
-      const match = t.stability.value && !result.machineDependent && ex.message && ex.message.length <= 80 && !/0x[0-9a-f]{6,}/.test(ex.message) ? pyRegexLiteral(ex.message) : null;
+      const match = t.stability.value && !result.machineDependent && matchable(ex.message) ? pyRegexLiteral(ex.message) : null;
       body.lines.push(`with pytest.raises(${type}${match ? `, match=${match}` : ''}):`, `    ${finalExpr}`);
     } else {
       const v = result.value!;
@@ -311,7 +313,8 @@ export class PytestEmitter {
     // The calls before and the receiver's options describe the test too, unless it ends building the receiver.
     const context = subject === candidate.target || (hasReceiver && last > 0) ? candidate : undefined;
     // The name says only what the test asserts: a value or message that varies between runs is not in it.
-    const asserted = t.stability.value && !result.machineDependent && !t.defect;
+    const messageChecked = result.status !== 'raised' || Boolean(result.exception && matchable(result.exception.message));
+    const asserted = t.stability.value && !result.machineDependent && !t.defect && messageChecked;
     const named: CallResult = asserted
       ? result
       : { ...result, ...(result.value ? { value: { ...result.value, expr: null } } : {}), ...(result.exception ? { exception: { ...result.exception, message: '' } } : {}) };
@@ -327,7 +330,7 @@ export class PytestEmitter {
   private fallbackAssertion(target: string, v: NonNullable<CallResult['value']>, stability: Stability, body: Body, topNames: ReadonlySet<string>): string | undefined {
     if (v.expr === 'None' && stability.value) return `assert ${target} is None`;
     if (!(stability.type ?? stability.value) || v.type.includes('<') || v.type === 'NoneType') return undefined;
-    if (v.module === 'builtins') return `assert isinstance(${target}, ${v.type})`;
+    if (v.module === 'builtins') return BUILTIN_TYPE_NAMES.has(v.type) ? `assert isinstance(${target}, ${v.type})` : undefined;
     const qualname = v.type.startsWith(`${v.module}.`) ? v.type.slice(v.module.length + 1) : v.type;
     if (qualname.split('.').some((p) => p.startsWith('_'))) return undefined;
     if (v.module === this.moduleName && topNames.has(qualname.split('.')[0])) {
@@ -391,6 +394,11 @@ export class PytestEmitter {
     if (topNames.has(name) || PY_KEYWORDS.has(name) || name === 'result' || name === 'pytest' || name === 'math') name = `${name}_obj`;
     return name;
   }
+}
+
+/** An exception message short and plain enough to check with `match=` (no object address). */
+function matchable(message: string): boolean {
+  return message.length > 0 && message.length <= 80 && !/0x[0-9a-f]{6,}/.test(message);
 }
 
 /** The test function: its marks, `def` with the fixtures it uses, and its body. */

@@ -180,8 +180,9 @@ const DEFECT_ERRORS = new Set(['UnboundLocalError', 'NameError', 'ZeroDivisionEr
 /**
  * What a raised exception says about the call: `deliberate`, one of the module's own `raise`/`assert` statements
  * or exception types (pinned with `pytest.raises`); `misuse`, a `TypeError`/`AttributeError` the interpreter raised
- * on a value (never emitted); `defect`, an error such as `ZeroDivisionError` or `UnboundLocalError` raised by the
- * module's own line on input that matches every parameter's known type (reported, not pinned); `incidental`, any
+ * on a value no caller would pass (never emitted); `defect`, an error such as `ZeroDivisionError`,
+ * `UnboundLocalError` or `'NoneType' object has no attribute` raised by the module's own line on input that matches
+ * every parameter's known type (reported, not pinned); `incidental`, any
  * other error the module did not raise on purpose (kept only for lines nothing meaningful reaches). Undefined when
  * the call did not raise.
  */
@@ -190,8 +191,10 @@ export function raisedKind(result: CallResult, candidate?: Candidate): RaisedKin
   if (!incidental(result)) return 'deliberate';
   const ex = result.exception;
   if (ex.module !== 'builtins') return 'incidental';
-  if (MISUSE_ERRORS.has(ex.type)) return 'misuse';
-  if (DEFECT_ERRORS.has(ex.type) && typeof ex.line === 'number' && candidate && wellTyped(candidate)) return 'defect';
+  const typed = candidate !== undefined && wellTyped(candidate);
+  // On well-typed input, the interpreter's TypeError/AttributeError on the module's own line is a defect (`None.x`).
+  if (MISUSE_ERRORS.has(ex.type)) return typed && typeof ex.line === 'number' ? 'defect' : 'misuse';
+  if (DEFECT_ERRORS.has(ex.type) && typeof ex.line === 'number' && typed) return 'defect';
   return 'incidental';
 }
 

@@ -96,7 +96,7 @@ describe('inputs shaped by what a parameter is for', () => {
     const name = file.wrapped!.args[0].expr.k === 'lit' ? file.wrapped!.args[0].expr.src : '';
     const text = file.wrapped!.args[1].expr.k === 'lit' ? file.wrapped!.args[1].expr.src : '';
     const candidate: Candidate = { target: lexerClass, prefix: [], args: [{ param: infile, value: file, keyword: true }] };
-    const content = emit(candidate, { status: 'ok', lines: [], branches: [], value: value(null, 'lexer.Lexer', { attrs: [] }) });
+    const content = emit(candidate, { status: 'ok', lines: [], branches: [], value: value(null, 'lexer.Lexer', { attrs: [], module: 'lexer' }) });
     expect(content).toContain(`(tmp_path):\n    (tmp_path / ${name}).write_text(${text})\n    lexer = Lexer(infile=${name})\n`);
     // The working directory is tmp_path for every test of the file (the fixture does it once).
     expect(content).toContain(
