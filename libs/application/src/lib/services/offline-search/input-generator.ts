@@ -49,6 +49,8 @@ export interface StateStep {
   readonly method: CallableInfo;
   readonly args: readonly GenArg[];
   readonly assign?: boolean;
+  /** For an assignment: the attribute's type is declared (not guessed from its name or left open). */
+  readonly declared?: boolean;
 }
 
 /** A candidate test: optional receiver, optional state-setting steps, then the call under test. */
@@ -526,8 +528,7 @@ export class InputGenerator {
    * else what the attribute's name suggests.
    */
   fieldHint(field: ClassField): TypeHint {
-    const byType: Record<string, TypeHint> = { int: INT, float: FLOAT, str: STR, bool: BOOL, bytes: BYTES };
-    return byType[field.type] ?? NAME_RULES.find(([re]) => re.test(field.name.toLowerCase()))?.[1] ?? { k: 'union', options: [STR, INT, BOOL] };
+    return FIELD_TYPES[field.type] ?? NAME_RULES.find(([re]) => re.test(field.name.toLowerCase()))?.[1] ?? { k: 'union', options: [STR, INT, BOOL] };
   }
 
   /** An assignment step `obj.<field> = value` for a constructible class's public attribute, or undefined. */
@@ -538,7 +539,7 @@ export class InputGenerator {
     // The attribute as a one-parameter setter, so mutation and simplification treat its value like an argument.
     const param: ParameterInfo = { name: field.name, kind: 'either', type: this.fieldHint(field), hasDefault: false, default: null, defaultIsNone: false };
     const method: CallableInfo = { kind: 'property', name: field.name, qualname: `${cls.qualname}.${field.name}`, owner: cls.qualname, params: [param] };
-    return { method, args: [{ param, value: this.value(param.type, cls), keyword: false }], assign: true };
+    return { method, args: [{ param, value: this.value(param.type, cls), keyword: false }], assign: true, declared: FIELD_TYPES[field.type] !== undefined };
   }
 
   /** Changes one thing in an argument list: a value nudged or regenerated, an optional argument added or dropped. */
@@ -805,3 +806,6 @@ export function evalPyStr(src: string): string | undefined {
     return undefined;
   }
 }
+
+/** Attribute types a class declares that the generator makes values for. */
+const FIELD_TYPES: Readonly<Record<string, TypeHint>> = { int: INT, float: FLOAT, str: STR, bool: BOOL, bytes: BYTES };

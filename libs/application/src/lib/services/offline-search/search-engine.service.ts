@@ -204,6 +204,8 @@ export function raisedKind(result: CallResult, candidate?: Candidate): RaisedKin
  */
 export function wellTyped(c: Candidate): boolean {
   const ok = (v: GenValue): boolean => !v.offHint && v.hint.k !== 'any' && (!v.construct || v.construct.args.every((a) => ok(a.value)));
+  // An attribute set to a value for a type only guessed is no well-typed state.
+  if (c.prefix.some((p) => p.assign && !p.declared)) return false;
   const args = [...c.args, ...c.prefix.flatMap((p) => p.args), ...(c.receiver?.kind === 'construct' ? c.receiver.args : [])];
   return args.every((a) => ok(a.value));
 }
