@@ -78,6 +78,10 @@ export const SETTINGS = [
   { key: 'maxQueuedJobs', env: 'TEST_AGENT_MAX_QUEUED_JOBS', schema: positiveInt, default: 100, description: 'Server: jobs waiting beyond which POST /v1/generations answers 429' },
   { key: 'resultTtlSeconds', env: 'TEST_AGENT_RESULT_TTL', schema: positiveInt, default: 3600, description: "Server: how long a finished job's state, report and tests are kept, seconds" },
   { key: 'maxTimeBudgetSeconds', env: 'TEST_AGENT_MAX_TIME_BUDGET', schema: positiveInt, default: 600, description: 'Largest search budget per module a server request may ask for, seconds (400 beyond)' },
+  { key: 'archiveMaxBytes', env: 'TEST_AGENT_ARCHIVE_MAX_BYTES', schema: positiveInt, default: 32 * 1024 * 1024, description: 'Server: largest archive upload (the multipart body) of POST /v1/generations, bytes (413 beyond)' },
+  { key: 'archiveMaxEntries', env: 'TEST_AGENT_ARCHIVE_MAX_ENTRIES', schema: positiveInt, default: 5_000, description: 'Server: most entries (files and folders) an uploaded archive may hold (400 beyond)' },
+  { key: 'archiveMaxUnpackedBytes', env: 'TEST_AGENT_ARCHIVE_MAX_UNPACKED_BYTES', schema: positiveInt, default: 64 * 1024 * 1024, description: 'Server: most bytes an uploaded archive may unpack to, counted while decompressing (400 beyond: zip bombs)' },
+  { key: 'drainTimeoutSeconds', env: 'TEST_AGENT_DRAIN_TIMEOUT', schema: positiveInt, default: 60, description: 'Server: after SIGTERM, how long running jobs may finish before the rest are cancelled, seconds' },
 ] as const satisfies readonly SettingDefinition[];
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];
