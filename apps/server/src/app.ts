@@ -1,3 +1,4 @@
+import os from 'node:os';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
@@ -30,7 +31,13 @@ interface UploadDocument {
  * Builds the HTTP app on a container. `/v1` needs a bearer token (`apiTokens`); every request gets an access-log
  * line. Every error leaves as RFC 9457 problem+json, mapped here once.
  */
-export function buildApp(container: Container): FastifyInstance {
+export interface AppOptions {
+  /** Where the server keeps job folders and inline sources while it uses them (default: the OS temp folder). */
+  readonly tmpDir?: string;
+}
+
+export function buildApp(container: Container, options: AppOptions = {}): FastifyInstance {
+  const tmpDir = options.tmpDir ?? os.tmpdir();
   // An unknown field is a 400 (Fastify's default would drop it silently: a misspelt option would be ignored).
   const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
   const logger = container.get(TOKENS.Logger).child('server');
@@ -86,7 +93,7 @@ export function buildApp(container: Container): FastifyInstance {
       return openapiObject;
     },
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: { title: 'Test Agent', version: '1', description: 'Generation jobs, chunk previews and token counts for Python code; probes and metrics.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'One of the server\'s API tokens (TEST_AGENT_API_TOKENS)' } } },
       security: [{ bearer: [] }],
@@ -114,8 +121,8 @@ export function buildApp(container: Container): FastifyInstance {
     fastifyPlugin(async (scope: FastifyInstance) => {
       registerHealthRoutes(scope, container);
       registerMetricsRoutes(scope, container);
-      registerGenerationRoutes(scope, container);
-      registerSourceRoutes(scope, container);
+      registerGenerationRoutes(scope, container, tmpDir);
+      registerSourceRoutes(scope, container, tmpDir);
       scope.get('/openapi.json', { schema: { summary: 'This OpenAPI document', security: [] } }, async () => scope.swagger());
     }),
   );

@@ -46,8 +46,6 @@ describe('POST /v1/generations with an archive upload', () => {
   // The server's temp folders (its job folders among them) go under a folder this spec can watch.
   const serverTmp = path.join(work, 'server-tmp');
   mkdirSync(serverTmp);
-  const savedTmp = process.env.TMPDIR;
-  process.env.TMPDIR = serverTmp;
   process.env.TEST_AGENT_FLAKY_RERUNS = '2';
   const MiB = 1024 * 1024;
   const app = buildApp(
@@ -55,12 +53,12 @@ describe('POST /v1/generations with an archive upload', () => {
       loadConfig({ env: {}, cwd: work, overrides: { flakyReruns: 2, apiTokens: ['spec-token'], archiveMaxBytes: 4 * MiB, archiveMaxEntries: 5_000, archiveMaxUnpackedBytes: 16 * MiB, maxTimeBudgetSeconds: 60 } }),
       { logger: silentLogger },
     ),
+    { tmpDir: serverTmp },
   );
   const auth = { authorization: 'Bearer spec-token' };
   const calculator = readFileSync(path.join(root, 'examples', 'calculator.py'));
   afterAll(async () => {
     await app.close();
-    process.env.TMPDIR = savedTmp;
   });
 
   /** Every file under the server's temp folder (job folders hold the sources they were sent). */
@@ -94,6 +92,8 @@ describe('POST /v1/generations with an archive upload', () => {
     const tests = await app.inject({ method: 'GET', url: `/v1/generations/${id}/tests`, headers: auth });
     const listing = spawnSync('tar', ['-tz'], { input: tests.rawPayload, encoding: 'utf8' });
     expect(listing.stdout.split('\n')).toContain('test_calculator.py');
+    // The job's sources were written where the refusals below look for files.
+    expect(written().filter((f) => f.endsWith(path.join('src', 'calc', 'calculator.py')))).toHaveLength(1);
   });
 
   it('runs a job on a .zip upload', async () => {

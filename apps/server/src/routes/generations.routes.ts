@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from 'inversify';
@@ -133,10 +132,10 @@ function view(job: Job<GenerateTestsReport>) {
  * `GET .../tests` its test files as a `.tar.gz`, `DELETE` cancels it (its processes stop within seconds). Only the
  * token that submitted a job sees it. `POST /v1/chunks` answers the chunks of a server-side module.
  */
-export function registerGenerationRoutes(app: FastifyInstance, container: Container): void {
+export function registerGenerationRoutes(app: FastifyInstance, container: Container, tmpDir: string): void {
   const config = container.get(TOKENS.Config);
   const metrics = container.get(TOKENS.Metrics);
-  const jobsRoot = mkdtempSync(path.join(os.tmpdir(), 'test-agent-jobs-'));
+  const jobsRoot = mkdtempSync(path.join(tmpDir, 'test-agent-jobs-'));
   const files = new Map<string, JobFiles>();
   const queue = new InProcessJobQueue<GenerateTestsReport>({
     concurrency: config.workerConcurrency,

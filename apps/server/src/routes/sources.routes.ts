@@ -1,5 +1,4 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Container } from 'inversify';
@@ -50,7 +49,8 @@ function materialize(body: SourcesBody, serverRoots: readonly string[], scratch:
   if (body.target !== undefined && body.files === undefined) throw new HttpProblem(400, 'TA_BAD_SOURCES_REQUEST', '"target" names a module or folder among "files"');
   if (body.path !== undefined) return { path: insideServerRoots(body.path, serverRoots, 'path'), relative: (file) => file, cleanup: () => undefined };
   const files = body.files ?? [{ path: CONTENT_FILE, content: body.content ?? '' }];
-  const target = body.target === undefined || body.target === '.' ? '' : safeRelativePath(body.target);
+  // A lone module is answered as that file (mode "file"); inline files as their folder unless a target is named.
+  const target = body.content !== undefined ? CONTENT_FILE : body.target === undefined || body.target === '.' ? '' : safeRelativePath(body.target);
   const dir = mkdtempSync(path.join(scratch, 'sources-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   try {
@@ -75,9 +75,9 @@ function materialize(body: SourcesBody, serverRoots: readonly string[], scratch:
  * `POST /v1/chunks` and `POST /v1/tokens`: the chunks, or the token counts, of sources sent inline (`files`, or
  * one module's `content`) or named on the server (`path`, inside `serverRoots`; 403 otherwise). Answered directly.
  */
-export function registerSourceRoutes(app: FastifyInstance, container: Container): void {
+export function registerSourceRoutes(app: FastifyInstance, container: Container, tmpDir: string): void {
   const config = container.get(TOKENS.Config);
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'test-agent-sources-'));
+  const scratch = mkdtempSync(path.join(tmpDir, 'test-agent-sources-'));
   app.addHook('onClose', async () => rmSync(scratch, { recursive: true, force: true }));
 
   app.post<{ Body: ChunkBody }>(
