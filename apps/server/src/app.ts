@@ -31,6 +31,11 @@ interface UploadDocument {
  * Builds the HTTP app on a container. `/v1` needs a bearer token (`apiTokens`); every request gets an access-log
  * line. Every error leaves as RFC 9457 problem+json, mapped here once.
  */
+/** Whether the server is draining (after SIGTERM): shared by the routes that refuse work and the readiness probe. */
+export interface Lifecycle {
+  draining: boolean;
+}
+
 export interface AppOptions {
   /** Where the server keeps job folders and inline sources while it uses them (default: the OS temp folder). */
   readonly tmpDir?: string;
@@ -38,6 +43,8 @@ export interface AppOptions {
 
 export function buildApp(container: Container, options: AppOptions = {}): FastifyInstance {
   const tmpDir = options.tmpDir ?? os.tmpdir();
+  // Set once SIGTERM starts the drain: new work is refused (503) and readiness fails, so traffic moves elsewhere.
+  const lifecycle: Lifecycle = { draining: false };
   // An unknown field is a 400 (Fastify's default would drop it silently: a misspelt option would be ignored).
   const app = Fastify({ logger: false, ajv: { customOptions: { removeAdditional: false } } });
   const logger = container.get(TOKENS.Logger).child('server');
@@ -57,6 +64,11 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
       status = 400;
       code = 'TA_BAD_UPLOAD';
       detail = `The multipart body cannot be read: ${(error as Error).message}`;
+    } else if (error instanceof HttpProblem) {
+      // The server's own refusals carry their status (503 while draining included).
+      status = error.statusCode;
+      code = error.code;
+      detail = error.message;
     } else if (error instanceof TestAgentError) {
       status = statusByKind[error.kind];
       code = error.code;
@@ -66,7 +78,7 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
       code = (error as { code?: string }).code ?? 'TA_BAD_REQUEST';
       detail = (error as Error).message;
     }
-    if (status >= 500) logger.error('Request failed', { url: request.url, code, error: (error as Error).message });
+    if (status >= 500 && !(error instanceof HttpProblem)) logger.error('Request failed', { url: request.url, code, error: (error as Error).message });
     metrics.increment('test_agent_errors_total', { code, component: 'server' });
     void reply
       .status(status)
@@ -82,6 +94,13 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
 
   const config = container.get(TOKENS.Config);
   registerSecurity(app, { apiTokens: config.apiTokens, metricsAuth: config.metricsAuth === 'on' }, logger);
+  // After the body is read (refusing before it would reset a client still sending it).
+  app.addHook('preHandler', async (request, reply) => {
+    if (lifecycle.draining && request.method === 'POST') {
+      void reply.header('Retry-After', '5');
+      throw new HttpProblem(503, 'TA_SHUTTING_DOWN', 'This server is shutting down and takes no new work; try again (another replica)');
+    }
+  });
   // The OpenAPI document is built from the routes' JSON schemas, so swagger comes before every route.
   void app.register(fastifySwagger, {
     // The upload's field is bytes: described so in the document, while the validator (which sees a Buffer) checks no type.
@@ -119,9 +138,9 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
   // One scope, not encapsulated, so the hooks and handlers above apply to every route.
   void app.register(
     fastifyPlugin(async (scope: FastifyInstance) => {
-      registerHealthRoutes(scope, container);
+      registerHealthRoutes(scope, container, lifecycle);
       registerMetricsRoutes(scope, container);
-      registerGenerationRoutes(scope, container, tmpDir);
+      registerGenerationRoutes(scope, container, tmpDir, lifecycle);
       registerSourceRoutes(scope, container, tmpDir);
       scope.get('/openapi.json', { schema: { summary: 'This OpenAPI document', security: [] } }, async () => scope.swagger());
     }),

@@ -10,6 +10,7 @@ import { runGeneration, type GenerationOptions } from '../jobs/generation-runner
 import { SOURCE_LIMITS, safeRelativePath, testsArchive, writeSources, type InlineFile, type SourceFile } from '../jobs/job-files';
 import { archiveTooLarge, readArchive } from '../jobs/archive-sources';
 import { HttpProblem, insideServerRoots, ownerOf } from '../security';
+import type { Lifecycle } from '../app';
 
 interface GenerationBody {
   /** Inline sources and the module or folder among them to test ... */
@@ -70,10 +71,17 @@ const JOB_ACCEPTED_SCHEMA = { type: 'object', properties: { id: { type: 'string'
 /** The generation jobs of a server, as its shutdown sees them. */
 export interface GenerationService {
   /**
-   * Stops intake (new jobs: 503), cancels queued jobs, lets running ones finish for up to `timeoutMs`, then
-   * cancels those still running. Resolves with how many finished and how many were cancelled.
+   * Stops intake (new POSTs: 503; readiness: 503), cancels queued jobs, lets running ones finish for up to `timeoutMs`, then
+   * cancels those still running. Resolves with how the jobs it found ended.
    */
-  drain(timeoutMs: number): Promise<{ finished: number; cancelled: number }>;
+  drain(timeoutMs: number): Promise<DrainOutcome>;
+}
+
+/** How the jobs a drain found ended: running ones completed or failed within the timeout, the rest cancelled. */
+export interface DrainOutcome {
+  readonly completed: number;
+  readonly failed: number;
+  readonly cancelled: number;
 }
 
 declare module 'fastify' {
@@ -132,7 +140,7 @@ function view(job: Job<GenerateTestsReport>) {
  * `GET .../tests` its test files as a `.tar.gz`, `DELETE` cancels it (its processes stop within seconds). Only the
  * token that submitted a job sees it. `POST /v1/chunks` answers the chunks of a server-side module.
  */
-export function registerGenerationRoutes(app: FastifyInstance, container: Container, tmpDir: string): void {
+export function registerGenerationRoutes(app: FastifyInstance, container: Container, tmpDir: string, lifecycle: Lifecycle): void {
   const config = container.get(TOKENS.Config);
   const metrics = container.get(TOKENS.Metrics);
   const jobsRoot = mkdtempSync(path.join(tmpDir, 'test-agent-jobs-'));
@@ -155,10 +163,8 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       }
     },
   });
-  // The shutdown state: once draining, new jobs are refused (503) while the running ones finish.
-  const lifecycle = { draining: false };
   app.decorate('generations', {
-    async drain(timeoutMs: number): Promise<{ finished: number; cancelled: number }> {
+    async drain(timeoutMs: number): Promise<DrainOutcome> {
       lifecycle.draining = true;
       const held = () => [...files.keys()].map((id) => queue.get(id)).filter((job): job is Job<GenerateTestsReport> => job !== undefined);
       // Queued jobs would start only to be cut short: they are cancelled at once.
@@ -168,7 +174,8 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       const deadline = Date.now() + timeoutMs;
       while (running.some((job) => job.state === 'running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       for (const job of running) if (queue.cancel(job.id)) cancelled++;
-      return { finished: running.filter((job) => job.state !== 'cancelled').length, cancelled };
+      const ended = (state: string) => running.filter((job) => job.state === state).length;
+      return { completed: ended('completed'), failed: ended('failed'), cancelled };
     },
   } satisfies GenerationService);
   // The server's own secrets stay with it; the job gets the rest of its environment (LLM settings included).
@@ -225,7 +232,6 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       },
     },
     async (request, reply) => {
-      if (lifecycle.draining) throw new HttpProblem(503, 'TA_SHUTTING_DOWN', 'This server is shutting down and takes no new job; try another replica');
       const upload = Buffer.isBuffer((request.body as Partial<ArchiveBody>).archive) ? (request.body as ArchiveBody) : undefined;
       const body = (upload ? {} : request.body) as GenerationBody;
       const given: GenerationOptions = upload ? Object.fromEntries(OPTION_KEYS.filter((k) => upload[k] !== undefined).map((k) => [k, upload[k]])) : (body.options ?? {});
