@@ -25,6 +25,16 @@ describe('docker/', () => {
     expect(existsSync(path.resolve(root, 'docker', service.build.context, service.build.dockerfile))).toBe(true);
   });
 
+  it('compose: Docker waits longer than the drain timeout before it kills a stopping replica', () => {
+    const compose = parse(read('docker/docker-compose.test-agent.yml')) as { services: Record<string, { environment: Record<string, string>; stop_grace_period?: string }> };
+    const service = compose.services['test-agent'];
+    const drain = Number(/^\$\{TEST_AGENT_DRAIN_TIMEOUT:-(\d+)\}$/.exec(service.environment.TEST_AGENT_DRAIN_TIMEOUT)?.[1]);
+    const grace = Number(/^(\d+)s$/.exec(service.stop_grace_period ?? '')?.[1]);
+    expect(drain).toBeGreaterThan(0);
+    // The drain, then closing the server (up to 10 s for in-flight requests).
+    expect(grace).toBeGreaterThanOrEqual(drain + 10);
+  });
+
   it('Dockerfile: copies only paths that exist and starts the built server', () => {
     const dockerfile = read('docker/Dockerfile');
     const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(' '));
