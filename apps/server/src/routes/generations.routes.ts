@@ -134,11 +134,12 @@ function view(job: Job<GenerateTestsReport>) {
 }
 
 /**
- * Generation jobs and chunk previews over HTTP. `POST /v1/generations` takes inline sources (`files`, `target`) or
- * a server-side `path` and `outDir` inside `serverRoots`, queues a job and answers 202 with its `Location`; the job
- * runs as its own process (`generate --json`). `GET /v1/generations/:id` gives its state, progress and report,
- * `GET .../tests` its test files as a `.tar.gz`, `DELETE` cancels it (its processes stop within seconds). Only the
- * token that submitted a job sees it. `POST /v1/chunks` answers the chunks of a server-side module.
+ * Generation jobs over HTTP. `POST /v1/generations` takes inline sources (`files`, `target`), a `.tar.gz`/`.zip`
+ * upload (multipart: `archive`, `target`, the options as fields) or a server-side `path` and `outDir` inside
+ * `serverRoots`, queues a job and answers 202 with its `Location`; the job runs as its own process
+ * (`generate --json`). `GET /v1/generations/:id` gives its state, progress and report, `GET .../tests` its test
+ * files as a `.tar.gz`, `DELETE` cancels it (its processes stop within seconds). Only the token that submitted a job
+ * sees it. Decorates the app with `generations` (the drain of a shutdown); records the job metrics.
  */
 export function registerGenerationRoutes(app: FastifyInstance, container: Container, tmpDir: string, lifecycle: Lifecycle): void {
   const config = container.get(TOKENS.Config);
@@ -196,14 +197,14 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
     return job;
   };
 
-  /** A job folder holding `files` under `src/`, and the job's spec; nothing is written when a file is refused. */
-  const inlineJob = (files: readonly SourceFile[], targetName: string | undefined, limits?: { files: number; bytes: number }): JobSpec => {
+  /** A job folder holding `sources` under `src/`, and the job's spec; nothing is written when a file is refused. */
+  const inlineJob = (sources: readonly SourceFile[], targetName: string | undefined, limits?: { files: number; bytes: number }): JobSpec => {
     if (!targetName) throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', '"target" names the module or folder among the sources to test ("." for all of them)');
     const target = targetName === '.' ? '' : safeRelativePath(targetName);
     const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
     const spec = { cwd: dir, target: path.join(dir, 'src', target), outDir: path.join(dir, 'out'), dir, configFile: jobConfig };
     try {
-      writeSources(path.join(dir, 'src'), files, limits);
+      writeSources(path.join(dir, 'src'), sources, limits);
       if (!existsSync(spec.target)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `target ${targetName} is none of the files sent, nor a folder of them`);
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
