@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from 'inversify';
 import type { GenerateTestsReport } from '@test-agent/application';
-import { DEFAULT_CONFIG_FILE, TOKENS } from '@test-agent/composition';
+import { DEFAULT_CONFIG_FILE, replayMetricEvents, TOKENS } from '@test-agent/composition';
 import { InvalidInputError, type Metrics } from '@test-agent/domain';
 import { InProcessJobQueue, QueueFullError, type Job } from '../jobs/job-queue';
 import { runGeneration, type GenerationOptions } from '../jobs/generation-runner';
@@ -106,13 +106,10 @@ interface JobFiles {
 }
 
 /**
- * A job runs in its own process, so this server records what its report says: each tested module's generation
- * time (by strategy) and the run's coverage.
+ * The run's coverage, one sample per job (the job's own process records one per module: those are not replayed).
+ * Everything else the job measured reaches this server's metrics through its events file (`replayJobMetrics`).
  */
 function recordJob(metrics: Metrics, report: GenerateTestsReport): GenerateTestsReport {
-  for (const m of report.modules) {
-    if (!m.error) metrics.observe('test_agent_test_generation_duration_seconds', m.durationMs / 1000, { generator: report.strategy });
-  }
   metrics.observe('test_agent_coverage_percentage', report.coverage.percent.line, { kind: 'line' });
   metrics.observe('test_agent_coverage_percentage', report.coverage.percent.branch, { kind: 'branch' });
   metrics.observe('test_agent_coverage_percentage', report.coverage.percent.combined, { kind: 'combined' });
@@ -190,6 +187,14 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
     rmSync(jobsRoot, { recursive: true, force: true });
   });
 
+  const logger = container.get(TOKENS.Logger).child('jobs');
+  const replayJobMetrics = (file: string) => {
+    if (!existsSync(file)) return;
+    const { rejected } = replayMetricEvents(readFileSync(file, 'utf8'), metrics, { skip: ['test_agent_coverage_percentage'] });
+    rmSync(file, { force: true });
+    if (rejected.length > 0) logger.warn('Job metrics not replayed', { lines: rejected.length, first: rejected[0] });
+  };
+
   const ownJob = (request: FastifyRequest<{ Params: { id: string } }>) => {
     const job = queue.get(request.params.id);
     if (!job) throw new HttpProblem(404, 'TA_JOB_NOT_FOUND', `No generation job ${request.params.id}`);
@@ -261,8 +266,12 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       }
       try {
         const job = queue.submit(ownerOf(request.headers.authorization), async (signal, progress) => {
+          // The job's process appends each metric it records here (LLM calls and errors, token accuracy, chunking,
+          // generation times); they are added to this server's metrics however the job ends.
+          const events = path.join(spec.dir, 'job-metrics.jsonl');
           try {
-            return recordJob(metrics, await runGeneration({ ...spec, options }, jobEnv, signal, progress));
+            const report = await runGeneration({ ...spec, options }, { ...jobEnv, TEST_AGENT_METRICS_EVENTS: events }, signal, progress).finally(() => replayJobMetrics(events));
+            return recordJob(metrics, report);
           } catch (e) {
             // Only a completed job's tests can be downloaded: a failed or cancelled one's files go at once.
             rmSync(spec.dir, { recursive: true, force: true });

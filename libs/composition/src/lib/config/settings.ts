@@ -69,6 +69,7 @@ export const SETTINGS = [
   { key: 'sandbox', env: 'TEST_AGENT_SANDBOX', schema: z.enum(['on', 'off']), default: 'on', description: 'Run the code under test inside bubblewrap (on), or unconfined (off: only when you trust the code); with on and no usable bwrap, generate and coverage refuse to run' },
   { key: 'bwrapPath', env: 'TEST_AGENT_BWRAP', schema: z.string().min(1), default: 'bwrap', description: 'The bubblewrap executable: a path, or a name looked up on PATH' },
   { key: 'testConcurrency', env: 'TEST_AGENT_TEST_CONCURRENCY', schema: positiveInt, default: 2, description: 'pytest processes run at once by the flakiness check' },
+  { key: 'metricsEventsFile', env: 'TEST_AGENT_METRICS_EVENTS', schema: z.string().min(1), description: 'A file this process appends each metric it records to, as JSON lines (the server sets it for each job and adds the job\'s metrics to its own)' },
   { key: 'host', env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', description: 'Server listen address' },
   { key: 'port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, description: 'Server listen port' },
   { key: 'apiTokens', env: 'TEST_AGENT_API_TOKENS', schema: commaList, default: [], secret: true, description: 'Bearer tokens the server accepts on /v1 (comma-separated); with none, every /v1 request is refused (401)' },

@@ -27,15 +27,15 @@ export const METRIC_CATALOGUE = {
   test_agent_job_duration_seconds: { help: 'Time a generation job ran, seconds, by final state', labels: ['state'] },
 } as const satisfies Catalogue;
 
-const COUNTERS: readonly CounterName[] = ['test_agent_requests_total', 'test_agent_llm_errors_total', 'test_agent_chunks_generated_total', 'test_agent_errors_total'];
-const HISTOGRAMS: readonly HistogramName[] = [
+export const COUNTERS: readonly CounterName[] = ['test_agent_requests_total', 'test_agent_llm_errors_total', 'test_agent_chunks_generated_total', 'test_agent_errors_total'];
+export const HISTOGRAMS: readonly HistogramName[] = [
   'test_agent_chunking_duration_seconds',
   'test_agent_summarization_duration_seconds',
   'test_agent_test_generation_duration_seconds',
   'test_agent_job_duration_seconds',
   'test_agent_coverage_percentage',
 ];
-const GAUGES: readonly GaugeName[] = ['test_agent_token_count_accuracy', 'test_agent_job_queue_depth', 'test_agent_jobs'];
+export const GAUGES: readonly GaugeName[] = ['test_agent_token_count_accuracy', 'test_agent_job_queue_depth', 'test_agent_jobs'];
 /** Histogram buckets, seconds: from 10 ms (chunking a small module) to 30 min (a whole tree). */
 const BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 /** Coverage buckets, percent: fine around the 80 % target. */
