@@ -27,10 +27,6 @@ interface UploadDocument {
   paths?: Record<string, { post?: { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, object> } }> } } }>;
 }
 
-/**
- * Builds the HTTP app on a container. `/v1` needs a bearer token (`apiTokens`); every request gets an access-log
- * line. Every error leaves as RFC 9457 problem+json, mapped here once.
- */
 /** Whether the server is draining (after SIGTERM): shared by the routes that refuse work and the readiness probe. */
 export interface Lifecycle {
   draining: boolean;
@@ -41,6 +37,12 @@ export interface AppOptions {
   readonly tmpDir?: string;
 }
 
+/**
+ * Builds the HTTP app on a container: the probes, `/metrics`, `/openapi.json`, the jobs API (inline, server-side or
+ * uploaded sources) and the chunk and token previews. `/v1` needs a bearer token (`apiTokens`); every request gets
+ * an access-log line. Every error leaves as RFC 9457 problem+json, mapped here once. The app is decorated with
+ * `generations` (its `drain` is the first step of a graceful shutdown).
+ */
 export function buildApp(container: Container, options: AppOptions = {}): FastifyInstance {
   const tmpDir = options.tmpDir ?? os.tmpdir();
   // Set once SIGTERM starts the drain: new work is refused (503) and readiness fails, so traffic moves elsewhere.
