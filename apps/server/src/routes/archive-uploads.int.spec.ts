@@ -56,6 +56,8 @@ describe('POST /v1/generations with an archive upload', () => {
     { tmpDir: serverTmp },
   );
   const auth = { authorization: 'Bearer spec-token' };
+  // Started before the refusals look at the server's temp folder (starting writes the server's job config).
+  beforeAll(() => app.ready());
   const calculator = readFileSync(path.join(root, 'examples', 'calculator.py'));
   afterAll(async () => {
     await app.close();
@@ -170,6 +172,9 @@ describe('POST /v1/generations with an archive upload', () => {
       expect((await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: '.', sandbox: 'off' })).statusCode).toBe(400);
       expect((await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: '.', timeBudgetSeconds: '100000' })).json()).toMatchObject({ status: 400, title: 'TA_BUDGET_TOO_LARGE' });
       expect((await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: '.' }, 'x.tar.gz', auth, 'sources')).json()).toMatchObject({ status: 400, title: 'TA_BAD_UPLOAD' });
+      // Neither JSON nor multipart: not validated by either schema, so refused.
+      const text = await app.inject({ method: 'POST', url: '/v1/generations', headers: { ...auth, 'content-type': 'text/plain' }, payload: '{"files": []}' });
+      expect(text.json()).toMatchObject({ status: 415, title: 'TA_UNSUPPORTED_MEDIA_TYPE' });
     });
   });
 

@@ -238,6 +238,10 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       },
     },
     async (request, reply) => {
+      // Only the two bodies above are validated: any other type (text/plain parses to a string) is refused.
+      if (typeof request.body !== 'object' || request.body === null) {
+        throw new HttpProblem(415, 'TA_UNSUPPORTED_MEDIA_TYPE', 'Send the job as application/json or as multipart/form-data (an archive upload)');
+      }
       const upload = Buffer.isBuffer((request.body as Partial<ArchiveBody>).archive) ? (request.body as ArchiveBody) : undefined;
       const body = (upload ? {} : request.body) as GenerationBody;
       const given: GenerationOptions = upload ? Object.fromEntries(OPTION_KEYS.filter((k) => upload[k] !== undefined).map((k) => [k, upload[k]])) : (body.options ?? {});

@@ -17,6 +17,7 @@ describe('POST /v1/tokens and /v1/chunks with inline sources', () => {
   mkdirSync(serverTmp);
   const app = buildApp(createContainer(loadConfig({ env: {}, cwd, overrides: { apiTokens: ['spec-token'], serverRoots: [examples] } }), { logger: silentLogger }), { tmpDir: serverTmp });
   const auth = { authorization: 'Bearer spec-token' };
+  beforeAll(() => app.ready());
   const encoder = get_encoding('cl100k_base');
   const tokens = (text: string) => encoder.encode(text).length;
   afterAll(async () => {
