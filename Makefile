@@ -4,7 +4,7 @@ export NX_DAEMON := false
 export NX_NO_CLOUD := true
 DEMO_OUT ?= tmp/demo-tests
 
-.PHONY: setup demo test worker-tests lint typecheck unit bench clean
+.PHONY: setup demo test worker-tests alert-tests lint typecheck unit bench clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -35,6 +35,7 @@ test: setup
 	npx tsc -p tsconfig.json
 	node tools/build/build.cjs
 	$(MAKE) worker-tests
+	$(MAKE) alert-tests
 	npx nx run-many -t lint test --outputStyle=static --skip-nx-cache
 
 ## worker-tests: the search worker's own pytest tests (its guard, its regex strings), inside bubblewrap: the machine read-only but a
@@ -44,6 +45,15 @@ worker-tests: setup
 	  bwrap --ro-bind / / --dev /dev --proc /proc --bind "$$tmp" "$$tmp" --unshare-pid --unshare-net --die-with-parent \
 	  --chdir "$(CURDIR)" -- .venv/bin/python -m pytest -q -p no:cacheprovider \
 	  libs/infrastructure/src/lib/adapters/python-worker/test_executor_worker_*.py
+
+## alert-tests: the Prometheus alert rules: promtool's syntax check and unit tests (Debian's prometheus package), then
+## every metric an alert names checked against a real scrape of the built server
+alert-tests: setup
+	@command -v promtool >/dev/null || { echo "promtool not found: install Prometheus (Debian/Ubuntu: sudo apt-get install prometheus)" >&2; exit 1; }
+	promtool check rules docker/prometheus/test-agent-alerts.yml
+	promtool test rules docker/prometheus/test-agent-alerts.test.yml
+	node tools/build/build.cjs
+	node tools/prometheus/check-alert-metrics.cjs docker/prometheus/test-agent-alerts.yml
 
 clean:
 	rm -rf dist tmp .nx

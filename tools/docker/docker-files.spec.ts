@@ -25,6 +25,16 @@ describe('docker/', () => {
     expect(existsSync(path.resolve(root, 'docker', service.build.context, service.build.dockerfile))).toBe(true);
   });
 
+  it('compose: Docker waits longer than the drain timeout before it kills a stopping replica', () => {
+    const compose = parse(read('docker/docker-compose.test-agent.yml')) as { services: Record<string, { environment: Record<string, string>; stop_grace_period?: string }> };
+    const service = compose.services['test-agent'];
+    const drain = Number(/^\$\{TEST_AGENT_DRAIN_TIMEOUT:-(\d+)\}$/.exec(service.environment.TEST_AGENT_DRAIN_TIMEOUT)?.[1]);
+    const grace = Number(/^(\d+)s$/.exec(service.stop_grace_period ?? '')?.[1]);
+    expect(drain).toBeGreaterThan(0);
+    // The drain, then closing the server (up to 10 s for in-flight requests).
+    expect(grace).toBeGreaterThanOrEqual(drain + 10);
+  });
+
   it('Dockerfile: copies only paths that exist and starts the built server', () => {
     const dockerfile = read('docker/Dockerfile');
     const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(' '));
@@ -62,17 +72,18 @@ describe('docker/', () => {
       'TestAgentServiceDown',
       'TestAgentTokenCountInaccurate',
     ]);
-    const used = new Set(rules.flatMap((r) => r.expr.match(/test_agent_[a-z_]+/g) ?? []));
+    // Histograms are queried through their `_sum`/`_count`/`_bucket` series (tools/prometheus checks a real scrape).
+    const used = new Set(rules.flatMap((r) => (r.expr.match(/test_agent_[a-z_]+/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, ''))));
     expect(used.size).toBeGreaterThan(0);
     for (const name of used) expect(Object.keys(METRIC_CATALOGUE)).toContain(name);
   });
 
   it('Grafana dashboard: every panel queries metrics the server exports', () => {
     const dashboard = JSON.parse(read('docker/grafana/test-agent-dashboard.json')) as { panels: { targets: { expr: string }[] }[] };
-    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/test_agent_[a-z_]+/g) ?? [])));
+    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => (t.expr.match(/test_agent_[a-z_]+/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, '')))));
     const exported = Object.keys(METRIC_CATALOGUE);
-    // Histograms are queried through their `_bucket` series.
-    for (const name of used) expect(exported).toContain(name.replace(/_bucket$/, ''));
+    // Histograms are queried through their `_bucket`, `_sum` and `_count` series.
+    for (const name of used) expect(exported).toContain(name);
     expect(used.size).toBe(9);
   });
 });

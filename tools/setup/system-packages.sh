@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages Test Agent needs beyond Node and Python: bubblewrap (bwrap), the sandbox for the
-# code under test, and libfaketime, which moves the clock for the check that tests pass on another machine
-# (without it that check runs with the real clock and the report says so). Installs with apt-get when it is there
-# and we are root; otherwise says what to install.
+# code under test; libfaketime, which moves the clock for the check that tests pass on another machine (without it
+# that check runs with the real clock and the report says so); redis-server, the job queue shared by server
+# replicas (REDIS_URL; the test suite starts its own); and Prometheus (promtool: the alert rules' unit tests in
+# `make test`). Installs with apt-get when it is there and we are root; otherwise says what to install.
 set -euo pipefail
 missing=()
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 compgen -G '/usr/lib/*/faketime/libfaketime.so.1' >/dev/null || compgen -G '/usr/lib/faketime/libfaketime.so.1' >/dev/null || missing+=(libfaketime)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -16,12 +19,17 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   exit 0
 fi
-for p in "${missing[@]}"; do
-  case "$p" in
+for package in "${missing[@]}"; do
+  case "$package" in
     bubblewrap)
       echo "warning: bwrap not found. Install bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap)," >&2
       echo "         or run Test Agent with --no-sandbox for code you trust." >&2 ;;
     libfaketime)
       echo "note: libfaketime not found (Debian/Ubuntu: sudo apt-get install libfaketime): tests are checked on another machine without moving the clock." >&2 ;;
+    redis-server)
+      echo "warning: redis-server not found. The server's shared job queue (REDIS_URL) and its tests need it" >&2
+      echo "         (Debian/Ubuntu: sudo apt-get install redis-server; Fedora: sudo dnf install redis)." >&2 ;;
+    prometheus)
+      echo "warning: promtool not found: make test checks the alert rules with it. Install Prometheus (Debian/Ubuntu: sudo apt-get install prometheus)." >&2 ;;
   esac
 done

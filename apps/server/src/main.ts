@@ -2,13 +2,15 @@ import 'reflect-metadata';
 import { createContainer, loadConfig, runCleanups, TOKENS } from '@test-agent/composition';
 import { buildApp } from './app';
 
-/** How long in-flight requests may finish after SIGTERM before their test processes are killed, in milliseconds. */
+/** How long in-flight requests may finish after the drain before their test processes are killed, in milliseconds. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
- * Composition root of the server: config from env, listen, close gracefully on SIGTERM/SIGINT. In-flight
- * requests get `SHUTDOWN_GRACE_MS` to finish; then (or at once, on a second signal) the registered cleanups kill
- * their test processes and remove their temp folders, and the process exits.
+ * Composition root of the server: config from env, listen, drain and close on SIGTERM/SIGINT. The drain stops
+ * intake (new POSTs answer 503, readiness 503), cancels queued jobs and lets running ones finish for up to
+ * `drainTimeoutSeconds`, then cancels the rest; the server then closes (in-flight requests get `SHUTDOWN_GRACE_MS`),
+ * the registered cleanups kill what is left and remove temp folders, and the process exits 0. A second signal stops
+ * at once.
  */
 async function main(): Promise<void> {
   const config = loadConfig({ env: process.env, cwd: process.cwd() });
@@ -29,23 +31,31 @@ async function main(): Promise<void> {
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
     closing = true;
-    logger.info('Shutting down', { signal });
-    // Requests still running past the grace period lose their test processes, so close() can complete.
-    const grace = setTimeout(() => cleanUp('shutdown grace period over'), SHUTDOWN_GRACE_MS);
-    grace.unref();
-    app.close().then(
-      () => {
-        clearTimeout(grace);
-        cleanUp('shutdown');
-        process.exit(0);
-      },
-      (e: unknown) => {
-        clearTimeout(grace);
-        cleanUp('failed shutdown');
-        logger.error('Shutdown failed', { error: (e as Error).message });
-        process.exit(1);
-      },
-    );
+    logger.info('Shutting down: draining', { signal, drainTimeoutSeconds: config.drainTimeoutSeconds });
+    let grace: NodeJS.Timeout | undefined;
+    app.generations
+      .drain(config.drainTimeoutSeconds * 1000)
+      .then((outcome) => {
+        logger.info('Drained', { ...outcome });
+        // Requests still running past the grace period lose their test processes, so close() can complete.
+        grace = setTimeout(() => cleanUp('shutdown grace period over'), SHUTDOWN_GRACE_MS);
+        grace.unref();
+        return app.close();
+      })
+      .then(
+        () => {
+          clearTimeout(grace);
+          cleanUp('shutdown');
+          logger.info('Stopped');
+          process.exit(0);
+        },
+        (e: unknown) => {
+          clearTimeout(grace);
+          cleanUp('failed shutdown');
+          logger.error('Shutdown failed', { error: (e as Error).message });
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

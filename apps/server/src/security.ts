@@ -25,10 +25,10 @@ export interface SecurityOptions {
 
 const digest = (token: string) => createHash('sha256').update(token, 'utf8').digest();
 
-/** Routes open without a token: liveness and readiness probes, and `/metrics` unless `metricsAuth`. */
+/** Routes open without a token: liveness and readiness probes, the OpenAPI document, and `/metrics` unless `metricsAuth`. */
 function isOpen(url: string, metricsAuth: boolean): boolean {
   const route = url.split('?')[0];
-  return route === '/health' || route.startsWith('/health/') || (!metricsAuth && route === '/metrics');
+  return route === '/health' || route.startsWith('/health/') || route === '/openapi.json' || (!metricsAuth && route === '/metrics');
 }
 
 /**

@@ -6,3 +6,5 @@ export * from './lib/tokens';
 export * from './lib/create-container';
 export * from './lib/create-test-agent';
 export * from './lib/cleanups';
+// A server replays the metrics its job processes recorded (apps reach infrastructure only through composition).
+export { replayMetricEvents, type MetricEvent } from '@test-agent/infrastructure';

@@ -16,6 +16,7 @@ export * from './lib/services/llm-service/llm.service';
 export * from './lib/services/llm-service/llm-endpoint';
 export * from './lib/services/llm-service/token-accuracy.tracker';
 export * from './lib/observability/prometheus-metrics.adapter';
+export * from './lib/observability/metric-events.adapter';
 export * from './lib/health/llm-health-check';
 export * from './lib/adapters/tree-sitter-parser/tree-sitter-code-parser.adapter';
 export * from './lib/services/token-counter/tiktoken-token-counter.adapter';

@@ -23,12 +23,21 @@ export function safeRelativePath(name: string): string {
   return parts.join('/');
 }
 
-/** Checks every entry and the totals, then writes the files under `dir`; nothing is written when one is refused. */
-export function writeSources(dir: string, files: readonly InlineFile[]): void {
-  if (files.length === 0) throw new HttpProblem(400, 'TA_NO_SOURCES', 'files is empty');
-  if (files.length > SOURCE_LIMITS.files) throw new HttpProblem(400, 'TA_TOO_MANY_FILES', `${files.length} files, over the limit of ${SOURCE_LIMITS.files}`);
-  const bytes = files.reduce((n, f) => n + Buffer.byteLength(f.content, 'utf8'), 0);
-  if (bytes > SOURCE_LIMITS.bytes) throw new HttpProblem(400, 'TA_SOURCES_TOO_LARGE', `${bytes} bytes of sources, over the limit of ${SOURCE_LIMITS.bytes}`);
+/** A file to write: a relative path and its text or bytes (an archive's entries are bytes). */
+export interface SourceFile {
+  readonly path: string;
+  readonly content: string | Buffer;
+}
+
+/**
+ * Checks every entry and the totals (`limits`: inline sources by default; an archive's come from the settings),
+ * then writes the files under `dir`; nothing is written when one is refused.
+ */
+export function writeSources(dir: string, files: readonly SourceFile[], limits: { readonly files: number; readonly bytes: number } = SOURCE_LIMITS): void {
+  if (files.length === 0) throw new HttpProblem(400, 'TA_NO_SOURCES', 'No source files were sent');
+  if (files.length > limits.files) throw new HttpProblem(400, 'TA_TOO_MANY_FILES', `${files.length} files, over the limit of ${limits.files}`);
+  const bytes = files.reduce((n, f) => n + (typeof f.content === 'string' ? Buffer.byteLength(f.content, 'utf8') : f.content.length), 0);
+  if (bytes > limits.bytes) throw new HttpProblem(400, 'TA_SOURCES_TOO_LARGE', `${bytes} bytes of sources, over the limit of ${limits.bytes}`);
   const names = files.map((f) => safeRelativePath(f.path));
   const seen = new Set<string>();
   for (const name of names) {

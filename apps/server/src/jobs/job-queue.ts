@@ -34,6 +34,8 @@ export interface JobQueueOptions {
   readonly resultTtlMs: number;
   /** Called when a finished job is forgotten (to remove its files). */
   readonly onExpire?: (job: Job<unknown>) => void;
+  /** Called after a job changed state (queued, running, finished) or was forgotten: the metrics hook. */
+  readonly onChange?: (job: Job<unknown>) => void;
   readonly now?: () => number;
 }
 
@@ -66,6 +68,7 @@ export class InProcessJobQueue<Result> {
     const job: Job<Result> = { id: randomUUID(), owner, state: 'queued', createdAt: this.now(), progress: { modulesDone: 0 } };
     this.jobs.set(job.id, job);
     this.waiting.push({ job, work });
+    this.options.onChange?.(job as Job<unknown>);
     this.pump();
     return job;
   }
@@ -105,6 +108,7 @@ export class InProcessJobQueue<Result> {
       this.running.set(job.id, controller);
       job.state = 'running';
       job.startedAt = this.now();
+      this.options.onChange?.(job as Job<unknown>);
       work(controller.signal, (p) => {
         if (job.state === 'running') job.progress = p;
       }).then(
@@ -128,6 +132,7 @@ export class InProcessJobQueue<Result> {
   private finish(job: Job<Result>, state: JobState): void {
     job.state = state;
     job.finishedAt = this.now();
+    this.options.onChange?.(job as Job<unknown>);
   }
 
   private expire(): void {
@@ -136,6 +141,7 @@ export class InProcessJobQueue<Result> {
       if (job.finishedAt !== undefined && job.finishedAt < cutoff && !this.running.has(id)) {
         this.jobs.delete(id);
         this.options.onExpire?.(job as Job<unknown>);
+        this.options.onChange?.(job as Job<unknown>);
       }
     }
   }

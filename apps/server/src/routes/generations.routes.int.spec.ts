@@ -52,6 +52,12 @@ describe('generation jobs and /v1/chunks', () => {
     // The job ran in its own process; the server's metrics still have it.
     const scrape = await container.get(TOKENS.MetricsExporter).render();
     expect(scrape).toMatch(/test_agent_test_generation_duration_seconds_count\{generator="offline"\} [1-9]/);
+    // Per-job samples: the coverage histogram has this run, the job its duration and its state.
+    expect(scrape).toMatch(/test_agent_coverage_percentage_count\{kind="combined"\} [1-9]/);
+    expect(scrape).toMatch(/test_agent_coverage_percentage_bucket\{le="100",kind="combined"\} [1-9]/);
+    expect(scrape).toMatch(/test_agent_job_duration_seconds_count\{state="completed"\} [1-9]/);
+    expect(scrape).toMatch(/test_agent_jobs\{state="completed"\} [1-9]/);
+    expect(scrape).toContain('test_agent_job_queue_depth 0');
   });
 
   it('cancels a running job: its processes are gone within 5 s and it reads cancelled', async () => {
@@ -59,6 +65,13 @@ describe('generation jobs and /v1/chunks', () => {
     const res = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { files: [{ path: 'slowmod.py', content: slow }], target: 'slowmod.py', options: { timeBudgetSeconds: 30 } } });
     const { id } = res.json() as { id: string };
     await waitFor(id, auth, ['running']);
+    // One worker: a second job waits, and the gauges say so.
+    const second = (await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { files: [{ path: 'other.py', content: 'X = 1\n' }], target: '.' } })).json() as { id: string };
+    const waiting = await container.get(TOKENS.MetricsExporter).render();
+    expect(waiting).toContain('test_agent_job_queue_depth 1');
+    expect(waiting).toContain('test_agent_jobs{state="queued"} 1');
+    expect(waiting).toContain('test_agent_jobs{state="running"} 1');
+    expect((await app.inject({ method: 'DELETE', url: `/v1/generations/${second.id}`, headers: auth })).json()).toMatchObject({ state: 'cancelled' });
     await new Promise((r) => setTimeout(r, 2000));
     const cancelled = await app.inject({ method: 'DELETE', url: `/v1/generations/${id}`, headers: auth });
     expect(cancelled.statusCode).toBe(200);
@@ -66,6 +79,9 @@ describe('generation jobs and /v1/chunks', () => {
     const started = Date.now();
     while (spawnSync('pgrep', ['-f', 'slowmod']).status === 0 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 200));
     expect(spawnSync('pgrep', ['-f', 'slowmod']).status).toBe(1);
+    const scrape = await container.get(TOKENS.MetricsExporter).render();
+    expect(scrape).toMatch(/test_agent_job_duration_seconds_count\{state="cancelled"\} 2/);
+    expect(scrape).toContain('test_agent_jobs{state="running"} 0');
     expect((await app.inject({ method: 'DELETE', url: `/v1/generations/${id}`, headers: auth })).statusCode).toBe(409);
   });
 

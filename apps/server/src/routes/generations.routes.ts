@@ -1,15 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from 'inversify';
 import type { GenerateTestsReport } from '@test-agent/application';
-import { DEFAULT_CONFIG_FILE, TOKENS } from '@test-agent/composition';
+import { DEFAULT_CONFIG_FILE, replayMetricEvents, TOKENS } from '@test-agent/composition';
 import { InvalidInputError, type Metrics } from '@test-agent/domain';
 import { InProcessJobQueue, QueueFullError, type Job } from '../jobs/job-queue';
 import { runGeneration, type GenerationOptions } from '../jobs/generation-runner';
-import { SOURCE_LIMITS, safeRelativePath, testsArchive, writeSources, type InlineFile } from '../jobs/job-files';
+import { SOURCE_LIMITS, safeRelativePath, testsArchive, writeSources, type InlineFile, type SourceFile } from '../jobs/job-files';
+import { archiveTooLarge, readArchive } from '../jobs/archive-sources';
 import { HttpProblem, insideServerRoots, ownerOf } from '../security';
+import type { Lifecycle } from '../app';
 
 interface GenerationBody {
   /** Inline sources and the module or folder among them to test ... */
@@ -21,27 +22,82 @@ interface GenerationBody {
   options?: GenerationOptions;
 }
 
-interface ChunkBody {
-  path: string;
-  strategy?: 'auto' | 'function' | 'class' | 'statement';
-  maxTokens?: number;
-  model?: string;
-}
+/** An archive upload (multipart/form-data): the archive, the target in it, and the options as fields of their own. */
+type ArchiveBody = GenerationOptions & { archive: Buffer; target: string };
 
 const positive = { type: 'number', exclusiveMinimum: 0 } as const;
-const OPTIONS_SCHEMA = {
+const OPTION_PROPERTIES = {
+  strategy: { type: 'string', enum: ['offline', 'llm', 'hybrid'] },
+  timeBudgetSeconds: positive,
+  targetCoverage: { type: 'number', minimum: 0, maximum: 100 },
+  maxIterations: { type: 'integer', minimum: 1, maximum: 10 },
+  maxTokens: { type: 'integer', minimum: 1, maximum: 2_000_000 },
+  timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },
+  seed: { type: 'integer', minimum: 1 },
+} as const;
+const OPTIONS_SCHEMA = { type: 'object', additionalProperties: false, properties: OPTION_PROPERTIES } as const;
+const OPTION_KEYS = Object.keys(OPTION_PROPERTIES) as (keyof GenerationOptions)[];
+
+const JSON_BODY_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    strategy: { type: 'string', enum: ['offline', 'llm', 'hybrid'] },
-    timeBudgetSeconds: positive,
-    targetCoverage: { type: 'number', minimum: 0, maximum: 100 },
-    maxIterations: { type: 'integer', minimum: 1, maximum: 10 },
-    maxTokens: { type: 'integer', minimum: 1, maximum: 2_000_000 },
-    timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },
-    seed: { type: 'integer', minimum: 1 },
+    files: {
+      type: 'array',
+      maxItems: SOURCE_LIMITS.files,
+      items: { type: 'object', required: ['path', 'content'], additionalProperties: false, properties: { path: { type: 'string', minLength: 1 }, content: { type: 'string' } } },
+    },
+    target: { type: 'string', minLength: 1, description: 'The module or folder among files to test ("." for all)' },
+    path: { type: 'string', minLength: 1, description: 'A server-side module or folder (inside serverRoots)' },
+    outDir: { type: 'string', minLength: 1, description: 'Where the tests of a server-side path go (inside serverRoots)' },
+    options: OPTIONS_SCHEMA,
   },
 } as const;
+
+// Form fields arrive as strings; the validator coerces the numeric ones.
+const ARCHIVE_BODY_SCHEMA = {
+  type: 'object',
+  required: ['archive', 'target'],
+  additionalProperties: false,
+  properties: {
+    archive: { description: 'The sources as a .tar.gz or .zip' },
+    target: { type: 'string', minLength: 1, description: 'The module or folder in the archive to test ("." for all)' },
+    ...OPTION_PROPERTIES,
+  },
+} as const;
+
+const JOB_ACCEPTED_SCHEMA = { type: 'object', properties: { id: { type: 'string' }, state: { type: 'string' } } } as const;
+
+/** The generation jobs of a server, as its shutdown sees them. */
+export interface GenerationService {
+  /**
+   * Stops intake (new POSTs: 503; readiness: 503), cancels queued jobs, lets running ones finish for up to `timeoutMs`, then
+   * cancels those still running. Resolves with how the jobs it found ended.
+   */
+  drain(timeoutMs: number): Promise<DrainOutcome>;
+}
+
+/** How the jobs a drain found ended: running ones completed or failed within the timeout, the rest cancelled. */
+export interface DrainOutcome {
+  readonly completed: number;
+  readonly failed: number;
+  readonly cancelled: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    generations: GenerationService;
+  }
+}
+
+/** What a job runs: from `cwd` (its private folder `dir`), `target` to `outDir`, with the server's config file. */
+interface JobSpec {
+  readonly cwd: string;
+  readonly target: string;
+  readonly outDir: string;
+  readonly dir: string;
+  readonly configFile: string;
+}
 
 /** Where a job's files live; removed when the job expires. */
 interface JobFiles {
@@ -50,16 +106,13 @@ interface JobFiles {
 }
 
 /**
- * A job runs in its own process, so this server records what its report says: each tested module's generation
- * time (by strategy) and the run's coverage.
+ * The run's coverage, one sample per job (the job's own process records one per module: those are not replayed).
+ * Everything else the job measured reaches this server's metrics through its events file (`replayJobMetrics`).
  */
 function recordJob(metrics: Metrics, report: GenerateTestsReport): GenerateTestsReport {
-  for (const m of report.modules) {
-    if (!m.error) metrics.observe('test_agent_test_generation_duration_seconds', m.durationMs / 1000, { generator: report.strategy });
-  }
-  metrics.set('test_agent_coverage_percentage', report.coverage.percent.line, { kind: 'line' });
-  metrics.set('test_agent_coverage_percentage', report.coverage.percent.branch, { kind: 'branch' });
-  metrics.set('test_agent_coverage_percentage', report.coverage.percent.combined, { kind: 'combined' });
+  metrics.observe('test_agent_coverage_percentage', report.coverage.percent.line, { kind: 'line' });
+  metrics.observe('test_agent_coverage_percentage', report.coverage.percent.branch, { kind: 'branch' });
+  metrics.observe('test_agent_coverage_percentage', report.coverage.percent.combined, { kind: 'combined' });
   return report;
 }
 
@@ -78,16 +131,17 @@ function view(job: Job<GenerateTestsReport>) {
 }
 
 /**
- * Generation jobs and chunk previews over HTTP. `POST /v1/generations` takes inline sources (`files`, `target`) or
- * a server-side `path` and `outDir` inside `serverRoots`, queues a job and answers 202 with its `Location`; the job
- * runs as its own process (`generate --json`). `GET /v1/generations/:id` gives its state, progress and report,
- * `GET .../tests` its test files as a `.tar.gz`, `DELETE` cancels it (its processes stop within seconds). Only the
- * token that submitted a job sees it. `POST /v1/chunks` answers the chunks of a server-side module.
+ * Generation jobs over HTTP. `POST /v1/generations` takes inline sources (`files`, `target`), a `.tar.gz`/`.zip`
+ * upload (multipart: `archive`, `target`, the options as fields) or a server-side `path` and `outDir` inside
+ * `serverRoots`, queues a job and answers 202 with its `Location`; the job runs as its own process
+ * (`generate --json`). `GET /v1/generations/:id` gives its state, progress and report, `GET .../tests` its test
+ * files as a `.tar.gz`, `DELETE` cancels it (its processes stop within seconds). Only the token that submitted a job
+ * sees it. Decorates the app with `generations` (the drain of a shutdown); records the job metrics.
  */
-export function registerGenerationRoutes(app: FastifyInstance, container: Container): void {
+export function registerGenerationRoutes(app: FastifyInstance, container: Container, tmpDir: string, lifecycle: Lifecycle): void {
   const config = container.get(TOKENS.Config);
   const metrics = container.get(TOKENS.Metrics);
-  const jobsRoot = mkdtempSync(path.join(os.tmpdir(), 'test-agent-jobs-'));
+  const jobsRoot = mkdtempSync(path.join(tmpDir, 'test-agent-jobs-'));
   const files = new Map<string, JobFiles>();
   const queue = new InProcessJobQueue<GenerateTestsReport>({
     concurrency: config.workerConcurrency,
@@ -98,7 +152,30 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       if (dir) rmSync(dir, { recursive: true, force: true });
       files.delete(job.id);
     },
+    onChange: (job) => {
+      const counts = queue.counts();
+      metrics.set('test_agent_job_queue_depth', counts.queued);
+      for (const [state, n] of Object.entries(counts)) metrics.set('test_agent_jobs', n, { state });
+      if (job.finishedAt !== undefined && files.has(job.id)) {
+        metrics.observe('test_agent_job_duration_seconds', (job.finishedAt - (job.startedAt ?? job.createdAt)) / 1000, { state: job.state });
+      }
+    },
   });
+  app.decorate('generations', {
+    async drain(timeoutMs: number): Promise<DrainOutcome> {
+      lifecycle.draining = true;
+      const held = () => [...files.keys()].map((id) => queue.get(id)).filter((job): job is Job<GenerateTestsReport> => job !== undefined);
+      // Queued jobs would start only to be cut short: they are cancelled at once.
+      let cancelled = 0;
+      for (const job of held()) if (job.state === 'queued' && queue.cancel(job.id)) cancelled++;
+      const running = held().filter((job) => job.state === 'running');
+      const deadline = Date.now() + timeoutMs;
+      while (running.some((job) => job.state === 'running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      for (const job of running) if (queue.cancel(job.id)) cancelled++;
+      const ended = (state: string) => running.filter((job) => job.state === state).length;
+      return { completed: ended('completed'), failed: ended('failed'), cancelled };
+    },
+  } satisfies GenerationService);
   // The server's own secrets stay with it; the job gets the rest of its environment (LLM settings included).
   const { TEST_AGENT_API_TOKENS: _tokens, ...jobEnv } = process.env;
   // The server's own configuration file (where it read its settings), else an empty one.
@@ -110,6 +187,14 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
     rmSync(jobsRoot, { recursive: true, force: true });
   });
 
+  const logger = container.get(TOKENS.Logger).child('jobs');
+  const replayJobMetrics = (file: string) => {
+    if (!existsSync(file)) return;
+    const { rejected } = replayMetricEvents(readFileSync(file, 'utf8'), metrics, { skip: ['test_agent_coverage_percentage'] });
+    rmSync(file, { force: true });
+    if (rejected.length > 0) logger.warn('Job metrics not replayed', { lines: rejected.length, first: rejected[0] });
+  };
+
   const ownJob = (request: FastifyRequest<{ Params: { id: string } }>) => {
     const job = queue.get(request.params.id);
     if (!job) throw new HttpProblem(404, 'TA_JOB_NOT_FOUND', `No generation job ${request.params.id}`);
@@ -117,50 +202,62 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
     return job;
   };
 
-  app.post<{ Body: GenerationBody }>(
+  /** A job folder holding `sources` under `src/`, and the job's spec; nothing is written when a file is refused. */
+  const inlineJob = (sources: readonly SourceFile[], targetName: string | undefined, limits?: { files: number; bytes: number }): JobSpec => {
+    if (!targetName) throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', '"target" names the module or folder among the sources to test ("." for all of them)');
+    const target = targetName === '.' ? '' : safeRelativePath(targetName);
+    const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
+    const spec = { cwd: dir, target: path.join(dir, 'src', target), outDir: path.join(dir, 'out'), dir, configFile: jobConfig };
+    try {
+      writeSources(path.join(dir, 'src'), sources, limits);
+      if (!existsSync(spec.target)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `target ${targetName} is none of the files sent, nor a folder of them`);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    mkdirSync(spec.outDir);
+    return spec;
+  };
+
+  // An upload over the limit is refused on its Content-Length, before a byte of it is read (a body without one is
+  // cut off by the multipart limit instead).
+  const multipartSlack = 64 * 1024;
+  app.post<{ Body: GenerationBody | ArchiveBody }>(
     '/v1/generations',
     {
       bodyLimit: SOURCE_LIMITS.bytes * 2,
+      onRequest: async (request) => {
+        const length = Number(request.headers['content-length'] ?? 0);
+        if (request.isMultipart() && length > config.archiveMaxBytes + multipartSlack) throw archiveTooLarge(config.archiveMaxBytes);
+      },
       schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            files: {
-              type: 'array',
-              maxItems: SOURCE_LIMITS.files,
-              items: { type: 'object', required: ['path', 'content'], additionalProperties: false, properties: { path: { type: 'string', minLength: 1 }, content: { type: 'string' } } },
-            },
-            target: { type: 'string', minLength: 1 },
-            path: { type: 'string', minLength: 1 },
-            outDir: { type: 'string', minLength: 1 },
-            options: OPTIONS_SCHEMA,
-          },
-        },
+        summary: 'Queue a generation job',
+        description: 'Sources inline (JSON: files and target), as a server-side path (JSON: path and outDir), or as a .tar.gz/.zip upload (multipart/form-data: archive, target and the options as fields).',
+        body: { content: { 'application/json': { schema: JSON_BODY_SCHEMA }, 'multipart/form-data': { schema: ARCHIVE_BODY_SCHEMA } } },
+        response: { 202: JOB_ACCEPTED_SCHEMA },
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      const options = { ...body.options, jobs: 1 };
+      // Only the two bodies above are validated: any other type (text/plain parses to a string) is refused.
+      if (typeof request.body !== 'object' || request.body === null) {
+        throw new HttpProblem(415, 'TA_UNSUPPORTED_MEDIA_TYPE', 'Send the job as application/json or as multipart/form-data (an archive upload)');
+      }
+      const upload = Buffer.isBuffer((request.body as Partial<ArchiveBody>).archive) ? (request.body as ArchiveBody) : undefined;
+      const body = (upload ? {} : request.body) as GenerationBody;
+      const given: GenerationOptions = upload ? Object.fromEntries(OPTION_KEYS.filter((k) => upload[k] !== undefined).map((k) => [k, upload[k]])) : (body.options ?? {});
+      const options = { ...given, jobs: 1 };
       if (options.timeBudgetSeconds !== undefined && options.timeBudgetSeconds > config.maxTimeBudgetSeconds) {
         throw new HttpProblem(400, 'TA_BUDGET_TOO_LARGE', `timeBudgetSeconds ${options.timeBudgetSeconds} is over this server's limit of ${config.maxTimeBudgetSeconds} s per module`);
       }
       // Every job runs from a private folder of its own, with the server's configuration file (never one the
       // sources bring: a test-agent.config.json among them could turn the sandbox off or redirect the LLM key).
-      let spec: { cwd: string; target: string; outDir: string; dir: string; configFile: string };
-      if (body.files && body.path === undefined && body.outDir === undefined) {
-        if (!body.target) throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', '"target" names the module or folder among "files" to test ("." for all of them)');
-        const target = body.target === '.' ? '' : safeRelativePath(body.target);
-        const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
-        spec = { cwd: dir, target: path.join(dir, 'src', target), outDir: path.join(dir, 'out'), dir, configFile: jobConfig };
-        try {
-          writeSources(path.join(dir, 'src'), body.files);
-          if (!existsSync(spec.target)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `target ${body.target} is none of the files sent, nor a folder of them`);
-        } catch (e) {
-          rmSync(dir, { recursive: true, force: true });
-          throw e;
-        }
-        mkdirSync(spec.outDir);
+      let spec: JobSpec;
+      if (upload) {
+        // Every entry is checked, in memory, before the first file is written.
+        const entries = await readArchive(upload.archive, { entries: config.archiveMaxEntries, unpackedBytes: config.archiveMaxUnpackedBytes });
+        spec = inlineJob(entries, upload.target, { files: config.archiveMaxEntries, bytes: config.archiveMaxUnpackedBytes });
+      } else if (body.files && body.path === undefined && body.outDir === undefined) {
+        spec = inlineJob(body.files, body.target);
       } else if (body.path && body.outDir && !body.files && body.target === undefined) {
         const target = insideServerRoots(body.path, config.serverRoots, 'path');
         if (!existsSync(target)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${body.path}`);
@@ -173,8 +270,12 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       }
       try {
         const job = queue.submit(ownerOf(request.headers.authorization), async (signal, progress) => {
+          // The job's process appends each metric it records here (LLM calls and errors, token accuracy, chunking,
+          // generation times); they are added to this server's metrics however the job ends.
+          const events = path.join(spec.dir, 'job-metrics.jsonl');
           try {
-            return recordJob(metrics, await runGeneration({ ...spec, options }, jobEnv, signal, progress));
+            const report = await runGeneration({ ...spec, options }, { ...jobEnv, TEST_AGENT_METRICS_EVENTS: events }, signal, progress).finally(() => replayJobMetrics(events));
+            return recordJob(metrics, report);
           } catch (e) {
             // Only a completed job's tests can be downloaded: a failed or cancelled one's files go at once.
             rmSync(spec.dir, { recursive: true, force: true });
@@ -210,27 +311,4 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
     if (!queue.cancel(job.id)) throw new HttpProblem(409, 'TA_JOB_FINISHED', `The job is already ${job.state}`);
     return view(job);
   });
-
-  app.post<{ Body: ChunkBody }>(
-    '/v1/chunks',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['path'],
-          additionalProperties: false,
-          properties: {
-            path: { type: 'string', minLength: 1 },
-            strategy: { type: 'string', enum: ['auto', 'function', 'class', 'statement'] },
-            maxTokens: { type: 'integer', minimum: 1 },
-            model: { type: 'string', minLength: 1 },
-          },
-        },
-      },
-    },
-    async (request) => {
-      const result = await container.get(TOKENS.ChunkModule).execute({ ...request.body, path: insideServerRoots(request.body.path, config.serverRoots, 'path') });
-      return { ...result, budget: result.budget.toJSON() };
-    },
-  );
 }

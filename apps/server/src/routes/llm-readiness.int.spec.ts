@@ -10,6 +10,8 @@ import { buildApp } from '../app';
 const root = path.resolve(__dirname, '../../../..');
 
 describe('/health/ready with an LLM configured', () => {
+  // The first app of a file loads the server's plugins and the Qwen tokenizer: seconds on a loaded 2-core machine.
+  jest.setTimeout(60_000);
   let child: ChildProcess;
   let url: string;
   beforeAll(async () => {

@@ -13,5 +13,5 @@ export function registerMetricsRoutes(app: FastifyInstance, container: Container
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.increment('test_agent_requests_total', { operation: `${request.method} ${route}`, status: String(reply.statusCode) });
   });
-  app.get('/metrics', async (_request, reply) => reply.type(exporter.contentType).send(await exporter.render()));
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics (open unless metricsAuth is on)' } }, async (_request, reply) => reply.type(exporter.contentType).send(await exporter.render()));
 }

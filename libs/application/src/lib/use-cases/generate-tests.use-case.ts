@@ -332,9 +332,9 @@ export class GenerateTests {
 
   private recordCoverage(coverage: CoverageReport): void {
     const summary = coverage.summary();
-    this.metrics.set('test_agent_coverage_percentage', summary.percent.line, { kind: 'line' });
-    this.metrics.set('test_agent_coverage_percentage', summary.percent.branch, { kind: 'branch' });
-    this.metrics.set('test_agent_coverage_percentage', summary.percent.combined, { kind: 'combined' });
+    this.metrics.observe('test_agent_coverage_percentage', summary.percent.line, { kind: 'line' });
+    this.metrics.observe('test_agent_coverage_percentage', summary.percent.branch, { kind: 'branch' });
+    this.metrics.observe('test_agent_coverage_percentage', summary.percent.combined, { kind: 'combined' });
   }
 
   async execute(request: GenerateTestsRequest): Promise<GenerateTestsReport> {

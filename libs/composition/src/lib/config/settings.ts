@@ -73,6 +73,7 @@ export const SETTINGS = [
   { key: 'sandbox', env: 'TEST_AGENT_SANDBOX', schema: z.enum(['on', 'off']), default: 'on', description: 'Run the code under test inside bubblewrap (on), or unconfined (off: only when you trust the code); with on and no usable bwrap, generate and coverage refuse to run' },
   { key: 'bwrapPath', env: 'TEST_AGENT_BWRAP', schema: z.string().min(1), default: 'bwrap', description: 'The bubblewrap executable: a path, or a name looked up on PATH' },
   { key: 'testConcurrency', env: 'TEST_AGENT_TEST_CONCURRENCY', schema: positiveInt, default: 2, description: 'pytest processes run at once by the flakiness check' },
+  { key: 'metricsEventsFile', env: 'TEST_AGENT_METRICS_EVENTS', schema: z.string().min(1), description: 'A file this process appends each metric it records to, as JSON lines (the server sets it for each job and adds the job\'s metrics to its own)' },
   { key: 'host', env: 'HOST', schema: z.string().min(1), default: '127.0.0.1', description: 'Server listen address' },
   { key: 'port', env: 'PORT', schema: z.coerce.number().int().min(0).max(65535), default: 8080, description: 'Server listen port' },
   { key: 'apiTokens', env: 'TEST_AGENT_API_TOKENS', schema: commaList, default: [], secret: true, description: 'Bearer tokens the server accepts on /v1 (comma-separated); with none, every /v1 request is refused (401)' },
@@ -82,6 +83,10 @@ export const SETTINGS = [
   { key: 'maxQueuedJobs', env: 'TEST_AGENT_MAX_QUEUED_JOBS', schema: positiveInt, default: 100, description: 'Server: jobs waiting beyond which POST /v1/generations answers 429' },
   { key: 'resultTtlSeconds', env: 'TEST_AGENT_RESULT_TTL', schema: positiveInt, default: 3600, description: "Server: how long a finished job's state, report and tests are kept, seconds" },
   { key: 'maxTimeBudgetSeconds', env: 'TEST_AGENT_MAX_TIME_BUDGET', schema: positiveInt, default: 600, description: 'Largest search budget per module a server request may ask for, seconds (400 beyond)' },
+  { key: 'archiveMaxBytes', env: 'TEST_AGENT_ARCHIVE_MAX_BYTES', schema: positiveInt, default: 32 * 1024 * 1024, description: 'Server: largest archive upload (the multipart body) of POST /v1/generations, bytes (413 beyond)' },
+  { key: 'archiveMaxEntries', env: 'TEST_AGENT_ARCHIVE_MAX_ENTRIES', schema: positiveInt, default: 5_000, description: 'Server: most entries (files and folders) an uploaded archive may hold (400 beyond)' },
+  { key: 'archiveMaxUnpackedBytes', env: 'TEST_AGENT_ARCHIVE_MAX_UNPACKED_BYTES', schema: positiveInt, default: 64 * 1024 * 1024, description: 'Server: most bytes an uploaded archive may unpack to, counted while decompressing (400 beyond: zip bombs)' },
+  { key: 'drainTimeoutSeconds', env: 'TEST_AGENT_DRAIN_TIMEOUT', schema: positiveInt, default: 60, description: 'Server: after SIGTERM, how long running jobs may finish before the rest are cancelled, seconds' },
 ] as const satisfies readonly SettingDefinition[];
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];

@@ -11,8 +11,14 @@ export interface MetricLabelNames {
    * fitted with: `exact` (the endpoint's own counter), `estimated` (its counter failed), `local` (it has none).
    */
   test_agent_token_count_accuracy: 'endpoint' | 'counts';
-  /** Coverage of the code under test, percent 0..100; `kind` = line, branch or combined. */
+  /** Coverage of the code under test, percent 0..100, one sample per run (a histogram); `kind` = line, branch or combined. */
   test_agent_coverage_percentage: 'kind';
+  /** Server: generation jobs waiting to run. */
+  test_agent_job_queue_depth: never;
+  /** Server: generation jobs this replica holds, by `state` (queued, running, completed, failed, cancelled). */
+  test_agent_jobs: 'state';
+  /** Server: time from a job's start (or its cancelling while queued) to its end, seconds, by final `state`. */
+  test_agent_job_duration_seconds: 'state';
   /**
    * Failed LLM calls per endpoint and reason (see `LlmFailureReason`); `reason="fallback"` counts the calls that
    * moved from this endpoint to the next one of the chain.
@@ -27,12 +33,14 @@ export interface MetricLabelNames {
 
 export type MetricName = keyof MetricLabelNames;
 export type CounterName = 'test_agent_requests_total' | 'test_agent_llm_errors_total' | 'test_agent_chunks_generated_total' | 'test_agent_errors_total';
-/** Histograms, all in seconds. */
+/** Histograms: durations in seconds (`*_seconds`), coverage in percent. */
 export type HistogramName =
   | 'test_agent_chunking_duration_seconds'
   | 'test_agent_summarization_duration_seconds'
-  | 'test_agent_test_generation_duration_seconds';
-export type GaugeName = 'test_agent_token_count_accuracy' | 'test_agent_coverage_percentage';
+  | 'test_agent_test_generation_duration_seconds'
+  | 'test_agent_job_duration_seconds'
+  | 'test_agent_coverage_percentage';
+export type GaugeName = 'test_agent_token_count_accuracy' | 'test_agent_job_queue_depth' | 'test_agent_jobs';
 
 export type MetricLabels<N extends MetricName> = Partial<Record<MetricLabelNames[N], string>>;
 
@@ -43,8 +51,8 @@ export type MetricLabels<N extends MetricName> = Partial<Record<MetricLabelNames
 export interface Metrics {
   /** Adds `value` (default 1, must be >= 0) to a counter. */
   increment<N extends CounterName>(name: N, labels?: MetricLabels<N>, value?: number): void;
-  /** Records one observation of a duration, in seconds. */
-  observe<N extends HistogramName>(name: N, seconds: number, labels?: MetricLabels<N>): void;
+  /** Records one observation: a duration in seconds, or a coverage percentage. */
+  observe<N extends HistogramName>(name: N, value: number, labels?: MetricLabels<N>): void;
   /** Sets a gauge to `value`. */
   set<N extends GaugeName>(name: N, value: number, labels?: MetricLabels<N>): void;
 }

@@ -13,9 +13,23 @@ describe('PrometheusMetrics', () => {
       'test_agent_chunks_generated_total',
       'test_agent_test_generation_duration_seconds',
       'test_agent_errors_total',
+      'test_agent_job_queue_depth',
+      'test_agent_jobs',
+      'test_agent_job_duration_seconds',
     ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }
+  });
+
+  it('keeps one coverage sample per run, in percent buckets (a histogram, not the last value)', async () => {
+    const metrics = new PrometheusMetrics();
+    for (const percent of [95, 72.5, 88]) metrics.observe('test_agent_coverage_percentage', percent, { kind: 'combined' });
+    const text = await metrics.render();
+    expect(text).toContain('# TYPE test_agent_coverage_percentage histogram');
+    expect(text).toContain('test_agent_coverage_percentage_count{kind="combined"} 3');
+    expect(text).toContain('test_agent_coverage_percentage_sum{kind="combined"} 255.5');
+    expect(text).toContain('test_agent_coverage_percentage_bucket{le="80",kind="combined"} 1');
+    expect(text).toContain('test_agent_coverage_percentage_bucket{le="90",kind="combined"} 2');
   });
 
   it('records counters, histograms and gauges with labels', async () => {
