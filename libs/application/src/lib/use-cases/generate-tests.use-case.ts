@@ -27,7 +27,7 @@ import { failureHeadline, measureImportCoverage, measureUnimportedCoverage, type
 import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
 import type { OutsideEffects } from '../services/offline-search/search-engine.service';
 import { caseOutcome, inPool } from '../services/flakiness-checker/flakiness-checker.service';
-import { MACHINE_PERTURBATIONS, type MachinePerturbation } from '../services/flakiness-checker/machine-perturbations';
+import { MACHINE_PERTURBATIONS, onMachine, type MachinePerturbation } from '../services/flakiness-checker/machine-perturbations';
 import { TestDeduplicator, perCaseCoverage } from '../services/test-deduplicator/test-deduplicator.service';
 import type { ChunkModule } from './chunk-module.use-case';
 import { GENERATED_MARKER, TestFileAssembler, isPristineGeneratedFile, withDigest } from '../services/test-file-assembler/test-file-assembler.service';
@@ -710,7 +710,7 @@ export class GenerateTests {
           target,
           testFiles: [{ name: assembled.name, content: assembled.content }],
           ...this.limits(request),
-          ...(perturbation ? { environment: perturbation.environment, ...(perturbation.clockShiftSeconds ? { clockShiftSeconds: perturbation.clockShiftSeconds } : {}) } : {}),
+          ...onMachine(perturbation),
         });
         this.observePytestRun(result.durationMs);
         if (perturbation) perturbed.add(perturbation.clockShiftSeconds && !result.clockShifted ? `${perturbation.name} (clock not moved: libfaketime not found)` : perturbation.name);

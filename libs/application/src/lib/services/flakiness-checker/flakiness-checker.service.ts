@@ -1,6 +1,6 @@
 import { isNodeOf, type ModuleTarget, type TestCase, type TestExecutor, type TestOutcomeStatus, type TestRunResult } from '@test-agent/domain';
 import type { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
-import type { MachinePerturbation } from './machine-perturbations';
+import { onMachine, type MachinePerturbation } from './machine-perturbations';
 
 export interface FlakinessCheckerOptions {
   /** Runs of each candidate, each in a fresh Python process (the `flakyReruns` setting, 5 by default). */
@@ -74,7 +74,7 @@ export class FlakinessChecker {
         testFiles: [file],
         select: [file.nodeIds.get(file.cases[0].name) as string],
         ...(this.options.perTestTimeoutMs ? { perTestTimeoutMs: this.options.perTestTimeoutMs } : {}),
-        ...(machine ? { environment: machine.environment, ...(machine.clockShiftSeconds ? { clockShiftSeconds: machine.clockShiftSeconds } : {}) } : {}),
+        ...onMachine(machine),
       });
       const outcome = caseOutcome(result, file.nodeIds.get(file.cases[0].name) as string, testCase.expectedFailure);
       statuses[i][run] = outcome.status;

@@ -44,3 +44,9 @@ export const MACHINE_PERTURBATIONS: readonly MachinePerturbation[] = [
  * value that comes from the time zone, the locale, the proxies or the clock differs between its runs.
  */
 export const SEARCH_RERUN_MACHINE: MachinePerturbation = { ...MACHINE_PERTURBATIONS[0], clockShiftSeconds: 86_400 };
+
+/** The part of a run's request (pytest or sandbox) that puts it on `machine`. */
+export function onMachine(machine: MachinePerturbation | undefined): { environment?: Readonly<Record<string, string>>; clockShiftSeconds?: number } {
+  if (!machine) return {};
+  return { environment: machine.environment, ...(machine.clockShiftSeconds ? { clockShiftSeconds: machine.clockShiftSeconds } : {}) };
+}

@@ -1,7 +1,7 @@
 import { silentLogger, type CallResult, type ExecutionSandbox, type Logger, type ModuleInterface, type ModuleTarget } from '@test-agent/domain';
 import { PytestEmitter, type EmittableTest, type EmittedFile, type PytestEmitOptions, type Stability } from './pytest-emitter';
 import { OfflineSearchEngine, countOutsideEffects, distinctDefects, minimiseArchive, raisedKind, type ArchivedTest, type OutsideEffectSummary, type OutsideEffects, type SearchOptions, type SearchOutcome } from './search-engine.service';
-import { SEARCH_RERUN_MACHINE } from '../flakiness-checker/machine-perturbations';
+import { SEARCH_RERUN_MACHINE, onMachine } from '../flakiness-checker/machine-perturbations';
 import { simplifyTests } from './test-simplifier';
 
 export interface OfflineGenerationOptions {
@@ -67,12 +67,16 @@ export class OfflineTestGenerator {
     // 10 s — a real package's traced import takes seconds on a busy machine (jinja2.nodes: 0.5 s alone, over 2.5 s
     // beside other work), and a slow import must not read as a failed one.
     const loadTimeoutMs = options.importTimeoutMs ?? Math.max(10_000, options.timeBudgetMs / 2);
+    const clock = options.now ?? (() => Date.now());
+    const opening = clock();
     const session = await this.sandbox.open(target, { hashSeed: 0, loadTimeoutMs });
+    // The second session (below) imports the module again: the search leaves it that time, up to half its budget.
+    const importMs = clock() - opening;
     let search: SearchOutcome;
     let again: CallResult[];
     try {
       search = await this.engine.search(session, target.file, {
-        timeBudgetMs: options.timeBudgetMs,
+        timeBudgetMs: Math.max(options.timeBudgetMs / 2, options.timeBudgetMs - importMs),
         seed: options.seed,
         callTimeoutMs,
         now: options.now,
@@ -98,12 +102,7 @@ export class OfflineTestGenerator {
     }
     // The second session also runs on another machine as far as the code can tell (time zone, locale, proxies, clock):
     // a value that depends on them differs between the runs and is not asserted.
-    const fresh = await this.sandbox.open(target, {
-      hashSeed: 4242,
-      loadTimeoutMs,
-      environment: SEARCH_RERUN_MACHINE.environment,
-      ...(SEARCH_RERUN_MACHINE.clockShiftSeconds ? { clockShiftSeconds: SEARCH_RERUN_MACHINE.clockShiftSeconds } : {}),
-    });
+    const fresh = await this.sandbox.open(target, { hashSeed: 4242, loadTimeoutMs, ...onMachine(SEARCH_RERUN_MACHINE) });
     let other: CallResult[];
     try {
       other = await fresh.execute([...search.tests, ...search.suspectedDefects].map((t) => t.plan), { timeoutMs: callTimeoutMs });
