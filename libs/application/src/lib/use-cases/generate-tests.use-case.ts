@@ -17,6 +17,7 @@ import {
   type Metrics,
   type PythonSourceReader,
   type CoverageSummary,
+  type LlmRunSummary,
   type Logger,
   type ModuleTarget,
   type TestCase,
@@ -129,26 +130,7 @@ export interface LlmFitting {
 }
 
 /** What the LLM endpoint chain did in a run: who served, whether and why the fallback took over. */
-export interface LlmRunReport {
-  readonly endpoints: readonly {
-    readonly role: string;
-    readonly provider: string;
-    readonly endpoint: string;
-    readonly answered: number;
-    readonly failed: number;
-    /** The endpoint's token counter failed and local estimates stood in. */
-    readonly countsEstimated: boolean;
-    readonly contextWindow?: number;
-    readonly contextWindowSource?: string;
-  }[];
-  /** Endpoints that answered at least one chat, in chain order. */
-  readonly servedBy: readonly string[];
-  readonly fallbackUsed: boolean;
-  /** Calls that moved from one endpoint to the next, by reason, with the first failure's message. */
-  readonly fallbacks: readonly { readonly from: string; readonly to: string; readonly reason: string; readonly message: string; readonly calls: number }[];
-  /** The smallest context window of the chain, the one every prompt was fitted to. */
-  readonly contextWindow?: number;
-}
+export type LlmRunReport = LlmRunSummary;
 
 /** What the LLM phase of one module did (absent for the offline strategy). */
 export interface ModuleLlmReport {

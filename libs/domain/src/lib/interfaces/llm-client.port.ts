@@ -82,3 +82,38 @@ export interface LlmClient {
    */
   countTokens?(texts: readonly string[]): Promise<number[]>;
 }
+
+/** What one endpoint of the chain did since the service was built (for reports: which endpoint answered). */
+export interface LlmEndpointUsage {
+  readonly role: string;
+  readonly provider: string;
+  readonly endpoint: string;
+  /** Chats this endpoint answered. */
+  readonly answered: number;
+  /** Chats that failed on this endpoint (after its retries) and moved on to the next one, or failed the call. */
+  readonly failed: number;
+  /** Token counts meant to come from this endpoint (GigaChat's `/tokens/count`) were estimated locally. */
+  readonly countsEstimated: boolean;
+}
+
+/** A move of calls from one endpoint of the chain to the next (the runbook's rollback), with the first reason. */
+export interface LlmFallbackSwitch {
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string;
+  /** The first failure's message (secret-free, as every LlmError message). */
+  readonly message: string;
+  /** Calls that moved this way for this reason. */
+  readonly calls: number;
+}
+
+/** What the chain did in a run, for the report: which endpoint served, whether and why the fallback took over. */
+export interface LlmRunSummary {
+  readonly endpoints: readonly (LlmEndpointUsage & { readonly contextWindow?: number; readonly contextWindowSource?: string })[];
+  /** Endpoints that answered at least one chat, in chain order. */
+  readonly servedBy: readonly string[];
+  readonly fallbackUsed: boolean;
+  readonly fallbacks: readonly LlmFallbackSwitch[];
+  /** The smallest context window of the chain (every prompt is fitted to it), when detection ran. */
+  readonly contextWindow?: number;
+}

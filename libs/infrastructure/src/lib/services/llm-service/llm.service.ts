@@ -11,6 +11,9 @@ import {
   type ChatResult,
   type LlmClient,
   type LlmEndpointFailure,
+  type LlmEndpointUsage,
+  type LlmFallbackSwitch,
+  type LlmRunSummary,
   type LlmHealth,
   type Logger,
   type Metrics,
@@ -71,19 +74,6 @@ export interface LlmServiceOptions {
   readonly random?: () => number;
 }
 
-/** What one endpoint of the chain did since the service was built (for reports: which endpoint answered). */
-export interface LlmEndpointUsage {
-  readonly role: string;
-  readonly provider: string;
-  readonly endpoint: string;
-  /** Chats this endpoint answered. */
-  readonly answered: number;
-  /** Chats that failed on this endpoint (after its retries) and moved on to the next one, or failed the call. */
-  readonly failed: number;
-  /** Token counts meant to come from this endpoint (GigaChat's `/tokens/count`) were estimated locally. */
-  readonly countsEstimated: boolean;
-}
-
 /** The context window one endpoint's prompts must fit, and where that number came from. */
 export interface LlmEndpointWindow {
   readonly role: string;
@@ -91,28 +81,6 @@ export interface LlmEndpointWindow {
   readonly contextWindow: number;
   /** `vLLM GET /v1/models max_model_len`, `Ollama GET /api/ps context_length`, `LLM_CONTEXT_WINDOW`, `model profile`, ... */
   readonly source: string;
-}
-
-/** A move of calls from one endpoint of the chain to the next (the runbook's rollback), with the first reason. */
-export interface LlmFallbackSwitch {
-  readonly from: string;
-  readonly to: string;
-  readonly reason: string;
-  /** The first failure's message (secret-free, as every LlmError message). */
-  readonly message: string;
-  /** Calls that moved this way for this reason. */
-  readonly calls: number;
-}
-
-/** What the chain did in a run, for the report: which endpoint served, whether and why the fallback took over. */
-export interface LlmRunSummary {
-  readonly endpoints: readonly (LlmEndpointUsage & { readonly contextWindow?: number; readonly contextWindowSource?: string })[];
-  /** Endpoints that answered at least one chat, in chain order. */
-  readonly servedBy: readonly string[];
-  readonly fallbackUsed: boolean;
-  readonly fallbacks: readonly LlmFallbackSwitch[];
-  /** The smallest context window of the chain (every prompt is fitted to it), when detection ran. */
-  readonly contextWindow?: number;
 }
 
 /**
