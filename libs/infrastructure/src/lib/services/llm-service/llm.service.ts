@@ -12,7 +12,6 @@ import {
   type LlmClient,
   type LlmEndpointFailure,
   type LlmEndpointUsage,
-  type LlmFallbackSwitch,
   type LlmRunSummary,
   type LlmHealth,
   type Logger,
