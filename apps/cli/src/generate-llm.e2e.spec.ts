@@ -77,7 +77,8 @@ describe('generate with an LLM', () => {
       default: { text: 'Nothing more.' },
     });
     const { cwd, code, stdout, stderr } = generate(
-      ['--strategy', 'hybrid', '--target-coverage', '100'],
+      // The offline engine must reach all but the environment branch, on a loaded machine too: a budget for that.
+      ['--strategy', 'hybrid', '--target-coverage', '100', '--time-budget', '10'],
       {
         LOG_LEVEL: 'warn',
         LLM_PROVIDER: 'gigachat',
