@@ -6,9 +6,11 @@ import type { Container } from 'inversify';
 import type { GenerateTestsReport } from '@test-agent/application';
 import { DEFAULT_CONFIG_FILE, TOKENS } from '@test-agent/composition';
 import { InvalidInputError, type Metrics } from '@test-agent/domain';
-import { InProcessJobQueue, QueueFullError, type Job } from '../jobs/job-queue';
-import { runGeneration, type GenerationOptions } from '../jobs/generation-runner';
-import { SOURCE_LIMITS, safeRelativePath, testsArchive, writeSources, type InlineFile } from '../jobs/job-files';
+import { QueueFullError } from '../jobs/job-queue';
+import type { GenerationOptions } from '../jobs/generation-runner';
+import { createGenerationQueue } from '../jobs/create-generation-queue';
+import type { GenerationJob } from '../jobs/generation-queue.port';
+import { SOURCE_LIMITS, safeRelativePath, writeSources, type InlineFile } from '../jobs/job-files';
 import { HttpProblem, insideServerRoots, ownerOf } from '../security';
 
 interface GenerationBody {
@@ -43,12 +45,6 @@ const OPTIONS_SCHEMA = {
   },
 } as const;
 
-/** Where a job's files live; removed when the job expires. */
-interface JobFiles {
-  readonly dir?: string;
-  readonly outDir: string;
-}
-
 /**
  * A job runs in its own process, so this server records what its report says: each tested module's generation
  * time (by strategy) and the run's coverage.
@@ -64,7 +60,7 @@ function recordJob(metrics: Metrics, report: GenerateTestsReport): GenerateTests
 }
 
 /** What the API shows of a job. */
-function view(job: Job<GenerateTestsReport>) {
+function view(job: GenerationJob) {
   return {
     id: job.id,
     state: job.state,
@@ -72,6 +68,7 @@ function view(job: Job<GenerateTestsReport>) {
     ...(job.startedAt ? { startedAt: new Date(job.startedAt).toISOString() } : {}),
     ...(job.finishedAt ? { finishedAt: new Date(job.finishedAt).toISOString() } : {}),
     progress: job.progress,
+    ...(job.ranBy ? { ranBy: job.ranBy } : {}),
     ...(job.result ? { report: job.result } : {}),
     ...(job.error ? { error: job.error } : {}),
   };
@@ -88,30 +85,32 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
   const config = container.get(TOKENS.Config);
   const metrics = container.get(TOKENS.Metrics);
   const jobsRoot = mkdtempSync(path.join(os.tmpdir(), 'test-agent-jobs-'));
-  const files = new Map<string, JobFiles>();
-  const queue = new InProcessJobQueue<GenerateTestsReport>({
-    concurrency: config.workerConcurrency,
-    maxQueued: config.maxQueuedJobs,
-    resultTtlMs: config.resultTtlSeconds * 1000,
-    onExpire: (job) => {
-      const dir = files.get(job.id)?.dir;
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      files.delete(job.id);
-    },
-  });
   // The server's own secrets stay with it; the job gets the rest of its environment (LLM settings included).
-  const { TEST_AGENT_API_TOKENS: _tokens, ...jobEnv } = process.env;
+  const { TEST_AGENT_API_TOKENS: _tokens, REDIS_URL: _redis, ...jobEnv } = process.env;
   // The server's own configuration file (where it read its settings), else an empty one.
   const serverConfig = path.resolve(process.cwd(), DEFAULT_CONFIG_FILE);
   const jobConfig = existsSync(serverConfig) ? serverConfig : path.join(jobsRoot, 'job-config.json');
   if (jobConfig !== serverConfig) writeFileSync(jobConfig, '{}\n');
+  // In-process by default; BullMQ on Redis, shared by every replica, when REDIS_URL is set.
+  const queue = createGenerationQueue(
+    {
+      concurrency: config.workerConcurrency,
+      maxQueued: config.maxQueuedJobs,
+      resultTtlMs: config.resultTtlSeconds * 1000,
+      configFile: jobConfig,
+      env: jobEnv,
+      onReport: (report) => recordJob(metrics, report),
+    },
+    { redisUrl: config.redisUrl, jobStalledSeconds: config.jobStalledSeconds, jobsRoot, logger: container.get(TOKENS.Logger).child('queue') },
+  );
+  app.addHook('onReady', () => queue.start());
   app.addHook('onClose', async () => {
-    queue.cancelAll();
+    await queue.close();
     rmSync(jobsRoot, { recursive: true, force: true });
   });
 
-  const ownJob = (request: FastifyRequest<{ Params: { id: string } }>) => {
-    const job = queue.get(request.params.id);
+  const ownJob = async (request: FastifyRequest<{ Params: { id: string } }>) => {
+    const job = await queue.get(request.params.id);
     if (!job) throw new HttpProblem(404, 'TA_JOB_NOT_FOUND', `No generation job ${request.params.id}`);
     if (job.owner !== ownerOf(request.headers.authorization)) throw new HttpProblem(403, 'TA_JOB_FORBIDDEN', 'This job belongs to another API token');
     return job;
@@ -147,12 +146,12 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       }
       // Every job runs from a private folder of its own, with the server's configuration file (never one the
       // sources bring: a test-agent.config.json among them could turn the sandbox off or redirect the LLM key).
-      let spec: { cwd: string; target: string; outDir: string; dir: string; configFile: string };
+      let spec: { target: string; outDir: string; dir: string; inline: boolean };
       if (body.files && body.path === undefined && body.outDir === undefined) {
         if (!body.target) throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', '"target" names the module or folder among "files" to test ("." for all of them)');
         const target = body.target === '.' ? '' : safeRelativePath(body.target);
         const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
-        spec = { cwd: dir, target: path.join(dir, 'src', target), outDir: path.join(dir, 'out'), dir, configFile: jobConfig };
+        spec = { target: path.join(dir, 'src', target), outDir: path.join(dir, 'out'), dir, inline: true };
         try {
           writeSources(path.join(dir, 'src'), body.files);
           if (!existsSync(spec.target)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `target ${body.target} is none of the files sent, nor a folder of them`);
@@ -167,21 +166,12 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
         const outDir = insideServerRoots(body.outDir, config.serverRoots, 'outDir');
         if (config.serverRoots.some((root) => path.resolve(root) === outDir)) throw new HttpProblem(400, 'TA_BAD_OUTPUT_FOLDER', 'outDir must be a folder inside a server root, not the root itself');
         const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
-        spec = { cwd: dir, target, outDir, dir, configFile: jobConfig };
+        spec = { target, outDir, dir, inline: false };
       } else {
         throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', 'Send either "files" and "target" (inline sources) or "path" and "outDir" (server-side paths)');
       }
       try {
-        const job = queue.submit(ownerOf(request.headers.authorization), async (signal, progress) => {
-          try {
-            return recordJob(metrics, await runGeneration({ ...spec, options }, jobEnv, signal, progress));
-          } catch (e) {
-            // Only a completed job's tests can be downloaded: a failed or cancelled one's files go at once.
-            rmSync(spec.dir, { recursive: true, force: true });
-            throw e;
-          }
-        });
-        files.set(job.id, { dir: spec.dir, outDir: spec.outDir });
+        const job = await queue.submit(ownerOf(request.headers.authorization), { ...spec, options });
         return reply.status(202).header('Location', `/v1/generations/${job.id}`).send({ id: job.id, state: job.state });
       } catch (e) {
         rmSync(spec.dir, { recursive: true, force: true });
@@ -194,21 +184,20 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/generations/:id', async (request) => view(ownJob(request)));
+  app.get<{ Params: { id: string } }>('/v1/generations/:id', async (request) => view(await ownJob(request)));
 
   app.get<{ Params: { id: string } }>('/v1/generations/:id/tests', async (request, reply: FastifyReply) => {
-    const job = ownJob(request);
+    const job = await ownJob(request);
     if (job.state !== 'completed') throw new HttpProblem(409, 'TA_JOB_NOT_COMPLETED', `The job is ${job.state}: its tests are there once it is completed`);
-    const where = files.get(job.id);
-    if (!where) throw new HttpProblem(410, 'TA_JOB_EXPIRED', 'The tests of this job are no longer kept');
-    // Only the files the job wrote (a server-side outDir may hold other things).
-    return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="tests-${job.id}.tar.gz"`).send(testsArchive(where.outDir, job.result?.files ?? []));
+    const archive = await queue.tests(job.id);
+    if (!archive) throw new HttpProblem(410, 'TA_JOB_EXPIRED', 'The tests of this job are no longer kept');
+    return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="tests-${job.id}.tar.gz"`).send(archive);
   });
 
   app.delete<{ Params: { id: string } }>('/v1/generations/:id', async (request) => {
-    const job = ownJob(request);
-    if (!queue.cancel(job.id)) throw new HttpProblem(409, 'TA_JOB_FINISHED', `The job is already ${job.state}`);
-    return view(job);
+    const job = await ownJob(request);
+    if (!(await queue.cancel(job.id))) throw new HttpProblem(409, 'TA_JOB_FINISHED', `The job is already ${job.state}`);
+    return view((await queue.get(job.id)) ?? job);
   });
 
   app.post<{ Body: ChunkBody }>(

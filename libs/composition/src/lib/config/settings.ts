@@ -77,6 +77,8 @@ export const SETTINGS = [
   { key: 'workerConcurrency', env: 'TEST_AGENT_WORKER_CONCURRENCY', schema: positiveInt, default: 1, description: 'Server: generation jobs run at once (each is its own process; its modules use --jobs 1)' },
   { key: 'maxQueuedJobs', env: 'TEST_AGENT_MAX_QUEUED_JOBS', schema: positiveInt, default: 100, description: 'Server: jobs waiting beyond which POST /v1/generations answers 429' },
   { key: 'resultTtlSeconds', env: 'TEST_AGENT_RESULT_TTL', schema: positiveInt, default: 3600, description: "Server: how long a finished job's state, report and tests are kept, seconds" },
+  { key: 'redisUrl', env: 'REDIS_URL', schema: z.string().url().refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// or rediss:// URL'), secret: true, description: 'Server: the Redis of the job queue shared by every replica (BullMQ), e.g. redis://redis:6379; unset, jobs run on an in-process queue (one replica)' },
+  { key: 'jobStalledSeconds', env: 'TEST_AGENT_JOB_STALLED_SECONDS', schema: positiveInt, default: 30, description: 'Server with Redis: a running job whose replica has not renewed its lock for this long (the replica died) is retried by another replica, once; a second time it is failed' },
   { key: 'maxTimeBudgetSeconds', env: 'TEST_AGENT_MAX_TIME_BUDGET', schema: positiveInt, default: 600, description: 'Largest search budget per module a server request may ask for, seconds (400 beyond)' },
 ] as const satisfies readonly SettingDefinition[];
 
