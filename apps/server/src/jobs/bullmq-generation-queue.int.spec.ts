@@ -157,9 +157,26 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
     }
   });
 
+  it('closing an app (SIGTERM) hands its running job back to the queue: the other app runs it to completion', async () => {
+    const ids = await Promise.all([post(a, SLOW, 'slowpoke_three.py', 6), post(a, SLOW, 'slowpoke_four.py', 6)]).then((rs) => rs.map((r) => (r.json() as { id: string }).id));
+    await until('one job running on each app', async () => {
+      const views = await Promise.all(ids.map((id) => get(a, id)));
+      return views.every((v) => v.state === 'running') && new Set(ids.map(ranOn)).size === 2 ? true : undefined;
+    });
+    const onB = ids.find((id) => ranOn(id) === 'b')!;
+    await b.close();
+    expect(logs.b.lines.some((l) => l.message === 'Job returned to the queue' && l.fields?.id === onB)).toBe(true);
+    const views = await Promise.all(ids.map((id) => settled(a, id)));
+    expect(views.map((v) => v.state)).toEqual(['completed', 'completed']);
+    // Taken again by A (not after a stall: at once), completed there once.
+    expect(logs.a.lines.filter((l) => l.message === 'Job completed' && l.fields?.id === onB)).toHaveLength(1);
+    expect(logs.a.lines.find((l) => l.message === 'Job started' && l.fields?.id === onB)?.fields?.stalled).toBe(0);
+  });
+
   it('answers 503 while Redis is unreachable', async () => {
     const gone = await startRedis();
-    const orphan = app(gone.url);
+    // A short stalled interval: the stalled-check timer BullMQ leaves behind when Redis is gone is short too.
+    const orphan = app(gone.url, { jobStalledSeconds: 1 });
     await orphan.ready();
     await gone.stop();
     try {

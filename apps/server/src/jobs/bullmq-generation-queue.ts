@@ -71,7 +71,7 @@ export interface BullMqGenerationQueueOptions extends GenerationQueueDeps {
 }
 
 /** The files under `dir` (regular files only), gzipped JSON: what an inline job carries to the replica that runs it. */
-async function packInput(dir: string): Promise<Buffer> {
+export async function packInput(dir: string): Promise<Buffer> {
   const files: { p: string; d: string }[] = [];
   let bytes = 0;
   const walk = (folder: string, prefix: string) => {
@@ -92,13 +92,14 @@ async function packInput(dir: string): Promise<Buffer> {
 }
 
 /** Writes what `packInput` packed under `dir`, each name checked again (Redis is shared: trust no path in it). */
-async function unpackInput(packed: Buffer, dir: string): Promise<void> {
+export async function unpackInput(packed: Buffer, dir: string): Promise<void> {
   const files = JSON.parse((await gunzipAsync(packed, { maxOutputLength: JOB_INPUT_LIMIT_BYTES * 2 })).toString('utf8')) as { p: string; d: string }[];
-  for (const file of files) {
-    const target = path.join(dir, safeRelativePath(file.p));
-    mkdirSync(path.dirname(target), { recursive: true });
-    writeFileSync(target, Buffer.from(file.d, 'base64'), { flag: 'wx' });
-  }
+  // Every name checked before the first file is written.
+  const targets = files.map((file) => path.join(dir, safeRelativePath(file.p)));
+  files.forEach((file, i) => {
+    mkdirSync(path.dirname(targets[i]), { recursive: true });
+    writeFileSync(targets[i], Buffer.from(file.d, 'base64'), { flag: 'wx' });
+  });
 }
 
 /** The tests archive in memory, refused past `limit` bytes. */
@@ -119,7 +120,7 @@ function inside(dir: string, relative: string): string {
 }
 
 /** `CODE: message` as BullMQ keeps a failure; a stall (the replica died, twice) has BullMQ's own message. */
-function failureOf(reason: string | undefined): { code: string; message: string } {
+export function failureOf(reason: string | undefined): { code: string; message: string } {
   const m = /^(TA_[A-Z0-9_]+): ([\s\S]*)$/.exec(reason ?? '');
   if (m) return { code: m[1], message: m[2] };
   if (/stalled/i.test(reason ?? '')) return { code: 'TA_JOB_STALLED', message: `The replica running this job stopped and it was retried once already (${reason})` };
@@ -184,6 +185,7 @@ export class BullMqGenerationQueue implements GenerationQueue {
       maxStalledCount: 1,
     });
     worker.on('error', this.logError('worker'));
+    worker.on('stalled', (id: string) => this.options.logger.warn('Job stalled: its replica stopped renewing its lock; it is queued again', { id, replica: this.replica }));
     worker.on('failed', (job, error) => {
       // A cancelled job's record is its `cancelled` key: the BullMQ job goes.
       if (job && error.message.startsWith('TA_JOB_CANCELLED')) job.remove().catch((e: Error) => this.options.logger.warn('Could not remove a cancelled job', { id: job.id, error: e.message }));
@@ -242,6 +244,8 @@ export class BullMqGenerationQueue implements GenerationQueue {
           return { ...view, state: 'completed', finishedAt: job.finishedOn, result: JSON.parse(result) as GenerateTestsReport, ranBy: job.returnvalue?.ranBy ?? ranBy };
         }
         case 'failed':
+          // A job failed by the stalled-job check (its replica died twice) still has its input files.
+          if (job.data.inline) void this.connection.del(key(id, 'input')).catch(() => undefined);
           return { ...view, state: 'failed', finishedAt: job.finishedOn, error: failureOf(job.failedReason) };
         case 'unknown':
           return undefined;
