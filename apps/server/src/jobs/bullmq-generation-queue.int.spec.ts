@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createContainer, loadConfig, type ConfigOverrides } from '@test-agent/composition';
 import { CapturingLogger } from '@test-agent/domain/testing';
 import { buildApp } from '../app';
+import { BullMqGenerationQueue } from './bullmq-generation-queue';
 
 // The Redis queue (BullMQ) with two apps on one real redis-server: what one app queues, the other answers for.
 const root = path.resolve(__dirname, '../../../..');
@@ -171,6 +172,29 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
     // Taken again by A (not after a stall: at once), completed there once.
     expect(logs.a.lines.filter((l) => l.message === 'Job completed' && l.fields?.id === onB)).toHaveLength(1);
     expect(logs.a.lines.find((l) => l.message === 'Job started' && l.fields?.id === onB)?.fields?.stalled).toBe(0);
+  });
+
+  it('counts jobs by state across the queue (a queue that runs nothing: no worker started)', async () => {
+    const own = await startRedis();
+    const logger = new CapturingLogger();
+    const queue = new BullMqGenerationQueue({ redisUrl: own.url, jobsRoot: tmpdir(), stalledMs: 5000, logger, concurrency: 1, maxQueued: 5, resultTtlMs: 60_000, configFile: '/dev/null', env: {}, onReport: () => undefined });
+    try {
+      const submit = () => {
+        const dir = mkdtempSync(path.join(tmpdir(), 'ta-count-'));
+        mkdirSync(path.join(dir, 'src'));
+        writeFileSync(path.join(dir, 'src', 'm.py'), SMALL);
+        return queue.submit('owner', { dir, target: path.join(dir, 'src', 'm.py'), outDir: path.join(dir, 'out'), options: {}, inline: true });
+      };
+      const [first] = await Promise.all([submit(), submit(), submit()]);
+      expect(await queue.counts()).toEqual({ queued: 3, running: 0, completed: 0, failed: 0, cancelled: 0 });
+      expect(await queue.cancel(first.id)).toBe(true);
+      expect(await queue.cancel(first.id)).toBe(false);
+      expect(await queue.counts()).toEqual({ queued: 2, running: 0, completed: 0, failed: 0, cancelled: 1 });
+      expect(await queue.get(first.id)).toMatchObject({ id: first.id, owner: 'owner', state: 'cancelled' });
+    } finally {
+      await queue.close();
+      await own.stop();
+    }
   });
 
   it('answers 503 while Redis is unreachable', async () => {
