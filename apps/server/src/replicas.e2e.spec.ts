@@ -50,7 +50,9 @@ function startReplica(name: string, redisUrl: string): Promise<Replica> {
       REDIS_URL: redisUrl,
       TEST_AGENT_API_TOKENS: `${TOKEN},${OTHER}`,
       TEST_AGENT_WORKER_CONCURRENCY: '1',
-      TEST_AGENT_JOB_STALLED_SECONDS: '5',
+      // Short, so the kill below is recovered soon; not so short that a starved event loop (2 loaded cores) misses a
+      // lock renewal and a live replica's job is taken from it.
+      TEST_AGENT_JOB_STALLED_SECONDS: '10',
       TEST_AGENT_FLAKY_RERUNS: '2',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
