@@ -17,7 +17,7 @@ interface RedisProcess {
   stop(): Promise<void>;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { startRedis } = require(path.join(root, 'tools/redis/redis-server.cjs')) as { startRedis: () => Promise<RedisProcess> };
+const { startRedis, freePort } = require(path.join(root, 'tools/redis/redis-server.cjs')) as { startRedis: () => Promise<RedisProcess>; freePort: () => Promise<number> };
 
 const auth = { authorization: 'Bearer spec-token' };
 const other = { authorization: 'Bearer other-token' };
@@ -211,5 +211,19 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
     } finally {
       await orphan.close();
     }
+  });
+
+  it('does not start without Redis: ready() fails with TA_QUEUE_UNAVAILABLE within seconds, naming no password', async () => {
+    const nobody = app(`redis://:hunter2@127.0.0.1:${await freePort()}`, { jobStalledSeconds: 1 });
+    const started = Date.now();
+    const error = await nobody.ready().then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message: string },
+    );
+    expect(error).toMatchObject({ code: 'TA_QUEUE_UNAVAILABLE', message: expect.stringMatching(/did not answer within 8 s/) });
+    expect(error?.message).not.toContain('hunter2');
+    expect(Date.now() - started).toBeLessThan(60_000);
+    // It never became ready: closing it only releases its connections, and may itself report that failure again.
+    await nobody.close().catch(() => undefined);
   });
 });

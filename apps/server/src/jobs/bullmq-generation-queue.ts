@@ -33,8 +33,10 @@ export const TESTS_ARCHIVE_LIMIT_BYTES = 32 * 1024 * 1024;
 const INPUT_TTL_SECONDS = 7 * 24 * 3600;
 /** How often a running job checks whether it was cancelled, besides the pub/sub message (which a reconnect may miss). */
 const CANCEL_POLL_MS = 1_500;
-/** How long the server waits for Redis at start. */
-const CONNECT_TIMEOUT_MS = 15_000;
+/** How long the server waits for Redis at start (under fastify's 10 s limit of a hook). */
+const CONNECT_TIMEOUT_MS = 8_000;
+/** The same Redis error of one connection is logged again only after this long (it repeats at every reconnect). */
+const ERROR_LOG_EVERY_MS = 60_000;
 
 /** What travels in the BullMQ job: small, JSON. Inline sources travel beside it (`…:input`). */
 interface JobData {
@@ -153,16 +155,18 @@ export class BullMqGenerationQueue implements GenerationQueue {
     // Commands fail at once while Redis is away (a 503), rather than queue up behind a reconnect.
     this.connection = new IORedis(options.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false });
     this.subscriber = new IORedis(options.redisUrl, { maxRetriesPerRequest: null });
-    this.connection.on('error', this.logError('queue'));
+    // BullMQ's queue repeats its connection's errors: one logger (and its de-duplication) for both.
+    const queueErrors = this.logError('queue');
+    this.connection.on('error', queueErrors);
     this.subscriber.on('error', this.logError('subscriber'));
     this.queue = new Queue<JobData>(QUEUE_NAME, { connection: this.connection, prefix: PREFIX });
-    this.queue.on('error', this.logError('queue'));
+    this.queue.on('error', queueErrors);
     this.subscriber.on('message', (_channel, id: string) => {
       if (this.worker?.cancelJob(id, 'cancelled')) options.logger.info('Job cancelled', { id, replica: this.replica });
     });
   }
 
-  /** Connects to Redis (within 15 s, or throws) and starts this replica's worker. */
+  /** Connects to Redis (within 8 s, or throws) and starts this replica's worker. */
   async start(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -195,7 +199,12 @@ export class BullMqGenerationQueue implements GenerationQueue {
   }
 
   private logError(what: string) {
-    return (e: Error) => this.options.logger.warn(`Redis ${what} error`, { error: e.message });
+    let last = { message: '', at: 0 };
+    return (e: Error) => {
+      if (e.message === last.message && Date.now() - last.at < ERROR_LOG_EVERY_MS) return;
+      last = { message: e.message, at: Date.now() };
+      this.options.logger.warn(`Redis ${what} error`, { error: e.message });
+    };
   }
 
   async submit(owner: string, input: GenerationJobInput): Promise<GenerationJob> {

@@ -36,7 +36,7 @@ export type TestsArchive = Buffer | NodeJS.ReadableStream;
  * A Redis failure is thrown as an `EnvironmentError` (503).
  */
 export interface GenerationQueue {
-  /** Connects (with Redis: within seconds, or throws) and starts taking jobs; called once before the server listens. */
+  /** Connects (with Redis: within 8 s, or throws) and starts taking jobs; called once before the server listens. */
   start(): Promise<void>;
   /** Queues a job for `owner` (a token digest). Throws `QueueFullError` when `maxQueuedJobs` wait already. */
   submit(owner: string, input: GenerationJobInput): Promise<GenerationJob>;
