@@ -13,7 +13,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 .venv/.test-agent-requirements: node_modules/.package-lock.json libs/infrastructure/src/lib/python/requirements.txt
 	bin/test-agent setup
 
-## setup: install Node packages, Test Agent's Python venv and bubblewrap (the sandbox; with apt-get as root)
+## setup: install Node packages, Test Agent's Python venv, bubblewrap (the sandbox), libfaketime, redis-server (the shared job queue) and prometheus (promtool; with apt-get as root)
 setup: node_modules/.package-lock.json .venv/.test-agent-requirements
 	@tools/setup/system-packages.sh
 

@@ -35,6 +35,50 @@ describe('docker/', () => {
     expect(grace).toBeGreaterThanOrEqual(drain + 10);
   });
 
+  it('compose: a redis service (Debian redis-server, password, no host port) that every scaled replica shares', () => {
+    const compose = parse(read('docker/docker-compose.test-agent.yml')) as {
+      services: Record<
+        string,
+        {
+          environment: Record<string, string>;
+          healthcheck: { test: string[] };
+          networks: string[];
+          ports?: unknown;
+          container_name?: unknown;
+          volumes?: string[];
+          depends_on?: Record<string, { condition: string }>;
+          build: { dockerfile: string; context: string };
+        }
+      >;
+      volumes: Record<string, unknown>;
+    };
+    const redis = compose.services.redis;
+    const agent = compose.services['test-agent'];
+    expect(redis).toBeDefined();
+    // Scaling test-agent must not clash on a host port or a name; Redis is reached on the compose network only.
+    for (const service of [redis, agent]) {
+      expect(service.ports).toBeUndefined();
+      expect(service.container_name).toBeUndefined();
+      expect(service.networks).toContain('infra_infra_app-network');
+    }
+    expect(agent.environment.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD\}@redis:6379$/);
+    expect(agent.environment).toHaveProperty('TEST_AGENT_JOB_STALLED_SECONDS');
+    expect(agent.depends_on?.redis.condition).toBe('service_healthy');
+    expect(redis.environment.REDIS_PASSWORD).toMatch(/^\$\{REDIS_PASSWORD:\?/);
+    expect(redis.healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    // Queued jobs survive a Redis restart: its data is a named volume.
+    const [volume] = (redis.volumes ?? [])[0]?.split(':') ?? [];
+    expect(Object.keys(compose.volumes)).toContain(volume);
+    const dockerfile = readFileSync(path.resolve(root, 'docker', redis.build.context, redis.build.dockerfile), 'utf8');
+    expect(dockerfile).toMatch(/^FROM debian:bookworm/m);
+    expect(dockerfile).toMatch(/apt-get install [^\n]*\bredis-server\b/);
+    // BullMQ needs noeviction; the password never reaches the command line.
+    expect(dockerfile).toContain('--maxmemory-policy noeviction');
+    expect(dockerfile).toContain('requirepass');
+    expect(dockerfile).not.toMatch(/--requirepass/);
+    expect(dockerfile).toMatch(/^USER redis$/m);
+  });
+
   it('Dockerfile: copies only paths that exist and starts the built server', () => {
     const dockerfile = read('docker/Dockerfile');
     const copies = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1].split(' '));
@@ -48,6 +92,8 @@ describe('docker/', () => {
     const dockerfile = read('docker/Dockerfile');
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(runtime).toMatch(/apt-get install [^\n]*\bbubblewrap\b/);
+    // setpriv (util-linux): a job's CLI dies with its replica.
+    expect(runtime).toMatch(/apt-get install [^\n]*\butil-linux\b/);
     // The grant below adds no capability because bwrap runs as a non-root user inside its own user namespace.
     const user = [...runtime.matchAll(/^USER (\S+)$/gm)].map((m) => m[1]).pop();
     expect(user).toBeDefined();

@@ -7,8 +7,9 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * Composition root of the server: config from env, listen, drain and close on SIGTERM/SIGINT. The drain stops
- * intake (new POSTs answer 503, readiness 503), cancels queued jobs and lets running ones finish for up to
- * `drainTimeoutSeconds`, then cancels the rest; the server then closes (in-flight requests get `SHUTDOWN_GRACE_MS`),
+ * intake (new POSTs answer 503, readiness 503) and lets running jobs finish for up to `drainTimeoutSeconds`
+ * (in-process: queued jobs and the rest cancelled; with Redis: queued jobs left to the other replicas, the rest
+ * handed back to the queue); the server then closes (in-flight requests get `SHUTDOWN_GRACE_MS`),
  * the registered cleanups kill what is left and remove temp folders, and the process exits 0. A second signal stops
  * at once.
  */

@@ -50,6 +50,13 @@ const FLAGS: Record<keyof GenerationOptions, string> = {
 
 const CLI = path.join('dist', 'apps', 'cli', 'main.js');
 
+/**
+ * util-linux's `setpriv`, when the machine has it: started through `setpriv --pdeathsig TERM`, the CLI gets SIGTERM
+ * when this server dies (even by SIGKILL), so a dead replica leaves no generation running on (its job is retried by
+ * another replica, and must not be done twice).
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(file));
+
 /** The bundled CLI beside this server: found above this file, from the bundle in `dist/` or from the sources. */
 function bundledCli(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
@@ -77,7 +84,8 @@ export function runGeneration(spec: GenerationSpec, env: NodeJS.ProcessEnv, sign
     if (value !== undefined) args.push(flag, String(value));
   }
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const [command, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'TERM', '--', process.execPath, ...args]] : [process.execPath, args];
+    const child = spawn(command, argv, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderrTail = '';
     let partial = '';

@@ -5,9 +5,11 @@ import type { Container } from 'inversify';
 import type { GenerateTestsReport } from '@test-agent/application';
 import { DEFAULT_CONFIG_FILE, replayMetricEvents, TOKENS } from '@test-agent/composition';
 import { InvalidInputError, type Metrics } from '@test-agent/domain';
-import { InProcessJobQueue, QueueFullError, type Job } from '../jobs/job-queue';
-import { runGeneration, type GenerationOptions } from '../jobs/generation-runner';
-import { SOURCE_LIMITS, safeRelativePath, testsArchive, writeSources, type InlineFile, type SourceFile } from '../jobs/job-files';
+import { QueueFullError } from '../jobs/job-queue';
+import type { GenerationOptions } from '../jobs/generation-runner';
+import { createGenerationQueue } from '../jobs/create-generation-queue';
+import type { DrainOutcome, GenerationJob, GenerationJobInput } from '../jobs/generation-queue.port';
+import { SOURCE_LIMITS, safeRelativePath, writeSources, type InlineFile, type SourceFile } from '../jobs/job-files';
 import { archiveTooLarge, readArchive } from '../jobs/archive-sources';
 import { HttpProblem, insideServerRoots, ownerOf } from '../security';
 import type { Lifecycle } from '../app';
@@ -68,20 +70,17 @@ const ARCHIVE_BODY_SCHEMA = {
 
 const JOB_ACCEPTED_SCHEMA = { type: 'object', properties: { id: { type: 'string' }, state: { type: 'string' } } } as const;
 
+export type { DrainOutcome } from '../jobs/generation-queue.port';
+
 /** The generation jobs of a server, as its shutdown sees them. */
 export interface GenerationService {
   /**
-   * Stops intake (new POSTs: 503; readiness: 503), cancels queued jobs, lets running ones finish for up to `timeoutMs`, then
-   * cancels those still running. Resolves with how the jobs it found ended.
+   * Stops intake (new POSTs: 503; readiness: 503) and drains the queue (`GenerationQueue.drain`): running jobs finish
+   * for up to `timeoutMs`; in-process, queued jobs and those still running at the timeout are cancelled; with Redis,
+   * queued jobs stay for the other replicas and those still running go back to the queue. Resolves with how the
+   * jobs it found ended.
    */
   drain(timeoutMs: number): Promise<DrainOutcome>;
-}
-
-/** How the jobs a drain found ended: running ones completed or failed within the timeout, the rest cancelled. */
-export interface DrainOutcome {
-  readonly completed: number;
-  readonly failed: number;
-  readonly cancelled: number;
 }
 
 declare module 'fastify' {
@@ -90,20 +89,8 @@ declare module 'fastify' {
   }
 }
 
-/** What a job runs: from `cwd` (its private folder `dir`), `target` to `outDir`, with the server's config file. */
-interface JobSpec {
-  readonly cwd: string;
-  readonly target: string;
-  readonly outDir: string;
-  readonly dir: string;
-  readonly configFile: string;
-}
-
-/** Where a job's files live; removed when the job expires. */
-interface JobFiles {
-  readonly dir?: string;
-  readonly outDir: string;
-}
+/** What a job runs, before its options: its private folder `dir`, `target` and `outDir`, inline or server-side. */
+type JobSpec = Omit<GenerationJobInput, 'options'>;
 
 /**
  * The run's coverage, one sample per job (the job's own process records one per module: those are not replayed).
@@ -117,7 +104,7 @@ function recordJob(metrics: Metrics, report: GenerateTestsReport): GenerateTests
 }
 
 /** What the API shows of a job. */
-function view(job: Job<GenerateTestsReport>) {
+function view(job: GenerationJob) {
   return {
     id: job.id,
     state: job.state,
@@ -125,6 +112,7 @@ function view(job: Job<GenerateTestsReport>) {
     ...(job.startedAt ? { startedAt: new Date(job.startedAt).toISOString() } : {}),
     ...(job.finishedAt ? { finishedAt: new Date(job.finishedAt).toISOString() } : {}),
     progress: job.progress,
+    ...(job.ranBy ? { ranBy: job.ranBy } : {}),
     ...(job.result ? { report: job.result } : {}),
     ...(job.error ? { error: job.error } : {}),
   };
@@ -142,61 +130,65 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
   const config = container.get(TOKENS.Config);
   const metrics = container.get(TOKENS.Metrics);
   const jobsRoot = mkdtempSync(path.join(tmpDir, 'test-agent-jobs-'));
-  const files = new Map<string, JobFiles>();
-  const queue = new InProcessJobQueue<GenerateTestsReport>({
-    concurrency: config.workerConcurrency,
-    maxQueued: config.maxQueuedJobs,
-    resultTtlMs: config.resultTtlSeconds * 1000,
-    onExpire: (job) => {
-      const dir = files.get(job.id)?.dir;
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      files.delete(job.id);
-    },
-    onChange: (job) => {
-      const counts = queue.counts();
-      metrics.set('test_agent_job_queue_depth', counts.queued);
-      for (const [state, n] of Object.entries(counts)) metrics.set('test_agent_jobs', n, { state });
-      if (job.finishedAt !== undefined && files.has(job.id)) {
-        metrics.observe('test_agent_job_duration_seconds', (job.finishedAt - (job.startedAt ?? job.createdAt)) / 1000, { state: job.state });
-      }
-    },
-  });
-  app.decorate('generations', {
-    async drain(timeoutMs: number): Promise<DrainOutcome> {
-      lifecycle.draining = true;
-      const held = () => [...files.keys()].map((id) => queue.get(id)).filter((job): job is Job<GenerateTestsReport> => job !== undefined);
-      // Queued jobs would start only to be cut short: they are cancelled at once.
-      let cancelled = 0;
-      for (const job of held()) if (job.state === 'queued' && queue.cancel(job.id)) cancelled++;
-      const running = held().filter((job) => job.state === 'running');
-      const deadline = Date.now() + timeoutMs;
-      while (running.some((job) => job.state === 'running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      for (const job of running) if (queue.cancel(job.id)) cancelled++;
-      const ended = (state: string) => running.filter((job) => job.state === state).length;
-      return { completed: ended('completed'), failed: ended('failed'), cancelled };
-    },
-  } satisfies GenerationService);
+  const logger = container.get(TOKENS.Logger).child('jobs');
   // The server's own secrets stay with it; the job gets the rest of its environment (LLM settings included).
-  const { TEST_AGENT_API_TOKENS: _tokens, ...jobEnv } = process.env;
+  const { TEST_AGENT_API_TOKENS: _tokens, REDIS_URL: _redis, ...jobEnv } = process.env;
   // The server's own configuration file (where it read its settings), else an empty one.
   const serverConfig = path.resolve(process.cwd(), DEFAULT_CONFIG_FILE);
   const jobConfig = existsSync(serverConfig) ? serverConfig : path.join(jobsRoot, 'job-config.json');
   if (jobConfig !== serverConfig) writeFileSync(jobConfig, '{}\n');
-  app.addHook('onClose', async () => {
-    queue.cancelAll();
-    rmSync(jobsRoot, { recursive: true, force: true });
-  });
 
-  const logger = container.get(TOKENS.Logger).child('jobs');
+  /** What a job's own process measured (its events file), added to this server's metrics however the job ended. */
   const replayJobMetrics = (file: string) => {
     if (!existsSync(file)) return;
     const { rejected } = replayMetricEvents(readFileSync(file, 'utf8'), metrics, { skip: ['test_agent_coverage_percentage'] });
     rmSync(file, { force: true });
     if (rejected.length > 0) logger.warn('Job metrics not replayed', { lines: rejected.length, first: rejected[0] });
   };
+  /** The queue gauges, from the queue's own counts (with Redis: across every replica). */
+  const refreshGauges = async () => {
+    const counts = await queue.counts();
+    metrics.set('test_agent_job_queue_depth', counts.queued);
+    for (const [state, n] of Object.entries(counts)) metrics.set('test_agent_jobs', n, { state });
+  };
+  const gaugesFailed = (e: unknown) => logger.warn('Job gauges not updated', { error: (e as Error).message });
 
-  const ownJob = (request: FastifyRequest<{ Params: { id: string } }>) => {
-    const job = queue.get(request.params.id);
+  // In-process by default; BullMQ on Redis, shared by every replica, when REDIS_URL is set.
+  const queue = createGenerationQueue(
+    {
+      concurrency: config.workerConcurrency,
+      maxQueued: config.maxQueuedJobs,
+      resultTtlMs: config.resultTtlSeconds * 1000,
+      configFile: jobConfig,
+      env: jobEnv,
+      onReport: (report) => recordJob(metrics, report),
+      onMetricEvents: replayJobMetrics,
+      onChange: (job) => {
+        refreshGauges().catch(gaugesFailed);
+        // How long a job took, on the replica that ran it (a queued job cancelled: how long it waited).
+        if (job.finishedAt !== undefined) metrics.observe('test_agent_job_duration_seconds', (job.finishedAt - (job.startedAt ?? job.createdAt)) / 1000, { state: job.state });
+      },
+    },
+    { redisUrl: config.redisUrl, jobStalledSeconds: config.jobStalledSeconds, jobsRoot, logger: container.get(TOKENS.Logger).child('queue') },
+  );
+  app.decorate('generations', {
+    async drain(timeoutMs: number): Promise<DrainOutcome> {
+      lifecycle.draining = true;
+      return queue.drain(timeoutMs);
+    },
+  } satisfies GenerationService);
+  app.addHook('onReady', () => queue.start());
+  // Other replicas change the counts too (and finished jobs expire): the gauges are read again at each scrape.
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'GET' && request.url.split('?')[0] === '/metrics') await refreshGauges().catch(gaugesFailed);
+  });
+  app.addHook('onClose', async () => {
+    await queue.close();
+    rmSync(jobsRoot, { recursive: true, force: true });
+  });
+
+  const ownJob = async (request: FastifyRequest<{ Params: { id: string } }>) => {
+    const job = await queue.get(request.params.id);
     if (!job) throw new HttpProblem(404, 'TA_JOB_NOT_FOUND', `No generation job ${request.params.id}`);
     if (job.owner !== ownerOf(request.headers.authorization)) throw new HttpProblem(403, 'TA_JOB_FORBIDDEN', 'This job belongs to another API token');
     return job;
@@ -207,7 +199,7 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
     if (!targetName) throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', '"target" names the module or folder among the sources to test ("." for all of them)');
     const target = targetName === '.' ? '' : safeRelativePath(targetName);
     const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
-    const spec = { cwd: dir, target: path.join(dir, 'src', target), outDir: path.join(dir, 'out'), dir, configFile: jobConfig };
+    const spec: JobSpec = { target: path.join(dir, 'src', target), outDir: path.join(dir, 'out'), dir, inline: true };
     try {
       writeSources(path.join(dir, 'src'), sources, limits);
       if (!existsSync(spec.target)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `target ${targetName} is none of the files sent, nor a folder of them`);
@@ -264,25 +256,13 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
         const outDir = insideServerRoots(body.outDir, config.serverRoots, 'outDir');
         if (config.serverRoots.some((root) => path.resolve(root) === outDir)) throw new HttpProblem(400, 'TA_BAD_OUTPUT_FOLDER', 'outDir must be a folder inside a server root, not the root itself');
         const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
-        spec = { cwd: dir, target, outDir, dir, configFile: jobConfig };
+        spec = { target, outDir, dir, inline: false };
       } else {
         throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', 'Send either "files" and "target" (inline sources) or "path" and "outDir" (server-side paths)');
       }
       try {
-        const job = queue.submit(ownerOf(request.headers.authorization), async (signal, progress) => {
-          // The job's process appends each metric it records here (LLM calls and errors, token accuracy, chunking,
-          // generation times); they are added to this server's metrics however the job ends.
-          const events = path.join(spec.dir, 'job-metrics.jsonl');
-          try {
-            const report = await runGeneration({ ...spec, options }, { ...jobEnv, TEST_AGENT_METRICS_EVENTS: events }, signal, progress).finally(() => replayJobMetrics(events));
-            return recordJob(metrics, report);
-          } catch (e) {
-            // Only a completed job's tests can be downloaded: a failed or cancelled one's files go at once.
-            rmSync(spec.dir, { recursive: true, force: true });
-            throw e;
-          }
-        });
-        files.set(job.id, { dir: spec.dir, outDir: spec.outDir });
+        // The same job spec for inline sources and archive uploads: the queue owns the folder from here on.
+        const job = await queue.submit(ownerOf(request.headers.authorization), { ...spec, options });
         return reply.status(202).header('Location', `/v1/generations/${job.id}`).send({ id: job.id, state: job.state });
       } catch (e) {
         rmSync(spec.dir, { recursive: true, force: true });
@@ -295,20 +275,19 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/generations/:id', async (request) => view(ownJob(request)));
+  app.get<{ Params: { id: string } }>('/v1/generations/:id', async (request) => view(await ownJob(request)));
 
   app.get<{ Params: { id: string } }>('/v1/generations/:id/tests', async (request, reply: FastifyReply) => {
-    const job = ownJob(request);
+    const job = await ownJob(request);
     if (job.state !== 'completed') throw new HttpProblem(409, 'TA_JOB_NOT_COMPLETED', `The job is ${job.state}: its tests are there once it is completed`);
-    const where = files.get(job.id);
-    if (!where) throw new HttpProblem(410, 'TA_JOB_EXPIRED', 'The tests of this job are no longer kept');
-    // Only the files the job wrote (a server-side outDir may hold other things).
-    return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="tests-${job.id}.tar.gz"`).send(testsArchive(where.outDir, job.result?.files ?? []));
+    const archive = await queue.tests(job.id);
+    if (!archive) throw new HttpProblem(410, 'TA_JOB_EXPIRED', 'The tests of this job are no longer kept');
+    return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="tests-${job.id}.tar.gz"`).send(archive);
   });
 
   app.delete<{ Params: { id: string } }>('/v1/generations/:id', async (request) => {
-    const job = ownJob(request);
-    if (!queue.cancel(job.id)) throw new HttpProblem(409, 'TA_JOB_FINISHED', `The job is already ${job.state}`);
-    return view(job);
+    const job = await ownJob(request);
+    if (!(await queue.cancel(job.id))) throw new HttpProblem(409, 'TA_JOB_FINISHED', `The job is already ${job.state}`);
+    return view((await queue.get(job.id)) ?? job);
   });
 }

@@ -56,9 +56,8 @@ describe("a job's own metrics on the server", () => {
       expect(value('test_agent_requests_total{operation="llm.chat",status="error"}')).toBeGreaterThanOrEqual(1);
       expect(value('test_agent_requests_total{operation="llm.chat",status="ok"}')).toBeGreaterThanOrEqual(1);
       expect(value(`test_agent_llm_errors_total{endpoint="${endpoint}",reason="server-error"}`)).toBe(1);
-      // One series per kind of counts the prompts were fitted with (exact, estimated, local).
-      const accuracy = new RegExp(`^test_agent_token_count_accuracy\\{endpoint="${endpoint.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}",counts="\\w+"\\} (\\S+)$`, 'm').exec(scrape);
-      expect(Number(accuracy?.[1] ?? NaN)).toBeGreaterThan(0);
+      // The stand-in has no token counter: the prompts were fitted with local counts.
+      expect(value(`test_agent_token_count_accuracy{endpoint="${endpoint}",counts="local"}`)).toBeGreaterThan(0);
       expect(value('test_agent_chunking_duration_seconds_count{strategy="auto"}')).toBeGreaterThanOrEqual(1);
       // One coverage sample for the completed job (the server's), not one more per module from the job's process.
       expect(value('test_agent_coverage_percentage_count{kind="combined"}')).toBe(1);
