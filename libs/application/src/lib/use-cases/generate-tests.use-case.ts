@@ -50,6 +50,8 @@ type OfflinePhase =
       readonly machine: number;
       /** The perturbations the kept tests passed under. */
       readonly perturbations: readonly string[];
+      /** Suspected defects, as the last rendered file describes them. */
+      readonly defects: ReturnType<OfflineGeneration['render']>['defects'];
       readonly generation: OfflineGeneration;
     };
 
@@ -677,6 +679,7 @@ export class GenerateTests {
     let lastCoverage: CoverageReport | undefined;
     let kept = 0;
     let cases: readonly TestCase[] = [];
+    let lastFile: ReturnType<OfflineGeneration['render']> | undefined;
     // Run the file once; drop what fails and run again. Then the repeated runs and one run on each perturbed
     // machine, side by side: what fails in any of them is dropped and the whole check starts again.
     for (let round = 0; round < 6; round++) {
@@ -684,9 +687,8 @@ export class GenerateTests {
       cases = file.cases;
       kept = cases.length;
       if (kept === 0) break;
+      lastFile = file;
       const assembled = this.assembler.assemble(target, cases);
-      const expectedFailures = new Set(cases.filter((c) => c.expectedFailure).map((c) => c.name));
-      const nameOf = (nodeId: string) => nodeId.split('::').pop()!.replace(/\[.*$/, '');
       const runOnce = async (perturbation?: MachinePerturbation) => {
         const result = await this.deps.executor.run({
           target,
@@ -696,13 +698,14 @@ export class GenerateTests {
         });
         this.observePytestRun(result.durationMs);
         if (perturbation) perturbed.add(perturbation.clockShiftSeconds && !result.clockShifted ? `${perturbation.name} (clock not moved: libfaketime not found)` : perturbation.name);
-        const bad = result.outcomes.filter((o) => o.status !== (expectedFailures.has(nameOf(o.nodeId)) ? 'xfail' : 'passed')).map((o) => nameOf(o.nodeId));
-        const missing = file.tests.filter((t) => !result.outcomes.some((o) => o.nodeId.endsWith(`::${t.name}`))).map((t) => t.name);
+        // A case that failed, did not run, or (a pinned defect) did not fail as its strict xfail mark says; the
+        // assembler may rename cases, so they map back by position.
+        const failed = assembled.cases.filter((c) => caseOutcome(result, assembled.nodeIds.get(c.name) as string, c.expectedFailure).status !== 'passed').map((c) => cases[assembled.cases.indexOf(c)].name);
         if (perturbation && result.collectionErrors.length > 0) {
           // The file does not even import on that machine: every test fails there, and the report says why.
           log.warn('The generated tests do not import on a perturbed machine; dropping them', { module: target.moduleName, machine: perturbation.name, error: result.collectionErrors[0] });
         }
-        return { result, failed: [...bad, ...missing], perturbation };
+        return { result, failed, perturbation };
       };
       const first = await runOnce();
       if (first.result.collectionErrors.length > 0) {
@@ -733,7 +736,7 @@ export class GenerateTests {
       log.debug('Dropping tests that did not pass every run', { module: target.moduleName, flaky: [...flakyNames], otherMachine: [...machineNames] });
       lastCoverage = undefined;
     }
-    return { kind: 'done', cases: kept === 0 ? [] : cases, lastCoverage, failing, flaky, machine, perturbations: [...perturbed], generation };
+    return { kind: 'done', cases: kept === 0 ? [] : cases, lastCoverage, failing, flaky, machine, perturbations: [...perturbed], defects: lastFile?.defects ?? [], generation };
   }
 
   /**
@@ -741,7 +744,7 @@ export class GenerateTests {
    * author's tests, not ours): one more pytest run, only when the suite has such wrappers.
    */
   private async coverageWithoutDoctests(target: ModuleTarget, request: GenerateTestsRequest, cases: readonly TestCase[], coverage: CoverageReport): Promise<CoverageReport | undefined> {
-    const ours = cases.filter((c) => !isDoctestWrapper(c));
+    const ours = cases.filter((c) => !c.doctest);
     if (ours.length === cases.length) return undefined;
     if (ours.length === 0) return CoverageReport.empty(coverage);
     const file = this.assembler.assemble(target, ours);
@@ -1251,9 +1254,8 @@ export interface OfflineSuspectedDefect {
 function offlineFacts(phase: Extract<OfflinePhase, { kind: 'done' }>, request: GenerateTestsRequest): Pick<ModuleGenerationReport, 'machinePerturbations' | 'suspectedDefects'> {
   // Pinned, a defect is reported when its strict-xfail test held (validation drops one that did not).
   const kept = new Set(phase.cases.map((c) => c.name));
-  const defects = phase.generation
-    .render()
-    .defects.filter((d) => !request.pinDefects || kept.has(d.name))
+  const defects = phase.defects
+    .filter((d) => !request.pinDefects || kept.has(d.name))
     .map((d) => ({ subject: d.subject, error: d.error, ...(d.line !== undefined ? { line: d.line } : {}), test: d.source }));
   return {
     ...(phase.perturbations.length && phase.cases.length ? { machinePerturbations: phase.perturbations } : {}),
@@ -1368,11 +1370,6 @@ const VALIDATION_RUNS_AT_ONCE = 2;
 const DEFAULT_PYTEST_RUN_MS = 1500;
 /** The search's least share of a module's budget, in ms. */
 const MIN_SEARCH_MS = 5000;
-
-/** A test that runs the module's own doctest examples (see the offline emitter's doctest wrappers). */
-function isDoctestWrapper(c: TestCase): boolean {
-  return /_doctest_examples(_\d+)?$/.test(c.name);
-}
 
 /** The perturbed machines a request's offline tests must also pass on. */
 function perturbationsOf(request: GenerateTestsRequest): readonly MachinePerturbation[] {

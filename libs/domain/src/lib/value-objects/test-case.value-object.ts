@@ -25,4 +25,6 @@ export interface TestCase {
    * fails when the code under test stops raising.
    */
   readonly expectedFailure?: boolean;
+  /** It runs the module's own doctest examples (the author's tests, not ours: see the report's `withoutDoctests`). */
+  readonly doctest?: boolean;
 }

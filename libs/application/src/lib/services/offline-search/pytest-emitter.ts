@@ -192,6 +192,7 @@ export class PytestEmitter {
         ],
         support: [WORK_DIR_FIXTURE.join('\n'), ...(b.doctest ? [DOCTEST_HELPER.join('\n')] : [])],
         ...(b.defect ? { expectedFailure: true } : {}),
+        ...(b.doctest ? { doctest: true } : {}),
       });
     }
     return { content: `${out.join('\n')}\n`, tests: emitted, cases, defects };
