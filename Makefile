@@ -4,7 +4,7 @@ export NX_DAEMON := false
 export NX_NO_CLOUD := true
 DEMO_OUT ?= tmp/demo-tests
 
-.PHONY: setup demo test worker-tests alert-tests lint typecheck unit bench clean
+.PHONY: setup demo test worker-tests alert-tests lint typecheck unit format bench clean
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -27,11 +27,16 @@ typecheck: setup
 lint: setup
 	npx nx run-many -t lint --outputStyle=static
 
+## format: rewrite every TypeScript and JavaScript file the way Prettier prints it (`make test` checks it)
+format: node_modules/.package-lock.json
+	npm run -s format
+
 unit: setup
 	npx nx run-many -t test --outputStyle=static
 
-## test: typecheck, lint (layering included) and every test suite
+## test: formatting (Prettier), typecheck, lint (layering included) and every test suite
 test: setup
+	npm run -s format:check
 	npx tsc -p tsconfig.json
 	node tools/build/build.cjs
 	$(MAKE) worker-tests

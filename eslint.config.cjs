@@ -13,7 +13,8 @@ const coreBans = {
         {
           // Anchored (`/fs`): a bare `domain` would also match `@test-agent/domain` (gitignore-style matching).
           group: ['node:*', ...nodeBuiltins.map((m) => `/${m}`), ...nodeBuiltins.map((m) => `/${m}/*`)],
-          message: 'The core (domain, application) may not use Node built-ins: add a port and an infrastructure adapter.',
+          message:
+            'The core (domain, application) may not use Node built-ins: add a port and an infrastructure adapter.',
         },
       ],
     },
@@ -26,7 +27,18 @@ const coreBans = {
 };
 
 module.exports = [
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/tmp/**', '**/.nx/**', '**/.venv/**', '**/__fixtures__/**', '**/*.cjs', '**/*.js'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/tmp/**',
+      '**/.nx/**',
+      '**/.venv/**',
+      '**/__fixtures__/**',
+      '**/*.cjs',
+      '**/*.js',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -60,7 +72,13 @@ module.exports = [
             },
             {
               sourceTag: 'type:tooling',
-              onlyDependOnLibsWithTags: ['type:domain', 'type:application', 'type:infrastructure', 'type:composition', 'type:tooling'],
+              onlyDependOnLibsWithTags: [
+                'type:domain',
+                'type:application',
+                'type:infrastructure',
+                'type:composition',
+                'type:tooling',
+              ],
             },
           ],
         },

@@ -7,8 +7,13 @@ function freshVenv(dir) {
   const venv = path.join(dir, 'venv');
   execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
   const py = path.join(venv, 'bin', 'python');
-  const pip = spawnSync(py, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--retries', '0', 'pytest', 'coverage'], { stdio: 'inherit' });
-  if (pip.status !== 0) throw new Error('pip install pytest coverage failed: pass --python <interpreter with pytest and coverage>');
+  const pip = spawnSync(
+    py,
+    ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--retries', '0', 'pytest', 'coverage'],
+    { stdio: 'inherit' },
+  );
+  if (pip.status !== 0)
+    throw new Error('pip install pytest coverage failed: pass --python <interpreter with pytest and coverage>');
   return py;
 }
 

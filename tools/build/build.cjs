@@ -29,7 +29,8 @@ function newestSourceMtime() {
       if (entry.name === 'node_modules' || entry.name === '__fixtures__') continue;
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(p);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts'))
+        newest = Math.max(newest, fs.statSync(p).mtimeMs);
     }
   };
   for (const d of SOURCE_DIRS) walk(path.join(root, d));
@@ -74,7 +75,10 @@ async function ensureBuilt() {
   if (isFresh()) return;
   if (canBuild()) return buildAsync();
   const missing = Object.keys(ENTRIES).filter((out) => !fs.existsSync(path.join(root, 'dist', `${out}.js`)));
-  if (missing.length > 0) throw new Error(`dist/ is missing ${missing.join(', ')} and esbuild is not installed: run "npm ci" (with dev dependencies) or "npm run build"`);
+  if (missing.length > 0)
+    throw new Error(
+      `dist/ is missing ${missing.join(', ')} and esbuild is not installed: run "npm ci" (with dev dependencies) or "npm run build"`,
+    );
 }
 
 module.exports = { ensureBuilt, buildAsync, root };

@@ -10,7 +10,17 @@ const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
 describe('docker/', () => {
   it('compose: service test-agent on the external infra network, LLM env, ready health check, scalable', () => {
     const compose = parse(read('docker/docker-compose.test-agent.yml')) as {
-      services: Record<string, { environment: Record<string, string>; healthcheck: { test: string[] }; networks: string[]; ports?: unknown; container_name?: unknown; build: { dockerfile: string; context: string } }>;
+      services: Record<
+        string,
+        {
+          environment: Record<string, string>;
+          healthcheck: { test: string[] };
+          networks: string[];
+          ports?: unknown;
+          container_name?: unknown;
+          build: { dockerfile: string; context: string };
+        }
+      >;
       networks: Record<string, { external: boolean }>;
     };
     const service = compose.services['test-agent'];
@@ -26,9 +36,13 @@ describe('docker/', () => {
   });
 
   it('compose: Docker waits longer than the drain timeout before it kills a stopping replica', () => {
-    const compose = parse(read('docker/docker-compose.test-agent.yml')) as { services: Record<string, { environment: Record<string, string>; stop_grace_period?: string }> };
+    const compose = parse(read('docker/docker-compose.test-agent.yml')) as {
+      services: Record<string, { environment: Record<string, string>; stop_grace_period?: string }>;
+    };
     const service = compose.services['test-agent'];
-    const drain = Number(/^\$\{TEST_AGENT_DRAIN_TIMEOUT:-(\d+)\}$/.exec(service.environment.TEST_AGENT_DRAIN_TIMEOUT)?.[1]);
+    const drain = Number(
+      /^\$\{TEST_AGENT_DRAIN_TIMEOUT:-(\d+)\}$/.exec(service.environment.TEST_AGENT_DRAIN_TIMEOUT)?.[1],
+    );
     const grace = Number(/^(\d+)s$/.exec(service.stop_grace_period ?? '')?.[1]);
     expect(drain).toBeGreaterThan(0);
     // The drain, then closing the server (up to 10 s for in-flight requests).
@@ -100,17 +114,28 @@ describe('docker/', () => {
     expect(['root', '0']).not.toContain(user);
 
     const compose = parse(read('docker/docker-compose.test-agent.yml')) as {
-      services: Record<string, { environment: Record<string, string>; security_opt?: string[]; privileged?: unknown; cap_add?: unknown }>;
+      services: Record<
+        string,
+        { environment: Record<string, string>; security_opt?: string[]; privileged?: unknown; cap_add?: unknown }
+      >;
     };
     const service = compose.services['test-agent'];
     expect(service.environment.TEST_AGENT_SANDBOX).toBe('on');
-    expect([...(service.security_opt ?? [])].sort()).toEqual(['apparmor=unconfined', 'seccomp=unconfined', 'systempaths=unconfined']);
+    expect([...(service.security_opt ?? [])].sort()).toEqual([
+      'apparmor=unconfined',
+      'seccomp=unconfined',
+      'systempaths=unconfined',
+    ]);
     expect(service.privileged).toBeUndefined();
     expect(service.cap_add).toBeUndefined();
   });
 
   it('alert rules: the five runbook alerts on metric names the runbook defines', () => {
-    const rules = (parse(read('docker/prometheus/test-agent-alerts.yml')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+    const rules = (
+      parse(read('docker/prometheus/test-agent-alerts.yml')) as {
+        groups: { rules: { alert: string; expr: string }[] }[];
+      }
+    ).groups.flatMap((g) => g.rules);
     expect(rules.map((r) => r.alert).sort()).toEqual([
       'TestAgentHighErrorRate',
       'TestAgentLLMServiceDown',
@@ -119,14 +144,26 @@ describe('docker/', () => {
       'TestAgentTokenCountInaccurate',
     ]);
     // Histograms are queried through their `_sum`/`_count`/`_bucket` series (tools/prometheus checks a real scrape).
-    const used = new Set(rules.flatMap((r) => (r.expr.match(/test_agent_[a-z_]+/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, ''))));
+    const used = new Set(
+      rules.flatMap((r) =>
+        (r.expr.match(/test_agent_[a-z_]+/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, '')),
+      ),
+    );
     expect(used.size).toBeGreaterThan(0);
     for (const name of used) expect(Object.keys(METRIC_CATALOGUE)).toContain(name);
   });
 
   it('Grafana dashboard: every panel queries metrics the server exports', () => {
-    const dashboard = JSON.parse(read('docker/grafana/test-agent-dashboard.json')) as { panels: { targets: { expr: string }[] }[] };
-    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => (t.expr.match(/test_agent_[a-z_]+/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, '')))));
+    const dashboard = JSON.parse(read('docker/grafana/test-agent-dashboard.json')) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const used = new Set(
+      dashboard.panels.flatMap((p) =>
+        p.targets.flatMap((t) =>
+          (t.expr.match(/test_agent_[a-z_]+/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, '')),
+        ),
+      ),
+    );
     const exported = Object.keys(METRIC_CATALOGUE);
     // Histograms are queried through their `_bucket`, `_sum` and `_count` series.
     for (const name of used) expect(exported).toContain(name);

@@ -8,14 +8,23 @@ const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '../..');
 const entry = path.join(root, 'libs/composition/src/lib/config/settings.ts');
-const { outputFiles } = esbuild.buildSync({ entryPoints: [entry], bundle: true, write: false, platform: 'node', format: 'cjs', packages: 'external' });
+const { outputFiles } = esbuild.buildSync({
+  entryPoints: [entry],
+  bundle: true,
+  write: false,
+  platform: 'node',
+  format: 'cjs',
+  packages: 'external',
+});
 const m = new Module(entry, module);
 m.paths = Module._nodeModulePaths(root);
 m._compile(outputFiles[0].text, entry);
 const { SETTINGS } = m.exports;
 
 const show = (v) => (v === undefined ? '—' : Array.isArray(v) ? (v.length ? `\`${v.join(' ')}\`` : 'none') : String(v));
-const rows = SETTINGS.map((s) => `| ${s.key} | \`${s.env}\` | ${show(s.default)} | ${s.description}${s.secret ? ' (secret)' : ''} |`);
+const rows = SETTINGS.map(
+  (s) => `| ${s.key} | \`${s.env}\` | ${show(s.default)} | ${s.description}${s.secret ? ' (secret)' : ''} |`,
+);
 const table = ['| key | environment variable | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 
 if (process.argv.includes('--write')) {

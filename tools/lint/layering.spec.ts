@@ -23,29 +23,47 @@ describe('layering enforced by lint', () => {
   jest.setTimeout(60_000);
 
   it('rejects domain importing infrastructure', async () => {
-    const ids = await ruleIdsFor('libs/domain/src/lib/probe.ts', "import { WinstonLogger } from '@test-agent/infrastructure';\nexport const x = WinstonLogger;\n");
+    const ids = await ruleIdsFor(
+      'libs/domain/src/lib/probe.ts',
+      "import { WinstonLogger } from '@test-agent/infrastructure';\nexport const x = WinstonLogger;\n",
+    );
     expect(ids).toContain('@nx/enforce-module-boundaries');
   });
 
   it('rejects application importing fs or node:fs', async () => {
-    const plain = await ruleIdsFor('libs/application/src/lib/probe.ts', "import { readFileSync } from 'fs';\nexport const x = readFileSync;\n");
-    const prefixed = await ruleIdsFor('libs/application/src/lib/probe.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n");
+    const plain = await ruleIdsFor(
+      'libs/application/src/lib/probe.ts',
+      "import { readFileSync } from 'fs';\nexport const x = readFileSync;\n",
+    );
+    const prefixed = await ruleIdsFor(
+      'libs/application/src/lib/probe.ts',
+      "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n",
+    );
     expect(plain).toContain('no-restricted-imports');
     expect(prefixed).toContain('no-restricted-imports');
   });
 
   it('rejects npm packages in the core', async () => {
-    const ids = await ruleIdsFor('libs/domain/src/lib/probe.ts', "import axios from 'axios';\nexport const x = axios;\n");
+    const ids = await ruleIdsFor(
+      'libs/domain/src/lib/probe.ts',
+      "import axios from 'axios';\nexport const x = axios;\n",
+    );
     expect(ids).toContain('@nx/enforce-module-boundaries');
   });
 
   it('rejects an app reaching past composition into infrastructure', async () => {
-    const ids = await ruleIdsFor('apps/cli/src/probe.ts', "import { WinstonLogger } from '@test-agent/infrastructure';\nexport const x = WinstonLogger;\n");
+    const ids = await ruleIdsFor(
+      'apps/cli/src/probe.ts',
+      "import { WinstonLogger } from '@test-agent/infrastructure';\nexport const x = WinstonLogger;\n",
+    );
     expect(ids).toContain('@nx/enforce-module-boundaries');
   });
 
   it('accepts application importing domain (whose name is also a Node built-in)', async () => {
-    const ids = await ruleIdsFor('libs/application/src/lib/probe.ts', "import { ok } from '@test-agent/domain';\nexport const x = ok;\n");
+    const ids = await ruleIdsFor(
+      'libs/application/src/lib/probe.ts',
+      "import { ok } from '@test-agent/domain';\nexport const x = ok;\n",
+    );
     expect(ids).toEqual([]);
   });
 

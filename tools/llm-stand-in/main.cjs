@@ -34,7 +34,9 @@ function parseArgs(argv) {
 async function main() {
   const args = parseArgs(process.argv.slice(2));
   if (args.help) {
-    process.stdout.write('usage: node tools/llm-stand-in/main.cjs [--port N] [--host H] [--script file.json] [--cassette file.jsonl] [--tls-cert pem --tls-key pem] [--log]\n');
+    process.stdout.write(
+      'usage: node tools/llm-stand-in/main.cjs [--port N] [--host H] [--script file.json] [--cassette file.jsonl] [--tls-cert pem --tls-key pem] [--log]\n',
+    );
     return;
   }
   const script = args.script ? JSON.parse(fs.readFileSync(args.script, 'utf8')) : {};
@@ -43,7 +45,9 @@ async function main() {
   if (args.log) {
     const original = standIn.handle.bind(standIn);
     standIn.handle = (req, res) => {
-      res.on('finish', () => process.stderr.write(`${new Date().toISOString()} ${req.method} ${req.url} -> ${res.statusCode}\n`));
+      res.on('finish', () =>
+        process.stderr.write(`${new Date().toISOString()} ${req.method} ${req.url} -> ${res.statusCode}\n`),
+      );
       return original(req, res);
     };
   }

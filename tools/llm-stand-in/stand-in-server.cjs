@@ -106,7 +106,18 @@ class LlmStandIn {
     this.issuedTokens = [];
     this.tokenRequestTimes = [];
     this.inFlight = 0;
-    this.stats = { requests: 0, oauth: 0, unauthorized: 0, byPath: {}, maxInFlightChat: 0, truncatedPrompts: 0, faultsApplied: 0, streams: 0, streamedTokens: 0, stalledStreams: 0 };
+    this.stats = {
+      requests: 0,
+      oauth: 0,
+      unauthorized: 0,
+      byPath: {},
+      maxInFlightChat: 0,
+      truncatedPrompts: 0,
+      faultsApplied: 0,
+      streams: 0,
+      streamedTokens: 0,
+      stalledStreams: 0,
+    };
     if (this.script) {
       this.script.faults = [];
       for (const r of this.script.responses) r.used = 0;
@@ -116,7 +127,11 @@ class LlmStandIn {
   /** Queues a fault (see README.md, "Faults"); returns this. */
   inject(fault) {
     const times = fault.times === undefined ? 1 : fault.times;
-    this.script.faults.push({ ...fault, remaining: times === 'always' ? Infinity : Number(times), skip: Number(fault.after || 0) });
+    this.script.faults.push({
+      ...fault,
+      remaining: times === 'always' ? Infinity : Number(times),
+      skip: Number(fault.after || 0),
+    });
     return this;
   }
 
@@ -163,7 +178,9 @@ class LlmStandIn {
       stats: this.stats,
       requests: this.requests,
       issuedTokens: this.issuedTokens,
-      pendingFaults: this.script.faults.filter((f) => f.remaining > 0).map(({ remaining, ...f }) => ({ ...f, remaining: remaining === Infinity ? 'always' : remaining })),
+      pendingFaults: this.script.faults
+        .filter((f) => f.remaining > 0)
+        .map(({ remaining, ...f }) => ({ ...f, remaining: remaining === Infinity ? 'always' : remaining })),
     };
   }
 
@@ -191,7 +208,8 @@ class LlmStandIn {
   send(res, status, body, headers = {}) {
     if (res.destroyed || res.writableEnded) return;
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    const type = headers['content-type'] || (typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json');
+    const type =
+      headers['content-type'] || (typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json');
     res.writeHead(status, { ...headers, 'content-type': type, 'content-length': Buffer.byteLength(text) });
     res.end(text);
   }
@@ -261,20 +279,32 @@ class LlmStandIn {
       if (fault && fault.expireToken) for (const token of this.tokens.keys()) this.tokens.set(token, 0);
       if (fault && fault.status) {
         const headers = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
-        const errorBody = fault.body !== undefined ? fault.body : { status: fault.status, message: `stand-in: injected HTTP ${fault.status}` };
+        const errorBody =
+          fault.body !== undefined
+            ? fault.body
+            : { status: fault.status, message: `stand-in: injected HTTP ${fault.status}` };
         return this.send(res, fault.status, errorBody, headers);
       }
       const answer = await this.route(req, path, body, raw, entry, fault);
       if (req.socket.destroyed) return;
       if (answer.sse) return await this.sendStream(req, res, answer.sse, fault);
       if (fault && fault.contentType) {
-        return this.send(res, answer.status, fault.body !== undefined ? String(fault.body) : '<html><body><h1>Corporate proxy: please log in</h1></body></html>', {
-          'content-type': fault.contentType,
-        });
+        return this.send(
+          res,
+          answer.status,
+          fault.body !== undefined
+            ? String(fault.body)
+            : '<html><body><h1>Corporate proxy: please log in</h1></body></html>',
+          {
+            'content-type': fault.contentType,
+          },
+        );
       }
       if (fault && fault.truncate) {
         const text = JSON.stringify(answer.body);
-        return this.send(res, answer.status, text.slice(0, Math.max(1, Math.floor(text.length / 2))), { 'content-type': 'application/json' });
+        return this.send(res, answer.status, text.slice(0, Math.max(1, Math.floor(text.length / 2))), {
+          'content-type': 'application/json',
+        });
       }
       return this.send(res, answer.status, answer.body, answer.headers || {});
     } finally {
@@ -308,7 +338,14 @@ class LlmStandIn {
       if (denied) return denied;
       if (m === 'POST' && path === '/api/v1/chat/completions') return this.gigachatChat(req, body, fault);
       if (m === 'POST' && path === '/api/v1/tokens/count') return this.gigachatCount(body);
-      if (m === 'GET' && path === '/api/v1/models') return { status: 200, body: { object: 'list', data: this.script.models.map((id) => ({ id, object: 'model', owned_by: 'salutedevices', type: 'chat' })) } };
+      if (m === 'GET' && path === '/api/v1/models')
+        return {
+          status: 200,
+          body: {
+            object: 'list',
+            data: this.script.models.map((id) => ({ id, object: 'model', owned_by: 'salutedevices', type: 'chat' })),
+          },
+        };
     }
     if (m === 'POST' && path === '/chat') return this.llmApiChat(req, body, fault);
     if (m === 'GET' && path === '/health') {
@@ -323,7 +360,15 @@ class LlmStandIn {
       const created = Math.floor(Date.now() / 1000);
       const entry = (id) =>
         this.script.maxModelLen !== undefined
-          ? { id, object: 'model', created, owned_by: 'vllm', root: id, parent: null, max_model_len: this.script.maxModelLen }
+          ? {
+              id,
+              object: 'model',
+              created,
+              owned_by: 'vllm',
+              root: id,
+              parent: null,
+              max_model_len: this.script.maxModelLen,
+            }
           : { id, object: 'model', created, owned_by: this.script.ollama ? 'library' : 'stand-in' };
       return { status: 200, body: { object: 'list', data: this.script.models.map(entry) } };
     }
@@ -333,15 +378,30 @@ class LlmStandIn {
       if (m === 'POST' && path === '/api/show') {
         const name = body && (body.model || body.name);
         if (!this.script.models.includes(name)) return { status: 404, body: { error: `model '${name}' not found` } };
-        const parameters = [...(o.numCtx !== undefined ? [`num_ctx                        ${o.numCtx}`] : []), 'stop                           "<|im_start|>"', 'stop                           "<|im_end|>"'].join('\n');
+        const parameters = [
+          ...(o.numCtx !== undefined ? [`num_ctx                        ${o.numCtx}`] : []),
+          'stop                           "<|im_start|>"',
+          'stop                           "<|im_end|>"',
+        ].join('\n');
         return {
           status: 200,
           body: {
             modelfile: `# Modelfile generated by "ollama show"\nFROM ${name}\n${parameters.replace(/^/gm, 'PARAMETER ')}\n`,
             parameters,
             template: '{{ .Prompt }}',
-            details: { parent_model: '', format: 'gguf', family: 'qwen2', families: ['qwen2'], parameter_size: '7.6B', quantization_level: 'Q4_K_M' },
-            model_info: { 'general.architecture': 'qwen2', 'general.parameter_count': 7615616512, ...(o.modelContextLength !== undefined ? { 'qwen2.context_length': o.modelContextLength } : {}) },
+            details: {
+              parent_model: '',
+              format: 'gguf',
+              family: 'qwen2',
+              families: ['qwen2'],
+              parameter_size: '7.6B',
+              quantization_level: 'Q4_K_M',
+            },
+            model_info: {
+              'general.architecture': 'qwen2',
+              'general.parameter_count': 7615616512,
+              ...(o.modelContextLength !== undefined ? { 'qwen2.context_length': o.modelContextLength } : {}),
+            },
             capabilities: ['completion', 'tools'],
           },
         };
@@ -356,7 +416,14 @@ class LlmStandIn {
               model: name,
               size: 6_000_000_000,
               digest: crypto.createHash('sha256').update(name).digest('hex'),
-              details: { parent_model: '', format: 'gguf', family: 'qwen2', families: ['qwen2'], parameter_size: '7.6B', quantization_level: 'Q4_K_M' },
+              details: {
+                parent_model: '',
+                format: 'gguf',
+                family: 'qwen2',
+                families: ['qwen2'],
+                parameter_size: '7.6B',
+                quantization_level: 'Q4_K_M',
+              },
               expires_at: new Date(Date.now() + 5 * 60_000).toISOString(),
               size_vram: 6_000_000_000,
               context_length: o.loadedContextLength,
@@ -384,14 +451,16 @@ class LlmStandIn {
     }
     this.tokenRequestTimes.push(now);
     const rqUid = req.headers.rquid;
-    if (!rqUid || !UUID4.test(String(rqUid))) return { status: 400, body: { code: 5, message: 'RqUID header is missing or not a UUID4' } };
+    if (!rqUid || !UUID4.test(String(rqUid)))
+      return { status: 400, body: { code: 5, message: 'RqUID header is missing or not a UUID4' } };
     if (!String(req.headers['content-type'] || '').startsWith('application/x-www-form-urlencoded')) {
       return { status: 400, body: { code: 7, message: 'Content-Type must be application/x-www-form-urlencoded' } };
     }
     const auth = String(req.headers.authorization || '');
     const key = auth.startsWith('Basic ') ? auth.slice(6) : '';
     const expected = this.script.gigachat.authKey;
-    if (!key || (expected !== undefined && key !== expected)) return { status: 401, body: { code: 6, message: 'Can\'t decode \'Authorization\' header' } };
+    if (!key || (expected !== undefined && key !== expected))
+      return { status: 401, body: { code: 6, message: "Can't decode 'Authorization' header" } };
     const scope = new URLSearchParams(raw).get('scope');
     if (!GIGACHAT_SCOPES.has(scope)) return { status: 400, body: { code: 7, message: 'scope is missing or invalid' } };
     const token = crypto.randomBytes(24).toString('base64url');
@@ -417,28 +486,56 @@ class LlmStandIn {
     if (invalid) return { status: 422, body: { status: 422, message: invalid } };
     const systems = body.messages.map((m, i) => (m.role === 'system' ? i : -1)).filter((i) => i >= 0);
     if (systems.length > 1 || (systems.length === 1 && systems[0] !== 0)) {
-      return { status: 422, body: { status: 422, message: 'Invalid params: system message must be only one and the first' } };
+      return {
+        status: 422,
+        body: { status: 422, message: 'Invalid params: system message must be only one and the first' },
+      };
     }
     const limit = this.script.gigachat.maxConcurrency;
-    if (limit > 0 && this.inFlight > limit) return { status: 429, headers: { 'retry-after': '1' }, body: { status: 429, message: 'Too many concurrent requests' } };
+    if (limit > 0 && this.inFlight > limit)
+      return {
+        status: 429,
+        headers: { 'retry-after': '1' },
+        body: { status: 429, message: 'Too many concurrent requests' },
+      };
     const answer = await this.answer(req, body, fault);
     if (answer.error) return answer.error;
-    if (body.stream === true) return { status: 200, sse: { protocol: 'gigachat', model: body.model || this.script.model, answer } };
+    if (body.stream === true)
+      return { status: 200, sse: { protocol: 'gigachat', model: body.model || this.script.model, answer } };
     return {
       status: 200,
       body: {
-        choices: [{ message: { role: 'assistant', content: answer.text }, index: 0, finish_reason: answer.finishReason === 'content-filter' ? 'blacklist' : answer.finishReason }],
+        choices: [
+          {
+            message: { role: 'assistant', content: answer.text },
+            index: 0,
+            finish_reason: answer.finishReason === 'content-filter' ? 'blacklist' : answer.finishReason,
+          },
+        ],
         created: Math.floor(Date.now() / 1000),
         model: body.model || this.script.model,
         object: 'chat.completion',
-        usage: { prompt_tokens: answer.promptTokens, completion_tokens: answer.completionTokens, total_tokens: answer.promptTokens + answer.completionTokens, precached_prompt_tokens: 0 },
+        usage: {
+          prompt_tokens: answer.promptTokens,
+          completion_tokens: answer.completionTokens,
+          total_tokens: answer.promptTokens + answer.completionTokens,
+          precached_prompt_tokens: 0,
+        },
       },
     };
   }
 
   gigachatCount(body) {
-    if (!body || !Array.isArray(body.input) || typeof body.model !== 'string') return { status: 422, body: { status: 422, message: 'Invalid params: model and input[] are required' } };
-    return { status: 200, body: body.input.map((text) => ({ object: 'tokens', tokens: countTokens(text), characters: String(text).length })) };
+    if (!body || !Array.isArray(body.input) || typeof body.model !== 'string')
+      return { status: 422, body: { status: 422, message: 'Invalid params: model and input[] are required' } };
+    return {
+      status: 200,
+      body: body.input.map((text) => ({
+        object: 'tokens',
+        tokens: countTokens(text),
+        characters: String(text).length,
+      })),
+    };
   }
 
   // --- llm-api and OpenAI-compatible ------------------------------------------------------------------------------
@@ -447,7 +544,12 @@ class LlmStandIn {
     if (!this.script.apiKey) return undefined;
     if (String(req.headers.authorization || '') === `Bearer ${this.script.apiKey}`) return undefined;
     this.stats.unauthorized += 1;
-    return { status: 401, body: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } } };
+    return {
+      status: 401,
+      body: {
+        error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' },
+      },
+    };
   }
 
   async llmApiChat(req, body, fault) {
@@ -458,7 +560,11 @@ class LlmStandIn {
     if (answer.error) return answer.error;
     const out = { response: answer.text };
     if (this.script.llmApi.usage) {
-      Object.assign(out, { input_tokens: answer.promptTokens, response_tokens: answer.completionTokens, total_tokens: answer.promptTokens + answer.completionTokens });
+      Object.assign(out, {
+        input_tokens: answer.promptTokens,
+        response_tokens: answer.completionTokens,
+        total_tokens: answer.promptTokens + answer.completionTokens,
+      });
     }
     return { status: 200, body: out };
   }
@@ -479,8 +585,18 @@ class LlmStandIn {
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
         model: body.model || this.script.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: answer.text }, finish_reason: answer.finishReason === 'content-filter' ? 'content_filter' : answer.finishReason }],
-        usage: { prompt_tokens: answer.promptTokens, completion_tokens: answer.completionTokens, total_tokens: answer.promptTokens + answer.completionTokens },
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: answer.text },
+            finish_reason: answer.finishReason === 'content-filter' ? 'content_filter' : answer.finishReason,
+          },
+        ],
+        usage: {
+          prompt_tokens: answer.promptTokens,
+          completion_tokens: answer.completionTokens,
+          total_tokens: answer.promptTokens + answer.completionTokens,
+        },
       },
     };
   }
@@ -508,16 +624,44 @@ class LlmStandIn {
     const tps = answer.tokensPerSecond !== undefined ? answer.tokensPerSecond : this.script.stream.tokensPerSecond;
     const id = `chatcmpl-${crypto.randomBytes(6).toString('hex')}`;
     const created = Math.floor(Date.now() / 1000);
-    const usage = { prompt_tokens: answer.promptTokens, completion_tokens: answer.completionTokens, total_tokens: answer.promptTokens + answer.completionTokens };
-    const finish = answer.finishReason === 'content-filter' ? (protocol === 'gigachat' ? 'blacklist' : 'content_filter') : answer.finishReason;
+    const usage = {
+      prompt_tokens: answer.promptTokens,
+      completion_tokens: answer.completionTokens,
+      total_tokens: answer.promptTokens + answer.completionTokens,
+    };
+    const finish =
+      answer.finishReason === 'content-filter'
+        ? protocol === 'gigachat'
+          ? 'blacklist'
+          : 'content_filter'
+        : answer.finishReason;
     const chunk = (delta, finishReason, extra = {}) =>
       protocol === 'gigachat'
-        ? { choices: [{ delta, index: 0, ...(finishReason ? { finish_reason: finishReason } : {}) }], created, model, object: 'chat.completion', ...extra }
-        : { id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason || null }], ...(includeUsage ? { usage: null } : {}), ...extra };
+        ? {
+            choices: [{ delta, index: 0, ...(finishReason ? { finish_reason: finishReason } : {}) }],
+            created,
+            model,
+            object: 'chat.completion',
+            ...extra,
+          }
+        : {
+            id,
+            object: 'chat.completion.chunk',
+            created,
+            model,
+            choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason || null }],
+            ...(includeUsage ? { usage: null } : {}),
+            ...extra,
+          };
     const write = (payload) => {
-      if (!res.destroyed && !res.writableEnded) res.write(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
+      if (!res.destroyed && !res.writableEnded)
+        res.write(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
     };
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     const stallAt = fault && fault.stallAfterTokens !== undefined ? Number(fault.stallAfterTokens) : Infinity;
     const cutAt = fault && fault.truncate ? Math.floor(tokens.length / 2) : Infinity;
     const started = Date.now();
@@ -534,7 +678,12 @@ class LlmStandIn {
         if (wait > 0) await this.delay(wait, req);
       }
       if (res.destroyed) return undefined;
-      write(chunk(protocol === 'gigachat' && i === 0 ? { content: tokens[i], role: 'assistant' } : { content: tokens[i] }, null));
+      write(
+        chunk(
+          protocol === 'gigachat' && i === 0 ? { content: tokens[i], role: 'assistant' } : { content: tokens[i] },
+          null,
+        ),
+      );
       this.stats.streamedTokens += 1;
     }
     if (protocol === 'gigachat') {
@@ -548,9 +697,11 @@ class LlmStandIn {
   }
 
   validateChat(body) {
-    if (!body || !Array.isArray(body.messages) || body.messages.length === 0) return 'messages must be a non-empty array';
+    if (!body || !Array.isArray(body.messages) || body.messages.length === 0)
+      return 'messages must be a non-empty array';
     for (const m of body.messages) {
-      if (!m || !['system', 'user', 'assistant'].includes(m.role) || typeof m.content !== 'string') return 'each message needs a role (system, user, assistant) and string content';
+      if (!m || !['system', 'user', 'assistant'].includes(m.role) || typeof m.content !== 'string')
+        return 'each message needs a role (system, user, assistant) and string content';
     }
     return undefined;
   }
@@ -571,14 +722,18 @@ class LlmStandIn {
       return rule;
     }
     const key = JSON.stringify(messages.map((m) => ({ role: m.role, content: m.content })));
-    const recorded = this.script.cassette.find((e) => JSON.stringify(e.request.messages.map((m) => ({ role: m.role, content: m.content }))) === key && !e.used);
+    const recorded = this.script.cassette.find(
+      (e) => JSON.stringify(e.request.messages.map((m) => ({ role: m.role, content: m.content }))) === key && !e.used,
+    );
     if (recorded) {
       recorded.used = true;
       const r = recorded.response;
       return {
         text: r.text,
         finishReason: r.finishReason === 'unknown' ? 'stop' : r.finishReason,
-        usage: r.usage ? { prompt_tokens: r.usage.promptTokens, completion_tokens: r.usage.completionTokens } : undefined,
+        usage: r.usage
+          ? { prompt_tokens: r.usage.promptTokens, completion_tokens: r.usage.completionTokens }
+          : undefined,
       };
     }
     if (this.script.default) return this.script.default;
@@ -588,7 +743,10 @@ class LlmStandIn {
 
   async answer(req, body, fault) {
     const rule = this.pick(body.messages);
-    if (!rule) return { error: { status: 400, body: { status: 400, message: 'stand-in: no scripted response matches this request' } } };
+    if (!rule)
+      return {
+        error: { status: 400, body: { status: 400, message: 'stand-in: no scripted response matches this request' } },
+      };
     const latency = rule.latencyMs !== undefined ? rule.latencyMs : this.script.latencyMs;
     if (latency) await this.delay(latency, req);
     let text = String(rule.text);

@@ -9,7 +9,13 @@ import { countPromptTokens, countTokens, startStandIn, type LlmStandIn } from '.
 // script, the cassette and every fault.
 const KEY = 'c3RhbmQtaW46a2V5LWZvci10ZXN0cw==';
 
-async function call(standIn: LlmStandIn, method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
+async function call(
+  standIn: LlmStandIn,
+  method: string,
+  route: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(`${standIn.url}${route}`, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -22,7 +28,13 @@ async function call(standIn: LlmStandIn, method: string, route: string, body?: u
   } catch {
     json = undefined;
   }
-  return { status: response.status, type: response.headers.get('content-type') ?? '', retryAfter: response.headers.get('retry-after'), text, json: json as Record<string, unknown> };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    retryAfter: response.headers.get('retry-after'),
+    text,
+    json: json as Record<string, unknown>,
+  };
 }
 
 async function oauth(standIn: LlmStandIn, key = KEY) {
@@ -47,7 +59,12 @@ describe('LLM stand-in server', () => {
   it('answers llm-api /chat, /health and /v1/models in their shapes', async () => {
     standIn = await startStandIn({ model: 'qwen2.5:7b', echo: true });
     expect((await call(standIn, 'POST', '/chat', user('hi'))).json).toEqual({ response: 'echo: hi' });
-    expect((await call(standIn, 'GET', '/health')).json).toEqual({ status: 'healthy', model: 'qwen2.5:7b', loaded: true, device: 'cpu' });
+    expect((await call(standIn, 'GET', '/health')).json).toEqual({
+      status: 'healthy',
+      model: 'qwen2.5:7b',
+      loaded: true,
+      device: 'cpu',
+    });
     expect((await call(standIn, 'GET', '/v1/models')).json).toMatchObject({ data: [{ id: 'qwen2.5:7b' }] });
     standIn.setScript({ model: 'qwen2.5:7b', echo: true, llmApi: { chatRoute: false, healthy: false, usage: true } });
     expect((await call(standIn, 'POST', '/chat', user('hi'))).status).toBe(404);
@@ -57,7 +74,13 @@ describe('LLM stand-in server', () => {
   it('answers OpenAI chat completions with usage, enforces the API key and cuts at max_tokens', async () => {
     standIn = await startStandIn({ model: 'm', apiKey: 'sk-test-1234', default: { text: 'one two three four' } });
     expect((await call(standIn, 'POST', '/v1/chat/completions', user('hello there'))).status).toBe(401);
-    const ok = await call(standIn, 'POST', '/v1/chat/completions', { ...user('hello there'), max_tokens: 2 }, { authorization: 'Bearer sk-test-1234' });
+    const ok = await call(
+      standIn,
+      'POST',
+      '/v1/chat/completions',
+      { ...user('hello there'), max_tokens: 2 },
+      { authorization: 'Bearer sk-test-1234' },
+    );
     expect(ok.json).toMatchObject({
       model: 'm',
       choices: [{ message: { role: 'assistant', content: 'one two' }, finish_reason: 'length' }],
@@ -78,10 +101,19 @@ describe('LLM stand-in server', () => {
     const token = String(granted.json.access_token);
     expect(Number(granted.json.expires_at)).toBeGreaterThan(Date.now() + 29 * 60 * 1000);
     const bearer = { authorization: `Bearer ${token}` };
-    expect((await call(standIn, 'GET', '/api/v1/models', undefined, bearer)).json).toMatchObject({ data: [{ id: 'GigaChat' }] });
-    const twoSystems = { messages: [{ role: 'user', content: 'a' }, { role: 'system', content: 'b' }] };
+    expect((await call(standIn, 'GET', '/api/v1/models', undefined, bearer)).json).toMatchObject({
+      data: [{ id: 'GigaChat' }],
+    });
+    const twoSystems = {
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'system', content: 'b' },
+      ],
+    };
     expect((await call(standIn, 'POST', '/api/v1/chat/completions', twoSystems, bearer)).status).toBe(422);
-    expect((await call(standIn, 'POST', '/api/v1/tokens/count', { model: 'GigaChat', input: ['a b c', 'x'] }, bearer)).json).toEqual([
+    expect(
+      (await call(standIn, 'POST', '/api/v1/tokens/count', { model: 'GigaChat', input: ['a b c', 'x'] }, bearer)).json,
+    ).toEqual([
       { object: 'tokens', tokens: 3, characters: 5 },
       { object: 'tokens', tokens: 1, characters: 1 },
     ]);
@@ -134,7 +166,12 @@ describe('LLM stand-in server', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
 
     standIn.inject({ truncatePromptTo: 5 });
-    const truncated = await call(standIn, 'POST', '/v1/chat/completions', user('a long prompt with many many words in it'));
+    const truncated = await call(
+      standIn,
+      'POST',
+      '/v1/chat/completions',
+      user('a long prompt with many many words in it'),
+    );
     expect((truncated.json.usage as Record<string, number>).prompt_tokens).toBe(5);
     expect(standIn.state().stats.truncatedPrompts).toBe(1);
 
@@ -153,12 +190,21 @@ describe('LLM stand-in server', () => {
         at: '2026-01-01T00:00:00.000Z',
         endpoint: 'gigachat https://gigachat.devices.sberbank.ru/api/v1',
         request: { messages: [{ role: 'user', content: 'recorded question' }], options: {} },
-        response: { text: 'recorded answer', usage: { promptTokens: 10, completionTokens: 2, totalTokens: 12 }, model: 'GigaChat', finishReason: 'stop', latencyMs: 5 },
+        response: {
+          text: 'recorded answer',
+          usage: { promptTokens: 10, completionTokens: 2, totalTokens: 12 },
+          model: 'GigaChat',
+          finishReason: 'stop',
+          latencyMs: 5,
+        },
       };
       writeFileSync(file, `${JSON.stringify(entry)}\n`);
       standIn = await startStandIn({}, { cassetteFile: file });
       const hit = await call(standIn, 'POST', '/v1/chat/completions', user('recorded question'));
-      expect(hit.json).toMatchObject({ choices: [{ message: { content: 'recorded answer' } }], usage: { prompt_tokens: 10, completion_tokens: 2 } });
+      expect(hit.json).toMatchObject({
+        choices: [{ message: { content: 'recorded answer' } }],
+        usage: { prompt_tokens: 10, completion_tokens: 2 },
+      });
       expect((await call(standIn, 'POST', '/v1/chat/completions', user('recorded question'))).status).toBe(400);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -169,17 +215,28 @@ describe('LLM stand-in server', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'stand-in-'));
     const script = path.join(dir, 'script.json');
     writeFileSync(script, JSON.stringify({ default: { text: 'from the script' } }));
-    const child = spawn(process.execPath, [path.join(__dirname, 'main.cjs'), '--port', '0', '--script', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(__dirname, 'main.cjs'), '--port', '0', '--script', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString().split('\n')[0]) as { url: string }).url));
+        child.stdout.once('data', (chunk: Buffer) =>
+          resolve((JSON.parse(chunk.toString().split('\n')[0]) as { url: string }).url),
+        );
         child.once('exit', (code) => reject(new Error(`stand-in exited with ${code}`)));
       });
-      const post = (route: string, body: unknown) => fetch(`${url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const post = (route: string, body: unknown) =>
+        fetch(`${url}${route}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
       expect(await (await post('/chat', user('x'))).json()).toEqual({ response: 'from the script' });
       await post('/__stand-in/faults', { path: '/chat', status: 503 });
       expect((await post('/chat', user('x'))).status).toBe(503);
-      const state = (await (await fetch(`${url}/__stand-in/state`)).json()) as { stats: { byPath: Record<string, number> } };
+      const state = (await (await fetch(`${url}/__stand-in/state`)).json()) as {
+        stats: { byPath: Record<string, number> };
+      };
       expect(state.stats.byPath['POST /chat']).toBe(2);
     } finally {
       child.kill('SIGTERM');

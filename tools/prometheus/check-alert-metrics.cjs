@@ -13,7 +13,21 @@ const { parse } = require('yaml');
 const root = path.resolve(__dirname, '../..');
 /** Series Prometheus makes itself for each target, which no exporter exports. */
 const PROMETHEUS_SERIES = new Set(['up']);
-const KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'inf', 'nan']);
+const KEYWORDS = new Set([
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'inf',
+  'nan',
+]);
 
 /** The metric names a PromQL expression selects. */
 function metricNames(expr) {
@@ -38,7 +52,14 @@ function metricNames(expr) {
 /** Every series name the server's /metrics exposes (a histogram's _bucket, _sum and _count included). */
 async function exportedNames() {
   const child = spawn(process.execPath, [path.join(root, 'dist/apps/server/main.js')], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', TEST_AGENT_METRICS_AUTH: 'off' },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      TEST_AGENT_METRICS_AUTH: 'off',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   try {
@@ -49,7 +70,9 @@ async function exportedNames() {
         const match = log.match(/"address":"([^"]+)"/);
         if (match) resolve(match[1]);
       });
-      child.on('exit', (code) => reject(new Error(`the server exited with ${code} before listening: ${log.slice(-2000)}`)));
+      child.on('exit', (code) =>
+        reject(new Error(`the server exited with ${code} before listening: ${log.slice(-2000)}`)),
+      );
     });
     const res = await fetch(`http://${address}/metrics`);
     if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
@@ -79,7 +102,8 @@ async function main() {
       const used = metricNames(String(rule.expr));
       if (used.length === 0) problems.push(`${file}: ${name} names no metric`);
       for (const metric of used) {
-        if (!exported.has(metric) && !PROMETHEUS_SERIES.has(metric)) problems.push(`${file}: ${name} uses ${metric}, which the server does not export`);
+        if (!exported.has(metric) && !PROMETHEUS_SERIES.has(metric))
+          problems.push(`${file}: ${name} uses ${metric}, which the server does not export`);
       }
     }
   }
@@ -88,7 +112,9 @@ async function main() {
     for (const p of problems) process.stderr.write(`error: ${p}\n`);
     process.exit(1);
   }
-  process.stdout.write(`${alerts} alerts checked: every metric they name is exported by the server (${exported.size} series names)\n`);
+  process.stdout.write(
+    `${alerts} alerts checked: every metric they name is exported by the server (${exported.size} series names)\n`,
+  );
 }
 
 if (require.main === module) {

@@ -9,7 +9,12 @@ const bin = path.join(root, 'bin', 'test-agent');
 
 function cli(args: string[], env: Record<string, string> = {}) {
   const cwd = mkdtempSync(path.join(tmpdir(), 'ta-cli-'));
-  const run = spawnSync(bin, args, { cwd, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'error', ...env }, timeout: 120_000 });
+  const run = spawnSync(bin, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, LOG_LEVEL: 'error', ...env },
+    timeout: 120_000,
+  });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -62,7 +67,9 @@ describe('test-agent CLI', () => {
     expect(human.stdout).toMatch(/^OK {3}python {11}python3 3\.\d+/m);
     const json = cli(['--json', 'doctor']);
     const report = JSON.parse(json.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
-    expect(report.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['node', 'python', 'venv', 'pytest', 'coverage.py']));
+    expect(report.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining(['node', 'python', 'venv', 'pytest', 'coverage.py']),
+    );
     expect(json.code).toBe(report.ok ? 0 : 5);
   });
 

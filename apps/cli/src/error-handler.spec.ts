@@ -19,7 +19,9 @@ describe('mapError', () => {
   });
 
   it('maps usage errors to 2 and help/version to 0', () => {
-    expect(mapError(new CommanderError(1, 'commander.unknownOption', "error: unknown option '--x'"), false).exitCode).toBe(EXIT.usage);
+    expect(
+      mapError(new CommanderError(1, 'commander.unknownOption', "error: unknown option '--x'"), false).exitCode,
+    ).toBe(EXIT.usage);
     expect(mapError(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)'), false).exitCode).toBe(EXIT.ok);
   });
 });

@@ -57,14 +57,25 @@ const OPTION_HINTS: Readonly<Record<string, string>> = {
 /** The CLI's single mapping from a thrown error to an exit code and a message. */
 export function mapError(error: unknown, verbose: boolean): ErrorReport {
   if (error instanceof CommanderError) {
-    return { exitCode: error.exitCode === 0 ? EXIT.ok : EXIT.usage, text: '', json: { error: { code: error.code, message: error.message } } };
+    return {
+      exitCode: error.exitCode === 0 ? EXIT.ok : EXIT.usage,
+      text: '',
+      json: { error: { code: error.code, message: error.message } },
+    };
   }
   if (error instanceof TestAgentError) {
     const message = `${error.message}${OPTION_HINTS[error.code] ?? ''}`;
     const text = verbose ? `${error.code}: ${message}\n${error.stack ?? ''}` : `error: ${message}`;
-    return { exitCode: byKind[error.kind], text, json: { error: { code: error.code, message, details: error.details } } };
+    return {
+      exitCode: byKind[error.kind],
+      text,
+      json: { error: { code: error.code, message, details: error.details } },
+    };
   }
   const message = error instanceof Error ? error.message : String(error);
-  const text = verbose && error instanceof Error ? `${error.stack}` : `error: unexpected failure: ${message} (run with --verbose for details)`;
+  const text =
+    verbose && error instanceof Error
+      ? `${error.stack}`
+      : `error: unexpected failure: ${message} (run with --verbose for details)`;
   return { exitCode: EXIT.crash, text, json: { error: { code: 'TA_INTERNAL', message } } };
 }

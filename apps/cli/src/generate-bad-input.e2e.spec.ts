@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -75,12 +84,42 @@ describe('generate rejects a bad output folder up front', () => {
   };
 
   it.each([
-    ['an existing file', 'calc.py', 'afile', /^error: The output folder .*\/afile is an existing file, not a folder \(--out\)$/],
-    ['a path under a file', 'calc.py', 'afile/sub', /^error: The output folder .*\/afile\/sub lies under .*\/afile, which is a file \(--out\)$/],
-    ['a path under /sys', 'calc.py', '/sys/x', /^error: The output folder \/sys\/x is under \/sys, a kernel file system: choose a folder on disk \(--out\)$/],
-    ['a path under /proc', 'calc.py', '/proc/nope', /^error: The output folder \/proc\/nope is under \/proc, a kernel file system: choose a folder on disk \(--out\)$/],
-    ['the package under test', 'pkg', 'pkg', /^error: The output folder .*\/pkg is the folder under test: .* \(--out\)$/],
-    ['a folder inside the package under test', 'pkg', 'pkg/tests', /^error: The output folder .*\/pkg\/tests lies inside .*\/pkg, a package under test: .* \(--out\)$/],
+    [
+      'an existing file',
+      'calc.py',
+      'afile',
+      /^error: The output folder .*\/afile is an existing file, not a folder \(--out\)$/,
+    ],
+    [
+      'a path under a file',
+      'calc.py',
+      'afile/sub',
+      /^error: The output folder .*\/afile\/sub lies under .*\/afile, which is a file \(--out\)$/,
+    ],
+    [
+      'a path under /sys',
+      'calc.py',
+      '/sys/x',
+      /^error: The output folder \/sys\/x is under \/sys, a kernel file system: choose a folder on disk \(--out\)$/,
+    ],
+    [
+      'a path under /proc',
+      'calc.py',
+      '/proc/nope',
+      /^error: The output folder \/proc\/nope is under \/proc, a kernel file system: choose a folder on disk \(--out\)$/,
+    ],
+    [
+      'the package under test',
+      'pkg',
+      'pkg',
+      /^error: The output folder .*\/pkg is the folder under test: .* \(--out\)$/,
+    ],
+    [
+      'a folder inside the package under test',
+      'pkg',
+      'pkg/tests',
+      /^error: The output folder .*\/pkg\/tests lies inside .*\/pkg, a package under test: .* \(--out\)$/,
+    ],
   ])('%s', (_what, target, out, message) => expectRefused(generate([target, '--out', out]), message), 40_000);
 
   it('a folder that is not writable (run as an unprivileged user: root may write anywhere)', () => {
@@ -89,17 +128,26 @@ describe('generate rejects a bad output folder up front', () => {
     mkdirSync(path.join(locked, 'ro'));
     chmodSync(path.join(locked, 'ro'), 0o555);
     chmodSync(locked, 0o755);
-    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [process.execPath];
+    const asUser =
+      process.getuid?.() === 0
+        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath]
+        : [process.execPath];
     // The built CLI itself: bin/test-agent might rebuild dist/, which that user may not write.
-    const run = spawnSync(asUser[0], [...asUser.slice(1), path.join(root, 'dist/apps/cli/main.js'), 'generate', 'calc.py', '--out', 'ro/tests'], {
-      cwd: locked,
-      encoding: 'utf8',
-      env: { ...process.env, HOME: locked, LOG_LEVEL: 'error', LLM_PROVIDER: '', LLM_URL: '' },
-      timeout: 30_000,
-    });
+    const run = spawnSync(
+      asUser[0],
+      [...asUser.slice(1), path.join(root, 'dist/apps/cli/main.js'), 'generate', 'calc.py', '--out', 'ro/tests'],
+      {
+        cwd: locked,
+        encoding: 'utf8',
+        env: { ...process.env, HOME: locked, LOG_LEVEL: 'error', LLM_PROVIDER: '', LLM_URL: '' },
+        timeout: 30_000,
+      },
+    );
     expect(run.status).toBe(3);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr.trim()).toMatch(/^error: The output folder .*\/ro\/tests cannot be written: .*\/ro is not writable \(EACCES\) \(--out\)$/);
+    expect(run.stderr.trim()).toMatch(
+      /^error: The output folder .*\/ro\/tests cannot be written: .*\/ro is not writable \(EACCES\) \(--out\)$/,
+    );
     expect(readdirSync(path.join(locked, 'ro'))).toEqual([]);
     rmSync(locked, { recursive: true, force: true });
   }, 40_000);

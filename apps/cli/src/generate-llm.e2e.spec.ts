@@ -11,9 +11,13 @@ const example = path.join(root, 'examples', 'calculator.py');
 function startStandIn(script: object): Promise<{ url: string; child: ChildProcess }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ta-standin-'));
   writeFileSync(path.join(dir, 'script.json'), JSON.stringify(script));
-  const child = spawn(process.execPath, [path.join(root, 'tools/llm-stand-in/main.cjs'), '--port', '0', '--script', path.join(dir, 'script.json')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'tools/llm-stand-in/main.cjs'), '--port', '0', '--script', path.join(dir, 'script.json')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (b: Buffer) => {
@@ -28,21 +32,35 @@ function generate(args: string[], env: Record<string, string> = {}, module = 'ca
   const cwd = mkdtempSync(path.join(tmpdir(), 'ta-gen-llm-'));
   copyFileSync(example, path.join(cwd, 'calculator.py'));
   // A branch no search can reach: it depends on an environment variable the sandbox never has.
-  const modes = 'import os\n\n\ndef mode(default: str = "slow") -> str:\n    if os.environ.get("TA_EXAMPLE_MODE") == "fast":\n        return "fast"\n    return default\n';
+  const modes =
+    'import os\n\n\ndef mode(default: str = "slow") -> str:\n    if os.environ.get("TA_EXAMPLE_MODE") == "fast":\n        return "fast"\n    return default\n';
   writeFileSync(path.join(cwd, 'modes.py'), modes);
   // The calculator with that branch added: the offline engine covers the rest, the LLM must add the branch.
   writeFileSync(path.join(cwd, 'calculator_env.py'), `${readFileSync(example, 'utf8')}\n\n${modes}`);
   const run = spawnSync(bin, ['generate', module, '--out', 'tests', '--time-budget', '3', ...args], {
     cwd,
     encoding: 'utf8',
-    env: { ...process.env, LOG_LEVEL: 'error', LLM_PROVIDER: '', LLM_URL: '', TEST_AGENT_FLAKY_RERUNS: '1', LLM_MAX_RETRIES: '0', ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'error',
+      LLM_PROVIDER: '',
+      LLM_URL: '',
+      TEST_AGENT_FLAKY_RERUNS: '1',
+      LLM_MAX_RETRIES: '0',
+      ...env,
+    },
     timeout: 240_000,
   });
   return { cwd, code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-async function standInState(url: string): Promise<{ stats: { byPath: Record<string, number> }; issuedTokens: string[] }> {
-  return (await (await fetch(`${url}/__stand-in/state`)).json()) as { stats: { byPath: Record<string, number> }; issuedTokens: string[] };
+async function standInState(
+  url: string,
+): Promise<{ stats: { byPath: Record<string, number> }; issuedTokens: string[] }> {
+  return (await (await fetch(`${url}/__stand-in/state`)).json()) as {
+    stats: { byPath: Record<string, number> };
+    issuedTokens: string[];
+  };
 }
 
 describe('generate with an LLM', () => {
@@ -102,7 +120,11 @@ describe('generate with an LLM', () => {
       modules: { llm: { accepted: { offline: number; unit: number }; tokenCounts: string; contextWindow: number } }[];
       llm: { servedBy: string[]; fallbacks: { from: string; to: string; reason: string; calls: number }[] };
     };
-    expect(report.modules[0].llm).toMatchObject({ accepted: { unit: 1 }, tokenCounts: 'estimated', contextWindow: 8192 });
+    expect(report.modules[0].llm).toMatchObject({
+      accepted: { unit: 1 },
+      tokenCounts: 'estimated',
+      contextWindow: 8192,
+    });
     // The report names the endpoint that served the run, the fallback and why; the window is the chain's smallest
     // (GigaChat's 8,192 against Qwen's 32,768).
     expect(report.llm).toMatchObject({
@@ -110,23 +132,50 @@ describe('generate with an LLM', () => {
       fallbackUsed: true,
       contextWindow: 8192,
       endpoints: [
-        { role: 'primary', endpoint: `gigachat ${standIn.url}/api/v1`, answered: 0, countsEstimated: true, contextWindow: 8192, contextWindowSource: 'model profile' },
-        { role: 'fallback', endpoint: `llm-api ${second.url}`, answered: 1, countsEstimated: false, contextWindow: 32_768, contextWindowSource: 'model profile' },
+        {
+          role: 'primary',
+          endpoint: `gigachat ${standIn.url}/api/v1`,
+          answered: 0,
+          countsEstimated: true,
+          contextWindow: 8192,
+          contextWindowSource: 'model profile',
+        },
+        {
+          role: 'fallback',
+          endpoint: `llm-api ${second.url}`,
+          answered: 1,
+          countsEstimated: false,
+          contextWindow: 32_768,
+          contextWindowSource: 'model profile',
+        },
       ],
     });
-    expect(report.llm.fallbacks[0]).toMatchObject({ from: `gigachat ${standIn.url}/api/v1`, to: `llm-api ${second.url}`, reason: 'server-error', calls: 1 });
-    expect(readFileSync(path.join(cwd, 'tests', 'test-agent-report.md'), 'utf8')).toContain(`- Fallback: 1 call moved from gigachat ${standIn.url}/api/v1 to llm-api ${second.url} (server-error): `);
+    expect(report.llm.fallbacks[0]).toMatchObject({
+      from: `gigachat ${standIn.url}/api/v1`,
+      to: `llm-api ${second.url}`,
+      reason: 'server-error',
+      calls: 1,
+    });
+    expect(readFileSync(path.join(cwd, 'tests', 'test-agent-report.md'), 'utf8')).toContain(
+      `- Fallback: 1 call moved from gigachat ${standIn.url}/api/v1 to llm-api ${second.url} (server-error): `,
+    );
     expect(report.modules[0].llm.accepted.offline).toBeGreaterThan(10);
     // The switch is logged, naming both endpoints; the counter's failure too.
     expect(stderr).toContain(`"message":"LLM endpoint failed; switching to the next endpoint"`);
     expect(stderr).toContain(`"to":"llm-api ${second.url}"`);
-    expect(stderr).toContain("token counts are local estimates from now on");
+    expect(stderr).toContain('token counts are local estimates from now on');
     const [primary, fallback] = await Promise.all([standInState(standIn.url), standInState(second.url)]);
     expect(primary.stats.byPath['POST /api/v1/tokens/count']).toBeGreaterThanOrEqual(1);
     expect(primary.stats.byPath['POST /api/v1/chat/completions']).toBeGreaterThanOrEqual(1);
     expect(fallback.stats.byPath['POST /chat']).toBe(1);
     // No secret reaches the logs, the report or the tests.
-    const written = [stderr, stdout, tests, readFileSync(path.join(cwd, 'tests', 'test-agent-report.json'), 'utf8'), readFileSync(path.join(cwd, 'tests', 'test-agent-report.md'), 'utf8')].join('\n');
+    const written = [
+      stderr,
+      stdout,
+      tests,
+      readFileSync(path.join(cwd, 'tests', 'test-agent-report.json'), 'utf8'),
+      readFileSync(path.join(cwd, 'tests', 'test-agent-report.md'), 'utf8'),
+    ].join('\n');
     for (const secret of [authKey, ...primary.issuedTokens]) expect(written).not.toContain(secret);
   });
 
@@ -141,17 +190,35 @@ describe('generate with an LLM', () => {
       ],
       default: { text: 'Nothing more.' },
     });
-    const { cwd, code, stdout, stderr } = generate(['--strategy', 'llm', '--llm-url', standIn.url, '--model', 'qwen2.5:7b', '--max-iterations', '1']);
+    const { cwd, code, stdout, stderr } = generate([
+      '--strategy',
+      'llm',
+      '--llm-url',
+      standIn.url,
+      '--model',
+      'qwen2.5:7b',
+      '--max-iterations',
+      '1',
+    ]);
     expect(stderr).toMatch(/^\[calculator\] chunk 1\/1 \(.*\), round 1$/m);
     expect(stderr).toMatch(/^\[calculator\] chunk 1: 2 tests accepted, line\+branch \d+\.\d %, \d+ tokens so far$/m);
     expect(code).toBe(10); // two tests cannot reach 80 %
     expect(stdout).toMatch(/tests\/test_calculator\.py: 2 tests/);
-    expect(stdout).toMatch(/LLM: 2 calls, \d+ tokens; funnel 2 generated → 2 parse → 2 import → 2 pass → 2 stable → 2 add coverage/);
+    expect(stdout).toMatch(
+      /LLM: 2 calls, \d+ tokens; funnel 2 generated → 2 parse → 2 import → 2 pass → 2 stable → 2 add coverage/,
+    );
     expect(readFileSync(path.join(cwd, 'tests', 'test_calculator.py'), 'utf8')).toContain('def test_divide_halves():');
   });
 
   it('fails with exit 6 naming the endpoint when the LLM is down, and never fabricates tests', () => {
-    const { cwd, code, stderr, stdout } = generate(['--strategy', 'llm', '--llm-url', 'http://127.0.0.1:9', '--timeout', '60']);
+    const { cwd, code, stderr, stdout } = generate([
+      '--strategy',
+      'llm',
+      '--llm-url',
+      'http://127.0.0.1:9',
+      '--timeout',
+      '60',
+    ]);
     expect(code).toBe(6);
     expect(stderr.trim().split('\n').pop()).toMatch(/^error: .*llm-api http:\/\/127\.0\.0\.1:9/);
     expect(stdout).toBe('');
@@ -159,7 +226,11 @@ describe('generate with an LLM', () => {
   });
 
   it('under hybrid, writes the offline tests before reporting the LLM outage', () => {
-    const { cwd, code, stderr } = generate(['--strategy', 'hybrid', '--target-coverage', '100', '--llm-url', 'http://127.0.0.1:9'], {}, 'modes.py');
+    const { cwd, code, stderr } = generate(
+      ['--strategy', 'hybrid', '--target-coverage', '100', '--llm-url', 'http://127.0.0.1:9'],
+      {},
+      'modes.py',
+    );
     expect(code).toBe(6);
     expect(stderr).toMatch(/the offline engine's \d+ tests were written to .*test_modes\.py; run again with --resume/);
     expect(readFileSync(path.join(cwd, 'tests', 'test_modes.py'), 'utf8')).toContain('def test_mode');

@@ -19,7 +19,10 @@ describe('generate on a src-layout project with a namespace package', () => {
     const pkg = path.join(project, 'src', 'acme', 'util');
     mkdirSync(pkg, { recursive: true });
     writeFileSync(path.join(pkg, '__init__.py'), '');
-    writeFileSync(path.join(pkg, 'helpers.py'), 'def shout(text):\n    if not text:\n        raise ValueError("empty")\n    return text.upper() + "!"\n');
+    writeFileSync(
+      path.join(pkg, 'helpers.py'),
+      'def shout(text):\n    if not text:\n        raise ValueError("empty")\n    return text.upper() + "!"\n',
+    );
     writeFileSync(
       path.join(pkg, 'strings.py'),
       'from acme.util import helpers\n\n\ndef greet(name):\n    if name == "":\n        return "nobody"\n    return helpers.shout("hello " + name)\n',
@@ -28,14 +31,30 @@ describe('generate on a src-layout project with a namespace package', () => {
   afterAll(() => rmSync(project, { recursive: true, force: true }));
 
   it('imports acme.util.strings and acme.util.helpers from src/ and writes tests that pass from the project root', () => {
-    const run = spawnSync(bin, ['--json', 'generate', 'src', '--out', 'tests/generated', '--no-sandbox', '--time-budget', '5'], {
-      cwd: project,
-      encoding: 'utf8',
-      env: { ...process.env, LOG_LEVEL: 'error', LLM_PROVIDER: '', LLM_URL: '', VIRTUAL_ENV: '' },
-    });
+    const run = spawnSync(
+      bin,
+      ['--json', 'generate', 'src', '--out', 'tests/generated', '--no-sandbox', '--time-budget', '5'],
+      {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...process.env, LOG_LEVEL: 'error', LLM_PROVIDER: '', LLM_URL: '', VIRTUAL_ENV: '' },
+      },
+    );
     // stderr carries only the progress lines; on a failure the diff shows it.
-    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: expect.not.stringMatching(/error|warn|TA_[A-Z]/i) });
-    const report = JSON.parse(run.stdout) as { modules: { module: string; file: string; testFile?: string; tests: number; error?: unknown; coverage: { percent: { combined: number } } }[] };
+    expect({ status: run.status, stderr: run.stderr }).toEqual({
+      status: 0,
+      stderr: expect.not.stringMatching(/error|warn|TA_[A-Z]/i),
+    });
+    const report = JSON.parse(run.stdout) as {
+      modules: {
+        module: string;
+        file: string;
+        testFile?: string;
+        tests: number;
+        error?: unknown;
+        coverage: { percent: { combined: number } };
+      }[];
+    };
     expect(report.modules.map((m) => [m.module, path.relative(project, m.file), m.error])).toEqual([
       ['acme.util.helpers', 'src/acme/util/helpers.py', undefined],
       ['acme.util.strings', 'src/acme/util/strings.py', undefined],
@@ -45,15 +64,25 @@ describe('generate on a src-layout project with a namespace package', () => {
       expect(m.coverage.percent.combined).toBe(100);
       expect(readFileSync(m.testFile as string, 'utf8')).toContain(`from ${m.module} import`);
     }
-    expect(readFileSync(path.join(project, 'tests', 'generated', 'conftest.py'), 'utf8')).toContain('for _root in ["../../src"]:');
+    expect(readFileSync(path.join(project, 'tests', 'generated', 'conftest.py'), 'utf8')).toContain(
+      'for _root in ["../../src"]:',
+    );
 
     // Under a pytest of the same Python version (the interpreter found on PATH may have none: /usr/bin/python3).
-    const tests = spawnSync(path.join(root, '.venv', 'bin', 'python'), ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests/generated'], {
-      cwd: project,
-      encoding: 'utf8',
-      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+    const tests = spawnSync(
+      path.join(root, '.venv', 'bin', 'python'),
+      ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests/generated'],
+      {
+        cwd: project,
+        encoding: 'utf8',
+        env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+      },
+    );
+    expect({ status: tests.status, stdout: tests.stdout, stderr: tests.stderr }).toEqual({
+      status: 0,
+      stdout: expect.stringMatching(/\d+ passed/),
+      stderr: '',
     });
-    expect({ status: tests.status, stdout: tests.stdout, stderr: tests.stderr }).toEqual({ status: 0, stdout: expect.stringMatching(/\d+ passed/), stderr: '' });
     expect(tests.stdout).not.toMatch(/failed|error/);
   });
 });

@@ -1,6 +1,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +41,12 @@ interface Run {
   readonly ms: number;
 }
 
-function generate(file: string, out: string, env: Record<string, string | undefined> = {}, extra: string[] = []): Promise<Run> {
+function generate(
+  file: string,
+  out: string,
+  env: Record<string, string | undefined> = {},
+  extra: string[] = [],
+): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(bin, [...extra, 'generate', file, '--out', out, '--time-budget', String(BUDGET_S)], {
@@ -70,8 +85,27 @@ const tempEntries = () => new Set(readdirSync(temp));
 
 /** Plain pytest on the emitted tests, confined to a read-only machine where only `writable` can change. */
 function pytestConfined(testsDir: string, cwd: string, writable: string, tmp: string): ReturnType<typeof spawnSync> {
-  const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--bind', writable, writable, '--unshare-pid', '--unshare-net', '--die-with-parent', '--chdir', cwd];
-  return spawnSync('bwrap', [...args, '--', venvPython, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', testsDir], { encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', TMPDIR: tmp } });
+  const args = [
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
+    '--bind',
+    writable,
+    writable,
+    '--unshare-pid',
+    '--unshare-net',
+    '--die-with-parent',
+    '--chdir',
+    cwd,
+  ];
+  return spawnSync('bwrap', [...args, '--', venvPython, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', testsDir], {
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', TMPDIR: tmp },
+  });
 }
 
 describe('generate contains the code under test (bubblewrap)', () => {
@@ -153,7 +187,15 @@ describe('generate contains the code under test (bubblewrap)', () => {
       mkdirSync(project);
       writeFileSync(
         path.join(project, 'client.py'),
-        ['import socket', `PORT = ${port}`, '', 'def ping(host="127.0.0.1", port=PORT):', '    with socket.create_connection((host, port), timeout=1):', '        return True', ''].join('\n'),
+        [
+          'import socket',
+          `PORT = ${port}`,
+          '',
+          'def ping(host="127.0.0.1", port=PORT):',
+          '    with socket.create_connection((host, port), timeout=1):',
+          '        return True',
+          '',
+        ].join('\n'),
       );
       const run = await generate(path.join(project, 'client.py'), path.join(work, 'net-out'));
       expect([0, 3, 10]).toContain(run.status);
@@ -264,11 +306,18 @@ describe('generate contains the code under test (bubblewrap)', () => {
     expect(readdirSync(work)).not.toContain('plain-out');
 
     // No LOG_LEVEL: the CLI's quiet console still shows the warning, and no info line.
-    const unconfined = await generate(path.join(project, 'plain.py'), out, { PATH: bare, LOG_LEVEL: undefined }, ['--no-sandbox']);
+    const unconfined = await generate(path.join(project, 'plain.py'), out, { PATH: bare, LOG_LEVEL: undefined }, [
+      '--no-sandbox',
+    ]);
     expect(unconfined.status).toBe(0);
     expect(unconfined.stdout).toContain('Unconfined: the sandbox was off');
     expect(unconfined.stderr).toContain('The sandbox is off: the code under test runs unconfined');
-    expect(unconfined.stderr.trim().split('\n').map((l) => JSON.parse(l).level)).toEqual(['warn']);
+    expect(
+      unconfined.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).level),
+    ).toEqual(['warn']);
     const report = JSON.parse(readFileSync(path.join(out, 'test-agent-report.json'), 'utf8')) as { sandbox: unknown };
     expect(report.sandbox).toEqual({ confined: false });
     expect(readFileSync(path.join(out, 'test-agent-report.md'), 'utf8')).toContain('**Unconfined:**');

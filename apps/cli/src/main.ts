@@ -9,7 +9,8 @@ import { EXIT, mapError } from './error-handler';
  */
 function exitOnSignal(signal: 'SIGINT' | 'SIGTERM', code: number): void {
   process.once(signal, () => {
-    for (const error of runCleanups()) process.stderr.write(`warning: cleanup after ${signal} failed: ${error.message}\n`);
+    for (const error of runCleanups())
+      process.stderr.write(`warning: cleanup after ${signal} failed: ${error.message}\n`);
     process.stderr.write(`interrupted (${signal})\n`);
     process.exit(code);
   });
@@ -26,7 +27,8 @@ async function main(argv: string[]): Promise<void> {
     const opts = program.opts<{ verbose?: boolean; json?: boolean }>();
     const report = mapError(error, Boolean(opts.verbose) || argv.includes('--verbose') || argv.includes('-v'));
     if (report.text) process.stderr.write(`${report.text}\n`);
-    if (opts.json && report.exitCode !== 0 && report.exitCode !== 2) process.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
+    if (opts.json && report.exitCode !== 0 && report.exitCode !== 2)
+      process.stdout.write(`${JSON.stringify(report.json, null, 2)}\n`);
     process.exitCode = report.exitCode;
   }
 }

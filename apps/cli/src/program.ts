@@ -5,7 +5,10 @@ import { COMMANDS } from './commands';
 export const VERSION = '0.1.0';
 
 /** Builds the commander program. Errors are not handled here: `main.ts` maps them once. */
-export function createProgram(env: Readonly<Record<string, string | undefined>>, stdout?: NodeJS.WritableStream): Command {
+export function createProgram(
+  env: Readonly<Record<string, string | undefined>>,
+  stdout?: NodeJS.WritableStream,
+): Command {
   const program = new Command('test-agent');
   const ctx = new CliContext(() => program.opts<GlobalOptions>(), env, stdout);
   program
@@ -15,8 +18,14 @@ export function createProgram(env: Readonly<Record<string, string | undefined>>,
     .option('-v, --verbose', 'debug logs, and stack traces on errors')
     .option('-c, --config <file>', 'JSON config file (default: ./test-agent.config.json when present)')
     .option('--log-level <level>', 'error, warn, info or debug (env LOG_LEVEL)')
-    .option('--python <path>', "interpreter that runs the code under test (config projectPython; default: $VIRTUAL_ENV, the project's .venv/venv, else python3)")
-    .option('--no-sandbox', 'run the code under test unconfined, without bubblewrap (config sandbox: off); only for code you trust')
+    .option(
+      '--python <path>',
+      "interpreter that runs the code under test (config projectPython; default: $VIRTUAL_ENV, the project's .venv/venv, else python3)",
+    )
+    .option(
+      '--no-sandbox',
+      'run the code under test unconfined, without bubblewrap (config sandbox: off); only for code you trust',
+    )
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.trimEnd().split('\n')[0] + '\n') });

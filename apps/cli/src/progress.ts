@@ -26,18 +26,32 @@ export function createProgressReporter(options: { tty: boolean; stream: NodeJS.W
   if (!options.tty) {
     return {
       module: (event) => {
-        if (event.type === 'done' && event.of > 1) line(`[${event.done}/${event.of}] ${event.module}: ${outcomeOf(event.report)}`);
+        if (event.type === 'done' && event.of > 1)
+          line(`[${event.done}/${event.of}] ${event.module}: ${outcomeOf(event.report)}`);
       },
       update: (module, event) => {
-        if (event.type === 'chunk-start') line(`[${module}] chunk ${event.chunk + 1}/${event.of} (${event.symbols.join(', ') || 'module code'}), round ${event.iteration}`);
-        if (event.type === 'chunk-done') line(`[${module}] chunk ${event.chunk + 1}: ${event.accepted} tests accepted, line+branch ${event.combinedPercent.toFixed(1)} %, ${event.tokens} tokens so far`);
-        if (event.type === 'stopped') line(`[${module}] LLM phase stopped by ${event.reason} at ${event.combinedPercent.toFixed(1)} %`);
+        if (event.type === 'chunk-start')
+          line(
+            `[${module}] chunk ${event.chunk + 1}/${event.of} (${event.symbols.join(', ') || 'module code'}), round ${event.iteration}`,
+          );
+        if (event.type === 'chunk-done')
+          line(
+            `[${module}] chunk ${event.chunk + 1}: ${event.accepted} tests accepted, line+branch ${event.combinedPercent.toFixed(1)} %, ${event.tokens} tokens so far`,
+          );
+        if (event.type === 'stopped')
+          line(`[${module}] LLM phase stopped by ${event.reason} at ${event.combinedPercent.toFixed(1)} %`);
       },
       stop: () => undefined,
     };
   }
   let bars: MultiBar | undefined;
-  const multi = () => (bars ??= new MultiBar({ stream: options.stream, hideCursor: true, clearOnComplete: false, format: '{label} |{bar}| {value}/{total} {status}' }));
+  const multi = () =>
+    (bars ??= new MultiBar({
+      stream: options.stream,
+      hideCursor: true,
+      clearOnComplete: false,
+      format: '{label} |{bar}| {value}/{total} {status}',
+    }));
   let modules: SingleBar | undefined;
   const running = new Set<string>();
   const chunks = new Map<string, SingleBar>();
@@ -56,12 +70,21 @@ export function createProgressReporter(options: { tty: boolean; stream: NodeJS.W
     update: (module, event) => {
       let bar = chunks.get(module);
       if (event.type === 'chunk-start') {
-        bar ??= multi().create(event.of, 0, { label: `${module} chunks`, status: '', coverage: '—', tokens: 0 }, { format: '{label} |{bar}| {value}/{total} {status} | line+branch {coverage} % | {tokens} tokens' });
+        bar ??= multi().create(
+          event.of,
+          0,
+          { label: `${module} chunks`, status: '', coverage: '—', tokens: 0 },
+          { format: '{label} |{bar}| {value}/{total} {status} | line+branch {coverage} % | {tokens} tokens' },
+        );
         chunks.set(module, bar);
         bar.setTotal(event.of);
         bar.update(event.chunk, { status: `${event.symbols.slice(0, 3).join(', ')} (round ${event.iteration})` });
       } else if (event.type === 'chunk-done') {
-        bar?.update(event.chunk + 1, { coverage: event.combinedPercent.toFixed(1), tokens: event.tokens, status: `${event.accepted} accepted` });
+        bar?.update(event.chunk + 1, {
+          coverage: event.combinedPercent.toFixed(1),
+          tokens: event.tokens,
+          status: `${event.accepted} accepted`,
+        });
       } else if (bar) {
         bar.update({ status: `stopped: ${event.reason}`, coverage: event.combinedPercent.toFixed(1) });
         bar.stop();

@@ -24,7 +24,10 @@ const statusByKind: Record<ErrorKind, number> = {
 
 /** The part of the OpenAPI document that describes the upload field. */
 interface UploadDocument {
-  paths?: Record<string, { post?: { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, object> } }> } } }>;
+  paths?: Record<
+    string,
+    { post?: { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, object> } }> } } }
+  >;
 }
 
 /** Whether the server is draining (after SIGTERM): shared by the routes that refuse work and the readiness probe. */
@@ -62,7 +65,12 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
     let code = 'TA_INTERNAL';
     let detail = 'Unexpected failure';
     const statusCode = (error as { statusCode?: unknown }).statusCode;
-    if (request.isMultipart() && !handled.has(request) && statusCode === undefined && !(error instanceof TestAgentError)) {
+    if (
+      request.isMultipart() &&
+      !handled.has(request) &&
+      statusCode === undefined &&
+      !(error instanceof TestAgentError)
+    ) {
       status = 400;
       code = 'TA_BAD_UPLOAD';
       detail = `The multipart body cannot be read: ${(error as Error).message}`;
@@ -75,12 +83,16 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
       status = statusByKind[error.kind];
       code = error.code;
       detail = error.message;
-    } else if (typeof (error as { statusCode?: number }).statusCode === 'number' && (error as { statusCode: number }).statusCode < 500) {
+    } else if (
+      typeof (error as { statusCode?: number }).statusCode === 'number' &&
+      (error as { statusCode: number }).statusCode < 500
+    ) {
       status = (error as { statusCode: number }).statusCode;
       code = (error as { code?: string }).code ?? 'TA_BAD_REQUEST';
       detail = (error as Error).message;
     }
-    if (status >= 500 && !(error instanceof HttpProblem)) logger.error('Request failed', { url: request.url, code, error: (error as Error).message });
+    if (status >= 500 && !(error instanceof HttpProblem))
+      logger.error('Request failed', { url: request.url, code, error: (error as Error).message });
     metrics.increment('test_agent_errors_total', { code, component: 'server' });
     void reply
       .status(status)
@@ -91,7 +103,13 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
     void reply
       .status(404)
       .type('application/problem+json')
-      .send({ type: 'about:blank', title: 'Not Found', status: 404, detail: `No route ${request.method} ${request.url}`, instance: request.url });
+      .send({
+        type: 'about:blank',
+        title: 'Not Found',
+        status: 404,
+        detail: `No route ${request.method} ${request.url}`,
+        instance: request.url,
+      });
   });
 
   const config = container.get(TOKENS.Config);
@@ -100,7 +118,11 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
   app.addHook('preHandler', async (request, reply) => {
     if (lifecycle.draining && request.method === 'POST') {
       void reply.header('Retry-After', '5');
-      throw new HttpProblem(503, 'TA_SHUTTING_DOWN', 'This server is shutting down and takes no new work; try again (another replica)');
+      throw new HttpProblem(
+        503,
+        'TA_SHUTTING_DOWN',
+        'This server is shutting down and takes no new work; try again (another replica)',
+      );
     }
   });
   // The OpenAPI document is built from the routes' JSON schemas, so swagger comes before every route.
@@ -109,14 +131,28 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
     transformObject: (documentObject) => {
       if (!('openapiObject' in documentObject)) return documentObject.swaggerObject;
       const { openapiObject } = documentObject;
-      const upload = (openapiObject as UploadDocument).paths?.['/v1/generations']?.post?.requestBody?.content?.['multipart/form-data']?.schema?.properties;
+      const upload = (openapiObject as UploadDocument).paths?.['/v1/generations']?.post?.requestBody?.content?.[
+        'multipart/form-data'
+      ]?.schema?.properties;
       if (upload?.archive) upload.archive = { ...upload.archive, type: 'string', format: 'binary' };
       return openapiObject;
     },
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Test Agent', version: '1', description: 'Generation jobs, chunk previews and token counts for Python code; probes and metrics.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'One of the server\'s API tokens (TEST_AGENT_API_TOKENS)' } } },
+      info: {
+        title: 'Test Agent',
+        version: '1',
+        description: 'Generation jobs, chunk previews and token counts for Python code; probes and metrics.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "One of the server's API tokens (TEST_AGENT_API_TOKENS)",
+          },
+        },
+      },
       security: [{ bearer: [] }],
     },
   });
@@ -127,7 +163,11 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
     async onFile(part) {
       if (part.fieldname !== 'archive') {
         part.file.resume();
-        throw new HttpProblem(400, 'TA_BAD_UPLOAD', `Unexpected file field "${part.fieldname}": the sources go in the field "archive"`);
+        throw new HttpProblem(
+          400,
+          'TA_BAD_UPLOAD',
+          `Unexpected file field "${part.fieldname}": the sources go in the field "archive"`,
+        );
       }
       try {
         await part.toBuffer();
@@ -144,7 +184,9 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
       registerMetricsRoutes(scope, container);
       registerGenerationRoutes(scope, container, tmpDir, lifecycle);
       registerSourceRoutes(scope, container, tmpDir);
-      scope.get('/openapi.json', { schema: { summary: 'This OpenAPI document', security: [] } }, async () => scope.swagger());
+      scope.get('/openapi.json', { schema: { summary: 'This OpenAPI document', security: [] } }, async () =>
+        scope.swagger(),
+      );
     }),
   );
   return app;

@@ -10,11 +10,14 @@ const OTHER = 'replicas-other-token';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureBuilt } = require(path.join(root, 'tools/build/build.cjs')) as { ensureBuilt: () => Promise<void> };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { startRedis } = require(path.join(root, 'tools/redis/redis-server.cjs')) as { startRedis: () => Promise<{ url: string; stop(): Promise<void> }> };
+const { startRedis } = require(path.join(root, 'tools/redis/redis-server.cjs')) as {
+  startRedis: () => Promise<{ url: string; stop(): Promise<void> }>;
+};
 
 const SMALL = (n: number) => `def sign_${n}(x: int) -> int:\n    if x > ${n}:\n        return 1\n    return -1\n`;
 // A branch no search reaches: the job uses its whole budget.
-const SLOW = 'import hashlib\nimport time\n\n\ndef crawl(x: int) -> int:\n    time.sleep(0.05)\n    if hashlib.sha256(str(x).encode()).hexdigest().startswith("0000000"):\n        return 0\n    return -x\n';
+const SLOW =
+  'import hashlib\nimport time\n\n\ndef crawl(x: int) -> int:\n    time.sleep(0.05)\n    if hashlib.sha256(str(x).encode()).hexdigest().startswith("0000000"):\n        return 0\n    return -x\n';
 
 interface Replica {
   readonly name: string;
@@ -75,7 +78,9 @@ function startReplica(name: string, redisUrl: string): Promise<Replica> {
         }
       }
     });
-    child.on('exit', (code) => reject(new Error(`replica ${name} exited early with ${code}: ${JSON.stringify(log.slice(-5))}`)));
+    child.on('exit', (code) =>
+      reject(new Error(`replica ${name} exited early with ${code}: ${JSON.stringify(log.slice(-5))}`)),
+    );
   });
 }
 
@@ -85,7 +90,11 @@ async function get(replica: Replica, id: string, token = TOKEN): Promise<{ statu
   return { status: res.status, body: (await res.json()) as View };
 }
 async function post(replica: Replica, name: string, content: string, budget: number): Promise<string> {
-  const res = await fetch(`http://${replica.address}/v1/generations`, { method: 'POST', headers: headers(), body: JSON.stringify({ files: [{ path: name, content }], target: name, options: { timeBudgetSeconds: budget } }) });
+  const res = await fetch(`http://${replica.address}/v1/generations`, {
+    method: 'POST',
+    headers: headers(),
+    body: JSON.stringify({ files: [{ path: name, content }], target: name, options: { timeBudgetSeconds: budget } }),
+  });
   expect(res.status).toBe(202);
   return ((await res.json()) as { id: string }).id;
 }
@@ -104,11 +113,13 @@ const finished = (replica: Replica, id: string) =>
     return ['completed', 'failed', 'cancelled'].includes(body.state) ? body : undefined;
   });
 /** Lines `message` of `replica`'s queue about job `id`. */
-const logged = (replica: Replica, message: string, id: string) => replica.log.filter((l) => l.message === message && l.id === id).length;
+const logged = (replica: Replica, message: string, id: string) =>
+  replica.log.filter((l) => l.message === message && l.id === id).length;
 /** Whether any process has `text` in its command line. */
 const running = (text: string) => spawnSync('pgrep', ['-f', text]).status === 0;
 /** The replica of a job view (`ranBy` is `hostname:pid:instance`). */
-const replicaOf = (view: View, replicas: Replica[]) => replicas.find((r) => view.ranBy?.split(':')[1] === String(r.child.pid))?.name;
+const replicaOf = (view: View, replicas: Replica[]) =>
+  replicas.find((r) => view.ranBy?.split(':')[1] === String(r.child.pid))?.name;
 
 describe('two server replicas sharing one Redis queue', () => {
   jest.setTimeout(600_000);
@@ -153,7 +164,10 @@ describe('two server replicas sharing one Redis queue', () => {
       expect((await get(b, id, OTHER)).status).toBe(403);
       const tests = await fetch(`http://${otherReplica.address}/v1/generations/${id}/tests`, { headers: headers() });
       expect(tests.status).toBe(200);
-      const listing = spawnSync('tar', ['-tz'], { input: Buffer.from(await tests.arrayBuffer()), encoding: 'utf8' }).stdout.split('\n');
+      const listing = spawnSync('tar', ['-tz'], {
+        input: Buffer.from(await tests.arrayBuffer()),
+        encoding: 'utf8',
+      }).stdout.split('\n');
       expect(listing).toContain(`test_small_${i}.py`);
     }
   });

@@ -28,7 +28,12 @@ const digest = (token: string) => createHash('sha256').update(token, 'utf8').dig
 /** Routes open without a token: liveness and readiness probes, the OpenAPI document, and `/metrics` unless `metricsAuth`. */
 function isOpen(url: string, metricsAuth: boolean): boolean {
   const route = url.split('?')[0];
-  return route === '/health' || route.startsWith('/health/') || route === '/openapi.json' || (!metricsAuth && route === '/metrics');
+  return (
+    route === '/health' ||
+    route.startsWith('/health/') ||
+    route === '/openapi.json' ||
+    (!metricsAuth && route === '/metrics')
+  );
 }
 
 /**
@@ -45,7 +50,13 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions,
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) {
       void reply.header('WWW-Authenticate', 'Bearer realm="test-agent"');
-      throw new HttpProblem(401, 'TA_UNAUTHENTICATED', accepted.length ? 'This request needs an API token: Authorization: Bearer <token>' : 'This server accepts no request on this route: no API token is configured (TEST_AGENT_API_TOKENS)');
+      throw new HttpProblem(
+        401,
+        'TA_UNAUTHENTICATED',
+        accepted.length
+          ? 'This request needs an API token: Authorization: Bearer <token>'
+          : 'This server accepts no request on this route: no API token is configured (TEST_AGENT_API_TOKENS)',
+      );
     }
     const given = digest(match[1]);
     if (!accepted.some((token) => timingSafeEqual(token, given))) {
@@ -54,7 +65,12 @@ export function registerSecurity(app: FastifyInstance, options: SecurityOptions,
     }
   });
   app.addHook('onResponse', async (request, reply) => {
-    logger.info('Request', { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
+    logger.info('Request', {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    });
   });
 }
 
@@ -71,14 +87,23 @@ export function ownerOf(authorization: string | undefined): string {
  */
 export function insideServerRoots(file: string, roots: readonly string[], what: string): string {
   if (roots.length === 0) {
-    throw new HttpProblem(403, 'TA_SERVER_PATHS_DISABLED', `${what}: this server does not accept server-side paths (no serverRoots configured)`);
+    throw new HttpProblem(
+      403,
+      'TA_SERVER_PATHS_DISABLED',
+      `${what}: this server does not accept server-side paths (no serverRoots configured)`,
+    );
   }
   const resolved = resolveExisting(path.resolve(file));
   const inside = roots.some((root) => {
     const relative = path.relative(resolveExisting(path.resolve(root)), resolved);
     return relative === '' || (relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative));
   });
-  if (!inside) throw new HttpProblem(403, 'TA_PATH_OUTSIDE_SERVER_ROOTS', `${what}: ${file} is outside the folders this server serves (serverRoots)`);
+  if (!inside)
+    throw new HttpProblem(
+      403,
+      'TA_PATH_OUTSIDE_SERVER_ROOTS',
+      `${what}: ${file} is outside the folders this server serves (serverRoots)`,
+    );
   return resolved;
 }
 

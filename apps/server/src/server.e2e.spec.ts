@@ -64,7 +64,11 @@ describe('server process', () => {
       const posted = await fetch(`http://${address}/v1/generations`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ path: path.join(work, 'hostile.py'), outDir: path.join(work, 'out'), options: { timeBudgetSeconds: 5 } }),
+        body: JSON.stringify({
+          path: path.join(work, 'hostile.py'),
+          outDir: path.join(work, 'out'),
+          options: { timeBudgetSeconds: 5 },
+        }),
       });
       expect(posted.status).toBe(202);
       const location = posted.headers.get('location');
@@ -90,7 +94,17 @@ describe('server process', () => {
 /** The bundled server on a free port; resolves once it logged its address. */
 function startServer(env: Record<string, string> = {}): Promise<{ child: ChildProcess; address: string }> {
   const child = spawn(process.execPath, [path.join(root, 'dist/apps/server/main.js')], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', LLM_PROVIDER: '', LLM_URL: '', TEST_AGENT_API_TOKENS: TOKEN, ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      LLM_PROVIDER: '',
+      LLM_URL: '',
+      TEST_AGENT_API_TOKENS: TOKEN,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {

@@ -20,11 +20,24 @@ interface Server {
 
 function startServer(env: Record<string, string>): Promise<Server> {
   const child = spawn(process.execPath, [path.join(root, 'dist/apps/server/main.js')], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', LLM_PROVIDER: '', LLM_URL: '', TEST_AGENT_API_TOKENS: TOKEN, TEST_AGENT_FLAKY_RERUNS: '2', TEST_AGENT_WORKER_CONCURRENCY: '1', ...env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      LLM_PROVIDER: '',
+      LLM_URL: '',
+      TEST_AGENT_API_TOKENS: TOKEN,
+      TEST_AGENT_FLAKY_RERUNS: '2',
+      TEST_AGENT_WORKER_CONCURRENCY: '1',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let buffer = '';
-  const logs = () => buffer.split('\n').flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as Record<string, unknown>] : []));
+  const logs = () =>
+    buffer.split('\n').flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as Record<string, unknown>] : []));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -46,8 +59,10 @@ const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 };
 
-const post = (server: Server, url: string, body: object) => fetch(`${server.url}${url}`, { method: 'POST', headers, body: JSON.stringify(body) });
-const state = async (server: Server, id: string) => ((await (await fetch(`${server.url}/v1/generations/${id}`, { headers })).json()) as { state: string }).state;
+const post = (server: Server, url: string, body: object) =>
+  fetch(`${server.url}${url}`, { method: 'POST', headers, body: JSON.stringify(body) });
+const state = async (server: Server, id: string) =>
+  ((await (await fetch(`${server.url}/v1/generations/${id}`, { headers })).json()) as { state: string }).state;
 
 describe('graceful shutdown (SIGTERM)', () => {
   jest.setTimeout(240_000);
@@ -56,9 +71,19 @@ describe('graceful shutdown (SIGTERM)', () => {
 
   it('stops intake, cancels the queued job, lets the running job finish, and exits 0', async () => {
     const server = await startServer({ TEST_AGENT_DRAIN_TIMEOUT: '180' });
-    const running = (await (await post(server, '/v1/generations', { files: [{ path: 'calculator.py', content: calculator }], target: '.', options: { timeBudgetSeconds: 5 } })).json()) as { id: string };
-    const queued = (await (await post(server, '/v1/generations', { files: [{ path: 'other.py', content: 'X = 1\n' }], target: '.' })).json()) as { id: string };
-    await until('the first job to run', async () => ((await state(server, running.id)) === 'running' ? true : undefined));
+    const running = (await (
+      await post(server, '/v1/generations', {
+        files: [{ path: 'calculator.py', content: calculator }],
+        target: '.',
+        options: { timeBudgetSeconds: 5 },
+      })
+    ).json()) as { id: string };
+    const queued = (await (
+      await post(server, '/v1/generations', { files: [{ path: 'other.py', content: 'X = 1\n' }], target: '.' })
+    ).json()) as { id: string };
+    await until('the first job to run', async () =>
+      (await state(server, running.id)) === 'running' ? true : undefined,
+    );
     expect(await state(server, queued.id)).toBe('queued');
 
     server.child.kill('SIGTERM');
@@ -71,7 +96,9 @@ describe('graceful shutdown (SIGTERM)', () => {
     });
     expect(refused.headers.get('retry-after')).toBe('5');
     expect(((await refused.json()) as { title: string }).title).toBe('TA_SHUTTING_DOWN');
-    expect((await post(server, '/v1/generations', { files: [{ path: 'a.py', content: 'X = 1\n' }], target: '.' })).status).toBe(503);
+    expect(
+      (await post(server, '/v1/generations', { files: [{ path: 'a.py', content: 'X = 1\n' }], target: '.' })).status,
+    ).toBe(503);
     expect((await fetch(`${server.url}/health/ready`)).status).toBe(503);
     expect(await state(server, queued.id)).toBe('cancelled');
     // ... while the running job goes on (status polls still answered) until it completes.
@@ -84,11 +111,22 @@ describe('graceful shutdown (SIGTERM)', () => {
 
   it('cancels a job still running at the drain timeout, its processes gone, and exits 0', async () => {
     const server = await startServer({ TEST_AGENT_DRAIN_TIMEOUT: '2' });
-    const slow = 'import time\n\n\ndef drain_slow(x: int) -> int:\n    time.sleep(0.05)\n    if x > 3:\n        return x\n    return -x\n';
-    const job = (await (await post(server, '/v1/generations', { files: [{ path: 'drain_slow_mod.py', content: slow }], target: '.', options: { timeBudgetSeconds: 60 } })).json()) as { id: string };
+    const slow =
+      'import time\n\n\ndef drain_slow(x: int) -> int:\n    time.sleep(0.05)\n    if x > 3:\n        return x\n    return -x\n';
+    const job = (await (
+      await post(server, '/v1/generations', {
+        files: [{ path: 'drain_slow_mod.py', content: slow }],
+        target: '.',
+        options: { timeBudgetSeconds: 60 },
+      })
+    ).json()) as { id: string };
     await until('the job to run', async () => ((await state(server, job.id)) === 'running' ? true : undefined));
     // Its processes (the CLI and the tests it runs) are up.
-    await until('the job processes', async () => (spawnSync('pgrep', ['-f', 'drain_slow_mod']).status === 0 ? true : undefined), 60_000);
+    await until(
+      'the job processes',
+      async () => (spawnSync('pgrep', ['-f', 'drain_slow_mod']).status === 0 ? true : undefined),
+      60_000,
+    );
     const signalled = Date.now();
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
@@ -96,6 +134,10 @@ describe('graceful shutdown (SIGTERM)', () => {
     expect(Date.now() - signalled).toBeGreaterThanOrEqual(2000);
     expect(Date.now() - signalled).toBeLessThan(45_000);
     expect(server.logs().find((l) => l.message === 'Drained')).toMatchObject({ completed: 0, failed: 0, cancelled: 1 });
-    await until('the job processes to be gone', async () => (spawnSync('pgrep', ['-f', 'drain_slow_mod']).status === 1 ? true : undefined), 10_000);
+    await until(
+      'the job processes to be gone',
+      async () => (spawnSync('pgrep', ['-f', 'drain_slow_mod']).status === 1 ? true : undefined),
+      10_000,
+    );
   });
 });

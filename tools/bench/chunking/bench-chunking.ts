@@ -13,7 +13,11 @@ async function main(): Promise<void> {
   const counter = new TiktokenTokenCounter('cl100k_base');
   // Warm up once per process, as the Python side does (encoder built, JIT warm): not part of the figures.
   const warm = readFileSync(files[0], 'utf8');
-  await new CodeChunker(counter).chunk(warm, parser.parse(warm), { file: files[0], strategy: 'auto', maxTokens: Number(maxTokens) });
+  await new CodeChunker(counter).chunk(warm, parser.parse(warm), {
+    file: files[0],
+    strategy: 'auto',
+    maxTokens: Number(maxTokens),
+  });
   for (const file of files) {
     const source = readFileSync(file, 'utf8');
     const parse: number[] = [];
@@ -27,7 +31,11 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const outline = parser.parse(source);
       const t1 = performance.now();
-      const result = await new CodeChunker(counter).chunk(source, outline, { file, strategy: 'auto', maxTokens: Number(maxTokens) });
+      const result = await new CodeChunker(counter).chunk(source, outline, {
+        file,
+        strategy: 'auto',
+        maxTokens: Number(maxTokens),
+      });
       const t2 = performance.now();
       parse.push(t1 - t0);
       pack.push(t2 - t1);
@@ -36,7 +44,9 @@ async function main(): Promise<void> {
       tokens = result.tokens;
       lines = result.lineCount;
     }
-    process.stdout.write(`${JSON.stringify({ file, lines, tokens, chunks, parseMs: median(parse), countPackMs: median(pack), totalMs: median(total) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ file, lines, tokens, chunks, parseMs: median(parse), countPackMs: median(pack), totalMs: median(total) })}\n`,
+    );
   }
 }
 

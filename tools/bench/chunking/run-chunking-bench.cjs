@@ -22,7 +22,12 @@ function args() {
     const i = a.indexOf(`--${name}`);
     return i >= 0 ? a[i + 1] : dflt;
   };
-  return { maxTokens: Number(get('max-tokens', '1000')), repeat: Number(get('repeat', '7')), python: get('python', 'python3'), json: a.includes('--json') };
+  return {
+    maxTokens: Number(get('max-tokens', '1000')),
+    repeat: Number(get('repeat', '7')),
+    python: get('python', 'python3'),
+    json: a.includes('--json'),
+  };
 }
 
 function benchVenv(python) {
@@ -65,7 +70,9 @@ async function bundle(out) {
 
 async function main() {
   const opts = args();
-  const stdlib = execFileSync(opts.python, ['-c', 'import argparse, os; print(os.path.dirname(argparse.__file__))'], { encoding: 'utf8' }).trim();
+  const stdlib = execFileSync(opts.python, ['-c', 'import argparse, os; print(os.path.dirname(argparse.__file__))'], {
+    encoding: 'utf8',
+  }).trim();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ta-bench-chunking-'));
   try {
     const big = path.join(work, 'concatenated_stdlib.py');
@@ -76,16 +83,39 @@ async function main() {
     const bundled = path.join(root, 'tmp', 'bench-chunking.js');
     fs.mkdirSync(path.dirname(bundled), { recursive: true });
     await bundle(bundled);
-    const ts = execFileSync(process.execPath, [bundled, String(opts.maxTokens), String(opts.repeat), ...files], { encoding: 'utf8', cwd: root })
+    const ts = execFileSync(process.execPath, [bundled, String(opts.maxTokens), String(opts.repeat), ...files], {
+      encoding: 'utf8',
+      cwd: root,
+    })
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
     const encoder = path.join(root, 'node_modules', '@dqbd', 'tiktoken', 'encoders', 'cl100k_base.json');
     const rows = ts.map((t) => {
       const py = JSON.parse(
-        execFileSync(python, [path.join(__dirname, 'ast_chunker.py'), t.file, '--encoder', encoder, '--max-tokens', String(opts.maxTokens), '--repeat', String(opts.repeat)], { encoding: 'utf8' }),
+        execFileSync(
+          python,
+          [
+            path.join(__dirname, 'ast_chunker.py'),
+            t.file,
+            '--encoder',
+            encoder,
+            '--max-tokens',
+            String(opts.maxTokens),
+            '--repeat',
+            String(opts.repeat),
+          ],
+          { encoding: 'utf8' },
+        ),
       );
-      return { file: path.basename(t.file), lines: t.lines, tokens: t.tokens, ts: t, py, ratio: py.median_ms.total / t.totalMs };
+      return {
+        file: path.basename(t.file),
+        lines: t.lines,
+        tokens: t.tokens,
+        ts: t,
+        py,
+        ratio: py.median_ms.total / t.totalMs,
+      };
     });
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ maxTokens: opts.maxTokens, repeat: opts.repeat, rows }, null, 2)}\n`);
@@ -104,7 +134,10 @@ async function main() {
           `${String(r.py.chunks).padStart(6)} ${ms(r.py.median_ms.parse)} ${ms(r.py.median_ms.walk)} ${ms(r.py.median_ms.count)} ${ms(r.py.median_ms.pack)}   ${ms(r.py.median_ms.total)}  | ${r.ratio.toFixed(2)}x`,
       );
     }
-    out.push('', 'Test Agent "parse" is tree-sitter parse + outline (imports, definitions, names used); "count+pack" is token counting and packing.');
+    out.push(
+      '',
+      'Test Agent "parse" is tree-sitter parse + outline (imports, definitions, names used); "count+pack" is token counting and packing.',
+    );
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -38,21 +38,40 @@ function args() {
   };
 }
 
-
 function measure(python, workDir, outDir, moduleFile, runs) {
   const results = [];
   for (let i = 0; i < runs; i++) {
     const dataFile = path.join(workDir, `.coverage.${i}`);
     const env = { ...process.env, COVERAGE_FILE: dataFile, PYTHONDONTWRITEBYTECODE: '1' };
-    const run = spawnSync(python, ['-m', 'coverage', 'run', '--branch', `--include=${moduleFile}`, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', outDir], {
+    const run = spawnSync(
+      python,
+      [
+        '-m',
+        'coverage',
+        'run',
+        '--branch',
+        `--include=${moduleFile}`,
+        '-m',
+        'pytest',
+        '-q',
+        '-p',
+        'no:cacheprovider',
+        outDir,
+      ],
+      {
+        cwd: workDir,
+        env,
+        encoding: 'utf8',
+      },
+    );
+    const tail = (run.stdout || '').trim().split('\n').pop();
+    const passed = Number(/(\d+) passed/.exec(tail)?.[1] ?? 0);
+    const failed = Number(/(\d+) failed/.exec(tail)?.[1] ?? 0) + Number(/(\d+) error/.exec(tail)?.[1] ?? 0);
+    const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], {
       cwd: workDir,
       env,
       encoding: 'utf8',
     });
-    const tail = (run.stdout || '').trim().split('\n').pop();
-    const passed = Number(/(\d+) passed/.exec(tail)?.[1] ?? 0);
-    const failed = Number(/(\d+) failed/.exec(tail)?.[1] ?? 0) + Number(/(\d+) error/.exec(tail)?.[1] ?? 0);
-    const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], { cwd: workDir, env, encoding: 'utf8' });
     const totals = JSON.parse(json.stdout).totals;
     results.push({ exit: run.status, passed, failed, totals });
   }
@@ -65,7 +84,9 @@ function main() {
   const python = opts.python ?? freshVenv(tmp);
   const rows = [];
   for (const name of opts.modules) {
-    const source = execFileSync('python3', ['-c', `import ${name}; print(${name}.__file__)`], { encoding: 'utf8' }).trim();
+    const source = execFileSync('python3', ['-c', `import ${name}; print(${name}.__file__)`], {
+      encoding: 'utf8',
+    }).trim();
     const dir = path.join(tmp, name);
     const src = path.join(dir, 'src');
     const out = path.join(dir, 'tests');
@@ -74,15 +95,36 @@ function main() {
     fs.copyFileSync(source, moduleFile);
     const generate = (flags, outDir) => {
       const started = Date.now();
-      const run = spawnSync(path.join(root, 'bin', 'test-agent'), ['--json', '--log-level', 'warn', '--python', python, ...flags, 'generate', moduleFile, '--out', outDir, '--time-budget', String(opts.budget), '--seed', '1'], {
-        cwd: dir,
-        encoding: 'utf8',
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      const run = spawnSync(
+        path.join(root, 'bin', 'test-agent'),
+        [
+          '--json',
+          '--log-level',
+          'warn',
+          '--python',
+          python,
+          ...flags,
+          'generate',
+          moduleFile,
+          '--out',
+          outDir,
+          '--time-budget',
+          String(opts.budget),
+          '--seed',
+          '1',
+        ],
+        {
+          cwd: dir,
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
       return { run, wall: (Date.now() - started) / 1000 };
     };
     const { run: gen, wall } = generate([], out);
-    const unconfinedWall = opts.unconfined ? generate(['--no-sandbox'], path.join(dir, 'tests-unconfined')).wall : undefined;
+    const unconfinedWall = opts.unconfined
+      ? generate(['--no-sandbox'], path.join(dir, 'tests-unconfined')).wall
+      : undefined;
     let report;
     try {
       report = JSON.parse(gen.stdout);
@@ -112,7 +154,9 @@ function main() {
       exit: gen.status,
     };
     rows.push(row);
-    process.stderr.write(`${name}: ${row.combined.toFixed(1)} % line+branch in ${wall.toFixed(1)} s (${opts.runs} runs ${allGreen ? 'all green' : 'NOT all green'})\n`);
+    process.stderr.write(
+      `${name}: ${row.combined.toFixed(1)} % line+branch in ${wall.toFixed(1)} s (${opts.runs} runs ${allGreen ? 'all green' : 'NOT all green'})\n`,
+    );
   }
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ budgetSeconds: opts.budget, runs: opts.runs, rows }, null, 2)}\n`);
@@ -136,7 +180,10 @@ function main() {
     }
     const ok = rows.filter((r) => !r.error);
     const mean = ok.reduce((a, r) => a + r.combined, 0) / Math.max(1, ok.length);
-    lines.push('', `Mean line+branch: ${mean.toFixed(1)} % (Pynguin ${(Object.values(PYNGUIN).reduce((a, p) => a + p.combined, 0) / 5).toFixed(1)} %)`);
+    lines.push(
+      '',
+      `Mean line+branch: ${mean.toFixed(1)} % (Pynguin ${(Object.values(PYNGUIN).reduce((a, p) => a + p.combined, 0) / 5).toFixed(1)} %)`,
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });

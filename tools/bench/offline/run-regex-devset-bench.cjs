@@ -14,7 +14,13 @@ const os = require('node:os');
 const path = require('node:path');
 const { freshVenv, optionReader } = require('../bench-common.cjs');
 
-const DEVSET = ['tomllib/_re.py', 'http/cookies.py', 'email/_encoded_words.py', 'html/__init__.py', 'email/_parseaddr.py'];
+const DEVSET = [
+  'tomllib/_re.py',
+  'http/cookies.py',
+  'email/_encoded_words.py',
+  'html/__init__.py',
+  'email/_parseaddr.py',
+];
 
 function args() {
   const { get, has } = optionReader();
@@ -29,22 +35,47 @@ function args() {
   };
 }
 
-
 /** `m_<package>_<name>` for `package/name.py`, `m_<package>` for `package/__init__.py`. */
 function moduleName(rel) {
-  const parts = rel.replace(/\.py$/, '').split('/').filter((p) => p !== '__init__');
-  return `m_${parts.join('_').replace(/^_+|_+$/g, '').replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const parts = rel
+    .replace(/\.py$/, '')
+    .split('/')
+    .filter((p) => p !== '__init__');
+  return `m_${parts
+    .join('_')
+    .replace(/^_+|_+$/g, '')
+    .replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
 function measure(python, workDir, outDir, moduleFile, runs) {
   const results = [];
   for (let i = 0; i < runs; i++) {
     const env = { ...process.env, COVERAGE_FILE: path.join(workDir, `.coverage.${i}`), PYTHONDONTWRITEBYTECODE: '1' };
-    const run = spawnSync(python, ['-m', 'coverage', 'run', '--branch', `--include=${moduleFile}`, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', outDir], { cwd: workDir, env, encoding: 'utf8' });
+    const run = spawnSync(
+      python,
+      [
+        '-m',
+        'coverage',
+        'run',
+        '--branch',
+        `--include=${moduleFile}`,
+        '-m',
+        'pytest',
+        '-q',
+        '-p',
+        'no:cacheprovider',
+        outDir,
+      ],
+      { cwd: workDir, env, encoding: 'utf8' },
+    );
     const tail = (run.stdout || '').trim().split('\n').pop();
     const passed = Number(/(\d+) passed/.exec(tail)?.[1] ?? 0);
     const failed = Number(/(\d+) failed/.exec(tail)?.[1] ?? 0) + Number(/(\d+) error/.exec(tail)?.[1] ?? 0);
-    const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], { cwd: workDir, env, encoding: 'utf8' });
+    const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], {
+      cwd: workDir,
+      env,
+      encoding: 'utf8',
+    });
     results.push({ exit: run.status, passed, failed, totals: JSON.parse(json.stdout).totals });
   }
   return results;
@@ -52,7 +83,9 @@ function measure(python, workDir, outDir, moduleFile, runs) {
 
 function main() {
   const opts = args();
-  const stdlib = execFileSync('python3', ['-c', 'import sysconfig; print(sysconfig.get_paths()["stdlib"])'], { encoding: 'utf8' }).trim();
+  const stdlib = execFileSync('python3', ['-c', 'import sysconfig; print(sysconfig.get_paths()["stdlib"])'], {
+    encoding: 'utf8',
+  }).trim();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'test-agent-regex-bench-'));
   const python = opts.python ?? freshVenv(tmp);
   const rows = [];
@@ -67,7 +100,25 @@ function main() {
     const text = fs.readFileSync(path.join(stdlib, rel), 'utf8').replace(/^from \.(\w)/gm, `from ${pkg}.$1`);
     fs.writeFileSync(moduleFile, text);
     const started = Date.now();
-    const gen = spawnSync(path.join(opts.agent, 'bin', 'test-agent'), ['--json', '--log-level', 'warn', '--python', python, 'generate', moduleFile, '--out', out, '--time-budget', String(opts.budget), '--seed', '1'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const gen = spawnSync(
+      path.join(opts.agent, 'bin', 'test-agent'),
+      [
+        '--json',
+        '--log-level',
+        'warn',
+        '--python',
+        python,
+        'generate',
+        moduleFile,
+        '--out',
+        out,
+        '--time-budget',
+        String(opts.budget),
+        '--seed',
+        '1',
+      ],
+      { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
     const wall = (Date.now() - started) / 1000;
     let report;
     try {
@@ -92,7 +143,10 @@ function main() {
     rows.push(row);
     process.stderr.write(`${rel}: ${row.combined.toFixed(1)} % line+branch in ${wall.toFixed(1)} s\n`);
   }
-  if (opts.json) process.stdout.write(`${JSON.stringify({ budgetSeconds: opts.budget, runs: opts.runs, agent: opts.agent, rows }, null, 2)}\n`);
+  if (opts.json)
+    process.stdout.write(
+      `${JSON.stringify({ budgetSeconds: opts.budget, runs: opts.runs, agent: opts.agent, rows }, null, 2)}\n`,
+    );
   else {
     const f = (n) => (typeof n === 'number' ? n.toFixed(1) : '—');
     const lines = [
@@ -100,10 +154,17 @@ function main() {
       '',
       '| module | line % | branch % | line+branch % | tests | runs green | wall s |',
       '|---|---|---|---|---|---|---|',
-      ...rows.map((r) => (r.error ? `| ${r.name} | error: ${r.error} |` : `| ${r.name} | ${f(r.line)} | ${f(r.branch)} | ${r.combined.toFixed(2)} | ${r.tests} | ${r.allGreen ? 'yes' : 'NO'} | ${f(r.wall)} |`)),
+      ...rows.map((r) =>
+        r.error
+          ? `| ${r.name} | error: ${r.error} |`
+          : `| ${r.name} | ${f(r.line)} | ${f(r.branch)} | ${r.combined.toFixed(2)} | ${r.tests} | ${r.allGreen ? 'yes' : 'NO'} | ${f(r.wall)} |`,
+      ),
     ];
     const ok = rows.filter((r) => !r.error);
-    lines.push('', `Mean line+branch: ${(ok.reduce((a, r) => a + r.combined, 0) / Math.max(1, ok.length)).toFixed(1)} %`);
+    lines.push(
+      '',
+      `Mean line+branch: ${(ok.reduce((a, r) => a + r.combined, 0) / Math.max(1, ok.length)).toFixed(1)} %`,
+    );
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });

@@ -35,12 +35,21 @@ const CLI = path.join(root, 'bin', 'test-agent');
 const PACKAGES = {
   jinja2: { dist: 'jinja2==3.1.6', pkg: 'jinja2', deps: ['markupsafe==3.0.3'] },
   'python-dateutil': { dist: 'python-dateutil==2.9.0.post0', pkg: 'dateutil', deps: ['six==1.17.0'] },
-  requests: { dist: 'requests==2.34.2', pkg: 'requests', deps: ['urllib3==2.8.0', 'idna==3.20', 'charset-normalizer==3.5.2', 'certifi==2026.7.22'] },
+  requests: {
+    dist: 'requests==2.34.2',
+    pkg: 'requests',
+    deps: ['urllib3==2.8.0', 'idna==3.20', 'charset-normalizer==3.5.2', 'certifi==2026.7.22'],
+  },
   click: { dist: 'click==8.5.0', pkg: 'click', deps: [] },
   packaging: { dist: 'packaging==26.3', pkg: 'packaging', deps: [] },
 };
 /** Report error codes meaning Test Agent could not import the module as the user does. */
-const IMPORT_ERRORS = new Set(['TA_IMPORT_FAILED', 'TA_MODULE_SHADOWS_STDLIB', 'TA_MODULE_SHADOWS_DEPENDENCY', 'TA_AMBIGUOUS_MODULE']);
+const IMPORT_ERRORS = new Set([
+  'TA_IMPORT_FAILED',
+  'TA_MODULE_SHADOWS_STDLIB',
+  'TA_MODULE_SHADOWS_DEPENDENCY',
+  'TA_AMBIGUOUS_MODULE',
+]);
 /** CLI exit codes of a run that ended normally: 0 target met, 10 tests written but the target not reached. */
 const NORMAL_EXITS = new Set([0, 10]);
 const PIP = ['-m', 'pip', '--disable-pip-version-check', '--retries', '0'];
@@ -63,7 +72,8 @@ function args() {
 }
 
 const log = (text) => process.stderr.write(`${text}\n`);
-const run = (cmd, argv, opts = {}) => execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+const run = (cmd, argv, opts = {}) =>
+  execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
 
 /** <dir>/src/<pkg> from the downloaded wheel or sdist, a pyproject.toml, and <dir>/.venv with the dependencies. */
 function makeProject(name, spec, dir) {
@@ -77,13 +87,19 @@ function makeProject(name, spec, dir) {
     run('tar', ['xzf', archive, '-C', unpacked]);
   }
   const top = fs.readdirSync(unpacked).map((d) => path.join(unpacked, d));
-  const candidates = [path.join(unpacked, spec.pkg), ...top.flatMap((d) => [path.join(d, 'src', spec.pkg), path.join(d, spec.pkg)])];
+  const candidates = [
+    path.join(unpacked, spec.pkg),
+    ...top.flatMap((d) => [path.join(d, 'src', spec.pkg), path.join(d, spec.pkg)]),
+  ];
   const found = candidates.find((c) => fs.existsSync(path.join(c, '__init__.py')));
   if (!found) throw new Error(`${name}: no ${spec.pkg}/__init__.py in ${path.basename(archive)}`);
   const pkgDir = path.join(dir, 'src', spec.pkg);
   fs.cpSync(found, pkgDir, { recursive: true });
   const deps = spec.deps.map((d) => `"${d}"`).join(', ');
-  fs.writeFileSync(path.join(dir, 'pyproject.toml'), `[project]\nname = "bench-${name}"\nversion = "0"\ndependencies = [${deps}]\n`);
+  fs.writeFileSync(
+    path.join(dir, 'pyproject.toml'),
+    `[project]\nname = "bench-${name}"\nversion = "0"\ndependencies = [${deps}]\n`,
+  );
   run('python3', ['-m', 'venv', path.join(dir, '.venv')]);
   const python = path.join(dir, '.venv', 'bin', 'python');
   if (spec.deps.length) run(python, [...PIP, 'install', '-q', ...spec.deps]);
@@ -97,10 +113,17 @@ function listModules(pkgDir, pkg) {
     for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const full = path.join(dir, e.name);
       if (e.isDirectory()) {
-        if (e.name !== '__pycache__' && e.name !== 'tests' && fs.existsSync(path.join(full, '__init__.py'))) walk(full, [...parts, e.name]);
+        if (e.name !== '__pycache__' && e.name !== 'tests' && fs.existsSync(path.join(full, '__init__.py')))
+          walk(full, [...parts, e.name]);
         continue;
       }
-      if (!e.name.endsWith('.py') || e.name === '__main__.py' || e.name === 'conftest.py' || /^test_|_test\.py$/.test(e.name)) continue;
+      if (
+        !e.name.endsWith('.py') ||
+        e.name === '__main__.py' ||
+        e.name === 'conftest.py' ||
+        /^test_|_test\.py$/.test(e.name)
+      )
+        continue;
       if (e.name === '__init__.py' && fs.statSync(full).size === 0) continue; // nothing to test (Test Agent skips them too)
       const name = e.name === '__init__.py' ? parts.join('.') : [...parts, e.name.slice(0, -3)].join('.');
       found.push({ name, file: fs.realpathSync(full) });
@@ -136,16 +159,32 @@ function staticCounts(files) {
 }
 
 function generate(project, pkgDir, python, out, jobs, budget) {
-  const argv = ['generate', pkgDir, '--out', out, '--python', python, '--time-budget', String(budget), '--jobs', String(jobs)];
+  const argv = [
+    'generate',
+    pkgDir,
+    '--out',
+    out,
+    '--python',
+    python,
+    '--time-budget',
+    String(budget),
+    '--jobs',
+    String(jobs),
+  ];
   const started = Date.now();
   const r = spawnSync(CLI, argv, { cwd: project, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const wall = (Date.now() - started) / 1000;
   const load = os.loadavg()[1]; // 5-min load average at the end: ~jobs when the machine had nothing else to do
-  fs.writeFileSync(path.join(project, `generate-jobs${jobs}.log`), `$ test-agent ${argv.join(' ')}\n${r.stdout}\n${r.stderr}\nexit ${r.status}\n`);
+  fs.writeFileSync(
+    path.join(project, `generate-jobs${jobs}.log`),
+    `$ test-agent ${argv.join(' ')}\n${r.stdout}\n${r.stderr}\nexit ${r.status}\n`,
+  );
   const file = path.join(out, 'test-agent-report.json');
   const report = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
   const realError = !NORMAL_EXITS.has(r.status) || report?.error;
-  const error = realError ? `exit ${r.status}${report?.error ? ` ${report.error.code}: ${report.error.message}` : `: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`}` : undefined;
+  const error = realError
+    ? `exit ${r.status}${report?.error ? ` ${report.error.code}: ${report.error.message}` : `: ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`}`
+    : undefined;
   return { wall, load, exit: r.status, report, error };
 }
 
@@ -166,7 +205,14 @@ function summarise(modules, counts, gen) {
     // 'not run': absent from the report (an earlier module's error stopped the run before it).
     const status = !r ? 'not run' : IMPORT_ERRORS.has(r.error?.code) ? 'import failed' : 'imported';
     const sizeDiffers = measured && (r.coverage.lines.total !== stmts || r.coverage.branches.total !== branches);
-    return { status, tests: r?.tests ?? 0, error: r?.error, ...(sizeDiffers ? { sizes: { report: [r.coverage.lines.total, r.coverage.branches.total], parser: [stmts, branches] } } : {}) };
+    return {
+      status,
+      tests: r?.tests ?? 0,
+      error: r?.error,
+      ...(sizeDiffers
+        ? { sizes: { report: [r.coverage.lines.total, r.coverage.branches.total], parser: [stmts, branches] } }
+        : {}),
+    };
   });
   const combined = sum.lt + sum.bt === 0 ? 100 : (100 * (sum.lc + sum.bc)) / (sum.lt + sum.bt);
   return { rows, tests, honest: { ...sum, combined }, reported: gen.report?.coverage?.percent?.combined };
@@ -181,10 +227,21 @@ function benchPackage(name, tmp, opts) {
   const importRoot = path.dirname(pkgDir);
   for (const m of modules) Object.assign(m, { user: userImport(python, importRoot, m.name) });
   const counts = staticCounts(modules.map((m) => m.file));
-  log(`${name} (${archive}): ${modules.length} modules, ${modules.filter((m) => m.user.ok).length} import for the user; generating with --jobs 1…`);
+  log(
+    `${name} (${archive}): ${modules.length} modules, ${modules.filter((m) => m.user.ok).length} import for the user; generating with --jobs 1…`,
+  );
   const gens = [];
   for (const jobs of [1, 2]) {
-    gens.push(generate(project, pkgDir, python, path.join(project, 'tests', jobs === 1 ? 'generated' : 'generated-jobs2'), jobs, opts.budget));
+    gens.push(
+      generate(
+        project,
+        pkgDir,
+        python,
+        path.join(project, 'tests', jobs === 1 ? 'generated' : 'generated-jobs2'),
+        jobs,
+        opts.budget,
+      ),
+    );
     log(`${name}: --jobs ${jobs} took ${gens[jobs - 1].wall.toFixed(1)} s (exit ${gens[jobs - 1].exit})`);
   }
   const sums = gens.map((g) => summarise(modules, counts, g));
@@ -199,13 +256,25 @@ function benchPackage(name, tmp, opts) {
     importedForUs: rows.filter((r) => r.runs.every((x) => x.status === 'imported')).length,
     notForUs: rows.filter((r) => r.user.ok && r.runs.some((x) => x.status === 'import failed')).map((r) => r.module),
     notRun: rows.filter((r) => r.runs.some((x) => x.status === 'not run')).length,
-    runs: gens.map((g, i) => ({ jobs: i + 1, wall: g.wall, load: g.load, exit: g.exit, error: g.error, tests: sums[i].tests, honest: sums[i].honest, reported: sums[i].reported })),
+    runs: gens.map((g, i) => ({
+      jobs: i + 1,
+      wall: g.wall,
+      load: g.load,
+      exit: g.exit,
+      error: g.error,
+      tests: sums[i].tests,
+      honest: sums[i].honest,
+      reported: sums[i].reported,
+    })),
     // A run stopped by an error did less work: no speed-up then.
     speedup: failed ? undefined : gens[0].wall / gens[1].wall,
   };
 }
 
-const oneLine = (text, max = 400) => String(text).replace(/\s*\n\s*/g, ' | ').slice(0, max);
+const oneLine = (text, max = 400) =>
+  String(text)
+    .replace(/\s*\n\s*/g, ' | ')
+    .slice(0, max);
 
 function render(results, opts) {
   const f = (n, d = 1) => (typeof n === 'number' && Number.isFinite(n) ? n.toFixed(d) : '—');
@@ -224,27 +293,48 @@ function render(results, opts) {
     const [a, b] = r.runs;
     const pct = (g) => `${f(g.honest.combined)} (${f(g.reported)})${g.error ? ' RUN FAILED' : ''}`;
     const notRun = r.notRun ? ` (${r.notRun} not run)` : '';
-    lines.push(`| ${r.name} | ${r.modules.length} | ${r.importedForUser} / ${r.importedForUs}${notRun} | ${a.tests} / ${b.tests} | ${pct(a)} | ${pct(b)} | ${f(a.wall)} | ${f(b.wall)} | ${f(r.speedup, 2)} | ${f(a.load)} / ${f(b.load)} |`);
+    lines.push(
+      `| ${r.name} | ${r.modules.length} | ${r.importedForUser} / ${r.importedForUs}${notRun} | ${a.tests} / ${b.tests} | ${pct(a)} | ${pct(b)} | ${f(a.wall)} | ${f(b.wall)} | ${f(r.speedup, 2)} | ${f(a.load)} / ${f(b.load)} |`,
+    );
     r.runs.forEach((g, i) => {
       const notRun = r.modules.filter((m) => m.runs[i].status === 'not run').map((m) => m.module);
-      if (g.error) problems.push(`${r.name} --jobs ${g.jobs}: the run failed (${oneLine(g.error)}); not run: ${notRun.join(', ') || 'none'}`);
+      if (g.error)
+        problems.push(
+          `${r.name} --jobs ${g.jobs}: the run failed (${oneLine(g.error)}); not run: ${notRun.join(', ') || 'none'}`,
+        );
     });
     for (const m of r.modules) {
-      const bad = m.runs.map((x, i) => ({ ...x, jobs: i + 1 })).filter((x) => x.status === 'import failed' || (x.error && m.user.ok));
+      const bad = m.runs
+        .map((x, i) => ({ ...x, jobs: i + 1 }))
+        .filter((x) => x.status === 'import failed' || (x.error && m.user.ok));
       const where = (xs) => xs.map((x) => `--jobs ${x.jobs}`).join(' and ');
       if (!m.user.ok) problems.push(`${r.name}: ${m.module} does not import for the user either (${m.user.error})`);
       else if (bad.length) {
-        const what = bad[0].status === 'import failed' ? 'imports for the user but not for Test Agent' : 'imports, but Test Agent failed on it';
-        problems.push(`${r.name}: ${m.module} ${what} (${where(bad)}): ${bad[0].error.code}: ${oneLine(bad[0].error.message)}`);
+        const what =
+          bad[0].status === 'import failed'
+            ? 'imports for the user but not for Test Agent'
+            : 'imports, but Test Agent failed on it';
+        problems.push(
+          `${r.name}: ${m.module} ${what} (${where(bad)}): ${bad[0].error.code}: ${oneLine(bad[0].error.message)}`,
+        );
       }
-      if (m.runs[0].sizes) problems.push(`${r.name}: ${m.module}: report counts ${m.runs[0].sizes.report.join('/')} statements/branches, coverage.py's parser ${m.runs[0].sizes.parser.join('/')}`);
+      if (m.runs[0].sizes)
+        problems.push(
+          `${r.name}: ${m.module}: report counts ${m.runs[0].sizes.report.join('/')} statements/branches, coverage.py's parser ${m.runs[0].sizes.parser.join('/')}`,
+        );
     }
   }
   const ok = results.filter((r) => !r.error);
   const timed = ok.filter((r) => r.speedup !== undefined);
   const mean = timed.reduce((a, r) => a + r.speedup, 0) / timed.length;
   const tot = (j) => {
-    const s = ok.reduce((a, r) => ({ c: a.c + r.runs[j].honest.lc + r.runs[j].honest.bc, t: a.t + r.runs[j].honest.lt + r.runs[j].honest.bt }), { c: 0, t: 0 });
+    const s = ok.reduce(
+      (a, r) => ({
+        c: a.c + r.runs[j].honest.lc + r.runs[j].honest.bc,
+        t: a.t + r.runs[j].honest.lt + r.runs[j].honest.bt,
+      }),
+      { c: 0, t: 0 },
+    );
     return s.t ? (100 * s.c) / s.t : 100;
   };
   const left = timed.length < ok.length ? ` over the ${timed.length} packages whose runs both ended normally` : '';
@@ -270,11 +360,15 @@ function main() {
     }
   }
   const { text, mean } = render(results, opts);
-  if (opts.json) process.stdout.write(`${JSON.stringify({ budgetSeconds: opts.budget, minSpeedup: opts.minSpeedup, meanSpeedup: mean, results }, null, 2)}\n`);
+  if (opts.json)
+    process.stdout.write(
+      `${JSON.stringify({ budgetSeconds: opts.budget, minSpeedup: opts.minSpeedup, meanSpeedup: mean, results }, null, 2)}\n`,
+    );
   else process.stdout.write(`${text}\n`);
   if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
   else log(`kept ${tmp}`);
-  const failed = results.some((r) => r.error || r.notForUs.length || r.runs.some((g) => g.error)) || !(mean >= opts.minSpeedup);
+  const failed =
+    results.some((r) => r.error || r.notForUs.length || r.runs.some((g) => g.error)) || !(mean >= opts.minSpeedup);
   process.exitCode = failed ? 1 : 0;
 }
 

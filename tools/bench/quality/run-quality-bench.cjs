@@ -21,30 +21,82 @@ const { freshVenv, optionReader } = require('../bench-common.cjs');
 const root = path.resolve(__dirname, '../../..');
 const PYNGUIN = { colorsys: 99.4, textwrap: 74.4, fnmatch: 72.3, shlex: 56.9, calendar: 54.6 };
 const DEV_SET = ['colorsys', 'textwrap', 'fnmatch', 'shlex', 'calendar', 'html', 'http.cookies', 'email._parseaddr'];
-const FAKETIME = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((p) => fs.existsSync(p));
+const FAKETIME = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
+].find((p) => fs.existsSync(p));
 const PROXY = 'http://127.0.0.1:9';
 const PERTURBATIONS = [
-  { name: 'Tokyo, LANG=C, proxies, USER', env: { TZ: 'Asia/Tokyo', LANG: 'C', LC_ALL: 'C', HTTP_PROXY: PROXY, HTTPS_PROXY: PROXY, http_proxy: PROXY, https_proxy: PROXY, USER: 'bench-user' } },
+  {
+    name: 'Tokyo, LANG=C, proxies, USER',
+    env: {
+      TZ: 'Asia/Tokyo',
+      LANG: 'C',
+      LC_ALL: 'C',
+      HTTP_PROXY: PROXY,
+      HTTPS_PROXY: PROXY,
+      http_proxy: PROXY,
+      https_proxy: PROXY,
+      USER: 'bench-user',
+    },
+  },
   {
     name: `Los Angeles, hash seed, ${FAKETIME ? 'clock +1 day' : 'clock unchanged (no libfaketime)'}`,
-    env: { TZ: 'America/Los_Angeles', PYTHONHASHSEED: '77', ...(FAKETIME ? { LD_PRELOAD: FAKETIME, FAKETIME: '+86400' } : {}) },
+    env: {
+      TZ: 'America/Los_Angeles',
+      PYTHONHASHSEED: '77',
+      ...(FAKETIME ? { LD_PRELOAD: FAKETIME, FAKETIME: '+86400' } : {}),
+    },
   },
   { name: 'another cwd', env: {}, cwd: os.tmpdir() },
 ];
 
 function args() {
   const { get, has } = optionReader();
-  return { budget: Number(get('budget', '30')), modules: get('modules', DEV_SET.join(',')).split(','), python: get('python', undefined), keep: has('keep'), json: has('json') };
+  return {
+    budget: Number(get('budget', '30')),
+    modules: get('modules', DEV_SET.join(',')).split(','),
+    python: get('python', undefined),
+    keep: has('keep'),
+    json: has('json'),
+  };
 }
 
 /** Runs the tests under coverage; returns pass/fail counts and line+branch. */
 function pytestRun(python, workDir, outDir, moduleFile, { env = {}, cwd = workDir, deselect } = {}) {
   const dataFile = path.join(workDir, `.coverage.${Math.random().toString(36).slice(2)}`);
-  const full = { ...process.env, ...env, COVERAGE_FILE: dataFile, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: path.dirname(moduleFile) };
-  const run = spawnSync(python, ['-m', 'coverage', 'run', '--branch', `--include=${moduleFile}`, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', ...(deselect ? ['-k', deselect] : []), outDir], { cwd, env: full, encoding: 'utf8' });
+  const full = {
+    ...process.env,
+    ...env,
+    COVERAGE_FILE: dataFile,
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONPATH: path.dirname(moduleFile),
+  };
+  const run = spawnSync(
+    python,
+    [
+      '-m',
+      'coverage',
+      'run',
+      '--branch',
+      `--include=${moduleFile}`,
+      '-m',
+      'pytest',
+      '-q',
+      '-p',
+      'no:cacheprovider',
+      ...(deselect ? ['-k', deselect] : []),
+      outDir,
+    ],
+    { cwd, env: full, encoding: 'utf8' },
+  );
   const tail = (run.stdout || '').trim().split('\n').pop() ?? '';
   const count = (re) => Number(re.exec(tail)?.[1] ?? 0);
-  const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], { cwd: workDir, env: full, encoding: 'utf8' });
+  const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], {
+    cwd: workDir,
+    env: full,
+    encoding: 'utf8',
+  });
   let combined;
   try {
     combined = JSON.parse(json.stdout).totals.percent_covered;
@@ -61,7 +113,9 @@ function main() {
   const python = opts.python ?? freshVenv(tmp);
   const rows = [];
   for (const name of opts.modules) {
-    const source = execFileSync('python3', ['-c', `import ${name}; print(${name}.__file__)`], { encoding: 'utf8' }).trim();
+    const source = execFileSync('python3', ['-c', `import ${name}; print(${name}.__file__)`], {
+      encoding: 'utf8',
+    }).trim();
     const short = name.replace(/\./g, '_');
     const dir = path.join(tmp, short);
     const src = path.join(dir, 'src');
@@ -71,11 +125,36 @@ function main() {
     fs.copyFileSync(source, moduleFile);
     const rssFile = path.join(dir, 'rss');
     const started = Date.now();
-    const gen = spawnSync('/usr/bin/time', ['-f', '%M', '-o', rssFile, path.join(root, 'bin', 'test-agent'), '--json', '--log-level', 'warn', '--python', python, 'generate', moduleFile, '--out', out, '--time-budget', String(opts.budget), '--seed', '1', '--strategy', 'offline'], {
-      cwd: dir,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const gen = spawnSync(
+      '/usr/bin/time',
+      [
+        '-f',
+        '%M',
+        '-o',
+        rssFile,
+        path.join(root, 'bin', 'test-agent'),
+        '--json',
+        '--log-level',
+        'warn',
+        '--python',
+        python,
+        'generate',
+        moduleFile,
+        '--out',
+        out,
+        '--time-budget',
+        String(opts.budget),
+        '--seed',
+        '1',
+        '--strategy',
+        'offline',
+      ],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     const wall = (Date.now() - started) / 1000;
     let report;
     try {
@@ -86,10 +165,14 @@ function main() {
       continue;
     }
     const testFile = report.modules[0]?.testFile;
-    const quality = testFile ? JSON.parse(execFileSync(python, [path.join(__dirname, 'suite_quality.py'), testFile], { encoding: 'utf8' })) : { tests: 0 };
+    const quality = testFile
+      ? JSON.parse(execFileSync(python, [path.join(__dirname, 'suite_quality.py'), testFile], { encoding: 'utf8' }))
+      : { tests: 0 };
     const plain = pytestRun(python, dir, out, moduleFile);
     const noDoctests = pytestRun(python, dir, out, moduleFile, { deselect: 'not doctest_examples' });
-    const perturbed = PERTURBATIONS.map((p) => pytestRun(python, dir, out, moduleFile, { env: p.env, cwd: p.cwd }).failed);
+    const perturbed = PERTURBATIONS.map(
+      (p) => pytestRun(python, dir, out, moduleFile, { env: p.env, cwd: p.cwd }).failed,
+    );
     const rssKb = Number(fs.readFileSync(rssFile, 'utf8').trim().split('\n').pop());
     const m = report.modules[0] ?? {};
     const row = {
@@ -106,10 +189,14 @@ function main() {
       peakRssMb: rssKb / 1024,
     };
     rows.push(row);
-    process.stderr.write(`${name}: ${row.tests} tests, ${row.combined.toFixed(1)} % (${row.withoutDoctests.toFixed(1)} % without doctests), ${wall.toFixed(1)} s\n`);
+    process.stderr.write(
+      `${name}: ${row.tests} tests, ${row.combined.toFixed(1)} % (${row.withoutDoctests.toFixed(1)} % without doctests), ${wall.toFixed(1)} s\n`,
+    );
   }
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ budgetSeconds: opts.budget, perturbations: PERTURBATIONS.map((p) => p.name), rows }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ budgetSeconds: opts.budget, perturbations: PERTURBATIONS.map((p) => p.name), rows }, null, 2)}\n`,
+    );
   } else {
     const pct = (n, d) => (d ? `${((100 * n) / d).toFixed(0)} %` : '—');
     const f = (n) => (typeof n === 'number' ? n.toFixed(1) : '—');

@@ -21,13 +21,27 @@ const BUDGET = Number(opts.get('budget', '2'));
 const TOKEN = 'bench-token';
 
 /** A small module, different per job (its own branch constant), fully coverable within the budget. */
-const moduleSource = (n) => `def classify_${n}(x: int) -> str:\n    if x > ${n}:\n        return "big"\n    if x < -${n}:\n        return "small"\n    return "near"\n`;
+const moduleSource = (n) =>
+  `def classify_${n}(x: int) -> str:\n    if x > ${n}:\n        return "big"\n    if x < -${n}:\n        return "small"\n    return "near"\n`;
 
 function startReplica(name, redisUrl) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `ta-bench-${name}-`));
   const child = spawn(process.execPath, [path.join(root, 'dist/apps/server/main.js')], {
     cwd: tmp,
-    env: { ...process.env, TMPDIR: tmp, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', LLM_PROVIDER: '', LLM_URL: '', REDIS_URL: redisUrl, TEST_AGENT_API_TOKENS: TOKEN, TEST_AGENT_WORKER_CONCURRENCY: CONCURRENCY, TEST_AGENT_MAX_QUEUED_JOBS: String(JOBS * 2) },
+    env: {
+      ...process.env,
+      TMPDIR: tmp,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      LLM_PROVIDER: '',
+      LLM_URL: '',
+      REDIS_URL: redisUrl,
+      TEST_AGENT_API_TOKENS: TOKEN,
+      TEST_AGENT_WORKER_CONCURRENCY: CONCURRENCY,
+      TEST_AGENT_MAX_QUEUED_JOBS: String(JOBS * 2),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const log = [];
@@ -48,7 +62,9 @@ function startReplica(name, redisUrl) {
         if (entry.message === 'Listening') resolve({ name, child, tmp, log, address: entry.address });
       }
     });
-    child.on('exit', (code) => reject(new Error(`replica ${name} exited early (${code}): ${JSON.stringify(log.slice(-3))}`)));
+    child.on('exit', (code) =>
+      reject(new Error(`replica ${name} exited early (${code}): ${JSON.stringify(log.slice(-3))}`)),
+    );
   });
 }
 
@@ -72,7 +88,15 @@ async function scenario(count) {
     const ids = [];
     for (let n = 0; n < JOBS; n++) {
       const replica = replicas[n % replicas.length];
-      const res = await fetch(`http://${replica.address}/v1/generations`, { method: 'POST', headers, body: JSON.stringify({ files: [{ path: `bench_${n}.py`, content: moduleSource(n) }], target: `bench_${n}.py`, options: { timeBudgetSeconds: BUDGET } }) });
+      const res = await fetch(`http://${replica.address}/v1/generations`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          files: [{ path: `bench_${n}.py`, content: moduleSource(n) }],
+          target: `bench_${n}.py`,
+          options: { timeBudgetSeconds: BUDGET },
+        }),
+      });
       if (res.status !== 202) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
       ids.push((await res.json()).id);
     }
@@ -88,11 +112,23 @@ async function scenario(count) {
       await new Promise((r) => setTimeout(r, 500));
     }
     const wallSeconds = (Date.now() - started) / 1000;
-    const count_ = (message, id) => replicas.reduce((n, r) => n + r.log.filter((l) => l.message === message && l.id === id).length, 0);
+    const count_ = (message, id) =>
+      replicas.reduce((n, r) => n + r.log.filter((l) => l.message === message && l.id === id).length, 0);
     const completed = [...states.values()].filter((j) => j.state === 'completed').length;
     const twice = ids.filter((id) => count_('Job started', id) > 1 || count_('Job completed', id) > 1).length;
-    const perReplica = replicas.map((r) => r.log.filter((l) => l.message === 'Job completed' && ids.includes(l.id)).length);
-    return { replicas: count, jobs: JOBS, completed, lost: JOBS - completed, runTwice: twice, wallSeconds, jobsPerMinute: (completed / wallSeconds) * 60, perReplica };
+    const perReplica = replicas.map(
+      (r) => r.log.filter((l) => l.message === 'Job completed' && ids.includes(l.id)).length,
+    );
+    return {
+      replicas: count,
+      jobs: JOBS,
+      completed,
+      lost: JOBS - completed,
+      runTwice: twice,
+      wallSeconds,
+      jobsPerMinute: (completed / wallSeconds) * 60,
+      perReplica,
+    };
   } finally {
     for (const replica of replicas) await stopReplica(replica);
     await redis.stop();
@@ -108,12 +144,16 @@ async function main() {
   }
   if (opts.has('json')) return void process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   const base = results.find((r) => r.replicas === 1);
-  console.log(`\n${JOBS} offline jobs (budget ${BUDGET} s each), worker concurrency ${CONCURRENCY} per replica, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}\n`);
+  console.log(
+    `\n${JOBS} offline jobs (budget ${BUDGET} s each), worker concurrency ${CONCURRENCY} per replica, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}\n`,
+  );
   console.log('| replicas | completed | lost | run twice | wall time | jobs/min | speed-up | jobs per replica |');
   console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of results) {
     const speedup = base ? `${(base.wallSeconds / r.wallSeconds).toFixed(2)}x` : '—';
-    console.log(`| ${r.replicas} | ${r.completed}/${r.jobs} | ${r.lost} | ${r.runTwice} | ${r.wallSeconds.toFixed(1)} s | ${r.jobsPerMinute.toFixed(1)} | ${speedup} | ${r.perReplica.join(' + ')} |`);
+    console.log(
+      `| ${r.replicas} | ${r.completed}/${r.jobs} | ${r.lost} | ${r.runTwice} | ${r.wallSeconds.toFixed(1)} s | ${r.jobsPerMinute.toFixed(1)} | ${speedup} | ${r.perReplica.join(' + ')} |`,
+    );
   }
   if (results.some((r) => r.lost > 0 || r.runTwice > 0)) process.exitCode = 1;
 }

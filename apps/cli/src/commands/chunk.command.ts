@@ -15,7 +15,8 @@ interface ChunkOptions {
 /** Parses a positive integer flag; throws `InvalidInputError` (exit 3) otherwise. */
 export function positiveInt(flag: string, value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidInputError('TA_BAD_FLAG', `${flag} must be a positive integer, got "${value}"`);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0)
+    throw new InvalidInputError('TA_BAD_FLAG', `${flag} must be a positive integer, got "${value}"`);
   return n;
 }
 
@@ -43,16 +44,21 @@ function render(r: ChunkModuleResult): string {
   for (const f of r.files) {
     if (multi) out.push('', `${f.file}: ${f.lines} lines, ${f.tokens} tokens, ${f.chunkCount} chunk(s) (${f.applied})`);
     else out.push(`${f.lines} lines, ${f.tokens} tokens (${f.applied})`);
-    for (const e of f.errors.slice(0, 5)) out.push(`  syntax error at line ${e.line}, column ${e.column}: ${e.message}`);
+    for (const e of f.errors.slice(0, 5))
+      out.push(`  syntax error at line ${e.line}, column ${e.column}: ${e.message}`);
     out.push('', 'chunk  kind        lines          tokens  symbols');
     for (const c of r.chunks.filter((c) => c.file === f.file)) {
-      const symbols = c.symbols.length > 4 ? `${c.symbols.slice(0, 4).join(', ')}, +${c.symbols.length - 4} more` : c.symbols.join(', ');
+      const symbols =
+        c.symbols.length > 4
+          ? `${c.symbols.slice(0, 4).join(', ')}, +${c.symbols.length - 4} more`
+          : c.symbols.join(', ');
       out.push(
         `${String(c.index).padStart(5)}  ${c.kind.padEnd(10)}  ${`${c.startLine}-${c.endLine}`.padEnd(13)}  ${String(c.tokens).padStart(6)}${c.overBudget ? '!' : ' '} ${symbols}`,
       );
     }
   }
-  if (r.chunks.some((c) => c.overBudget)) out.push('', '! over the budget: a single statement or line bigger than the budget cannot be split');
+  if (r.chunks.some((c) => c.overBudget))
+    out.push('', '! over the budget: a single statement or line bigger than the budget cannot be split');
   for (const s of r.skipped) out.push(`skipped ${s.file}: ${s.reason}`);
   return out.join('\n');
 }
@@ -67,7 +73,7 @@ export function registerChunk(program: Command, ctx: CliContext): void {
     .option('--max-tokens <n>', 'tokens per chunk (default: computed from the model context window)')
     .option('--model <name>', 'model whose tokenizer and context apply (default: LLM_MODEL)')
     .option('--exclude <pattern...>', 'folder mode: .gitignore-style patterns to skip')
-    .option('--code', 'with --json: include each chunk\'s code and context')
+    .option('--code', "with --json: include each chunk's code and context")
     .action(async (path: string, opts: ChunkOptions) => {
       const request = {
         path,

@@ -10,7 +10,12 @@ const fixture = path.join(root, 'libs/infrastructure/src/lib/adapters/pytest-exe
 let project: string;
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const run = spawnSync(bin, args, { cwd: project, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'error', ...env }, timeout: 120_000 });
+  const run = spawnSync(bin, args, {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, LOG_LEVEL: 'error', ...env },
+    timeout: 120_000,
+  });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -36,7 +41,11 @@ describe('test-agent coverage', () => {
     expect(result.percent).toEqual({ line: (100 * 14) / 18, branch: 70, combined: 75 });
     expect(result.module).toBe('shop.pricing');
     expect(result.tests).toEqual({ total: 4, passed: 4 });
-    const chunks = result.chunks as { startLine: number; endLine: number; summary: { lines: { covered: number; total: number }; branches: { covered: number; total: number } } }[];
+    const chunks = result.chunks as {
+      startLine: number;
+      endLine: number;
+      summary: { lines: { covered: number; total: number }; branches: { covered: number; total: number } };
+    }[];
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks[0].startLine).toBe(1);
     expect(chunks.at(-1)?.endLine).toBe(27);
@@ -48,7 +57,9 @@ describe('test-agent coverage', () => {
   it('prints a readable summary', () => {
     const { code, stdout } = cli(['coverage', 'shop/pricing.py', '--tests', 'tests/test_pricing.py']);
     expect(code).toBe(0);
-    expect(stdout).toContain('  lines        14 / 18    77.8 %\n  branches      7 / 10    70.0 %\n  combined     21 / 28    75.0 %\n');
+    expect(stdout).toContain(
+      '  lines        14 / 18    77.8 %\n  branches      7 / 10    70.0 %\n  combined     21 / 28    75.0 %\n',
+    );
     expect(stdout).toContain('  missing lines: 11, 25-27\n  missing branches: 9->11, 25->26, 25->27\n');
   });
 

@@ -16,7 +16,8 @@ const pct = (value: number) => `${value.toFixed(1)} %`;
 /** A whole number of milliseconds above zero (`--timeout 0`, `abc`, `1.5` are usage errors, exit 2). */
 const positiveMilliseconds = (value: string): number => {
   const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('must be a whole number of milliseconds above 0');
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n <= 0)
+    throw new InvalidArgumentError('must be a whole number of milliseconds above 0');
   return n;
 };
 
@@ -66,7 +67,9 @@ function render(r: MeasureCoverageResult): string {
     .filter(([k]) => k !== 'total')
     .map(([k, v]) => `${v} ${k}`)
     .join(', ');
-  out.push(`tests: ${r.tests.total}${counts ? ` (${counts})` : ''}${r.timedOut ? ' — the run hit its time limit' : ''}, ${(r.durationMs / 1000).toFixed(1)} s`);
+  out.push(
+    `tests: ${r.tests.total}${counts ? ` (${counts})` : ''}${r.timedOut ? ' — the run hit its time limit' : ''}, ${(r.durationMs / 1000).toFixed(1)} s`,
+  );
   if (r.chunksError) out.push(`no per-chunk table: ${r.chunksError}`);
   if (r.chunks) {
     out.push('', 'chunk  lines        stmts        branches     combined  symbols');
@@ -78,8 +81,19 @@ function render(r: MeasureCoverageResult): string {
       );
     }
   }
-  for (const p of r.problems) out.push('', `${p.status.toUpperCase()} ${p.nodeId}`, ...(p.error ? p.error.split('\n').slice(0, 8).map((l) => `  ${l}`) : []));
-  for (const e of r.collectionErrors.filter((e) => !r.problems.some((p) => e.startsWith(`${p.nodeId}: `)))) out.push('', `COLLECTION ERROR ${e.split('\n')[0]}`);
+  for (const p of r.problems)
+    out.push(
+      '',
+      `${p.status.toUpperCase()} ${p.nodeId}`,
+      ...(p.error
+        ? p.error
+            .split('\n')
+            .slice(0, 8)
+            .map((l) => `  ${l}`)
+        : []),
+    );
+  for (const e of r.collectionErrors.filter((e) => !r.problems.some((p) => e.startsWith(`${p.nodeId}: `))))
+    out.push('', `COLLECTION ERROR ${e.split('\n')[0]}`);
   return out.join('\n');
 }
 
@@ -95,7 +109,11 @@ export function registerCoverage(program: Command, ctx: CliContext): void {
     .argument('<module>', 'the Python module (.py file) to measure')
     .requiredOption('-t, --tests <paths...>', 'test files or folders to run')
     .option('--timeout <ms>', 'per-test limit in milliseconds (env TEST_AGENT_TEST_TIMEOUT_MS)', positiveMilliseconds)
-    .option('--run-timeout <ms>', 'limit of the whole run in milliseconds (env TEST_AGENT_TEST_RUN_TIMEOUT_MS)', positiveMilliseconds)
+    .option(
+      '--run-timeout <ms>',
+      'limit of the whole run in milliseconds (env TEST_AGENT_TEST_RUN_TIMEOUT_MS)',
+      positiveMilliseconds,
+    )
     .action(async (module: string, opts: CoverageOptions) => {
       const container = ctx.resolve({
         ...(opts.timeout !== undefined ? { testTimeoutMs: opts.timeout } : {}),

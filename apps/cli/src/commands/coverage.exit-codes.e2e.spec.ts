@@ -24,7 +24,12 @@ function project(name: string, files: Record<string, string>): string {
 }
 
 function cli(cwd: string, args: string[]) {
-  const run = spawnSync(bin, args, { cwd, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'error', TMPDIR: temp }, timeout: 120_000 });
+  const run = spawnSync(bin, args, {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, LOG_LEVEL: 'error', TMPDIR: temp },
+    timeout: 120_000,
+  });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -44,7 +49,9 @@ describe('test-agent coverage exit codes', () => {
     const dir = project('conftest_project', {
       'conftest.py': ['import pytest', '', '@pytest.fixture', 'def two():', '    return 2', ''].join('\n'),
       'calc.py': CALC,
-      'tests/test_calc.py': ['from calc import add', '', 'def test_add(two):', '    assert add(two, 1) == 3', ''].join('\n'),
+      'tests/test_calc.py': ['from calc import add', '', 'def test_add(two):', '    assert add(two, 1) == 3', ''].join(
+        '\n',
+      ),
     });
     const { code, stdout, stderr } = cli(dir, ['--json', 'coverage', 'calc.py', '--tests', 'tests']);
     expect(stderr).toBe('');
@@ -59,7 +66,16 @@ describe('test-agent coverage exit codes', () => {
   it('exits 11 when a test fails or a test module cannot be imported, after printing the figures and the problems', () => {
     const dir = project('failing_project', {
       'calc.py': CALC,
-      'tests/test_calc.py': ['from calc import add', '', 'def test_ok():', '    assert add(1, 1) == 2', '', 'def test_wrong():', '    assert add(0, 1) == 2', ''].join('\n'),
+      'tests/test_calc.py': [
+        'from calc import add',
+        '',
+        'def test_ok():',
+        '    assert add(1, 1) == 2',
+        '',
+        'def test_wrong():',
+        '    assert add(0, 1) == 2',
+        '',
+      ].join('\n'),
       'tests/test_broken.py': 'import module_that_does_not_exist\n',
     });
     const { code, stdout, stderr } = cli(dir, ['coverage', 'calc.py', '--tests', 'tests']);
@@ -67,30 +83,49 @@ describe('test-agent coverage exit codes', () => {
     expect(stdout).toContain('  lines         4 / 4     100.0 %\n');
     expect(stdout).toContain('\nFAILED tests/test_calc.py::test_wrong\n');
     expect(stdout).toContain('\nERROR tests/test_broken.py\n');
-    expect(stderr).toBe('coverage: 2 of 3 test(s) did not pass, 1 collection error(s): the coverage covers what ran (exit 11)\n');
+    expect(stderr).toBe(
+      'coverage: 2 of 3 test(s) did not pass, 1 collection error(s): the coverage covers what ran (exit 11)\n',
+    );
   });
 
   it('exits 12 when no test ran at all', () => {
-    const dir = project('nothing_ran', { 'calc.py': CALC, 'tests/test_broken.py': 'import module_that_does_not_exist\n' });
+    const dir = project('nothing_ran', {
+      'calc.py': CALC,
+      'tests/test_broken.py': 'import module_that_does_not_exist\n',
+    });
     const { code, stdout, stderr } = cli(dir, ['coverage', 'calc.py', '--tests', 'tests']);
     expect(code).toBe(12);
     expect(stdout).toContain('  lines         0 / 4     0.0 %\n');
-    expect(stderr).toBe('coverage: no test ran (1 collection error(s)): the coverage shown is not a measurement of your tests (exit 12)\n');
+    expect(stderr).toBe(
+      'coverage: no test ran (1 collection error(s)): the coverage shown is not a measurement of your tests (exit 12)\n',
+    );
   });
 
-  it.each([['--timeout', 'abc'], ['--timeout', '0'], ['--run-timeout', '-5'], ['--timeout', '1.5']])('rejects %s %s as a usage error (exit 2)', (flag, value) => {
+  it.each([
+    ['--timeout', 'abc'],
+    ['--timeout', '0'],
+    ['--run-timeout', '-5'],
+    ['--timeout', '1.5'],
+  ])('rejects %s %s as a usage error (exit 2)', (flag, value) => {
     const dir = project('usage', { 'calc.py': CALC, 'tests/test_calc.py': 'def test_ok():\n    pass\n' });
     const { code, stdout, stderr } = cli(dir, ['coverage', 'calc.py', '--tests', 'tests', flag, value]);
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toBe(`error: option '${flag} <ms>' argument '${value}' is invalid. must be a whole number of milliseconds above 0\n`);
+    expect(stderr).toBe(
+      `error: option '${flag} <ms>' argument '${value}' is invalid. must be a whole number of milliseconds above 0\n`,
+    );
   });
 
   it('explains a module that shadows a standard-library module (exit 3)', () => {
-    const dir = project('shadow', { 'types.py': CALC, 'tests/test_types.py': 'from types import add\n\ndef test_add():\n    assert add(1, 1) == 2\n' });
+    const dir = project('shadow', {
+      'types.py': CALC,
+      'tests/test_types.py': 'from types import add\n\ndef test_add():\n    assert add(1, 1) == 2\n',
+    });
     const { code, stderr } = cli(dir, ['coverage', 'types.py', '--tests', 'tests']);
     expect(code).toBe(3);
-    expect(stderr).toBe('error: types.py shadows the standard library module types, so tests cannot import it as yours; rename it\n');
+    expect(stderr).toBe(
+      'error: types.py shadows the standard library module types, so tests cannot import it as yours; rename it\n',
+    );
   });
 
   it('on Ctrl-C (SIGINT) kills the test processes, removes the temp folder and exits 130', async () => {
@@ -108,7 +143,11 @@ describe('test-agent coverage exit codes', () => {
         '',
       ].join('\n'),
     });
-    const cliProcess = spawn(bin, ['coverage', 'calc.py', '--tests', 'tests'], { cwd: dir, env: { ...process.env, LOG_LEVEL: 'error', TMPDIR: temp }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cliProcess = spawn(bin, ['coverage', 'calc.py', '--tests', 'tests'], {
+      cwd: dir,
+      env: { ...process.env, LOG_LEVEL: 'error', TMPDIR: temp },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     cliProcess.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     const exited = new Promise<number | null>((resolve) => cliProcess.once('exit', (code) => resolve(code)));

@@ -13,7 +13,10 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
       const ok = checks.every((c) => c.ok);
       ctx.print({ ok, checks }, () =>
         checks
-          .map((c) => `${c.ok ? 'OK  ' : 'FAIL'} ${c.name.padEnd(16)} ${c.detail}${!c.ok && c.fix ? `\n     fix: ${c.fix}` : ''}`)
+          .map(
+            (c) =>
+              `${c.ok ? 'OK  ' : 'FAIL'} ${c.name.padEnd(16)} ${c.detail}${!c.ok && c.fix ? `\n     fix: ${c.fix}` : ''}`,
+          )
           .join('\n'),
       );
       if (!ok) process.exitCode = 5;

@@ -47,12 +47,14 @@ const percent = (value: string) => {
 };
 
 const progressMode = (value: string): 'auto' | 'lines' | 'none' => {
-  if (value !== 'auto' && value !== 'lines' && value !== 'none') throw new InvalidArgumentError('must be auto, lines or none');
+  if (value !== 'auto' && value !== 'lines' && value !== 'none')
+    throw new InvalidArgumentError('must be auto, lines or none');
   return value;
 };
 
 const strategy = (value: string): GenerationStrategy => {
-  if (value !== 'offline' && value !== 'llm' && value !== 'hybrid') throw new InvalidArgumentError('must be offline, llm or hybrid');
+  if (value !== 'offline' && value !== 'llm' && value !== 'hybrid')
+    throw new InvalidArgumentError('must be offline, llm or hybrid');
   return value;
 };
 
@@ -63,25 +65,67 @@ const strategy = (value: string): GenerationStrategy => {
 export function registerGenerate(program: Command, ctx: CliContext): void {
   program
     .command('generate')
-    .description('write pytest tests for a Python module or every module under a folder (offline search engine by default)')
+    .description(
+      'write pytest tests for a Python module or every module under a folder (offline search engine by default)',
+    )
     .argument('<path>', 'a Python file, or a folder of modules')
     .requiredOption('-o, --out <dir>', 'folder for the test files and the reports')
-    .option('-t, --time-budget <seconds>', 'offline time budget per module, in seconds: search and validation (env TEST_AGENT_TIME_BUDGET, default 30)', positiveNumber('--time-budget'))
-    .option('--target-coverage <percent>', 'line+branch coverage target (env TEST_AGENT_TARGET_COVERAGE, default 80)', percent)
-    .option('--strategy <name>', 'offline, llm or hybrid (default: hybrid with an LLM configured, offline without)', strategy)
+    .option(
+      '-t, --time-budget <seconds>',
+      'offline time budget per module, in seconds: search and validation (env TEST_AGENT_TIME_BUDGET, default 30)',
+      positiveNumber('--time-budget'),
+    )
+    .option(
+      '--target-coverage <percent>',
+      'line+branch coverage target (env TEST_AGENT_TARGET_COVERAGE, default 80)',
+      percent,
+    )
+    .option(
+      '--strategy <name>',
+      'offline, llm or hybrid (default: hybrid with an LLM configured, offline without)',
+      strategy,
+    )
     .option('--force', "overwrite existing test files even when they are the user's")
     .option('-j, --jobs <n>', 'modules generated at once (default: the number of CPUs)', positiveInteger('--jobs'))
-    .option('--tests <path>', "your existing tests (a folder or file): their coverage is the baseline, and only what they leave uncovered is aimed at")
-    .option('--progress <mode>', 'progress on stderr: auto (a bar on a terminal, one line per module otherwise; none with --json), lines, or none', progressMode)
-    .option('--changed-since <ref>', 'only modules changed since this git reference (e.g. HEAD~1, main); the report gives the changed lines\' coverage')
-    .option('--pin-defects', 'write suspected defects (errors of the code on well-typed input) into the tests as strict xfail tests; they are always reported')
-    .option('--no-perturb', 'skip the runs on perturbed machines (another time zone, locale, proxies, clock) every offline test must also pass')
+    .option(
+      '--tests <path>',
+      'your existing tests (a folder or file): their coverage is the baseline, and only what they leave uncovered is aimed at',
+    )
+    .option(
+      '--progress <mode>',
+      'progress on stderr: auto (a bar on a terminal, one line per module otherwise; none with --json), lines, or none',
+      progressMode,
+    )
+    .option(
+      '--changed-since <ref>',
+      "only modules changed since this git reference (e.g. HEAD~1, main); the report gives the changed lines' coverage",
+    )
+    .option(
+      '--pin-defects',
+      'write suspected defects (errors of the code on well-typed input) into the tests as strict xfail tests; they are always reported',
+    )
+    .option(
+      '--no-perturb',
+      'skip the runs on perturbed machines (another time zone, locale, proxies, clock) every offline test must also pass',
+    )
     .option('--seed <n>', 'seed of the search (same seed, same choices)', positiveNumber('--seed'))
     .option('--llm-url <url>', 'LLM endpoint (env LLM_URL; the llm-api protocol unless LLM_PROVIDER says otherwise)')
     .option('--model <name>', 'model name (env LLM_MODEL); decides the tokenizer and context window')
-    .option('--max-iterations <n>', 'LLM: rounds over the chunks with uncovered code (default 3)', positiveInteger('--max-iterations'))
-    .option('--max-tokens <n>', 'LLM: prompt + completion tokens one module may spend (default 200000)', positiveInteger('--max-tokens'))
-    .option('--timeout <seconds>', "LLM: wall-time budget of one module's LLM phase (default 600)", positiveNumber('--timeout'))
+    .option(
+      '--max-iterations <n>',
+      'LLM: rounds over the chunks with uncovered code (default 3)',
+      positiveInteger('--max-iterations'),
+    )
+    .option(
+      '--max-tokens <n>',
+      'LLM: prompt + completion tokens one module may spend (default 200000)',
+      positiveInteger('--max-tokens'),
+    )
+    .option(
+      '--timeout <seconds>',
+      "LLM: wall-time budget of one module's LLM phase (default 600)",
+      positiveNumber('--timeout'),
+    )
     .option('--resume', 'LLM: continue an interrupted run from its checkpoint in <out>/.test-agent')
     .action(async (target: string, opts: GenerateOptions) => {
       const overrides = {
@@ -93,28 +137,31 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
       const config = ctx.loadConfig(overrides);
       const useCase = ctx.resolve(overrides).get(TOKENS.GenerateTests);
       const mode = opts.progress ?? (ctx.json ? 'none' : 'auto');
-      const progress = createProgressReporter({ tty: mode === 'auto' && ctx.isTty && !ctx.json, stream: process.stderr });
+      const progress = createProgressReporter({
+        tty: mode === 'auto' && ctx.isTty && !ctx.json,
+        stream: process.stderr,
+      });
       const report = await useCase
         .execute({
-        // Flag values reached the config as overrides, so the defaults carry them.
-        ...generationDefaults(config),
-        path: path.resolve(target),
-        outDir: path.resolve(opts.out),
-        strategy: opts.strategy,
-        force: opts.force,
-        seed: opts.seed,
-        maxIterations: opts.maxIterations,
-        maxTokens: opts.maxTokens,
-        timeoutSeconds: opts.timeout,
-        resume: opts.resume,
-        ...(opts.pinDefects ? { pinDefects: true } : {}),
-        ...(opts.perturb === false ? { perturbMachine: false } : {}),
-        jobs: opts.jobs ?? os.availableParallelism(),
-        ...(opts.changedSince ? { changedSince: opts.changedSince } : {}),
-        ...(opts.tests ? { existingTests: path.resolve(opts.tests) } : {}),
-        onProgress: progress.update,
-        // --json is for machines: stdout has the report, stderr only warnings and errors (unless --progress asks).
-        ...(mode === 'none' ? {} : { onModule: progress.module }),
+          // Flag values reached the config as overrides, so the defaults carry them.
+          ...generationDefaults(config),
+          path: path.resolve(target),
+          outDir: path.resolve(opts.out),
+          strategy: opts.strategy,
+          force: opts.force,
+          seed: opts.seed,
+          maxIterations: opts.maxIterations,
+          maxTokens: opts.maxTokens,
+          timeoutSeconds: opts.timeout,
+          resume: opts.resume,
+          ...(opts.pinDefects ? { pinDefects: true } : {}),
+          ...(opts.perturb === false ? { perturbMachine: false } : {}),
+          jobs: opts.jobs ?? os.availableParallelism(),
+          ...(opts.changedSince ? { changedSince: opts.changedSince } : {}),
+          ...(opts.tests ? { existingTests: path.resolve(opts.tests) } : {}),
+          onProgress: progress.update,
+          // --json is for machines: stdout has the report, stderr only warnings and errors (unless --progress asks).
+          ...(mode === 'none' ? {} : { onModule: progress.module }),
         })
         .finally(() => progress.stop());
       ctx.print(report, () => renderHuman(report));
@@ -128,7 +175,10 @@ function renderHuman(r: GenerateTestsReport): string {
   const lines: string[] = [];
   for (const m of r.modules) {
     if (m.error) {
-      const counted = m.coverage.lines.total > 0 ? ` (${m.coverage.lines.total} lines, ${m.coverage.branches.total} branches counted as uncovered)` : '';
+      const counted =
+        m.coverage.lines.total > 0
+          ? ` (${m.coverage.lines.total} lines, ${m.coverage.branches.total} branches counted as uncovered)`
+          : '';
       lines.push(`  ${m.module}: skipped — ${m.error.message}${counted}`);
       continue;
     }
@@ -140,29 +190,46 @@ function renderHuman(r: GenerateTestsReport): string {
       `  ${where}${beside}: ${m.tests} test${m.tests === 1 ? '' : 's'}, lines ${m.coverage.lines.covered}/${m.coverage.lines.total}, branches ${m.coverage.branches.covered}/${m.coverage.branches.total}, line+branch ${pct(m.coverage.percent.combined)}${alone}${changed}`,
     );
     if (m.integrationTestFile) lines.push(`  ${rel(m.integrationTestFile)}: integration tests across the public API`);
-    const refused = Object.entries(m.outsideEffects ?? {}).map(([fn, e]) => `${fn || 'doctests'} (${e.calls}: ${e.examples[0] ?? ''})`);
+    const refused = Object.entries(m.outsideEffects ?? {}).map(
+      ([fn, e]) => `${fn || 'doctests'} (${e.calls}: ${e.examples[0] ?? ''})`,
+    );
     if (refused.length) lines.push(`    side effects outside the sandbox, not tested offline: ${refused.join(', ')}`);
     if (m.importEffects?.length) lines.push(`    importing it tried: ${m.importEffects.join(', ')}`);
-    if (m.withoutDoctests) lines.push(`    without the module's own doctest examples: line+branch ${pct(m.withoutDoctests.percent.combined)}`);
-    for (const d of m.suspectedDefects ?? []) lines.push(`    suspected defect in ${d.subject}: ${d.error}${d.line !== undefined ? ` (line ${d.line})` : ''}, on well-typed input${r.pinnedDefects ? ' (pinned as strict xfail)' : ' (not pinned; --pin-defects writes it as a strict xfail test)'}`);
+    if (m.withoutDoctests)
+      lines.push(
+        `    without the module's own doctest examples: line+branch ${pct(m.withoutDoctests.percent.combined)}`,
+      );
+    for (const d of m.suspectedDefects ?? [])
+      lines.push(
+        `    suspected defect in ${d.subject}: ${d.error}${d.line !== undefined ? ` (line ${d.line})` : ''}, on well-typed input${r.pinnedDefects ? ' (pinned as strict xfail)' : ' (not pinned; --pin-defects writes it as a strict xfail test)'}`,
+      );
     if (m.llm) {
       const f = m.llm.funnel;
       lines.push(
         `    LLM: ${m.llm.llmCalls} calls, ${m.llm.promptTokens + m.llm.completionTokens} tokens; funnel ${f.generated} generated → ${f.parsed} parse → ${f.imported} import → ${f.passed} pass → ${f.stable} stable → ${f.addedCoverage} add coverage; stopped by ${m.llm.stoppedBy}`,
       );
-      for (const d of m.llm.suspectedDefects) lines.push(`    suspected defect in ${d.symbols.join(', ') || m.module}: ${d.test} — ${d.message}`);
+      for (const d of m.llm.suspectedDefects)
+        lines.push(`    suspected defect in ${d.symbols.join(', ') || m.module}: ${d.test} — ${d.message}`);
     }
   }
   return [
     `Tests for ${r.modules.length} module${r.modules.length === 1 ? '' : 's'} (${r.strategy}, ${(r.durationMs / 1000).toFixed(1)} s):`,
     ...lines,
     ...(r.changedSince
-      ? [`Changed since ${r.changedSince.ref}: ${r.modules.length} module${r.modules.length === 1 ? '' : 's'}, ${r.changedSince.covered}/${r.changedSince.total} changed statements covered.`]
+      ? [
+          `Changed since ${r.changedSince.ref}: ${r.modules.length} module${r.modules.length === 1 ? '' : 's'}, ${r.changedSince.covered}/${r.changedSince.total} changed statements covered.`,
+        ]
       : []),
     ...(r.slowest?.length ? [`Slowest modules: ${formatSlowest(r.slowest)}.`] : []),
-    ...(r.existingTests ? [`Your tests in ${rel(r.existingTests.path)} alone: line+branch ${pct(r.existingTests.coverage.percent.combined)}; with the generated tests: ${pct(r.coverage.percent.combined)}.`] : []),
+    ...(r.existingTests
+      ? [
+          `Your tests in ${rel(r.existingTests.path)} alone: line+branch ${pct(r.existingTests.coverage.percent.combined)}; with the generated tests: ${pct(r.coverage.percent.combined)}.`,
+        ]
+      : []),
     `Total line+branch coverage ${pct(r.coverage.percent.combined)} (lines ${pct(r.coverage.percent.line)}, branches ${pct(r.coverage.percent.branch)}); target ${r.targetCoverage} % ${r.targetMet ? 'met' : `NOT met: ${r.targetMissedBecause?.join('; ')}`}.`,
-    ...(r.sandbox && !r.sandbox.confined ? ['Unconfined: the sandbox was off (--no-sandbox), so the code under test ran with your permissions.'] : []),
+    ...(r.sandbox && !r.sandbox.confined
+      ? ['Unconfined: the sandbox was off (--no-sandbox), so the code under test ran with your permissions.']
+      : []),
     `Reports: ${rel(r.reports.markdown)}, ${rel(r.reports.json)}`,
     `Run them: python -m pytest ${shellQuote(rel(path.dirname(r.reports.json)))}`,
   ].join('\n');

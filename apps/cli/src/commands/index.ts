@@ -9,4 +9,12 @@ import { registerChunk } from './chunk.command';
 import { registerTokens } from './tokens.command';
 
 /** Every command of the CLI, in `--help` order. A new command adds one line here. */
-export const COMMANDS: ReadonlyArray<(program: Command, ctx: CliContext) => void> = [registerSetup, registerGenerate, registerCoverage, registerDoctor, registerLlm, registerChunk, registerTokens];
+export const COMMANDS: ReadonlyArray<(program: Command, ctx: CliContext) => void> = [
+  registerSetup,
+  registerGenerate,
+  registerCoverage,
+  registerDoctor,
+  registerLlm,
+  registerChunk,
+  registerTokens,
+];

@@ -10,9 +10,13 @@ const bin = path.join(root, 'bin', 'test-agent');
 const AUTH_KEY = 'Y2xpLXRlc3Q6Y2xpLXNlY3JldC12YWx1ZQ==';
 
 function startStandIn(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(root, 'tools', 'llm-stand-in', 'main.cjs'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(root, 'tools', 'llm-stand-in', 'main.cjs'), '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
-    child.stdout?.once('data', (chunk: Buffer) => resolve({ url: (JSON.parse(chunk.toString().split('\n')[0]) as { url: string }).url, child }));
+    child.stdout?.once('data', (chunk: Buffer) =>
+      resolve({ url: (JSON.parse(chunk.toString().split('\n')[0]) as { url: string }).url, child }),
+    );
     child.once('exit', (code) => reject(new Error(`stand-in exited with ${code}`)));
   });
 }
@@ -22,9 +26,18 @@ describe('test-agent llm', () => {
   let standIn: { url: string; child: ChildProcess };
   let cwd: string;
   const control = (route: string, body: unknown) =>
-    fetch(`${standIn.url}/__stand-in/${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${standIn.url}/__stand-in/${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const cli = (args: string[], env: Record<string, string>) => {
-    const run = spawnSync(bin, args, { cwd, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...env }, timeout: 120_000 });
+    const run = spawnSync(bin, args, {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...env },
+      timeout: 120_000,
+    });
     return { code: run.status, stdout: run.stdout, stderr: run.stderr };
   };
   const runbook = () => ({
@@ -54,7 +67,10 @@ describe('test-agent llm', () => {
   it('pings each endpoint: reachable, model, latency (exit 0)', () => {
     const { code, stdout, stderr } = cli(['--json', 'llm', 'ping'], runbook());
     expect(code).toBe(0);
-    const report = JSON.parse(stdout) as { ok: boolean; endpoints: { role: string; ok: boolean; model: string; latencyMs: number; endpoint: string }[] };
+    const report = JSON.parse(stdout) as {
+      ok: boolean;
+      endpoints: { role: string; ok: boolean; model: string; latencyMs: number; endpoint: string }[];
+    };
     expect(report.ok).toBe(true);
     expect(report.endpoints.map((e) => [e.role, e.ok, e.model, e.endpoint])).toEqual([
       ['primary', true, 'GigaChat', `gigachat ${standIn.url}/api/v1`],
@@ -82,7 +98,12 @@ describe('test-agent llm', () => {
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((l) => l.message === 'LLM endpoint failed; switching to the next endpoint');
-    expect(switched).toMatchObject({ component: 'llm_service', fromRole: 'primary', toRole: 'fallback', reason: 'server-error' });
+    expect(switched).toMatchObject({
+      component: 'llm_service',
+      fromRole: 'primary',
+      toRole: 'fallback',
+      reason: 'server-error',
+    });
     expect(stderr).toContain(`-- llm-api ${standIn.url}, model qwen2.5:7b`);
   });
 
@@ -90,7 +111,9 @@ describe('test-agent llm', () => {
     await control('faults', { path: '*', status: 503, times: 'always' });
     const { code, stdout, stderr } = cli(['--json', 'llm', 'chat', 'anyone?'], runbook());
     expect(code).toBe(6);
-    const { error } = JSON.parse(stdout) as { error: { code: string; message: string; details: { failures: { endpoint: string; reason: string }[] } } };
+    const { error } = JSON.parse(stdout) as {
+      error: { code: string; message: string; details: { failures: { endpoint: string; reason: string }[] } };
+    };
     expect(error.code).toBe('TA_LLM_UNAVAILABLE');
     expect(error.details.failures.map((f) => [f.endpoint, f.reason])).toEqual([
       [`gigachat ${standIn.url}/api/v1`, 'server-error'],

@@ -5,7 +5,9 @@ import type { CliContext } from '../cli-context';
 import { EXIT } from '../error-handler';
 
 const notConfigured = () =>
-  new ConfigError(['no LLM endpoint is configured: set LLM_PROVIDER (llm-api, openai, gigachat) and LLM_URL, or LLM_CASSETTE_MODE=replay']);
+  new ConfigError([
+    'no LLM endpoint is configured: set LLM_PROVIDER (llm-api, openai, gigachat) and LLM_URL, or LLM_CASSETTE_MODE=replay',
+  ]);
 
 /** `llm ping` (each endpoint: reachable, model, latency; exit 6 when one fails) and `llm chat` (one prompt). */
 export function registerLlm(program: Command, ctx: CliContext): void {
@@ -48,8 +50,12 @@ export function registerLlm(program: Command, ctx: CliContext): void {
       const result = await service.chat(messages, { maxTokens: opts.maxTokens, temperature: opts.temperature });
       ctx.print(result, () => result.text);
       if (!ctx.json) {
-        const usage = result.usage ? `, tokens ${result.usage.promptTokens} in / ${result.usage.completionTokens} out` : '';
-        process.stderr.write(`-- ${result.endpoint}, model ${result.model}, ${result.latencyMs} ms, finish ${result.finishReason}${usage}\n`);
+        const usage = result.usage
+          ? `, tokens ${result.usage.promptTokens} in / ${result.usage.completionTokens} out`
+          : '';
+        process.stderr.write(
+          `-- ${result.endpoint}, model ${result.model}, ${result.latencyMs} ms, finish ${result.finishReason}${usage}\n`,
+        );
       }
     });
 }

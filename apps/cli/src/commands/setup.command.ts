@@ -14,7 +14,10 @@ export function registerSetup(program: Command, ctx: CliContext): void {
       const interpreter = await python.ensure();
       const versions = await python.versions();
       ctx.print({ venv: python.options.venvDir, python: interpreter, versions }, () =>
-        [`venv: ${python.options.venvDir}`, `python ${versions.python}, pytest ${versions.pytest}, coverage ${versions.coverage}, pytest-timeout ${versions.pytestTimeout}`].join('\n'),
+        [
+          `venv: ${python.options.venvDir}`,
+          `python ${versions.python}, pytest ${versions.pytest}, coverage ${versions.coverage}, pytest-timeout ${versions.pytestTimeout}`,
+        ].join('\n'),
       );
     });
 }

@@ -15,7 +15,10 @@ export function registerTokens(program: Command, ctx: CliContext): void {
       ctx.print(r, () => {
         const how = `${r.model.tokenizer}${r.exactCounts ? '' : ', estimated'}, model ${r.model.model}, context ${r.model.contextWindow}, chunk budget ${r.budget.maxTokens}`;
         if (r.files.length === 1) return `${r.files[0].tokens} tokens (${r.files[0].lines} lines; ${how})`;
-        return [...r.files.map((f) => `${String(f.tokens).padStart(8)}  ${f.file}`), `${String(r.totalTokens).padStart(8)}  total (${r.files.length} files; ${how})`].join('\n');
+        return [
+          ...r.files.map((f) => `${String(f.tokens).padStart(8)}  ${f.file}`),
+          `${String(r.totalTokens).padStart(8)}  total (${r.files.length} files; ${how})`,
+        ].join('\n');
       });
     });
 }

@@ -22,14 +22,39 @@ export interface ArchiveFile {
 
 /** The 413 of an upload over `archiveMaxBytes`. */
 export function archiveTooLarge(limit: number): HttpProblem {
-  return new HttpProblem(413, 'TA_ARCHIVE_TOO_LARGE', `The upload is over ${limit} bytes, the limit of this server (archiveMaxBytes)`);
+  return new HttpProblem(
+    413,
+    'TA_ARCHIVE_TOO_LARGE',
+    `The upload is over ${limit} bytes, the limit of this server (archiveMaxBytes)`,
+  );
 }
 
-const tooMany = (limit: number) => new HttpProblem(400, 'TA_ARCHIVE_TOO_MANY_ENTRIES', `The archive has more than ${limit} entries, the limit of this server`);
-const tooLarge = (limit: number) => new HttpProblem(400, 'TA_ARCHIVE_TOO_LARGE_UNPACKED', `The archive unpacks to more than ${limit} bytes, the limit of this server`);
-const link = (name: string) => new HttpProblem(400, 'TA_ARCHIVE_LINK', `Archive entry ${JSON.stringify(name.slice(0, 200))} is a link: only files and folders are accepted`);
-const special = (name: string, what: string) => new HttpProblem(400, 'TA_ARCHIVE_SPECIAL_FILE', `Archive entry ${JSON.stringify(name.slice(0, 200))} is a ${what}: only files and folders are accepted`);
-const corrupt = (e: unknown) => new HttpProblem(400, 'TA_BAD_ARCHIVE', `The archive cannot be read: ${(e as Error).message}`);
+const tooMany = (limit: number) =>
+  new HttpProblem(
+    400,
+    'TA_ARCHIVE_TOO_MANY_ENTRIES',
+    `The archive has more than ${limit} entries, the limit of this server`,
+  );
+const tooLarge = (limit: number) =>
+  new HttpProblem(
+    400,
+    'TA_ARCHIVE_TOO_LARGE_UNPACKED',
+    `The archive unpacks to more than ${limit} bytes, the limit of this server`,
+  );
+const link = (name: string) =>
+  new HttpProblem(
+    400,
+    'TA_ARCHIVE_LINK',
+    `Archive entry ${JSON.stringify(name.slice(0, 200))} is a link: only files and folders are accepted`,
+  );
+const special = (name: string, what: string) =>
+  new HttpProblem(
+    400,
+    'TA_ARCHIVE_SPECIAL_FILE',
+    `Archive entry ${JSON.stringify(name.slice(0, 200))} is a ${what}: only files and folders are accepted`,
+  );
+const corrupt = (e: unknown) =>
+  new HttpProblem(400, 'TA_BAD_ARCHIVE', `The archive cannot be read: ${(e as Error).message}`);
 
 /**
  * An entry's name made a checked relative path: one leading `./` (as `tar -C dir .` writes) and a folder's
@@ -49,7 +74,8 @@ function entryPath(name: string): string | undefined {
 export async function readArchive(data: Buffer, limits: ArchiveLimits): Promise<ArchiveFile[]> {
   if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) return readTarGz(data, limits);
   if (data.length >= 4 && data.readUInt32LE(0) === 0x04034b50) return readZip(data, limits);
-  if (data.length >= 4 && data.readUInt32LE(0) === 0x06054b50) throw new HttpProblem(400, 'TA_NO_SOURCES', 'The archive is empty');
+  if (data.length >= 4 && data.readUInt32LE(0) === 0x06054b50)
+    throw new HttpProblem(400, 'TA_NO_SOURCES', 'The archive is empty');
   throw new HttpProblem(400, 'TA_BAD_ARCHIVE', 'The archive is neither a .tar.gz (gzip) nor a .zip file');
 }
 
@@ -92,7 +118,9 @@ async function readTarGz(data: Buffer, limits: ArchiveLimits): Promise<ArchiveFi
     extractor.destroy(e as Error);
     throw e;
   });
-  const failures = (await Promise.allSettled([unpack, read])).flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+  const failures = (await Promise.allSettled([unpack, read])).flatMap((o) =>
+    o.status === 'rejected' ? [o.reason as unknown] : [],
+  );
   if (failures.length > 0) {
     // A refusal (a limit, a link, a bad name) says more than the broken stream it left behind.
     const refusal = failures.find((e) => e instanceof HttpProblem);
@@ -103,12 +131,20 @@ async function readTarGz(data: Buffer, limits: ArchiveLimits): Promise<ArchiveFi
 
 /** Unix file type bits of a zip entry's external attributes (0 when the archiver wrote none). */
 const S_IFMT = 0o170000;
-const ZIP_TYPES: Record<number, string> = { 0o120000: 'link', 0o020000: 'character device', 0o060000: 'block device', 0o010000: 'fifo', 0o140000: 'socket' };
+const ZIP_TYPES: Record<number, string> = {
+  0o120000: 'link',
+  0o020000: 'character device',
+  0o060000: 'block device',
+  0o010000: 'fifo',
+  0o140000: 'socket',
+};
 
 function openZip(data: Buffer): Promise<ZipFile> {
   return new Promise((resolve, reject) =>
     // Names stay raw (decoded and checked below); sizes are checked against the bytes actually inflated.
-    yauzl.fromBuffer(data, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true }, (e, zip) => (e ? reject(corrupt(e)) : resolve(zip))),
+    yauzl.fromBuffer(data, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true }, (e, zip) =>
+      e ? reject(corrupt(e)) : resolve(zip),
+    ),
   );
 }
 
@@ -116,7 +152,8 @@ function openZip(data: Buffer): Promise<ZipFile> {
 function zipName(entry: ZipEntry): string {
   const raw = entry.fileName as unknown as Buffer;
   const utf8 = (entry.generalPurposeBitFlag & 0x800) !== 0;
-  if (!utf8 && raw.some((b) => b > 0x7f)) throw new HttpProblem(400, 'TA_BAD_SOURCE_PATH', 'A zip entry name is neither UTF-8 nor ASCII');
+  if (!utf8 && raw.some((b) => b > 0x7f))
+    throw new HttpProblem(400, 'TA_BAD_SOURCE_PATH', 'A zip entry name is neither UTF-8 nor ASCII');
   return raw.toString(utf8 ? 'utf8' : 'latin1');
 }
 
@@ -145,7 +182,9 @@ async function readZip(data: Buffer, limits: ArchiveLimits): Promise<ArchiveFile
       if (rawName.endsWith('/')) continue;
       // A header that already says too much is refused at once; the real count below decides otherwise.
       if (unpacked + entry.uncompressedSize > limits.unpackedBytes) throw tooLarge(limits.unpackedBytes);
-      const stream = await new Promise<Readable>((resolve, reject) => zip.openReadStream(entry, (e, s) => (e ? reject(corrupt(e)) : resolve(s))));
+      const stream = await new Promise<Readable>((resolve, reject) =>
+        zip.openReadStream(entry, (e, s) => (e ? reject(corrupt(e)) : resolve(s))),
+      );
       const chunks: Buffer[] = [];
       try {
         for await (const chunk of stream) {

@@ -13,12 +13,15 @@ const root = path.resolve(__dirname, '../../../..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureBuilt } = require(path.join(root, 'tools/build/build.cjs')) as { ensureBuilt: () => Promise<void> };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { startRedis } = require(path.join(root, 'tools/redis/redis-server.cjs')) as { startRedis: () => Promise<{ url: string; stop(): Promise<void> }> };
+const { startRedis } = require(path.join(root, 'tools/redis/redis-server.cjs')) as {
+  startRedis: () => Promise<{ url: string; stop(): Promise<void> }>;
+};
 
 const auth = { authorization: 'Bearer spec-token' };
 const SMALL = 'def sign(x: int) -> int:\n    if x > 0:\n        return 1\n    return -1\n';
 // A branch no search reaches: the job uses its whole budget.
-const SLOW = 'import hashlib\nimport time\n\n\ndef drainpoke(x: int) -> int:\n    time.sleep(0.05)\n    if hashlib.sha256(str(x).encode()).hexdigest().startswith("0000000"):\n        return 0\n    return -x\n';
+const SLOW =
+  'import hashlib\nimport time\n\n\ndef drainpoke(x: int) -> int:\n    time.sleep(0.05)\n    if hashlib.sha256(str(x).encode()).hexdigest().startswith("0000000"):\n        return 0\n    return -x\n';
 
 interface View {
   id: string;
@@ -28,7 +31,19 @@ interface View {
 
 function app(redisUrl: string, overrides: ConfigOverrides = {}, logger = new CapturingLogger()) {
   const cwd = mkdtempSync(path.join(tmpdir(), 'ta-queue-drain-'));
-  const config = loadConfig({ env: {}, cwd, overrides: { flakyReruns: 2, apiTokens: ['spec-token'], redisUrl, jobStalledSeconds: 5, maxTimeBudgetSeconds: 120, workerConcurrency: 1, ...overrides } });
+  const config = loadConfig({
+    env: {},
+    cwd,
+    overrides: {
+      flakyReruns: 2,
+      apiTokens: ['spec-token'],
+      redisUrl,
+      jobStalledSeconds: 5,
+      maxTimeBudgetSeconds: 120,
+      workerConcurrency: 1,
+      ...overrides,
+    },
+  });
   const container = createContainer(config, { logger });
   return { app: buildApp(container), container };
 }
@@ -43,16 +58,23 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const get = async (on: FastifyInstance, id: string) => (await on.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: auth })).json() as View;
+const get = async (on: FastifyInstance, id: string) =>
+  (await on.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: auth })).json() as View;
 const post = async (on: FastifyInstance, content: string, name: string, budget: number) =>
-  on.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { files: [{ path: name, content }], target: name, options: { timeBudgetSeconds: budget } } });
+  on.inject({
+    method: 'POST',
+    url: '/v1/generations',
+    headers: auth,
+    payload: { files: [{ path: name, content }], target: name, options: { timeBudgetSeconds: budget } },
+  });
 const inState = (on: FastifyInstance, id: string, states: string[]) =>
   until(`job ${id} ${states.join('/')}`, async () => {
     const job = await get(on, id);
     return states.includes(job.state) ? job : undefined;
   });
 const scrape = async (on: FastifyInstance) => (await on.inject({ method: 'GET', url: '/metrics' })).body;
-const value = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+const value = (text: string, series: string) =>
+  Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 
 describe('job metrics and the drain on the Redis queue', () => {
   jest.setTimeout(300_000);
@@ -78,11 +100,15 @@ describe('job metrics and the drain on the Redis queue', () => {
       expect(value(own, 'test_agent_job_duration_seconds_count{state="completed"}')).toBe(1);
       expect(value(shared, 'test_agent_job_duration_seconds_count{state="completed"}')).toBeNaN();
       // Recorded by the job's own process and replayed from its events file, on the replica that ran it.
-      expect(value(own, 'test_agent_test_generation_duration_seconds_count{generator="offline"}')).toBeGreaterThanOrEqual(1);
+      expect(
+        value(own, 'test_agent_test_generation_duration_seconds_count{generator="offline"}'),
+      ).toBeGreaterThanOrEqual(1);
       expect(value(own, 'test_agent_coverage_percentage_count{kind="combined"}')).toBe(1);
       expect(value(shared, 'test_agent_coverage_percentage_count{kind="combined"}')).toBeNaN();
       // The registry the scrape renders is the container's.
-      expect(await runner.container.get(TOKENS.MetricsExporter).render()).toContain('test_agent_jobs{state="completed"} 1');
+      expect(await runner.container.get(TOKENS.MetricsExporter).render()).toContain(
+        'test_agent_jobs{state="completed"} 1',
+      );
     } finally {
       await Promise.all([runner.app.close(), watcher.app.close()]);
       await redis.stop();
@@ -128,7 +154,9 @@ describe('job metrics and the drain on the Redis queue', () => {
       await inState(leaving.app, slow.id, ['running']);
       const outcome = await leaving.app.generations.drain(1_000);
       expect(outcome).toEqual({ completed: 0, failed: 0, cancelled: 0, handedBack: 1 });
-      expect(leavingLogs.lines.some((l) => l.message === 'Job returned to the queue' && l.fields?.id === slow.id)).toBe(true);
+      expect(leavingLogs.lines.some((l) => l.message === 'Job returned to the queue' && l.fields?.id === slow.id)).toBe(
+        true,
+      );
       expect((await get(leaving.app, slow.id)).state).toBe('queued');
       await staying.app.ready();
       const done = await inState(staying.app, slow.id, ['completed', 'failed', 'cancelled']);

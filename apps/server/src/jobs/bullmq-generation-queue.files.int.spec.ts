@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -37,15 +46,26 @@ describe('job input files through Redis', () => {
 
   it('refuses a packed name that leaves the folder, writing nothing (Redis is shared: its content is not trusted)', async () => {
     const to = temp();
-    const hostile = gzipSync(JSON.stringify([{ p: 'ok.py', d: Buffer.from('X = 1\n').toString('base64') }, { p: '../evil.py', d: '' }]));
+    const hostile = gzipSync(
+      JSON.stringify([
+        { p: 'ok.py', d: Buffer.from('X = 1\n').toString('base64') },
+        { p: '../evil.py', d: '' },
+      ]),
+    );
     await expect(unpackInput(hostile, to)).rejects.toMatchObject({ code: 'TA_BAD_SOURCE_PATH' });
     expect(readdirSync(to)).toEqual([]);
     expect(existsSync(path.join(path.dirname(to), 'evil.py'))).toBe(false);
   });
 
   it('reads a failure as BullMQ keeps it: our code and message, a stall, or anything else', () => {
-    expect(failureOf('TA_JOB_CRASHED: The generation ended (SIGKILL) after 0 modules without a report')).toEqual({ code: 'TA_JOB_CRASHED', message: 'The generation ended (SIGKILL) after 0 modules without a report' });
-    expect(failureOf('job stalled more than allowable limit')).toMatchObject({ code: 'TA_JOB_STALLED', message: expect.stringMatching(/replica running this job stopped/) });
+    expect(failureOf('TA_JOB_CRASHED: The generation ended (SIGKILL) after 0 modules without a report')).toEqual({
+      code: 'TA_JOB_CRASHED',
+      message: 'The generation ended (SIGKILL) after 0 modules without a report',
+    });
+    expect(failureOf('job stalled more than allowable limit')).toMatchObject({
+      code: 'TA_JOB_STALLED',
+      message: expect.stringMatching(/replica running this job stopped/),
+    });
     expect(failureOf('boom')).toEqual({ code: 'TA_INTERNAL', message: 'boom' });
     expect(failureOf(undefined)).toEqual({ code: 'TA_INTERNAL', message: 'The job failed' });
   });

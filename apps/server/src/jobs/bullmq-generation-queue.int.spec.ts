@@ -17,13 +17,17 @@ interface RedisProcess {
   stop(): Promise<void>;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { startRedis, freePort } = require(path.join(root, 'tools/redis/redis-server.cjs')) as { startRedis: () => Promise<RedisProcess>; freePort: () => Promise<number> };
+const { startRedis, freePort } = require(path.join(root, 'tools/redis/redis-server.cjs')) as {
+  startRedis: () => Promise<RedisProcess>;
+  freePort: () => Promise<number>;
+};
 
 const auth = { authorization: 'Bearer spec-token' };
 const other = { authorization: 'Bearer other-token' };
 const SMALL = 'def sign(x: int) -> int:\n    if x > 0:\n        return 1\n    return -1\n';
 // A branch no search reaches: the job uses its whole budget.
-const SLOW = 'import hashlib\nimport time\n\n\ndef slowpoke(x: int) -> int:\n    time.sleep(0.05)\n    if hashlib.sha256(str(x).encode()).hexdigest().startswith("0000000"):\n        return 0\n    return -x\n';
+const SLOW =
+  'import hashlib\nimport time\n\n\ndef slowpoke(x: int) -> int:\n    time.sleep(0.05)\n    if hashlib.sha256(str(x).encode()).hexdigest().startswith("0000000"):\n        return 0\n    return -x\n';
 
 interface View {
   id: string;
@@ -36,7 +40,18 @@ interface View {
 /** An app on `redisUrl`; its log lines (the queue's "Job started" with this replica's name) in `logger`. */
 function app(redisUrl: string, overrides: ConfigOverrides = {}, logger = new CapturingLogger()): FastifyInstance {
   const cwd = mkdtempSync(path.join(tmpdir(), 'ta-queue-'));
-  const config = loadConfig({ env: {}, cwd, overrides: { flakyReruns: 2, apiTokens: ['spec-token', 'other-token'], redisUrl, jobStalledSeconds: 5, maxTimeBudgetSeconds: 60, ...overrides } });
+  const config = loadConfig({
+    env: {},
+    cwd,
+    overrides: {
+      flakyReruns: 2,
+      apiTokens: ['spec-token', 'other-token'],
+      redisUrl,
+      jobStalledSeconds: 5,
+      maxTimeBudgetSeconds: 60,
+      ...overrides,
+    },
+  });
   return buildApp(createContainer(config, { logger }));
 }
 
@@ -50,9 +65,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const get = async (on: FastifyInstance, id: string) => (await on.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: auth })).json() as View;
+const get = async (on: FastifyInstance, id: string) =>
+  (await on.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: auth })).json() as View;
 const post = async (on: FastifyInstance, content: string, name: string, budget: number) =>
-  on.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { files: [{ path: name, content }], target: name, options: { timeBudgetSeconds: budget } } });
+  on.inject({
+    method: 'POST',
+    url: '/v1/generations',
+    headers: auth,
+    payload: { files: [{ path: name, content }], target: name, options: { timeBudgetSeconds: budget } },
+  });
 const settled = (on: FastifyInstance, id: string, states = ['completed', 'failed', 'cancelled']) =>
   until(`job ${id} ${states.join('/')}`, async () => {
     const job = await get(on, id);
@@ -67,7 +88,10 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
   let b: FastifyInstance;
   const logs = { a: new CapturingLogger(), b: new CapturingLogger() };
   /** The app whose replica started job `id`. */
-  const ranOn = (id: string) => (['a', 'b'] as const).find((name) => logs[name].lines.some((l) => l.message === 'Job started' && l.fields?.id === id));
+  const ranOn = (id: string) =>
+    (['a', 'b'] as const).find((name) =>
+      logs[name].lines.some((l) => l.message === 'Job started' && l.fields?.id === id),
+    );
   beforeAll(async () => {
     await ensureBuilt();
     redis = await startRedis();
@@ -103,7 +127,9 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
 
   it('DELETE on one app cancels a job running on the other: its processes are gone within 5 s', async () => {
     // Two slow jobs: one runs on each app.
-    const ids = await Promise.all([post(a, SLOW, 'slowpoke_one.py', 40), post(a, SLOW, 'slowpoke_two.py', 40)]).then((rs) => rs.map((r) => (r.json() as { id: string }).id));
+    const ids = await Promise.all([post(a, SLOW, 'slowpoke_one.py', 40), post(a, SLOW, 'slowpoke_two.py', 40)]).then(
+      (rs) => rs.map((r) => (r.json() as { id: string }).id),
+    );
     const running = await Promise.all(ids.map((id) => settled(a, id, ['running'])));
     await until('both running with progress owners', async () => {
       const views = await Promise.all(ids.map((id) => get(a, id)));
@@ -111,7 +137,9 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
     });
     expect(running.map((r) => r.state)).toEqual(['running', 'running']);
     expect(new Set(ids.map(ranOn))).toEqual(new Set(['a', 'b']));
-    await until('the CLI processes', async () => (processesOf('slowpoke_one') && processesOf('slowpoke_two') ? true : undefined));
+    await until('the CLI processes', async () =>
+      processesOf('slowpoke_one') && processesOf('slowpoke_two') ? true : undefined,
+    );
     for (const [id, module] of [
       [ids[0], 'slowpoke_one'],
       [ids[1], 'slowpoke_two'],
@@ -127,7 +155,9 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
       expect((await b.inject({ method: 'DELETE', url: `/v1/generations/${id}`, headers: auth })).statusCode).toBe(409);
       expect((await get(a, id)).state).toBe('cancelled');
       expect((await get(b, id)).state).toBe('cancelled');
-      expect((await a.inject({ method: 'GET', url: `/v1/generations/${id}/tests`, headers: auth })).statusCode).toBe(409);
+      expect((await a.inject({ method: 'GET', url: `/v1/generations/${id}/tests`, headers: auth })).statusCode).toBe(
+        409,
+      );
     }
   });
 
@@ -145,8 +175,12 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
       expect(full.headers['retry-after']).toBe('30');
       expect(full.json()).toMatchObject({ title: 'TA_QUEUE_FULL' });
       const { id } = queued.json() as { id: string };
-      expect((await lone.inject({ method: 'DELETE', url: `/v1/generations/${id}`, headers: auth })).json()).toMatchObject({ state: 'cancelled' });
-      expect((await lone.inject({ method: 'DELETE', url: `/v1/generations/${first.id}`, headers: auth })).json()).toMatchObject({ state: 'cancelled' });
+      expect(
+        (await lone.inject({ method: 'DELETE', url: `/v1/generations/${id}`, headers: auth })).json(),
+      ).toMatchObject({ state: 'cancelled' });
+      expect(
+        (await lone.inject({ method: 'DELETE', url: `/v1/generations/${first.id}`, headers: auth })).json(),
+      ).toMatchObject({ state: 'cancelled' });
       // The queue is empty again, and the cancelled queued job never started.
       expect((await post(lone, SMALL, 'after.py', 2)).statusCode).toBe(202);
       const view = await get(lone, id);
@@ -159,7 +193,9 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
   });
 
   it('closing an app (SIGTERM) hands its running job back to the queue: the other app runs it to completion', async () => {
-    const ids = await Promise.all([post(a, SLOW, 'slowpoke_three.py', 6), post(a, SLOW, 'slowpoke_four.py', 6)]).then((rs) => rs.map((r) => (r.json() as { id: string }).id));
+    const ids = await Promise.all([post(a, SLOW, 'slowpoke_three.py', 6), post(a, SLOW, 'slowpoke_four.py', 6)]).then(
+      (rs) => rs.map((r) => (r.json() as { id: string }).id),
+    );
     await until('one job running on each app', async () => {
       const views = await Promise.all(ids.map((id) => get(a, id)));
       return views.every((v) => v.state === 'running') && new Set(ids.map(ranOn)).size === 2 ? true : undefined;
@@ -177,13 +213,30 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
   it('counts jobs by state across the queue (a queue that runs nothing: no worker started)', async () => {
     const own = await startRedis();
     const logger = new CapturingLogger();
-    const queue = new BullMqGenerationQueue({ redisUrl: own.url, jobsRoot: tmpdir(), stalledMs: 5000, logger, concurrency: 1, maxQueued: 5, resultTtlMs: 60_000, configFile: '/dev/null', env: {}, onReport: () => undefined });
+    const queue = new BullMqGenerationQueue({
+      redisUrl: own.url,
+      jobsRoot: tmpdir(),
+      stalledMs: 5000,
+      logger,
+      concurrency: 1,
+      maxQueued: 5,
+      resultTtlMs: 60_000,
+      configFile: '/dev/null',
+      env: {},
+      onReport: () => undefined,
+    });
     try {
       const submit = () => {
         const dir = mkdtempSync(path.join(tmpdir(), 'ta-count-'));
         mkdirSync(path.join(dir, 'src'));
         writeFileSync(path.join(dir, 'src', 'm.py'), SMALL);
-        return queue.submit('owner', { dir, target: path.join(dir, 'src', 'm.py'), outDir: path.join(dir, 'out'), options: {}, inline: true });
+        return queue.submit('owner', {
+          dir,
+          target: path.join(dir, 'src', 'm.py'),
+          outDir: path.join(dir, 'out'),
+          options: {},
+          inline: true,
+        });
       };
       const [first] = await Promise.all([submit(), submit(), submit()]);
       expect(await queue.counts()).toEqual({ queued: 3, running: 0, completed: 0, failed: 0, cancelled: 0 });
@@ -220,7 +273,10 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
       () => undefined,
       (e: unknown) => e as { code?: string; message: string },
     );
-    expect(error).toMatchObject({ code: 'TA_QUEUE_UNAVAILABLE', message: expect.stringMatching(/did not answer within 8 s/) });
+    expect(error).toMatchObject({
+      code: 'TA_QUEUE_UNAVAILABLE',
+      message: expect.stringMatching(/did not answer within 8 s/),
+    });
     expect(error?.message).not.toContain('hunter2');
     expect(Date.now() - started).toBeLessThan(60_000);
     // It never became ready: closing it only releases its connections, and may itself report that failure again.

@@ -10,7 +10,13 @@ import type { GenerateTestsReport } from '@test-agent/application';
 import { EnvironmentError, type Logger } from '@test-agent/domain';
 import { HttpProblem } from '../security';
 import { GenerationFailed, type GenerationOptions } from './generation-runner';
-import type { DrainOutcome, GenerationJob, GenerationJobInput, GenerationQueue, TestsArchive } from './generation-queue.port';
+import type {
+  DrainOutcome,
+  GenerationJob,
+  GenerationJobInput,
+  GenerationQueue,
+  TestsArchive,
+} from './generation-queue.port';
 import { runWithMetricEvents, type GenerationQueueDeps } from './in-process-generation-queue';
 import { safeRelativePath, testsArchive } from './job-files';
 import { QueueFullError, type JobProgress, type JobState } from './job-queue';
@@ -84,7 +90,8 @@ export async function packInput(dir: string): Promise<Buffer> {
       else if (entry.isFile()) {
         const data = readFileSync(full);
         bytes += data.length;
-        if (bytes > JOB_INPUT_LIMIT_BYTES) throw new HttpProblem(400, 'TA_SOURCES_TOO_LARGE', `The job's files are over ${JOB_INPUT_LIMIT_BYTES} bytes`);
+        if (bytes > JOB_INPUT_LIMIT_BYTES)
+          throw new HttpProblem(400, 'TA_SOURCES_TOO_LARGE', `The job's files are over ${JOB_INPUT_LIMIT_BYTES} bytes`);
         files.push({ p: name, d: data.toString('base64') });
       } else throw new HttpProblem(400, 'TA_BAD_SOURCE_PATH', `${name} is not a regular file`);
     }
@@ -95,7 +102,9 @@ export async function packInput(dir: string): Promise<Buffer> {
 
 /** Writes what `packInput` packed under `dir`, each name checked again (Redis is shared: trust no path in it). */
 export async function unpackInput(packed: Buffer, dir: string): Promise<void> {
-  const files = JSON.parse((await gunzipAsync(packed, { maxOutputLength: JOB_INPUT_LIMIT_BYTES * 2 })).toString('utf8')) as { p: string; d: string }[];
+  const files = JSON.parse(
+    (await gunzipAsync(packed, { maxOutputLength: JOB_INPUT_LIMIT_BYTES * 2 })).toString('utf8'),
+  ) as { p: string; d: string }[];
   // Every name checked before the first file is written.
   const targets = files.map((file) => path.join(dir, safeRelativePath(file.p)));
   files.forEach((file, i) => {
@@ -110,7 +119,8 @@ async function collect(stream: NodeJS.ReadableStream, limit: number): Promise<Bu
   let size = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new GenerationFailed('TA_JOB_RESULT_TOO_LARGE', `The job's tests archive is over ${limit} bytes`);
+    if (size > limit)
+      throw new GenerationFailed('TA_JOB_RESULT_TOO_LARGE', `The job's tests archive is over ${limit} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -125,7 +135,11 @@ function inside(dir: string, relative: string): string {
 export function failureOf(reason: string | undefined): { code: string; message: string } {
   const m = /^(TA_[A-Z0-9_]+): ([\s\S]*)$/.exec(reason ?? '');
   if (m) return { code: m[1], message: m[2] };
-  if (/stalled/i.test(reason ?? '')) return { code: 'TA_JOB_STALLED', message: `The replica running this job stopped and it was retried once already (${reason})` };
+  if (/stalled/i.test(reason ?? ''))
+    return {
+      code: 'TA_JOB_STALLED',
+      message: `The replica running this job stopped and it was retried once already (${reason})`,
+    };
   return { code: 'TA_INTERNAL', message: reason || 'The job failed' };
 }
 
@@ -175,29 +189,55 @@ export class BullMqGenerationQueue implements GenerationQueue {
   async start(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new EnvironmentError('TA_QUEUE_UNAVAILABLE', `Redis (REDIS_URL) did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+      timer = setTimeout(
+        () =>
+          reject(
+            new EnvironmentError(
+              'TA_QUEUE_UNAVAILABLE',
+              `Redis (REDIS_URL) did not answer within ${CONNECT_TIMEOUT_MS / 1000} s`,
+            ),
+          ),
+        CONNECT_TIMEOUT_MS,
+      );
     });
     try {
-      await Promise.race([Promise.all([this.queue.waitUntilReady(), this.subscriber.subscribe(CANCEL_CHANNEL)]), timeout]);
+      await Promise.race([
+        Promise.all([this.queue.waitUntilReady(), this.subscriber.subscribe(CANCEL_CHANNEL)]),
+        timeout,
+      ]);
     } finally {
       clearTimeout(timer);
     }
     // The worker's own connection (BullMQ blocks on a copy of it waiting for jobs).
     this.workerConnection = new IORedis(this.options.redisUrl, { maxRetriesPerRequest: null });
     this.workerConnection.on('error', this.logError('worker'));
-    const worker = new Worker<JobData, { ranBy: string }>(QUEUE_NAME, (job, token, signal) => this.process(job, token, signal), {
-      connection: this.workerConnection,
-      prefix: PREFIX,
-      concurrency: this.options.concurrency,
-      lockDuration: this.options.stalledMs,
-      stalledInterval: this.options.stalledMs,
-      maxStalledCount: 1,
-    });
+    const worker = new Worker<JobData, { ranBy: string }>(
+      QUEUE_NAME,
+      (job, token, signal) => this.process(job, token, signal),
+      {
+        connection: this.workerConnection,
+        prefix: PREFIX,
+        concurrency: this.options.concurrency,
+        lockDuration: this.options.stalledMs,
+        stalledInterval: this.options.stalledMs,
+        maxStalledCount: 1,
+      },
+    );
     worker.on('error', this.logError('worker'));
-    worker.on('stalled', (id: string) => this.options.logger.warn('Job stalled: its replica stopped renewing its lock; it is queued again', { id, replica: this.replica }));
+    worker.on('stalled', (id: string) =>
+      this.options.logger.warn('Job stalled: its replica stopped renewing its lock; it is queued again', {
+        id,
+        replica: this.replica,
+      }),
+    );
     worker.on('failed', (job, error) => {
       // A cancelled job's record is its `cancelled` key: the BullMQ job goes.
-      if (job && error.message.startsWith('TA_JOB_CANCELLED')) job.remove().catch((e: Error) => this.options.logger.warn('Could not remove a cancelled job', { id: job.id, error: e.message }));
+      if (job && error.message.startsWith('TA_JOB_CANCELLED'))
+        job
+          .remove()
+          .catch((e: Error) =>
+            this.options.logger.warn('Could not remove a cancelled job', { id: job.id, error: e.message }),
+          );
     });
     this.worker = worker;
     await worker.waitUntilReady();
@@ -217,14 +257,26 @@ export class BullMqGenerationQueue implements GenerationQueue {
     const createdAt = Date.now();
     const relative = (p: string) => path.relative(input.dir, p).split(path.sep).join('/');
     const data: JobData = input.inline
-      ? { owner, createdAt, inline: true, target: relative(input.target), outDir: relative(input.outDir), options: input.options }
+      ? {
+          owner,
+          createdAt,
+          inline: true,
+          target: relative(input.target),
+          outDir: relative(input.outDir),
+          options: input.options,
+        }
       : { owner, createdAt, inline: false, target: input.target, outDir: input.outDir, options: input.options };
     const packed = input.inline ? await packInput(input.dir) : undefined;
     await this.redis(async () => {
       if ((await this.queue.count()) >= this.options.maxQueued) throw new QueueFullError(30);
       if (packed) await this.connection.set(key(id, 'input'), packed, 'EX', INPUT_TTL_SECONDS);
       const age = Math.ceil(this.options.resultTtlMs / 1000);
-      await this.queue.add('generate', data, { jobId: id, attempts: 1, removeOnComplete: { age }, removeOnFail: { age } });
+      await this.queue.add('generate', data, {
+        jobId: id,
+        attempts: 1,
+        removeOnComplete: { age },
+        removeOnFail: { age },
+      });
     });
     // The replica that runs the job unpacks its own copy.
     rmSync(input.dir, { recursive: true, force: true });
@@ -240,13 +292,17 @@ export class BullMqGenerationQueue implements GenerationQueue {
       const job = await BullJob.fromId<JobData, { ranBy: string }>(this.queue, id);
       if (!job) return undefined;
       const bullState = await job.getState();
-      const { ranBy, ...progress } = (typeof job.progress === 'object' ? job.progress : { modulesDone: 0 }) as StoredProgress;
+      const { ranBy, ...progress } = (
+        typeof job.progress === 'object' ? job.progress : { modulesDone: 0 }
+      ) as StoredProgress;
       const view: GenerationJob = {
         id,
         owner: job.data.owner,
         state: 'queued',
         createdAt: job.data.createdAt,
-        ...(job.processedOn && bullState !== 'waiting' && bullState !== 'prioritized' && bullState !== 'delayed' ? { startedAt: job.processedOn } : {}),
+        ...(job.processedOn && bullState !== 'waiting' && bullState !== 'prioritized' && bullState !== 'delayed'
+          ? { startedAt: job.processedOn }
+          : {}),
         progress,
         ...(ranBy ? { ranBy } : {}),
       };
@@ -257,7 +313,13 @@ export class BullMqGenerationQueue implements GenerationQueue {
         case 'completed': {
           const result = await this.connection.get(key(id, 'result'));
           if (!result) return undefined;
-          return { ...view, state: 'completed', finishedAt: job.finishedOn, result: JSON.parse(result) as GenerateTestsReport, ranBy: job.returnvalue?.ranBy ?? ranBy };
+          return {
+            ...view,
+            state: 'completed',
+            finishedAt: job.finishedOn,
+            result: JSON.parse(result) as GenerateTestsReport,
+            ranBy: job.returnvalue?.ranBy ?? ranBy,
+          };
         }
         case 'failed':
           // A job failed by the stalled-job check (its replica died twice) still has its input files.
@@ -279,10 +341,18 @@ export class BullMqGenerationQueue implements GenerationQueue {
     return this.redis(async () => {
       const job = await this.get(id);
       if (!job || (job.state !== 'queued' && job.state !== 'running')) return false;
-      const record: CancelledRecord = { owner: job.owner, createdAt: job.createdAt, ...(job.startedAt ? { startedAt: job.startedAt } : {}), finishedAt: Date.now(), progress: job.progress, ...(job.ranBy ? { ranBy: job.ranBy } : {}) };
+      const record: CancelledRecord = {
+        owner: job.owner,
+        createdAt: job.createdAt,
+        ...(job.startedAt ? { startedAt: job.startedAt } : {}),
+        finishedAt: Date.now(),
+        progress: job.progress,
+        ...(job.ranBy ? { ranBy: job.ranBy } : {}),
+      };
       const ttl = Math.ceil(this.options.resultTtlMs / 1000);
       // NX: of two concurrent cancels, one wins.
-      if ((await this.connection.set(key(id, 'cancelled'), JSON.stringify(record), 'EX', ttl, 'NX')) !== 'OK') return false;
+      if ((await this.connection.set(key(id, 'cancelled'), JSON.stringify(record), 'EX', ttl, 'NX')) !== 'OK')
+        return false;
       await this.connection.zadd(CANCELLED_SET, record.finishedAt, id);
       if (job.state === 'queued') {
         // A job taken meanwhile is locked: the message below stops it.
@@ -293,17 +363,32 @@ export class BullMqGenerationQueue implements GenerationQueue {
       }
       await this.connection.publish(CANCEL_CHANNEL, id);
       // A running job's end is recorded by the replica that runs it.
-      if (job.state === 'queued') this.options.onChange?.({ ...job, state: 'cancelled', finishedAt: record.finishedAt });
+      if (job.state === 'queued')
+        this.options.onChange?.({ ...job, state: 'cancelled', finishedAt: record.finishedAt });
       return true;
     });
   }
 
   async counts(): Promise<Record<JobState, number>> {
     return this.redis(async () => {
-      const c = await this.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'paused', 'active', 'completed', 'failed');
+      const c = await this.queue.getJobCounts(
+        'waiting',
+        'prioritized',
+        'delayed',
+        'paused',
+        'active',
+        'completed',
+        'failed',
+      );
       await this.connection.zremrangebyscore(CANCELLED_SET, '-inf', Date.now() - this.options.resultTtlMs);
       const cancelled = await this.connection.zcard(CANCELLED_SET);
-      return { queued: c.waiting + c.prioritized + c.delayed + c.paused, running: c.active, completed: c.completed, failed: c.failed, cancelled };
+      return {
+        queued: c.waiting + c.prioritized + c.delayed + c.paused,
+        running: c.active,
+        completed: c.completed,
+        failed: c.failed,
+        cancelled,
+      };
     });
   }
 
@@ -314,16 +399,23 @@ export class BullMqGenerationQueue implements GenerationQueue {
     await this.worker?.pause(true);
     const running = [...this.local.values()];
     const deadline = Date.now() + timeoutMs;
-    while (running.some((job) => job.ended === undefined) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (running.some((job) => job.ended === undefined) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     if (running.some((job) => job.ended === undefined)) {
       // The rest go back to the queue (see `process`), within seconds: their processes are stopped.
       this.closing = true;
       this.worker?.cancelAllJobs('server shutting down');
       const handover = Date.now() + 15_000;
-      while (running.some((job) => job.ended === undefined) && Date.now() < handover) await new Promise((r) => setTimeout(r, 100));
+      while (running.some((job) => job.ended === undefined) && Date.now() < handover)
+        await new Promise((r) => setTimeout(r, 100));
     }
     const ended = (state: JobState | 'handedBack') => running.filter((job) => job.ended === state).length;
-    return { completed: ended('completed'), failed: ended('failed'), cancelled: ended('cancelled'), handedBack: ended('handedBack') };
+    return {
+      completed: ended('completed'),
+      failed: ended('failed'),
+      cancelled: ended('cancelled'),
+      handedBack: ended('handedBack'),
+    };
   }
 
   async close(): Promise<void> {
@@ -340,14 +432,19 @@ export class BullMqGenerationQueue implements GenerationQueue {
   }
 
   /** Runs one job on this replica: unpack, generate, keep the report and tests in Redis. */
-  private async process(job: BullJob<JobData, { ranBy: string }>, token: string | undefined, signal: AbortSignal | undefined): Promise<{ ranBy: string }> {
+  private async process(
+    job: BullJob<JobData, { ranBy: string }>,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<{ ranBy: string }> {
     const id = job.id!;
     const { logger } = this.options;
     if (this.draining) {
       await job.moveToWait(token);
       throw new WaitingError();
     }
-    if (await this.connection.exists(key(id, 'cancelled'))) throw new UnrecoverableError('TA_JOB_CANCELLED: The job was cancelled');
+    if (await this.connection.exists(key(id, 'cancelled')))
+      throw new UnrecoverableError('TA_JOB_CANCELLED: The job was cancelled');
     const abort = new AbortController();
     signal?.addEventListener('abort', () => abort.abort(), { once: true });
     // The pub/sub message may be missed across a reconnect: the cancelled record is polled too.
@@ -361,13 +458,28 @@ export class BullMqGenerationQueue implements GenerationQueue {
     const local: { ended?: JobState | 'handedBack' } = {};
     this.local.set(id, local);
     const startedAt = Date.now();
-    const view: GenerationJob = { id, owner: job.data.owner, state: 'running', createdAt: job.data.createdAt, startedAt, progress: { modulesDone: 0 }, ranBy: this.replica };
+    const view: GenerationJob = {
+      id,
+      owner: job.data.owner,
+      state: 'running',
+      createdAt: job.data.createdAt,
+      startedAt,
+      progress: { modulesDone: 0 },
+      ranBy: this.replica,
+    };
     const end = (state: JobState | 'handedBack') => {
       local.ended = state;
-      this.options.onChange?.(state === 'handedBack' ? { ...view, state: 'queued' } : { ...view, state, finishedAt: Date.now() });
+      this.options.onChange?.(
+        state === 'handedBack' ? { ...view, state: 'queued' } : { ...view, state, finishedAt: Date.now() },
+      );
     };
     this.options.onChange?.(view);
-    logger.info('Job started', { id, replica: this.replica, attempt: job.attemptsStarted, stalled: job.stalledCounter });
+    logger.info('Job started', {
+      id,
+      replica: this.replica,
+      attempt: job.attemptsStarted,
+      stalled: job.stalledCounter,
+    });
     try {
       await job.updateProgress({ modulesDone: 0, ranBy: this.replica } satisfies StoredProgress);
       let { target, outDir } = job.data;
@@ -378,16 +490,34 @@ export class BullMqGenerationQueue implements GenerationQueue {
         target = inside(dir, target);
         outDir = inside(dir, outDir);
         mkdirSync(outDir, { recursive: true });
-      } else if (!path.isAbsolute(target) || !path.isAbsolute(outDir) || lstatSync(target, { throwIfNoEntry: false }) === undefined) {
-        throw new GenerationFailed('TA_PATH_NOT_FOUND', `${target} is not on this replica (every replica must mount the same serverRoots)`);
+      } else if (
+        !path.isAbsolute(target) ||
+        !path.isAbsolute(outDir) ||
+        lstatSync(target, { throwIfNoEntry: false }) === undefined
+      ) {
+        throw new GenerationFailed(
+          'TA_PATH_NOT_FOUND',
+          `${target} is not on this replica (every replica must mount the same serverRoots)`,
+        );
       }
-      const report = await runWithMetricEvents(this.options, { cwd: dir, configFile: this.options.configFile, target, outDir, options: job.data.options }, abort.signal, (p) => {
-        job.updateProgress({ ...p, ranBy: this.replica } satisfies StoredProgress).catch(() => undefined);
-      });
+      const report = await runWithMetricEvents(
+        this.options,
+        { cwd: dir, configFile: this.options.configFile, target, outDir, options: job.data.options },
+        abort.signal,
+        (p) => {
+          job.updateProgress({ ...p, ranBy: this.replica } satisfies StoredProgress).catch(() => undefined);
+        },
+      );
       const archive = await collect(testsArchive(outDir, report.files), TESTS_ARCHIVE_LIMIT_BYTES);
-      if (await this.connection.exists(key(id, 'cancelled'))) throw new GenerationFailed('TA_JOB_CANCELLED', 'The job was cancelled');
+      if (await this.connection.exists(key(id, 'cancelled')))
+        throw new GenerationFailed('TA_JOB_CANCELLED', 'The job was cancelled');
       const ttl = Math.ceil(this.options.resultTtlMs / 1000);
-      await this.connection.multi().set(key(id, 'result'), JSON.stringify(report), 'EX', ttl).set(key(id, 'tests'), archive, 'EX', ttl).del(key(id, 'input')).exec();
+      await this.connection
+        .multi()
+        .set(key(id, 'result'), JSON.stringify(report), 'EX', ttl)
+        .set(key(id, 'tests'), archive, 'EX', ttl)
+        .del(key(id, 'input'))
+        .exec();
       this.options.onReport(report);
       end('completed');
       logger.info('Job completed', { id, replica: this.replica });
@@ -402,7 +532,8 @@ export class BullMqGenerationQueue implements GenerationQueue {
       }
       const code = (e as { code?: string }).code ?? 'TA_INTERNAL';
       const message = e instanceof Error ? e.message : String(e);
-      const cancelled = code === 'TA_JOB_CANCELLED' || (await this.connection.exists(key(id, 'cancelled')).catch(() => 0)) > 0;
+      const cancelled =
+        code === 'TA_JOB_CANCELLED' || (await this.connection.exists(key(id, 'cancelled')).catch(() => 0)) > 0;
       end(cancelled ? 'cancelled' : 'failed');
       logger.info('Job failed', { id, replica: this.replica, code });
       await this.connection.del(key(id, 'input')).catch(() => undefined);
@@ -420,7 +551,9 @@ export class BullMqGenerationQueue implements GenerationQueue {
       return await work();
     } catch (e) {
       if (e instanceof QueueFullError || e instanceof HttpProblem || e instanceof EnvironmentError) throw e;
-      throw new EnvironmentError('TA_QUEUE_UNAVAILABLE', `The job queue (Redis) failed: ${(e as Error).message}`, { cause: e });
+      throw new EnvironmentError('TA_QUEUE_UNAVAILABLE', `The job queue (Redis) failed: ${(e as Error).message}`, {
+        cause: e,
+      });
     }
   }
 }

@@ -15,5 +15,11 @@ export interface QueueSettings {
 /** The generation queue the configuration selects: Redis (`REDIS_URL`) or in-process. */
 export function createGenerationQueue(deps: GenerationQueueDeps, settings: QueueSettings): GenerationQueue {
   if (!settings.redisUrl) return new InProcessGenerationQueue(deps);
-  return new BullMqGenerationQueue({ ...deps, redisUrl: settings.redisUrl, jobsRoot: settings.jobsRoot, stalledMs: settings.jobStalledSeconds * 1000, logger: settings.logger });
+  return new BullMqGenerationQueue({
+    ...deps,
+    redisUrl: settings.redisUrl,
+    jobsRoot: settings.jobsRoot,
+    stalledMs: settings.jobStalledSeconds * 1000,
+    logger: settings.logger,
+  });
 }

@@ -61,7 +61,11 @@ const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(f
 function bundledCli(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, CLI))) return path.join(dir, CLI);
-    if (path.dirname(dir) === dir) throw new GenerationFailed('TA_CLI_NOT_BUILT', `The bundled CLI (${CLI}) is not above ${__dirname}: run npm run build`);
+    if (path.dirname(dir) === dir)
+      throw new GenerationFailed(
+        'TA_CLI_NOT_BUILT',
+        `The bundled CLI (${CLI}) is not above ${__dirname}: run npm run build`,
+      );
   }
 }
 
@@ -77,14 +81,32 @@ const KILL_GRACE_MS = 3_000;
  * group (the CLI then kills its sandboxes), SIGKILL after a grace period. Progress comes from the CLI's
  * per-module lines (`[3/10] pkg.mod: ...`).
  */
-export function runGeneration(spec: GenerationSpec, env: NodeJS.ProcessEnv, signal: AbortSignal, progress: (p: JobProgress) => void): Promise<GenerateTestsReport> {
-  const args = [bundledCli(), '--json', '--config', spec.configFile, 'generate', spec.target, '--out', spec.outDir, '--progress', 'lines'];
+export function runGeneration(
+  spec: GenerationSpec,
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+  progress: (p: JobProgress) => void,
+): Promise<GenerateTestsReport> {
+  const args = [
+    bundledCli(),
+    '--json',
+    '--config',
+    spec.configFile,
+    'generate',
+    spec.target,
+    '--out',
+    spec.outDir,
+    '--progress',
+    'lines',
+  ];
   for (const [key, flag] of Object.entries(FLAGS) as [keyof GenerationOptions, string][]) {
     const value = spec.options[key];
     if (value !== undefined) args.push(flag, String(value));
   }
   return new Promise((resolve, reject) => {
-    const [command, argv] = SETPRIV ? [SETPRIV, ['--pdeathsig', 'TERM', '--', process.execPath, ...args]] : [process.execPath, args];
+    const [command, argv] = SETPRIV
+      ? [SETPRIV, ['--pdeathsig', 'TERM', '--', process.execPath, ...args]]
+      : [process.execPath, args];
     const child = spawn(command, argv, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderrTail = '';
@@ -123,13 +145,21 @@ export function runGeneration(spec: GenerationSpec, env: NodeJS.ProcessEnv, sign
       killer = setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS);
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (e) => reject(new GenerationFailed('TA_JOB_START_FAILED', `Could not start the generation: ${e.message}`)));
+    child.on('error', (e) =>
+      reject(new GenerationFailed('TA_JOB_START_FAILED', `Could not start the generation: ${e.message}`)),
+    );
     // 'close', not 'exit': the output is complete only once the streams are.
     child.on('close', (code, sig) => {
       signal.removeEventListener('abort', onAbort);
       clearTimeout(killer);
       if (signal.aborted) return reject(new GenerationFailed('TA_JOB_CANCELLED', 'The job was cancelled'));
-      if (overflow) return reject(new GenerationFailed('TA_JOB_REPORT_TOO_LARGE', `The generation's report was over ${MAX_REPORT_CHARS} characters`));
+      if (overflow)
+        return reject(
+          new GenerationFailed(
+            'TA_JOB_REPORT_TOO_LARGE',
+            `The generation's report was over ${MAX_REPORT_CHARS} characters`,
+          ),
+        );
       let parsed: unknown;
       try {
         parsed = JSON.parse(stdout);
@@ -137,10 +167,16 @@ export function runGeneration(spec: GenerationSpec, env: NodeJS.ProcessEnv, sign
         parsed = undefined;
       }
       if (typeof parsed !== 'object' || parsed === null) {
-        return reject(new GenerationFailed('TA_JOB_CRASHED', `The generation ended (${sig ?? `exit ${code}`}) after ${done} modules without a report`));
+        return reject(
+          new GenerationFailed(
+            'TA_JOB_CRASHED',
+            `The generation ended (${sig ?? `exit ${code}`}) after ${done} modules without a report`,
+          ),
+        );
       }
       const error = (parsed as { error?: { code?: string; message?: string } }).error;
-      if (error && !('modules' in parsed)) return reject(new GenerationFailed(error.code ?? 'TA_INTERNAL', error.message ?? 'generation failed'));
+      if (error && !('modules' in parsed))
+        return reject(new GenerationFailed(error.code ?? 'TA_INTERNAL', error.message ?? 'generation failed'));
       resolve(parsed as GenerateTestsReport);
     });
   });

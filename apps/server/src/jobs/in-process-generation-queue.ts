@@ -2,7 +2,13 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { GenerateTestsReport } from '@test-agent/application';
 import { runGeneration } from './generation-runner';
-import type { DrainOutcome, GenerationJob, GenerationJobInput, GenerationQueue, TestsArchive } from './generation-queue.port';
+import type {
+  DrainOutcome,
+  GenerationJob,
+  GenerationJobInput,
+  GenerationQueue,
+  TestsArchive,
+} from './generation-queue.port';
 import { testsArchive } from './job-files';
 import { InProcessJobQueue, type JobState } from './job-queue';
 
@@ -33,9 +39,16 @@ export interface GenerationQueueDeps {
 export const metricEventsFile = (dir: string) => path.join(dir, 'job-metrics.jsonl');
 
 /** Runs a job's CLI with its metric events file, and hands the file over however the CLI ended. */
-export function runWithMetricEvents(deps: GenerationQueueDeps, spec: Parameters<typeof runGeneration>[0], signal: AbortSignal, progress: Parameters<typeof runGeneration>[3]): Promise<GenerateTestsReport> {
+export function runWithMetricEvents(
+  deps: GenerationQueueDeps,
+  spec: Parameters<typeof runGeneration>[0],
+  signal: AbortSignal,
+  progress: Parameters<typeof runGeneration>[3],
+): Promise<GenerateTestsReport> {
   const events = metricEventsFile(spec.cwd);
-  return runGeneration(spec, { ...deps.env, TEST_AGENT_METRICS_EVENTS: events }, signal, progress).finally(() => deps.onMetricEvents?.(events));
+  return runGeneration(spec, { ...deps.env, TEST_AGENT_METRICS_EVENTS: events }, signal, progress).finally(() =>
+    deps.onMetricEvents?.(events),
+  );
 }
 
 /**
@@ -71,7 +84,18 @@ export class InProcessGenerationQueue implements GenerationQueue {
   async submit(owner: string, input: GenerationJobInput): Promise<GenerationJob> {
     const job = this.queue.submit(owner, async (signal, progress) => {
       try {
-        const report = await runWithMetricEvents(this.deps, { cwd: input.dir, configFile: this.deps.configFile, target: input.target, outDir: input.outDir, options: input.options }, signal, progress);
+        const report = await runWithMetricEvents(
+          this.deps,
+          {
+            cwd: input.dir,
+            configFile: this.deps.configFile,
+            target: input.target,
+            outDir: input.outDir,
+            options: input.options,
+          },
+          signal,
+          progress,
+        );
         this.deps.onReport(report);
         return report;
       } catch (e) {
@@ -105,13 +129,15 @@ export class InProcessGenerationQueue implements GenerationQueue {
   }
 
   async drain(timeoutMs: number): Promise<DrainOutcome> {
-    const held = () => [...this.files.keys()].map((id) => this.queue.get(id)).filter((job): job is GenerationJob => job !== undefined);
+    const held = () =>
+      [...this.files.keys()].map((id) => this.queue.get(id)).filter((job): job is GenerationJob => job !== undefined);
     // Queued jobs would start only to be cut short: they are cancelled at once.
     let cancelled = 0;
     for (const job of held()) if (job.state === 'queued' && this.queue.cancel(job.id)) cancelled++;
     const running = held().filter((job) => job.state === 'running');
     const deadline = Date.now() + timeoutMs;
-    while (running.some((job) => job.state === 'running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (running.some((job) => job.state === 'running') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     for (const job of running) if (this.queue.cancel(job.id)) cancelled++;
     const ended = (state: string) => running.filter((job) => job.state === state).length;
     return { completed: ended('completed'), failed: ended('failed'), cancelled, handedBack: 0 };

@@ -18,8 +18,18 @@ export interface InlineFile {
  */
 export function safeRelativePath(name: string): string {
   const parts = name.split('/');
-  const bad = name.length === 0 || name.length > 1024 || name.startsWith('/') || /[\\\0]/.test(name) || parts.some((p) => p === '' || p === '.' || p === '..' || Buffer.byteLength(p) > 255);
-  if (bad) throw new HttpProblem(400, 'TA_BAD_SOURCE_PATH', `Source path ${JSON.stringify(name.slice(0, 200))} must be relative, with no "..", "." or empty segment`);
+  const bad =
+    name.length === 0 ||
+    name.length > 1024 ||
+    name.startsWith('/') ||
+    /[\\\0]/.test(name) ||
+    parts.some((p) => p === '' || p === '.' || p === '..' || Buffer.byteLength(p) > 255);
+  if (bad)
+    throw new HttpProblem(
+      400,
+      'TA_BAD_SOURCE_PATH',
+      `Source path ${JSON.stringify(name.slice(0, 200))} must be relative, with no "..", "." or empty segment`,
+    );
   return parts.join('/');
 }
 
@@ -33,11 +43,20 @@ export interface SourceFile {
  * Checks every entry and the totals (`limits`: inline sources by default; an archive's come from the settings),
  * then writes the files under `dir`; nothing is written when one is refused.
  */
-export function writeSources(dir: string, files: readonly SourceFile[], limits: { readonly files: number; readonly bytes: number } = SOURCE_LIMITS): void {
+export function writeSources(
+  dir: string,
+  files: readonly SourceFile[],
+  limits: { readonly files: number; readonly bytes: number } = SOURCE_LIMITS,
+): void {
   if (files.length === 0) throw new HttpProblem(400, 'TA_NO_SOURCES', 'No source files were sent');
-  if (files.length > limits.files) throw new HttpProblem(400, 'TA_TOO_MANY_FILES', `${files.length} files, over the limit of ${limits.files}`);
-  const bytes = files.reduce((n, f) => n + (typeof f.content === 'string' ? Buffer.byteLength(f.content, 'utf8') : f.content.length), 0);
-  if (bytes > limits.bytes) throw new HttpProblem(400, 'TA_SOURCES_TOO_LARGE', `${bytes} bytes of sources, over the limit of ${limits.bytes}`);
+  if (files.length > limits.files)
+    throw new HttpProblem(400, 'TA_TOO_MANY_FILES', `${files.length} files, over the limit of ${limits.files}`);
+  const bytes = files.reduce(
+    (n, f) => n + (typeof f.content === 'string' ? Buffer.byteLength(f.content, 'utf8') : f.content.length),
+    0,
+  );
+  if (bytes > limits.bytes)
+    throw new HttpProblem(400, 'TA_SOURCES_TOO_LARGE', `${bytes} bytes of sources, over the limit of ${limits.bytes}`);
   const names = files.map((f) => safeRelativePath(f.path));
   const seen = new Set<string>();
   for (const name of names) {
@@ -45,7 +64,14 @@ export function writeSources(dir: string, files: readonly SourceFile[], limits: 
     seen.add(name);
   }
   // A name that is also another's folder (`a` and `a/b.py`) cannot be written: bad input, not a server failure.
-  const folders = new Set(names.flatMap((n) => n.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+  const folders = new Set(
+    names.flatMap((n) =>
+      n
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join('/')),
+    ),
+  );
   const clash = names.find((n) => folders.has(n));
   if (clash) throw new HttpProblem(400, 'TA_BAD_SOURCE_PATH', `${clash} is both a file and a folder of other files`);
   files.forEach((file, i) => {

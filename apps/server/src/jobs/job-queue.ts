@@ -65,7 +65,13 @@ export class InProcessJobQueue<Result> {
   submit(owner: string, work: JobWork<Result>): Job<Result> {
     this.expire();
     if (this.waiting.length >= this.options.maxQueued) throw new QueueFullError(30);
-    const job: Job<Result> = { id: randomUUID(), owner, state: 'queued', createdAt: this.now(), progress: { modulesDone: 0 } };
+    const job: Job<Result> = {
+      id: randomUUID(),
+      owner,
+      state: 'queued',
+      createdAt: this.now(),
+      progress: { modulesDone: 0 },
+    };
     this.jobs.set(job.id, job);
     this.waiting.push({ job, work });
     this.options.onChange?.(job as Job<unknown>);
@@ -111,21 +117,26 @@ export class InProcessJobQueue<Result> {
       this.options.onChange?.(job as Job<unknown>);
       work(controller.signal, (p) => {
         if (job.state === 'running') job.progress = p;
-      }).then(
-        (result) => {
-          if (job.state !== 'running') return;
-          job.result = result;
-          this.finish(job, 'completed');
-        },
-        (e: unknown) => {
-          if (job.state !== 'running') return;
-          job.error = { code: (e as { code?: string }).code ?? 'TA_INTERNAL', message: e instanceof Error ? e.message : String(e) };
-          this.finish(job, 'failed');
-        },
-      ).finally(() => {
-        this.running.delete(job.id);
-        this.pump();
-      });
+      })
+        .then(
+          (result) => {
+            if (job.state !== 'running') return;
+            job.result = result;
+            this.finish(job, 'completed');
+          },
+          (e: unknown) => {
+            if (job.state !== 'running') return;
+            job.error = {
+              code: (e as { code?: string }).code ?? 'TA_INTERNAL',
+              message: e instanceof Error ? e.message : String(e),
+            };
+            this.finish(job, 'failed');
+          },
+        )
+        .finally(() => {
+          this.running.delete(job.id);
+          this.pump();
+        });
     }
   }
 

@@ -31,12 +31,20 @@ async function tarGz(entries: Entry[]): Promise<Buffer> {
 }
 
 /** A multipart/form-data body: `archive` (named `filename`) and the other fields. */
-async function form(archive: Buffer | undefined, fields: Record<string, string>, filename = 'sources.tar.gz', field = 'archive'): Promise<{ payload: Buffer; headers: Record<string, string> }> {
+async function form(
+  archive: Buffer | undefined,
+  fields: Record<string, string>,
+  filename = 'sources.tar.gz',
+  field = 'archive',
+): Promise<{ payload: Buffer; headers: Record<string, string> }> {
   const data = new FormData();
   for (const [k, v] of Object.entries(fields)) data.append(k, v);
   if (archive) data.append(field, new Blob([archive]), filename);
   const request = new Request('http://localhost/', { method: 'POST', body: data });
-  return { payload: Buffer.from(await request.arrayBuffer()), headers: { 'content-type': request.headers.get('content-type')! } };
+  return {
+    payload: Buffer.from(await request.arrayBuffer()),
+    headers: { 'content-type': request.headers.get('content-type')! },
+  };
 }
 
 describe('POST /v1/generations with an archive upload', () => {
@@ -50,7 +58,18 @@ describe('POST /v1/generations with an archive upload', () => {
   const MiB = 1024 * 1024;
   const app = buildApp(
     createContainer(
-      loadConfig({ env: {}, cwd: work, overrides: { flakyReruns: 2, apiTokens: ['spec-token'], archiveMaxBytes: 4 * MiB, archiveMaxEntries: 5_000, archiveMaxUnpackedBytes: 16 * MiB, maxTimeBudgetSeconds: 60 } }),
+      loadConfig({
+        env: {},
+        cwd: work,
+        overrides: {
+          flakyReruns: 2,
+          apiTokens: ['spec-token'],
+          archiveMaxBytes: 4 * MiB,
+          archiveMaxEntries: 5_000,
+          archiveMaxUnpackedBytes: 16 * MiB,
+          maxTimeBudgetSeconds: 60,
+        },
+      }),
       { logger: silentLogger },
     ),
     { tmpDir: serverTmp },
@@ -64,27 +83,52 @@ describe('POST /v1/generations with an archive upload', () => {
   });
 
   /** Every file under the server's temp folder (job folders hold the sources they were sent). */
-  const written = (dir = serverTmp): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? written(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-  const post = async (archive: Buffer | undefined, fields: Record<string, string>, filename?: string, headers = auth, field?: string) => {
+  const written = (dir = serverTmp): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? written(path.join(dir, e.name)) : [path.join(dir, e.name)],
+    );
+  const post = async (
+    archive: Buffer | undefined,
+    fields: Record<string, string>,
+    filename?: string,
+    headers = auth,
+    field?: string,
+  ) => {
     const body = await form(archive, fields, filename, field);
-    return app.inject({ method: 'POST', url: '/v1/generations', headers: { ...headers, ...body.headers }, payload: body.payload });
+    return app.inject({
+      method: 'POST',
+      url: '/v1/generations',
+      headers: { ...headers, ...body.headers },
+      payload: body.payload,
+    });
   };
   const zip = (kind: string): Buffer => {
     const out = path.join(work, `${kind}.zip`);
-    const made = spawnSync('python3', [path.join(__dirname, '__fixtures__', 'make_zip.py'), out, kind, path.join(root, 'examples', 'calculator.py')], { encoding: 'utf8' });
+    const made = spawnSync(
+      'python3',
+      [path.join(__dirname, '__fixtures__', 'make_zip.py'), out, kind, path.join(root, 'examples', 'calculator.py')],
+      { encoding: 'utf8' },
+    );
     expect(made.stderr).toBe('');
     return readFileSync(out);
   };
   const waitFor = async (id: string) => {
     for (;;) {
-      const job = (await app.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: auth })).json() as { state: string; report?: { targetMet: boolean; modules: { module: string }[] } };
+      const job = (await app.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: auth })).json() as {
+        state: string;
+        report?: { targetMet: boolean; modules: { module: string }[] };
+      };
       if (!['queued', 'running'].includes(job.state)) return job;
       await new Promise((r) => setTimeout(r, 300));
     }
   };
 
   it('runs a job on a .tar.gz upload, options as form fields, exactly as on inline files', async () => {
-    const archive = await tarGz([{ name: './', type: 'directory' }, { name: './calc/', type: 'directory' }, { name: './calc/calculator.py', content: calculator }]);
+    const archive = await tarGz([
+      { name: './', type: 'directory' },
+      { name: './calc/', type: 'directory' },
+      { name: './calc/calculator.py', content: calculator },
+    ]);
     const res = await post(archive, { target: 'calc', timeBudgetSeconds: '5', strategy: 'offline' });
     expect(res.statusCode).toBe(202);
     const { id } = res.json() as { id: string };
@@ -117,11 +161,32 @@ describe('POST /v1/generations with an archive upload', () => {
     });
 
     it.each([
-      ['a "../" name', [{ name: 'ok.py', content: 'X = 1\n' }, { name: '../evil.py', content: 'X = 1\n' }], 'TA_BAD_SOURCE_PATH'],
+      [
+        'a "../" name',
+        [
+          { name: 'ok.py', content: 'X = 1\n' },
+          { name: '../evil.py', content: 'X = 1\n' },
+        ],
+        'TA_BAD_SOURCE_PATH',
+      ],
       ['an absolute name', [{ name: '/tmp/evil.py', content: 'X = 1\n' }], 'TA_BAD_SOURCE_PATH'],
       ['a ".." inside a name', [{ name: 'pkg/../../evil.py', content: 'X = 1\n' }], 'TA_BAD_SOURCE_PATH'],
-      ['a symbolic link', [{ name: 'ok.py', content: 'X = 1\n' }, { name: 'link.py', type: 'symlink', linkname: '/etc/passwd' }], 'TA_ARCHIVE_LINK'],
-      ['a hard link', [{ name: 'ok.py', content: 'X = 1\n' }, { name: 'hard.py', type: 'link', linkname: 'ok.py' }], 'TA_ARCHIVE_LINK'],
+      [
+        'a symbolic link',
+        [
+          { name: 'ok.py', content: 'X = 1\n' },
+          { name: 'link.py', type: 'symlink', linkname: '/etc/passwd' },
+        ],
+        'TA_ARCHIVE_LINK',
+      ],
+      [
+        'a hard link',
+        [
+          { name: 'ok.py', content: 'X = 1\n' },
+          { name: 'hard.py', type: 'link', linkname: 'ok.py' },
+        ],
+        'TA_ARCHIVE_LINK',
+      ],
       ['a fifo', [{ name: 'pipe', type: 'fifo' }], 'TA_ARCHIVE_SPECIAL_FILE'],
       ['a device', [{ name: 'null', type: 'character-device', devmajor: 1, devminor: 3 }], 'TA_ARCHIVE_SPECIAL_FILE'],
     ] as [string, Entry[], string][])('tar.gz with %s', async (_what, entries, code) => {
@@ -166,35 +231,75 @@ describe('POST /v1/generations with an archive upload', () => {
     });
 
     it('a file that is no archive, a missing target, an unknown field, a budget over the limit', async () => {
-      expect((await post(Buffer.from('just text'), { target: '.' })).json()).toMatchObject({ status: 400, title: 'TA_BAD_ARCHIVE' });
+      expect((await post(Buffer.from('just text'), { target: '.' })).json()).toMatchObject({
+        status: 400,
+        title: 'TA_BAD_ARCHIVE',
+      });
       expect((await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), {})).statusCode).toBe(400);
-      expect((await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: 'b.py' })).json()).toMatchObject({ status: 400, title: 'TA_PATH_NOT_FOUND' });
-      expect((await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: '.', sandbox: 'off' })).statusCode).toBe(400);
-      expect((await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: '.', timeBudgetSeconds: '100000' })).json()).toMatchObject({ status: 400, title: 'TA_BUDGET_TOO_LARGE' });
-      expect((await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: '.' }, 'x.tar.gz', auth, 'sources')).json()).toMatchObject({ status: 400, title: 'TA_BAD_UPLOAD' });
+      expect(
+        (await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: 'b.py' })).json(),
+      ).toMatchObject({ status: 400, title: 'TA_PATH_NOT_FOUND' });
+      expect(
+        (await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: '.', sandbox: 'off' })).statusCode,
+      ).toBe(400);
+      expect(
+        (
+          await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: '.', timeBudgetSeconds: '100000' })
+        ).json(),
+      ).toMatchObject({ status: 400, title: 'TA_BUDGET_TOO_LARGE' });
+      expect(
+        (
+          await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: '.' }, 'x.tar.gz', auth, 'sources')
+        ).json(),
+      ).toMatchObject({ status: 400, title: 'TA_BAD_UPLOAD' });
       // Neither JSON nor multipart: not validated by either schema, so refused.
-      const text = await app.inject({ method: 'POST', url: '/v1/generations', headers: { ...auth, 'content-type': 'text/plain' }, payload: '{"files": []}' });
+      const text = await app.inject({
+        method: 'POST',
+        url: '/v1/generations',
+        headers: { ...auth, 'content-type': 'text/plain' },
+        payload: '{"files": []}',
+      });
       expect(text.json()).toMatchObject({ status: 415, title: 'TA_UNSUPPORTED_MEDIA_TYPE' });
     });
   });
 
   it('refuses a 100 MB upload with 413, on its Content-Length and on a body without one', async () => {
     const big = await form(Buffer.alloc(100 * 1000 * 1000, 1), { target: '.' });
-    const declared = await app.inject({ method: 'POST', url: '/v1/generations', headers: { ...auth, ...big.headers }, payload: big.payload });
+    const declared = await app.inject({
+      method: 'POST',
+      url: '/v1/generations',
+      headers: { ...auth, ...big.headers },
+      payload: big.payload,
+    });
     expect(declared.statusCode).toBe(413);
     expect(declared.json()).toMatchObject({ title: 'TA_ARCHIVE_TOO_LARGE' });
     // Streamed (no Content-Length): cut off by the multipart limit.
     const ten = await form(Buffer.alloc(10 * MiB, 1), { target: '.' });
-    const streamed = await app.inject({ method: 'POST', url: '/v1/generations', headers: { ...auth, ...ten.headers }, payload: Readable.from([ten.payload]) });
+    const streamed = await app.inject({
+      method: 'POST',
+      url: '/v1/generations',
+      headers: { ...auth, ...ten.headers },
+      payload: Readable.from([ten.payload]),
+    });
     expect(streamed.statusCode).toBe(413);
     expect(streamed.json()).toMatchObject({ title: 'TA_ARCHIVE_TOO_LARGE' });
     // A body cut short is the client's fault: 400, not 500.
-    const cut = await app.inject({ method: 'POST', url: '/v1/generations', headers: { ...auth, ...ten.headers }, payload: Readable.from([ten.payload.subarray(0, MiB)]) });
+    const cut = await app.inject({
+      method: 'POST',
+      url: '/v1/generations',
+      headers: { ...auth, ...ten.headers },
+      payload: Readable.from([ten.payload.subarray(0, MiB)]),
+    });
     expect(cut.json()).toMatchObject({ status: 400, title: 'TA_BAD_UPLOAD' });
   });
 
   it('refuses an upload without a token (401) before reading it', async () => {
-    const res = await post(await tarGz([{ name: 'a.py', content: 'X = 1\n' }]), { target: '.' }, 'a.tar.gz', {} as typeof auth);
+    const res = await post(
+      await tarGz([{ name: 'a.py', content: 'X = 1\n' }]),
+      { target: '.' },
+      'a.tar.gz',
+      {} as typeof auth,
+    );
     expect(res.statusCode).toBe(401);
     expect(res.json()).toMatchObject({ title: 'TA_UNAUTHENTICATED' });
   });

@@ -47,11 +47,20 @@ const JSON_BODY_SCHEMA = {
     files: {
       type: 'array',
       maxItems: SOURCE_LIMITS.files,
-      items: { type: 'object', required: ['path', 'content'], additionalProperties: false, properties: { path: { type: 'string', minLength: 1 }, content: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['path', 'content'],
+        additionalProperties: false,
+        properties: { path: { type: 'string', minLength: 1 }, content: { type: 'string' } },
+      },
     },
     target: { type: 'string', minLength: 1, description: 'The module or folder among files to test ("." for all)' },
     path: { type: 'string', minLength: 1, description: 'A server-side module or folder (inside serverRoots)' },
-    outDir: { type: 'string', minLength: 1, description: 'Where the tests of a server-side path go (inside serverRoots)' },
+    outDir: {
+      type: 'string',
+      minLength: 1,
+      description: 'Where the tests of a server-side path go (inside serverRoots)',
+    },
     options: OPTIONS_SCHEMA,
   },
 } as const;
@@ -68,7 +77,10 @@ const ARCHIVE_BODY_SCHEMA = {
   },
 } as const;
 
-const JOB_ACCEPTED_SCHEMA = { type: 'object', properties: { id: { type: 'string' }, state: { type: 'string' } } } as const;
+const JOB_ACCEPTED_SCHEMA = {
+  type: 'object',
+  properties: { id: { type: 'string' }, state: { type: 'string' } },
+} as const;
 
 export type { DrainOutcome } from '../jobs/generation-queue.port';
 
@@ -126,7 +138,12 @@ function view(job: GenerationJob) {
  * files as a `.tar.gz`, `DELETE` cancels it (its processes stop within seconds). Only the token that submitted a job
  * sees it. Decorates the app with `generations` (the drain of a shutdown); records the job metrics.
  */
-export function registerGenerationRoutes(app: FastifyInstance, container: Container, tmpDir: string, lifecycle: Lifecycle): void {
+export function registerGenerationRoutes(
+  app: FastifyInstance,
+  container: Container,
+  tmpDir: string,
+  lifecycle: Lifecycle,
+): void {
   const config = container.get(TOKENS.Config);
   const metrics = container.get(TOKENS.Metrics);
   const jobsRoot = mkdtempSync(path.join(tmpDir, 'test-agent-jobs-'));
@@ -141,7 +158,9 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
   /** What a job's own process measured (its events file), added to this server's metrics however the job ended. */
   const replayJobMetrics = (file: string) => {
     if (!existsSync(file)) return;
-    const { rejected } = replayMetricEvents(readFileSync(file, 'utf8'), metrics, { skip: ['test_agent_coverage_percentage'] });
+    const { rejected } = replayMetricEvents(readFileSync(file, 'utf8'), metrics, {
+      skip: ['test_agent_coverage_percentage'],
+    });
     rmSync(file, { force: true });
     if (rejected.length > 0) logger.warn('Job metrics not replayed', { lines: rejected.length, first: rejected[0] });
   };
@@ -166,10 +185,20 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       onChange: (job) => {
         refreshGauges().catch(gaugesFailed);
         // How long a job took, on the replica that ran it (a queued job cancelled: how long it waited).
-        if (job.finishedAt !== undefined) metrics.observe('test_agent_job_duration_seconds', (job.finishedAt - (job.startedAt ?? job.createdAt)) / 1000, { state: job.state });
+        if (job.finishedAt !== undefined)
+          metrics.observe(
+            'test_agent_job_duration_seconds',
+            (job.finishedAt - (job.startedAt ?? job.createdAt)) / 1000,
+            { state: job.state },
+          );
       },
     },
-    { redisUrl: config.redisUrl, jobStalledSeconds: config.jobStalledSeconds, jobsRoot, logger: container.get(TOKENS.Logger).child('queue') },
+    {
+      redisUrl: config.redisUrl,
+      jobStalledSeconds: config.jobStalledSeconds,
+      jobsRoot,
+      logger: container.get(TOKENS.Logger).child('queue'),
+    },
   );
   app.decorate('generations', {
     async drain(timeoutMs: number): Promise<DrainOutcome> {
@@ -190,19 +219,33 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
   const ownJob = async (request: FastifyRequest<{ Params: { id: string } }>) => {
     const job = await queue.get(request.params.id);
     if (!job) throw new HttpProblem(404, 'TA_JOB_NOT_FOUND', `No generation job ${request.params.id}`);
-    if (job.owner !== ownerOf(request.headers.authorization)) throw new HttpProblem(403, 'TA_JOB_FORBIDDEN', 'This job belongs to another API token');
+    if (job.owner !== ownerOf(request.headers.authorization))
+      throw new HttpProblem(403, 'TA_JOB_FORBIDDEN', 'This job belongs to another API token');
     return job;
   };
 
   /** A job folder holding `sources` under `src/`, and the job's spec; nothing is written when a file is refused. */
-  const inlineJob = (sources: readonly SourceFile[], targetName: string | undefined, limits?: { files: number; bytes: number }): JobSpec => {
-    if (!targetName) throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', '"target" names the module or folder among the sources to test ("." for all of them)');
+  const inlineJob = (
+    sources: readonly SourceFile[],
+    targetName: string | undefined,
+    limits?: { files: number; bytes: number },
+  ): JobSpec => {
+    if (!targetName)
+      throw new HttpProblem(
+        400,
+        'TA_BAD_GENERATION_REQUEST',
+        '"target" names the module or folder among the sources to test ("." for all of them)',
+      );
     const target = targetName === '.' ? '' : safeRelativePath(targetName);
     const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
     const spec: JobSpec = { target: path.join(dir, 'src', target), outDir: path.join(dir, 'out'), dir, inline: true };
     try {
       writeSources(path.join(dir, 'src'), sources, limits);
-      if (!existsSync(spec.target)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `target ${targetName} is none of the files sent, nor a folder of them`);
+      if (!existsSync(spec.target))
+        throw new InvalidInputError(
+          'TA_PATH_NOT_FOUND',
+          `target ${targetName} is none of the files sent, nor a folder of them`,
+        );
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw e;
@@ -220,45 +263,80 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
       bodyLimit: SOURCE_LIMITS.bytes * 2,
       onRequest: async (request) => {
         const length = Number(request.headers['content-length'] ?? 0);
-        if (request.isMultipart() && length > config.archiveMaxBytes + multipartSlack) throw archiveTooLarge(config.archiveMaxBytes);
+        if (request.isMultipart() && length > config.archiveMaxBytes + multipartSlack)
+          throw archiveTooLarge(config.archiveMaxBytes);
       },
       schema: {
         summary: 'Queue a generation job',
-        description: 'Sources inline (JSON: files and target), as a server-side path (JSON: path and outDir), or as a .tar.gz/.zip upload (multipart/form-data: archive, target and the options as fields).',
-        body: { content: { 'application/json': { schema: JSON_BODY_SCHEMA }, 'multipart/form-data': { schema: ARCHIVE_BODY_SCHEMA } } },
+        description:
+          'Sources inline (JSON: files and target), as a server-side path (JSON: path and outDir), or as a .tar.gz/.zip upload (multipart/form-data: archive, target and the options as fields).',
+        body: {
+          content: {
+            'application/json': { schema: JSON_BODY_SCHEMA },
+            'multipart/form-data': { schema: ARCHIVE_BODY_SCHEMA },
+          },
+        },
         response: { 202: JOB_ACCEPTED_SCHEMA },
       },
     },
     async (request, reply) => {
       // Only the two bodies above are validated: any other type (text/plain parses to a string) is refused.
       if (typeof request.body !== 'object' || request.body === null) {
-        throw new HttpProblem(415, 'TA_UNSUPPORTED_MEDIA_TYPE', 'Send the job as application/json or as multipart/form-data (an archive upload)');
+        throw new HttpProblem(
+          415,
+          'TA_UNSUPPORTED_MEDIA_TYPE',
+          'Send the job as application/json or as multipart/form-data (an archive upload)',
+        );
       }
-      const upload = Buffer.isBuffer((request.body as Partial<ArchiveBody>).archive) ? (request.body as ArchiveBody) : undefined;
+      const upload = Buffer.isBuffer((request.body as Partial<ArchiveBody>).archive)
+        ? (request.body as ArchiveBody)
+        : undefined;
       const body = (upload ? {} : request.body) as GenerationBody;
-      const given: GenerationOptions = upload ? Object.fromEntries(OPTION_KEYS.filter((k) => upload[k] !== undefined).map((k) => [k, upload[k]])) : (body.options ?? {});
+      const given: GenerationOptions = upload
+        ? Object.fromEntries(OPTION_KEYS.filter((k) => upload[k] !== undefined).map((k) => [k, upload[k]]))
+        : (body.options ?? {});
       const options = { ...given, jobs: 1 };
       if (options.timeBudgetSeconds !== undefined && options.timeBudgetSeconds > config.maxTimeBudgetSeconds) {
-        throw new HttpProblem(400, 'TA_BUDGET_TOO_LARGE', `timeBudgetSeconds ${options.timeBudgetSeconds} is over this server's limit of ${config.maxTimeBudgetSeconds} s per module`);
+        throw new HttpProblem(
+          400,
+          'TA_BUDGET_TOO_LARGE',
+          `timeBudgetSeconds ${options.timeBudgetSeconds} is over this server's limit of ${config.maxTimeBudgetSeconds} s per module`,
+        );
       }
       // Every job runs from a private folder of its own, with the server's configuration file (never one the
       // sources bring: a test-agent.config.json among them could turn the sandbox off or redirect the LLM key).
       let spec: JobSpec;
       if (upload) {
         // Every entry is checked, in memory, before the first file is written.
-        const entries = await readArchive(upload.archive, { entries: config.archiveMaxEntries, unpackedBytes: config.archiveMaxUnpackedBytes });
-        spec = inlineJob(entries, upload.target, { files: config.archiveMaxEntries, bytes: config.archiveMaxUnpackedBytes });
+        const entries = await readArchive(upload.archive, {
+          entries: config.archiveMaxEntries,
+          unpackedBytes: config.archiveMaxUnpackedBytes,
+        });
+        spec = inlineJob(entries, upload.target, {
+          files: config.archiveMaxEntries,
+          bytes: config.archiveMaxUnpackedBytes,
+        });
       } else if (body.files && body.path === undefined && body.outDir === undefined) {
         spec = inlineJob(body.files, body.target);
       } else if (body.path && body.outDir && !body.files && body.target === undefined) {
         const target = insideServerRoots(body.path, config.serverRoots, 'path');
-        if (!existsSync(target)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${body.path}`);
+        if (!existsSync(target))
+          throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${body.path}`);
         const outDir = insideServerRoots(body.outDir, config.serverRoots, 'outDir');
-        if (config.serverRoots.some((root) => path.resolve(root) === outDir)) throw new HttpProblem(400, 'TA_BAD_OUTPUT_FOLDER', 'outDir must be a folder inside a server root, not the root itself');
+        if (config.serverRoots.some((root) => path.resolve(root) === outDir))
+          throw new HttpProblem(
+            400,
+            'TA_BAD_OUTPUT_FOLDER',
+            'outDir must be a folder inside a server root, not the root itself',
+          );
         const dir = mkdtempSync(path.join(jobsRoot, 'job-'));
         spec = { target, outDir, dir, inline: false };
       } else {
-        throw new HttpProblem(400, 'TA_BAD_GENERATION_REQUEST', 'Send either "files" and "target" (inline sources) or "path" and "outDir" (server-side paths)');
+        throw new HttpProblem(
+          400,
+          'TA_BAD_GENERATION_REQUEST',
+          'Send either "files" and "target" (inline sources) or "path" and "outDir" (server-side paths)',
+        );
       }
       try {
         // The same job spec for inline sources and archive uploads: the queue owns the folder from here on.
@@ -279,10 +357,18 @@ export function registerGenerationRoutes(app: FastifyInstance, container: Contai
 
   app.get<{ Params: { id: string } }>('/v1/generations/:id/tests', async (request, reply: FastifyReply) => {
     const job = await ownJob(request);
-    if (job.state !== 'completed') throw new HttpProblem(409, 'TA_JOB_NOT_COMPLETED', `The job is ${job.state}: its tests are there once it is completed`);
+    if (job.state !== 'completed')
+      throw new HttpProblem(
+        409,
+        'TA_JOB_NOT_COMPLETED',
+        `The job is ${job.state}: its tests are there once it is completed`,
+      );
     const archive = await queue.tests(job.id);
     if (!archive) throw new HttpProblem(410, 'TA_JOB_EXPIRED', 'The tests of this job are no longer kept');
-    return reply.type('application/gzip').header('Content-Disposition', `attachment; filename="tests-${job.id}.tar.gz"`).send(archive);
+    return reply
+      .type('application/gzip')
+      .header('Content-Disposition', `attachment; filename="tests-${job.id}.tar.gz"`)
+      .send(archive);
   });
 
   app.delete<{ Params: { id: string } }>('/v1/generations/:id', async (request) => {

@@ -3,12 +3,23 @@ import type { Container } from 'inversify';
 import { TOKENS } from '@test-agent/composition';
 
 /** `/health`: the process is alive. `/health/ready`: every health check passes (503 otherwise, and while draining). */
-export function registerHealthRoutes(app: FastifyInstance, container: Container, lifecycle: { readonly draining: boolean }): void {
-  app.get('/health', { schema: { summary: 'Liveness: the process answers', security: [] } }, async () => ({ status: 'ok', app: 'test-agent' }));
-  app.get('/health/ready', { schema: { summary: 'Readiness: every health check passes (503 otherwise)', security: [] } }, async (_request, reply) => {
-    if (lifecycle.draining) return reply.status(503).send({ status: 'draining', checks: [] });
-    const checks = (await Promise.all(container.getAll(TOKENS.HealthCheck).map((c) => c.run()))).flat();
-    const ready = checks.every((c) => c.ok);
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
-  });
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  container: Container,
+  lifecycle: { readonly draining: boolean },
+): void {
+  app.get('/health', { schema: { summary: 'Liveness: the process answers', security: [] } }, async () => ({
+    status: 'ok',
+    app: 'test-agent',
+  }));
+  app.get(
+    '/health/ready',
+    { schema: { summary: 'Readiness: every health check passes (503 otherwise)', security: [] } },
+    async (_request, reply) => {
+      if (lifecycle.draining) return reply.status(503).send({ status: 'draining', checks: [] });
+      const checks = (await Promise.all(container.getAll(TOKENS.HealthCheck).map((c) => c.run()))).flat();
+      const ready = checks.every((c) => c.ok);
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+    },
+  );
 }

@@ -20,26 +20,60 @@ describe("a job's own metrics on the server", () => {
   beforeAll(async () => {
     await ensureBuilt();
     const script = path.join(cwd, 'script.json');
-    writeFileSync(script, JSON.stringify({ model: 'm', default: { text: 'def test_nothing():\n    assert True\n' }, faults: [{ status: 503 }] }));
-    standIn = spawn(process.execPath, [path.join(root, 'tools', 'llm-stand-in', 'main.cjs'), '--port', '0', '--script', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    url = await new Promise<string>((resolve) => standIn.stdout?.once('data', (c: Buffer) => resolve((JSON.parse(c.toString().split('\n')[0]) as { url: string }).url)));
+    writeFileSync(
+      script,
+      JSON.stringify({
+        model: 'm',
+        default: { text: 'def test_nothing():\n    assert True\n' },
+        faults: [{ status: 503 }],
+      }),
+    );
+    standIn = spawn(
+      process.execPath,
+      [path.join(root, 'tools', 'llm-stand-in', 'main.cjs'), '--port', '0', '--script', script],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    url = await new Promise<string>((resolve) =>
+      standIn.stdout?.once('data', (c: Buffer) =>
+        resolve((JSON.parse(c.toString().split('\n')[0]) as { url: string }).url),
+      ),
+    );
   });
   afterAll(() => standIn.kill('SIGTERM'));
 
   it('adds the LLM calls, LLM errors, token accuracy and chunking of an llm job to /metrics', async () => {
     // Jobs get the server's environment: here the LLM settings, no retry (so the stand-in's 503 is an error).
-    Object.assign(process.env, { LLM_PROVIDER: 'openai', LLM_URL: url, LLM_MODEL: 'm', LLM_MAX_RETRIES: '0', TEST_AGENT_FLAKY_RERUNS: '2' });
-    const container = createContainer(loadConfig({ env: {}, cwd, overrides: { apiTokens: ['t'] } }), { logger: silentLogger });
+    Object.assign(process.env, {
+      LLM_PROVIDER: 'openai',
+      LLM_URL: url,
+      LLM_MODEL: 'm',
+      LLM_MAX_RETRIES: '0',
+      TEST_AGENT_FLAKY_RERUNS: '2',
+    });
+    const container = createContainer(loadConfig({ env: {}, cwd, overrides: { apiTokens: ['t'] } }), {
+      logger: silentLogger,
+    });
     const app = buildApp(container);
     try {
       const auth = { authorization: 'Bearer t' };
       const content = readFileSync(path.join(root, 'examples', 'calculator.py'), 'utf8');
       const run = async () => {
-        const res = await app.inject({ method: 'POST', url: '/v1/generations', headers: auth, payload: { files: [{ path: 'calculator.py', content }], target: '.', options: { strategy: 'llm', maxIterations: 1, timeBudgetSeconds: 5 } } });
+        const res = await app.inject({
+          method: 'POST',
+          url: '/v1/generations',
+          headers: auth,
+          payload: {
+            files: [{ path: 'calculator.py', content }],
+            target: '.',
+            options: { strategy: 'llm', maxIterations: 1, timeBudgetSeconds: 5 },
+          },
+        });
         expect(res.statusCode).toBe(202);
         for (;;) {
           await new Promise((r) => setTimeout(r, 500));
-          const job = (await app.inject({ method: 'GET', url: res.headers.location as string, headers: auth })).json() as { state: string; error?: { code: string }; report?: { error?: { code: string } } };
+          const job = (
+            await app.inject({ method: 'GET', url: res.headers.location as string, headers: auth })
+          ).json() as { state: string; error?: { code: string }; report?: { error?: { code: string } } };
           if (job.state !== 'queued' && job.state !== 'running') return job;
         }
       };
@@ -50,7 +84,8 @@ describe("a job's own metrics on the server", () => {
       expect(answered.state).toBe('completed');
       expect(answered.report?.error).toBeUndefined();
       const scrape = await container.get(TOKENS.MetricsExporter).render();
-      const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(scrape)?.[1] ?? NaN);
+      const value = (series: string) =>
+        Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(scrape)?.[1] ?? NaN);
       const endpoint = `openai ${url}`;
       // The server itself made no LLM call: these come from the job's process.
       expect(value('test_agent_requests_total{operation="llm.chat",status="error"}')).toBeGreaterThanOrEqual(1);

@@ -11,7 +11,14 @@ export function registerMetricsRoutes(app: FastifyInstance, container: Container
   const exporter = container.get(TOKENS.MetricsExporter);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    metrics.increment('test_agent_requests_total', { operation: `${request.method} ${route}`, status: String(reply.statusCode) });
+    metrics.increment('test_agent_requests_total', {
+      operation: `${request.method} ${route}`,
+      status: String(reply.statusCode),
+    });
   });
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics (open unless metricsAuth is on)' } }, async (_request, reply) => reply.type(exporter.contentType).send(await exporter.render()));
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics (open unless metricsAuth is on)' } },
+    async (_request, reply) => reply.type(exporter.contentType).send(await exporter.render()),
+  );
 }

@@ -7,11 +7,21 @@ import { createContainer, loadConfig } from '@test-agent/composition';
 import { silentLogger } from '@test-agent/domain';
 import { buildApp } from '../app';
 
-type Operation = { security?: unknown[]; requestBody?: { content: Record<string, { schema: { properties?: Record<string, { type?: string; format?: string }>; required?: string[] } }> } };
+type Operation = {
+  security?: unknown[];
+  requestBody?: {
+    content: Record<
+      string,
+      { schema: { properties?: Record<string, { type?: string; format?: string }>; required?: string[] } }
+    >;
+  };
+};
 
 describe('/openapi.json', () => {
   const cwd = mkdtempSync(path.join(tmpdir(), 'ta-openapi-'));
-  const app = buildApp(createContainer(loadConfig({ env: {}, cwd, overrides: { apiTokens: ['t'] } }), { logger: silentLogger }));
+  const app = buildApp(
+    createContainer(loadConfig({ env: {}, cwd, overrides: { apiTokens: ['t'] } }), { logger: silentLogger }),
+  );
   // Every route the app really registers (the routes load when the app starts, after this hook is in place).
   const registered: string[] = [];
   app.addHook('onRoute', (route: RouteOptions) => {
@@ -26,14 +36,28 @@ describe('/openapi.json', () => {
     expect(document.openapi).toMatch(/^3\./);
     // The validator checks the document against the OpenAPI 3 schema (it mutates what it is given: a copy).
     await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeDefined();
-    const listed = Object.entries(document.paths).flatMap(([url, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${url.replace(/\{(\w+)\}/g, ':$1')}`));
+    const listed = Object.entries(document.paths).flatMap(([url, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${url.replace(/\{(\w+)\}/g, ':$1')}`),
+    );
     expect(registered.length).toBeGreaterThanOrEqual(10);
     expect(listed.sort()).toEqual([...registered].sort());
-    expect(registered).toEqual(expect.arrayContaining(['POST /v1/generations', 'GET /v1/generations/:id/tests', 'POST /v1/chunks', 'POST /v1/tokens', 'GET /health', 'GET /metrics']));
+    expect(registered).toEqual(
+      expect.arrayContaining([
+        'POST /v1/generations',
+        'GET /v1/generations/:id/tests',
+        'POST /v1/chunks',
+        'POST /v1/tokens',
+        'GET /health',
+        'GET /metrics',
+      ]),
+    );
   });
 
   it('describes both bodies of POST /v1/generations and which routes need the bearer token', async () => {
-    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, Operation>>; security: unknown[] };
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, Operation>>;
+      security: unknown[];
+    };
     const post = document.paths['/v1/generations'].post;
     expect(Object.keys(post.requestBody!.content).sort()).toEqual(['application/json', 'multipart/form-data']);
     const upload = post.requestBody!.content['multipart/form-data'].schema;

@@ -30,7 +30,12 @@ const SOURCE_PROPERTIES = {
     type: 'array',
     minItems: 1,
     maxItems: SOURCE_LIMITS.files,
-    items: { type: 'object', required: ['path', 'content'], additionalProperties: false, properties: { path: { type: 'string', minLength: 1 }, content: { type: 'string' } } },
+    items: {
+      type: 'object',
+      required: ['path', 'content'],
+      additionalProperties: false,
+      properties: { path: { type: 'string', minLength: 1 }, content: { type: 'string' } },
+    },
     description: 'Inline sources; paths relative, answered relative',
   },
   target: { type: 'string', minLength: 1, description: 'With files: the module or folder among them (default: all)' },
@@ -43,14 +48,34 @@ const SOURCE_PROPERTIES = {
  * sources in a private folder (checked before a byte is written, removed after). `relative` maps the use case's
  * absolute paths back to what the client sent.
  */
-function materialize(body: SourcesBody, serverRoots: readonly string[], scratch: string): { path: string; relative: (file: string) => string; cleanup: () => void } {
+function materialize(
+  body: SourcesBody,
+  serverRoots: readonly string[],
+  scratch: string,
+): { path: string; relative: (file: string) => string; cleanup: () => void } {
   const given = [body.path, body.files, body.content].filter((v) => v !== undefined).length;
-  if (given !== 1) throw new HttpProblem(400, 'TA_BAD_SOURCES_REQUEST', 'Send exactly one of "path" (server-side), "files" (inline sources) or "content" (one module)');
-  if (body.target !== undefined && body.files === undefined) throw new HttpProblem(400, 'TA_BAD_SOURCES_REQUEST', '"target" names a module or folder among "files"');
-  if (body.path !== undefined) return { path: insideServerRoots(body.path, serverRoots, 'path'), relative: (file) => file, cleanup: () => undefined };
+  if (given !== 1)
+    throw new HttpProblem(
+      400,
+      'TA_BAD_SOURCES_REQUEST',
+      'Send exactly one of "path" (server-side), "files" (inline sources) or "content" (one module)',
+    );
+  if (body.target !== undefined && body.files === undefined)
+    throw new HttpProblem(400, 'TA_BAD_SOURCES_REQUEST', '"target" names a module or folder among "files"');
+  if (body.path !== undefined)
+    return {
+      path: insideServerRoots(body.path, serverRoots, 'path'),
+      relative: (file) => file,
+      cleanup: () => undefined,
+    };
   const files = body.files ?? [{ path: CONTENT_FILE, content: body.content ?? '' }];
   // A lone module is answered as that file (mode "file"); inline files as their folder unless a target is named.
-  const target = body.content !== undefined ? CONTENT_FILE : body.target === undefined || body.target === '.' ? '' : safeRelativePath(body.target);
+  const target =
+    body.content !== undefined
+      ? CONTENT_FILE
+      : body.target === undefined || body.target === '.'
+        ? ''
+        : safeRelativePath(body.target);
   const dir = mkdtempSync(path.join(scratch, 'sources-'));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   try {
@@ -66,7 +91,10 @@ function materialize(body: SourcesBody, serverRoots: readonly string[], scratch:
   const where = path.join(dir, target);
   if (!existsSync(where)) {
     cleanup();
-    throw new InvalidInputError('TA_PATH_NOT_FOUND', `target ${body.target} is none of the files sent, nor a folder of them`);
+    throw new InvalidInputError(
+      'TA_PATH_NOT_FOUND',
+      `target ${body.target} is none of the files sent, nor a folder of them`,
+    );
   }
   return { path: where, relative, cleanup };
 }
@@ -126,7 +154,9 @@ export function registerSourceRoutes(app: FastifyInstance, container: Container,
     async (request) => {
       const sources = materialize(request.body, config.serverRoots, scratch);
       try {
-        const result = await container.get(TOKENS.CountTokens).execute({ path: sources.path, model: request.body.model });
+        const result = await container
+          .get(TOKENS.CountTokens)
+          .execute({ path: sources.path, model: request.body.model });
         return {
           ...result,
           path: sources.relative(result.path),

@@ -11,6 +11,13 @@ import { codeModule } from './modules/code.module';
 /** Builds the container with one module per area. Apps call this in their `main.ts` (the composition root). */
 export function createContainer(config: TestAgentConfig, options: CoreModuleOptions = {}): Container {
   const container = new Container({ defaultScope: 'Singleton' });
-  container.loadSync(coreModule(config, options), pythonModule(), observabilityModule(), llmModule(), generationModule(), codeModule());
+  container.loadSync(
+    coreModule(config, options),
+    pythonModule(),
+    observabilityModule(),
+    llmModule(),
+    generationModule(),
+    codeModule(),
+  );
   return container;
 }

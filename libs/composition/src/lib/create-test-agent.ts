@@ -41,14 +41,20 @@ export function generationDefaults(config: TestAgentConfig): Omit<GenerateTestsR
 }
 
 /** `generate`'s input: what `GenerateTestsRequest` needs, with configured defaults for the rest. */
-export type GenerateRequest = Pick<GenerateTestsRequest, 'path' | 'outDir'> & Partial<Omit<GenerateTestsRequest, 'path' | 'outDir'>>;
+export type GenerateRequest = Pick<GenerateTestsRequest, 'path' | 'outDir'> &
+  Partial<Omit<GenerateTestsRequest, 'path' | 'outDir'>>;
 
 /**
  * Creates a Test Agent from settings (see the README's configuration table), merged over defaults. The process
  * environment is not read unless passed as `options.env`. Throws `ConfigError` listing every invalid value.
  */
 export function createTestAgent(config: ConfigOverrides = {}, options: CreateTestAgentOptions = {}): TestAgent {
-  const resolved = loadConfig({ overrides: config, env: options.env ?? {}, cwd: options.cwd, configFile: options.configFile });
+  const resolved = loadConfig({
+    overrides: config,
+    env: options.env ?? {},
+    cwd: options.cwd,
+    configFile: options.configFile,
+  });
   const container = createContainer(resolved, options);
   const python = container.get<PythonEnvironment>(TOKENS.PythonEnvironment);
   return {

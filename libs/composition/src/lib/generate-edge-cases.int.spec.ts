@@ -18,7 +18,11 @@ function project(files: Record<string, string>): string {
   return dir;
 }
 
-const pytest = (folder: string) => spawnSync(python, ['-m', 'pytest', '-q', '--color=no', '-p', 'no:cacheprovider', folder], { cwd: tmpdir(), encoding: 'utf8' });
+const pytest = (folder: string) =>
+  spawnSync(python, ['-m', 'pytest', '-q', '--color=no', '-p', 'no:cacheprovider', folder], {
+    cwd: tmpdir(),
+    encoding: 'utf8',
+  });
 const DOUBLE = 'def double(x: int) -> int:\n    if x > 10:\n        return x\n    return 2 * x\n';
 
 describe('generate: honest totals and safe writes', () => {
@@ -26,13 +30,20 @@ describe('generate: honest totals and safe writes', () => {
 
   it('fails when no module of a folder can be tested, writing nothing', async () => {
     const dir = project({ 'src/a.py': 'import not_a_real_module_xyz\n', 'src/b.py': 'raise RuntimeError("no")\n' });
-    await expect(agent.generate({ path: path.join(dir, 'src'), outDir: path.join(dir, 'out') })).rejects.toMatchObject({ code: 'TA_NOTHING_TESTABLE', kind: 'invalid-input' });
+    await expect(agent.generate({ path: path.join(dir, 'src'), outDir: path.join(dir, 'out') })).rejects.toMatchObject({
+      code: 'TA_NOTHING_TESTABLE',
+      kind: 'invalid-input',
+    });
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 
   it('does not call the target met when a module could not be tested', async () => {
     const dir = project({ 'src/good.py': DOUBLE, 'src/bad.py': 'import not_a_real_module_xyz\n' });
-    const report = await agent.generate({ path: path.join(dir, 'src'), outDir: path.join(dir, 'out'), targetCoverage: 50 });
+    const report = await agent.generate({
+      path: path.join(dir, 'src'),
+      outDir: path.join(dir, 'out'),
+      targetCoverage: 50,
+    });
     expect(report.modules.find((m) => m.module === 'good')?.coverage.percent.combined).toBe(100);
     const bad = report.modules.find((m) => m.module === 'bad');
     expect(bad?.error?.message).toMatch(/not_a_real_module_xyz/);
@@ -44,7 +55,10 @@ describe('generate: honest totals and safe writes', () => {
   });
 
   it('skips a second module importable under the same name instead of overwriting its tests', async () => {
-    const dir = project({ 'tree/scripts/utils.py': DOUBLE, 'tree/tools/utils.py': 'def triple(x):\n    return 3 * x\n' });
+    const dir = project({
+      'tree/scripts/utils.py': DOUBLE,
+      'tree/tools/utils.py': 'def triple(x):\n    return 3 * x\n',
+    });
     const report = await agent.generate({ path: path.join(dir, 'tree'), outDir: path.join(dir, 'out') });
     const [first, second] = report.modules;
     expect(first.testFile).toBe(path.join(dir, 'out', 'test_utils.py'));
@@ -54,7 +68,10 @@ describe('generate: honest totals and safe writes', () => {
   });
 
   it("writes into a subfolder when the output folder has the user's conftest.py, and the tests run", async () => {
-    const dir = project({ 'calc.py': DOUBLE, 'tests/conftest.py': 'import pytest\n\n@pytest.fixture\ndef two():\n    return 2\n' });
+    const dir = project({
+      'calc.py': DOUBLE,
+      'tests/conftest.py': 'import pytest\n\n@pytest.fixture\ndef two():\n    return 2\n',
+    });
     const report = await agent.generate({ path: path.join(dir, 'calc.py'), outDir: path.join(dir, 'tests') });
     expect(report.modules[0].testFile).toBe(path.join(dir, 'tests', 'test_agent', 'test_calc.py'));
     expect(readFileSync(path.join(dir, 'tests', 'conftest.py'), 'utf8')).toContain('def two():');
@@ -78,7 +95,8 @@ describe('generate: honest totals and safe writes', () => {
 
   it('searches with the environment the tests will run with, and writes none of its values into a test', async () => {
     const dir = project({
-      'svc.py': 'import os\n\nBASE = os.environ["TA_EDGE_SERVICE_BASE"]\n\n\ndef url(path: str) -> str:\n    if not path:\n        raise ValueError("empty path")\n    return BASE + "/" + path\n',
+      'svc.py':
+        'import os\n\nBASE = os.environ["TA_EDGE_SERVICE_BASE"]\n\n\ndef url(path: str) -> str:\n    if not path:\n        raise ValueError("empty path")\n    return BASE + "/" + path\n',
     });
     process.env.TA_EDGE_SERVICE_BASE = 'http://svc.local';
     try {
@@ -94,14 +112,24 @@ describe('generate: honest totals and safe writes', () => {
   });
 
   it('tests a function slower than the default call limit when the limit is raised', async () => {
-    const dir = project({ 'slow.py': 'import time\n\n\ndef slow(x: int) -> int:\n    time.sleep(1.2)\n    return x + 1\n' });
-    const patient = await agent.generate({ path: path.join(dir, 'slow.py'), outDir: path.join(dir, 'out'), timeBudgetSeconds: 2, callTimeoutMs: 3000 });
+    const dir = project({
+      'slow.py': 'import time\n\n\ndef slow(x: int) -> int:\n    time.sleep(1.2)\n    return x + 1\n',
+    });
+    const patient = await agent.generate({
+      path: path.join(dir, 'slow.py'),
+      outDir: path.join(dir, 'out'),
+      timeBudgetSeconds: 2,
+      callTimeoutMs: 3000,
+    });
     expect(patient.modules[0].tests).toBeGreaterThan(0);
     expect(patient.modules[0].coverage.percent.combined).toBe(100);
   });
 
   it('measures a module without tests by importing it, as coverage.py sees it', async () => {
-    const dir = project({ 'pkg/shop/__init__.py': 'from .pricing import total\n\nVERSION = "1"\n', 'pkg/shop/pricing.py': 'def total(xs):\n    return sum(xs)\n' });
+    const dir = project({
+      'pkg/shop/__init__.py': 'from .pricing import total\n\nVERSION = "1"\n',
+      'pkg/shop/pricing.py': 'def total(xs):\n    return sum(xs)\n',
+    });
     const report = await agent.generate({ path: path.join(dir, 'pkg', 'shop'), outDir: path.join(dir, 'out') });
     const init = report.modules.find((m) => m.module === 'shop');
     expect(init?.testFile).toBeUndefined();
@@ -115,9 +143,15 @@ describe('generate: honest totals and safe writes', () => {
       'tests/conftest.py': 'import pytest\n\n\n@pytest.fixture\ndef big():\n    return 11\n',
       'tests/test_mine.py': 'from calc import double\n\n\ndef test_big(big):\n    assert double(big) == 11\n',
       // A stale generated file under the output folder would cover everything: it must not count as the user's.
-      'tests/generated/test_calc.py': 'from calc import double\n\n\ndef test_all():\n    assert double(1) == 2\n    assert double(11) == 11\n',
+      'tests/generated/test_calc.py':
+        'from calc import double\n\n\ndef test_all():\n    assert double(1) == 2\n    assert double(11) == 11\n',
     });
-    const report = await agent.generate({ path: path.join(dir, 'src'), outDir: path.join(dir, 'tests', 'generated'), existingTests: path.join(dir, 'tests'), force: true });
+    const report = await agent.generate({
+      path: path.join(dir, 'src'),
+      outDir: path.join(dir, 'tests', 'generated'),
+      existingTests: path.join(dir, 'tests'),
+      force: true,
+    });
     const [calc] = report.modules;
     // The user's test (with its conftest fixture) reaches the x > 10 path: 3 of 4 lines, 1 of 2 branches.
     expect(calc.existingTests).toMatchObject({ lines: { covered: 3, total: 4 }, branches: { covered: 1, total: 2 } });

@@ -24,11 +24,17 @@ function project(files: Record<string, string>): string {
 afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const pytest = (folder: string, env: Record<string, string> = {}) =>
-  spawnSync(python, ['-m', 'pytest', '-q', '--color=no', '-p', 'no:cacheprovider', folder], { cwd: tmpdir(), encoding: 'utf8', env: { ...process.env, ...env } });
+  spawnSync(python, ['-m', 'pytest', '-q', '--color=no', '-p', 'no:cacheprovider', folder], {
+    cwd: tmpdir(),
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
 
 /** The bodies of the test functions of a generated file. */
 function testBodies(source: string): string[] {
-  return source.split(/\n(?=(?:@pytest\.mark\.[^\n]*\n)?def test_)/).filter((b) => /^(@pytest\.mark\.[^\n]*\n)?def test_/.test(b));
+  return source
+    .split(/\n(?=(?:@pytest\.mark\.[^\n]*\n)?def test_)/)
+    .filter((b) => /^(@pytest\.mark\.[^\n]*\n)?def test_/.test(b));
 }
 
 const DEFECTS = [
@@ -101,7 +107,11 @@ describe('generate: tests a developer keeps', () => {
     expect(pytest(path.join(dir, 'out')).status).toBe(0);
 
     // On request they are written as strict xfail tests, which hold while the defect is there.
-    const pinned = await agent.generate({ path: path.join(dir, 'stats.py'), outDir: path.join(dir, 'pinned'), pinDefects: true });
+    const pinned = await agent.generate({
+      path: path.join(dir, 'stats.py'),
+      outDir: path.join(dir, 'pinned'),
+      pinDefects: true,
+    });
     const pinnedSource = readFileSync(pinned.modules[0].testFile as string, 'utf8');
     expect(pinnedSource.match(/@pytest\.mark\.xfail\(strict=True/g)).toHaveLength(2);
     const run = pytest(path.join(dir, 'pinned'));
@@ -125,7 +135,10 @@ describe('generate: tests a developer keeps', () => {
     expect(source).not.toContain(year);
     expect(source).not.toMatch(/assert result == -?\d+\n/);
     expect(source).not.toMatch(/behind_proxy\(\)\n\s+assert result is (True|False)/);
-    for (const env of <Record<string, string>[]>[{ TZ: 'Asia/Tokyo', HTTPS_PROXY: 'http://127.0.0.1:9', USER: 'someone' }, { TZ: 'America/Los_Angeles', LANG: 'C', USER: 'other' }]) {
+    for (const env of <Record<string, string>[]>[
+      { TZ: 'Asia/Tokyo', HTTPS_PROXY: 'http://127.0.0.1:9', USER: 'someone' },
+      { TZ: 'America/Los_Angeles', LANG: 'C', USER: 'other' },
+    ]) {
       const run = pytest(path.join(dir, 'out'), env);
       expect({ env, out: run.stdout.slice(-400), status: run.status }).toMatchObject({ status: 0 });
     }

@@ -58,7 +58,11 @@ describe('LLM loop edge cases', () => {
   afterEach(() => standIn?.stop());
 
   it('judges a test that failed beside a polluting candidate again alone, instead of repairing it', async () => {
-    standIn = await startLlmStandIn({ model: 'qwen2.5:7b', responses: [{ match: { contains: ['Code to test ('] }, text: ANSWER, times: 1 }], default: { text: 'No more tests.' } });
+    standIn = await startLlmStandIn({
+      model: 'qwen2.5:7b',
+      responses: [{ match: { contains: ['Code to test ('] }, text: ANSWER, times: 1 }],
+      default: { text: 'No more tests.' },
+    });
     const dir = workspace({ 'calc.py': CALC });
     const report = await createTestAgent(settings(standIn.url), { logger: new CapturingLogger() }).generate({
       path: path.join(dir, 'calc.py'),
@@ -70,15 +74,28 @@ describe('LLM loop edge cases', () => {
     const llm = report.modules[0].llm!;
     expect(llm.repairs.attempted).toBe(0);
     expect(llm.funnel).toMatchObject({ generated: 3, parsed: 3, imported: 3, passed: 3 });
-    const prompts = (await standIn.state()).requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => JSON.stringify(r.body));
+    const prompts = (await standIn.state()).requests
+      .filter((r) => r.path.endsWith('/chat/completions'))
+      .map((r) => JSON.stringify(r.body));
     expect(prompts.some((p) => p.includes('test_b_pop_of_empty_stack_raises` fails'))).toBe(false);
   });
 
   it('never starts a call that could take the run past --max-tokens', async () => {
-    standIn = await startLlmStandIn(JSON.parse(readFileSync(path.join(fixtures, 'script.json'), 'utf8')) as Record<string, unknown>);
+    standIn = await startLlmStandIn(
+      JSON.parse(readFileSync(path.join(fixtures, 'script.json'), 'utf8')) as Record<string, unknown>,
+    );
     const dir = workspace({});
     copyFileSync(path.join(fixtures, 'ledger.py'), path.join(dir, 'ledger.py'));
-    const report = await createTestAgent({ ...settings(standIn.url), llmContextWindow: 4000, reservedCompletionTokens: 800, smallModuleTokens: 200, promptOverheadTokens: 2550 }, { logger: new CapturingLogger() }).generate({
+    const report = await createTestAgent(
+      {
+        ...settings(standIn.url),
+        llmContextWindow: 4000,
+        reservedCompletionTokens: 800,
+        smallModuleTokens: 200,
+        promptOverheadTokens: 2550,
+      },
+      { logger: new CapturingLogger() },
+    ).generate({
       path: path.join(dir, 'ledger.py'),
       outDir: path.join(dir, 'out'),
       strategy: 'llm',
@@ -95,7 +112,9 @@ describe('LLM loop edge cases', () => {
     standIn = await startLlmStandIn({ model: 'qwen2.5:7b', default: { text: 'def test_x():\n    assert True\n' } });
     const dir = workspace({ 'broken.py': 'import nonexistent_pkg_xyz\n\n\ndef f():\n    return 1\n' });
     const agent = createTestAgent(settings(standIn.url), { logger: new CapturingLogger() });
-    await expect(agent.generate({ path: path.join(dir, 'broken.py'), outDir: path.join(dir, 'out'), strategy: 'llm' })).rejects.toMatchObject({
+    await expect(
+      agent.generate({ path: path.join(dir, 'broken.py'), outDir: path.join(dir, 'out'), strategy: 'llm' }),
+    ).rejects.toMatchObject({
       code: 'TA_IMPORT_FAILED',
       message: expect.stringContaining("No module named 'nonexistent_pkg_xyz'"),
     });

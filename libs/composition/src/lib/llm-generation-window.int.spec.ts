@@ -9,8 +9,13 @@ import { createTestAgent } from './create-test-agent';
 // reports them as 4,096 prompt tokens and still answers 200), against real pytest + coverage.py.
 const WINDOW = 4096;
 /** A module far over the window: 90 small functions, each with a branch. */
-const BIG = Array.from({ length: 90 }, (_, i) => `def label_${i}(x):\n    """Label x against ${i}."""\n    if x > ${i}:\n        return "above ${i}"\n    return "not above ${i}"\n`).join('\n\n');
-const ANSWER = '```python\nfrom big import label_0\n\n\ndef test_label_0_above():\n    assert label_0(1) == "above 0"\n```';
+const BIG = Array.from(
+  { length: 90 },
+  (_, i) =>
+    `def label_${i}(x):\n    """Label x against ${i}."""\n    if x > ${i}:\n        return "above ${i}"\n    return "not above ${i}"\n`,
+).join('\n\n');
+const ANSWER =
+  '```python\nfrom big import label_0\n\n\ndef test_label_0_above():\n    assert label_0(1) == "above 0"\n```';
 
 function workspace(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'ta-llm-window-'));
@@ -26,7 +31,10 @@ describe('LLM generation on a 4,096-token local model', () => {
   it('with LLM_CONTEXT_WINDOW=4096 alone: the answer reserve scales, every prompt fits, no module aborts', async () => {
     standIn = await startLlmStandIn({ model: 'qwen2.5:7b', contextWindow: WINDOW, default: { text: ANSWER } });
     const dir = workspace();
-    const report = await createTestAgent({ llmProvider: 'openai', llmUrl: standIn.url, llmModel: 'qwen2.5:7b', llmContextWindow: WINDOW, flakyReruns: 1 }, { logger: new CapturingLogger() }).generate({
+    const report = await createTestAgent(
+      { llmProvider: 'openai', llmUrl: standIn.url, llmModel: 'qwen2.5:7b', llmContextWindow: WINDOW, flakyReruns: 1 },
+      { logger: new CapturingLogger() },
+    ).generate({
       path: path.join(dir, 'big.py'),
       outDir: path.join(dir, 'out'),
       strategy: 'llm',
@@ -50,7 +58,10 @@ describe('LLM generation on a 4,096-token local model', () => {
     standIn = await startLlmStandIn({ model: 'qwen2.5:7b', contextWindow: WINDOW, default: { text: ANSWER } });
     const dir = workspace();
     const logger = new CapturingLogger();
-    const report = await createTestAgent({ llmProvider: 'openai', llmUrl: standIn.url, llmModel: 'qwen2.5:7b', flakyReruns: 1 }, { logger }).generate({
+    const report = await createTestAgent(
+      { llmProvider: 'openai', llmUrl: standIn.url, llmModel: 'qwen2.5:7b', flakyReruns: 1 },
+      { logger },
+    ).generate({
       path: path.join(dir, 'big.py'),
       outDir: path.join(dir, 'out'),
       strategy: 'llm',

@@ -22,12 +22,16 @@ interface ChatBody {
 }
 
 async function chatBodies(standIn: LlmStandInProcess): Promise<ChatBody[]> {
-  return (await standIn.state()).requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => r.body as ChatBody);
+  return (await standIn.state()).requests
+    .filter((r) => r.path.endsWith('/chat/completions'))
+    .map((r) => r.body as ChatBody);
 }
 
 async function promptTokens(bodies: ChatBody[]): Promise<number[]> {
   const counter = new LocalTokenCounterFactory().forProfile(resolveModelProfile('qwen2.5:7b'));
-  return Promise.all(bodies.map(async (b) => (await counter.countMany(b.messages.map((m) => m.content))).reduce((a, n) => a + n + 4, 0)));
+  return Promise.all(
+    bodies.map(async (b) => (await counter.countMany(b.messages.map((m) => m.content))).reduce((a, n) => a + n + 4, 0)),
+  );
 }
 
 const settings = (url: string) => ({
@@ -50,7 +54,9 @@ describe('LLM generation against the stand-in', () => {
   });
 
   it('repairs or drops wrong tests one by one, reports a suspected bug, and reports what coverage.py measures', async () => {
-    standIn = await startLlmStandIn(JSON.parse(readFileSync(path.join(fixtures, 'script.json'), 'utf8')) as Record<string, unknown>);
+    standIn = await startLlmStandIn(
+      JSON.parse(readFileSync(path.join(fixtures, 'script.json'), 'utf8')) as Record<string, unknown>,
+    );
     const dir = mkdtempSync(path.join(tmpdir(), 'ta-llm-e2e-'));
     mkdirSync(path.join(dir, 'project'));
     const module = path.join(dir, 'project', 'ledger.py');
@@ -60,7 +66,13 @@ describe('LLM generation against the stand-in', () => {
     // A prompt overhead of 2,550 tokens leaves 250 tokens per chunk: ledger.py becomes three chunks.
     const agent = createTestAgent({ ...settings(standIn.url), promptOverheadTokens: 2550 }, { logger });
 
-    const report = await agent.generate({ path: module, outDir: out, strategy: 'llm', targetCoverage: 100, maxIterations: 1 });
+    const report = await agent.generate({
+      path: module,
+      outDir: out,
+      strategy: 'llm',
+      targetCoverage: 100,
+      maxIterations: 1,
+    });
 
     const [m] = report.modules;
     const llm = m.llm!;
@@ -79,7 +91,13 @@ describe('LLM generation against the stand-in', () => {
     expect(llm.suspectedDefects[0].message).toMatch(/^AssertionError: assert 'rent' in 'bank /);
     expect(llm.stoppedBy).toBe('iterations');
     expect(report.files.map((f) => path.basename(f)).sort()).toEqual(
-      ['conftest.py', 'test-agent-report.json', 'test-agent-report.md', 'test_ledger.py', 'test_ledger_integration.py'].sort(),
+      [
+        'conftest.py',
+        'test-agent-report.json',
+        'test-agent-report.md',
+        'test_ledger.py',
+        'test_ledger_integration.py',
+      ].sort(),
     );
     const unitFile = readFileSync(path.join(out, 'test_ledger.py'), 'utf8');
     expect(unitFile).not.toContain('MAXIMUM');
@@ -91,20 +109,45 @@ describe('LLM generation against the stand-in', () => {
 
     // Every prompt, repairs included, fits floor(0.9 × context) − reserved completion.
     const tokens = await promptTokens(await chatBodies(standIn));
-    console.log(`measured: ${tokens.length} prompts, largest ${Math.max(...tokens)} tokens (Qwen tokenizer) of a ${PROMPT_BUDGET}-token budget`);
+    console.log(
+      `measured: ${tokens.length} prompts, largest ${Math.max(...tokens)} tokens (Qwen tokenizer) of a ${PROMPT_BUDGET}-token budget`,
+    );
     expect(tokens.length).toBe(llm.llmCalls + llm.summaryCalls);
     expect(llm.summaryCalls).toBe(2);
     expect(Math.max(...tokens)).toBeLessThanOrEqual(PROMPT_BUDGET);
 
     // The written tests pass under plain pytest, started from elsewhere ...
     const elsewhere = mkdtempSync(path.join(tmpdir(), 'ta-llm-run-'));
-    const run = spawnSync(python, ['-m', 'pytest', '-q', '--color=no', '-p', 'no:cacheprovider', out], { cwd: elsewhere, encoding: 'utf8' });
+    const run = spawnSync(python, ['-m', 'pytest', '-q', '--color=no', '-p', 'no:cacheprovider', out], {
+      cwd: elsewhere,
+      encoding: 'utf8',
+    });
     expect(run.stdout).toMatch(new RegExp(`^${m.tests} passed`, 'm'));
     expect(run.status).toBe(0);
     // ... and the reported coverage is what `coverage run --branch -m pytest` measures.
-    execFileSync(python, ['-m', 'coverage', 'run', '--branch', `--source=${path.dirname(module)}`, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', out], { cwd: elsewhere });
+    execFileSync(
+      python,
+      [
+        '-m',
+        'coverage',
+        'run',
+        '--branch',
+        `--source=${path.dirname(module)}`,
+        '-m',
+        'pytest',
+        '-q',
+        '-p',
+        'no:cacheprovider',
+        out,
+      ],
+      { cwd: elsewhere },
+    );
     execFileSync(python, ['-m', 'coverage', 'json', '-o', 'coverage.json'], { cwd: elsewhere });
-    const measured = (JSON.parse(readFileSync(path.join(elsewhere, 'coverage.json'), 'utf8')) as { files: Record<string, { summary: Record<string, number> }> }).files;
+    const measured = (
+      JSON.parse(readFileSync(path.join(elsewhere, 'coverage.json'), 'utf8')) as {
+        files: Record<string, { summary: Record<string, number> }>;
+      }
+    ).files;
     const summary = Object.entries(measured).find(([file]) => file.endsWith('ledger.py'))![1].summary;
     expect(m.coverage.lines).toEqual({ covered: summary.covered_lines, total: summary.num_statements });
     expect(m.coverage.branches).toEqual({ covered: summary.covered_branches, total: summary.num_branches });
@@ -123,12 +166,17 @@ describe('LLM generation against the stand-in', () => {
     const request = { path: module, outDir: out, strategy: 'llm' as const, targetCoverage: 100, maxIterations: 1 };
     const options = { ...settings(standIn.url), promptOverheadTokens: 2550, llmMaxRetries: 0 };
 
-    await expect(createTestAgent(options, { logger: new CapturingLogger() }).generate(request)).rejects.toMatchObject({ kind: 'external' });
+    await expect(createTestAgent(options, { logger: new CapturingLogger() }).generate(request)).rejects.toMatchObject({
+      kind: 'external',
+    });
     expect(existsSync(path.join(out, 'test_ledger.py'))).toBe(false);
 
     await standIn.stop();
     standIn = await startLlmStandIn(script);
-    const report = await createTestAgent({ ...options, llmUrl: standIn.url }, { logger: new CapturingLogger() }).generate({ ...request, resume: true });
+    const report = await createTestAgent(
+      { ...options, llmUrl: standIn.url },
+      { logger: new CapturingLogger() },
+    ).generate({ ...request, resume: true });
     const llm = report.modules[0].llm!;
     expect(llm.resumed).toBe(true);
     // The first run's answer (6 tests, 3 accepted at once) is carried over from the checkpoint: a fresh run
@@ -160,7 +208,12 @@ describe('LLM generation against the stand-in', () => {
     expect(lines.length).toBeGreaterThanOrEqual(2000);
     const agent = createTestAgent(settings(standIn.url), { logger: new CapturingLogger() });
 
-    const report = await agent.generate({ path: module, outDir: path.join(dir, 'out'), strategy: 'llm', maxIterations: 1 });
+    const report = await agent.generate({
+      path: module,
+      outDir: path.join(dir, 'out'),
+      strategy: 'llm',
+      maxIterations: 1,
+    });
 
     const llm = report.modules[0].llm!;
     expect(llm.chunks.length).toBeGreaterThan(10);
@@ -168,8 +221,12 @@ describe('LLM generation against the stand-in', () => {
     const bodies = await chatBodies(standIn);
     const tokens = await promptTokens(bodies);
     // One prompt per chunk, plus one summary per chunk other chunks depend on.
-    expect(bodies.filter((b) => b.messages.some((m) => m.content.includes('Code to test ('))).length).toBe(llm.chunks.length);
-    console.log(`measured: ${lines.length}-line module, ${llm.chunks.length} chunks, ${tokens.length} prompts, largest ${Math.max(...tokens)} tokens of ${PROMPT_BUDGET}`);
+    expect(bodies.filter((b) => b.messages.some((m) => m.content.includes('Code to test ('))).length).toBe(
+      llm.chunks.length,
+    );
+    console.log(
+      `measured: ${lines.length}-line module, ${llm.chunks.length} chunks, ${tokens.length} prompts, largest ${Math.max(...tokens)} tokens of ${PROMPT_BUDGET}`,
+    );
     expect(Math.max(...tokens)).toBeLessThanOrEqual(PROMPT_BUDGET);
     expect(report.modules[0].tests).toBe(0);
   });

@@ -19,19 +19,28 @@ describe('a slow streaming endpoint with the default settings', () => {
   const answer = Array.from({ length: ANSWER_TOKENS }, (_, i) => `t${i}`).join(' ');
 
   beforeAll(async () => {
-    standIn = await startLlmStandIn({ model: 'qwen2.5:7b', default: { text: answer }, stream: { tokensPerSecond: TOKENS_PER_SECOND } });
+    standIn = await startLlmStandIn({
+      model: 'qwen2.5:7b',
+      default: { text: answer },
+      stream: { tokensPerSecond: TOKENS_PER_SECOND },
+    });
   });
   afterAll(() => standIn.stop());
 
   it('answers 1,500 tokens at 10 tokens/s in one call', async () => {
-    const config = loadConfig({ env: { LLM_PROVIDER: 'openai', LLM_URL: standIn.url, LLM_MODEL: 'qwen2.5:7b' }, cwd: mkdtempSync(path.join(tmpdir(), 'ta-stream-')) });
+    const config = loadConfig({
+      env: { LLM_PROVIDER: 'openai', LLM_URL: standIn.url, LLM_MODEL: 'qwen2.5:7b' },
+      cwd: mkdtempSync(path.join(tmpdir(), 'ta-stream-')),
+    });
     expect(config).toMatchObject({ llmStream: 'on', llmTimeoutMs: 120_000, llmStreamIdleTimeoutMs: 60_000 });
     const container = createContainer(config, { logger: silentLogger });
     // The answer size generation asks for: the profile's reserve for the answer.
     const maxTokens = container.get(TOKENS.ChunkModule).plan({}).profile.reservedCompletionTokens;
     expect(maxTokens).toBeGreaterThanOrEqual(ANSWER_TOKENS);
     const started = Date.now();
-    const result = await container.get(TOKENS.LlmService).chat([{ role: 'user', content: 'Write the tests.' }], { maxTokens });
+    const result = await container
+      .get(TOKENS.LlmService)
+      .chat([{ role: 'user', content: 'Write the tests.' }], { maxTokens });
     const elapsedMs = Date.now() - started;
     expect(result).toMatchObject({ text: answer, finishReason: 'stop', usage: { completionTokens: ANSWER_TOKENS } });
     expect(elapsedMs).toBeGreaterThan(config.llmTimeoutMs); // longer than any whole-call timeout would allow

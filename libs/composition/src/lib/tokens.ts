@@ -1,9 +1,30 @@
 import type { ServiceIdentifier } from 'inversify';
-import type { ExecutionSandbox, HealthCheck, Logger, Metrics, TestExecutor, TestFileStore, TestWorkspace } from '@test-agent/domain';
+import type {
+  ExecutionSandbox,
+  HealthCheck,
+  Logger,
+  Metrics,
+  TestExecutor,
+  TestFileStore,
+  TestWorkspace,
+} from '@test-agent/domain';
 import type { ModuleLocator } from '@test-agent/domain';
 import type { GenerateTests } from '@test-agent/application';
-import type { CoverageAggregator, FlakinessChecker, MeasureCoverage, TestDeduplicator, TestFileAssembler, TestFileEmitter } from '@test-agent/application';
-import type { LlmService, MetricsExporter, ProjectPython, PythonEnvironment, PythonLauncher } from '@test-agent/infrastructure';
+import type {
+  CoverageAggregator,
+  FlakinessChecker,
+  MeasureCoverage,
+  TestDeduplicator,
+  TestFileAssembler,
+  TestFileEmitter,
+} from '@test-agent/application';
+import type {
+  LlmService,
+  MetricsExporter,
+  ProjectPython,
+  PythonEnvironment,
+  PythonLauncher,
+} from '@test-agent/infrastructure';
 import type { CodeParser, PythonSourceReader, RemoteTokenCounter, TokenCounterFactory } from '@test-agent/domain';
 import type { ChunkModule, CountTokens } from '@test-agent/application';
 import type { TestAgentConfig } from './config/load-config';

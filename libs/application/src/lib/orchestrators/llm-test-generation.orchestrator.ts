@@ -100,8 +100,20 @@ export interface LlmGenerationResult {
 
 /** Progress of a run, for live displays. */
 export type LlmProgressEvent =
-  | { readonly type: 'chunk-start'; readonly chunk: number; readonly of: number; readonly symbols: readonly string[]; readonly iteration: number }
-  | { readonly type: 'chunk-done'; readonly chunk: number; readonly accepted: number; readonly combinedPercent: number; readonly tokens: number }
+  | {
+      readonly type: 'chunk-start';
+      readonly chunk: number;
+      readonly of: number;
+      readonly symbols: readonly string[];
+      readonly iteration: number;
+    }
+  | {
+      readonly type: 'chunk-done';
+      readonly chunk: number;
+      readonly accepted: number;
+      readonly combinedPercent: number;
+      readonly tokens: number;
+    }
   | { readonly type: 'stopped'; readonly reason: LlmStopReason; readonly combinedPercent: number };
 
 export interface LlmGenerationRequest {
@@ -181,7 +193,16 @@ const CHECKPOINT_HINT = '<out>/.test-agent/checkpoints';
 function isCheckpoint(value: unknown, key: string): value is Checkpoint {
   if (typeof value !== 'object' || value === null) return false;
   const c = value as Partial<Checkpoint>;
-  const cases = (x: unknown) => Array.isArray(x) && x.every((t) => typeof t === 'object' && t !== null && typeof (t as TestCase).name === 'string' && typeof (t as TestCase).code === 'string' && Array.isArray((t as TestCase).imports));
+  const cases = (x: unknown) =>
+    Array.isArray(x) &&
+    x.every(
+      (t) =>
+        typeof t === 'object' &&
+        t !== null &&
+        typeof (t as TestCase).name === 'string' &&
+        typeof (t as TestCase).code === 'string' &&
+        Array.isArray((t as TestCase).imports),
+    );
   const data = c.coverage;
   return (
     c.version === 1 &&
@@ -190,7 +211,9 @@ function isCheckpoint(value: unknown, key: string): value is Checkpoint {
     cases(c.integration) &&
     typeof data === 'object' &&
     data !== null &&
-    ['executedLines', 'missingLines', 'executedBranches', 'missingBranches'].every((k) => Array.isArray((data as unknown as Record<string, unknown>)[k])) &&
+    ['executedLines', 'missingLines', 'executedBranches', 'missingBranches'].every((k) =>
+      Array.isArray((data as unknown as Record<string, unknown>)[k]),
+    ) &&
     typeof c.funnel === 'object' &&
     Array.isArray(c.suspectedDefects) &&
     [c.llmCalls, c.promptTokens, c.completionTokens].every((n) => typeof n === 'number')
@@ -270,9 +293,15 @@ export class LlmTestGeneration {
     if (request.resume && request.checkpoints) {
       const saved = await request.checkpoints.load(key);
       if (saved === undefined) {
-        this.logger.warn('Nothing to resume: no checkpoint for this module content in this output folder; starting afresh', { module: target.moduleName });
+        this.logger.warn(
+          'Nothing to resume: no checkpoint for this module content in this output folder; starting afresh',
+          { module: target.moduleName },
+        );
       } else if (!isCheckpoint(saved, key)) {
-        throw new InvalidInputError('TA_CHECKPOINT_INVALID', `The checkpoint of ${target.moduleName} is not one this version wrote; delete ${CHECKPOINT_HINT} or run without --resume`);
+        throw new InvalidInputError(
+          'TA_CHECKPOINT_INVALID',
+          `The checkpoint of ${target.moduleName} is not one this version wrote; delete ${CHECKPOINT_HINT} or run without --resume`,
+        );
       } else {
         Object.assign(state, {
           unit: saved.unit,
@@ -286,7 +315,10 @@ export class LlmTestGeneration {
         acceptedCoverage = CoverageReport.fromData(target.file, saved.coverage);
         coverage = coverage.union(acceptedCoverage);
         resumed = true;
-        this.logger.info('Resuming from checkpoint', { module: target.moduleName, accepted: saved.unit.length + saved.integration.length });
+        this.logger.info('Resuming from checkpoint', {
+          module: target.moduleName,
+          accepted: saved.unit.length + saved.integration.length,
+        });
       }
     }
 
@@ -315,7 +347,11 @@ export class LlmTestGeneration {
       return undefined;
     };
 
-    const chat = async (messages: ChatMessage[], promptTokens: number, chunkStats?: ChunkGenerationStats): Promise<ChatResult> => {
+    const chat = async (
+      messages: ChatMessage[],
+      promptTokens: number,
+      chunkStats?: ChunkGenerationStats,
+    ): Promise<ChatResult> => {
       const stop = budgetStop(promptTokens);
       if (stop) throw new BudgetReached(stop);
       // A call in flight ends at the deadline too: the run then stops as out of time, not as an LLM failure.
@@ -344,7 +380,11 @@ export class LlmTestGeneration {
     };
 
     /** Flakiness re-runs, then keeps each stable test that adds a line or a branch; checkpoints each one. */
-    const accept = async (passing: readonly Judged[], chunkStats: ChunkGenerationStats | undefined, kind: 'unit' | 'integration') => {
+    const accept = async (
+      passing: readonly Judged[],
+      chunkStats: ChunkGenerationStats | undefined,
+      kind: 'unit' | 'integration',
+    ) => {
       if (passing.length === 0) return;
       const checker = new FlakinessChecker(this.deps.executor, this.assembler, {
         reruns: request.flakyRuns,
@@ -352,7 +392,13 @@ export class LlmTestGeneration {
         ...(request.perturbations ? { perturbations: request.perturbations } : {}),
         ...(this.deps.perTestTimeoutMs ? { perTestTimeoutMs: this.deps.perTestTimeoutMs } : {}),
       });
-      const verdicts = request.flakyRuns > 0 ? await checker.check(target, passing.map((j) => j.testCase)) : passing.map(() => ({ passing: true, flaky: false }));
+      const verdicts =
+        request.flakyRuns > 0
+          ? await checker.check(
+              target,
+              passing.map((j) => j.testCase),
+            )
+          : passing.map(() => ({ passing: true, flaky: false }));
       for (let i = 0; i < passing.length; i++) {
         if (!verdicts[i].passing || verdicts[i].flaky) continue;
         state.funnel.stable++;
@@ -372,7 +418,12 @@ export class LlmTestGeneration {
      * Judges each candidate on its own, accepts the passing ones first (so an LLM outage during repairs loses
      * nothing), then repairs the failing ones in the chunk's conversation and accepts what the repairs fixed.
      */
-    const process = async (candidates: TestCase[], conversation: ChunkConversation | undefined, chunkStats: ChunkGenerationStats | undefined, kind: 'unit' | 'integration') => {
+    const process = async (
+      candidates: TestCase[],
+      conversation: ChunkConversation | undefined,
+      chunkStats: ChunkGenerationStats | undefined,
+      kind: 'unit' | 'integration',
+    ) => {
       let judged = await this.judge(target, candidates);
       // Candidates share one pytest process: a test that fails only there (another candidate patched the module)
       // is judged again alone before it may be repaired or suspected.
@@ -398,7 +449,13 @@ export class LlmTestGeneration {
         count(final);
         if (final.stage === 'passed') repaired.push(final);
         // A defect is suspected only when the model, shown the failure, still asserts the behaviour and says why.
-        else if (attempts > 0 && final.stage === 'run' && final.error && /assert/i.test(final.error) && SUSPECTED.test(final.testCase.code)) {
+        else if (
+          attempts > 0 &&
+          final.stage === 'run' &&
+          final.error &&
+          /assert/i.test(final.error) &&
+          SUSPECTED.test(final.testCase.code)
+        ) {
           state.suspectedDefects.push({
             test: final.testCase.name,
             symbols: conversation?.chunk.symbols ?? [],
@@ -414,61 +471,82 @@ export class LlmTestGeneration {
     let stoppedBy: LlmStopReason = 'iterations';
     let integrationAsked = false;
     try {
-    outer: for (let iteration = 1; iteration <= request.maxIterations; iteration++) {
-      const gaps = request.chunks.filter((c) => {
-        const span = coverage.project(c.startLine, c.endLine);
-        return span.missingLines.length + span.missingBranches.length > 0;
-      });
-      if (gaps.length === 0) {
-        stoppedBy = 'complete';
-        break;
-      }
-      for (const chunk of gaps) {
-        const stop = budgetStop();
-        if (stop) {
-          stoppedBy = stop;
-          break outer;
+      outer: for (let iteration = 1; iteration <= request.maxIterations; iteration++) {
+        const gaps = request.chunks.filter((c) => {
+          const span = coverage.project(c.startLine, c.endLine);
+          return span.missingLines.length + span.missingBranches.length > 0;
+        });
+        if (gaps.length === 0) {
+          stoppedBy = 'complete';
+          break;
         }
-        const chunkStats = stats[chunk.index] ?? stats.find((s) => s.index === chunk.index);
-        request.onProgress?.({ type: 'chunk-start', chunk: chunk.index, of: request.chunks.length, symbols: chunk.symbols, iteration });
-        for (const dep of this.context.dependencyChunks(request.chunks, chunk)) {
-          if (summaries.has(dep.index)) continue;
-          const beforeSummary = budgetStop(dep.tokens);
-          if (beforeSummary) throw new BudgetReached(beforeSummary);
-          const summary = await this.deps.summarizer.summarize({ chunk: dep, source: request.source, outline: request.outline });
-          summaries.set(dep.index, summary.text);
-          if (summary.usage) {
-            state.summaryCalls++;
-            state.promptTokens += summary.usage.promptTokens;
-            state.completionTokens += summary.usage.completionTokens;
+        for (const chunk of gaps) {
+          const stop = budgetStop();
+          if (stop) {
+            stoppedBy = stop;
+            break outer;
           }
+          const chunkStats = stats[chunk.index] ?? stats.find((s) => s.index === chunk.index);
+          request.onProgress?.({
+            type: 'chunk-start',
+            chunk: chunk.index,
+            of: request.chunks.length,
+            symbols: chunk.symbols,
+            iteration,
+          });
+          for (const dep of this.context.dependencyChunks(request.chunks, chunk)) {
+            if (summaries.has(dep.index)) continue;
+            const beforeSummary = budgetStop(dep.tokens);
+            if (beforeSummary) throw new BudgetReached(beforeSummary);
+            const summary = await this.deps.summarizer.summarize({
+              chunk: dep,
+              source: request.source,
+              outline: request.outline,
+            });
+            summaries.set(dep.index, summary.text);
+            if (summary.usage) {
+              state.summaryCalls++;
+              state.promptTokens += summary.usage.promptTokens;
+              state.completionTokens += summary.usage.completionTokens;
+            }
+          }
+          const conversationRequest = {
+            source: request.source,
+            outline: request.outline,
+            chunks: request.chunks,
+            chunk,
+            coverage,
+            moduleName: target.moduleName,
+            importStatement: importStatementFor(target),
+            summaries,
+          };
+          const fitted = await this.context.unitTestPrompt(conversationRequest);
+          if (fitted.overBudget) {
+            chunkStats.skipped = `prompt of ${fitted.tokens} tokens cannot fit the budget of ${this.promptBudgetTokens}`;
+            this.logger.warn('Chunk skipped: its prompt cannot fit the budget', {
+              module: target.moduleName,
+              chunk: chunk.index,
+              tokens: fitted.tokens,
+              budget: this.promptBudgetTokens,
+            });
+            continue;
+          }
+          const answer = await chat(fitted.messages, fitted.tokens, chunkStats);
+          const candidates = this.candidatesOf(answer, state.funnel);
+          await process(candidates, { chunk, request: conversationRequest }, chunkStats, 'unit');
+          request.onProgress?.({
+            type: 'chunk-done',
+            chunk: chunk.index,
+            accepted: chunkStats.accepted,
+            combinedPercent: coverage.combinedPercent,
+            tokens: spent(),
+          });
         }
-        const conversationRequest = {
-          source: request.source,
-          outline: request.outline,
-          chunks: request.chunks,
-          chunk,
-          coverage,
-          moduleName: target.moduleName,
-          importStatement: importStatementFor(target),
-          summaries,
-        };
-        const fitted = await this.context.unitTestPrompt(conversationRequest);
-        if (fitted.overBudget) {
-          chunkStats.skipped = `prompt of ${fitted.tokens} tokens cannot fit the budget of ${this.promptBudgetTokens}`;
-          this.logger.warn('Chunk skipped: its prompt cannot fit the budget', { module: target.moduleName, chunk: chunk.index, tokens: fitted.tokens, budget: this.promptBudgetTokens });
-          continue;
+        if (!integrationAsked && !budgetStop()) {
+          integrationAsked = true;
+          await this.integrationRound(request, chat, process, state.funnel);
         }
-        const answer = await chat(fitted.messages, fitted.tokens, chunkStats);
-        const candidates = this.candidatesOf(answer, state.funnel);
-        await process(candidates, { chunk, request: conversationRequest }, chunkStats, 'unit');
-        request.onProgress?.({ type: 'chunk-done', chunk: chunk.index, accepted: chunkStats.accepted, combinedPercent: coverage.combinedPercent, tokens: spent() });
       }
-      if (!integrationAsked && !budgetStop()) {
-        integrationAsked = true;
-        await this.integrationRound(request, chat, process, state.funnel);
-      }
-    }
     } catch (e) {
       if (!(e instanceof BudgetReached)) throw e;
       stoppedBy = e.reason;
@@ -476,7 +554,9 @@ export class LlmTestGeneration {
     const finalStop = budgetStop();
     if (finalStop === 'target') stoppedBy = 'target';
     for (const s of stats) s.after = coverage.project(s.startLine, s.endLine).summary();
-    this.metrics.observe('test_agent_test_generation_duration_seconds', (this.now() - started) / 1000, { generator: 'llm' });
+    this.metrics.observe('test_agent_test_generation_duration_seconds', (this.now() - started) / 1000, {
+      generator: 'llm',
+    });
     request.onProgress?.({ type: 'stopped', reason: stoppedBy, combinedPercent: coverage.combinedPercent });
     this.logger.info('LLM generation finished', {
       module: target.moduleName,
@@ -506,7 +586,9 @@ export class LlmTestGeneration {
   /** Runs each candidate in its own file (one broken file never hides the others) with per-test coverage. */
   private async judge(target: ModuleTarget, candidates: readonly TestCase[]): Promise<Judged[]> {
     if (candidates.length === 0) return [];
-    const files = candidates.map((c, i) => this.assembler.assemble(target, [c], { fileName: `test_ta_candidate_${i}.py` }));
+    const files = candidates.map((c, i) =>
+      this.assembler.assemble(target, [c], { fileName: `test_ta_candidate_${i}.py` }),
+    );
     const result = await this.deps.executor.run({
       target,
       testFiles: files,
@@ -522,10 +604,18 @@ export class LlmTestGeneration {
       // unchecked: such a candidate is refused.
       const stray = result.outcomes.filter((o) => o.nodeId.startsWith(`${files[i].name}::`) && !own(o.nodeId));
       if (stray.length > 0) {
-        return { testCase, stage: 'import', error: `its code also defines other tests (${stray.map((o) => o.nodeId.split('::').slice(1).join('::')).join(', ')}); keep one test per function` };
+        return {
+          testCase,
+          stage: 'import',
+          error: `its code also defines other tests (${stray.map((o) => o.nodeId.split('::').slice(1).join('::')).join(', ')}); keep one test per function`,
+        };
       }
       if (outcome.status === 'passed') {
-        return { testCase, stage: 'passed', coverage: perCaseCoverage(result, files[i].nodeIds).get(files[i].cases[0].name) };
+        return {
+          testCase,
+          stage: 'passed',
+          coverage: perCaseCoverage(result, files[i].nodeIds).get(files[i].cases[0].name),
+        };
       }
       if (!collected) {
         const syntax = /SyntaxError|IndentationError|TabError/.test(outcome.error ?? '');
@@ -549,8 +639,15 @@ export class LlmTestGeneration {
     let attempts = 0;
     for (let attempt = 1; attempt <= request.repairAttempts; attempt++) {
       if (budgetStop()) return { final: current, attempts };
-      const assistant: ChatMessage = { role: 'assistant', content: `\`\`\`python\n${[...current.testCase.imports, '', ...(current.testCase.support ?? []), '', current.testCase.code].join('\n').trim()}\n\`\`\`` };
-      const repairMessage = this.prompts.repair(current.testCase.name, current.testCase.code, truncateLines(current.error ?? 'the test did not run', 40));
+      const assistant: ChatMessage = {
+        role: 'assistant',
+        content: `\`\`\`python\n${[...current.testCase.imports, '', ...(current.testCase.support ?? []), '', current.testCase.code].join('\n').trim()}\n\`\`\``,
+      };
+      const repairMessage = this.prompts.repair(
+        current.testCase.name,
+        current.testCase.code,
+        truncateLines(current.error ?? 'the test did not run', 40),
+      );
       const reserve = await countMessages(this.deps.counter, [assistant, repairMessage]);
       const fitted = await this.context.unitTestPrompt({ ...conversation.request, reserveTokens: reserve });
       if (fitted.overBudget) return { final: current, attempts };
@@ -560,14 +657,20 @@ export class LlmTestGeneration {
       const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
       const fixed = parsed.tests.find((t) => t.name === current.testCase.name) ?? parsed.tests[0];
       if (!fixed) continue;
-      const code = fixed.name === current.testCase.name ? fixed.code : fixed.code.replace(`def ${fixed.name}(`, `def ${current.testCase.name}(`);
+      const code =
+        fixed.name === current.testCase.name
+          ? fixed.code
+          : fixed.code.replace(`def ${fixed.name}(`, `def ${current.testCase.name}(`);
       const support = parsed.support.length > 0 ? parsed.support : (current.testCase.support ?? []);
       const candidate: TestCase = {
         name: current.testCase.name,
         code,
         ...(fixed.className ? { className: fixed.className } : {}),
         // The answer's imports first; the earlier ones only for names the new code still uses.
-        imports: pruneImports([...new Set([...parsed.imports, ...current.testCase.imports])], namesIn([code, ...support])),
+        imports: pruneImports(
+          [...new Set([...parsed.imports, ...current.testCase.imports])],
+          namesIn([code, ...support]),
+        ),
         support,
       };
       const [judged] = await this.judge(request.target, [candidate]);
@@ -584,22 +687,41 @@ export class LlmTestGeneration {
   private async integrationRound(
     request: LlmGenerationRequest,
     chat: (m: ChatMessage[], tokens: number) => Promise<ChatResult>,
-    process: (c: TestCase[], conv: ChunkConversation | undefined, s: ChunkGenerationStats | undefined, kind: 'unit' | 'integration') => Promise<void>,
+    process: (
+      c: TestCase[],
+      conv: ChunkConversation | undefined,
+      s: ChunkGenerationStats | undefined,
+      kind: 'unit' | 'integration',
+    ) => Promise<void>,
     funnel: GenerationFunnel,
   ): Promise<void> {
     const publicApi = request.outline.items
       .filter((i) => (i.kind === 'function' || i.kind === 'class') && !i.name.startsWith('_'))
       .map((i) => (i.kind === 'function' || i.kind === 'class' ? i.name : ''));
     if (publicApi.length < 2) return;
-    const base = { moduleName: request.target.moduleName, importStatement: importStatementFor(request.target), summaries: [], publicApi };
-    let messages = this.prompts.integrationTests({ ...base, skeleton: moduleSkeleton(request.source, request.outline) });
+    const base = {
+      moduleName: request.target.moduleName,
+      importStatement: importStatementFor(request.target),
+      summaries: [],
+      publicApi,
+    };
+    let messages = this.prompts.integrationTests({
+      ...base,
+      skeleton: moduleSkeleton(request.source, request.outline),
+    });
     let tokens = await countMessages(this.deps.counter, messages);
     if (tokens > this.promptBudgetTokens) {
-      messages = this.prompts.integrationTests({ ...base, skeleton: moduleSkeleton(request.source, request.outline, new Set(publicApi)) });
+      messages = this.prompts.integrationTests({
+        ...base,
+        skeleton: moduleSkeleton(request.source, request.outline, new Set(publicApi)),
+      });
       tokens = await countMessages(this.deps.counter, messages);
     }
     if (tokens > this.promptBudgetTokens) {
-      this.logger.warn('Integration prompt skipped: the public API skeleton cannot fit the budget', { tokens, budget: this.promptBudgetTokens });
+      this.logger.warn('Integration prompt skipped: the public API skeleton cannot fit the budget', {
+        tokens,
+        budget: this.promptBudgetTokens,
+      });
       return;
     }
     const answer = await chat(messages, tokens);
@@ -613,7 +735,12 @@ export class LlmTestGeneration {
     return coverage;
   }
 
-  private async checkpoint(store: CheckpointStore | undefined, key: string, state: Omit<Checkpoint, 'version' | 'key' | 'coverage'>, coverage: CoverageReport): Promise<void> {
+  private async checkpoint(
+    store: CheckpointStore | undefined,
+    key: string,
+    state: Omit<Checkpoint, 'version' | 'key' | 'coverage'>,
+    coverage: CoverageReport,
+  ): Promise<void> {
     if (!store) return;
     const value: Checkpoint = {
       version: 1,
@@ -639,7 +766,13 @@ export function failureHeadline(error: string): string {
 
 /** Every identifier the blocks mention. */
 function namesIn(blocks: readonly string[]): Set<string> {
-  return new Set(blocks.flatMap((b) => tokenizePython(b).filter((t) => t.kind === 'name').map((t) => t.text)));
+  return new Set(
+    blocks.flatMap((b) =>
+      tokenizePython(b)
+        .filter((t) => t.kind === 'name')
+        .map((t) => t.text),
+    ),
+  );
 }
 
 /**
@@ -659,26 +792,48 @@ export async function measureImportCoverage(
  * coverage.py's statements and branches of `target` from a test that never imports it: all uncovered, even for
  * a module that cannot be imported (its file is still parsed).
  */
-export async function measureUnimportedCoverage(executor: TestExecutor, assembler: TestFileAssembler, target: ModuleTarget, limits: ProbeLimits = {}): Promise<CoverageReport> {
+export async function measureUnimportedCoverage(
+  executor: TestExecutor,
+  assembler: TestFileAssembler,
+  target: ModuleTarget,
+  limits: ProbeLimits = {},
+): Promise<CoverageReport> {
   return (await probeCoverage(executor, assembler, target, limits, false)).coverage;
 }
 
 type ProbeLimits = { perTestTimeoutMs?: number; overallTimeoutMs?: number };
 
 /** One empty test under coverage.py, importing `target` first or not; `error` when that test did not pass. */
-async function probeCoverage(executor: TestExecutor, assembler: TestFileAssembler, target: ModuleTarget, limits: ProbeLimits, importing: boolean): Promise<{ coverage: CoverageReport; error?: string }> {
+async function probeCoverage(
+  executor: TestExecutor,
+  assembler: TestFileAssembler,
+  target: ModuleTarget,
+  limits: ProbeLimits,
+  importing: boolean,
+): Promise<{ coverage: CoverageReport; error?: string }> {
   const name = importing ? 'test_module_imports' : 'test_statements_only';
-  const probe: TestCase = { name, code: `def ${name}():\n    pass`, imports: importing ? [importStatementFor(target)] : [] };
-  const file = assembler.assemble(target, [probe], { fileName: importing ? 'test_ta_import_probe.py' : 'test_ta_statements_probe.py' });
+  const probe: TestCase = {
+    name,
+    code: `def ${name}():\n    pass`,
+    imports: importing ? [importStatementFor(target)] : [],
+  };
+  const file = assembler.assemble(target, [probe], {
+    fileName: importing ? 'test_ta_import_probe.py' : 'test_ta_statements_probe.py',
+  });
   const result = await executor.run({ target, testFiles: [file], ...limits });
   const outcome = caseOutcome(result, file.nodeIds.get(file.cases[0].name) as string);
-  return { coverage: result.coverage, ...(outcome.status === 'passed' ? {} : { error: outcome.error ?? outcome.status }) };
+  return {
+    coverage: result.coverage,
+    ...(outcome.status === 'passed' ? {} : { error: outcome.error ?? outcome.status }),
+  };
 }
 
 /** `import calc` for a top-level module, `from shop import cart` for `shop.cart`. */
 export function importStatementFor(target: ModuleTarget): string {
   const dot = target.moduleName.lastIndexOf('.');
-  return dot < 0 ? `import ${target.moduleName}` : `from ${target.moduleName.slice(0, dot)} import ${target.moduleName.slice(dot + 1)}`;
+  return dot < 0
+    ? `import ${target.moduleName}`
+    : `from ${target.moduleName.slice(0, dot)} import ${target.moduleName.slice(dot + 1)}`;
 }
 
 /** A name not used by `others` (`test_x`, `test_x_2`, ...), renaming the definition in the code. */

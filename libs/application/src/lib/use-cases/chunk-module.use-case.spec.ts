@@ -5,7 +5,13 @@ import { CountTokens } from './count-tokens.use-case';
 
 /** A parser that sees every module as plain statements (the chunker's own tests cover real outlines). */
 const plainParser: CodeParser = {
-  parse: (source) => ({ lineCount: source.split('\n').length - 1, imports: [], items: [], moduleNames: [], errors: [] }),
+  parse: (source) => ({
+    lineCount: source.split('\n').length - 1,
+    imports: [],
+    items: [],
+    moduleNames: [],
+    errors: [],
+  }),
 };
 
 const files = {
@@ -32,7 +38,9 @@ describe('ChunkModule', () => {
     expect(r.model).toMatchObject({ model: 'qwen2.5:7b', tokenizer: 'qwen' });
     expect(r.budget.maxTokens).toBe(29_491 - 4_096 - 1_000);
     expect(counters.profiles[0].tokenizer).toBe('qwen');
-    expect(r.chunks.map((c) => [c.file, c.startLine, c.endLine, c.kind, c.tokens])).toEqual([['/p/pkg/a.py', 1, 2, 'module', 6]]);
+    expect(r.chunks.map((c) => [c.file, c.startLine, c.endLine, c.kind, c.tokens])).toEqual([
+      ['/p/pkg/a.py', 1, 2, 'module', 6],
+    ]);
   });
 
   it('takes --max-tokens and --model over the defaults', async () => {
@@ -66,7 +74,9 @@ describe('ChunkModule', () => {
     ['/p/notes.txt', 'TA_NOT_PYTHON'],
     ['/p/pkg/bad.py', 'TA_BINARY_FILE'],
   ])('rejects %s with %s', async (path, code) => {
-    const error = await make().chunkModule.execute({ path }).catch((e: unknown) => e);
+    const error = await make()
+      .chunkModule.execute({ path })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidInputError);
     expect(error).toMatchObject({ code });
   });
@@ -74,7 +84,10 @@ describe('ChunkModule', () => {
   it('rejects a folder without Python files', async () => {
     const reader = new InMemoryPythonSourceReader({ '/q/readme.md': '# hi' });
     const chunkModule = new ChunkModule({ reader, parser: plainParser, counters: new FakeTokenCounterFactory() });
-    await expect(chunkModule.execute({ path: '/q' })).rejects.toMatchObject({ code: 'TA_NO_PYTHON_FILES', message: 'No Python files (.py) under /q' });
+    await expect(chunkModule.execute({ path: '/q' })).rejects.toMatchObject({
+      code: 'TA_NO_PYTHON_FILES',
+      message: 'No Python files (.py) under /q',
+    });
   });
 });
 
@@ -86,6 +99,8 @@ describe('CountTokens', () => {
     const all = await countTokens.execute({ path: '/p/pkg', model: 'gpt-4' });
     expect(all.model.tokenizer).toBe('cl100k_base');
     expect(all.totalTokens).toBe(6 + 4 + 0);
-    expect(all.skipped).toEqual([{ file: '/p/pkg/bad.py', reason: '/p/pkg/bad.py is a binary file, not Python source' }]);
+    expect(all.skipped).toEqual([
+      { file: '/p/pkg/bad.py', reason: '/p/pkg/bad.py is a binary file, not Python source' },
+    ]);
   });
 });

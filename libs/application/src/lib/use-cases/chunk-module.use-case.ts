@@ -15,7 +15,11 @@ import {
   type TokenCounterFactory,
   type TestAgentError,
 } from '@test-agent/domain';
-import { CodeChunker, DEFAULT_SMALL_MODULE_TOKENS, type ChunkedModule } from '../services/code-chunker/code-chunker.service';
+import {
+  CodeChunker,
+  DEFAULT_SMALL_MODULE_TOKENS,
+  type ChunkedModule,
+} from '../services/code-chunker/code-chunker.service';
 
 /** Settings-derived defaults of chunking (the composition fills them from configuration). */
 export interface ChunkingDefaults {
@@ -98,13 +102,20 @@ export class ChunkModule {
   }
 
   /** The model profile, counter and budget a request resolves to. */
-  plan(request: Pick<ChunkModuleRequest, 'model' | 'maxTokens' | 'contextWindow' | 'reservedCompletionTokens'>): { profile: ModelProfile; counter: TokenCounter; budget: TokenBudget } {
+  plan(request: Pick<ChunkModuleRequest, 'model' | 'maxTokens' | 'contextWindow' | 'reservedCompletionTokens'>): {
+    profile: ModelProfile;
+    counter: TokenCounter;
+    budget: TokenBudget;
+  } {
     const d = this.deps.defaults ?? {};
     const profile = resolveModelProfile(request.model ?? d.model, {
       contextWindow: request.contextWindow ?? d.contextWindow,
       reservedCompletionTokens: request.reservedCompletionTokens ?? d.reservedCompletionTokens,
     });
-    const budget = request.maxTokens !== undefined ? TokenBudget.ofMaxTokens(request.maxTokens) : TokenBudget.forModel(profile, d.promptOverheadTokens);
+    const budget =
+      request.maxTokens !== undefined
+        ? TokenBudget.ofMaxTokens(request.maxTokens)
+        : TokenBudget.forModel(profile, d.promptOverheadTokens);
     return { profile, counter: this.deps.counters.forProfile(profile), budget };
   }
 
@@ -119,17 +130,27 @@ export class ChunkModule {
     const chunker = new CodeChunker(counter);
     const run = async (file: string, source: string): Promise<void> => {
       const result = await this.chunkSource(chunker, file, source, strategy, budget);
-      files.push({ file, lines: result.lineCount, tokens: result.tokens, applied: result.applied, chunkCount: result.chunks.length, errors: result.errors });
+      files.push({
+        file,
+        lines: result.lineCount,
+        tokens: result.tokens,
+        applied: result.applied,
+        chunkCount: result.chunks.length,
+        errors: result.errors,
+      });
       chunks.push(...result.chunks);
     };
     if (target.kind === 'file') {
-      if (!/\.pyi?$/.test(target.path)) throw new InvalidInputError('TA_NOT_PYTHON', `Not a Python file (.py): ${request.path}`);
+      if (!/\.pyi?$/.test(target.path))
+        throw new InvalidInputError('TA_NOT_PYTHON', `Not a Python file (.py): ${request.path}`);
       const source = await this.deps.reader.read(target.path);
-      if (source.trim() === '') throw new InvalidInputError('TA_EMPTY_MODULE', `${request.path} is empty: there is no code to chunk`);
+      if (source.trim() === '')
+        throw new InvalidInputError('TA_EMPTY_MODULE', `${request.path} is empty: there is no code to chunk`);
       await run(target.path, source);
     } else {
       const list = await this.deps.reader.listPythonFiles(target.path, { exclude: request.exclude });
-      if (list.length === 0) throw new InvalidInputError('TA_NO_PYTHON_FILES', `No Python files (.py) under ${request.path}`);
+      if (list.length === 0)
+        throw new InvalidInputError('TA_NO_PYTHON_FILES', `No Python files (.py) under ${request.path}`);
       for (const file of list) {
         let source: string;
         try {
@@ -149,13 +170,38 @@ export class ChunkModule {
     const durationMs = Date.now() - started;
     this.deps.metrics?.observe('test_agent_chunking_duration_seconds', durationMs / 1000, { strategy });
     this.deps.metrics?.increment('test_agent_chunks_generated_total', { strategy }, chunks.length);
-    this.logger.debug('chunked', { path: target.path, files: files.length, chunks: chunks.length, model: profile.model, maxTokens: budget.maxTokens, durationMs });
-    return { path: target.path, mode: target.kind === 'file' ? 'file' : 'package', model: profile, exactCounts: counter.exact, budget, strategy, files, chunks, skipped, durationMs };
+    this.logger.debug('chunked', {
+      path: target.path,
+      files: files.length,
+      chunks: chunks.length,
+      model: profile.model,
+      maxTokens: budget.maxTokens,
+      durationMs,
+    });
+    return {
+      path: target.path,
+      mode: target.kind === 'file' ? 'file' : 'package',
+      model: profile,
+      exactCounts: counter.exact,
+      budget,
+      strategy,
+      files,
+      chunks,
+      skipped,
+      durationMs,
+    };
   }
 
-  private async chunkSource(chunker: CodeChunker, file: string, source: string, strategy: ChunkingStrategy, budget: TokenBudget): Promise<ChunkedModule> {
+  private async chunkSource(
+    chunker: CodeChunker,
+    file: string,
+    source: string,
+    strategy: ChunkingStrategy,
+    budget: TokenBudget,
+  ): Promise<ChunkedModule> {
     const outline = this.deps.parser.parse(source);
-    if (outline.errors.length > 0) this.logger.warn('syntax errors: chunking a partial outline', { file, errors: outline.errors.slice(0, 5) });
+    if (outline.errors.length > 0)
+      this.logger.warn('syntax errors: chunking a partial outline', { file, errors: outline.errors.slice(0, 5) });
     return chunker.chunk(source, outline, {
       file,
       strategy,

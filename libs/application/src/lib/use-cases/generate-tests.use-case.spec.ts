@@ -1,4 +1,10 @@
-import { InvalidInputError, type Containment, type ModuleTarget, type TestExecutor, type TestWorkspace } from '@test-agent/domain';
+import {
+  InvalidInputError,
+  type Containment,
+  type ModuleTarget,
+  type TestExecutor,
+  type TestWorkspace,
+} from '@test-agent/domain';
 import { CapturingLogger } from '@test-agent/domain/testing';
 import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
 import type { TestFileEmitter } from '../services/test-file-assembler/test-file-emitter.service';
@@ -19,7 +25,11 @@ function setUp(targets: ModuleTarget[], workspace: Partial<TestWorkspace> = {}) 
     resolveTargets: async () => targets,
     checkOutputFolder: async () => undefined,
     checkModule: async (t) => {
-      if (t.moduleName.startsWith('pkg.huge')) throw new InvalidInputError('TA_FILE_TOO_LARGE', `${t.file} is 50.0 MiB, over the 10.0 MiB limit for one Python module`);
+      if (t.moduleName.startsWith('pkg.huge'))
+        throw new InvalidInputError(
+          'TA_FILE_TOO_LARGE',
+          `${t.file} is 50.0 MiB, over the 10.0 MiB limit for one Python module`,
+        );
     },
     pathIn: (dir, name) => `${dir}/${name}`,
     relative: () => '.',
@@ -29,17 +39,26 @@ function setUp(targets: ModuleTarget[], workspace: Partial<TestWorkspace> = {}) 
     testFilesUnder: async () => [],
     ...workspace,
   };
-  const offline = { generate: async (t: ModuleTarget) => record(`search ${t.moduleName}`)() } as unknown as OfflineTestGenerator;
+  const offline = {
+    generate: async (t: ModuleTarget) => record(`search ${t.moduleName}`)(),
+  } as unknown as OfflineTestGenerator;
   const executor: TestExecutor = { run: record('pytest') } as unknown as TestExecutor;
   const fileEmitter = { emit: record('emit') } as unknown as TestFileEmitter;
   const containment: Containment = { require: async () => void calls.push('sandbox probe') } as unknown as Containment;
   const logger = new CapturingLogger();
-  return { calls, logger, useCase: new GenerateTests({ offline, executor, workspace: ws, fileEmitter, containment, logger }) };
+  return {
+    calls,
+    logger,
+    useCase: new GenerateTests({ offline, executor, workspace: ws, fileEmitter, containment, logger }),
+  };
 }
 
 describe('GenerateTests refuses bad input up front', () => {
   it('refuses an unusable output folder before anything runs', async () => {
-    const refusal = new InvalidInputError('TA_OUTPUT_NOT_A_FOLDER', 'The output folder /p/tests is an existing file, not a folder');
+    const refusal = new InvalidInputError(
+      'TA_OUTPUT_NOT_A_FOLDER',
+      'The output folder /p/tests is an existing file, not a folder',
+    );
     const { calls, useCase } = setUp([good], { checkOutputFolder: async () => Promise.reject(refusal) });
     await expect(useCase.execute(request)).rejects.toBe(refusal);
     expect(calls).toEqual([]);
@@ -53,7 +72,10 @@ describe('GenerateTests refuses bad input up front', () => {
 
   it('refuses a folder whose every module is refused, before the sandbox probe', async () => {
     const { calls, useCase } = setUp([huge, { ...huge, file: '/p/pkg/huge2.py', moduleName: 'pkg.huge2' }]);
-    await expect(useCase.execute(request)).rejects.toMatchObject({ code: 'TA_NOTHING_TESTABLE', message: expect.stringContaining('pkg.huge: /p/pkg/huge.py is 50.0 MiB') });
+    await expect(useCase.execute(request)).rejects.toMatchObject({
+      code: 'TA_NOTHING_TESTABLE',
+      message: expect.stringContaining('pkg.huge: /p/pkg/huge.py is 50.0 MiB'),
+    });
     expect(calls).toEqual([]);
   });
 
@@ -63,7 +85,13 @@ describe('GenerateTests refuses bad input up front', () => {
     // statements are counted (a pytest run that does not import it; the fake's fails) as uncovered.
     await expect(useCase.execute(request)).rejects.toMatchObject({ code: 'TA_NOTHING_TESTABLE' });
     expect(calls).toEqual(['sandbox probe', 'search pkg.good', 'pytest']);
-    expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', message: 'Skipping a module', fields: expect.objectContaining({ module: 'pkg.huge' }) }));
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: 'Skipping a module',
+        fields: expect.objectContaining({ module: 'pkg.huge' }),
+      }),
+    );
   });
 
   it('checks the output folder against the targets found', async () => {

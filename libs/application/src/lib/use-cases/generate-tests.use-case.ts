@@ -24,14 +24,30 @@ import {
   type TestExecutor,
   type TestWorkspace,
 } from '@test-agent/domain';
-import { failureHeadline, measureImportCoverage, measureUnimportedCoverage, type LlmGenerationResult, type LlmProgressEvent, type LlmTestGeneration } from '../orchestrators/llm-test-generation.orchestrator';
+import {
+  failureHeadline,
+  measureImportCoverage,
+  measureUnimportedCoverage,
+  type LlmGenerationResult,
+  type LlmProgressEvent,
+  type LlmTestGeneration,
+} from '../orchestrators/llm-test-generation.orchestrator';
 import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
 import type { OutsideEffects } from '../services/offline-search/search-engine.service';
 import { caseOutcome, inPool } from '../services/flakiness-checker/flakiness-checker.service';
-import { MACHINE_PERTURBATIONS, onMachine, type MachinePerturbation } from '../services/flakiness-checker/machine-perturbations';
+import {
+  MACHINE_PERTURBATIONS,
+  onMachine,
+  type MachinePerturbation,
+} from '../services/flakiness-checker/machine-perturbations';
 import { TestDeduplicator, perCaseCoverage } from '../services/test-deduplicator/test-deduplicator.service';
 import type { ChunkModule } from './chunk-module.use-case';
-import { GENERATED_MARKER, TestFileAssembler, isPristineGeneratedFile, withDigest } from '../services/test-file-assembler/test-file-assembler.service';
+import {
+  GENERATED_MARKER,
+  TestFileAssembler,
+  isPristineGeneratedFile,
+  withDigest,
+} from '../services/test-file-assembler/test-file-assembler.service';
 import type { EmitResult, TestFileEmitter } from '../services/test-file-assembler/test-file-emitter.service';
 import { planTestFiles, testFilesOf, type TestFilePlace } from './test-file-layout';
 
@@ -120,7 +136,13 @@ export interface GenerateTestsRequest {
 /** A module of a run starting, or done (`done` of `of` are done then). */
 export type ModuleProgressEvent =
   | { readonly type: 'start'; readonly module: string; readonly of: number }
-  | { readonly type: 'done'; readonly module: string; readonly done: number; readonly of: number; readonly report: ModuleGenerationReport };
+  | {
+      readonly type: 'done';
+      readonly module: string;
+      readonly done: number;
+      readonly of: number;
+      readonly report: ModuleGenerationReport;
+    };
 
 /** The context window prompts are fitted to and the answer's reserve in it (see `GenerateTestsDependencies.llm.fit`). */
 export interface LlmFitting {
@@ -179,7 +201,12 @@ export interface ModuleGenerationReport {
    * Tests not written: failing on the first run, failing a later run (flaky), disagreeing between the search's
    * runs (unstable), failing on a perturbed machine (`machine`: another time zone, locale, proxies or clock).
    */
-  readonly dropped: { readonly failing: number; readonly flaky: number; readonly unstable: number; readonly machine?: number };
+  readonly dropped: {
+    readonly failing: number;
+    readonly flaky: number;
+    readonly unstable: number;
+    readonly machine?: number;
+  };
   /**
    * Coverage of the written tests without the wrappers of the module's own doctest examples (absent when the file
    * has none): the figure that is ours alone.
@@ -330,7 +357,11 @@ export class GenerateTests {
         `strategy "${strategy}" needs an LLM: configure an LLM endpoint (LLM_PROVIDER and LLM_URL), or use the offline strategy`,
       );
     }
-    if (!(request.timeBudgetSeconds > 0)) throw new InvalidInputError('TA_BAD_TIME_BUDGET', `The time budget must be a positive number of seconds, got ${request.timeBudgetSeconds}`);
+    if (!(request.timeBudgetSeconds > 0))
+      throw new InvalidInputError(
+        'TA_BAD_TIME_BUDGET',
+        `The time budget must be a positive number of seconds, got ${request.timeBudgetSeconds}`,
+      );
     const { workspace } = this.deps;
     const screened = await this.screen(request);
     const { refused } = screened;
@@ -338,7 +369,8 @@ export class GenerateTests {
     const targets = changedLines ? screened.targets.filter((t) => changedLines.get(t.file)?.length) : screened.targets;
     const sandbox = await this.deps.containment?.require();
     const python = targets.length > 0 ? await this.deps.interpreters?.runtimeFor(targets[0]) : undefined;
-    if (sandbox && !sandbox.confined) this.logger.warn('The sandbox is off: the code under test runs unconfined, with your permissions');
+    if (sandbox && !sandbox.confined)
+      this.logger.warn('The sandbox is off: the code under test runs unconfined, with your permissions');
     const many = targets.length > 1;
     const run = { ...request, outDir: await this.outputFolder(request), ...(changedLines ? { changedLines } : {}) };
     const files: string[] = [];
@@ -371,7 +403,10 @@ export class GenerateTests {
         // Keep what was written before the failure runnable (conftest) and explained (report), then fail.
         const e = outcome.failure.error;
         const partial = e instanceof TestAgentError ? e.details?.written : undefined;
-        modules.push({ ...emptyReport(slot as ModuleTarget, 0, errorReason(e)), ...(typeof partial === 'string' ? { testFile: partial } : {}) });
+        modules.push({
+          ...emptyReport(slot as ModuleTarget, 0, errorReason(e)),
+          ...(typeof partial === 'string' ? { testFile: partial } : {}),
+        });
         if (typeof partial === 'string') {
           files.push(partial);
           written.push(slot as ModuleTarget);
@@ -391,7 +426,14 @@ export class GenerateTests {
 
     const coverage = totalCoverage(modules);
     const nothingToDo = changedLines !== undefined && targets.length === 0;
-    const missed = targetMissedBecause({ failure, modules, errors, written: files.length > 0 || nothingToDo, coverage, target: request.targetCoverage });
+    const missed = targetMissedBecause({
+      failure,
+      modules,
+      errors,
+      written: files.length > 0 || nothingToDo,
+      coverage,
+      target: request.targetCoverage,
+    });
     const llmRun = strategy !== 'offline' ? await this.deps.llm?.runSummary?.() : undefined;
     const report: GenerateTestsReport = {
       strategy,
@@ -409,8 +451,25 @@ export class GenerateTests {
       ...(failure instanceof Error ? { error: errorReason(failure) } : {}),
       ...(sandbox ? { sandbox } : {}),
       ...(request.changedSince && changedLines ? { changedSince: changedTotals(request.changedSince, modules) } : {}),
-      ...(request.existingTests ? { existingTests: { path: request.existingTests, coverage: totalCoverage(modules.map((m) => ({ ...m, coverage: m.existingTests ?? m.coverage }))) } } : {}),
-      ...(python ? { python: { executable: python.executable, source: python.source, version: python.version, projectRoot: python.projectRoot, pytest: python.pytest } } : {}),
+      ...(request.existingTests
+        ? {
+            existingTests: {
+              path: request.existingTests,
+              coverage: totalCoverage(modules.map((m) => ({ ...m, coverage: m.existingTests ?? m.coverage }))),
+            },
+          }
+        : {}),
+      ...(python
+        ? {
+            python: {
+              executable: python.executable,
+              source: python.source,
+              version: python.version,
+              projectRoot: python.projectRoot,
+              pytest: python.pytest,
+            },
+          }
+        : {}),
       ...(llmRun ? { llm: llmRun } : {}),
     };
     const final = { ...report, files: [...files, report.reports.json, report.reports.markdown] };
@@ -428,12 +487,17 @@ export class GenerateTests {
    * error; in a folder a refused module is reported as skipped, and a folder whose every module is refused is
    * refused.
    */
-  private async screen(request: GenerateTestsRequest): Promise<{ targets: ModuleTarget[]; refused: Map<ModuleTarget, { code: string; message: string }> }> {
+  private async screen(
+    request: GenerateTestsRequest,
+  ): Promise<{ targets: ModuleTarget[]; refused: Map<ModuleTarget, { code: string; message: string }> }> {
     const { workspace } = this.deps;
     const targets = await workspace.resolveTargets(request.path);
     await workspace.checkOutputFolder(request.outDir, request.path, targets);
     if (request.existingTests && !(await workspace.exists(request.existingTests))) {
-      throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such test file or folder: ${request.existingTests} (the existing tests to start from)`);
+      throw new InvalidInputError(
+        'TA_PATH_NOT_FOUND',
+        `No such test file or folder: ${request.existingTests} (the existing tests to start from)`,
+      );
     }
     const refused = new Map<ModuleTarget, { code: string; message: string }>();
     for (const target of targets) {
@@ -446,7 +510,10 @@ export class GenerateTests {
       }
     }
     if (targets.length > 1 && refused.size === targets.length) {
-      throw nothingTestable(request.path, targets.map((t) => ({ module: t.moduleName, error: refused.get(t) })));
+      throw nothingTestable(
+        request.path,
+        targets.map((t) => ({ module: t.moduleName, error: refused.get(t) })),
+      );
     }
     return { targets, refused };
   }
@@ -463,7 +530,9 @@ export class GenerateTests {
   ): Promise<{ reports: (ModuleGenerationReport | undefined)[]; failure?: { index: number; error: unknown } }> {
     const reports: (ModuleGenerationReport | undefined)[] = new Array(slots.length);
     const failures = new Map<number, unknown>();
-    const queue = slots.map((slot, index) => ({ slot, index })).filter((e): e is { slot: ModuleTarget; index: number } => isTarget(e.slot));
+    const queue = slots
+      .map((slot, index) => ({ slot, index }))
+      .filter((e): e is { slot: ModuleTarget; index: number } => isTarget(e.slot));
     const of = queue.length;
     let done = 0;
     const worker = async () => {
@@ -473,7 +542,10 @@ export class GenerateTests {
         try {
           const existing = await this.existingCoverage(target, run);
           const moduleRun = existing ? { ...run, existingCoverage: existing } : run;
-          const report = strategy === 'offline' ? await this.generateModule(target, moduleRun, many) : await this.generateModuleWithLlm(target, moduleRun, many, strategy);
+          const report =
+            strategy === 'offline'
+              ? await this.generateModule(target, moduleRun, many)
+              : await this.generateModuleWithLlm(target, moduleRun, many, strategy);
           const counted = await this.withImportCoverage(target, moduleRun, report);
           reports[index] = existing && !counted.error ? { ...counted, existingTests: existing.summary() } : counted;
           run.onModule?.({ type: 'done', module: target.moduleName, done: ++done, of, report: reports[index] });
@@ -487,7 +559,8 @@ export class GenerateTests {
     if (failures.size === 0) return { reports };
     // The first failing module in input order stops the run; a later one running beside it is reported too.
     const first = Math.min(...failures.keys());
-    for (const [index, error] of failures) if (index !== first) reports[index] = emptyReport(slots[index] as ModuleTarget, 0, errorReason(error));
+    for (const [index, error] of failures)
+      if (index !== first) reports[index] = emptyReport(slots[index] as ModuleTarget, 0, errorReason(error));
     return { reports, failure: { index: first, error: failures.get(first) } };
   }
 
@@ -495,10 +568,20 @@ export class GenerateTests {
    * The coverage the project's own tests (`request.existingTests`) give `target`, run the way pytest runs them in
    * the project (its conftest files and configuration), test files under the output folder left out.
    */
-  private async existingCoverage(target: ModuleTarget, request: GenerateTestsRequest): Promise<CoverageReport | undefined> {
+  private async existingCoverage(
+    target: ModuleTarget,
+    request: GenerateTestsRequest,
+  ): Promise<CoverageReport | undefined> {
     if (!request.existingTests) return undefined;
-    const result = await this.deps.executor.run({ target, testPaths: [request.existingTests], ignorePaths: [request.outDir], ...this.limits(request) });
-    const failed = result.outcomes.filter((o) => o.status === 'failed' || o.status === 'error' || o.status === 'timeout').length;
+    const result = await this.deps.executor.run({
+      target,
+      testPaths: [request.existingTests],
+      ignorePaths: [request.outDir],
+      ...this.limits(request),
+    });
+    const failed = result.outcomes.filter(
+      (o) => o.status === 'failed' || o.status === 'error' || o.status === 'timeout',
+    ).length;
     if (failed > 0 || result.collectionErrors.length > 0) {
       this.logger.warn('Some of your existing tests did not pass; the coverage of those that ran is the baseline', {
         module: target.moduleName,
@@ -515,9 +598,15 @@ export class GenerateTests {
   }
 
   /** Changed-code mode: file → changed lines since `request.changedSince`; undefined otherwise. */
-  private async changedLines(request: GenerateTestsRequest): Promise<ReadonlyMap<string, readonly number[]> | undefined> {
+  private async changedLines(
+    request: GenerateTestsRequest,
+  ): Promise<ReadonlyMap<string, readonly number[]> | undefined> {
     if (!request.changedSince) return undefined;
-    if (!this.deps.changedCode) throw new InvalidInputError('TA_CHANGED_SINCE_UNAVAILABLE', 'Changed-code mode needs a version-control adapter, and none is configured');
+    if (!this.deps.changedCode)
+      throw new InvalidInputError(
+        'TA_CHANGED_SINCE_UNAVAILABLE',
+        'Changed-code mode needs a version-control adapter, and none is configured',
+      );
     const changed = await this.deps.changedCode.changedSince(request.path, request.changedSince);
     this.logger.info('Changed-code mode', { ref: request.changedSince, files: changed.size });
     return changed;
@@ -534,10 +623,15 @@ export class GenerateTests {
     options: { coverage?: CoverageReport; integration?: boolean },
   ): Promise<EmitResult> {
     const place = request.testPlaces?.get(target.file);
-    const files = place ? testFilesOf(place) : { unit: this.assembler.fileNameFor(target), integration: integrationFileName(this.assembler, target) };
+    const files = place
+      ? testFilesOf(place)
+      : { unit: this.assembler.fileNameFor(target), integration: integrationFileName(this.assembler, target) };
     const relative = options.integration ? files.integration : files.unit;
     const slash = relative.lastIndexOf('/');
-    const file = this.assembler.assemble(target, cases, { fileName: relative.slice(slash + 1), ...(options.coverage ? { coverage: options.coverage } : {}) });
+    const file = this.assembler.assemble(target, cases, {
+      fileName: relative.slice(slash + 1),
+      ...(options.coverage ? { coverage: options.coverage } : {}),
+    });
     const folder = slash < 0 ? request.outDir : this.deps.workspace.pathIn(request.outDir, relative.slice(0, slash));
     return this.deps.fileEmitter.emit(folder, file, { force: request.force });
   }
@@ -555,11 +649,17 @@ export class GenerateTests {
   private async outputFolder(request: GenerateTestsRequest): Promise<string> {
     const { workspace } = this.deps;
     const conftest = workspace.pathIn(request.outDir, 'conftest.py');
-    if (request.force || !(await workspace.exists(conftest)) || isPristineGeneratedFile(await workspace.head(conftest, MAX_CONFTEST_CHARS))) {
+    if (
+      request.force ||
+      !(await workspace.exists(conftest)) ||
+      isPristineGeneratedFile(await workspace.head(conftest, MAX_CONFTEST_CHARS))
+    ) {
       return request.outDir;
     }
     const folder = workspace.pathIn(request.outDir, 'test_agent');
-    this.logger.warn('The output folder has your conftest.py; writing the generated tests into a subfolder', { folder });
+    this.logger.warn('The output folder has your conftest.py; writing the generated tests into a subfolder', {
+      folder,
+    });
     return folder;
   }
 
@@ -567,10 +667,17 @@ export class GenerateTests {
    * A module for which no test was kept is still measured by coverage.py: its module-level lines run when it is
    * imported. Modules that could not be imported keep their error.
    */
-  private async withImportCoverage(target: ModuleTarget, request: GenerateTestsRequest, report: ModuleGenerationReport): Promise<ModuleGenerationReport> {
+  private async withImportCoverage(
+    target: ModuleTarget,
+    request: GenerateTestsRequest,
+    report: ModuleGenerationReport,
+  ): Promise<ModuleGenerationReport> {
     if (report.testFile || report.integrationTestFile) return report;
     if (report.error) return this.withUntestedStatements(target, request, report);
-    const coverage = this.counted(request, (await measureImportCoverage(this.deps.executor, this.assembler, target, this.limits(request))).coverage);
+    const coverage = this.counted(
+      request,
+      (await measureImportCoverage(this.deps.executor, this.assembler, target, this.limits(request))).coverage,
+    );
     return { ...report, coverage: coverage.summary(), missingLines: coverage.missingLines };
   }
 
@@ -579,18 +686,34 @@ export class GenerateTests {
    * uncovered. coverage.py counts them from a run that never imports the module; a file it cannot parse (or one
    * refused unread: binary, oversized) stays at 0/0, its error saying why.
    */
-  private async withUntestedStatements(target: ModuleTarget, request: GenerateTestsRequest, report: ModuleGenerationReport): Promise<ModuleGenerationReport> {
+  private async withUntestedStatements(
+    target: ModuleTarget,
+    request: GenerateTestsRequest,
+    report: ModuleGenerationReport,
+  ): Promise<ModuleGenerationReport> {
     if (UNREAD_MODULE_ERRORS.has(report.error?.code ?? '')) return report;
     try {
-      const coverage = await measureUnimportedCoverage(this.deps.executor, this.assembler, target, this.limits(request));
+      const coverage = await measureUnimportedCoverage(
+        this.deps.executor,
+        this.assembler,
+        target,
+        this.limits(request),
+      );
       return { ...report, coverage: coverage.summary(), missingLines: coverage.missingLines };
     } catch (e) {
-      this.logger.warn('Could not count the statements of a module that was not tested', { module: target.moduleName, error: errorReason(e).message });
+      this.logger.warn('Could not count the statements of a module that was not tested', {
+        module: target.moduleName,
+        error: errorReason(e).message,
+      });
       return report;
     }
   }
 
-  private async generateModule(target: ModuleTarget, request: GenerateTestsRequest, many: boolean): Promise<ModuleGenerationReport> {
+  private async generateModule(
+    target: ModuleTarget,
+    request: GenerateTestsRequest,
+    many: boolean,
+  ): Promise<ModuleGenerationReport> {
     const started = this.now();
     const phase = await this.offlinePhase(target, request, many);
     if (phase.kind === 'skipped') return phase.report;
@@ -612,14 +735,29 @@ export class GenerateTests {
     const suite = await this.finalSuite(target, request, cases, []);
     const coverage = suite.coverage ?? CoverageReport.empty(lastCoverage);
     if (suite.unit.length === 0) {
-      return { ...emptyReport(target, this.now() - started), ...facts, coverage: coverage.summary(), missingLines: coverage.missingLines, dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable, machine } };
+      return {
+        ...emptyReport(target, this.now() - started),
+        ...facts,
+        coverage: coverage.summary(),
+        missingLines: coverage.missingLines,
+        dropped: { failing: failing + suite.polluted, flaky, unstable: generation.unstable, machine },
+      };
     }
     const written = await this.emitTests(target, request, suite.unit, { coverage });
     const withoutDoctests = await this.coverageWithoutDoctests(target, request, suite.unit, coverage);
-    this.logger.info('Tests written', { module: target.moduleName, file: written.path, action: written.action, tests: suite.unit.length, minimised: suite.minimised, combined: Number(coverage.combinedPercent.toFixed(1)) });
+    this.logger.info('Tests written', {
+      module: target.moduleName,
+      file: written.path,
+      action: written.action,
+      tests: suite.unit.length,
+      minimised: suite.minimised,
+      combined: Number(coverage.combinedPercent.toFixed(1)),
+    });
     const counted = this.counted(request, coverage);
     this.recordCoverage(counted);
-    this.metrics.observe('test_agent_test_generation_duration_seconds', (this.now() - started) / 1000, { generator: 'offline' });
+    this.metrics.observe('test_agent_test_generation_duration_seconds', (this.now() - started) / 1000, {
+      generator: 'offline',
+    });
     return {
       module: target.moduleName,
       file: target.file,
@@ -643,7 +781,11 @@ export class GenerateTests {
    * The offline engine on one module: search, then run the rendered file, dropping tests that fail, until a
    * full streak of `flakyRuns` passing runs. In a folder, a module that cannot be imported is skipped.
    */
-  private async offlinePhase(target: ModuleTarget, request: GenerateTestsRequest, many: boolean): Promise<OfflinePhase> {
+  private async offlinePhase(
+    target: ModuleTarget,
+    request: GenerateTestsRequest,
+    many: boolean,
+  ): Promise<OfflinePhase> {
     const started = this.now();
     const log = this.logger;
     let generation;
@@ -661,12 +803,18 @@ export class GenerateTests {
       if (!many || !(e instanceof InvalidInputError)) throw e;
       // Reported in the module's row and the summary; a warning line would say it a third time.
       log.info('Skipping a module', { module: target.moduleName, error: e.message });
-      return { kind: 'skipped', report: emptyReport(target, this.now() - started, { code: e.code, message: e.message }) };
+      return {
+        kind: 'skipped',
+        report: emptyReport(target, this.now() - started, { code: e.code, message: e.message }),
+      };
     }
     if (generation.search.coverage.lines.total === 0) {
       const empty = new InvalidInputError('TA_EMPTY_MODULE', `${target.file} has no statements to test`);
       if (!many) throw empty;
-      return { kind: 'skipped', report: emptyReport(target, this.now() - started, { code: empty.code, message: empty.message }) };
+      return {
+        kind: 'skipped',
+        report: emptyReport(target, this.now() - started, { code: empty.code, message: empty.message }),
+      };
     }
     const exclude = new Set<string>();
     let failing = 0;
@@ -697,25 +845,49 @@ export class GenerateTests {
           ...onMachine(perturbation),
         });
         this.observePytestRun(result.durationMs);
-        if (perturbation) perturbed.add(perturbation.clockShiftSeconds && !result.clockShifted ? `${perturbation.name} (clock not moved: libfaketime not found)` : perturbation.name);
+        if (perturbation)
+          perturbed.add(
+            perturbation.clockShiftSeconds && !result.clockShifted
+              ? `${perturbation.name} (clock not moved: libfaketime not found)`
+              : perturbation.name,
+          );
         // A case that failed, did not run, or (a pinned defect) did not fail as its strict xfail mark says; the
         // assembler may rename cases, so they map back by position.
-        const failed = assembled.cases.filter((c) => caseOutcome(result, assembled.nodeIds.get(c.name) as string, c.expectedFailure).status !== 'passed').map((c) => cases[assembled.cases.indexOf(c)].name);
+        const failed = assembled.cases
+          .filter(
+            (c) => caseOutcome(result, assembled.nodeIds.get(c.name) as string, c.expectedFailure).status !== 'passed',
+          )
+          .map((c) => cases[assembled.cases.indexOf(c)].name);
         if (perturbation && result.collectionErrors.length > 0) {
           // The file does not even import on that machine: every test fails there, and the report says why.
-          log.warn('The generated tests do not import on a perturbed machine; dropping them', { module: target.moduleName, machine: perturbation.name, error: result.collectionErrors[0] });
+          log.warn('The generated tests do not import on a perturbed machine; dropping them', {
+            module: target.moduleName,
+            machine: perturbation.name,
+            error: result.collectionErrors[0],
+          });
         }
         return { result, failed, perturbation };
       };
       const first = await runOnce();
       if (first.result.collectionErrors.length > 0) {
-        const broken = new TestAgentError('TA_GENERATED_FILE_BROKEN', 'internal', `The generated test file for ${target.moduleName} could not be collected: ${first.result.collectionErrors[0]}`, {
-          details: { module: target.moduleName },
-        });
+        const broken = new TestAgentError(
+          'TA_GENERATED_FILE_BROKEN',
+          'internal',
+          `The generated test file for ${target.moduleName} could not be collected: ${first.result.collectionErrors[0]}`,
+          {
+            details: { module: target.moduleName },
+          },
+        );
         // A defect of ours for this module: in a folder the others still run, and this one says why it has no tests.
         if (!many) throw broken;
-        log.error('The generated test file could not be collected; skipping the module', { module: target.moduleName, error: broken.message });
-        return { kind: 'skipped', report: emptyReport(target, this.now() - started, { code: broken.code, message: broken.message }) };
+        log.error('The generated test file could not be collected; skipping the module', {
+          module: target.moduleName,
+          error: broken.message,
+        });
+        return {
+          kind: 'skipped',
+          report: emptyReport(target, this.now() - started, { code: broken.code, message: broken.message }),
+        };
       }
       if (first.failed.length) {
         for (const name of first.failed) exclude.add(name);
@@ -725,30 +897,61 @@ export class GenerateTests {
         continue;
       }
       lastCoverage = first.result.coverage;
-      const plans: (MachinePerturbation | undefined)[] = [...Array.from({ length: runs - 1 }, () => undefined), ...perturbations];
+      const plans: (MachinePerturbation | undefined)[] = [
+        ...Array.from({ length: runs - 1 }, () => undefined),
+        ...perturbations,
+      ];
       const later = await inPool(plans, VALIDATION_RUNS_AT_ONCE, (perturbation) => runOnce(perturbation));
       const flakyNames = new Set(later.filter((r) => !r.perturbation).flatMap((r) => r.failed));
-      const machineNames = new Set(later.filter((r) => r.perturbation).flatMap((r) => r.failed).filter((n) => !flakyNames.has(n)));
+      const machineNames = new Set(
+        later
+          .filter((r) => r.perturbation)
+          .flatMap((r) => r.failed)
+          .filter((n) => !flakyNames.has(n)),
+      );
       if (flakyNames.size === 0 && machineNames.size === 0) break;
       for (const name of [...flakyNames, ...machineNames]) exclude.add(name);
       flaky += flakyNames.size;
       machine += machineNames.size;
-      log.debug('Dropping tests that did not pass every run', { module: target.moduleName, flaky: [...flakyNames], otherMachine: [...machineNames] });
+      log.debug('Dropping tests that did not pass every run', {
+        module: target.moduleName,
+        flaky: [...flakyNames],
+        otherMachine: [...machineNames],
+      });
       lastCoverage = undefined;
     }
-    return { kind: 'done', cases: kept === 0 ? [] : cases, lastCoverage, failing, flaky, machine, perturbations: [...perturbed], defects: lastFile?.defects ?? [], generation };
+    return {
+      kind: 'done',
+      cases: kept === 0 ? [] : cases,
+      lastCoverage,
+      failing,
+      flaky,
+      machine,
+      perturbations: [...perturbed],
+      defects: lastFile?.defects ?? [],
+      generation,
+    };
   }
 
   /**
    * The written suite's coverage without the wrappers of the module's own doctest examples (those are the
    * author's tests, not ours): one more pytest run, only when the suite has such wrappers.
    */
-  private async coverageWithoutDoctests(target: ModuleTarget, request: GenerateTestsRequest, cases: readonly TestCase[], coverage: CoverageReport): Promise<CoverageReport | undefined> {
+  private async coverageWithoutDoctests(
+    target: ModuleTarget,
+    request: GenerateTestsRequest,
+    cases: readonly TestCase[],
+    coverage: CoverageReport,
+  ): Promise<CoverageReport | undefined> {
     const ours = cases.filter((c) => !c.doctest);
     if (ours.length === cases.length) return undefined;
     if (ours.length === 0) return CoverageReport.empty(coverage);
     const file = this.assembler.assemble(target, ours);
-    const result = await this.deps.executor.run({ target, testFiles: [{ name: file.name, content: file.content }], ...this.limits(request) });
+    const result = await this.deps.executor.run({
+      target,
+      testFiles: [{ name: file.name, content: file.content }],
+      ...this.limits(request),
+    });
     return result.coverage;
   }
 
@@ -758,7 +961,10 @@ export class GenerateTests {
    * minimised re-run), estimated from how long pytest runs took so far; at least 5 s (the whole budget when it is
    * smaller: a budget that small cannot cover the validation anyway).
    */
-  private offlineBudgets(request: GenerateTestsRequest, perturbations: number): { timeBudgetMs: number; simplifyBudgetMs: number; importTimeoutMs: number } {
+  private offlineBudgets(
+    request: GenerateTestsRequest,
+    perturbations: number,
+  ): { timeBudgetMs: number; simplifyBudgetMs: number; importTimeoutMs: number } {
     const budgetMs = request.timeBudgetSeconds * 1000;
     const runs = Math.max(1, request.flakyRuns ?? 5);
     const validationMs = this.pytestRunMs * (1 + Math.ceil((runs - 1 + perturbations) / VALIDATION_RUNS_AT_ONCE) + 2);
@@ -796,14 +1002,22 @@ export class GenerateTests {
       offlineReport = { ...sandboxFacts(phase.generation), ...offlineFacts(phase, request) };
       offlineCases = phase.cases;
       baseline = phase.lastCoverage;
-      dropped = { failing: phase.failing, flaky: phase.flaky, unstable: phase.generation.unstable, machine: phase.machine };
+      dropped = {
+        failing: phase.failing,
+        flaky: phase.flaky,
+        unstable: phase.generation.unstable,
+        machine: phase.machine,
+      };
       executions = phase.generation.search.executions;
     }
     if (strategy === 'llm') {
       // A module that cannot be imported gets no LLM call: the same report as the offline engine gives it.
       const probe = await measureImportCoverage(this.deps.executor, this.assembler, target, this.limits(request));
       if (probe.error) {
-        const failure = new InvalidInputError('TA_IMPORT_FAILED', `Cannot import ${target.moduleName} from ${target.file}: ${failureHeadline(probe.error)}`);
+        const failure = new InvalidInputError(
+          'TA_IMPORT_FAILED',
+          `Cannot import ${target.moduleName} from ${target.file}: ${failureHeadline(probe.error)}`,
+        );
         if (!many) throw failure;
         this.logger.warn('Skipping a module', { module: target.moduleName, error: failure.message });
         return emptyReport(target, this.now() - started, { code: failure.code, message: failure.message });
@@ -821,7 +1035,9 @@ export class GenerateTests {
       const outline = llm.parser.parse(source);
       // The window of the whole chain (detection asks the servers once), so a call that moves on still fits.
       const fit = await llm.fit?.();
-      const window = fit ? { contextWindow: fit.contextWindow, reservedCompletionTokens: fit.reservedCompletionTokens } : {};
+      const window = fit
+        ? { contextWindow: fit.contextWindow, reservedCompletionTokens: fit.reservedCompletionTokens }
+        : {};
       chunked = await llm.chunker.execute({ path: target.file, ...window });
       const deadline = this.now() + (request.timeoutSeconds ?? 600) * 1000;
       for (;;) {
@@ -842,7 +1058,9 @@ export class GenerateTests {
             maxCompletionTokens: fit?.reservedCompletionTokens ?? llm.maxCompletionTokens,
             resume: request.resume || (refits > 0 && llm.checkpointsFor !== undefined),
             ...(llm.checkpointsFor ? { checkpoints: llm.checkpointsFor(request.outDir) } : {}),
-            ...(request.onProgress ? { onProgress: (event: LlmProgressEvent) => request.onProgress?.(target.moduleName, event) } : {}),
+            ...(request.onProgress
+              ? { onProgress: (event: LlmProgressEvent) => request.onProgress?.(target.moduleName, event) }
+              : {}),
           });
           break;
         } catch (e) {
@@ -880,7 +1098,10 @@ export class GenerateTests {
         );
       }
       if (e instanceof LlmError && llm.checkpointsFor) {
-        throw new TestAgentError(e.code, e.kind, `${e.message} — the tests accepted so far are checkpointed${again}`, { cause: e, details: e.details });
+        throw new TestAgentError(e.code, e.kind, `${e.message} — the tests accepted so far are checkpointed${again}`, {
+          cause: e,
+          details: e.details,
+        });
       }
       throw e;
     }
@@ -891,7 +1112,8 @@ export class GenerateTests {
       contextWindow: chunked.model.contextWindow,
       reservedCompletionTokens: chunked.model.reservedCompletionTokens,
       chunkBudgetTokens: chunked.budget.maxTokens,
-      tokenCounts: chunked.exactCounts && llm.chunker.plan({}).counter.exact ? ('exact' as const) : ('estimated' as const),
+      tokenCounts:
+        chunked.exactCounts && llm.chunker.plan({}).counter.exact ? ('exact' as const) : ('estimated' as const),
       ...(refits > 0 ? { refitsAfterTruncation: refits } : {}),
     };
 
@@ -900,7 +1122,9 @@ export class GenerateTests {
       funnel: result.funnel,
       repairs: result.repairs,
       // "After" as coverage.py measured the files written (minimised, pollution removed), chunk by chunk.
-      chunks: result.chunks.map((c) => (suite.coverage ? { ...c, after: suite.coverage.project(c.startLine, c.endLine).summary() } : c)),
+      chunks: result.chunks.map((c) =>
+        suite.coverage ? { ...c, after: suite.coverage.project(c.startLine, c.endLine).summary() } : c,
+      ),
       suspectedDefects: result.suspectedDefects,
       llmCalls: result.llmCalls,
       summaryCalls: result.summaryCalls,
@@ -925,7 +1149,13 @@ export class GenerateTests {
     };
     if (!suite.coverage || suite.unit.length + suite.integration.length === 0) {
       const nothing = suite.coverage ?? CoverageReport.empty(result.coverage);
-      return { ...base, tests: 0, coverage: nothing.summary(), missingLines: nothing.missingLines, durationMs: this.now() - started };
+      return {
+        ...base,
+        tests: 0,
+        coverage: nothing.summary(),
+        missingLines: nothing.missingLines,
+        durationMs: this.now() - started,
+      };
     }
     let testFile: { path: string; action: ModuleGenerationReport['writeAction'] } | undefined;
     if (suite.unit.length > 0) {
@@ -965,21 +1195,48 @@ export class GenerateTests {
     request: GenerateTestsRequest,
     unitCases: readonly TestCase[],
     integrationCases: readonly TestCase[],
-  ): Promise<{ unit: TestCase[]; integration: TestCase[]; coverage?: CoverageReport; polluted: number; minimised: number }> {
+  ): Promise<{
+    unit: TestCase[];
+    integration: TestCase[];
+    coverage?: CoverageReport;
+    polluted: number;
+    minimised: number;
+  }> {
     let unit = [...unitCases];
     let integration = [...integrationCases];
     let polluted = 0;
     const run = async () => {
       const files = [
         ...(unit.length ? [this.assembler.assemble(target, unit)] : []),
-        ...(integration.length ? [this.assembler.assemble(target, integration, { fileName: integrationFileName(this.assembler, target) })] : []),
+        ...(integration.length
+          ? [this.assembler.assemble(target, integration, { fileName: integrationFileName(this.assembler, target) })]
+          : []),
       ];
-      const result = await this.deps.executor.run({ target, testFiles: files, perTestCoverage: true, ...this.limits(request) });
+      const result = await this.deps.executor.run({
+        target,
+        testFiles: files,
+        perTestCoverage: true,
+        ...this.limits(request),
+      });
       const failed = (file: (typeof files)[number] | undefined) =>
-        new Set(file ? file.cases.filter((c) => caseOutcome(result, file.nodeIds.get(c.name) as string, c.expectedFailure).status !== 'passed').map((c) => c.name) : []);
+        new Set(
+          file
+            ? file.cases
+                .filter(
+                  (c) => caseOutcome(result, file.nodeIds.get(c.name) as string, c.expectedFailure).status !== 'passed',
+                )
+                .map((c) => c.name)
+            : [],
+        );
       const unitFile = unit.length ? files[0] : undefined;
       const integrationFile = integration.length ? files[files.length - 1] : undefined;
-      return { result, unitFile, integrationFile, failedUnit: failed(unitFile), failedIntegration: failed(integrationFile) };
+      return {
+        result,
+        unitFile,
+        integrationFile,
+        failedUnit: failed(unitFile),
+        failedIntegration: failed(integrationFile),
+      };
     };
     // The assembler renames duplicate names; map emitted cases back by position.
     const keep = (cases: TestCase[], file: { cases: readonly TestCase[] } | undefined, failed: Set<string>) =>
@@ -992,7 +1249,10 @@ export class GenerateTests {
       const bad = last.failedUnit.size + last.failedIntegration.size;
       if (bad === 0) break;
       polluted += bad;
-      this.logger.warn('Tests that pass alone failed in the suite; dropped', { module: target.moduleName, tests: [...last.failedUnit, ...last.failedIntegration] });
+      this.logger.warn('Tests that pass alone failed in the suite; dropped', {
+        module: target.moduleName,
+        tests: [...last.failedUnit, ...last.failedIntegration],
+      });
       unit = keep(unit, last.unitFile, last.failedUnit);
       integration = keep(integration, last.integrationFile, last.failedIntegration);
       last = undefined;
@@ -1005,28 +1265,44 @@ export class GenerateTests {
       const coverage = perCaseCoverage(last.result, last.unitFile.nodeIds);
       // A pinned defect stays and counts for nothing here: it checks a behaviour the others do not, and a failing
       // test's lines must not stand in for a passing one's.
-      const { kept } = new TestDeduplicator().minimise(emitted.filter((c) => !c.expectedFailure), coverage);
-      const keptNames = new Set([...kept.map((c) => c.name), ...emitted.filter((c) => c.expectedFailure).map((c) => c.name)]);
+      const { kept } = new TestDeduplicator().minimise(
+        emitted.filter((c) => !c.expectedFailure),
+        coverage,
+      );
+      const keptNames = new Set([
+        ...kept.map((c) => c.name),
+        ...emitted.filter((c) => c.expectedFailure).map((c) => c.name),
+      ]);
       const smaller = unit.filter((_, i) => keptNames.has(emitted[i].name));
       minimised = unit.length - smaller.length;
       if (minimised > 0) {
         unit = smaller;
         last = await run();
         if (last.failedUnit.size + last.failedIntegration.size > 0) {
-          throw new TestAgentError('TA_MINIMISED_SUITE_FAILED', 'internal', `The minimised suite of ${target.moduleName} failed: ${[...last.failedUnit, ...last.failedIntegration].join(', ')}`);
+          throw new TestAgentError(
+            'TA_MINIMISED_SUITE_FAILED',
+            'internal',
+            `The minimised suite of ${target.moduleName} failed: ${[...last.failedUnit, ...last.failedIntegration].join(', ')}`,
+          );
         }
       }
     }
     // Every case passed (a pinned defect: failed as its strict xfail mark says) — `failedUnit`/`failedIntegration`
     // hold the ones that did not; an outcome of no case at all is unexpected too.
     const failedNames = new Set([...last.failedUnit, ...last.failedIntegration]);
-    const owners = [last.unitFile, last.integrationFile].flatMap((f) => (f ? f.cases.map((c) => ({ name: c.name, nodeId: f.nodeIds.get(c.name) as string })) : []));
+    const owners = [last.unitFile, last.integrationFile].flatMap((f) =>
+      f ? f.cases.map((c) => ({ name: c.name, nodeId: f.nodeIds.get(c.name) as string })) : [],
+    );
     const unexpected = last.result.outcomes.filter((o) => {
       const owner = owners.find((c) => isNodeOf(o.nodeId, c.nodeId));
       return owner ? failedNames.has(owner.name) : o.status !== 'passed';
     });
     if (unexpected.length > 0 || last.result.collectionErrors.length > 0) {
-      throw new TestAgentError('TA_FINAL_SUITE_FAILED', 'internal', `The final suite of ${target.moduleName} has failing tests: ${unexpected.map((o) => o.nodeId).join(', ') || last.result.collectionErrors[0]}`);
+      throw new TestAgentError(
+        'TA_FINAL_SUITE_FAILED',
+        'internal',
+        `The final suite of ${target.moduleName} has failing tests: ${unexpected.map((o) => o.nodeId).join(', ') || last.result.collectionErrors[0]}`,
+      );
     }
     return { unit, integration, coverage: last.result.coverage, polluted, minimised };
   }
@@ -1035,7 +1311,10 @@ export class GenerateTests {
    * A `conftest.py` that puts the modules' import roots on `sys.path`, so plain `pytest <out>` imports them. An
    * earlier run's roots are kept; a conftest edited by hand (or the user's) is left alone unless `force`.
    */
-  private async writeConftest(request: GenerateTestsRequest, targets: readonly ModuleTarget[]): Promise<string | undefined> {
+  private async writeConftest(
+    request: GenerateTestsRequest,
+    targets: readonly ModuleTarget[],
+  ): Promise<string | undefined> {
     if (targets.length === 0) return undefined;
     const { workspace } = this.deps;
     const file = workspace.pathIn(request.outDir, 'conftest.py');
@@ -1043,12 +1322,17 @@ export class GenerateTests {
     if (await workspace.exists(file)) {
       const existing = await workspace.head(file, MAX_CONFTEST_CHARS);
       if (!isPristineGeneratedFile(existing) && !request.force) {
-        this.logger.warn('Leaving the existing conftest.py alone: make sure it puts the modules under test on sys.path', { file });
+        this.logger.warn(
+          'Leaving the existing conftest.py alone: make sure it puts the modules under test on sys.path',
+          { file },
+        );
         return undefined;
       }
       earlier = conftestRoots(existing);
     }
-    const roots = [...new Set([...earlier, ...targets.map((t) => workspace.relative(request.outDir, t.importRoot) || '.')])].sort();
+    const roots = [
+      ...new Set([...earlier, ...targets.map((t) => workspace.relative(request.outDir, t.importRoot) || '.')]),
+    ].sort();
     const body = [
       'import os',
       'import sys',
@@ -1059,19 +1343,34 @@ export class GenerateTests {
       '        sys.path.insert(0, _path)',
       '',
     ].join('\n');
-    await workspace.write(file, withDigest([`${GENERATED_MARKER}: makes the modules under test importable wherever pytest is started from.`], body));
+    await workspace.write(
+      file,
+      withDigest(
+        [`${GENERATED_MARKER}: makes the modules under test importable wherever pytest is started from.`],
+        body,
+      ),
+    );
     return file;
   }
 }
 
 /** The code and message a module's report gives for the error that stopped it. */
 function errorReason(e: unknown): { code: string; message: string } {
-  return { code: e instanceof TestAgentError ? e.code : 'TA_INTERNAL', message: e instanceof Error ? e.message : String(e) };
+  return {
+    code: e instanceof TestAgentError ? e.code : 'TA_INTERNAL',
+    message: e instanceof Error ? e.message : String(e),
+  };
 }
 
 /** A folder none of whose modules could be tested, each with its reason. */
-function nothingTestable(path: string, modules: readonly Pick<ModuleGenerationReport, 'module' | 'error'>[]): InvalidInputError {
-  return new InvalidInputError('TA_NOTHING_TESTABLE', `No module under ${path} could be tested: ${modules.map((m) => `${m.module}: ${m.error?.message}`).join('; ')}`);
+function nothingTestable(
+  path: string,
+  modules: readonly Pick<ModuleGenerationReport, 'module' | 'error'>[],
+): InvalidInputError {
+  return new InvalidInputError(
+    'TA_NOTHING_TESTABLE',
+    `No module under ${path} could be tested: ${modules.map((m) => `${m.module}: ${m.error?.message}`).join('; ')}`,
+  );
 }
 
 /** Enough of a conftest.py to check its digest (ours are a few hundred characters). */
@@ -1088,13 +1387,21 @@ function integrationFileName(assembler: TestFileAssembler, target: ModuleTarget)
   return assembler.fileNameFor(target).replace(/\.py$/, '_integration.py');
 }
 
-function emptyReport(target: ModuleTarget, durationMs: number, error?: { code: string; message: string }): ModuleGenerationReport {
+function emptyReport(
+  target: ModuleTarget,
+  durationMs: number,
+  error?: { code: string; message: string },
+): ModuleGenerationReport {
   return {
     module: target.moduleName,
     file: target.file,
     importRoot: target.importRoot,
     tests: 0,
-    coverage: { lines: { covered: 0, total: 0 }, branches: { covered: 0, total: 0 }, percent: { line: 0, branch: 0, combined: 0 } },
+    coverage: {
+      lines: { covered: 0, total: 0 },
+      branches: { covered: 0, total: 0 },
+      percent: { line: 0, branch: 0, combined: 0 },
+    },
     missingLines: [],
     dropped: { failing: 0, flaky: 0, unstable: 0 },
     executions: 0,
@@ -1112,17 +1419,28 @@ function silentTruncation(e: unknown): LlmError | undefined {
   if (!(e instanceof LlmError)) return undefined;
   if (e.reason === 'context-overflow') return e;
   const failures = e.details?.failures;
-  const allTruncated = Array.isArray(failures) && (failures as { reason?: string }[]).every((f) => f.reason === 'context-overflow');
-  return e.reason === 'all-failed' && e.cause instanceof LlmError && e.cause.reason === 'context-overflow' && allTruncated ? e.cause : undefined;
+  const allTruncated =
+    Array.isArray(failures) && (failures as { reason?: string }[]).every((f) => f.reason === 'context-overflow');
+  return e.reason === 'all-failed' &&
+    e.cause instanceof LlmError &&
+    e.cause.reason === 'context-overflow' &&
+    allTruncated
+    ? e.cause
+    : undefined;
 }
 
 /** The search's `coveredBefore`: what `existing` coverage reaches. */
-function coveredBy(existing: CoverageReport | undefined): { lines: number[]; branches: CoverageReport['coveredBranches'] } | undefined {
+function coveredBy(
+  existing: CoverageReport | undefined,
+): { lines: number[]; branches: CoverageReport['coveredBranches'] } | undefined {
   return existing ? { lines: existing.coveredLines, branches: existing.coveredBranches } : undefined;
 }
 
 /** The LLM phase's baseline coverage: the offline tests' and the project's own tests', either or both. */
-function knownCoverage(offline: CoverageReport | undefined, existing: CoverageReport | undefined): { coverage?: CoverageReport } {
+function knownCoverage(
+  offline: CoverageReport | undefined,
+  existing: CoverageReport | undefined,
+): { coverage?: CoverageReport } {
   const known = offline && existing ? offline.union(existing) : (offline ?? existing);
   return known ? { coverage: known } : {};
 }
@@ -1139,19 +1457,27 @@ function targetMissedBecause(run: {
   const reasons: string[] = [];
   if (run.failure) reasons.push(`the run stopped early: ${errorReason(run.failure).message}`);
   if (run.errors.length > 0) {
-    const names = run.errors.slice(0, 5).map((m) => m.module).join(', ');
+    const names = run.errors
+      .slice(0, 5)
+      .map((m) => m.module)
+      .join(', ');
     const more = run.errors.length > 5 ? `, and ${run.errors.length - 5} more` : '';
-    reasons.push(`${run.errors.length} of ${run.modules.length} modules could not be tested (${names}${more}); their statements count as uncovered`);
+    reasons.push(
+      `${run.errors.length} of ${run.modules.length} modules could not be tested (${names}${more}); their statements count as uncovered`,
+    );
   }
   if (!run.written) reasons.push('no test was kept');
-  if (run.coverage.percent.combined < run.target) reasons.push(`line+branch coverage ${fmt(run.coverage.percent.combined)} % is below the ${run.target} % target`);
+  if (run.coverage.percent.combined < run.target)
+    reasons.push(`line+branch coverage ${fmt(run.coverage.percent.combined)} % is below the ${run.target} % target`);
   return reasons;
 }
 
 /** Where the tests import the modules from (one line; usually one folder). */
 function importRootLines(modules: readonly ModuleGenerationReport[]): string[] {
   const roots = [...new Set(modules.map((m) => m.importRoot))];
-  return roots.length ? [`Imported from ${roots.join(', ')} (the import root${roots.length === 1 ? '' : 's'} on sys.path).`, ''] : [];
+  return roots.length
+    ? [`Imported from ${roots.join(', ')} (the import root${roots.length === 1 ? '' : 's'} on sys.path).`, '']
+    : [];
 }
 
 /** `a 12.3 s, b 9.0 s`. */
@@ -1161,7 +1487,10 @@ export function formatSlowest(slowest: NonNullable<GenerateTestsReport['slowest'
 
 /** The five modules that took longest, slowest first. */
 function slowestModules(modules: readonly ModuleGenerationReport[]): { module: string; durationMs: number }[] {
-  return [...modules].sort((a, b) => b.durationMs - a.durationMs).slice(0, 5).map((m) => ({ module: m.module, durationMs: m.durationMs }));
+  return [...modules]
+    .sort((a, b) => b.durationMs - a.durationMs)
+    .slice(0, 5)
+    .map((m) => ({ module: m.module, durationMs: m.durationMs }));
 }
 
 /** Sum of covered and total lines and branches over modules (each module is its own file). */
@@ -1173,7 +1502,11 @@ export function totalCoverage(modules: readonly ModuleGenerationReport[]): Cover
   return {
     lines,
     branches,
-    percent: { line: pct(lines.covered, lines.total), branch: pct(branches.covered, branches.total), combined: pct(lines.covered + branches.covered, lines.total + branches.total) },
+    percent: {
+      line: pct(lines.covered, lines.total),
+      branch: pct(branches.covered, branches.total),
+      combined: pct(lines.covered + branches.covered, lines.total + branches.total),
+    },
   };
 }
 
@@ -1188,14 +1521,29 @@ export function renderMarkdown(r: GenerateTestsReport): string {
     '',
     ...(r.error ? [`**The run stopped early:** ${r.error.message} (${r.error.code}).`, ''] : []),
     ...sandboxLines(r.sandbox),
-    ...(r.changedSince ? [`Changed since ${r.changedSince.ref}: ${r.changedSince.covered}/${r.changedSince.total} changed statements covered, in ${r.modules.length} changed module${r.modules.length === 1 ? '' : 's'}.`, ''] : []),
-    ...(r.python ? [`Python: ${r.python.executable} ${r.python.version} (from ${r.python.source}; project ${r.python.projectRoot}; pytest ${r.python.pytest ?? 'from the tooling'}).`, ''] : []),
+    ...(r.changedSince
+      ? [
+          `Changed since ${r.changedSince.ref}: ${r.changedSince.covered}/${r.changedSince.total} changed statements covered, in ${r.modules.length} changed module${r.modules.length === 1 ? '' : 's'}.`,
+          '',
+        ]
+      : []),
+    ...(r.python
+      ? [
+          `Python: ${r.python.executable} ${r.python.version} (from ${r.python.source}; project ${r.python.projectRoot}; pytest ${r.python.pytest ?? 'from the tooling'}).`,
+          '',
+        ]
+      : []),
     ...llmRunLines(r.llm),
     `Total: ${fmt(r.coverage.percent.combined)} % line+branch (lines ${r.coverage.lines.covered}/${r.coverage.lines.total}, branches ${r.coverage.branches.covered}/${r.coverage.branches.total}), in ${(r.durationMs / 1000).toFixed(1)} s.`,
     '',
     ...(r.slowest?.length ? [`Slowest modules: ${formatSlowest(r.slowest)}.`, ''] : []),
     ...importRootLines(r.modules),
-    ...(r.existingTests ? [`Existing tests (${r.existingTests.path}) alone: ${fmt(r.existingTests.coverage.percent.combined)} % line+branch; the total counts them with the generated tests.`, ''] : []),
+    ...(r.existingTests
+      ? [
+          `Existing tests (${r.existingTests.path}) alone: ${fmt(r.existingTests.coverage.percent.combined)} % line+branch; the total counts them with the generated tests.`,
+          '',
+        ]
+      : []),
     ...perturbationLines(r.modules),
     '| module | tests | line % | branch % | line+branch % | dropped (failing / flaky / unstable / other machine) | search stop | test file |',
     '|---|---|---|---|---|---|---|---|',
@@ -1207,8 +1555,11 @@ export function renderMarkdown(r: GenerateTestsReport): string {
   ];
   const withDoctests = r.modules.filter((m) => m.withoutDoctests);
   if (withDoctests.length) {
-    lines.push('Without the wrappers of the modules\' own doctest examples (the authors\' tests, not ours):', '');
-    for (const m of withDoctests) lines.push(`- ${m.module}: ${fmt(m.withoutDoctests!.percent.combined)} % line+branch (with them ${fmt(m.coverage.percent.combined)} %)`);
+    lines.push("Without the wrappers of the modules' own doctest examples (the authors' tests, not ours):", '');
+    for (const m of withDoctests)
+      lines.push(
+        `- ${m.module}: ${fmt(m.withoutDoctests!.percent.combined)} % line+branch (with them ${fmt(m.coverage.percent.combined)} %)`,
+      );
     lines.push('');
   }
   for (const m of r.modules) if (m.llm) lines.push(...renderLlmSection(m.module, m.llm));
@@ -1224,7 +1575,10 @@ export function renderMarkdown(r: GenerateTestsReport): string {
 }
 
 /** The changed statements of a module and how many the tests cover (absent outside changed-code mode). */
-function changedCoverage(coverage: CoverageReport, lines: readonly number[] | undefined): Pick<ModuleGenerationReport, 'changedLines'> {
+function changedCoverage(
+  coverage: CoverageReport,
+  lines: readonly number[] | undefined,
+): Pick<ModuleGenerationReport, 'changedLines'> {
   if (!lines) return {};
   const wanted = new Set(lines);
   const covered = coverage.coveredLines.filter((l) => wanted.has(l));
@@ -1232,7 +1586,10 @@ function changedCoverage(coverage: CoverageReport, lines: readonly number[] | un
   return { changedLines: { covered: covered.length, total: covered.length + missing.length, missing } };
 }
 
-function changedTotals(ref: string, modules: readonly ModuleGenerationReport[]): { ref: string; covered: number; total: number } {
+function changedTotals(
+  ref: string,
+  modules: readonly ModuleGenerationReport[],
+): { ref: string; covered: number; total: number } {
   const covered = modules.reduce((n, m) => n + (m.changedLines?.covered ?? 0), 0);
   const total = modules.reduce((n, m) => n + (m.changedLines?.total ?? 0), 0);
   return { ref, covered, total };
@@ -1251,12 +1608,20 @@ export interface OfflineSuspectedDefect {
 }
 
 /** What the offline phase adds to a module's report: the perturbed machines and the suspected defects. */
-function offlineFacts(phase: Extract<OfflinePhase, { kind: 'done' }>, request: GenerateTestsRequest): Pick<ModuleGenerationReport, 'machinePerturbations' | 'suspectedDefects'> {
+function offlineFacts(
+  phase: Extract<OfflinePhase, { kind: 'done' }>,
+  request: GenerateTestsRequest,
+): Pick<ModuleGenerationReport, 'machinePerturbations' | 'suspectedDefects'> {
   // Pinned, a defect is reported when its strict-xfail test held (validation drops one that did not).
   const kept = new Set(phase.cases.map((c) => c.name));
   const defects = phase.defects
     .filter((d) => !request.pinDefects || kept.has(d.name))
-    .map((d) => ({ subject: d.subject, error: d.error, ...(d.line !== undefined ? { line: d.line } : {}), test: d.source }));
+    .map((d) => ({
+      subject: d.subject,
+      error: d.error,
+      ...(d.line !== undefined ? { line: d.line } : {}),
+      test: d.source,
+    }));
   return {
     ...(phase.perturbations.length && phase.cases.length ? { machinePerturbations: phase.perturbations } : {}),
     ...(defects.length ? { suspectedDefects: defects } : {}),
@@ -1273,9 +1638,24 @@ function perturbationLines(modules: readonly ModuleGenerationReport[]): string[]
 function defectLines(r: GenerateTestsReport): string[] {
   const found = r.modules.filter((m) => m.suspectedDefects?.length);
   if (found.length === 0) return [];
-  const out = ['## Suspected defects (errors of the code on well-typed input)', '', r.pinnedDefects ? 'Written into the test files as strict xfail tests.' : 'Not written into the test files (`--pin-defects` writes them as strict xfail tests).', ''];
+  const out = [
+    '## Suspected defects (errors of the code on well-typed input)',
+    '',
+    r.pinnedDefects
+      ? 'Written into the test files as strict xfail tests.'
+      : 'Not written into the test files (`--pin-defects` writes them as strict xfail tests).',
+    '',
+  ];
   for (const m of found) {
-    for (const d of m.suspectedDefects!) out.push(`- ${m.module}.${d.subject}: \`${d.error}\`${d.line !== undefined ? ` on line ${d.line}` : ''}`, '', '```python', d.test, '```', '');
+    for (const d of m.suspectedDefects!)
+      out.push(
+        `- ${m.module}.${d.subject}: \`${d.error}\`${d.line !== undefined ? ` on line ${d.line}` : ''}`,
+        '',
+        '```python',
+        d.test,
+        '```',
+        '',
+      );
   }
   return out;
 }
@@ -1296,7 +1676,9 @@ function outsideEffectLines(modules: readonly ModuleGenerationReport[]): string[
   for (const m of touched) {
     if (m.importEffects) lines.push(`- ${m.module} (import): ${m.importEffects.map((e) => `\`${e}\``).join(', ')}`);
     for (const [fn, summary] of Object.entries(m.outsideEffects ?? {})) {
-      lines.push(`- ${m.module}.${fn || '(module doctests)'}: ${summary.calls} call${summary.calls === 1 ? '' : 's'} refused (${summary.examples.map((e) => `\`${e}\``).join(', ')})`);
+      lines.push(
+        `- ${m.module}.${fn || '(module doctests)'}: ${summary.calls} call${summary.calls === 1 ? '' : 's'} refused (${summary.examples.map((e) => `\`${e}\``).join(', ')})`,
+      );
     }
   }
   return [...lines, ''];
@@ -1309,8 +1691,15 @@ function isTarget(slot: ModuleGenerationReport | ModuleTarget): slot is ModuleTa
 /** How the code under test was contained, for the Markdown report. */
 function sandboxLines(sandbox: ContainmentStatus | undefined): string[] {
   if (!sandbox) return [];
-  if (!sandbox.confined) return ['**Unconfined:** the sandbox was off, so the code under test ran with the permissions of the user who ran Test Agent.', ''];
-  return [`Sandbox: ${sandbox.mechanism ?? 'on'} (file system read-only outside a private temp folder, no network, own process namespace).`, ''];
+  if (!sandbox.confined)
+    return [
+      '**Unconfined:** the sandbox was off, so the code under test ran with the permissions of the user who ran Test Agent.',
+      '',
+    ];
+  return [
+    `Sandbox: ${sandbox.mechanism ?? 'on'} (file system read-only outside a private temp folder, no network, own process namespace).`,
+    '',
+  ];
 }
 
 /** The LLM part of the Markdown report for one module: funnel, per-chunk table, suspected defects. */
@@ -1320,10 +1709,16 @@ function llmRunLines(llm: LlmRunReport | undefined): string[] {
   const served = llm.servedBy.length > 0 ? `served by ${llm.servedBy.join(' and ')}` : 'no endpoint answered';
   const windows = llm.endpoints
     .filter((e) => e.contextWindow !== undefined)
-    .map((e) => `${e.role} ${e.endpoint} ${e.contextWindow} tokens (${e.contextWindowSource})${e.countsEstimated ? ', token counts estimated locally' : ''}`);
+    .map(
+      (e) =>
+        `${e.role} ${e.endpoint} ${e.contextWindow} tokens (${e.contextWindowSource})${e.countsEstimated ? ', token counts estimated locally' : ''}`,
+    );
   return [
     `LLM: ${served}${llm.contextWindow ? `; prompts fitted to ${llm.contextWindow} tokens, the smallest window of the chain` : ''}.${windows.length ? ` Context windows: ${windows.join('; ')}.` : ''}`,
-    ...llm.fallbacks.map((f) => `- Fallback: ${f.calls} call${f.calls === 1 ? '' : 's'} moved from ${f.from} to ${f.to} (${f.reason}): ${f.message}`),
+    ...llm.fallbacks.map(
+      (f) =>
+        `- Fallback: ${f.calls} call${f.calls === 1 ? '' : 's'} moved from ${f.from} to ${f.to} (${f.reason}): ${f.message}`,
+    ),
     '',
   ];
 }

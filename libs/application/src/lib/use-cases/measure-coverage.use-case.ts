@@ -8,7 +8,11 @@ import {
   type TestOutcome,
   type TestOutcomeStatus,
 } from '@test-agent/domain';
-import { CoverageAggregator, type ChunkCoverageRow, type ChunkSpan } from '../services/coverage-aggregator/coverage-aggregator.service';
+import {
+  CoverageAggregator,
+  type ChunkCoverageRow,
+  type ChunkSpan,
+} from '../services/coverage-aggregator/coverage-aggregator.service';
 
 /** Where the per-chunk table gets its chunks (the `ChunkModule` use case, adapted by the composition). */
 export interface ModuleChunkSource {
@@ -96,7 +100,10 @@ export class MeasureCoverage {
   }
 
   /** The per-chunk table; a module the chunker rejects (empty, unparsable) gets the reason instead of failing the run. */
-  private async chunkTable(file: string, coverage: CoverageReport): Promise<{ chunks?: ChunkCoverageRow[]; chunksError?: string }> {
+  private async chunkTable(
+    file: string,
+    coverage: CoverageReport,
+  ): Promise<{ chunks?: ChunkCoverageRow[]; chunksError?: string }> {
     if (!this.deps.chunks) return {};
     try {
       return { chunks: this.aggregator.perChunk(coverage, await this.deps.chunks.chunksOf(file)) };

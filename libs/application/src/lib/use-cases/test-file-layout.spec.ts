@@ -1,12 +1,21 @@
 import type { ModuleTarget } from '@test-agent/domain';
 import { planTestFiles, testFilesOf } from './test-file-layout';
 
-const target = (moduleName: string, file = `/p/src/${moduleName.replace(/\./g, '/')}.py`): ModuleTarget => ({ file, importRoot: '/p/src', moduleName });
-const layout = (targets: ModuleTarget[], existing: string[] = []) => [...planTestFiles(targets, existing).values()].map((p) => testFilesOf(p).unit);
+const target = (moduleName: string, file = `/p/src/${moduleName.replace(/\./g, '/')}.py`): ModuleTarget => ({
+  file,
+  importRoot: '/p/src',
+  moduleName,
+});
+const layout = (targets: ModuleTarget[], existing: string[] = []) =>
+  [...planTestFiles(targets, existing).values()].map((p) => testFilesOf(p).unit);
 
 describe('planTestFiles', () => {
   it('mirrors the packages, a top-level module at the root', () => {
-    expect(layout([target('calculator'), target('pkg.sub.mod'), target('pkg.util')])).toEqual(['test_calculator.py', 'pkg/sub/test_mod.py', 'pkg/test_util.py']);
+    expect(layout([target('calculator'), target('pkg.sub.mod'), target('pkg.util')])).toEqual([
+      'test_calculator.py',
+      'pkg/sub/test_mod.py',
+      'pkg/test_util.py',
+    ]);
   });
 
   it("puts a package's __init__ tests in the package's folder", () => {
@@ -14,7 +23,11 @@ describe('planTestFiles', () => {
   });
 
   it('gives modules sharing a short name their full dotted names (pytest needs distinct base names)', () => {
-    expect(layout([target('pkg.a.utils'), target('pkg.b.utils'), target('pkg.c.other')])).toEqual(['pkg/a/test_pkg_a_utils.py', 'pkg/b/test_pkg_b_utils.py', 'pkg/c/test_other.py']);
+    expect(layout([target('pkg.a.utils'), target('pkg.b.utils'), target('pkg.c.other')])).toEqual([
+      'pkg/a/test_pkg_a_utils.py',
+      'pkg/b/test_pkg_b_utils.py',
+      'pkg/c/test_other.py',
+    ]);
   });
 
   it('avoids base names already used elsewhere in the output folder, but replaces its own files', () => {

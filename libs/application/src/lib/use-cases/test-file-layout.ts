@@ -21,7 +21,10 @@ export function testFilesOf(place: TestFilePlace): { unit: string; integration: 
  * folder (`existing`, relative paths), gets its full dotted name (`pkg/sub/test_pkg_sub_mod.py`), then a number.
  * A file already at the intended path is no clash (a re-run replaces its own files).
  */
-export function planTestFiles(targets: readonly ModuleTarget[], existing: readonly string[]): Map<string, TestFilePlace> {
+export function planTestFiles(
+  targets: readonly ModuleTarget[],
+  existing: readonly string[],
+): Map<string, TestFilePlace> {
   const parts = (t: ModuleTarget) => t.moduleName.split('.');
   const shortNames = new Map<string, number>();
   for (const t of targets) {

@@ -29,7 +29,10 @@ describe('loadConfig', () => {
 
   it('applies precedence flag > file > env > default', () => {
     const cwd = tempDir();
-    writeFileSync(path.join(cwd, 'test-agent.config.json'), JSON.stringify({ targetCoverage: 85, timeBudgetSeconds: 12 }));
+    writeFileSync(
+      path.join(cwd, 'test-agent.config.json'),
+      JSON.stringify({ targetCoverage: 85, timeBudgetSeconds: 12 }),
+    );
     const env = { TEST_AGENT_TARGET_COVERAGE: '70', TEST_AGENT_TIME_BUDGET: '5', TEST_AGENT_FLAKY_RERUNS: '3' };
     const config = loadConfig({ env, cwd, overrides: { targetCoverage: 90 } });
     expect(config.targetCoverage).toBe(90); // flag over file and env
@@ -66,7 +69,13 @@ describe('loadConfig', () => {
   });
 
   it('never echoes a secret value in an error', () => {
-    const error = configError(() => loadConfig({ env: { LLM_PROVIDER: 'gigachat', GIGACHAT_AUTH_KEY: '' }, overrides: { llmApiKey: 42 }, cwd: tempDir() }));
+    const error = configError(() =>
+      loadConfig({
+        env: { LLM_PROVIDER: 'gigachat', GIGACHAT_AUTH_KEY: '' },
+        overrides: { llmApiKey: 42 },
+        cwd: tempDir(),
+      }),
+    );
     expect(error.message).toContain('llmApiKey (from flag) = [REDACTED]');
     expect(error.message).not.toContain('42');
     expect(error.message).toContain('gigachatAuthKey (GIGACHAT_AUTH_KEY) is required');
@@ -74,27 +83,46 @@ describe('loadConfig', () => {
 
   it('reports a missing explicit config file and invalid JSON', () => {
     const cwd = tempDir();
-    expect(configError(() => loadConfig({ env: {}, cwd, configFile: 'nope.json' })).problems[0]).toMatch(/config file not found: .*nope\.json/);
+    expect(configError(() => loadConfig({ env: {}, cwd, configFile: 'nope.json' })).problems[0]).toMatch(
+      /config file not found: .*nope\.json/,
+    );
     writeFileSync(path.join(cwd, 'bad.json'), '{ not json');
-    expect(configError(() => loadConfig({ env: {}, cwd, configFile: 'bad.json' })).problems[0]).toMatch(/bad\.json: not valid JSON/);
+    expect(configError(() => loadConfig({ env: {}, cwd, configFile: 'bad.json' })).problems[0]).toMatch(
+      /bad\.json: not valid JSON/,
+    );
   });
 
   it('takes an LLM URL alone as the llm-api gateway, but never overrides an explicit provider', () => {
-    expect(loadConfig({ env: {}, cwd: tempDir(), overrides: { llmUrl: 'http://127.0.0.1:8000' } }).llmProvider).toBe('llm-api');
-    expect(loadConfig({ env: { LLM_PROVIDER: 'openai' }, cwd: tempDir(), overrides: { llmUrl: 'http://127.0.0.1:8000' } }).llmProvider).toBe('openai');
+    expect(loadConfig({ env: {}, cwd: tempDir(), overrides: { llmUrl: 'http://127.0.0.1:8000' } }).llmProvider).toBe(
+      'llm-api',
+    );
+    expect(
+      loadConfig({ env: { LLM_PROVIDER: 'openai' }, cwd: tempDir(), overrides: { llmUrl: 'http://127.0.0.1:8000' } })
+        .llmProvider,
+    ).toBe('openai');
     expect(loadConfig({ env: {}, cwd: tempDir() }).llmProvider).toBe('none');
   });
 
   it('scales the answer reserve with a configured context window (at most a third), keeping an explicit one', () => {
     const cwd = tempDir();
-    expect(loadConfig({ env: { LLM_MODEL: 'qwen2.5:7b', LLM_CONTEXT_WINDOW: '4096' }, cwd }).reservedCompletionTokens).toBe(1365);
-    expect(loadConfig({ env: { LLM_MODEL: 'qwen2.5:7b', LLM_CONTEXT_WINDOW: '65536' }, cwd }).reservedCompletionTokens).toBe(4096);
-    expect(loadConfig({ env: { LLM_CONTEXT_WINDOW: '4096', TEST_AGENT_RESERVED_COMPLETION_TOKENS: '2000' }, cwd }).reservedCompletionTokens).toBe(2000);
+    expect(
+      loadConfig({ env: { LLM_MODEL: 'qwen2.5:7b', LLM_CONTEXT_WINDOW: '4096' }, cwd }).reservedCompletionTokens,
+    ).toBe(1365);
+    expect(
+      loadConfig({ env: { LLM_MODEL: 'qwen2.5:7b', LLM_CONTEXT_WINDOW: '65536' }, cwd }).reservedCompletionTokens,
+    ).toBe(4096);
+    expect(
+      loadConfig({ env: { LLM_CONTEXT_WINDOW: '4096', TEST_AGENT_RESERVED_COMPLETION_TOKENS: '2000' }, cwd })
+        .reservedCompletionTokens,
+    ).toBe(2000);
     expect(loadConfig({ env: { LLM_MODEL: 'qwen2.5:7b' }, cwd }).reservedCompletionTokens).toBeUndefined();
   });
 
   it('lists the secret values for redaction', () => {
-    const config = loadConfig({ env: { LLM_API_KEY: 'sk-live-123456', GIGACHAT_AUTH_KEY: 'YWJjOmRlZg==' }, cwd: tempDir() });
+    const config = loadConfig({
+      env: { LLM_API_KEY: 'sk-live-123456', GIGACHAT_AUTH_KEY: 'YWJjOmRlZg==' },
+      cwd: tempDir(),
+    });
     expect(secretsOf(config).sort()).toEqual(['YWJjOmRlZg==', 'sk-live-123456']);
   });
 

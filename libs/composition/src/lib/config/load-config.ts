@@ -97,7 +97,12 @@ export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
   if (result.llmProvider === 'gigachat' && !result.gigachatAuthKey) {
     problems.push('gigachatAuthKey (GIGACHAT_AUTH_KEY) is required when llmProvider is "gigachat"');
   }
-  if (result.llmFallbackProvider && result.llmFallbackProvider !== 'none' && result.llmFallbackProvider !== 'gigachat' && !result.llmFallbackUrl) {
+  if (
+    result.llmFallbackProvider &&
+    result.llmFallbackProvider !== 'none' &&
+    result.llmFallbackProvider !== 'gigachat' &&
+    !result.llmFallbackUrl
+  ) {
     problems.push('llmFallbackUrl (LLM_FALLBACK_URL) is required when llmFallbackProvider is set');
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -107,7 +112,10 @@ export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
   // leave no room for code). An explicit TEST_AGENT_RESERVED_COMPLETION_TOKENS is kept as given.
   if (typeof result.llmContextWindow === 'number' && result.reservedCompletionTokens === undefined) {
     const profile = resolveModelProfile(result.llmModel as string | undefined);
-    result.reservedCompletionTokens = Math.min(profile.reservedCompletionTokens, Math.floor(result.llmContextWindow / 3));
+    result.reservedCompletionTokens = Math.min(
+      profile.reservedCompletionTokens,
+      Math.floor(result.llmContextWindow / 3),
+    );
   }
 
   result.venvDir = path.resolve(cwd, (result.venvDir as string | undefined) ?? path.join(packageRoot(), '.venv'));

@@ -9,7 +9,14 @@ import { TOKENS } from '../tokens';
 describe('code module', () => {
   it('wires the chunk use case with the model, context window and overhead from configuration', () => {
     const config = loadConfig({
-      env: { LLM_PROVIDER: 'llm-api', LLM_URL: 'http://127.0.0.1:9', LLM_MODEL: 'qwen2.5:7b', LLM_CONTEXT_WINDOW: '65536', TEST_AGENT_PROMPT_OVERHEAD_TOKENS: '2000', TEST_AGENT_CHUNK_STRATEGY: 'class' },
+      env: {
+        LLM_PROVIDER: 'llm-api',
+        LLM_URL: 'http://127.0.0.1:9',
+        LLM_MODEL: 'qwen2.5:7b',
+        LLM_CONTEXT_WINDOW: '65536',
+        TEST_AGENT_PROMPT_OVERHEAD_TOKENS: '2000',
+        TEST_AGENT_CHUNK_STRATEGY: 'class',
+      },
       cwd: mkdtempSync(path.join(tmpdir(), 'ta-code-module-')),
     });
     const chunkModule = createContainer(config, { logger: silentLogger }).get(TOKENS.ChunkModule);
@@ -22,7 +29,10 @@ describe('code module', () => {
   });
 
   it('counts GigaChat tokens locally (estimated) when GigaChat is not the configured provider', () => {
-    const config = loadConfig({ env: { LLM_MODEL: 'GigaChat-2-Max' }, cwd: mkdtempSync(path.join(tmpdir(), 'ta-code-module-')) });
+    const config = loadConfig({
+      env: { LLM_MODEL: 'GigaChat-2-Max' },
+      cwd: mkdtempSync(path.join(tmpdir(), 'ta-code-module-')),
+    });
     const plan = createContainer(config, { logger: silentLogger }).get(TOKENS.ChunkModule).plan({});
     expect(plan.counter).toMatchObject({ tokenizer: 'gigachat', exact: false });
   });

@@ -16,12 +16,17 @@ import { TOKENS } from '../tokens';
  */
 export const codeModule = () =>
   new ContainerModule(({ bind }) => {
-    bind(TOKENS.CodeParser).toDynamicValue(() => new TreeSitterCodeParser()).inSingletonScope();
-    bind(TOKENS.PythonSourceReader).toDynamicValue(() => new FileSystemPythonSourceReader()).inSingletonScope();
+    bind(TOKENS.CodeParser)
+      .toDynamicValue(() => new TreeSitterCodeParser())
+      .inSingletonScope();
+    bind(TOKENS.PythonSourceReader)
+      .toDynamicValue(() => new FileSystemPythonSourceReader())
+      .inSingletonScope();
     bind(TOKENS.TokenCounterFactory)
       .toDynamicValue((ctx) => {
         const config = ctx.get(TOKENS.Config);
-        const remote = config.llmProvider === 'gigachat' ? ctx.get(TOKENS.RemoteTokenCounter, { optional: true }) : undefined;
+        const remote =
+          config.llmProvider === 'gigachat' ? ctx.get(TOKENS.RemoteTokenCounter, { optional: true }) : undefined;
         return new LocalTokenCounterFactory({ gigachatRemote: remote });
       })
       .inSingletonScope();
@@ -46,7 +51,10 @@ export const codeModule = () =>
       })
       .inSingletonScope();
     bind(TOKENS.CountTokens)
-      .toDynamicValue((ctx) => new CountTokens({ reader: ctx.get(TOKENS.PythonSourceReader), chunkModule: ctx.get(TOKENS.ChunkModule) }))
+      .toDynamicValue(
+        (ctx) =>
+          new CountTokens({ reader: ctx.get(TOKENS.PythonSourceReader), chunkModule: ctx.get(TOKENS.ChunkModule) }),
+      )
       .inSingletonScope();
     bind(TOKENS.HealthCheck).toDynamicValue((ctx) => {
       const config = ctx.get(TOKENS.Config);

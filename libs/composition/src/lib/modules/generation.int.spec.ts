@@ -15,24 +15,53 @@ describe('generate (offline engine, end to end)', () => {
   });
   afterEach(() => rmSync(out, { recursive: true, force: true }));
 
-  const agent = () => createTestAgent({ venvDir: venv, timeBudgetSeconds: 4, flakyReruns: 2, targetCoverage: 80 }, { logger: silentLogger });
+  const agent = () =>
+    createTestAgent(
+      { venvDir: venv, timeBudgetSeconds: 4, flakyReruns: 2, targetCoverage: 80 },
+      { logger: silentLogger },
+    );
 
   it('writes tests that pass under plain pytest, with the coverage coverage.py measures', async () => {
     const report = await agent().generate({ path: fixture, outDir: out, seed: 5 });
     const testFile = path.join(out, 'test_pricing.py');
-    expect(report.files).toEqual([testFile, path.join(out, 'conftest.py'), path.join(out, 'test-agent-report.json'), path.join(out, 'test-agent-report.md')]);
+    expect(report.files).toEqual([
+      testFile,
+      path.join(out, 'conftest.py'),
+      path.join(out, 'test-agent-report.json'),
+      path.join(out, 'test-agent-report.md'),
+    ]);
     expect(report.modules[0].tests).toBeGreaterThan(3);
     expect(report.targetMet).toBe(true);
-    expect(readFileSync(testFile, 'utf8')).toMatch(/with pytest\.raises\(PricingError, match=r"years cannot be negative"\):/);
+    expect(readFileSync(testFile, 'utf8')).toMatch(
+      /with pytest\.raises\(PricingError, match=r"years cannot be negative"\):/,
+    );
 
     // Plain pytest, from another folder, under coverage.py: every test passes and the numbers agree.
     const cwd = mkdtempSync(path.join(os.tmpdir(), 'generate-e2e-run-'));
     try {
       const env = { ...process.env, COVERAGE_FILE: path.join(cwd, '.coverage') };
       const python = path.join(venv, 'bin', 'python');
-      const stdout = execFileSync(python, ['-m', 'coverage', 'run', '--branch', `--include=${fixture}`, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', out], { cwd, env, encoding: 'utf8' });
+      const stdout = execFileSync(
+        python,
+        [
+          '-m',
+          'coverage',
+          'run',
+          '--branch',
+          `--include=${fixture}`,
+          '-m',
+          'pytest',
+          '-q',
+          '-p',
+          'no:cacheprovider',
+          out,
+        ],
+        { cwd, env, encoding: 'utf8' },
+      );
       expect(stdout).toMatch(new RegExp(`${report.modules[0].tests} passed`));
-      const totals = JSON.parse(execFileSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], { cwd, env, encoding: 'utf8' })).totals;
+      const totals = JSON.parse(
+        execFileSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], { cwd, env, encoding: 'utf8' }),
+      ).totals;
       expect(report.coverage.lines).toEqual({ covered: totals.covered_lines, total: totals.num_statements });
       expect(report.coverage.branches).toEqual({ covered: totals.covered_branches, total: totals.num_branches });
     } finally {
@@ -44,7 +73,10 @@ describe('generate (offline engine, end to end)', () => {
     writeFileSync(path.join(out, 'test_pricing.py'), 'def test_mine():\n    assert True\n');
     const report = await agent().generate({ path: fixture, outDir: out, seed: 5 });
     expect(readFileSync(path.join(out, 'test_pricing.py'), 'utf8')).toBe('def test_mine():\n    assert True\n');
-    expect(report.modules[0]).toMatchObject({ testFile: path.join(out, 'test_pricing_test_agent.py'), writeAction: 'written-beside' });
+    expect(report.modules[0]).toMatchObject({
+      testFile: path.join(out, 'test_pricing_test_agent.py'),
+      writeAction: 'written-beside',
+    });
   }, 120_000);
 
   it('rejects the strategies that are not available yet', async () => {

@@ -1,7 +1,13 @@
 import { ContainerModule } from 'inversify';
 import path from 'node:path';
 import { CONTEXT_SAFETY_RATIO } from '@test-agent/domain';
-import { GenerateTests, LlmTestGeneration, OfflineTestGenerator, TestFileEmitter, type LlmFitting } from '@test-agent/application';
+import {
+  GenerateTests,
+  LlmTestGeneration,
+  OfflineTestGenerator,
+  TestFileEmitter,
+  type LlmFitting,
+} from '@test-agent/application';
 import {
   CachingCodeSummarizer,
   FileSystemTestWorkspace,
@@ -18,7 +24,9 @@ import { TOKENS } from '../tokens';
 export const CHECKPOINT_DIR = path.join('.test-agent', 'checkpoints');
 
 /** The LLM strategies' parts, when an LLM is configured: the coverage loop sized for the configured model. */
-function llmParts(ctx: ResolutionContext): NonNullable<ConstructorParameters<typeof GenerateTests>[0]['llm']> | undefined {
+function llmParts(
+  ctx: ResolutionContext,
+): NonNullable<ConstructorParameters<typeof GenerateTests>[0]['llm']> | undefined {
   const llm = ctx.get(TOKENS.LlmService);
   if (!llm.configured) return undefined;
   const config = ctx.get(TOKENS.Config);
@@ -26,7 +34,8 @@ function llmParts(ctx: ResolutionContext): NonNullable<ConstructorParameters<typ
   const metrics = ctx.get(TOKENS.Metrics);
   const chunker = ctx.get(TOKENS.ChunkModule);
   const { profile, counter } = chunker.plan({});
-  const promptBudgetTokens = Math.floor(CONTEXT_SAFETY_RATIO * profile.contextWindow) - profile.reservedCompletionTokens;
+  const promptBudgetTokens =
+    Math.floor(CONTEXT_SAFETY_RATIO * profile.contextWindow) - profile.reservedCompletionTokens;
   const generation = new LlmTestGeneration({
     llm,
     executor: ctx.get(TOKENS.TestExecutor),
@@ -44,9 +53,17 @@ function llmParts(ctx: ResolutionContext): NonNullable<ConstructorParameters<typ
   const fit = (): Promise<LlmFitting> =>
     (fitting ??= llm.chainContextWindow().then((w) => {
       const contextWindow = w?.contextWindow ?? profile.contextWindow;
-      const reservedCompletionTokens = Math.min(config.reservedCompletionTokens ?? profile.reservedCompletionTokens, Math.floor(contextWindow / 3));
+      const reservedCompletionTokens = Math.min(
+        config.reservedCompletionTokens ?? profile.reservedCompletionTokens,
+        Math.floor(contextWindow / 3),
+      );
       generation.fitPrompts(Math.floor(CONTEXT_SAFETY_RATIO * contextWindow) - reservedCompletionTokens);
-      return { contextWindow, reservedCompletionTokens, source: w?.source ?? 'model profile', ...(w ? { endpoint: w.endpoint } : {}) };
+      return {
+        contextWindow,
+        reservedCompletionTokens,
+        source: w?.source ?? 'model profile',
+        ...(w ? { endpoint: w.endpoint } : {}),
+      };
     }));
   return {
     generation,
@@ -71,11 +88,21 @@ export const generationModule = () =>
       .toDynamicValue((ctx) => {
         const config = ctx.get(TOKENS.Config);
         const limits = { ...DEFAULT_WORKER_LIMITS, memoryBytes: config.testMemoryMb * 1024 * 1024 };
-        return new PythonWorkerExecutionSandbox(ctx.get(TOKENS.ProjectPython), { limits }, ctx.get(TOKENS.Logger), ctx.get(TOKENS.PythonLauncher));
+        return new PythonWorkerExecutionSandbox(
+          ctx.get(TOKENS.ProjectPython),
+          { limits },
+          ctx.get(TOKENS.Logger),
+          ctx.get(TOKENS.PythonLauncher),
+        );
       })
       .inSingletonScope();
-    bind(TOKENS.TestWorkspace).toDynamicValue(() => new FileSystemTestWorkspace()).inSingletonScope();
-    if (!isBound(TOKENS.TestFileStore)) bind(TOKENS.TestFileStore).toDynamicValue(() => new FsTestFileStore()).inSingletonScope();
+    bind(TOKENS.TestWorkspace)
+      .toDynamicValue(() => new FileSystemTestWorkspace())
+      .inSingletonScope();
+    if (!isBound(TOKENS.TestFileStore))
+      bind(TOKENS.TestFileStore)
+        .toDynamicValue(() => new FsTestFileStore())
+        .inSingletonScope();
     bind(TOKENS.GenerateTests)
       .toDynamicValue((ctx) => {
         const logger = ctx.get(TOKENS.Logger);

@@ -23,16 +23,27 @@ describe('llm module', () => {
     }).get(TOKENS.LlmService);
     expect(llm.configured).toBe(true);
     expect(llm.endpoints).toEqual([
-      { role: 'primary', provider: 'gigachat', endpoint: 'gigachat https://gigachat.devices.sberbank.ru/api/v1', maxConcurrency: 1 },
+      {
+        role: 'primary',
+        provider: 'gigachat',
+        endpoint: 'gigachat https://gigachat.devices.sberbank.ru/api/v1',
+        maxConcurrency: 1,
+      },
       { role: 'fallback', provider: 'llm-api', endpoint: 'llm-api http://llm-api:8000', maxConcurrency: 4 },
     ]);
     expect(typeof llm.countTokens).toBe('function'); // GigaChat's /tokens/count
   });
 
   it('chooses the OpenAI-compatible adapter for LLM_PROVIDER=openai', () => {
-    const llm = resolve({ LLM_PROVIDER: 'openai', LLM_URL: 'http://ollama:11434/v1', LLM_MODEL: 'qwen2.5:7b' }).get(TOKENS.LlmService);
-    expect(llm.endpoints).toEqual([{ role: 'primary', provider: 'openai', endpoint: 'openai http://ollama:11434', maxConcurrency: 4 }]);
-    const limited = resolve({ LLM_PROVIDER: 'openai', LLM_URL: 'http://vllm:8000', LLM_MAX_CONCURRENCY: '16' }).get(TOKENS.LlmService);
+    const llm = resolve({ LLM_PROVIDER: 'openai', LLM_URL: 'http://ollama:11434/v1', LLM_MODEL: 'qwen2.5:7b' }).get(
+      TOKENS.LlmService,
+    );
+    expect(llm.endpoints).toEqual([
+      { role: 'primary', provider: 'openai', endpoint: 'openai http://ollama:11434', maxConcurrency: 4 },
+    ]);
+    const limited = resolve({ LLM_PROVIDER: 'openai', LLM_URL: 'http://vllm:8000', LLM_MAX_CONCURRENCY: '16' }).get(
+      TOKENS.LlmService,
+    );
     expect(limited.endpoints[0].maxConcurrency).toBe(16);
     expect(llm.countTokens).toBeUndefined();
   });
@@ -41,7 +52,11 @@ describe('llm module', () => {
     const container = resolve({});
     expect(container.get(TOKENS.LlmService).configured).toBe(false);
     const checks = (await Promise.all(container.getAll(TOKENS.HealthCheck).map((c) => c.run()))).flat();
-    expect(checks.find((c) => c.name === 'llm')).toEqual({ name: 'llm', ok: true, detail: 'not configured: the offline engine is used (set LLM_PROVIDER to use a model)' });
+    expect(checks.find((c) => c.name === 'llm')).toEqual({
+      name: 'llm',
+      ok: true,
+      detail: 'not configured: the offline engine is used (set LLM_PROVIDER to use a model)',
+    });
   });
 
   it('requires a cassette file for record and replay', () => {
@@ -55,13 +70,19 @@ describe('llm module', () => {
         }
       })();
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems).toEqual([`llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "${mode}"`]);
+      expect((error as ConfigError).problems).toEqual([
+        `llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "${mode}"`,
+      ]);
     }
   });
 
-  it('estimates with each model\'s own local tokenizer, GigaChat included (never its API)', async () => {
+  it("estimates with each model's own local tokenizer, GigaChat included (never its API)", async () => {
     const code = 'def add(a, b):\n    return a + b\n';
-    const [qwen, gpt, gigachat] = await Promise.all([localEstimator('qwen2.5:7b')(code), localEstimator(undefined)(code), localEstimator('GigaChat')(code)]);
+    const [qwen, gpt, gigachat] = await Promise.all([
+      localEstimator('qwen2.5:7b')(code),
+      localEstimator(undefined)(code),
+      localEstimator('GigaChat')(code),
+    ]);
     expect(qwen).toBeGreaterThan(5);
     expect(qwen).toBeLessThan(20);
     expect(gpt).toBe(12); // cl100k_base, the default profile

@@ -1,5 +1,12 @@
 import { ContainerModule } from 'inversify';
-import { ConfigError, LlmError, resolveModelProfile, type LlmClient, type Logger, type TokenCounter } from '@test-agent/domain';
+import {
+  ConfigError,
+  LlmError,
+  resolveModelProfile,
+  type LlmClient,
+  type Logger,
+  type TokenCounter,
+} from '@test-agent/domain';
 import {
   CassetteLlmClient,
   CassetteWriter,
@@ -55,16 +62,30 @@ const requireUrl = (e: LlmEndpointSettings, setting: string): string => {
 };
 
 /** Timeouts and streaming of every adapter: the per-request timeout, streaming on or off, the idle timeout. */
-const timing = (config: TestAgentConfig) => ({ timeoutMs: config.llmTimeoutMs, stream: config.llmStream === 'on', idleTimeoutMs: config.llmStreamIdleTimeoutMs });
+const timing = (config: TestAgentConfig) => ({
+  timeoutMs: config.llmTimeoutMs,
+  stream: config.llmStream === 'on',
+  idleTimeoutMs: config.llmStreamIdleTimeoutMs,
+});
 
 /** One factory per provider: the only place that knows which adapter serves which `LLM_PROVIDER`. */
-const CLIENT_FACTORIES: Record<Provider, (e: LlmEndpointSettings, config: TestAgentConfig, logger: Logger, urlSetting: string) => LlmClient> = {
+const CLIENT_FACTORIES: Record<
+  Provider,
+  (e: LlmEndpointSettings, config: TestAgentConfig, logger: Logger, urlSetting: string) => LlmClient
+> = {
   'llm-api': (e, config, logger, urlSetting) =>
     new LlmApiLlmClient({ baseUrl: requireUrl(e, urlSetting), model: e.model, ...timing(config), logger }),
   openai: (e, config, logger, urlSetting) =>
-    new OpenAiLlmClient({ baseUrl: requireUrl(e, urlSetting), model: e.model, apiKey: e.apiKey, ...timing(config), logger }),
+    new OpenAiLlmClient({
+      baseUrl: requireUrl(e, urlSetting),
+      model: e.model,
+      apiKey: e.apiKey,
+      ...timing(config),
+      logger,
+    }),
   gigachat: (e, config, logger) => {
-    if (!config.gigachatAuthKey) throw new ConfigError(['gigachatAuthKey (GIGACHAT_AUTH_KEY) is required for the gigachat provider']);
+    if (!config.gigachatAuthKey)
+      throw new ConfigError(['gigachatAuthKey (GIGACHAT_AUTH_KEY) is required for the gigachat provider']);
     return new GigaChatLlmClient({
       authKey: config.gigachatAuthKey,
       scope: config.gigachatScope,
@@ -79,7 +100,12 @@ const CLIENT_FACTORIES: Record<Provider, (e: LlmEndpointSettings, config: TestAg
 };
 
 /** Builds the adapter for one endpoint. @throws ConfigError when a required setting is missing. */
-export function createLlmClient(e: LlmEndpointSettings, config: TestAgentConfig, logger: Logger, urlSetting = 'llmUrl (LLM_URL)'): LlmClient {
+export function createLlmClient(
+  e: LlmEndpointSettings,
+  config: TestAgentConfig,
+  logger: Logger,
+  urlSetting = 'llmUrl (LLM_URL)',
+): LlmClient {
   return CLIENT_FACTORIES[e.provider](e, config, logger, urlSetting);
 }
 
@@ -90,17 +116,31 @@ export function defaultConcurrency(provider: Provider, config: TestAgentConfig):
   return 4;
 }
 
-const modelOf = (e: LlmEndpointSettings): string | undefined => e.model ?? (e.provider === 'gigachat' ? DEFAULT_GIGACHAT_MODEL : undefined);
+const modelOf = (e: LlmEndpointSettings): string | undefined =>
+  e.model ?? (e.provider === 'gigachat' ? DEFAULT_GIGACHAT_MODEL : undefined);
 
 /** The configured endpoint chain: primary, then fallback (the runbook's rollback); a cassette in replay mode. */
 export function llmEndpoints(config: TestAgentConfig, logger: Logger): LlmEndpoint[] {
   if (config.llmCassetteMode === 'replay') {
-    if (!config.llmCassette) throw new ConfigError(['llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "replay"']);
-    return [{ role: 'replay', provider: 'cassette', client: new CassetteLlmClient(config.llmCassette), maxConcurrency: Number.MAX_SAFE_INTEGER }];
+    if (!config.llmCassette)
+      throw new ConfigError(['llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "replay"']);
+    return [
+      {
+        role: 'replay',
+        provider: 'cassette',
+        client: new CassetteLlmClient(config.llmCassette),
+        maxConcurrency: Number.MAX_SAFE_INTEGER,
+      },
+    ];
   }
   const endpoints: LlmEndpoint[] = [];
   if (config.llmProvider !== 'none') {
-    const settings = { provider: config.llmProvider, url: config.llmUrl, model: config.llmModel, apiKey: config.llmApiKey };
+    const settings = {
+      provider: config.llmProvider,
+      url: config.llmUrl,
+      model: config.llmModel,
+      apiKey: config.llmApiKey,
+    };
     endpoints.push({
       role: 'primary',
       provider: config.llmProvider,
@@ -113,7 +153,12 @@ export function llmEndpoints(config: TestAgentConfig, logger: Logger): LlmEndpoi
   }
   const fallback = config.llmFallbackProvider;
   if (fallback !== undefined && fallback !== 'none') {
-    const settings = { provider: fallback, url: config.llmFallbackUrl, model: config.llmFallbackModel, apiKey: config.llmFallbackApiKey };
+    const settings = {
+      provider: fallback,
+      url: config.llmFallbackUrl,
+      model: config.llmFallbackModel,
+      apiKey: config.llmFallbackApiKey,
+    };
     endpoints.push({
       role: endpoints.length === 0 ? 'primary' : 'fallback',
       provider: fallback,
@@ -149,7 +194,10 @@ export const llmModule = () =>
             // A configured window (a local model's) also tells a silent truncation apart from a tokenizer's bias.
             contextWindow: config.llmContextWindow,
             ollamaContextLength: config.ollamaContextLength,
-            cassette: config.llmCassetteMode === 'record' && config.llmCassette ? new CassetteWriter(config.llmCassette, () => secretsOf(config)) : undefined,
+            cassette:
+              config.llmCassetteMode === 'record' && config.llmCassette
+                ? new CassetteWriter(config.llmCassette, () => secretsOf(config))
+                : undefined,
           },
           logger,
           ctx.get(TOKENS.Metrics),
@@ -179,7 +227,10 @@ export const llmModule = () =>
             }
             if (!warned) {
               warned = true;
-              log.warn('No GigaChat endpoint to count tokens with; estimating them locally', { model, primary: primary?.endpoint ?? 'none' });
+              log.warn('No GigaChat endpoint to count tokens with; estimating them locally', {
+                model,
+                primary: primary?.endpoint ?? 'none',
+              });
             }
             const estimate = localEstimator(model);
             return Promise.all(texts.map((t) => estimate(t)));

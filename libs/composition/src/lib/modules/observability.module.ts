@@ -25,5 +25,7 @@ export const observabilityModule = () =>
         return new MetricEventsFileMetrics(ctx.get(PROMETHEUS), file, (message) => log.warn(message));
       })
       .inSingletonScope();
-    bind(TOKENS.MetricsExporter).toDynamicValue((ctx) => ctx.get(PROMETHEUS)).inSingletonScope();
+    bind(TOKENS.MetricsExporter)
+      .toDynamicValue((ctx) => ctx.get(PROMETHEUS))
+      .inSingletonScope();
   });

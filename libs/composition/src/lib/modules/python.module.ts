@@ -37,13 +37,20 @@ export const pythonModule = () =>
       .toDynamicValue((ctx) => {
         const config = ctx.get(TOKENS.Config);
         return new ProjectPython(
-          { projectPython: config.projectPython, virtualEnv: config.virtualEnv, cacheDir: config.cacheDir, pipArgs: config.pipArgs },
+          {
+            projectPython: config.projectPython,
+            virtualEnv: config.virtualEnv,
+            cacheDir: config.cacheDir,
+            pipArgs: config.pipArgs,
+          },
           ctx.get(TOKENS.PythonEnvironment),
           ctx.get(TOKENS.Logger),
         );
       })
       .inSingletonScope();
-    bind(TOKENS.HealthCheck).toDynamicValue((ctx) => new ProjectPythonHealthCheck(ctx.get(TOKENS.ProjectPython), process.cwd()));
+    bind(TOKENS.HealthCheck).toDynamicValue(
+      (ctx) => new ProjectPythonHealthCheck(ctx.get(TOKENS.ProjectPython), process.cwd()),
+    );
     bind(TOKENS.PythonLauncher)
       .toDynamicValue((ctx) => {
         const config = ctx.get(TOKENS.Config);
@@ -67,12 +74,24 @@ export const pythonModule = () =>
         );
       })
       .inSingletonScope();
-    bind(TOKENS.TestFileStore).toDynamicValue(() => new FsTestFileStore()).inSingletonScope();
-    bind(TOKENS.ModuleLocator).toDynamicValue(() => new FsModuleLocator()).inSingletonScope();
-    bind(TOKENS.CoverageAggregator).toDynamicValue(() => new CoverageAggregator()).inSingletonScope();
-    bind(TOKENS.TestDeduplicator).toDynamicValue(() => new TestDeduplicator()).inSingletonScope();
-    bind(TOKENS.TestFileAssembler).toDynamicValue(() => new TestFileAssembler()).inSingletonScope();
-    bind(TOKENS.TestFileEmitter).toDynamicValue((ctx) => new TestFileEmitter(ctx.get(TOKENS.TestFileStore))).inSingletonScope();
+    bind(TOKENS.TestFileStore)
+      .toDynamicValue(() => new FsTestFileStore())
+      .inSingletonScope();
+    bind(TOKENS.ModuleLocator)
+      .toDynamicValue(() => new FsModuleLocator())
+      .inSingletonScope();
+    bind(TOKENS.CoverageAggregator)
+      .toDynamicValue(() => new CoverageAggregator())
+      .inSingletonScope();
+    bind(TOKENS.TestDeduplicator)
+      .toDynamicValue(() => new TestDeduplicator())
+      .inSingletonScope();
+    bind(TOKENS.TestFileAssembler)
+      .toDynamicValue(() => new TestFileAssembler())
+      .inSingletonScope();
+    bind(TOKENS.TestFileEmitter)
+      .toDynamicValue((ctx) => new TestFileEmitter(ctx.get(TOKENS.TestFileStore)))
+      .inSingletonScope();
     bind(TOKENS.FlakinessChecker)
       .toDynamicValue((ctx) => {
         const config = ctx.get(TOKENS.Config);
@@ -90,7 +109,9 @@ export const pythonModule = () =>
           executor: ctx.get(TOKENS.TestExecutor),
           locator: ctx.get(TOKENS.ModuleLocator),
           aggregator: ctx.get(TOKENS.CoverageAggregator),
-          ...(chunker ? { chunks: { chunksOf: async (file: string) => (await chunker.execute({ path: file })).chunks } } : {}),
+          ...(chunker
+            ? { chunks: { chunksOf: async (file: string) => (await chunker.execute({ path: file })).chunks } }
+            : {}),
         });
       })
       .inSingletonScope();

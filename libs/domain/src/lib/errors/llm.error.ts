@@ -46,7 +46,12 @@ export abstract class LlmError extends TestAgentError {
   ) {
     super(code, kind, message, {
       cause: options.cause,
-      details: { endpoint, reason, ...(options.status === undefined ? {} : { status: options.status }), ...options.details },
+      details: {
+        endpoint,
+        reason,
+        ...(options.status === undefined ? {} : { status: options.status }),
+        ...options.details,
+      },
     });
     this.status = options.status;
     this.retryable = options.retryable ?? false;
@@ -56,7 +61,12 @@ export abstract class LlmError extends TestAgentError {
 
 /** The endpoint answered with an HTTP error status (429, 402, 413, 422, 5xx, ...). */
 export class LlmHttpError extends LlmError {
-  constructor(endpoint: string, status: number, message: string, options: Omit<LlmErrorOptions, 'status' | 'retryable'> = {}) {
+  constructor(
+    endpoint: string,
+    status: number,
+    message: string,
+    options: Omit<LlmErrorOptions, 'status' | 'retryable'> = {},
+  ) {
     const reason: LlmFailureReason =
       status === 429 ? 'rate-limited' : status >= 500 ? 'server-error' : status === 402 ? 'quota' : 'rejected';
     super('TA_LLM_HTTP_ERROR', 'external', endpoint, reason, message, {
@@ -79,8 +89,16 @@ export class LlmNetworkError extends LlmError {
  * answer too slow (retryable: the retry asks for a shorter answer), or the caller cancelled (not retryable).
  */
 export class LlmTimeoutError extends LlmError {
-  constructor(endpoint: string, readonly timeoutMs: number, message: string, options: LlmErrorOptions = {}) {
-    super('TA_LLM_TIMEOUT', 'timeout', endpoint, 'timeout', message, { ...options, details: { timeoutMs, ...options.details } });
+  constructor(
+    endpoint: string,
+    readonly timeoutMs: number,
+    message: string,
+    options: LlmErrorOptions = {},
+  ) {
+    super('TA_LLM_TIMEOUT', 'timeout', endpoint, 'timeout', message, {
+      ...options,
+      details: { timeoutMs, ...options.details },
+    });
   }
 }
 
@@ -103,7 +121,11 @@ export class LlmResponseError extends LlmError {
  * silently truncated it (Ollama: reported prompt tokens far below the local estimate).
  */
 export class LlmContextOverflowError extends LlmError {
-  constructor(endpoint: string, message: string, options: LlmErrorOptions & { estimatedTokens?: number; reportedTokens?: number } = {}) {
+  constructor(
+    endpoint: string,
+    message: string,
+    options: LlmErrorOptions & { estimatedTokens?: number; reportedTokens?: number } = {},
+  ) {
     super('TA_LLM_CONTEXT_OVERFLOW', 'external', endpoint, 'context-overflow', message, {
       ...options,
       details: {
@@ -131,8 +153,19 @@ export class LlmCassetteMissError extends LlmError {
 
 /** A failure recorded in a cassette, thrown again on replay with the recorded code and reason. */
 export class LlmReplayedError extends LlmError {
-  constructor(endpoint: string, recorded: { code: string; reason: LlmFailureReason; message: string; status?: number; kind?: 'external' | 'timeout' }) {
-    super(recorded.code, recorded.kind ?? 'external', endpoint, recorded.reason, recorded.message, { status: recorded.status });
+  constructor(
+    endpoint: string,
+    recorded: {
+      code: string;
+      reason: LlmFailureReason;
+      message: string;
+      status?: number;
+      kind?: 'external' | 'timeout';
+    },
+  ) {
+    super(recorded.code, recorded.kind ?? 'external', endpoint, recorded.reason, recorded.message, {
+      status: recorded.status,
+    });
   }
 }
 

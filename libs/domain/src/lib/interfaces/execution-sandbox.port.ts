@@ -134,7 +134,12 @@ export type PlanExpr =
   | { readonly k: 'ref'; readonly path: string }
   | { readonly k: 'var'; readonly i: number }
   | { readonly k: 'attr'; readonly obj: PlanExpr; readonly name: string }
-  | { readonly k: 'call'; readonly fn: PlanExpr; readonly args: readonly PlanExpr[]; readonly kw: readonly (readonly [string, PlanExpr])[] }
+  | {
+      readonly k: 'call';
+      readonly fn: PlanExpr;
+      readonly args: readonly PlanExpr[];
+      readonly kw: readonly (readonly [string, PlanExpr])[];
+    }
   | { readonly k: 'list'; readonly of: PlanExpr };
 
 /**

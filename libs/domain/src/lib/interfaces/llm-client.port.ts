@@ -109,7 +109,10 @@ export interface LlmFallbackSwitch {
 
 /** What the chain did in a run, for the report: which endpoint served, whether and why the fallback took over. */
 export interface LlmRunSummary {
-  readonly endpoints: readonly (LlmEndpointUsage & { readonly contextWindow?: number; readonly contextWindowSource?: string })[];
+  readonly endpoints: readonly (LlmEndpointUsage & {
+    readonly contextWindow?: number;
+    readonly contextWindowSource?: string;
+  })[];
   /** Endpoints that answered at least one chat, in chain order. */
   readonly servedBy: readonly string[];
   readonly fallbackUsed: boolean;

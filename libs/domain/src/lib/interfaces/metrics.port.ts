@@ -32,7 +32,11 @@ export interface MetricLabelNames {
 }
 
 export type MetricName = keyof MetricLabelNames;
-export type CounterName = 'test_agent_requests_total' | 'test_agent_llm_errors_total' | 'test_agent_chunks_generated_total' | 'test_agent_errors_total';
+export type CounterName =
+  | 'test_agent_requests_total'
+  | 'test_agent_llm_errors_total'
+  | 'test_agent_chunks_generated_total'
+  | 'test_agent_errors_total';
 /** Histograms: durations in seconds (`*_seconds`), coverage in percent. */
 export type HistogramName =
   | 'test_agent_chunking_duration_seconds'

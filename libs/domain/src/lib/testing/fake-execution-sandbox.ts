@@ -1,4 +1,10 @@
-import type { CallPlan, CallResult, ExecutionSandbox, ModuleInterface, SandboxSession } from '../interfaces/execution-sandbox.port';
+import type {
+  CallPlan,
+  CallResult,
+  ExecutionSandbox,
+  ModuleInterface,
+  SandboxSession,
+} from '../interfaces/execution-sandbox.port';
 import type { ModuleTarget } from '../value-objects/module-target.value-object';
 
 /** Decides what a plan does in the fake sandbox (the "module" of a unit test). */

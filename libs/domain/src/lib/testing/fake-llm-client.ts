@@ -1,8 +1,21 @@
-import type { ChatMessage, ChatOptions, ChatResult, FinishReason, LlmClient, LlmHealth, TokenUsage } from '../interfaces/llm-client.port';
+import type {
+  ChatMessage,
+  ChatOptions,
+  ChatResult,
+  FinishReason,
+  LlmClient,
+  LlmHealth,
+  TokenUsage,
+} from '../interfaces/llm-client.port';
 
 /** One scripted turn of a `FakeLlmClient`: an answer, an error to throw, or a function of the request. */
 export type FakeLlmStep =
-  | { readonly text: string; readonly usage?: TokenUsage; readonly finishReason?: FinishReason; readonly model?: string }
+  | {
+      readonly text: string;
+      readonly usage?: TokenUsage;
+      readonly finishReason?: FinishReason;
+      readonly model?: string;
+    }
   | { readonly error: Error }
   | ((messages: readonly ChatMessage[], options: ChatOptions) => FakeLlmStep);
 
@@ -31,7 +44,8 @@ export class FakeLlmClient implements LlmClient {
   async chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
     this.calls.push({ messages, options });
     let step = this.steps.shift();
-    if (step === undefined) throw new Error(`FakeLlmClient ${this.endpoint}: script exhausted after ${this.calls.length - 1} calls`);
+    if (step === undefined)
+      throw new Error(`FakeLlmClient ${this.endpoint}: script exhausted after ${this.calls.length - 1} calls`);
     while (typeof step === 'function') step = step(messages, options);
     if ('error' in step) throw step.error;
     return {

@@ -1,4 +1,11 @@
-import type { CounterName, GaugeName, HistogramName, MetricLabels, MetricName, Metrics } from '../interfaces/metrics.port';
+import type {
+  CounterName,
+  GaugeName,
+  HistogramName,
+  MetricLabels,
+  MetricName,
+  Metrics,
+} from '../interfaces/metrics.port';
 
 /** One recorded metric call. */
 export interface MetricRecord {

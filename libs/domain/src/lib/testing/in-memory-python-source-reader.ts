@@ -1,5 +1,9 @@
 import { InvalidInputError } from '../errors/test-agent.error';
-import type { ListPythonFilesOptions, PythonSourceReader, ResolvedSourcePath } from '../interfaces/python-source-reader.port';
+import type {
+  ListPythonFilesOptions,
+  PythonSourceReader,
+  ResolvedSourcePath,
+} from '../interfaces/python-source-reader.port';
 
 /**
  * A `PythonSourceReader` over a map of absolute paths to contents (a `Uint8Array` content reads as binary).
@@ -11,14 +15,16 @@ export class InMemoryPythonSourceReader implements PythonSourceReader {
   async resolve(path: string): Promise<ResolvedSourcePath> {
     if (path in this.files) return { path, kind: 'file' };
     const prefix = path.endsWith('/') ? path : `${path}/`;
-    if (Object.keys(this.files).some((f) => f.startsWith(prefix))) return { path: prefix.slice(0, -1), kind: 'directory' };
+    if (Object.keys(this.files).some((f) => f.startsWith(prefix)))
+      return { path: prefix.slice(0, -1), kind: 'directory' };
     throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${path}`);
   }
 
   async read(file: string): Promise<string> {
     const content = this.files[file];
     if (content === undefined) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${file}`);
-    if (typeof content !== 'string') throw new InvalidInputError('TA_BINARY_FILE', `${file} is a binary file, not Python source`);
+    if (typeof content !== 'string')
+      throw new InvalidInputError('TA_BINARY_FILE', `${file} is a binary file, not Python source`);
     return content;
   }
 

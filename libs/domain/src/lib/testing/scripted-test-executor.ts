@@ -7,7 +7,9 @@ import type { TestExecutor, TestRunRequest, TestRunResult } from '../interfaces/
 export class ScriptedTestExecutor implements TestExecutor {
   readonly requests: TestRunRequest[] = [];
 
-  constructor(private readonly respond: (request: TestRunRequest, call: number) => TestRunResult | Promise<TestRunResult>) {}
+  constructor(
+    private readonly respond: (request: TestRunRequest, call: number) => TestRunResult | Promise<TestRunResult>,
+  ) {}
 
   async run(request: TestRunRequest): Promise<TestRunResult> {
     const call = this.requests.length;

@@ -16,7 +16,11 @@ export const CHUNKING_STRATEGIES: readonly ChunkingStrategy[] = ['auto', 'functi
 /** Parses a user-given strategy name; throws `InvalidInputError` (`TA_BAD_STRATEGY`) listing the valid ones. */
 export function parseChunkingStrategy(value: string): ChunkingStrategy {
   const found = CHUNKING_STRATEGIES.find((s) => s === value);
-  if (!found) throw new InvalidInputError('TA_BAD_STRATEGY', `Unknown chunking strategy "${value}": use one of ${CHUNKING_STRATEGIES.join(', ')}`);
+  if (!found)
+    throw new InvalidInputError(
+      'TA_BAD_STRATEGY',
+      `Unknown chunking strategy "${value}": use one of ${CHUNKING_STRATEGIES.join(', ')}`,
+    );
   return found;
 }
 

@@ -5,8 +5,20 @@ import { CoverageReport, type FileCoverageData } from './coverage-report.value-o
 const fixture: FileCoverageData = {
   executedLines: [3, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 20, 21, 24],
   missingLines: [11, 25, 26, 27],
-  executedBranches: [[7, 8], [7, 9], [9, 10], [16, 17], [16, 21], [17, 18], [17, 20]],
-  missingBranches: [[9, 11], [25, 26], [25, 27]],
+  executedBranches: [
+    [7, 8],
+    [7, 9],
+    [9, 10],
+    [16, 17],
+    [16, 21],
+    [17, 18],
+    [17, 20],
+  ],
+  missingBranches: [
+    [9, 11],
+    [25, 26],
+    [25, 27],
+  ],
 };
 const FILE = '/src/shop/pricing.py';
 
@@ -19,7 +31,11 @@ describe('CoverageReport', () => {
       percent: { line: (100 * 14) / 18, branch: 70, combined: 75 },
     });
     expect(report.missingLines).toEqual([11, 25, 26, 27]);
-    expect(report.missingBranches).toEqual([[9, 11], [25, 26], [25, 27]]);
+    expect(report.missingBranches).toEqual([
+      [9, 11],
+      [25, 26],
+      [25, 27],
+    ]);
   });
 
   it('combines lines and branches as (covered lines + covered branches) / (statements + branches), not an average', () => {
@@ -28,13 +44,24 @@ describe('CoverageReport', () => {
       executedLines: [1],
       missingLines: [2],
       executedBranches: [[1, 2]],
-      missingBranches: [[1, 3], [3, 4], [3, 5], [5, 6], [5, -1]],
+      missingBranches: [
+        [1, 3],
+        [3, 4],
+        [3, 5],
+        [5, 6],
+        [5, -1],
+      ],
     });
     expect(report.combinedPercent).toBe(25);
   });
 
   it('reports 100 % for a file without statements or branches, as coverage.py does', () => {
-    const report = CoverageReport.fromData(FILE, { executedLines: [], missingLines: [], executedBranches: [], missingBranches: [] });
+    const report = CoverageReport.fromData(FILE, {
+      executedLines: [],
+      missingLines: [],
+      executedBranches: [],
+      missingBranches: [],
+    });
     expect(report.summary().percent).toEqual({ line: 100, branch: 100, combined: 100 });
   });
 
@@ -43,13 +70,23 @@ describe('CoverageReport', () => {
       executedLines: [3, 6, 7, 8],
       missingLines: [9, 10, 11],
       executedBranches: [[7, 8]],
-      missingBranches: [[7, 9], [9, 10], [9, 11]],
+      missingBranches: [
+        [7, 9],
+        [9, 10],
+        [9, 11],
+      ],
     });
     const positive = CoverageReport.fromData(FILE, {
       executedLines: [3, 6, 7, 9, 11],
       missingLines: [8, 10],
-      executedBranches: [[7, 9], [9, 11]],
-      missingBranches: [[7, 8], [9, 10]],
+      executedBranches: [
+        [7, 9],
+        [9, 11],
+      ],
+      missingBranches: [
+        [7, 8],
+        [9, 10],
+      ],
     });
     const union = negative.union(positive);
     expect(union.coveredLines).toEqual([3, 6, 7, 8, 9, 11]);
@@ -102,6 +139,10 @@ describe('CoverageReport', () => {
     const report = CoverageReport.fromData(FILE, fixture);
     expect(CoverageReport.fromData(FILE, report.toData()).summary()).toEqual(report.summary());
     const empty = CoverageReport.empty(report);
-    expect(empty.summary()).toEqual({ lines: { covered: 0, total: 18 }, branches: { covered: 0, total: 10 }, percent: { line: 0, branch: 0, combined: 0 } });
+    expect(empty.summary()).toEqual({
+      lines: { covered: 0, total: 18 },
+      branches: { covered: 0, total: 10 },
+      percent: { line: 0, branch: 0, combined: 0 },
+    });
   });
 });

@@ -98,7 +98,11 @@ export class CoverageReport {
   summary(): CoverageSummary {
     const lines = this.lines;
     const branches = this.branches;
-    return { lines, branches, percent: { line: percent(lines), branch: percent(branches), combined: this.combinedPercent } };
+    return {
+      lines,
+      branches,
+      percent: { line: percent(lines), branch: percent(branches), combined: this.combinedPercent },
+    };
   }
 
   /** Does this report cover a line or a branch that `other` does not? */

@@ -30,17 +30,65 @@ interface ProfileRule {
 // 8k / Lite+ 32k / Pro 8k in 2024 docs, GigaChat 2 line 128k) and the vendors' model cards.
 const RULES: readonly ProfileRule[] = [
   { profile: 'qwen', match: /qwen/i, tokenizer: 'qwen', contextWindow: 32_768, reservedCompletionTokens: 4_096 },
-  { profile: 'gigachat-2', match: /^gigachat-2/i, tokenizer: 'gigachat', contextWindow: 128_000, reservedCompletionTokens: 4_096 },
-  { profile: 'gigachat-plus', match: /^gigachat[-:]?(plus|lite\+)/i, tokenizer: 'gigachat', contextWindow: 32_768, reservedCompletionTokens: 2_048 },
-  { profile: 'gigachat', match: /^gigachat/i, tokenizer: 'gigachat', contextWindow: 8_192, reservedCompletionTokens: 1_024 },
-  { profile: 'gpt-4o', match: /^(gpt-4o|gpt-4\.1|gpt-5|o[134](-|$))/i, tokenizer: 'o200k_base', contextWindow: 128_000, reservedCompletionTokens: 4_096 },
-  { profile: 'gpt-4-turbo', match: /^gpt-4-(turbo|1106|0125)/i, tokenizer: 'cl100k_base', contextWindow: 128_000, reservedCompletionTokens: 4_096 },
-  { profile: 'gpt-4', match: /^gpt-4/i, tokenizer: 'cl100k_base', contextWindow: 8_192, reservedCompletionTokens: 1_024 },
-  { profile: 'gpt-3.5', match: /^gpt-3\.5/i, tokenizer: 'cl100k_base', contextWindow: 16_385, reservedCompletionTokens: 2_048 },
+  {
+    profile: 'gigachat-2',
+    match: /^gigachat-2/i,
+    tokenizer: 'gigachat',
+    contextWindow: 128_000,
+    reservedCompletionTokens: 4_096,
+  },
+  {
+    profile: 'gigachat-plus',
+    match: /^gigachat[-:]?(plus|lite\+)/i,
+    tokenizer: 'gigachat',
+    contextWindow: 32_768,
+    reservedCompletionTokens: 2_048,
+  },
+  {
+    profile: 'gigachat',
+    match: /^gigachat/i,
+    tokenizer: 'gigachat',
+    contextWindow: 8_192,
+    reservedCompletionTokens: 1_024,
+  },
+  {
+    profile: 'gpt-4o',
+    match: /^(gpt-4o|gpt-4\.1|gpt-5|o[134](-|$))/i,
+    tokenizer: 'o200k_base',
+    contextWindow: 128_000,
+    reservedCompletionTokens: 4_096,
+  },
+  {
+    profile: 'gpt-4-turbo',
+    match: /^gpt-4-(turbo|1106|0125)/i,
+    tokenizer: 'cl100k_base',
+    contextWindow: 128_000,
+    reservedCompletionTokens: 4_096,
+  },
+  {
+    profile: 'gpt-4',
+    match: /^gpt-4/i,
+    tokenizer: 'cl100k_base',
+    contextWindow: 8_192,
+    reservedCompletionTokens: 1_024,
+  },
+  {
+    profile: 'gpt-3.5',
+    match: /^gpt-3\.5/i,
+    tokenizer: 'cl100k_base',
+    contextWindow: 16_385,
+    reservedCompletionTokens: 2_048,
+  },
 ];
 
 /** Used for unknown models and when no model is configured (the offline engine): cl100k and a small 8k window. */
-const DEFAULT_RULE: ProfileRule = { profile: 'default', match: /.*/, tokenizer: 'cl100k_base', contextWindow: 8_192, reservedCompletionTokens: 1_024 };
+const DEFAULT_RULE: ProfileRule = {
+  profile: 'default',
+  match: /.*/,
+  tokenizer: 'cl100k_base',
+  contextWindow: 8_192,
+  reservedCompletionTokens: 1_024,
+};
 
 /** Overrides from configuration (`llmContextWindow`, `reservedCompletionTokens`). */
 export interface ModelProfileOverrides {

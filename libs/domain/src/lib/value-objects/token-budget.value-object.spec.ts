@@ -20,11 +20,19 @@ describe('model profiles', () => {
   });
 
   it('uses the default profile when no model is configured', () => {
-    expect(resolveModelProfile(undefined)).toEqual({ model: 'default', profile: 'default', tokenizer: 'cl100k_base', contextWindow: 8_192, reservedCompletionTokens: 1_024 });
+    expect(resolveModelProfile(undefined)).toEqual({
+      model: 'default',
+      profile: 'default',
+      tokenizer: 'cl100k_base',
+      contextWindow: 8_192,
+      reservedCompletionTokens: 1_024,
+    });
   });
 
   it('lets configuration override the context window and the reserved completion', () => {
-    expect(resolveModelProfile('qwen2.5:7b', { contextWindow: 131_072, reservedCompletionTokens: 8_192 })).toMatchObject({ contextWindow: 131_072, reservedCompletionTokens: 8_192, tokenizer: 'qwen' });
+    expect(
+      resolveModelProfile('qwen2.5:7b', { contextWindow: 131_072, reservedCompletionTokens: 8_192 }),
+    ).toMatchObject({ contextWindow: 131_072, reservedCompletionTokens: 8_192, tokenizer: 'qwen' });
   });
 });
 
@@ -35,24 +43,42 @@ describe('TokenBudget', () => {
     // floor(0.9 × 8192) = 7372; − 1024 − 1000 = 5348
     expect(TokenBudget.forModel(resolveModelProfile(undefined), 1_000).maxTokens).toBe(5_348);
     // floor(0.9 × 1001) = 900 (not 900.9 rounded up); − 100 − 0 = 800
-    expect(TokenBudget.forModel(resolveModelProfile('x', { contextWindow: 1_001, reservedCompletionTokens: 100 }), 0).maxTokens).toBe(800);
+    expect(
+      TokenBudget.forModel(resolveModelProfile('x', { contextWindow: 1_001, reservedCompletionTokens: 100 }), 0)
+        .maxTokens,
+    ).toBe(800);
   });
 
   it('refuses a budget with no room for code', () => {
     const profile = resolveModelProfile('gpt-4', { contextWindow: 2_000 });
     expect(() => TokenBudget.forModel(profile, 1_500)).toThrow(InvalidInputError);
-    expect(() => TokenBudget.forModel(profile, 1_500)).toThrow('floor(0.9 × 2000) − 1024 reserved − 1500 prompt overhead = -724 tokens');
+    expect(() => TokenBudget.forModel(profile, 1_500)).toThrow(
+      'floor(0.9 × 2000) − 1024 reserved − 1500 prompt overhead = -724 tokens',
+    );
   });
 
   it('takes an explicit maximum, a positive integer only', () => {
-    expect(TokenBudget.ofMaxTokens(1_000).toJSON()).toEqual({ maxTokens: 1_000, source: 'explicit', contextWindow: undefined, reservedCompletionTokens: undefined, promptOverheadTokens: undefined });
+    expect(TokenBudget.ofMaxTokens(1_000).toJSON()).toEqual({
+      maxTokens: 1_000,
+      source: 'explicit',
+      contextWindow: undefined,
+      reservedCompletionTokens: undefined,
+      promptOverheadTokens: undefined,
+    });
     for (const bad of [0, -5, 1.5, Number.NaN]) expect(() => TokenBudget.ofMaxTokens(bad)).toThrow(InvalidInputError);
   });
 });
 
 describe('parseChunkingStrategy', () => {
   it('accepts the four strategies and names them when given another', () => {
-    expect(['auto', 'function', 'class', 'statement'].map(parseChunkingStrategy)).toEqual(['auto', 'function', 'class', 'statement']);
-    expect(() => parseChunkingStrategy('sliding')).toThrow('Unknown chunking strategy "sliding": use one of auto, function, class, statement');
+    expect(['auto', 'function', 'class', 'statement'].map(parseChunkingStrategy)).toEqual([
+      'auto',
+      'function',
+      'class',
+      'statement',
+    ]);
+    expect(() => parseChunkingStrategy('sliding')).toThrow(
+      'Unknown chunking strategy "sliding": use one of auto, function, class, statement',
+    );
   });
 });

@@ -25,7 +25,10 @@ export class TokenBudget {
 
   /** Throws `InvalidInputError` (`TA_BUDGET_TOO_SMALL`) when nothing is left for the chunk. */
   static forModel(profile: ModelProfile, promptOverheadTokens = DEFAULT_PROMPT_OVERHEAD_TOKENS): TokenBudget {
-    const max = Math.floor(CONTEXT_SAFETY_RATIO * profile.contextWindow) - profile.reservedCompletionTokens - promptOverheadTokens;
+    const max =
+      Math.floor(CONTEXT_SAFETY_RATIO * profile.contextWindow) -
+      profile.reservedCompletionTokens -
+      promptOverheadTokens;
     if (!(max > 0)) {
       throw new InvalidInputError(
         'TA_BUDGET_TOO_SMALL',
@@ -38,7 +41,10 @@ export class TokenBudget {
   /** A budget of exactly `maxTokens` per chunk. Throws `InvalidInputError` (`TA_BAD_MAX_TOKENS`) unless a positive integer. */
   static ofMaxTokens(maxTokens: number): TokenBudget {
     if (!Number.isInteger(maxTokens) || maxTokens <= 0) {
-      throw new InvalidInputError('TA_BAD_MAX_TOKENS', `max tokens must be a positive integer, got ${String(maxTokens)}`);
+      throw new InvalidInputError(
+        'TA_BAD_MAX_TOKENS',
+        `max tokens must be a positive integer, got ${String(maxTokens)}`,
+      );
     }
     return new TokenBudget(maxTokens, 'explicit');
   }

@@ -1,13 +1,32 @@
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { InvalidInputError, type ListPythonFilesOptions, type PythonSourceReader, type ResolvedSourcePath } from '@test-agent/domain';
+import {
+  InvalidInputError,
+  type ListPythonFilesOptions,
+  type PythonSourceReader,
+  type ResolvedSourcePath,
+} from '@test-agent/domain';
 import { DEFAULT_MAX_SOURCE_BYTES, readPythonSource } from './python-source';
 
 /** Folders never searched for the user's modules: environments, caches, VCS metadata, build output of tools. */
 const SKIPPED_DIRS = new Set([
-  '.git', '.hg', '.svn', '__pycache__', 'site-packages', 'dist-packages', 'node_modules',
-  '.venv', 'venv', '.tox', '.nox', '.mypy_cache', '.pytest_cache', '.ruff_cache', '.eggs', '.test-agent',
+  '.git',
+  '.hg',
+  '.svn',
+  '__pycache__',
+  'site-packages',
+  'dist-packages',
+  'node_modules',
+  '.venv',
+  'venv',
+  '.tox',
+  '.nox',
+  '.mypy_cache',
+  '.pytest_cache',
+  '.ruff_cache',
+  '.eggs',
+  '.test-agent',
 ]);
 
 /**
@@ -20,7 +39,8 @@ export class FileSystemPythonSourceReader implements PythonSourceReader {
   constructor(readonly maxBytes = DEFAULT_MAX_SOURCE_BYTES) {}
 
   async resolve(p: string): Promise<ResolvedSourcePath> {
-    if (!p || !existsSync(p)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${p || '(empty path)'}`);
+    if (!p || !existsSync(p))
+      throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${p || '(empty path)'}`);
     const resolved = realpathSync(p);
     const stat = statSync(resolved);
     if (stat.isDirectory()) return { path: resolved, kind: 'directory' };
@@ -38,8 +58,12 @@ export class FileSystemPythonSourceReader implements PythonSourceReader {
     const extra = ignore().add([...(options.exclude ?? [])]);
     const walk = (dir: string, rules: { base: string; ig: Ignore }[]): void => {
       const gitignore = path.join(dir, '.gitignore');
-      const scoped = existsSync(gitignore) ? [...rules, { base: dir, ig: ignore().add(readFileSync(gitignore, 'utf8')) }] : rules;
-      const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const scoped = existsSync(gitignore)
+        ? [...rules, { base: dir, ig: ignore().add(readFileSync(gitignore, 'utf8')) }]
+        : rules;
+      const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+        a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+      );
       for (const entry of entries) {
         const full = path.join(dir, entry.name);
         const isDir = entry.isDirectory();

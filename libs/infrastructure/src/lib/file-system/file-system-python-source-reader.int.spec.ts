@@ -34,7 +34,12 @@ describe('FileSystemPythonSourceReader', () => {
     write('notes.txt', 'not python');
     write('setup.py');
     const files = await reader.listPythonFiles(root);
-    expect(files.map((f) => path.relative(root, f))).toEqual(['pkg/__init__.py', 'pkg/core.py', 'pkg/sub/util.py', 'setup.py']);
+    expect(files.map((f) => path.relative(root, f))).toEqual([
+      'pkg/__init__.py',
+      'pkg/core.py',
+      'pkg/sub/util.py',
+      'setup.py',
+    ]);
   });
 
   it('applies extra exclude patterns', async () => {

@@ -53,13 +53,22 @@ describe('FileSystemTestWorkspace.resolveTargets', () => {
       'test/support.py',
       'tests/factories.py',
     ]);
-    expect(targets.find((t) => t.file.endsWith('app/core.py'))).toEqual({ file: path.join(root, 'app/core.py'), importRoot: root, moduleName: 'app.core' });
+    expect(targets.find((t) => t.file.endsWith('app/core.py'))).toEqual({
+      file: path.join(root, 'app/core.py'),
+      importRoot: root,
+      moduleName: 'app.core',
+    });
     expect(targets.find((t) => t.file.endsWith('tests/factories.py'))?.moduleName).toBe('tests.factories');
 
     // One walker: every target is a file the source reader lists for `chunk`.
     const listed = await new FileSystemPythonSourceReader().listPythonFiles(root);
     expect(targets.every((t) => listed.includes(t.file))).toBe(true);
-    expect(listed.map((f) => path.relative(root, f)).filter((f) => !relative.includes(f)).sort()).toEqual([
+    expect(
+      listed
+        .map((f) => path.relative(root, f))
+        .filter((f) => !relative.includes(f))
+        .sort(),
+    ).toEqual([
       'app/__init__.py',
       'app/core_test.py',
       'conftest.py',
@@ -73,7 +82,9 @@ describe('FileSystemTestWorkspace.resolveTargets', () => {
     const empty = path.join(root, 'only_tests');
     mkdirSync(empty);
     writeFileSync(path.join(empty, 'test_a.py'), 'def test_a():\n    pass\n');
-    await expect(new FileSystemTestWorkspace().resolveTargets(empty)).rejects.toThrow(`No Python module to test under ${empty}`);
+    await expect(new FileSystemTestWorkspace().resolveTargets(empty)).rejects.toThrow(
+      `No Python module to test under ${empty}`,
+    );
   });
 });
 
@@ -105,18 +116,39 @@ describe('FileSystemTestWorkspace up-front checks', () => {
   });
   afterAll(() => rmSync(project, { recursive: true, force: true }));
   const at = (p: string) => path.join(project, p);
-  const check = async (out: string, input = at('pkg')) => workspace.checkOutputFolder(out, input, await workspace.resolveTargets(input));
+  const check = async (out: string, input = at('pkg')) =>
+    workspace.checkOutputFolder(out, input, await workspace.resolveTargets(input));
 
   it.each([
     ['an existing file', () => at('afile.txt'), 'TA_OUTPUT_NOT_A_FOLDER', /is an existing file, not a folder$/],
-    ['a path under a file', () => at('afile.txt/sub'), 'TA_OUTPUT_NOT_A_FOLDER', /lies under .*afile\.txt, which is a file$/],
-    ['a path under /proc', () => '/proc/nope', 'TA_OUTPUT_UNUSABLE', /^The output folder \/proc\/nope is under \/proc, a kernel file system/],
+    [
+      'a path under a file',
+      () => at('afile.txt/sub'),
+      'TA_OUTPUT_NOT_A_FOLDER',
+      /lies under .*afile\.txt, which is a file$/,
+    ],
+    [
+      'a path under /proc',
+      () => '/proc/nope',
+      'TA_OUTPUT_UNUSABLE',
+      /^The output folder \/proc\/nope is under \/proc, a kernel file system/,
+    ],
     ['a path under /sys', () => '/sys/x', 'TA_OUTPUT_UNUSABLE', /is under \/sys/],
     ['a path under /dev', () => '/dev/shm/x', 'TA_OUTPUT_UNUSABLE', /is under \/dev/],
     ['a symbolic link into /proc', () => at('to-proc/x'), 'TA_OUTPUT_UNUSABLE', /is under \/proc/],
     ['the package under test itself', () => at('pkg'), 'TA_OUTPUT_INSIDE_SOURCES', /is the folder under test/],
-    ['a folder inside the package under test', () => at('pkg/tests'), 'TA_OUTPUT_INSIDE_SOURCES', /lies inside .*\/pkg, a package under test/],
-    ['a folder inside a subpackage', () => at('pkg/sub/t'), 'TA_OUTPUT_INSIDE_SOURCES', /lies inside .*\/pkg\/sub, a package under test/],
+    [
+      'a folder inside the package under test',
+      () => at('pkg/tests'),
+      'TA_OUTPUT_INSIDE_SOURCES',
+      /lies inside .*\/pkg, a package under test/,
+    ],
+    [
+      'a folder inside a subpackage',
+      () => at('pkg/sub/t'),
+      'TA_OUTPUT_INSIDE_SOURCES',
+      /lies inside .*\/pkg\/sub, a package under test/,
+    ],
   ])('refuses %s', async (_what, out, code, message) => {
     const error = await check(out()).catch((e: unknown) => e);
     expect(error).toMatchObject({ code, kind: 'invalid-input' });
@@ -135,22 +167,33 @@ describe('FileSystemTestWorkspace up-front checks', () => {
     await expect(check(at('pkg/tests'), at('pkg/mod.py'))).resolves.toBeUndefined();
   });
 
-  (process.getuid?.() === 0 ? it.skip : it)('refuses a folder whose nearest existing ancestor is not writable (as a user: root writes anywhere)', async () => {
-    mkdirSync(at('locked'));
-    chmodSync(at('locked'), 0o555);
-    try {
-      await expect(check(at('locked/out/deeper'))).rejects.toMatchObject({ code: 'TA_OUTPUT_NOT_WRITABLE', message: expect.stringMatching(/locked is not writable \(EACCES\)$/) });
-    } finally {
-      chmodSync(at('locked'), 0o755);
-    }
-  });
+  (process.getuid?.() === 0 ? it.skip : it)(
+    'refuses a folder whose nearest existing ancestor is not writable (as a user: root writes anywhere)',
+    async () => {
+      mkdirSync(at('locked'));
+      chmodSync(at('locked'), 0o555);
+      try {
+        await expect(check(at('locked/out/deeper'))).rejects.toMatchObject({
+          code: 'TA_OUTPUT_NOT_WRITABLE',
+          message: expect.stringMatching(/locked is not writable \(EACCES\)$/),
+        });
+      } finally {
+        chmodSync(at('locked'), 0o755);
+      }
+    },
+  );
 
   it('refuses binary and oversized modules with the limit chunk uses, and accepts other encodings', async () => {
     const small = new FileSystemTestWorkspace(new FileSystemPythonSourceReader(100));
     const [big] = await small.resolveTargets(at('big.py'));
-    await expect(small.checkModule(big)).rejects.toMatchObject({ code: 'TA_FILE_TOO_LARGE', message: expect.stringMatching(/big\.py is 0\.0 MiB, over the 0\.0 MiB limit/) });
+    await expect(small.checkModule(big)).rejects.toMatchObject({
+      code: 'TA_FILE_TOO_LARGE',
+      message: expect.stringMatching(/big\.py is 0\.0 MiB, over the 0\.0 MiB limit/),
+    });
     await expect(workspace.checkModule(big)).resolves.toBeUndefined();
-    await expect(workspace.checkModule((await workspace.resolveTargets(at('blob.py')))[0])).rejects.toMatchObject({ code: 'TA_BINARY_FILE' });
+    await expect(workspace.checkModule((await workspace.resolveTargets(at('blob.py')))[0])).rejects.toMatchObject({
+      code: 'TA_BINARY_FILE',
+    });
     await expect(workspace.checkModule((await workspace.resolveTargets(at('latin1.py')))[0])).resolves.toBeUndefined();
   });
 });

@@ -22,7 +22,8 @@ export class FileSystemTestWorkspace implements TestWorkspace {
   constructor(private readonly sources: FileSystemPythonSourceReader = new FileSystemPythonSourceReader()) {}
 
   async resolveTargets(inputPath: string): Promise<ModuleTarget[]> {
-    if (!existsSync(inputPath)) throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${inputPath}`);
+    if (!existsSync(inputPath))
+      throw new InvalidInputError('TA_PATH_NOT_FOUND', `No such file or directory: ${inputPath}`);
     if (statSync(inputPath).isFile()) return [resolveModuleTarget(inputPath)];
     const files = (await this.sources.listPythonFiles(inputPath)).filter((file) => {
       const name = path.basename(file);
@@ -76,7 +77,8 @@ export class FileSystemTestWorkspace implements TestWorkspace {
       for (const entry of await readdir(folder, { withFileTypes: true })) {
         if (entry.name.startsWith('.') || entry.name === '__pycache__' || entry.name === 'node_modules') continue;
         const child = path.join(folder, entry.name);
-        if (entry.isDirectory() && !existsSync(path.join(child, 'pyvenv.cfg'))) await walk(child, `${prefix}${entry.name}/`);
+        if (entry.isDirectory() && !existsSync(path.join(child, 'pyvenv.cfg')))
+          await walk(child, `${prefix}${entry.name}/`);
         else if (entry.isFile() && /^test_.*\.py$/.test(entry.name)) found.push(`${prefix}${entry.name}`);
       }
     };

@@ -21,6 +21,10 @@ describe('FsCheckpointStore', () => {
     await store.save('k', { a: 1 });
     const [file] = readdirSync(dir);
     writeFileSync(path.join(dir, file), '{ half');
-    await expect(store.load('k')).rejects.toMatchObject({ code: 'TA_CHECKPOINT_CORRUPT', kind: 'invalid-input', message: expect.stringContaining(path.join(dir, file)) });
+    await expect(store.load('k')).rejects.toMatchObject({
+      code: 'TA_CHECKPOINT_CORRUPT',
+      kind: 'invalid-input',
+      message: expect.stringContaining(path.join(dir, file)),
+    });
   });
 });

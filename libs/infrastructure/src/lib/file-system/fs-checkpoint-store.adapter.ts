@@ -23,7 +23,11 @@ export class FsCheckpointStore implements CheckpointStore {
     try {
       return JSON.parse(text) as unknown;
     } catch (cause) {
-      throw new InvalidInputError('TA_CHECKPOINT_CORRUPT', `The checkpoint ${this.fileOf(key)} is corrupt: delete it or run without --resume`, { cause });
+      throw new InvalidInputError(
+        'TA_CHECKPOINT_CORRUPT',
+        `The checkpoint ${this.fileOf(key)} is corrupt: delete it or run without --resume`,
+        { cause },
+      );
     }
   }
 

@@ -10,12 +10,22 @@ const run = promisify(execFile);
 export class GitChangedCode implements ChangedCode {
   async changedSince(target: string, ref: string): Promise<ReadonlyMap<string, readonly number[]>> {
     const dir = statSync(target).isDirectory() ? target : path.dirname(target);
-    const top = (await this.git(dir, ['rev-parse', '--show-toplevel'], `${target} is not inside a git work tree`)).trim();
+    const top = (
+      await this.git(dir, ['rev-parse', '--show-toplevel'], `${target} is not inside a git work tree`)
+    ).trim();
     await this.git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], `Unknown git reference "${ref}"`);
     const scope = path.relative(top, realpathSync(target)) || '.';
-    const diff = await this.git(top, ['diff', '--unified=0', '--no-color', '--no-ext-diff', '--no-renames', ref, '--', scope], `git diff against ${ref} failed`);
+    const diff = await this.git(
+      top,
+      ['diff', '--unified=0', '--no-color', '--no-ext-diff', '--no-renames', ref, '--', scope],
+      `git diff against ${ref} failed`,
+    );
     const changed = parseDiff(diff, top);
-    const untracked = await this.git(top, ['ls-files', '--others', '--exclude-standard', '--', scope], 'git ls-files failed');
+    const untracked = await this.git(
+      top,
+      ['ls-files', '--others', '--exclude-standard', '--', scope],
+      'git ls-files failed',
+    );
     for (const file of untracked.split('\n').filter((f) => f.endsWith('.py'))) changed.set(path.join(top, file), 'all');
     const out = new Map<string, readonly number[]>();
     for (const [file, lines] of changed) {
@@ -29,7 +39,10 @@ export class GitChangedCode implements ChangedCode {
     try {
       return (await run('git', args, { cwd, maxBuffer: 256 * 1024 * 1024 })).stdout;
     } catch (e) {
-      const detail = String((e as { stderr?: string }).stderr ?? '').trim().split('\n').pop();
+      const detail = String((e as { stderr?: string }).stderr ?? '')
+        .trim()
+        .split('\n')
+        .pop();
       throw new InvalidInputError('TA_CHANGED_SINCE_FAILED', detail ? `${failure}: ${detail}` : failure, { cause: e });
     }
   }

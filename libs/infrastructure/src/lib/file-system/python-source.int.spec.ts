@@ -74,21 +74,33 @@ describe('resolveModuleTarget', () => {
   });
 
   it('flat layout needs a packaging marker: with .git alone a namespace folder stays outside the module name', () => {
-    const root = project('flat-git', { '.git/HEAD': '', 'acme/util/__init__.py': '', 'acme/util/strings.py': 'X = 1\n' });
+    const root = project('flat-git', {
+      '.git/HEAD': '',
+      'acme/util/__init__.py': '',
+      'acme/util/strings.py': 'X = 1\n',
+    });
     expect(located(root, 'acme/util/strings.py')).toEqual({ importRoot: 'acme', moduleName: 'util.strings' });
   });
 
   it('a folder of scripts (no __init__.py) keeps its own folder as import root, with or without a packaging marker', () => {
     const git = project('scripts-git', { '.git/HEAD': '', 'examples/calculator.py': 'X = 1\n' });
     expect(located(git, 'examples/calculator.py')).toEqual({ importRoot: 'examples', moduleName: 'calculator' });
-    const packaged = project('scripts-pyproject', { 'pyproject.toml': '', 'tools/scripts/run.py': 'X = 1\n', 'top.py': 'Y = 1\n' });
+    const packaged = project('scripts-pyproject', {
+      'pyproject.toml': '',
+      'tools/scripts/run.py': 'X = 1\n',
+      'top.py': 'Y = 1\n',
+    });
     expect(located(packaged, 'tools/scripts/run.py')).toEqual({ importRoot: 'tools/scripts', moduleName: 'run' });
     expect(located(packaged, 'top.py')).toEqual({ importRoot: '.', moduleName: 'top' });
   });
 
   it('the repository example behind `make demo` is still module calculator imported from examples/', () => {
     const example = path.resolve(__dirname, '../../../../../examples/calculator.py');
-    expect(resolveModuleTarget(example)).toEqual({ file: realpathSync(example), importRoot: path.dirname(realpathSync(example)), moduleName: 'calculator' });
+    expect(resolveModuleTarget(example)).toEqual({
+      file: realpathSync(example),
+      importRoot: path.dirname(realpathSync(example)),
+      moduleName: 'calculator',
+    });
   });
 
   it('outside any project only __init__.py folders count', () => {
@@ -98,14 +110,27 @@ describe('resolveModuleTarget', () => {
   });
 
   it('a folder that is not a valid identifier falls back to the __init__.py walk', () => {
-    const src = project('bad-src', { 'pyproject.toml': '', 'src/my-ns/util/__init__.py': '', 'src/my-ns/util/strings.py': 'X = 1\n' });
+    const src = project('bad-src', {
+      'pyproject.toml': '',
+      'src/my-ns/util/__init__.py': '',
+      'src/my-ns/util/strings.py': 'X = 1\n',
+    });
     expect(located(src, 'src/my-ns/util/strings.py')).toEqual({ importRoot: 'src/my-ns', moduleName: 'util.strings' });
-    const flat = project('bad-flat', { 'setup.cfg': '', 'my-ns/util/__init__.py': '', 'my-ns/util/strings.py': 'X = 1\n' });
+    const flat = project('bad-flat', {
+      'setup.cfg': '',
+      'my-ns/util/__init__.py': '',
+      'my-ns/util/strings.py': 'X = 1\n',
+    });
     expect(located(flat, 'my-ns/util/strings.py')).toEqual({ importRoot: 'my-ns', moduleName: 'util.strings' });
   });
 
   it('keeps its errors: missing path, not Python, a package name that cannot be imported', () => {
-    const root = project('errors', { 'pyproject.toml': '', 'src/acme/notes.txt': '', 'src/acme/my-pkg/__init__.py': '', 'src/acme/my-pkg/mod.py': '' });
+    const root = project('errors', {
+      'pyproject.toml': '',
+      'src/acme/notes.txt': '',
+      'src/acme/my-pkg/__init__.py': '',
+      'src/acme/my-pkg/mod.py': '',
+    });
     const error = (file: string) => {
       try {
         resolveModuleTarget(path.join(root, file));

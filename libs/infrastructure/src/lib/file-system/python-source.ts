@@ -76,7 +76,10 @@ export function resolveModuleTarget(file: string): ModuleTarget {
   if (parts.length === 0) throw new InvalidInputError('TA_NOT_PYTHON', `Cannot derive a module name for ${file}`);
   const invalid = parts.find((p) => !isIdentifier(p));
   if (invalid) {
-    throw new InvalidInputError('TA_BAD_MODULE_NAME', `"${invalid}" in ${file} is not a valid Python module name, so tests cannot import it`);
+    throw new InvalidInputError(
+      'TA_BAD_MODULE_NAME',
+      `"${invalid}" in ${file} is not a valid Python module name, so tests cannot import it`,
+    );
   }
   return { file: resolved, importRoot: dir, moduleName: parts.join('.') };
 }

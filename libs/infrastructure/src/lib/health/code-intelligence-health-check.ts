@@ -29,7 +29,12 @@ export class CodeIntelligenceHealthCheck implements HealthCheck {
       const n = await counter.count(SAMPLE);
       const ok = Number.isInteger(n) && n > 5 && n < 40;
       const how = counter.exact ? 'exact' : 'local estimate';
-      return { name: 'tokenizer', ok, detail: `${counter.tokenizer} (${how}) for model ${this.profile.model}: ${n} tokens on the sample in ${Date.now() - started} ms`, fix: ok ? undefined : fix };
+      return {
+        name: 'tokenizer',
+        ok,
+        detail: `${counter.tokenizer} (${how}) for model ${this.profile.model}: ${n} tokens on the sample in ${Date.now() - started} ms`,
+        fix: ok ? undefined : fix,
+      };
     } catch (e) {
       return { name: 'tokenizer', ok: false, detail: (e as Error).message.split('\n')[0], fix };
     }
@@ -41,7 +46,12 @@ export class CodeIntelligenceHealthCheck implements HealthCheck {
       const outline = this.parser.parse(SAMPLE);
       const fn = outline.items[0];
       const ok = outline.errors.length === 0 && fn?.kind === 'function' && fn.isAsync && fn.endLine === 2;
-      return { name: 'parser', ok, detail: ok ? 'tree-sitter-python parses Python' : 'tree-sitter-python gave an unexpected outline', fix: ok ? undefined : fix };
+      return {
+        name: 'parser',
+        ok,
+        detail: ok ? 'tree-sitter-python parses Python' : 'tree-sitter-python gave an unexpected outline',
+        fix: ok ? undefined : fix,
+      };
     } catch (e) {
       return { name: 'parser', ok: false, detail: (e as Error).message.split('\n')[0], fix };
     }

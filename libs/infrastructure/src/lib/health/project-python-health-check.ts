@@ -13,9 +13,18 @@ export class ProjectPythonHealthCheck implements HealthCheck {
     try {
       const r = await this.python.inspect(root);
       const pytest = r.pytest ? `its own pytest ${r.pytest}` : "pytest from Test Agent's tooling";
-      return [{ name: 'project python', ok: true, detail: `${r.executable} ${r.version} (from ${r.source}; ${pytest})` }];
+      return [
+        { name: 'project python', ok: true, detail: `${r.executable} ${r.version} (from ${r.source}; ${pytest})` },
+      ];
     } catch (e) {
-      return [{ name: 'project python', ok: false, detail: (e as Error).message, fix: 'Set the project interpreter (setting projectPython), activate the project venv, or install python3' }];
+      return [
+        {
+          name: 'project python',
+          ok: false,
+          detail: (e as Error).message,
+          fix: 'Set the project interpreter (setting projectPython), activate the project venv, or install python3',
+        },
+      ];
     }
   }
 }

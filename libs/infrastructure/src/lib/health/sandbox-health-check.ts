@@ -11,14 +11,25 @@ export class SandboxHealthCheck implements HealthCheck {
       const found = status.bwrap ? `bwrap found at ${status.bwrap}, ` : '';
       return [{ name: 'sandbox', ok: true, detail: `off (${found}the code under test runs unconfined)` }];
     }
-    if (!status.confined) return [{ name: 'sandbox', ok: false, detail: status.problem ?? 'bwrap is unusable', fix: capitalise(SANDBOX_INSTALL_HINT) }];
+    if (!status.confined)
+      return [
+        {
+          name: 'sandbox',
+          ok: false,
+          detail: status.problem ?? 'bwrap is unusable',
+          fix: capitalise(SANDBOX_INSTALL_HINT),
+        },
+      ];
     const blocked = await this.launcher.writeOutsideIsBlocked();
     return [
       {
         name: 'sandbox',
         ok: blocked,
         detail: blocked
-          ? `bubblewrap ${status.version ?? ''} (${status.bwrap}): namespaces usable, a write outside the sandbox's folder fails`.replace('  ', ' ')
+          ? `bubblewrap ${status.version ?? ''} (${status.bwrap}): namespaces usable, a write outside the sandbox's folder fails`.replace(
+              '  ',
+              ' ',
+            )
           : `${status.bwrap} started, but a write outside the sandbox's folder succeeded`,
         fix: blocked ? undefined : 'Check that bwrap is the real bubblewrap and that mount namespaces are allowed',
       },

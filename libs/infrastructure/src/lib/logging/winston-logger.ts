@@ -38,7 +38,12 @@ export class WinstonLogger implements Logger {
     const secrets = options.secrets ?? [];
     const format =
       options.format === 'json'
-        ? winston.format.combine(winston.format.timestamp(), redactor(secrets), winston.format.json(), redactor(secrets))
+        ? winston.format.combine(
+            winston.format.timestamp(),
+            redactor(secrets),
+            winston.format.json(),
+            redactor(secrets),
+          )
         : winston.format.combine(
             redactor(secrets),
             winston.format.colorize(),

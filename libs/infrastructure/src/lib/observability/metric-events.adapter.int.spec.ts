@@ -21,7 +21,9 @@ describe('MetricEventsFileMetrics and replayMetricEvents', () => {
 
     const server = new PrometheusMetrics();
     server.increment('test_agent_requests_total', { operation: 'llm.chat', status: 'error' });
-    expect(replayMetricEvents(readFileSync(file, 'utf8'), server, { skip: ['test_agent_coverage_percentage'] })).toEqual({ replayed: 4, rejected: [] });
+    expect(
+      replayMetricEvents(readFileSync(file, 'utf8'), server, { skip: ['test_agent_coverage_percentage'] }),
+    ).toEqual({ replayed: 4, rejected: [] });
     const text = await server.render();
     expect(text).toContain('test_agent_requests_total{operation="llm.chat",status="error"} 2');
     expect(text).toContain('test_agent_llm_errors_total{endpoint="openai http://127.0.0.1:9",reason="network"} 3');
@@ -51,7 +53,9 @@ describe('MetricEventsFileMetrics and replayMetricEvents', () => {
   it('reports a file it cannot append to instead of throwing, and still records locally', async () => {
     const problems: string[] = [];
     const local = new PrometheusMetrics();
-    const metrics = new MetricEventsFileMetrics(local, path.join(dir, 'no-such-folder', 'events.jsonl'), (m) => problems.push(m));
+    const metrics = new MetricEventsFileMetrics(local, path.join(dir, 'no-such-folder', 'events.jsonl'), (m) =>
+      problems.push(m),
+    );
     expect(() => metrics.increment('test_agent_errors_total', { code: 'TA_X' })).not.toThrow();
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^metric test_agent_errors_total not written to .*no-such-folder.*ENOENT/);

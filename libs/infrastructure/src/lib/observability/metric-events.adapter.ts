@@ -47,7 +47,11 @@ export class MetricEventsFileMetrics implements Metrics {
   }
 }
 
-const KINDS: Record<MetricEvent['kind'], readonly MetricName[]> = { increment: COUNTERS, observe: HISTOGRAMS, set: GAUGES };
+const KINDS: Record<MetricEvent['kind'], readonly MetricName[]> = {
+  increment: COUNTERS,
+  observe: HISTOGRAMS,
+  set: GAUGES,
+};
 
 /**
  * Applies the events of a `MetricEventsFileMetrics` file to `metrics`, in order. A line that is not a known
@@ -55,7 +59,11 @@ const KINDS: Record<MetricEvent['kind'], readonly MetricName[]> = { increment: C
  * `rejected` (the file comes from another process: it is checked, not trusted). `skip` names metrics the caller
  * records itself.
  */
-export function replayMetricEvents(text: string, metrics: Metrics, options: { readonly skip?: readonly MetricName[] } = {}): { replayed: number; rejected: string[] } {
+export function replayMetricEvents(
+  text: string,
+  metrics: Metrics,
+  options: { readonly skip?: readonly MetricName[] } = {},
+): { replayed: number; rejected: string[] } {
   let replayed = 0;
   const rejected: string[] = [];
   for (const line of text.split('\n')) {
@@ -67,10 +75,20 @@ export function replayMetricEvents(text: string, metrics: Metrics, options: { re
       rejected.push(line.slice(0, 200));
       continue;
     }
-    const known = typeof event === 'object' && event !== null && Object.hasOwn(KINDS, event.kind) && KINDS[event.kind].includes(event.name);
-    const labels = known && typeof event.labels === 'object' && event.labels !== null ? Object.entries(event.labels) : undefined;
+    const known =
+      typeof event === 'object' &&
+      event !== null &&
+      Object.hasOwn(KINDS, event.kind) &&
+      KINDS[event.kind].includes(event.name);
+    const labels =
+      known && typeof event.labels === 'object' && event.labels !== null ? Object.entries(event.labels) : undefined;
     const allowed = known ? (METRIC_CATALOGUE[event.name].labels as readonly string[]) : [];
-    if (!known || !labels || !Number.isFinite(event.value) || labels.some(([k, v]) => !allowed.includes(k) || typeof v !== 'string')) {
+    if (
+      !known ||
+      !labels ||
+      !Number.isFinite(event.value) ||
+      labels.some(([k, v]) => !allowed.includes(k) || typeof v !== 'string')
+    ) {
       rejected.push(line.slice(0, 200));
       continue;
     }

@@ -23,7 +23,8 @@ describe('PrometheusMetrics', () => {
 
   it('keeps one coverage sample per run, in percent buckets (a histogram, not the last value)', async () => {
     const metrics = new PrometheusMetrics();
-    for (const percent of [95, 72.5, 88]) metrics.observe('test_agent_coverage_percentage', percent, { kind: 'combined' });
+    for (const percent of [95, 72.5, 88])
+      metrics.observe('test_agent_coverage_percentage', percent, { kind: 'combined' });
     const text = await metrics.render();
     expect(text).toContain('# TYPE test_agent_coverage_percentage histogram');
     expect(text).toContain('test_agent_coverage_percentage_count{kind="combined"} 3');

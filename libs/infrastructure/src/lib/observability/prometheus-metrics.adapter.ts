@@ -1,5 +1,13 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CounterName, GaugeName, HistogramName, MetricLabelNames, MetricLabels, MetricName, Metrics } from '@test-agent/domain';
+import type {
+  CounterName,
+  GaugeName,
+  HistogramName,
+  MetricLabelNames,
+  MetricLabels,
+  MetricName,
+  Metrics,
+} from '@test-agent/domain';
 
 /** Renders metrics for a scrape: `/metrics` in the server. */
 export interface MetricsExporter {
@@ -9,28 +17,44 @@ export interface MetricsExporter {
   render(): Promise<string>;
 }
 
-type Catalogue = { readonly [N in MetricName]: { readonly help: string; readonly labels: readonly MetricLabelNames[N][] } };
+type Catalogue = {
+  readonly [N in MetricName]: { readonly help: string; readonly labels: readonly MetricLabelNames[N][] };
+};
 
 /** Every metric Test Agent exports (names from the runbook), its help text and labels. */
 export const METRIC_CATALOGUE = {
-  test_agent_requests_total: { help: 'Requests handled: server routes and LLM chats, by operation and status', labels: ['operation', 'status'] },
+  test_agent_requests_total: {
+    help: 'Requests handled: server routes and LLM chats, by operation and status',
+    labels: ['operation', 'status'],
+  },
   test_agent_chunking_duration_seconds: { help: 'Time to split one module into chunks, seconds', labels: ['strategy'] },
   test_agent_token_count_accuracy: {
     help: 'Running accuracy of local prompt-token estimates against server counts (0..1); counts: what the prompts were fitted with (exact, estimated after the counter failed, local)',
     labels: ['endpoint', 'counts'],
   },
   test_agent_coverage_percentage: { help: 'Coverage of the code under test per run, percent', labels: ['kind'] },
-  test_agent_llm_errors_total: { help: 'Failed LLM calls by endpoint and reason (reason="fallback": calls moved on to the next endpoint)', labels: ['endpoint', 'reason'] },
+  test_agent_llm_errors_total: {
+    help: 'Failed LLM calls by endpoint and reason (reason="fallback": calls moved on to the next endpoint)',
+    labels: ['endpoint', 'reason'],
+  },
   test_agent_summarization_duration_seconds: { help: 'Time to summarise one chunk, seconds', labels: ['model'] },
   test_agent_chunks_generated_total: { help: 'Chunks produced by the chunker, by strategy', labels: ['strategy'] },
-  test_agent_test_generation_duration_seconds: { help: 'Time to generate tests for one target, seconds', labels: ['generator'] },
+  test_agent_test_generation_duration_seconds: {
+    help: 'Time to generate tests for one target, seconds',
+    labels: ['generator'],
+  },
   test_agent_errors_total: { help: 'Errors by code and component', labels: ['code', 'component'] },
   test_agent_job_queue_depth: { help: 'Generation jobs waiting to run', labels: [] },
   test_agent_jobs: { help: 'Generation jobs held by this server, by state', labels: ['state'] },
   test_agent_job_duration_seconds: { help: 'Time a generation job ran, seconds, by final state', labels: ['state'] },
 } as const satisfies Catalogue;
 
-export const COUNTERS: readonly CounterName[] = ['test_agent_requests_total', 'test_agent_llm_errors_total', 'test_agent_chunks_generated_total', 'test_agent_errors_total'];
+export const COUNTERS: readonly CounterName[] = [
+  'test_agent_requests_total',
+  'test_agent_llm_errors_total',
+  'test_agent_chunks_generated_total',
+  'test_agent_errors_total',
+];
 export const HISTOGRAMS: readonly HistogramName[] = [
   'test_agent_chunking_duration_seconds',
   'test_agent_summarization_duration_seconds',
@@ -38,7 +62,11 @@ export const HISTOGRAMS: readonly HistogramName[] = [
   'test_agent_job_duration_seconds',
   'test_agent_coverage_percentage',
 ];
-export const GAUGES: readonly GaugeName[] = ['test_agent_token_count_accuracy', 'test_agent_job_queue_depth', 'test_agent_jobs'];
+export const GAUGES: readonly GaugeName[] = [
+  'test_agent_token_count_accuracy',
+  'test_agent_job_queue_depth',
+  'test_agent_jobs',
+];
 /** Histogram buckets, seconds: from 10 ms (chunking a small module) to 30 min (a whole tree). */
 const BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 /** Coverage buckets, percent: fine around the 80 % target. */
@@ -55,9 +83,21 @@ export class PrometheusMetrics implements Metrics, MetricsExporter {
   private readonly gauges = new Map<GaugeName, Gauge<string>>();
 
   constructor(private readonly onError: (message: string) => void = () => undefined) {
-    const spec = (name: MetricName) => ({ name, help: METRIC_CATALOGUE[name].help, labelNames: [...METRIC_CATALOGUE[name].labels] as string[], registers: [this.registry] });
+    const spec = (name: MetricName) => ({
+      name,
+      help: METRIC_CATALOGUE[name].help,
+      labelNames: [...METRIC_CATALOGUE[name].labels] as string[],
+      registers: [this.registry],
+    });
     for (const name of COUNTERS) this.counters.set(name, new Counter(spec(name)));
-    for (const name of HISTOGRAMS) this.histograms.set(name, new Histogram({ ...spec(name), buckets: name === 'test_agent_coverage_percentage' ? PERCENT_BUCKETS : BUCKETS }));
+    for (const name of HISTOGRAMS)
+      this.histograms.set(
+        name,
+        new Histogram({
+          ...spec(name),
+          buckets: name === 'test_agent_coverage_percentage' ? PERCENT_BUCKETS : BUCKETS,
+        }),
+      );
     for (const name of GAUGES) this.gauges.set(name, new Gauge(spec(name)));
   }
 

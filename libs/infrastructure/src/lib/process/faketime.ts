@@ -20,7 +20,10 @@ export function faketimeLibrary(): string | undefined {
  * has no libfaketime. Every clock moves by the same offset (monotonic ones too: with `FAKETIME_DONT_FAKE_MONOTONIC`
  * libfaketime 0.9.10 makes Python's `time.sleep` fail with EINVAL), so durations and kernel timers are unchanged.
  */
-export function clockShiftEnvironment(seconds: number, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+export function clockShiftEnvironment(
+  seconds: number,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
   const lib = faketimeLibrary();
   if (!lib) return {};
   return {

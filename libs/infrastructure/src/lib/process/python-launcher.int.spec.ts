@@ -36,7 +36,11 @@ function spec(code: string, env: Record<string, string> = {}): PythonProcessSpec
   };
 }
 
-async function runIn(launcher: PythonLauncher, code: string, env?: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runIn(
+  launcher: PythonLauncher,
+  code: string,
+  env?: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { file, args } = await launcher.command(spec(code, env));
   return new Promise((resolve) => {
     execFile(file, args, { cwd: run, env: spec(code, env).env, timeout: 30_000 }, (error, stdout, stderr) =>
@@ -48,7 +52,12 @@ async function runIn(launcher: PythonLauncher, code: string, env?: Record<string
 const digest = (dir: string) =>
   readdirSync(dir)
     .sort()
-    .map((f) => `${f}:${createHash('sha256').update(readFileSync(path.join(dir, f))).digest('hex')}`)
+    .map(
+      (f) =>
+        `${f}:${createHash('sha256')
+          .update(readFileSync(path.join(dir, f)))
+          .digest('hex')}`,
+    )
     .join(',');
 
 describe('PythonLauncher with the sandbox on (real bwrap)', () => {
@@ -154,7 +163,10 @@ describe('PythonLauncher with the sandbox on (real bwrap)', () => {
   });
 
   it('applies the memory limit: a 20 GiB allocation fails with MemoryError', async () => {
-    const result = await runIn(launcher, 'try:\n    b = bytearray(20 * 1024 ** 3)\nexcept MemoryError:\n    print("MemoryError")');
+    const result = await runIn(
+      launcher,
+      'try:\n    b = bytearray(20 * 1024 ** 3)\nexcept MemoryError:\n    print("MemoryError")',
+    );
     expect(result.stdout.trim()).toBe('MemoryError');
   });
 });
@@ -163,7 +175,11 @@ describe('PythonLauncher without a usable bwrap', () => {
   it('refuses to start code under test, naming the package to install', async () => {
     const launcher = new PythonLauncher({ sandbox: 'on', bwrap: path.join(work, 'no-bwrap') });
     const status = await launcher.status();
-    expect(status).toMatchObject({ setting: 'on', confined: false, problem: `${path.join(work, 'no-bwrap')} was not found` });
+    expect(status).toMatchObject({
+      setting: 'on',
+      confined: false,
+      problem: `${path.join(work, 'no-bwrap')} was not found`,
+    });
     const refused = launcher.command(spec('print(1)'));
     await expect(refused).rejects.toThrow(EnvironmentError);
     await expect(refused).rejects.toThrow(/install bubblewrap \(Debian\/Ubuntu: apt-get install bubblewrap/);
@@ -176,6 +192,8 @@ describe('PythonLauncher without a usable bwrap', () => {
     expect(file).toBe(python);
     expect(args[0]).toMatch(/test_agent_limits\.py$/);
     expect(await launcher.require()).toEqual({ confined: false });
-    expect((await runIn(launcher, 'import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])')).stdout.trim()).toBe(String(1024 ** 3));
+    expect(
+      (await runIn(launcher, 'import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])')).stdout.trim(),
+    ).toBe(String(1024 ** 3));
   });
 });

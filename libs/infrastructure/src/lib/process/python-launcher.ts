@@ -3,7 +3,13 @@ import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { EnvironmentError, silentLogger, type Containment, type ContainmentStatus, type Logger } from '@test-agent/domain';
+import {
+  EnvironmentError,
+  silentLogger,
+  type Containment,
+  type ContainmentStatus,
+  type Logger,
+} from '@test-agent/domain';
 import { infrastructureAsset } from '../file-system/package-root';
 
 const run = promisify(execFile);
@@ -105,7 +111,18 @@ export class PythonLauncher implements Containment {
     if (status.setting === 'off') return { file: spec.interpreter, args: limited };
     if (!status.confined) throw sandboxUnavailable(status);
     // TEST_AGENT_CONFINED tells the search worker that the sandbox contains it (it hides the variable at once).
-    return { file: status.bwrap!, args: [...bwrapArgs(spec.writable, spec.cwd), '--setenv', 'TEST_AGENT_CONFINED', '1', '--', spec.interpreter, ...limited] };
+    return {
+      file: status.bwrap!,
+      args: [
+        ...bwrapArgs(spec.writable, spec.cwd),
+        '--setenv',
+        'TEST_AGENT_CONFINED',
+        '1',
+        '--',
+        spec.interpreter,
+        ...limited,
+      ],
+    };
   }
 
   /** Starts `spec` (see `command`) in its own process group, so the caller can kill the whole group. */
@@ -123,7 +140,9 @@ export class PythonLauncher implements Containment {
 
   async require(): Promise<ContainmentStatus> {
     const status = await this.assertUsable();
-    return status.confined ? { confined: true, mechanism: `bubblewrap${status.version ? ` ${status.version}` : ''}` } : { confined: false };
+    return status.confined
+      ? { confined: true, mechanism: `bubblewrap${status.version ? ` ${status.version}` : ''}` }
+      : { confined: false };
   }
 
   /**
@@ -138,7 +157,13 @@ export class PythonLauncher implements Containment {
     try {
       const target = path.join(outside, 'written');
       // It tries a remount first: with capabilities left (bwrap run by root without --cap-drop) that would succeed.
-      const args = [...bwrapArgs([inside], inside), '--', '/bin/sh', '-c', `mount -o remount,bind,rw / 2>/dev/null; echo x > '${target}'`];
+      const args = [
+        ...bwrapArgs([inside], inside),
+        '--',
+        '/bin/sh',
+        '-c',
+        `mount -o remount,bind,rw / 2>/dev/null; echo x > '${target}'`,
+      ];
       const wrote = await run(status.bwrap!, args, { timeout: 10_000 }).then(
         () => true,
         () => false,
@@ -154,7 +179,14 @@ export class PythonLauncher implements Containment {
     const setting = this.options.sandbox;
     const bwrap = findExecutable(this.options.bwrap ?? 'bwrap', (this.options.env ?? process.env).PATH ?? '');
     if (!bwrap) {
-      return { setting, confined: false, problem: this.options.bwrap && this.options.bwrap !== 'bwrap' ? `${this.options.bwrap} was not found` : 'bwrap was not found on PATH' };
+      return {
+        setting,
+        confined: false,
+        problem:
+          this.options.bwrap && this.options.bwrap !== 'bwrap'
+            ? `${this.options.bwrap} was not found`
+            : 'bwrap was not found on PATH',
+      };
     }
     if (setting === 'off') return { setting, confined: false, bwrap };
     let version: string | undefined;
@@ -169,7 +201,13 @@ export class PythonLauncher implements Containment {
     } catch (e) {
       const detail = String((e as { stderr?: string }).stderr ?? '').trim() || (e as Error).message;
       this.logger.debug('bwrap probe failed', { bwrap, detail });
-      return { setting, confined: false, bwrap, version, problem: `${bwrap} cannot create the sandbox's namespaces: ${lastLine(detail)}` };
+      return {
+        setting,
+        confined: false,
+        bwrap,
+        version,
+        problem: `${bwrap} cannot create the sandbox's namespaces: ${lastLine(detail)}`,
+      };
     }
     return { setting, confined: true, bwrap, version };
   }
@@ -179,11 +217,16 @@ export class PythonLauncher implements Containment {
 export function bwrapArgs(writable: readonly string[], cwd: string): string[] {
   const binds = writable.flatMap((dir) => ['--bind', dir, dir]);
   return [
-    '--ro-bind', '/', '/',
-    '--dev', '/dev',
-    '--proc', '/proc',
+    '--ro-bind',
+    '/',
+    '/',
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
     // Sockets of the host's services (Docker, D-Bus, ssh-agent, databases) live under /run: out of reach.
-    '--tmpfs', '/run',
+    '--tmpfs',
+    '/run',
     ...binds,
     '--unshare-pid',
     '--unshare-net',
@@ -192,10 +235,12 @@ export function bwrapArgs(writable: readonly string[], cwd: string): string[] {
     '--unshare-cgroup-try',
     '--unshare-user-try',
     // Run as root, bwrap would keep every capability (root inside could remount / read-write): drop them all.
-    '--cap-drop', 'ALL',
+    '--cap-drop',
+    'ALL',
     '--die-with-parent',
     '--new-session',
-    '--chdir', cwd,
+    '--chdir',
+    cwd,
   ];
 }
 
@@ -209,7 +254,12 @@ function sandboxUnavailable(status: SandboxStatus): EnvironmentError {
 
 /** `name` when it is a path, else the first executable of that name on `pathVariable`. */
 export function findExecutable(name: string, pathVariable: string): string | undefined {
-  const candidates = name.includes('/') ? [path.resolve(name)] : pathVariable.split(path.delimiter).filter(Boolean).map((d) => path.join(d, name));
+  const candidates = name.includes('/')
+    ? [path.resolve(name)]
+    : pathVariable
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, name));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);

@@ -3,7 +3,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { EnvironmentError, silentLogger, type Logger, type ModuleTarget, type ProjectInterpreter, type ProjectInterpreters } from '@test-agent/domain';
+import {
+  EnvironmentError,
+  silentLogger,
+  type Logger,
+  type ModuleTarget,
+  type ProjectInterpreter,
+  type ProjectInterpreters,
+} from '@test-agent/domain';
 import type { PythonEnvironment } from './python-environment';
 import { findExecutable } from '../process/python-launcher';
 
@@ -111,7 +118,13 @@ export class ProjectPython implements PythonRuntimeProvider {
   private async locate(root: string): Promise<{ interpreter: ProjectInterpreter; probe: Probe }> {
     const chosen = this.choose(root);
     const probe = await probeInterpreter(chosen.executable, chosen.source);
-    const interpreter = { executable: probe.executable || chosen.executable, source: chosen.source, version: probe.version, projectRoot: root, pytest: probe.pytest };
+    const interpreter = {
+      executable: probe.executable || chosen.executable,
+      source: chosen.source,
+      version: probe.version,
+      projectRoot: root,
+      pytest: probe.pytest,
+    };
     return { interpreter, probe };
   }
 
@@ -119,7 +132,11 @@ export class ProjectPython implements PythonRuntimeProvider {
     const searchPath = this.options.searchPath ?? process.env.PATH ?? '';
     if (this.options.projectPython) {
       const chosen = findExecutable(this.options.projectPython, searchPath);
-      if (!chosen) throw new EnvironmentError('TA_PROJECT_PYTHON_MISSING', `The configured Python interpreter ${this.options.projectPython} was not found`);
+      if (!chosen)
+        throw new EnvironmentError(
+          'TA_PROJECT_PYTHON_MISSING',
+          `The configured Python interpreter ${this.options.projectPython} was not found`,
+        );
       return { executable: chosen, source: 'option' };
     }
     if (this.options.virtualEnv && existsSync(path.join(this.options.virtualEnv, 'bin', 'python'))) {
@@ -127,10 +144,15 @@ export class ProjectPython implements PythonRuntimeProvider {
     }
     for (const name of ['.venv', 'venv'] as const) {
       const dir = path.join(root, name);
-      if (existsSync(path.join(dir, 'pyvenv.cfg')) && existsSync(path.join(dir, 'bin', 'python'))) return { executable: path.join(dir, 'bin', 'python'), source: name };
+      if (existsSync(path.join(dir, 'pyvenv.cfg')) && existsSync(path.join(dir, 'bin', 'python')))
+        return { executable: path.join(dir, 'bin', 'python'), source: name };
     }
     const onPath = findExecutable('python3', searchPath);
-    if (!onPath) throw new EnvironmentError('TA_PROJECT_PYTHON_MISSING', 'No Python interpreter for the project: no venv was found and python3 is not on PATH');
+    if (!onPath)
+      throw new EnvironmentError(
+        'TA_PROJECT_PYTHON_MISSING',
+        'No Python interpreter for the project: no venv was found and python3 is not on PATH',
+      );
     return { executable: onPath, source: 'PATH' };
   }
 
@@ -153,19 +175,48 @@ export class ProjectPython implements PythonRuntimeProvider {
     return building;
   }
 
-  private async build(dir: string, executable: string, probe: Probe, ownPython: string, requirements: string): Promise<string> {
+  private async build(
+    dir: string,
+    executable: string,
+    probe: Probe,
+    ownPython: string,
+    requirements: string,
+  ): Promise<string> {
     if (existsSync(path.join(dir, '.complete'))) return dir;
     mkdirSync(path.dirname(dir), { recursive: true });
     const staging = `${dir}.${process.pid}.tmp`;
     rmSync(staging, { recursive: true, force: true });
     // The project's pip when it has one (it knows its platform); else ours, told the version to fetch wheels for.
-    const [pip, extra] = probe.pip ? [executable, []] : [ownPython, ['--python-version', probe.version.split('.').slice(0, 2).join('.'), '--only-binary=:all:']];
-    this.logger.info('Building Test Agent tooling for the project interpreter', { interpreter: executable, version: probe.version, folder: dir });
+    const [pip, extra] = probe.pip
+      ? [executable, []]
+      : [ownPython, ['--python-version', probe.version.split('.').slice(0, 2).join('.'), '--only-binary=:all:']];
+    this.logger.info('Building Test Agent tooling for the project interpreter', {
+      interpreter: executable,
+      version: probe.version,
+      folder: dir,
+    });
     try {
-      await run(pip, ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', '--no-user', '--target', staging, ...extra, ...this.options.pipArgs, '-r', requirements], {
-        timeout: 600_000,
-        maxBuffer: 16 * 1024 * 1024,
-      });
+      await run(
+        pip,
+        [
+          '-m',
+          'pip',
+          'install',
+          '--disable-pip-version-check',
+          '-q',
+          '--no-user',
+          '--target',
+          staging,
+          ...extra,
+          ...this.options.pipArgs,
+          '-r',
+          requirements,
+        ],
+        {
+          timeout: 600_000,
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
       mkdirSync(path.join(staging, '.complete'));
       // A folder left half-built by a process that died is replaced; a complete one is never removed.
       if (existsSync(dir) && !existsSync(path.join(dir, '.complete'))) rmSync(dir, { recursive: true, force: true });
@@ -178,8 +229,15 @@ export class ProjectPython implements PythonRuntimeProvider {
       }
     } catch (e) {
       rmSync(staging, { recursive: true, force: true });
-      const detail = String((e as { stderr?: string }).stderr ?? (e as Error).message).trim().split('\n').slice(-3).join(' | ');
-      throw new EnvironmentError('TA_TOOLING_INSTALL_FAILED', `Could not install pytest, coverage.py and pytest-timeout for Python ${probe.version} (${executable}) into ${dir}: ${detail}`);
+      const detail = String((e as { stderr?: string }).stderr ?? (e as Error).message)
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' | ');
+      throw new EnvironmentError(
+        'TA_TOOLING_INSTALL_FAILED',
+        `Could not install pytest, coverage.py and pytest-timeout for Python ${probe.version} (${executable}) into ${dir}: ${detail}`,
+      );
     }
     return dir;
   }
@@ -206,7 +264,12 @@ async function probeInterpreter(executable: string, source: string): Promise<Pro
   } catch (e) {
     throw new EnvironmentError(
       'TA_PROJECT_PYTHON_UNUSABLE',
-      `The project's Python interpreter ${executable} (found via ${source}) cannot be run: ${String((e as { stderr?: string }).stderr || (e as Error).message).trim().split('\n').pop()}`,
+      `The project's Python interpreter ${executable} (found via ${source}) cannot be run: ${String(
+        (e as { stderr?: string }).stderr || (e as Error).message,
+      )
+        .trim()
+        .split('\n')
+        .pop()}`,
     );
   }
 }

@@ -54,7 +54,10 @@ describe('PythonEnvironment.ensure under concurrent callers', () => {
     while (Atomics.load(shared, 1) < 100 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 5));
     const before = Atomics.load(shared, 1);
     expect(before).toBeGreaterThanOrEqual(100);
-    const callers = Array.from({ length: 16 }, () => new PythonEnvironment({ venvDir, basePython: 'python3', pipArgs: ['--retries', '0'] }));
+    const callers = Array.from(
+      { length: 16 },
+      () => new PythonEnvironment({ venvDir, basePython: 'python3', pipArgs: ['--retries', '0'] }),
+    );
     let results: PromiseSettledResult<string>[];
     try {
       results = await Promise.allSettled(callers.map((c) => c.ensure()));
@@ -65,9 +68,13 @@ describe('PythonEnvironment.ensure under concurrent callers', () => {
     expect(Atomics.load(shared, 1)).toBeGreaterThan(before); // it kept taking and releasing the lock beside the callers
     await churner.terminate();
 
-    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as Error).message);
+    const failures = results
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => (r.reason as Error).message);
     expect(failures).toEqual([]);
-    expect(results.map((r) => (r as PromiseFulfilledResult<string>).value)).toEqual(callers.map(() => path.join(venvDir, 'bin', 'python')));
+    expect(results.map((r) => (r as PromiseFulfilledResult<string>).value)).toEqual(
+      callers.map(() => path.join(venvDir, 'bin', 'python')),
+    );
     expect(callers.every((c) => c.isReady())).toBe(true);
     expect(readFileSync(path.join(venvDir, '.test-agent-requirements'), 'utf8')).toMatch(/^[0-9a-f]{64}$/);
     expect(existsSync(lock)).toBe(false);

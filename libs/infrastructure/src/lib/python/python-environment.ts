@@ -50,7 +50,13 @@ export class PythonEnvironment implements PythonRuntimeProvider {
    * get when they pass the venv instead of the project resolver (`ProjectPython`).
    */
   runtimeFor(target: ModuleTarget): Promise<PythonRuntime> {
-    this.own ??= Promise.all([this.ensure(), this.versions()]).then(([executable, v]) => ({ executable, source: 'test-agent' as const, version: v.python, projectRoot: '', pytest: v.pytest }));
+    this.own ??= Promise.all([this.ensure(), this.versions()]).then(([executable, v]) => ({
+      executable,
+      source: 'test-agent' as const,
+      version: v.python,
+      projectRoot: '',
+      pytest: v.pytest,
+    }));
     return this.own.then((r) => ({ ...r, projectRoot: target.importRoot }));
   }
 
@@ -65,7 +71,9 @@ export class PythonEnvironment implements PythonRuntimeProvider {
   /** True when the venv exists and was set up from the current requirements. */
   isReady(): boolean {
     const stamp = path.join(this.options.venvDir, STAMP);
-    return existsSync(this.python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === this.requirementsHash();
+    return (
+      existsSync(this.python) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === this.requirementsHash()
+    );
   }
 
   /** Creates or repairs the venv when needed; resolves to the interpreter path. */
@@ -85,12 +93,25 @@ export class PythonEnvironment implements PythonRuntimeProvider {
       const log = this.logger.child('python_env');
       log.info('Setting up Test Agent Python environment', { venv: this.options.venvDir });
       if (!existsSync(this.python)) {
-        await this.exec(this.options.basePython, ['-m', 'venv', this.options.venvDir], 'TA_VENV_CREATE_FAILED',
-          `Could not create a Python virtual environment with "${this.options.basePython} -m venv"`);
+        await this.exec(
+          this.options.basePython,
+          ['-m', 'venv', this.options.venvDir],
+          'TA_VENV_CREATE_FAILED',
+          `Could not create a Python virtual environment with "${this.options.basePython} -m venv"`,
+        );
       }
       await this.exec(
         this.python,
-        ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...this.options.pipArgs, '-r', this.requirementsFile()],
+        [
+          '-m',
+          'pip',
+          'install',
+          '--disable-pip-version-check',
+          '-q',
+          ...this.options.pipArgs,
+          '-r',
+          this.requirementsFile(),
+        ],
         'TA_PIP_INSTALL_FAILED',
         'Could not install pytest, coverage and pytest-timeout into the Test Agent venv (check the pip index configuration)',
       );
@@ -106,17 +127,28 @@ export class PythonEnvironment implements PythonRuntimeProvider {
       'import json,sys,importlib.metadata as m\n' +
       'print(json.dumps({"python": sys.version.split()[0], "pytest": m.version("pytest"), "coverage": m.version("coverage"), "pytestTimeout": m.version("pytest-timeout")}))';
     if (!existsSync(this.python)) {
-      throw new EnvironmentError('TA_VENV_MISSING', `No Test Agent venv at ${this.options.venvDir}: run "test-agent setup"`);
+      throw new EnvironmentError(
+        'TA_VENV_MISSING',
+        `No Test Agent venv at ${this.options.venvDir}: run "test-agent setup"`,
+      );
     }
-    const { stdout } = await this.exec(this.python, ['-c', script], 'TA_VENV_BROKEN',
-      `The Test Agent venv at ${this.options.venvDir} lacks pytest, coverage or pytest-timeout: run "test-agent setup"`);
+    const { stdout } = await this.exec(
+      this.python,
+      ['-c', script],
+      'TA_VENV_BROKEN',
+      `The Test Agent venv at ${this.options.venvDir} lacks pytest, coverage or pytest-timeout: run "test-agent setup"`,
+    );
     return JSON.parse(stdout) as PythonComponentVersions;
   }
 
   /** Version of the base interpreter used to create the venv. */
   async baseVersion(): Promise<string> {
-    const { stdout } = await this.exec(this.options.basePython, ['-c', 'import sys; print(sys.version.split()[0])'],
-      'TA_PYTHON_MISSING', `Python interpreter "${this.options.basePython}" not found: install Python >= 3.10 or set TEST_AGENT_PYTHON`);
+    const { stdout } = await this.exec(
+      this.options.basePython,
+      ['-c', 'import sys; print(sys.version.split()[0])'],
+      'TA_PYTHON_MISSING',
+      `Python interpreter "${this.options.basePython}" not found: install Python >= 3.10 or set TEST_AGENT_PYTHON`,
+    );
     return stdout.trim();
   }
 

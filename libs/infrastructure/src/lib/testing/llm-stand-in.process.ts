@@ -19,7 +19,14 @@ export interface LlmStandInState {
     readonly streamedTokens: number;
     readonly stalledStreams: number;
   };
-  readonly requests: { at: number; method: string; path: string; authScheme?: string; rqUID?: string; body?: unknown }[];
+  readonly requests: {
+    at: number;
+    method: string;
+    path: string;
+    authScheme?: string;
+    rqUID?: string;
+    body?: unknown;
+  }[];
   /** GigaChat access tokens issued so far (to prove they never reach a log). */
   readonly issuedTokens: string[];
 }
@@ -61,7 +68,8 @@ export async function startLlmStandIn(
     child.once('exit', (code) => reject(new Error(`LLM stand-in exited with ${code}: ${stderr}`)));
   }).finally(() => rmSync(dir, { recursive: true, force: true }));
   const control = async (method: 'GET' | 'POST', route: string, body?: unknown): Promise<unknown> => {
-    if (url.startsWith('https:')) throw new Error('the control API of a TLS stand-in is not reachable from this helper');
+    if (url.startsWith('https:'))
+      throw new Error('the control API of a TLS stand-in is not reachable from this helper');
     const response = await fetch(`${url}/__stand-in/${route}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },

@@ -29,7 +29,13 @@ const SOURCE = [
   '',
 ].join('\n');
 
-const fn = (name: string, startLine: number, endLine: number, references: string[], owner?: string): FunctionOutline => ({
+const fn = (
+  name: string,
+  startLine: number,
+  endLine: number,
+  references: string[],
+  owner?: string,
+): FunctionOutline => ({
   kind: 'function',
   name,
   qualifiedName: owner ? `${owner}.${name}` : name,
@@ -41,7 +47,13 @@ const fn = (name: string, startLine: number, endLine: number, references: string
   headerEndLine: startLine,
   references,
 });
-const stmt = (startLine: number, endLine: number, defines: string[], references: string[], extra: Partial<StatementOutline> = {}): StatementOutline => ({
+const stmt = (
+  startLine: number,
+  endLine: number,
+  defines: string[],
+  references: string[],
+  extra: Partial<StatementOutline> = {},
+): StatementOutline => ({
   kind: 'statement',
   type: 'expression_statement',
   startLine,
@@ -53,7 +65,16 @@ const stmt = (startLine: number, endLine: number, defines: string[], references:
   ...extra,
 });
 const importOs: ImportOutline = {
-  kind: 'import', style: 'plain', module: 'os', level: 0, names: [{ name: 'os' }], boundNames: ['os'], conditional: false, startLine: 1, endLine: 1, text: 'import os',
+  kind: 'import',
+  style: 'plain',
+  module: 'os',
+  level: 0,
+  names: [{ name: 'os' }],
+  boundNames: ['os'],
+  conditional: false,
+  startLine: 1,
+  endLine: 1,
+  text: 'import os',
 };
 const box: ClassOutline = {
   kind: 'class',
@@ -72,14 +93,25 @@ const box: ClassOutline = {
 const OUTLINE: ModuleOutline = {
   lineCount: 22,
   imports: [importOs],
-  items: [importOs, stmt(3, 3, ['LIMIT'], []), fn('helper', 6, 7, ['os']), box, stmt(21, 22, [], ['helper'], { type: 'if_statement', isMainGuard: true })],
+  items: [
+    importOs,
+    stmt(3, 3, ['LIMIT'], []),
+    fn('helper', 6, 7, ['os']),
+    box,
+    stmt(21, 22, [], ['helper'], { type: 'if_statement', isMainGuard: true }),
+  ],
   moduleNames: ['Box', 'LIMIT', 'helper', 'os'],
   errors: [],
 };
 
 const lines = SOURCE.split('\n');
-const text = (start: number, end: number) => lines.slice(start - 1, end).map((l) => `${l}\n`).join('');
-const spans = (chunks: readonly { startLine: number; endLine: number }[]) => chunks.map((c) => [c.startLine, c.endLine]);
+const text = (start: number, end: number) =>
+  lines
+    .slice(start - 1, end)
+    .map((l) => `${l}\n`)
+    .join('');
+const spans = (chunks: readonly { startLine: number; endLine: number }[]) =>
+  chunks.map((c) => [c.startLine, c.endLine]);
 
 describe('CodeChunker', () => {
   const chunker = () => new CodeChunker(new FakeTokenCounter());
@@ -88,20 +120,56 @@ describe('CodeChunker', () => {
     const result = await chunker().chunk(SOURCE, OUTLINE, { file: 'box.py', strategy: 'auto', maxTokens: 1_000 });
     expect(result.applied).toBe('single');
     expect(result.chunks).toHaveLength(1);
-    expect(result.chunks[0]).toMatchObject({ kind: 'module', startLine: 1, endLine: 22, code: SOURCE, context: '', tokens: FakeTokenCounter.words(SOURCE), symbols: ['helper', 'Box'], imports: ['import os'], dependencies: [], overBudget: false });
+    expect(result.chunks[0]).toMatchObject({
+      kind: 'module',
+      startLine: 1,
+      endLine: 22,
+      code: SOURCE,
+      context: '',
+      tokens: FakeTokenCounter.words(SOURCE),
+      symbols: ['helper', 'Box'],
+      imports: ['import os'],
+      dependencies: [],
+      overBudget: false,
+    });
   });
 
   it('splits a class at method boundaries; the methods carry the class header and __init__ signature', async () => {
     // words: import 2, LIMIT 3, helper 4, Box 19 (header 2, docstring 2, __init__ 6, grow 9), main guard 5
     const result = await chunker().chunk(SOURCE, OUTLINE, { file: 'box.py', strategy: 'auto', maxTokens: 16 });
     expect(result.applied).toBe('statement');
-    expect(spans(result.chunks)).toEqual([[1, 12], [13, 15], [16, 20], [21, 22]]);
+    expect(spans(result.chunks)).toEqual([
+      [1, 12],
+      [13, 15],
+      [16, 20],
+      [21, 22],
+    ]);
     const [head, init, grow, main] = result.chunks;
     // Box (19) is over the budget: its header and docstring fill the first chunk
-    expect(head).toMatchObject({ kind: 'mixed', symbols: ['LIMIT', 'helper', 'Box'], context: '', imports: ['import os'], dependencies: [], tokens: 13 });
+    expect(head).toMatchObject({
+      kind: 'mixed',
+      symbols: ['LIMIT', 'helper', 'Box'],
+      context: '',
+      imports: ['import os'],
+      dependencies: [],
+      tokens: 13,
+    });
     const context = 'class Box:\n    def __init__(self, size):\n';
-    expect(init).toMatchObject({ kind: 'methods', symbols: ['Box.__init__'], context, tokens: 5 + 6, dependencies: [] });
-    expect(grow).toMatchObject({ kind: 'methods', symbols: ['Box.grow'], context, tokens: 5 + 9, dependencies: ['LIMIT', 'helper'], imports: [] });
+    expect(init).toMatchObject({
+      kind: 'methods',
+      symbols: ['Box.__init__'],
+      context,
+      tokens: 5 + 6,
+      dependencies: [],
+    });
+    expect(grow).toMatchObject({
+      kind: 'methods',
+      symbols: ['Box.grow'],
+      context,
+      tokens: 5 + 9,
+      dependencies: ['LIMIT', 'helper'],
+      imports: [],
+    });
     expect(grow.code).toBe(text(16, 20));
     expect(main).toMatchObject({ kind: 'statements', symbols: ['__main__'], dependencies: ['helper'], tokens: 5 });
     expect(result.chunks.map((c) => c.code).join('')).toBe(SOURCE);
@@ -133,9 +201,21 @@ describe('CodeChunker', () => {
     const big = fn('big', 1, 22, []);
     const outline: ModuleOutline = { lineCount: 22, imports: [], items: [big], moduleNames: ['big'], errors: [] };
     // 3 words per line but the last (2); budget 20: first window 6 lines (18); then signature (3) + overlap + 3 lines.
-    const result = await chunker().chunk(source, outline, { file: 'big.py', strategy: 'statement', maxTokens: 20, overlapRatio: 0.3 });
+    const result = await chunker().chunk(source, outline, {
+      file: 'big.py',
+      strategy: 'statement',
+      maxTokens: 20,
+      overlapRatio: 0.3,
+    });
     expect(result.chunks.every((c) => c.kind === 'window' && c.tokens <= 20 && !c.overBudget)).toBe(true);
-    expect(spans(result.chunks)).toEqual([[1, 6], [7, 9], [10, 12], [13, 15], [16, 18], [19, 22]]);
+    expect(spans(result.chunks)).toEqual([
+      [1, 6],
+      [7, 9],
+      [10, 12],
+      [13, 15],
+      [16, 18],
+      [19, 22],
+    ]);
     // overlap = floor(0.3 × 20) = 6 tokens = the last 2 lines (3 tokens each) of the previous window, plus the signature
     expect(result.chunks[1].context).toBe('def big(a, b):\n    v3 = 3\n    v4 = 4\n');
     expect(result.chunks[1].tokens).toBe(3 + 6 + 9);

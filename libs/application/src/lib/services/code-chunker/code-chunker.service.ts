@@ -1,4 +1,11 @@
-import type { ChunkKind, ChunkingStrategy, CodeChunk, ModuleOutline, SyntaxErrorLocation, TokenCounter } from '@test-agent/domain';
+import type {
+  ChunkKind,
+  ChunkingStrategy,
+  CodeChunk,
+  ModuleOutline,
+  SyntaxErrorLocation,
+  TokenCounter,
+} from '@test-agent/domain';
 import { SourceLines } from './source-lines';
 import { buildSegments, leaves, sumTokens, type ClassScope, type Segment } from './segments';
 
@@ -99,7 +106,12 @@ export class CodeChunker {
   }
 
   /** Adds code, imports and cross-chunk dependencies. */
-  private finish(built: readonly Built[], outline: ModuleOutline, lines: SourceLines, options: ChunkOptions): CodeChunk[] {
+  private finish(
+    built: readonly Built[],
+    outline: ModuleOutline,
+    lines: SourceLines,
+    options: ChunkOptions,
+  ): CodeChunk[] {
     const importsByName = new Map<string, Set<number>>();
     outline.imports.forEach((imp, i) => {
       for (const name of imp.boundNames) {
@@ -133,8 +145,14 @@ export class CodeChunker {
 
 /** A name a chunk "defines" only because one of its imports binds it does not make it a dependency target. */
 function isOnlyImported(name: string, b: Built, outline: ModuleOutline): boolean {
-  return outline.imports.some((imp) => imp.startLine >= b.startLine && imp.endLine <= b.endLine && imp.boundNames.includes(name)) &&
-    !outline.items.some((i) => i.kind !== 'import' && i.startLine >= b.startLine && i.endLine <= b.endLine && definesName(i, name));
+  return (
+    outline.imports.some(
+      (imp) => imp.startLine >= b.startLine && imp.endLine <= b.endLine && imp.boundNames.includes(name),
+    ) &&
+    !outline.items.some(
+      (i) => i.kind !== 'import' && i.startLine >= b.startLine && i.endLine <= b.endLine && definesName(i, name),
+    )
+  );
 }
 
 function definesName(item: ModuleOutline['items'][number], name: string): boolean {
@@ -176,7 +194,14 @@ class Packer {
       }
       // auto: a class that does not fit is split at member boundaries to fill the chunk when the chunk is less than
       // `fillRatio` full or the class is big anyway (over half the budget): fewer, fuller chunks.
-      if (fill > 0 && seg.children && cur && !cur.sealed && this.canJoin(cur, seg) && (seg.tokens > this.max / 2 || this.max - cur.tokens >= fill)) {
+      if (
+        fill > 0 &&
+        seg.children &&
+        cur &&
+        !cur.sealed &&
+        this.canJoin(cur, seg) &&
+        (seg.tokens > this.max / 2 || this.max - cur.tokens >= fill)
+      ) {
         queue.unshift(...seg.children);
         continue;
       }
@@ -202,7 +227,14 @@ class Packer {
         continue;
       }
       // A single statement bigger than the budget: one chunk, flagged over budget.
-      this.current = { segments: [seg], scope: seg.scope, contextText: context.text, contextTokens: context.tokens, tokens: context.tokens + seg.tokens, sealed: true };
+      this.current = {
+        segments: [seg],
+        scope: seg.scope,
+        contextText: context.text,
+        contextTokens: context.tokens,
+        tokens: context.tokens + seg.tokens,
+        sealed: true,
+      };
       this.close();
     }
     this.close();
@@ -268,7 +300,8 @@ class Packer {
     let i = 0;
     while (i < groups.length) {
       const first = i === 0;
-      const withSignature = signatureFits && !first && (overlap.from === overlap.to || groups[overlap.from].start > fn.headerEndLine);
+      const withSignature =
+        signatureFits && !first && (overlap.from === overlap.to || groups[overlap.from].start > fn.headerEndLine);
       const contextTokens = owner.tokens + (withSignature ? signatureTokens : 0) + overlap.tokens;
       let j = i;
       let sum = 0;
@@ -282,7 +315,8 @@ class Packer {
         continue;
       }
       if (j === i) sum = tokens[j++]; // one line over the budget even alone: flagged
-      const overlapText = overlap.from < overlap.to ? this.lines.text(groups[overlap.from].start, groups[overlap.to - 1].end) : '';
+      const overlapText =
+        overlap.from < overlap.to ? this.lines.text(groups[overlap.from].start, groups[overlap.to - 1].end) : '';
       this.out.push({
         startLine: groups[i].start,
         endLine: groups[j - 1].end,

@@ -44,7 +44,11 @@ interface Placed<T> {
 }
 
 /** Places block boundaries at item starts (comments above attached), merging items that share lines. */
-function place<T extends { startLine: number; endLine: number }>(lines: SourceLines, items: readonly T[], floor: number): Placed<T[]>[] {
+function place<T extends { startLine: number; endLine: number }>(
+  lines: SourceLines,
+  items: readonly T[],
+  floor: number,
+): Placed<T[]>[] {
   const placed: Placed<T[]>[] = [];
   let prevEnd = floor;
   for (const item of items) {
@@ -64,7 +68,18 @@ export function buildSegments(outline: ModuleOutline, lines: SourceLines): Segme
   const total = lines.count;
   if (total === 0) return [];
   if (outline.items.length === 0) {
-    return [{ startLine: 1, endLine: total, tokens: 0, kind: 'statement', symbols: [], defines: [], references: [], group: '' }];
+    return [
+      {
+        startLine: 1,
+        endLine: total,
+        tokens: 0,
+        kind: 'statement',
+        symbols: [],
+        defines: [],
+        references: [],
+        group: '',
+      },
+    ];
   }
   const placed = place(lines, outline.items, 0);
   return placed.map((p, i) => {
@@ -74,7 +89,13 @@ export function buildSegments(outline: ModuleOutline, lines: SourceLines): Segme
   });
 }
 
-function segmentOf(items: readonly OutlineItem[], start: number, end: number, lines: SourceLines, scope: ClassScope | undefined): Segment {
+function segmentOf(
+  items: readonly OutlineItem[],
+  start: number,
+  end: number,
+  lines: SourceLines,
+  scope: ClassScope | undefined,
+): Segment {
   const group = scope?.name ?? '';
   if (items.length > 1) {
     return {
@@ -92,11 +113,42 @@ function segmentOf(items: readonly OutlineItem[], start: number, end: number, li
   const item = items[0];
   switch (item.kind) {
     case 'import':
-      return { startLine: start, endLine: end, tokens: 0, kind: 'import', symbols: [], defines: scope ? [] : item.boundNames, references: [], scope, group };
+      return {
+        startLine: start,
+        endLine: end,
+        tokens: 0,
+        kind: 'import',
+        symbols: [],
+        defines: scope ? [] : item.boundNames,
+        references: [],
+        scope,
+        group,
+      };
     case 'statement':
-      return { startLine: start, endLine: end, tokens: 0, kind: 'statement', symbols: symbolsOf(item), defines: scope ? [] : item.defines, references: item.references, scope, group };
+      return {
+        startLine: start,
+        endLine: end,
+        tokens: 0,
+        kind: 'statement',
+        symbols: symbolsOf(item),
+        defines: scope ? [] : item.defines,
+        references: item.references,
+        scope,
+        group,
+      };
     case 'function':
-      return { startLine: start, endLine: end, tokens: 0, kind: 'function', symbols: [item.qualifiedName], defines: scope ? [] : [item.name], references: item.references, scope, group, fn: item };
+      return {
+        startLine: start,
+        endLine: end,
+        tokens: 0,
+        kind: 'function',
+        symbols: [item.qualifiedName],
+        defines: scope ? [] : [item.name],
+        references: item.references,
+        scope,
+        group,
+        fn: item,
+      };
     case 'class':
       return classSegment(item, start, end, lines, scope);
   }
@@ -114,7 +166,13 @@ function definesOf(item: OutlineItem): string[] {
   return [...item.boundNames];
 }
 
-function classSegment(cls: ClassOutline, start: number, end: number, lines: SourceLines, parent: ClassScope | undefined): Segment {
+function classSegment(
+  cls: ClassOutline,
+  start: number,
+  end: number,
+  lines: SourceLines,
+  parent: ClassScope | undefined,
+): Segment {
   const base = {
     startLine: start,
     endLine: end,
@@ -133,7 +191,11 @@ function classSegment(cls: ClassOutline, start: number, end: number, lines: Sour
   const headerText = (parent?.headerText ?? '') + header;
   const initText = init ? lines.text(init.defLine, init.headerEndLine) : '';
   const scope: ClassScope = { name: cls.qualifiedName, parent, headerText, contextText: headerText + initText };
-  const placed = place(lines, members as readonly (FunctionOutline | ClassOutline | StatementOutline)[], cls.headerEndLine);
+  const placed = place(
+    lines,
+    members as readonly (FunctionOutline | ClassOutline | StatementOutline)[],
+    cls.headerEndLine,
+  );
   const headerSegment: Segment = {
     startLine: start,
     endLine: placed[0].start - 1,
@@ -145,7 +207,9 @@ function classSegment(cls: ClassOutline, start: number, end: number, lines: Sour
     scope: parent,
     group: cls.qualifiedName,
   };
-  const children = placed.map((p, i) => segmentOf(p.item, p.start, i + 1 < placed.length ? placed[i + 1].start - 1 : end, lines, scope));
+  const children = placed.map((p, i) =>
+    segmentOf(p.item, p.start, i + 1 < placed.length ? placed[i + 1].start - 1 : end, lines, scope),
+  );
   return { ...base, children: [headerSegment, ...children] };
 }
 

@@ -22,27 +22,92 @@ const source = [
   '    return math.floor(best)', //                  15
 ].join('\n');
 
-const area = { kind: 'function', name: 'area', qualifiedName: 'Shape.area', isAsync: false, decorators: [], startLine: 6, endLine: 8, defLine: 6, headerEndLine: 6, references: [] } as const;
+const area = {
+  kind: 'function',
+  name: 'area',
+  qualifiedName: 'Shape.area',
+  isAsync: false,
+  decorators: [],
+  startLine: 6,
+  endLine: 8,
+  defLine: 6,
+  headerEndLine: 6,
+  references: [],
+} as const;
 const outline: ModuleOutline = {
   lineCount: 15,
   imports: [],
   moduleNames: ['LIMIT', 'Shape', 'biggest', 'math'],
   errors: [],
   items: [
-    { kind: 'import', style: 'plain', module: 'math', level: 0, names: [{ name: 'math' }], boundNames: ['math'], conditional: false, text: 'import math', startLine: 1, endLine: 1 },
-    { kind: 'statement', type: 'expression_statement', isDocstring: false, isMainGuard: false, defines: ['LIMIT'], references: [], startLine: 2, endLine: 2 },
-    { kind: 'class', name: 'Shape', qualifiedName: 'Shape', decorators: [], defLine: 4, headerEndLine: 4, bases: [], members: [area], references: [], headerReferences: [], startLine: 4, endLine: 8 },
-    { kind: 'function', name: 'biggest', qualifiedName: 'biggest', isAsync: false, decorators: [], startLine: 10, endLine: 15, defLine: 10, headerEndLine: 10, references: ['LIMIT', 'math'] },
+    {
+      kind: 'import',
+      style: 'plain',
+      module: 'math',
+      level: 0,
+      names: [{ name: 'math' }],
+      boundNames: ['math'],
+      conditional: false,
+      text: 'import math',
+      startLine: 1,
+      endLine: 1,
+    },
+    {
+      kind: 'statement',
+      type: 'expression_statement',
+      isDocstring: false,
+      isMainGuard: false,
+      defines: ['LIMIT'],
+      references: [],
+      startLine: 2,
+      endLine: 2,
+    },
+    {
+      kind: 'class',
+      name: 'Shape',
+      qualifiedName: 'Shape',
+      decorators: [],
+      defLine: 4,
+      headerEndLine: 4,
+      bases: [],
+      members: [area],
+      references: [],
+      headerReferences: [],
+      startLine: 4,
+      endLine: 8,
+    },
+    {
+      kind: 'function',
+      name: 'biggest',
+      qualifiedName: 'biggest',
+      isAsync: false,
+      decorators: [],
+      startLine: 10,
+      endLine: 15,
+      defLine: 10,
+      headerEndLine: 10,
+      references: ['LIMIT', 'math'],
+    },
   ],
 };
-const chunk = (index: number, startLine: number, endLine: number, symbols: string[], dependencies: string[]): CodeChunk => ({
+const chunk = (
+  index: number,
+  startLine: number,
+  endLine: number,
+  symbols: string[],
+  dependencies: string[],
+): CodeChunk => ({
   file: '/src/shapes.py',
   index,
   kind: 'function',
   symbols,
   startLine,
   endLine,
-  code: source.split('\n').slice(startLine - 1, endLine).join('\n') + '\n',
+  code:
+    source
+      .split('\n')
+      .slice(startLine - 1, endLine)
+      .join('\n') + '\n',
   context: '',
   imports: [],
   dependencies,
@@ -85,13 +150,25 @@ describe('module skeleton', () => {
   });
 
   it('summarises a chunk from its structure', () => {
-    expect(structuralSummary(source, outline, chunks[0])).toBe('module-level: LIMIT\nclass Shape — A shape with an area.; methods: area');
-    expect(structuralSummary(source, outline, chunks[1])).toBe('def biggest(shapes: list) -> float — Largest area, capped at LIMIT.');
+    expect(structuralSummary(source, outline, chunks[0])).toBe(
+      'module-level: LIMIT\nclass Shape — A shape with an area.; methods: area',
+    );
+    expect(structuralSummary(source, outline, chunks[1])).toBe(
+      'def biggest(shapes: list) -> float — Largest area, capped at LIMIT.',
+    );
   });
 });
 
 describe('ContextBuilder', () => {
-  const request = { source, outline, chunks, chunk: chunks[1], coverage, moduleName: 'shapes', importStatement: 'import shapes' };
+  const request = {
+    source,
+    outline,
+    chunks,
+    chunk: chunks[1],
+    coverage,
+    moduleName: 'shapes',
+    importStatement: 'import shapes',
+  };
 
   it('puts everything in when the budget allows, with uncovered lines marked', async () => {
     const fitted = await new ContextBuilder(new FakeTokenCounter(), 10_000).unitTestPrompt(request);
@@ -136,7 +213,10 @@ describe('ContextBuilder', () => {
   it('leaves room for the rest of the conversation when asked', async () => {
     const counter = new FakeTokenCounter();
     const roomy = await new ContextBuilder(counter, 10_000).unitTestPrompt(request);
-    const withReserve = await new ContextBuilder(counter, roomy.tokens).unitTestPrompt({ ...request, reserveTokens: 10 });
+    const withReserve = await new ContextBuilder(counter, roomy.tokens).unitTestPrompt({
+      ...request,
+      reserveTokens: 10,
+    });
     expect(withReserve.tokens).toBeLessThanOrEqual(roomy.tokens - 10);
   });
 });

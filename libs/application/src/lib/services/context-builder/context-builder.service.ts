@@ -93,14 +93,27 @@ export class ContextBuilder {
       candidates.push({
         skeleton: reduced,
         summaries: k,
-        dropped: ['skeleton outside the chunk\'s dependencies', ...summaries.slice(k).map((s) => `summary of chunk ${s.index}`)],
+        dropped: [
+          "skeleton outside the chunk's dependencies",
+          ...summaries.slice(k).map((s) => `summary of chunk ${s.index}`),
+        ],
       });
     }
     const allSummaries = summaries.map((s) => `summary of chunk ${s.index}`);
     candidates.push({ skeleton: '', summaries: 0, dropped: ['module skeleton', ...allSummaries] });
     // Last resort: the uncovered lines listed after the code instead of every line numbered and marked.
-    candidates.push({ skeleton: reduced, summaries: 0, compact: true, dropped: ["skeleton outside the chunk's dependencies", ...allSummaries, 'line marks'] });
-    candidates.push({ skeleton: '', summaries: 0, compact: true, dropped: ['module skeleton', ...allSummaries, 'line marks'] });
+    candidates.push({
+      skeleton: reduced,
+      summaries: 0,
+      compact: true,
+      dropped: ["skeleton outside the chunk's dependencies", ...allSummaries, 'line marks'],
+    });
+    candidates.push({
+      skeleton: '',
+      summaries: 0,
+      compact: true,
+      dropped: ['module skeleton', ...allSummaries, 'line marks'],
+    });
 
     const limit = this.promptBudgetTokens - (request.reserveTokens ?? 0);
     let last: FittedPrompt | undefined;

@@ -1,10 +1,21 @@
-import type { ClassOutline, CodeChunk, FunctionOutline, ModuleOutline, OutlineItem, StatementOutline } from '@test-agent/domain';
+import type {
+  ClassOutline,
+  CodeChunk,
+  FunctionOutline,
+  ModuleOutline,
+  OutlineItem,
+  StatementOutline,
+} from '@test-agent/domain';
 
 /** Lines `start..end` (1-based, inclusive) of `lines`. */
 const slice = (lines: readonly string[], start: number, end: number) => lines.slice(start - 1, end);
 
 /** The first line of the docstring right after a definition's header, if there is one. */
-export function docstringFirstLine(lines: readonly string[], headerEndLine: number, endLine: number): string | undefined {
+export function docstringFirstLine(
+  lines: readonly string[],
+  headerEndLine: number,
+  endLine: number,
+): string | undefined {
   for (let n = headerEndLine + 1; n <= endLine; n++) {
     const text = lines[n - 1]?.trim() ?? '';
     if (text === '') continue;
@@ -108,19 +119,28 @@ export function itemsOfChunk(outline: ModuleOutline, chunk: Pick<CodeChunk, 'sta
  * A summary of a chunk built from its structure alone (no LLM): each definition's signature and first docstring
  * line, each class's bases and methods, the names module statements bind. One line per definition.
  */
-export function structuralSummary(source: string, outline: ModuleOutline, chunk: Pick<CodeChunk, 'startLine' | 'endLine'>): string {
+export function structuralSummary(
+  source: string,
+  outline: ModuleOutline,
+  chunk: Pick<CodeChunk, 'startLine' | 'endLine'>,
+): string {
   const lines = source.split('\n');
   const out: string[] = [];
   for (const item of itemsOfChunk(outline, chunk)) {
     if (item.kind === 'function') {
-      const signature = slice(lines, item.defLine, item.headerEndLine).map((l) => l.trim()).join(' ').replace(/:\s*$/, '');
+      const signature = slice(lines, item.defLine, item.headerEndLine)
+        .map((l) => l.trim())
+        .join(' ')
+        .replace(/:\s*$/, '');
       const doc = docstringFirstLine(lines, item.headerEndLine, item.endLine);
       out.push(`${signature}${doc ? ` — ${doc}` : ''}`);
     } else if (item.kind === 'class') {
       const methods = item.members.filter((m): m is FunctionOutline => m.kind === 'function').map((m) => m.name);
       const doc = docstringFirstLine(lines, item.headerEndLine, item.endLine);
       const bases = item.bases.length ? `(${item.bases.join(', ')})` : '';
-      out.push(`class ${item.name}${bases}${doc ? ` — ${doc}` : ''}${methods.length ? `; methods: ${methods.join(', ')}` : ''}`);
+      out.push(
+        `class ${item.name}${bases}${doc ? ` — ${doc}` : ''}${methods.length ? `; methods: ${methods.join(', ')}` : ''}`,
+      );
     } else if (item.kind === 'statement' && item.defines.length > 0) {
       out.push(`module-level: ${item.defines.join(', ')}`);
     }

@@ -44,7 +44,10 @@ export class CoverageAggregator {
     if (reports.length === 0) throw new InvalidInputError('TA_NO_COVERAGE', 'There is no coverage report to aggregate');
     const files = new Set(reports.map((r) => r.file));
     if (files.size > 1) {
-      throw new InvalidInputError('TA_COVERAGE_FILES_DIFFER', `Coverage of different files cannot be united: ${[...files].join(', ')}`);
+      throw new InvalidInputError(
+        'TA_COVERAGE_FILES_DIFFER',
+        `Coverage of different files cannot be united: ${[...files].join(', ')}`,
+      );
     }
     return reports.slice(1).reduce((acc, r) => acc.union(r), reports[0]);
   }

@@ -1,4 +1,11 @@
-import { isNodeOf, type ModuleTarget, type TestCase, type TestExecutor, type TestOutcomeStatus, type TestRunResult } from '@test-agent/domain';
+import {
+  isNodeOf,
+  type ModuleTarget,
+  type TestCase,
+  type TestExecutor,
+  type TestOutcomeStatus,
+  type TestRunResult,
+} from '@test-agent/domain';
 import type { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
 import { onMachine, type MachinePerturbation } from './machine-perturbations';
 
@@ -61,10 +68,21 @@ export class FlakinessChecker {
   ) {}
 
   /** Verdicts in input order. Runs up to `concurrency` processes at a time. Throws what the executor throws. */
-  async check(target: ModuleTarget, cases: readonly TestCase[], reruns = this.options.reruns): Promise<FlakinessVerdict[]> {
-    const machines = reruns > 0 ? this.options.perturbations ?? [] : [];
+  async check(
+    target: ModuleTarget,
+    cases: readonly TestCase[],
+    reruns = this.options.reruns,
+  ): Promise<FlakinessVerdict[]> {
+    const machines = reruns > 0 ? (this.options.perturbations ?? []) : [];
     const total = reruns + machines.length;
-    const jobs = cases.flatMap((testCase, i) => Array.from({ length: total }, (_, run) => ({ i, run, testCase, machine: run >= reruns ? machines[run - reruns] : undefined })));
+    const jobs = cases.flatMap((testCase, i) =>
+      Array.from({ length: total }, (_, run) => ({
+        i,
+        run,
+        testCase,
+        machine: run >= reruns ? machines[run - reruns] : undefined,
+      })),
+    );
     const statuses = cases.map(() => new Array<TestOutcomeStatus>(total));
     const errors = cases.map(() => new Array<string | undefined>(total));
     await inPool(jobs, Math.max(1, this.options.concurrency), async ({ i, run, testCase, machine }) => {
@@ -115,10 +133,18 @@ export class FlakinessChecker {
       finalRun = result;
       // The assembler may rename cases (unique names); map back by position.
       const failing = file.cases
-        .map((emitted, i) => ({ original: suite[i], outcome: caseOutcome(result, file.nodeIds.get(emitted.name) as string, suite[i].expectedFailure) }))
+        .map((emitted, i) => ({
+          original: suite[i],
+          outcome: caseOutcome(result, file.nodeIds.get(emitted.name) as string, suite[i].expectedFailure),
+        }))
         .filter((x) => x.outcome.status !== 'passed');
       if (failing.length === 0) return { kept: suite, polluted, finalRun };
-      for (const f of failing) polluted.push({ testCase: f.original, status: f.outcome.status, ...(f.outcome.error ? { error: f.outcome.error } : {}) });
+      for (const f of failing)
+        polluted.push({
+          testCase: f.original,
+          status: f.outcome.status,
+          ...(f.outcome.error ? { error: f.outcome.error } : {}),
+        });
       const gone = new Set(failing.map((f) => f.original));
       suite = suite.filter((c) => !gone.has(c));
       finalRun = undefined;
@@ -131,7 +157,11 @@ export class FlakinessChecker {
  * The status of a case in a run: its node's, or the worst of its nodes' (parametrized cases, class methods);
  * `error` with the collection error when its file could not be imported, or when it did not run at all.
  */
-export function caseOutcome(result: TestRunResult, nodeId: string, expectedFailure = false): { status: TestOutcomeStatus; error?: string } {
+export function caseOutcome(
+  result: TestRunResult,
+  nodeId: string,
+  expectedFailure = false,
+): { status: TestOutcomeStatus; error?: string } {
   const file = nodeId.split('::')[0];
   const nodes = result.outcomes.filter((o) => isNodeOf(o.nodeId, nodeId));
   if (nodes.length === 0) {

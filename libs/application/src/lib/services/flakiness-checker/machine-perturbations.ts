@@ -34,7 +34,15 @@ export const MACHINE_PERTURBATIONS: readonly MachinePerturbation[] = [
   },
   {
     name: 'TZ=America/New_York, LC_ALL=C.UTF-8, NO_PROXY=*, clock +1 day',
-    environment: { TZ: 'America/New_York', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', NO_PROXY: '*', no_proxy: '*', USER: 'ta-other', LOGNAME: 'ta-other' },
+    environment: {
+      TZ: 'America/New_York',
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C.UTF-8',
+      NO_PROXY: '*',
+      no_proxy: '*',
+      USER: 'ta-other',
+      LOGNAME: 'ta-other',
+    },
     clockShiftSeconds: 86_400,
   },
 ];
@@ -46,7 +54,13 @@ export const MACHINE_PERTURBATIONS: readonly MachinePerturbation[] = [
 export const SEARCH_RERUN_MACHINE: MachinePerturbation = { ...MACHINE_PERTURBATIONS[0], clockShiftSeconds: 86_400 };
 
 /** The part of a run's request (pytest or sandbox) that puts it on `machine`. */
-export function onMachine(machine: MachinePerturbation | undefined): { environment?: Readonly<Record<string, string>>; clockShiftSeconds?: number } {
+export function onMachine(machine: MachinePerturbation | undefined): {
+  environment?: Readonly<Record<string, string>>;
+  clockShiftSeconds?: number;
+} {
   if (!machine) return {};
-  return { environment: machine.environment, ...(machine.clockShiftSeconds ? { clockShiftSeconds: machine.clockShiftSeconds } : {}) };
+  return {
+    environment: machine.environment,
+    ...(machine.clockShiftSeconds ? { clockShiftSeconds: machine.clockShiftSeconds } : {}),
+  };
 }

@@ -40,7 +40,8 @@ describe('parseLlmTests', () => {
   });
 
   it('drops only the cut-off last test of a truncated answer', () => {
-    const answer = '```python\nfrom calc import add\n\ndef test_add_small():\n    assert add(1, 2) == 3\n\ndef test_add_large():\n    assert add(10**6, (1 +';
+    const answer =
+      '```python\nfrom calc import add\n\ndef test_add_small():\n    assert add(1, 2) == 3\n\ndef test_add_large():\n    assert add(10**6, (1 +';
     const parsed = parseLlmTests(answer);
     expect(parsed.tests.map((t) => t.name)).toEqual(['test_add_small']);
     expect(parsed.truncated).toBe(true);
@@ -53,7 +54,8 @@ describe('parseLlmTests', () => {
   });
 
   it('reads unfenced answers from the first code line, and multi-line calls stay in their block', () => {
-    const answer = 'Sure! Below:\nimport pytest\nfrom m import f\n\ndef test_f():\n    result = f(\n        1,\n        2,\n)\n    assert result == 3\n';
+    const answer =
+      'Sure! Below:\nimport pytest\nfrom m import f\n\ndef test_f():\n    result = f(\n        1,\n        2,\n)\n    assert result == 3\n';
     const parsed = parseLlmTests(answer);
     expect(parsed.imports).toEqual(['import pytest', 'from m import f']);
     expect(parsed.tests).toHaveLength(1);
@@ -99,7 +101,9 @@ describe('parseLlmTests', () => {
   });
 
   it('keeps black-style multi-line imports whole, one statement each', () => {
-    const parsed = parseLlmTests('```python\nfrom decimal import (\n    Decimal,\n)\nfrom calc import (\n    add,\n)\n\ndef test_add():\n    assert add(Decimal(1), 1) == 2\n```');
+    const parsed = parseLlmTests(
+      '```python\nfrom decimal import (\n    Decimal,\n)\nfrom calc import (\n    add,\n)\n\ndef test_add():\n    assert add(Decimal(1), 1) == 2\n```',
+    );
     expect(parsed.imports).toEqual(['from decimal import (\n    Decimal,\n)', 'from calc import (\n    add,\n)']);
     expect(parsed.tests.map((t) => t.name)).toEqual(['test_add']);
   });
@@ -133,12 +137,17 @@ describe('parseLlmTests', () => {
   });
 
   it('reads fences with an info string after the language, and indented fences', () => {
-    expect(parseLlmTests('```python title=test_x.py\ndef test_x():\n    assert 1\n```').tests.map((t) => t.name)).toEqual(['test_x']);
-    expect(parseLlmTests('1. The test:\n   ```python\n   def test_y():\n       assert 1\n   ```').tests[0].code).toBe('def test_y():\n    assert 1');
+    expect(
+      parseLlmTests('```python title=test_x.py\ndef test_x():\n    assert 1\n```').tests.map((t) => t.name),
+    ).toEqual(['test_x']);
+    expect(parseLlmTests('1. The test:\n   ```python\n   def test_y():\n       assert 1\n   ```').tests[0].code).toBe(
+      'def test_y():\n    assert 1',
+    );
   });
 
   it('treats unittest.TestCase subclasses as tests and drops nested test classes', () => {
-    const answer = '```python\nimport unittest\n\nclass StackChecks(unittest.TestCase):\n    def test_push(self):\n        self.assertTrue(True)\n\nclass TestOuter:\n    class TestInner:\n        def test_inner(self):\n            assert False\n\n    def test_outer(self):\n        assert True\n```';
+    const answer =
+      '```python\nimport unittest\n\nclass StackChecks(unittest.TestCase):\n    def test_push(self):\n        self.assertTrue(True)\n\nclass TestOuter:\n    class TestInner:\n        def test_inner(self):\n            assert False\n\n    def test_outer(self):\n        assert True\n```';
     const parsed = parseLlmTests(answer);
     expect(parsed.tests.map((t) => [t.className, t.name])).toEqual([
       ['StackChecks', 'test_push'],
@@ -150,9 +159,14 @@ describe('parseLlmTests', () => {
   });
 
   it('keeps a fixture named test_* as support, and prose with a colon and "=" is not code', () => {
-    const parsed = parseLlmTests('```python\n@pytest.fixture\ndef test_data():\n    return [1]\n\ndef test_len(test_data):\n    assert len(test_data) == 1\n```');
+    const parsed = parseLlmTests(
+      '```python\n@pytest.fixture\ndef test_data():\n    return [1]\n\ndef test_len(test_data):\n    assert len(test_data) == 1\n```',
+    );
     expect(parsed.tests.map((t) => t.name)).toEqual(['test_len']);
     expect(parsed.support).toEqual(['@pytest.fixture\ndef test_data():\n    return [1]']);
-    expect(parseLlmTests('Note: the value = 5 is expected.\nimport calc\n\ndef test_v():\n    assert calc.v() == 5\n').support).toEqual([]);
+    expect(
+      parseLlmTests('Note: the value = 5 is expected.\nimport calc\n\ndef test_v():\n    assert calc.v() == 5\n')
+        .support,
+    ).toEqual([]);
   });
 });

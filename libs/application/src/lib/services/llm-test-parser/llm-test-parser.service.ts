@@ -25,7 +25,8 @@ export interface ParsedTestAnswer {
 const FENCE = /^(\s*)(```+|~~~+)\s*([^\s`]*)(.*)$/;
 const PYTHON_FENCES = new Set(['', 'python', 'py', 'python3', 'py3', 'pytest', 'ipython']);
 /** What a line of Python code can start with: statements, decorators, annotated or plain assignments, calls. */
-const CODE_START = /^(import |from |def |async def |class |@|[A-Za-z_]\w*( *: *[\w.]+(\[[^\]=]*\])?)? *=[^=]|[A-Za-z_][\w.]*\()/;
+const CODE_START =
+  /^(import |from |def |async def |class |@|[A-Za-z_]\w*( *: *[\w.]+(\[[^\]=]*\])?)? *=[^=]|[A-Za-z_][\w.]*\()/;
 const TEST_FUNCTION = /^(?:async\s+)?def\s+(test\w*)\s*\(/;
 /** Classes pytest collects: `Test*` (without `__init__`), and `unittest.TestCase` subclasses whatever their name. */
 const TEST_CLASS = /^class\s+(Test\w*|\w+(?=\s*\([^)]*\bTestCase\b))\s*[(:]/;
@@ -155,7 +156,12 @@ function topLevelBlocks(code: string): string[] {
 }
 
 /** Splits the body of `class Test...` into its test methods and the members they share. */
-function splitTestClass(block: string): { header: string; shared: string[]; methods: { name: string; code: string }[]; nested: string[] } {
+function splitTestClass(block: string): {
+  header: string;
+  shared: string[];
+  methods: { name: string; code: string }[];
+  nested: string[];
+} {
   const lines = block.split('\n');
   const headerIndex = lines.findIndex((l) => /^class /.test(l));
   const body = lines.slice(headerIndex + 1);
@@ -164,13 +170,20 @@ function splitTestClass(block: string): { header: string; shared: string[]; meth
   let current: string[] = [];
   let pendingHeader = false;
   for (const line of body) {
-    const atMemberLevel = line.startsWith(indent) && line.length > indent.length && !/^\s/.test(line.slice(indent.length));
-    if (atMemberLevel && !/^[)\]}]/.test(line.slice(indent.length)) && !pendingHeader && current.some((l) => l.trim() !== '')) {
+    const atMemberLevel =
+      line.startsWith(indent) && line.length > indent.length && !/^\s/.test(line.slice(indent.length));
+    if (
+      atMemberLevel &&
+      !/^[)\]}]/.test(line.slice(indent.length)) &&
+      !pendingHeader &&
+      current.some((l) => l.trim() !== '')
+    ) {
       members.push(current);
       current = [];
     }
     // A closing bracket at member level ends a decorator's arguments, not the decorator's hold on the next def.
-    if (atMemberLevel && !/^[)\]}]/.test(line.slice(indent.length))) pendingHeader = /^(@|#)/.test(line.slice(indent.length));
+    if (atMemberLevel && !/^[)\]}]/.test(line.slice(indent.length)))
+      pendingHeader = /^(@|#)/.test(line.slice(indent.length));
     current.push(line);
   }
   if (current.some((l) => l.trim() !== '')) members.push(current);
@@ -232,7 +245,10 @@ export function parseLlmTests(answer: string, options: { truncated?: boolean } =
     if (classMatch) {
       const { header, shared, methods, nested } = splitTestClass(block);
       for (const inner of nested) dropped.push(`${classMatch[1]}.${inner}: nested test classes are not supported`);
-      const decorators = block.split('\n').slice(0, block.split('\n').findIndex((l) => /^class /.test(l)));
+      const decorators = block.split('\n').slice(
+        0,
+        block.split('\n').findIndex((l) => /^class /.test(l)),
+      );
       methods.forEach((method, i) => {
         if (cut && i === methods.length - 1) {
           dropped.push(`${classMatch[1]}.${method.name}: cut off`);
@@ -254,11 +270,20 @@ export function parseLlmTests(answer: string, options: { truncated?: boolean } =
     }
     if (functionMatch && !FIXTURE_DECORATOR.test(block)) {
       const name = unique(functionMatch[1]);
-      tests.push({ name, code: name === functionMatch[1] ? block : block.replace(`def ${functionMatch[1]}(`, `def ${name}(`) });
+      tests.push({
+        name,
+        code: name === functionMatch[1] ? block : block.replace(`def ${functionMatch[1]}(`, `def ${name}(`),
+      });
       return;
     }
     support.push(block);
   });
 
-  return { imports, support, tests, truncated: mayBeCut && dropped.some((d) => d.includes('cut off') || d.includes('incomplete')), dropped };
+  return {
+    imports,
+    support,
+    tests,
+    truncated: mayBeCut && dropped.some((d) => d.includes('cut off') || d.includes('incomplete')),
+    dropped,
+  };
 }

@@ -1,4 +1,12 @@
-import type { CallableInfo, ClassField, HarvestedLiteral, ModuleInterface, ParameterInfo, PlanExpr, TypeHint } from '@test-agent/domain';
+import type {
+  CallableInfo,
+  ClassField,
+  HarvestedLiteral,
+  ModuleInterface,
+  ParameterInfo,
+  PlanExpr,
+  TypeHint,
+} from '@test-agent/domain';
 import { pyFloat, pyInt, pyStr } from './python-source';
 import type { RandomSource } from './random-source';
 import { leavesWorkingDirectory, reRootPath } from './safe-inputs';
@@ -104,12 +112,24 @@ const HINT_BY_NAME: Record<string, TypeHint> = {
  * comes first.
  */
 const NAME_RULES: readonly [RegExp, TypeHint][] = [
-  [/^(is|has|use|allow|enable|disable|should|can|do|with|without|no|ignore|include|skip)_|^(verbose|debug|strict|force|quiet|recursive|reverse|overwrite|dry_run)$/, BOOL],
+  [
+    /^(is|has|use|allow|enable|disable|should|can|do|with|without|no|ignore|include|skip)_|^(verbose|debug|strict|force|quiet|recursive|reverse|overwrite|dry_run)$/,
+    BOOL,
+  ],
   [/(names|items|list|lst|words|values|seq|sequence|lines|args|elements|array|arr|rows)$/, { k: 'list', item: ANY }],
   [/(func|callback|predicate|key|fn|function|handler|factory)$/, { k: 'callable' }],
-  [/^(s|text|string|name|pattern|prefix|suffix|sep|separator|char|ch|word|line|path|filename|msg|message|label|title|fmt|format|encoding|token|source|src|data|code|url|uri|email|username|password|query|description|cmd|command)$/, STR],
-  [/^(n|i|j|k|count|width|height|size|index|idx|num|number|length|depth|level|start|end|stop|step|limit|offset|max_\w+|min_\w+|pos|position|timeout|retries|digits|precision|base|total|amount|quantity|qty|age|cols|columns|year|month|day|hour|minute|second|days)$/, INT],
-  [/^(price|rate|ratio|factor|scale|weight|temperature|percent|percentage|discount|tax|lat|lon|latitude|longitude)$/, { k: 'union', options: [FLOAT, INT] }],
+  [
+    /^(s|text|string|name|pattern|prefix|suffix|sep|separator|char|ch|word|line|path|filename|msg|message|label|title|fmt|format|encoding|token|source|src|data|code|url|uri|email|username|password|query|description|cmd|command)$/,
+    STR,
+  ],
+  [
+    /^(n|i|j|k|count|width|height|size|index|idx|num|number|length|depth|level|start|end|stop|step|limit|offset|max_\w+|min_\w+|pos|position|timeout|retries|digits|precision|base|total|amount|quantity|qty|age|cols|columns|year|month|day|hour|minute|second|days)$/,
+    INT,
+  ],
+  [
+    /^(price|rate|ratio|factor|scale|weight|temperature|percent|percentage|discount|tax|lat|lon|latitude|longitude)$/,
+    { k: 'union', options: [FLOAT, INT] },
+  ],
 ];
 
 /** Parameters that take a readable text stream. */
@@ -118,14 +138,56 @@ const STREAM_PARAM = /(^|_)(fp|fileobj|file_obj|readable)$|stream$/;
 const PATH_PARAM = /(^|_)(in|input_?|source_?)?(path|filename|file_?name|fname|filepath|file)$/;
 /** Parameters holding a command line (`main(argv)`, `main(args)`). */
 const isArgvParam = (p: ParameterInfo, fn: CallableInfo): boolean =>
-  p.kind !== 'varargs' && p.kind !== 'varkw' && (/^(argv|arguments|cmdline|command_line)$/.test(p.name) || (p.name === 'args' && /(^|_)main$/.test(fn.name)));
+  p.kind !== 'varargs' &&
+  p.kind !== 'varkw' &&
+  (/^(argv|arguments|cmdline|command_line)$/.test(p.name) || (p.name === 'args' && /(^|_)main$/.test(fn.name)));
 const FILE_NAMES = ['input.txt', 'data.txt', 'notes.cfg'];
 
 const INT_BOUNDARIES = [0, 1, -1, 2, 3, 5, 7, 10, 12, 13, 31, 100, -100, 1000, 1900, 2000, 2024, 9999, 10000];
 const FLOAT_BOUNDARIES = [0.0, 1.0, 0.5, -1.0, 0.25, 0.75, 2.0, 1e-9, 100.0, -0.5, 0.1, 1 / 3, 2 / 3, 1 / 6];
-const WORDS = ['a', 'abc', 'hello', 'Hello World', 'x y z', 'foo bar baz', 'test', '123', 'A1', 'hello world example text'];
-const CHARS = [' ', '\n', '\t', '.', ',', '-', '*', '?', '[', ']', '!', '"', "'", '\\', '#', '/', ':', '=', '_', '0', 'é'];
-const LAMBDAS = ['lambda *args: True', 'lambda *args: False', 'lambda x: x', 'str', 'len', 'lambda *args, **kwargs: None'];
+const WORDS = [
+  'a',
+  'abc',
+  'hello',
+  'Hello World',
+  'x y z',
+  'foo bar baz',
+  'test',
+  '123',
+  'A1',
+  'hello world example text',
+];
+const CHARS = [
+  ' ',
+  '\n',
+  '\t',
+  '.',
+  ',',
+  '-',
+  '*',
+  '?',
+  '[',
+  ']',
+  '!',
+  '"',
+  "'",
+  '\\',
+  '#',
+  '/',
+  ':',
+  '=',
+  '_',
+  '0',
+  'é',
+];
+const LAMBDAS = [
+  'lambda *args: True',
+  'lambda *args: False',
+  'lambda x: x',
+  'str',
+  'len',
+  'lambda *args, **kwargs: None',
+];
 
 /** A regular expression a callable matches text against, with strings the sandbox generated from it. */
 export type HarvestedPattern = NonNullable<ModuleInterface['patterns']>[string][number];
@@ -162,13 +224,18 @@ export class InputGenerator {
     const withNone = (h: TypeHint): TypeHint => (param.defaultIsNone ? { k: 'union', options: [h, NONE] } : h);
     if (param.type.k !== 'any') return withNone(param.type);
     const options: TypeHint[] = [];
-    const found = this.module.paramHints[owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname]?.[param.name] ?? [];
+    const found =
+      this.module.paramHints[owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname]?.[param.name] ??
+      [];
     // `sized` (len, subscripts) only narrows when nothing more specific was seen.
-    const usage = found.some((u) => ['str', 'bytes', 'list', 'tuple', 'dict'].includes(u)) ? found.filter((u) => u !== 'sized') : found;
+    const usage = found.some((u) => ['str', 'bytes', 'list', 'tuple', 'dict'].includes(u))
+      ? found.filter((u) => u !== 'sized')
+      : found;
     for (const u of usage) {
       if (HINT_BY_NAME[u]) options.push(HINT_BY_NAME[u]);
       // `class:Name`: the attributes the function uses on the parameter are members of that class.
-      else if (u.startsWith('class:') && this.constructibleClass(u.slice(6))) options.push({ k: 'class', ref: u.slice(6) });
+      else if (u.startsWith('class:') && this.constructibleClass(u.slice(6)))
+        options.push({ k: 'class', ref: u.slice(6) });
     }
     const fromDefault = param.default ? defaultHint(param.default) : undefined;
     if (fromDefault) options.push(fromDefault);
@@ -183,7 +250,10 @@ export class InputGenerator {
 
   /** Literals harvested from the callable's own body first, then from the module. */
   private literals(owner: CallableInfo, kind: HarvestedLiteral['kind']): HarvestedLiteral[] {
-    const own = [...(this.module.literals[owner.qualname] ?? []), ...(owner.owner ? this.module.literals[owner.owner] ?? [] : [])];
+    const own = [
+      ...(this.module.literals[owner.qualname] ?? []),
+      ...(owner.owner ? (this.module.literals[owner.owner] ?? []) : []),
+    ];
     const fromOwn = own.filter((l) => l.kind === kind);
     if (fromOwn.length > 0 && this.rng.chance(0.7)) return fromOwn;
     return this.module.moduleLiterals.filter((l) => l.kind === kind);
@@ -199,7 +269,9 @@ export class InputGenerator {
       case 'union':
         return this.value(rng.pick(hint.options), owner, depth);
       case 'literal':
-        return hint.values.length ? { expr: lit(rng.pick(hint.values)), kind: 'other', hint } : this.value(ANY, owner, depth);
+        return hint.values.length
+          ? { expr: lit(rng.pick(hint.values)), kind: 'other', hint }
+          : this.value(ANY, owner, depth);
       case 'enum':
         return hint.members.length
           ? { expr: { k: 'ref', path: `${hint.ref}.${rng.pick(hint.members)}` }, kind: 'other', hint }
@@ -218,7 +290,7 @@ export class InputGenerator {
         if (hint.k === 'tuple' && hint.items) {
           for (const h of hint.items) items.push(this.value(h, owner, depth + 1));
         } else {
-          const itemHint = hint.k === 'tuple' ? hint.item ?? ANY : hint.item;
+          const itemHint = hint.k === 'tuple' ? (hint.item ?? ANY) : hint.item;
           // Homogeneous items read better and match what most code expects.
           const concrete = itemHint.k === 'any' ? rng.pick([STR, INT, STR, FLOAT]) : itemHint;
           for (let i = 0; i < n; i++) items.push(this.value(concrete, owner, depth + 1));
@@ -240,7 +312,17 @@ export class InputGenerator {
         if (known && rng.chance(0.85)) return { expr: lit(known), kind: 'other', hint };
         const fromObserved = this.observedOf();
         if (fromObserved && rng.chance(0.12)) return { expr: lit(fromObserved), kind: 'other', hint };
-        const pickHint = rng.pick<TypeHint>([STR, STR, INT, INT, FLOAT, NONE, BOOL, { k: 'list', item: ANY }, { k: 'dict', key: STR, value: ANY }]);
+        const pickHint = rng.pick<TypeHint>([
+          STR,
+          STR,
+          INT,
+          INT,
+          FLOAT,
+          NONE,
+          BOOL,
+          { k: 'list', item: ANY },
+          { k: 'dict', key: STR, value: ANY },
+        ]);
         return this.value(pickHint, owner, depth + 1);
       }
     }
@@ -252,13 +334,25 @@ export class InputGenerator {
       case 'int': {
         const lits = this.literals(owner, 'int');
         const r = rng.next();
-        const n = r < 0.4 && lits.length ? Number(rng.pick(lits).value) : r < 0.75 ? rng.pick(INT_BOUNDARIES) : rng.int(-20, 60);
+        const n =
+          r < 0.4 && lits.length
+            ? Number(rng.pick(lits).value)
+            : r < 0.75
+              ? rng.pick(INT_BOUNDARIES)
+              : rng.int(-20, 60);
         return intValue(n, hint);
       }
       case 'float': {
         const lits = this.literals(owner, 'float');
         const r = rng.next();
-        const n = r < 0.3 && lits.length ? Number(rng.pick(lits).value) : r < 0.6 ? rng.pick(FLOAT_BOUNDARIES) : r < 0.85 ? round(rng.next(), 3) : round(rng.next() * 4 - 2, 2);
+        const n =
+          r < 0.3 && lits.length
+            ? Number(rng.pick(lits).value)
+            : r < 0.6
+              ? rng.pick(FLOAT_BOUNDARIES)
+              : r < 0.85
+                ? round(rng.next(), 3)
+                : round(rng.next() * 4 - 2, 2);
         return floatValue(n, hint);
       }
       case 'bool': {
@@ -267,7 +361,10 @@ export class InputGenerator {
       }
       case 'bytes': {
         const lits = this.literals(owner, 'bytes');
-        const src = lits.length && rng.chance(0.6) ? rng.pick(lits).src : rng.pick(["b''", "b'abc'", "b'\\x00\\xff'", "b'hello world'"]);
+        const src =
+          lits.length && rng.chance(0.6)
+            ? rng.pick(lits).src
+            : rng.pick(["b''", "b'abc'", "b'\\x00\\xff'", "b'hello world'"]);
         return { expr: lit(src), kind: 'other', hint };
       }
       case 'complex':
@@ -284,7 +381,9 @@ export class InputGenerator {
     if (qualified === 're.Match') return this.matchObject();
     const dot = qualified.lastIndexOf('.');
     const statement = `from ${qualified.slice(0, dot)} import ${qualified.slice(dot + 1)}`;
-    const local = Object.entries(this.module.externalNames ?? {}).find(([, s]) => s === statement || s.startsWith(`${statement} as `))?.[0];
+    const local = Object.entries(this.module.externalNames ?? {}).find(
+      ([, s]) => s === statement || s.startsWith(`${statement} as `),
+    )?.[0];
     if (!local) return undefined;
     const rng = this.rng;
     switch (qualified) {
@@ -293,7 +392,10 @@ export class InputGenerator {
       case 'fractions.Fraction':
         return `${local}(${rng.int(-3, 5)}, ${rng.int(1, 7)})`;
       case 'datetime.date':
-        return `${local}(${rng.pick([2024, 2023, 2000, 1900, 1])}, ${rng.int(1, 12)}, ${rng.pick([1, 15, 28, 29, 31])})`.replace(/, (29|31)\)$/, (m) => (rng.chance(0.5) ? ', 28)' : m));
+        return `${local}(${rng.pick([2024, 2023, 2000, 1900, 1])}, ${rng.int(1, 12)}, ${rng.pick([1, 15, 28, 29, 31])})`.replace(
+          /, (29|31)\)$/,
+          (m) => (rng.chance(0.5) ? ', 28)' : m),
+        );
       case 'datetime.datetime':
         return `${local}(${rng.pick([2024, 2000, 1970])}, ${rng.int(1, 12)}, ${rng.int(1, 28)}, ${rng.int(0, 23)}, ${rng.int(0, 59)})`;
       case 'datetime.timedelta':
@@ -310,12 +412,16 @@ export class InputGenerator {
    * through the module-level name when the pattern has one, else `re.match(pattern, text, flags)`.
    */
   private matchObject(): string | undefined {
-    const patterns = Object.values(this.module.patterns ?? {}).flat().filter((p) => p.matches.length > 0);
+    const patterns = Object.values(this.module.patterns ?? {})
+      .flat()
+      .filter((p) => p.matches.length > 0);
     if (patterns.length === 0) return undefined;
     const p = this.rng.pick(patterns);
     const text = pyStr(this.rng.pick(p.matches));
     if (p.name) return `${p.name}.match(${text})`;
-    const re = Object.entries(this.module.externalNames ?? {}).find(([, s]) => s === 'import re' || s.startsWith('import re as '))?.[0];
+    const re = Object.entries(this.module.externalNames ?? {}).find(
+      ([, s]) => s === 'import re' || s.startsWith('import re as '),
+    )?.[0];
     return re ? `${re}.match(${pyStr(p.pattern)}, ${text}${p.flags ? `, ${p.flags}` : ''})` : undefined;
   }
 
@@ -333,7 +439,8 @@ export class InputGenerator {
     const params = new Set(owner.params.map((p) => p.name));
     const onParams = own.filter((p) => p.subjects.some((s) => params.has(s)));
     const pool = onParams.length ? onParams : own;
-    const fromPattern = pool.length && this.rng.chance(onParams.length ? 0.35 : 0.08) ? this.patternString(pool) : undefined;
+    const fromPattern =
+      pool.length && this.rng.chance(onParams.length ? 0.35 : 0.08) ? this.patternString(pool) : undefined;
     const s = fromPattern ?? this.text(lits);
     if (!leavesWorkingDirectory(s) || lits.includes(s) || s.split('/').includes('..')) return s;
     return ` ${s}`;
@@ -346,7 +453,7 @@ export class InputGenerator {
   patternsOf(owner: CallableInfo): readonly HarvestedPattern[] {
     const all = this.module.patterns;
     if (!all) return [];
-    const own = [...(all[owner.qualname] ?? []), ...(owner.owner ? all[owner.owner] ?? [] : [])];
+    const own = [...(all[owner.qualname] ?? []), ...(owner.owner ? (all[owner.owner] ?? []) : [])];
     if (own.length) return own;
     if (this.modulePatterns === undefined) this.modulePatterns = Object.values(all).flat();
     return this.modulePatterns.length && this.rng.chance(0.3) ? this.modulePatterns : [];
@@ -390,7 +497,8 @@ export class InputGenerator {
       const tokens = lits.filter((l) => l.length > 0 && l.length <= 12 && !/\s/.test(l));
       const n = rng.int(1, 5);
       const out: string[] = [];
-      for (let i = 0; i < n; i++) out.push(tokens.length && rng.chance(0.5) ? rng.pick(tokens) : String(rng.pick([0, 1, 2, 3, 4, 10, -1, 2.5])));
+      for (let i = 0; i < n; i++)
+        out.push(tokens.length && rng.chance(0.5) ? rng.pick(tokens) : String(rng.pick([0, 1, 2, 3, 4, 10, -1, 2.5])));
       return out.join(' ');
     }
     const n = rng.int(2, 5);
@@ -406,7 +514,12 @@ export class InputGenerator {
     if (!cls || depth > 2) return undefined;
     const good = this.goodConstructions.get(cls.qualname);
     const args = good?.length && this.rng.chance(0.7) ? this.rng.pick(good) : this.arguments(cls, depth + 1);
-    return { expr: callExpr({ k: 'ref', path: cls.qualname }, args), kind: 'other', hint, construct: { path: cls.qualname, args } };
+    return {
+      expr: callExpr({ k: 'ref', path: cls.qualname }, args),
+      kind: 'other',
+      hint,
+      construct: { path: cls.qualname, args },
+    };
   }
 
   /** The class itself when it can be built, else a constructible subclass defined in the module. */
@@ -429,7 +542,8 @@ export class InputGenerator {
       if (p.kind === 'varargs') {
         if (positionalGap) continue;
         const n = this.rng.pick([0, 0, 1, 2]);
-        for (let i = 0; i < n; i++) out.push({ param: p, value: this.value(this.hintFor(p, fn), fn, depth), keyword: false });
+        for (let i = 0; i < n; i++)
+          out.push({ param: p, value: this.value(this.hintFor(p, fn), fn, depth), keyword: false });
         continue;
       }
       if (p.hasDefault && !this.rng.chance(optionalRate)) {
@@ -478,10 +592,16 @@ export class InputGenerator {
    * allows a str: often (60 %) a string made from those patterns.
    */
   private matchedParameterValue(p: ParameterInfo, fn: CallableInfo): GenValue | undefined {
-    const strOk = p.type.k === 'any' || (p.type.k === 'builtin' && p.type.name === 'str') || (p.type.k === 'union' && p.type.options.some((o) => o.k === 'any' || (o.k === 'builtin' && o.name === 'str')));
+    const strOk =
+      p.type.k === 'any' ||
+      (p.type.k === 'builtin' && p.type.name === 'str') ||
+      (p.type.k === 'union' && p.type.options.some((o) => o.k === 'any' || (o.k === 'builtin' && o.name === 'str')));
     if (!strOk) return undefined;
     const all = this.module.patterns ?? {};
-    const patterns = [...(all[fn.qualname] ?? []), ...(fn.kind === 'class' ? all[`${fn.qualname}.__init__`] ?? [] : [])].filter((x) => x.subjects.includes(p.name));
+    const patterns = [
+      ...(all[fn.qualname] ?? []),
+      ...(fn.kind === 'class' ? (all[`${fn.qualname}.__init__`] ?? []) : []),
+    ].filter((x) => x.subjects.includes(p.name));
     if (patterns.length === 0 || !this.rng.chance(0.6)) return undefined;
     const s = this.patternString(patterns);
     return s === undefined ? undefined : strValue(s, p.type.k === 'any' ? STR : p.type);
@@ -505,11 +625,14 @@ export class InputGenerator {
    */
   commandLine(fn: CallableInfo): GenValue {
     const rng = this.rng;
-    const own = (this.module.literals[fn.qualname] ?? []).filter((l) => l.kind === 'str').map((l) => String(l.value ?? ''));
+    const own = (this.module.literals[fn.qualname] ?? [])
+      .filter((l) => l.kind === 'str')
+      .map((l) => String(l.value ?? ''));
     const options = own.filter((s) => /^--?[A-Za-z][\w-]*$/.test(s));
     const words = own.filter((s) => /^[\w.,:/+-]{1,15}$/.test(s) && !s.startsWith('-'));
     const ints = (this.module.literals[fn.qualname] ?? []).filter((l) => l.kind === 'int').map((l) => Number(l.value));
-    const number = () => String(ints.length && rng.chance(0.4) ? rng.pick(ints) : rng.pick([1, 2, 3, 12, 13, 2000, 2024, 0, -1]));
+    const number = () =>
+      String(ints.length && rng.chance(0.4) ? rng.pick(ints) : rng.pick([1, 2, 3, 12, 13, 2000, 2024, 0, -1]));
     const items: string[] = [];
     if (rng.chance(0.6)) items.push('prog');
     const n = options.length ? rng.pick([0, 1, 1, 2, 2, 3]) : 0;
@@ -528,7 +651,10 @@ export class InputGenerator {
    * else what the attribute's name suggests.
    */
   fieldHint(field: ClassField): TypeHint {
-    return FIELD_TYPES[field.type] ?? NAME_RULES.find(([re]) => re.test(field.name.toLowerCase()))?.[1] ?? { k: 'union', options: [STR, INT, BOOL] };
+    return (
+      FIELD_TYPES[field.type] ??
+      NAME_RULES.find(([re]) => re.test(field.name.toLowerCase()))?.[1] ?? { k: 'union', options: [STR, INT, BOOL] }
+    );
   }
 
   /** An assignment step `obj.<field> = value` for a constructible class's public attribute, or undefined. */
@@ -537,9 +663,27 @@ export class InputGenerator {
     if (fields.length === 0) return undefined;
     const field = this.rng.pick(fields);
     // The attribute as a one-parameter setter, so mutation and simplification treat its value like an argument.
-    const param: ParameterInfo = { name: field.name, kind: 'either', type: this.fieldHint(field), hasDefault: false, default: null, defaultIsNone: false };
-    const method: CallableInfo = { kind: 'property', name: field.name, qualname: `${cls.qualname}.${field.name}`, owner: cls.qualname, params: [param] };
-    return { method, args: [{ param, value: this.value(param.type, cls), keyword: false }], assign: true, declared: FIELD_TYPES[field.type] !== undefined };
+    const param: ParameterInfo = {
+      name: field.name,
+      kind: 'either',
+      type: this.fieldHint(field),
+      hasDefault: false,
+      default: null,
+      defaultIsNone: false,
+    };
+    const method: CallableInfo = {
+      kind: 'property',
+      name: field.name,
+      qualname: `${cls.qualname}.${field.name}`,
+      owner: cls.qualname,
+      params: [param],
+    };
+    return {
+      method,
+      args: [{ param, value: this.value(param.type, cls), keyword: false }],
+      assign: true,
+      declared: FIELD_TYPES[field.type] !== undefined,
+    };
   }
 
   /** Changes one thing in an argument list: a value nudged or regenerated, an optional argument added or dropped. */
@@ -547,7 +691,9 @@ export class InputGenerator {
     const rng = this.rng;
     const out = [...args];
     const r = rng.next();
-    const optional = fn.params.filter((p) => p.hasDefault && p.kind !== 'positional' && p.kind !== 'varargs' && p.kind !== 'varkw');
+    const optional = fn.params.filter(
+      (p) => p.hasDefault && p.kind !== 'positional' && p.kind !== 'varargs' && p.kind !== 'varkw',
+    );
     if (r < 0.15 && optional.length) {
       const p = rng.pick(optional);
       const at = out.findIndex((a) => a.param.name === p.name);
@@ -575,7 +721,10 @@ export class InputGenerator {
     }
     if (v.kind === 'float' && typeof v.js === 'number') {
       const n = v.js;
-      return floatValue(rng.pick([round(n + 0.1, 6), round(n - 0.1, 6), -n, round(n * 2, 6), round(n / 2, 6), round(rng.next(), 3)]), v.hint);
+      return floatValue(
+        rng.pick([round(n + 0.1, 6), round(n - 0.1, 6), -n, round(n * 2, 6), round(n / 2, 6), round(rng.next(), 3)]),
+        v.hint,
+      );
     }
     if (v.kind === 'str' && typeof v.js === 'string') return strValue(this.tweakString(v.js, fn), v.hint);
     if (v.kind === 'bool') return { ...v, expr: lit(v.js ? 'False' : 'True'), js: !v.js };
@@ -584,7 +733,9 @@ export class InputGenerator {
       const c = v.collection;
       const i = rng.int(0, c.items.length - 1);
       const drop = rng.chance(0.3);
-      const items = drop ? c.items.filter((_, j) => j !== i) : c.items.map((x, j) => (j === i ? this.tweakElement(x, fn) : x));
+      const items = drop
+        ? c.items.filter((_, j) => j !== i)
+        : c.items.map((x, j) => (j === i ? this.tweakElement(x, fn) : x));
       const keys = c.keys && (drop ? c.keys.filter((_, j) => j !== i) : c.keys);
       return collectionValue({ ...c, items, ...(keys ? { keys } : {}) }, v.hint, (x) => this.source(x));
     }
@@ -684,7 +835,10 @@ export function renderPlanExpr(e: PlanExpr, varName: (i: number) => string): str
     case 'list':
       return `list(${renderPlanExpr(e.of, varName)})`;
     case 'call': {
-      const args = [...e.args.map((a) => renderPlanExpr(a, varName)), ...e.kw.map(([n, a]) => `${n}=${renderPlanExpr(a, varName)}`)];
+      const args = [
+        ...e.args.map((a) => renderPlanExpr(a, varName)),
+        ...e.kw.map(([n, a]) => `${n}=${renderPlanExpr(a, varName)}`),
+      ];
       return `${renderPlanExpr(e.fn, varName)}(${args.join(', ')})`;
     }
   }
@@ -694,10 +848,15 @@ export function renderPlanExpr(e: PlanExpr, varName: (i: number) => string): str
 export function collectionValue(c: Collection, hint: TypeHint, source: (v: GenValue) => string): GenValue {
   const items = c.items.map(source);
   const src =
-    c.kind === 'list' ? `[${items.join(', ')}]`
-    : c.kind === 'set' ? (items.length ? `{${items.join(', ')}}` : 'set()')
-    : c.kind === 'tuple' ? `(${items.join(', ')}${items.length === 1 ? ',' : ''})`
-    : `{${items.map((v, i) => `${source(c.keys![i])}: ${v}`).join(', ')}}`;
+    c.kind === 'list'
+      ? `[${items.join(', ')}]`
+      : c.kind === 'set'
+        ? items.length
+          ? `{${items.join(', ')}}`
+          : 'set()'
+        : c.kind === 'tuple'
+          ? `(${items.join(', ')}${items.length === 1 ? ',' : ''})`
+          : `{${items.map((v, i) => `${source(c.keys![i])}: ${v}`).join(', ')}}`;
   return { expr: lit(src), kind: 'other', hint, collection: c };
 }
 
@@ -710,7 +869,11 @@ export function simplestOf(hint: TypeHint): GenValue[] {
       if (hint.name === 'str') return [strValue('', hint), strValue('a', hint)];
       if (hint.name === 'int') return [intValue(0, hint), intValue(1, hint)];
       if (hint.name === 'float') return [floatValue(0, hint), floatValue(1, hint)];
-      if (hint.name === 'bool') return [{ expr: lit('False'), js: false, kind: 'bool', hint }, { expr: lit('True'), js: true, kind: 'bool', hint }];
+      if (hint.name === 'bool')
+        return [
+          { expr: lit('False'), js: false, kind: 'bool', hint },
+          { expr: lit('True'), js: true, kind: 'bool', hint },
+        ];
       if (hint.name === 'bytes') return [{ expr: lit("b''"), kind: 'other', hint }];
       return [];
     case 'list':
@@ -785,7 +948,8 @@ function defaultHint(src: string): TypeHint | undefined {
 
 /** A value next to a parameter's default: the other bool, a neighbouring number, an empty or longer string. */
 function nearDefault(src: string, rng: RandomSource): GenValue | undefined {
-  if (src === 'True' || src === 'False') return { expr: lit(src === 'True' ? 'False' : 'True'), js: src !== 'True', kind: 'bool', hint: BOOL };
+  if (src === 'True' || src === 'False')
+    return { expr: lit(src === 'True' ? 'False' : 'True'), js: src !== 'True', kind: 'bool', hint: BOOL };
   if (/^-?\d+$/.test(src)) {
     const n = Number(src);
     return intValue(rng.pick([n - 1, n + 1, 0, 1, -1, n * 2]), INT);
@@ -800,7 +964,10 @@ export function evalPyStr(src: string): string | undefined {
   const m = /^(['"])(.*)\1$/s.exec(src);
   if (!m) return undefined;
   try {
-    const body = m[2].replace(/\\x([0-9a-f]{2})/gi, '\\u00$1').replace(/\\'/g, "'").replace(/"/g, '\\"');
+    const body = m[2]
+      .replace(/\\x([0-9a-f]{2})/gi, '\\u00$1')
+      .replace(/\\'/g, "'")
+      .replace(/"/g, '\\"');
     return JSON.parse(`"${body}"`) as string;
   } catch {
     return undefined;

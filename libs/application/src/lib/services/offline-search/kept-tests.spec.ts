@@ -1,13 +1,39 @@
-import type { CallResult, CallableInfo, ExceptionDescription, ModuleInterface, ParameterInfo, ValueDescription } from '@test-agent/domain';
+import type {
+  CallResult,
+  CallableInfo,
+  ExceptionDescription,
+  ModuleInterface,
+  ParameterInfo,
+  ValueDescription,
+} from '@test-agent/domain';
 import type { Candidate, GenArg } from './input-generator';
 import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emitter';
 import { minimiseArchive, raisedKind, toPlan, wellTyped, type ArchivedTest } from './search-engine.service';
 import { subjectName } from './test-namer';
 
 // A fake module `stats`: def ratio(a: int, b: int); def label(x) (no type known).
-const intParam = (name: string): ParameterInfo => ({ name, kind: 'either', type: { k: 'builtin', name: 'int' }, hasDefault: false, default: null, defaultIsNone: false });
-const ratio: CallableInfo = { kind: 'function', name: 'ratio', qualname: 'ratio', params: [intParam('a'), intParam('b')], span: [1, 3] };
-const label: CallableInfo = { kind: 'function', name: 'label', qualname: 'label', params: [{ ...intParam('x'), type: { k: 'any' } }], span: [5, 6] };
+const intParam = (name: string): ParameterInfo => ({
+  name,
+  kind: 'either',
+  type: { k: 'builtin', name: 'int' },
+  hasDefault: false,
+  default: null,
+  defaultIsNone: false,
+});
+const ratio: CallableInfo = {
+  kind: 'function',
+  name: 'ratio',
+  qualname: 'ratio',
+  params: [intParam('a'), intParam('b')],
+  span: [1, 3],
+};
+const label: CallableInfo = {
+  kind: 'function',
+  name: 'label',
+  qualname: 'label',
+  params: [{ ...intParam('x'), type: { k: 'any' } }],
+  span: [5, 6],
+};
 const stats: ModuleInterface = {
   callables: [ratio, label],
   literals: {},
@@ -19,16 +45,44 @@ const stats: ModuleInterface = {
   baseline: { lines: [1, 5], branches: [] },
 };
 
-const int = (param: ParameterInfo, n: number): GenArg => ({ param, value: { expr: { k: 'lit', src: String(n) }, js: n, kind: 'int', hint: param.type }, keyword: false });
+const int = (param: ParameterInfo, n: number): GenArg => ({
+  param,
+  value: { expr: { k: 'lit', src: String(n) }, js: n, kind: 'int', hint: param.type },
+  keyword: false,
+});
 const call = (fn: CallableInfo, args: GenArg[]): Candidate => ({ target: fn, prefix: [], args });
 const raised = (type: string, extra: Partial<ExceptionDescription> = {}): CallResult => ({
-  status: 'raised', lines: [1, 2], branches: [], step: 0, exception: { type, module: 'builtins', message: 'division by zero', path: null, inModule: true, explicit: false, line: 2, ...extra },
+  status: 'raised',
+  lines: [1, 2],
+  branches: [],
+  step: 0,
+  exception: {
+    type,
+    module: 'builtins',
+    message: 'division by zero',
+    path: null,
+    inModule: true,
+    explicit: false,
+    line: 2,
+    ...extra,
+  },
 });
 const value = (expr: string | null, type: string, extra: Partial<ValueDescription> = {}): ValueDescription => ({
-  type, module: 'builtins', repr: expr ?? '', expr, canon: expr ?? '', float: false, approx: false, nan: false, len: null, attrs: [], ...extra,
+  type,
+  module: 'builtins',
+  repr: expr ?? '',
+  expr,
+  canon: expr ?? '',
+  float: false,
+  approx: false,
+  nan: false,
+  len: null,
+  attrs: [],
+  ...extra,
 });
 const stable: Stability = { outcome: true, value: true, stdout: true, attrs: new Set<string>() };
-const emit = (tests: EmittableTest[], pinDefects = false) => new PytestEmitter().emit('stats', stats, tests, new Set(), { pinDefects });
+const emit = (tests: EmittableTest[], pinDefects = false) =>
+  new PytestEmitter().emit('stats', stats, tests, new Set(), { pinDefects });
 
 describe('which raised exceptions a test may pin', () => {
   const wellTypedCall = call(ratio, [int(ratio.params[0], 1), int(ratio.params[1], 0)]);
@@ -36,7 +90,13 @@ describe('which raised exceptions a test may pin', () => {
   it("pins the module's own raise; never the interpreter's TypeError/AttributeError; reports errors on well-typed input", () => {
     expect(raisedKind(raised('ValueError', { explicit: true }), wellTypedCall)).toBe('deliberate');
     // The interpreter's TypeError/AttributeError: a misuse on a value no caller would pass, a defect on well-typed input.
-    const offType = call(ratio, [int(ratio.params[0], 1), { ...int(ratio.params[1], 0), value: { ...int(ratio.params[1], 0).value, offHint: { k: 'builtin', name: 'int' } } }]);
+    const offType = call(ratio, [
+      int(ratio.params[0], 1),
+      {
+        ...int(ratio.params[1], 0),
+        value: { ...int(ratio.params[1], 0).value, offHint: { k: 'builtin', name: 'int' } },
+      },
+    ]);
     expect(raisedKind(raised('TypeError'), offType)).toBe('misuse');
     expect(raisedKind(raised('AttributeError', { line: null }), wellTypedCall)).toBe('misuse');
     expect(raisedKind(raised('AttributeError'), wellTypedCall)).toBe('defect');
@@ -44,17 +104,31 @@ describe('which raised exceptions a test may pin', () => {
     expect(raisedKind(raised('UnboundLocalError'), wellTypedCall)).toBe('defect');
     // Raised inside a library the module called (not on the module's own line), or on input of unknown type: no claim.
     expect(raisedKind(raised('ZeroDivisionError', { line: null }), wellTypedCall)).toBe('incidental');
-    const untyped = call(label, [{ ...int(label.params[0], 0), value: { ...int(label.params[0], 0).value, hint: { k: 'any' } } }]);
+    const untyped = call(label, [
+      { ...int(label.params[0], 0), value: { ...int(label.params[0], 0).value, hint: { k: 'any' } } },
+    ]);
     expect(wellTyped(untyped)).toBe(false);
     expect(raisedKind(raised('ZeroDivisionError'), untyped)).toBe('incidental');
     // A value deliberately off its parameter's type is no well-typed input.
-    const off = call(ratio, [int(ratio.params[0], 1), { ...int(ratio.params[1], 0), value: { ...int(ratio.params[1], 0).value, offHint: { k: 'builtin', name: 'int' } } }]);
+    const off = call(ratio, [
+      int(ratio.params[0], 1),
+      {
+        ...int(ratio.params[1], 0),
+        value: { ...int(ratio.params[1], 0).value, offHint: { k: 'builtin', name: 'int' } },
+      },
+    ]);
     expect(raisedKind(raised('ZeroDivisionError'), off)).toBe('incidental');
-    expect(raisedKind({ status: 'ok', lines: [], branches: [], value: value('1', 'int') }, wellTypedCall)).toBeUndefined();
+    expect(
+      raisedKind({ status: 'ok', lines: [], branches: [], value: value('1', 'int') }, wellTypedCall),
+    ).toBeUndefined();
   });
 
   it('writes a suspected defect as a strict xfail test only when asked, and always describes it', () => {
-    const test: EmittableTest = { test: { plan: toPlan(wellTypedCall), result: raised('ZeroDivisionError'), candidate: wellTypedCall }, stability: stable, defect: true };
+    const test: EmittableTest = {
+      test: { plan: toPlan(wellTypedCall), result: raised('ZeroDivisionError'), candidate: wellTypedCall },
+      stability: stable,
+      defect: true,
+    };
     const plain = emit([test]);
     expect(plain.tests).toEqual([]);
     expect(plain.defects).toHaveLength(1);
@@ -79,31 +153,68 @@ describe('every emitted test checks something', () => {
   const ok = (v: ValueDescription): CallResult => ({ status: 'ok', lines: [5, 6], branches: [], value: v });
 
   it('asserts the type of a value that varies between runs, and does not name the value', () => {
-    const file = emit([{ test: { plan: toPlan(candidate), result: ok(value("'at 1764'", 'str')), candidate }, stability: { ...stable, value: false, type: true } }]);
-    expect(file.tests[0].source).toBe(['def test_label_returns_string():', '    result = label(3)', '    assert isinstance(result, str)'].join('\n'));
+    const file = emit([
+      {
+        test: { plan: toPlan(candidate), result: ok(value("'at 1764'", 'str')), candidate },
+        stability: { ...stable, value: false, type: true },
+      },
+    ]);
+    expect(file.tests[0].source).toBe(
+      ['def test_label_returns_string():', '    result = label(3)', '    assert isinstance(result, str)'].join('\n'),
+    );
   });
 
   it('writes no test when not even the type of the result holds in every run', () => {
-    const file = emit([{ test: { plan: toPlan(candidate), result: ok(value("'x'", 'str')), candidate }, stability: { ...stable, value: false, type: false } }]);
+    const file = emit([
+      {
+        test: { plan: toPlan(candidate), result: ok(value("'x'", 'str')), candidate },
+        stability: { ...stable, value: false, type: false },
+      },
+    ]);
     expect(file.tests).toEqual([]);
   });
 
   it('writes no type check for a builtin type that is no name (dict_keys, function)', () => {
-    const file = emit([{ test: { plan: toPlan(candidate), result: ok(value(null, 'dict_keys')), candidate }, stability: { ...stable, value: false, type: true } }]);
+    const file = emit([
+      {
+        test: { plan: toPlan(candidate), result: ok(value(null, 'dict_keys')), candidate },
+        stability: { ...stable, value: false, type: true },
+      },
+    ]);
     expect(file.tests).toEqual([]);
   });
 
-  it("names a type of another module by its module, and a private type not at all", () => {
-    const fromDatetime = emit([{ test: { plan: toPlan(candidate), result: ok(value(null, 'datetime.datetime', { module: 'datetime' })), candidate }, stability: { ...stable, value: false, type: true } }]);
+  it('names a type of another module by its module, and a private type not at all', () => {
+    const fromDatetime = emit([
+      {
+        test: {
+          plan: toPlan(candidate),
+          result: ok(value(null, 'datetime.datetime', { module: 'datetime' })),
+          candidate,
+        },
+        stability: { ...stable, value: false, type: true },
+      },
+    ]);
     expect(fromDatetime.content).toContain('import datetime');
     expect(fromDatetime.tests[0].source).toContain('assert isinstance(result, datetime.datetime)');
-    const hidden = emit([{ test: { plan: toPlan(candidate), result: ok(value(null, 'stats._Cache', { module: 'stats' })), candidate }, stability: { ...stable, value: false, type: true } }]);
+    const hidden = emit([
+      {
+        test: { plan: toPlan(candidate), result: ok(value(null, 'stats._Cache', { module: 'stats' })), candidate },
+        stability: { ...stable, value: false, type: true },
+      },
+    ]);
     expect(hidden.tests).toEqual([]);
   });
 });
 
 describe('public API first', () => {
-  const helper: CallableInfo = { kind: 'function', name: '_scale', qualname: '_scale', params: [intParam('n')], span: [8, 9] };
+  const helper: CallableInfo = {
+    kind: 'function',
+    name: '_scale',
+    qualname: '_scale',
+    params: [intParam('n')],
+    span: [8, 9],
+  };
   const ok = (lines: number[]): CallResult => ({ status: 'ok', lines, branches: [], value: value('1', 'int') });
   const archived = (fn: CallableInfo, lines: number[]): ArchivedTest => {
     const c = call(fn, [int(fn.params[0], 1)]);

@@ -1,4 +1,11 @@
-import type { CallPlan, CallResult, ModuleInterface, ModuleTarget, PlanExpr, ValueDescription } from '@test-agent/domain';
+import type {
+  CallPlan,
+  CallResult,
+  ModuleInterface,
+  ModuleTarget,
+  PlanExpr,
+  ValueDescription,
+} from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
 import { OfflineTestGenerator, stability } from './offline-test-generator.service';
 import { pyFloat, pyRegexLiteral, pyStr, snakeCase } from './python-source';
@@ -10,23 +17,90 @@ import { messageWords } from './test-namer';
 //   class Counter: __init__(start=0) lines 10-11; add(self, k: int) lines 12-14 (branch on k > 10)
 const shapes: ModuleInterface = {
   callables: [
-    { kind: 'function', name: 'classify', qualname: 'classify', params: [{ name: 'n', kind: 'either', type: { k: 'builtin', name: 'int' }, hasDefault: false, default: null, defaultIsNone: false }], span: [1, 7] },
-    { kind: 'class', name: 'Counter', qualname: 'Counter', constructible: true, params: [{ name: 'start', kind: 'either', type: { k: 'builtin', name: 'int' }, hasDefault: true, default: '0', defaultIsNone: false }], span: [9, 14] },
-    { kind: 'method', name: 'add', qualname: 'Counter.add', owner: 'Counter', params: [{ name: 'k', kind: 'either', type: { k: 'builtin', name: 'int' }, hasDefault: false, default: null, defaultIsNone: false }], span: [12, 14] },
+    {
+      kind: 'function',
+      name: 'classify',
+      qualname: 'classify',
+      params: [
+        {
+          name: 'n',
+          kind: 'either',
+          type: { k: 'builtin', name: 'int' },
+          hasDefault: false,
+          default: null,
+          defaultIsNone: false,
+        },
+      ],
+      span: [1, 7],
+    },
+    {
+      kind: 'class',
+      name: 'Counter',
+      qualname: 'Counter',
+      constructible: true,
+      params: [
+        {
+          name: 'start',
+          kind: 'either',
+          type: { k: 'builtin', name: 'int' },
+          hasDefault: true,
+          default: '0',
+          defaultIsNone: false,
+        },
+      ],
+      span: [9, 14],
+    },
+    {
+      kind: 'method',
+      name: 'add',
+      qualname: 'Counter.add',
+      owner: 'Counter',
+      params: [
+        {
+          name: 'k',
+          kind: 'either',
+          type: { k: 'builtin', name: 'int' },
+          hasDefault: false,
+          default: null,
+          defaultIsNone: false,
+        },
+      ],
+      span: [12, 14],
+    },
   ],
   literals: { classify: [{ src: '0', kind: 'int', value: 0 }] },
   moduleLiterals: [],
   constants: [],
   paramHints: {},
   doctests: [],
-  shape: { statements: [1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14], branches: [[2, 3], [2, 4], [4, 5], [4, 6], [13, 14], [13, -12]] },
+  shape: {
+    statements: [1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14],
+    branches: [
+      [2, 3],
+      [2, 4],
+      [4, 5],
+      [4, 6],
+      [13, 14],
+      [13, -12],
+    ],
+  },
   baseline: { lines: [1, 9, 12], branches: [] },
 };
 const target: ModuleTarget = { file: '/src/shapes.py', importRoot: '/src', moduleName: 'shapes' };
 
 const intOf = (e: PlanExpr | undefined): number => (e && e.k === 'lit' ? Number(e.src) : NaN);
 const value = (expr: string, type: string, extra: Partial<ValueDescription> = {}): ValueDescription => ({
-  type, module: 'builtins', repr: expr, expr, canon: expr, float: false, approx: false, nan: false, len: null, attrs: [], ...extra,
+  type,
+  module: 'builtins',
+  repr: expr,
+  expr,
+  canon: expr,
+  float: false,
+  approx: false,
+  nan: false,
+  len: null,
+  attrs: [],
+  ...extra,
 });
 
 /** The fake module's semantics, with the lines and branches coverage.py would report. */
@@ -37,16 +111,55 @@ function behaviour(plan: CallPlan): CallResult {
   if (first.fn.path === 'classify') {
     const n = intOf(first.args[0] ?? first.kw[0]?.[1]);
     if (n < 0) {
-      return { status: 'raised', step: 0, lines: [2, 3], branches: [[2, 3]], exception: { type: 'ValueError', module: 'builtins', message: 'negative: -1 (n < 0)', path: null, inModule: true } };
+      return {
+        status: 'raised',
+        step: 0,
+        lines: [2, 3],
+        branches: [[2, 3]],
+        exception: {
+          type: 'ValueError',
+          module: 'builtins',
+          message: 'negative: -1 (n < 0)',
+          path: null,
+          inModule: true,
+        },
+      };
     }
-    if (n === 0) return { status: 'ok', lines: [2, 4, 5], branches: [[2, 4], [4, 5]], value: value("'zero'", 'str') };
-    return { status: 'ok', lines: [2, 4, 6, 7], branches: [[2, 4], [4, 6]], value: value("'positive'", 'str') };
+    if (n === 0)
+      return {
+        status: 'ok',
+        lines: [2, 4, 5],
+        branches: [
+          [2, 4],
+          [4, 5],
+        ],
+        value: value("'zero'", 'str'),
+      };
+    return {
+      status: 'ok',
+      lines: [2, 4, 6, 7],
+      branches: [
+        [2, 4],
+        [4, 6],
+      ],
+      value: value("'positive'", 'str'),
+    };
   }
   // Counter(...) then maybe .add(k)
   const start = first.kw.length ? intOf(first.kw[0][1]) : first.args.length ? intOf(first.args[0]) : 0;
   const last = plan.steps[plan.steps.length - 1];
   if (plan.steps.length === 1) {
-    return { status: 'ok', lines: [10, 11], branches: [], value: value('', 'shapes.Counter', { expr: null, repr: '<shapes.Counter object at 0x7f>', canon: '<shapes.Counter>', attrs: [{ name: 'total', expr: String(start), float: false, approx: false }] }) };
+    return {
+      status: 'ok',
+      lines: [10, 11],
+      branches: [],
+      value: value('', 'shapes.Counter', {
+        expr: null,
+        repr: '<shapes.Counter object at 0x7f>',
+        canon: '<shapes.Counter>',
+        attrs: [{ name: 'total', expr: String(start), float: false, approx: false }],
+      }),
+    };
   }
   const k = last.k === 'call' ? intOf(last.args[0] ?? last.kw[0]?.[1]) : 0;
   const big = k > 10;
@@ -68,7 +181,12 @@ describe('OfflineSearchEngine', () => {
   it('covers every line and branch of the fake module and stops as complete', async () => {
     const sandbox = new FakeExecutionSandbox(shapes, behaviour);
     const session = await sandbox.open(target);
-    const outcome = await new OfflineSearchEngine().search(session, target.file, { timeBudgetMs: 100_000, seed: 7, now: fixedClock(), batchSize: 16 });
+    const outcome = await new OfflineSearchEngine().search(session, target.file, {
+      timeBudgetMs: 100_000,
+      seed: 7,
+      now: fixedClock(),
+      batchSize: 16,
+    });
     expect(outcome.stoppedBy).toBe('complete');
     expect(outcome.coverage.summary()).toEqual({
       lines: { covered: 13, total: 13 },
@@ -88,7 +206,13 @@ describe('OfflineSearchEngine', () => {
     });
     const session = await sandbox.open(target);
     let t = 0;
-    const outcome = await new OfflineSearchEngine().search(session, target.file, { timeBudgetMs: 50, plateauMs: 1_000_000, seed: 1, now: () => (t += 1), batchSize: 4 });
+    const outcome = await new OfflineSearchEngine().search(session, target.file, {
+      timeBudgetMs: 50,
+      plateauMs: 1_000_000,
+      seed: 1,
+      now: () => (t += 1),
+      batchSize: 4,
+    });
     expect(outcome.stoppedBy).toBe('budget');
     expect(outcome.coverage.missingLines).toEqual([14]);
     const adds = sandbox.executed.filter((p) => p.steps && p.steps.length > 1).length;
@@ -105,7 +229,14 @@ describe('OfflineSearchEngine with focus lines and coverage from other tests', (
     const sandbox = new FakeExecutionSandbox(shapes, neverLine14);
     const session = await sandbox.open(target);
     let t = 0;
-    await new OfflineSearchEngine().search(session, target.file, { timeBudgetMs: 200, plateauMs: 1_000_000, seed: 3, now: () => (t += 1), batchSize: 4, ...(focusLines ? { focusLines } : {}) });
+    await new OfflineSearchEngine().search(session, target.file, {
+      timeBudgetMs: 200,
+      plateauMs: 1_000_000,
+      seed: 3,
+      now: () => (t += 1),
+      batchSize: 4,
+      ...(focusLines ? { focusLines } : {}),
+    });
     return sandbox.executed.filter((p) => p.steps && p.steps.length > 1).length / sandbox.executed.length;
   };
 
@@ -116,8 +247,22 @@ describe('OfflineSearchEngine with focus lines and coverage from other tests', (
   it('keeps no test for what other tests already cover', async () => {
     const sandbox = new FakeExecutionSandbox(shapes, behaviour);
     const session = await sandbox.open(target);
-    const coveredBefore = { lines: [2, 3, 4, 5, 6, 7], branches: [[2, 3], [2, 4], [4, 5], [4, 6]] as [number, number][] };
-    const outcome = await new OfflineSearchEngine().search(session, target.file, { timeBudgetMs: 100_000, seed: 7, now: fixedClock(), batchSize: 16, coveredBefore });
+    const coveredBefore = {
+      lines: [2, 3, 4, 5, 6, 7],
+      branches: [
+        [2, 3],
+        [2, 4],
+        [4, 5],
+        [4, 6],
+      ] as [number, number][],
+    };
+    const outcome = await new OfflineSearchEngine().search(session, target.file, {
+      timeBudgetMs: 100_000,
+      seed: 7,
+      now: fixedClock(),
+      batchSize: 16,
+      coveredBefore,
+    });
     expect(outcome.stoppedBy).toBe('complete');
     expect(outcome.tests.length).toBeGreaterThan(0);
     expect(outcome.tests.every((t) => t.candidate?.target.qualname !== 'classify')).toBe(true);
@@ -127,7 +272,10 @@ describe('OfflineSearchEngine with focus lines and coverage from other tests', (
 describe('minimiseArchive', () => {
   it('drops tests whose coverage others already hold', () => {
     const r = (lines: number[]): CallResult => ({ status: 'ok', lines, branches: [] });
-    const tests = [r([1, 2]), r([2, 3]), r([1, 2, 3]), r([4])].map((result, i) => ({ plan: { steps: [{ k: 'lit', src: String(i) }] } as CallPlan, result }));
+    const tests = [r([1, 2]), r([2, 3]), r([1, 2, 3]), r([4])].map((result, i) => ({
+      plan: { steps: [{ k: 'lit', src: String(i) }] } as CallPlan,
+      result,
+    }));
     expect(minimiseArchive(tests).map((t) => t.result.lines)).toEqual([[1, 2, 3], [4]]);
   });
 });
@@ -135,18 +283,32 @@ describe('minimiseArchive', () => {
 describe('OfflineTestGenerator', () => {
   it('renders passing-style pytest code with exact values, raises with match, and attribute checks', async () => {
     const sandbox = new FakeExecutionSandbox(shapes, behaviour);
-    const gen = await new OfflineTestGenerator(sandbox).generate(target, { timeBudgetMs: 100_000, seed: 3, now: fixedClock() });
+    const gen = await new OfflineTestGenerator(sandbox).generate(target, {
+      timeBudgetMs: 100_000,
+      seed: 3,
+      now: fixedClock(),
+    });
     // One session searches; a second, with another hash seed, re-runs the kept tests.
     expect(sandbox.opened.map((o) => o.hashSeed)).toEqual([0, 4242]);
     expect(sandbox.closed).toBe(2);
     const file = gen.render();
     expect(file.content).toContain('from shapes import Counter, classify');
-    expect(file.content).toMatch(/def test_classify_raises_value_error_negative\(\):\n {4}with pytest\.raises\(ValueError, match=r"negative: -1 \\\(n < 0\\\)"\):\n {8}classify\(-\d+\)/);
-    expect(file.content).toMatch(/def test_classify_returns_string_with_zero_n\(\):\n {4}result = classify\(0\)\n {4}assert result == 'zero'/);
-    expect(file.content).toMatch(/counter = Counter\([^)]*\)\n {4}counter\.add\(\d+\)\n {4}assert counter\.total == \d+/);
+    expect(file.content).toMatch(
+      /def test_classify_raises_value_error_negative\(\):\n {4}with pytest\.raises\(ValueError, match=r"negative: -1 \\\(n < 0\\\)"\):\n {8}classify\(-\d+\)/,
+    );
+    expect(file.content).toMatch(
+      /def test_classify_returns_string_with_zero_n\(\):\n {4}result = classify\(0\)\n {4}assert result == 'zero'/,
+    );
+    expect(file.content).toMatch(
+      /counter = Counter\([^)]*\)\n {4}counter\.add\(\d+\)\n {4}assert counter\.total == \d+/,
+    );
     // Tests come grouped per callable in source order.
     const order = file.tests.map((t) => t.subject);
-    expect(order).toEqual([...order].sort((a, b) => ['classify', 'Counter', 'Counter.add'].indexOf(a) - ['classify', 'Counter', 'Counter.add'].indexOf(b)));
+    expect(order).toEqual(
+      [...order].sort(
+        (a, b) => ['classify', 'Counter', 'Counter.add'].indexOf(a) - ['classify', 'Counter', 'Counter.add'].indexOf(b),
+      ),
+    );
     // Every case carries its own imports for the assembler.
     for (const c of file.cases) expect(c.imports.some((i) => i.startsWith('from shapes import'))).toBe(true);
     // Excluding a test by name leaves it out.
@@ -160,16 +322,28 @@ describe('OfflineTestGenerator', () => {
       const r = behaviour(plan);
       return r.value && r.value.expr === "'positive'" ? { ...r, value: value(`'positive ${call++}'`, 'str') } : r;
     });
-    const gen = await new OfflineTestGenerator(sandbox).generate(target, { timeBudgetMs: 100_000, seed: 3, now: fixedClock() });
+    const gen = await new OfflineTestGenerator(sandbox).generate(target, {
+      timeBudgetMs: 100_000,
+      seed: 3,
+      now: fixedClock(),
+    });
     const content = gen.render().content;
     expect(content).not.toMatch(/'positive \d+'/);
     // Every test checks something: the value varies, its type does not.
-    expect(content).toMatch(/def test_classify_returns_string\(\):\n {4}result = classify\([1-9]\d*\)\n {4}assert isinstance\(result, str\)\n/);
+    expect(content).toMatch(
+      /def test_classify_returns_string\(\):\n {4}result = classify\([1-9]\d*\)\n {4}assert isinstance\(result, str\)\n/,
+    );
   });
 });
 
 describe('stability', () => {
-  const ok = (canon: string): CallResult => ({ status: 'ok', lines: [], branches: [], value: value(canon, 'str'), stdout: '' });
+  const ok = (canon: string): CallResult => ({
+    status: 'ok',
+    lines: [],
+    branches: [],
+    value: value(canon, 'str'),
+    stdout: '',
+  });
   it('agrees when every re-run gives the same outcome and value', () => {
     expect(stability(ok("'a'"), [ok("'a'"), ok("'a'")])).toMatchObject({ outcome: true, value: true, stdout: true });
   });
@@ -179,14 +353,25 @@ describe('stability', () => {
   it("asserts no value or output that shows today's year unless the test passed that year in", () => {
     const clock = { year: 2026, planText: '{"call":"calendar","args":[]}' };
     const printed: CallResult = { ...ok("'x'"), stdout: '                 2026\n      January  February\n' };
-    expect(stability(ok("'December 2026'"), [ok("'December 2026'")], clock)).toMatchObject({ outcome: true, value: false });
+    expect(stability(ok("'December 2026'"), [ok("'December 2026'")], clock)).toMatchObject({
+      outcome: true,
+      value: false,
+    });
     expect(stability(printed, [printed], clock)).toMatchObject({ outcome: true, stdout: false });
-    expect(stability(ok("'December 2026'"), [ok("'December 2026'")], { ...clock, planText: '{"args":[2026,12]}' })).toMatchObject({ value: true });
+    expect(
+      stability(ok("'December 2026'"), [ok("'December 2026'")], { ...clock, planText: '{"args":[2026,12]}' }),
+    ).toMatchObject({ value: true });
     expect(stability(ok("'20261'"), [ok("'20261'")], clock)).toMatchObject({ value: true });
   });
 
   it('rejects a test whose outcome changes', () => {
-    const raised: CallResult = { status: 'raised', step: 0, lines: [], branches: [], exception: { type: 'KeyError', module: 'builtins', message: 'x', path: null, inModule: true } };
+    const raised: CallResult = {
+      status: 'raised',
+      step: 0,
+      lines: [],
+      branches: [],
+      exception: { type: 'KeyError', module: 'builtins', message: 'x', path: null, inModule: true },
+    };
     expect(stability(ok("'a'"), [raised]).outcome).toBe(false);
   });
 });
@@ -207,7 +392,18 @@ describe('python source helpers', () => {
   });
   it('builds plans for methods with a receiver', () => {
     const add = shapes.callables[2];
-    const plan = toPlan({ target: add, receiver: { kind: 'construct', cls: shapes.callables[1], args: [] }, prefix: [], args: [] });
-    expect(plan).toEqual({ steps: [{ k: 'call', fn: { k: 'ref', path: 'Counter' }, args: [], kw: [] }, { k: 'call', fn: { k: 'attr', obj: { k: 'var', i: 0 }, name: 'add' }, args: [], kw: [] }], receiver: 0 });
+    const plan = toPlan({
+      target: add,
+      receiver: { kind: 'construct', cls: shapes.callables[1], args: [] },
+      prefix: [],
+      args: [],
+    });
+    expect(plan).toEqual({
+      steps: [
+        { k: 'call', fn: { k: 'ref', path: 'Counter' }, args: [], kw: [] },
+        { k: 'call', fn: { k: 'attr', obj: { k: 'var', i: 0 }, name: 'add' }, args: [], kw: [] },
+      ],
+      receiver: 0,
+    });
   });
 });

@@ -1,6 +1,30 @@
-import { silentLogger, type CallResult, type ExecutionSandbox, type Logger, type ModuleInterface, type ModuleTarget } from '@test-agent/domain';
-import { PytestEmitter, type EmittableTest, type EmittedFile, type PytestEmitOptions, type Stability } from './pytest-emitter';
-import { OfflineSearchEngine, countOutsideEffects, distinctDefects, minimiseArchive, raisedKind, type ArchivedTest, type OutsideEffectSummary, type OutsideEffects, type SearchOptions, type SearchOutcome } from './search-engine.service';
+import {
+  silentLogger,
+  type CallResult,
+  type ExecutionSandbox,
+  type Logger,
+  type ModuleInterface,
+  type ModuleTarget,
+} from '@test-agent/domain';
+import {
+  PytestEmitter,
+  type EmittableTest,
+  type EmittedFile,
+  type PytestEmitOptions,
+  type Stability,
+} from './pytest-emitter';
+import {
+  OfflineSearchEngine,
+  countOutsideEffects,
+  distinctDefects,
+  minimiseArchive,
+  raisedKind,
+  type ArchivedTest,
+  type OutsideEffectSummary,
+  type OutsideEffects,
+  type SearchOptions,
+  type SearchOutcome,
+} from './search-engine.service';
 import { SEARCH_RERUN_MACHINE, onMachine } from '../flakiness-checker/machine-perturbations';
 import { simplifyTests } from './test-simplifier';
 
@@ -93,19 +117,31 @@ export class OfflineTestGenerator {
       const judgedAgain = simplified.map((t) => ({ t, kind: raisedKind(t.result, t.candidate) }));
       const defects = [...search.suspectedDefects, ...judgedAgain.filter((x) => x.kind === 'defect').map((x) => x.t)];
       search = { ...search, suspectedDefects: distinctDefects(defects) };
-      const kept = minimiseArchive(judgedAgain.filter((x) => x.kind !== 'defect' && x.kind !== 'misuse').map((x) => x.t));
+      const kept = minimiseArchive(
+        judgedAgain.filter((x) => x.kind !== 'defect' && x.kind !== 'misuse').map((x) => x.t),
+      );
       // Suspected defects are re-run with the tests: one that does not raise the same way again is not reported.
-      again = await session.execute([...kept, ...search.suspectedDefects].map((t) => t.plan), { timeoutMs: callTimeoutMs });
+      again = await session.execute(
+        [...kept, ...search.suspectedDefects].map((t) => t.plan),
+        { timeoutMs: callTimeoutMs },
+      );
       search = { ...search, tests: kept };
     } finally {
       await session.close();
     }
     // The second session also runs on another machine as far as the code can tell (time zone, locale, proxies, clock):
     // a value that depends on them differs between the runs and is not asserted.
-    const fresh = await this.sandbox.open(target, { hashSeed: 4242, loadTimeoutMs, ...onMachine(SEARCH_RERUN_MACHINE) });
+    const fresh = await this.sandbox.open(target, {
+      hashSeed: 4242,
+      loadTimeoutMs,
+      ...onMachine(SEARCH_RERUN_MACHINE),
+    });
     let other: CallResult[];
     try {
-      other = await fresh.execute([...search.tests, ...search.suspectedDefects].map((t) => t.plan), { timeoutMs: callTimeoutMs });
+      other = await fresh.execute(
+        [...search.tests, ...search.suspectedDefects].map((t) => t.plan),
+        { timeoutMs: callTimeoutMs },
+      );
     } finally {
       await fresh.close();
     }
@@ -143,7 +179,11 @@ export class OfflineTestGenerator {
 }
 
 /** The search's refused calls plus kept tests a re-run found acting outside the sandbox (`stability` drops those). */
-function withRerunEffects(found: OutsideEffects, tests: readonly ArchivedTest[], reruns: readonly (readonly CallResult[])[]): OutsideEffects {
+function withRerunEffects(
+  found: OutsideEffects,
+  tests: readonly ArchivedTest[],
+  reruns: readonly (readonly CallResult[])[],
+): OutsideEffects {
   const out: Record<string, OutsideEffectSummary> = { ...found };
   tests.forEach((t, i) => {
     const effects = reruns.map((r) => r[i]?.outsideEffects ?? []).find((e) => e.length > 0);
@@ -165,7 +205,8 @@ export interface RunClock {
 /** What every re-run agreed on with the first run (and what does not depend on today's date). */
 export function stability(first: CallResult, reruns: readonly CallResult[], clock?: RunClock): Stability {
   const yearPattern = clock ? new RegExp(`(?<!\\d)${clock.year}(?!\\d)`) : undefined;
-  const fromClock = (text: string | null | undefined) => Boolean(yearPattern && text && yearPattern.test(text) && !yearPattern.test(clock?.planText ?? ''));
+  const fromClock = (text: string | null | undefined) =>
+    Boolean(yearPattern && text && yearPattern.test(text) && !yearPattern.test(clock?.planText ?? ''));
   const sameOutcome = reruns.every(
     (r) =>
       !r.outsideEffects?.length &&
@@ -180,22 +221,46 @@ export function stability(first: CallResult, reruns: readonly CallResult[], cloc
   const sameValue =
     !machine &&
     reruns.every((r) =>
-      first.status === 'raised' ? r.exception?.message === first.exception?.message : r.value?.canon === first.value?.canon && r.value?.expr === first.value?.expr,
-    ) && !fromClock(first.status === 'raised' ? first.exception?.message : first.value?.expr);
+      first.status === 'raised'
+        ? r.exception?.message === first.exception?.message
+        : r.value?.canon === first.value?.canon && r.value?.expr === first.value?.expr,
+    ) &&
+    !fromClock(first.status === 'raised' ? first.exception?.message : first.value?.expr);
   // An object's address may repeat by chance between runs; it still is no fact to assert.
-  const sameStdout = !machine && reruns.every((r) => r.stdout === first.stdout) && !/0x[0-9a-fA-F]{6,}/.test(first.stdout ?? '') && !fromClock(first.stdout);
+  const sameStdout =
+    !machine &&
+    reruns.every((r) => r.stdout === first.stdout) &&
+    !/0x[0-9a-fA-F]{6,}/.test(first.stdout ?? '') &&
+    !fromClock(first.stdout);
   const attrs = new Set<string>();
   const all = [...(first.value?.attrs ?? []), ...(first.receiverAttrs ?? [])];
   for (const a of all) {
-    const agrees = reruns.every((r) => [...(r.value?.attrs ?? []), ...(r.receiverAttrs ?? [])].some((b) => b.name === a.name && b.expr === a.expr));
+    const agrees = reruns.every((r) =>
+      [...(r.value?.attrs ?? []), ...(r.receiverAttrs ?? [])].some((b) => b.name === a.name && b.expr === a.expr),
+    );
     if (agrees && !machine && !fromClock(a.expr)) attrs.add(a.name);
   }
-  let stdoutPrefix = sameOutcome && !sameStdout && !machine && first.stdout ? stablePrefix(first.stdout, reruns.map((r) => r.stdout ?? '')) : '';
+  let stdoutPrefix =
+    sameOutcome && !sameStdout && !machine && first.stdout
+      ? stablePrefix(
+          first.stdout,
+          reruns.map((r) => r.stdout ?? ''),
+        )
+      : '';
   // The prefix ends before the first mention of the current year as well.
   const yearAt = yearPattern && fromClock(stdoutPrefix) ? stdoutPrefix.search(yearPattern) : -1;
   if (yearAt >= 0) stdoutPrefix = yearAt >= 8 ? stdoutPrefix.slice(0, yearAt) : '';
-  const sameType = first.status === 'ok' && reruns.every((r) => r.value?.type === first.value?.type && r.value?.module === first.value?.module);
-  return { outcome: sameOutcome, value: sameOutcome && sameValue, type: sameOutcome && sameType, stdout: sameOutcome && sameStdout, attrs, ...(stdoutPrefix ? { stdoutPrefix } : {}) };
+  const sameType =
+    first.status === 'ok' &&
+    reruns.every((r) => r.value?.type === first.value?.type && r.value?.module === first.value?.module);
+  return {
+    outcome: sameOutcome,
+    value: sameOutcome && sameValue,
+    type: sameOutcome && sameType,
+    stdout: sameOutcome && sameStdout,
+    attrs,
+    ...(stdoutPrefix ? { stdoutPrefix } : {}),
+  };
 }
 
 /**

@@ -1,7 +1,20 @@
-import type { CallPlan, CallResult, CallableInfo, ModuleInterface, ModuleTarget, ParameterInfo, ValueDescription } from '@test-agent/domain';
+import type {
+  CallPlan,
+  CallResult,
+  CallableInfo,
+  ModuleInterface,
+  ModuleTarget,
+  ParameterInfo,
+  ValueDescription,
+} from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
 import { OfflineTestGenerator, stability } from './offline-test-generator.service';
-import { OfflineSearchEngine, countOutsideEffects, safeOutcome, type OutsideEffectSummary } from './search-engine.service';
+import {
+  OfflineSearchEngine,
+  countOutsideEffects,
+  safeOutcome,
+  type OutsideEffectSummary,
+} from './search-engine.service';
 
 // A fake module `hazards`:
 //   def wipe(path: str)   lines 1-2: always tries `shutil.rmtree('/data/a')` (blocked by the sandbox)
@@ -9,10 +22,28 @@ import { OfflineSearchEngine, countOutsideEffects, safeOutcome, type OutsideEffe
 //   def missing(n: int)   lines 5-6: raises FileNotFoundError naming the sandbox folder (machine-dependent)
 //   def double(n: int)    lines 7-8: returns 2 * n
 const INT = { k: 'builtin', name: 'int' } as const;
-const param = (name: string): ParameterInfo => ({ name, kind: 'either', type: INT, hasDefault: false, default: null, defaultIsNone: false });
-const fn = (name: string, params: ParameterInfo[], span: [number, number]): CallableInfo => ({ kind: 'function', name, qualname: name, params, span });
+const param = (name: string): ParameterInfo => ({
+  name,
+  kind: 'either',
+  type: INT,
+  hasDefault: false,
+  default: null,
+  defaultIsNone: false,
+});
+const fn = (name: string, params: ParameterInfo[], span: [number, number]): CallableInfo => ({
+  kind: 'function',
+  name,
+  qualname: name,
+  params,
+  span,
+});
 const hazards: ModuleInterface = {
-  callables: [fn('wipe', [{ ...param('path'), type: { k: 'builtin', name: 'str' } }], [1, 2]), fn('home', [], [3, 4]), fn('missing', [param('n')], [5, 6]), fn('double', [param('n')], [7, 8])],
+  callables: [
+    fn('wipe', [{ ...param('path'), type: { k: 'builtin', name: 'str' } }], [1, 2]),
+    fn('home', [], [3, 4]),
+    fn('missing', [param('n')], [5, 6]),
+    fn('double', [param('n')], [7, 8]),
+  ],
   literals: {},
   moduleLiterals: [],
   constants: [],
@@ -25,24 +56,58 @@ const hazards: ModuleInterface = {
 const target: ModuleTarget = { file: '/src/hazards.py', importRoot: '/src', moduleName: 'hazards' };
 
 const value = (expr: string | null, type: string): ValueDescription => ({
-  type, module: 'builtins', repr: expr ?? '', expr, canon: expr ?? '<machine-dependent>', float: false, approx: false, nan: false, len: null, attrs: [],
+  type,
+  module: 'builtins',
+  repr: expr ?? '',
+  expr,
+  canon: expr ?? '<machine-dependent>',
+  float: false,
+  approx: false,
+  nan: false,
+  len: null,
+  attrs: [],
 });
 
 function behaviour(plan: CallPlan): CallResult {
   const step = plan.steps?.[0];
   const name = step?.k === 'call' && step.fn.k === 'ref' ? step.fn.path : '';
-  const arg = step?.k === 'call' ? step.args[0] ?? step.kw[0]?.[1] : undefined;
+  const arg = step?.k === 'call' ? (step.args[0] ?? step.kw[0]?.[1]) : undefined;
   const n = arg?.k === 'lit' ? Number(arg.src) : 0;
   switch (name) {
     case 'wipe':
       return {
-        status: 'raised', step: 0, lines: [2], branches: [], outsideEffects: ['delete /data/a'],
-        exception: { type: 'PermissionError', module: 'builtins', message: "[Errno 1] blocked by Test Agent's sandbox: delete /data/a", path: null, inModule: true, explicit: false },
+        status: 'raised',
+        step: 0,
+        lines: [2],
+        branches: [],
+        outsideEffects: ['delete /data/a'],
+        exception: {
+          type: 'PermissionError',
+          module: 'builtins',
+          message: "[Errno 1] blocked by Test Agent's sandbox: delete /data/a",
+          path: null,
+          inModule: true,
+          explicit: false,
+        },
       };
     case 'home':
       return { status: 'ok', lines: [4], branches: [], value: value(null, 'str'), stdout: '', machineDependent: true };
     case 'missing':
-      return { status: 'raised', step: 0, lines: [6], branches: [], machineDependent: true, exception: { type: 'FileNotFoundError', module: 'builtins', message: '', path: null, inModule: true, explicit: true } };
+      return {
+        status: 'raised',
+        step: 0,
+        lines: [6],
+        branches: [],
+        machineDependent: true,
+        exception: {
+          type: 'FileNotFoundError',
+          module: 'builtins',
+          message: '',
+          path: null,
+          inModule: true,
+          explicit: true,
+        },
+      };
     default:
       return { status: 'ok', lines: [8], branches: [], value: value(String(2 * n), 'int'), stdout: '' };
   }
@@ -56,7 +121,13 @@ const clock = () => {
 describe('calls that act outside the sandbox or show the machine', () => {
   it('are refused as tests, counted per callable, and the import effects are passed on', async () => {
     const session = await new FakeExecutionSandbox(hazards, behaviour).open(target);
-    const outcome = await new OfflineSearchEngine().search(session, target.file, { timeBudgetMs: 400, plateauMs: 1_000_000, seed: 5, now: clock(), batchSize: 8 });
+    const outcome = await new OfflineSearchEngine().search(session, target.file, {
+      timeBudgetMs: 400,
+      plateauMs: 1_000_000,
+      seed: 5,
+      now: clock(),
+      batchSize: 8,
+    });
     expect(outcome.tests.map((t) => t.candidate?.target.qualname).sort()).toEqual(['double', 'missing']);
     expect(Object.keys(outcome.outsideEffects)).toEqual(['wipe']);
     expect(outcome.outsideEffects.wipe.calls).toBeGreaterThanOrEqual(3);
@@ -67,7 +138,11 @@ describe('calls that act outside the sandbox or show the machine', () => {
   });
 
   it('leave no assertion on a machine-dependent fact in the emitted file, which works in tmp_path', async () => {
-    const generation = await new OfflineTestGenerator(new FakeExecutionSandbox(hazards, behaviour)).generate(target, { timeBudgetMs: 400, seed: 5, now: clock() });
+    const generation = await new OfflineTestGenerator(new FakeExecutionSandbox(hazards, behaviour)).generate(target, {
+      timeBudgetMs: 400,
+      seed: 5,
+      now: clock(),
+    });
     expect(generation.outsideEffects.wipe.examples).toEqual(['delete /data/a']);
     expect(generation.importEffects).toEqual(['write /etc/hazards.cfg']);
     const file = generation.render();
@@ -88,18 +163,31 @@ describe('calls that act outside the sandbox or show the machine', () => {
     expect(safeOutcome({ ...ok, outsideEffects: ['spawn fork'] })).toBe(false);
     expect(safeOutcome({ ...ok, sideEffects: ['made.txt'] })).toBe(false);
     expect(safeOutcome({ ...ok, machineDependent: true })).toBe(false);
-    expect(safeOutcome({ status: 'raised', lines: [], branches: [], machineDependent: true, exception: { type: 'KeyError', module: 'builtins', message: '', path: null, inModule: true } })).toBe(true);
+    expect(
+      safeOutcome({
+        status: 'raised',
+        lines: [],
+        branches: [],
+        machineDependent: true,
+        exception: { type: 'KeyError', module: 'builtins', message: '', path: null, inModule: true },
+      }),
+    ).toBe(true);
   });
 
   it('make a re-run that acts outside the sandbox drop the test, and a machine-dependent one its facts', () => {
     const ok: CallResult = { status: 'ok', lines: [], branches: [], value: value('1', 'int'), stdout: 'x\n' };
     expect(stability(ok, [{ ...ok, outsideEffects: ['connect 10.0.0.1:80'] }]).outcome).toBe(false);
-    expect(stability(ok, [{ ...ok, machineDependent: true }])).toMatchObject({ outcome: true, value: false, stdout: false });
+    expect(stability(ok, [{ ...ok, machineDependent: true }])).toMatchObject({
+      outcome: true,
+      value: false,
+      stdout: false,
+    });
   });
 
   it('count refused calls with a few distinct examples', () => {
     const into: Record<string, OutsideEffectSummary> = {};
-    for (const e of [['delete /a'], ['delete /a', 'write /b'], ['spawn fork', 'signal 1']]) countOutsideEffects(into, 'f', e);
+    for (const e of [['delete /a'], ['delete /a', 'write /b'], ['spawn fork', 'signal 1']])
+      countOutsideEffects(into, 'f', e);
     expect(into).toEqual({ f: { calls: 3, examples: ['delete /a', 'write /b', 'spawn fork'] } });
   });
 });

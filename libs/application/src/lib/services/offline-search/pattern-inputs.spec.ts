@@ -7,10 +7,35 @@ import { RandomSource } from './random-source';
 //   def parse(text): m = _VERSION_RE.match(text) ...        (text matched against the pattern)
 //   def count(n, label): ...                                  (no pattern; names only)
 //   def from_match(m: re.Match): ...
-const param = (name: string, type: ParameterInfo['type'] = { k: 'any' }): ParameterInfo => ({ name, kind: 'either', type, hasDefault: false, default: null, defaultIsNone: false });
-const parse: CallableInfo = { kind: 'function', name: 'parse', qualname: 'parse', params: [param('text')], span: [3, 8] };
-const count: CallableInfo = { kind: 'function', name: 'count', qualname: 'count', params: [param('n'), param('label')], span: [10, 12] };
-const fromMatch: CallableInfo = { kind: 'function', name: 'from_match', qualname: 'from_match', params: [param('m', { k: 'any', hint: 're.Match' })], span: [14, 16] };
+const param = (name: string, type: ParameterInfo['type'] = { k: 'any' }): ParameterInfo => ({
+  name,
+  kind: 'either',
+  type,
+  hasDefault: false,
+  default: null,
+  defaultIsNone: false,
+});
+const parse: CallableInfo = {
+  kind: 'function',
+  name: 'parse',
+  qualname: 'parse',
+  params: [param('text')],
+  span: [3, 8],
+};
+const count: CallableInfo = {
+  kind: 'function',
+  name: 'count',
+  qualname: 'count',
+  params: [param('n'), param('label')],
+  span: [10, 12],
+};
+const fromMatch: CallableInfo = {
+  kind: 'function',
+  name: 'from_match',
+  qualname: 'from_match',
+  params: [param('m', { k: 'any', hint: 're.Match' })],
+  span: [14, 16],
+};
 const VERSION = String.raw`(\d+)\.(\d+)`;
 const entry = { pattern: VERSION, flags: 0, matches: ['1.2', '10.0', '0.11'], nearMisses: ['', '1x2', '1.'] };
 const versions: ModuleInterface = {
@@ -18,7 +43,10 @@ const versions: ModuleInterface = {
   externalNames: { re: 'import re' },
   literals: {},
   moduleLiterals: [],
-  patterns: { parse: [{ ...entry, subjects: ['text'], name: '_VERSION_RE' }], '': [{ ...entry, subjects: [], name: '_VERSION_RE' }] },
+  patterns: {
+    parse: [{ ...entry, subjects: ['text'], name: '_VERSION_RE' }],
+    '': [{ ...entry, subjects: [], name: '_VERSION_RE' }],
+  },
   constants: [],
   paramHints: { parse: { text: ['str'] } },
   doctests: [],
@@ -35,12 +63,16 @@ describe('inputs made from the regular expressions the code matches', () => {
     const full = new RegExp(`^${VERSION}$`);
     expect(values.filter((s) => full.test(s)).length).toBeGreaterThan(70);
     expect(values).toContain('1x2');
-    expect(values.filter((s) => s.includes('\n') && s.split('\n').every((l) => full.test(l))).length).toBeGreaterThan(0);
+    expect(values.filter((s) => s.includes('\n') && s.split('\n').every((l) => full.test(l))).length).toBeGreaterThan(
+      0,
+    );
   });
 
   it('gives a re.Match parameter a match of a module pattern, through its module-level name', () => {
     const gen = new InputGenerator(versions, new RandomSource(1));
-    const srcs = Array.from({ length: 40 }, () => gen.arguments(fromMatch)[0].value.expr).map((e) => (e.k === 'lit' ? e.src : ''));
+    const srcs = Array.from({ length: 40 }, () => gen.arguments(fromMatch)[0].value.expr).map((e) =>
+      e.k === 'lit' ? e.src : '',
+    );
     const matches = srcs.filter((s) => s.startsWith('_VERSION_RE.match('));
     expect(matches.length).toBeGreaterThan(25);
     for (const s of matches) expect(entry.matches).toContain(evalPyStr(/^_VERSION_RE\.match\((.*)\)$/.exec(s)![1]));
@@ -49,7 +81,9 @@ describe('inputs made from the regular expressions the code matches', () => {
   it('builds the match with re.match when the pattern has no module-level name', () => {
     const unnamed: ModuleInterface = { ...versions, patterns: { '': [{ ...entry, subjects: [], flags: 2 }] } };
     const gen = new InputGenerator(unnamed, new RandomSource(1));
-    const srcs = Array.from({ length: 20 }, () => gen.arguments(fromMatch)[0].value.expr).map((e) => (e.k === 'lit' ? e.src : ''));
+    const srcs = Array.from({ length: 20 }, () => gen.arguments(fromMatch)[0].value.expr).map((e) =>
+      e.k === 'lit' ? e.src : '',
+    );
     expect(srcs).toContainEqual(expect.stringMatching(/^re\.match\('\(\\\\d\+\)\\\\\.\(\\\\d\+\)', '[\d.]+', 2\)$/));
   });
 
@@ -58,7 +92,24 @@ describe('inputs made from the regular expressions the code matches', () => {
     expect(gen.hintFor(param('n'), count)).toEqual({ k: 'builtin', name: 'int' });
     expect(gen.hintFor(param('label'), count)).toEqual({ k: 'builtin', name: 'str' });
     expect(gen.hintFor(param('is_valid'), count)).toEqual({ k: 'builtin', name: 'bool' });
-    for (const name of ['withyear', 'theyear', 'themonth', 'firstweekday', 'theweek', 'wordchars', 'split_command', 'y1', 'y2', 'r', 'g', 'b', 'h', 'v', 'y', 'q']) {
+    for (const name of [
+      'withyear',
+      'theyear',
+      'themonth',
+      'firstweekday',
+      'theweek',
+      'wordchars',
+      'split_command',
+      'y1',
+      'y2',
+      'r',
+      'g',
+      'b',
+      'h',
+      'v',
+      'y',
+      'q',
+    ]) {
       expect([name, gen.hintFor(param(name), count)]).toEqual([name, { k: 'any' }]);
     }
   });

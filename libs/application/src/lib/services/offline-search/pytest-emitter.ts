@@ -1,4 +1,11 @@
-import type { AttributeDescription, CallResult, CallableInfo, ModuleInterface, PlanExpr, TestCase } from '@test-agent/domain';
+import type {
+  AttributeDescription,
+  CallResult,
+  CallableInfo,
+  ModuleInterface,
+  PlanExpr,
+  TestCase,
+} from '@test-agent/domain';
 import type { GenArg } from './input-generator';
 import { FILE_HELPER, renderPlanExpr } from './input-generator';
 import { PY_KEYWORDS, pyRegexLiteral, pyStr, snakeCase } from './python-source';
@@ -76,7 +83,31 @@ const MAX_EXACT = 1200;
 const MAX_SIZED_LITERAL = 120;
 const SIZED_TYPES = new Set(['str', 'bytes', 'list', 'tuple', 'dict', 'set']);
 /** Types of `builtins` a test can name (`dict_keys`, `function`, `list_iterator` are not names there). */
-const BUILTIN_TYPE_NAMES = new Set(['int', 'float', 'complex', 'bool', 'str', 'bytes', 'bytearray', 'memoryview', 'list', 'tuple', 'dict', 'set', 'frozenset', 'range', 'slice', 'type', 'object', 'property', 'enumerate', 'zip', 'map', 'filter', 'reversed']);
+const BUILTIN_TYPE_NAMES = new Set([
+  'int',
+  'float',
+  'complex',
+  'bool',
+  'str',
+  'bytes',
+  'bytearray',
+  'memoryview',
+  'list',
+  'tuple',
+  'dict',
+  'set',
+  'frozenset',
+  'range',
+  'slice',
+  'type',
+  'object',
+  'property',
+  'enumerate',
+  'zip',
+  'map',
+  'filter',
+  'reversed',
+]);
 
 const DOCTEST_HELPER = [
   'def _doctest_failures(obj, module):',
@@ -120,7 +151,13 @@ export class PytestEmitter {
   private external: Readonly<Record<string, string>> = {};
   private moduleName = '';
 
-  emit(moduleName: string, module: ModuleInterface, tests: readonly EmittableTest[], exclude: ReadonlySet<string> = new Set(), options: PytestEmitOptions = {}): EmittedFile {
+  emit(
+    moduleName: string,
+    module: ModuleInterface,
+    tests: readonly EmittableTest[],
+    exclude: ReadonlySet<string> = new Set(),
+    options: PytestEmitOptions = {},
+  ): EmittedFile {
     const namer = new TestNamer();
     this.external = module.externalNames ?? {};
     this.moduleName = moduleName;
@@ -130,21 +167,42 @@ export class PytestEmitter {
     const byName = new Map(module.callables.map((c) => [c.qualname, c]));
 
     // Names are given over every stable test, excluded or not, so a test keeps its name from one render to the next.
-    const built: { subject: string; name: string; body: Body; index: number; doctest: boolean; defect: boolean; facts?: NamingFacts }[] = [];
+    const built: {
+      subject: string;
+      name: string;
+      body: Body;
+      index: number;
+      doctest: boolean;
+      defect: boolean;
+      facts?: NamingFacts;
+    }[] = [];
     tests.forEach((t, index) => {
       if (!t.stability.outcome) return;
-      const b = t.test.doctest !== undefined ? this.doctestBody(t.test.doctest, moduleName, namer, byName) : this.callBody(t, topNames);
+      const b =
+        t.test.doctest !== undefined
+          ? this.doctestBody(t.test.doctest, moduleName, namer, byName)
+          : this.callBody(t, topNames);
       if (b) built.push({ ...b, index, doctest: t.test.doctest !== undefined, defect: Boolean(t.defect) });
     });
     const calls = built.filter((b) => b.facts);
-    namer.nameAll(calls.map((b) => b.facts!)).forEach((name, i) => (calls[i].name = calls[i].defect ? `${name}_suspected_defect` : name));
+    namer
+      .nameAll(calls.map((b) => b.facts!))
+      .forEach((name, i) => (calls[i].name = calls[i].defect ? `${name}_suspected_defect` : name));
     const defects: EmittedDefect[] = built
       .filter((b) => b.defect)
       .map((b) => {
         const ex = tests[b.index].test.result.exception!;
-        return { name: b.name, subject: b.subject, source: testSource(b.name, b.body), error: `${ex.type}: ${ex.message}`, ...(typeof ex.line === 'number' ? { line: ex.line } : {}) };
+        return {
+          name: b.name,
+          subject: b.subject,
+          source: testSource(b.name, b.body),
+          error: `${ex.type}: ${ex.message}`,
+          ...(typeof ex.line === 'number' ? { line: ex.line } : {}),
+        };
       });
-    const blocks = built.filter((b) => !exclude.has(b.name) && (!b.defect || options.pinDefects)).map((b) => ({ ...b, order: order.get(b.subject) ?? 1e12 }));
+    const blocks = built
+      .filter((b) => !exclude.has(b.name) && (!b.defect || options.pinDefects))
+      .map((b) => ({ ...b, order: order.get(b.subject) ?? 1e12 }));
     blocks.sort((a, b) => a.order - b.order || a.index - b.index);
 
     const importNames = new Set<string>();
@@ -157,8 +215,14 @@ export class PytestEmitter {
       usesMath ||= b.body.usesMath;
       usesDoctest ||= b.doctest;
     }
-    const header = [FILE_HEADER + ' (offline search engine). Re-generate rather than edit by hand.', `"""Tests for \`${moduleName}\`."""`];
-    const stdImports = [...[...(usesDoctest ? ['doctest'] : []), ...(usesMath ? ['math'] : [])].map((m) => `import ${m}`), ...[...extraImports].sort()];
+    const header = [
+      FILE_HEADER + ' (offline search engine). Re-generate rather than edit by hand.',
+      `"""Tests for \`${moduleName}\`."""`,
+    ];
+    const stdImports = [
+      ...[...(usesDoctest ? ['doctest'] : []), ...(usesMath ? ['math'] : [])].map((m) => `import ${m}`),
+      ...[...extraImports].sort(),
+    ];
     const imports: string[] = [...stdImports];
     if (stdImports.length) imports.push('');
     // Always: the fixture every test runs under is a pytest fixture.
@@ -202,7 +266,13 @@ export class PytestEmitter {
     const fn = byName.get(qualname);
     const name = namer.reserve(`test_${fn ? subjectName(fn) : snakeCase(moduleName)}_doctest_examples`);
     const obj = qualname ? `${moduleName}.${qualname}` : moduleName;
-    const body: Body = { lines: [`assert _doctest_failures(${obj}, ${moduleName}) == 0`], usesMath: false, usesCapsys: false, names: new Set(), imports: new Set() };
+    const body: Body = {
+      lines: [`assert _doctest_failures(${obj}, ${moduleName}) == 0`],
+      usesMath: false,
+      usesCapsys: false,
+      names: new Set(),
+      imports: new Set(),
+    };
     return { subject: qualname, name, body };
   }
 
@@ -242,12 +312,15 @@ export class PytestEmitter {
       const ex = result.exception!;
       const type = this.exceptionName(ex, topNames, body);
       const where = typeof ex.line === 'number' ? ` on line ${ex.line}` : '';
-      body.decorators = [`@pytest.mark.xfail(strict=True, raises=${type}, reason=${pyStr(`suspected defect: ${ex.type}${where} on well-typed input`)})`];
+      body.decorators = [
+        `@pytest.mark.xfail(strict=True, raises=${type}, reason=${pyStr(`suspected defect: ${ex.type}${where} on well-typed input`)})`,
+      ];
       body.lines.push(finalExpr);
     } else if (result.status === 'raised') {
       const ex = result.exception!;
       const type = this.exceptionName(ex, topNames, body);
-      const match = t.stability.value && !result.machineDependent && matchable(ex.message) ? pyRegexLiteral(ex.message) : null;
+      const match =
+        t.stability.value && !result.machineDependent && matchable(ex.message) ? pyRegexLiteral(ex.message) : null;
       body.lines.push(`with pytest.raises(${type}${match ? `, match=${match}` : ''}):`, `    ${finalExpr}`);
     } else {
       const v = result.value!;
@@ -262,7 +335,10 @@ export class PytestEmitter {
         } else if (v.expr !== null) {
           for (const n of namesIn(v.expr)) if (topNames.has(n)) body.names.add(n);
           assertions.push(...this.valueAssertions(target, v.expr, v, body));
-        } else if (v.len !== null && (v.type === 'str' || v.type === 'bytes' || v.type === 'list' || v.type === 'tuple')) {
+        } else if (
+          v.len !== null &&
+          (v.type === 'str' || v.type === 'bytes' || v.type === 'list' || v.type === 'tuple')
+        ) {
           // Too long to write out (a whole HTML page): its size and how it starts.
           assertions.push(...this.sizeAndStart(target, v));
         } else {
@@ -275,7 +351,9 @@ export class PytestEmitter {
           }
         }
       }
-      const changed = machine ? [] : (result.receiverAttrs ?? []).filter((a) => t.stability.attrs.has(a.name) && !finalIsReceiver).slice(0, 4);
+      const changed = machine
+        ? []
+        : (result.receiverAttrs ?? []).filter((a) => t.stability.attrs.has(a.name) && !finalIsReceiver).slice(0, 4);
       for (const a of changed) assertions.push(this.attributeAssertion(`${receiverName}.${a.name}`, a, body, topNames));
       const printed = t.stability.stdout && result.stdout && !machine ? result.stdout : '';
       const prefix = !printed && !machine && t.stability.stdoutPrefix ? t.stability.stdoutPrefix.slice(0, 300) : '';
@@ -314,11 +392,16 @@ export class PytestEmitter {
     // The calls before and the receiver's options describe the test too, unless it ends building the receiver.
     const context = subject === candidate.target || (hasReceiver && last > 0) ? candidate : undefined;
     // The name says only what the test asserts: a value or message that varies between runs is not in it.
-    const messageChecked = result.status !== 'raised' || Boolean(result.exception && matchable(result.exception.message));
+    const messageChecked =
+      result.status !== 'raised' || Boolean(result.exception && matchable(result.exception.message));
     const asserted = t.stability.value && !result.machineDependent && !t.defect && messageChecked;
     const named: CallResult = asserted
       ? result
-      : { ...result, ...(result.value ? { value: { ...result.value, expr: null } } : {}), ...(result.exception ? { exception: { ...result.exception, message: '' } } : {}) };
+      : {
+          ...result,
+          ...(result.value ? { value: { ...result.value, expr: null } } : {}),
+          ...(result.exception ? { exception: { ...result.exception, message: '' } } : {}),
+        };
     const facts: NamingFacts = { fn: subject, result: named, args, candidate: context, lastStep: last };
     return { subject: subject.qualname, name: '', body, facts };
   }
@@ -328,10 +411,17 @@ export class PytestEmitter {
    * returned None, or the type of what it returned (when every run agreed on it and the test can name it).
    * Undefined when not even that holds: the test is then not written.
    */
-  private fallbackAssertion(target: string, v: NonNullable<CallResult['value']>, stability: Stability, body: Body, topNames: ReadonlySet<string>): string | undefined {
+  private fallbackAssertion(
+    target: string,
+    v: NonNullable<CallResult['value']>,
+    stability: Stability,
+    body: Body,
+    topNames: ReadonlySet<string>,
+  ): string | undefined {
     if (v.expr === 'None' && stability.value) return `assert ${target} is None`;
     if (!(stability.type ?? stability.value) || v.type.includes('<') || v.type === 'NoneType') return undefined;
-    if (v.module === 'builtins') return BUILTIN_TYPE_NAMES.has(v.type) ? `assert isinstance(${target}, ${v.type})` : undefined;
+    if (v.module === 'builtins')
+      return BUILTIN_TYPE_NAMES.has(v.type) ? `assert isinstance(${target}, ${v.type})` : undefined;
     const qualname = v.type.startsWith(`${v.module}.`) ? v.type.slice(v.module.length + 1) : v.type;
     if (qualname.split('.').some((p) => p.startsWith('_'))) return undefined;
     if (v.module === this.moduleName && topNames.has(qualname.split('.')[0])) {
@@ -365,7 +455,8 @@ export class PytestEmitter {
     const head = evalHead(v.repr);
     if (v.type === 'str' && head) out.push(`assert ${target}.startswith(${pyStr(head)})`);
     else if (v.type === 'bytes' && head) out.push(`assert ${target}.startswith(b${pyStr(head)})`);
-    else if (v.parts?.length && (v.type === 'list' || v.type === 'tuple')) out.push(`assert ${target}[0] == ${v.parts[0]}`);
+    else if (v.parts?.length && (v.type === 'list' || v.type === 'tuple'))
+      out.push(`assert ${target}[0] == ${v.parts[0]}`);
     return out;
   }
 
@@ -382,7 +473,11 @@ export class PytestEmitter {
       return ex.path;
     }
     if (ex.module === 'builtins') return ex.type;
-    if (/^[a-z][\w.]*$/.test(ex.module) && !ex.module.split('.').some((p) => p.startsWith('_')) && !ex.type.includes('<')) {
+    if (
+      /^[a-z][\w.]*$/.test(ex.module) &&
+      !ex.module.split('.').some((p) => p.startsWith('_')) &&
+      !ex.type.includes('<')
+    ) {
       body.imports.add(`import ${ex.module}`);
       return `${ex.module}.${ex.type}`;
     }
@@ -390,9 +485,15 @@ export class PytestEmitter {
   }
 
   private variableName(c: NonNullable<ArchivedTest['candidate']>, topNames: ReadonlySet<string>): string {
-    const cls = c.target.kind === 'class' ? c.target.qualname : c.receiver?.kind === 'construct' ? c.receiver.cls.qualname : c.target.owner ?? 'obj';
+    const cls =
+      c.target.kind === 'class'
+        ? c.target.qualname
+        : c.receiver?.kind === 'construct'
+          ? c.receiver.cls.qualname
+          : (c.target.owner ?? 'obj');
     let name = snakeCase(cls.split('.').pop() ?? 'obj') || 'obj';
-    if (topNames.has(name) || PY_KEYWORDS.has(name) || name === 'result' || name === 'pytest' || name === 'math') name = `${name}_obj`;
+    if (topNames.has(name) || PY_KEYWORDS.has(name) || name === 'result' || name === 'pytest' || name === 'math')
+      name = `${name}_obj`;
     return name;
   }
 }
@@ -405,7 +506,11 @@ function matchable(message: string): boolean {
 /** The test function: its marks, `def` with the fixtures it uses, and its body. */
 function testSource(name: string, body: Body): string {
   const fixtures = [...(body.usesFiles ? ['tmp_path'] : []), ...(body.usesCapsys ? ['capsys'] : [])];
-  return [...(body.decorators ?? []), `def ${name}(${fixtures.join(', ')}):`, ...body.lines.map((l) => `    ${l}`)].join('\n');
+  return [
+    ...(body.decorators ?? []),
+    `def ${name}(${fixtures.join(', ')}):`,
+    ...body.lines.map((l) => `    ${l}`),
+  ].join('\n');
 }
 
 /** Standard modules a plan's literals may use (the sandbox provides them), with their import. */
@@ -413,7 +518,8 @@ const LITERAL_MODULES: Readonly<Record<string, string>> = { io: 'import io' };
 
 /** `setattr(obj, 'name', value)` as the parts of `obj.name = value`, or undefined. */
 function assignmentParts(e: PlanExpr): { obj: PlanExpr; name: string; value: PlanExpr } | undefined {
-  if (e.k !== 'call' || e.fn.k !== 'lit' || e.fn.src !== 'setattr' || e.args.length !== 3 || e.kw.length) return undefined;
+  if (e.k !== 'call' || e.fn.k !== 'lit' || e.fn.src !== 'setattr' || e.args.length !== 3 || e.kw.length)
+    return undefined;
   const name = e.args[1].k === 'lit' ? /^'([A-Za-z_]\w*)'$/.exec(e.args[1].src)?.[1] : undefined;
   return name ? { obj: e.args[0], name, value: e.args[2] } : undefined;
 }

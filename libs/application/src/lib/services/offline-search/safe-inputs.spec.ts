@@ -1,4 +1,11 @@
-import type { CallableInfo, HarvestedLiteral, ModuleInterface, ParameterInfo, PlanExpr, TypeHint } from '@test-agent/domain';
+import type {
+  CallableInfo,
+  HarvestedLiteral,
+  ModuleInterface,
+  ParameterInfo,
+  PlanExpr,
+  TypeHint,
+} from '@test-agent/domain';
 import { InputGenerator, evalPyStr, strArgValue, type Candidate, type GenValue } from './input-generator';
 import { PytestEmitter } from './pytest-emitter';
 import { RandomSource } from './random-source';
@@ -58,7 +65,20 @@ describe('reRootPath', () => {
   });
 
   it('leaves relative paths and plain text alone', () => {
-    for (const s of ['', 'data.txt', 'dir/file.csv', './x', '.hidden', '...', '1..5', 'a .. b', 'Hello World', '3 4 /', 'a~b', 'x/./y']) {
+    for (const s of [
+      '',
+      'data.txt',
+      'dir/file.csv',
+      './x',
+      '.hidden',
+      '...',
+      '1..5',
+      'a .. b',
+      'Hello World',
+      '3 4 /',
+      'a~b',
+      'x/./y',
+    ]) {
       expect(leavesWorkingDirectory(s)).toBe(false);
       expect(reRootPath(s)).toBe(s);
     }
@@ -94,8 +114,21 @@ describe('safeLiteralSource', () => {
 
 // A fake module `cleaner`: functions whose arguments end up as paths, and literals that point everywhere.
 const STR: TypeHint = { k: 'builtin', name: 'str' };
-const param = (name: string, type: TypeHint): ParameterInfo => ({ name, kind: 'either', type, hasDefault: false, default: null, defaultIsNone: false });
-const fn = (name: string, params: ParameterInfo[], span: [number, number]): CallableInfo => ({ kind: 'function', name, qualname: name, params, span });
+const param = (name: string, type: TypeHint): ParameterInfo => ({
+  name,
+  kind: 'either',
+  type,
+  hasDefault: false,
+  default: null,
+  defaultIsNone: false,
+});
+const fn = (name: string, params: ParameterInfo[], span: [number, number]): CallableInfo => ({
+  kind: 'function',
+  name,
+  qualname: name,
+  params,
+  span,
+});
 const clean = fn('clean', [param('path', STR)], [1, 2]);
 const merge = fn('merge', [param('paths', { k: 'list', item: STR })], [3, 4]);
 const configure = fn('configure', [param('settings', { k: 'dict', key: STR, value: STR })], [5, 6]);
@@ -125,7 +158,8 @@ describe('inputs of the offline search', () => {
         let args = gen.arguments(target);
         for (let m = 0; m < 3; m++) {
           const plan = toPlan({ target, prefix: [], args });
-          for (const step of plan.steps!) for (const src of literalSources(step)) for (const s of stringsOf(src)) seen.add(s);
+          for (const step of plan.steps!)
+            for (const src of literalSources(step)) for (const s of stringsOf(src)) seen.add(s);
           args = gen.mutate(target, args);
         }
       }
@@ -133,7 +167,9 @@ describe('inputs of the offline search', () => {
     const outside = [...seen].filter((s) => !staysInside(s));
     expect(outside).toEqual([]);
     // Re-rooted, the literals keep their names.
-    expect([...seen]).toEqual(expect.arrayContaining(['tmp/sec-x/data.txt', 'home/.cfg', 'etc/passwd', 'top', 'here', 'up', 'var/lib/data']));
+    expect([...seen]).toEqual(
+      expect.arrayContaining(['tmp/sec-x/data.txt', 'home/.cfg', 'etc/passwd', 'top', 'here', 'up', 'var/lib/data']),
+    );
   });
 
   it('keep the characters of pool text that would leave the working directory: a space goes in front', () => {
@@ -146,13 +182,49 @@ describe('inputs of the offline search', () => {
   });
 
   it('re-roots a literal that slipped through in the plan, so the sandbox runs what the test says', () => {
-    const sneaky: GenValue = { expr: { k: 'lit', src: "['/tmp/sec-x/data.txt', '~']" }, kind: 'other', hint: { k: 'list', item: STR } };
-    const candidate: Candidate = { target: merge, prefix: [], args: [{ param: merge.params[0], value: sneaky, keyword: false }] };
+    const sneaky: GenValue = {
+      expr: { k: 'lit', src: "['/tmp/sec-x/data.txt', '~']" },
+      kind: 'other',
+      hint: { k: 'list', item: STR },
+    };
+    const candidate: Candidate = {
+      target: merge,
+      prefix: [],
+      args: [{ param: merge.params[0], value: sneaky, keyword: false }],
+    };
     const plan = toPlan(candidate);
-    expect(plan.steps![0]).toEqual({ k: 'call', fn: { k: 'ref', path: 'merge' }, args: [{ k: 'lit', src: "['tmp/sec-x/data.txt', 'home']" }], kw: [] });
+    expect(plan.steps![0]).toEqual({
+      k: 'call',
+      fn: { k: 'ref', path: 'merge' },
+      args: [{ k: 'lit', src: "['tmp/sec-x/data.txt', 'home']" }],
+      kw: [],
+    });
     const stable = { outcome: true, value: true, stdout: true, attrs: new Set<string>() };
     const content = new PytestEmitter().emit('cleaner', cleaner, [
-      { test: { plan, candidate, result: { status: 'ok', lines: [3], branches: [], value: { type: 'NoneType', module: 'builtins', repr: 'None', expr: 'None', canon: 'None', float: false, approx: false, nan: false, len: null, attrs: [] } } }, stability: stable },
+      {
+        test: {
+          plan,
+          candidate,
+          result: {
+            status: 'ok',
+            lines: [3],
+            branches: [],
+            value: {
+              type: 'NoneType',
+              module: 'builtins',
+              repr: 'None',
+              expr: 'None',
+              canon: 'None',
+              float: false,
+              approx: false,
+              nan: false,
+              len: null,
+              attrs: [],
+            },
+          },
+        },
+        stability: stable,
+      },
     ]).content;
     expect(content).toContain("merge(['tmp/sec-x/data.txt', 'home'])");
     expect(content).not.toMatch(/'\/tmp|'~'/);
@@ -160,7 +232,8 @@ describe('inputs of the offline search', () => {
 
   it('keep shortened strings inside the working directory while simplifying', () => {
     for (const s of ['ab/cd', 'tmp/sec-x/data.txt', 'x/../y', 'home/.cfg']) {
-      for (const v of plainer(strArgValue(s, STR))) expect({ s, shorter: v.js, inside: staysInside(String(v.js)) }).toEqual({ s, shorter: v.js, inside: true });
+      for (const v of plainer(strArgValue(s, STR)))
+        expect({ s, shorter: v.js, inside: staysInside(String(v.js)) }).toEqual({ s, shorter: v.js, inside: true });
     }
     expect(plainer(strArgValue('ab/cd', STR)).map((v) => v.js)).toContain('cd');
   });

@@ -29,14 +29,21 @@ export function reRootPath(s: string): string {
   // Each round removes what leaves (`..`, a leading `/`, a leading `~`); `~..` or `//~` need two.
   for (let round = 0; round < 4 && leavesWorkingDirectory(out); round++) out = reRootOnce(out);
   if (out !== '' && !leavesWorkingDirectory(out)) return out;
-  return s.startsWith('/') ? PLAIN_NAMES.root : s.startsWith('~') ? PLAIN_NAMES.home : s.split('/').includes('..') ? PLAIN_NAMES.parent : PLAIN_NAMES.here;
+  return s.startsWith('/')
+    ? PLAIN_NAMES.root
+    : s.startsWith('~')
+      ? PLAIN_NAMES.home
+      : s.split('/').includes('..')
+        ? PLAIN_NAMES.parent
+        : PLAIN_NAMES.here;
 }
 
 function reRootOnce(s: string): string {
   const segments = s.split('/').filter((seg) => seg !== '..');
   while (segments.length > 0 && segments[0] === '') segments.shift();
   // `~` or `~user` first is the home folder.
-  if (segments[0]?.startsWith('~')) segments.splice(0, 1, 'home', ...(segments[0].length > 1 ? [segments[0].slice(1)] : []));
+  if (segments[0]?.startsWith('~'))
+    segments.splice(0, 1, 'home', ...(segments[0].length > 1 ? [segments[0].slice(1)] : []));
   return segments.join('/');
 }
 
@@ -69,7 +76,12 @@ export function safePlanExpr(e: PlanExpr): PlanExpr {
     case 'list':
       return { ...e, of: safePlanExpr(e.of) };
     case 'call':
-      return { ...e, fn: safePlanExpr(e.fn), args: e.args.map(safePlanExpr), kw: e.kw.map(([n, a]) => [n, safePlanExpr(a)] as const) };
+      return {
+        ...e,
+        fn: safePlanExpr(e.fn),
+        args: e.args.map(safePlanExpr),
+        kw: e.kw.map(([n, a]) => [n, safePlanExpr(a)] as const),
+      };
     default:
       return e;
   }

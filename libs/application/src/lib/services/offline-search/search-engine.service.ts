@@ -10,7 +10,18 @@ import {
   type PlanExpr,
   type SandboxSession,
 } from '@test-agent/domain';
-import { InputGenerator, callExpr, settableFields, strArgValue, stringsIn, type Candidate, type GenArg, type GenValue, type Receiver, type StateStep } from './input-generator';
+import {
+  InputGenerator,
+  callExpr,
+  settableFields,
+  strArgValue,
+  stringsIn,
+  type Candidate,
+  type GenArg,
+  type GenValue,
+  type Receiver,
+  type StateStep,
+} from './input-generator';
 import { RandomSource } from './random-source';
 import { safePlan } from './safe-inputs';
 import { isPrivateCallable } from './test-namer';
@@ -64,7 +75,11 @@ export type OutsideEffects = Readonly<Record<string, OutsideEffectSummary>>;
 const MAX_EFFECT_EXAMPLES = 3;
 
 /** Counts one refused call of `qualname` into `into` (mutable form of `OutsideEffects`). */
-export function countOutsideEffects(into: Record<string, OutsideEffectSummary>, qualname: string, effects: readonly string[]): void {
+export function countOutsideEffects(
+  into: Record<string, OutsideEffectSummary>,
+  qualname: string,
+  effects: readonly string[],
+): void {
   const known = into[qualname] ?? { calls: 0, examples: [] };
   const examples = [...known.examples];
   for (const e of effects) if (examples.length < MAX_EFFECT_EXAMPLES && !examples.includes(e)) examples.push(e);
@@ -121,7 +136,12 @@ function planOf(c: Candidate): CallPlan {
   }
   const steps: PlanExpr[] = [receiverExpr(c.receiver!)];
   const self: PlanExpr = { k: 'var', i: 0 };
-  for (const p of c.prefix) steps.push(p.assign ? assignExpr(self, p.method.name, p.args[0].value.expr) : callExpr({ k: 'attr', obj: self, name: p.method.name }, p.args));
+  for (const p of c.prefix)
+    steps.push(
+      p.assign
+        ? assignExpr(self, p.method.name, p.args[0].value.expr)
+        : callExpr({ k: 'attr', obj: self, name: p.method.name }, p.args),
+    );
   if (t.kind === 'property') steps.push({ k: 'attr', obj: self, name: t.name });
   else if (DUNDER_CALLS[t.name]) steps.push(DUNDER_CALLS[t.name](self, [...c.args]));
   else steps.push(callExpr({ k: 'attr', obj: self, name: t.name }, c.args));
@@ -153,7 +173,17 @@ export function safeOutcome(result: CallResult): boolean {
 }
 
 /** Exceptions Python raises by itself when a value has the wrong type or shape. */
-const RUNTIME_ERRORS = new Set(['TypeError', 'AttributeError', 'KeyError', 'IndexError', 'ZeroDivisionError', 'UnboundLocalError', 'NameError', 'RecursionError', 'OverflowError']);
+const RUNTIME_ERRORS = new Set([
+  'TypeError',
+  'AttributeError',
+  'KeyError',
+  'IndexError',
+  'ZeroDivisionError',
+  'UnboundLocalError',
+  'NameError',
+  'RecursionError',
+  'OverflowError',
+]);
 
 /**
  * The call ended in an exception the module did not raise on purpose: a nonsense argument tripping the
@@ -203,10 +233,15 @@ export function raisedKind(result: CallResult, candidate?: Candidate): RaisedKin
  * none deliberately off its hint, none for a parameter of unknown type.
  */
 export function wellTyped(c: Candidate): boolean {
-  const ok = (v: GenValue): boolean => !v.offHint && v.hint.k !== 'any' && (!v.construct || v.construct.args.every((a) => ok(a.value)));
+  const ok = (v: GenValue): boolean =>
+    !v.offHint && v.hint.k !== 'any' && (!v.construct || v.construct.args.every((a) => ok(a.value)));
   // An attribute set to a value for a type only guessed is no well-typed state.
   if (c.prefix.some((p) => p.assign && !p.declared)) return false;
-  const args = [...c.args, ...c.prefix.flatMap((p) => p.args), ...(c.receiver?.kind === 'construct' ? c.receiver.args : [])];
+  const args = [
+    ...c.args,
+    ...c.prefix.flatMap((p) => p.args),
+    ...(c.receiver?.kind === 'construct' ? c.receiver.args : []),
+  ];
   return args.every((a) => ok(a.value));
 }
 
@@ -269,7 +304,9 @@ export class OfflineSearchEngine {
     const gen = new InputGenerator(module, rng);
 
     const coveredLines = new Set([...module.baseline.lines, ...(options.coveredBefore?.lines ?? [])]);
-    const coveredBranches = new Set([...module.baseline.branches, ...(options.coveredBefore?.branches ?? [])].map(branchKey));
+    const coveredBranches = new Set(
+      [...module.baseline.branches, ...(options.coveredBefore?.branches ?? [])].map(branchKey),
+    );
     const focus = new Set(options.focusLines ?? []);
     // What tests with a meaningful outcome reach (incidental exceptions left out; see `incidental`).
     const meantLines = new Set(coveredLines);
@@ -284,11 +321,15 @@ export class OfflineSearchEngine {
     const defects: ArchivedTest[] = [];
     let misuses = 0;
 
-    const absorb = (plans: readonly { plan: CallPlan; candidate?: Candidate; doctest?: string }[], results: readonly CallResult[]) => {
+    const absorb = (
+      plans: readonly { plan: CallPlan; candidate?: Candidate; doctest?: string }[],
+      results: readonly CallResult[],
+    ) => {
       results.forEach((result, i) => {
         executions++;
         const { plan, candidate, doctest } = plans[i];
-        if (result.outsideEffects?.length) this.refuse(outsideEffects, targets, candidate?.target.qualname ?? doctest ?? '', result.outsideEffects);
+        if (result.outsideEffects?.length)
+          this.refuse(outsideEffects, targets, candidate?.target.qualname ?? doctest ?? '', result.outsideEffects);
         if (result.status === 'crashed' && candidate) {
           const target = targets.get(candidate.target.qualname);
           if (target) target.crashes++;
@@ -344,7 +385,13 @@ export class OfflineSearchEngine {
     }
     for (let i = 0; i < seeds.length && now() < deadline; i += batchSize) {
       const chunk = seeds.slice(i, i + batchSize);
-      absorb(chunk, await session.execute(chunk.map((s) => s.plan), { timeoutMs: callTimeoutMs, deadline: Date.now() + (deadline - now()) }));
+      absorb(
+        chunk,
+        await session.execute(
+          chunk.map((s) => s.plan),
+          { timeoutMs: callTimeoutMs, deadline: Date.now() + (deadline - now()) },
+        ),
+      );
     }
 
     const list = [...targets.values()];
@@ -364,21 +411,32 @@ export class OfflineSearchEngine {
         stoppedBy = 'plateau';
         break;
       }
-      const weights = list.map((t) => this.weight(t, { lines: coveredLines, branches: coveredBranches, meantLines, meantBranches, focus }));
+      const weights = list.map((t) =>
+        this.weight(t, { lines: coveredLines, branches: coveredBranches, meantLines, meantBranches, focus }),
+      );
       const batch: { plan: CallPlan; candidate: Candidate }[] = [];
       for (let n = 0; n < batchSize * 3 && batch.length < batchSize; n++) {
         const idx = rng.weighted(weights);
         if (idx < 0) break;
         const t = list[idx];
         t.tries++;
-        const c = t.archived.length && rng.chance(0.45) ? this.mutant(rng.pick(t.archived), gen, rng) : this.fresh(t, gen, rng, 0.3);
+        const c =
+          t.archived.length && rng.chance(0.45)
+            ? this.mutant(rng.pick(t.archived), gen, rng)
+            : this.fresh(t, gen, rng, 0.3);
         if (c) batch.push({ plan: toPlan(c), candidate: c });
       }
       if (batch.length === 0) {
         stoppedBy = 'complete';
         break;
       }
-      absorb(batch, await session.execute(batch.map((b) => b.plan), { timeoutMs: callTimeoutMs, deadline: Date.now() + (deadline - now()) }));
+      absorb(
+        batch,
+        await session.execute(
+          batch.map((b) => b.plan),
+          { timeoutMs: callTimeoutMs, deadline: Date.now() + (deadline - now()) },
+        ),
+      );
     }
 
     const coverage = CoverageReport.fromData(file, {
@@ -388,12 +446,33 @@ export class OfflineSearchEngine {
       missingBranches: module.shape.branches.filter((b) => !coveredBranches.has(branchKey(b))),
     });
     const elapsedMs = now() - started;
-    this.logger.debug('Offline search finished', { executions, archived: tests.length, stoppedBy, elapsedMs, combined: coverage.combinedPercent });
-    return { tests, coverage, executions, stoppedBy, elapsedMs, outsideEffects, importEffects: module.importEffects ?? [], suspectedDefects: distinctDefects(defects), misuses };
+    this.logger.debug('Offline search finished', {
+      executions,
+      archived: tests.length,
+      stoppedBy,
+      elapsedMs,
+      combined: coverage.combinedPercent,
+    });
+    return {
+      tests,
+      coverage,
+      executions,
+      stoppedBy,
+      elapsedMs,
+      outsideEffects,
+      importEffects: module.importEffects ?? [],
+      suspectedDefects: distinctDefects(defects),
+      misuses,
+    };
   }
 
   /** A call of `qualname` acted outside the sandbox: counted for the report, and its callable tried less. */
-  private refuse(into: Record<string, OutsideEffectSummary>, targets: ReadonlyMap<string, Target>, qualname: string, effects: readonly string[]): void {
+  private refuse(
+    into: Record<string, OutsideEffectSummary>,
+    targets: ReadonlyMap<string, Target>,
+    qualname: string,
+    effects: readonly string[],
+  ): void {
     countOutsideEffects(into, qualname, effects);
     const target = targets.get(qualname);
     if (target) target.refused++;
@@ -401,14 +480,16 @@ export class OfflineSearchEngine {
 
   private usable(result: CallResult, doctest?: string): boolean {
     if (!safeOutcome(result)) return false;
-    if (doctest !== undefined) return result.doctest !== undefined && result.doctest.attempted > 0 && result.doctest.failed === 0;
+    if (doctest !== undefined)
+      return result.doctest !== undefined && result.doctest.attempted > 0 && result.doctest.failed === 0;
     return true;
   }
 
   /** Remembers what built objects and what calls returned, for later inputs. */
   private learn(gen: InputGenerator, c: Candidate, result: CallResult): void {
     const builtReceiver = result.status === 'ok' || (result.step !== undefined && result.step > 0);
-    if (c.receiver?.kind === 'construct' && builtReceiver) gen.rememberConstruction(c.receiver.cls.qualname, c.receiver.args);
+    if (c.receiver?.kind === 'construct' && builtReceiver)
+      gen.rememberConstruction(c.receiver.cls.qualname, c.receiver.args);
     if (c.target.kind === 'class' && result.status === 'ok') gen.rememberConstruction(c.target.qualname, c.args);
     if (result.status === 'ok' && result.value) {
       if (result.value.expr) gen.observe(typeOfSource(result.value.expr), result.value.expr);
@@ -431,9 +512,10 @@ export class OfflineSearchEngine {
       }
       const [from, to] = fn.span ?? [0, -1];
       // A class's own span is what its methods do not cover (class body, constructor).
-      const inner = fn.kind === 'class'
-        ? module.callables.filter((m) => m.owner === fn.qualname && m.span).map((m) => m.span!)
-        : [];
+      const inner =
+        fn.kind === 'class'
+          ? module.callables.filter((m) => m.owner === fn.qualname && m.span).map((m) => m.span!)
+          : [];
       const inSpan = (l: number) => l >= from && l <= to && !inner.some(([a, b]) => l >= a && l <= b);
       out.set(fn.qualname, {
         fn,
@@ -450,14 +532,21 @@ export class OfflineSearchEngine {
 
   private weight(
     t: Target,
-    reached: { lines: ReadonlySet<number>; branches: ReadonlySet<string>; meantLines: ReadonlySet<number>; meantBranches: ReadonlySet<string>; focus: ReadonlySet<number> },
+    reached: {
+      lines: ReadonlySet<number>;
+      branches: ReadonlySet<string>;
+      meantLines: ReadonlySet<number>;
+      meantBranches: ReadonlySet<string>;
+      focus: ReadonlySet<number>;
+    },
   ): number {
     const { lines, branches, meantLines, meantBranches, focus } = reached;
     const scale = (line: number) => (focus.has(line) ? FOCUS_WEIGHT : 1);
     let missing = 0;
     // Code reached only by an incidental exception counts half: a meaningful test for it is still wanted.
     for (const l of t.lines) missing += scale(l) * (!lines.has(l) ? 1 : meantLines.has(l) ? 0 : 0.5);
-    for (const b of t.branches) missing += scale(Number(b.slice(0, b.indexOf('>')))) * (!branches.has(b) ? 1 : meantBranches.has(b) ? 0 : 0.5);
+    for (const b of t.branches)
+      missing += scale(Number(b.slice(0, b.indexOf('>')))) * (!branches.has(b) ? 1 : meantBranches.has(b) ? 0 : 0.5);
     // Public API first: a private callable is tried less (what it does is mostly reached through public calls).
     const base = (missing > 0 ? 1 + 2 * Math.sqrt(missing) : 0.15) * (isPrivateCallable(t.fn) ? PRIVATE_WEIGHT : 1);
     // Spread effort: a callable tried very often without progress slowly loses priority; one whose calls keep
@@ -479,7 +568,8 @@ export class OfflineSearchEngine {
       const n = rng.int(1, 2);
       for (let i = 0; i < n; i++) {
         // (No draw for a class without such attributes: its search stays as it was.)
-        const assignment = settableFields(receiver.cls).length && rng.chance(0.4) ? gen.assignment(receiver.cls) : undefined;
+        const assignment =
+          settableFields(receiver.cls).length && rng.chance(0.4) ? gen.assignment(receiver.cls) : undefined;
         if (assignment) prefix.push(assignment);
         else if (methods.length) {
           const m = rng.pick(methods);
@@ -495,18 +585,28 @@ export class OfflineSearchEngine {
    * Data flow between the steps of a plan: a str argument of the call under test now and then takes a string
    * the receiver or an earlier call was given (`cart.add(Product('a', ...))` then `cart.remove('a')`).
    */
-  private flow(receiver: Receiver, prefix: readonly StateStep[], args: readonly GenArg[], rng: RandomSource): readonly GenArg[] {
+  private flow(
+    receiver: Receiver,
+    prefix: readonly StateStep[],
+    args: readonly GenArg[],
+    rng: RandomSource,
+  ): readonly GenArg[] {
     const pool: string[] = [];
     if (receiver.kind === 'construct') for (const a of receiver.args) stringsIn(a.value, pool);
     for (const p of prefix) for (const a of p.args) stringsIn(a.value, pool);
     if (pool.length === 0) return args;
-    return args.map((a) => (a.value.kind === 'str' && rng.chance(0.4) ? { ...a, value: strArgValue(rng.pick(pool), a.value.hint) } : a));
+    return args.map((a) =>
+      a.value.kind === 'str' && rng.chance(0.4) ? { ...a, value: strArgValue(rng.pick(pool), a.value.hint) } : a,
+    );
   }
 
   private receiver(fn: CallableInfo, gen: InputGenerator, rng: RandomSource): Receiver | undefined {
     const owner = gen.callable(fn.owner ?? '');
     if (!owner) return undefined;
-    if (owner.isEnum) return owner.members?.length ? { kind: 'member', path: `${owner.qualname}.${rng.pick(owner.members)}` } : undefined;
+    if (owner.isEnum)
+      return owner.members?.length
+        ? { kind: 'member', path: `${owner.qualname}.${rng.pick(owner.members)}` }
+        : undefined;
     const cls = gen.constructibleClass(owner.qualname);
     if (!cls) return undefined;
     const good = gen.constructionsOf(cls.qualname);
@@ -534,8 +634,16 @@ export class OfflineSearchEngine {
  * by shorter plans. Returned in archive order.
  */
 export function minimiseArchive(tests: readonly ArchivedTest[]): ArchivedTest[] {
-  const throughPrivate = (t: ArchivedTest) => Boolean(t.candidate && (isPrivateCallable(t.candidate.target) || (t.candidate.receiver?.kind === 'construct' && isPrivateCallable(t.candidate.receiver.cls))));
-  const keyOf = (t: ArchivedTest) => [...t.result.lines.map((l) => `L${l}`), ...t.result.branches.map((b) => `B${branchKey(b)}`)];
+  const throughPrivate = (t: ArchivedTest) =>
+    Boolean(
+      t.candidate &&
+      (isPrivateCallable(t.candidate.target) ||
+        (t.candidate.receiver?.kind === 'construct' && isPrivateCallable(t.candidate.receiver.cls))),
+    );
+  const keyOf = (t: ArchivedTest) => [
+    ...t.result.lines.map((l) => `L${l}`),
+    ...t.result.branches.map((b) => `B${branchKey(b)}`),
+  ];
   const keys = tests.map(keyOf);
   const size = (t: ArchivedTest) => JSON.stringify(t.plan).length;
   const covered = new Set<string>();

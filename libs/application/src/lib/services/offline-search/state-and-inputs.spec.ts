@@ -1,4 +1,11 @@
-import type { CallResult, CallableInfo, ClassField, ModuleInterface, ParameterInfo, ValueDescription } from '@test-agent/domain';
+import type {
+  CallResult,
+  CallableInfo,
+  ClassField,
+  ModuleInterface,
+  ParameterInfo,
+  ValueDescription,
+} from '@test-agent/domain';
 import { InputGenerator, fieldsOf, settableFields, type Candidate } from './input-generator';
 import { stablePrefix, stability } from './offline-test-generator.service';
 import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emitter';
@@ -10,10 +17,35 @@ import { TestNamer, contextQualifiers, numberWord } from './test-namer';
 //   class Lexer: __init__(self, instream=None, infile=None); self.debug = 0 (int); self.source = None
 //     def read(self) ...
 //   def main(args=None): argparse with '-t'/'--type' ('text', 'html') and '-w'
-const none = (name: string): ParameterInfo => ({ name, kind: 'either', type: { k: 'any' }, hasDefault: true, default: 'None', defaultIsNone: true });
-const fields: ClassField[] = [{ name: 'debug', type: 'int' }, { name: 'source', type: 'any' }];
-const lexerClass = { kind: 'class', name: 'Lexer', qualname: 'Lexer', constructible: true, params: [none('instream'), none('infile')], span: [1, 9], fields } as CallableInfo;
-const read: CallableInfo = { kind: 'method', name: 'read', qualname: 'Lexer.read', owner: 'Lexer', params: [], span: [5, 9] };
+const none = (name: string): ParameterInfo => ({
+  name,
+  kind: 'either',
+  type: { k: 'any' },
+  hasDefault: true,
+  default: 'None',
+  defaultIsNone: true,
+});
+const fields: ClassField[] = [
+  { name: 'debug', type: 'int' },
+  { name: 'source', type: 'any' },
+];
+const lexerClass = {
+  kind: 'class',
+  name: 'Lexer',
+  qualname: 'Lexer',
+  constructible: true,
+  params: [none('instream'), none('infile')],
+  span: [1, 9],
+  fields,
+} as CallableInfo;
+const read: CallableInfo = {
+  kind: 'method',
+  name: 'read',
+  qualname: 'Lexer.read',
+  owner: 'Lexer',
+  params: [],
+  span: [5, 9],
+};
 const main: CallableInfo = { kind: 'function', name: 'main', qualname: 'main', params: [none('args')], span: [11, 30] };
 const lexer: ModuleInterface = {
   callables: [lexerClass, read, main],
@@ -35,7 +67,17 @@ const lexer: ModuleInterface = {
 };
 
 const value = (expr: string | null, type: string, extra: Partial<ValueDescription> = {}): ValueDescription => ({
-  type, module: 'builtins', repr: expr ?? '', expr, canon: expr ?? '', float: false, approx: false, nan: false, len: null, attrs: [], ...extra,
+  type,
+  module: 'builtins',
+  repr: expr ?? '',
+  expr,
+  canon: expr ?? '',
+  float: false,
+  approx: false,
+  nan: false,
+  len: null,
+  attrs: [],
+  ...extra,
 });
 const stable: Stability = { outcome: true, value: true, stdout: true, attrs: new Set<string>() };
 const emit = (candidate: Candidate, result: CallResult, stab = stable): string => {
@@ -59,12 +101,17 @@ describe('inputs shaped by what a parameter is for', () => {
   it('gives stream parameters an in-memory stream and file parameters a file the test writes', () => {
     const gen = new InputGenerator(lexer, new RandomSource(2));
     const [instream, infile] = lexerClass.params;
-    const streams = Array.from({ length: 30 }, () => gen.specialValue(instream, lexerClass)).filter((v) => v !== undefined);
+    const streams = Array.from({ length: 30 }, () => gen.specialValue(instream, lexerClass)).filter(
+      (v) => v !== undefined,
+    );
     const files = Array.from({ length: 30 }, () => gen.specialValue(infile, lexerClass)).filter((v) => v !== undefined);
     expect(streams.length).toBeGreaterThan(5);
     for (const v of streams) expect(v!.expr.k === 'lit' && v!.expr.src).toMatch(/^io\.StringIO\((['"]).*\1\)$/);
     expect(files.length).toBeGreaterThan(5);
-    for (const v of files) expect(v!.expr.k === 'lit' && v!.expr.src).toMatch(/^_file\('(input\.txt|data\.txt|notes\.cfg)', (['"])[\x20-\x7e\n\t\\]*\2\)$/);
+    for (const v of files)
+      expect(v!.expr.k === 'lit' && v!.expr.src).toMatch(
+        /^_file\('(input\.txt|data\.txt|notes\.cfg)', (['"])[\x20-\x7e\n\t\\]*\2\)$/,
+      );
     // Not for a parameter of another type.
     expect(gen.specialValue({ ...instream, type: { k: 'builtin', name: 'int' } }, lexerClass)).toBeUndefined();
   });
@@ -78,10 +125,33 @@ describe('inputs shaped by what a parameter is for', () => {
     const debug = steps.find((s) => s.method.name === 'debug')!;
     expect(debug.assign).toBe(true);
     expect(debug.args[0].value.kind).toBe('int');
-    const set = { ...debug, args: [{ ...debug.args[0], value: { ...debug.args[0].value, expr: { k: 'lit' as const, src: '2' }, js: 2 } }] };
-    const candidate: Candidate = { target: read, receiver: { kind: 'construct', cls: lexerClass, args: [] }, prefix: [set], args: [] };
-    expect(toPlan(candidate).steps![1]).toEqual({ k: 'call', fn: { k: 'lit', src: 'setattr' }, args: [{ k: 'var', i: 0 }, { k: 'lit', src: "'debug'" }, { k: 'lit', src: '2' }], kw: [] });
-    const content = emit(candidate, { status: 'ok', lines: [], branches: [], value: value("'a'", 'str'), stdout: 'lexer: token a\n' });
+    const set = {
+      ...debug,
+      args: [{ ...debug.args[0], value: { ...debug.args[0].value, expr: { k: 'lit' as const, src: '2' }, js: 2 } }],
+    };
+    const candidate: Candidate = {
+      target: read,
+      receiver: { kind: 'construct', cls: lexerClass, args: [] },
+      prefix: [set],
+      args: [],
+    };
+    expect(toPlan(candidate).steps![1]).toEqual({
+      k: 'call',
+      fn: { k: 'lit', src: 'setattr' },
+      args: [
+        { k: 'var', i: 0 },
+        { k: 'lit', src: "'debug'" },
+        { k: 'lit', src: '2' },
+      ],
+      kw: [],
+    });
+    const content = emit(candidate, {
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value("'a'", 'str'),
+      stdout: 'lexer: token a\n',
+    });
     expect(content).toContain(
       "def test_lexer_read_returns_string(capsys):\n    lexer = Lexer()\n    lexer.debug = 2\n    result = lexer.read()\n    assert result == 'a'\n    assert capsys.readouterr().out == 'lexer: token a\\n'\n",
     );
@@ -95,12 +165,23 @@ describe('inputs shaped by what a parameter is for', () => {
     while (!file) file = gen.specialValue(infile, lexerClass);
     const name = file.wrapped!.args[0].expr.k === 'lit' ? file.wrapped!.args[0].expr.src : '';
     const text = file.wrapped!.args[1].expr.k === 'lit' ? file.wrapped!.args[1].expr.src : '';
-    const candidate: Candidate = { target: lexerClass, prefix: [], args: [{ param: infile, value: file, keyword: true }] };
-    const content = emit(candidate, { status: 'ok', lines: [], branches: [], value: value(null, 'lexer.Lexer', { attrs: [], module: 'lexer' }) });
-    expect(content).toContain(`(tmp_path):\n    (tmp_path / ${name}).write_text(${text})\n    lexer = Lexer(infile=${name})\n`);
+    const candidate: Candidate = {
+      target: lexerClass,
+      prefix: [],
+      args: [{ param: infile, value: file, keyword: true }],
+    };
+    const content = emit(candidate, {
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value(null, 'lexer.Lexer', { attrs: [], module: 'lexer' }),
+    });
+    expect(content).toContain(
+      `(tmp_path):\n    (tmp_path / ${name}).write_text(${text})\n    lexer = Lexer(infile=${name})\n`,
+    );
     // The working directory is tmp_path for every test of the file (the fixture does it once).
     expect(content).toContain(
-      "@pytest.fixture(autouse=True)\ndef _work_in_tmp_path(tmp_path, monkeypatch):\n    \"\"\"Runs each test in its own empty folder, which is also its HOME.\"\"\"\n    monkeypatch.chdir(tmp_path)\n    monkeypatch.setenv('HOME', str(tmp_path))\n",
+      '@pytest.fixture(autouse=True)\ndef _work_in_tmp_path(tmp_path, monkeypatch):\n    """Runs each test in its own empty folder, which is also its HOME."""\n    monkeypatch.chdir(tmp_path)\n    monkeypatch.setenv(\'HOME\', str(tmp_path))\n',
     );
   });
 });
@@ -109,33 +190,80 @@ describe('assertions on values that cannot be written out', () => {
   it('checks a long bytes result by its length and how it starts', () => {
     const candidate: Candidate = { target: main, prefix: [], args: [] };
     const page = `b'<?xml version="1.0" encoding="utf-8"?>\\n<!DOCTYPE html'`;
-    const content = emit(candidate, { status: 'ok', lines: [], branches: [], value: value(null, 'bytes', { repr: page, len: 15369 }) });
-    expect(content).toContain(`    result = main()\n    assert len(result) == 15369\n    assert result.startswith(b'<?xml version="1.0" encoding="utf-8"?>')\n`);
+    const content = emit(candidate, {
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value(null, 'bytes', { repr: page, len: 15369 }),
+    });
+    expect(content).toContain(
+      `    result = main()\n    assert len(result) == 15369\n    assert result.startswith(b'<?xml version="1.0" encoding="utf-8"?>')\n`,
+    );
   });
 
   it('checks output naming an object address up to the address', () => {
-    const out = (address: string): CallResult => ({ status: 'ok', lines: [], branches: [], value: value('None', 'NoneType'), stdout: `pushing to stream <_io.StringIO object at ${address}>\n` });
+    const out = (address: string): CallResult => ({
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value('None', 'NoneType'),
+      stdout: `pushing to stream <_io.StringIO object at ${address}>\n`,
+    });
     const first = out('0x7f3a2b1c0d90');
     const s = stability(first, [out('0x7f3a2b1c0d90'), out('0x7f11aa22bb33')]);
     expect(s).toMatchObject({ stdout: false, stdoutPrefix: 'pushing to stream <_io.StringIO object at ' });
     // The same address twice by chance is still no fact.
-    expect(stability(first, [first, first])).toMatchObject({ stdout: false, stdoutPrefix: 'pushing to stream <_io.StringIO object at ' });
+    expect(stability(first, [first, first])).toMatchObject({
+      stdout: false,
+      stdoutPrefix: 'pushing to stream <_io.StringIO object at ',
+    });
     const content = emit({ target: main, prefix: [], args: [] }, first, s);
-    expect(content).toContain("    main()\n    assert capsys.readouterr().out.startswith('pushing to stream <_io.StringIO object at ')\n");
+    expect(content).toContain(
+      "    main()\n    assert capsys.readouterr().out.startswith('pushing to stream <_io.StringIO object at ')\n",
+    );
     expect(stablePrefix('abc', ['abd'])).toBe('');
   });
 });
 
 describe('numbers in test names', () => {
   it('spells small numbers and simple fractions so they do not read as a de-duplicating suffix', () => {
-    expect([numberWord(2), numberWord(0.5), numberWord(1 / 6), numberWord(0.36), numberWord(-3), numberWord(2024)]).toEqual(['two', 'half', 'one_sixth', '0_36', 'minus_three', '2024']);
+    expect([
+      numberWord(2),
+      numberWord(0.5),
+      numberWord(1 / 6),
+      numberWord(0.36),
+      numberWord(-3),
+      numberWord(2024),
+    ]).toEqual(['two', 'half', 'one_sixth', '0_36', 'minus_three', '2024']);
     const fn: CallableInfo = { kind: 'function', name: 'hsv_to_rgb', qualname: 'hsv_to_rgb', params: [], span: [1, 2] };
-    const p = (name: string): ParameterInfo => ({ name, kind: 'either', type: { k: 'any' }, hasDefault: false, default: null, defaultIsNone: false });
-    const float = (n: number) => ({ expr: { k: 'lit' as const, src: String(n) }, js: n, kind: 'float' as const, hint: { k: 'any' as const } });
+    const p = (name: string): ParameterInfo => ({
+      name,
+      kind: 'either',
+      type: { k: 'any' },
+      hasDefault: false,
+      default: null,
+      defaultIsNone: false,
+    });
+    const float = (n: number) => ({
+      expr: { k: 'lit' as const, src: String(n) },
+      js: n,
+      kind: 'float' as const,
+      hint: { k: 'any' as const },
+    });
     const result: CallResult = { status: 'ok', lines: [], branches: [], value: value('(0.0, 0.0, 0.0)', 'tuple') };
     const names = new TestNamer().nameAll(
-      [0.75, 0.5].map((h) => ({ fn, result, args: [{ param: p('h'), value: float(h), keyword: false }, { param: p('v'), value: float(0), keyword: false }] })),
+      [0.75, 0.5].map((h) => ({
+        fn,
+        result,
+        args: [
+          { param: p('h'), value: float(h), keyword: false },
+          { param: p('v'), value: float(0), keyword: false },
+        ],
+      })),
     );
-    expect(names).toEqual(['test_hsv_to_rgb_returns_tuple_with_zero_v_with_h_three_quarters', 'test_hsv_to_rgb_returns_tuple_with_zero_v_with_h_half']);
+    expect(names).toEqual([
+      'test_hsv_to_rgb_returns_tuple_with_zero_v_with_h_three_quarters',
+      'test_hsv_to_rgb_returns_tuple_with_zero_v_with_h_half',
+    ]);
   });
 });

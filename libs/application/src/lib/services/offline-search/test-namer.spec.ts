@@ -4,8 +4,19 @@ import { pyStr } from './python-source';
 import { TestNamer, contextQualifiers, joinQualifiers, messageWords, outcomeWords, stringTraits } from './test-namer';
 
 const STR: TypeHint = { k: 'builtin', name: 'str' };
-const param = (name: string, hasDefault = false): ParameterInfo => ({ name, kind: 'either', type: STR, hasDefault, default: null, defaultIsNone: false });
-const fn = (qualname: string, params: ParameterInfo[] = [param('text')], extra: Partial<CallableInfo> = {}): CallableInfo =>
+const param = (name: string, hasDefault = false): ParameterInfo => ({
+  name,
+  kind: 'either',
+  type: STR,
+  hasDefault,
+  default: null,
+  defaultIsNone: false,
+});
+const fn = (
+  qualname: string,
+  params: ParameterInfo[] = [param('text')],
+  extra: Partial<CallableInfo> = {},
+): CallableInfo =>
   ({ kind: 'function', name: qualname.split('.').pop()!, qualname, params, span: [1, 2], ...extra }) as CallableInfo;
 const str = (s: string): GenValue => ({ expr: { k: 'lit', src: pyStr(s) }, js: s, kind: 'str', hint: STR });
 const arg = (p: ParameterInfo, value: GenValue): GenArg => ({ param: p, value, keyword: false });
@@ -13,7 +24,18 @@ const returns = (expr: string, type: string, len: number | null = null): CallRes
   status: 'ok',
   lines: [],
   branches: [],
-  value: { type, module: 'builtins', repr: expr, expr, canon: expr, float: false, approx: false, nan: false, len, attrs: [] } as ValueDescription,
+  value: {
+    type,
+    module: 'builtins',
+    repr: expr,
+    expr,
+    canon: expr,
+    float: false,
+    approx: false,
+    nan: false,
+    len,
+    attrs: [],
+  } as ValueDescription,
 });
 const raises = (type: string, message: string): CallResult => ({
   status: 'raised',
@@ -44,14 +66,22 @@ describe('TestNamer', () => {
     const apply = fn('Cart.apply_coupon', [param('code')], { kind: 'method', owner: 'Cart' });
     const discount = fn('Cart.discount', [], { kind: 'method', owner: 'Cart' });
     const receiver = { kind: 'construct' as const, cls: cart, args: [] };
-    const withCoupon = (code: string): Candidate => ({ target: discount, receiver, prefix: [{ method: apply, args: [arg(apply.params[0], str(code))] }], args: [] });
+    const withCoupon = (code: string): Candidate => ({
+      target: discount,
+      receiver,
+      prefix: [{ method: apply, args: [arg(apply.params[0], str(code))] }],
+      args: [],
+    });
     expect(contextQualifiers(withCoupon('BOOKWORM'), 2)).toEqual(['after_apply_coupon_bookworm']);
     const zero = returns("Decimal('0.00')", 'decimal.Decimal');
     const names = new TestNamer().nameAll([
       { fn: discount, result: zero, args: [], candidate: withCoupon('SAVE10'), lastStep: 2 },
       { fn: discount, result: zero, args: [], candidate: withCoupon('BOOKWORM'), lastStep: 2 },
     ]);
-    expect(names).toEqual(['test_cart_discount_returns_zero_after_apply_coupon_save10', 'test_cart_discount_returns_zero_after_apply_coupon_bookworm']);
+    expect(names).toEqual([
+      'test_cart_discount_returns_zero_after_apply_coupon_save10',
+      'test_cart_discount_returns_zero_after_apply_coupon_bookworm',
+    ]);
   });
 
   it('keeps the plain name for the test with nothing special, and names even twins by their arguments', () => {
@@ -62,23 +92,32 @@ describe('TestNamer', () => {
       { fn: wrap, result: returns("['a', 'b']", 'list', 2), args: [arg(p, str('a\nb'))] },
       { fn: wrap, result: returns("['a b']", 'list', 1), args: [arg(p, str('a b'))] },
     ]);
-    expect(names).toEqual(['test_wrap_returns_list', 'test_wrap_returns_list_for_multiline_text', 'test_wrap_returns_list_for_text_with_spaces']);
+    expect(names).toEqual([
+      'test_wrap_returns_list',
+      'test_wrap_returns_list_for_multiline_text',
+      'test_wrap_returns_list_for_text_with_spaces',
+    ]);
   });
 
   it('says what went wrong from the message, skipping labels and bare keys', () => {
-    expect(messageWords('pytest: reading from stdin while output is captured!')).toBe('reading_from_stdin_while_output');
+    expect(messageWords('pytest: reading from stdin while output is captured!')).toBe(
+      'reading_from_stdin_while_output',
+    );
     expect(messageWords("[Errno 2] No such file or directory: ''")).toBe('no_such_file_or_directory');
     const remove = fn('remove', [param('sku')]);
-    expect(new TestNamer().nameAll([{ fn: remove, result: raises('KeyError', "'H'"), args: [arg(remove.params[0], str('H'))] }])).toEqual(['test_remove_raises_key_error']);
+    expect(
+      new TestNamer().nameAll([
+        { fn: remove, result: raises('KeyError', "'H'"), args: [arg(remove.params[0], str('H'))] },
+      ]),
+    ).toEqual(['test_remove_raises_key_error']);
   });
 
   it('joins several traits of one argument into one phrase', () => {
     const p = param('text');
-    const args = [arg(p, str(' \na\''))];
-    expect(joinQualifiers(['for_indented_text', 'for_multiline_text', 'for_text_with_quote', 'with_width_5'], args)).toEqual([
-      'for_indented_multiline_text_with_quote',
-      'with_width_5',
-    ]);
+    const args = [arg(p, str(" \na'"))];
+    expect(
+      joinQualifiers(['for_indented_text', 'for_multiline_text', 'for_text_with_quote', 'with_width_5'], args),
+    ).toEqual(['for_indented_multiline_text_with_quote', 'with_width_5']);
   });
 
   it('describes outcomes and strings in words', () => {

@@ -8,7 +8,9 @@ const MAX_NAME = 100;
 /** `wrap` → `wrap`, `TextWrapper.wrap` → `text_wrapper_wrap`, class `TextWrapper` → `text_wrapper`. */
 export function subjectName(fn: CallableInfo): string {
   // A private name says so (`_parse` → `private_parse`): such a test reaches lines no public call reached.
-  const parts = fn.qualname.split('.').map((p) => (isPrivateName(p) ? `private_${snakeCase(p) || 'call'}` : snakeCase(p) || 'call'));
+  const parts = fn.qualname
+    .split('.')
+    .map((p) => (isPrivateName(p) ? `private_${snakeCase(p) || 'call'}` : snakeCase(p) || 'call'));
   return parts.join('_');
 }
 
@@ -22,10 +24,30 @@ export function isPrivateCallable(fn: CallableInfo): boolean {
   return fn.qualname.split('.').some(isPrivateName);
 }
 
-const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+const NUMBER_WORDS = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+];
 
 const FRACTION_WORDS: readonly [number, string][] = [
-  [0.5, 'half'], [0.25, 'quarter'], [0.75, 'three_quarters'], [1 / 3, 'one_third'], [2 / 3, 'two_thirds'], [1 / 6, 'one_sixth'], [0.1, 'tenth'],
+  [0.5, 'half'],
+  [0.25, 'quarter'],
+  [0.75, 'three_quarters'],
+  [1 / 3, 'one_third'],
+  [2 / 3, 'two_thirds'],
+  [1 / 6, 'one_sixth'],
+  [0.1, 'tenth'],
 ];
 
 /**
@@ -52,7 +74,8 @@ export function outcomeWords(fn: CallableInfo, result: CallResult): string {
   if (fn.kind === 'class') return 'builds_object';
   if (result.listified) return v.len === 0 ? 'yields_nothing' : 'yields_items';
   const e = v.expr;
-  if (e === 'None') return result.stdout ? 'prints_output' : (result.receiverAttrs?.length ? 'updates_state' : 'returns_none');
+  if (e === 'None')
+    return result.stdout ? 'prints_output' : result.receiverAttrs?.length ? 'updates_state' : 'returns_none';
   if (e === 'True') return 'returns_true';
   if (e === 'False') return 'returns_false';
   if (e && ZERO.test(e)) return 'returns_zero';
@@ -63,7 +86,17 @@ export function outcomeWords(fn: CallableInfo, result: CallResult): string {
   if (e === 'set()') return 'returns_empty_set';
   if (e && /^-\d/.test(e)) return 'returns_negative_number';
   const type = v.type.split('.').pop() ?? v.type;
-  const words: Record<string, string> = { str: 'string', int: 'int', float: 'float', list: 'list', tuple: 'tuple', dict: 'dict', bool: 'bool', bytes: 'bytes', set: 'set' };
+  const words: Record<string, string> = {
+    str: 'string',
+    int: 'int',
+    float: 'float',
+    list: 'list',
+    tuple: 'tuple',
+    dict: 'dict',
+    bool: 'bool',
+    bytes: 'bytes',
+    set: 'set',
+  };
   return `returns_${words[type] ?? snakeCase(type)}`;
 }
 
@@ -106,7 +139,8 @@ export function argumentQualifiers(args: readonly GenArg[]): string[] {
     else if (src === '[]' || src === '()' || src === '{}' || src === 'set()') out.push(`for_empty_${name}`);
     else if (kind === 'none') out.push(`without_${name}`);
     else if ((kind === 'int' || kind === 'float') && js === 0) out.push(`with_zero_${name}`);
-    else if ((kind === 'int' || kind === 'float') && typeof js === 'number' && js < 0) out.push(`with_negative_${name}`);
+    else if ((kind === 'int' || kind === 'float') && typeof js === 'number' && js < 0)
+      out.push(`with_negative_${name}`);
     else if (kind === 'bool') out.push(`with_${name}_${js ? 'true' : 'false'}`);
   }
   for (const a of args) {
@@ -114,9 +148,11 @@ export function argumentQualifiers(args: readonly GenArg[]): string[] {
     const { js, kind } = a.value;
     if (kind === 'int' && typeof js === 'number' && js > 0) out.push(`with_${name}_${numberWord(js)}`);
     else if (kind === 'float' && typeof js === 'number' && js > 0) out.push(`with_${name}_${numberWord(js)}`);
-    else if (kind === 'str' && typeof js === 'string' && /^[A-Za-z][A-Za-z0-9]{0,11}$/.test(js)) out.push(`for_${name}_${js.toLowerCase()}`);
+    else if (kind === 'str' && typeof js === 'string' && /^[A-Za-z][A-Za-z0-9]{0,11}$/.test(js))
+      out.push(`for_${name}_${js.toLowerCase()}`);
     else if (kind === 'str' && typeof js === 'string' && js.trim() !== '') {
-      for (const trait of stringTraits(js)) out.push(trait.startsWith('with_') ? `for_${name}_${trait}` : `for_${trait}_${name}`);
+      for (const trait of stringTraits(js))
+        out.push(trait.startsWith('with_') ? `for_${name}_${trait}` : `for_${trait}_${name}`);
     } else if (a.value.collection) {
       const n = a.value.collection.items.length;
       const count = NUMBER_WORDS[n] ?? String(n);
@@ -141,7 +177,9 @@ export function contextQualifiers(candidate: Candidate | undefined, lastStep: nu
       out.push(...valueQualifiers(snakeCase(p.method.name) || 'attribute', p.args[0]?.value));
       continue;
     }
-    const word = argumentQualifiers(p.args).find((q) => /^for_\w+_[a-z0-9]+$/.test(q) && !/^for_(empty|blank)_/.test(q));
+    const word = argumentQualifiers(p.args).find(
+      (q) => /^for_\w+_[a-z0-9]+$/.test(q) && !/^for_(empty|blank)_/.test(q),
+    );
     const method = snakeCase(p.method.name) || 'call';
     out.push(`after_${method}${word ? `_${word.split('_').pop()}` : ''}`);
   }
@@ -158,7 +196,8 @@ function valueQualifiers(name: string, value: GenArg['value'] | undefined): stri
   if (kind === 'bool') return [js ? `with_${name}` : `without_${name}`];
   if (kind === 'none') return [`without_${name}`];
   if (kind === 'int' && typeof js === 'number') return [`with_${name}_${numberWord(js)}`];
-  if (kind === 'str' && typeof js === 'string' && /^[A-Za-z][A-Za-z0-9]{0,11}$/.test(js)) return [`with_${name}_${js.toLowerCase()}`];
+  if (kind === 'str' && typeof js === 'string' && /^[A-Za-z][A-Za-z0-9]{0,11}$/.test(js))
+    return [`with_${name}_${js.toLowerCase()}`];
   if (kind === 'str' && js === '') return [`with_empty_${name}`];
   return [`with_${name}`];
 }
@@ -176,7 +215,11 @@ export function resultQualifiers(result: CallResult, args: readonly GenArg[]): s
     else if (/^[A-Za-z][A-Za-z ]{0,19}$/.test(text.trim()) && snakeCase(text)) out.push(snakeCase(text));
     if (text.includes('\n')) out.push('on_several_lines');
   }
-  if (v.len !== null && v.len > 0 && (v.type === 'list' || v.type === 'tuple' || v.type === 'dict' || v.type === 'set')) {
+  if (
+    v.len !== null &&
+    v.len > 0 &&
+    (v.type === 'list' || v.type === 'tuple' || v.type === 'dict' || v.type === 'set')
+  ) {
     out.push(`of_${NUMBER_WORDS[v.len] ?? v.len}_${v.len === 1 ? 'item' : 'items'}`);
   }
   return out;
@@ -207,13 +250,26 @@ export class TestNamer {
     const plans = facts.map((f) => {
       const all = argumentQualifiers(f.args);
       // A notable argument (empty, blank, missing, zero, negative, a flag) is part of the name from the start.
-      const notable = all.length && /^(for_empty|for_blank|without|with_zero|with_negative)_|_(true|false)$/.test(all[0]) ? all[0] : '';
+      const notable =
+        all.length && /^(for_empty|for_blank|without|with_zero|with_negative)_|_(true|false)$/.test(all[0])
+          ? all[0]
+          : '';
       // An exception's message usually says best what went wrong: "division by zero" → `_division_by_zero`.
       // (A KeyError's message is only the missing key.)
-      const said = f.result.status === 'raised' && f.result.exception?.type !== 'KeyError' ? messageWords(f.result.exception?.message ?? '') : '';
+      const said =
+        f.result.status === 'raised' && f.result.exception?.type !== 'KeyError'
+          ? messageWords(f.result.exception?.message ?? '')
+          : '';
       const lead = said || notable;
-      const base = `test_${subjectName(f.fn)}_${outcomeWords(f.fn, f.result)}${lead ? `_${lead}` : ''}`.slice(0, MAX_NAME);
-      const quals = [...all, ...resultQualifiers(f.result, f.args), ...contextQualifiers(f.candidate, f.lastStep ?? 0)].filter((q, i, a) => q !== lead && a.indexOf(q) === i);
+      const base = `test_${subjectName(f.fn)}_${outcomeWords(f.fn, f.result)}${lead ? `_${lead}` : ''}`.slice(
+        0,
+        MAX_NAME,
+      );
+      const quals = [
+        ...all,
+        ...resultQualifiers(f.result, f.args),
+        ...contextQualifiers(f.candidate, f.lastStep ?? 0),
+      ].filter((q, i, a) => q !== lead && a.indexOf(q) === i);
       return { base, quals };
     });
     const groups = new Map<string, number[]>();
@@ -284,7 +340,9 @@ export function joinQualifiers(quals: readonly string[], args: readonly GenArg[]
   const out: string[] = [];
   const byParam = new Map<string, { adjectives: string[]; withs: string[]; at: number }>();
   for (const q of quals) {
-    const name = args.map((a) => snakeCase(a.param.name)).find((n) => n && (q.endsWith(`_${n}`) || q.startsWith(`for_${n}_with_`)));
+    const name = args
+      .map((a) => snakeCase(a.param.name))
+      .find((n) => n && (q.endsWith(`_${n}`) || q.startsWith(`for_${n}_with_`)));
     const adjective = name && q.startsWith('for_') && q.endsWith(`_${name}`) ? q.slice(4, -name.length - 1) : '';
     const withPart = name && q.startsWith(`for_${name}_with_`) ? q.slice(`for_${name}_with_`.length) : '';
     if (!name || (!adjective && !withPart) || adjective.includes('_with_')) {

@@ -1,4 +1,13 @@
-import type { CallPlan, CallResult, CallableInfo, ModuleInterface, ModuleTarget, ParameterInfo, PlanExpr, TypeHint } from '@test-agent/domain';
+import type {
+  CallPlan,
+  CallResult,
+  CallableInfo,
+  ModuleInterface,
+  ModuleTarget,
+  ParameterInfo,
+  PlanExpr,
+  TypeHint,
+} from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
 import { collectionValue, valueSource, type Candidate, type GenArg, type GenValue } from './input-generator';
 import { pyStr } from './python-source';
@@ -7,16 +16,31 @@ import { plainer, shorterStrings, simplifyTests } from './test-simplifier';
 
 const STR: TypeHint = { k: 'builtin', name: 'str' };
 const LIST: TypeHint = { k: 'list', item: STR };
-const param = (name: string, type: TypeHint): ParameterInfo => ({ name, kind: 'either', type, hasDefault: false, default: null, defaultIsNone: false });
+const param = (name: string, type: TypeHint): ParameterInfo => ({
+  name,
+  kind: 'either',
+  type,
+  hasDefault: false,
+  default: null,
+  defaultIsNone: false,
+});
 const str = (s: string): GenValue => ({ expr: { k: 'lit', src: pyStr(s) }, js: s, kind: 'str', hint: STR });
-const list = (...items: string[]): GenValue => collectionValue({ kind: 'list', items: items.map(str) }, LIST, valueSource);
+const list = (...items: string[]): GenValue =>
+  collectionValue({ kind: 'list', items: items.map(str) }, LIST, valueSource);
 
 // A fake module `store`:
 //   class Store: __init__(self, stock: dict) line 2; take(self, key: str) lines 4-6: key in stock → line 5, else line 6
 //   def count(items: list) lines 8-10: line 9 always, line 10 when 'key' is one of the items
 const store: ModuleInterface = {
   callables: [
-    { kind: 'class', name: 'Store', qualname: 'Store', constructible: true, params: [param('stock', { k: 'dict', key: STR, value: { k: 'builtin', name: 'int' } })], span: [1, 6] },
+    {
+      kind: 'class',
+      name: 'Store',
+      qualname: 'Store',
+      constructible: true,
+      params: [param('stock', { k: 'dict', key: STR, value: { k: 'builtin', name: 'int' } })],
+      span: [1, 6],
+    },
     { kind: 'method', name: 'take', qualname: 'Store.take', owner: 'Store', params: [param('key', STR)], span: [4, 6] },
     { kind: 'function', name: 'count', qualname: 'count', params: [param('items', LIST)], span: [8, 10] },
   ] as CallableInfo[],
@@ -31,21 +55,61 @@ const store: ModuleInterface = {
 const target: ModuleTarget = { file: '/src/store.py', importRoot: '/src', moduleName: 'store' };
 
 /** Python literal source → the strings it holds (enough for this fake). */
-const stringsOf = (e: PlanExpr | undefined): string[] => (e?.k === 'lit' ? [...e.src.matchAll(/'([^']*)'/g)].map((m) => m[1]) : []);
+const stringsOf = (e: PlanExpr | undefined): string[] =>
+  e?.k === 'lit' ? [...e.src.matchAll(/'([^']*)'/g)].map((m) => m[1]) : [];
 
 function behaviour(plan: CallPlan): CallResult {
   const first = plan.steps![0];
   if (first.k !== 'call' || first.fn.k !== 'ref') return { status: 'invalid', lines: [], branches: [] };
   if (first.fn.path === 'count') {
     const items = stringsOf(first.args[0]);
-    return { status: 'ok', lines: [9, ...(items.includes('key') ? [10] : [])], branches: [], value: { type: 'int', module: 'builtins', repr: '1', expr: '1', canon: '1', float: false, approx: false, nan: false, len: null, attrs: [] } };
+    return {
+      status: 'ok',
+      lines: [9, ...(items.includes('key') ? [10] : [])],
+      branches: [],
+      value: {
+        type: 'int',
+        module: 'builtins',
+        repr: '1',
+        expr: '1',
+        canon: '1',
+        float: false,
+        approx: false,
+        nan: false,
+        len: null,
+        attrs: [],
+      },
+    };
   }
   const stock = first.args[0]?.k === 'lit' ? [...first.args[0].src.matchAll(/'([^']*)':/g)].map((m) => m[1]) : [];
   const last = plan.steps![plan.steps!.length - 1];
   if (plan.steps!.length === 1 || last.k !== 'call') return { status: 'ok', lines: [2], branches: [] };
   const key = stringsOf(last.args[0])[0];
-  if (stock.includes(key)) return { status: 'ok', lines: [2, 5], branches: [], value: { type: 'int', module: 'builtins', repr: '1', expr: '1', canon: '1', float: false, approx: false, nan: false, len: null, attrs: [] } };
-  return { status: 'raised', step: 1, lines: [2, 6], branches: [], exception: { type: 'KeyError', module: 'builtins', message: `'${key}'`, path: null, inModule: true } };
+  if (stock.includes(key))
+    return {
+      status: 'ok',
+      lines: [2, 5],
+      branches: [],
+      value: {
+        type: 'int',
+        module: 'builtins',
+        repr: '1',
+        expr: '1',
+        canon: '1',
+        float: false,
+        approx: false,
+        nan: false,
+        len: null,
+        attrs: [],
+      },
+    };
+  return {
+    status: 'raised',
+    step: 1,
+    lines: [2, 6],
+    branches: [],
+    exception: { type: 'KeyError', module: 'builtins', message: `'${key}'`, path: null, inModule: true },
+  };
 }
 
 const archived = (c: Candidate): ArchivedTest => ({ plan: toPlan(c), result: behaviour(toPlan(c)), candidate: c });
@@ -53,22 +117,43 @@ const archived = (c: Candidate): ArchivedTest => ({ plan: toPlan(c), result: beh
 describe('simplifyTests', () => {
   it('drops list elements and shortens strings inside literals down to what keeps the coverage', async () => {
     const count = store.callables[2];
-    const c: Candidate = { target: count, prefix: [], args: [{ param: count.params[0], value: list('hello world', 'key', 'another long string'), keyword: false }] };
+    const c: Candidate = {
+      target: count,
+      prefix: [],
+      args: [{ param: count.params[0], value: list('hello world', 'key', 'another long string'), keyword: false }],
+    };
     const session = await new FakeExecutionSandbox(store, behaviour).open(target);
     let t = 0;
-    const [simplified] = await simplifyTests(session, [archived(c)], { deadline: 1e9, callTimeoutMs: 1000, now: () => t++ });
+    const [simplified] = await simplifyTests(session, [archived(c)], {
+      deadline: 1e9,
+      callTimeoutMs: 1000,
+      now: () => t++,
+    });
     expect(valueSource(simplified.candidate!.args[0].value)).toBe("['key']");
     expect(simplified.result.lines).toEqual([9, 10]);
   });
 
   it('shortens a string used in two places at once, so a key put in is still found', async () => {
     const [cls, take] = store.callables;
-    const stock: GenValue = collectionValue({ kind: 'dict', keys: [str('Hello World'), str('zzz')], items: [str('1'), str('2')] }, { k: 'dict', key: STR, value: STR }, valueSource);
+    const stock: GenValue = collectionValue(
+      { kind: 'dict', keys: [str('Hello World'), str('zzz')], items: [str('1'), str('2')] },
+      { k: 'dict', key: STR, value: STR },
+      valueSource,
+    );
     const args: GenArg[] = [{ param: take.params[0], value: str('Hello World'), keyword: false }];
-    const c: Candidate = { target: take, receiver: { kind: 'construct', cls, args: [{ param: cls.params[0], value: stock, keyword: false }] }, prefix: [], args };
+    const c: Candidate = {
+      target: take,
+      receiver: { kind: 'construct', cls, args: [{ param: cls.params[0], value: stock, keyword: false }] },
+      prefix: [],
+      args,
+    };
     const session = await new FakeExecutionSandbox(store, behaviour).open(target);
     let t = 0;
-    const [simplified] = await simplifyTests(session, [archived(c)], { deadline: 1e9, callTimeoutMs: 1000, now: () => t++ });
+    const [simplified] = await simplifyTests(session, [archived(c)], {
+      deadline: 1e9,
+      callTimeoutMs: 1000,
+      now: () => t++,
+    });
     const receiver = simplified.candidate!.receiver;
     expect(receiver?.kind === 'construct' && valueSource(receiver.args[0].value)).toBe("{'H': ''}");
     expect(valueSource(simplified.candidate!.args[0].value)).toBe("'H'");
@@ -94,7 +179,11 @@ describe('plainer values', () => {
 
 describe('incidental exceptions', () => {
   const raised = (type: string, extra: Record<string, unknown> = {}): CallResult => ({
-    status: 'raised', step: 0, lines: [1, 2], branches: [], exception: { type, module: 'builtins', message: 'm', path: null, inModule: true, ...extra },
+    status: 'raised',
+    step: 0,
+    lines: [1, 2],
+    branches: [],
+    exception: { type, module: 'builtins', message: 'm', path: null, inModule: true, ...extra },
   });
   it('trusts the worker on whether the module raised on purpose, else guesses from the type', () => {
     expect(incidental(raised('ValueError', { explicit: true }))).toBe(false);

@@ -1,5 +1,17 @@
 import type { Branch, CallResult, SandboxSession } from '@test-agent/domain';
-import { callExpr, collectionValue, lit, simplestOf, strArgValue, stringsIn, valueSource, type Candidate, type Collection, type GenArg, type GenValue } from './input-generator';
+import {
+  callExpr,
+  collectionValue,
+  lit,
+  simplestOf,
+  strArgValue,
+  stringsIn,
+  valueSource,
+  type Candidate,
+  type Collection,
+  type GenArg,
+  type GenValue,
+} from './input-generator';
 import { pyFloat, pyInt } from './python-source';
 import { incidental, safeOutcome, toPlan, type ArchivedTest } from './search-engine.service';
 
@@ -14,14 +26,21 @@ export interface SimplifyOptions {
   readonly variantsPerTest?: number;
 }
 
-const itemsOf = (r: CallResult): string[] => [...r.lines.map((l) => `L${l}`), ...r.branches.map((b: Branch) => `B${b[0]}>${b[1]}`)];
+const itemsOf = (r: CallResult): string[] => [
+  ...r.lines.map((l) => `L${l}`),
+  ...r.branches.map((b: Branch) => `B${b[0]}>${b[1]}`),
+];
 
 /**
  * Makes kept tests shorter and their arguments plainer without losing coverage: drops state-setting calls and
  * optional arguments, shrinks strings and numbers. A change is kept only when the test still ends the same way
  * (same status, same exception type) and the whole set still covers every line and branch it covered.
  */
-export async function simplifyTests(session: SandboxSession, tests: readonly ArchivedTest[], options: SimplifyOptions): Promise<ArchivedTest[]> {
+export async function simplifyTests(
+  session: SandboxSession,
+  tests: readonly ArchivedTest[],
+  options: SimplifyOptions,
+): Promise<ArchivedTest[]> {
   const target = new Set(tests.flatMap((t) => itemsOf(t.result)));
   let current = await splitStateCalls(session, [...tests], target, options);
   // Tests for which no variant worked last round are done (their candidate has not changed since).
@@ -30,10 +49,14 @@ export async function simplifyTests(session: SandboxSession, tests: readonly Arc
     const variants: { index: number; candidate: Candidate }[] = [];
     current.forEach((t, index) => {
       if (!t.candidate || done.has(index)) return;
-      for (const candidate of simplerVariants(t.candidate).slice(0, options.variantsPerTest ?? 40)) variants.push({ index, candidate });
+      for (const candidate of simplerVariants(t.candidate).slice(0, options.variantsPerTest ?? 40))
+        variants.push({ index, candidate });
     });
     if (variants.length === 0) break;
-    const results = await session.execute(variants.map((v) => toPlan(v.candidate)), { timeoutMs: options.callTimeoutMs });
+    const results = await session.execute(
+      variants.map((v) => toPlan(v.candidate)),
+      { timeoutMs: options.callTimeoutMs },
+    );
     let changed = false;
     const replaced = new Set<number>();
     variants.forEach((v, i) => {
@@ -75,7 +98,12 @@ function endsAlike(r: CallResult, c: Candidate, old: CallResult, oldPlan: Archiv
  * `cart.discount()`). Rather than keep it as an unchecked line inside another test, it becomes a test of its
  * own, with its own assertions, when that keeps the coverage; a call nothing needs is dropped.
  */
-async function splitStateCalls(session: SandboxSession, tests: ArchivedTest[], target: ReadonlySet<string>, options: SimplifyOptions): Promise<ArchivedTest[]> {
+async function splitStateCalls(
+  session: SandboxSession,
+  tests: ArchivedTest[],
+  target: ReadonlySet<string>,
+  options: SimplifyOptions,
+): Promise<ArchivedTest[]> {
   let current = tests;
   for (let pass = 0; pass < 3 && options.now() < options.deadline; pass++) {
     const trials: { index: number; without: Candidate; alone: Candidate }[] = [];
@@ -86,11 +114,19 @@ async function splitStateCalls(session: SandboxSession, tests: ArchivedTest[], t
       // An assignment is no call to test on its own: it is only ever dropped (by `simplerVariants`).
       if (c.prefix[i].assign) return;
       const without: Candidate = { ...c, prefix: c.prefix.slice(0, i) };
-      const alone: Candidate = { target: c.prefix[i].method, receiver: c.receiver, prefix: c.prefix.slice(0, i), args: c.prefix[i].args };
+      const alone: Candidate = {
+        target: c.prefix[i].method,
+        receiver: c.receiver,
+        prefix: c.prefix.slice(0, i),
+        args: c.prefix[i].args,
+      };
       trials.push({ index, without, alone });
     });
     if (trials.length === 0) break;
-    const results = await session.execute(trials.flatMap((t) => [toPlan(t.without), toPlan(t.alone)]), { timeoutMs: options.callTimeoutMs });
+    const results = await session.execute(
+      trials.flatMap((t) => [toPlan(t.without), toPlan(t.alone)]),
+      { timeoutMs: options.callTimeoutMs },
+    );
     let changed = false;
     trials.forEach((trial, k) => {
       const [rWithout, rAlone] = [results[2 * k], results[2 * k + 1]];
@@ -133,10 +169,13 @@ export function simplerVariants(c: Candidate): Candidate[] {
   if (c.receiver?.kind === 'construct') {
     const r = c.receiver;
     r.args.forEach((a, i) => {
-      if (a.param.hasDefault || a.param.kind === 'varargs') out.push({ ...c, receiver: { ...r, args: r.args.filter((_, j) => j !== i) } });
+      if (a.param.hasDefault || a.param.kind === 'varargs')
+        out.push({ ...c, receiver: { ...r, args: r.args.filter((_, j) => j !== i) } });
     });
     r.args.forEach((a, i) => {
-      perPosition.push(plainer(a.value).map((v) => ({ ...c, receiver: { ...r, args: replaceAt(r.args, i, { ...a, value: v }) } })));
+      perPosition.push(
+        plainer(a.value).map((v) => ({ ...c, receiver: { ...r, args: replaceAt(r.args, i, { ...a, value: v }) } })),
+      );
     });
   }
   c.args.forEach((a, i) => {
@@ -159,7 +198,12 @@ export function simplerVariants(c: Candidate): Candidate[] {
   for (const v of valuesOf(c)) for (const str of stringsIn(v)) counts.set(str, (counts.get(str) ?? 0) + 1);
   for (const [str, n] of counts) {
     if (n < 2 || str.length < 2) continue;
-    perPosition.push(shorterStrings(str).filter((t) => t !== '').slice(0, 8).map((t) => mapCandidate(c, (v) => renameString(v, str, t))));
+    perPosition.push(
+      shorterStrings(str)
+        .filter((t) => t !== '')
+        .slice(0, 8)
+        .map((t) => mapCandidate(c, (v) => renameString(v, str, t))),
+    );
   }
   for (let k = 0; perPosition.some((list) => k < list.length); k++) {
     for (const list of perPosition) if (k < list.length) out.push(list[k]);
@@ -169,7 +213,11 @@ export function simplerVariants(c: Candidate): Candidate[] {
 
 /** Every argument value of a candidate (receiver, calls before, call under test), top level only. */
 function valuesOf(c: Candidate): GenValue[] {
-  return [...(c.receiver?.kind === 'construct' ? c.receiver.args : []), ...c.prefix.flatMap((p) => p.args), ...c.args].map((a) => a.value);
+  return [
+    ...(c.receiver?.kind === 'construct' ? c.receiver.args : []),
+    ...c.prefix.flatMap((p) => p.args),
+    ...c.args,
+  ].map((a) => a.value);
 }
 
 /** The candidate with `f` applied to every top-level argument value. */
@@ -217,7 +265,11 @@ export function plainer(v: GenValue, depth = 0): GenValue[] {
   if (v.offHint) out.push(...simplestOf(v.offHint));
   if (v.construct) {
     const { path, args } = v.construct;
-    const rebuild = (next: GenArg[]): GenValue => ({ ...v, expr: callExpr({ k: 'ref', path }, next), construct: { path, args: next } });
+    const rebuild = (next: GenArg[]): GenValue => ({
+      ...v,
+      expr: callExpr({ k: 'ref', path }, next),
+      construct: { path, args: next },
+    });
     args.forEach((a, i) => {
       if (a.param.hasDefault || a.param.kind === 'varargs') out.push(rebuild(args.filter((_, j) => j !== i)));
     });
@@ -233,13 +285,28 @@ export function plainer(v: GenValue, depth = 0): GenValue[] {
     const c = v.collection;
     const rebuild = (next: Collection): GenValue => collectionValue(next, v.hint, valueSource);
     if (c.items.length > 1) out.push(rebuild({ ...c, items: [], ...(c.keys ? { keys: [] } : {}) }));
-    c.items.forEach((_, i) => out.push(rebuild({ ...c, items: c.items.filter((__, j) => j !== i), ...(c.keys ? { keys: c.keys.filter((__, j) => j !== i) } : {}) })));
+    c.items.forEach((_, i) =>
+      out.push(
+        rebuild({
+          ...c,
+          items: c.items.filter((__, j) => j !== i),
+          ...(c.keys ? { keys: c.keys.filter((__, j) => j !== i) } : {}),
+        }),
+      ),
+    );
     const children = [
-      ...c.items.map((x, i) => plainer(x, depth + 1).map((y) => rebuild({ ...c, items: c.items.map((z, j) => (j === i ? y : z)) }))),
+      ...c.items.map((x, i) =>
+        plainer(x, depth + 1).map((y) => rebuild({ ...c, items: c.items.map((z, j) => (j === i ? y : z)) })),
+      ),
       // Keys stay non-empty: `{'': 1}` reads as a mistake.
-      ...(c.keys ?? []).map((x, i) => plainer(x, depth + 1).filter((y) => y.js !== '').map((y) => rebuild({ ...c, keys: c.keys!.map((z, j) => (j === i ? y : z)) }))),
+      ...(c.keys ?? []).map((x, i) =>
+        plainer(x, depth + 1)
+          .filter((y) => y.js !== '')
+          .map((y) => rebuild({ ...c, keys: c.keys!.map((z, j) => (j === i ? y : z)) })),
+      ),
     ];
-    for (let k = 0; children.some((list) => k < list.length); k++) for (const list of children) if (k < list.length) out.push(list[k]);
+    for (let k = 0; children.some((list) => k < list.length); k++)
+      for (const list of children) if (k < list.length) out.push(list[k]);
     return out;
   }
   if (v.kind === 'str' && typeof v.js === 'string' && v.js.length > 0) {
@@ -250,12 +317,14 @@ export function plainer(v: GenValue, depth = 0): GenValue[] {
     }
   } else if (v.kind === 'int' && typeof v.js === 'number' && v.js !== 0) {
     const n = v.js;
-    for (const m of [0, Math.sign(n), Math.trunc(n / 2), n > 0 ? n - 1 : n + 1]) if (m !== n && !out.some((o) => o.js === m)) out.push({ ...v, expr: lit(pyInt(m)), js: m });
+    for (const m of [0, Math.sign(n), Math.trunc(n / 2), n > 0 ? n - 1 : n + 1])
+      if (m !== n && !out.some((o) => o.js === m)) out.push({ ...v, expr: lit(pyInt(m)), js: m });
   } else if (v.kind === 'float' && typeof v.js === 'number' && v.js !== 0) {
     const n = v.js;
     const rounded = Math.round(n * 10) / 10;
     for (const m of [0, Math.sign(n), rounded, Math.round(n), n / 2]) {
-      if (m !== n && Number.isFinite(m) && !out.some((o) => o.js === m)) out.push({ ...v, expr: lit(pyFloat(m)), js: m });
+      if (m !== n && Number.isFinite(m) && !out.some((o) => o.js === m))
+        out.push({ ...v, expr: lit(pyFloat(m)), js: m });
     }
   }
   return out;

@@ -10,7 +10,12 @@ const excerpt = {
 describe('PromptBuilder', () => {
   it('marks uncovered lines and untaken branches with module line numbers', () => {
     expect(markExcerpt(excerpt)).toBe(
-      ['   9: def sign(x):', '~>10:     if x < 0:  # branch not taken: line 11', '>>11:         return -1', '  12:     return 1'].join('\n'),
+      [
+        '   9: def sign(x):',
+        '~>10:     if x < 0:  # branch not taken: line 11',
+        '>>11:         return -1',
+        '  12:     return 1',
+      ].join('\n'),
     );
   });
 
@@ -52,7 +57,11 @@ describe('PromptBuilder', () => {
   });
 
   it('shows the cleaned error and the failing test in a repair prompt', () => {
-    const message = new PromptBuilder().repair('test_sign', 'def test_sign():\n    assert sign(-2) == 1', 'assert -1 == 1');
+    const message = new PromptBuilder().repair(
+      'test_sign',
+      'def test_sign():\n    assert sign(-2) == 1',
+      'assert -1 == 1',
+    );
     expect(message.role).toBe('user');
     expect(message.content).toContain('`test_sign` fails');
     expect(message.content).toContain('assert -1 == 1');

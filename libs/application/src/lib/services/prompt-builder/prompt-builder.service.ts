@@ -69,7 +69,9 @@ export function listGaps(excerpt: PromptExcerpt): string {
   const lines = [`The code below is lines ${excerpt.startLine}-${end} of the module.`, '```python', code, '```'];
   if (excerpt.missingLines.length) lines.push(`Lines that never run yet: ${compactRanges(excerpt.missingLines)}.`);
   if (excerpt.missingBranches.length) {
-    lines.push(`Branches never taken: ${excerpt.missingBranches.map(([from, to]) => `${from}→${to < 0 ? 'exit' : to}`).join(', ')}.`);
+    lines.push(
+      `Branches never taken: ${excerpt.missingBranches.map(([from, to]) => `${from}→${to < 0 ? 'exit' : to}`).join(', ')}.`,
+    );
   }
   return lines.join('\n');
 }
@@ -91,7 +93,13 @@ export class PromptBuilder {
     }
     const subject = `Code to test (${input.symbols.join(', ') || 'module-level code'})`;
     const task = input.compact
-      ? ['', `${subject}.`, listGaps(input.excerpt), '', 'Write pytest tests that make those lines and branches run, and assert on the observable results.']
+      ? [
+          '',
+          `${subject}.`,
+          listGaps(input.excerpt),
+          '',
+          'Write pytest tests that make those lines and branches run, and assert on the observable results.',
+        ]
       : [
           '',
           `${subject}, with module line numbers.`,
@@ -109,7 +117,9 @@ export class PromptBuilder {
   }
 
   /** Integration tests across the module's public API (several functions/classes used together). */
-  integrationTests(input: Omit<UnitTestPromptInput, 'excerpt' | 'symbols'> & { publicApi: readonly string[] }): ChatMessage[] {
+  integrationTests(
+    input: Omit<UnitTestPromptInput, 'excerpt' | 'symbols'> & { publicApi: readonly string[] },
+  ): ChatMessage[] {
     return [
       { role: 'system', content: SYSTEM },
       {

@@ -3,7 +3,12 @@ import { TestDeduplicator, perCaseCoverage } from './test-deduplicator.service';
 
 const FILE = '/m.py';
 const STATEMENTS = [1, 2, 3, 4, 5, 6, 7, 8];
-const BRANCHES: Branch[] = [[2, 3], [2, 4], [5, 6], [5, 7]];
+const BRANCHES: Branch[] = [
+  [2, 3],
+  [2, 4],
+  [5, 6],
+  [5, 7],
+];
 const covering = (lines: number[], branches: Branch[] = []) =>
   CoverageReport.fromData(FILE, {
     executedLines: lines,
@@ -11,14 +16,21 @@ const covering = (lines: number[], branches: Branch[] = []) =>
     executedBranches: branches,
     missingBranches: BRANCHES.filter((b) => !branches.some((x) => x[0] === b[0] && x[1] === b[1])),
   });
-const testCase = (name: string, body: string, imports = ['from m import f']): TestCase => ({ name, code: `def ${name}():\n${body}`, imports });
+const testCase = (name: string, body: string, imports = ['from m import f']): TestCase => ({
+  name,
+  code: `def ${name}():\n${body}`,
+  imports,
+});
 
 describe('TestDeduplicator', () => {
   const dedup = new TestDeduplicator();
 
   it('treats tests equal after normalising names, comments, docstrings and whitespace as duplicates, keeping the most readable', () => {
     const a = testCase('test_f_one', '    result = f(1)  # call\n    assert result == 2');
-    const b = testCase('test_f_again', '    """Checks f."""\n    # the same call\n    value   =   f(1)\n\n    assert value == 2');
+    const b = testCase(
+      'test_f_again',
+      '    """Checks f."""\n    # the same call\n    value   =   f(1)\n\n    assert value == 2',
+    );
     const c = testCase('test_f_two', '    result = f(2)\n    assert result == 3');
     const d = testCase('test_f_kw', '    out = f(x=1)\n    assert out == 2');
     const e = testCase('test_f_kw_other', '    out = f(y=1)\n    assert out == 2');
@@ -41,7 +53,16 @@ describe('TestDeduplicator', () => {
     const nothing = testCase('test_nothing', '    assert True');
     const unknown = testCase('test_unmeasured', '    assert f(0) is None');
     const coverage = new Map([
-      ['test_wide', covering([1, 2, 3, 5, 6], [[2, 3], [5, 6]])],
+      [
+        'test_wide',
+        covering(
+          [1, 2, 3, 5, 6],
+          [
+            [2, 3],
+            [5, 6],
+          ],
+        ),
+      ],
       ['test_left', covering([1, 2, 3], [[2, 3]])],
       ['test_right', covering([1, 2, 4], [[2, 4]])],
       ['test_branch', covering([1, 5, 7], [[5, 7]])],
@@ -54,14 +75,20 @@ describe('TestDeduplicator', () => {
       { testCase: nothing, reason: 'covers-nothing', by: [] },
     ]);
     const all = [...coverage.values()].reduce((a, b) => a.union(b));
-    const kept = result.kept.filter((k) => coverage.has(k.name)).map((k) => coverage.get(k.name) as CoverageReport).reduce((a, b) => a.union(b));
+    const kept = result.kept
+      .filter((k) => coverage.has(k.name))
+      .map((k) => coverage.get(k.name) as CoverageReport)
+      .reduce((a, b) => a.union(b));
     expect(kept.summary()).toEqual(all.summary());
   });
 
   it('keeps the more readable of two tests with the same coverage', () => {
     const long = testCase('test_long', '    values = [f(1), f(1), f(1)]\n    assert all(v == 2 for v in values)');
     const short = testCase('test_short', '    assert f(1) == 2');
-    const coverage = new Map([['test_long', covering([1, 2])], ['test_short', covering([1, 2])]]);
+    const coverage = new Map([
+      ['test_long', covering([1, 2])],
+      ['test_short', covering([1, 2])],
+    ]);
     expect(dedup.minimise([long, short], coverage).kept.map((k) => k.name)).toEqual(['test_short']);
   });
 });
@@ -82,7 +109,13 @@ describe('perCaseCoverage', () => {
       timedOut: false,
       durationMs: 1,
     };
-    const map = perCaseCoverage(result, new Map([['test_p', 't.py::test_p'], ['test_silent', 't.py::test_silent']]));
+    const map = perCaseCoverage(
+      result,
+      new Map([
+        ['test_p', 't.py::test_p'],
+        ['test_silent', 't.py::test_silent'],
+      ]),
+    );
     expect(map.get('test_p')?.coveredLines).toEqual([1, 2, 3]);
     expect(map.get('test_silent')?.lines).toEqual({ covered: 0, total: 8 });
   });

@@ -24,9 +24,27 @@ export interface DeduplicationResult {
 }
 
 const KEYWORDS = new Set(
-  'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield match case'.split(' '),
+  'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield match case'.split(
+    ' ',
+  ),
 );
-const ASSIGN_OPS = new Set(['=', '+=', '-=', '*=', '/=', '//=', '%=', '**=', '>>=', '<<=', '&=', '|=', '^=', '@=', ':=']);
+const ASSIGN_OPS = new Set([
+  '=',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '//=',
+  '%=',
+  '**=',
+  '>>=',
+  '<<=',
+  '&=',
+  '|=',
+  '^=',
+  '@=',
+  ':=',
+]);
 
 /**
  * Removes tests that add nothing: first duplicates (equal after normalising the test's own name, local variable
@@ -49,7 +67,8 @@ export class TestDeduplicator {
     const index = new Map(unique.map((c, i) => [c.name, i]));
     const score = new Map(unique.map((c) => [c.name, this.readability(c)]));
     const better = (a: TestCase, b: TestCase) =>
-      (score.get(a.name) as number) - (score.get(b.name) as number) || (index.get(a.name) as number) - (index.get(b.name) as number);
+      (score.get(a.name) as number) - (score.get(b.name) as number) ||
+      (index.get(a.name) as number) - (index.get(b.name) as number);
 
     // Greedy set cover: the case adding the most uncovered elements, the more readable on a tie.
     const covered = new Set<string>();
@@ -77,7 +96,8 @@ export class TestDeduplicator {
     for (const c of [...picked].sort((a, b) => -better(a, b))) {
       const others = picked.filter((o) => o !== c && pickedSet.has(o.name));
       const own = elements.get(c.name) as Set<string>;
-      if ([...own].every((e) => others.some((o) => (elements.get(o.name) as Set<string>).has(e)))) pickedSet.delete(c.name);
+      if ([...own].every((e) => others.some((o) => (elements.get(o.name) as Set<string>).has(e))))
+        pickedSet.delete(c.name);
     }
 
     const keep = (c: TestCase) => !coverage.has(c.name) || pickedSet.has(c.name);
@@ -85,7 +105,11 @@ export class TestDeduplicator {
     const keptElements = kept.filter((c) => coverage.has(c.name)).map((c) => elements.get(c.name) as Set<string>);
     const keptUnion = new Set(keptElements.flatMap((s) => [...s]));
     if (keptUnion.size !== universe.size) {
-      throw new TestAgentError('TA_MINIMISER_LOST_COVERAGE', 'internal', `Minimisation would lose ${universe.size - keptUnion.size} covered lines or branches`);
+      throw new TestAgentError(
+        'TA_MINIMISER_LOST_COVERAGE',
+        'internal',
+        `Minimisation would lose ${universe.size - keptUnion.size} covered lines or branches`,
+      );
     }
     for (const c of unique.filter((u) => !keep(u))) {
       const own = elements.get(c.name) as Set<string>;
@@ -93,7 +117,9 @@ export class TestDeduplicator {
         removed.push({ testCase: c, reason: 'covers-nothing', by: [] });
         continue;
       }
-      const by = kept.filter((k) => coverage.has(k.name) && [...own].some((e) => (elements.get(k.name) as Set<string>).has(e))).map((k) => k.name);
+      const by = kept
+        .filter((k) => coverage.has(k.name) && [...own].some((e) => (elements.get(k.name) as Set<string>).has(e)))
+        .map((k) => k.name);
       removed.push({ testCase: c, reason: 'subsumed', by });
     }
     return { kept, removed };
@@ -142,7 +168,13 @@ export class TestDeduplicator {
         continue;
       }
       // The docstring: the first statement after the `def ...:` line, when it is a lone string. Dropped whole.
-      if (lineStart && !docstringSeen && t.kind === 'string' && tokens[k - 1]?.kind === 'newline' && (tokens[k + 1]?.kind ?? 'newline') === 'newline') {
+      if (
+        lineStart &&
+        !docstringSeen &&
+        t.kind === 'string' &&
+        tokens[k - 1]?.kind === 'newline' &&
+        (tokens[k + 1]?.kind ?? 'newline') === 'newline'
+      ) {
         docstringSeen = true;
         k++;
         continue;
@@ -168,7 +200,9 @@ export class TestDeduplicator {
       }
       parts.push(t.text);
     }
-    return [...(c.imports ?? [])].sort().join('\n') + '\n--\n' + (c.support ?? []).join('\n') + '\n--\n' + parts.join(' ');
+    return (
+      [...(c.imports ?? [])].sort().join('\n') + '\n--\n' + (c.support ?? []).join('\n') + '\n--\n' + parts.join(' ')
+    );
   }
 
   /** Lower is more readable: the number of tokens, plus a penalty of 10 per line longer than 100 characters. */
@@ -184,7 +218,10 @@ export class TestDeduplicator {
  * of the case's node id and of the nodes under it (parametrized cases, class methods). A case whose test ran
  * but touched nothing of the target gets an empty report; a case absent from `nodeIds` is absent from the map.
  */
-export function perCaseCoverage(result: TestRunResult, nodeIds: ReadonlyMap<string, string>): Map<string, CoverageReport> {
+export function perCaseCoverage(
+  result: TestRunResult,
+  nodeIds: ReadonlyMap<string, string>,
+): Map<string, CoverageReport> {
   const out = new Map<string, CoverageReport>();
   const perTest = result.perTest ?? new Map<string, CoverageReport>();
   for (const [name, nodeId] of nodeIds) {
@@ -213,9 +250,14 @@ function localNames(tokens: readonly PythonToken[]): Map<string, string> {
     const next = tokens[k + 1];
     const statementStart = !previous || previous.kind === 'newline' || previous.text === ':' || previous.text === ';';
     const assigned =
-      (depth === 0 && statementStart && next !== undefined && (ASSIGN_OPS.has(next.text) || next.text === ':') && next.kind === 'op') ||
-      (previous?.text === 'for' || previous?.text === 'as') ||
-      (next?.text === ':=');
+      (depth === 0 &&
+        statementStart &&
+        next !== undefined &&
+        (ASSIGN_OPS.has(next.text) || next.text === ':') &&
+        next.kind === 'op') ||
+      previous?.text === 'for' ||
+      previous?.text === 'as' ||
+      next?.text === ':=';
     if (assigned) locals.set(t.text, `v${locals.size + 1}`);
   });
   return locals;

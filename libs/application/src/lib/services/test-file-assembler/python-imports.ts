@@ -70,7 +70,9 @@ export function mergeImports(statements: readonly string[]): string[] {
   for (const module of [...from.keys()].sort(byModule)) {
     const names = [...(from.get(module) ?? [])].sort();
     const line = `from ${module} import ${names.join(', ')}`;
-    lines.push(line.length <= MAX_LINE ? line : `from ${module} import (\n${names.map((n) => `    ${n},`).join('\n')}\n)`);
+    lines.push(
+      line.length <= MAX_LINE ? line : `from ${module} import (\n${names.map((n) => `    ${n},`).join('\n')}\n)`,
+    );
   }
   return [...lines, ...verbatim];
 }

@@ -99,7 +99,13 @@ export function renameIdentifier(source: string, from: string, to: string): stri
     const previous = tokens[k - 1];
     const next = tokens[k + 1];
     if (previous?.kind === 'op' && previous.text === '.') return;
-    if (depth > 0 && next?.kind === 'op' && next.text === '=' && previous?.kind === 'op' && (previous.text === '(' || previous.text === ',')) {
+    if (
+      depth > 0 &&
+      next?.kind === 'op' &&
+      next.text === '=' &&
+      previous?.kind === 'op' &&
+      (previous.text === '(' || previous.text === ',')
+    ) {
       const isParameterList = isDefParameter(tokens, k);
       if (!isParameterList) return;
     }

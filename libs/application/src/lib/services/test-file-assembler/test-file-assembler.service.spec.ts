@@ -1,5 +1,11 @@
 import { CoverageReport, type ModuleTarget, type TestCase } from '@test-agent/domain';
-import { TestFileAssembler, blockKey, definedName, digest, isPristineGeneratedFile } from './test-file-assembler.service';
+import {
+  TestFileAssembler,
+  blockKey,
+  definedName,
+  digest,
+  isPristineGeneratedFile,
+} from './test-file-assembler.service';
 
 const target: ModuleTarget = { file: '/proj/src/shop/cart.py', importRoot: '/proj/src', moduleName: 'shop.cart' };
 
@@ -109,7 +115,10 @@ describe('TestFileAssembler', () => {
       executedLines: [1, 2, 3, 5],
       missingLines: [6, 7, 8, 12],
       executedBranches: [[3, 5]],
-      missingBranches: [[3, 6], [12, -1]],
+      missingBranches: [
+        [3, 6],
+        [12, -1],
+      ],
     });
     const file = assembler.assemble(target, cases.slice(0, 1), { coverage });
     const lines = file.content.split('\n');
@@ -128,17 +137,33 @@ describe('TestFileAssembler', () => {
 
   it('adds `import pytest` when the code uses pytest without importing it', () => {
     const file = assembler.assemble(target, [
-      { name: 'test_raises', code: 'def test_raises():\n    with pytest.raises(ValueError):\n        int("x")', imports: [] },
+      {
+        name: 'test_raises',
+        code: 'def test_raises():\n    with pytest.raises(ValueError):\n        int("x")',
+        imports: [],
+      },
     ]);
     expect(file.content).toContain('\nimport pytest\n\n\ndef test_raises():');
   });
 
   it('keeps class blocks with the same name but different bases apart', () => {
     const file = assembler.assemble(target, [
-      { name: 'test_a', className: 'TestCart', code: 'class TestCart:\n    def test_a(self):\n        pass', imports: [] },
-      { name: 'test_b', className: 'TestCart', code: 'class TestCart(Base):\n    def test_b(self):\n        pass', imports: ['from base import Base'] },
+      {
+        name: 'test_a',
+        className: 'TestCart',
+        code: 'class TestCart:\n    def test_a(self):\n        pass',
+        imports: [],
+      },
+      {
+        name: 'test_b',
+        className: 'TestCart',
+        code: 'class TestCart(Base):\n    def test_b(self):\n        pass',
+        imports: ['from base import Base'],
+      },
     ]);
-    expect(file.content).toContain('class TestCart:\n    def test_a(self):\n        pass\n\n\nclass TestCart_2(Base):\n    def test_b(self):');
+    expect(file.content).toContain(
+      'class TestCart:\n    def test_a(self):\n        pass\n\n\nclass TestCart_2(Base):\n    def test_b(self):',
+    );
   });
 });
 
@@ -170,7 +195,11 @@ describe('Python helpers', () => {
       imports: ['import pytest'],
     });
     const file = new TestFileAssembler().assemble(target, [deco('test_a'), deco('test_b')]);
-    expect(file.content).toContain('    @pytest.mark.parametrize(\n        "n", [1, 2]\n    )\n    def test_a(self, n):');
-    expect(file.content).toContain('    @pytest.mark.parametrize(\n        "n", [1, 2]\n    )\n    def test_b(self, n):');
+    expect(file.content).toContain(
+      '    @pytest.mark.parametrize(\n        "n", [1, 2]\n    )\n    def test_a(self, n):',
+    );
+    expect(file.content).toContain(
+      '    @pytest.mark.parametrize(\n        "n", [1, 2]\n    )\n    def test_b(self, n):',
+    );
   });
 });

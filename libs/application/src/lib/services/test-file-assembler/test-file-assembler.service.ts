@@ -1,4 +1,11 @@
-import { compactRanges, formatBranch, type CoverageReport, type ModuleTarget, type TestCase, type TestFile } from '@test-agent/domain';
+import {
+  compactRanges,
+  formatBranch,
+  type CoverageReport,
+  type ModuleTarget,
+  type TestCase,
+  type TestFile,
+} from '@test-agent/domain';
 import { importedNames, mergeImports } from './python-imports';
 import { renameIdentifier, tokenizePython } from './python-tokens';
 
@@ -35,7 +42,9 @@ export class TestFileAssembler {
 
   /** Node id of a case's test in a file named `fileName`. */
   nodeIdOf(fileName: string, testCase: Pick<TestCase, 'name' | 'className'>): string {
-    return testCase.className ? `${fileName}::${testCase.className}::${testCase.name}` : `${fileName}::${testCase.name}`;
+    return testCase.className
+      ? `${fileName}::${testCase.className}::${testCase.name}`
+      : `${fileName}::${testCase.name}`;
   }
 
   assemble(target: ModuleTarget, cases: readonly TestCase[], options: AssembleOptions = {}): AssembledTestFile {
@@ -46,7 +55,9 @@ export class TestFileAssembler {
     const units = mergeClasses(emitted);
 
     const bound = importedNames(imports);
-    const usesPytest = [...support, ...units].some((block) => tokenizePython(block).some((t) => t.kind === 'name' && t.text === 'pytest'));
+    const usesPytest = [...support, ...units].some((block) =>
+      tokenizePython(block).some((t) => t.kind === 'name' && t.text === 'pytest'),
+    );
     if (usesPytest && !bound.has('pytest')) imports.push('import pytest');
 
     const sections = [mergeImports(imports).join('\n'), ...support, ...units].filter((s) => s.trim() !== '');
@@ -78,7 +89,9 @@ export function isPristineGeneratedFile(content: string): boolean {
 }
 
 function headerLines(target: ModuleTarget, count: number, coverage?: CoverageReport): string[] {
-  const relative = target.file.startsWith(`${target.importRoot}/`) ? target.file.slice(target.importRoot.length + 1) : target.file;
+  const relative = target.file.startsWith(`${target.importRoot}/`)
+    ? target.file.slice(target.importRoot.length + 1)
+    : target.file;
   const lines = [
     `${GENERATED_MARKER} for module ${target.moduleName} (${relative}): ${count} test${count === 1 ? '' : 's'}.`,
     '# Edit freely: a file edited by hand is never overwritten; the next run writes beside it.',
@@ -97,8 +110,8 @@ function headerLines(target: ModuleTarget, count: number, coverage?: CoverageRep
   return lines;
 }
 
-const clip = (text: string, max = 300) => (text.length <= max ? text : `${text.slice(0, max).replace(/,[^,]*$/, '')}, ...`);
-
+const clip = (text: string, max = 300) =>
+  text.length <= max ? text : `${text.slice(0, max).replace(/,[^,]*$/, '')}, ...`;
 
 /** Text of a block with comments and layout removed: two blocks with the same key do the same thing. */
 export function blockKey(block: string): string {
@@ -120,7 +133,8 @@ export function definedName(block: string): string | undefined {
     } while (depth > 0 && i < lines.length);
   }
   const line = lines[i] ?? '';
-  const m = /^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)/.exec(line) ?? /^([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)/.exec(line);
+  const m =
+    /^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)/.exec(line) ?? /^([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)/.exec(line);
   return m?.[1];
 }
 
@@ -239,7 +253,7 @@ function splitClass(code: string): { header: string; members: string[] } {
   const header = lines.slice(0, h + 1).join('\n');
   const body = lines.slice(h + 1);
   const first = body.find((l) => l.trim() !== '');
-  const indent = first ? /^\s*/.exec(first)?.[0] ?? '' : '';
+  const indent = first ? (/^\s*/.exec(first)?.[0] ?? '') : '';
   const members: string[][] = [];
   let current: string[] | undefined;
   let decorators = false;

@@ -3,8 +3,12 @@ import { TestFileAssembler } from './test-file-assembler.service';
 import { TestFileEmitter } from './test-file-emitter.service';
 
 const target = { file: '/proj/calc.py', importRoot: '/proj', moduleName: 'calc' };
-const generated = new TestFileAssembler().assemble(target, [{ name: 'test_add', code: 'def test_add():\n    assert add(1, 2) == 3', imports: ['from calc import add'] }]);
-const newer = new TestFileAssembler().assemble(target, [{ name: 'test_add', code: 'def test_add():\n    assert add(2, 2) == 4', imports: ['from calc import add'] }]);
+const generated = new TestFileAssembler().assemble(target, [
+  { name: 'test_add', code: 'def test_add():\n    assert add(1, 2) == 3', imports: ['from calc import add'] },
+]);
+const newer = new TestFileAssembler().assemble(target, [
+  { name: 'test_add', code: 'def test_add():\n    assert add(2, 2) == 4', imports: ['from calc import add'] },
+]);
 
 describe('TestFileEmitter', () => {
   it('creates a new file', async () => {
@@ -18,11 +22,19 @@ describe('TestFileEmitter', () => {
     const store = new InMemoryTestFileStore({ '/proj/tests/test_calc.py': 'def test_mine():\n    pass\n' });
     const emitter = new TestFileEmitter(store);
     const result = await emitter.emit('/proj/tests', generated);
-    expect(result).toEqual({ path: '/proj/tests/test_calc_test_agent.py', action: 'written-beside', intendedPath: '/proj/tests/test_calc.py' });
+    expect(result).toEqual({
+      path: '/proj/tests/test_calc_test_agent.py',
+      action: 'written-beside',
+      intendedPath: '/proj/tests/test_calc.py',
+    });
     expect(store.files.get('/proj/tests/test_calc.py')).toBe('def test_mine():\n    pass\n');
     // The next run replaces its own, unedited file beside the user's.
     const again = await emitter.emit('/proj/tests', newer);
-    expect(again).toEqual({ path: '/proj/tests/test_calc_test_agent.py', action: 'written-beside', intendedPath: '/proj/tests/test_calc.py' });
+    expect(again).toEqual({
+      path: '/proj/tests/test_calc_test_agent.py',
+      action: 'written-beside',
+      intendedPath: '/proj/tests/test_calc.py',
+    });
     expect(store.files.get('/proj/tests/test_calc_test_agent.py')).toBe(newer.content);
   });
 

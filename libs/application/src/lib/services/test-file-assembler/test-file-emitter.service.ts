@@ -40,9 +40,18 @@ export class TestFileEmitter {
     for (let n = 1; n <= MAX_BESIDE; n++) {
       const candidate = joinPath(directory, `${stem}_test_agent${n === 1 ? '' : `_${n}`}.py`);
       const placed = await this.place(candidate, file.content, false);
-      if (placed) return { path: candidate, action: placed.action === 'created' || placed.action === 'replaced' ? 'written-beside' : placed.action, intendedPath: intended };
+      if (placed)
+        return {
+          path: candidate,
+          action: placed.action === 'created' || placed.action === 'replaced' ? 'written-beside' : placed.action,
+          intendedPath: intended,
+        };
     }
-    throw new TestAgentError('TA_NO_FREE_TEST_FILE_NAME', 'invalid-input', `No free file name beside ${intended} after ${MAX_BESIDE} attempts`);
+    throw new TestAgentError(
+      'TA_NO_FREE_TEST_FILE_NAME',
+      'invalid-input',
+      `No free file name beside ${intended} after ${MAX_BESIDE} attempts`,
+    );
   }
 
   /** Writes to `file` if allowed; `undefined` when the file belongs to the user. */

@@ -15,7 +15,9 @@ describe('cleanErrorText', () => {
       'written to /tmp/test-agent-run-x1/home/out.txt',
     ].join('\n');
     expect(cleanErrorText(raw, ['/tmp/test-agent-run-x1/tests', '../tests/', '/tmp/test-agent-run-x1'])).toBe(
-      ['test_cart.py:4: in test_total', '    assert total() == 1', 'E   assert 0 == 1', 'written to home/out.txt'].join('\n'),
+      ['test_cart.py:4: in test_total', '    assert total() == 1', 'E   assert 0 == 1', 'written to home/out.txt'].join(
+        '\n',
+      ),
     );
   });
 
@@ -38,7 +40,9 @@ describe('fatalErrorSummary', () => {
       '  File "test_x.py", line 5 in test_crash',
       '  File "/venv/lib/python3.11/site-packages/_pytest/python.py", line 157 in pytest_pyfunc_call',
     ].join('\n');
-    expect(fatalErrorSummary(stderr)).toBe('Fatal Python error: Segmentation fault\n  File "test_x.py", line 5 in test_crash');
+    expect(fatalErrorSummary(stderr)).toBe(
+      'Fatal Python error: Segmentation fault\n  File "test_x.py", line 5 in test_crash',
+    );
     expect(fatalErrorSummary('nothing fatal')).toBe('');
   });
 });

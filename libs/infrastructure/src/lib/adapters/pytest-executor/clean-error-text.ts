@@ -3,7 +3,8 @@ const CHROME = /^\s*(_{3,}|={3,}|-{3,}|\+{3,}|~{3,}).*\1\s*$/;
 /** A `--tb=short` traceback entry header: `path:line: in function`. */
 const ENTRY = /^(\S.*?):(\d+|\?\?\?): in \S/;
 /** Frames of the machinery rather than of the test or the code under test. */
-const INTERNAL = /(\/_pytest\/|\/pluggy\/|\/pytest_timeout\.py|\/coverage\/|<frozen |\/lib\/python3\.\d+\/(?!site-packages\/)[\w/.]+\.py)/;
+const INTERNAL =
+  /(\/_pytest\/|\/pluggy\/|\/pytest_timeout\.py|\/coverage\/|<frozen |\/lib\/python3\.\d+\/(?!site-packages\/)[\w/.]+\.py)/;
 const CARETS = /^\s*[\^~]+\s*$/;
 const MAX_CHARS = 4000;
 
@@ -30,7 +31,10 @@ export function cleanErrorText(text: string, privateDirs: readonly string[], max
     if (skipping || CHROME.test(line) || CARETS.test(line) || line.trim() === '???') continue;
     kept.push(line);
   }
-  out = kept.join('\n').replace(/\n{3,}/g, '\n\n').trim();
+  out = kept
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
   if (out.length <= maxChars) return out;
   const head = Math.floor(maxChars * 0.6);
   const tail = maxChars - head;
@@ -45,6 +49,8 @@ export function fatalErrorSummary(stderr: string, maxFrames = 8): string {
   const at = stderr.lastIndexOf('Fatal Python error');
   if (at < 0) return '';
   const lines = stderr.slice(at).split('\n');
-  const frames = lines.filter((l) => /^\s+File "/.test(l) && !INTERNAL.test(l) && !/site-packages\/(pytest|_pytest|coverage)/.test(l));
+  const frames = lines.filter(
+    (l) => /^\s+File "/.test(l) && !INTERNAL.test(l) && !/site-packages\/(pytest|_pytest|coverage)/.test(l),
+  );
   return [lines[0].trim(), ...frames.slice(0, maxFrames).map((l) => l.trimEnd())].join('\n');
 }

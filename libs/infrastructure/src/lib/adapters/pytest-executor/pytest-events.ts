@@ -19,9 +19,25 @@ export type PytestEvent =
     }
   | { readonly e: 'done'; readonly exit: number; readonly t: number }
   /** The target's top-level name resolves to another module (`origin`: its file, or `built-in`); the run stops. */
-  | { readonly e: 'shadowed'; readonly module: string; readonly origin: string; readonly stdlib: boolean; readonly t: number };
+  | {
+      readonly e: 'shadowed';
+      readonly module: string;
+      readonly origin: string;
+      readonly stdlib: boolean;
+      readonly t: number;
+    };
 
-const KINDS = new Set(['collect_start', 'collect_end', 'collect_error', 'collect_skip', 'collected', 'start', 'finish', 'done', 'shadowed']);
+const KINDS = new Set([
+  'collect_start',
+  'collect_end',
+  'collect_error',
+  'collect_skip',
+  'collected',
+  'start',
+  'finish',
+  'done',
+  'shadowed',
+]);
 
 /**
  * Incremental reader of a JSON-lines events file: `push(chunk)` takes bytes as they arrive and returns the

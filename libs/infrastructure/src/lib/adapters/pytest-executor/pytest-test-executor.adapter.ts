@@ -1,5 +1,16 @@
 import { execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readSync, closeSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  closeSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -23,7 +34,6 @@ import { cleanErrorText, fatalErrorSummary } from './clean-error-text';
 import { PytestEventReader, type PytestEvent } from './pytest-events';
 import { scrubEnvironment } from './sandbox-environment';
 import { clockShiftEnvironment, faketimeLibrary } from '../../process/faketime';
-
 
 export interface PytestTestExecutorOptions {
   /** Default limit per test (setup + call + teardown), in milliseconds. */
@@ -199,15 +209,28 @@ export class PytestTestExecutor implements TestExecutor {
       removeLayout();
     });
     const stopIfInterrupted = () => {
-      if (interrupted) throw new EnvironmentError('TA_RUN_INTERRUPTED', 'The test run was interrupted: Test Agent is shutting down');
+      if (interrupted)
+        throw new EnvironmentError('TA_RUN_INTERRUPTED', 'The test run was interrupted: Test Agent is shutting down');
     };
     try {
       const roots = await this.prepare(interpreter, request, layout);
-      const { shadowed, ...outcome } = await this.runLaunches(interpreter, request, layout, roots, started, stopIfInterrupted);
+      const { shadowed, ...outcome } = await this.runLaunches(
+        interpreter,
+        request,
+        layout,
+        roots,
+        started,
+        stopIfInterrupted,
+      );
       stopIfInterrupted();
       if (shadowed) throw shadowingError(request, shadowed);
       const coverage = await this.readCoverage(interpreter, request, layout);
-      return { ...outcome, ...coverage, durationMs: Date.now() - started, ...(request.clockShiftSeconds ? { clockShifted: faketimeLibrary() !== undefined } : {}) };
+      return {
+        ...outcome,
+        ...coverage,
+        durationMs: Date.now() - started,
+        ...(request.clockShiftSeconds ? { clockShifted: faketimeLibrary() !== undefined } : {}),
+      };
     } finally {
       unregister();
       try {
@@ -271,13 +294,30 @@ export class PytestTestExecutor implements TestExecutor {
    * import root and the tests (the tests' own folder when that is the file-system root).
    * @throws InvalidInputError when pytest rejects the project's configuration.
    */
-  private async projectRoots(interpreter: PythonRuntime, request: TestRunRequest, layout: RunLayout, paths: string[]): Promise<PytestRoots> {
+  private async projectRoots(
+    interpreter: PythonRuntime,
+    request: TestRunRequest,
+    layout: RunLayout,
+    paths: string[],
+  ): Promise<PytestRoots> {
     const helper = infrastructureAsset(`${ASSET_DIR}/test_agent_pytest_setup.py`);
-    const invocationDir = existsSync(request.target.importRoot) ? realpathSync(request.target.importRoot) : commonFolder(paths);
-    const stdout = await this.runHelper(interpreter, [helper, invocationDir, ...paths], request, layout, 'TA_PYTEST_SETUP_FAILED', 'pytest could not read the project configuration');
+    const invocationDir = existsSync(request.target.importRoot)
+      ? realpathSync(request.target.importRoot)
+      : commonFolder(paths);
+    const stdout = await this.runHelper(
+      interpreter,
+      [helper, invocationDir, ...paths],
+      request,
+      layout,
+      'TA_PYTEST_SETUP_FAILED',
+      'pytest could not read the project configuration',
+    );
     const found = JSON.parse(stdout) as { rootdir?: string; inifile?: string | null; error?: string };
     if (found.error || !found.rootdir) {
-      throw new InvalidInputError('TA_PYTEST_CONFIG_INVALID', `pytest cannot use the project's configuration: ${found.error ?? 'no rootdir'}`);
+      throw new InvalidInputError(
+        'TA_PYTEST_CONFIG_INVALID',
+        `pytest cannot use the project's configuration: ${found.error ?? 'no rootdir'}`,
+      );
     }
     const inifile = found.inifile ?? undefined;
     this.logger.debug('pytest rootdir of the user tests', { rootdir: found.rootdir, inifile });
@@ -306,7 +346,12 @@ export class PytestTestExecutor implements TestExecutor {
     // pytest prints paths relative to the working directory (`../tests/test_x.py`): show them relative to the
     // test root instead, like the node ids, and never show the private temp folder.
     const relativeRoot = path.relative(layout.cwd, roots.rootdir);
-    const hide = [layout.tests, `${relativeRoot}/`, roots.rootdir === layout.tests ? '' : `${roots.rootdir}/`, layout.root];
+    const hide = [
+      layout.tests,
+      `${relativeRoot}/`,
+      roots.rootdir === layout.tests ? '' : `${roots.rootdir}/`,
+      layout.root,
+    ];
     const clean = (text: string) => cleanErrorText(text, hide);
 
     const outcomes = new Map<string, TestOutcome>();
@@ -333,7 +378,17 @@ export class PytestTestExecutor implements TestExecutor {
 
     for (let launch = 0; launch < MAX_LAUNCHES; launch++) {
       if (request.testFiles) this.writeTestFiles(request.testFiles, layout); // a test may have deleted them
-      const result = await this.launch(interpreter, request, layout, roots, launch, perTestMs, deadline, skipIds, skipPaths);
+      const result = await this.launch(
+        interpreter,
+        request,
+        layout,
+        roots,
+        launch,
+        perTestMs,
+        deadline,
+        skipIds,
+        skipPaths,
+      );
       stopIfInterrupted(); // the cleanups killed the group and removed the folder: no restart
       let running: string | undefined;
       let runningSince = 0;
@@ -396,7 +451,10 @@ export class PytestTestExecutor implements TestExecutor {
       if (result.killed === 'deadline') timedOut = true;
       if (running) {
         const why = describeEnd(result, perTestMs, overallMs, 'while running this test');
-        const status = result.killed === 'test-timeout' || result.killed === 'deadline' || result.signal === 'SIGXCPU' ? 'timeout' : 'error';
+        const status =
+          result.killed === 'test-timeout' || result.killed === 'deadline' || result.signal === 'SIGXCPU'
+            ? 'timeout'
+            : 'error';
         const lastEnd = result.endedAt / 1000;
         setOutcome({
           nodeId: running,
@@ -424,7 +482,12 @@ export class PytestTestExecutor implements TestExecutor {
       const remaining = collectedNow ? collectedNow.filter((id) => !skipIds.has(id)) : undefined;
       if (remaining && remaining.length === 0) break;
       if (!collectedAny && collecting.size === 0 && !running) break;
-      this.logger.debug('Restarting pytest after the process ended early', { launch, code: result.code, signal: result.signal, killed: result.killed });
+      this.logger.debug('Restarting pytest after the process ended early', {
+        launch,
+        code: result.code,
+        signal: result.signal,
+        killed: result.killed,
+      });
     }
 
     const list = order.filter((id) => outcomes.has(id)).map((id) => outcomes.get(id) as TestOutcome);
@@ -448,25 +511,40 @@ export class PytestTestExecutor implements TestExecutor {
     writeFileSync(skipFile, JSON.stringify({ nodeids: [...skipIds], paths: [...skipPaths] }));
     const pytestArgs = [
       ...(roots.inifile ? ['-c', roots.inifile] : []),
-      '--rootdir', roots.rootdir,
-      '--confcutdir', roots.confcutdir,
-      '-p', PLUGIN_MODULE,
-      '-p', 'no:cacheprovider',
-      '-q', '--no-header', '--color=no', '--tb=short', '-rN',
+      '--rootdir',
+      roots.rootdir,
+      '--confcutdir',
+      roots.confcutdir,
+      '-p',
+      PLUGIN_MODULE,
+      '-p',
+      'no:cacheprovider',
+      '-q',
+      '--no-header',
+      '--color=no',
+      '--tb=short',
+      '-rN',
       '--continue-on-collection-errors',
-      '--timeout', String(perTestMs / 1000),
-      '--timeout-method', 'signal',
-      '--ta-events', eventsFile,
-      '--ta-skip', skipFile,
-      '--ta-import-root', request.target.importRoot,
-      '--ta-target-module', request.target.moduleName,
+      '--timeout',
+      String(perTestMs / 1000),
+      '--timeout-method',
+      'signal',
+      '--ta-events',
+      eventsFile,
+      '--ta-skip',
+      skipFile,
+      '--ta-import-root',
+      request.target.importRoot,
+      '--ta-target-module',
+      request.target.moduleName,
     ];
     if (request.select) {
       const selectFile = path.join(layout.control, 'select.json');
       writeFileSync(selectFile, JSON.stringify(request.select));
       pytestArgs.push('--ta-select', selectFile);
     }
-    for (const ignored of request.ignorePaths ?? []) pytestArgs.push('--ignore', existsSync(ignored) ? realpathSync(ignored) : path.resolve(ignored));
+    for (const ignored of request.ignorePaths ?? [])
+      pytestArgs.push('--ignore', existsSync(ignored) ? realpathSync(ignored) : path.resolve(ignored));
     pytestArgs.push(...roots.paths);
 
     const overallSeconds = Math.ceil((deadline - Date.now()) / 1000);
@@ -480,7 +558,13 @@ export class PytestTestExecutor implements TestExecutor {
   }
 
   /** Follows one pytest process: reads its events as they arrive and kills its group past a limit. */
-  private watch(child: ChildProcess, eventsFile: string, perTestMs: number, deadline: number, confined: boolean): Promise<LaunchOutcome> {
+  private watch(
+    child: ChildProcess,
+    eventsFile: string,
+    perTestMs: number,
+    deadline: number,
+    confined: boolean,
+  ): Promise<LaunchOutcome> {
     return new Promise<LaunchOutcome>((resolve, reject) => {
       // Detached: the terminal's Ctrl-C does not reach the group, so an interrupted Test Agent kills it itself.
       const unregister = processCleanups.register(() => killProcessGroup(child.pid));
@@ -535,8 +619,16 @@ export class PytestTestExecutor implements TestExecutor {
         clearInterval(timer);
         unregister();
         drain();
-        if (reader.malformed > 0) this.logger.warn('Ignored malformed lines in the pytest events file', { count: reader.malformed });
-        resolve({ events, ...(confined ? normaliseExit(code, signal) : { code, signal }), killed, stdoutTail: stdout.text(), stderrTail: stderr.text(), endedAt });
+        if (reader.malformed > 0)
+          this.logger.warn('Ignored malformed lines in the pytest events file', { count: reader.malformed });
+        resolve({
+          events,
+          ...(confined ? normaliseExit(code, signal) : { code, signal }),
+          killed,
+          stdoutTail: stdout.text(),
+          stderrTail: stderr.text(),
+          endedAt,
+        });
       };
       let endedAt = Date.now();
       child.on('exit', (code, signal) => {
@@ -578,7 +670,12 @@ export class PytestTestExecutor implements TestExecutor {
   }
 
   /** A Python process of this run: writes only inside the run folder, under the configured limits. */
-  private processSpec(interpreter: PythonRuntime, args: string[], layout: RunLayout, cpuSeconds: number): PythonProcessSpec {
+  private processSpec(
+    interpreter: PythonRuntime,
+    args: string[],
+    layout: RunLayout,
+    cpuSeconds: number,
+  ): PythonProcessSpec {
     return {
       interpreter: interpreter.executable,
       ...(interpreter.tooling ? { tooling: interpreter.tooling } : {}),
@@ -586,12 +683,23 @@ export class PytestTestExecutor implements TestExecutor {
       cwd: layout.cwd,
       env: this.environment(layout),
       writable: [layout.root],
-      limits: { cpuSeconds, memoryBytes: this.options.memoryLimitBytes, fileSizeBytes: this.options.fileSizeLimitBytes },
+      limits: {
+        cpuSeconds,
+        memoryBytes: this.options.memoryLimitBytes,
+        fileSizeBytes: this.options.fileSizeLimitBytes,
+      },
     };
   }
 
   /** Runs one of the executor's Python helpers (short-lived, not detached) and resolves to its stdout. */
-  private async runHelper(interpreter: PythonRuntime, args: string[], request: TestRunRequest, layout: RunLayout, code: string, what: string): Promise<string> {
+  private async runHelper(
+    interpreter: PythonRuntime,
+    args: string[],
+    request: TestRunRequest,
+    layout: RunLayout,
+    code: string,
+    what: string,
+  ): Promise<string> {
     const spec = this.processSpec(interpreter, args, layout, Math.ceil(this.options.reportTimeoutMs / 1000) + 5);
     const command = await this.launcher.command(spec);
     return new Promise<string>((resolve, reject) => {
@@ -605,7 +713,11 @@ export class PytestTestExecutor implements TestExecutor {
             const detail = cleanErrorText(lastLines(String(err), 5), [layout.root]);
             reject(new EnvironmentError(code, `${what}: ${detail || error.message}`, { cause: error }));
           } else {
-            if (err.trim()) this.logger.debug(`${what}: notes`, { stderr: cleanErrorText(lastLines(String(err), 5), [layout.root]), target: request.target.file });
+            if (err.trim())
+              this.logger.debug(`${what}: notes`, {
+                stderr: cleanErrorText(lastLines(String(err), 5), [layout.root]),
+                target: request.target.file,
+              });
             resolve(out);
           }
         },
@@ -621,10 +733,20 @@ export class PytestTestExecutor implements TestExecutor {
   ): Promise<Pick<TestRunResult, 'coverage' | 'perTest'>> {
     const helper = infrastructureAsset(`${ASSET_DIR}/test_agent_coverage_report.py`);
     const args = [helper, layout.rcFile, layout.dataFile, request.target.file, request.perTestCoverage ? '1' : '0'];
-    const stdout = await this.runHelper(interpreter, args, request, layout, 'TA_COVERAGE_REPORT_FAILED', 'coverage.py could not report the run');
+    const stdout = await this.runHelper(
+      interpreter,
+      args,
+      request,
+      layout,
+      'TA_COVERAGE_REPORT_FAILED',
+      'coverage.py could not report the run',
+    );
     const parsed = JSON.parse(stdout) as CoverageHelperOutput;
     if (parsed.error || !parsed.whole) {
-      throw new InvalidInputError('TA_TARGET_NOT_PYTHON', `coverage.py cannot measure ${request.target.file}: ${parsed.error ?? 'no report'}`);
+      throw new InvalidInputError(
+        'TA_TARGET_NOT_PYTHON',
+        `coverage.py cannot measure ${request.target.file}: ${parsed.error ?? 'no report'}`,
+      );
     }
     const file = request.target.file;
     const coverage = CoverageReport.fromData(file, toData(parsed.whole));
@@ -639,7 +761,8 @@ export class PytestTestExecutor implements TestExecutor {
 
 function shadowingError(request: TestRunRequest, shadowed: Shadowing): InvalidInputError {
   const file = path.basename(request.target.file);
-  const what = request.target.moduleName === shadowed.module ? file : `${shadowed.module} (the top-level package of ${file})`;
+  const what =
+    request.target.moduleName === shadowed.module ? file : `${shadowed.module} (the top-level package of ${file})`;
   const kind = shadowed.stdlib ? 'the standard library module' : 'the module';
   const where = shadowed.stdlib ? '' : ` (${shadowed.origin}), which pytest or coverage.py needs`;
   return new InvalidInputError(
@@ -653,12 +776,18 @@ function validateRequest(request: TestRunRequest): void {
   const hasFiles = request.testFiles !== undefined;
   const hasPaths = request.testPaths !== undefined;
   if (hasFiles === hasPaths) {
-    throw new InvalidInputError('TA_BAD_TEST_RUN', 'A test run needs either testFiles or testPaths (exactly one of them)');
+    throw new InvalidInputError(
+      'TA_BAD_TEST_RUN',
+      'A test run needs either testFiles or testPaths (exactly one of them)',
+    );
   }
   for (const file of request.testFiles ?? []) {
     const normal = path.posix.normalize(file.name);
     if (path.isAbsolute(file.name) || normal.startsWith('..') || !normal.endsWith('.py')) {
-      throw new InvalidInputError('TA_BAD_TEST_FILE_NAME', `Test file name must be a relative path to a .py file inside the run: ${file.name}`);
+      throw new InvalidInputError(
+        'TA_BAD_TEST_FILE_NAME',
+        `Test file name must be a relative path to a .py file inside the run: ${file.name}`,
+      );
     }
   }
   if (hasPaths && request.testPaths?.length === 0) {
@@ -723,9 +852,14 @@ function readFrom(file: string, offset: number): Buffer {
  * The sandbox's init reports a child killed by signal N as exit code 128 + N (as a shell does): read it back as
  * the signal, so a segfault or a resource limit is named the same way with the sandbox on or off.
  */
-function normaliseExit(code: number | null, signal: NodeJS.Signals | null): { code: number | null; signal: NodeJS.Signals | null } {
+function normaliseExit(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+): { code: number | null; signal: NodeJS.Signals | null } {
   if (signal || code === null || code <= 128) return { code, signal };
-  const name = (Object.keys(os.constants.signals) as NodeJS.Signals[]).find((s) => os.constants.signals[s] === code - 128);
+  const name = (Object.keys(os.constants.signals) as NodeJS.Signals[]).find(
+    (s) => os.constants.signals[s] === code - 128,
+  );
   return name ? { code: null, signal: name } : { code, signal };
 }
 
@@ -790,5 +924,8 @@ class TailBuffer {
 
 /** A run's perturbation of the environment pytest sees: the request's variables and, if asked, a moved clock. */
 function perturbedEnvironment(request: TestRunRequest, env: Readonly<Record<string, string>>): Record<string, string> {
-  return { ...(request.environment ?? {}), ...(request.clockShiftSeconds ? clockShiftEnvironment(request.clockShiftSeconds, env) : {}) };
+  return {
+    ...(request.environment ?? {}),
+    ...(request.clockShiftSeconds ? clockShiftEnvironment(request.clockShiftSeconds, env) : {}),
+  };
 }

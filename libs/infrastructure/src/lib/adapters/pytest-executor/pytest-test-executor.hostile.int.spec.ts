@@ -11,7 +11,11 @@ import { PytestTestExecutor } from './pytest-test-executor.adapter';
 // run still reports outcomes and coverage.
 jest.setTimeout(120_000);
 
-const venv = new PythonEnvironment({ venvDir: path.join(packageRoot(), '.venv'), basePython: 'python3', pipArgs: ['--retries', '0'] });
+const venv = new PythonEnvironment({
+  venvDir: path.join(packageRoot(), '.venv'),
+  basePython: 'python3',
+  pipArgs: ['--retries', '0'],
+});
 const hostileDir = path.join(__dirname, '__fixtures__', 'hostile');
 let work: string;
 let result: TestRunResult;
@@ -22,7 +26,10 @@ beforeAll(async () => {
   work = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'ta-hostile-')));
   cpSync(path.join(__dirname, '__fixtures__', 'shop_project'), path.join(work, 'shop_project'), { recursive: true });
   const target = resolveModuleTarget(path.join(work, 'shop_project', 'shop', 'pricing.py'));
-  const testFiles = readdirSync(hostileDir).map((name) => ({ name, content: readFileSync(path.join(hostileDir, name), 'utf8') }));
+  const testFiles = readdirSync(hostileDir).map((name) => ({
+    name,
+    content: readFileSync(path.join(hostileDir, name), 'utf8'),
+  }));
   const executor = new PytestTestExecutor(venv, { perTestTimeoutMs: 3_000, maxOutputBytes: 64 * 1024 });
   // A test prints 100 MB past pytest's capture, down the stdout pipe: this process keeps only the capped tail.
   // Measured as the peak of JS heap + Buffer memory above the start, sampled every 10 ms while the run lasts:
@@ -88,19 +95,27 @@ describe('PytestTestExecutor with hostile tests', () => {
     expect(outcome('test_hostile.py::test_ignores_the_timeout_signal')?.error).toBe(
       "Killed after exceeding the per-test limit of 3 s (it did not stop on pytest-timeout's signal)",
     );
-    expect(outcome('test_hangs_on_import.py')?.error).toBe('Killed after exceeding the per-test limit of 3 s while importing this test module');
+    expect(outcome('test_hangs_on_import.py')?.error).toBe(
+      'Killed after exceeding the per-test limit of 3 s while importing this test module',
+    );
     expect(outcome('test_hostile.py::test_allocates_too_much_memory')?.error).toBe(
       'test_hostile.py:48: in test_allocates_too_much_memory\n    blob = bytearray(8 * 1024 ** 3)\nE   MemoryError',
     );
     expect(outcome('test_syntax_error.py')?.error).toBe(
       'E     File "test_syntax_error.py", line 1\nE       def test_broken(:\nE                       ^\nE   SyntaxError: invalid syntax',
     );
-    expect(outcome('test_import_error.py')?.error).toContain("E   ModuleNotFoundError: No module named 'module_that_does_not_exist'");
+    expect(outcome('test_import_error.py')?.error).toContain(
+      "E   ModuleNotFoundError: No module named 'module_that_does_not_exist'",
+    );
     for (const o of result.outcomes) {
       expect(o.error ?? '').not.toContain(work);
       expect(o.error ?? '').not.toMatch(/test-agent-run-|\/tmp\//);
     }
-    expect(result.collectionErrors.map((e) => e.split(':')[0])).toEqual(['test_hangs_on_import.py', 'test_import_error.py', 'test_syntax_error.py']);
+    expect(result.collectionErrors.map((e) => e.split(':')[0])).toEqual([
+      'test_hangs_on_import.py',
+      'test_import_error.py',
+      'test_syntax_error.py',
+    ]);
   });
 
   it('still reports coverage of the tests that ran, across the restarted processes', () => {

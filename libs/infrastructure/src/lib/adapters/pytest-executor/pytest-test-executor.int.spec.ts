@@ -13,7 +13,11 @@ import { processesMatching } from '../../testing/processes';
 // (see the comments in __fixtures__/shop_project/shop/pricing.py).
 jest.setTimeout(120_000);
 
-const venv = new PythonEnvironment({ venvDir: path.join(packageRoot(), '.venv'), basePython: 'python3', pipArgs: ['--retries', '0'] });
+const venv = new PythonEnvironment({
+  venvDir: path.join(packageRoot(), '.venv'),
+  basePython: 'python3',
+  pipArgs: ['--retries', '0'],
+});
 let work: string;
 let project: string;
 let target: ModuleTarget;
@@ -43,7 +47,11 @@ describe('PytestTestExecutor', () => {
     // Node ids as pytest prints them in the project (no configuration file: rootdir = the project folder, the
     // common folder of the import root and the tests).
 
-    expect(target).toEqual({ file: path.join(project, 'shop', 'pricing.py'), importRoot: project, moduleName: 'shop.pricing' });
+    expect(target).toEqual({
+      file: path.join(project, 'shop', 'pricing.py'),
+      importRoot: project,
+      moduleName: 'shop.pricing',
+    });
     expect(result.coverage.file).toBe(target.file);
     // Hand-counted: 18 statements, 14 run (11 and 25-27 not); 10 branch arcs, 7 run.
     expect(result.coverage.summary()).toEqual({
@@ -52,7 +60,11 @@ describe('PytestTestExecutor', () => {
       percent: { line: (100 * 14) / 18, branch: 70, combined: 75 },
     });
     expect(result.coverage.missingLines).toEqual([11, 25, 26, 27]);
-    expect(result.coverage.missingBranches).toEqual([[9, 11], [25, 26], [25, 27]]);
+    expect(result.coverage.missingBranches).toEqual([
+      [9, 11],
+      [25, 26],
+      [25, 27],
+    ]);
     expect(result.outcomes.map((o) => [o.nodeId, o.status])).toEqual([
       ['tests/test_pricing.py::test_classify_negative', 'passed'],
       ['tests/test_pricing.py::test_classify_zero', 'passed'],
@@ -67,11 +79,21 @@ describe('PytestTestExecutor', () => {
     cpSync(path.join(__dirname, '__fixtures__', 'shop_project'), copy, { recursive: true });
     const python = await venv.ensure();
     const env = { ...process.env, PYTHONPATH: copy, PYTHONDONTWRITEBYTECODE: '1' };
-    execFileSync(python, ['-m', 'coverage', 'run', '--branch', '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests'], { cwd: copy, env, stdio: 'pipe' });
+    execFileSync(
+      python,
+      ['-m', 'coverage', 'run', '--branch', '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests'],
+      { cwd: copy, env, stdio: 'pipe' },
+    );
     execFileSync(python, ['-m', 'coverage', 'json', '-q', '-o', 'coverage.json'], { cwd: copy, env, stdio: 'pipe' });
     const truth = JSON.parse(readFileSync(path.join(copy, 'coverage.json'), 'utf8')).files['shop/pricing.py'];
-    expect(result.coverage.lines).toEqual({ covered: truth.summary.covered_lines, total: truth.summary.num_statements });
-    expect(result.coverage.branches).toEqual({ covered: truth.summary.covered_branches, total: truth.summary.num_branches });
+    expect(result.coverage.lines).toEqual({
+      covered: truth.summary.covered_lines,
+      total: truth.summary.num_statements,
+    });
+    expect(result.coverage.branches).toEqual({
+      covered: truth.summary.covered_branches,
+      total: truth.summary.num_branches,
+    });
     expect(result.coverage.combinedPercent).toBe(truth.summary.percent_covered);
     expect(result.coverage.coveredLines).toEqual(truth.executed_lines);
     expect(result.coverage.coveredBranches).toEqual(truth.executed_branches);
@@ -81,13 +103,22 @@ describe('PytestTestExecutor', () => {
   });
 
   it('records each test’s own lines and arcs with dynamic contexts', async () => {
-    const result = await executor.run({ target, testPaths: [path.join(project, 'tests', 'test_pricing.py')], perTestCoverage: true });
+    const result = await executor.run({
+      target,
+      testPaths: [path.join(project, 'tests', 'test_pricing.py')],
+      perTestCoverage: true,
+    });
     const perTest = result.perTest as ReadonlyMap<string, import('@test-agent/domain').CoverageReport>;
     const negative = perTest.get('tests/test_pricing.py::test_classify_negative');
     expect(negative?.coveredLines).toEqual([7, 8]);
     expect(negative?.coveredBranches).toEqual([[7, 8]]);
-    expect(perTest.get('tests/test_pricing.py::test_classify_zero')?.coveredBranches).toEqual([[7, 9], [9, 10]]);
-    expect(perTest.get('tests/test_pricing.py::test_total_mixes_small_and_large_items')?.coveredLines).toEqual([15, 16, 17, 18, 20, 21]);
+    expect(perTest.get('tests/test_pricing.py::test_classify_zero')?.coveredBranches).toEqual([
+      [7, 9],
+      [9, 10],
+    ]);
+    expect(perTest.get('tests/test_pricing.py::test_total_mixes_small_and_large_items')?.coveredLines).toEqual([
+      15, 16, 17, 18, 20, 21,
+    ]);
     // The decoy test runs no line of the target: no context of its own.
     expect(perTest.has('tests/test_pricing.py::test_legacy_decoy')).toBe(false);
     // Tests' own coverage plus what importing the module ran (the definitions) is the whole run.
@@ -165,7 +196,11 @@ describe('PytestTestExecutor', () => {
       { nodeId: 'test_env.py::test_limits', status: 'passed', durationMs: expect.any(Number) },
     ]);
     // The module was never imported: every statement and branch is reported missing, none dropped.
-    expect(result.coverage.summary()).toEqual({ lines: { covered: 0, total: 18 }, branches: { covered: 0, total: 10 }, percent: { line: 0, branch: 0, combined: 0 } });
+    expect(result.coverage.summary()).toEqual({
+      lines: { covered: 0, total: 18 },
+      branches: { covered: 0, total: 10 },
+      percent: { line: 0, branch: 0, combined: 0 },
+    });
   });
 
   it('kills the whole process group at the overall limit and still reports', async () => {
@@ -186,14 +221,20 @@ describe('PytestTestExecutor', () => {
       '',
     ].join('\n');
     const started = Date.now();
-    const result = await executor.run({ target, testFiles: [{ name: 'test_slow.py', content }], overallTimeoutMs: 4_000 });
+    const result = await executor.run({
+      target,
+      testFiles: [{ name: 'test_slow.py', content }],
+      overallTimeoutMs: 4_000,
+    });
     const elapsed = Date.now() - started;
     expect(result.timedOut).toBe(true);
     expect(result.outcomes.map((o) => [o.nodeId, o.status])).toEqual([
       ['test_slow.py::test_fast', 'passed'],
       ['test_slow.py::test_slow_with_a_child', 'timeout'],
     ]);
-    expect(result.outcomes[1].error).toBe("Stopped: the run's overall limit of 4 s was reached while running this test");
+    expect(result.outcomes[1].error).toBe(
+      "Stopped: the run's overall limit of 4 s was reached while running this test",
+    );
     // The 4 s limit stopped the run, not the 300 s sleep nor the 300 s child: a generous bound for a busy machine
     // (restart, coverage report), still far below either.
     expect(elapsed).toBeLessThan(45_000);
@@ -204,8 +245,12 @@ describe('PytestTestExecutor', () => {
   });
 
   it('rejects unusable requests before starting Python', async () => {
-    await expect(executor.run({ target })).rejects.toThrow('A test run needs either testFiles or testPaths (exactly one of them)');
-    await expect(executor.run({ target, testPaths: [path.join(work, 'missing')] })).rejects.toThrow(`No such test file or folder: ${path.join(work, 'missing')}`);
+    await expect(executor.run({ target })).rejects.toThrow(
+      'A test run needs either testFiles or testPaths (exactly one of them)',
+    );
+    await expect(executor.run({ target, testPaths: [path.join(work, 'missing')] })).rejects.toThrow(
+      `No such test file or folder: ${path.join(work, 'missing')}`,
+    );
     await expect(executor.run({ target, testFiles: [{ name: '../escape.py', content: '' }] })).rejects.toThrow(
       'Test file name must be a relative path to a .py file inside the run: ../escape.py',
     );

@@ -14,7 +14,11 @@ import { PytestTestExecutor } from './pytest-test-executor.adapter';
 // standard-library module cannot break the run; an interrupted run leaves no process group and no folder.
 jest.setTimeout(120_000);
 
-const venv = new PythonEnvironment({ venvDir: path.join(packageRoot(), '.venv'), basePython: 'python3', pipArgs: ['--retries', '0'] });
+const venv = new PythonEnvironment({
+  venvDir: path.join(packageRoot(), '.venv'),
+  basePython: 'python3',
+  pipArgs: ['--retries', '0'],
+});
 let work: string;
 let tempRoot: string;
 let executor: PytestTestExecutor;
@@ -45,11 +49,18 @@ describe('PytestTestExecutor on a user project', () => {
     const root = project('conftest_only', {
       'conftest.py': TWO_FIXTURE,
       'calc.py': CALC,
-      'tests/test_calc.py': ['from calc import add', '', 'def test_add(two):', '    assert add(two, 1) == 3', ''].join('\n'),
+      'tests/test_calc.py': ['from calc import add', '', 'def test_add(two):', '    assert add(two, 1) == 3', ''].join(
+        '\n',
+      ),
     });
-    const result = await executor.run({ target: resolveModuleTarget(path.join(root, 'calc.py')), testPaths: [path.join(root, 'tests')] });
+    const result = await executor.run({
+      target: resolveModuleTarget(path.join(root, 'calc.py')),
+      testPaths: [path.join(root, 'tests')],
+    });
     expect(result.collectionErrors).toEqual([]);
-    expect(result.outcomes.map((o) => [o.nodeId, o.status, o.error])).toEqual([['tests/test_calc.py::test_add', 'passed', undefined]]);
+    expect(result.outcomes.map((o) => [o.nodeId, o.status, o.error])).toEqual([
+      ['tests/test_calc.py::test_add', 'passed', undefined],
+    ]);
     expect(result.coverage.summary()).toEqual({
       lines: { covered: 3, total: 4 },
       branches: { covered: 1, total: 2 },
@@ -59,10 +70,20 @@ describe('PytestTestExecutor on a user project', () => {
 
   it('reads the project configuration (pyproject.toml) and the conftests from its folder down', async () => {
     const root = project('pyproject', {
-      'pyproject.toml': ['[project]', 'name = "calc"', '', '[tool.pytest.ini_options]', 'python_files = ["check_*.py"]', 'python_functions = "check_*"', ''].join('\n'),
+      'pyproject.toml': [
+        '[project]',
+        'name = "calc"',
+        '',
+        '[tool.pytest.ini_options]',
+        'python_files = ["check_*.py"]',
+        'python_functions = "check_*"',
+        '',
+      ].join('\n'),
       'conftest.py': TWO_FIXTURE,
       'src/calc.py': CALC,
-      'src/tests/conftest.py': ['import pytest', '', '@pytest.fixture', 'def minus(two):', '    return -two', ''].join('\n'),
+      'src/tests/conftest.py': ['import pytest', '', '@pytest.fixture', 'def minus(two):', '    return -two', ''].join(
+        '\n',
+      ),
       'src/tests/check_calc.py': [
         'from calc import add',
         '',
@@ -77,7 +98,10 @@ describe('PytestTestExecutor on a user project', () => {
         '',
       ].join('\n'),
     });
-    const result = await executor.run({ target: resolveModuleTarget(path.join(root, 'src', 'calc.py')), testPaths: [path.join(root, 'src', 'tests')] });
+    const result = await executor.run({
+      target: resolveModuleTarget(path.join(root, 'src', 'calc.py')),
+      testPaths: [path.join(root, 'src', 'tests')],
+    });
     expect(result.collectionErrors).toEqual([]);
     expect(result.outcomes.map((o) => [o.nodeId, o.status])).toEqual([
       ['src/tests/check_calc.py::check_positive', 'passed'],
@@ -89,20 +113,36 @@ describe('PytestTestExecutor on a user project', () => {
   it('keeps generated tests isolated from a project conftest and configuration', async () => {
     const root = project('isolated', {
       'pytest.ini': ['[pytest]', 'addopts = --no-such-option', ''].join('\n'),
-      'conftest.py': ['def pytest_collection_modifyitems(items):', '    raise RuntimeError("project conftest loaded")', ''].join('\n'),
+      'conftest.py': [
+        'def pytest_collection_modifyitems(items):',
+        '    raise RuntimeError("project conftest loaded")',
+        '',
+      ].join('\n'),
       'calc.py': CALC,
     });
     const result = await executor.run({
       target: resolveModuleTarget(path.join(root, 'calc.py')),
-      testFiles: [{ name: 'test_generated.py', content: ['from calc import add', '', 'def test_add():', '    assert add(0, 2) == 2', ''].join('\n') }],
+      testFiles: [
+        {
+          name: 'test_generated.py',
+          content: ['from calc import add', '', 'def test_add():', '    assert add(0, 2) == 2', ''].join('\n'),
+        },
+      ],
     });
     expect(result.collectionErrors).toEqual([]);
     expect(result.outcomes.map((o) => [o.nodeId, o.status])).toEqual([['test_generated.py::test_add', 'passed']]);
   });
 
   it('rejects a project configuration that pytest rejects, with pytest’s reason', async () => {
-    const root = project('bad_config', { 'setup.cfg': '[pytest]\naddopts = -q\n', 'calc.py': CALC, 'tests/test_calc.py': 'def test_ok():\n    pass\n' });
-    const run = executor.run({ target: resolveModuleTarget(path.join(root, 'calc.py')), testPaths: [path.join(root, 'tests')] });
+    const root = project('bad_config', {
+      'setup.cfg': '[pytest]\naddopts = -q\n',
+      'calc.py': CALC,
+      'tests/test_calc.py': 'def test_ok():\n    pass\n',
+    });
+    const run = executor.run({
+      target: resolveModuleTarget(path.join(root, 'calc.py')),
+      testPaths: [path.join(root, 'tests')],
+    });
     await expect(run).rejects.toThrow(InvalidInputError);
     await expect(run).rejects.toThrow(
       "pytest cannot use the project's configuration: [pytest] section in setup.cfg files is no longer supported, change to [tool:pytest] instead.",
@@ -114,26 +154,43 @@ describe('a module named like a standard-library module', () => {
   it('types.py: a clear invalid-input error, not an environment failure', async () => {
     const root = project('shadow_types', {
       'types.py': CALC,
-      'tests/test_types.py': ['from types import add', '', 'def test_add():', '    assert add(1, 1) == 2', ''].join('\n'),
+      'tests/test_types.py': ['from types import add', '', 'def test_add():', '    assert add(1, 1) == 2', ''].join(
+        '\n',
+      ),
     });
-    const run = executor.run({ target: resolveModuleTarget(path.join(root, 'types.py')), testPaths: [path.join(root, 'tests')] });
+    const run = executor.run({
+      target: resolveModuleTarget(path.join(root, 'types.py')),
+      testPaths: [path.join(root, 'tests')],
+    });
     await expect(run).rejects.toThrow(InvalidInputError);
-    await expect(run).rejects.toThrow('types.py shadows the standard library module types, so tests cannot import it as yours; rename it');
+    await expect(run).rejects.toThrow(
+      'types.py shadows the standard library module types, so tests cannot import it as yours; rename it',
+    );
   });
 
   it('enum.py in a generated run: the same error', async () => {
     const root = project('shadow_enum', { 'enum.py': CALC });
     await expect(
-      executor.run({ target: resolveModuleTarget(path.join(root, 'enum.py')), testFiles: [{ name: 'test_enum.py', content: 'def test_ok():\n    pass\n' }] }),
-    ).rejects.toThrow('enum.py shadows the standard library module enum, so tests cannot import it as yours; rename it');
+      executor.run({
+        target: resolveModuleTarget(path.join(root, 'enum.py')),
+        testFiles: [{ name: 'test_enum.py', content: 'def test_ok():\n    pass\n' }],
+      }),
+    ).rejects.toThrow(
+      'enum.py shadows the standard library module enum, so tests cannot import it as yours; rename it',
+    );
   });
 
   it('mailbox.py (not imported by pytest or coverage.py): measured as the user’s module', async () => {
     const root = project('stdlib_name_ok', {
       'mailbox.py': CALC,
-      'tests/test_mailbox.py': ['from mailbox import add', '', 'def test_add():', '    assert add(1, 1) == 2', ''].join('\n'),
+      'tests/test_mailbox.py': ['from mailbox import add', '', 'def test_add():', '    assert add(1, 1) == 2', ''].join(
+        '\n',
+      ),
     });
-    const result = await executor.run({ target: resolveModuleTarget(path.join(root, 'mailbox.py')), testPaths: [path.join(root, 'tests')] });
+    const result = await executor.run({
+      target: resolveModuleTarget(path.join(root, 'mailbox.py')),
+      testPaths: [path.join(root, 'tests')],
+    });
     expect(result.outcomes.map((o) => [o.nodeId, o.status])).toEqual([['tests/test_mailbox.py::test_add', 'passed']]);
     expect(result.coverage.lines).toEqual({ covered: 3, total: 4 });
   });
@@ -154,13 +211,19 @@ describe('an interrupted run', () => {
       '',
     ].join('\n');
     const registered = processCleanups.size;
-    const run = executor.run({ target: resolveModuleTarget(path.join(root, 'calc.py')), testFiles: [{ name: 'test_hang.py', content }] });
+    const run = executor.run({
+      target: resolveModuleTarget(path.join(root, 'calc.py')),
+      testFiles: [{ name: 'test_hang.py', content }],
+    });
     const settled = run.then(
       () => 'resolved',
       (e: unknown) => (e as Error).message,
     );
     const deadline = Date.now() + 60_000;
-    const started = () => readdirSync(tempRoot).some((d) => d.startsWith('test-agent-run-') && existsSync(path.join(tempRoot, d, 'cwd', 'started')));
+    const started = () =>
+      readdirSync(tempRoot).some(
+        (d) => d.startsWith('test-agent-run-') && existsSync(path.join(tempRoot, d, 'cwd', 'started')),
+      );
     while (!started()) {
       if (Date.now() > deadline) throw new Error('the test never started');
       await new Promise((r) => setTimeout(r, 50));

@@ -12,11 +12,20 @@ import { PythonLauncher } from '../../process/python-launcher';
 // The application's flakiness, pollution and minimisation services over the real executor.
 jest.setTimeout(120_000);
 
-const venv = new PythonEnvironment({ venvDir: path.join(packageRoot(), '.venv'), basePython: 'python3', pipArgs: ['--retries', '0'] });
+const venv = new PythonEnvironment({
+  venvDir: path.join(packageRoot(), '.venv'),
+  basePython: 'python3',
+  pipArgs: ['--retries', '0'],
+});
 const executor = new PytestTestExecutor(venv, { perTestTimeoutMs: 20_000 });
 // The flaky fixture keeps a counter across runs in a folder of this spec, which the sandbox would keep read-only:
 // that check runs unconfined (its fixture is harmless; every other check here runs sandboxed).
-const unconfined = new PytestTestExecutor(venv, { perTestTimeoutMs: 20_000 }, silentLogger, new PythonLauncher({ sandbox: 'off' }));
+const unconfined = new PytestTestExecutor(
+  venv,
+  { perTestTimeoutMs: 20_000 },
+  silentLogger,
+  new PythonLauncher({ sandbox: 'off' }),
+);
 const assembler = new TestFileAssembler();
 let work: string;
 let target: ModuleTarget;
@@ -30,7 +39,11 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const imports = ['from shop.pricing import classify, total'];
-const testCase = (name: string, body: string, extra: string[] = []): TestCase => ({ name, code: `def ${name}():\n${body}`, imports: [...imports, ...extra] });
+const testCase = (name: string, body: string, extra: string[] = []): TestCase => ({
+  name,
+  code: `def ${name}():\n${body}`,
+  imports: [...imports, ...extra],
+});
 
 describe('flakiness and pollution over real pytest runs', () => {
   it('marks a test that passes every other run as flaky, and a stable one as not', async () => {
@@ -62,11 +75,19 @@ describe('flakiness and pollution over real pytest runs', () => {
     expect(flakyVerdict.passing).toBe(false);
     expect([...flakyVerdict.statuses].sort()).toEqual(['failed', 'failed', 'passed', 'passed', 'passed']);
     expect(flakyVerdict.error).toMatch(/^test_shop_pricing\.py:\d+: in test_half_of_the_time\n/);
-    expect(stableVerdict).toEqual({ name: 'test_stable', statuses: ['passed', 'passed', 'passed', 'passed', 'passed'], flaky: false, passing: true });
+    expect(stableVerdict).toEqual({
+      name: 'test_stable',
+      statuses: ['passed', 'passed', 'passed', 'passed', 'passed'],
+      flaky: false,
+      passing: true,
+    });
   });
 
   it('removes a test that passes alone but fails when the suite runs together', async () => {
-    const polluter = testCase('test_changes_the_rate', '    import shop.pricing\n    shop.pricing.RATE = 100\n    assert total([20]) == 2000');
+    const polluter = testCase(
+      'test_changes_the_rate',
+      '    import shop.pricing\n    shop.pricing.RATE = 100\n    assert total([20]) == 2000',
+    );
     const victim = testCase('test_large_item', '    assert total([20]) == 60');
     const plain = testCase('test_negative', '    assert classify(-1) == "negative"');
     const checker = new FlakinessChecker(executor, assembler, { reruns: 1, concurrency: 2 });
@@ -88,7 +109,10 @@ describe('minimisation over real per-test coverage', () => {
       testCase('test_negative_again', '    # other layout\n    assert classify( -3 )  ==  "negative"'),
       testCase('test_zero', '    assert classify(0) == "zero"'),
       testCase('test_positive', '    assert classify(7) == "positive"'),
-      testCase('test_all_three', '    assert [classify(-1), classify(0), classify(1)] == ["negative", "zero", "positive"]'),
+      testCase(
+        'test_all_three',
+        '    assert [classify(-1), classify(0), classify(1)] == ["negative", "zero", "positive"]',
+      ),
       testCase('test_small_total', '    assert total([1]) == 1'),
       testCase('test_mixed_total', '    assert total([1, 20]) == 61'),
     ];

@@ -21,7 +21,13 @@ describe('scrubEnvironment', () => {
       },
       { HOME: '/run/home', PYTHONPATH: '/project' },
     );
-    expect(env).toEqual({ PATH: '/usr/bin', LANG: 'C.UTF-8', PUBLIC_URL: 'https://example.com/x', HOME: '/run/home', PYTHONPATH: '/project' });
+    expect(env).toEqual({
+      PATH: '/usr/bin',
+      LANG: 'C.UTF-8',
+      PUBLIC_URL: 'https://example.com/x',
+      HOME: '/run/home',
+      PYTHONPATH: '/project',
+    });
   });
 
   it('matches names case-insensitively', () => {

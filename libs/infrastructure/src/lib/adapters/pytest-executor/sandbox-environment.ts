@@ -3,7 +3,8 @@
  * catches credentials embedded in URLs (`scheme://user:password@host`) under innocent names like `DATABASE_URL`.
  */
 const SECRET_NAME = /KEY|TOKEN|SECRET|PASSW|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE/i;
-const DROPPED_PREFIX = /^(GIGACHAT_|LLM_|TEST_AGENT_|AWS_|AZURE_|GOOGLE_|OPENAI_|ANTHROPIC_|NPM_|PIP_|PYTHON|PYTEST_|COV_CORE_|COVERAGE_|VIRTUAL_ENV|CONDA_)/i;
+const DROPPED_PREFIX =
+  /^(GIGACHAT_|LLM_|TEST_AGENT_|AWS_|AZURE_|GOOGLE_|OPENAI_|ANTHROPIC_|NPM_|PIP_|PYTHON|PYTEST_|COV_CORE_|COVERAGE_|VIRTUAL_ENV|CONDA_)/i;
 const CREDENTIAL_URL = /:\/\/[^/\s:@]+:[^/\s@]+@/;
 
 /** Whether a variable of the parent environment is withheld from test subprocesses. */

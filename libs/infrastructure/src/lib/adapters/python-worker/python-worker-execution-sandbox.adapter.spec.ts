@@ -14,7 +14,12 @@ const fixture = (name: string) => resolveModuleTarget(path.join(__dirname, '__fi
 const SETTING = 'guard-adapter-probe-7301';
 
 const lit = (src: string): PlanExpr => ({ k: 'lit', src });
-const call = (name: string, ...args: string[]): PlanExpr => ({ k: 'call', fn: { k: 'ref', path: name }, args: args.map(lit), kw: [] });
+const call = (name: string, ...args: string[]): PlanExpr => ({
+  k: 'call',
+  fn: { k: 'ref', path: name },
+  args: args.map(lit),
+  kw: [],
+});
 
 describe('PythonWorkerExecutionSandbox guard', () => {
   let session: SandboxSession;
@@ -38,8 +43,15 @@ describe('PythonWorkerExecutionSandbox guard', () => {
 
   it('blocks and reports a delete outside the working folder, even one the code swallows', async () => {
     const keep = path.join(outside, 'keep.txt');
-    const [cleaned, tidied] = await session.execute([{ steps: [call('clean', JSON.stringify(outside))] }, { steps: [call('tidy', JSON.stringify(keep))] }], { timeoutMs: 2000 });
-    expect(cleaned).toMatchObject({ status: 'raised', exception: { type: 'PermissionError' }, outsideEffects: [`delete ${outside}`] });
+    const [cleaned, tidied] = await session.execute(
+      [{ steps: [call('clean', JSON.stringify(outside))] }, { steps: [call('tidy', JSON.stringify(keep))] }],
+      { timeoutMs: 2000 },
+    );
+    expect(cleaned).toMatchObject({
+      status: 'raised',
+      exception: { type: 'PermissionError' },
+      outsideEffects: [`delete ${outside}`],
+    });
     expect(tidied).toMatchObject({ status: 'ok', value: { expr: "'done'" }, outsideEffects: [`delete ${keep}`] });
     expect(readFileSync(keep, 'utf8')).toBe('precious');
   });
@@ -47,7 +59,11 @@ describe('PythonWorkerExecutionSandbox guard', () => {
   it('blocks processes and writes outside, and lets the code write in its working folder', async () => {
     const marker = path.join(outside, 'marker');
     const [spawned, written, inside] = await session.execute(
-      [{ steps: [call('run', JSON.stringify(['touch', marker]))] }, { steps: [call('save', JSON.stringify(marker), "'x'")] }, { steps: [call('save', "'notes.txt'", "'hello'")] }],
+      [
+        { steps: [call('run', JSON.stringify(['touch', marker]))] },
+        { steps: [call('save', JSON.stringify(marker), "'x'")] },
+        { steps: [call('save', "'notes.txt'", "'hello'")] },
+      ],
       { timeoutMs: 2000 },
     );
     expect(spawned.outsideEffects).toEqual([`spawn ['touch', '${marker}']`]);
@@ -59,10 +75,18 @@ describe('PythonWorkerExecutionSandbox guard', () => {
 
   it('reports a value of the environment as machine-dependent, without the value', async () => {
     const [setting, home, plain] = await session.execute(
-      [{ steps: [call('setting', "'GUARD_SAMPLE_SETTING'")] }, { steps: [call('where')] }, { steps: [call('save', "'a.txt'", "'plain'")] }],
+      [
+        { steps: [call('setting', "'GUARD_SAMPLE_SETTING'")] },
+        { steps: [call('where')] },
+        { steps: [call('save', "'a.txt'", "'plain'")] },
+      ],
       { timeoutMs: 2000 },
     );
-    expect(setting).toMatchObject({ status: 'ok', machineDependent: true, value: { type: 'str', expr: null, attrs: [] } });
+    expect(setting).toMatchObject({
+      status: 'ok',
+      machineDependent: true,
+      value: { type: 'str', expr: null, attrs: [] },
+    });
     expect(JSON.stringify(setting)).not.toContain(SETTING);
     expect(home).toMatchObject({ status: 'ok', machineDependent: true, value: { expr: null } });
     expect(plain.machineDependent).toBeUndefined();
@@ -72,7 +96,9 @@ describe('PythonWorkerExecutionSandbox guard', () => {
     const other = await new PythonWorkerExecutionSandbox(env, { hangGraceMs: 5000 }).open(fixture('guard_import.py'));
     try {
       expect(other.module.importEffects).toEqual(['write /nonexistent-test-agent-probe/created.txt']);
-      const [spin, doubled] = await other.execute([{ steps: [call('spin')] }, { steps: [call('double', '21')] }], { timeoutMs: 300 });
+      const [spin, doubled] = await other.execute([{ steps: [call('spin')] }, { steps: [call('double', '21')] }], {
+        timeoutMs: 300,
+      });
       expect(spin.status).toBe('timeout');
       expect(doubled.value?.expr).toBe('42');
     } finally {

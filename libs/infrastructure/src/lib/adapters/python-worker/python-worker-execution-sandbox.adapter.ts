@@ -24,7 +24,6 @@ import { infrastructureAsset } from '../../file-system/package-root';
 import { PythonLauncher, type ProcessLimits } from '../../process/python-launcher';
 import type { PythonRuntime, PythonRuntimeProvider } from '../../python/project-python';
 
-
 export interface PythonWorkerOptions {
   /** Slack added to each plan's time limit before the worker is presumed hung and killed, in ms. */
   readonly hangGraceMs?: number;
@@ -38,9 +37,21 @@ export interface PythonWorkerOptions {
 
 type ResolvedWorkerOptions = Required<Omit<PythonWorkerOptions, 'baseEnv'>> & Pick<PythonWorkerOptions, 'baseEnv'>;
 
-export const DEFAULT_WORKER_LIMITS: ProcessLimits = { cpuSeconds: 900, memoryBytes: 2 * 1024 ** 3, fileSizeBytes: 256 * 1024 ** 2 };
+export const DEFAULT_WORKER_LIMITS: ProcessLimits = {
+  cpuSeconds: 900,
+  memoryBytes: 2 * 1024 ** 3,
+  fileSizeBytes: 256 * 1024 ** 2,
+};
 
-type Reply = { id?: number; index?: number; result?: unknown; done?: boolean; error?: string; trace?: string; ready?: boolean };
+type Reply = {
+  id?: number;
+  index?: number;
+  result?: unknown;
+  done?: boolean;
+  error?: string;
+  trace?: string;
+  ready?: boolean;
+};
 
 /** The longest protocol line accepted from the worker (a module's whole interface fits many times over). */
 const MAX_REPLY_BYTES = 64 * 1024 * 1024;
@@ -222,7 +233,13 @@ class PythonWorkerSession implements SandboxSession {
     const waiting = this.worker.collect((r) => {
       if (r.ready) {
         ready = true;
-        this.worker.send({ id, op: 'load', importRoot: this.target.importRoot, moduleName: this.target.moduleName, file: this.target.file });
+        this.worker.send({
+          id,
+          op: 'load',
+          importRoot: this.target.importRoot,
+          moduleName: this.target.moduleName,
+          file: this.target.file,
+        });
         return false;
       }
       if (r.id === id) {
@@ -236,16 +253,29 @@ class PythonWorkerSession implements SandboxSession {
     } catch (e) {
       this.worker.kill();
       if (!ready) {
-        throw new EnvironmentError('TA_WORKER_START_FAILED', `The Python executor worker did not start: ${(e as Error).message}`, { cause: e });
+        throw new EnvironmentError(
+          'TA_WORKER_START_FAILED',
+          `The Python executor worker did not start: ${(e as Error).message}`,
+          { cause: e },
+        );
       }
-      const why = (e as Error).message === 'hung' ? `it was still running after ${this.options.loadTimeoutMs / 1000} s` : (e as Error).message;
-      throw new InvalidInputError('TA_IMPORT_FAILED', `Importing ${this.target.moduleName} did not finish: ${why}`, { cause: e });
+      const why =
+        (e as Error).message === 'hung'
+          ? `it was still running after ${this.options.loadTimeoutMs / 1000} s`
+          : (e as Error).message;
+      throw new InvalidInputError('TA_IMPORT_FAILED', `Importing ${this.target.moduleName} did not finish: ${why}`, {
+        cause: e,
+      });
     }
     if (loaded?.error) {
       this.worker.kill();
-      throw new InvalidInputError('TA_IMPORT_FAILED', `Cannot import ${this.target.moduleName} from ${this.target.file} with ${describeRuntime(this.python)}: ${loaded.error}`, {
-        details: { module: this.target.moduleName },
-      });
+      throw new InvalidInputError(
+        'TA_IMPORT_FAILED',
+        `Cannot import ${this.target.moduleName} from ${this.target.file} with ${describeRuntime(this.python)}: ${loaded.error}`,
+        {
+          details: { module: this.target.moduleName },
+        },
+      );
     }
     this.module = loaded!.result as ModuleInterface;
   }
@@ -319,7 +349,22 @@ class PythonWorkerSession implements SandboxSession {
     return {
       ...rest,
       machineDependent: true,
-      ...(value ? { value: { ...value, repr: '', expr: null, canon: '<machine-dependent>', float: false, approx: false, nan: false, len: null, attrs: [], parts: [] } } : {}),
+      ...(value
+        ? {
+            value: {
+              ...value,
+              repr: '',
+              expr: null,
+              canon: '<machine-dependent>',
+              float: false,
+              approx: false,
+              nan: false,
+              len: null,
+              attrs: [],
+              parts: [],
+            },
+          }
+        : {}),
       ...(exception ? { exception: { ...exception, message: '' } } : {}),
     };
   }
@@ -373,8 +418,24 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
     const python = await this.interpreter.runtimeFor(target);
     // realpath: bwrap binds the real folder (the OS temp folder may be a symlink).
     const dir = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'test-agent-worker-')));
-    const sessionOptions = options.loadTimeoutMs ? { ...this.options, loadTimeoutMs: Math.min(this.options.loadTimeoutMs, options.loadTimeoutMs) } : this.options;
-    const session = new PythonWorkerSession(python, this.launcher, target, options.hashSeed ?? 0, { ...options.environment, ...(options.clockShiftSeconds ? clockShiftEnvironment(options.clockShiftSeconds, this.options.baseEnv ?? process.env) : {}) }, dir, sessionOptions, this.logger.child('executor'));
+    const sessionOptions = options.loadTimeoutMs
+      ? { ...this.options, loadTimeoutMs: Math.min(this.options.loadTimeoutMs, options.loadTimeoutMs) }
+      : this.options;
+    const session = new PythonWorkerSession(
+      python,
+      this.launcher,
+      target,
+      options.hashSeed ?? 0,
+      {
+        ...options.environment,
+        ...(options.clockShiftSeconds
+          ? clockShiftEnvironment(options.clockShiftSeconds, this.options.baseEnv ?? process.env)
+          : {}),
+      },
+      dir,
+      sessionOptions,
+      this.logger.child('executor'),
+    );
     try {
       await session.start();
     } catch (e) {
@@ -387,7 +448,12 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
 
 /** `Python 3.11.7 (/usr/bin/python3, found via PATH)`: which interpreter an import failed in. */
 function describeRuntime(python: PythonRuntime): string {
-  const how = python.source === 'test-agent' ? "Test Agent's venv" : python.source === 'option' ? 'the configured interpreter' : `found via ${python.source}`;
+  const how =
+    python.source === 'test-agent'
+      ? "Test Agent's venv"
+      : python.source === 'option'
+        ? 'the configured interpreter'
+        : `found via ${python.source}`;
   return `Python ${python.version} (${python.executable}, ${how})`;
 }
 

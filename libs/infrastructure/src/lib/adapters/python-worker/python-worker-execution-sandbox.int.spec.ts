@@ -26,20 +26,54 @@ describe('PythonWorkerExecutionSandbox', () => {
 
   it('lists the callables with kinds, parameters and type hints', () => {
     const byName = new Map(session.module.callables.map((c) => [c.qualname, c]));
-    expect([...byName.keys()].sort()).toEqual(
-      ['Account', 'Account.deposit', 'Color', 'Point', 'Point.__repr__', 'die', 'evens', 'grade', 'shout', 'spin', 'touch'],
-    );
-    expect(byName.get('grade')?.params).toEqual([
-      { name: 'score', kind: 'either', type: { k: 'builtin', name: 'int' }, hasDefault: false, default: null, defaultIsNone: false },
-      { name: 'strict', kind: 'either', type: { k: 'builtin', name: 'bool' }, hasDefault: true, default: 'False', defaultIsNone: false },
+    expect([...byName.keys()].sort()).toEqual([
+      'Account',
+      'Account.deposit',
+      'Color',
+      'Point',
+      'Point.__repr__',
+      'die',
+      'evens',
+      'grade',
+      'shout',
+      'spin',
+      'touch',
     ]);
-    expect(byName.get('shout')?.params[1].type).toEqual({ k: 'union', options: [{ k: 'builtin', name: 'str' }, { k: 'none' }] });
-    expect(byName.get('Color')).toMatchObject({ kind: 'class', isEnum: true, members: ['RED', 'GREEN'], constructible: false });
+    expect(byName.get('grade')?.params).toEqual([
+      {
+        name: 'score',
+        kind: 'either',
+        type: { k: 'builtin', name: 'int' },
+        hasDefault: false,
+        default: null,
+        defaultIsNone: false,
+      },
+      {
+        name: 'strict',
+        kind: 'either',
+        type: { k: 'builtin', name: 'bool' },
+        hasDefault: true,
+        default: 'False',
+        defaultIsNone: false,
+      },
+    ]);
+    expect(byName.get('shout')?.params[1].type).toEqual({
+      k: 'union',
+      options: [{ k: 'builtin', name: 'str' }, { k: 'none' }],
+    });
+    expect(byName.get('Color')).toMatchObject({
+      kind: 'class',
+      isEnum: true,
+      members: ['RED', 'GREEN'],
+      constructible: false,
+    });
     expect(byName.get('Point')).toMatchObject({ kind: 'class', isDataclass: true, constructible: true });
     expect(byName.get('Account.deposit')).toMatchObject({ kind: 'method', owner: 'Account', span: [64, 68] });
     expect(byName.get('evens')?.isGenerator).toBe(true);
     expect(session.module.doctests).toEqual([{ qualname: 'grade', examples: [{ source: 'grade(95)', want: "'A'" }] }]);
-    expect(session.module.literals.grade.map((l) => l.src)).toEqual(expect.arrayContaining(['0', '90', '89', '91', '60', "'negative score'"]));
+    expect(session.module.literals.grade.map((l) => l.src)).toEqual(
+      expect.arrayContaining(['0', '90', '89', '91', '60', "'negative score'"]),
+    );
   });
 
   it('returns values, exceptions, printed output and receiver changes', async () => {
@@ -48,31 +82,53 @@ describe('PythonWorkerExecutionSandbox', () => {
       { steps: [call(ref('grade'), lit('-1'))] },
       { steps: [call(ref('evens'), lit('5'))] },
       { steps: [call(ref('shout'), lit("['a', 'b']"))] },
-      { steps: [call(ref('Account'), lit("'ann'")), call({ k: 'attr', obj: { k: 'var', i: 0 }, name: 'deposit' }, lit('2.5'))], receiver: 0 },
+      {
+        steps: [
+          call(ref('Account'), lit("'ann'")),
+          call({ k: 'attr', obj: { k: 'var', i: 0 }, name: 'deposit' }, lit('2.5')),
+        ],
+        receiver: 0,
+      },
       { steps: [call(ref('Point'), lit('1'))] },
       { doctest: 'grade' },
     ];
     const [a, raised, gen, printed, deposit, point, doctest] = await session.execute(plans, { timeoutMs: 2000 });
     expect(a).toMatchObject({ status: 'ok', value: { expr: "'A'", type: 'str' } });
-    expect(raised).toMatchObject({ status: 'raised', step: 0, exception: { type: 'ValueError', module: 'builtins', message: 'negative score', inModule: true } });
+    expect(raised).toMatchObject({
+      status: 'raised',
+      step: 0,
+      exception: { type: 'ValueError', module: 'builtins', message: 'negative score', inModule: true },
+    });
     expect(gen).toMatchObject({ status: 'ok', listified: true, value: { expr: '[0, 2, 4]' } });
     expect(printed).toMatchObject({ status: 'ok', stdout: 'A B\n', value: { expr: 'None' } });
-    expect(deposit).toMatchObject({ status: 'ok', value: { expr: '2.5', float: true, approx: true }, receiverAttrs: [{ name: 'balance', expr: '2.5' }] });
+    expect(deposit).toMatchObject({
+      status: 'ok',
+      value: { expr: '2.5', float: true, approx: true },
+      receiverAttrs: [{ name: 'balance', expr: '2.5' }],
+    });
     expect(point).toMatchObject({ status: 'ok', value: { expr: 'Point(x=1, y=0)' } });
     expect(doctest).toMatchObject({ status: 'ok', doctest: { attempted: 1, failed: 0 } });
   });
 
   it('tells an exception the module raised on purpose from one the interpreter raised on a wrong argument', async () => {
-    const [deliberate, incidental] = await session.execute([{ steps: [call(ref('grade'), lit('-1'))] }, { steps: [call(ref('grade'), lit("'x'"))] }], { timeoutMs: 2000 });
+    const [deliberate, incidental] = await session.execute(
+      [{ steps: [call(ref('grade'), lit('-1'))] }, { steps: [call(ref('grade'), lit("'x'"))] }],
+      { timeoutMs: 2000 },
+    );
     expect(deliberate.exception).toMatchObject({ type: 'ValueError', explicit: true });
     expect(incidental.exception).toMatchObject({ type: 'TypeError', inModule: true, explicit: false });
   });
 
   it('measures exactly the lines and branches coverage.py measures for the same calls', async () => {
     const calls = ['grade(95)', 'grade(10, True)', 'list(evens(3))', "Account('x').deposit(1.0)"];
-    const results = await session.execute(calls.map((c) => ({ steps: [lit(c)] })), { timeoutMs: 2000 });
+    const results = await session.execute(
+      calls.map((c) => ({ steps: [lit(c)] })),
+      { timeoutMs: 2000 },
+    );
     const lines = new Set([...session.module.baseline.lines, ...results.flatMap((r) => r.lines)]);
-    const branches = new Set([...session.module.baseline.branches, ...results.flatMap((r) => r.branches)].map((b) => `${b[0]}>${b[1]}`));
+    const branches = new Set(
+      [...session.module.baseline.branches, ...results.flatMap((r) => r.branches)].map((b) => `${b[0]}>${b[1]}`),
+    );
     const dir = mkdtempSync(path.join(os.tmpdir(), 'worker-spec-'));
     try {
       const script = [
@@ -87,7 +143,9 @@ describe('PythonWorkerExecutionSandbox', () => {
         'eb = a.executed_branch_arcs()',
         'print(json.dumps({"lines": sorted(a.executed), "statements": sorted(a.statements), "branches": sorted(f"{k}>{v}" for k, vs in eb.items() for v in vs), "nBranches": a.numbers.n_branches}))',
       ].join('\n');
-      const measured = JSON.parse(execFileSync(path.join(venv, 'bin', 'python'), ['-c', script], { cwd: dir, encoding: 'utf8' }));
+      const measured = JSON.parse(
+        execFileSync(path.join(venv, 'bin', 'python'), ['-c', script], { cwd: dir, encoding: 'utf8' }),
+      );
       expect([...lines].sort((x, y) => x - y)).toEqual(measured.lines);
       expect([...branches].sort()).toEqual([...measured.branches].sort());
       expect([...session.module.shape.statements]).toEqual(measured.statements);
@@ -114,13 +172,23 @@ describe('PythonWorkerExecutionSandbox', () => {
 
   it('captures output like pytest (bytes written to sys.stdout.buffer too), reports public attributes and treats files the plan wrote as input', async () => {
     const byName = new Map(session.module.callables.map((c) => [c.qualname, c as typeof c & { fields?: unknown }]));
-    expect(byName.get('Account')?.fields).toEqual([{ name: 'owner', type: 'any' }, { name: 'balance', type: 'any' }]);
+    expect(byName.get('Account')?.fields).toEqual([
+      { name: 'owner', type: 'any' },
+      { name: 'balance', type: 'any' },
+    ]);
     const [bytesOut, fileRead, streamed, assigned] = await session.execute(
       [
         { steps: [lit("__import__('sys').stdout.buffer.write(b'page\\n')")] },
         { steps: [lit("_file('input.txt', 'a b')"), lit("open('input.txt').read()")] },
         { steps: [lit("io.StringIO('x y').read()")] },
-        { steps: [call(ref('Account'), lit("'ann'")), call(lit('setattr'), { k: 'var', i: 0 }, lit("'balance'"), lit('3.0')), call({ k: 'attr', obj: { k: 'var', i: 0 }, name: 'deposit' }, lit('1.0'))], receiver: 0 },
+        {
+          steps: [
+            call(ref('Account'), lit("'ann'")),
+            call(lit('setattr'), { k: 'var', i: 0 }, lit("'balance'"), lit('3.0')),
+            call({ k: 'attr', obj: { k: 'var', i: 0 }, name: 'deposit' }, lit('1.0')),
+          ],
+          receiver: 0,
+        },
       ],
       { timeoutMs: 2000 },
     );
@@ -130,7 +198,9 @@ describe('PythonWorkerExecutionSandbox', () => {
     expect(streamed).toMatchObject({ status: 'ok', value: { expr: "'x y'" } });
     expect(assigned).toMatchObject({ status: 'ok', value: { expr: '4.0' } });
     // The plan's file is gone before the next plan.
-    const [after] = await session.execute([{ steps: [lit("__import__('os').path.exists('input.txt')")] }], { timeoutMs: 2000 });
+    const [after] = await session.execute([{ steps: [lit("__import__('os').path.exists('input.txt')")] }], {
+      timeoutMs: 2000,
+    });
     expect(after.value?.expr).toBe('False');
   });
 

@@ -25,7 +25,12 @@ export function findNameOccurrences(source: string, names: ReadonlySet<string>):
   for (let m = LEXER.exec(source); m !== null; m = LEXER.exec(source)) {
     const groups = m.groups as { prefix?: string; str?: string; id?: string };
     if (groups.id !== undefined) {
-      if (!names.has(groups.id) || isAttribute(source, m.index) || isAssignedOrKeyword(source, m.index + groups.id.length)) continue;
+      if (
+        !names.has(groups.id) ||
+        isAttribute(source, m.index) ||
+        isAssignedOrKeyword(source, m.index + groups.id.length)
+      )
+        continue;
       offsets.push(m.index);
       found.push(groups.id);
     } else if (groups.str !== undefined && groups.prefix && /[fF]/.test(groups.prefix)) {

@@ -31,7 +31,14 @@ function parser(): Parser {
 
 const DEFINITION_TYPES = new Set(['function_definition', 'class_definition', 'decorated_definition']);
 const IMPORT_TYPES = new Set(['import_statement', 'import_from_statement', 'future_import_statement']);
-const COMPOUND_TYPES = new Set(['if_statement', 'try_statement', 'with_statement', 'for_statement', 'while_statement', 'match_statement']);
+const COMPOUND_TYPES = new Set([
+  'if_statement',
+  'try_statement',
+  'with_statement',
+  'for_statement',
+  'while_statement',
+  'match_statement',
+]);
 const MAIN_GUARD = /^if\s+(__name__\s*==\s*(['"])__main__\2|(['"])__main__\3\s*==\s*__name__)\s*:/;
 
 /** 1-based first line of a node. */
@@ -67,7 +74,8 @@ class OutlineBuilder {
     let docstring: ModuleOutline['docstring'];
     children.forEach((child, index) => {
       const item = this.item(child, index === 0);
-      if (item.kind === 'statement' && item.isDocstring) docstring = { startLine: item.startLine, endLine: item.endLine, text: this.text(child) };
+      if (item.kind === 'statement' && item.isDocstring)
+        docstring = { startLine: item.startLine, endLine: item.endLine, text: this.text(child) };
       items.push(item);
     });
     return {
@@ -92,8 +100,12 @@ class OutlineBuilder {
   }
 
   private definition(node: Node, owner: string | undefined): FunctionOutline | ClassOutline {
-    const decorators = node.type === 'decorated_definition' ? node.namedChildren.filter((c) => c.type === 'decorator') : [];
-    const def = node.type === 'decorated_definition' ? (node.childForFieldName('definition') ?? node.lastNamedChild ?? node) : node;
+    const decorators =
+      node.type === 'decorated_definition' ? node.namedChildren.filter((c) => c.type === 'decorator') : [];
+    const def =
+      node.type === 'decorated_definition'
+        ? (node.childForFieldName('definition') ?? node.lastNamedChild ?? node)
+        : node;
     const name = def.childForFieldName('name');
     const nameText = name ? this.text(name) : '<error>';
     const qualifiedName = owner ? `${owner}.${nameText}` : nameText;
@@ -125,7 +137,9 @@ class OutlineBuilder {
       return {
         kind: 'class',
         ...common,
-        bases: superclasses ? superclasses.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.text(c)) : [],
+        bases: superclasses
+          ? superclasses.namedChildren.filter((c) => c.type !== 'comment').map((c) => this.text(c))
+          : [],
         members,
         references: [...refs].sort(),
         headerReferences,
@@ -134,7 +148,12 @@ class OutlineBuilder {
     const refs = new Set<string>();
     this.references(node, refs);
     if (!owner) refs.delete(nameText);
-    return { kind: 'function', ...common, isAsync: def.children.some((c) => c.type === 'async'), references: [...refs].sort() };
+    return {
+      kind: 'function',
+      ...common,
+      isAsync: def.children.some((c) => c.type === 'async'),
+      references: [...refs].sort(),
+    };
   }
 
   private statement(node: Node, first: boolean): StatementOutline {
@@ -143,7 +162,11 @@ class OutlineBuilder {
     const refs = new Set<string>();
     this.references(node, refs);
     for (const d of defines) refs.delete(d);
-    const isDocstring = first && node.type === 'expression_statement' && node.namedChildCount === 1 && /^(string|concatenated_string)$/.test(node.namedChildren[0].type);
+    const isDocstring =
+      first &&
+      node.type === 'expression_statement' &&
+      node.namedChildCount === 1 &&
+      /^(string|concatenated_string)$/.test(node.namedChildren[0].type);
     return {
       kind: 'statement',
       type: node.type,
@@ -252,7 +275,8 @@ class OutlineBuilder {
         const left = node.childForFieldName('left');
         if (left) this.targetNames(left, into);
         const right = node.childForFieldName('right');
-        if (right && (right.type === 'assignment' || right.type === 'augmented_assignment')) this.bindNames(right, into);
+        if (right && (right.type === 'assignment' || right.type === 'augmented_assignment'))
+          this.bindNames(right, into);
         return;
       }
       case 'for_statement': {
@@ -273,7 +297,11 @@ class OutlineBuilder {
 
   private targetNames(node: Node, into: Set<string>): void {
     if (node.type === 'identifier') into.add(this.text(node));
-    else if (/^(pattern_list|tuple_pattern|list_pattern|list_splat_pattern|as_pattern_target|expression_list|tuple|list|parenthesized_expression)$/.test(node.type)) {
+    else if (
+      /^(pattern_list|tuple_pattern|list_pattern|list_splat_pattern|as_pattern_target|expression_list|tuple|list|parenthesized_expression)$/.test(
+        node.type,
+      )
+    ) {
       for (const c of node.namedChildren) this.targetNames(c, into);
     }
   }
@@ -298,7 +326,11 @@ class OutlineBuilder {
           line: row + 1,
           column: column + 1,
           endLine: end.column === 0 && end.row > row ? end.row : end.row + 1,
-          message: cursor.nodeIsMissing ? `missing "${type}"` : snippet ? `unexpected "${snippet}"` : 'unexpected end of input',
+          message: cursor.nodeIsMissing
+            ? `missing "${type}"`
+            : snippet
+              ? `unexpected "${snippet}"`
+              : 'unexpected end of input',
         });
       } else if (cursor.gotoFirstChild()) {
         continue;

@@ -17,10 +17,30 @@ describe('TreeSitterCodeParser on outline_sample.py', () => {
   });
 
   it('reads absolute, aliased, parenthesized, relative, wildcard and conditional imports', () => {
-    expect(outline.imports.map((i) => [i.startLine, i.endLine, i.style, i.module, i.level, i.names, i.boundNames, i.conditional])).toEqual([
+    expect(
+      outline.imports.map((i) => [
+        i.startLine,
+        i.endLine,
+        i.style,
+        i.module,
+        i.level,
+        i.names,
+        i.boundNames,
+        i.conditional,
+      ]),
+    ).toEqual([
       [3, 3, 'plain', 'os', 0, [{ name: 'os' }], ['os'], false],
       [4, 4, 'plain', 'os.path', 0, [{ name: 'os.path', alias: 'osp' }, { name: 'sys' }], ['osp', 'sys'], false],
-      [5, 8, 'from', 'collections', 0, [{ name: 'OrderedDict' }, { name: 'defaultdict', alias: 'dd' }], ['OrderedDict', 'dd'], false],
+      [
+        5,
+        8,
+        'from',
+        'collections',
+        0,
+        [{ name: 'OrderedDict' }, { name: 'defaultdict', alias: 'dd' }],
+        ['OrderedDict', 'dd'],
+        false,
+      ],
       [9, 9, 'from', '', 1, [{ name: 'sibling' }], ['sibling'], false],
       [10, 10, 'from', 'pkg.sub', 2, [{ name: 'thing', alias: 'other' }], ['other'], false],
       [11, 11, 'from', 'models', 1, [{ name: '*' }], [], false],
@@ -31,7 +51,10 @@ describe('TreeSitterCodeParser on outline_sample.py', () => {
   });
 
   it('lists top-level items in order with exact 1-based spans', () => {
-    const summary = outline.items.map((i) => `${i.kind}:${'name' in i ? i.name : i.kind === 'statement' ? i.type : i.module}@${i.startLine}-${i.endLine}`);
+    const summary = outline.items.map(
+      (i) =>
+        `${i.kind}:${'name' in i ? i.name : i.kind === 'statement' ? i.type : i.module}@${i.startLine}-${i.endLine}`,
+    );
     expect(summary).toEqual([
       'statement:expression_statement@1-1',
       'import:os@3-3',
@@ -58,12 +81,20 @@ describe('TreeSitterCodeParser on outline_sample.py', () => {
     const fetch = byName('fetch') as FunctionOutline;
     expect(fetch).toMatchObject({ isAsync: true, defLine: 31, headerEndLine: 31, decorators: [] });
     const decorated = byName('decorated') as FunctionOutline;
-    expect(decorated).toMatchObject({ isAsync: false, startLine: 37, defLine: 41, endLine: 42, decorators: ['staticmethod', 'dd(\n    list,\n)'] });
+    expect(decorated).toMatchObject({
+      isAsync: false,
+      startLine: 37,
+      defLine: 41,
+      endLine: 42,
+      decorators: ['staticmethod', 'dd(\n    list,\n)'],
+    });
   });
 
   it('outlines classes: methods (async, decorated), nested classes, class-level statements', () => {
     const base = byName('Base') as ClassOutline;
-    expect(base.members.map((m) => `${m.kind}:${'name' in m ? m.qualifiedName : m.type}@${m.startLine}-${m.endLine}`)).toEqual([
+    expect(
+      base.members.map((m) => `${m.kind}:${'name' in m ? m.qualifiedName : m.type}@${m.startLine}-${m.endLine}`),
+    ).toEqual([
       'statement:expression_statement@46-46',
       'statement:expression_statement@48-48',
       'statement:expression_statement@49-49',
@@ -76,7 +107,10 @@ describe('TreeSitterCodeParser on outline_sample.py', () => {
     expect((base.members[5] as FunctionOutline).isAsync).toBe(true);
     expect((base.members[1] as StatementOutline).defines).toEqual(['kind']);
     const meta = base.members[6] as ClassOutline;
-    expect(meta.members.map((m) => ('name' in m ? m.qualifiedName : m.type))).toEqual(['expression_statement', 'Base.Meta.describe']);
+    expect(meta.members.map((m) => ('name' in m ? m.qualifiedName : m.type))).toEqual([
+      'expression_statement',
+      'Base.Meta.describe',
+    ]);
     expect(byName('Child')).toMatchObject({ bases: ['Base', 'metaclass=type'], headerReferences: ['Base'] });
   });
 
@@ -86,7 +120,26 @@ describe('TreeSitterCodeParser on outline_sample.py', () => {
     expect((byName('decorated') as FunctionOutline).references).toEqual(['OrderedDict', 'dd', 'plain']);
     expect((byName('main') as FunctionOutline).references).toEqual(['Child', 'os', 'osp']);
     expect((byName('Base') as ClassOutline).references).toEqual(['LIMIT', 'NAMES', 'fetch']);
-    expect(outline.moduleNames).toEqual(['Base', 'COUNT', 'Child', 'LIMIT', 'NAMES', 'OrderedDict', 'dd', 'decorated', 'fetch', 'json', 'loads', 'main', 'os', 'osp', 'other', 'plain', 'sibling', 'sys']);
+    expect(outline.moduleNames).toEqual([
+      'Base',
+      'COUNT',
+      'Child',
+      'LIMIT',
+      'NAMES',
+      'OrderedDict',
+      'dd',
+      'decorated',
+      'fetch',
+      'json',
+      'loads',
+      'main',
+      'os',
+      'osp',
+      'other',
+      'plain',
+      'sibling',
+      'sys',
+    ]);
   });
 
   it('finds module-level statements: constants, conditional definitions, the __main__ guard', () => {
@@ -106,7 +159,12 @@ describe('TreeSitterCodeParser on outline_sample.py', () => {
 describe('TreeSitterCodeParser on broken code', () => {
   it('returns a partial outline and the error locations, never throws', () => {
     const outline = parser.parse(fixture('syntax_error.py'));
-    expect(outline.items.map((i) => `${i.kind}:${'name' in i ? i.name : i.kind === 'statement' ? i.type : i.module}@${i.startLine}-${i.endLine}`)).toEqual([
+    expect(
+      outline.items.map(
+        (i) =>
+          `${i.kind}:${'name' in i ? i.name : i.kind === 'statement' ? i.type : i.module}@${i.startLine}-${i.endLine}`,
+      ),
+    ).toEqual([
       'import:os@1-1',
       'function:good@4-5',
       'statement:ERROR@8-9',
@@ -121,10 +179,18 @@ describe('TreeSitterCodeParser on broken code', () => {
 
   it('handles non-ASCII text with exact names and lines', () => {
     const outline = parser.parse('ИМЯ = "привет 😀"\n\ndef функция():\n    return ИМЯ\n');
-    expect(outline.items[1]).toMatchObject({ kind: 'function', name: 'функция', startLine: 3, endLine: 4, references: ['ИМЯ'] });
+    expect(outline.items[1]).toMatchObject({
+      kind: 'function',
+      name: 'функция',
+      startLine: 3,
+      endLine: 4,
+      references: ['ИМЯ'],
+    });
   });
 
   it('counts lines like an editor', () => {
-    expect([countLines(''), countLines('a'), countLines('a\n'), countLines('a\nb'), countLines('\n\n')]).toEqual([0, 1, 1, 2, 2]);
+    expect([countLines(''), countLines('a'), countLines('a\n'), countLines('a\nb'), countLines('\n\n')]).toEqual([
+      0, 1, 1, 2, 2,
+    ]);
   });
 });

@@ -1,5 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { LlmCassetteMissError, LlmReplayedError, type ChatMessage, type ChatOptions, type ChatResult, type LlmClient, type LlmHealth } from '@test-agent/domain';
+import {
+  LlmCassetteMissError,
+  LlmReplayedError,
+  type ChatMessage,
+  type ChatOptions,
+  type ChatResult,
+  type LlmClient,
+  type LlmHealth,
+} from '@test-agent/domain';
 import { cassetteKey, readCassette, type CassetteEntry } from './llm-cassette';
 
 /**
@@ -40,7 +48,14 @@ export class CassetteLlmClient implements LlmClient {
     }
     if (entry.error) throw new LlmReplayedError(entry.endpoint, entry.error);
     const r = entry.response as NonNullable<CassetteEntry['response']>;
-    return { text: r.text, usage: r.usage, model: r.model, finishReason: r.finishReason, latencyMs: r.latencyMs, endpoint: entry.endpoint };
+    return {
+      text: r.text,
+      usage: r.usage,
+      model: r.model,
+      finishReason: r.finishReason,
+      latencyMs: r.latencyMs,
+      endpoint: entry.endpoint,
+    };
   }
 
   async health(): Promise<LlmHealth> {

@@ -1,4 +1,11 @@
-import { LlmResponseError, type ChatMessage, type ChatOptions, type ChatResult, type FinishReason, type TokenUsage } from '@test-agent/domain';
+import {
+  LlmResponseError,
+  type ChatMessage,
+  type ChatOptions,
+  type ChatResult,
+  type FinishReason,
+  type TokenUsage,
+} from '@test-agent/domain';
 import { pick, type HttpExchange, type HttpRequest, type LlmHttp, type StreamExchange } from './llm-http.transport';
 
 /** OpenAI-style `finish_reason` (GigaChat's too) in Test Agent's words. */
@@ -24,7 +31,11 @@ export function finishReasonOf(raw: unknown): FinishReason {
 /** `usage` of an OpenAI-style body, when the three counts are numbers. */
 export function usageOf(prompt: unknown, completion: unknown, total?: unknown): TokenUsage | undefined {
   if (typeof prompt !== 'number' || typeof completion !== 'number') return undefined;
-  return { promptTokens: prompt, completionTokens: completion, totalTokens: typeof total === 'number' ? total : prompt + completion };
+  return {
+    promptTokens: prompt,
+    completionTokens: completion,
+    totalTokens: typeof total === 'number' ? total : prompt + completion,
+  };
 }
 
 /**
@@ -39,7 +50,12 @@ export interface ChatBodyShape {
 }
 
 /** The request body of an OpenAI-style chat completion. */
-export function chatCompletionBody(model: string | undefined, messages: readonly ChatMessage[], options: ChatOptions, shape: ChatBodyShape = {}): Record<string, unknown> {
+export function chatCompletionBody(
+  model: string | undefined,
+  messages: readonly ChatMessage[],
+  options: ChatOptions,
+  shape: ChatBodyShape = {},
+): Record<string, unknown> {
   const withStop = shape.withStop ?? true;
   return {
     ...(model === undefined ? {} : { model }),
@@ -75,18 +91,30 @@ export class ChatStreamAssembler {
     try {
       chunk = JSON.parse(data) as unknown;
     } catch {
-      throw new LlmResponseError(this.endpoint, `${this.endpoint}: ${this.what} streamed an event that is not JSON (${data.length} characters)`, { retryable: true });
+      throw new LlmResponseError(
+        this.endpoint,
+        `${this.endpoint}: ${this.what} streamed an event that is not JSON (${data.length} characters)`,
+        { retryable: true },
+      );
     }
     const error = pick(chunk, 'error');
     if (error !== undefined && error !== null) {
       const message = pick(error, 'message');
-      throw new LlmResponseError(this.endpoint, `${this.endpoint}: ${this.what} streamed an error: ${typeof message === 'string' ? message.slice(0, 300) : 'no message'}`, { retryable: true });
+      throw new LlmResponseError(
+        this.endpoint,
+        `${this.endpoint}: ${this.what} streamed an error: ${typeof message === 'string' ? message.slice(0, 300) : 'no message'}`,
+        { retryable: true },
+      );
     }
     const content = pick(chunk, 'choices', 0, 'delta', 'content');
     if (typeof content === 'string') this.parts.push(content);
     const finish = pick(chunk, 'choices', 0, 'finish_reason');
     if (finish !== undefined && finish !== null) this.finish = finish;
-    const usage = usageOf(pick(chunk, 'usage', 'prompt_tokens'), pick(chunk, 'usage', 'completion_tokens'), pick(chunk, 'usage', 'total_tokens'));
+    const usage = usageOf(
+      pick(chunk, 'usage', 'prompt_tokens'),
+      pick(chunk, 'usage', 'completion_tokens'),
+      pick(chunk, 'usage', 'total_tokens'),
+    );
     if (usage) this.usage = usage;
     const model = pick(chunk, 'model');
     if (typeof model === 'string' && model !== '') this.model = model;
@@ -119,15 +147,27 @@ export class ChatStreamAssembler {
  * Reads an OpenAI-style chat completion (`choices[0].message.content`, `finish_reason`, `usage`).
  * @throws LlmResponseError when the answer text is missing.
  */
-export function parseChatCompletion(body: unknown, endpoint: string, what: string, fallbackModel: string, latencyMs: number): ChatResult {
+export function parseChatCompletion(
+  body: unknown,
+  endpoint: string,
+  what: string,
+  fallbackModel: string,
+  latencyMs: number,
+): ChatResult {
   const text = pick(body, 'choices', 0, 'message', 'content');
   if (typeof text !== 'string') {
-    throw new LlmResponseError(endpoint, `${endpoint}: ${what} answered JSON without choices[0].message.content`, { retryable: false });
+    throw new LlmResponseError(endpoint, `${endpoint}: ${what} answered JSON without choices[0].message.content`, {
+      retryable: false,
+    });
   }
   const model = pick(body, 'model');
   return {
     text,
-    usage: usageOf(pick(body, 'usage', 'prompt_tokens'), pick(body, 'usage', 'completion_tokens'), pick(body, 'usage', 'total_tokens')),
+    usage: usageOf(
+      pick(body, 'usage', 'prompt_tokens'),
+      pick(body, 'usage', 'completion_tokens'),
+      pick(body, 'usage', 'total_tokens'),
+    ),
     model: typeof model === 'string' && model !== '' ? model : fallbackModel,
     finishReason: finishReasonOf(pick(body, 'choices', 0, 'finish_reason')),
     latencyMs,
@@ -150,13 +190,25 @@ export async function requestChatCompletion(
   if (request.json['stream'] !== true) {
     const exchange = await send(request);
     if (exchange.status !== 200) throw http.httpError(exchange, request.what);
-    return parseChatCompletion(http.json(exchange, request.what), http.endpoint, request.what, fallbackModel, exchange.latencyMs);
+    return parseChatCompletion(
+      http.json(exchange, request.what),
+      http.endpoint,
+      request.what,
+      fallbackModel,
+      exchange.latencyMs,
+    );
   }
   const assembler = new ChatStreamAssembler(http.endpoint, request.what);
   const outcome = await stream(request, (data) => assembler.add(data));
   if (!('kind' in outcome)) {
     if (outcome.status !== 200) throw http.httpError(outcome, request.what);
-    return parseChatCompletion(http.json(outcome, request.what), http.endpoint, request.what, fallbackModel, outcome.latencyMs);
+    return parseChatCompletion(
+      http.json(outcome, request.what),
+      http.endpoint,
+      request.what,
+      fallbackModel,
+      outcome.latencyMs,
+    );
   }
   return assembler.result(outcome, fallbackModel, outcome.latencyMs);
 }

@@ -26,7 +26,11 @@ function client(standIn: { url: string }, overrides: Partial<GigaChatLlmClientOp
 describe('GigaChatLlmClient against the stand-in', () => {
   let standIn: LlmStandInProcess;
   beforeAll(async () => {
-    standIn = await startLlmStandIn({ gigachat: { authKey: AUTH_KEY }, models: ['GigaChat', 'GigaChat-Pro'], echo: true });
+    standIn = await startLlmStandIn({
+      gigachat: { authKey: AUTH_KEY },
+      models: ['GigaChat', 'GigaChat-Pro'],
+      echo: true,
+    });
   });
   afterAll(() => standIn.stop());
   beforeEach(() => standIn.reset());
@@ -41,12 +45,22 @@ describe('GigaChatLlmClient against the stand-in', () => {
       ],
       { maxTokens: 100, temperature: 0 },
     );
-    expect(result).toMatchObject({ text: 'echo: write a test', model: 'GigaChat', finishReason: 'stop', endpoint: `gigachat ${standIn.url}/api/v1` });
+    expect(result).toMatchObject({
+      text: 'echo: write a test',
+      model: 'GigaChat',
+      finishReason: 'stop',
+      endpoint: `gigachat ${standIn.url}/api/v1`,
+    });
     // stand-in counts: 3 for the reply + (10 + 4) merged system message + (3 + 4) user message; "echo: write a test" is 5
     expect(result.usage).toEqual({ promptTokens: 24, completionTokens: 5, totalTokens: 29 });
     const { requests, stats } = await standIn.state();
     const [tokenRequest, chat] = requests;
-    expect(tokenRequest).toMatchObject({ method: 'POST', path: '/api/v2/oauth', authScheme: 'Basic', body: 'scope=GIGACHAT_API_PERS' });
+    expect(tokenRequest).toMatchObject({
+      method: 'POST',
+      path: '/api/v2/oauth',
+      authScheme: 'Basic',
+      body: 'scope=GIGACHAT_API_PERS',
+    });
     expect(tokenRequest.rqUID).toMatch(UUID4);
     expect(chat).toMatchObject({ path: '/api/v1/chat/completions', authScheme: 'Bearer' });
     // the two system messages became one, first (GigaChat answers 422 otherwise)
@@ -59,7 +73,8 @@ describe('GigaChatLlmClient against the stand-in', () => {
 
   it('refreshes the token exactly once for 10 concurrent calls, at start and after it expired', async () => {
     const gigachat = client(standIn);
-    const ten = () => Promise.all(Array.from({ length: 10 }, (_, i) => gigachat.chat([{ role: 'user', content: `call ${i}` }])));
+    const ten = () =>
+      Promise.all(Array.from({ length: 10 }, (_, i) => gigachat.chat([{ role: 'user', content: `call ${i}` }])));
     const first = await ten();
     expect(first.map((r) => r.text)).toEqual(Array.from({ length: 10 }, (_, i) => `echo: call ${i}`));
     expect((await standIn.state()).stats.oauth).toBe(1);
@@ -103,9 +118,16 @@ describe('GigaChatLlmClient against the stand-in', () => {
     expect(await gigachat.countTokens(many)).toEqual(many.map(() => 3));
     expect((await standIn.state()).stats.byPath['POST /api/v1/tokens/count'] - before).toBe(3);
     const healthy = await gigachat.health();
-    expect(healthy).toMatchObject({ ok: true, model: 'GigaChat', detail: 'OAuth token OK (GIGACHAT_API_PERS); model GigaChat available' });
+    expect(healthy).toMatchObject({
+      ok: true,
+      model: 'GigaChat',
+      detail: 'OAuth token OK (GIGACHAT_API_PERS); model GigaChat available',
+    });
     const missing = await client(standIn, { model: 'GigaChat-2-Max' }).health();
-    expect(missing).toMatchObject({ ok: false, detail: 'model GigaChat-2-Max is not offered; available: GigaChat, GigaChat-Pro' });
+    expect(missing).toMatchObject({
+      ok: false,
+      detail: 'model GigaChat-2-Max is not offered; available: GigaChat, GigaChat-Pro',
+    });
   });
 
   describe('over TLS with a private root CA', () => {
@@ -115,10 +137,38 @@ describe('GigaChatLlmClient against the stand-in', () => {
       dir = mkdtempSync(path.join(os.tmpdir(), 'gigachat-tls-'));
       const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
       const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-      openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=Stand-in Russian Trusted Root CA');
+      openssl(
+        'req',
+        '-x509',
+        ...ec,
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.pem',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=Stand-in Russian Trusted Root CA',
+      );
       openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
       writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-      openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf');
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'server.pem',
+        '-days',
+        '1',
+        '-extfile',
+        'ext.cnf',
+      );
       tlsStandIn = await startLlmStandIn(
         { gigachat: { authKey: AUTH_KEY }, models: ['GigaChat'], echo: true },
         { tls: { certFile: path.join(dir, 'server.pem'), keyFile: path.join(dir, 'server.key') } },
@@ -131,17 +181,25 @@ describe('GigaChatLlmClient against the stand-in', () => {
 
     it('fails with a TLS hint without the CA bundle and works with it', async () => {
       expect(tlsStandIn.url.startsWith('https://')).toBe(true);
-      const untrusted = await client(tlsStandIn).chat([{ role: 'user', content: 'x' }]).catch((e: unknown) => e);
+      const untrusted = await client(tlsStandIn)
+        .chat([{ role: 'user', content: 'x' }])
+        .catch((e: unknown) => e);
       expect(untrusted).toBeInstanceOf(LlmNetworkError);
       expect((untrusted as Error).message).toContain('configure the CA bundle');
-      const trusted = await client(tlsStandIn, { caBundleFile: path.join(dir, 'ca.pem') }).chat([{ role: 'user', content: 'over tls' }]);
+      const trusted = await client(tlsStandIn, { caBundleFile: path.join(dir, 'ca.pem') }).chat([
+        { role: 'user', content: 'over tls' },
+      ]);
       expect(trusted.text).toBe('echo: over tls');
     });
 
     it('names an unreadable CA bundle as a configuration error', async () => {
-      const error = await client(tlsStandIn, { caBundleFile: path.join(dir, 'missing.pem') }).chat([{ role: 'user', content: 'x' }]).catch((e: unknown) => e);
+      const error = await client(tlsStandIn, { caBundleFile: path.join(dir, 'missing.pem') })
+        .chat([{ role: 'user', content: 'x' }])
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems).toEqual([`gigachatCaBundle (GIGACHAT_CA_BUNDLE): cannot read ${path.join(dir, 'missing.pem')}: ENOENT`]);
+      expect((error as ConfigError).problems).toEqual([
+        `gigachatCaBundle (GIGACHAT_CA_BUNDLE): cannot read ${path.join(dir, 'missing.pem')}: ENOENT`,
+      ]);
     });
   });
 });

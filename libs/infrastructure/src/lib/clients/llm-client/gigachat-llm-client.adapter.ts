@@ -16,7 +16,14 @@ import {
   type Logger,
 } from '@test-agent/domain';
 import { chatCompletionBody, requestChatCompletion } from './chat-completion.format';
-import { endpointLabel, LlmHttp, pick, type HttpExchange, type HttpRequest, type StreamExchange } from './llm-http.transport';
+import {
+  endpointLabel,
+  LlmHttp,
+  pick,
+  type HttpExchange,
+  type HttpRequest,
+  type StreamExchange,
+} from './llm-http.transport';
 
 export type GigaChatScope = 'GIGACHAT_API_PERS' | 'GIGACHAT_API_B2B' | 'GIGACHAT_API_CORP';
 
@@ -101,7 +108,9 @@ export class GigaChatLlmClient implements LlmClient {
       try {
         pem = readFileSync(file, 'utf8');
       } catch (e) {
-        throw new ConfigError([`gigachatCaBundle (GIGACHAT_CA_BUNDLE): cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+        throw new ConfigError([
+          `gigachatCaBundle (GIGACHAT_CA_BUNDLE): cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        ]);
       }
       if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
         throw new ConfigError([`gigachatCaBundle (GIGACHAT_CA_BUNDLE): ${file} holds no PEM certificate`]);
@@ -146,7 +155,10 @@ export class GigaChatLlmClient implements LlmClient {
     const value = pick(body, 'access_token');
     const expires = pick(body, 'expires_at');
     if (typeof value !== 'string' || value === '' || typeof expires !== 'number') {
-      throw new LlmResponseError(this.endpoint, `${this.endpoint}: ${what} answered JSON without access_token and expires_at`);
+      throw new LlmResponseError(
+        this.endpoint,
+        `${this.endpoint}: ${what} answered JSON without access_token and expires_at`,
+      );
     }
     this.seenTokens.push(value);
     const now = this.now();
@@ -155,7 +167,11 @@ export class GigaChatLlmClient implements LlmClient {
     const margin = Math.min(this.options.refreshMarginMs ?? 60_000, life / 2);
     const token = { value, refreshAt: now + life - margin };
     this.token = token;
-    this.logger.debug('GigaChat access token obtained', { endpoint: this.endpoint, expiresInSeconds: Math.round(life / 1000), scope: this.options.scope });
+    this.logger.debug('GigaChat access token obtained', {
+      endpoint: this.endpoint,
+      expiresInSeconds: Math.round(life / 1000),
+      scope: this.options.scope,
+    });
     return token;
   }
 
@@ -170,16 +186,27 @@ export class GigaChatLlmClient implements LlmClient {
     return this.withToken({ ...request, path }, (r) => this.http.stream(r, onData));
   }
 
-  private async withToken<E extends { status: number }>(request: Omit<HttpRequest, 'headers' | 'url'> & { path: string }, transport: (r: HttpRequest) => Promise<E>): Promise<E> {
+  private async withToken<E extends { status: number }>(
+    request: Omit<HttpRequest, 'headers' | 'url'> & { path: string },
+    transport: (r: HttpRequest) => Promise<E>,
+  ): Promise<E> {
     const { path, ...rest } = request;
-    const send = (token: string) => transport({ ...rest, url: `${this.apiUrl}${path}`, headers: { Authorization: `Bearer ${token}` } });
+    const send = (token: string) =>
+      transport({ ...rest, url: `${this.apiUrl}${path}`, headers: { Authorization: `Bearer ${token}` } });
     const token = await this.accessToken();
     const first = await send(token);
     if (first.status !== 401) return first;
-    this.logger.info('GigaChat access token refused (401); refreshing it', { endpoint: this.endpoint, request: request.what });
+    this.logger.info('GigaChat access token refused (401); refreshing it', {
+      endpoint: this.endpoint,
+      request: request.what,
+    });
     const second = await send(await this.accessToken(token));
     if (second.status === 401) {
-      throw new LlmAuthError(this.endpoint, `${this.endpoint}: ${request.what} refused a freshly issued access token (HTTP 401)`, { status: 401 });
+      throw new LlmAuthError(
+        this.endpoint,
+        `${this.endpoint}: ${request.what} refused a freshly issued access token (HTTP 401)`,
+        { status: 401 },
+      );
     }
     return second;
   }
@@ -191,22 +218,39 @@ export class GigaChatLlmClient implements LlmClient {
   static normaliseMessages(messages: readonly ChatMessage[]): ChatMessage[] {
     const system = messages.filter((m) => m.role === 'system');
     const rest = messages.filter((m) => m.role !== 'system');
-    return system.length === 0 ? [...rest] : [{ role: 'system', content: system.map((m) => m.content).join('\n\n') }, ...rest];
+    return system.length === 0
+      ? [...rest]
+      : [{ role: 'system', content: system.map((m) => m.content).join('\n\n') }, ...rest];
   }
 
   async chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
     const stream = this.options.stream ?? false;
     // GigaChat has no `stop` parameter (stop sequences are not sent) and no `stream_options`: a stream's last
     // chunk carries the usage unasked.
-    const body = chatCompletionBody(this.options.model, GigaChatLlmClient.normaliseMessages(messages), options, { withStop: false, stream });
+    const body = chatCompletionBody(this.options.model, GigaChatLlmClient.normaliseMessages(messages), options, {
+      withStop: false,
+      stream,
+    });
     const result = await requestChatCompletion(
       this.http,
-      { method: 'POST', url: `${this.apiUrl}/chat/completions`, what: `POST /chat/completions${stream ? ' (stream)' : ''}`, json: body, signal: options.signal },
+      {
+        method: 'POST',
+        url: `${this.apiUrl}/chat/completions`,
+        what: `POST /chat/completions${stream ? ' (stream)' : ''}`,
+        json: body,
+        signal: options.signal,
+      },
       (r) => this.api({ ...r, path: '/chat/completions' }),
       (r, onData) => this.apiStream(r, onData),
       this.options.model,
     );
-    this.logger.debug('LLM answered', { endpoint: this.endpoint, model: result.model, latencyMs: result.latencyMs, usage: result.usage, streamed: stream });
+    this.logger.debug('LLM answered', {
+      endpoint: this.endpoint,
+      model: result.model,
+      latencyMs: result.latencyMs,
+      usage: result.usage,
+      streamed: stream,
+    });
     return result;
   }
 
@@ -230,12 +274,20 @@ export class GigaChatLlmClient implements LlmClient {
 
   private async countBatch(model: string, texts: readonly string[]): Promise<number[]> {
     const what = 'POST /tokens/count';
-    const exchange = await this.api({ method: 'POST', path: '/tokens/count', what, json: { model, input: [...texts] } });
+    const exchange = await this.api({
+      method: 'POST',
+      path: '/tokens/count',
+      what,
+      json: { model, input: [...texts] },
+    });
     if (exchange.status !== 200) throw this.http.httpError(exchange, what);
     const body = this.http.json(exchange, what);
     const counts = Array.isArray(body) ? body.map((item) => pick(item, 'tokens')) : [];
     if (counts.length !== texts.length || !counts.every((c): c is number => typeof c === 'number')) {
-      throw new LlmResponseError(this.endpoint, `${this.endpoint}: ${what} answered ${counts.length} counts for ${texts.length} texts`);
+      throw new LlmResponseError(
+        this.endpoint,
+        `${this.endpoint}: ${what} answered ${counts.length} counts for ${texts.length} texts`,
+      );
     }
     return counts;
   }
@@ -254,8 +306,14 @@ export class GigaChatLlmClient implements LlmClient {
       const exchange = await this.api({ method: 'GET', path: '/models', what });
       if (exchange.status !== 200) return done(false, this.http.httpError(exchange, what).message);
       const data = pick(this.http.json(exchange, what), 'data');
-      const ids = Array.isArray(data) ? data.map((m) => pick(m, 'id')).filter((id): id is string => typeof id === 'string') : [];
-      if (!ids.includes(this.options.model)) return done(false, `model ${this.options.model} is not offered; available: ${this.http.scrub(ids.join(', ')) || 'none'}`);
+      const ids = Array.isArray(data)
+        ? data.map((m) => pick(m, 'id')).filter((id): id is string => typeof id === 'string')
+        : [];
+      if (!ids.includes(this.options.model))
+        return done(
+          false,
+          `model ${this.options.model} is not offered; available: ${this.http.scrub(ids.join(', ')) || 'none'}`,
+        );
       return done(true, `OAuth token OK (${this.options.scope}); model ${this.options.model} available`);
     } catch (e) {
       return done(false, (e as Error).message);

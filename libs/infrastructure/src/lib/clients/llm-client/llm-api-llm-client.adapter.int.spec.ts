@@ -16,8 +16,20 @@ describe('LlmApiLlmClient against the stand-in', () => {
 
   it('posts to /chat and reads {"response"}', async () => {
     const result = await client().chat(ask, { maxTokens: 64, temperature: 0 });
-    expect(result).toEqual({ text: 'echo: hello there', usage: undefined, model: 'qwen2.5:7b', finishReason: 'unknown', latencyMs: expect.any(Number), endpoint: `llm-api ${standIn.url}` });
-    expect((await standIn.state()).requests[0].body).toEqual({ messages: ask, max_tokens: 64, temperature: 0, model: 'qwen2.5:7b' });
+    expect(result).toEqual({
+      text: 'echo: hello there',
+      usage: undefined,
+      model: 'qwen2.5:7b',
+      finishReason: 'unknown',
+      latencyMs: expect.any(Number),
+      endpoint: `llm-api ${standIn.url}`,
+    });
+    expect((await standIn.state()).requests[0].body).toEqual({
+      messages: ask,
+      max_tokens: 64,
+      temperature: 0,
+      model: 'qwen2.5:7b',
+    });
   });
 
   it('reads the token counts of the older server', async () => {
@@ -42,8 +54,15 @@ describe('LlmApiLlmClient against the stand-in', () => {
 
   it('reports healthy, and unhealthy while the model loads', async () => {
     await standIn.setScript({ model: 'qwen2.5:7b', echo: true });
-    expect(await client().health()).toMatchObject({ ok: true, model: 'qwen2.5:7b', detail: 'healthy, model qwen2.5:7b on cpu' });
+    expect(await client().health()).toMatchObject({
+      ok: true,
+      model: 'qwen2.5:7b',
+      detail: 'healthy, model qwen2.5:7b on cpu',
+    });
     await standIn.setScript({ model: 'qwen2.5:7b', echo: true, llmApi: { healthy: false } });
-    expect(await client().health()).toMatchObject({ ok: false, detail: 'unhealthy (HTTP 503; the model may still be loading, 2-5 min)' });
+    expect(await client().health()).toMatchObject({
+      ok: false,
+      detail: 'unhealthy (HTTP 503; the model may still be loading, 2-5 min)',
+    });
   });
 });

@@ -1,5 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { LlmResponseError, silentLogger, type ChatMessage, type ChatOptions, type ChatResult, type LlmClient, type LlmHealth, type Logger } from '@test-agent/domain';
+import {
+  LlmResponseError,
+  silentLogger,
+  type ChatMessage,
+  type ChatOptions,
+  type ChatResult,
+  type LlmClient,
+  type LlmHealth,
+  type Logger,
+} from '@test-agent/domain';
 import { usageOf } from './chat-completion.format';
 import { endpointLabel, LlmHttp, pick } from './llm-http.transport';
 import { OpenAiLlmClient, safeJson, type DetectedContextWindow } from './openai-llm-client.adapter';
@@ -67,13 +76,16 @@ export class LlmApiLlmClient implements LlmClient {
     });
     if (exchange.status === 404) {
       this.chatRouteMissing = true;
-      this.logger.info('llm-api has no POST /chat; using POST /v1/chat/completions from now on', { endpoint: this.endpoint });
+      this.logger.info('llm-api has no POST /chat; using POST /v1/chat/completions from now on', {
+        endpoint: this.endpoint,
+      });
       return this.openAi.chat(messages, options);
     }
     if (exchange.status !== 200) throw this.http.httpError(exchange, what);
     const body = this.http.json(exchange, what);
     const text = pick(body, 'response');
-    if (typeof text !== 'string') throw new LlmResponseError(this.endpoint, `${this.endpoint}: ${what} answered JSON without a "response" string`);
+    if (typeof text !== 'string')
+      throw new LlmResponseError(this.endpoint, `${this.endpoint}: ${what} answered JSON without a "response" string`);
     return {
       text,
       usage: usageOf(pick(body, 'input_tokens'), pick(body, 'response_tokens'), pick(body, 'total_tokens')),
@@ -110,9 +122,14 @@ export class LlmApiLlmClient implements LlmClient {
       const model = typeof served === 'string' ? this.http.scrub(served, 100) : undefined;
       if (exchange.status === 200 && (status === undefined || status === 'healthy')) {
         const device = pick(body, 'device');
-        return done(true, `healthy${model ? `, model ${model}` : ''}${typeof device === 'string' ? ` on ${this.http.scrub(device, 100)}` : ''}`, model);
+        return done(
+          true,
+          `healthy${model ? `, model ${model}` : ''}${typeof device === 'string' ? ` on ${this.http.scrub(device, 100)}` : ''}`,
+          model,
+        );
       }
-      if (status === 'unhealthy') return done(false, `unhealthy (HTTP ${exchange.status}; the model may still be loading, 2-5 min)`, model);
+      if (status === 'unhealthy')
+        return done(false, `unhealthy (HTTP ${exchange.status}; the model may still be loading, 2-5 min)`, model);
       return done(false, this.http.httpError(exchange, 'GET /health').message, model);
     } catch (e) {
       return done(false, (e as Error).message);

@@ -1,6 +1,13 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidInputError, type ChatMessage, type ChatOptions, type FinishReason, type LlmFailureReason, type TokenUsage } from '@test-agent/domain';
+import {
+  InvalidInputError,
+  type ChatMessage,
+  type ChatOptions,
+  type FinishReason,
+  type LlmFailureReason,
+  type TokenUsage,
+} from '@test-agent/domain';
 import { redact } from './llm-http.transport';
 
 /**
@@ -21,7 +28,13 @@ export interface CassetteEntry {
     readonly finishReason: FinishReason;
     readonly latencyMs: number;
   };
-  readonly error?: { readonly code: string; readonly kind: 'external' | 'timeout'; readonly reason: LlmFailureReason; readonly status?: number; readonly message: string };
+  readonly error?: {
+    readonly code: string;
+    readonly kind: 'external' | 'timeout';
+    readonly reason: LlmFailureReason;
+    readonly status?: number;
+    readonly message: string;
+  };
 }
 
 /** The request options that change an answer (the signal does not). */
@@ -72,8 +85,16 @@ export function readCassette(file: string): CassetteEntry[] {
       } catch (e) {
         throw new InvalidInputError('TA_LLM_CASSETTE_INVALID', `${file}:${i + 1}: not JSON (${(e as Error).message})`);
       }
-      if (entry.v !== 1 || !entry.request || !Array.isArray(entry.request.messages) || (!entry.response && !entry.error)) {
-        throw new InvalidInputError('TA_LLM_CASSETTE_INVALID', `${file}:${i + 1}: not a cassette entry (v 1 with request and response or error)`);
+      if (
+        entry.v !== 1 ||
+        !entry.request ||
+        !Array.isArray(entry.request.messages) ||
+        (!entry.response && !entry.error)
+      ) {
+        throw new InvalidInputError(
+          'TA_LLM_CASSETTE_INVALID',
+          `${file}:${i + 1}: not a cassette entry (v 1 with request and response or error)`,
+        );
       }
       entries.push(entry as CassetteEntry);
     });

@@ -206,15 +206,29 @@ export class LlmHttp {
     } catch (error) {
       const elapsed = Math.round(performance.now() - started);
       if (deadline.aborted) {
-        throw new LlmTimeoutError(this.endpoint, timeoutMs, `${this.endpoint}: ${request.what} got no complete answer within ${timeoutMs} ms`, { retryable: true });
+        throw new LlmTimeoutError(
+          this.endpoint,
+          timeoutMs,
+          `${this.endpoint}: ${request.what} got no complete answer within ${timeoutMs} ms`,
+          { retryable: true },
+        );
       }
       if (request.signal?.aborted) {
-        throw new LlmTimeoutError(this.endpoint, timeoutMs, `${this.endpoint}: ${request.what} was cancelled by the caller after ${elapsed} ms`);
+        throw new LlmTimeoutError(
+          this.endpoint,
+          timeoutMs,
+          `${this.endpoint}: ${request.what} was cancelled by the caller after ${elapsed} ms`,
+        );
       }
       const code = isAxiosError(error) ? (error.code ?? '') : '';
       const summary = this.scrub(`${code ? `${code}: ` : ''}${(error as Error).message}`, 500);
-      const hint = TLS_CODES.test(code) || TLS_CODES.test(summary) ? ' (TLS: configure the CA bundle, e.g. GIGACHAT_CA_BUNDLE with the Russian Trusted Root CA)' : '';
-      throw new LlmNetworkError(this.endpoint, `${this.endpoint}: ${request.what} failed: ${summary}${hint}`, { cause: new Error(summary) });
+      const hint =
+        TLS_CODES.test(code) || TLS_CODES.test(summary)
+          ? ' (TLS: configure the CA bundle, e.g. GIGACHAT_CA_BUNDLE with the Russian Trusted Root CA)'
+          : '';
+      throw new LlmNetworkError(this.endpoint, `${this.endpoint}: ${request.what} failed: ${summary}${hint}`, {
+        cause: new Error(summary),
+      });
     }
   }
 
@@ -246,7 +260,11 @@ export class LlmHttp {
         controller.abort();
       }, ms);
     };
-    const headers: Record<string, string> = { Accept: 'text/event-stream, application/json', 'Content-Type': 'application/json', ...request.headers };
+    const headers: Record<string, string> = {
+      Accept: 'text/event-stream, application/json',
+      'Content-Type': 'application/json',
+      ...request.headers,
+    };
     const httpsAgent = request.url.startsWith('https:') ? this.options.httpsAgent?.() : undefined;
     const started = performance.now();
     let events = 0;
@@ -305,11 +323,22 @@ export class LlmHttp {
       }
       parser.feed(decoder.decode());
       if (done) body.destroy();
-      return { kind: 'stream', status: response.status, done, events, latencyMs: Math.round(performance.now() - started) };
+      return {
+        kind: 'stream',
+        status: response.status,
+        done,
+        events,
+        latencyMs: Math.round(performance.now() - started),
+      };
     } catch (error) {
       const elapsed = Math.round(performance.now() - started);
       if (timedOut === 'first-byte') {
-        throw new LlmTimeoutError(this.endpoint, firstByteMs, `${this.endpoint}: ${request.what} sent no answer within ${firstByteMs} ms`, { retryable: true });
+        throw new LlmTimeoutError(
+          this.endpoint,
+          firstByteMs,
+          `${this.endpoint}: ${request.what} sent no answer within ${firstByteMs} ms`,
+          { retryable: true },
+        );
       }
       if (timedOut === 'idle') {
         throw new LlmTimeoutError(
@@ -320,14 +349,23 @@ export class LlmHttp {
         );
       }
       if (request.signal?.aborted) {
-        throw new LlmTimeoutError(this.endpoint, firstByteMs, `${this.endpoint}: ${request.what} was cancelled by the caller after ${elapsed} ms`);
+        throw new LlmTimeoutError(
+          this.endpoint,
+          firstByteMs,
+          `${this.endpoint}: ${request.what} was cancelled by the caller after ${elapsed} ms`,
+        );
       }
       if (error instanceof LlmError) throw error;
       const code = isAxiosError(error) ? (error.code ?? '') : ((error as NodeJS.ErrnoException).code ?? '');
       const summary = this.scrub(`${code ? `${code}: ` : ''}${(error as Error).message}`, 500);
-      const hint = TLS_CODES.test(code) || TLS_CODES.test(summary) ? ' (TLS: configure the CA bundle, e.g. GIGACHAT_CA_BUNDLE with the Russian Trusted Root CA)' : '';
+      const hint =
+        TLS_CODES.test(code) || TLS_CODES.test(summary)
+          ? ' (TLS: configure the CA bundle, e.g. GIGACHAT_CA_BUNDLE with the Russian Trusted Root CA)'
+          : '';
       const where = events > 0 ? ` mid-stream (after ${events} events)` : '';
-      throw new LlmNetworkError(this.endpoint, `${this.endpoint}: ${request.what} failed${where}: ${summary}${hint}`, { cause: new Error(summary) });
+      throw new LlmNetworkError(this.endpoint, `${this.endpoint}: ${request.what} failed${where}: ${summary}${hint}`, {
+        cause: new Error(summary),
+      });
     } finally {
       clearTimeout(timer);
     }
@@ -362,7 +400,11 @@ export class LlmHttp {
     const message = `${this.endpoint}: ${what} failed with HTTP ${exchange.status}${said ? `: ${said}` : ''}`;
     const status = exchange.status;
     if (status === 401 || status === 403) return new LlmAuthError(this.endpoint, message, { status });
-    if (status === 413 || (status === 400 && /maximum context length|context length|context window|too many tokens|prompt is too long/i.test(said))) {
+    if (
+      status === 413 ||
+      (status === 400 &&
+        /maximum context length|context length|context window|too many tokens|prompt is too long/i.test(said))
+    ) {
       return new LlmContextOverflowError(this.endpoint, message, { status });
     }
     return new LlmHttpError(this.endpoint, status, message, { retryAfterMs: parseRetryAfter(exchange.retryAfter) });

@@ -13,12 +13,23 @@ const ask = [
   { role: 'system' as const, content: 'You write pytest tests.' },
   { role: 'user' as const, content: 'Write a test for add.' },
 ];
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as LlmError);
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (e: unknown) => e as LlmError,
+  );
 
 describe('Streamed chat completions against the stand-in', () => {
   let standIn: LlmStandInProcess;
   const openAi = (overrides: Partial<ConstructorParameters<typeof OpenAiLlmClient>[0]> = {}) =>
-    new OpenAiLlmClient({ baseUrl: standIn.url, model: 'qwen2.5:7b', timeoutMs: 5000, stream: true, idleTimeoutMs: 5000, ...overrides });
+    new OpenAiLlmClient({
+      baseUrl: standIn.url,
+      model: 'qwen2.5:7b',
+      timeoutMs: 5000,
+      stream: true,
+      idleTimeoutMs: 5000,
+      ...overrides,
+    });
   const gigachat = (overrides: Partial<ConstructorParameters<typeof GigaChatLlmClient>[0]> = {}) =>
     new GigaChatLlmClient({
       authKey: AUTH_KEY,
@@ -32,7 +43,12 @@ describe('Streamed chat completions against the stand-in', () => {
       ...overrides,
     });
 
-  const script = { model: 'qwen2.5:7b', models: ['qwen2.5:7b', 'GigaChat'], gigachat: { authKey: AUTH_KEY }, default: { text: ANSWER } };
+  const script = {
+    model: 'qwen2.5:7b',
+    models: ['qwen2.5:7b', 'GigaChat'],
+    gigachat: { authKey: AUTH_KEY },
+    default: { text: ANSWER },
+  };
 
   beforeAll(async () => {
     standIn = await startLlmStandIn(script);
@@ -46,7 +62,12 @@ describe('Streamed chat completions against the stand-in', () => {
   it('OpenAI: asks with stream and include_usage, assembles the deltas, reads the usage chunk', async () => {
     const streamed = await openAi().chat(ask, { maxTokens: 200 });
     const whole = await openAi({ stream: false }).chat(ask, { maxTokens: 200 });
-    expect(streamed).toMatchObject({ text: ANSWER, finishReason: 'stop', model: 'qwen2.5:7b', endpoint: `openai ${standIn.url}` });
+    expect(streamed).toMatchObject({
+      text: ANSWER,
+      finishReason: 'stop',
+      model: 'qwen2.5:7b',
+      endpoint: `openai ${standIn.url}`,
+    });
     // The same counts as the non-streamed answer: the usage came from the stream's last chunk.
     expect(streamed.usage).toEqual(whole.usage);
     expect(streamed.usage?.completionTokens).toBeGreaterThan(10);
@@ -61,7 +82,11 @@ describe('Streamed chat completions against the stand-in', () => {
 
   it('GigaChat: streams without stream_options, usage and finish_reason from the last chunk', async () => {
     const result = await gigachat().chat(ask, { maxTokens: 5 });
-    expect(result).toMatchObject({ finishReason: 'length', usage: { completionTokens: 5 }, endpoint: `gigachat ${standIn.url}/api/v1` });
+    expect(result).toMatchObject({
+      finishReason: 'length',
+      usage: { completionTokens: 5 },
+      endpoint: `gigachat ${standIn.url}/api/v1`,
+    });
     expect(result.text).toBe('def test_add():'); // five stand-in tokens: def test_add ( ) :
     const chat = (await standIn.state()).requests.find((r) => r.path === '/api/v1/chat/completions');
     expect(chat?.body).toMatchObject({ stream: true, model: 'GigaChat' });
@@ -95,14 +120,22 @@ describe('Streamed chat completions against the stand-in', () => {
     const error = await failure(openAi({ idleTimeoutMs: 700 }).chat(ask));
     expect(error).toBeInstanceOf(LlmTimeoutError);
     expect(error).toMatchObject({ reason: 'timeout', retryable: true, timeoutMs: 700 });
-    expect(error?.message).toMatch(new RegExp(`^openai ${standIn.url}: POST /v1/chat/completions \\(stream\\) stream went silent for 700 ms \\(after 5 events, \\d+ characters in \\d+ ms\\)$`));
+    expect(error?.message).toMatch(
+      new RegExp(
+        `^openai ${standIn.url}: POST /v1/chat/completions \\(stream\\) stream went silent for 700 ms \\(after 5 events, \\d+ characters in \\d+ ms\\)$`,
+      ),
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
     expect((await standIn.state()).stats.stalledStreams).toBe(1);
   });
 
   it('the idle timeout is per piece, not per call: a stream longer than both timeouts succeeds', async () => {
     // 60 tokens at 40 tokens/s: about 1.5 s in all, far more than either timeout, never 400 ms silent.
-    await standIn.setScript({ ...script, default: { text: Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ') }, stream: { tokensPerSecond: 40 } });
+    await standIn.setScript({
+      ...script,
+      default: { text: Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ') },
+      stream: { tokensPerSecond: 40 },
+    });
     const started = Date.now();
     const result = await openAi({ timeoutMs: 1000, idleTimeoutMs: 1000 }).chat(ask);
     expect(Date.now() - started).toBeGreaterThan(1000);
@@ -114,7 +147,9 @@ describe('Streamed chat completions against the stand-in', () => {
     await standIn.inject({ delayMs: 3000 });
     const error = await failure(openAi({ timeoutMs: 300 }).chat(ask));
     expect(error).toMatchObject({ reason: 'timeout', retryable: true, timeoutMs: 300 });
-    expect(error?.message).toBe(`openai ${standIn.url}: POST /v1/chat/completions (stream) sent no answer within 300 ms`);
+    expect(error?.message).toBe(
+      `openai ${standIn.url}: POST /v1/chat/completions (stream) sent no answer within 300 ms`,
+    );
   });
 
   it('a stream cut before [DONE] is an incomplete answer; HTTP errors stay typed; a reset is a network error', async () => {
@@ -125,7 +160,11 @@ describe('Streamed chat completions against the stand-in', () => {
     expect(cut?.message).toMatch(/stream ended before \[DONE\] and before a finish_reason/);
 
     await standIn.inject({ status: 429, retryAfter: 1 });
-    expect(await failure(openAi().chat(ask))).toMatchObject({ status: 429, reason: 'rate-limited', retryAfterMs: 1000 });
+    expect(await failure(openAi().chat(ask))).toMatchObject({
+      status: 429,
+      reason: 'rate-limited',
+      retryAfterMs: 1000,
+    });
 
     await standIn.inject({ reset: true });
     expect(await failure(openAi().chat(ask))).toBeInstanceOf(LlmNetworkError);

@@ -1,4 +1,12 @@
-import { LlmAuthError, LlmContextOverflowError, LlmHttpError, LlmNetworkError, LlmResponseError, LlmTimeoutError, type LlmError } from '@test-agent/domain';
+import {
+  LlmAuthError,
+  LlmContextOverflowError,
+  LlmHttpError,
+  LlmNetworkError,
+  LlmResponseError,
+  LlmTimeoutError,
+  type LlmError,
+} from '@test-agent/domain';
 import { startLlmStandIn, type LlmStandInProcess } from '../../testing/llm-stand-in.process';
 import { OpenAiLlmClient } from './openai-llm-client.adapter';
 
@@ -10,11 +18,26 @@ const ask = [{ role: 'user' as const, content: 'hello there' }];
 describe('OpenAiLlmClient against the stand-in', () => {
   let standIn: LlmStandInProcess;
   const client = (overrides: Partial<ConstructorParameters<typeof OpenAiLlmClient>[0]> = {}) =>
-    new OpenAiLlmClient({ baseUrl: `${standIn.url}/v1`, model: 'qwen2.5:7b', apiKey: API_KEY, timeoutMs: 2000, ...overrides });
-  const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as LlmError);
+    new OpenAiLlmClient({
+      baseUrl: `${standIn.url}/v1`,
+      model: 'qwen2.5:7b',
+      apiKey: API_KEY,
+      timeoutMs: 2000,
+      ...overrides,
+    });
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (e: unknown) => e as LlmError,
+    );
 
   beforeAll(async () => {
-    standIn = await startLlmStandIn({ model: 'qwen2.5:7b', models: ['qwen2.5:7b', 'llama3'], apiKey: API_KEY, default: { text: 'def test_ok():\n    assert True' } });
+    standIn = await startLlmStandIn({
+      model: 'qwen2.5:7b',
+      models: ['qwen2.5:7b', 'llama3'],
+      apiKey: API_KEY,
+      default: { text: 'def test_ok():\n    assert True' },
+    });
   });
   afterAll(() => standIn.stop());
   beforeEach(() => standIn.reset());
@@ -30,7 +53,14 @@ describe('OpenAiLlmClient against the stand-in', () => {
     });
     const [request] = (await standIn.state()).requests;
     expect(request).toMatchObject({ path: '/v1/chat/completions', authScheme: 'Bearer' });
-    expect(request.body).toEqual({ model: 'qwen2.5:7b', messages: ask, max_tokens: 200, temperature: 0.2, stop: ['```'], stream: false });
+    expect(request.body).toEqual({
+      model: 'qwen2.5:7b',
+      messages: ask,
+      max_tokens: 200,
+      temperature: 0.2,
+      stop: ['```'],
+      stream: false,
+    });
   });
 
   it('maps finish_reason length and picks the served model when none is configured', async () => {
@@ -41,7 +71,9 @@ describe('OpenAiLlmClient against the stand-in', () => {
   it('reports a wrong key as LlmAuthError', async () => {
     const error = await failure(client({ apiKey: 'sk-wrong-key-value' }).chat(ask));
     expect(error).toBeInstanceOf(LlmAuthError);
-    expect(error?.message).toBe(`openai ${standIn.url}: POST /v1/chat/completions failed with HTTP 401: Incorrect API key provided`);
+    expect(error?.message).toBe(
+      `openai ${standIn.url}: POST /v1/chat/completions failed with HTTP 401: Incorrect API key provided`,
+    );
   });
 
   it('types each injected failure', async () => {
@@ -56,9 +88,14 @@ describe('OpenAiLlmClient against the stand-in', () => {
     await standIn.inject({ status: 422, body: { error: { message: 'bad temperature' } } });
     const rejected = await failure(client().chat(ask));
     expect(rejected).toMatchObject({ status: 422, reason: 'rejected', retryable: false });
-    expect(rejected?.message).toBe(`openai ${standIn.url}: POST /v1/chat/completions failed with HTTP 422: bad temperature`);
+    expect(rejected?.message).toBe(
+      `openai ${standIn.url}: POST /v1/chat/completions failed with HTTP 422: bad temperature`,
+    );
 
-    await standIn.inject({ status: 400, body: { error: { message: "This model's maximum context length is 32768 tokens" } } });
+    await standIn.inject({
+      status: 400,
+      body: { error: { message: "This model's maximum context length is 32768 tokens" } },
+    });
     expect(await failure(client().chat(ask))).toBeInstanceOf(LlmContextOverflowError);
 
     await standIn.inject({ truncate: true });
@@ -86,20 +123,33 @@ describe('OpenAiLlmClient against the stand-in', () => {
     const elapsed = Date.now() - started;
     expect(error).toBeInstanceOf(LlmTimeoutError);
     expect(error).toMatchObject({ kind: 'timeout', timeoutMs: 300 });
-    expect(error?.message).toBe(`openai ${standIn.url}: POST /v1/chat/completions got no complete answer within 300 ms`);
+    expect(error?.message).toBe(
+      `openai ${standIn.url}: POST /v1/chat/completions got no complete answer within 300 ms`,
+    );
     expect(elapsed).toBeGreaterThanOrEqual(290);
     expect(elapsed).toBeLessThan(10_000);
   });
 
   it('reports a refused connection as LlmNetworkError naming the endpoint', async () => {
-    const error = await failure(new OpenAiLlmClient({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 2000, model: 'm' }).chat(ask));
+    const error = await failure(
+      new OpenAiLlmClient({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 2000, model: 'm' }).chat(ask),
+    );
     expect(error).toBeInstanceOf(LlmNetworkError);
-    expect(error?.message).toBe('openai http://127.0.0.1:9: POST /v1/chat/completions failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9');
+    expect(error?.message).toBe(
+      'openai http://127.0.0.1:9: POST /v1/chat/completions failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9',
+    );
   });
 
   it('checks health with /health and the configured model with /v1/models', async () => {
-    expect(await client().health()).toMatchObject({ ok: true, model: 'qwen2.5:7b', detail: 'GET /health answered 200' });
+    expect(await client().health()).toMatchObject({
+      ok: true,
+      model: 'qwen2.5:7b',
+      detail: 'GET /health answered 200',
+    });
     await standIn.inject({ path: '/health', status: 404 });
-    expect(await client({ model: 'gpt-4o' }).health()).toMatchObject({ ok: false, detail: 'model gpt-4o is not served; available: qwen2.5:7b, llama3' });
+    expect(await client({ model: 'gpt-4o' }).health()).toMatchObject({
+      ok: false,
+      detail: 'model gpt-4o is not served; available: qwen2.5:7b, llama3',
+    });
   });
 });

@@ -1,5 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { silentLogger, type ChatMessage, type ChatOptions, type ChatResult, type LlmClient, type LlmHealth, type Logger } from '@test-agent/domain';
+import {
+  silentLogger,
+  type ChatMessage,
+  type ChatOptions,
+  type ChatResult,
+  type LlmClient,
+  type LlmHealth,
+  type Logger,
+} from '@test-agent/domain';
 import { chatCompletionBody, requestChatCompletion } from './chat-completion.format';
 import { endpointLabel, LlmHttp, pick } from './llm-http.transport';
 
@@ -50,7 +58,11 @@ export class OpenAiLlmClient implements LlmClient {
   constructor(private readonly options: OpenAiLlmClientOptions) {
     this.root = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
     this.endpoint = endpointLabel(options.provider ?? 'openai', this.root);
-    this.http = new LlmHttp(this.endpoint, { timeoutMs: options.timeoutMs, idleTimeoutMs: options.idleTimeoutMs, secrets: () => (options.apiKey ? [options.apiKey] : []) });
+    this.http = new LlmHttp(this.endpoint, {
+      timeoutMs: options.timeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs,
+      secrets: () => (options.apiKey ? [options.apiKey] : []),
+    });
     this.model = options.model;
     this.logger = (options.logger ?? silentLogger).child('llm_client');
   }
@@ -76,17 +88,31 @@ export class OpenAiLlmClient implements LlmClient {
       (r, onData) => this.http.stream(r, onData),
       model ?? 'unknown',
     );
-    this.logger.debug('LLM answered', { endpoint: this.endpoint, model: result.model, latencyMs: result.latencyMs, usage: result.usage, streamed: stream });
+    this.logger.debug('LLM answered', {
+      endpoint: this.endpoint,
+      model: result.model,
+      latencyMs: result.latencyMs,
+      usage: result.usage,
+      streamed: stream,
+    });
     return result;
   }
 
   /** Model ids from `GET /v1/models`; caches the first one as the model when none was configured. */
   private async servedModels(signal?: AbortSignal): Promise<string[]> {
     const what = 'GET /v1/models';
-    const exchange = await this.http.send({ method: 'GET', url: `${this.root}/v1/models`, what, headers: this.headers(), signal });
+    const exchange = await this.http.send({
+      method: 'GET',
+      url: `${this.root}/v1/models`,
+      what,
+      headers: this.headers(),
+      signal,
+    });
     if (exchange.status !== 200) throw this.http.httpError(exchange, what);
     const data = pick(this.http.json(exchange, what), 'data');
-    const ids = Array.isArray(data) ? data.map((m) => pick(m, 'id')).filter((id): id is string => typeof id === 'string') : [];
+    const ids = Array.isArray(data)
+      ? data.map((m) => pick(m, 'id')).filter((id): id is string => typeof id === 'string')
+      : [];
     this.model ??= ids[0];
     return ids;
   }
@@ -100,7 +126,14 @@ export class OpenAiLlmClient implements LlmClient {
   async detectContextWindow(): Promise<DetectedContextWindow | undefined> {
     const get = async (method: 'GET' | 'POST', route: string, json?: unknown): Promise<unknown> => {
       try {
-        const exchange = await this.http.send({ method, url: `${this.root}${route}`, what: `${method} ${route}`, headers: this.headers(), json, timeoutMs: Math.min(DETECTION_TIMEOUT_MS, this.options.timeoutMs) });
+        const exchange = await this.http.send({
+          method,
+          url: `${this.root}${route}`,
+          what: `${method} ${route}`,
+          headers: this.headers(),
+          json,
+          timeoutMs: Math.min(DETECTION_TIMEOUT_MS, this.options.timeoutMs),
+        });
         return exchange.status === 200 ? safeJson(exchange.text) : undefined;
       } catch {
         return undefined;
@@ -118,15 +151,22 @@ export class OpenAiLlmClient implements LlmClient {
     const info = pick(show, 'model_info');
     const modelMaxTokens =
       info !== null && typeof info === 'object'
-        ? Object.entries(info as Record<string, unknown>).map(([k, v]) => (k.endsWith('.context_length') ? positive(v) : undefined)).find((v) => v !== undefined)
+        ? Object.entries(info as Record<string, unknown>)
+            .map(([k, v]) => (k.endsWith('.context_length') ? positive(v) : undefined))
+            .find((v) => v !== undefined)
         : undefined;
     const loaded = pick(await get('GET', '/api/ps'), 'models');
-    const running = (Array.isArray(loaded) ? loaded : []).find((m) => pick(m, 'name') === this.model || pick(m, 'model') === this.model);
+    const running = (Array.isArray(loaded) ? loaded : []).find(
+      (m) => pick(m, 'name') === this.model || pick(m, 'model') === this.model,
+    );
     const allocated = positive(pick(running, 'context_length'));
-    if (allocated !== undefined) return { tokens: allocated, source: 'Ollama GET /api/ps context_length', ollama: true, modelMaxTokens };
+    if (allocated !== undefined)
+      return { tokens: allocated, source: 'Ollama GET /api/ps context_length', ollama: true, modelMaxTokens };
     const parameters = pick(show, 'parameters');
-    const numCtx = typeof parameters === 'string' ? positive(Number(/^\s*num_ctx\s+(\d+)\s*$/m.exec(parameters)?.[1])) : undefined;
-    if (numCtx !== undefined) return { tokens: numCtx, source: 'Ollama POST /api/show num_ctx', ollama: true, modelMaxTokens };
+    const numCtx =
+      typeof parameters === 'string' ? positive(Number(/^\s*num_ctx\s+(\d+)\s*$/m.exec(parameters)?.[1])) : undefined;
+    if (numCtx !== undefined)
+      return { tokens: numCtx, source: 'Ollama POST /api/show num_ctx', ollama: true, modelMaxTokens };
     return { ollama: true, modelMaxTokens };
   }
 
@@ -140,15 +180,27 @@ export class OpenAiLlmClient implements LlmClient {
       detail,
     });
     try {
-      const exchange = await this.http.send({ method: 'GET', url: `${this.root}/health`, what: 'GET /health', headers: this.headers() });
+      const exchange = await this.http.send({
+        method: 'GET',
+        url: `${this.root}/health`,
+        what: 'GET /health',
+        headers: this.headers(),
+      });
       if (exchange.status === 200) {
         const served = pick(safeJson(exchange.text), 'model');
-        return done(true, 'GET /health answered 200', this.model ?? (typeof served === 'string' ? this.http.scrub(served, 100) : undefined));
+        return done(
+          true,
+          'GET /health answered 200',
+          this.model ?? (typeof served === 'string' ? this.http.scrub(served, 100) : undefined),
+        );
       }
       if (exchange.status !== 404) return done(false, this.http.httpError(exchange, 'GET /health').message);
       const ids = await this.servedModels();
       if (this.options.model && !ids.includes(this.options.model)) {
-        return done(false, `model ${this.options.model} is not served; available: ${this.http.scrub(ids.join(', ')) || 'none'}`);
+        return done(
+          false,
+          `model ${this.options.model} is not served; available: ${this.http.scrub(ids.join(', ')) || 'none'}`,
+        );
       }
       return done(true, `GET /v1/models lists ${ids.length} model(s)`);
     } catch (e) {

@@ -6,8 +6,18 @@ import { CachingCodeSummarizer } from './code-summarizer';
 const source = 'def area(w: float, h: float) -> float:\n    """Area of a rectangle."""\n    return w * h\n';
 const outline = new TreeSitterCodeParser().parse(source);
 const chunk: CodeChunk = {
-  file: 'geo.py', index: 0, kind: 'function', symbols: ['area'], startLine: 1, endLine: 3, code: source,
-  context: '', imports: [], dependencies: [], tokens: 20, overBudget: false,
+  file: 'geo.py',
+  index: 0,
+  kind: 'function',
+  symbols: ['area'],
+  startLine: 1,
+  endLine: 3,
+  code: source,
+  context: '',
+  imports: [],
+  dependencies: [],
+  tokens: 20,
+  overBudget: false,
 };
 
 describe('CachingCodeSummarizer', () => {
@@ -26,25 +36,42 @@ describe('CachingCodeSummarizer', () => {
 
   it('builds a structural summary without an LLM', async () => {
     const summary = await new CachingCodeSummarizer(undefined).summarize({ chunk, source, outline });
-    expect(summary).toEqual({ text: 'def area(w: float, h: float) -> float — Area of a rectangle.', kind: 'structural', cached: false });
+    expect(summary).toEqual({
+      text: 'def area(w: float, h: float) -> float — Area of a rectangle.',
+      kind: 'structural',
+      cached: false,
+    });
   });
 
   it('falls back to the structural summary when the LLM fails, and logs why', async () => {
     const logger = new CapturingLogger();
-    const llm = new FakeLlmClient('fake http://llm', [{ error: new LlmHttpError('fake http://llm', 503, 'Service Unavailable') }]);
+    const llm = new FakeLlmClient('fake http://llm', [
+      { error: new LlmHttpError('fake http://llm', 503, 'Service Unavailable') },
+    ]);
     const summary = await new CachingCodeSummarizer(llm, logger).summarize({ chunk, source, outline });
     expect(summary.kind).toBe('structural');
     expect(logger.lines).toEqual([
-      expect.objectContaining({ level: 'warn', component: 'summarizer', message: 'LLM summary failed; using the structural summary' }),
+      expect.objectContaining({
+        level: 'warn',
+        component: 'summarizer',
+        message: 'LLM summary failed; using the structural summary',
+      }),
     ]);
     expect(String(logger.lines[0].fields?.error)).toContain('Service Unavailable');
   });
 
   it('does not remember a fallback: the next request tries the LLM again', async () => {
-    const llm = new FakeLlmClient('fake http://llm', [{ error: new LlmHttpError('fake http://llm', 503, 'Service Unavailable') }, { text: 'area(w, h): w*h.' }]);
+    const llm = new FakeLlmClient('fake http://llm', [
+      { error: new LlmHttpError('fake http://llm', 503, 'Service Unavailable') },
+      { text: 'area(w, h): w*h.' },
+    ]);
     const summarizer = new CachingCodeSummarizer(llm, new CapturingLogger());
     expect((await summarizer.summarize({ chunk, source, outline })).kind).toBe('structural');
-    expect(await summarizer.summarize({ chunk, source, outline })).toMatchObject({ kind: 'llm', text: 'area(w, h): w*h.', cached: false });
+    expect(await summarizer.summarize({ chunk, source, outline })).toMatchObject({
+      kind: 'llm',
+      text: 'area(w, h): w*h.',
+      cached: false,
+    });
     expect(llm.calls).toHaveLength(2);
   });
 

