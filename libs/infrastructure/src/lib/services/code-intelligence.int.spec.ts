@@ -77,9 +77,8 @@ describe('token counters', () => {
   it('uses the exact pre-tokenizer patterns shipped with the encoders', () => {
     for (const name of ['cl100k_base', 'o200k_base'] as const) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      expect(TIKTOKEN_PATTERNS[name]).toBe(
-        (require(`@dqbd/tiktoken/encoders/${name}.json`) as { pat_str: string }).pat_str,
-      );
+      const encoder = require(`@dqbd/tiktoken/encoders/${name}.json`) as { pat_str: string };
+      expect(TIKTOKEN_PATTERNS[name]).toBe(encoder.pat_str);
     }
   });
 
