@@ -3,20 +3,20 @@ import type { ModuleTarget } from '../value-objects/module-target.value-object';
 
 /** A type hint as the sandbox understood it from annotations (`typing.get_type_hints`). */
 export type TypeHint =
-  | { readonly k: 'any'; readonly hint?: string }
-  | { readonly k: 'none' }
-  | { readonly k: 'builtin'; readonly name: 'int' | 'float' | 'str' | 'bool' | 'bytes' | 'complex' | 'none' }
-  | { readonly k: 'list' | 'set'; readonly item: TypeHint }
-  | { readonly k: 'tuple'; readonly items?: readonly TypeHint[]; readonly item?: TypeHint }
-  | { readonly k: 'dict'; readonly key: TypeHint; readonly value: TypeHint }
-  | { readonly k: 'union'; readonly options: readonly TypeHint[] }
+  | { readonly kind: 'any'; readonly hint?: string }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'builtin'; readonly name: 'int' | 'float' | 'str' | 'bool' | 'bytes' | 'complex' | 'none' }
+  | { readonly kind: 'list' | 'set'; readonly item: TypeHint }
+  | { readonly kind: 'tuple'; readonly items?: readonly TypeHint[]; readonly item?: TypeHint }
+  | { readonly kind: 'dict'; readonly key: TypeHint; readonly value: TypeHint }
+  | { readonly kind: 'union'; readonly options: readonly TypeHint[] }
   /** `typing.Literal[...]`: each value as Python source. */
-  | { readonly k: 'literal'; readonly values: readonly string[] }
+  | { readonly kind: 'literal'; readonly values: readonly string[] }
   /** An `Enum` defined in the module: `ref` is its dotted path inside the module. */
-  | { readonly k: 'enum'; readonly ref: string; readonly members: readonly string[] }
+  | { readonly kind: 'enum'; readonly ref: string; readonly members: readonly string[] }
   /** A class defined in the module, built through its constructor. */
-  | { readonly k: 'class'; readonly ref: string }
-  | { readonly k: 'callable' };
+  | { readonly kind: 'class'; readonly ref: string }
+  | { readonly kind: 'callable' };
 
 /** How a parameter binds, from `inspect.Parameter.kind`. */
 export type ParameterKind = 'positional' | 'either' | 'varargs' | 'keyword' | 'varkw';
@@ -67,7 +67,7 @@ export interface ClassField {
 
 /** A constant found in the source; `src` is Python source, `value` the JS value for str/int/float. */
 export interface HarvestedLiteral {
-  readonly src: string;
+  readonly source: string;
   readonly kind: 'str' | 'int' | 'float' | 'bytes';
   readonly value?: string | number;
 }
@@ -130,17 +130,17 @@ export interface ModuleInterface {
  * path inside the module; `var` the value of an earlier step; `list` materialises an iterable.
  */
 export type PlanExpr =
-  | { readonly k: 'lit'; readonly src: string }
-  | { readonly k: 'ref'; readonly path: string }
-  | { readonly k: 'var'; readonly i: number }
-  | { readonly k: 'attr'; readonly obj: PlanExpr; readonly name: string }
+  | { readonly kind: 'lit'; readonly source: string }
+  | { readonly kind: 'ref'; readonly path: string }
+  | { readonly kind: 'var'; readonly index: number }
+  | { readonly kind: 'attr'; readonly target: PlanExpr; readonly name: string }
   | {
-      readonly k: 'call';
-      readonly fn: PlanExpr;
+      readonly kind: 'call';
+      readonly callee: PlanExpr;
       readonly args: readonly PlanExpr[];
-      readonly kw: readonly (readonly [string, PlanExpr])[];
+      readonly keywords: readonly (readonly [string, PlanExpr])[];
     }
-  | { readonly k: 'list'; readonly of: PlanExpr };
+  | { readonly kind: 'list'; readonly iterable: PlanExpr };
 
 /**
  * One candidate test body: steps run in order, each step's value is `var i`; the last step is the call under

@@ -83,13 +83,13 @@ export function settableFields(cls: CallableInfo): readonly ClassField[] {
 /** Name of the file a `_file(...)` value writes, as a test would see it. */
 export const FILE_HELPER = '_file';
 
-const ANY: TypeHint = { k: 'any' };
-const INT: TypeHint = { k: 'builtin', name: 'int' };
-const FLOAT: TypeHint = { k: 'builtin', name: 'float' };
-const STR: TypeHint = { k: 'builtin', name: 'str' };
-const BOOL: TypeHint = { k: 'builtin', name: 'bool' };
-const BYTES: TypeHint = { k: 'builtin', name: 'bytes' };
-const NONE: TypeHint = { k: 'none' };
+const ANY: TypeHint = { kind: 'any' };
+const INT: TypeHint = { kind: 'builtin', name: 'int' };
+const FLOAT: TypeHint = { kind: 'builtin', name: 'float' };
+const STR: TypeHint = { kind: 'builtin', name: 'str' };
+const BOOL: TypeHint = { kind: 'builtin', name: 'bool' };
+const BYTES: TypeHint = { kind: 'builtin', name: 'bytes' };
+const NONE: TypeHint = { kind: 'none' };
 
 const HINT_BY_NAME: Record<string, TypeHint> = {
   str: STR,
@@ -97,12 +97,12 @@ const HINT_BY_NAME: Record<string, TypeHint> = {
   float: FLOAT,
   bool: BOOL,
   bytes: BYTES,
-  list: { k: 'list', item: ANY },
-  tuple: { k: 'tuple', item: ANY },
-  dict: { k: 'dict', key: STR, value: ANY },
-  set: { k: 'set', item: ANY },
-  sized: { k: 'union', options: [STR, { k: 'list', item: ANY }] },
-  callable: { k: 'callable' },
+  list: { kind: 'list', item: ANY },
+  tuple: { kind: 'tuple', item: ANY },
+  dict: { kind: 'dict', key: STR, value: ANY },
+  set: { kind: 'set', item: ANY },
+  sized: { kind: 'union', options: [STR, { kind: 'list', item: ANY }] },
+  callable: { kind: 'callable' },
 };
 
 /**
@@ -116,8 +116,8 @@ const NAME_RULES: readonly [RegExp, TypeHint][] = [
     /^(is|has|use|allow|enable|disable|should|can|do|with|without|no|ignore|include|skip)_|^(verbose|debug|strict|force|quiet|recursive|reverse|overwrite|dry_run)$/,
     BOOL,
   ],
-  [/(names|items|list|lst|words|values|seq|sequence|lines|args|elements|array|arr|rows)$/, { k: 'list', item: ANY }],
-  [/(func|callback|predicate|key|fn|function|handler|factory)$/, { k: 'callable' }],
+  [/(names|items|list|lst|words|values|seq|sequence|lines|args|elements|array|arr|rows)$/, { kind: 'list', item: ANY }],
+  [/(func|callback|predicate|key|fn|function|handler|factory)$/, { kind: 'callable' }],
   [
     /^(s|text|string|name|pattern|prefix|suffix|sep|separator|char|ch|word|line|path|filename|msg|message|label|title|fmt|format|encoding|token|source|src|data|code|url|uri|email|username|password|query|description|cmd|command)$/,
     STR,
@@ -128,7 +128,7 @@ const NAME_RULES: readonly [RegExp, TypeHint][] = [
   ],
   [
     /^(price|rate|ratio|factor|scale|weight|temperature|percent|percentage|discount|tax|lat|lon|latitude|longitude)$/,
-    { k: 'union', options: [FLOAT, INT] },
+    { kind: 'union', options: [FLOAT, INT] },
   ],
 ];
 
@@ -221,8 +221,8 @@ export class InputGenerator {
 
   /** The type to generate for a parameter: its annotation, else what its use, default and name suggest. */
   hintFor(param: ParameterInfo, owner: CallableInfo): TypeHint {
-    const withNone = (h: TypeHint): TypeHint => (param.defaultIsNone ? { k: 'union', options: [h, NONE] } : h);
-    if (param.type.k !== 'any') return withNone(param.type);
+    const withNone = (h: TypeHint): TypeHint => (param.defaultIsNone ? { kind: 'union', options: [h, NONE] } : h);
+    if (param.type.kind !== 'any') return withNone(param.type);
     const options: TypeHint[] = [];
     const found =
       this.module.paramHints[owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname]?.[param.name] ??
@@ -235,7 +235,7 @@ export class InputGenerator {
       if (HINT_BY_NAME[u]) options.push(HINT_BY_NAME[u]);
       // `class:Name`: the attributes the function uses on the parameter are members of that class.
       else if (u.startsWith('class:') && this.constructibleClass(u.slice(6)))
-        options.push({ k: 'class', ref: u.slice(6) });
+        options.push({ kind: 'class', ref: u.slice(6) });
     }
     const fromDefault = param.default ? defaultHint(param.default) : undefined;
     if (fromDefault) options.push(fromDefault);
@@ -244,8 +244,8 @@ export class InputGenerator {
       if (rule) options.push(rule[1]);
     }
     // An annotation naming a type outside the module (`re.Match`, `Decimal`) keeps its name for `stdlibValue`.
-    if (options.length === 0) return withNone(param.type.k === 'any' && param.type.hint ? param.type : ANY);
-    return withNone(options.length === 1 ? options[0] : { k: 'union', options });
+    if (options.length === 0) return withNone(param.type.kind === 'any' && param.type.hint ? param.type : ANY);
+    return withNone(options.length === 1 ? options[0] : { kind: 'union', options });
   }
 
   /** Literals harvested from the callable's own body first, then from the module. */
@@ -261,7 +261,7 @@ export class InputGenerator {
 
   value(hint: TypeHint, owner: CallableInfo, depth = 0): GenValue {
     const rng = this.rng;
-    switch (hint.k) {
+    switch (hint.kind) {
       case 'none':
         return { expr: lit('None'), js: null, kind: 'none', hint };
       case 'builtin':
@@ -274,7 +274,7 @@ export class InputGenerator {
           : this.value(ANY, owner, depth);
       case 'enum':
         return hint.members.length
-          ? { expr: { k: 'ref', path: `${hint.ref}.${rng.pick(hint.members)}` }, kind: 'other', hint }
+          ? { expr: { kind: 'ref', path: `${hint.ref}.${rng.pick(hint.members)}` }, kind: 'other', hint }
           : { expr: lit('None'), js: null, kind: 'none', hint };
       case 'class':
         return this.instance(hint.ref, owner, depth) ?? { expr: lit('None'), js: null, kind: 'none', hint };
@@ -283,27 +283,27 @@ export class InputGenerator {
       case 'list':
       case 'set':
       case 'tuple': {
-        const fromObserved = this.observedOf(hint.k);
+        const fromObserved = this.observedOf(hint.kind);
         if (fromObserved && rng.chance(0.25)) return { expr: lit(fromObserved), kind: 'other', hint };
         const n = depth > 1 ? rng.int(0, 1) : rng.pick([0, 1, 2, 3, 4]);
         const items: GenValue[] = [];
-        if (hint.k === 'tuple' && hint.items) {
+        if (hint.kind === 'tuple' && hint.items) {
           for (const h of hint.items) items.push(this.value(h, owner, depth + 1));
         } else {
-          const itemHint = hint.k === 'tuple' ? (hint.item ?? ANY) : hint.item;
+          const itemHint = hint.kind === 'tuple' ? (hint.item ?? ANY) : hint.item;
           // Homogeneous items read better and match what most code expects.
-          const concrete = itemHint.k === 'any' ? rng.pick([STR, INT, STR, FLOAT]) : itemHint;
+          const concrete = itemHint.kind === 'any' ? rng.pick([STR, INT, STR, FLOAT]) : itemHint;
           for (let i = 0; i < n; i++) items.push(this.value(concrete, owner, depth + 1));
         }
-        return collectionValue({ kind: hint.k, items }, hint, (v) => this.source(v));
+        return collectionValue({ kind: hint.kind, items }, hint, (v) => this.source(v));
       }
       case 'dict': {
         const n = depth > 1 ? rng.int(0, 1) : rng.int(0, 3);
         const keys: GenValue[] = [];
         const items: GenValue[] = [];
         for (let i = 0; i < n; i++) {
-          keys.push(this.value(hint.key.k === 'any' ? STR : hint.key, owner, depth + 1));
-          items.push(this.value(hint.value.k === 'any' ? INT : hint.value, owner, depth + 1));
+          keys.push(this.value(hint.key.kind === 'any' ? STR : hint.key, owner, depth + 1));
+          items.push(this.value(hint.value.kind === 'any' ? INT : hint.value, owner, depth + 1));
         }
         return collectionValue({ kind: 'dict', items, keys }, hint, (v) => this.source(v));
       }
@@ -320,8 +320,8 @@ export class InputGenerator {
           FLOAT,
           NONE,
           BOOL,
-          { k: 'list', item: ANY },
-          { k: 'dict', key: STR, value: ANY },
+          { kind: 'list', item: ANY },
+          { kind: 'dict', key: STR, value: ANY },
         ]);
         return this.value(pickHint, owner, depth + 1);
       }
@@ -363,7 +363,7 @@ export class InputGenerator {
         const lits = this.literals(owner, 'bytes');
         const src =
           lits.length && rng.chance(0.6)
-            ? rng.pick(lits).src
+            ? rng.pick(lits).source
             : rng.pick(["b''", "b'abc'", "b'\\x00\\xff'", "b'hello world'"]);
         return { expr: lit(src), kind: 'other', hint };
       }
@@ -509,13 +509,13 @@ export class InputGenerator {
 
   /** A value of a class defined in the module: a known-good construction, or a new one. */
   instance(ref: string, owner: CallableInfo, depth: number): GenValue | undefined {
-    const hint: TypeHint = { k: 'class', ref };
+    const hint: TypeHint = { kind: 'class', ref };
     const cls = this.constructibleClass(ref);
     if (!cls || depth > 2) return undefined;
     const good = this.goodConstructions.get(cls.qualname);
     const args = good?.length && this.rng.chance(0.7) ? this.rng.pick(good) : this.arguments(cls, depth + 1);
     return {
-      expr: callExpr({ k: 'ref', path: cls.qualname }, args),
+      expr: callExpr({ kind: 'ref', path: cls.qualname }, args),
       kind: 'other',
       hint,
       construct: { path: cls.qualname, args },
@@ -564,7 +564,7 @@ export class InputGenerator {
     if (matched) return matched;
     // Now and then ignore the hint: code often checks for wrong types, and those branches count too.
     const wanted = this.hintFor(p, fn);
-    if (this.rng.chance(0.06) && wanted.k !== 'any') return { ...this.value(ANY, fn, depth), offHint: wanted };
+    if (this.rng.chance(0.06) && wanted.kind !== 'any') return { ...this.value(ANY, fn, depth), offHint: wanted };
     if (p.hasDefault && p.default && this.rng.chance(0.25)) {
       const near = nearDefault(p.default, this.rng);
       if (near) return near;
@@ -579,9 +579,9 @@ export class InputGenerator {
    */
   specialValue(p: ParameterInfo, fn: CallableInfo): GenValue | undefined {
     const name = p.name.toLowerCase();
-    const untyped = p.type.k === 'any' || (p.type.k === 'union' && p.type.options.some((o) => o.k === 'any'));
-    if (isArgvParam(p, fn) && (untyped || p.type.k === 'list') && this.rng.chance(0.8)) return this.commandLine(fn);
-    if (!untyped && !(p.type.k === 'builtin' && p.type.name === 'str')) return undefined;
+    const untyped = p.type.kind === 'any' || (p.type.kind === 'union' && p.type.options.some((o) => o.kind === 'any'));
+    if (isArgvParam(p, fn) && (untyped || p.type.kind === 'list') && this.rng.chance(0.8)) return this.commandLine(fn);
+    if (!untyped && !(p.type.kind === 'builtin' && p.type.name === 'str')) return undefined;
     if (STREAM_PARAM.test(name) && this.rng.chance(0.5)) return this.streamValue(fn);
     if (PATH_PARAM.test(name) && this.rng.chance(0.5)) return this.fileValue(fn);
     return undefined;
@@ -593,9 +593,10 @@ export class InputGenerator {
    */
   private matchedParameterValue(p: ParameterInfo, fn: CallableInfo): GenValue | undefined {
     const strOk =
-      p.type.k === 'any' ||
-      (p.type.k === 'builtin' && p.type.name === 'str') ||
-      (p.type.k === 'union' && p.type.options.some((o) => o.k === 'any' || (o.k === 'builtin' && o.name === 'str')));
+      p.type.kind === 'any' ||
+      (p.type.kind === 'builtin' && p.type.name === 'str') ||
+      (p.type.kind === 'union' &&
+        p.type.options.some((o) => o.kind === 'any' || (o.kind === 'builtin' && o.name === 'str')));
     if (!strOk) return undefined;
     const all = this.module.patterns ?? {};
     const patterns = [
@@ -604,7 +605,7 @@ export class InputGenerator {
     ].filter((x) => x.subjects.includes(p.name));
     if (patterns.length === 0 || !this.rng.chance(0.6)) return undefined;
     const s = this.patternString(patterns);
-    return s === undefined ? undefined : strValue(s, p.type.k === 'any' ? STR : p.type);
+    return s === undefined ? undefined : strValue(s, p.type.kind === 'any' ? STR : p.type);
   }
 
   /** `io.StringIO(text)`: a readable stream over generated text. */
@@ -642,7 +643,7 @@ export class InputGenerator {
     }
     const positional = rng.pick([0, 1, 1, 2]);
     for (let i = 0; i < positional; i++) items.push(words.length && rng.chance(0.2) ? rng.pick(words) : number());
-    const hint: TypeHint = { k: 'list', item: STR };
+    const hint: TypeHint = { kind: 'list', item: STR };
     return collectionValue({ kind: 'list', items: items.map((s) => strValue(s, STR)) }, hint, valueSource);
   }
 
@@ -653,7 +654,7 @@ export class InputGenerator {
   fieldHint(field: ClassField): TypeHint {
     return (
       FIELD_TYPES[field.type] ??
-      NAME_RULES.find(([re]) => re.test(field.name.toLowerCase()))?.[1] ?? { k: 'union', options: [STR, INT, BOOL] }
+      NAME_RULES.find(([re]) => re.test(field.name.toLowerCase()))?.[1] ?? { kind: 'union', options: [STR, INT, BOOL] }
     );
   }
 
@@ -810,36 +811,36 @@ export class InputGenerator {
   }
 }
 
-export const lit = (src: string): PlanExpr => ({ k: 'lit', src });
+export const lit = (src: string): PlanExpr => ({ kind: 'lit', source: src });
 
 export function callExpr(fn: PlanExpr, args: readonly GenArg[]): PlanExpr {
   return {
-    k: 'call',
-    fn,
+    kind: 'call',
+    callee: fn,
     args: args.filter((a) => !a.keyword).map((a) => a.value.expr),
-    kw: args.filter((a) => a.keyword).map((a) => [a.param.name, a.value.expr] as const),
+    keywords: args.filter((a) => a.keyword).map((a) => [a.param.name, a.value.expr] as const),
   };
 }
 
 /** Python source of a plan expression; `varName(i)` names the value of step `i`. */
 export function renderPlanExpr(e: PlanExpr, varName: (i: number) => string): string {
-  switch (e.k) {
+  switch (e.kind) {
     case 'lit':
-      return e.src;
+      return e.source;
     case 'ref':
       return e.path;
     case 'var':
-      return varName(e.i);
+      return varName(e.index);
     case 'attr':
-      return `${renderPlanExpr(e.obj, varName)}.${e.name}`;
+      return `${renderPlanExpr(e.target, varName)}.${e.name}`;
     case 'list':
-      return `list(${renderPlanExpr(e.of, varName)})`;
+      return `list(${renderPlanExpr(e.iterable, varName)})`;
     case 'call': {
       const args = [
         ...e.args.map((a) => renderPlanExpr(a, varName)),
-        ...e.kw.map(([n, a]) => `${n}=${renderPlanExpr(a, varName)}`),
+        ...e.keywords.map(([n, a]) => `${n}=${renderPlanExpr(a, varName)}`),
       ];
-      return `${renderPlanExpr(e.fn, varName)}(${args.join(', ')})`;
+      return `${renderPlanExpr(e.callee, varName)}(${args.join(', ')})`;
     }
   }
 }
@@ -862,7 +863,7 @@ export function collectionValue(c: Collection, hint: TypeHint, source: (v: GenVa
 
 /** The plainest values of a type (`''`, `0`, `[]`, ...), for the simplifier; empty when there is none. */
 export function simplestOf(hint: TypeHint): GenValue[] {
-  switch (hint.k) {
+  switch (hint.kind) {
     case 'none':
       return [{ expr: lit('None'), js: null, kind: 'none', hint }];
     case 'builtin':
@@ -879,7 +880,7 @@ export function simplestOf(hint: TypeHint): GenValue[] {
     case 'list':
     case 'set':
     case 'tuple':
-      return [collectionValue({ kind: hint.k, items: [] }, hint, valueSource)];
+      return [collectionValue({ kind: hint.kind, items: [] }, hint, valueSource)];
     case 'dict':
       return [collectionValue({ kind: 'dict', items: [], keys: [] }, hint, valueSource)];
     case 'union':
@@ -891,7 +892,7 @@ export function simplestOf(hint: TypeHint): GenValue[] {
 
 /** Python source of a generated value. */
 export function valueSource(v: GenValue): string {
-  return v.expr.k === 'lit' ? v.expr.src : renderPlanExpr(v.expr, () => 'obj');
+  return v.expr.kind === 'lit' ? v.expr.source : renderPlanExpr(v.expr, () => 'obj');
 }
 
 /** A value made by the helper `fn` from `args` (see `GenValue.wrapped`). */
@@ -940,9 +941,9 @@ function defaultHint(src: string): TypeHint | undefined {
   if (/^['"]/.test(src)) return STR;
   if (src === 'True' || src === 'False') return BOOL;
   if (/^b['"]/.test(src)) return BYTES;
-  if (src.startsWith('[')) return { k: 'list', item: ANY };
-  if (src.startsWith('(')) return { k: 'tuple', item: ANY };
-  if (src.startsWith('{')) return { k: 'dict', key: STR, value: ANY };
+  if (src.startsWith('[')) return { kind: 'list', item: ANY };
+  if (src.startsWith('(')) return { kind: 'tuple', item: ANY };
+  if (src.startsWith('{')) return { kind: 'dict', key: STR, value: ANY };
   return undefined;
 }
 

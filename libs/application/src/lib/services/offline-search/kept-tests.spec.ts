@@ -15,7 +15,7 @@ import { subjectName } from './test-namer';
 const intParam = (name: string): ParameterInfo => ({
   name,
   kind: 'either',
-  type: { k: 'builtin', name: 'int' },
+  type: { kind: 'builtin', name: 'int' },
   hasDefault: false,
   default: null,
   defaultIsNone: false,
@@ -31,7 +31,7 @@ const label: CallableInfo = {
   kind: 'function',
   name: 'label',
   qualname: 'label',
-  params: [{ ...intParam('x'), type: { k: 'any' } }],
+  params: [{ ...intParam('x'), type: { kind: 'any' } }],
   span: [5, 6],
 };
 const stats: ModuleInterface = {
@@ -47,7 +47,7 @@ const stats: ModuleInterface = {
 
 const int = (param: ParameterInfo, n: number): GenArg => ({
   param,
-  value: { expr: { k: 'lit', src: String(n) }, js: n, kind: 'int', hint: param.type },
+  value: { expr: { kind: 'lit', source: String(n) }, js: n, kind: 'int', hint: param.type },
   keyword: false,
 });
 const call = (fn: CallableInfo, args: GenArg[]): Candidate => ({ target: fn, prefix: [], args });
@@ -94,7 +94,7 @@ describe('which raised exceptions a test may pin', () => {
       int(ratio.params[0], 1),
       {
         ...int(ratio.params[1], 0),
-        value: { ...int(ratio.params[1], 0).value, offHint: { k: 'builtin', name: 'int' } },
+        value: { ...int(ratio.params[1], 0).value, offHint: { kind: 'builtin', name: 'int' } },
       },
     ]);
     expect(raisedKind(raised('TypeError'), offType)).toBe('misuse');
@@ -105,7 +105,7 @@ describe('which raised exceptions a test may pin', () => {
     // Raised inside a library the module called (not on the module's own line), or on input of unknown type: no claim.
     expect(raisedKind(raised('ZeroDivisionError', { line: null }), wellTypedCall)).toBe('incidental');
     const untyped = call(label, [
-      { ...int(label.params[0], 0), value: { ...int(label.params[0], 0).value, hint: { k: 'any' } } },
+      { ...int(label.params[0], 0), value: { ...int(label.params[0], 0).value, hint: { kind: 'any' } } },
     ]);
     expect(wellTyped(untyped)).toBe(false);
     expect(raisedKind(raised('ZeroDivisionError'), untyped)).toBe('incidental');
@@ -114,7 +114,7 @@ describe('which raised exceptions a test may pin', () => {
       int(ratio.params[0], 1),
       {
         ...int(ratio.params[1], 0),
-        value: { ...int(ratio.params[1], 0).value, offHint: { k: 'builtin', name: 'int' } },
+        value: { ...int(ratio.params[1], 0).value, offHint: { kind: 'builtin', name: 'int' } },
       },
     ]);
     expect(raisedKind(raised('ZeroDivisionError'), off)).toBe('incidental');

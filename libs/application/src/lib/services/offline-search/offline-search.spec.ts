@@ -25,7 +25,7 @@ const shapes: ModuleInterface = {
         {
           name: 'n',
           kind: 'either',
-          type: { k: 'builtin', name: 'int' },
+          type: { kind: 'builtin', name: 'int' },
           hasDefault: false,
           default: null,
           defaultIsNone: false,
@@ -42,7 +42,7 @@ const shapes: ModuleInterface = {
         {
           name: 'start',
           kind: 'either',
-          type: { k: 'builtin', name: 'int' },
+          type: { kind: 'builtin', name: 'int' },
           hasDefault: true,
           default: '0',
           defaultIsNone: false,
@@ -59,7 +59,7 @@ const shapes: ModuleInterface = {
         {
           name: 'k',
           kind: 'either',
-          type: { k: 'builtin', name: 'int' },
+          type: { kind: 'builtin', name: 'int' },
           hasDefault: false,
           default: null,
           defaultIsNone: false,
@@ -68,7 +68,7 @@ const shapes: ModuleInterface = {
       span: [12, 14],
     },
   ],
-  literals: { classify: [{ src: '0', kind: 'int', value: 0 }] },
+  literals: { classify: [{ source: '0', kind: 'int', value: 0 }] },
   moduleLiterals: [],
   constants: [],
   paramHints: {},
@@ -88,7 +88,7 @@ const shapes: ModuleInterface = {
 };
 const target: ModuleTarget = { file: '/src/shapes.py', importRoot: '/src', moduleName: 'shapes' };
 
-const intOf = (e: PlanExpr | undefined): number => (e && e.k === 'lit' ? Number(e.src) : NaN);
+const intOf = (e: PlanExpr | undefined): number => (e && e.kind === 'lit' ? Number(e.source) : NaN);
 const value = (expr: string, type: string, extra: Partial<ValueDescription> = {}): ValueDescription => ({
   type,
   module: 'builtins',
@@ -107,9 +107,9 @@ const value = (expr: string, type: string, extra: Partial<ValueDescription> = {}
 function behaviour(plan: CallPlan): CallResult {
   if (!plan.steps) return { status: 'invalid', lines: [], branches: [] };
   const first = plan.steps[0];
-  if (first.k !== 'call' || first.fn.k !== 'ref') return { status: 'invalid', lines: [], branches: [] };
-  if (first.fn.path === 'classify') {
-    const n = intOf(first.args[0] ?? first.kw[0]?.[1]);
+  if (first.kind !== 'call' || first.callee.kind !== 'ref') return { status: 'invalid', lines: [], branches: [] };
+  if (first.callee.path === 'classify') {
+    const n = intOf(first.args[0] ?? first.keywords[0]?.[1]);
     if (n < 0) {
       return {
         status: 'raised',
@@ -146,7 +146,7 @@ function behaviour(plan: CallPlan): CallResult {
     };
   }
   // Counter(...) then maybe .add(k)
-  const start = first.kw.length ? intOf(first.kw[0][1]) : first.args.length ? intOf(first.args[0]) : 0;
+  const start = first.keywords.length ? intOf(first.keywords[0][1]) : first.args.length ? intOf(first.args[0]) : 0;
   const last = plan.steps[plan.steps.length - 1];
   if (plan.steps.length === 1) {
     return {
@@ -161,7 +161,7 @@ function behaviour(plan: CallPlan): CallResult {
       }),
     };
   }
-  const k = last.k === 'call' ? intOf(last.args[0] ?? last.kw[0]?.[1]) : 0;
+  const k = last.kind === 'call' ? intOf(last.args[0] ?? last.keywords[0]?.[1]) : 0;
   const big = k > 10;
   return {
     status: 'ok',
@@ -273,7 +273,7 @@ describe('minimiseArchive', () => {
   it('drops tests whose coverage others already hold', () => {
     const r = (lines: number[]): CallResult => ({ status: 'ok', lines, branches: [] });
     const tests = [r([1, 2]), r([2, 3]), r([1, 2, 3]), r([4])].map((result, i) => ({
-      plan: { steps: [{ k: 'lit', src: String(i) }] } as CallPlan,
+      plan: { steps: [{ kind: 'lit', source: String(i) }] } as CallPlan,
       result,
     }));
     expect(minimiseArchive(tests).map((t) => t.result.lines)).toEqual([[1, 2, 3], [4]]);
@@ -400,8 +400,13 @@ describe('python source helpers', () => {
     });
     expect(plan).toEqual({
       steps: [
-        { k: 'call', fn: { k: 'ref', path: 'Counter' }, args: [], kw: [] },
-        { k: 'call', fn: { k: 'attr', obj: { k: 'var', i: 0 }, name: 'add' }, args: [], kw: [] },
+        { kind: 'call', callee: { kind: 'ref', path: 'Counter' }, args: [], keywords: [] },
+        {
+          kind: 'call',
+          callee: { kind: 'attr', target: { kind: 'var', index: 0 }, name: 'add' },
+          args: [],
+          keywords: [],
+        },
       ],
       receiver: 0,
     });

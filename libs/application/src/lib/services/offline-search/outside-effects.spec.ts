@@ -21,7 +21,7 @@ import {
 //   def home()            lines 3-4: returns HOME (the sandbox reports it machine-dependent)
 //   def missing(n: int)   lines 5-6: raises FileNotFoundError naming the sandbox folder (machine-dependent)
 //   def double(n: int)    lines 7-8: returns 2 * n
-const INT = { k: 'builtin', name: 'int' } as const;
+const INT = { kind: 'builtin', name: 'int' } as const;
 const param = (name: string): ParameterInfo => ({
   name,
   kind: 'either',
@@ -39,7 +39,7 @@ const fn = (name: string, params: ParameterInfo[], span: [number, number]): Call
 });
 const hazards: ModuleInterface = {
   callables: [
-    fn('wipe', [{ ...param('path'), type: { k: 'builtin', name: 'str' } }], [1, 2]),
+    fn('wipe', [{ ...param('path'), type: { kind: 'builtin', name: 'str' } }], [1, 2]),
     fn('home', [], [3, 4]),
     fn('missing', [param('n')], [5, 6]),
     fn('double', [param('n')], [7, 8]),
@@ -70,9 +70,9 @@ const value = (expr: string | null, type: string): ValueDescription => ({
 
 function behaviour(plan: CallPlan): CallResult {
   const step = plan.steps?.[0];
-  const name = step?.k === 'call' && step.fn.k === 'ref' ? step.fn.path : '';
-  const arg = step?.k === 'call' ? (step.args[0] ?? step.kw[0]?.[1]) : undefined;
-  const n = arg?.k === 'lit' ? Number(arg.src) : 0;
+  const name = step?.kind === 'call' && step.callee.kind === 'ref' ? step.callee.path : '';
+  const arg = step?.kind === 'call' ? (step.args[0] ?? step.keywords[0]?.[1]) : undefined;
+  const n = arg?.kind === 'lit' ? Number(arg.source) : 0;
   switch (name) {
     case 'wipe':
       return {

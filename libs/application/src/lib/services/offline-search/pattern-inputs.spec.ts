@@ -7,7 +7,7 @@ import { RandomSource } from './random-source';
 //   def parse(text): m = _VERSION_RE.match(text) ...        (text matched against the pattern)
 //   def count(n, label): ...                                  (no pattern; names only)
 //   def from_match(m: re.Match): ...
-const param = (name: string, type: ParameterInfo['type'] = { k: 'any' }): ParameterInfo => ({
+const param = (name: string, type: ParameterInfo['type'] = { kind: 'any' }): ParameterInfo => ({
   name,
   kind: 'either',
   type,
@@ -33,7 +33,7 @@ const fromMatch: CallableInfo = {
   kind: 'function',
   name: 'from_match',
   qualname: 'from_match',
-  params: [param('m', { k: 'any', hint: 're.Match' })],
+  params: [param('m', { kind: 'any', hint: 're.Match' })],
   span: [14, 16],
 };
 const VERSION = String.raw`(\d+)\.(\d+)`;
@@ -71,7 +71,7 @@ describe('inputs made from the regular expressions the code matches', () => {
   it('gives a re.Match parameter a match of a module pattern, through its module-level name', () => {
     const gen = new InputGenerator(versions, new RandomSource(1));
     const srcs = Array.from({ length: 40 }, () => gen.arguments(fromMatch)[0].value.expr).map((e) =>
-      e.k === 'lit' ? e.src : '',
+      e.kind === 'lit' ? e.source : '',
     );
     const matches = srcs.filter((s) => s.startsWith('_VERSION_RE.match('));
     expect(matches.length).toBeGreaterThan(25);
@@ -82,16 +82,16 @@ describe('inputs made from the regular expressions the code matches', () => {
     const unnamed: ModuleInterface = { ...versions, patterns: { '': [{ ...entry, subjects: [], flags: 2 }] } };
     const gen = new InputGenerator(unnamed, new RandomSource(1));
     const srcs = Array.from({ length: 20 }, () => gen.arguments(fromMatch)[0].value.expr).map((e) =>
-      e.k === 'lit' ? e.src : '',
+      e.kind === 'lit' ? e.source : '',
     );
     expect(srcs).toContainEqual(expect.stringMatching(/^re\.match\('\(\\\\d\+\)\\\\\.\(\\\\d\+\)', '[\d.]+', 2\)$/));
   });
 
   it('types parameters by generic names only when nothing else says: no benchmark-specific names', () => {
     const gen = new InputGenerator(versions, new RandomSource(1));
-    expect(gen.hintFor(param('n'), count)).toEqual({ k: 'builtin', name: 'int' });
-    expect(gen.hintFor(param('label'), count)).toEqual({ k: 'builtin', name: 'str' });
-    expect(gen.hintFor(param('is_valid'), count)).toEqual({ k: 'builtin', name: 'bool' });
+    expect(gen.hintFor(param('n'), count)).toEqual({ kind: 'builtin', name: 'int' });
+    expect(gen.hintFor(param('label'), count)).toEqual({ kind: 'builtin', name: 'str' });
+    expect(gen.hintFor(param('is_valid'), count)).toEqual({ kind: 'builtin', name: 'bool' });
     for (const name of [
       'withyear',
       'theyear',
@@ -110,7 +110,7 @@ describe('inputs made from the regular expressions the code matches', () => {
       'y',
       'q',
     ]) {
-      expect([name, gen.hintFor(param(name), count)]).toEqual([name, { k: 'any' }]);
+      expect([name, gen.hintFor(param(name), count)]).toEqual([name, { kind: 'any' }]);
     }
   });
 });

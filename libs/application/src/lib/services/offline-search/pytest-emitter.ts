@@ -518,9 +518,15 @@ const LITERAL_MODULES: Readonly<Record<string, string>> = { io: 'import io' };
 
 /** `setattr(obj, 'name', value)` as the parts of `obj.name = value`, or undefined. */
 function assignmentParts(e: PlanExpr): { obj: PlanExpr; name: string; value: PlanExpr } | undefined {
-  if (e.k !== 'call' || e.fn.k !== 'lit' || e.fn.src !== 'setattr' || e.args.length !== 3 || e.kw.length)
+  if (
+    e.kind !== 'call' ||
+    e.callee.kind !== 'lit' ||
+    e.callee.source !== 'setattr' ||
+    e.args.length !== 3 ||
+    e.keywords.length
+  )
     return undefined;
-  const name = e.args[1].k === 'lit' ? /^'([A-Za-z_]\w*)'$/.exec(e.args[1].src)?.[1] : undefined;
+  const name = e.args[1].kind === 'lit' ? /^'([A-Za-z_]\w*)'$/.exec(e.args[1].source)?.[1] : undefined;
   return name ? { obj: e.args[0], name, value: e.args[2] } : undefined;
 }
 
@@ -546,23 +552,23 @@ function hoistFiles(body: Body): void {
 }
 
 function collectNames(e: PlanExpr, names: Set<string>): void {
-  switch (e.k) {
+  switch (e.kind) {
     case 'ref':
       names.add(e.path.split('.')[0]);
       return;
     case 'lit':
-      for (const n of namesIn(e.src)) names.add(n);
+      for (const n of namesIn(e.source)) names.add(n);
       return;
     case 'attr':
-      collectNames(e.obj, names);
+      collectNames(e.target, names);
       return;
     case 'list':
-      collectNames(e.of, names);
+      collectNames(e.iterable, names);
       return;
     case 'call':
-      collectNames(e.fn, names);
+      collectNames(e.callee, names);
       e.args.forEach((a) => collectNames(a, names));
-      e.kw.forEach(([, a]) => collectNames(a, names));
+      e.keywords.forEach(([, a]) => collectNames(a, names));
       return;
     case 'var':
       return;

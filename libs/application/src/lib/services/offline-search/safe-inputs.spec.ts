@@ -35,10 +35,11 @@ function stringsOf(src: string): string[] {
 }
 
 function literalSources(e: PlanExpr, out: string[] = []): string[] {
-  if (e.k === 'lit') out.push(e.src);
-  else if (e.k === 'attr') literalSources(e.obj, out);
-  else if (e.k === 'list') literalSources(e.of, out);
-  else if (e.k === 'call') [e.fn, ...e.args, ...e.kw.map(([, a]) => a)].forEach((a) => literalSources(a, out));
+  if (e.kind === 'lit') out.push(e.source);
+  else if (e.kind === 'attr') literalSources(e.target, out);
+  else if (e.kind === 'list') literalSources(e.iterable, out);
+  else if (e.kind === 'call')
+    [e.callee, ...e.args, ...e.keywords.map(([, a]) => a)].forEach((a) => literalSources(a, out));
   return out;
 }
 
@@ -113,7 +114,7 @@ describe('safeLiteralSource', () => {
 });
 
 // A fake module `cleaner`: functions whose arguments end up as paths, and literals that point everywhere.
-const STR: TypeHint = { k: 'builtin', name: 'str' };
+const STR: TypeHint = { kind: 'builtin', name: 'str' };
 const param = (name: string, type: TypeHint): ParameterInfo => ({
   name,
   kind: 'either',
@@ -130,11 +131,11 @@ const fn = (name: string, params: ParameterInfo[], span: [number, number]): Call
   span,
 });
 const clean = fn('clean', [param('path', STR)], [1, 2]);
-const merge = fn('merge', [param('paths', { k: 'list', item: STR })], [3, 4]);
-const configure = fn('configure', [param('settings', { k: 'dict', key: STR, value: STR })], [5, 6]);
-const anything = fn('anything', [param('x', { k: 'any' })], [7, 8]);
+const merge = fn('merge', [param('paths', { kind: 'list', item: STR })], [3, 4]);
+const configure = fn('configure', [param('settings', { kind: 'dict', key: STR, value: STR })], [5, 6]);
+const anything = fn('anything', [param('x', { kind: 'any' })], [7, 8]);
 const dangerous = ['/', '.', '..', '~', '~root', '~/.cfg', '/tmp/sec-x/data.txt', 'a/../../b', '/etc/passwd', './..'];
-const literals: HarvestedLiteral[] = dangerous.map((s) => ({ src: `'${s}'`, kind: 'str', value: s }));
+const literals: HarvestedLiteral[] = dangerous.map((s) => ({ source: `'${s}'`, kind: 'str', value: s }));
 const cleaner: ModuleInterface = {
   callables: [clean, merge, configure, anything],
   literals: { clean: literals, merge: literals, configure: literals, anything: literals },
@@ -183,9 +184,9 @@ describe('inputs of the offline search', () => {
 
   it('re-roots a literal that slipped through in the plan, so the sandbox runs what the test says', () => {
     const sneaky: GenValue = {
-      expr: { k: 'lit', src: "['/tmp/sec-x/data.txt', '~']" },
+      expr: { kind: 'lit', source: "['/tmp/sec-x/data.txt', '~']" },
       kind: 'other',
-      hint: { k: 'list', item: STR },
+      hint: { kind: 'list', item: STR },
     };
     const candidate: Candidate = {
       target: merge,
@@ -194,10 +195,10 @@ describe('inputs of the offline search', () => {
     };
     const plan = toPlan(candidate);
     expect(plan.steps![0]).toEqual({
-      k: 'call',
-      fn: { k: 'ref', path: 'merge' },
-      args: [{ k: 'lit', src: "['tmp/sec-x/data.txt', 'home']" }],
-      kw: [],
+      kind: 'call',
+      callee: { kind: 'ref', path: 'merge' },
+      args: [{ kind: 'lit', source: "['tmp/sec-x/data.txt', 'home']" }],
+      keywords: [],
     });
     const stable = { outcome: true, value: true, stdout: true, attrs: new Set<string>() };
     const content = new PytestEmitter().emit('cleaner', cleaner, [

@@ -66,21 +66,21 @@ export function safeLiteralSource(src: string): string {
 
 /** The plan expression with every literal's strings made safe (`safeLiteralSource`). */
 export function safePlanExpr(e: PlanExpr): PlanExpr {
-  switch (e.k) {
+  switch (e.kind) {
     case 'lit': {
-      const src = safeLiteralSource(e.src);
-      return src === e.src ? e : { k: 'lit', src };
+      const src = safeLiteralSource(e.source);
+      return src === e.source ? e : { kind: 'lit', source: src };
     }
     case 'attr':
-      return { ...e, obj: safePlanExpr(e.obj) };
+      return { ...e, target: safePlanExpr(e.target) };
     case 'list':
-      return { ...e, of: safePlanExpr(e.of) };
+      return { ...e, iterable: safePlanExpr(e.iterable) };
     case 'call':
       return {
         ...e,
-        fn: safePlanExpr(e.fn),
+        callee: safePlanExpr(e.callee),
         args: e.args.map(safePlanExpr),
-        kw: e.kw.map(([n, a]) => [n, safePlanExpr(a)] as const),
+        keywords: e.keywords.map(([n, a]) => [n, safePlanExpr(a)] as const),
       };
     default:
       return e;

@@ -111,11 +111,11 @@ export interface SearchOutcome {
 }
 
 const DUNDER_CALLS: Record<string, (obj: PlanExpr, args: GenArg[]) => PlanExpr> = {
-  __len__: (obj) => ({ k: 'call', fn: { k: 'lit', src: 'len' }, args: [obj], kw: [] }),
-  __str__: (obj) => ({ k: 'call', fn: { k: 'lit', src: 'str' }, args: [obj], kw: [] }),
-  __repr__: (obj) => ({ k: 'call', fn: { k: 'lit', src: 'repr' }, args: [obj], kw: [] }),
-  __iter__: (obj) => ({ k: 'list', of: obj }),
-  __next__: (obj) => ({ k: 'list', of: obj }),
+  __len__: (obj) => ({ kind: 'call', callee: { kind: 'lit', source: 'len' }, args: [obj], keywords: [] }),
+  __str__: (obj) => ({ kind: 'call', callee: { kind: 'lit', source: 'str' }, args: [obj], keywords: [] }),
+  __repr__: (obj) => ({ kind: 'call', callee: { kind: 'lit', source: 'repr' }, args: [obj], keywords: [] }),
+  __iter__: (obj) => ({ kind: 'list', iterable: obj }),
+  __next__: (obj) => ({ kind: 'list', iterable: obj }),
   __call__: (obj, args) => callExpr(obj, args),
 };
 
@@ -130,31 +130,36 @@ export function toPlan(c: Candidate): CallPlan {
 
 function planOf(c: Candidate): CallPlan {
   const t = c.target;
-  if (t.kind === 'class') return { steps: [callExpr({ k: 'ref', path: t.qualname }, c.args)], receiver: 0 };
+  if (t.kind === 'class') return { steps: [callExpr({ kind: 'ref', path: t.qualname }, c.args)], receiver: 0 };
   if (t.kind === 'function' || t.kind === 'staticmethod' || t.kind === 'classmethod') {
-    return { steps: [callExpr({ k: 'ref', path: t.qualname }, c.args)] };
+    return { steps: [callExpr({ kind: 'ref', path: t.qualname }, c.args)] };
   }
   const steps: PlanExpr[] = [receiverExpr(c.receiver!)];
-  const self: PlanExpr = { k: 'var', i: 0 };
+  const self: PlanExpr = { kind: 'var', index: 0 };
   for (const p of c.prefix)
     steps.push(
       p.assign
         ? assignExpr(self, p.method.name, p.args[0].value.expr)
-        : callExpr({ k: 'attr', obj: self, name: p.method.name }, p.args),
+        : callExpr({ kind: 'attr', target: self, name: p.method.name }, p.args),
     );
-  if (t.kind === 'property') steps.push({ k: 'attr', obj: self, name: t.name });
+  if (t.kind === 'property') steps.push({ kind: 'attr', target: self, name: t.name });
   else if (DUNDER_CALLS[t.name]) steps.push(DUNDER_CALLS[t.name](self, [...c.args]));
-  else steps.push(callExpr({ k: 'attr', obj: self, name: t.name }, c.args));
+  else steps.push(callExpr({ kind: 'attr', target: self, name: t.name }, c.args));
   return { steps, receiver: 0 };
 }
 
 /** `setattr(obj, 'name', value)`: the plan form of `obj.name = value` (the emitter writes the assignment). */
 export function assignExpr(obj: PlanExpr, name: string, value: PlanExpr): PlanExpr {
-  return { k: 'call', fn: { k: 'lit', src: 'setattr' }, args: [obj, { k: 'lit', src: `'${name}'` }, value], kw: [] };
+  return {
+    kind: 'call',
+    callee: { kind: 'lit', source: 'setattr' },
+    args: [obj, { kind: 'lit', source: `'${name}'` }, value],
+    keywords: [],
+  };
 }
 
 export function receiverExpr(r: Receiver): PlanExpr {
-  return r.kind === 'member' ? { k: 'ref', path: r.path } : callExpr({ k: 'ref', path: r.cls.qualname }, r.args);
+  return r.kind === 'member' ? { kind: 'ref', path: r.path } : callExpr({ kind: 'ref', path: r.cls.qualname }, r.args);
 }
 
 const branchKey = (b: Branch) => `${b[0]}>${b[1]}`;
@@ -234,7 +239,7 @@ export function raisedKind(result: CallResult, candidate?: Candidate): RaisedKin
  */
 export function wellTyped(c: Candidate): boolean {
   const ok = (v: GenValue): boolean =>
-    !v.offHint && v.hint.k !== 'any' && (!v.construct || v.construct.args.every((a) => ok(a.value)));
+    !v.offHint && v.hint.kind !== 'any' && (!v.construct || v.construct.args.every((a) => ok(a.value)));
   // An attribute set to a value for a type only guessed is no well-typed state.
   if (c.prefix.some((p) => p.assign && !p.declared)) return false;
   const args = [

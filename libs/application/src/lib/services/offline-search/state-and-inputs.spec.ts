@@ -20,7 +20,7 @@ import { TestNamer, contextQualifiers, numberWord } from './test-namer';
 const none = (name: string): ParameterInfo => ({
   name,
   kind: 'either',
-  type: { k: 'any' },
+  type: { kind: 'any' },
   hasDefault: true,
   default: 'None',
   defaultIsNone: true,
@@ -51,11 +51,11 @@ const lexer: ModuleInterface = {
   callables: [lexerClass, read, main],
   literals: {
     main: [
-      { src: "'-t'", kind: 'str', value: '-t' },
-      { src: "'--type'", kind: 'str', value: '--type' },
-      { src: "'html'", kind: 'str', value: 'html' },
-      { src: "'output type (text or html)'", kind: 'str', value: 'output type (text or html)' },
-      { src: '2', kind: 'int', value: 2 },
+      { source: "'-t'", kind: 'str', value: '-t' },
+      { source: "'--type'", kind: 'str', value: '--type' },
+      { source: "'html'", kind: 'str', value: 'html' },
+      { source: "'output type (text or html)'", kind: 'str', value: 'output type (text or html)' },
+      { source: '2', kind: 'int', value: 2 },
     ],
   },
   moduleLiterals: [],
@@ -93,7 +93,7 @@ describe('inputs shaped by what a parameter is for', () => {
       expect(v.collection?.kind).toBe('list');
       for (const item of v.collection!.items) expect(item.js).toMatch(/^(prog|-t|--type|html|-?\d+)$/);
     }
-    const all = lines.map((v) => v.expr.k === 'lit' && v.expr.src);
+    const all = lines.map((v) => v.expr.kind === 'lit' && v.expr.source);
     expect(all).toContainEqual(expect.stringMatching(/'(-t|--type)', '(html|\d+)'/));
     expect(all.join(' ')).not.toContain('output type');
   });
@@ -106,14 +106,14 @@ describe('inputs shaped by what a parameter is for', () => {
     );
     const files = Array.from({ length: 30 }, () => gen.specialValue(infile, lexerClass)).filter((v) => v !== undefined);
     expect(streams.length).toBeGreaterThan(5);
-    for (const v of streams) expect(v!.expr.k === 'lit' && v!.expr.src).toMatch(/^io\.StringIO\((['"]).*\1\)$/);
+    for (const v of streams) expect(v!.expr.kind === 'lit' && v!.expr.source).toMatch(/^io\.StringIO\((['"]).*\1\)$/);
     expect(files.length).toBeGreaterThan(5);
     for (const v of files)
-      expect(v!.expr.k === 'lit' && v!.expr.src).toMatch(
+      expect(v!.expr.kind === 'lit' && v!.expr.source).toMatch(
         /^_file\('(input\.txt|data\.txt|notes\.cfg)', (['"])[\x20-\x7e\n\t\\]*\2\)$/,
       );
     // Not for a parameter of another type.
-    expect(gen.specialValue({ ...instream, type: { k: 'builtin', name: 'int' } }, lexerClass)).toBeUndefined();
+    expect(gen.specialValue({ ...instream, type: { kind: 'builtin', name: 'int' } }, lexerClass)).toBeUndefined();
   });
 
   it('sets public attributes of the right type before a call, as an assignment in the test', () => {
@@ -127,7 +127,9 @@ describe('inputs shaped by what a parameter is for', () => {
     expect(debug.args[0].value.kind).toBe('int');
     const set = {
       ...debug,
-      args: [{ ...debug.args[0], value: { ...debug.args[0].value, expr: { k: 'lit' as const, src: '2' }, js: 2 } }],
+      args: [
+        { ...debug.args[0], value: { ...debug.args[0].value, expr: { kind: 'lit' as const, source: '2' }, js: 2 } },
+      ],
     };
     const candidate: Candidate = {
       target: read,
@@ -136,14 +138,14 @@ describe('inputs shaped by what a parameter is for', () => {
       args: [],
     };
     expect(toPlan(candidate).steps![1]).toEqual({
-      k: 'call',
-      fn: { k: 'lit', src: 'setattr' },
+      kind: 'call',
+      callee: { kind: 'lit', source: 'setattr' },
       args: [
-        { k: 'var', i: 0 },
-        { k: 'lit', src: "'debug'" },
-        { k: 'lit', src: '2' },
+        { kind: 'var', index: 0 },
+        { kind: 'lit', source: "'debug'" },
+        { kind: 'lit', source: '2' },
       ],
-      kw: [],
+      keywords: [],
     });
     const content = emit(candidate, {
       status: 'ok',
@@ -163,8 +165,8 @@ describe('inputs shaped by what a parameter is for', () => {
     const infile = lexerClass.params[1];
     let file = gen.specialValue(infile, lexerClass);
     while (!file) file = gen.specialValue(infile, lexerClass);
-    const name = file.wrapped!.args[0].expr.k === 'lit' ? file.wrapped!.args[0].expr.src : '';
-    const text = file.wrapped!.args[1].expr.k === 'lit' ? file.wrapped!.args[1].expr.src : '';
+    const name = file.wrapped!.args[0].expr.kind === 'lit' ? file.wrapped!.args[0].expr.source : '';
+    const text = file.wrapped!.args[1].expr.kind === 'lit' ? file.wrapped!.args[1].expr.source : '';
     const candidate: Candidate = {
       target: lexerClass,
       prefix: [],
@@ -239,16 +241,16 @@ describe('numbers in test names', () => {
     const p = (name: string): ParameterInfo => ({
       name,
       kind: 'either',
-      type: { k: 'any' },
+      type: { kind: 'any' },
       hasDefault: false,
       default: null,
       defaultIsNone: false,
     });
     const float = (n: number) => ({
-      expr: { k: 'lit' as const, src: String(n) },
+      expr: { kind: 'lit' as const, source: String(n) },
       js: n,
       kind: 'float' as const,
-      hint: { k: 'any' as const },
+      hint: { kind: 'any' as const },
     });
     const result: CallResult = { status: 'ok', lines: [], branches: [], value: value('(0.0, 0.0, 0.0)', 'tuple') };
     const names = new TestNamer().nameAll(

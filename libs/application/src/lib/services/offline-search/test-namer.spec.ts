@@ -3,7 +3,7 @@ import type { Candidate, GenArg, GenValue } from './input-generator';
 import { pyStr } from './python-source';
 import { TestNamer, contextQualifiers, joinQualifiers, messageWords, outcomeWords, stringTraits } from './test-namer';
 
-const STR: TypeHint = { k: 'builtin', name: 'str' };
+const STR: TypeHint = { kind: 'builtin', name: 'str' };
 const param = (name: string, hasDefault = false): ParameterInfo => ({
   name,
   kind: 'either',
@@ -18,7 +18,7 @@ const fn = (
   extra: Partial<CallableInfo> = {},
 ): CallableInfo =>
   ({ kind: 'function', name: qualname.split('.').pop()!, qualname, params, span: [1, 2], ...extra }) as CallableInfo;
-const str = (s: string): GenValue => ({ expr: { k: 'lit', src: pyStr(s) }, js: s, kind: 'str', hint: STR });
+const str = (s: string): GenValue => ({ expr: { kind: 'lit', source: pyStr(s) }, js: s, kind: 'str', hint: STR });
 const arg = (p: ParameterInfo, value: GenValue): GenArg => ({ param: p, value, keyword: false });
 const returns = (expr: string, type: string, len: number | null = null): CallResult => ({
   status: 'ok',

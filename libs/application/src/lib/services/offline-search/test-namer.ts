@@ -133,7 +133,7 @@ export function argumentQualifiers(args: readonly GenArg[]): string[] {
   for (const a of args) {
     const name = snakeCase(a.param.name) || 'arg';
     const { js, kind } = a.value;
-    const src = a.value.expr.k === 'lit' ? a.value.expr.src : '';
+    const src = a.value.expr.kind === 'lit' ? a.value.expr.source : '';
     if (kind === 'str' && js === '') out.push(`for_empty_${name}`);
     else if (kind === 'str' && typeof js === 'string' && js.trim() === '') out.push(`for_blank_${name}`);
     else if (src === '[]' || src === '()' || src === '{}' || src === 'set()') out.push(`for_empty_${name}`);

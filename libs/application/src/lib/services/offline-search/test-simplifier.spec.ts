@@ -14,8 +14,8 @@ import { pyStr } from './python-source';
 import { incidental, minimiseArchive, toPlan, type ArchivedTest } from './search-engine.service';
 import { plainer, shorterStrings, simplifyTests } from './test-simplifier';
 
-const STR: TypeHint = { k: 'builtin', name: 'str' };
-const LIST: TypeHint = { k: 'list', item: STR };
+const STR: TypeHint = { kind: 'builtin', name: 'str' };
+const LIST: TypeHint = { kind: 'list', item: STR };
 const param = (name: string, type: TypeHint): ParameterInfo => ({
   name,
   kind: 'either',
@@ -24,7 +24,7 @@ const param = (name: string, type: TypeHint): ParameterInfo => ({
   default: null,
   defaultIsNone: false,
 });
-const str = (s: string): GenValue => ({ expr: { k: 'lit', src: pyStr(s) }, js: s, kind: 'str', hint: STR });
+const str = (s: string): GenValue => ({ expr: { kind: 'lit', source: pyStr(s) }, js: s, kind: 'str', hint: STR });
 const list = (...items: string[]): GenValue =>
   collectionValue({ kind: 'list', items: items.map(str) }, LIST, valueSource);
 
@@ -38,7 +38,7 @@ const store: ModuleInterface = {
       name: 'Store',
       qualname: 'Store',
       constructible: true,
-      params: [param('stock', { k: 'dict', key: STR, value: { k: 'builtin', name: 'int' } })],
+      params: [param('stock', { kind: 'dict', key: STR, value: { kind: 'builtin', name: 'int' } })],
       span: [1, 6],
     },
     { kind: 'method', name: 'take', qualname: 'Store.take', owner: 'Store', params: [param('key', STR)], span: [4, 6] },
@@ -56,12 +56,12 @@ const target: ModuleTarget = { file: '/src/store.py', importRoot: '/src', module
 
 /** Python literal source → the strings it holds (enough for this fake). */
 const stringsOf = (e: PlanExpr | undefined): string[] =>
-  e?.k === 'lit' ? [...e.src.matchAll(/'([^']*)'/g)].map((m) => m[1]) : [];
+  e?.kind === 'lit' ? [...e.source.matchAll(/'([^']*)'/g)].map((m) => m[1]) : [];
 
 function behaviour(plan: CallPlan): CallResult {
   const first = plan.steps![0];
-  if (first.k !== 'call' || first.fn.k !== 'ref') return { status: 'invalid', lines: [], branches: [] };
-  if (first.fn.path === 'count') {
+  if (first.kind !== 'call' || first.callee.kind !== 'ref') return { status: 'invalid', lines: [], branches: [] };
+  if (first.callee.path === 'count') {
     const items = stringsOf(first.args[0]);
     return {
       status: 'ok',
@@ -81,9 +81,9 @@ function behaviour(plan: CallPlan): CallResult {
       },
     };
   }
-  const stock = first.args[0]?.k === 'lit' ? [...first.args[0].src.matchAll(/'([^']*)':/g)].map((m) => m[1]) : [];
+  const stock = first.args[0]?.kind === 'lit' ? [...first.args[0].source.matchAll(/'([^']*)':/g)].map((m) => m[1]) : [];
   const last = plan.steps![plan.steps!.length - 1];
-  if (plan.steps!.length === 1 || last.k !== 'call') return { status: 'ok', lines: [2], branches: [] };
+  if (plan.steps!.length === 1 || last.kind !== 'call') return { status: 'ok', lines: [2], branches: [] };
   const key = stringsOf(last.args[0])[0];
   if (stock.includes(key))
     return {
@@ -137,7 +137,7 @@ describe('simplifyTests', () => {
     const [cls, take] = store.callables;
     const stock: GenValue = collectionValue(
       { kind: 'dict', keys: [str('Hello World'), str('zzz')], items: [str('1'), str('2')] },
-      { k: 'dict', key: STR, value: STR },
+      { kind: 'dict', key: STR, value: STR },
       valueSource,
     );
     const args: GenArg[] = [{ param: take.params[0], value: str('Hello World'), keyword: false }];
@@ -172,7 +172,12 @@ describe('plainer values', () => {
     expect(shown).toContain("['a', 'c']");
   });
   it('tries a value of the parameter type for one that ignored it', () => {
-    const offHint: GenValue = { expr: { k: 'lit', src: '[]' }, kind: 'other', hint: { k: 'any' }, offHint: STR };
+    const offHint: GenValue = {
+      expr: { kind: 'lit', source: '[]' },
+      kind: 'other',
+      hint: { kind: 'any' },
+      offHint: STR,
+    };
     expect(plainer(offHint).map(valueSource)).toEqual(["''", "'a'"]);
   });
 });
@@ -193,7 +198,7 @@ describe('incidental exceptions', () => {
   });
   it('are kept by the minimiser only for what no meaningful test reaches', () => {
     const ok = (lines: number[]): CallResult => ({ status: 'ok', lines, branches: [] });
-    const plan = (i: number) => ({ steps: [{ k: 'lit', src: String(i) }] }) as CallPlan;
+    const plan = (i: number) => ({ steps: [{ kind: 'lit', source: String(i) }] }) as CallPlan;
     const tests = [
       { plan: plan(0), result: { ...raised('AttributeError', { explicit: false }), lines: [1, 2, 3] } },
       { plan: plan(1), result: ok([1, 2]) },

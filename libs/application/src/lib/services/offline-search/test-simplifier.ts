@@ -238,7 +238,7 @@ function renameString(v: GenValue, from: string, to: string, depth = 0): GenValu
   if (v.construct) {
     const { path } = v.construct;
     const args = v.construct.args.map((a) => ({ ...a, value: renameString(a.value, from, to, depth + 1) }));
-    return { ...v, expr: callExpr({ k: 'ref', path }, args), construct: { path, args } };
+    return { ...v, expr: callExpr({ kind: 'ref', path }, args), construct: { path, args } };
   }
   if (v.collection) {
     const c = v.collection;
@@ -267,7 +267,7 @@ export function plainer(v: GenValue, depth = 0): GenValue[] {
     const { path, args } = v.construct;
     const rebuild = (next: GenArg[]): GenValue => ({
       ...v,
-      expr: callExpr({ k: 'ref', path }, next),
+      expr: callExpr({ kind: 'ref', path }, next),
       construct: { path, args: next },
     });
     args.forEach((a, i) => {

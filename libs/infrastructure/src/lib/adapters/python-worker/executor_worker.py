@@ -378,53 +378,53 @@ BUILTIN_TYPES = {int: "int", float: "float", str: "str", bool: "bool", bytes: "b
 
 def describe_type(tp, module, depth=0):
     if depth > 4:
-        return {"k": "any"}
+        return {"kind": "any"}
     if tp is inspect.Parameter.empty or tp is typing.Any or tp is object:
-        return {"k": "any"}
+        return {"kind": "any"}
     if tp is None or tp is type(None):
-        return {"k": "none"}
+        return {"kind": "none"}
     if tp in BUILTIN_TYPES:
-        return {"k": "builtin", "name": BUILTIN_TYPES[tp]}
+        return {"kind": "builtin", "name": BUILTIN_TYPES[tp]}
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is typing.Union or (types.UnionType is not None and isinstance(tp, types.UnionType)):
-        return {"k": "union", "options": [describe_type(a, module, depth + 1) for a in args]}
+        return {"kind": "union", "options": [describe_type(a, module, depth + 1) for a in args]}
     if origin is typing.Literal:
-        return {"k": "literal", "values": [repr(a) for a in args if isinstance(a, (str, int, float, bool, bytes)) or a is None]}
+        return {"kind": "literal", "values": [repr(a) for a in args if isinstance(a, (str, int, float, bool, bytes)) or a is None]}
     if tp in (list, set, frozenset, tuple, dict) or origin in (list, set, frozenset, tuple, dict):
         base = origin or tp
         import collections.abc as cabc  # noqa: F401
         if base is dict:
-            return {"k": "dict", "key": describe_type(args[0], module, depth + 1) if args else {"k": "any"},
-                    "value": describe_type(args[1], module, depth + 1) if len(args) > 1 else {"k": "any"}}
+            return {"kind": "dict", "key": describe_type(args[0], module, depth + 1) if args else {"kind": "any"},
+                    "value": describe_type(args[1], module, depth + 1) if len(args) > 1 else {"kind": "any"}}
         if base is tuple:
             if len(args) == 2 and args[1] is Ellipsis:
-                return {"k": "tuple", "item": describe_type(args[0], module, depth + 1)}
+                return {"kind": "tuple", "item": describe_type(args[0], module, depth + 1)}
             if args:
-                return {"k": "tuple", "items": [describe_type(a, module, depth + 1) for a in args]}
-            return {"k": "tuple", "item": {"k": "any"}}
+                return {"kind": "tuple", "items": [describe_type(a, module, depth + 1) for a in args]}
+            return {"kind": "tuple", "item": {"kind": "any"}}
         kind = {list: "list", set: "set", frozenset: "set"}[base]
-        return {"k": kind, "item": describe_type(args[0], module, depth + 1) if args else {"k": "any"}}
+        return {"kind": kind, "item": describe_type(args[0], module, depth + 1) if args else {"kind": "any"}}
     import collections.abc as cabc
     if origin in (cabc.Sequence, cabc.Iterable, cabc.MutableSequence, cabc.Collection):
-        return {"k": "list", "item": describe_type(args[0], module, depth + 1) if args else {"k": "any"}}
+        return {"kind": "list", "item": describe_type(args[0], module, depth + 1) if args else {"kind": "any"}}
     if origin in (cabc.Mapping, cabc.MutableMapping):
-        return {"k": "dict", "key": describe_type(args[0], module, depth + 1) if args else {"k": "any"},
-                "value": describe_type(args[1], module, depth + 1) if len(args) > 1 else {"k": "any"}}
+        return {"kind": "dict", "key": describe_type(args[0], module, depth + 1) if args else {"kind": "any"},
+                "value": describe_type(args[1], module, depth + 1) if len(args) > 1 else {"kind": "any"}}
     if origin in (cabc.Set, cabc.MutableSet):
-        return {"k": "set", "item": describe_type(args[0], module, depth + 1) if args else {"k": "any"}}
+        return {"kind": "set", "item": describe_type(args[0], module, depth + 1) if args else {"kind": "any"}}
     if origin is cabc.Callable or tp is cabc.Callable or tp is typing.Callable:
-        return {"k": "callable"}
+        return {"kind": "callable"}
     if isinstance(tp, type):
         path = attribute_path(tp, module)
         if issubclass(tp, enum.Enum):
             if path:
-                return {"k": "enum", "ref": path, "members": [m.name for m in tp][:50]}
-            return {"k": "any"}
+                return {"kind": "enum", "ref": path, "members": [m.name for m in tp][:50]}
+            return {"kind": "any"}
         if path:
-            return {"k": "class", "ref": path}
-        return {"k": "any", "hint": type_name(tp)}
-    return {"k": "any"}
+            return {"kind": "class", "ref": path}
+        return {"kind": "any", "hint": type_name(tp)}
+    return {"kind": "any"}
 
 
 def attribute_path(obj, module):
@@ -623,15 +623,15 @@ def harvest(tree, spans):
         if isinstance(value, (int, float)):
             if isinstance(value, int) and abs(value) > 10 ** 12:
                 return None
-            return {"src": repr(value), "kind": "float" if isinstance(value, float) else "int", "value": value}
+            return {"source": repr(value), "kind": "float" if isinstance(value, float) else "int", "value": value}
         if isinstance(value, str):
             if len(value) > 120:
                 return None
-            return {"src": repr(value), "kind": "str", "value": value}
+            return {"source": repr(value), "kind": "str", "value": value}
         if isinstance(value, bytes):
             if len(value) > 120:
                 return None
-            return {"src": repr(value), "kind": "bytes"}
+            return {"source": repr(value), "kind": "bytes"}
         return None
 
     for node in ast.walk(tree):
@@ -643,7 +643,7 @@ def harvest(tree, spans):
             for c in [node.left, *node.comparators]:
                 if isinstance(c, ast.Constant) and isinstance(c.value, int) and not isinstance(c.value, bool):
                     for d in (-1, 1):
-                        per_line.append((node.lineno, {"src": repr(c.value + d), "kind": "int", "value": c.value + d}))
+                        per_line.append((node.lineno, {"source": repr(c.value + d), "kind": "int", "value": c.value + d}))
                 if isinstance(c, (ast.Tuple, ast.List, ast.Set)):
                     for e in c.elts:
                         if isinstance(e, ast.Constant):
@@ -660,8 +660,8 @@ def harvest(tree, spans):
                     owner = qual
         key = owner or ""
         bucket = pools.setdefault(key, {})
-        bucket.setdefault(item["src"], item)
-        if len(module_pool) < 400 and all(m["src"] != item["src"] for m in module_pool):
+        bucket.setdefault(item["source"], item)
+        if len(module_pool) < 400 and all(m["source"] != item["source"] for m in module_pool):
             module_pool.append(item)
     return {k: list(v.values())[:120] for k, v in pools.items()}, module_pool
 
@@ -1715,30 +1715,29 @@ class Worker:
         self.plan_files.add(name)
         return name
 
-    # Expressions: {"k": "lit", "src"} | {"k": "ref", "path"} | {"k": "var", "i"} | {"k": "attr", "obj", "name"}
-    #            | {"k": "call", "fn", "args": [...], "kw": [[name, expr], ...]} | {"k": "list", "of": expr}
+    # Expressions: {"kind": "lit", "source"} | {"kind": "ref", "path"} | {"kind": "var", "index"}
+    #            | {"kind": "attr", "target", "name"} | {"kind": "call", "callee", "args": [...], "keywords": [[name, expr], ...]}
+    #            | {"kind": "list", "iterable": expr}
     def evaluate(self, e, env):
-        k = e["k"]
+        k = e["kind"]
         if k == "lit":
-            return eval(e["src"], {"__builtins__": builtins}, self.namespace())  # noqa: S307 - our own literals
+            return eval(e["source"], {"__builtins__": builtins}, self.namespace())  # noqa: S307 - our own literals
         if k == "ref":
             cur = self.module
             for part in e["path"].split("."):
                 cur = getattr(cur, part)
             return cur
         if k == "var":
-            return env[e["i"]]
+            return env[e["index"]]
         if k == "attr":
-            return getattr(self.evaluate(e["obj"], env), e["name"])
+            return getattr(self.evaluate(e["target"], env), e["name"])
         if k == "call":
-            fn = self.evaluate(e["fn"], env)
+            fn = self.evaluate(e["callee"], env)
             args = [self.evaluate(a, env) for a in e.get("args", [])]
-            kw = {n: self.evaluate(a, env) for n, a in e.get("kw", [])}
+            kw = {n: self.evaluate(a, env) for n, a in e.get("keywords", [])}
             return fn(*args, **kw)
         if k == "list":
-            return list(self.evaluate(e["of"], env))
-        if k == "item":
-            return self.evaluate(e["obj"], env)[e["index"]]
+            return list(self.evaluate(e["iterable"], env))
         raise ValueError(f"unknown expression kind {k}")
 
     def prepare(self):

@@ -13,12 +13,12 @@ const env = new PythonEnvironment({ venvDir: venv, basePython: 'python3', pipArg
 const fixture = (name: string) => resolveModuleTarget(path.join(__dirname, '__fixtures__', name));
 const SETTING = 'guard-adapter-probe-7301';
 
-const lit = (src: string): PlanExpr => ({ k: 'lit', src });
+const lit = (src: string): PlanExpr => ({ kind: 'lit', source: src });
 const call = (name: string, ...args: string[]): PlanExpr => ({
-  k: 'call',
-  fn: { k: 'ref', path: name },
+  kind: 'call',
+  callee: { kind: 'ref', path: name },
   args: args.map(lit),
-  kw: [],
+  keywords: [],
 });
 
 describe('PythonWorkerExecutionSandbox guard', () => {

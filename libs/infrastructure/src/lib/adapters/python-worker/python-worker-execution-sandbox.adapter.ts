@@ -462,7 +462,8 @@ function calleeOf(plan: CallPlan): string {
   if (plan.doctest !== undefined) return `doctest:${plan.doctest}`;
   const last = plan.steps[plan.steps.length - 1];
   const first = plan.steps.length > 1 ? plan.steps[0] : undefined;
-  const fn = (e: PlanExpr | undefined) => (e && e.k === 'call' ? JSON.stringify(e.fn) : JSON.stringify(e ?? null));
+  const fn = (e: PlanExpr | undefined) =>
+    e && e.kind === 'call' ? JSON.stringify(e.callee) : JSON.stringify(e ?? null);
   return `${fn(first)}|${fn(last)}`;
 }
 

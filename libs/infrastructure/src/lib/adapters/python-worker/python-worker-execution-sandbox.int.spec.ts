@@ -13,9 +13,9 @@ const env = new PythonEnvironment({ venvDir: venv, basePython: 'python3', pipArg
 const fixture = path.join(__dirname, '__fixtures__', 'worker_sample.py');
 const target = resolveModuleTarget(fixture);
 
-const lit = (src: string): PlanExpr => ({ k: 'lit', src });
-const ref = (p: string): PlanExpr => ({ k: 'ref', path: p });
-const call = (fn: PlanExpr, ...args: PlanExpr[]): PlanExpr => ({ k: 'call', fn, args, kw: [] });
+const lit = (src: string): PlanExpr => ({ kind: 'lit', source: src });
+const ref = (p: string): PlanExpr => ({ kind: 'ref', path: p });
+const call = (fn: PlanExpr, ...args: PlanExpr[]): PlanExpr => ({ kind: 'call', callee: fn, args, keywords: [] });
 
 describe('PythonWorkerExecutionSandbox', () => {
   let session: SandboxSession;
@@ -43,7 +43,7 @@ describe('PythonWorkerExecutionSandbox', () => {
       {
         name: 'score',
         kind: 'either',
-        type: { k: 'builtin', name: 'int' },
+        type: { kind: 'builtin', name: 'int' },
         hasDefault: false,
         default: null,
         defaultIsNone: false,
@@ -51,15 +51,15 @@ describe('PythonWorkerExecutionSandbox', () => {
       {
         name: 'strict',
         kind: 'either',
-        type: { k: 'builtin', name: 'bool' },
+        type: { kind: 'builtin', name: 'bool' },
         hasDefault: true,
         default: 'False',
         defaultIsNone: false,
       },
     ]);
     expect(byName.get('shout')?.params[1].type).toEqual({
-      k: 'union',
-      options: [{ k: 'builtin', name: 'str' }, { k: 'none' }],
+      kind: 'union',
+      options: [{ kind: 'builtin', name: 'str' }, { kind: 'none' }],
     });
     expect(byName.get('Color')).toMatchObject({
       kind: 'class',
@@ -71,7 +71,7 @@ describe('PythonWorkerExecutionSandbox', () => {
     expect(byName.get('Account.deposit')).toMatchObject({ kind: 'method', owner: 'Account', span: [64, 68] });
     expect(byName.get('evens')?.isGenerator).toBe(true);
     expect(session.module.doctests).toEqual([{ qualname: 'grade', examples: [{ source: 'grade(95)', want: "'A'" }] }]);
-    expect(session.module.literals.grade.map((l) => l.src)).toEqual(
+    expect(session.module.literals.grade.map((l) => l.source)).toEqual(
       expect.arrayContaining(['0', '90', '89', '91', '60', "'negative score'"]),
     );
   });
@@ -85,7 +85,7 @@ describe('PythonWorkerExecutionSandbox', () => {
       {
         steps: [
           call(ref('Account'), lit("'ann'")),
-          call({ k: 'attr', obj: { k: 'var', i: 0 }, name: 'deposit' }, lit('2.5')),
+          call({ kind: 'attr', target: { kind: 'var', index: 0 }, name: 'deposit' }, lit('2.5')),
         ],
         receiver: 0,
       },
@@ -184,8 +184,8 @@ describe('PythonWorkerExecutionSandbox', () => {
         {
           steps: [
             call(ref('Account'), lit("'ann'")),
-            call(lit('setattr'), { k: 'var', i: 0 }, lit("'balance'"), lit('3.0')),
-            call({ k: 'attr', obj: { k: 'var', i: 0 }, name: 'deposit' }, lit('1.0')),
+            call(lit('setattr'), { kind: 'var', index: 0 }, lit("'balance'"), lit('3.0')),
+            call({ kind: 'attr', target: { kind: 'var', index: 0 }, name: 'deposit' }, lit('1.0')),
           ],
           receiver: 0,
         },

@@ -65,7 +65,7 @@ class WorkerProcess:
     def execute(self, *sources, timeout_ms=2000):
         """Runs each source (a one-step plan) and returns the results in order."""
         req = {"id": self.next_id, "op": "execute", "timeoutMs": timeout_ms,
-               "plans": [{"steps": [{"k": "lit", "src": s}]} for s in sources]}
+               "plans": [{"steps": [{"kind": "lit", "source": s}]} for s in sources]}
         self.next_id += 1
         self.proc.stdin.write(json.dumps(req) + "\n")
         self.proc.stdin.flush()
