@@ -9,6 +9,7 @@ const root = path.resolve(__dirname, '../..');
 const ENTRIES = {
   'apps/cli/main': 'apps/cli/src/main.ts',
   'apps/server/main': 'apps/server/src/main.ts',
+  'apps/server/source-thread': 'apps/server/src/sources/source-thread.ts',
 };
 const SOURCE_DIRS = ['apps', 'libs'];
 

@@ -1,4 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
@@ -12,6 +14,7 @@ import { registerMetricsRoutes } from './routes/metrics.routes';
 import { registerSourceRoutes } from './routes/sources.routes';
 import { registerSecurity, HttpProblem } from './security';
 import { archiveTooLarge } from './jobs/archive-sources';
+import { SourceWork } from './sources/source-work';
 
 const statusByKind: Record<ErrorKind, number> = {
   'invalid-input': 400,
@@ -38,6 +41,12 @@ export interface Lifecycle {
 export interface AppOptions {
   /** Where the server keeps job folders and inline sources while it uses them (default: the OS temp folder). */
   readonly tmpDir?: string;
+  /**
+   * The built source-thread script (`source-thread.js` beside the server bundle): chunk previews and token counts
+   * then run on `sourceThreads` worker threads. Without it (an embedder on the TypeScript sources) they run on the
+   * event loop.
+   */
+  readonly sourceThreadScript?: string;
 }
 
 /**
@@ -113,6 +122,15 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
   });
 
   const config = container.get(TOKENS.Config);
+  const scratch = mkdtempSync(path.join(tmpDir, 'test-agent-sources-'));
+  const sources = new SourceWork(container, scratch, {
+    threads: config.sourceThreads ?? os.availableParallelism(),
+    script: options.sourceThreadScript,
+  });
+  app.addHook('onClose', async () => {
+    await sources.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
   registerSecurity(app, { apiTokens: config.apiTokens, metricsAuth: config.metricsAuth === 'on' }, logger);
   // After the body is read (refusing before it would reset a client still sending it).
   app.addHook('preHandler', async (request, reply) => {
@@ -183,7 +201,7 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
       registerHealthRoutes(scope, container, lifecycle);
       registerMetricsRoutes(scope, container);
       registerGenerationRoutes(scope, container, tmpDir, lifecycle);
-      registerSourceRoutes(scope, container, tmpDir);
+      registerSourceRoutes(scope, sources);
       scope.get('/openapi.json', { schema: { summary: 'This OpenAPI document', security: [] } }, async () =>
         scope.swagger(),
       );

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import path from 'node:path';
 import { createContainer, loadConfig, runCleanups, TOKENS } from '@test-agent/composition';
 import { buildApp } from './app';
 
@@ -17,7 +18,8 @@ async function main(): Promise<void> {
   const config = loadConfig({ env: process.env, cwd: process.cwd() });
   const container = createContainer(config, { isTty: Boolean(process.stderr.isTTY) });
   const logger = container.get(TOKENS.Logger).child('server');
-  const app = buildApp(container);
+  // The bundle's thread script sits beside this one (tools/build/build.cjs builds both).
+  const app = buildApp(container, { sourceThreadScript: path.join(__dirname, 'source-thread.js') });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   logger.info('Listening', { address: typeof address === 'string' ? address : `${address?.address}:${address?.port}` });

@@ -5,13 +5,11 @@
 // the replicas' logs), with the jobs each replica ran.
 //
 //   npm run bench:replicas -- [--jobs 25] [--replicas 1,2] [--concurrency 1] [--budget 2] [--json]
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
 const os = require('node:os');
-const path = require('node:path');
-const { ensureBuilt, root } = require('../../build/build.cjs');
+const { ensureBuilt } = require('../../build/build.cjs');
 const { startRedis } = require('../../redis/redis-server.cjs');
 const { optionReader } = require('../bench-common.cjs');
+const { startServer, stopServer } = require('./server-process.cjs');
 
 const opts = optionReader();
 const JOBS = Number(opts.get('jobs', '25'));
@@ -24,58 +22,13 @@ const TOKEN = 'bench-token';
 const moduleSource = (n) =>
   `def classify_${n}(x: int) -> str:\n    if x > ${n}:\n        return "big"\n    if x < -${n}:\n        return "small"\n    return "near"\n`;
 
-function startReplica(name, redisUrl) {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `ta-bench-${name}-`));
-  const child = spawn(process.execPath, [path.join(root, 'dist/apps/server/main.js')], {
-    cwd: tmp,
-    env: {
-      ...process.env,
-      TMPDIR: tmp,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'info',
-      LLM_PROVIDER: '',
-      LLM_URL: '',
-      REDIS_URL: redisUrl,
-      TEST_AGENT_API_TOKENS: TOKEN,
-      TEST_AGENT_WORKER_CONCURRENCY: CONCURRENCY,
-      TEST_AGENT_MAX_QUEUED_JOBS: String(JOBS * 2),
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+const startReplica = (name, redisUrl) =>
+  startServer(name, {
+    REDIS_URL: redisUrl,
+    TEST_AGENT_API_TOKENS: TOKEN,
+    TEST_AGENT_WORKER_CONCURRENCY: CONCURRENCY,
+    TEST_AGENT_MAX_QUEUED_JOBS: String(JOBS * 2),
   });
-  const log = [];
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stderr.on('data', (chunk) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop();
-      for (const line of lines) {
-        let entry;
-        try {
-          entry = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        log.push(entry);
-        if (entry.message === 'Listening') resolve({ name, child, tmp, log, address: entry.address });
-      }
-    });
-    child.on('exit', (code) =>
-      reject(new Error(`replica ${name} exited early (${code}): ${JSON.stringify(log.slice(-3))}`)),
-    );
-  });
-}
-
-async function stopReplica(replica) {
-  if (replica.child.exitCode === null && replica.child.signalCode === null) {
-    const exited = new Promise((r) => replica.child.once('exit', r));
-    replica.child.kill('SIGTERM');
-    await exited;
-  }
-  fs.rmSync(replica.tmp, { recursive: true, force: true });
-}
 
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
 
@@ -130,7 +83,7 @@ async function scenario(count) {
       perReplica,
     };
   } finally {
-    for (const replica of replicas) await stopReplica(replica);
+    for (const replica of replicas) await stopServer(replica);
     await redis.stop();
   }
 }

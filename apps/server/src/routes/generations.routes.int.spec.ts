@@ -27,6 +27,8 @@ describe('generation jobs and /v1/chunks', () => {
         apiTokens: ['spec-token', 'other-token'],
         serverRoots: [cwd, examples],
         maxTimeBudgetSeconds: 60,
+        // One job at a time, whatever the machine's cores: the cancel spec needs one running and one queued.
+        workerConcurrency: 1,
       },
     }),
     { logger: silentLogger },

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -175,7 +176,7 @@ export function registerGenerationRoutes(
   // In-process by default; BullMQ on Redis, shared by every replica, when REDIS_URL is set.
   const queue = createGenerationQueue(
     {
-      concurrency: config.workerConcurrency,
+      concurrency: config.workerConcurrency ?? os.availableParallelism(),
       maxQueued: config.maxQueuedJobs,
       resultTtlMs: config.resultTtlSeconds * 1000,
       configFile: jobConfig,

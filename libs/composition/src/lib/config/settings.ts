@@ -373,8 +373,15 @@ export const SETTINGS = [
     key: 'workerConcurrency',
     env: 'TEST_AGENT_WORKER_CONCURRENCY',
     schema: positiveInt,
-    default: 1,
-    description: 'Server: generation jobs run at once (each is its own process; its modules use --jobs 1)',
+    description:
+      'Server: generation jobs run at once (default: one per core; each is its own process; its modules use --jobs 1)',
+  },
+  {
+    key: 'sourceThreads',
+    env: 'TEST_AGENT_SOURCE_THREADS',
+    schema: z.coerce.number().int().min(0),
+    description:
+      'Server: worker threads for chunk previews and token counts (default: one per core; 0: on the event loop)',
   },
   {
     key: 'maxQueuedJobs',
