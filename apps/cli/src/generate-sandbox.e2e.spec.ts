@@ -245,8 +245,9 @@ describe('generate contains the code under test (bubblewrap)', () => {
     expect([0, 10]).toContain(run.status);
     expect(readdirSync(out)).toEqual(expect.arrayContaining(['test-agent-report.json', 'test-agent-report.md']));
     // The budget is the module's wall time (search and validation; measured here: 10-17 s alone, 21-26 s beside two
-    // other test suites): hostile code must not stretch it far, whatever the machine's load.
-    expect(run.ms).toBeLessThan((BUDGET_S + 22) * 1000);
+    // other test suites, 30 s at load 14): the endless loop and the 1001 s sleeper must not stretch it. The bound is
+    // a minute, far from both, so a loaded machine is not mistaken for an escape.
+    expect(run.ms).toBeLessThan(60_000);
     expect(processesMatching(sleeper)).toEqual([]);
     expect([...tempEntries()].filter((n) => !tempBefore.has(n))).toEqual([]);
   });
