@@ -43,8 +43,8 @@ test: setup
 	$(MAKE) alert-tests
 	npx nx run-many -t lint test --outputStyle=static --skip-nx-cache
 
-## worker-tests: the search worker's own pytest tests (its guard, its regex strings), inside bubblewrap: the machine read-only but a
-## private temp folder
+## worker-tests: the search worker's own pytest tests (its guard, its regex strings, its replies to the protocol fixture, its
+## package's size limits), inside bubblewrap: the machine read-only but a private temp folder
 worker-tests: setup
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && PYTHONDONTWRITEBYTECODE=1 TMPDIR="$$tmp" \
 	  bwrap --ro-bind / / --dev /dev --proc /proc --bind "$$tmp" "$$tmp" --unshare-pid --unshare-net --die-with-parent \

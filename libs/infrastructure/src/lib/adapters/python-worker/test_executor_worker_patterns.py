@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import executor_worker as worker  # noqa: E402
+from test_agent_worker.patterns import harvest_patterns  # noqa: E402
+from test_agent_worker.regex_strings import MAX_REGEX_STRINGS, regex_strings  # noqa: E402
 
 PATTERNS = [
     (r"^(\d+)\.(\d+)(?:\.(\d+))?(?:-(alpha|beta|rc)(\d+))?$", 0),
@@ -36,16 +37,16 @@ PATTERNS = [
 
 @pytest.mark.parametrize("pattern,flags", PATTERNS)
 def test_matches_fully_match_and_near_misses_do_not(pattern, flags):
-    matches, misses = worker.regex_strings(pattern, flags)
+    matches, misses = regex_strings(pattern, flags)
     assert matches, "no matching string"
     assert all(re.fullmatch(pattern, s, flags) for s in matches)
     assert misses, "no near miss"
     assert not any(re.fullmatch(pattern, s, flags) for s in misses)
-    assert len(set(matches)) == len(matches) <= worker.MAX_REGEX_STRINGS
+    assert len(set(matches)) == len(matches) <= MAX_REGEX_STRINGS
 
 
 def test_every_alternative_and_each_optional_part_present_and_absent():
-    matches, misses = worker.regex_strings(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:-(alpha|beta|rc)(\d+))?$")
+    matches, misses = regex_strings(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:-(alpha|beta|rc)(\d+))?$")
     for stage in ("-alpha", "-beta", "-rc"):
         assert any(stage in s for s in matches)
     assert any(re.fullmatch(r"\d+\.\d+", s) for s in matches)  # both optional groups dropped
@@ -56,12 +57,12 @@ def test_every_alternative_and_each_optional_part_present_and_absent():
 
 
 def test_same_strings_every_time():
-    assert worker.regex_strings(r"[a-z]+\d{2,5}") == worker.regex_strings(r"[a-z]+\d{2,5}")
+    assert regex_strings(r"[a-z]+\d{2,5}") == regex_strings(r"[a-z]+\d{2,5}")
 
 
 def test_unusable_patterns_give_nothing_rather_than_fail():
-    assert worker.regex_strings(r"(?<=x)y") == ([], [""])  # a lookbehind nothing generated can satisfy
-    assert worker.regex_strings(r"(unclosed") == ([], [])
+    assert regex_strings(r"(?<=x)y") == ([], [""])  # a lookbehind nothing generated can satisfy
+    assert regex_strings(r"(unclosed") == ([], [])
 
 
 def harvest(source):
@@ -74,7 +75,7 @@ def harvest(source):
                 for sub in node.body:
                     if isinstance(sub, ast.FunctionDef):
                         spans[f"{node.name}.{sub.name}"] = [sub.lineno, sub.end_lineno]
-    return worker.harvest_patterns(tree, spans)
+    return harvest_patterns(tree, spans)
 
 
 def test_harvests_literal_named_and_class_patterns_with_flags_and_subjects():

@@ -9,7 +9,7 @@ import types
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import executor_worker as worker  # noqa: E402
+from test_agent_worker.values import Describer  # noqa: E402
 
 
 def describer():
@@ -29,7 +29,7 @@ def describer():
         cls.__module__ = "shapes"
         cls.__qualname__ = cls.__name__
         setattr(module, cls.__name__, cls)
-    return worker.Describer(module), module
+    return Describer(module), module
 
 
 def test_int_and_str_enums_are_written_by_name_not_by_repr():

@@ -1,0 +1,178 @@
+"""How the worker describes a value to the adapter: its type, repr, a Python expression rebuilding it (what a
+test asserts on), a process-independent text to compare runs, and the attributes of an object."""
+
+import builtins
+import enum
+import math
+import types
+
+MAX_REPR = 400
+MAX_ITEMS = 200
+
+
+def type_name(t):
+    mod = getattr(t, "__module__", "")
+    qual = getattr(t, "__qualname__", getattr(t, "__name__", str(t)))
+    return qual if mod == "builtins" else f"{mod}.{qual}"
+
+
+class Describer:
+    def __init__(self, module):
+        self.module = module
+        self.modname = module.__name__
+
+    def canon(self, v, depth=0):
+        """A process-independent text of a value: sets sorted, objects without a value repr by type only."""
+        if depth > 6:
+            return "..."
+        if isinstance(v, (set, frozenset)):
+            return type(v).__name__ + "{" + ",".join(sorted(self.canon(x, depth + 1) for x in v)) + "}"
+        if isinstance(v, dict):
+            return "{" + ",".join(f"{self.canon(k, depth + 1)}:{self.canon(x, depth + 1)}" for k, x in v.items()) + "}"
+        if isinstance(v, (list, tuple)):
+            return type(v).__name__ + "[" + ",".join(self.canon(x, depth + 1) for x in v) + "]"
+        if isinstance(v, float):
+            return repr(v)
+        r = safe_repr(v)
+        if " at 0x" in r:
+            return "<" + type_name(type(v)) + ">"
+        return r
+
+    def expr(self, v, depth=0):
+        """A Python expression rebuilding `v` in a test that imported the module's names, or None."""
+        if depth > 6:
+            return None
+        # Enums first: an IntEnum or StrEnum is an int or a str whose repr (`<Color.RED: 1>`) is no expression.
+        if isinstance(v, enum.Enum):
+            t = type(v)
+            if t.__module__ == self.modname and "<locals>" not in t.__qualname__:
+                return f"{t.__qualname__}.{v.name}"
+            return None
+        # Exactly these types: a subclass's repr may be anything, so it goes through the eval check below.
+        if v is None or type(v) in (bool, int, str, bytes):
+            r = repr(v)
+            return r if len(r) <= MAX_REPR * 4 else None
+        if type(v) is float:
+            if math.isnan(v) or math.isinf(v):
+                return f"float('{v}')"
+            return repr(v)
+        if type(v) is complex:
+            return repr(v)
+        if isinstance(v, (list, tuple, set, frozenset)) and type(v) in (list, tuple, set, frozenset):
+            if len(v) > MAX_ITEMS:
+                return None
+            items = [self.expr(x, depth + 1) for x in (sorted(v, key=self.canon) if isinstance(v, (set, frozenset)) else v)]
+            if any(i is None for i in items):
+                return None
+            if isinstance(v, list):
+                return "[" + ", ".join(items) + "]"
+            if isinstance(v, tuple):
+                return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+            if not items:
+                return "set()" if isinstance(v, set) else "frozenset()"
+            inner = "{" + ", ".join(items) + "}"
+            return inner if isinstance(v, set) else f"frozenset({inner})"
+        if type(v) is dict:
+            if len(v) > MAX_ITEMS:
+                return None
+            parts = []
+            for k, x in v.items():
+                ke, xe = self.expr(k, depth + 1), self.expr(x, depth + 1)
+                if ke is None or xe is None:
+                    return None
+                parts.append(f"{ke}: {xe}")
+            return "{" + ", ".join(parts) + "}"
+        # Other values: trust a repr that evaluates back to an equal value in the module's namespace.
+        r = safe_repr(v)
+        if len(r) > MAX_REPR or " at 0x" in r or r.startswith("<"):
+            return None
+        # `datetime.date(1988, 10, 27)` in a module that did `from datetime import date`: `date(1988, 10, 27)`.
+        candidates = [r]
+        t = type(v)
+        full = f"{t.__module__}.{t.__qualname__}("
+        local = next((n for n, x in vars(self.module).items() if x is t and not n.startswith("_")), None) if r.startswith(full) else None
+        if local:
+            candidates.append(local + "(" + r[len(full):])
+        for r in candidates:
+            try:
+                ns = dict(vars(self.module))
+                back = eval(r, {"__builtins__": builtins}, ns)  # noqa: S307 - the value's own repr
+                if type(back) is type(v) and back == v:
+                    head = r.split("(", 1)[0]
+                    if head.split(".")[0] in vars(self.module) or head in dir(builtins):
+                        return r
+            except BaseException:  # noqa: BLE001 - any failure means "not rebuildable"
+                continue
+        return None
+
+    def has_float(self, v, depth=0):
+        if isinstance(v, float):
+            return True
+        if depth > 4:
+            return False
+        if isinstance(v, (list, tuple, set, frozenset)):
+            return any(self.has_float(x, depth + 1) for x in v)
+        if isinstance(v, dict):
+            return any(self.has_float(x, depth + 1) for x in v.values())
+        return False
+
+    def approx_ok(self, v):
+        """pytest.approx handles a number, or a flat list/tuple/dict of numbers (not nested, no NaN)."""
+        num = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and not (isinstance(x, float) and math.isnan(x))
+        if isinstance(v, float):
+            return num(v)
+        if type(v) in (list, tuple):
+            return len(v) > 0 and all(num(x) for x in v)
+        if type(v) is dict:
+            return len(v) > 0 and all(num(x) for x in v.values())
+        return False
+
+    def attrs(self, v):
+        d = getattr(v, "__dict__", None)
+        if not isinstance(d, dict) or isinstance(v, type) or isinstance(v, types.ModuleType):
+            return []
+        out = []
+        for k, x in list(d.items())[:40]:
+            if k.startswith("_") or callable(x):
+                continue
+            e = self.expr(x)
+            if e is not None and len(e) <= 200:
+                out.append({"name": k, "expr": e, "float": self.has_float(x), "approx": self.approx_ok(x)})
+            if len(out) >= 8:
+                break
+        return out
+
+    def describe(self, v):
+        t = type(v)
+        e = self.expr(v)
+        return {
+            "type": type_name(t),
+            "module": t.__module__,
+            "repr": safe_repr(v)[:MAX_REPR],
+            "expr": e,
+            "canon": self.canon(v)[:4000],
+            "float": self.has_float(v),
+            "approx": self.approx_ok(v),
+            "nan": isinstance(v, float) and math.isnan(v),
+            "len": len(v) if isinstance(v, (str, bytes, list, tuple, dict, set, frozenset)) else None,
+            "attrs": self.attrs(v) if e is None else [],
+            "parts": self.parts(v),
+        }
+
+    def parts(self, v):
+        """Rebuildable elements of a sequence result (first, middle, last), to feed other calls."""
+        if type(v) not in (list, tuple) or not v:
+            return []
+        out = []
+        for x in (v[0], v[len(v) // 2], v[-1]):
+            e = self.expr(x)
+            if e is not None and len(e) <= 300 and e not in out:
+                out.append(e)
+        return out
+
+
+def safe_repr(v):
+    try:
+        return repr(v)
+    except BaseException as e:  # noqa: BLE001 - a broken __repr__ is a property of the value
+        return f"<unrepresentable {type(v).__name__}: {type(e).__name__}>"
