@@ -250,17 +250,26 @@ describe('generation jobs on Redis (BullMQ), two apps sharing one redis-server',
     }
   });
 
-  it('answers 503 while Redis is unreachable', async () => {
+  it('answers 503 while Redis is unreachable, and is not ready', async () => {
     const gone = await startRedis();
     // A short stalled interval: the stalled-check timer BullMQ leaves behind when Redis is gone is short too.
     const orphan = app(gone.url, { jobStalledSeconds: 1 });
     await orphan.ready();
+    const redisCheck = async () => {
+      const res = await orphan.inject({ method: 'GET', url: '/health/ready' });
+      const checks = (res.json() as { checks: { name: string; ok: boolean; detail: string }[] }).checks;
+      return { status: res.statusCode, redis: checks.find((c) => c.name === 'redis') };
+    };
+    expect((await redisCheck()).redis).toMatchObject({ ok: true, detail: expect.stringMatching(/answered PING/) });
     await gone.stop();
     try {
       const res = await post(orphan, SMALL, 'nowhere.py', 2);
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ title: 'TA_QUEUE_UNAVAILABLE' });
       expect(JSON.stringify(res.json())).not.toContain('redis://');
+      const notReady = await redisCheck();
+      expect(notReady).toMatchObject({ status: 503, redis: { ok: false } });
+      expect(notReady.redis?.detail).not.toContain('redis://');
     } finally {
       await orphan.close();
     }

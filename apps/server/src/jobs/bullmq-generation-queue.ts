@@ -7,7 +7,7 @@ import { gunzip, gzip } from 'node:zlib';
 import { Job as BullJob, Queue, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import type { GenerateTestsReport } from '@test-agent/application';
-import { EnvironmentError, type Logger } from '@test-agent/domain';
+import { EnvironmentError, type HealthCheckResult, type Logger } from '@test-agent/domain';
 import { HttpProblem } from '../security';
 import { GenerationFailed, type GenerationOptions } from './generation-runner';
 import type {
@@ -142,6 +142,9 @@ export function failureOf(reason: string | undefined): { code: string; message: 
     };
   return { code: 'TA_INTERNAL', message: reason || 'The job failed' };
 }
+
+/** How long `/health/ready` waits for Redis to answer PING. */
+const REDIS_PING_TIMEOUT_MS = 2000;
 
 /**
  * The generation queue on Redis, shared by every replica (BullMQ): a job is queued in Redis with its input files,
@@ -367,6 +370,34 @@ export class BullMqGenerationQueue implements GenerationQueue {
         this.options.onChange?.({ ...job, state: 'cancelled', finishedAt: record.finishedAt });
       return true;
     });
+  }
+
+  async health(): Promise<HealthCheckResult[]> {
+    // Host and port only: the URL may carry a password.
+    const where = `${this.connection.options.host ?? '?'}:${this.connection.options.port ?? '?'}`;
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer to PING within ${REDIS_PING_TIMEOUT_MS / 1000} s`)),
+        REDIS_PING_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([this.connection.ping(), late]);
+      return [{ name: 'redis', ok: true, detail: `${where} answered PING in ${Date.now() - started} ms` }];
+    } catch (e) {
+      return [
+        {
+          name: 'redis',
+          ok: false,
+          detail: `${where}: ${(e as Error).message}`,
+          fix: 'Start Redis or correct REDIS_URL; this replica takes, shows and cancels no job until it answers',
+        },
+      ];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async counts(): Promise<Record<JobState, number>> {

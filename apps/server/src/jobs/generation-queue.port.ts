@@ -1,3 +1,4 @@
+import type { HealthCheckResult } from '@test-agent/domain';
 import type { GenerateTestsReport } from '@test-agent/application';
 import type { GenerationOptions } from './generation-runner';
 import type { Job, JobState } from './job-queue';
@@ -63,6 +64,11 @@ export interface GenerationQueue {
   cancel(id: string): Promise<boolean>;
   /** Jobs by state (queue depth gauges). With Redis, across every replica. */
   counts(): Promise<Record<JobState, number>>;
+  /**
+   * The queue's part of `/health/ready`: with Redis, whether it answers a PING within 2 s (a replica that cannot
+   * reach it can take, show or cancel no job); in-process, nothing to check. Never throws.
+   */
+  health(): Promise<HealthCheckResult[]>;
   /**
    * The first step of a graceful shutdown: stops taking jobs; lets this replica's running jobs finish for up to
    * `timeoutMs`, then stops those still running. In-process, queued jobs are cancelled at once and the jobs still

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { GenerateTestsReport } from '@test-agent/application';
+import type { HealthCheckResult } from '@test-agent/domain';
 import { runGeneration } from './generation-runner';
 import type {
   DrainOutcome,
@@ -122,6 +123,10 @@ export class InProcessGenerationQueue implements GenerationQueue {
 
   async cancel(id: string): Promise<boolean> {
     return this.queue.cancel(id);
+  }
+
+  async health(): Promise<HealthCheckResult[]> {
+    return [];
   }
 
   async counts(): Promise<Record<JobState, number>> {

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from 'inversify';
 import type { GenerateTestsReport } from '@test-agent/application';
 import { DEFAULT_CONFIG_FILE, replayMetricEvents, TOKENS } from '@test-agent/composition';
-import { InvalidInputError, type Metrics } from '@test-agent/domain';
+import { InvalidInputError, type HealthCheckResult, type Metrics } from '@test-agent/domain';
 import { QueueFullError } from '../jobs/job-queue';
 import type { GenerationOptions } from '../jobs/generation-runner';
 import { createGenerationQueue } from '../jobs/create-generation-queue';
@@ -94,6 +94,8 @@ export interface GenerationService {
    * jobs it found ended.
    */
   drain(timeoutMs: number): Promise<DrainOutcome>;
+  /** The queue's readiness checks (`GenerationQueue.health`: Redis when `REDIS_URL` is set). */
+  health(): Promise<HealthCheckResult[]>;
 }
 
 declare module 'fastify' {
@@ -206,6 +208,7 @@ export function registerGenerationRoutes(
       lifecycle.draining = true;
       return queue.drain(timeoutMs);
     },
+    health: () => queue.health(),
   } satisfies GenerationService);
   app.addHook('onReady', () => queue.start());
   // Other replicas change the counts too (and finished jobs expire): the gauges are read again at each scrape.
