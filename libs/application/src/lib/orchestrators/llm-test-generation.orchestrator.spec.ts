@@ -680,6 +680,18 @@ describe('LlmTestGeneration.generate', () => {
       expect(result).toMatchObject({ stoppedBy: 'token-budget', llmCalls: 1, repairs: { attempted: 0, succeeded: 0 } });
     });
 
+    it('ends the answer at a budget stop inside a repair turn: a test repaired before it in that answer is not kept', async () => {
+      const other = pyTest('test_add_zero', 'covers: 2\nfails: assert 1 == 0', 'assert calc.add(1, 0) == 0');
+      const withUsage = (step: FakeLlmStep, promptTokens: number) =>
+        ({ ...(step as object), usage: { promptTokens, completionTokens: 100 } }) as FakeLlmStep;
+      // 600 + 1100 spent: the second repair's prompt plus its reserved answer cannot fit 2000.
+      const w = world([withUsage(answer(FAILING, other), 500), withUsage(answer(FIXED), 1000)]);
+      const result = await w.run({ maxTokens: 2000 });
+      expect(result).toMatchObject({ stoppedBy: 'token-budget', llmCalls: 2, repairs: { attempted: 2, succeeded: 1 } });
+      expect(result.unit).toEqual([]);
+      expect(result.funnel).toMatchObject({ generated: 2, passed: 1, addedCoverage: 0 });
+    });
+
     it('sends no repair turn whose conversation cannot fit the prompt budget', async () => {
       const measured = world([answer(FAILING), answer(FIXED), answer(TEST_DIVIDE, TEST_DIVIDE_BY_ZERO)]);
       await measured.run();
