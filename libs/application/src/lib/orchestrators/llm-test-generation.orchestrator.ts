@@ -179,12 +179,12 @@ interface Checkpoint {
 
 type Stage = 'syntax' | 'import' | 'run' | 'passed';
 
-/** A budget (tokens, time) or the target stops the loop: not a failure. */
-class BudgetReached extends Error {
-  constructor(readonly reason: LlmStopReason) {
-    super(`stopped by ${reason}`);
-  }
+/** A budget (tokens, time) or the target ended the run: not a failure, a returned reason. */
+interface Stopped {
+  readonly stop: LlmStopReason;
 }
+
+const isStopped = (value: object): value is Stopped => 'stop' in value;
 
 /** Where checkpoints live, for messages (the composition puts them under `<out>/.test-agent/checkpoints`). */
 const CHECKPOINT_HINT = '<out>/.test-agent/checkpoints';
@@ -272,306 +272,295 @@ export class LlmTestGeneration {
   }
 
   async generate(request: LlmGenerationRequest): Promise<LlmGenerationResult> {
-    const started = this.now();
-    const { target } = request;
-    const key = `${target.file}#${digest(request.source)}`;
-    const state = {
-      unit: [] as TestCase[],
-      integration: [] as TestCase[],
-      funnel: { generated: 0, parsed: 0, imported: 0, passed: 0, stable: 0, addedCoverage: 0 } as GenerationFunnel,
-      repairs: { attempted: 0, succeeded: 0 },
-      suspectedDefects: [] as SuspectedDefect[],
-      llmCalls: 0,
-      summaryCalls: 0,
-      promptTokens: 0,
-      completionTokens: 0,
-    };
-    let coverage = request.baseline?.coverage ?? (await this.importCoverage(target));
-    /** What the accepted LLM tests cover on their own: checkpointed, so a resume never trusts an old baseline. */
-    let acceptedCoverage = CoverageReport.empty(coverage);
-    let resumed = false;
-    if (request.resume && request.checkpoints) {
-      const saved = await request.checkpoints.load(key);
-      if (saved === undefined) {
-        this.logger.warn(
-          'Nothing to resume: no checkpoint for this module content in this output folder; starting afresh',
-          { module: target.moduleName },
-        );
-      } else if (!isCheckpoint(saved, key)) {
-        throw new InvalidInputError(
-          'TA_CHECKPOINT_INVALID',
-          `The checkpoint of ${target.moduleName} is not one this version wrote; delete ${CHECKPOINT_HINT} or run without --resume`,
-        );
-      } else {
-        Object.assign(state, {
-          unit: saved.unit,
-          integration: saved.integration,
-          funnel: saved.funnel,
-          suspectedDefects: saved.suspectedDefects,
-          llmCalls: saved.llmCalls,
-          promptTokens: saved.promptTokens,
-          completionTokens: saved.completionTokens,
-        });
-        acceptedCoverage = CoverageReport.fromData(target.file, saved.coverage);
-        coverage = coverage.union(acceptedCoverage);
-        resumed = true;
-        this.logger.info('Resuming from checkpoint', {
-          module: target.moduleName,
-          accepted: saved.unit.length + saved.integration.length,
-        });
-      }
-    }
+    const run = new LlmGenerationRun(request, {
+      ...this.deps,
+      logger: this.logger,
+      metrics: this.metrics,
+      now: this.now,
+      assembler: this.assembler,
+      prompts: this.prompts,
+      fitting: () => ({ context: this.context, promptBudgetTokens: this.promptBudgetTokens }),
+    });
+    return run.execute();
+  }
+}
 
-    const stats: ChunkGenerationStats[] = request.chunks.map((c) => ({
+/** Prompts fitted to the budget: read at each use, so `fitPrompts()` applies to the prompts that follow it. */
+interface PromptFitting {
+  readonly context: ContextBuilder;
+  readonly promptBudgetTokens: number;
+}
+
+/** What one run uses: the generation's ports, its prompt builder and its current prompt fitting. */
+type RunDeps = Omit<LlmTestGenerationDeps, 'logger' | 'metrics' | 'now' | 'assembler' | 'promptBudgetTokens'> & {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+  readonly assembler: TestFileAssembler;
+  readonly prompts: PromptBuilder;
+  readonly fitting: () => PromptFitting;
+};
+
+/** Counts and accepted tests of a run: what its result and its checkpoints carry. */
+interface RunTally {
+  unit: TestCase[];
+  integration: TestCase[];
+  funnel: GenerationFunnel;
+  repairs: { attempted: number; succeeded: number };
+  suspectedDefects: SuspectedDefect[];
+  llmCalls: number;
+  summaryCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/**
+ * One `generate()` call: its state lives in fields (tally, coverage, chunk stats, summaries) and every step is a
+ * method. A step that meets a budget or the target returns `{ stop }`; the loop then ends with that reason.
+ */
+class LlmGenerationRun {
+  private readonly key: string;
+  private readonly target: ModuleTarget;
+  private readonly tally: RunTally = {
+    unit: [],
+    integration: [],
+    funnel: { generated: 0, parsed: 0, imported: 0, passed: 0, stable: 0, addedCoverage: 0 },
+    repairs: { attempted: 0, succeeded: 0 },
+    suspectedDefects: [],
+    llmCalls: 0,
+    summaryCalls: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+  };
+  /** Coverage of the module by the baseline and every accepted test. */
+  private coverage!: CoverageReport;
+  /** What the accepted LLM tests cover on their own: checkpointed, so a resume never trusts an old baseline. */
+  private acceptedCoverage!: CoverageReport;
+  private resumed = false;
+  private stats: ChunkGenerationStats[] = [];
+  private readonly summaries = new Map<number, string>();
+
+  constructor(
+    private readonly request: LlmGenerationRequest,
+    private readonly deps: RunDeps,
+  ) {
+    this.target = request.target;
+    this.key = `${request.target.file}#${digest(request.source)}`;
+  }
+
+  async execute(): Promise<LlmGenerationResult> {
+    const started = this.deps.now();
+    this.coverage = this.request.baseline?.coverage ?? (await this.importCoverage());
+    this.acceptedCoverage = CoverageReport.empty(this.coverage);
+    if (this.request.resume && this.request.checkpoints) await this.resume(this.request.checkpoints);
+    this.stats = this.request.chunks.map((c) => ({
       index: c.index,
       startLine: c.startLine,
       endLine: c.endLine,
       symbols: c.symbols,
-      before: coverage.project(c.startLine, c.endLine).summary(),
-      after: coverage.project(c.startLine, c.endLine).summary(),
+      before: this.coverage.project(c.startLine, c.endLine).summary(),
+      after: this.coverage.project(c.startLine, c.endLine).summary(),
       llmCalls: 0,
       promptTokens: 0,
       completionTokens: 0,
       accepted: 0,
     }));
-    const summaries = new Map<number, string>();
-    const baselineCases = request.baseline?.cases ?? [];
-
-    const spent = () => state.promptTokens + state.completionTokens;
-    /** Why no further call may start; `nextPromptTokens` is the prompt about to be sent (its answer may take the reserve). */
-    const budgetStop = (nextPromptTokens = 0): LlmStopReason | undefined => {
-      if (coverage.combinedPercent >= request.targetCoverage) return 'target';
-      const next = nextPromptTokens > 0 ? nextPromptTokens + request.maxCompletionTokens : 0;
-      if (spent() >= request.maxTokens || spent() + next > request.maxTokens) return 'token-budget';
-      if (this.now() >= request.deadline) return 'time-budget';
-      return undefined;
-    };
-
-    const chat = async (
-      messages: ChatMessage[],
-      promptTokens: number,
-      chunkStats?: ChunkGenerationStats,
-    ): Promise<ChatResult> => {
-      const stop = budgetStop(promptTokens);
-      if (stop) throw new BudgetReached(stop);
-      // A call in flight ends at the deadline too: the run then stops as out of time, not as an LLM failure.
-      let result: ChatResult;
-      try {
-        result = await this.deps.llm.chat(messages, {
-          maxTokens: request.maxCompletionTokens,
-          temperature: 0.2,
-          signal: AbortSignal.timeout(Math.max(1, request.deadline - this.now())),
-        });
-      } catch (e) {
-        if (this.now() >= request.deadline) throw new BudgetReached('time-budget');
-        throw e;
-      }
-      const p = result.usage?.promptTokens ?? promptTokens;
-      const c = result.usage?.completionTokens ?? (await this.deps.counter.count(result.text));
-      state.llmCalls++;
-      state.promptTokens += p;
-      state.completionTokens += c;
-      if (chunkStats) {
-        chunkStats.llmCalls++;
-        chunkStats.promptTokens += p;
-        chunkStats.completionTokens += c;
-      }
-      return result;
-    };
-
-    /** Flakiness re-runs, then keeps each stable test that adds a line or a branch; checkpoints each one. */
-    const accept = async (
-      passing: readonly Judged[],
-      chunkStats: ChunkGenerationStats | undefined,
-      kind: 'unit' | 'integration',
-    ) => {
-      if (passing.length === 0) return;
-      const checker = new FlakinessChecker(this.deps.executor, this.assembler, {
-        reruns: request.flakyRuns,
-        concurrency: this.deps.concurrency ?? 2,
-        ...(request.perturbations ? { perturbations: request.perturbations } : {}),
-        ...(this.deps.perTestTimeoutMs ? { perTestTimeoutMs: this.deps.perTestTimeoutMs } : {}),
-      });
-      const verdicts =
-        request.flakyRuns > 0
-          ? await checker.check(
-              target,
-              passing.map((j) => j.testCase),
-            )
-          : passing.map(() => ({ passing: true, flaky: false }));
-      for (let i = 0; i < passing.length; i++) {
-        if (!verdicts[i].passing || verdicts[i].flaky) continue;
-        state.funnel.stable++;
-        const own = passing[i].coverage;
-        if (!own || !own.addsTo(coverage)) continue;
-        coverage = coverage.union(own);
-        acceptedCoverage = acceptedCoverage.union(own);
-        state.funnel.addedCoverage++;
-        const accepted = uniqueName(passing[i].testCase, [...baselineCases, ...state.unit, ...state.integration]);
-        (kind === 'unit' ? state.unit : state.integration).push(accepted);
-        if (chunkStats) chunkStats.accepted++;
-        await this.checkpoint(request.checkpoints, key, state, acceptedCoverage);
-      }
-    };
-
-    /**
-     * Judges each candidate on its own, accepts the passing ones first (so an LLM outage during repairs loses
-     * nothing), then repairs the failing ones in the chunk's conversation and accepts what the repairs fixed.
-     */
-    const process = async (
-      candidates: TestCase[],
-      conversation: ChunkConversation | undefined,
-      chunkStats: ChunkGenerationStats | undefined,
-      kind: 'unit' | 'integration',
-    ) => {
-      let judged = await this.judge(target, candidates);
-      // Candidates share one pytest process: a test that fails only there (another candidate patched the module)
-      // is judged again alone before it may be repaired or suspected.
-      if (candidates.length > 1) {
-        const alone: Judged[] = [];
-        for (const j of judged) alone.push(j.stage === 'run' ? (await this.judge(target, [j.testCase]))[0] : j);
-        judged = alone;
-      }
-      const count = (j: Judged) => {
-        if (j.stage !== 'syntax') state.funnel.parsed++;
-        if (j.stage === 'run' || j.stage === 'passed') state.funnel.imported++;
-        if (j.stage === 'passed') state.funnel.passed++;
-      };
-      const passing = judged.filter((j) => j.stage === 'passed');
-      passing.forEach(count);
-      await accept(passing, chunkStats, kind);
-      const repaired: Judged[] = [];
-      for (const failing of judged.filter((j) => j.stage !== 'passed')) {
-        const { final, attempts } =
-          conversation && request.repairAttempts > 0
-            ? await this.repair(failing, conversation, request, chat, chunkStats, state, budgetStop)
-            : { final: failing, attempts: 0 };
-        count(final);
-        if (final.stage === 'passed') repaired.push(final);
-        // A defect is suspected only when the model, shown the failure, still asserts the behaviour and says why.
-        else if (
-          attempts > 0 &&
-          final.stage === 'run' &&
-          final.error &&
-          /assert/i.test(final.error) &&
-          SUSPECTED.test(final.testCase.code)
-        ) {
-          state.suspectedDefects.push({
-            test: final.testCase.name,
-            symbols: conversation?.chunk.symbols ?? [],
-            code: final.testCase.code,
-            error: final.error,
-            message: failureHeadline(final.error),
-          });
-        }
-      }
-      await accept(repaired, chunkStats, kind);
-    };
-
-    let stoppedBy: LlmStopReason = 'iterations';
-    let integrationAsked = false;
-    try {
-      outer: for (let iteration = 1; iteration <= request.maxIterations; iteration++) {
-        const gaps = request.chunks.filter((c) => {
-          const span = coverage.project(c.startLine, c.endLine);
-          return span.missingLines.length + span.missingBranches.length > 0;
-        });
-        if (gaps.length === 0) {
-          stoppedBy = 'complete';
-          break;
-        }
-        for (const chunk of gaps) {
-          const stop = budgetStop();
-          if (stop) {
-            stoppedBy = stop;
-            break outer;
-          }
-          const chunkStats = stats[chunk.index] ?? stats.find((s) => s.index === chunk.index);
-          request.onProgress?.({
-            type: 'chunk-start',
-            chunk: chunk.index,
-            of: request.chunks.length,
-            symbols: chunk.symbols,
-            iteration,
-          });
-          for (const dep of this.context.dependencyChunks(request.chunks, chunk)) {
-            if (summaries.has(dep.index)) continue;
-            const beforeSummary = budgetStop(dep.tokens);
-            if (beforeSummary) throw new BudgetReached(beforeSummary);
-            const summary = await this.deps.summarizer.summarize({
-              chunk: dep,
-              source: request.source,
-              outline: request.outline,
-            });
-            summaries.set(dep.index, summary.text);
-            if (summary.usage) {
-              state.summaryCalls++;
-              state.promptTokens += summary.usage.promptTokens;
-              state.completionTokens += summary.usage.completionTokens;
-            }
-          }
-          const conversationRequest = {
-            source: request.source,
-            outline: request.outline,
-            chunks: request.chunks,
-            chunk,
-            coverage,
-            moduleName: target.moduleName,
-            importStatement: importStatementFor(target),
-            summaries,
-          };
-          const fitted = await this.context.unitTestPrompt(conversationRequest);
-          if (fitted.overBudget) {
-            chunkStats.skipped = `prompt of ${fitted.tokens} tokens cannot fit the budget of ${this.promptBudgetTokens}`;
-            this.logger.warn('Chunk skipped: its prompt cannot fit the budget', {
-              module: target.moduleName,
-              chunk: chunk.index,
-              tokens: fitted.tokens,
-              budget: this.promptBudgetTokens,
-            });
-            continue;
-          }
-          const answer = await chat(fitted.messages, fitted.tokens, chunkStats);
-          const candidates = this.candidatesOf(answer, state.funnel);
-          await process(candidates, { chunk, request: conversationRequest }, chunkStats, 'unit');
-          request.onProgress?.({
-            type: 'chunk-done',
-            chunk: chunk.index,
-            accepted: chunkStats.accepted,
-            combinedPercent: coverage.combinedPercent,
-            tokens: spent(),
-          });
-        }
-        if (!integrationAsked && !budgetStop()) {
-          integrationAsked = true;
-          await this.integrationRound(request, chat, process, state.funnel);
-        }
-      }
-    } catch (e) {
-      if (!(e instanceof BudgetReached)) throw e;
-      stoppedBy = e.reason;
-    }
-    const finalStop = budgetStop();
-    if (finalStop === 'target') stoppedBy = 'target';
-    for (const s of stats) s.after = coverage.project(s.startLine, s.endLine).summary();
-    this.metrics.observe('test_agent_test_generation_duration_seconds', (this.now() - started) / 1000, {
-      generator: 'llm',
-    });
-    request.onProgress?.({ type: 'stopped', reason: stoppedBy, combinedPercent: coverage.combinedPercent });
-    this.logger.info('LLM generation finished', {
-      module: target.moduleName,
-      stoppedBy,
-      combined: Number(coverage.combinedPercent.toFixed(1)),
-      accepted: state.unit.length + state.integration.length,
-      llmCalls: state.llmCalls,
-      tokens: spent(),
-    });
-    return { ...state, coverage, chunks: stats, stoppedBy, resumed };
+    const ended = await this.rounds();
+    const stoppedBy: LlmStopReason = this.budgetStop() === 'target' ? 'target' : ended;
+    return this.finish(started, stoppedBy);
   }
 
-  private candidatesOf(answer: ChatResult, funnel: GenerationFunnel): TestCase[] {
+  /** Rounds over the chunks with gaps, the integration prompt after the first; why they ended. */
+  private async rounds(): Promise<LlmStopReason> {
+    let integrationAsked = false;
+    for (let iteration = 1; iteration <= this.request.maxIterations; iteration++) {
+      const gaps = this.request.chunks.filter((c) => {
+        const span = this.coverage.project(c.startLine, c.endLine);
+        return span.missingLines.length + span.missingBranches.length > 0;
+      });
+      if (gaps.length === 0) return 'complete';
+      for (const chunk of gaps) {
+        const stop = this.budgetStop() ?? (await this.chunkRound(chunk, iteration))?.stop;
+        if (stop) return stop;
+      }
+      if (!integrationAsked && !this.budgetStop()) {
+        integrationAsked = true;
+        const stopped = await this.integrationRound();
+        if (stopped) return stopped.stop;
+      }
+    }
+    return 'iterations';
+  }
+
+  private finish(started: number, stoppedBy: LlmStopReason): LlmGenerationResult {
+    const { coverage, tally } = this;
+    for (const s of this.stats) s.after = coverage.project(s.startLine, s.endLine).summary();
+    this.deps.metrics.observe('test_agent_test_generation_duration_seconds', (this.deps.now() - started) / 1000, {
+      generator: 'llm',
+    });
+    this.request.onProgress?.({ type: 'stopped', reason: stoppedBy, combinedPercent: coverage.combinedPercent });
+    this.deps.logger.info('LLM generation finished', {
+      module: this.target.moduleName,
+      stoppedBy,
+      combined: Number(coverage.combinedPercent.toFixed(1)),
+      accepted: tally.unit.length + tally.integration.length,
+      llmCalls: tally.llmCalls,
+      tokens: this.spent(),
+    });
+    return { ...tally, coverage, chunks: this.stats, stoppedBy, resumed: this.resumed };
+  }
+
+  private async resume(store: CheckpointStore): Promise<void> {
+    const saved = await store.load(this.key);
+    const moduleName = this.target.moduleName;
+    if (saved === undefined) {
+      this.deps.logger.warn(
+        'Nothing to resume: no checkpoint for this module content in this output folder; starting afresh',
+        { module: moduleName },
+      );
+      return;
+    }
+    if (!isCheckpoint(saved, this.key)) {
+      throw new InvalidInputError(
+        'TA_CHECKPOINT_INVALID',
+        `The checkpoint of ${moduleName} is not one this version wrote; delete ${CHECKPOINT_HINT} or run without --resume`,
+      );
+    }
+    Object.assign(this.tally, {
+      unit: saved.unit,
+      integration: saved.integration,
+      funnel: saved.funnel,
+      suspectedDefects: saved.suspectedDefects,
+      llmCalls: saved.llmCalls,
+      promptTokens: saved.promptTokens,
+      completionTokens: saved.completionTokens,
+    });
+    this.acceptedCoverage = CoverageReport.fromData(this.target.file, saved.coverage);
+    this.coverage = this.coverage.union(this.acceptedCoverage);
+    this.resumed = true;
+    this.deps.logger.info('Resuming from checkpoint', {
+      module: moduleName,
+      accepted: saved.unit.length + saved.integration.length,
+    });
+  }
+
+  private spent(): number {
+    return this.tally.promptTokens + this.tally.completionTokens;
+  }
+
+  /** Why no further call may start; `nextPromptTokens` is the prompt about to be sent (its answer may take the reserve). */
+  private budgetStop(nextPromptTokens = 0): LlmStopReason | undefined {
+    const { request } = this;
+    if (this.coverage.combinedPercent >= request.targetCoverage) return 'target';
+    const next = nextPromptTokens > 0 ? nextPromptTokens + request.maxCompletionTokens : 0;
+    if (this.spent() >= request.maxTokens || this.spent() + next > request.maxTokens) return 'token-budget';
+    if (this.deps.now() >= request.deadline) return 'time-budget';
+    return undefined;
+  }
+
+  /** One chat call, unless a budget forbids it; its tokens go to the tally and to the chunk's stats. */
+  private async chat(
+    messages: ChatMessage[],
+    promptTokens: number,
+    chunkStats?: ChunkGenerationStats,
+  ): Promise<{ readonly answer: ChatResult } | Stopped> {
+    const stop = this.budgetStop(promptTokens);
+    if (stop) return { stop };
+    const { request, deps } = this;
+    // A call in flight ends at the deadline too: the run then stops as out of time, not as an LLM failure.
+    let result: ChatResult;
+    try {
+      result = await deps.llm.chat(messages, {
+        maxTokens: request.maxCompletionTokens,
+        temperature: 0.2,
+        signal: AbortSignal.timeout(Math.max(1, request.deadline - deps.now())),
+      });
+    } catch (e) {
+      if (deps.now() >= request.deadline) return { stop: 'time-budget' };
+      throw e;
+    }
+    const p = result.usage?.promptTokens ?? promptTokens;
+    const c = result.usage?.completionTokens ?? (await deps.counter.count(result.text));
+    this.tally.llmCalls++;
+    this.tally.promptTokens += p;
+    this.tally.completionTokens += c;
+    if (chunkStats) {
+      chunkStats.llmCalls++;
+      chunkStats.promptTokens += p;
+      chunkStats.completionTokens += c;
+    }
+    return { answer: result };
+  }
+
+  /** Summaries of the chunks `chunk` depends on (each once per run), the chunk's prompt, its answer judged. */
+  private async chunkRound(chunk: CodeChunk, iteration: number): Promise<Stopped | undefined> {
+    const { request, deps, target } = this;
+    const chunkStats = this.stats[chunk.index] ?? this.stats.find((s) => s.index === chunk.index);
+    request.onProgress?.({
+      type: 'chunk-start',
+      chunk: chunk.index,
+      of: request.chunks.length,
+      symbols: chunk.symbols,
+      iteration,
+    });
+    const summaryStop = await this.summariseDependencies(chunk);
+    if (summaryStop) return summaryStop;
+    const conversationRequest = {
+      source: request.source,
+      outline: request.outline,
+      chunks: request.chunks,
+      chunk,
+      coverage: this.coverage,
+      moduleName: target.moduleName,
+      importStatement: importStatementFor(target),
+      summaries: this.summaries,
+    };
+    const fitted = await deps.fitting().context.unitTestPrompt(conversationRequest);
+    if (fitted.overBudget) {
+      chunkStats.skipped = `prompt of ${fitted.tokens} tokens cannot fit the budget of ${deps.fitting().promptBudgetTokens}`;
+      deps.logger.warn('Chunk skipped: its prompt cannot fit the budget', {
+        module: target.moduleName,
+        chunk: chunk.index,
+        tokens: fitted.tokens,
+        budget: deps.fitting().promptBudgetTokens,
+      });
+      return undefined;
+    }
+    const reply = await this.chat(fitted.messages, fitted.tokens, chunkStats);
+    if (isStopped(reply)) return reply;
+    const candidates = this.candidatesOf(reply.answer);
+    const stopped = await this.process(candidates, { chunk, request: conversationRequest }, chunkStats, 'unit');
+    if (stopped) return stopped;
+    request.onProgress?.({
+      type: 'chunk-done',
+      chunk: chunk.index,
+      accepted: chunkStats.accepted,
+      combinedPercent: this.coverage.combinedPercent,
+      tokens: this.spent(),
+    });
+    return undefined;
+  }
+
+  private async summariseDependencies(chunk: CodeChunk): Promise<Stopped | undefined> {
+    const { request, deps } = this;
+    for (const dep of deps.fitting().context.dependencyChunks(request.chunks, chunk)) {
+      if (this.summaries.has(dep.index)) continue;
+      const stop = this.budgetStop(dep.tokens);
+      if (stop) return { stop };
+      const summary = await deps.summarizer.summarize({ chunk: dep, source: request.source, outline: request.outline });
+      this.summaries.set(dep.index, summary.text);
+      if (summary.usage) {
+        this.tally.summaryCalls++;
+        this.tally.promptTokens += summary.usage.promptTokens;
+        this.tally.completionTokens += summary.usage.completionTokens;
+      }
+    }
+    return undefined;
+  }
+
+  private candidatesOf(answer: ChatResult): TestCase[] {
     const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
-    funnel.generated += parsed.tests.length + parsed.dropped.filter((d) => d.endsWith('cut off')).length;
+    this.tally.funnel.generated += parsed.tests.length + parsed.dropped.filter((d) => d.endsWith('cut off')).length;
     return parsed.tests.map((t) => ({
       name: t.name,
       code: t.code,
@@ -583,17 +572,120 @@ export class LlmTestGeneration {
     }));
   }
 
+  /**
+   * Judges each candidate on its own, accepts the passing ones first (so an LLM outage during repairs loses
+   * nothing), then repairs the failing ones in the chunk's conversation and accepts what the repairs fixed.
+   * A stop during a repair ends the answer there (what its repairs fixed so far is not accepted).
+   */
+  private async process(
+    candidates: TestCase[],
+    conversation: ChunkConversation | undefined,
+    chunkStats: ChunkGenerationStats | undefined,
+    kind: 'unit' | 'integration',
+  ): Promise<Stopped | undefined> {
+    let judged = await this.judge(candidates);
+    // Candidates share one pytest process: a test that fails only there (another candidate patched the module)
+    // is judged again alone before it may be repaired or suspected.
+    if (candidates.length > 1) {
+      const alone: Judged[] = [];
+      for (const j of judged) alone.push(j.stage === 'run' ? (await this.judge([j.testCase]))[0] : j);
+      judged = alone;
+    }
+    const passing = judged.filter((j) => j.stage === 'passed');
+    passing.forEach((j) => this.count(j));
+    await this.accept(passing, chunkStats, kind);
+    const repaired: Judged[] = [];
+    for (const failing of judged.filter((j) => j.stage !== 'passed')) {
+      const outcome =
+        conversation && this.request.repairAttempts > 0
+          ? await this.repair(failing, conversation, chunkStats)
+          : { final: failing, attempts: 0 };
+      if (isStopped(outcome)) return outcome;
+      const { final, attempts } = outcome;
+      this.count(final);
+      if (final.stage === 'passed') repaired.push(final);
+      else this.suspect(final, attempts, conversation);
+    }
+    await this.accept(repaired, chunkStats, kind);
+    return undefined;
+  }
+
+  /** The funnel stages a judged test reached. */
+  private count(j: Judged): void {
+    const { funnel } = this.tally;
+    if (j.stage !== 'syntax') funnel.parsed++;
+    if (j.stage === 'run' || j.stage === 'passed') funnel.imported++;
+    if (j.stage === 'passed') funnel.passed++;
+  }
+
+  /** A defect is suspected only when the model, shown the failure, still asserts the behaviour and says why. */
+  private suspect(final: Judged, attempts: number, conversation: ChunkConversation | undefined): void {
+    if (
+      attempts > 0 &&
+      final.stage === 'run' &&
+      final.error &&
+      /assert/i.test(final.error) &&
+      SUSPECTED.test(final.testCase.code)
+    ) {
+      this.tally.suspectedDefects.push({
+        test: final.testCase.name,
+        symbols: conversation?.chunk.symbols ?? [],
+        code: final.testCase.code,
+        error: final.error,
+        message: failureHeadline(final.error),
+      });
+    }
+  }
+
+  /** Flakiness re-runs, then keeps each stable test that adds a line or a branch; checkpoints each one. */
+  private async accept(
+    passing: readonly Judged[],
+    chunkStats: ChunkGenerationStats | undefined,
+    kind: 'unit' | 'integration',
+  ): Promise<void> {
+    if (passing.length === 0) return;
+    const { request, deps, tally } = this;
+    const checker = new FlakinessChecker(deps.executor, deps.assembler, {
+      reruns: request.flakyRuns,
+      concurrency: deps.concurrency ?? 2,
+      ...(request.perturbations ? { perturbations: request.perturbations } : {}),
+      ...(deps.perTestTimeoutMs ? { perTestTimeoutMs: deps.perTestTimeoutMs } : {}),
+    });
+    const verdicts =
+      request.flakyRuns > 0
+        ? await checker.check(
+            this.target,
+            passing.map((j) => j.testCase),
+          )
+        : passing.map(() => ({ passing: true, flaky: false }));
+    const baselineCases = request.baseline?.cases ?? [];
+    for (let i = 0; i < passing.length; i++) {
+      if (!verdicts[i].passing || verdicts[i].flaky) continue;
+      tally.funnel.stable++;
+      const own = passing[i].coverage;
+      if (!own || !own.addsTo(this.coverage)) continue;
+      this.coverage = this.coverage.union(own);
+      this.acceptedCoverage = this.acceptedCoverage.union(own);
+      tally.funnel.addedCoverage++;
+      const accepted = uniqueName(passing[i].testCase, [...baselineCases, ...tally.unit, ...tally.integration]);
+      (kind === 'unit' ? tally.unit : tally.integration).push(accepted);
+      if (chunkStats) chunkStats.accepted++;
+      await this.checkpoint();
+    }
+  }
+
   /** Runs each candidate in its own file (one broken file never hides the others) with per-test coverage. */
-  private async judge(target: ModuleTarget, candidates: readonly TestCase[]): Promise<Judged[]> {
+  private async judge(candidates: readonly TestCase[]): Promise<Judged[]> {
     if (candidates.length === 0) return [];
+    const { deps, target } = this;
     const files = candidates.map((c, i) =>
-      this.assembler.assemble(target, [c], { fileName: `test_ta_candidate_${i}.py` }),
+      deps.assembler.assemble(target, [c], { fileName: `test_ta_candidate_${i}.py` }),
     );
-    const result = await this.deps.executor.run({
+    const result = await deps.executor.run({
       target,
       testFiles: files,
       perTestCoverage: true,
-      ...(this.deps.perTestTimeoutMs ? { perTestTimeoutMs: this.deps.perTestTimeoutMs } : {}),
+      ...(deps.perTestTimeoutMs ? { perTestTimeoutMs: deps.perTestTimeoutMs } : {}),
     });
     return candidates.map((testCase, i) => {
       const nodeId = files[i].nodeIds.get(files[i].cases[0].name) as string;
@@ -629,54 +721,39 @@ export class LlmTestGeneration {
   private async repair(
     failing: Judged,
     conversation: ChunkConversation,
-    request: LlmGenerationRequest,
-    chat: (m: ChatMessage[], tokens: number, s?: ChunkGenerationStats) => Promise<ChatResult>,
     chunkStats: ChunkGenerationStats | undefined,
-    state: { repairs: { attempted: number; succeeded: number }; funnel: GenerationFunnel },
-    budgetStop: () => LlmStopReason | undefined,
-  ): Promise<{ final: Judged; attempts: number }> {
+  ): Promise<{ final: Judged; attempts: number } | Stopped> {
+    const { request, deps, tally } = this;
     let current = failing;
     let attempts = 0;
     for (let attempt = 1; attempt <= request.repairAttempts; attempt++) {
-      if (budgetStop()) return { final: current, attempts };
+      if (this.budgetStop()) return { final: current, attempts };
       const assistant: ChatMessage = {
         role: 'assistant',
         content: `\`\`\`python\n${[...current.testCase.imports, '', ...(current.testCase.support ?? []), '', current.testCase.code].join('\n').trim()}\n\`\`\``,
       };
-      const repairMessage = this.prompts.repair(
+      const repairMessage = deps.prompts.repair(
         current.testCase.name,
         current.testCase.code,
         truncateLines(current.error ?? 'the test did not run', 40),
       );
-      const reserve = await countMessages(this.deps.counter, [assistant, repairMessage]);
-      const fitted = await this.context.unitTestPrompt({ ...conversation.request, reserveTokens: reserve });
+      const reserve = await countMessages(deps.counter, [assistant, repairMessage]);
+      const fitted = await deps.fitting().context.unitTestPrompt({ ...conversation.request, reserveTokens: reserve });
       if (fitted.overBudget) return { final: current, attempts };
       attempts++;
-      state.repairs.attempted++;
-      const answer = await chat([...fitted.messages, assistant, repairMessage], fitted.tokens + reserve, chunkStats);
-      const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
-      const fixed = parsed.tests.find((t) => t.name === current.testCase.name) ?? parsed.tests[0];
-      if (!fixed) continue;
-      const code =
-        fixed.name === current.testCase.name
-          ? fixed.code
-          : fixed.code.replace(`def ${fixed.name}(`, `def ${current.testCase.name}(`);
-      const support = parsed.support.length > 0 ? parsed.support : (current.testCase.support ?? []);
-      const candidate: TestCase = {
-        name: current.testCase.name,
-        code,
-        ...(fixed.className ? { className: fixed.className } : {}),
-        // The answer's imports first; the earlier ones only for names the new code still uses.
-        imports: pruneImports(
-          [...new Set([...parsed.imports, ...current.testCase.imports])],
-          namesIn([code, ...support]),
-        ),
-        support,
-      };
-      const [judged] = await this.judge(request.target, [candidate]);
+      tally.repairs.attempted++;
+      const reply = await this.chat(
+        [...fitted.messages, assistant, repairMessage],
+        fitted.tokens + reserve,
+        chunkStats,
+      );
+      if (isStopped(reply)) return reply;
+      const candidate = repairedCandidate(current.testCase, reply.answer);
+      if (!candidate) continue;
+      const [judged] = await this.judge([candidate]);
       current = judged;
       if (current.stage === 'passed') {
-        state.repairs.succeeded++;
+        tally.repairs.succeeded++;
         return { final: current, attempts };
       }
     }
@@ -684,78 +761,86 @@ export class LlmTestGeneration {
   }
 
   /** One prompt for integration tests across the module's public API. */
-  private async integrationRound(
-    request: LlmGenerationRequest,
-    chat: (m: ChatMessage[], tokens: number) => Promise<ChatResult>,
-    process: (
-      c: TestCase[],
-      conv: ChunkConversation | undefined,
-      s: ChunkGenerationStats | undefined,
-      kind: 'unit' | 'integration',
-    ) => Promise<void>,
-    funnel: GenerationFunnel,
-  ): Promise<void> {
+  private async integrationRound(): Promise<Stopped | undefined> {
+    const { request, deps } = this;
     const publicApi = request.outline.items
       .filter((i) => (i.kind === 'function' || i.kind === 'class') && !i.name.startsWith('_'))
       .map((i) => (i.kind === 'function' || i.kind === 'class' ? i.name : ''));
-    if (publicApi.length < 2) return;
+    if (publicApi.length < 2) return undefined;
     const base = {
       moduleName: request.target.moduleName,
       importStatement: importStatementFor(request.target),
       summaries: [],
       publicApi,
     };
-    let messages = this.prompts.integrationTests({
+    let messages = deps.prompts.integrationTests({
       ...base,
       skeleton: moduleSkeleton(request.source, request.outline),
     });
-    let tokens = await countMessages(this.deps.counter, messages);
-    if (tokens > this.promptBudgetTokens) {
-      messages = this.prompts.integrationTests({
+    let tokens = await countMessages(deps.counter, messages);
+    if (tokens > deps.fitting().promptBudgetTokens) {
+      messages = deps.prompts.integrationTests({
         ...base,
         skeleton: moduleSkeleton(request.source, request.outline, new Set(publicApi)),
       });
-      tokens = await countMessages(this.deps.counter, messages);
+      tokens = await countMessages(deps.counter, messages);
     }
-    if (tokens > this.promptBudgetTokens) {
-      this.logger.warn('Integration prompt skipped: the public API skeleton cannot fit the budget', {
+    if (tokens > deps.fitting().promptBudgetTokens) {
+      deps.logger.warn('Integration prompt skipped: the public API skeleton cannot fit the budget', {
         tokens,
-        budget: this.promptBudgetTokens,
+        budget: deps.fitting().promptBudgetTokens,
       });
-      return;
+      return undefined;
     }
-    const answer = await chat(messages, tokens);
-    await process(this.candidatesOf(answer, funnel), undefined, undefined, 'integration');
+    const reply = await this.chat(messages, tokens);
+    if (isStopped(reply)) return reply;
+    return this.process(this.candidatesOf(reply.answer), undefined, undefined, 'integration');
   }
 
   /** Coverage of importing the module (module-level lines), the start when nothing was accepted yet. */
-  private async importCoverage(target: ModuleTarget): Promise<CoverageReport> {
-    const { coverage, error } = await measureImportCoverage(this.deps.executor, this.assembler, target);
-    if (error) this.logger.warn('The module under test does not import cleanly', { module: target.moduleName, error });
+  private async importCoverage(): Promise<CoverageReport> {
+    const { deps, target } = this;
+    const { coverage, error } = await measureImportCoverage(deps.executor, deps.assembler, target);
+    if (error) deps.logger.warn('The module under test does not import cleanly', { module: target.moduleName, error });
     return coverage;
   }
 
-  private async checkpoint(
-    store: CheckpointStore | undefined,
-    key: string,
-    state: Omit<Checkpoint, 'version' | 'key' | 'coverage'>,
-    coverage: CoverageReport,
-  ): Promise<void> {
+  private async checkpoint(): Promise<void> {
+    const store = this.request.checkpoints;
     if (!store) return;
+    const { tally } = this;
     const value: Checkpoint = {
       version: 1,
-      key,
-      unit: state.unit,
-      integration: state.integration,
-      coverage: coverage.toData(),
-      funnel: state.funnel,
-      llmCalls: state.llmCalls,
-      promptTokens: state.promptTokens,
-      completionTokens: state.completionTokens,
-      suspectedDefects: state.suspectedDefects,
+      key: this.key,
+      unit: tally.unit,
+      integration: tally.integration,
+      coverage: this.acceptedCoverage.toData(),
+      funnel: tally.funnel,
+      llmCalls: tally.llmCalls,
+      promptTokens: tally.promptTokens,
+      completionTokens: tally.completionTokens,
+      suspectedDefects: tally.suspectedDefects,
     };
-    await store.save(key, value);
+    await store.save(this.key, value);
   }
+}
+
+/** The repair answer's test under the failing test's name, with the imports and shared code it needs. */
+function repairedCandidate(failing: TestCase, answer: ChatResult): TestCase | undefined {
+  const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
+  const fixed = parsed.tests.find((t) => t.name === failing.name) ?? parsed.tests[0];
+  if (!fixed) return undefined;
+  const code =
+    fixed.name === failing.name ? fixed.code : fixed.code.replace(`def ${fixed.name}(`, `def ${failing.name}(`);
+  const support = parsed.support.length > 0 ? parsed.support : (failing.support ?? []);
+  return {
+    name: failing.name,
+    code,
+    ...(fixed.className ? { className: fixed.className } : {}),
+    // The answer's imports first; the earlier ones only for names the new code still uses.
+    imports: pruneImports([...new Set([...parsed.imports, ...failing.imports])], namesIn([code, ...support])),
+    support,
+  };
 }
 
 /** The line of a pytest failure that says what failed: the first `E` line, else the first line. */
