@@ -1,0 +1,130 @@
+import {
+  isNodeOf,
+  type ChatResult,
+  type CoverageReport,
+  type ModuleTarget,
+  type TestCase,
+  type TestExecutor,
+} from '@test-agent/domain';
+import { caseOutcome } from '../../services/flakiness-checker/flakiness-checker.service';
+import { parseLlmTests } from '../../services/llm-test-parser/llm-test-parser.service';
+import { pruneImports } from '../../services/test-file-assembler/python-imports';
+import { tokenizePython } from '../../services/test-file-assembler/python-tokens';
+import type { TestFileAssembler } from '../../services/test-file-assembler/test-file-assembler.service';
+import { perCaseCoverage } from '../../services/test-deduplicator/test-deduplicator.service';
+
+/** How far a candidate got: it parses, its file imports, it runs, it passes. */
+export type Stage = 'syntax' | 'import' | 'run' | 'passed';
+
+/** A candidate after one run: the stage it reached, its cleaned error, and what it covered when it passed. */
+export interface Judged {
+  readonly testCase: TestCase;
+  readonly stage: Stage;
+  readonly error?: string;
+  readonly coverage?: CoverageReport;
+}
+
+/** The candidates of one answer, and how many tests the answer held (the cut-off ones included). */
+export function candidatesOf(answer: ChatResult): { readonly cases: TestCase[]; readonly generated: number } {
+  const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
+  const cases = parsed.tests.map((t) => ({
+    name: t.name,
+    code: t.code,
+    ...(t.className ? { className: t.className } : {}),
+    // Each test keeps only the imported names it (or the shared fixtures) uses: one test's bad import
+    // never fails the others.
+    imports: pruneImports(parsed.imports, namesIn([t.code, ...parsed.support])),
+    support: parsed.support,
+  }));
+  return { cases, generated: parsed.tests.length + parsed.dropped.filter((d) => d.endsWith('cut off')).length };
+}
+
+/** The repair answer's test under the failing test's name, with the imports and shared code it needs. */
+export function repairedCandidate(failing: TestCase, answer: ChatResult): TestCase | undefined {
+  const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
+  const fixed = parsed.tests.find((t) => t.name === failing.name) ?? parsed.tests[0];
+  if (!fixed) return undefined;
+  const code =
+    fixed.name === failing.name ? fixed.code : fixed.code.replace(`def ${fixed.name}(`, `def ${failing.name}(`);
+  const support = parsed.support.length > 0 ? parsed.support : (failing.support ?? []);
+  return {
+    name: failing.name,
+    code,
+    ...(fixed.className ? { className: fixed.className } : {}),
+    // The answer's imports first; the earlier ones only for names the new code still uses.
+    imports: pruneImports([...new Set([...parsed.imports, ...failing.imports])], namesIn([code, ...support])),
+    support,
+  };
+}
+
+/** Where and how candidates run: one executor run, limits per test. */
+export interface JudgeContext {
+  readonly executor: TestExecutor;
+  readonly assembler: TestFileAssembler;
+  readonly target: ModuleTarget;
+  readonly perTestTimeoutMs?: number;
+}
+
+/**
+ * Runs each candidate in its own file (one broken file never hides the others) with per-test coverage. A
+ * candidate whose file makes pytest collect other tests too (a test class hidden in the shared code) is refused
+ * at the `import` stage: those tests would be written unchecked.
+ */
+export async function judgeCandidates(context: JudgeContext, candidates: readonly TestCase[]): Promise<Judged[]> {
+  if (candidates.length === 0) return [];
+  const { executor, assembler, target, perTestTimeoutMs } = context;
+  const files = candidates.map((c, i) => assembler.assemble(target, [c], { fileName: `test_ta_candidate_${i}.py` }));
+  const result = await executor.run({
+    target,
+    testFiles: files,
+    perTestCoverage: true,
+    ...(perTestTimeoutMs ? { perTestTimeoutMs } : {}),
+  });
+  return candidates.map((testCase, i) => {
+    const nodeId = files[i].nodeIds.get(files[i].cases[0].name) as string;
+    const outcome = caseOutcome(result, nodeId);
+    const own = (id: string) => isNodeOf(id, nodeId);
+    const collected = result.outcomes.some((o) => own(o.nodeId));
+    const stray = result.outcomes.filter((o) => o.nodeId.startsWith(`${files[i].name}::`) && !own(o.nodeId));
+    if (stray.length > 0) {
+      return {
+        testCase,
+        stage: 'import',
+        error: `its code also defines other tests (${stray.map((o) => o.nodeId.split('::').slice(1).join('::')).join(', ')}); keep one test per function`,
+      };
+    }
+    if (outcome.status === 'passed') {
+      return {
+        testCase,
+        stage: 'passed',
+        coverage: perCaseCoverage(result, files[i].nodeIds).get(files[i].cases[0].name),
+      };
+    }
+    if (!collected) {
+      const syntax = /SyntaxError|IndentationError|TabError/.test(outcome.error ?? '');
+      return { testCase, stage: syntax ? 'syntax' : 'import', error: outcome.error };
+    }
+    return { testCase, stage: 'run', error: outcome.error };
+  });
+}
+
+/** A name not used by `others` (`test_x`, `test_x_2`, ...), renaming the definition in the code. */
+export function uniqueName(testCase: TestCase, others: readonly TestCase[]): TestCase {
+  const taken = new Set(others.map((o) => o.name));
+  if (!taken.has(testCase.name)) return testCase;
+  let n = 2;
+  while (taken.has(`${testCase.name}_${n}`)) n++;
+  const name = `${testCase.name}_${n}`;
+  return { ...testCase, name, code: testCase.code.replace(`def ${testCase.name}(`, `def ${name}(`) };
+}
+
+/** Every identifier the blocks mention. */
+function namesIn(blocks: readonly string[]): Set<string> {
+  return new Set(
+    blocks.flatMap((b) =>
+      tokenizePython(b)
+        .filter((t) => t.kind === 'name')
+        .map((t) => t.text),
+    ),
+  );
+}
