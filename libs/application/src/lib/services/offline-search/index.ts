@@ -1,7 +1,12 @@
 export * from './python-source';
 export * from './random-source';
+export * from './generated-value';
 export * from './input-generator';
+export { simplestOf, strArgValue } from './scalar-values';
 export * from './safe-inputs';
+export * from './call-plans';
+export * from './raised-kinds';
+export { countOutsideEffects, minimiseArchive } from './search-archive';
 export * from './search-engine.service';
 export * from './test-namer';
 export * from './pytest-emitter';

@@ -15,16 +15,14 @@ import {
 } from './pytest-emitter';
 import {
   OfflineSearchEngine,
-  countOutsideEffects,
-  distinctDefects,
-  minimiseArchive,
-  raisedKind,
   type ArchivedTest,
   type OutsideEffectSummary,
   type OutsideEffects,
   type SearchOptions,
   type SearchOutcome,
 } from './search-engine.service';
+import { countOutsideEffects, minimiseArchive } from './search-archive';
+import { distinctDefects, raisedKind } from './raised-kinds';
 import { SEARCH_RERUN_MACHINE, onMachine } from '../flakiness-checker/machine-perturbations';
 import { simplifyTests } from './test-simplifier';
 

@@ -6,8 +6,8 @@ import type {
   PlanExpr,
   TestCase,
 } from '@test-agent/domain';
-import type { GenArg } from './input-generator';
-import { FILE_HELPER, renderPlanExpr } from './input-generator';
+import type { GenArg } from './generated-value';
+import { FILE_HELPER, renderPlanExpr } from './generated-value';
 import { PY_KEYWORDS, pyRegexLiteral, pyStr, snakeCase } from './python-source';
 import type { ArchivedTest } from './search-engine.service';
 import { TestNamer, subjectName, type NamingFacts } from './test-namer';

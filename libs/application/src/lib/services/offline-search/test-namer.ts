@@ -1,6 +1,6 @@
 import type { CallResult, CallableInfo } from '@test-agent/domain';
-import type { Candidate, GenArg } from './input-generator';
-import { evalPyStr } from './input-generator';
+import type { Candidate, GenArg } from './generated-value';
+import { evalPyStr } from './generated-value';
 import { snakeCase } from './python-source';
 
 const MAX_NAME = 100;
