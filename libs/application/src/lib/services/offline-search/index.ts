@@ -10,5 +10,6 @@ export { countOutsideEffects, minimiseArchive } from './search-archive';
 export * from './search-engine.service';
 export * from './test-namer';
 export * from './pytest-emitter';
+export { namesIn } from './emitted-source';
 export * from './offline-test-generator.service';
 export * from './test-simplifier';
