@@ -1,5 +1,6 @@
 import type { AttributeDescription, CallResult } from '@test-agent/domain';
-import { namesIn, type Body } from './emitted-source';
+import { namesIn } from '../../python-text';
+import type { Body } from './emitted-source';
 import type { Stability } from './pytest-emitter';
 import { pyStr } from './python-source';
 

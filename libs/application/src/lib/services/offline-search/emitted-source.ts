@@ -1,4 +1,5 @@
 import type { PlanExpr } from '@test-agent/domain';
+import { namesIn } from '../../python-text';
 import { FILE_HELPER } from './generated-value';
 
 /** The Python text around the tests of an emitted file: header, fixtures, helpers, imports, test functions. */
@@ -109,14 +110,6 @@ export function collectNames(e: PlanExpr, names: Set<string>): void {
     case 'var':
       return;
   }
-}
-
-/** Identifiers used in a Python expression, outside string literals and not after a dot. */
-export function namesIn(src: string): string[] {
-  const code = src.replace(/[bBrRuUfF]*('(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")/g, '""');
-  const out: string[] = [];
-  for (const m of code.matchAll(/(?<![.\w])([A-Za-z_]\w*)/g)) out.push(m[1]);
-  return out;
 }
 
 export function wrapImport(moduleName: string, names: string[]): string {

@@ -7,7 +7,8 @@ import {
   sizeAndStart,
   valueAssertions,
 } from './emitted-assertions';
-import { LITERAL_MODULES, assignmentParts, collectNames, hoistFiles, namesIn, type Body } from './emitted-source';
+import { namesIn } from '../../python-text';
+import { LITERAL_MODULES, assignmentParts, collectNames, hoistFiles, type Body } from './emitted-source';
 import { renderPlanExpr, type Candidate, type GenArg } from './generated-value';
 import type { EmittableTest } from './pytest-emitter';
 import { PY_KEYWORDS, pyRegexLiteral, pyStr, snakeCase } from './python-source';

@@ -10,6 +10,6 @@ export { countOutsideEffects, minimiseArchive } from './search-archive';
 export * from './search-engine.service';
 export * from './test-namer';
 export * from './pytest-emitter';
-export { namesIn } from './emitted-source';
+export { namesIn } from '../../python-text';
 export * from './offline-test-generator.service';
 export * from './test-simplifier';
