@@ -62,7 +62,7 @@ describe('layering enforced by lint', () => {
   it('accepts application importing domain (whose name is also a Node built-in)', async () => {
     const ids = await ruleIdsFor(
       'libs/application/src/lib/probe.ts',
-      "import { ok } from '@test-agent/domain';\nexport const x = ok;\n",
+      "import { CoverageReport } from '@test-agent/domain';\nexport const x = CoverageReport;\n",
     );
     expect(ids).toEqual([]);
   });
@@ -70,7 +70,7 @@ describe('layering enforced by lint', () => {
   it('accepts infrastructure importing domain and npm packages', async () => {
     const ids = await ruleIdsFor(
       'libs/infrastructure/src/lib/probe.ts',
-      "import axios from 'axios';\nimport { ok } from '@test-agent/domain';\nexport const x = [axios, ok];\n",
+      "import axios from 'axios';\nimport { CoverageReport } from '@test-agent/domain';\nexport const x = [axios, CoverageReport];\n",
     );
     expect(ids).toEqual([]);
   });

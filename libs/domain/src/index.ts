@@ -1,4 +1,3 @@
-export * from './lib/result';
 export * from './lib/errors/test-agent.error';
 export * from './lib/value-objects/module-target.value-object';
 export * from './lib/value-objects/coverage-report.value-object';

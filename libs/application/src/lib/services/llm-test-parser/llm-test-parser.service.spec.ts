@@ -94,6 +94,22 @@ describe('parseLlmTests', () => {
     expect(parsed.tests[1].code).toBe('def test_a_2():\n    assert 1');
   });
 
+  it('numbers a duplicate past names the answer already uses, renaming only its def', () => {
+    const parsed = parseLlmTests(
+      '```python\ndef test_a():\n    assert 1\n\ndef test_a_2():\n    assert 2\n\ndef test_a():\n    assert "def test_a(" != ""\n```',
+    );
+    expect(parsed.tests.map((t) => t.name)).toEqual(['test_a', 'test_a_2', 'test_a_3']);
+    expect(parsed.tests[2].code).toBe('def test_a_3():\n    assert "def test_a(" != ""');
+  });
+
+  it('does not count brackets inside strings of a multi-line decorator', () => {
+    const answer =
+      '```python\n@pytest.mark.parametrize(\n    "text", ["(", "b"],\n)\ndef test_parens(text):\n    assert text\n```';
+    const parsed = parseLlmTests(answer);
+    expect(parsed.tests.map((t) => t.name)).toEqual(['test_parens']);
+    expect(parsed.dropped).toEqual([]);
+  });
+
   it('returns nothing from an answer with no code', () => {
     const parsed = parseLlmTests('I cannot help with that.');
     expect(parsed.tests).toEqual([]);

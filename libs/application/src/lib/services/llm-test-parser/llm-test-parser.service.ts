@@ -1,3 +1,5 @@
+import { bracketDepth, renameDefinition, uniqueName } from '../../python-text';
+
 /** One test function taken from an LLM answer, ready to be validated on its own. */
 export interface ParsedTest {
   /** Function name; unique within one parse (duplicates get `_2`, `_3`, ...). */
@@ -32,9 +34,6 @@ const TEST_FUNCTION = /^(?:async\s+)?def\s+(test\w*)\s*\(/;
 const TEST_CLASS = /^class\s+(Test\w*|\w+(?=\s*\([^)]*\bTestCase\b))\s*[(:]/;
 const FIXTURE_DECORATOR = /^@\s*(pytest\.)?fixture\b/m;
 
-/** Net change of bracket depth on a line (strings are not parsed: good enough for decorators and imports). */
-const bracketDelta = (line: string) => (line.match(/[([{]/g)?.length ?? 0) - (line.match(/[)\]}]/g)?.length ?? 0);
-
 /** Removes the indentation all non-blank lines share (a fence inside a Markdown list is indented). */
 function dedent(lines: readonly string[]): string[] {
   const indents = lines.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)?.[0].length ?? 0);
@@ -47,7 +46,7 @@ function firstStatement(block: string): string {
   let depth = 0;
   for (const line of block.split('\n')) {
     if (depth <= 0 && /^\S/.test(line) && !/^(@|#|[)\]}])/.test(line)) return line;
-    depth += bracketDelta(line);
+    depth += bracketDepth(line);
   }
   return '';
 }
@@ -60,7 +59,7 @@ function importStatements(block: string): string[] {
   for (const line of block.split('\n')) {
     if (line.trim() === '' && current.length === 0) continue;
     current.push(line);
-    depth += bracketDelta(line);
+    depth += bracketDepth(line);
     if (depth <= 0 && !line.trimEnd().endsWith('\\')) {
       statements.push(current.join('\n').trimEnd());
       current = [];
@@ -214,11 +213,11 @@ export function parseLlmTests(answer: string, options: { truncated?: boolean } =
   const support: string[] = [];
   const tests: ParsedTest[] = [];
   const dropped: string[] = [];
-  const names = new Map<string, number>();
-  const unique = (name: string) => {
-    const n = (names.get(name) ?? 0) + 1;
-    names.set(name, n);
-    return n === 1 ? name : `${name}_${n}`;
+  const names = new Set<string>();
+  const unique = (wanted: string) => {
+    const name = uniqueName(wanted, (candidate) => names.has(candidate));
+    names.add(name);
+    return name;
   };
   const mayBeCut = unclosedFence || options.truncated === true;
 
@@ -227,7 +226,7 @@ export function parseLlmTests(answer: string, options: { truncated?: boolean } =
     const firstCodeLine = firstStatement(block);
     if (/^(import |from \S+ import )/.test(firstCodeLine)) {
       for (const statement of importStatements(block)) {
-        if (isLast && mayBeCut && (bracketDelta(statement) > 0 || statement.trimEnd().endsWith('\\'))) {
+        if (isLast && mayBeCut && (bracketDepth(statement) > 0 || statement.trimEnd().endsWith('\\'))) {
           dropped.push('an incomplete import at the end of a truncated answer');
           continue;
         }
@@ -255,7 +254,7 @@ export function parseLlmTests(answer: string, options: { truncated?: boolean } =
           return;
         }
         const name = unique(method.name);
-        const renamed = name === method.name ? method.code : method.code.replace(`def ${method.name}(`, `def ${name}(`);
+        const renamed = name === method.name ? method.code : renameDefinition(method.code, method.name, name);
         tests.push({
           name,
           className: classMatch[1],
@@ -272,7 +271,7 @@ export function parseLlmTests(answer: string, options: { truncated?: boolean } =
       const name = unique(functionMatch[1]);
       tests.push({
         name,
-        code: name === functionMatch[1] ? block : block.replace(`def ${functionMatch[1]}(`, `def ${name}(`),
+        code: name === functionMatch[1] ? block : renameDefinition(block, functionMatch[1], name),
       });
       return;
     }

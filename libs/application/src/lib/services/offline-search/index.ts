@@ -1,9 +1,15 @@
 export * from './python-source';
 export * from './random-source';
+export * from './generated-value';
 export * from './input-generator';
+export { simplestOf, strArgValue } from './scalar-values';
 export * from './safe-inputs';
+export * from './call-plans';
+export * from './raised-kinds';
+export { countOutsideEffects, minimiseArchive } from './search-archive';
 export * from './search-engine.service';
 export * from './test-namer';
 export * from './pytest-emitter';
+export { namesIn } from '../../python-text';
 export * from './offline-test-generator.service';
 export * from './test-simplifier';

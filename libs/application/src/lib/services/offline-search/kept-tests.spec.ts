@@ -6,9 +6,12 @@ import type {
   ParameterInfo,
   ValueDescription,
 } from '@test-agent/domain';
-import type { Candidate, GenArg } from './input-generator';
+import type { Candidate, GenArg } from './generated-value';
 import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emitter';
-import { minimiseArchive, raisedKind, toPlan, wellTyped, type ArchivedTest } from './search-engine.service';
+import { minimiseArchive } from './search-archive';
+import { raisedKind, wellTyped } from './raised-kinds';
+import { toPlan } from './call-plans';
+import { type ArchivedTest } from './search-engine.service';
 import { subjectName } from './test-namer';
 
 // A fake module `stats`: def ratio(a: int, b: int); def label(x) (no type known).

@@ -9,7 +9,9 @@ import type {
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
 import { OfflineTestGenerator, stability } from './offline-test-generator.service';
 import { pyFloat, pyRegexLiteral, pyStr, snakeCase } from './python-source';
-import { OfflineSearchEngine, minimiseArchive, toPlan } from './search-engine.service';
+import { OfflineSearchEngine } from './search-engine.service';
+import { minimiseArchive } from './search-archive';
+import { toPlan } from './call-plans';
 import { messageWords } from './test-namer';
 
 // A fake module `shapes` with:

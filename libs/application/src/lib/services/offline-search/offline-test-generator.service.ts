@@ -5,6 +5,7 @@ import {
   type Logger,
   type ModuleInterface,
   type ModuleTarget,
+  type SandboxSession,
 } from '@test-agent/domain';
 import {
   PytestEmitter,
@@ -15,16 +16,14 @@ import {
 } from './pytest-emitter';
 import {
   OfflineSearchEngine,
-  countOutsideEffects,
-  distinctDefects,
-  minimiseArchive,
-  raisedKind,
   type ArchivedTest,
   type OutsideEffectSummary,
   type OutsideEffects,
   type SearchOptions,
   type SearchOutcome,
 } from './search-engine.service';
+import { countOutsideEffects, minimiseArchive } from './search-archive';
+import { distinctDefects, raisedKind } from './raised-kinds';
 import { SEARCH_RERUN_MACHINE, onMachine } from '../flakiness-checker/machine-perturbations';
 import { simplifyTests } from './test-simplifier';
 
@@ -99,52 +98,11 @@ export class OfflineTestGenerator {
     let search: SearchOutcome;
     let again: CallResult[];
     try {
-      search = await this.engine.search(session, target.file, {
-        timeBudgetMs: Math.max(options.timeBudgetMs / 2, options.timeBudgetMs - importMs),
-        seed: options.seed,
-        callTimeoutMs,
-        now: options.now,
-        focusLines: options.focusLines,
-        coveredBefore: options.coveredBefore,
-      });
-      const now = options.now ?? (() => Date.now());
-      const simplified = await simplifyTests(session, minimiseArchive(search.tests), {
-        deadline: now() + (options.simplifyBudgetMs ?? Math.min(12_000, Math.max(1500, options.timeBudgetMs * 0.25))),
-        callTimeoutMs,
-        now,
-      });
-      // Simplified inputs may now be well-typed (a suspected defect) or raise a misuse error: neither is a test.
-      const judgedAgain = simplified.map((t) => ({ t, kind: raisedKind(t.result, t.candidate) }));
-      const defects = [...search.suspectedDefects, ...judgedAgain.filter((x) => x.kind === 'defect').map((x) => x.t)];
-      search = { ...search, suspectedDefects: distinctDefects(defects) };
-      const kept = minimiseArchive(
-        judgedAgain.filter((x) => x.kind !== 'defect' && x.kind !== 'misuse').map((x) => x.t),
-      );
-      // Suspected defects are re-run with the tests: one that does not raise the same way again is not reported.
-      again = await session.execute(
-        [...kept, ...search.suspectedDefects].map((t) => t.plan),
-        { timeoutMs: callTimeoutMs },
-      );
-      search = { ...search, tests: kept };
+      ({ search, again } = await this.searchModule(session, target, options, importMs, callTimeoutMs));
     } finally {
       await session.close();
     }
-    // The second session also runs on another machine as far as the code can tell (time zone, locale, proxies, clock):
-    // a value that depends on them differs between the runs and is not asserted.
-    const fresh = await this.sandbox.open(target, {
-      hashSeed: 4242,
-      loadTimeoutMs,
-      ...onMachine(SEARCH_RERUN_MACHINE),
-    });
-    let other: CallResult[];
-    try {
-      other = await fresh.execute(
-        [...search.tests, ...search.suspectedDefects].map((t) => t.plan),
-        { timeoutMs: callTimeoutMs },
-      );
-    } finally {
-      await fresh.close();
-    }
+    const other = await this.rerunElsewhere(target, search, loadTimeoutMs, callTimeoutMs);
     const year = new Date((options.now ?? (() => Date.now()))()).getUTCFullYear();
     const judged = [...search.tests, ...search.suspectedDefects].map((test, i) => ({
       test,
@@ -175,6 +133,69 @@ export class OfflineTestGenerator {
       importEffects: module.importEffects ?? [],
       render: (exclude) => this.emitter.emit(target.moduleName, module, tests, exclude, emitOptions),
     };
+  }
+
+  /**
+   * The search in the first session, then the simplification and minimisation of what it found, and a re-run
+   * of the kept tests and suspected defects in the same session.
+   */
+  private async searchModule(
+    session: SandboxSession,
+    target: ModuleTarget,
+    options: OfflineGenerationOptions,
+    importMs: number,
+    callTimeoutMs: number,
+  ): Promise<{ search: SearchOutcome; again: CallResult[] }> {
+    let search = await this.engine.search(session, target.file, {
+      timeBudgetMs: Math.max(options.timeBudgetMs / 2, options.timeBudgetMs - importMs),
+      seed: options.seed,
+      callTimeoutMs,
+      now: options.now,
+      focusLines: options.focusLines,
+      coveredBefore: options.coveredBefore,
+    });
+    const now = options.now ?? (() => Date.now());
+    const simplified = await simplifyTests(session, minimiseArchive(search.tests), {
+      deadline: now() + (options.simplifyBudgetMs ?? Math.min(12_000, Math.max(1500, options.timeBudgetMs * 0.25))),
+      callTimeoutMs,
+      now,
+    });
+    // Simplified inputs may now be well-typed (a suspected defect) or raise a misuse error: neither is a test.
+    const judgedAgain = simplified.map((t) => ({ t, kind: raisedKind(t.result, t.candidate) }));
+    const defects = [...search.suspectedDefects, ...judgedAgain.filter((x) => x.kind === 'defect').map((x) => x.t)];
+    search = { ...search, suspectedDefects: distinctDefects(defects) };
+    const kept = minimiseArchive(judgedAgain.filter((x) => x.kind !== 'defect' && x.kind !== 'misuse').map((x) => x.t));
+    // Suspected defects are re-run with the tests: one that does not raise the same way again is not reported.
+    const again = await session.execute(
+      [...kept, ...search.suspectedDefects].map((t) => t.plan),
+      { timeoutMs: callTimeoutMs },
+    );
+    search = { ...search, tests: kept };
+    return { search, again };
+  }
+
+  /** The kept tests and suspected defects run again in a fresh session, on another machine as far as they can tell. */
+  private async rerunElsewhere(
+    target: ModuleTarget,
+    search: SearchOutcome,
+    loadTimeoutMs: number,
+    callTimeoutMs: number,
+  ): Promise<CallResult[]> {
+    // The second session also runs on another machine as far as the code can tell (time zone, locale, proxies, clock):
+    // a value that depends on them differs between the runs and is not asserted.
+    const fresh = await this.sandbox.open(target, {
+      hashSeed: 4242,
+      loadTimeoutMs,
+      ...onMachine(SEARCH_RERUN_MACHINE),
+    });
+    try {
+      return await fresh.execute(
+        [...search.tests, ...search.suspectedDefects].map((t) => t.plan),
+        { timeoutMs: callTimeoutMs },
+      );
+    } finally {
+      await fresh.close();
+    }
   }
 }
 

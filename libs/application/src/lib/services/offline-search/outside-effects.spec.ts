@@ -9,12 +9,9 @@ import type {
 } from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
 import { OfflineTestGenerator, stability } from './offline-test-generator.service';
-import {
-  OfflineSearchEngine,
-  countOutsideEffects,
-  safeOutcome,
-  type OutsideEffectSummary,
-} from './search-engine.service';
+import { OfflineSearchEngine, type OutsideEffectSummary } from './search-engine.service';
+import { countOutsideEffects } from './search-archive';
+import { safeOutcome } from './raised-kinds';
 
 // A fake module `hazards`:
 //   def wipe(path: str)   lines 1-2: always tries `shutil.rmtree('/data/a')` (blocked by the sandbox)

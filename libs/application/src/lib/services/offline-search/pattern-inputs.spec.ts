@@ -1,5 +1,6 @@
 import type { CallableInfo, ModuleInterface, ParameterInfo } from '@test-agent/domain';
-import { InputGenerator, evalPyStr } from './input-generator';
+import { InputGenerator } from './input-generator';
+import { evalPyStr } from './generated-value';
 import { RandomSource } from './random-source';
 
 // A fake module `versions`:

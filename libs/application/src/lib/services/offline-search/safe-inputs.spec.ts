@@ -6,11 +6,13 @@ import type {
   PlanExpr,
   TypeHint,
 } from '@test-agent/domain';
-import { InputGenerator, evalPyStr, strArgValue, type Candidate, type GenValue } from './input-generator';
+import { InputGenerator } from './input-generator';
+import { evalPyStr, type Candidate, type GenValue } from './generated-value';
+import { strArgValue } from './scalar-values';
 import { PytestEmitter } from './pytest-emitter';
 import { RandomSource } from './random-source';
 import { leavesWorkingDirectory, reRootPath, safeLiteralSource } from './safe-inputs';
-import { toPlan } from './search-engine.service';
+import { toPlan } from './call-plans';
 import { plainer } from './test-simplifier';
 
 /**

@@ -6,11 +6,12 @@ import type {
   ParameterInfo,
   ValueDescription,
 } from '@test-agent/domain';
-import { InputGenerator, fieldsOf, settableFields, type Candidate } from './input-generator';
+import { InputGenerator } from './input-generator';
+import { fieldsOf, settableFields, type Candidate } from './generated-value';
 import { stablePrefix, stability } from './offline-test-generator.service';
 import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emitter';
 import { RandomSource } from './random-source';
-import { toPlan } from './search-engine.service';
+import { toPlan } from './call-plans';
 import { TestNamer, contextQualifiers, numberWord } from './test-namer';
 
 // A fake module `lexer`:

@@ -1,5 +1,5 @@
 import type { CallResult, CallableInfo, ParameterInfo, TypeHint, ValueDescription } from '@test-agent/domain';
-import type { Candidate, GenArg, GenValue } from './input-generator';
+import type { Candidate, GenArg, GenValue } from './generated-value';
 import { pyStr } from './python-source';
 import { TestNamer, contextQualifiers, joinQualifiers, messageWords, outcomeWords, stringTraits } from './test-namer';
 

@@ -1,6 +1,7 @@
 import type { CallResult, CallableInfo } from '@test-agent/domain';
-import type { Candidate, GenArg } from './input-generator';
-import { evalPyStr } from './input-generator';
+import { uniqueName } from '../../python-text';
+import type { Candidate, GenArg } from './generated-value';
+import { evalPyStr } from './generated-value';
 import { snakeCase } from './python-source';
 
 const MAX_NAME = 100;
@@ -310,9 +311,9 @@ export class TestNamer {
     return this.nameAll([{ fn, result, args }])[0];
   }
 
+  /** `name`, or `name_2`, `name_3`, ... when taken; the name returned is taken from then on. */
   reserve(name: string): string {
-    let n = name;
-    for (let i = 2; this.used.has(n); i++) n = `${name}_${i}`;
+    const n = uniqueName(name, (candidate) => this.used.has(candidate));
     this.used.add(n);
     return n;
   }

@@ -9,9 +9,12 @@ import type {
   TypeHint,
 } from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
-import { collectionValue, valueSource, type Candidate, type GenArg, type GenValue } from './input-generator';
+import { collectionValue, valueSource, type Candidate, type GenArg, type GenValue } from './generated-value';
 import { pyStr } from './python-source';
-import { incidental, minimiseArchive, toPlan, type ArchivedTest } from './search-engine.service';
+import { incidental } from './raised-kinds';
+import { minimiseArchive } from './search-archive';
+import { toPlan } from './call-plans';
+import { type ArchivedTest } from './search-engine.service';
 import { plainer, shorterStrings, simplifyTests } from './test-simplifier';
 
 const STR: TypeHint = { kind: 'builtin', name: 'str' };

@@ -3,17 +3,18 @@ import {
   callExpr,
   collectionValue,
   lit,
-  simplestOf,
-  strArgValue,
   stringsIn,
   valueSource,
   type Candidate,
   type Collection,
   type GenArg,
   type GenValue,
-} from './input-generator';
+} from './generated-value';
+import { simplestOf, strArgValue } from './scalar-values';
 import { pyFloat, pyInt } from './python-source';
-import { incidental, safeOutcome, toPlan, type ArchivedTest } from './search-engine.service';
+import { incidental, safeOutcome } from './raised-kinds';
+import { toPlan } from './call-plans';
+import { type ArchivedTest } from './search-engine.service';
 
 export interface SimplifyOptions {
   /** Stop starting new rounds after this time (ms, same clock as `now`). */

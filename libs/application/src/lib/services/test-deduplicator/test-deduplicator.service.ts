@@ -1,5 +1,5 @@
 import { CoverageReport, TestAgentError, isNodeOf, type TestCase, type TestRunResult } from '@test-agent/domain';
-import { tokenizePython, type PythonToken } from '../test-file-assembler/python-tokens';
+import { tokenizePython, type PythonToken } from '../../python-text';
 
 /** Why a case was dropped. */
 export type RemovalReason =

@@ -1,4 +1,4 @@
-import { renameIdentifier, tokenizePython } from './python-tokens';
+import { tokenizePython } from './python-tokens';
 
 describe('tokenizePython', () => {
   it('keeps strings whole (prefixes, triple quotes, escapes) and drops whitespace', () => {
@@ -19,14 +19,5 @@ describe('tokenizePython', () => {
 
   it('emits no newline inside brackets', () => {
     expect(tokenizePython('f(1,\n  2)\n').filter((t) => t.kind === 'newline')).toHaveLength(1);
-  });
-});
-
-describe('renameIdentifier', () => {
-  it('renames names, parameters and defaults, not attributes, strings, comments or keyword arguments', () => {
-    const source = 'def test_x(cart, n=cart):\n    assert cart.cart == "cart"  # cart\n    make(cart=cart)';
-    expect(renameIdentifier(source, 'cart', 'cart_2')).toBe(
-      'def test_x(cart_2, n=cart_2):\n    assert cart_2.cart == "cart"  # cart\n    make(cart=cart_2)',
-    );
   });
 });

@@ -1,0 +1,145 @@
+import type { AttributeDescription, CallResult } from '@test-agent/domain';
+import { namesIn } from '../../python-text';
+import type { Body } from './emitted-source';
+import type { Stability } from './pytest-emitter';
+import { pyStr } from './python-source';
+
+/** Longest value written out in an assertion; a longer one of a sized type is checked by its size and start. */
+export const MAX_EXACT = 1200;
+/** ... for a str, bytes, list, tuple, dict or set: a reviewer reads 120 characters, not a wall of them. */
+export const MAX_SIZED_LITERAL = 120;
+export const SIZED_TYPES = new Set(['str', 'bytes', 'list', 'tuple', 'dict', 'set']);
+/** Types of `builtins` a test can name (`dict_keys`, `function`, `list_iterator` are not names there). */
+export const BUILTIN_TYPE_NAMES = new Set([
+  'int',
+  'float',
+  'complex',
+  'bool',
+  'str',
+  'bytes',
+  'bytearray',
+  'memoryview',
+  'list',
+  'tuple',
+  'dict',
+  'set',
+  'frozenset',
+  'range',
+  'slice',
+  'type',
+  'object',
+  'property',
+  'enumerate',
+  'zip',
+  'map',
+  'filter',
+  'reversed',
+]);
+
+/**
+ * What a test asserts when its value, state and output all vary between runs or show the machine: that it
+ * returned None, or the type of what it returned (when every run agreed on it and the test can name it).
+ * Undefined when not even that holds: the test is then not written.
+ */
+export function fallbackAssertion(
+  target: string,
+  v: NonNullable<CallResult['value']>,
+  stability: Stability,
+  body: Body,
+  topNames: ReadonlySet<string>,
+  moduleName: string,
+): string | undefined {
+  if (v.expr === 'None' && stability.value) return `assert ${target} is None`;
+  if (!(stability.type ?? stability.value) || v.type.includes('<') || v.type === 'NoneType') return undefined;
+  if (v.module === 'builtins')
+    return BUILTIN_TYPE_NAMES.has(v.type) ? `assert isinstance(${target}, ${v.type})` : undefined;
+  const qualname = v.type.startsWith(`${v.module}.`) ? v.type.slice(v.module.length + 1) : v.type;
+  if (qualname.split('.').some((p) => p.startsWith('_'))) return undefined;
+  if (v.module === moduleName && topNames.has(qualname.split('.')[0])) {
+    body.names.add(qualname.split('.')[0]);
+    return `assert isinstance(${target}, ${qualname})`;
+  }
+  if (/^[a-z][\w.]*$/.test(v.module) && !v.module.split('.').some((p) => p.startsWith('_'))) {
+    body.imports.add(`import ${v.module}`);
+    return `assert isinstance(${target}, ${v.module}.${qualname})`;
+  }
+  return undefined;
+}
+
+export function valueAssertions(
+  target: string,
+  expr: string,
+  v: NonNullable<CallResult['value']>,
+  body: Body,
+): string[] {
+  if (v.nan) {
+    body.usesMath = true;
+    return [`assert math.isnan(${target})`];
+  }
+  if (expr === 'None' || expr === 'True' || expr === 'False') return [`assert ${target} is ${expr}`];
+  if (v.float && v.approx) return [`assert ${target} == pytest.approx(${expr})`];
+  const sized = v.len !== null && SIZED_TYPES.has(v.type);
+  if (expr.length <= (sized ? MAX_SIZED_LITERAL : MAX_EXACT)) return [`assert ${target} == ${expr}`];
+  // Too long to read: its size and how it starts; an unsized value gets the type check (see `fallbackAssertion`).
+  return sized ? sizeAndStart(target, v) : [];
+}
+
+/** For a long text or bytes value: its length and how it starts; for a long list: its length and first item. */
+export function sizeAndStart(target: string, v: NonNullable<CallResult['value']>): string[] {
+  // Very long values: check the size and the first element instead of a wall of text.
+  const out = [`assert len(${target}) == ${v.len ?? 0}`];
+  const head = evalHead(v.repr);
+  if (v.type === 'str' && head) out.push(`assert ${target}.startswith(${pyStr(head)})`);
+  else if (v.type === 'bytes' && head) out.push(`assert ${target}.startswith(b${pyStr(head)})`);
+  else if (v.parts?.length && (v.type === 'list' || v.type === 'tuple'))
+    out.push(`assert ${target}[0] == ${v.parts[0]}`);
+  return out;
+}
+
+export function attributeAssertion(
+  path: string,
+  a: AttributeDescription,
+  body: Body,
+  topNames: ReadonlySet<string>,
+): string {
+  for (const n of namesIn(a.expr)) if (topNames.has(n)) body.names.add(n);
+  if (a.float && a.approx) return `assert ${path} == pytest.approx(${a.expr})`;
+  if (a.expr === 'None' || a.expr === 'True' || a.expr === 'False') return `assert ${path} is ${a.expr}`;
+  return `assert ${path} == ${a.expr}`;
+}
+
+export function exceptionName(
+  ex: NonNullable<CallResult['exception']>,
+  topNames: ReadonlySet<string>,
+  body: Body,
+): string {
+  if (ex.path && topNames.has(ex.path.split('.')[0])) {
+    body.names.add(ex.path.split('.')[0]);
+    return ex.path;
+  }
+  if (ex.module === 'builtins') return ex.type;
+  if (
+    /^[a-z][\w.]*$/.test(ex.module) &&
+    !ex.module.split('.').some((p) => p.startsWith('_')) &&
+    !ex.type.includes('<')
+  ) {
+    body.imports.add(`import ${ex.module}`);
+    return `${ex.module}.${ex.type}`;
+  }
+  return 'Exception';
+}
+
+/** An exception message short and plain enough to check with `match=` (no object address). */
+export function matchable(message: string): boolean {
+  return message.length > 0 && message.length <= 80 && !/0x[0-9a-f]{6,}/.test(message);
+}
+
+/** The first 60 characters of the str or bytes a Python `repr` describes (best effort; falls back to ''). */
+export function evalHead(repr: string): string {
+  const m = /^b?(['"])(.*)$/s.exec(repr);
+  if (!m) return '';
+  const body = m[2].slice(0, 60);
+  // Cut before any escape so the prefix is exact.
+  const cut = body.search(/\\/);
+  return cut >= 0 ? body.slice(0, cut) : body.replace(/['"]$/, '');
+}

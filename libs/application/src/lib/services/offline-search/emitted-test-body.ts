@@ -1,0 +1,232 @@
+import type { CallResult, CallableInfo, PlanExpr } from '@test-agent/domain';
+import {
+  attributeAssertion,
+  exceptionName,
+  fallbackAssertion,
+  matchable,
+  sizeAndStart,
+  valueAssertions,
+} from './emitted-assertions';
+import { namesIn } from '../../python-text';
+import { LITERAL_MODULES, assignmentParts, collectNames, hoistFiles, type Body } from './emitted-source';
+import { renderPlanExpr, type Candidate, type GenArg } from './generated-value';
+import type { EmittableTest } from './pytest-emitter';
+import { PY_KEYWORDS, pyRegexLiteral, pyStr, snakeCase } from './python-source';
+import type { NamingFacts } from './test-namer';
+
+/** What the body of a test is written with: the module's top-level names and the imports of names from outside. */
+export interface BodyContext {
+  readonly moduleName: string;
+  readonly topNames: ReadonlySet<string>;
+  /** Names the module imported from elsewhere → the import statement (`Decimal` → `from decimal import Decimal`). */
+  readonly external: Readonly<Record<string, string>>;
+}
+
+/** A test of a call plan, before it is named: its subject, its body, and the facts its name is made of. */
+export interface CallBody {
+  readonly subject: string;
+  name: string;
+  readonly body: Body;
+  readonly facts: NamingFacts;
+}
+
+/** How the call under test is written: the statement, and the variable its receiver is held in. */
+interface FinalCall {
+  readonly body: Body;
+  readonly finalExpr: string;
+  readonly receiverName: string;
+  readonly finalIsReceiver: boolean;
+}
+
+/**
+ * The test of an archived call plan: the steps before the call, then the call with assertions from the observed
+ * outcome (none on unstable facts). Undefined when the plan has no steps or nothing about its outcome can be asserted.
+ */
+export function callBody(t: EmittableTest, ctx: BodyContext): CallBody | undefined {
+  const { plan, result, candidate } = t.test;
+  if (!plan.steps || !candidate) return undefined;
+  const last = result.status === 'raised' && result.step !== undefined ? result.step : plan.steps.length - 1;
+  const steps = plan.steps.slice(0, last + 1);
+  const { subject, args, hasReceiver } = subjectOf(plan.receiver, candidate, last);
+  const body: Body = { lines: [], usesMath: false, usesCapsys: false, names: new Set(), imports: new Set() };
+  const receiverName = variableName(candidate, ctx.topNames);
+  const varName = (i: number) => (i === 0 ? receiverName : `value_${i}`);
+  const render = (e: PlanExpr) => {
+    collectNames(e, body.names);
+    return renderPlanExpr(e, varName);
+  };
+  const finalIsReceiver = plan.receiver === 0 && last === 0;
+  for (let i = 0; i < last; i++) {
+    const assignment = assignmentParts(steps[i]);
+    if (assignment) body.lines.push(`${render(assignment.obj)}.${assignment.name} = ${render(assignment.value)}`);
+    else body.lines.push(i === 0 && plan.receiver === 0 ? `${receiverName} = ${render(steps[0])}` : render(steps[i]));
+  }
+  const call = render(steps[last]);
+  const finalExpr = result.listified ? `list(${call})` : call;
+  const final: FinalCall = { body, finalExpr, receiverName, finalIsReceiver };
+  if (result.status === 'raised') raisedLines(t, final, ctx);
+  else if (!returnedLines(t, final, ctx)) return undefined;
+  hoistFiles(body);
+  for (const line of body.lines) {
+    for (const n of namesIn(line)) {
+      const statement = ctx.external[n] ?? LITERAL_MODULES[n];
+      if (statement && !ctx.topNames.has(n)) body.imports.add(statement);
+    }
+  }
+  return { subject: subject.qualname, name: '', body, facts: namingFacts(t, subject, args, hasReceiver, last) };
+}
+
+/** Which callable the (possibly truncated) plan ends in, and with which arguments. */
+function subjectOf(
+  receiver: number | undefined,
+  candidate: Candidate,
+  last: number,
+): { subject: CallableInfo; args: readonly GenArg[]; hasReceiver: boolean } {
+  let subject: CallableInfo = candidate.target;
+  let args: readonly GenArg[] = candidate.args;
+  const hasReceiver = receiver === 0 && candidate.target.kind !== 'class';
+  if (hasReceiver && last === 0 && candidate.receiver?.kind === 'construct') {
+    subject = candidate.receiver.cls;
+    args = candidate.receiver.args;
+  } else if (hasReceiver && last >= 1 && last <= candidate.prefix.length) {
+    subject = candidate.prefix[last - 1].method;
+    args = candidate.prefix[last - 1].args;
+  }
+  return { subject, args, hasReceiver };
+}
+
+/** A call that raised: `pytest.raises` (with `match=` when the message is stable), or a suspected defect's xfail. */
+function raisedLines(t: EmittableTest, { body, finalExpr }: FinalCall, ctx: BodyContext): void {
+  const result = t.test.result;
+  const ex = result.exception!;
+  const type = exceptionName(ex, ctx.topNames, body);
+  if (t.defect) {
+    const where = typeof ex.line === 'number' ? ` on line ${ex.line}` : '';
+    body.decorators = [
+      `@pytest.mark.xfail(strict=True, raises=${type}, reason=${pyStr(`suspected defect: ${ex.type}${where} on well-typed input`)})`,
+    ];
+    body.lines.push(finalExpr);
+    return;
+  }
+  const match =
+    t.stability.value && !result.machineDependent && matchable(ex.message) ? pyRegexLiteral(ex.message) : null;
+  body.lines.push(`with pytest.raises(${type}${match ? `, match=${match}` : ''}):`, `    ${finalExpr}`);
+}
+
+/** A call that returned: the call and its assertions; false when nothing about it can be asserted. */
+function returnedLines(t: EmittableTest, final: FinalCall, ctx: BodyContext): boolean {
+  const { body, finalExpr, receiverName, finalIsReceiver } = final;
+  const v = t.test.result.value!;
+  const target = finalIsReceiver ? receiverName : 'result';
+  const assertions = [...stateAssertions(t, final, ctx), ...outputAssertions(t, body)];
+  // Every test checks something: when no value, state or output can be asserted, the type of what it returned.
+  if (assertions.length === 0) {
+    const check = fallbackAssertion(target, v, t.stability, body, ctx.topNames, ctx.moduleName);
+    if (!check) return false;
+    assertions.push(check);
+  }
+  const usesResult = assertions.some((a) => a.includes(target));
+  if (finalIsReceiver) body.lines.push(`${receiverName} = ${finalExpr}`);
+  else if (usesResult) body.lines.push(`result = ${finalExpr}`);
+  else body.lines.push(finalExpr);
+  body.lines.push(...assertions);
+  return true;
+}
+
+/** Assertions on the returned value (or its attributes, size or type) and on the receiver's changed attributes. */
+function stateAssertions(t: EmittableTest, final: FinalCall, ctx: BodyContext): string[] {
+  const { body, receiverName, finalIsReceiver } = final;
+  const { result } = t.test;
+  const { topNames } = ctx;
+  const v = result.value!;
+  const target = finalIsReceiver ? receiverName : 'result';
+  const assertions: string[] = [];
+  // A result that showed a value of the machine (HOME, the working folder, a variable) asserts nothing of it.
+  const machine = result.machineDependent === true;
+  if (t.stability.value && !machine) {
+    const stateChanged = (result.receiverAttrs ?? []).length > 0 && !finalIsReceiver;
+    if (v.expr === 'None' && (stateChanged || result.stdout)) {
+      // A mutator or a printer: what it changed or printed is the assertion, not its None.
+    } else if (v.expr !== null) {
+      for (const n of namesIn(v.expr)) if (topNames.has(n)) body.names.add(n);
+      assertions.push(...valueAssertions(target, v.expr, v, body));
+    } else if (v.len !== null && (v.type === 'str' || v.type === 'bytes' || v.type === 'list' || v.type === 'tuple')) {
+      // Too long to write out (a whole HTML page): its size and how it starts.
+      assertions.push(...sizeAndStart(target, v));
+    } else {
+      const attrs = v.attrs.filter((a) => t.stability.attrs.has(a.name)).slice(0, 6);
+      for (const a of attrs) assertions.push(attributeAssertion(`${target}.${a.name}`, a, body, topNames));
+      const typeName = v.type.split('.').pop()!;
+      if (attrs.length === 0 && v.module !== 'builtins' && topNames.has(typeName) && !v.type.includes('<')) {
+        body.names.add(typeName);
+        assertions.push(`assert isinstance(${target}, ${typeName})`);
+      }
+    }
+  }
+  const changed = machine
+    ? []
+    : (result.receiverAttrs ?? []).filter((a) => t.stability.attrs.has(a.name) && !finalIsReceiver).slice(0, 4);
+  for (const a of changed) assertions.push(attributeAssertion(`${receiverName}.${a.name}`, a, body, topNames));
+  return assertions;
+}
+
+/** The assertion on what the call printed: all of it, how it starts, or what comes before an address. */
+function outputAssertions(t: EmittableTest, body: Body): string[] {
+  const { result } = t.test;
+  const machine = result.machineDependent === true;
+  const printed = t.stability.stdout && result.stdout && !machine ? result.stdout : '';
+  const prefix = !printed && !machine && t.stability.stdoutPrefix ? t.stability.stdoutPrefix.slice(0, 300) : '';
+  if (printed && printed.length < 2000) {
+    body.usesCapsys = true;
+    return [`assert capsys.readouterr().out == ${pyStr(printed)}`];
+  }
+  if (printed) {
+    // The worker keeps the first 2,000 characters: check how the output starts (its first lines).
+    const head = printed.slice(0, Math.max(1, printed.lastIndexOf('\n', 300) + 1));
+    body.usesCapsys = true;
+    return [`assert capsys.readouterr().out.startswith(${pyStr(head)})`];
+  }
+  if (prefix) {
+    // Output that names an object's address: what comes before it.
+    body.usesCapsys = true;
+    return [`assert capsys.readouterr().out.startswith(${pyStr(prefix)})`];
+  }
+  return [];
+}
+
+/** What the test's name is made of: only what it asserts (a value or message that varies between runs is not in it). */
+function namingFacts(
+  t: EmittableTest,
+  subject: CallableInfo,
+  args: readonly GenArg[],
+  hasReceiver: boolean,
+  last: number,
+): NamingFacts {
+  const { result, candidate } = t.test;
+  // The calls before and the receiver's options describe the test too, unless it ends building the receiver.
+  const context = subject === candidate!.target || (hasReceiver && last > 0) ? candidate : undefined;
+  const messageChecked = result.status !== 'raised' || Boolean(result.exception && matchable(result.exception.message));
+  const asserted = t.stability.value && !result.machineDependent && !t.defect && messageChecked;
+  const named: CallResult = asserted
+    ? result
+    : {
+        ...result,
+        ...(result.value ? { value: { ...result.value, expr: null } } : {}),
+        ...(result.exception ? { exception: { ...result.exception, message: '' } } : {}),
+      };
+  return { fn: subject, result: named, args, candidate: context, lastStep: last };
+}
+
+/** The variable holding the receiver: its class in snake case, `_obj` added where that name is taken. */
+function variableName(c: Candidate, topNames: ReadonlySet<string>): string {
+  const cls =
+    c.target.kind === 'class'
+      ? c.target.qualname
+      : c.receiver?.kind === 'construct'
+        ? c.receiver.cls.qualname
+        : (c.target.owner ?? 'obj');
+  let name = snakeCase(cls.split('.').pop() ?? 'obj') || 'obj';
+  if (topNames.has(name) || PY_KEYWORDS.has(name) || name === 'result' || name === 'pytest' || name === 'math')
+    name = `${name}_obj`;
+  return name;
+}
