@@ -9,7 +9,7 @@ import {
 import { caseOutcome } from '../../services/flakiness-checker/flakiness-checker.service';
 import { parseLlmTests } from '../../services/llm-test-parser/llm-test-parser.service';
 import { pruneImports } from '../../services/test-file-assembler/python-imports';
-import { tokenizePython } from '../../services/test-file-assembler/python-tokens';
+import { namesIn, renameDefinition, uniqueName } from '../../python-text';
 import type { TestFileAssembler } from '../../services/test-file-assembler/test-file-assembler.service';
 import { perCaseCoverage } from '../../services/test-deduplicator/test-deduplicator.service';
 
@@ -33,7 +33,7 @@ export function candidatesOf(answer: ChatResult): { readonly cases: TestCase[]; 
     ...(t.className ? { className: t.className } : {}),
     // Each test keeps only the imported names it (or the shared fixtures) uses: one test's bad import
     // never fails the others.
-    imports: pruneImports(parsed.imports, namesIn([t.code, ...parsed.support])),
+    imports: pruneImports(parsed.imports, new Set([t.code, ...parsed.support].flatMap(namesIn))),
     support: parsed.support,
   }));
   return { cases, generated: parsed.tests.length + parsed.dropped.filter((d) => d.endsWith('cut off')).length };
@@ -44,15 +44,17 @@ export function repairedCandidate(failing: TestCase, answer: ChatResult): TestCa
   const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
   const fixed = parsed.tests.find((t) => t.name === failing.name) ?? parsed.tests[0];
   if (!fixed) return undefined;
-  const code =
-    fixed.name === failing.name ? fixed.code : fixed.code.replace(`def ${fixed.name}(`, `def ${failing.name}(`);
+  const code = fixed.name === failing.name ? fixed.code : renameDefinition(fixed.code, fixed.name, failing.name);
   const support = parsed.support.length > 0 ? parsed.support : (failing.support ?? []);
   return {
     name: failing.name,
     code,
     ...(fixed.className ? { className: fixed.className } : {}),
     // The answer's imports first; the earlier ones only for names the new code still uses.
-    imports: pruneImports([...new Set([...parsed.imports, ...failing.imports])], namesIn([code, ...support])),
+    imports: pruneImports(
+      [...new Set([...parsed.imports, ...failing.imports])],
+      new Set([code, ...support].flatMap(namesIn)),
+    ),
     support,
   };
 }
@@ -108,23 +110,11 @@ export async function judgeCandidates(context: JudgeContext, candidates: readonl
   });
 }
 
-/** A name not used by `others` (`test_x`, `test_x_2`, ...), renaming the definition in the code. */
-export function uniqueName(testCase: TestCase, others: readonly TestCase[]): TestCase {
+/** The case under a name not used by `others` (`test_x`, `test_x_2`, ...), its definition renamed in the code. */
+export function withUniqueName(testCase: TestCase, others: readonly TestCase[]): TestCase {
   const taken = new Set(others.map((o) => o.name));
-  if (!taken.has(testCase.name)) return testCase;
-  let n = 2;
-  while (taken.has(`${testCase.name}_${n}`)) n++;
-  const name = `${testCase.name}_${n}`;
-  return { ...testCase, name, code: testCase.code.replace(`def ${testCase.name}(`, `def ${name}(`) };
-}
-
-/** Every identifier the blocks mention. */
-function namesIn(blocks: readonly string[]): Set<string> {
-  return new Set(
-    blocks.flatMap((b) =>
-      tokenizePython(b)
-        .filter((t) => t.kind === 'name')
-        .map((t) => t.text),
-    ),
-  );
+  const name = uniqueName(testCase.name, (n) => taken.has(n));
+  return name === testCase.name
+    ? testCase
+    : { ...testCase, name, code: renameDefinition(testCase.code, testCase.name, name) };
 }

@@ -11,7 +11,7 @@ import {
   candidatesOf,
   judgeCandidates,
   repairedCandidate,
-  uniqueName,
+  withUniqueName,
   type JudgeContext,
   type Judged,
 } from './candidates';
@@ -326,7 +326,7 @@ export class LlmGenerationRun {
       this.coverage = this.coverage.union(own);
       this.acceptedCoverage = this.acceptedCoverage.union(own);
       tally.funnel.addedCoverage++;
-      const accepted = uniqueName(passing[i].testCase, [...baselineCases, ...tally.unit, ...tally.integration]);
+      const accepted = withUniqueName(passing[i].testCase, [...baselineCases, ...tally.unit, ...tally.integration]);
       (kind === 'unit' ? tally.unit : tally.integration).push(accepted);
       if (chunkStats) chunkStats.accepted++;
       await saveCheckpoint(request.checkpoints, this.key, tally, this.acceptedCoverage);
