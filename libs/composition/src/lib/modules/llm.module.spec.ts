@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, silentLogger } from '@test-agent/domain';
+import { silentLogger } from '@test-agent/domain';
 import { GigaChatLlmClient } from '@test-agent/infrastructure';
 import { loadConfig } from '../config/load-config';
 import { createContainer } from '../create-container';
@@ -59,23 +59,6 @@ describe('llm module', () => {
       ok: true,
       detail: 'not configured: the offline engine is used (set LLM_PROVIDER to use a model)',
     });
-  });
-
-  it('requires a cassette file for record and replay', () => {
-    for (const mode of ['record', 'replay']) {
-      const error = (() => {
-        try {
-          resolve({ LLM_CASSETTE_MODE: mode }).get(TOKENS.LlmService);
-          return undefined;
-        } catch (e) {
-          return e;
-        }
-      })();
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems).toEqual([
-        `llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "${mode}"`,
-      ]);
-    }
   });
 
   it("estimates with each model's own local tokenizer, GigaChat included (never its API)", async () => {
