@@ -50,11 +50,11 @@ export interface PytestTestExecutorOptions {
   readonly reportTimeoutMs: number;
   /** Folder under which each run gets its private temp folder (the OS temp folder by default). */
   readonly tempRoot?: string;
-  /** Variables the subprocess environment starts from before scrubbing (the process environment by default). */
-  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
+  /** Variables the subprocess environment starts from before scrubbing (composition passes `config.baseEnv`). */
+  readonly baseEnv: Readonly<Record<string, string | undefined>>;
 }
 
-export const DEFAULT_PYTEST_EXECUTOR_OPTIONS: PytestTestExecutorOptions = {
+export const DEFAULT_PYTEST_EXECUTOR_OPTIONS: Omit<PytestTestExecutorOptions, 'baseEnv'> = {
   perTestTimeoutMs: 10_000,
   overallTimeoutMs: 300_000,
   memoryLimitBytes: 2 * 1024 ** 3,
@@ -104,7 +104,7 @@ export class PytestTestExecutor implements TestExecutor {
 
   constructor(
     private readonly python: PythonRuntimeProvider,
-    options: Partial<PytestTestExecutorOptions> = {},
+    options: Partial<PytestTestExecutorOptions> & Pick<PytestTestExecutorOptions, 'baseEnv'>,
     logger: Logger = silentLogger,
     private readonly launcher: PythonLauncher = new PythonLauncher({ sandbox: 'on' }),
   ) {
@@ -288,7 +288,7 @@ export class PytestTestExecutor implements TestExecutor {
    */
   private environment(layout: RunLayout): Record<string, string> {
     const pythonPath = infrastructureAsset(ASSET_DIR);
-    return scrubEnvironment(this.options.baseEnv ?? process.env, {
+    return scrubEnvironment(this.options.baseEnv, {
       HOME: layout.home,
       TMPDIR: layout.tmp,
       TMP: layout.tmp,
