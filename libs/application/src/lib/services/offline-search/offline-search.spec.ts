@@ -4,6 +4,7 @@ import type {
   ModuleInterface,
   ModuleTarget,
   PlanExpr,
+  TestCase,
   ValueDescription,
 } from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
@@ -11,6 +12,7 @@ import { OfflineTestGenerator, stability } from './offline-test-generator.servic
 import { pyFloat, pyRegexLiteral, pyStr, snakeCase } from './python-source';
 import { OfflineSearchEngine, minimiseArchive, toPlan } from './search-engine.service';
 import { messageWords } from './test-namer';
+import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
 
 // A fake module `shapes` with:
 //   def classify(n: int) -> str      lines 2-7: n < 0 raises ValueError, n == 0 → 'zero', else 'positive'
@@ -87,6 +89,8 @@ const shapes: ModuleInterface = {
   baseline: { lines: [1, 9, 12], branches: [] },
 };
 const target: ModuleTarget = { file: '/src/shapes.py', importRoot: '/src', moduleName: 'shapes' };
+/** The file that ships: the emitted cases as the test-file assembler writes them. */
+const shipped = (file: { cases: readonly TestCase[] }) => new TestFileAssembler().assemble(target, file.cases).content;
 
 const intOf = (e: PlanExpr | undefined): number => (e && e.k === 'lit' ? Number(e.src) : NaN);
 const value = (expr: string, type: string, extra: Partial<ValueDescription> = {}): ValueDescription => ({
@@ -292,14 +296,14 @@ describe('OfflineTestGenerator', () => {
     expect(sandbox.opened.map((o) => o.hashSeed)).toEqual([0, 4242]);
     expect(sandbox.closed).toBe(2);
     const file = gen.render();
-    expect(file.content).toContain('from shapes import Counter, classify');
-    expect(file.content).toMatch(
+    expect(shipped(file)).toContain('from shapes import Counter, classify');
+    expect(shipped(file)).toMatch(
       /def test_classify_raises_value_error_negative\(\):\n {4}with pytest\.raises\(ValueError, match=r"negative: -1 \\\(n < 0\\\)"\):\n {8}classify\(-\d+\)/,
     );
-    expect(file.content).toMatch(
+    expect(shipped(file)).toMatch(
       /def test_classify_returns_string_with_zero_n\(\):\n {4}result = classify\(0\)\n {4}assert result == 'zero'/,
     );
-    expect(file.content).toMatch(
+    expect(shipped(file)).toMatch(
       /counter = Counter\([^)]*\)\n {4}counter\.add\(\d+\)\n {4}assert counter\.total == \d+/,
     );
     // Tests come grouped per callable in source order.
@@ -327,7 +331,7 @@ describe('OfflineTestGenerator', () => {
       seed: 3,
       now: fixedClock(),
     });
-    const content = gen.render().content;
+    const content = shipped(gen.render());
     expect(content).not.toMatch(/'positive \d+'/);
     // Every test checks something: the value varies, its type does not.
     expect(content).toMatch(
