@@ -152,7 +152,7 @@ export function registerGenerationRoutes(
   const jobsRoot = mkdtempSync(path.join(tmpDir, 'test-agent-jobs-'));
   const logger = container.get(TOKENS.Logger).child('jobs');
   // The server's own secrets stay with it; the job gets the rest of its environment (LLM settings included).
-  const { TEST_AGENT_API_TOKENS: _tokens, REDIS_URL: _redis, ...jobEnv } = process.env;
+  const { TEST_AGENT_API_TOKENS: _tokens, REDIS_URL: _redis, ...jobEnv } = config.baseEnv;
   // The server's own configuration file (where it read its settings), else an empty one.
   const serverConfig = path.resolve(process.cwd(), DEFAULT_CONFIG_FILE);
   const jobConfig = existsSync(serverConfig) ? serverConfig : path.join(jobsRoot, 'job-config.json');

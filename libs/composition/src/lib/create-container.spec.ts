@@ -19,6 +19,13 @@ describe('composition', () => {
     }
   });
 
+  it("starts child processes from the environment loadConfig was given (config.baseEnv), not the process's", async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'ta-container-'));
+    const bare = loadConfig({ env: {}, baseEnv: { PATH: path.join(cwd, 'no-such-bin') }, cwd });
+    const launcher = createContainer(bare, { logger: silentLogger }).get(TOKENS.PythonLauncher);
+    expect(await launcher.status()).toEqual({ setting: 'on', confined: false, problem: 'bwrap was not found on PATH' });
+  });
+
   it('builds the embedder facade from overrides without reading the process environment', () => {
     process.env.TEST_AGENT_TARGET_COVERAGE = '55';
     try {

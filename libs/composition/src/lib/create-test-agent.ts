@@ -9,6 +9,8 @@ import { TOKENS } from './tokens';
 export interface CreateTestAgentOptions extends CoreModuleOptions {
   /** Environment variables to read settings from (none by default). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The environment Python processes start from, before scrubbing (the process environment by default). */
+  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;
   readonly configFile?: string;
 }
@@ -45,8 +47,9 @@ export type GenerateRequest = Pick<GenerateTestsRequest, 'path' | 'outDir'> &
   Partial<Omit<GenerateTestsRequest, 'path' | 'outDir'>>;
 
 /**
- * Creates a Test Agent from settings (see the README's configuration table), merged over defaults. The process
- * environment is not read unless passed as `options.env`. Throws `ConfigError` listing every invalid value.
+ * Creates a Test Agent from settings (see the README's configuration table), merged over defaults. Settings are
+ * not read from the process environment unless it is passed as `options.env` (Python processes still start from
+ * it, or from `options.baseEnv`). Throws `ConfigError` listing every invalid value.
  */
 export function createTestAgent(config: ConfigOverrides = {}, options: CreateTestAgentOptions = {}): TestAgent {
   const resolved = loadConfig({
@@ -54,6 +57,7 @@ export function createTestAgent(config: ConfigOverrides = {}, options: CreateTes
     env: options.env ?? {},
     cwd: options.cwd,
     configFile: options.configFile,
+    baseEnv: options.baseEnv,
   });
   const container = createContainer(resolved, options);
   const python = container.get<PythonEnvironment>(TOKENS.PythonEnvironment);

@@ -118,6 +118,46 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { LLM_MODEL: 'qwen2.5:7b' }, cwd }).reservedCompletionTokens).toBeUndefined();
   });
 
+  it('checks what each LLM endpoint needs: its URL, GigaChat the authorization key, primary or fallback', () => {
+    expect(configError(() => loadConfig({ env: { LLM_PROVIDER: 'openai' }, cwd: tempDir() })).problems).toEqual([
+      'llmUrl (LLM_URL) is required when llmProvider is "openai"',
+    ]);
+    expect(configError(() => loadConfig({ env: { LLM_PROVIDER: 'gigachat' }, cwd: tempDir() })).problems).toEqual([
+      'gigachatAuthKey (GIGACHAT_AUTH_KEY) is required when llmProvider is "gigachat"',
+    ]);
+    const fallbacks = { LLM_PROVIDER: 'llm-api', LLM_URL: 'http://llm-api:8000' };
+    expect(
+      configError(() => loadConfig({ env: { ...fallbacks, LLM_FALLBACK_PROVIDER: 'openai' }, cwd: tempDir() }))
+        .problems,
+    ).toEqual(['llmFallbackUrl (LLM_FALLBACK_URL) is required when llmFallbackProvider is set']);
+    expect(
+      configError(() => loadConfig({ env: { ...fallbacks, LLM_FALLBACK_PROVIDER: 'gigachat' }, cwd: tempDir() }))
+        .problems,
+    ).toEqual(['gigachatAuthKey (GIGACHAT_AUTH_KEY) is required when llmFallbackProvider is "gigachat"']);
+    const gigachatFallback = { ...fallbacks, LLM_FALLBACK_PROVIDER: 'gigachat', GIGACHAT_AUTH_KEY: 'a2V5OnNlY3JldA==' };
+    expect(loadConfig({ env: gigachatFallback, cwd: tempDir() }).llmFallbackProvider).toBe('gigachat');
+  });
+
+  it('requires a cassette file for record and replay', () => {
+    for (const mode of ['record', 'replay']) {
+      expect(configError(() => loadConfig({ env: { LLM_CASSETTE_MODE: mode }, cwd: tempDir() })).problems).toEqual([
+        `llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "${mode}"`,
+      ]);
+    }
+    const cassette = path.join(tempDir(), 'llm.jsonl');
+    expect(
+      loadConfig({ env: { LLM_CASSETTE_MODE: 'record', LLM_CASSETTE: cassette }, cwd: tempDir() }).llmCassette,
+    ).toBe(cassette);
+  });
+
+  it('gives child processes the environment it is told, else the process environment, never as settings', () => {
+    const baseEnv = { PATH: '/usr/bin', TEST_AGENT_TARGET_COVERAGE: '55' };
+    const config = loadConfig({ env: {}, baseEnv, cwd: tempDir() });
+    expect(config.baseEnv).toBe(baseEnv);
+    expect(config.targetCoverage).toBe(80);
+    expect(loadConfig({ env: {}, cwd: tempDir() }).baseEnv).toBe(process.env);
+  });
+
   it('lists the secret values for redaction', () => {
     const config = loadConfig({
       env: { LLM_API_KEY: 'sk-live-123456', GIGACHAT_AUTH_KEY: 'YWJjOmRlZg==' },

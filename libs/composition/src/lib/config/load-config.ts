@@ -13,7 +13,16 @@ type ValueOf<K> = z.infer<Def<K>['schema']>;
 /** The resolved configuration. Settings without a default may be undefined. */
 export type TestAgentConfig = {
   [K in Settings[number]['key']]: Def<K> extends { default: unknown } ? ValueOf<K> : ValueOf<K> | undefined;
-} & { venvDir: string; cacheDir: string; configFile?: string };
+} & {
+  venvDir: string;
+  cacheDir: string;
+  configFile?: string;
+  /**
+   * The environment Test Agent's Python processes (pytest runs, the search worker, interpreter and bwrap lookup)
+   * and the server's jobs start from, before their own scrubbing. Holds secrets: never log or print it.
+   */
+  baseEnv: Readonly<Record<string, string | undefined>>;
+};
 
 /** Partial settings given by flags or an embedder (highest precedence). */
 export type ConfigOverrides = Partial<Record<Settings[number]['key'], unknown>>;
@@ -28,13 +37,19 @@ export interface LoadConfigOptions {
   readonly overrides?: ConfigOverrides;
   /** The embedder's own defaults, below everything the user sets (the CLI's quieter `logLevel`). */
   readonly defaults?: ConfigOverrides;
+  /**
+   * The environment child processes start from (`TestAgentConfig.baseEnv`); never a source of settings. The
+   * process environment by default: this is the one place that reads it.
+   */
+  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 export const DEFAULT_CONFIG_FILE = 'test-agent.config.json';
 
 /**
  * Loads configuration once, from flags/overrides > config file > environment > defaults, validating every
- * value and reporting every invalid one at once (`ConfigError.problems`). The only place that reads env.
+ * value and every combination of values (`crossCheck`), and reporting every invalid one at once
+ * (`ConfigError.problems`). The only place that reads env; the container's modules only build objects from it.
  */
 export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
   const env = options.env ?? {};
@@ -91,20 +106,7 @@ export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
 
   // An LLM URL alone (e.g. `--llm-url`) means the in-house gateway protocol, which also speaks OpenAI's.
   if (defaulted.has('llmProvider') && result.llmUrl) result.llmProvider = 'llm-api';
-  if (result.llmProvider !== 'none' && result.llmProvider !== 'gigachat' && !result.llmUrl) {
-    problems.push(`llmUrl (LLM_URL) is required when llmProvider is "${String(result.llmProvider)}"`);
-  }
-  if (result.llmProvider === 'gigachat' && !result.gigachatAuthKey) {
-    problems.push('gigachatAuthKey (GIGACHAT_AUTH_KEY) is required when llmProvider is "gigachat"');
-  }
-  if (
-    result.llmFallbackProvider &&
-    result.llmFallbackProvider !== 'none' &&
-    result.llmFallbackProvider !== 'gigachat' &&
-    !result.llmFallbackUrl
-  ) {
-    problems.push('llmFallbackUrl (LLM_FALLBACK_URL) is required when llmFallbackProvider is set');
-  }
+  problems.push(...crossCheck(result));
   if (problems.length > 0) throw new ConfigError(problems);
 
   // The answer's reserve scales with a configured context window, never more than a third of it: with
@@ -123,7 +125,41 @@ export function loadConfig(options: LoadConfigOptions = {}): TestAgentConfig {
   result.cacheDir = path.resolve(cwd, (result.cacheDir as string | undefined) ?? path.join(cacheHome, 'test-agent'));
   if (result.projectPython) result.projectPython = resolveExecutable(cwd, result.projectPython as string);
   if (existsSync(configFile)) result.configFile = configFile;
+  result.baseEnv = options.baseEnv ?? process.env;
   return result as TestAgentConfig;
+}
+
+/**
+ * Problems of settings that are valid alone but not together: what each configured LLM endpoint needs (its URL,
+ * GigaChat's authorization key) and the cassette file a cassette mode needs.
+ */
+function crossCheck(result: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  // An invalid provider (reported already) is also said to need its URL, as before.
+  if (result.llmProvider !== 'none' && result.llmProvider !== 'gigachat' && !result.llmUrl) {
+    problems.push(`llmUrl (LLM_URL) is required when llmProvider is "${String(result.llmProvider)}"`);
+  }
+  if (result.llmProvider === 'gigachat' && !result.gigachatAuthKey) {
+    problems.push('gigachatAuthKey (GIGACHAT_AUTH_KEY) is required when llmProvider is "gigachat"');
+  }
+  const fallback = result.llmFallbackProvider;
+  if (fallback && fallback !== 'none' && fallback !== 'gigachat' && !result.llmFallbackUrl) {
+    problems.push('llmFallbackUrl (LLM_FALLBACK_URL) is required when llmFallbackProvider is set');
+  }
+  const cassetteMode = result.llmCassetteMode;
+  // A replayed cassette builds no fallback client (the primary's settings are checked all the same).
+  if (
+    fallback === 'gigachat' &&
+    result.llmProvider !== 'gigachat' &&
+    cassetteMode !== 'replay' &&
+    !result.gigachatAuthKey
+  ) {
+    problems.push('gigachatAuthKey (GIGACHAT_AUTH_KEY) is required when llmFallbackProvider is "gigachat"');
+  }
+  if ((cassetteMode === 'record' || cassetteMode === 'replay') && !result.llmCassette) {
+    problems.push(`llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "${cassetteMode}"`);
+  }
+  return problems;
 }
 
 /** A path is resolved against `cwd`; a bare name (`python3.12`) stays for PATH lookup. */

@@ -90,7 +90,7 @@ export const generationModule = () =>
         const limits = { ...DEFAULT_WORKER_LIMITS, memoryBytes: config.testMemoryMb * 1024 * 1024 };
         return new PythonWorkerExecutionSandbox(
           ctx.get(TOKENS.ProjectPython),
-          { limits },
+          { limits, baseEnv: config.baseEnv },
           ctx.get(TOKENS.Logger),
           ctx.get(TOKENS.PythonLauncher),
         );

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, silentLogger } from '@test-agent/domain';
+import { silentLogger } from '@test-agent/domain';
+import { GigaChatLlmClient } from '@test-agent/infrastructure';
 import { loadConfig } from '../config/load-config';
 import { createContainer } from '../create-container';
 import { TOKENS } from '../tokens';
@@ -31,7 +32,8 @@ describe('llm module', () => {
       },
       { role: 'fallback', provider: 'llm-api', endpoint: 'llm-api http://llm-api:8000', maxConcurrency: 4 },
     ]);
-    expect(typeof llm.countTokens).toBe('function'); // GigaChat's /tokens/count
+    // GigaChat's /tokens/count: the remote token counter asks the primary client when it is GigaChat.
+    expect(llm.primaryClient).toBeInstanceOf(GigaChatLlmClient);
   });
 
   it('chooses the OpenAI-compatible adapter for LLM_PROVIDER=openai', () => {
@@ -45,7 +47,7 @@ describe('llm module', () => {
       TOKENS.LlmService,
     );
     expect(limited.endpoints[0].maxConcurrency).toBe(16);
-    expect(llm.countTokens).toBeUndefined();
+    expect(llm.primaryClient).not.toBeInstanceOf(GigaChatLlmClient);
   });
 
   it('has no endpoint with LLM_PROVIDER=none, and doctor says the offline engine is used', async () => {
@@ -57,23 +59,6 @@ describe('llm module', () => {
       ok: true,
       detail: 'not configured: the offline engine is used (set LLM_PROVIDER to use a model)',
     });
-  });
-
-  it('requires a cassette file for record and replay', () => {
-    for (const mode of ['record', 'replay']) {
-      const error = (() => {
-        try {
-          resolve({ LLM_CASSETTE_MODE: mode }).get(TOKENS.LlmService);
-          return undefined;
-        } catch (e) {
-          return e;
-        }
-      })();
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems).toEqual([
-        `llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "${mode}"`,
-      ]);
-    }
   });
 
   it("estimates with each model's own local tokenizer, GigaChat included (never its API)", async () => {

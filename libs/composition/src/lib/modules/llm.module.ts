@@ -1,12 +1,5 @@
 import { ContainerModule } from 'inversify';
-import {
-  ConfigError,
-  LlmError,
-  resolveModelProfile,
-  type LlmClient,
-  type Logger,
-  type TokenCounter,
-} from '@test-agent/domain';
+import { LlmError, resolveModelProfile, type LlmClient, type Logger, type TokenCounter } from '@test-agent/domain';
 import {
   CassetteLlmClient,
   CassetteWriter,
@@ -56,10 +49,8 @@ export function localEstimator(model: string | undefined): (text: string) => Pro
   };
 }
 
-const requireUrl = (e: LlmEndpointSettings, setting: string): string => {
-  if (!e.url) throw new ConfigError([`${setting} is required for the ${e.provider} provider`]);
-  return e.url;
-};
+/** An endpoint's URL: `loadConfig` reports a provider that needs one without it, so it is set here. */
+const urlOf = (e: LlmEndpointSettings): string => e.url as string;
 
 /** Timeouts and streaming of every adapter: the per-request timeout, streaming on or off, the idle timeout. */
 const timing = (config: TestAgentConfig) => ({
@@ -68,26 +59,27 @@ const timing = (config: TestAgentConfig) => ({
   idleTimeoutMs: config.llmStreamIdleTimeoutMs,
 });
 
-/** One factory per provider: the only place that knows which adapter serves which `LLM_PROVIDER`. */
+/**
+ * One factory per provider: the only place that knows which adapter serves which `LLM_PROVIDER`. The settings
+ * each needs were checked by `loadConfig`.
+ */
 const CLIENT_FACTORIES: Record<
   Provider,
-  (e: LlmEndpointSettings, config: TestAgentConfig, logger: Logger, urlSetting: string) => LlmClient
+  (e: LlmEndpointSettings, config: TestAgentConfig, logger: Logger) => LlmClient
 > = {
-  'llm-api': (e, config, logger, urlSetting) =>
-    new LlmApiLlmClient({ baseUrl: requireUrl(e, urlSetting), model: e.model, ...timing(config), logger }),
-  openai: (e, config, logger, urlSetting) =>
+  'llm-api': (e, config, logger) =>
+    new LlmApiLlmClient({ baseUrl: urlOf(e), model: e.model, ...timing(config), logger }),
+  openai: (e, config, logger) =>
     new OpenAiLlmClient({
-      baseUrl: requireUrl(e, urlSetting),
+      baseUrl: urlOf(e),
       model: e.model,
       apiKey: e.apiKey,
       ...timing(config),
       logger,
     }),
-  gigachat: (e, config, logger) => {
-    if (!config.gigachatAuthKey)
-      throw new ConfigError(['gigachatAuthKey (GIGACHAT_AUTH_KEY) is required for the gigachat provider']);
-    return new GigaChatLlmClient({
-      authKey: config.gigachatAuthKey,
+  gigachat: (e, config, logger) =>
+    new GigaChatLlmClient({
+      authKey: config.gigachatAuthKey as string,
       scope: config.gigachatScope,
       oauthUrl: config.gigachatOauthUrl,
       baseUrl: e.url ?? GIGACHAT_API_URL,
@@ -95,18 +87,12 @@ const CLIENT_FACTORIES: Record<
       ...timing(config),
       caBundleFile: config.gigachatCaBundle,
       logger,
-    });
-  },
+    }),
 };
 
-/** Builds the adapter for one endpoint. @throws ConfigError when a required setting is missing. */
-export function createLlmClient(
-  e: LlmEndpointSettings,
-  config: TestAgentConfig,
-  logger: Logger,
-  urlSetting = 'llmUrl (LLM_URL)',
-): LlmClient {
-  return CLIENT_FACTORIES[e.provider](e, config, logger, urlSetting);
+/** Builds the adapter for one endpoint of a configuration `loadConfig` checked. */
+export function createLlmClient(e: LlmEndpointSettings, config: TestAgentConfig, logger: Logger): LlmClient {
+  return CLIENT_FACTORIES[e.provider](e, config, logger);
 }
 
 /** Requests in flight per endpoint: LLM_MAX_CONCURRENCY, else 1 for GigaChat personal accounts, 10 for company ones, 4 otherwise. */
@@ -122,13 +108,11 @@ const modelOf = (e: LlmEndpointSettings): string | undefined =>
 /** The configured endpoint chain: primary, then fallback (the runbook's rollback); a cassette in replay mode. */
 export function llmEndpoints(config: TestAgentConfig, logger: Logger): LlmEndpoint[] {
   if (config.llmCassetteMode === 'replay') {
-    if (!config.llmCassette)
-      throw new ConfigError(['llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "replay"']);
     return [
       {
         role: 'replay',
         provider: 'cassette',
-        client: new CassetteLlmClient(config.llmCassette),
+        client: new CassetteLlmClient(config.llmCassette as string), // required in replay mode (loadConfig)
         maxConcurrency: Number.MAX_SAFE_INTEGER,
       },
     ];
@@ -162,7 +146,7 @@ export function llmEndpoints(config: TestAgentConfig, logger: Logger): LlmEndpoi
     endpoints.push({
       role: endpoints.length === 0 ? 'primary' : 'fallback',
       provider: fallback,
-      client: createLlmClient(settings, config, logger, 'llmFallbackUrl (LLM_FALLBACK_URL)'),
+      client: createLlmClient(settings, config, logger),
       maxConcurrency: defaultConcurrency(fallback, config),
       estimateTokens: localEstimator(modelOf(settings)),
       profileContextWindow: resolveModelProfile(modelOf(settings)).contextWindow,
@@ -182,9 +166,6 @@ export const llmModule = () =>
       .toDynamicValue((ctx) => {
         const config = ctx.get(TOKENS.Config);
         const logger = ctx.get(TOKENS.Logger);
-        if (config.llmCassetteMode === 'record' && !config.llmCassette) {
-          throw new ConfigError(['llmCassette (LLM_CASSETTE) is required when llmCassetteMode is "record"']);
-        }
         const replay = config.llmCassetteMode === 'replay';
         return new LlmService(
           llmEndpoints(config, logger),

@@ -58,9 +58,15 @@ export interface PythonLauncherOptions {
   readonly sandbox: SandboxSetting;
   /** bwrap's path, or a name looked up on `PATH` (default `bwrap`). */
   readonly bwrap?: string;
-  /** Where `PATH` is read from to find bwrap (the process environment by default). */
+  /**
+   * Where `PATH` is read from to find bwrap (composition passes `config.baseEnv`); without it, bwrap is looked up
+   * on the system's standard folders (`SYSTEM_PATH`).
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
+
+/** The standard executable folders, where a packaged bwrap lives: the lookup path when no environment is given. */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export const SANDBOX_INSTALL_HINT =
   'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) or turn the sandbox off explicitly to run the code under test unconfined';
@@ -177,7 +183,8 @@ export class PythonLauncher implements Containment {
 
   private async probe(): Promise<SandboxStatus> {
     const setting = this.options.sandbox;
-    const bwrap = findExecutable(this.options.bwrap ?? 'bwrap', (this.options.env ?? process.env).PATH ?? '');
+    const searchPath = this.options.env ? (this.options.env.PATH ?? '') : SYSTEM_PATH;
+    const bwrap = findExecutable(this.options.bwrap ?? 'bwrap', searchPath);
     if (!bwrap) {
       return {
         setting,

@@ -39,8 +39,8 @@ export interface ProjectPythonOptions {
   readonly cacheDir: string;
   /** Extra `pip install` arguments (the `pipArgs` setting). */
   readonly pipArgs: readonly string[];
-  /** Where `python3` is looked up (the process's `PATH` by default). */
-  readonly searchPath?: string;
+  /** Where `python3` is looked up: a `PATH` (composition passes `config.baseEnv.PATH`). */
+  readonly searchPath: string;
 }
 
 interface Probe {
@@ -129,7 +129,7 @@ export class ProjectPython implements PythonRuntimeProvider {
   }
 
   private choose(root: string): { executable: string; source: ProjectInterpreter['source'] } {
-    const searchPath = this.options.searchPath ?? process.env.PATH ?? '';
+    const searchPath = this.options.searchPath;
     if (this.options.projectPython) {
       const chosen = findExecutable(this.options.projectPython, searchPath);
       if (!chosen)

@@ -1,9 +1,10 @@
 import type {
-  CallResult,
   CallableInfo,
+  CallResult,
   ExceptionDescription,
   ModuleInterface,
   ParameterInfo,
+  TestCase,
   ValueDescription,
 } from '@test-agent/domain';
 import type { Candidate, GenArg } from './generated-value';
@@ -13,6 +14,7 @@ import { raisedKind, wellTyped } from './raised-kinds';
 import { toPlan } from './call-plans';
 import { type ArchivedTest } from './search-engine.service';
 import { subjectName } from './test-namer';
+import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
 
 // A fake module `stats`: def ratio(a: int, b: int); def label(x) (no type known).
 const intParam = (name: string): ParameterInfo => ({
@@ -86,6 +88,10 @@ const value = (expr: string | null, type: string, extra: Partial<ValueDescriptio
 const stable: Stability = { outcome: true, value: true, stdout: true, attrs: new Set<string>() };
 const emit = (tests: EmittableTest[], pinDefects = false) =>
   new PytestEmitter().emit('stats', stats, tests, new Set(), { pinDefects });
+/** The file that ships: the emitted cases as the test-file assembler writes them. */
+const shipped = (file: { cases: readonly TestCase[] }) =>
+  new TestFileAssembler().assemble({ file: '/src/stats.py', importRoot: '/src', moduleName: 'stats' }, file.cases)
+    .content;
 
 describe('which raised exceptions a test may pin', () => {
   const wellTypedCall = call(ratio, [int(ratio.params[0], 1), int(ratio.params[1], 0)]);
@@ -147,7 +153,7 @@ describe('which raised exceptions a test may pin', () => {
     const pinned = emit([test], true);
     expect(pinned.tests.map((t) => t.name)).toEqual([plain.defects[0].name]);
     expect(pinned.cases[0].expectedFailure).toBe(true);
-    expect(pinned.content).toContain(plain.defects[0].source);
+    expect(shipped(pinned)).toContain(plain.defects[0].source);
   });
 });
 
@@ -198,7 +204,7 @@ describe('every emitted test checks something', () => {
         stability: { ...stable, value: false, type: true },
       },
     ]);
-    expect(fromDatetime.content).toContain('import datetime');
+    expect(shipped(fromDatetime)).toContain('import datetime');
     expect(fromDatetime.tests[0].source).toContain('assert isinstance(result, datetime.datetime)');
     const hidden = emit([
       {

@@ -4,6 +4,7 @@ import type {
   ModuleInterface,
   ModuleTarget,
   PlanExpr,
+  TestCase,
   ValueDescription,
 } from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
@@ -13,6 +14,7 @@ import { OfflineSearchEngine } from './search-engine.service';
 import { minimiseArchive } from './search-archive';
 import { toPlan } from './call-plans';
 import { messageWords } from './test-namer';
+import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
 
 // A fake module `shapes` with:
 //   def classify(n: int) -> str      lines 2-7: n < 0 raises ValueError, n == 0 → 'zero', else 'positive'
@@ -89,6 +91,8 @@ const shapes: ModuleInterface = {
   baseline: { lines: [1, 9, 12], branches: [] },
 };
 const target: ModuleTarget = { file: '/src/shapes.py', importRoot: '/src', moduleName: 'shapes' };
+/** The file that ships: the emitted cases as the test-file assembler writes them. */
+const shipped = (file: { cases: readonly TestCase[] }) => new TestFileAssembler().assemble(target, file.cases).content;
 
 const intOf = (e: PlanExpr | undefined): number => (e && e.kind === 'lit' ? Number(e.source) : NaN);
 const value = (expr: string, type: string, extra: Partial<ValueDescription> = {}): ValueDescription => ({
@@ -294,14 +298,14 @@ describe('OfflineTestGenerator', () => {
     expect(sandbox.opened.map((o) => o.hashSeed)).toEqual([0, 4242]);
     expect(sandbox.closed).toBe(2);
     const file = gen.render();
-    expect(file.content).toContain('from shapes import Counter, classify');
-    expect(file.content).toMatch(
+    expect(shipped(file)).toContain('from shapes import Counter, classify');
+    expect(shipped(file)).toMatch(
       /def test_classify_raises_value_error_negative\(\):\n {4}with pytest\.raises\(ValueError, match=r"negative: -1 \\\(n < 0\\\)"\):\n {8}classify\(-\d+\)/,
     );
-    expect(file.content).toMatch(
+    expect(shipped(file)).toMatch(
       /def test_classify_returns_string_with_zero_n\(\):\n {4}result = classify\(0\)\n {4}assert result == 'zero'/,
     );
-    expect(file.content).toMatch(
+    expect(shipped(file)).toMatch(
       /counter = Counter\([^)]*\)\n {4}counter\.add\(\d+\)\n {4}assert counter\.total == \d+/,
     );
     // Tests come grouped per callable in source order.
@@ -329,7 +333,7 @@ describe('OfflineTestGenerator', () => {
       seed: 3,
       now: fixedClock(),
     });
-    const content = gen.render().content;
+    const content = shipped(gen.render());
     expect(content).not.toMatch(/'positive \d+'/);
     // Every test checks something: the value varies, its type does not.
     expect(content).toMatch(

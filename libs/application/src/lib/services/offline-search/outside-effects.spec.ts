@@ -1,10 +1,11 @@
 import type {
+  CallableInfo,
   CallPlan,
   CallResult,
-  CallableInfo,
   ModuleInterface,
   ModuleTarget,
   ParameterInfo,
+  TestCase,
   ValueDescription,
 } from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
@@ -12,6 +13,7 @@ import { OfflineTestGenerator, stability } from './offline-test-generator.servic
 import { OfflineSearchEngine, type OutsideEffectSummary } from './search-engine.service';
 import { countOutsideEffects } from './search-archive';
 import { safeOutcome } from './raised-kinds';
+import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
 
 // A fake module `hazards`:
 //   def wipe(path: str)   lines 1-2: always tries `shutil.rmtree('/data/a')` (blocked by the sandbox)
@@ -51,6 +53,8 @@ const hazards: ModuleInterface = {
   importEffects: ['write /etc/hazards.cfg'],
 };
 const target: ModuleTarget = { file: '/src/hazards.py', importRoot: '/src', moduleName: 'hazards' };
+/** The file that ships: the emitted cases as the test-file assembler writes them. */
+const shipped = (file: { cases: readonly TestCase[] }) => new TestFileAssembler().assemble(target, file.cases).content;
 
 const value = (expr: string | null, type: string): ValueDescription => ({
   type,
@@ -144,10 +148,10 @@ describe('calls that act outside the sandbox or show the machine', () => {
     expect(generation.importEffects).toEqual(['write /etc/hazards.cfg']);
     const file = generation.render();
     expect(file.tests.map((t) => t.subject).sort()).toEqual(['double', 'missing']);
-    expect(file.content).toMatch(/\n {4}with pytest\.raises\(FileNotFoundError\):\n {8}missing\(-?\d+\)\n/);
-    expect(file.content).not.toContain('wipe(');
-    expect(file.content).not.toContain('home()');
-    expect(file.content).toContain('@pytest.fixture(autouse=True)\ndef _work_in_tmp_path(tmp_path, monkeypatch):');
+    expect(shipped(file)).toMatch(/\n {4}with pytest\.raises\(FileNotFoundError\):\n {8}missing\(-?\d+\)\n/);
+    expect(shipped(file)).not.toContain('wipe(');
+    expect(shipped(file)).not.toContain('home()');
+    expect(shipped(file)).toContain('@pytest.fixture(autouse=True)\ndef _work_in_tmp_path(tmp_path, monkeypatch):');
     for (const c of file.cases) {
       expect(c.imports).toContain('import pytest');
       expect(c.support?.[0]).toContain("monkeypatch.setenv('HOME', str(tmp_path))");

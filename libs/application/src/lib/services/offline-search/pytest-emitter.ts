@@ -1,14 +1,6 @@
 import type { CallableInfo, ModuleInterface, TestCase } from '@test-agent/domain';
 import { callBody, type BodyContext } from './emitted-test-body';
-import {
-  DOCTEST_HELPER,
-  FILE_HEADER,
-  WORK_DIR_FIXTURE,
-  testSource,
-  trimEnd,
-  wrapImport,
-  type Body,
-} from './emitted-source';
+import { DOCTEST_HELPER, WORK_DIR_FIXTURE, testSource, type Body } from './emitted-source';
 import { snakeCase } from './python-source';
 import type { ArchivedTest } from './search-engine.service';
 import { TestNamer, subjectName, type NamingFacts } from './test-namer';
@@ -66,8 +58,6 @@ export interface EmittedTest {
 }
 
 export interface EmittedFile {
-  /** A standalone pytest file holding every test. */
-  readonly content: string;
   readonly tests: readonly EmittedTest[];
   /** The same tests as test cases (each with its own imports and support blocks), for the test-file assembler. */
   readonly cases: readonly TestCase[];
@@ -111,20 +101,17 @@ export class PytestEmitter {
       .map((b) => ({ ...b, order: order.get(b.subject) ?? 1e12 }));
     blocks.sort((a, b) => a.order - b.order || a.index - b.index);
 
-    const out: string[] = fileHead(moduleName, blocks, topNames);
     let lastSubject = '';
     const emitted: EmittedTest[] = [];
     const cases: TestCase[] = [];
     for (const b of blocks) {
       const comment = b.subject !== lastSubject ? `# ${b.subject || moduleName}\n` : '';
-      out.push('', '', ...(comment ? [comment.trimEnd()] : []));
       lastSubject = b.subject;
       const source = testSource(b.name, b.body);
-      out.push(source);
       emitted.push({ name: b.name, subject: b.subject, source, index: b.index });
       cases.push(caseOf(b, comment + source, moduleName, topNames));
     }
-    return { content: `${out.join('\n')}\n`, tests: emitted, cases, defects };
+    return { tests: emitted, cases, defects };
   }
 
   /**
@@ -175,37 +162,6 @@ function defectOf(b: BuiltTest, test: ArchivedTest): EmittedDefect {
     error: `${ex.type}: ${ex.message}`,
     ...(typeof ex.line === 'number' ? { line: ex.line } : {}),
   };
-}
-
-/** The file's header, imports (standard modules, pytest, the module's names) and the fixture every test runs under. */
-function fileHead(moduleName: string, blocks: readonly BuiltTest[], topNames: ReadonlySet<string>): string[] {
-  const importNames = new Set<string>();
-  const extraImports = new Set<string>();
-  let usesMath = false;
-  let usesDoctest = false;
-  for (const b of blocks) {
-    b.body.names.forEach((n) => importNames.add(n));
-    b.body.imports.forEach((n) => extraImports.add(n));
-    usesMath ||= b.body.usesMath;
-    usesDoctest ||= b.doctest;
-  }
-  const header = [
-    FILE_HEADER + ' (offline search engine). Re-generate rather than edit by hand.',
-    `"""Tests for \`${moduleName}\`."""`,
-  ];
-  const stdImports = [
-    ...[...(usesDoctest ? ['doctest'] : []), ...(usesMath ? ['math'] : [])].map((m) => `import ${m}`),
-    ...[...extraImports].sort(),
-  ];
-  const imports: string[] = [...stdImports];
-  if (stdImports.length) imports.push('');
-  // Always: the fixture every test runs under is a pytest fixture.
-  imports.push('import pytest', '');
-  if (usesDoctest) imports.push(`import ${moduleName}`);
-  const fromNames = [...importNames].filter((n) => topNames.has(n)).sort();
-  if (fromNames.length) imports.push(wrapImport(moduleName, fromNames));
-  const helper = ['', '', ...WORK_DIR_FIXTURE, ...(usesDoctest ? ['', '', ...DOCTEST_HELPER] : [])];
-  return [...header, '', ...trimEnd(imports), ...helper];
 }
 
 /** One test as a test case with its own imports and support blocks, for the test-file assembler. */

@@ -14,6 +14,7 @@ import { RandomSource } from './random-source';
 import { leavesWorkingDirectory, reRootPath, safeLiteralSource } from './safe-inputs';
 import { toPlan } from './call-plans';
 import { plainer } from './test-simplifier';
+import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
 
 /**
  * Independent of the code under test: where a path lands when resolved against the working directory. Safe
@@ -203,7 +204,7 @@ describe('inputs of the offline search', () => {
       keywords: [],
     });
     const stable = { outcome: true, value: true, stdout: true, attrs: new Set<string>() };
-    const content = new PytestEmitter().emit('cleaner', cleaner, [
+    const emitted = new PytestEmitter().emit('cleaner', cleaner, [
       {
         test: {
           plan,
@@ -228,7 +229,12 @@ describe('inputs of the offline search', () => {
         },
         stability: stable,
       },
-    ]).content;
+    ]);
+    // The file that ships: the emitted cases as the test-file assembler writes them.
+    const content = new TestFileAssembler().assemble(
+      { file: '/src/cleaner.py', importRoot: '/src', moduleName: 'cleaner' },
+      emitted.cases,
+    ).content;
     expect(content).toContain("merge(['tmp/sec-x/data.txt', 'home'])");
     expect(content).not.toMatch(/'\/tmp|'~'/);
   });

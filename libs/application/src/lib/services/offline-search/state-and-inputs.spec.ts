@@ -13,6 +13,7 @@ import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emit
 import { RandomSource } from './random-source';
 import { toPlan } from './call-plans';
 import { TestNamer, contextQualifiers, numberWord } from './test-namer';
+import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
 
 // A fake module `lexer`:
 //   class Lexer: __init__(self, instream=None, infile=None); self.debug = 0 (int); self.source = None
@@ -81,9 +82,12 @@ const value = (expr: string | null, type: string, extra: Partial<ValueDescriptio
   ...extra,
 });
 const stable: Stability = { outcome: true, value: true, stdout: true, attrs: new Set<string>() };
+/** The file that ships for one test: the emitted case as the test-file assembler writes it. */
 const emit = (candidate: Candidate, result: CallResult, stab = stable): string => {
   const tests: EmittableTest[] = [{ test: { plan: toPlan(candidate), result, candidate }, stability: stab }];
-  return new PytestEmitter().emit('lexer', lexer, tests).content;
+  const { cases } = new PytestEmitter().emit('lexer', lexer, tests);
+  return new TestFileAssembler().assemble({ file: '/src/lexer.py', importRoot: '/src', moduleName: 'lexer' }, cases)
+    .content;
 };
 
 describe('inputs shaped by what a parameter is for', () => {

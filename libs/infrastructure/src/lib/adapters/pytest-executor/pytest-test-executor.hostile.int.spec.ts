@@ -30,7 +30,11 @@ beforeAll(async () => {
     name,
     content: readFileSync(path.join(hostileDir, name), 'utf8'),
   }));
-  const executor = new PytestTestExecutor(venv, { perTestTimeoutMs: 3_000, maxOutputBytes: 64 * 1024 });
+  const executor = new PytestTestExecutor(venv, {
+    perTestTimeoutMs: 3_000,
+    maxOutputBytes: 64 * 1024,
+    baseEnv: process.env,
+  });
   // A test prints 100 MB past pytest's capture, down the stdout pipe: this process keeps only the capped tail.
   // Measured as the peak of JS heap + Buffer memory above the start, sampled every 10 ms while the run lasts:
   // unlike RSS (code loaded lazily, memory the allocator keeps) it moves only with the data this process

@@ -39,7 +39,7 @@ const listing = (dir: string): string[] =>
     .sort();
 
 describe('PytestTestExecutor', () => {
-  const executor = new PytestTestExecutor(venv, { perTestTimeoutMs: 20_000 });
+  const executor = new PytestTestExecutor(venv, { perTestTimeoutMs: 20_000, baseEnv: process.env });
 
   it('reports exactly the hand-counted figures, equal to coverage run --branch -m pytest + coverage json', async () => {
     const before = listing(project);

@@ -40,7 +40,7 @@ beforeAll(async () => {
   await venv.ensure();
   work = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'ta-executor-project-')));
   tempRoot = path.join(work, 'runs');
-  executor = new PytestTestExecutor(venv, { perTestTimeoutMs: 20_000, tempRoot });
+  executor = new PytestTestExecutor(venv, { perTestTimeoutMs: 20_000, tempRoot, baseEnv: process.env });
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

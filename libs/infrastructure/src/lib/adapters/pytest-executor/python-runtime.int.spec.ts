@@ -17,12 +17,12 @@ const venv = new PythonEnvironment({
   basePython: 'python3',
   pipArgs: ['--retries', '0'],
 });
-const executor = new PytestTestExecutor(venv, { perTestTimeoutMs: 20_000 });
+const executor = new PytestTestExecutor(venv, { perTestTimeoutMs: 20_000, baseEnv: process.env });
 // The flaky fixture keeps a counter across runs in a folder of this spec, which the sandbox would keep read-only:
 // that check runs unconfined (its fixture is harmless; every other check here runs sandboxed).
 const unconfined = new PytestTestExecutor(
   venv,
-  { perTestTimeoutMs: 20_000 },
+  { perTestTimeoutMs: 20_000, baseEnv: process.env },
   silentLogger,
   new PythonLauncher({ sandbox: 'off' }),
 );

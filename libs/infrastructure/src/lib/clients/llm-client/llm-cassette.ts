@@ -8,7 +8,7 @@ import {
   type LlmFailureReason,
   type TokenUsage,
 } from '@test-agent/domain';
-import { redact } from './llm-http.transport';
+import { redact } from './llm-http-text';
 
 /**
  * One line of a cassette (JSONL): a chat request and what the caller got back, an answer or a typed failure.

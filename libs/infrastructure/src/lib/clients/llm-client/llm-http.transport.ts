@@ -1,5 +1,4 @@
 import axios, { isAxiosError } from 'axios';
-import { createParser } from 'eventsource-parser';
 import type { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +11,24 @@ import {
   LlmResponseError,
   LlmTimeoutError,
 } from '@test-agent/domain';
+import {
+  headerOf,
+  readEventStream,
+  readWholeBody,
+  StreamWatchdog,
+  type StreamProgress,
+  type StreamTimeout,
+} from './llm-http-stream';
+import { parseRetryAfter, secretFreeExcerpt, tlsHint } from './llm-http-text';
+
+export {
+  endpointLabel,
+  parseRetryAfter,
+  pick,
+  redact,
+  secretFreeExcerpt,
+  SECRET_PREFIX_MIN_LENGTH,
+} from './llm-http-text';
 
 /** A finished HTTP exchange, whatever its status. */
 export interface HttpExchange {
@@ -67,81 +84,6 @@ export interface LlmHttpOptions {
 /** Default longest silence inside a streamed answer, in milliseconds. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
-const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
-
-/**
- * Secret-free label of an endpoint: `<provider> <url>` with any credentials, query and fragment removed.
- */
-export function endpointLabel(provider: string, url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    u.hash = '';
-    return `${provider} ${u.toString().replace(/\/+$/, '')}`;
-  } catch {
-    return `${provider} (invalid url)`;
-  }
-}
-
-/**
- * `Retry-After` in milliseconds: delta-seconds (fractions allowed) or an HTTP date; undefined when absent or
- * unparseable. Negative waits become 0.
- */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (trimmed === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/** Shortest run of a secret's leading characters that is redacted on its own (a secret cut by a truncation). */
-export const SECRET_PREFIX_MIN_LENGTH = 8;
-
-const REDACTED = '[REDACTED]';
-
-/**
- * Replaces every secret (4+ characters) in `text` by `[REDACTED]` and, as a safety net, every run of
- * `SECRET_PREFIX_MIN_LENGTH` (8) or more characters that is a prefix of a secret: a secret that something cut short
- * (a length limit, a chunked log line) still leaves no readable part of itself. Longer secrets are handled first so
- * a secret that contains another is redacted whole.
- */
-export function redact(text: string, secrets: readonly string[]): string {
-  const known = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
-  // Whole secrets first (so two secrets sharing a prefix are each redacted whole), then cut-short prefixes.
-  let out = known.reduce((acc, secret) => acc.split(secret).join(REDACTED), text);
-  for (const secret of known.filter((s) => s.length > SECRET_PREFIX_MIN_LENGTH)) {
-    const head = secret.slice(0, SECRET_PREFIX_MIN_LENGTH);
-    let result = '';
-    let from = 0;
-    for (let at = out.indexOf(head); at !== -1; at = out.indexOf(head, from)) {
-      let length = head.length;
-      while (length < secret.length && out[at + length] === secret[length]) length += 1;
-      result += `${out.slice(from, at)}${REDACTED}`;
-      from = at + length;
-    }
-    out = result + out.slice(from);
-  }
-  return out;
-}
-
-/**
- * A secret-free excerpt of endpoint text for a message: secrets are redacted *before* the text is cut to
- * `maxChars` (cutting first would leave a secret's prefix behind), whitespace runs become one space, and a
- * `[REDACTED]` marker that straddles the limit is kept whole.
- */
-export function secretFreeExcerpt(text: string, secrets: readonly string[], maxChars = 300): string {
-  const clean = redact(text, secrets).replace(/\s+/g, ' ').trim();
-  if (clean.length <= maxChars) return clean;
-  let cut = maxChars;
-  const marker = clean.lastIndexOf(REDACTED, cut);
-  if (marker !== -1 && marker + REDACTED.length > cut) cut = marker + REDACTED.length;
-  return cut >= clean.length ? clean : `${clean.slice(0, cut)}...`;
-}
-
 /**
  * The HTTP layer every LLM adapter shares (axios underneath): per-request timeout, no exception for HTTP error
  * statuses (the adapter decides: 404 fallback, 401 refresh), and the mapping of every failure to a typed
@@ -192,10 +134,7 @@ export class LlmHttp {
         validateStatus: () => true,
         maxRedirects: 0,
       });
-      const header = (name: string): string | undefined => {
-        const v: unknown = response.headers[name];
-        return v === undefined || v === null ? undefined : String(v);
-      };
+      const header = (name: string) => headerOf(response.headers, name);
       return {
         status: response.status,
         contentType: header('content-type') ?? '',
@@ -221,14 +160,7 @@ export class LlmHttp {
         );
       }
       const code = isAxiosError(error) ? (error.code ?? '') : '';
-      const summary = this.scrub(`${code ? `${code}: ` : ''}${(error as Error).message}`, 500);
-      const hint =
-        TLS_CODES.test(code) || TLS_CODES.test(summary)
-          ? ' (TLS: configure the CA bundle, e.g. GIGACHAT_CA_BUNDLE with the Russian Trusted Root CA)'
-          : '';
-      throw new LlmNetworkError(this.endpoint, `${this.endpoint}: ${request.what} failed: ${summary}${hint}`, {
-        cause: new Error(summary),
-      });
+      throw this.networkFailure(request, code, error as Error);
     }
   }
 
@@ -251,15 +183,8 @@ export class LlmHttp {
     const idleMs = this.idleTimeoutMs;
     const controller = new AbortController();
     const signal = request.signal ? AbortSignal.any([controller.signal, request.signal]) : controller.signal;
-    let timedOut: 'first-byte' | 'idle' | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (phase: 'first-byte' | 'idle', ms: number) => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = phase;
-        controller.abort();
-      }, ms);
-    };
+    const watchdog = new StreamWatchdog(controller);
+    const idle = () => watchdog.arm('idle', idleMs);
     const headers: Record<string, string> = {
       Accept: 'text/event-stream, application/json',
       'Content-Type': 'application/json',
@@ -267,10 +192,8 @@ export class LlmHttp {
     };
     const httpsAgent = request.url.startsWith('https:') ? this.options.httpsAgent?.() : undefined;
     const started = performance.now();
-    let events = 0;
-    let chars = 0;
-    let done = false;
-    arm('first-byte', firstByteMs);
+    const progress: StreamProgress = { events: 0, chars: 0, done: false };
+    watchdog.arm('first-byte', firstByteMs);
     try {
       const response = await axios.request<Readable>({
         method: request.method,
@@ -283,46 +206,19 @@ export class LlmHttp {
         validateStatus: () => true,
         maxRedirects: 0,
       });
-      const header = (name: string): string | undefined => {
-        const v: unknown = response.headers[name];
-        return v === undefined || v === null ? undefined : String(v);
-      };
-      const contentType = header('content-type') ?? '';
-      const body = response.data;
+      const contentType = headerOf(response.headers, 'content-type') ?? '';
       if (response.status !== 200 || !/text\/event-stream/i.test(contentType)) {
-        const parts: Buffer[] = [];
-        for await (const part of body) {
-          parts.push(Buffer.isBuffer(part) ? part : Buffer.from(String(part)));
-          arm('idle', idleMs);
-        }
+        const text = await readWholeBody(response.data, idle);
         return {
           status: response.status,
           contentType,
-          retryAfter: header('retry-after'),
-          text: Buffer.concat(parts).toString('utf8'),
+          retryAfter: headerOf(response.headers, 'retry-after'),
+          text,
           latencyMs: Math.round(performance.now() - started),
         };
       }
-      const parser = createParser({
-        onEvent: (event) => {
-          if (event.data.trim() === '[DONE]') {
-            done = true;
-            return;
-          }
-          events += 1;
-          onData(event.data);
-        },
-      });
-      const decoder = new TextDecoder('utf-8');
-      for await (const part of body) {
-        arm('idle', idleMs);
-        const text = typeof part === 'string' ? part : decoder.decode(part as Buffer, { stream: true });
-        chars += text.length;
-        parser.feed(text);
-        if (done) break;
-      }
-      parser.feed(decoder.decode());
-      if (done) body.destroy();
+      await readEventStream(response.data, onData, progress, idle);
+      const { done, events } = progress;
       return {
         kind: 'stream',
         status: response.status,
@@ -332,43 +228,57 @@ export class LlmHttp {
       };
     } catch (error) {
       const elapsed = Math.round(performance.now() - started);
-      if (timedOut === 'first-byte') {
-        throw new LlmTimeoutError(
-          this.endpoint,
-          firstByteMs,
-          `${this.endpoint}: ${request.what} sent no answer within ${firstByteMs} ms`,
-          { retryable: true },
-        );
-      }
-      if (timedOut === 'idle') {
-        throw new LlmTimeoutError(
-          this.endpoint,
-          idleMs,
-          `${this.endpoint}: ${request.what} stream went silent for ${idleMs} ms (after ${events} events, ${chars} characters in ${elapsed} ms)`,
-          { retryable: true, details: { idle: true, events } },
-        );
-      }
-      if (request.signal?.aborted) {
-        throw new LlmTimeoutError(
-          this.endpoint,
-          firstByteMs,
-          `${this.endpoint}: ${request.what} was cancelled by the caller after ${elapsed} ms`,
-        );
-      }
-      if (error instanceof LlmError) throw error;
-      const code = isAxiosError(error) ? (error.code ?? '') : ((error as NodeJS.ErrnoException).code ?? '');
-      const summary = this.scrub(`${code ? `${code}: ` : ''}${(error as Error).message}`, 500);
-      const hint =
-        TLS_CODES.test(code) || TLS_CODES.test(summary)
-          ? ' (TLS: configure the CA bundle, e.g. GIGACHAT_CA_BUNDLE with the Russian Trusted Root CA)'
-          : '';
-      const where = events > 0 ? ` mid-stream (after ${events} events)` : '';
-      throw new LlmNetworkError(this.endpoint, `${this.endpoint}: ${request.what} failed${where}: ${summary}${hint}`, {
-        cause: new Error(summary),
-      });
+      throw this.streamFailure(request, error, watchdog.timedOut, { firstByteMs, idleMs, elapsed, progress });
     } finally {
-      clearTimeout(timer);
+      watchdog.stop();
     }
+  }
+
+  /** The typed error of a streamed exchange that failed: which limit ran out, a cancellation, or the network. */
+  private streamFailure(
+    request: HttpRequest,
+    error: unknown,
+    timedOut: StreamTimeout | undefined,
+    at: { firstByteMs: number; idleMs: number; elapsed: number; progress: StreamProgress },
+  ): Error {
+    const { firstByteMs, idleMs, elapsed } = at;
+    const { events, chars } = at.progress;
+    if (timedOut === 'first-byte') {
+      return new LlmTimeoutError(
+        this.endpoint,
+        firstByteMs,
+        `${this.endpoint}: ${request.what} sent no answer within ${firstByteMs} ms`,
+        { retryable: true },
+      );
+    }
+    if (timedOut === 'idle') {
+      return new LlmTimeoutError(
+        this.endpoint,
+        idleMs,
+        `${this.endpoint}: ${request.what} stream went silent for ${idleMs} ms (after ${events} events, ${chars} characters in ${elapsed} ms)`,
+        { retryable: true, details: { idle: true, events } },
+      );
+    }
+    if (request.signal?.aborted) {
+      return new LlmTimeoutError(
+        this.endpoint,
+        firstByteMs,
+        `${this.endpoint}: ${request.what} was cancelled by the caller after ${elapsed} ms`,
+      );
+    }
+    if (error instanceof LlmError) return error;
+    const code = isAxiosError(error) ? (error.code ?? '') : ((error as NodeJS.ErrnoException).code ?? '');
+    return this.networkFailure(request, code, error as Error, events > 0 ? ` mid-stream (after ${events} events)` : '');
+  }
+
+  /** A connection that failed (or broke, `where` saying when): a secret-free summary, with a hint for TLS. */
+  private networkFailure(request: HttpRequest, code: string, error: Error, where = ''): LlmNetworkError {
+    const summary = this.scrub(`${code ? `${code}: ` : ''}${error.message}`, 500);
+    return new LlmNetworkError(
+      this.endpoint,
+      `${this.endpoint}: ${request.what} failed${where}: ${summary}${tlsHint(code, summary)}`,
+      { cause: new Error(summary) },
+    );
   }
 
   /**
@@ -445,14 +355,4 @@ export class LlmHttp {
 /** V8's JSON.parse messages quote a slice of the body (`"abc"... is not valid JSON`): the slice is dropped. */
 function withoutQuotedSource(message: string): string {
   return message.replace(/,? ?(?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, ' is not valid JSON');
-}
-
-/** Reads a JSON object field path; undefined when any step is missing. */
-export function pick(value: unknown, ...path: (string | number)[]): unknown {
-  let current: unknown = value;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string | number, unknown>)[key];
-  }
-  return current;
 }

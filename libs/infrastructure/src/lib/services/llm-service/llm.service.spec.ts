@@ -72,12 +72,13 @@ describe('LlmService', () => {
     expect(await none.health()).toMatchObject({ ok: false, detail: 'no endpoint configured' });
   });
 
-  it('uses the primary endpoint token counter when it has one', async () => {
+  it("runs other calls (GigaChat's token counts) on the primary endpoint's client, and refuses without one", async () => {
     const counting = Object.assign(new FakeLlmClient('counting'), {
       countTokens: async (texts: readonly string[]) => texts.map((t) => t.length * 2),
     });
-    expect(await build([counting]).countTokens?.(['abc'])).toEqual([6]);
-    expect(build([new FakeLlmClient()]).countTokens).toBeUndefined();
+    const service = build([counting, new FakeLlmClient('fallback')]);
+    expect(await service.runOnPrimary((client) => client.countTokens!(['abc']))).toEqual([6]);
+    await expect(build([]).runOnPrimary(async () => [1])).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('is healthy when any endpoint is', async () => {

@@ -1,4 +1,4 @@
-import { endpointLabel, parseRetryAfter, redact, secretFreeExcerpt } from './llm-http.transport';
+import { endpointLabel, parseRetryAfter, redact, secretFreeExcerpt } from './llm-http-text';
 
 describe('LLM HTTP helpers', () => {
   it('reads Retry-After as seconds or as an HTTP date', () => {
