@@ -14,7 +14,9 @@ const VERSION_RE = String.raw`^(\d+)\.(\d+)(?:\.(\d+))?(?:-(alpha|beta|rc)(\d+))
 describe('offline search on a regex-driven parser (real worker)', () => {
   let session: SandboxSession;
   beforeAll(async () => {
-    session = await new PythonWorkerExecutionSandbox(env, { hangGraceMs: 1500 }).open(resolveModuleTarget(fixture));
+    session = await new PythonWorkerExecutionSandbox(env, { baseEnv: process.env, hangGraceMs: 1500 }).open(
+      resolveModuleTarget(fixture),
+    );
   }, 60_000);
   afterAll(() => session.close());
 

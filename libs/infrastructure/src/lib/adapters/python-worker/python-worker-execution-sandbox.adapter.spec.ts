@@ -28,7 +28,9 @@ describe('PythonWorkerExecutionSandbox guard', () => {
 
   beforeAll(async () => {
     process.env.GUARD_SAMPLE_SETTING = SETTING;
-    session = await new PythonWorkerExecutionSandbox(env, { hangGraceMs: 1500 }).open(fixture('guard_sample.py'));
+    session = await new PythonWorkerExecutionSandbox(env, { baseEnv: process.env, hangGraceMs: 1500 }).open(
+      fixture('guard_sample.py'),
+    );
   }, 60_000);
   afterAll(async () => {
     await session.close();
@@ -93,7 +95,9 @@ describe('PythonWorkerExecutionSandbox guard', () => {
   });
 
   it('reports what the import tried outside, and keeps its time limit when the module ignored SIGALRM', async () => {
-    const other = await new PythonWorkerExecutionSandbox(env, { hangGraceMs: 5000 }).open(fixture('guard_import.py'));
+    const other = await new PythonWorkerExecutionSandbox(env, { baseEnv: process.env, hangGraceMs: 5000 }).open(
+      fixture('guard_import.py'),
+    );
     try {
       expect(other.module.importEffects).toEqual(['write /nonexistent-test-agent-probe/created.txt']);
       const [spin, doubled] = await other.execute([{ steps: [call('spin')] }, { steps: [call('double', '21')] }], {

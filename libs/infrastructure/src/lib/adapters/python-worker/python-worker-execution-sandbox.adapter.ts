@@ -23,8 +23,8 @@ export interface PythonWorkerOptions {
   readonly loadTimeoutMs?: number;
   /** Resource limits of the worker process (CPU seconds over its whole life, address space, file size). */
   readonly limits?: ProcessLimits;
-  /** Variables the worker's environment starts from before scrubbing (the process environment by default). */
-  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
+  /** Variables the worker's environment starts from before scrubbing (composition passes `config.baseEnv`). */
+  readonly baseEnv: Readonly<Record<string, string | undefined>>;
 }
 
 export const DEFAULT_WORKER_LIMITS: ProcessLimits = {
@@ -44,7 +44,7 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
 
   constructor(
     private readonly interpreter: PythonRuntimeProvider,
-    options: PythonWorkerOptions = {},
+    options: PythonWorkerOptions,
     private readonly logger: Logger = silentLogger,
     private readonly launcher: PythonLauncher = new PythonLauncher({ sandbox: 'on' }),
   ) {
@@ -66,9 +66,7 @@ export class PythonWorkerExecutionSandbox implements ExecutionSandbox {
       : this.options;
     const environment = {
       ...options.environment,
-      ...(options.clockShiftSeconds
-        ? clockShiftEnvironment(options.clockShiftSeconds, this.options.baseEnv ?? process.env)
-        : {}),
+      ...(options.clockShiftSeconds ? clockShiftEnvironment(options.clockShiftSeconds, this.options.baseEnv) : {}),
     };
     const session = new PythonWorkerSession(
       { python, launcher: this.launcher, target, hashSeed: options.hashSeed ?? 0, environment, dir },

@@ -20,7 +20,7 @@ const call = (fn: PlanExpr, ...args: PlanExpr[]): PlanExpr => ({ kind: 'call', c
 describe('PythonWorkerExecutionSandbox', () => {
   let session: SandboxSession;
   beforeAll(async () => {
-    session = await new PythonWorkerExecutionSandbox(env, { hangGraceMs: 1500 }).open(target);
+    session = await new PythonWorkerExecutionSandbox(env, { baseEnv: process.env, hangGraceMs: 1500 }).open(target);
   }, 60_000);
   afterAll(() => session.close());
 
@@ -206,6 +206,8 @@ describe('PythonWorkerExecutionSandbox', () => {
 
   it('rejects a module that cannot be imported with InvalidInputError', async () => {
     const broken = resolveModuleTarget(path.join(__dirname, '__fixtures__', 'broken_import.py'));
-    await expect(new PythonWorkerExecutionSandbox(env).open(broken)).rejects.toThrow(InvalidInputError);
+    await expect(new PythonWorkerExecutionSandbox(env, { baseEnv: process.env }).open(broken)).rejects.toThrow(
+      InvalidInputError,
+    );
   }, 60_000);
 });

@@ -47,6 +47,7 @@ function session(answers: unknown[][], first: unknown = ready): PythonWorkerSess
     hangGraceMs: 1000,
     loadTimeoutMs: 5000,
     limits: { cpuSeconds: 0, memoryBytes: 0, fileSizeBytes: 0 },
+    baseEnv: process.env,
   };
   return new PythonWorkerSession({ python, launcher, target, hashSeed: 0, environment: {}, dir }, options, {
     debug: () => undefined,

@@ -32,7 +32,7 @@ export interface WorkerSessionOptions {
   readonly hangGraceMs: number;
   readonly loadTimeoutMs: number;
   readonly limits: ProcessLimits;
-  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
+  readonly baseEnv: Readonly<Record<string, string | undefined>>;
 }
 
 /** What the session runs and where: the interpreter, the module, the hash seed and extra variables, its folder. */
@@ -62,7 +62,7 @@ export class PythonWorkerSession implements SandboxSession {
     private readonly options: WorkerSessionOptions,
     private readonly logger: Logger,
   ) {
-    this.secrets = withheldValues(this.options.baseEnv ?? process.env);
+    this.secrets = withheldValues(this.options.baseEnv);
     // The session's temp folder goes on interruption too (registered for the session's life).
     const folder = spec.dir;
     this.unregisterDir = processCleanups.register(() => rmSync(folder, { recursive: true, force: true }));
@@ -121,7 +121,7 @@ export class PythonWorkerSession implements SandboxSession {
         cwd: dir,
         // The environment pytest gets (the user's, without credentials and Python/pytest settings), so the worker
         // observes what the written tests will observe; a fixed hash seed makes the search repeatable.
-        env: scrubEnvironment(this.options.baseEnv ?? process.env, {
+        env: scrubEnvironment(this.options.baseEnv, {
           HOME: dir,
           TMPDIR: dir,
           TMP: dir,
