@@ -10,6 +10,7 @@ import { registerHealthRoutes } from './routes/health.routes';
 import { registerGenerationRoutes } from './routes/generations.routes';
 import { registerMetricsRoutes } from './routes/metrics.routes';
 import { registerSourceRoutes } from './routes/sources.routes';
+import { optionField } from './option-fields';
 import { registerSecurity, HttpProblem } from './security';
 import { archiveTooLarge } from './jobs/archive-sources';
 
@@ -82,7 +83,7 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
     } else if (error instanceof TestAgentError) {
       status = statusByKind[error.kind];
       code = error.code;
-      detail = error.message;
+      detail = `${error.message}${optionField(error.option)}`;
     } else if (
       typeof (error as { statusCode?: number }).statusCode === 'number' &&
       (error as { statusCode: number }).statusCode < 500

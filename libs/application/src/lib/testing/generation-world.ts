@@ -1,7 +1,9 @@
 import {
   CoverageReport,
   type ModuleTarget,
+  type Logger,
   type TestCase,
+  type TestExecutor,
   type TestOutcome,
   type TestRunRequest,
   type TestRunResult,
@@ -16,6 +18,19 @@ import type {
 import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
 import { TestFileEmitter } from '../services/test-file-assembler/test-file-emitter.service';
 import type { ChunkModule } from '../use-cases/chunk-module.use-case';
+import type { GenerateTestsDependencies } from '../use-cases/generate-tests.use-case';
+import { ConftestWriter } from '../generation/conftest-writer.service';
+import { ModuleCoverage } from '../generation/module-coverage.service';
+import { ModuleTestWriter } from '../generation/module-test-writer.service';
+import { SuiteFinaliser } from '../generation/suite-finaliser.service';
+import type { TestGenerationStrategy } from '../generation/strategies/generation-strategy';
+import { LlmLoopRunner, type LlmParts } from '../generation/strategies/llm-loop-runner.service';
+import { LlmStrategy } from '../generation/strategies/llm.strategy';
+import { OfflineStrategy } from '../generation/strategies/offline.strategy';
+import { OfflineValidation } from '../generation/strategies/offline-validation.service';
+import { FlakinessChecker } from '../services/flakiness-checker/flakiness-checker.service';
+import { TestDeduplicator } from '../services/test-deduplicator/test-deduplicator.service';
+import { TestFileAssembler } from '../services/test-file-assembler/test-file-assembler.service';
 
 // A scripted world for the specs of `GenerateTests`: a module of ten statements, tests whose behaviour under
 // pytest is scripted by name, an offline engine and an LLM loop that hand out given cases. No Python runs.
@@ -265,4 +280,41 @@ export function oneChunk(tokens = 1000): { chunker: ChunkModule; requests: unkno
     plan: () => ({ counter: { exact: true } }),
   } as unknown as ChunkModule;
   return { chunker, requests };
+}
+
+/** The parts `GenerateTests` is built from, as composition builds them, over the world's executor and files. */
+export function generationUnits(
+  world: {
+    readonly executor: TestExecutor;
+    readonly logger: Logger;
+    readonly workspace: TestWorkspace;
+    readonly fileEmitter: TestFileEmitter;
+  },
+  offline: OfflineTestGenerator,
+  llm?: LlmParts,
+  now: () => number = () => Date.now(),
+): GenerateTestsDependencies {
+  const { executor, logger, workspace } = world;
+  const assembler = new TestFileAssembler();
+  const writer = new ModuleTestWriter(assembler, world.fileEmitter, workspace);
+  const checker = new FlakinessChecker(executor, assembler, { reruns: 1, concurrency: 1 });
+  const finaliser = new SuiteFinaliser(checker, new TestDeduplicator(), assembler, logger);
+  const validation = new OfflineValidation(offline, executor, assembler, logger, now);
+  const common = { finaliser, writer, executor, assembler, logger, now };
+  const strategies: TestGenerationStrategy[] = [new OfflineStrategy({ ...common, validation })];
+  if (llm) {
+    const loop = new LlmLoopRunner(llm, logger, now);
+    strategies.push(
+      new LlmStrategy('llm', { ...common, loop }),
+      new LlmStrategy('hybrid', { ...common, loop, offline: validation }),
+    );
+  }
+  return {
+    strategies,
+    workspace,
+    conftest: new ConftestWriter(workspace, logger),
+    coverage: new ModuleCoverage(executor, assembler, logger),
+    logger,
+    now,
+  };
 }

@@ -6,13 +6,16 @@ import {
   offlineEngine,
   oneChunk,
   testCase,
+  generationUnits,
   World,
   type Behaviour,
 } from '../testing/generation-world';
+import type { GenerateTestsReport } from '../generation/report/generation-report';
+import type { GenerateTestsRequest } from '../generation/generation-request';
 import type { LlmGenerationResult } from '../orchestrators/llm-test-generation.orchestrator';
 import { MACHINE_PERTURBATIONS } from '../services/flakiness-checker/machine-perturbations';
 import type { TestCase } from '@test-agent/domain';
-import { GenerateTests, type GenerateTestsReport, type GenerateTestsRequest } from './generate-tests.use-case';
+import { GenerateTests } from './generate-tests.use-case';
 
 // Today's behaviour of `GenerateTests` per strategy, over a scripted pytest (no Python runs): what is validated,
 // dropped, minimised, written and reported.
@@ -39,26 +42,18 @@ function build(behaviours: Record<string, Behaviour>, setup: Setup = {}) {
   const loop = llmLoop(setup.llm ?? [llmResult([])]);
   const chunking = oneChunk();
   let time = 0;
-  const useCase = new GenerateTests({
-    offline: offline.engine,
-    executor: world.executor,
-    workspace: world.workspace,
-    fileEmitter: world.fileEmitter,
-    logger: world.logger,
-    now: () => (time += 10),
-    ...(setup.llm
-      ? {
-          llm: {
-            generation: loop.generation,
-            chunker: chunking.chunker,
-            parser: { parse: () => ({ functions: [], classes: [] }) } as never,
-            reader: { read: async () => 'def add(a, b):\n    return a + b\n' } as never,
-            maxCompletionTokens: 512,
-            ...(setup.checkpoints ? { checkpointsFor: () => checkpoints } : {}),
-          },
-        }
-      : {}),
-  });
+  const now = () => (time += 10);
+  const llm = setup.llm
+    ? {
+        generation: loop.generation,
+        chunker: chunking.chunker,
+        parser: { parse: () => ({ functions: [], classes: [] }) } as never,
+        reader: { read: async () => 'def add(a, b):\n    return a + b\n' } as never,
+        maxCompletionTokens: 512,
+        ...(setup.checkpoints ? { checkpointsFor: () => checkpoints } : {}),
+      }
+    : undefined;
+  const useCase = new GenerateTests(generationUnits(world, offline.engine, llm, now));
   return { world, useCase, offline, loop, chunking };
 }
 
@@ -226,11 +221,14 @@ describe('GenerateTests, strategy choice and request checks', () => {
     await expect(useCase.execute({ ...request, strategy: 'llm' })).rejects.toMatchObject({
       code: 'TA_STRATEGY_UNAVAILABLE',
       kind: 'invalid-input',
+      message: 'strategy "llm" needs an LLM: configure an LLM endpoint, or use the offline strategy',
+      option: 'llmEndpoint',
     });
     await expect(useCase.execute({ ...request, timeBudgetSeconds: 0 })).rejects.toMatchObject({
       code: 'TA_BAD_TIME_BUDGET',
       kind: 'invalid-input',
       message: 'The time budget must be a positive number of seconds, got 0',
+      option: 'timeBudget',
     });
   });
 });
@@ -333,8 +331,8 @@ describe('GenerateTests, llm strategy', () => {
     expect(error).toMatchObject({
       code: 'TA_LLM_NETWORK',
       kind: 'external',
-      message:
-        'connection refused — the tests accepted so far are checkpointed; run again with --resume when the LLM is back',
+      message: 'connection refused — the tests accepted so far are checkpointed; resume the run when the LLM is back',
+      option: 'resume',
     });
     // Nothing was written before the failure: no report either.
     expect(world.writes.size).toBe(0);
@@ -373,7 +371,8 @@ describe('GenerateTests, hybrid strategy', () => {
       code: 'TA_LLM_GENERATION_FAILED',
       kind: 'external',
       message:
-        "connection refused — the offline engine's 1 tests were written to /p/tests/test_calc.py; run again with --resume when the LLM is back",
+        "connection refused — the offline engine's 1 tests were written to /p/tests/test_calc.py; resume the run when the LLM is back",
+      option: 'resume',
       details: { written: '/p/tests/test_calc.py', endpoint: 'http://llm' },
     });
     expect(written(world, '/p/tests/test_calc.py')).toEqual(['test_a']);
@@ -397,5 +396,6 @@ describe('GenerateTests, hybrid strategy', () => {
       kind: 'environment',
       message: "pytest is missing — the offline engine's 1 tests were written to /p/tests/test_calc.py",
     });
+    await expect(useCase.execute({ ...request, perturbMachine: false })).rejects.not.toHaveProperty('option', 'resume');
   });
 });
