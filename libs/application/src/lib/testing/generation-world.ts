@@ -61,6 +61,8 @@ export interface Behaviour {
   readonly machine?: boolean;
   /** Fails when a test of this name runs in the same pytest run (pollution). */
   readonly failsWith?: string;
+  /** Fails when no test of this name runs in the same pytest run (it depends on another test's side effect). */
+  readonly failsWithout?: string;
   /** Fails in runs with per-test coverage (the final suite): pollution the validation runs did not see. */
   readonly failsInFinalSuite?: boolean;
   /** Reported as `xfail` (a pinned defect holding). */
@@ -136,7 +138,8 @@ export class World {
           (b.flaky && run > 0) ||
           (b.machine && perturbed) ||
           (b.failsInFinalSuite && request.perTestCoverage) ||
-          (b.failsWith !== undefined && everyName.includes(b.failsWith));
+          (b.failsWith !== undefined && everyName.includes(b.failsWith)) ||
+          (b.failsWithout !== undefined && !everyName.includes(b.failsWithout));
         const nodeId = `${file.name}::${name}`;
         const status = failed ? 'failed' : b.xfail ? 'xfail' : 'passed';
         outcomes.push({ nodeId, status, ...(failed && b.error ? { error: b.error } : {}), durationMs: 5 });
