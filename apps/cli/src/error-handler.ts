@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { TestAgentError, type ErrorKind } from '@test-agent/domain';
+import { TestAgentError, type ErrorKind, type ErrorOption } from '@test-agent/domain';
 
 /** Exit codes of the CLI. Documented in the README; stable for scripts. */
 export const EXIT = {
@@ -39,8 +39,13 @@ export interface ErrorReport {
   readonly exitCode: number;
   /** What to print on stderr: one line, or the stack under `--verbose`. */
   readonly text: string;
-  /** The `--json` shape of the error. */
-  readonly json: { error: { code: string; message: string; details?: unknown } };
+  /**
+   * The `--json` shape of the error. With `option`, `coreMessage` is the message without the CLI's flag hint, so
+   * another delivery running the CLI (the server's jobs) can add its own spelling of the option.
+   */
+  readonly json: {
+    error: { code: string; message: string; details?: unknown; option?: ErrorOption; coreMessage?: string };
+  };
 }
 
 /** What the CLI adds to a core message that names an option neutrally: its flag and config key. */
@@ -50,9 +55,19 @@ const OPTION_HINTS: Readonly<Record<string, string>> = {
   TA_OUTPUT_NOT_A_FOLDER: ' (--out)',
   TA_OUTPUT_NOT_WRITABLE: ' (--out)',
   TA_OUTPUT_INSIDE_SOURCES: ' (--out)',
-  TA_STRATEGY_UNAVAILABLE: ' (--llm-url, or --strategy offline)',
-  TA_BAD_TIME_BUDGET: ' (--time-budget)',
 };
+
+/** The CLI's spelling of each option a core message names neutrally (`TestAgentError.option`). */
+const OPTION_FLAGS: Readonly<Record<ErrorOption, string>> = {
+  llmEndpoint: ' (--llm-url, or LLM_PROVIDER and LLM_URL; or --strategy offline)',
+  timeBudget: ' (--time-budget)',
+  resume: ' (--resume)',
+};
+
+/** The flag or setting a CLI user would change, for an error that names one. */
+function optionHint(error: TestAgentError): string {
+  return OPTION_HINTS[error.code] ?? (error.option ? OPTION_FLAGS[error.option] : '');
+}
 
 /** The CLI's single mapping from a thrown error to an exit code and a message. */
 export function mapError(error: unknown, verbose: boolean): ErrorReport {
@@ -64,12 +79,19 @@ export function mapError(error: unknown, verbose: boolean): ErrorReport {
     };
   }
   if (error instanceof TestAgentError) {
-    const message = `${error.message}${OPTION_HINTS[error.code] ?? ''}`;
+    const message = `${error.message}${optionHint(error)}`;
     const text = verbose ? `${error.code}: ${message}\n${error.stack ?? ''}` : `error: ${message}`;
     return {
       exitCode: byKind[error.kind],
       text,
-      json: { error: { code: error.code, message, details: error.details } },
+      json: {
+        error: {
+          code: error.code,
+          message,
+          details: error.details,
+          ...(error.option ? { option: error.option, coreMessage: error.message } : {}),
+        },
+      },
     };
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -232,7 +232,9 @@ describe('generate with an LLM', () => {
       'modes.py',
     );
     expect(code).toBe(6);
-    expect(stderr).toMatch(/the offline engine's \d+ tests were written to .*test_modes\.py; run again with --resume/);
+    expect(stderr).toMatch(
+      /the offline engine's \d+ tests were written to .*test_modes\.py; resume the run when the LLM is back \(--resume\)/,
+    );
     expect(readFileSync(path.join(cwd, 'tests', 'test_modes.py'), 'utf8')).toContain('def test_mode');
   });
 });

@@ -12,6 +12,7 @@ import { registerHealthRoutes } from './routes/health.routes';
 import { registerGenerationRoutes } from './routes/generations.routes';
 import { registerMetricsRoutes } from './routes/metrics.routes';
 import { registerSourceRoutes } from './routes/sources.routes';
+import { optionField } from './option-fields';
 import { registerSecurity, HttpProblem } from './security';
 import { archiveTooLarge } from './jobs/archive-sources';
 import { SourceWork } from './sources/source-work';
@@ -91,7 +92,7 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
     } else if (error instanceof TestAgentError) {
       status = statusByKind[error.kind];
       code = error.code;
-      detail = error.message;
+      detail = `${error.message}${optionField(error.option)}`;
     } else if (
       typeof (error as { statusCode?: number }).statusCode === 'number' &&
       (error as { statusCode: number }).statusCode < 500

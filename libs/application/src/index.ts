@@ -4,6 +4,7 @@ export * from './lib/services/llm-test-parser/llm-test-parser.service';
 export * from './lib/services/prompt-builder/prompt-builder.service';
 export * from './lib/services/offline-search';
 export * from './lib/use-cases/generate-tests.use-case';
+export * from './lib/generation';
 export * from './lib/services/code-chunker/code-chunker.service';
 export * from './lib/use-cases/chunk-module.use-case';
 export * from './lib/use-cases/count-tokens.use-case';

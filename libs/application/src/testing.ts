@@ -1,1 +1,2 @@
 export {};
+export * from './lib/testing/generation-world';

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { GenerateTestsReport } from '@test-agent/application';
+import { optionField } from '../option-fields';
 import type { JobProgress } from './job-queue';
 
 /** What a generation job runs: a target under `cwd`, tests to `outDir`, and the `generate` options. */
@@ -49,6 +50,21 @@ const FLAGS: Record<keyof GenerationOptions, string> = {
 };
 
 const CLI = path.join('dist', 'apps', 'cli', 'main.js');
+
+/** The error of the CLI's `--json` output: with `option`, `coreMessage` is the message without the CLI's flag hint. */
+interface CliError {
+  readonly code?: string;
+  readonly message?: string;
+  readonly option?: string;
+  readonly coreMessage?: string;
+}
+
+/** The CLI's message for HTTP clients: the neutral core message with the request field it names, not a CLI flag. */
+export function serverMessage(error: CliError): string {
+  if (error.option !== undefined && error.coreMessage !== undefined)
+    return `${error.coreMessage}${optionField(error.option)}`;
+  return error.message ?? 'generation failed';
+}
 
 /**
  * util-linux's `setpriv`, when the machine has it: started through `setpriv --pdeathsig TERM`, the CLI gets SIGTERM
@@ -174,9 +190,9 @@ export function runGeneration(
           ),
         );
       }
-      const error = (parsed as { error?: { code?: string; message?: string } }).error;
+      const error = (parsed as { error?: CliError }).error;
       if (error && !('modules' in parsed))
-        return reject(new GenerationFailed(error.code ?? 'TA_INTERNAL', error.message ?? 'generation failed'));
+        return reject(new GenerationFailed(error.code ?? 'TA_INTERNAL', serverMessage(error)));
       resolve(parsed as GenerateTestsReport);
     });
   });

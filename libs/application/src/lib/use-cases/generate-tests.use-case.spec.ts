@@ -8,7 +8,9 @@ import {
 import { CapturingLogger } from '@test-agent/domain/testing';
 import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
 import type { TestFileEmitter } from '../services/test-file-assembler/test-file-emitter.service';
-import { GenerateTests, type GenerateTestsRequest } from './generate-tests.use-case';
+import type { GenerateTestsRequest } from '../generation/generation-request';
+import { generationUnits } from '../testing/generation-world';
+import { GenerateTests } from './generate-tests.use-case';
 
 // Bad input is refused before any search, any Python process (the sandbox probe included) and any write.
 const good: ModuleTarget = { file: '/p/pkg/good.py', importRoot: '/p', moduleName: 'pkg.good' };
@@ -49,7 +51,10 @@ function setUp(targets: ModuleTarget[], workspace: Partial<TestWorkspace> = {}) 
   return {
     calls,
     logger,
-    useCase: new GenerateTests({ offline, executor, workspace: ws, fileEmitter, containment, logger }),
+    useCase: new GenerateTests({
+      ...generationUnits({ executor, logger, workspace: ws, fileEmitter }, offline),
+      containment,
+    }),
   };
 }
 

@@ -2,11 +2,20 @@ import { ContainerModule } from 'inversify';
 import path from 'node:path';
 import { CONTEXT_SAFETY_RATIO } from '@test-agent/domain';
 import {
+  ConftestWriter,
   GenerateTests,
+  LlmLoopRunner,
+  LlmStrategy,
   LlmTestGeneration,
+  ModuleCoverage,
+  ModuleTestWriter,
+  OfflineStrategy,
   OfflineTestGenerator,
-  TestFileEmitter,
+  OfflineValidation,
+  SuiteFinaliser,
   type LlmFitting,
+  type LlmParts,
+  type TestGenerationStrategy,
 } from '@test-agent/application';
 import {
   CachingCodeSummarizer,
@@ -20,13 +29,11 @@ import {
 import type { ResolutionContext } from 'inversify';
 import { TOKENS } from '../tokens';
 
-/** Folder under the output directory where LLM runs keep their checkpoints (`--resume`). */
+/** Folder under the output directory where LLM runs keep their checkpoints (for resuming). */
 export const CHECKPOINT_DIR = path.join('.test-agent', 'checkpoints');
 
 /** The LLM strategies' parts, when an LLM is configured: the coverage loop sized for the configured model. */
-function llmParts(
-  ctx: ResolutionContext,
-): NonNullable<ConstructorParameters<typeof GenerateTests>[0]['llm']> | undefined {
+function llmParts(ctx: ResolutionContext): LlmParts | undefined {
   const llm = ctx.get(TOKENS.LlmService);
   if (!llm.configured) return undefined;
   const config = ctx.get(TOKENS.Config);
@@ -68,7 +75,6 @@ function llmParts(
   return {
     generation,
     fit,
-    runSummary: () => llm.runSummary(),
     chunker,
     parser: ctx.get(TOKENS.CodeParser),
     reader: ctx.get(TOKENS.PythonSourceReader),
@@ -78,9 +84,43 @@ function llmParts(
 }
 
 /**
+ * The strategies this container offers, each ending in the one suite finaliser: `offline` always; `llm` and
+ * `hybrid` (offline first, the LLM on the gaps) when an LLM is configured.
+ */
+function strategies(ctx: ResolutionContext): TestGenerationStrategy[] {
+  const logger = ctx.get(TOKENS.Logger).child('generate');
+  const metrics = ctx.get(TOKENS.Metrics);
+  const executor = ctx.get(TOKENS.TestExecutor);
+  const assembler = ctx.get(TOKENS.TestFileAssembler);
+  const writer = new ModuleTestWriter(assembler, ctx.get(TOKENS.TestFileEmitter), ctx.get(TOKENS.TestWorkspace));
+  const finaliser = new SuiteFinaliser(
+    ctx.get(TOKENS.FlakinessChecker),
+    ctx.get(TOKENS.TestDeduplicator),
+    assembler,
+    logger,
+  );
+  const validation = new OfflineValidation(
+    new OfflineTestGenerator(ctx.get(TOKENS.ExecutionSandbox), ctx.get(TOKENS.Logger)),
+    executor,
+    assembler,
+    logger,
+  );
+  const common = { finaliser, writer, executor, assembler, logger, metrics };
+  const offline = new OfflineStrategy({ ...common, validation });
+  const llm = llmParts(ctx);
+  if (!llm) return [offline];
+  const loop = new LlmLoopRunner(llm, logger);
+  return [
+    offline,
+    new LlmStrategy('llm', { ...common, loop }),
+    new LlmStrategy('hybrid', { ...common, loop, offline: validation }),
+  ];
+}
+
+/**
  * Test generation: the offline engine's sandbox (the Python executor worker), the workspace, the pytest
- * executor and file store (bound here unless another module already did), and the `GenerateTests` use case.
- * Load it after the python module.
+ * file store (bound here unless another module already did), the strategies and the `GenerateTests` use case over
+ * them. Load it after the python module (its executor, assembler, emitter, deduplicator and flakiness checker).
  */
 export const generationModule = () =>
   new ContainerModule(({ bind, isBound }) => {
@@ -106,17 +146,22 @@ export const generationModule = () =>
     bind(TOKENS.GenerateTests)
       .toDynamicValue((ctx) => {
         const logger = ctx.get(TOKENS.Logger);
+        const workspace = ctx.get(TOKENS.TestWorkspace);
+        const llm = ctx.get(TOKENS.LlmService);
         return new GenerateTests({
-          offline: new OfflineTestGenerator(ctx.get(TOKENS.ExecutionSandbox), logger),
-          executor: ctx.get(TOKENS.TestExecutor),
-          workspace: ctx.get(TOKENS.TestWorkspace),
-          fileEmitter: new TestFileEmitter(ctx.get(TOKENS.TestFileStore)),
+          strategies: strategies(ctx),
+          workspace,
+          conftest: new ConftestWriter(workspace, logger.child('generate')),
+          coverage: new ModuleCoverage(
+            ctx.get(TOKENS.TestExecutor),
+            ctx.get(TOKENS.TestFileAssembler),
+            logger.child('generate'),
+          ),
           containment: ctx.get(TOKENS.PythonLauncher),
           interpreters: ctx.get(TOKENS.ProjectPython),
           changedCode: new GitChangedCode(),
+          ...(llm.configured ? { llmRunSummary: () => llm.runSummary() } : {}),
           logger,
-          metrics: ctx.get(TOKENS.Metrics),
-          llm: llmParts(ctx),
         });
       })
       .inSingletonScope();

@@ -25,20 +25,34 @@ export class TestAgentError extends Error {
     readonly code: string,
     readonly kind: ErrorKind,
     message: string,
-    options?: { cause?: unknown; details?: Record<string, unknown> },
+    options?: { cause?: unknown; details?: Record<string, unknown>; option?: ErrorOption },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.details = options?.details;
+    this.option = options?.option;
   }
 
   /** Structured, secret-free facts for `--json` output and problem+json bodies. */
   readonly details?: Record<string, unknown>;
+
+  /**
+   * The option the message names neutrally ("the time budget", "an LLM endpoint", "resume"): each delivery adds
+   * its own spelling of it (a CLI flag, a request field).
+   */
+  readonly option?: ErrorOption;
 }
+
+/** Options a core error message may name; the deliveries map each to a flag or a field. */
+export type ErrorOption = 'timeBudget' | 'llmEndpoint' | 'resume';
 
 /** Input the user gave cannot be used (missing path, non-UTF-8 file, empty module, ...). */
 export class InvalidInputError extends TestAgentError {
-  constructor(code: string, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: string,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown>; option?: ErrorOption },
+  ) {
     super(code, 'invalid-input', message, options);
   }
 }

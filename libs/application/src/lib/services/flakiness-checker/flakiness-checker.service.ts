@@ -6,7 +6,7 @@ import {
   type TestOutcomeStatus,
   type TestRunResult,
 } from '@test-agent/domain';
-import type { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
+import type { AssembledTestFile, TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
 import { onMachine, type MachinePerturbation } from './machine-perturbations';
 
 export interface FlakinessCheckerOptions {
@@ -45,9 +45,24 @@ export interface PollutedCase {
 export interface PollutionResult {
   /** The cases that passed together, in input order. */
   readonly kept: readonly TestCase[];
+  /** The cases of the `beside` file that passed together, in input order. */
+  readonly keptBeside: readonly TestCase[];
   readonly polluted: readonly PollutedCase[];
   /** The last run of the kept suite (its coverage is the suite's), absent when nothing was kept. */
   readonly finalRun?: TestRunResult;
+  /** The files of `finalRun` as assembled: the suite's (when it kept cases), then the `beside` file's. */
+  readonly finalFiles?: readonly AssembledTestFile[];
+}
+
+export interface PollutionCheckOptions {
+  /** A second file run beside the suite (integration tests), its cases checked the same way. */
+  readonly beside?: { readonly cases: readonly TestCase[]; readonly fileName: string };
+  /** Per-test limit of each run, ms (the checker's `perTestTimeoutMs` when absent). */
+  readonly perTestTimeoutMs?: number;
+  /** Limit of each whole run, ms (the executor's default when absent). */
+  readonly overallTimeoutMs?: number;
+  /** Rounds at most (3 by default); `Infinity` runs until the suite passes (each round drops at least one case). */
+  readonly maxRounds?: number;
 }
 
 /** Rounds of "run the suite, drop what failed": removing a polluter can only make the rest pass. */
@@ -115,30 +130,45 @@ export class FlakinessChecker {
   }
 
   /**
-   * Runs `cases` (each expected to pass alone) together in one assembled file; a case that does not pass is
-   * removed and reported, and the remaining suite runs again (at most 3 rounds). Throws what the executor throws.
+   * Runs `cases` (each expected to pass alone) together in one assembled file, and `options.beside` in a second
+   * file of the same run; a case that does not pass is removed and reported, and the remaining suite runs again
+   * (at most `options.maxRounds` rounds, 3 by default). Throws what the executor throws.
    */
-  async checkPollution(target: ModuleTarget, cases: readonly TestCase[]): Promise<PollutionResult> {
+  async checkPollution(
+    target: ModuleTarget,
+    cases: readonly TestCase[],
+    options: PollutionCheckOptions = {},
+  ): Promise<PollutionResult> {
     let suite = [...cases];
+    let beside = [...(options.beside?.cases ?? [])];
     const polluted: PollutedCase[] = [];
-    let finalRun: TestRunResult | undefined;
-    for (let round = 0; round < MAX_POLLUTION_ROUNDS && suite.length > 0; round++) {
-      const file = this.assembler.assemble(target, suite);
-      const result = await this.executor.run({
+    const maxRounds = options.maxRounds ?? MAX_POLLUTION_ROUNDS;
+    for (let round = 0; round < maxRounds && suite.length + beside.length > 0; round++) {
+      const files = [
+        ...(suite.length ? [{ cases: suite, file: this.assembler.assemble(target, suite) }] : []),
+        ...(beside.length && options.beside
+          ? [{ cases: beside, file: this.assembler.assemble(target, beside, { fileName: options.beside.fileName }) }]
+          : []),
+      ];
+      const perTestTimeoutMs = options.perTestTimeoutMs ?? this.options.perTestTimeoutMs;
+      const finalRun = await this.executor.run({
         target,
-        testFiles: [file],
+        testFiles: files.map((f) => f.file),
         perTestCoverage: true,
-        ...(this.options.perTestTimeoutMs ? { perTestTimeoutMs: this.options.perTestTimeoutMs } : {}),
+        ...(perTestTimeoutMs ? { perTestTimeoutMs } : {}),
+        ...(options.overallTimeoutMs ? { overallTimeoutMs: options.overallTimeoutMs } : {}),
       });
-      finalRun = result;
       // The assembler may rename cases (unique names); map back by position.
-      const failing = file.cases
-        .map((emitted, i) => ({
-          original: suite[i],
-          outcome: caseOutcome(result, file.nodeIds.get(emitted.name) as string, suite[i].expectedFailure),
-        }))
-        .filter((x) => x.outcome.status !== 'passed');
-      if (failing.length === 0) return { kept: suite, polluted, finalRun };
+      const failing = files.flatMap(({ cases: originals, file }) =>
+        file.cases
+          .map((emitted, i) => ({
+            original: originals[i],
+            outcome: caseOutcome(finalRun, file.nodeIds.get(emitted.name) as string, originals[i].expectedFailure),
+          }))
+          .filter((x) => x.outcome.status !== 'passed'),
+      );
+      if (failing.length === 0)
+        return { kept: suite, keptBeside: beside, polluted, finalRun, finalFiles: files.map((f) => f.file) };
       for (const f of failing)
         polluted.push({
           testCase: f.original,
@@ -147,9 +177,9 @@ export class FlakinessChecker {
         });
       const gone = new Set(failing.map((f) => f.original));
       suite = suite.filter((c) => !gone.has(c));
-      finalRun = undefined;
+      beside = beside.filter((c) => !gone.has(c));
     }
-    return { kept: suite, polluted, ...(finalRun ? { finalRun } : {}) };
+    return { kept: suite, keptBeside: beside, polluted };
   }
 }
 
