@@ -616,7 +616,8 @@ describe('LlmTestGeneration.generate', () => {
       expect(error).toMatchObject({
         code: 'TA_CHECKPOINT_INVALID',
         message:
-          'The checkpoint of calc is not one this version wrote; delete <out>/.test-agent/checkpoints or run without --resume',
+          'The checkpoint of calc is not one this version wrote; delete <out>/.test-agent/checkpoints or do not resume',
+        option: 'resume',
       });
       expect(w.llm.calls).toEqual([]);
     });

@@ -25,8 +25,8 @@ export class FsCheckpointStore implements CheckpointStore {
     } catch (cause) {
       throw new InvalidInputError(
         'TA_CHECKPOINT_CORRUPT',
-        `The checkpoint ${this.fileOf(key)} is corrupt: delete it or run without --resume`,
-        { cause },
+        `The checkpoint ${this.fileOf(key)} is corrupt: delete it or do not resume`,
+        { cause, option: 'resume' },
       );
     }
   }

@@ -87,7 +87,8 @@ export async function loadCheckpoint(
   if (!isCheckpoint(saved, key)) {
     throw new InvalidInputError(
       'TA_CHECKPOINT_INVALID',
-      `The checkpoint of ${moduleName} is not one this version wrote; delete ${CHECKPOINT_HINT} or run without --resume`,
+      `The checkpoint of ${moduleName} is not one this version wrote; delete ${CHECKPOINT_HINT} or do not resume`,
+      { option: 'resume' },
     );
   }
   return saved;
