@@ -21,7 +21,6 @@ import {
   CachingCodeSummarizer,
   FileSystemTestWorkspace,
   FsCheckpointStore,
-  FsTestFileStore,
   DEFAULT_WORKER_LIMITS,
   GitChangedCode,
   PythonWorkerExecutionSandbox,
@@ -123,7 +122,7 @@ function strategies(ctx: ResolutionContext): TestGenerationStrategy[] {
  * them. Load it after the python module (its executor, assembler, emitter, deduplicator and flakiness checker).
  */
 export const generationModule = () =>
-  new ContainerModule(({ bind, isBound }) => {
+  new ContainerModule(({ bind }) => {
     bind(TOKENS.ExecutionSandbox)
       .toDynamicValue((ctx) => {
         const config = ctx.get(TOKENS.Config);
@@ -139,10 +138,6 @@ export const generationModule = () =>
     bind(TOKENS.TestWorkspace)
       .toDynamicValue(() => new FileSystemTestWorkspace())
       .inSingletonScope();
-    if (!isBound(TOKENS.TestFileStore))
-      bind(TOKENS.TestFileStore)
-        .toDynamicValue(() => new FsTestFileStore())
-        .inSingletonScope();
     bind(TOKENS.GenerateTests)
       .toDynamicValue((ctx) => {
         const logger = ctx.get(TOKENS.Logger);
