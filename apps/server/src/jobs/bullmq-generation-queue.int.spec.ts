@@ -49,6 +49,8 @@ function app(redisUrl: string, overrides: ConfigOverrides = {}, logger = new Cap
       redisUrl,
       jobStalledSeconds: 5,
       maxTimeBudgetSeconds: 60,
+      // One job at a time per app, whatever the machine's cores (the default): the specs count running and queued jobs.
+      workerConcurrency: 1,
       ...overrides,
     },
   });
