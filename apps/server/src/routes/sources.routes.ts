@@ -3,6 +3,9 @@ import { SOURCE_LIMITS } from '../jobs/job-files';
 import { CONTENT_FILE, type ChunkBody, type SourcesBody } from '../sources/source-requests';
 import type { SourceWork } from '../sources/source-work';
 
+/** The answers are JSON text already (serialised where they were computed). */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
 const SOURCE_PROPERTIES = {
   path: { type: 'string', minLength: 1, description: 'A server-side module or folder (inside serverRoots)' },
   files: {
@@ -44,7 +47,7 @@ export function registerSourceRoutes(app: FastifyInstance, work: SourceWork): vo
         },
       },
     },
-    async (request) => work.answer({ kind: 'chunks', body: request.body }),
+    async (request, reply) => reply.type(JSON_TYPE).send(await work.answer({ kind: 'chunks', body: request.body })),
   );
 
   app.post<{ Body: SourcesBody }>(
@@ -55,6 +58,6 @@ export function registerSourceRoutes(app: FastifyInstance, work: SourceWork): vo
         body: { type: 'object', additionalProperties: false, properties: SOURCE_PROPERTIES },
       },
     },
-    async (request) => work.answer({ kind: 'tokens', body: request.body }),
+    async (request, reply) => reply.type(JSON_TYPE).send(await work.answer({ kind: 'tokens', body: request.body })),
   );
 }

@@ -14,9 +14,9 @@ export type SourcesFailure =
     }
   | { readonly type: 'other'; readonly message: string };
 
-/** A source thread's reply: the answer or the failure, with the metrics the task recorded. */
+/** A source thread's reply: the answer (as JSON text) or the failure, with the metrics the task recorded. */
 export type SourcesReply =
-  | { readonly ok: true; readonly value: object; readonly metrics: readonly MetricEvent[] }
+  | { readonly ok: true; readonly json: string; readonly metrics: readonly MetricEvent[] }
   | { readonly ok: false; readonly failure: SourcesFailure; readonly metrics: readonly MetricEvent[] };
 
 export function describeFailure(e: unknown): SourcesFailure {

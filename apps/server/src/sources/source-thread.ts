@@ -52,8 +52,10 @@ ready.catch(() => undefined);
 export default async function answer(task: SourcesTask): Promise<SourcesReply> {
   try {
     await ready;
-    const value = await answerSources(container, task, scratch);
-    return { ok: true, value, metrics: metrics.take() };
+    // Serialised here: the event loop sends the text as it is (a string crosses to it cheaply, and no stringify
+    // of a large answer holds it).
+    const json = JSON.stringify(await answerSources(container, task, scratch));
+    return { ok: true, json, metrics: metrics.take() };
   } catch (e) {
     return { ok: false, failure: describeFailure(e), metrics: metrics.take() };
   }

@@ -43,15 +43,16 @@ export class SourceWork {
     return this.pool ? this.pool.options.maxThreads : 0;
   }
 
-  async answer(task: SourcesTask): Promise<object> {
-    if (!this.pool) return answerSources(this.container, task, this.scratch);
+  /** The answer as JSON text, ready to send. */
+  async answer(task: SourcesTask): Promise<string> {
+    if (!this.pool) return JSON.stringify(await answerSources(this.container, task, this.scratch));
     const reply = await this.pool.run(task);
     const metrics = this.container.get(TOKENS.Metrics);
     const { rejected } = replayMetricEvents(reply.metrics.map((e) => JSON.stringify(e)).join('\n'), metrics);
     if (rejected.length > 0)
       this.container.get(TOKENS.Logger).warn('Source thread metrics not replayed', { rejected: rejected.length });
     if (!reply.ok) throw rebuildFailure(reply.failure);
-    return reply.value;
+    return reply.json;
   }
 
   async close(): Promise<void> {
