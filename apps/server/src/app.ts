@@ -201,7 +201,7 @@ export function buildApp(container: Container, options: AppOptions = {}): Fastif
     fastifyPlugin(async (scope: FastifyInstance) => {
       registerHealthRoutes(scope, container, lifecycle);
       registerMetricsRoutes(scope, container);
-      registerGenerationRoutes(scope, container, tmpDir, lifecycle);
+      registerGenerationRoutes(scope, container, tmpDir, lifecycle, sources);
       registerSourceRoutes(scope, sources);
       scope.get('/openapi.json', { schema: { summary: 'This OpenAPI document', security: [] } }, async () =>
         scope.swagger(),

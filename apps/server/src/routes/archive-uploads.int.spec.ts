@@ -49,34 +49,40 @@ async function form(
 
 describe('POST /v1/generations with an archive upload', () => {
   jest.setTimeout(240_000);
-  beforeAll(() => ensureBuilt());
   const work = realpathSync(mkdtempSync(path.join(tmpdir(), 'ta-archives-')));
   // The server's temp folders (its job folders among them) go under a folder this spec can watch.
   const serverTmp = path.join(work, 'server-tmp');
   mkdirSync(serverTmp);
   process.env.TEST_AGENT_FLAKY_RERUNS = '2';
   const MiB = 1024 * 1024;
-  const app = buildApp(
-    createContainer(
-      loadConfig({
-        env: {},
-        cwd: work,
-        overrides: {
-          flakyReruns: 2,
-          apiTokens: ['spec-token'],
-          archiveMaxBytes: 4 * MiB,
-          archiveMaxEntries: 5_000,
-          archiveMaxUnpackedBytes: 16 * MiB,
-          maxTimeBudgetSeconds: 60,
-        },
-      }),
-      { logger: silentLogger },
-    ),
-    { tmpDir: serverTmp },
-  );
+  // The archives are unpacked on the built server's source threads, as in production.
+  const build = () =>
+    buildApp(
+      createContainer(
+        loadConfig({
+          env: {},
+          cwd: work,
+          overrides: {
+            flakyReruns: 2,
+            apiTokens: ['spec-token'],
+            archiveMaxBytes: 4 * MiB,
+            archiveMaxEntries: 5_000,
+            archiveMaxUnpackedBytes: 16 * MiB,
+            maxTimeBudgetSeconds: 60,
+          },
+        }),
+        { logger: silentLogger },
+      ),
+      { tmpDir: serverTmp, sourceThreadScript: path.join(root, 'dist/apps/server/source-thread.js') },
+    );
+  let app: ReturnType<typeof build>;
   const auth = { authorization: 'Bearer spec-token' };
   // Started before the refusals look at the server's temp folder (starting writes the server's job config).
-  beforeAll(() => app.ready());
+  beforeAll(async () => {
+    await ensureBuilt();
+    app = build();
+    await app.ready();
+  });
   const calculator = readFileSync(path.join(root, 'examples', 'calculator.py'));
   afterAll(async () => {
     await app.close();

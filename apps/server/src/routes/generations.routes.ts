@@ -11,7 +11,8 @@ import type { GenerationOptions } from '../jobs/generation-runner';
 import { createGenerationQueue } from '../jobs/create-generation-queue';
 import type { DrainOutcome, GenerationJob, GenerationJobInput } from '../jobs/generation-queue.port';
 import { SOURCE_LIMITS, safeRelativePath, writeSources, type InlineFile, type SourceFile } from '../jobs/job-files';
-import { archiveTooLarge, readArchive } from '../jobs/archive-sources';
+import { archiveTooLarge } from '../jobs/archive-sources';
+import type { SourceWork } from '../sources/source-work';
 import { HttpProblem, insideServerRoots, ownerOf } from '../security';
 import type { Lifecycle } from '../app';
 
@@ -146,6 +147,7 @@ export function registerGenerationRoutes(
   container: Container,
   tmpDir: string,
   lifecycle: Lifecycle,
+  sources: SourceWork,
 ): void {
   const config = container.get(TOKENS.Config);
   const metrics = container.get(TOKENS.Metrics);
@@ -312,7 +314,7 @@ export function registerGenerationRoutes(
       let spec: JobSpec;
       if (upload) {
         // Every entry is checked, in memory, before the first file is written.
-        const entries = await readArchive(upload.archive, {
+        const entries = await sources.readArchive(upload.archive, {
           entries: config.archiveMaxEntries,
           unpackedBytes: config.archiveMaxUnpackedBytes,
         });

@@ -17,6 +17,12 @@ export type SourcesFailure =
 /** A source thread's reply: the answer (as JSON text) or the failure, with the metrics the task recorded. */
 export type SourcesReply =
   | { readonly ok: true; readonly json: string; readonly metrics: readonly MetricEvent[] }
+  /** An archive's checked files (their bytes arrive as `Uint8Array`s: buffers lose their class when cloned). */
+  | {
+      readonly ok: true;
+      readonly files: readonly { path: string; content: Uint8Array }[];
+      readonly metrics: readonly MetricEvent[];
+    }
   | { readonly ok: false; readonly failure: SourcesFailure; readonly metrics: readonly MetricEvent[] };
 
 export function describeFailure(e: unknown): SourcesFailure {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Container } from 'inversify';
 import { TOKENS } from '@test-agent/composition';
 import { InvalidInputError } from '@test-agent/domain';
+import type { ArchiveLimits } from '../jobs/archive-sources';
 import { safeRelativePath, writeSources, type InlineFile } from '../jobs/job-files';
 import { HttpProblem, insideServerRoots } from '../security';
 
@@ -20,9 +21,15 @@ export interface ChunkBody extends SourcesBody {
   maxTokens?: number;
 }
 
-/** One chunk preview or token count, as a route hands it to a source thread (plain data: it is cloned). */
+/** One chunk preview, token count or archive, as a route hands it to a source thread (plain data: it is cloned). */
 export type SourcesTask =
-  { readonly kind: 'chunks'; readonly body: ChunkBody } | { readonly kind: 'tokens'; readonly body: SourcesBody };
+  | { readonly kind: 'chunks'; readonly body: ChunkBody }
+  | { readonly kind: 'tokens'; readonly body: SourcesBody }
+  /** An uploaded archive, unpacked and checked in memory (`readArchive`). */
+  | { readonly kind: 'archive'; readonly data: Uint8Array; readonly limits: ArchiveLimits };
+
+/** The preview tasks (the ones answered as JSON). */
+export type PreviewTask = Exclude<SourcesTask, { kind: 'archive' }>;
 
 /** The file name a lone `content` is chunked and counted as. */
 export const CONTENT_FILE = 'module.py';
@@ -88,7 +95,7 @@ function materialize(
  * (file names as the client sent them, the budget as JSON). Runs on a source thread, or on the event loop when the
  * server has none.
  */
-export async function answerSources(container: Container, task: SourcesTask, scratch: string): Promise<object> {
+export async function answerSources(container: Container, task: PreviewTask, scratch: string): Promise<object> {
   const config = container.get(TOKENS.Config);
   const sources = materialize(task.body, config.serverRoots, scratch);
   const relativeFiles = <T extends { file: string }>(items: readonly T[]) =>

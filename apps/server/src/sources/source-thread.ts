@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { workerData } from 'node:worker_threads';
 import { createContainer, TOKENS, type MetricEvent, type TestAgentConfig } from '@test-agent/composition';
 import type { CounterName, GaugeName, HistogramName, MetricLabels, Metrics } from '@test-agent/domain';
+import { readArchive } from '../jobs/archive-sources';
 import { answerSources, type SourcesTask } from './source-requests';
 import { describeFailure, type SourcesReply } from './source-replies';
 
@@ -51,6 +52,13 @@ ready.catch(() => undefined);
 /** One task per call (the pool gives a thread one task at a time): the answer or the failure, and its metrics. */
 export default async function answer(task: SourcesTask): Promise<SourcesReply> {
   try {
+    if (task.kind === 'archive') {
+      const files = await readArchive(
+        Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength),
+        task.limits,
+      );
+      return { ok: true, files, metrics: metrics.take() };
+    }
     await ready;
     // Serialised here: the event loop sends the text as it is (a string crosses to it cheaply, and no stringify
     // of a large answer holds it).
