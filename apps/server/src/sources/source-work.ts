@@ -14,9 +14,10 @@ export interface SourceWorkOptions {
 }
 
 /**
- * Where chunk previews, token counts and uploaded archives are computed: on a pool of worker threads (piscina), so parsing and
- * tokenizing a large request never holds the event loop that answers `/health` and every other request; or on the
- * event loop itself when no thread is configured or no thread script exists (an embedder's `buildApp` on sources).
+ * Where chunk previews, token counts and uploaded archives are computed: on a pool of worker threads (piscina), so
+ * parsing, tokenizing or unpacking a large request never holds the event loop that answers `/health` and every other
+ * request; or on the event loop itself when no thread is configured or no thread script exists (an embedder's
+ * `buildApp` on sources).
  * A thread's metrics are replayed into the server's registry; its errors are rebuilt as the same HTTP problems.
  */
 export class SourceWork {
@@ -39,11 +40,6 @@ export class SourceWork {
         workerData,
       });
     }
-  }
-
-  /** How many threads answer (0: the event loop). */
-  get threads(): number {
-    return this.pool ? this.pool.options.maxThreads : 0;
   }
 
   /** The answer as JSON text, ready to send. */
