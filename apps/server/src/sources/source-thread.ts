@@ -14,7 +14,7 @@ export interface SourceThreadData {
 
 /**
  * `Metrics` that keep each call for the server: a thread has no registry of its own that Prometheus scrapes, so each
- * reply carries what the task recorded and the event loop replays it (`replayMetricEvents`).
+ * reply carries what the task recorded and the event loop applies it (`applyMetricEvent`).
  */
 class CollectedMetrics implements Metrics {
   private events: MetricEvent[] = [];

@@ -1,6 +1,6 @@
 import type { Container } from 'inversify';
 import { Piscina } from 'piscina';
-import { replayMetricEvents, TOKENS } from '@test-agent/composition';
+import { applyMetricEvent, TOKENS } from '@test-agent/composition';
 import { readArchive, type ArchiveFile, type ArchiveLimits } from '../jobs/archive-sources';
 import { answerSources, type PreviewTask, type SourcesTask } from './source-requests';
 import { rebuildFailure, type SourcesReply } from './source-replies';
@@ -65,9 +65,8 @@ export class SourceWork {
   private async run(task: SourcesTask): Promise<Extract<SourcesReply, { ok: true }>> {
     const reply = await this.pool!.run(task);
     const metrics = this.container.get(TOKENS.Metrics);
-    const { rejected } = replayMetricEvents(reply.metrics.map((e) => JSON.stringify(e)).join('\n'), metrics);
-    if (rejected.length > 0)
-      this.container.get(TOKENS.Logger).warn('Source thread metrics not replayed', { rejected: rejected.length });
+    const rejected = reply.metrics.filter((event) => applyMetricEvent(event, metrics) === 'rejected').length;
+    if (rejected > 0) this.container.get(TOKENS.Logger).warn('Source thread metrics not replayed', { rejected });
     if (!reply.ok) throw rebuildFailure(reply.failure);
     return reply;
   }

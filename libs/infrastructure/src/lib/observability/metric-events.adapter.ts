@@ -54,9 +54,8 @@ const KINDS: Record<MetricEvent['kind'], readonly MetricName[]> = {
 };
 
 /**
- * Applies the events of a `MetricEventsFileMetrics` file to `metrics`, in order. A line that is not a known
- * metric of the right kind, with its declared labels and a finite value, is not applied and is listed in
- * `rejected` (the file comes from another process: it is checked, not trusted). `skip` names metrics the caller
+ * Applies the events of a `MetricEventsFileMetrics` file to `metrics`, in order. A line that is not JSON, or not an
+ * event `applyMetricEvent` accepts, is not applied and is listed in `rejected`. `skip` names metrics the caller
  * records itself.
  */
 export function replayMetricEvents(
@@ -68,36 +67,50 @@ export function replayMetricEvents(
   const rejected: string[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    let event: MetricEvent;
+    let event: unknown;
     try {
-      event = JSON.parse(line) as MetricEvent;
+      event = JSON.parse(line);
     } catch {
       rejected.push(line.slice(0, 200));
       continue;
     }
-    const known =
-      typeof event === 'object' &&
-      event !== null &&
-      Object.hasOwn(KINDS, event.kind) &&
-      KINDS[event.kind].includes(event.name);
-    const labels =
-      known && typeof event.labels === 'object' && event.labels !== null ? Object.entries(event.labels) : undefined;
-    const allowed = known ? (METRIC_CATALOGUE[event.name].labels as readonly string[]) : [];
-    if (
-      !known ||
-      !labels ||
-      !Number.isFinite(event.value) ||
-      labels.some(([k, v]) => !allowed.includes(k) || typeof v !== 'string')
-    ) {
-      rejected.push(line.slice(0, 200));
-      continue;
-    }
-    if (options.skip?.includes(event.name)) continue;
-    const values = Object.fromEntries(labels);
-    if (event.kind === 'increment') metrics.increment(event.name as CounterName, values, event.value);
-    else if (event.kind === 'observe') metrics.observe(event.name as HistogramName, event.value, values);
-    else metrics.set(event.name as GaugeName, event.value, values);
-    replayed++;
+    const outcome = applyMetricEvent(event, metrics, options);
+    if (outcome === 'rejected') rejected.push(line.slice(0, 200));
+    else if (outcome === 'applied') replayed++;
   }
   return { replayed, rejected };
+}
+
+/**
+ * Applies one recorded metric event (another process's or thread's) to `metrics`. An event that is not a known
+ * metric of the right kind, with its declared labels and a finite value, is `rejected` (it comes from elsewhere: it
+ * is checked, not trusted); one of the `skip` metrics is `skipped`.
+ */
+export function applyMetricEvent(
+  candidate: unknown,
+  metrics: Metrics,
+  options: { readonly skip?: readonly MetricName[] } = {},
+): 'applied' | 'skipped' | 'rejected' {
+  const event = candidate as MetricEvent;
+  const known =
+    typeof event === 'object' &&
+    event !== null &&
+    Object.hasOwn(KINDS, event.kind) &&
+    KINDS[event.kind].includes(event.name);
+  const labels =
+    known && typeof event.labels === 'object' && event.labels !== null ? Object.entries(event.labels) : undefined;
+  const allowed = known ? (METRIC_CATALOGUE[event.name].labels as readonly string[]) : [];
+  if (
+    !known ||
+    !labels ||
+    !Number.isFinite(event.value) ||
+    labels.some(([k, v]) => !allowed.includes(k) || typeof v !== 'string')
+  )
+    return 'rejected';
+  if (options.skip?.includes(event.name)) return 'skipped';
+  const values = Object.fromEntries(labels);
+  if (event.kind === 'increment') metrics.increment(event.name as CounterName, values, event.value);
+  else if (event.kind === 'observe') metrics.observe(event.name as HistogramName, event.value, values);
+  else metrics.set(event.name as GaugeName, event.value, values);
+  return 'applied';
 }
