@@ -7,4 +7,9 @@ export * from './lib/create-container';
 export * from './lib/create-test-agent';
 export * from './lib/cleanups';
 // A server replays the metrics its job processes recorded (apps reach infrastructure only through composition).
-export { applyMetricEvent, replayMetricEvents, type MetricEvent } from '@test-agent/infrastructure';
+export {
+  applyMetricEvent,
+  MetricEventRecorder,
+  replayMetricEvents,
+  type MetricEvent,
+} from '@test-agent/infrastructure';

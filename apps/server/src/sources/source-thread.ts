@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 import { workerData } from 'node:worker_threads';
-import { createContainer, TOKENS, type MetricEvent, type TestAgentConfig } from '@test-agent/composition';
-import type { CounterName, GaugeName, HistogramName, MetricLabels, Metrics } from '@test-agent/domain';
+import {
+  createContainer,
+  MetricEventRecorder,
+  TOKENS,
+  type MetricEvent,
+  type TestAgentConfig,
+} from '@test-agent/composition';
+import { noopMetrics } from '@test-agent/domain';
 import { readArchive } from '../jobs/archive-sources';
 import { answerSources, type SourcesTask } from './source-requests';
 import { describeFailure, type SourcesReply } from './source-replies';
@@ -12,40 +18,22 @@ export interface SourceThreadData {
   readonly scratch: string;
 }
 
-/**
- * `Metrics` that keep each call for the server: a thread has no registry of its own that Prometheus scrapes, so each
- * reply carries what the task recorded and the event loop applies it (`applyMetricEvent`).
- */
-class CollectedMetrics implements Metrics {
-  private events: MetricEvent[] = [];
-
-  increment<N extends CounterName>(name: N, labels: MetricLabels<N> = {}, value = 1): void {
-    this.events.push({ kind: 'increment', name, value, labels: labels as Record<string, string> });
-  }
-
-  observe<N extends HistogramName>(name: N, value: number, labels: MetricLabels<N> = {}): void {
-    this.events.push({ kind: 'observe', name, value, labels: labels as Record<string, string> });
-  }
-
-  set<N extends GaugeName>(name: N, value: number, labels: MetricLabels<N> = {}): void {
-    this.events.push({ kind: 'set', name, value, labels: labels as Record<string, string> });
-  }
-
-  take(): MetricEvent[] {
-    const events = this.events;
-    this.events = [];
-    return events;
-  }
-}
-
 const { config, scratch } = workerData as SourceThreadData;
-const metrics = new CollectedMetrics();
+// A thread has no registry Prometheus scrapes: each reply carries the events its task recorded, and the event loop
+// applies them (`applyMetricEvent`).
+let recorded: MetricEvent[] = [];
+const metrics = new MetricEventRecorder(noopMetrics, (event) => recorded.push(event));
+const take = (): MetricEvent[] => {
+  const events = recorded;
+  recorded = [];
+  return events;
+};
 const container = createContainer(config, { isTty: false });
 container.rebindSync(TOKENS.Metrics).toConstantValue(metrics);
 // Loaded when the pool starts the thread (with the server): tree-sitter and the tokenizer start now, not on the
 // first request. A failure here is the first request's to report.
 const ready = answerSources(container, { kind: 'chunks', body: { content: 'def warm():\n    return 1\n' } }, scratch)
-  .then(() => metrics.take())
+  .then(() => take())
   .then(() => undefined);
 ready.catch(() => undefined);
 
@@ -57,14 +45,14 @@ export default async function answer(task: SourcesTask): Promise<SourcesReply> {
         Buffer.from(task.data.buffer, task.data.byteOffset, task.data.byteLength),
         task.limits,
       );
-      return { ok: true, files, metrics: metrics.take() };
+      return { ok: true, files, metrics: take() };
     }
     await ready;
     // Serialised here: the event loop sends the text as it is (a string crosses to it cheaply, and no stringify
     // of a large answer holds it).
     const json = JSON.stringify(await answerSources(container, task, scratch));
-    return { ok: true, json, metrics: metrics.take() };
+    return { ok: true, json, metrics: take() };
   } catch (e) {
-    return { ok: false, failure: describeFailure(e), metrics: metrics.take() };
+    return { ok: false, failure: describeFailure(e), metrics: take() };
   }
 }

@@ -10,40 +10,44 @@ export interface MetricEvent {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** `Metrics` that hands every call, as a `MetricEvent`, to `record` after passing it to `inner`. */
+export class MetricEventRecorder implements Metrics {
+  constructor(
+    private readonly inner: Metrics,
+    private readonly record: (event: MetricEvent) => void,
+  ) {}
+
+  increment<N extends CounterName>(name: N, labels: MetricLabels<N> = {}, value = 1): void {
+    this.inner.increment(name, labels, value);
+    this.record({ kind: 'increment', name, value, labels: labels as Record<string, string> });
+  }
+
+  observe<N extends HistogramName>(name: N, value: number, labels: MetricLabels<N> = {}): void {
+    this.inner.observe(name, value, labels);
+    this.record({ kind: 'observe', name, value, labels: labels as Record<string, string> });
+  }
+
+  set<N extends GaugeName>(name: N, value: number, labels: MetricLabels<N> = {}): void {
+    this.inner.set(name, value, labels);
+    this.record({ kind: 'set', name, value, labels: labels as Record<string, string> });
+  }
+}
+
 /**
  * `Metrics` that also appends every call to a JSON-lines file, so another process can replay them
  * (`replayMetricEvents`): a generation job run as its own process hands its metrics — LLM calls, token accuracy,
  * chunking, generation times — to the server that scrapes them. Appends are synchronous, so the file is complete
  * when the process exits. Never throws: a failed append is reported through `onError`.
  */
-export class MetricEventsFileMetrics implements Metrics {
-  constructor(
-    private readonly inner: Metrics,
-    private readonly file: string,
-    private readonly onError: (message: string) => void = () => undefined,
-  ) {}
-
-  increment<N extends CounterName>(name: N, labels: MetricLabels<N> = {}, value = 1): void {
-    this.inner.increment(name, labels, value);
-    this.append({ kind: 'increment', name, value, labels: labels as Record<string, string> });
-  }
-
-  observe<N extends HistogramName>(name: N, value: number, labels: MetricLabels<N> = {}): void {
-    this.inner.observe(name, value, labels);
-    this.append({ kind: 'observe', name, value, labels: labels as Record<string, string> });
-  }
-
-  set<N extends GaugeName>(name: N, value: number, labels: MetricLabels<N> = {}): void {
-    this.inner.set(name, value, labels);
-    this.append({ kind: 'set', name, value, labels: labels as Record<string, string> });
-  }
-
-  private append(event: MetricEvent): void {
-    try {
-      appendFileSync(this.file, `${JSON.stringify(event)}\n`);
-    } catch (e) {
-      this.onError(`metric ${event.name} not written to ${this.file}: ${(e as Error).message}`);
-    }
+export class MetricEventsFileMetrics extends MetricEventRecorder {
+  constructor(inner: Metrics, file: string, onError: (message: string) => void = () => undefined) {
+    super(inner, (event) => {
+      try {
+        appendFileSync(file, `${JSON.stringify(event)}\n`);
+      } catch (e) {
+        onError(`metric ${event.name} not written to ${file}: ${(e as Error).message}`);
+      }
+    });
   }
 }
 
