@@ -41,7 +41,8 @@ test: setup
 	node tools/build/build.cjs
 	$(MAKE) worker-tests
 	$(MAKE) alert-tests
-	npx nx run-many -t lint test --outputStyle=static --skip-nx-cache
+	@mkdir -p tmp && set -o pipefail && npx nx run-many -t lint test --outputStyle=static --skip-nx-cache 2>&1 \
+	  | tee tmp/test.log || { node tools/ci/failures.cjs tmp/test.log; exit 1; }
 
 ## worker-tests: the search worker's own pytest tests (its guard, its regex strings, its replies to the protocol fixture, its
 ## package's size limits), inside bubblewrap: the machine read-only but a private temp folder

@@ -32,4 +32,6 @@ module.exports = {
   testMatch: ['**/?(*.)+(spec).ts'],
   testPathIgnorePatterns: ['/node_modules/', '/__fixtures__/'],
   clearMocks: true,
+  // Every failing test once more at the end of a run (tools/ci/failures.cjs repeats them at the end of `make test`).
+  reporters: [['default', { summaryThreshold: 0 }]],
 };

@@ -33,17 +33,44 @@ describe('generate on a src-layout project with a namespace package', () => {
   it('imports acme.util.strings and acme.util.helpers from src/ and writes tests that pass from the project root', () => {
     const run = spawnSync(
       bin,
-      ['--json', 'generate', 'src', '--out', 'tests/generated', '--no-sandbox', '--time-budget', '5'],
+      [
+        '--json',
+        'generate',
+        'src',
+        '--out',
+        'tests/generated',
+        '--no-sandbox',
+        '--time-budget',
+        '5',
+        '--progress',
+        'json',
+      ],
       {
         cwd: project,
         encoding: 'utf8',
         env: { ...process.env, LOG_LEVEL: 'error', LLM_PROVIDER: '', LLM_URL: '', VIRTUAL_ENV: '' },
       },
     );
-    // stderr carries only the progress lines; on a failure the diff shows it.
+    // stderr carries only the progress events, a JSON line each; on a failure the diff shows it.
     expect({ status: run.status, stderr: run.stderr }).toEqual({
       status: 0,
       stderr: expect.not.stringMatching(/error|warn|TA_[A-Z]/i),
+    });
+    const events = run.stderr
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { progress: { type: string; module: string; done?: number } }).progress);
+    expect(
+      events
+        .filter((e) => e.type === 'module-start')
+        .map((e) => e.module)
+        .sort(),
+    ).toEqual(['acme.util.helpers', 'acme.util.strings']);
+    expect(events.filter((e) => e.type === 'module-done').map((e) => e.done)).toEqual([1, 2]);
+    expect(events.find((e) => e.type === 'module-done')).toMatchObject({
+      of: 2,
+      tests: expect.any(Number),
+      combinedPercent: 100,
     });
     const report = JSON.parse(run.stdout) as {
       modules: {

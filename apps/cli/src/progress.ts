@@ -16,14 +16,67 @@ function outcomeOf(report: ModuleGenerationReport): string {
   return `${report.tests} test${report.tests === 1 ? '' : 's'}, line+branch ${report.coverage.percent.combined.toFixed(1)} % (${seconds})`;
 }
 
+/** How progress is shown: live bars (a terminal), plain lines (CI logs), JSON lines (a program) or not at all. */
+export type ProgressStyle = 'bars' | 'lines' | 'json' | 'none';
+
+/**
+ * One progress event as `--progress json` writes it: a line `{"progress": {...}}` on stderr. Module events come for
+ * every module (a run of one too); chunk events only from the LLM phase (the offline engine works on whole modules).
+ */
+export type ProgressLine =
+  | { readonly type: 'module-start'; readonly module: string; readonly of: number }
+  | {
+      readonly type: 'module-done';
+      readonly module: string;
+      readonly done: number;
+      readonly of: number;
+      readonly tests: number;
+      readonly combinedPercent: number;
+      readonly durationMs: number;
+      /** Why the module was skipped (then it has no tests). */
+      readonly skipped?: string;
+    }
+  | ({ readonly module: string } & LlmProgressEvent);
+
+const NO_PROGRESS: ProgressReporter = { module: () => undefined, update: () => undefined, stop: () => undefined };
+
+/** `--progress json`: every event as a JSON line, for the server (and any program) to follow a run. */
+function jsonReporter(stream: NodeJS.WriteStream): ProgressReporter {
+  const write = (event: ProgressLine) => stream.write(`${JSON.stringify({ progress: event })}\n`);
+  return {
+    module: (event) =>
+      write(
+        event.type === 'start'
+          ? { type: 'module-start', module: event.module, of: event.of }
+          : {
+              type: 'module-done',
+              module: event.module,
+              done: event.done,
+              of: event.of,
+              tests: event.report.tests,
+              combinedPercent: event.report.coverage.percent.combined,
+              durationMs: event.report.durationMs,
+              ...(event.report.error ? { skipped: event.report.error.message } : {}),
+            },
+      ),
+    update: (module, event) => write({ module, ...event }),
+    stop: () => undefined,
+  };
+}
+
 /**
  * Progress of a run: over the modules (when there are several) and through each module's LLM phase. Live bars on
- * a terminal; plain lines otherwise (CI logs), one per module done. Always on stderr, so stdout keeps only the
- * result.
+ * a terminal; plain lines otherwise (CI logs), one per module done; JSON lines for programs. Always on stderr, so
+ * stdout keeps only the result.
  */
-export function createProgressReporter(options: { tty: boolean; stream: NodeJS.WriteStream }): ProgressReporter {
+export function createProgressReporter(options: {
+  style: ProgressStyle;
+  stream: NodeJS.WriteStream;
+}): ProgressReporter {
   const line = (text: string) => options.stream.write(`${text}\n`);
-  if (!options.tty) {
+  if (options.style === 'none') return NO_PROGRESS;
+  if (options.style === 'json') return jsonReporter(options.stream);
+  if (options.style === 'lines') {
     return {
       module: (event) => {
         if (event.type === 'done' && event.of > 1)

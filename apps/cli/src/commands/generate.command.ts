@@ -23,7 +23,7 @@ interface GenerateOptions {
   jobs?: number;
   changedSince?: string;
   tests?: string;
-  progress?: 'auto' | 'lines' | 'none';
+  progress?: 'auto' | 'lines' | 'json' | 'none';
   pinDefects?: boolean;
   perturb?: boolean;
 }
@@ -46,9 +46,9 @@ const percent = (value: string) => {
   return n;
 };
 
-const progressMode = (value: string): 'auto' | 'lines' | 'none' => {
-  if (value !== 'auto' && value !== 'lines' && value !== 'none')
-    throw new InvalidArgumentError('must be auto, lines or none');
+const progressMode = (value: string): 'auto' | 'lines' | 'json' | 'none' => {
+  if (value !== 'auto' && value !== 'lines' && value !== 'json' && value !== 'none')
+    throw new InvalidArgumentError('must be auto, lines, json or none');
   return value;
 };
 
@@ -93,7 +93,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
     )
     .option(
       '--progress <mode>',
-      'progress on stderr: auto (a bar on a terminal, one line per module otherwise; none with --json), lines, or none',
+      'progress on stderr: auto (bars on a terminal, plain lines otherwise; none with --json), lines, json (one JSON event per line, for programs) or none',
       progressMode,
     )
     .option(
@@ -138,7 +138,7 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
       const useCase = ctx.resolve(overrides).get(TOKENS.GenerateTests);
       const mode = opts.progress ?? (ctx.json ? 'none' : 'auto');
       const progress = createProgressReporter({
-        tty: mode === 'auto' && ctx.isTty && !ctx.json,
+        style: mode === 'auto' ? (ctx.isTty ? 'bars' : 'lines') : mode,
         stream: process.stderr,
       });
       const report = await useCase
@@ -159,9 +159,9 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
           jobs: opts.jobs ?? os.availableParallelism(),
           ...(opts.changedSince ? { changedSince: opts.changedSince } : {}),
           ...(opts.tests ? { existingTests: path.resolve(opts.tests) } : {}),
-          onProgress: progress.update,
           // --json is for machines: stdout has the report, stderr only warnings and errors (unless --progress asks).
-          ...(mode === 'none' ? {} : { onModule: progress.module }),
+          onProgress: progress.update,
+          onModule: progress.module,
         })
         .finally(() => progress.stop());
       ctx.print(report, () => renderHuman(report));

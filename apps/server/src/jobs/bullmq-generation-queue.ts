@@ -19,7 +19,8 @@ import type {
 } from './generation-queue.port';
 import { runWithMetricEvents, type GenerationQueueDeps } from './in-process-generation-queue';
 import { safeRelativePath, testsArchive } from './job-files';
-import { QueueFullError, type JobProgress, type JobState } from './job-queue';
+import { QueueFullError, type JobState } from './job-queue';
+import type { JobProgress } from './job-progress';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);

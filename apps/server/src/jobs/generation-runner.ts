@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { GenerateTestsReport } from '@test-agent/application';
 import { optionField } from '../option-fields';
-import type { JobProgress } from './job-queue';
+import { progressEventOf, ProgressTracker, type JobProgress } from './job-progress';
 
 /** What a generation job runs: a target under `cwd`, tests to `outDir`, and the `generate` options. */
 export interface GenerationSpec {
@@ -91,11 +91,14 @@ const MAX_REPORT_CHARS = 64 * 1024 * 1024;
 /** How long a cancelled generation gets to clean up (its sandboxes, temp folders) before it is killed. */
 const KILL_GRACE_MS = 3_000;
 
+/** How often a running job's progress is passed on at most, ms. */
+const PROGRESS_INTERVAL_MS = 250;
+
 /**
  * Runs one generation as its own process (the bundled CLI, `--json generate`): the server's event loop stays
  * free, a crash costs only the job, and cancelling stops every process of it — SIGTERM to the CLI's process
  * group (the CLI then kills its sandboxes), SIGKILL after a grace period. Progress comes from the CLI's
- * per-module lines (`[3/10] pkg.mod: ...`).
+ * JSON progress events (`--progress json`), module by module and chunk by chunk.
  */
 export function runGeneration(
   spec: GenerationSpec,
@@ -113,7 +116,7 @@ export function runGeneration(
     '--out',
     spec.outDir,
     '--progress',
-    'lines',
+    'json',
   ];
   for (const [key, flag] of Object.entries(FLAGS) as [keyof GenerationOptions, string][]) {
     const value = spec.options[key];
@@ -125,10 +128,16 @@ export function runGeneration(
       : [process.execPath, args];
     const child = spawn(command, argv, { cwd: spec.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
-    let stderrTail = '';
     let partial = '';
-    let done = 0;
     let overflow = false;
+    const tracker = new ProgressTracker();
+    // Progress reaches the job (in Redis, with BullMQ) at most every PROGRESS_INTERVAL_MS, and once at the end.
+    let pending: NodeJS.Timeout | undefined;
+    const report = () => {
+      clearTimeout(pending);
+      pending = undefined;
+      progress(tracker.view());
+    };
     // Decoded as streams: a character split between two chunks stays whole.
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
@@ -140,12 +149,13 @@ export function runGeneration(
       }
     });
     child.stderr.on('data', (text: string) => {
-      stderrTail = (stderrTail + text).slice(-4000);
       const lines = (partial + text).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
-        const m = /^\[(\d+)\/(\d+)\] (.*)$/.exec(line);
-        if (m) progress({ modulesDone: (done = Number(m[1])), modules: Number(m[2]), last: m[3] });
+        const event = progressEventOf(line);
+        if (!event) continue;
+        tracker.apply(event);
+        pending ??= setTimeout(report, PROGRESS_INTERVAL_MS);
       }
     });
     const kill = (sig: NodeJS.Signals) => {
@@ -168,6 +178,7 @@ export function runGeneration(
     child.on('close', (code, sig) => {
       signal.removeEventListener('abort', onAbort);
       clearTimeout(killer);
+      if (pending) report();
       if (signal.aborted) return reject(new GenerationFailed('TA_JOB_CANCELLED', 'The job was cancelled'));
       if (overflow)
         return reject(
@@ -186,7 +197,7 @@ export function runGeneration(
         return reject(
           new GenerationFailed(
             'TA_JOB_CRASHED',
-            `The generation ended (${sig ?? `exit ${code}`}) after ${done} modules without a report`,
+            `The generation ended (${sig ?? `exit ${code}`}) after ${tracker.view().modulesDone} modules without a report`,
           ),
         );
       }

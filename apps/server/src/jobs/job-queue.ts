@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { JobProgress } from './job-progress';
 
 export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
-
-/** How far a running job is: modules done of the run's modules, and the last module's line. */
-export interface JobProgress {
-  readonly modulesDone: number;
-  readonly modules?: number;
-  readonly last?: string;
-}
 
 export interface Job<Result> {
   readonly id: string;

@@ -42,6 +42,7 @@ describe('generation jobs and /v1/chunks', () => {
       const res = await app.inject({ method: 'GET', url: `/v1/generations/${id}`, headers });
       const job = res.json() as {
         state: string;
+        progress: { modulesDone: number; modules?: number; perModule?: object[] };
         report?: { targetMet: boolean; coverage: { percent: { combined: number } }; files: string[] };
         error?: unknown;
       };
@@ -75,6 +76,19 @@ describe('generation jobs and /v1/chunks', () => {
     const job = await waitFor(id);
     expect(job).toMatchObject({ state: 'completed', report: { targetMet: true } });
     expect(job.report!.coverage.percent.combined).toBeGreaterThanOrEqual(80);
+    // Progress per module: the offline engine works on whole modules, so there are no chunks.
+    expect(job.progress).toEqual({
+      modulesDone: 1,
+      modules: 1,
+      perModule: [
+        {
+          module: 'calc.calculator',
+          state: 'done',
+          tests: expect.any(Number),
+          combinedPercent: job.report!.coverage.percent.combined,
+        },
+      ],
+    });
     const archive = await app.inject({ method: 'GET', url: `/v1/generations/${id}/tests`, headers: auth });
     expect(archive.statusCode).toBe(200);
     expect(archive.headers['content-type']).toBe('application/gzip');

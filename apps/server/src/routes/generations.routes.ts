@@ -15,6 +15,13 @@ import { archiveTooLarge } from '../jobs/archive-sources';
 import type { SourceWork } from '../sources/source-work';
 import { HttpProblem, insideServerRoots, ownerOf } from '../security';
 import type { Lifecycle } from '../app';
+import {
+  ARCHIVE_BODY_SCHEMA,
+  JOB_ACCEPTED_SCHEMA,
+  JOB_SCHEMA,
+  JSON_BODY_SCHEMA,
+  OPTION_KEYS,
+} from './generation-schemas';
 
 interface GenerationBody {
   /** Inline sources and the module or folder among them to test ... */
@@ -28,61 +35,6 @@ interface GenerationBody {
 
 /** An archive upload (multipart/form-data): the archive, the target in it, and the options as fields of their own. */
 type ArchiveBody = GenerationOptions & { archive: Buffer; target: string };
-
-const positive = { type: 'number', exclusiveMinimum: 0 } as const;
-const OPTION_PROPERTIES = {
-  strategy: { type: 'string', enum: ['offline', 'llm', 'hybrid'] },
-  timeBudgetSeconds: positive,
-  targetCoverage: { type: 'number', minimum: 0, maximum: 100 },
-  maxIterations: { type: 'integer', minimum: 1, maximum: 10 },
-  maxTokens: { type: 'integer', minimum: 1, maximum: 2_000_000 },
-  timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600 },
-  seed: { type: 'integer', minimum: 1 },
-} as const;
-const OPTIONS_SCHEMA = { type: 'object', additionalProperties: false, properties: OPTION_PROPERTIES } as const;
-const OPTION_KEYS = Object.keys(OPTION_PROPERTIES) as (keyof GenerationOptions)[];
-
-const JSON_BODY_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    files: {
-      type: 'array',
-      maxItems: SOURCE_LIMITS.files,
-      items: {
-        type: 'object',
-        required: ['path', 'content'],
-        additionalProperties: false,
-        properties: { path: { type: 'string', minLength: 1 }, content: { type: 'string' } },
-      },
-    },
-    target: { type: 'string', minLength: 1, description: 'The module or folder among files to test ("." for all)' },
-    path: { type: 'string', minLength: 1, description: 'A server-side module or folder (inside serverRoots)' },
-    outDir: {
-      type: 'string',
-      minLength: 1,
-      description: 'Where the tests of a server-side path go (inside serverRoots)',
-    },
-    options: OPTIONS_SCHEMA,
-  },
-} as const;
-
-// Form fields arrive as strings; the validator coerces the numeric ones.
-const ARCHIVE_BODY_SCHEMA = {
-  type: 'object',
-  required: ['archive', 'target'],
-  additionalProperties: false,
-  properties: {
-    archive: { description: 'The sources as a .tar.gz or .zip' },
-    target: { type: 'string', minLength: 1, description: 'The module or folder in the archive to test ("." for all)' },
-    ...OPTION_PROPERTIES,
-  },
-} as const;
-
-const JOB_ACCEPTED_SCHEMA = {
-  type: 'object',
-  properties: { id: { type: 'string' }, state: { type: 'string' } },
-} as const;
 
 export type { DrainOutcome } from '../jobs/generation-queue.port';
 
@@ -359,7 +311,11 @@ export function registerGenerationRoutes(
     },
   );
 
-  app.get<{ Params: { id: string } }>('/v1/generations/:id', async (request) => view(await ownJob(request)));
+  app.get<{ Params: { id: string } }>(
+    '/v1/generations/:id',
+    { schema: { response: { 200: JOB_SCHEMA } } },
+    async (request) => view(await ownJob(request)),
+  );
 
   app.get<{ Params: { id: string } }>('/v1/generations/:id/tests', async (request, reply: FastifyReply) => {
     const job = await ownJob(request);

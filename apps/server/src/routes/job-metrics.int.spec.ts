@@ -73,7 +73,12 @@ describe("a job's own metrics on the server", () => {
           await new Promise((r) => setTimeout(r, 500));
           const job = (
             await app.inject({ method: 'GET', url: res.headers.location as string, headers: auth })
-          ).json() as { state: string; error?: { code: string }; report?: { error?: { code: string } } };
+          ).json() as {
+            state: string;
+            progress: { perModule?: object[] };
+            error?: { code: string };
+            report?: { error?: { code: string } };
+          };
           if (job.state !== 'queued' && job.state !== 'running') return job;
         }
       };
@@ -83,6 +88,15 @@ describe("a job's own metrics on the server", () => {
       const answered = await run();
       expect(answered.state).toBe('completed');
       expect(answered.report?.error).toBeUndefined();
+      // Progress per module and chunk: the module's one chunk was prompted in one round, and the phase stopped.
+      expect(answered.progress.perModule).toEqual([
+        expect.objectContaining({
+          module: 'calculator',
+          state: 'done',
+          tokens: expect.any(Number),
+          chunks: { of: 1, round: 1, done: 1, stopped: expect.any(String) },
+        }),
+      ]);
       const scrape = await container.get(TOKENS.MetricsExporter).render();
       const value = (series: string) =>
         Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(scrape)?.[1] ?? NaN);
