@@ -82,7 +82,7 @@ describe('generation jobs and /v1/chunks', () => {
       modules: 1,
       perModule: [
         {
-          module: 'calc.calculator',
+          module: 'calculator',
           state: 'done',
           tests: expect.any(Number),
           combinedPercent: job.report!.coverage.percent.combined,

@@ -4,8 +4,12 @@ import {
   type Branch,
   type CheckpointStore,
   type ChunkSummary,
+  type ChatMessage,
+  type ChatResult,
   type CodeChunk,
   type CodeSummarizer,
+  type LlmClient,
+  type LlmHealth,
   type FunctionOutline,
   type ModuleOutline,
   type SummaryRequest,
@@ -213,6 +217,7 @@ const TEST_DIVIDE_BY_ZERO = pyTest(
   'with pytest.raises(ZeroDivisionError):\n        calc.divide(1, 0)',
 );
 const NOTHING_NEW = pyTest('test_add_again', 'covers: 2', 'assert calc.add(2, 2) == 4');
+const DIVIDE_AGAIN = pyTest('test_divide_again', 'covers: 5 7\ntakes: 5>7', 'assert calc.divide(8, 4) == 2');
 
 class InMemoryCheckpointStore implements CheckpointStore {
   readonly values = new Map<string, unknown>();
@@ -288,16 +293,16 @@ const asked = (call: { messages: readonly { role: string; content: string }[] })
 const names = (cases: readonly TestCase[]) => cases.map((c) => c.name);
 
 describe('LlmTestGeneration.generate', () => {
-  it('asks for each chunk with gaps, judges each test alone and keeps the ones that add coverage, until the target', async () => {
-    const w = world([answer(TEST_ADD), answer(TEST_DIVIDE_BY_ZERO, NOTHING_NEW, TEST_DIVIDE)]);
+  it('asks for each chunk with gaps, the largest gap first, judges each test alone and keeps the ones that add coverage, until the target', async () => {
+    const w = world([answer(TEST_DIVIDE_BY_ZERO, TEST_DIVIDE, DIVIDE_AGAIN), answer(TEST_ADD)]);
     const result = await w.run();
 
     expect(names(result.unit)).toEqual([
-      'test_add_two_numbers',
       'test_divide_by_zero_raises',
       'test_divide_two_numbers',
+      'test_add_two_numbers',
     ]);
-    expect(result.unit[0]).toEqual({
+    expect(result.unit[2]).toEqual({
       name: 'test_add_two_numbers',
       code: TEST_ADD,
       imports: ['import calc'],
@@ -327,26 +332,27 @@ describe('LlmTestGeneration.generate', () => {
     expect(result.promptTokens).toBe(result.chunks[0].promptTokens + result.chunks[1].promptTokens);
     expect(result.completionTokens).toBe(result.chunks[0].completionTokens + result.chunks[1].completionTokens);
 
-    // The first prompt marks the gaps of `add`; the second those of `divide` after `add` was covered.
-    expect(asked(w.llm.calls[0])).toContain('Code to test (add), with module line numbers.');
-    expect(asked(w.llm.calls[0])).toContain('>>2:     return a + b');
-    expect(asked(w.llm.calls[1])).toContain('Code to test (divide)');
+    // `divide` misses 3 lines and 2 branches, `add` 1 line: `divide` is asked for first, then `add`.
+    expect(asked(w.llm.calls[0])).toContain('Code to test (divide), with module line numbers.');
+    expect(asked(w.llm.calls[0])).toContain('>>5:     if b == 0:  # branch not taken: line 6, line 7');
+    expect(asked(w.llm.calls[1])).toContain('Code to test (add), with module line numbers.');
+    expect(asked(w.llm.calls[1])).toContain('>>2:     return a + b');
     expect(w.llm.calls[0].options).toMatchObject({ maxTokens: 100, temperature: 0.2 });
     // The import probe, then one run per answer with each candidate in its own file, per-test coverage, limits.
     expect(w.executor.requests[0].testFiles?.[0].name).toBe('test_ta_import_probe.py');
     expect(w.executor.judgedRuns()).toEqual([
+      ['test_divide_by_zero_raises', 'test_divide_two_numbers', 'test_divide_again'],
       ['test_add_two_numbers'],
-      ['test_divide_by_zero_raises', 'test_add_again', 'test_divide_two_numbers'],
     ]);
     expect(w.executor.requests[2]).toMatchObject({ perTestCoverage: true, perTestTimeoutMs: 5000 });
     expect(w.events).toEqual([
-      { type: 'chunk-start', chunk: 0, of: 2, symbols: ['add'], iteration: 1 },
-      { type: 'chunk-done', chunk: 0, accepted: 1, combinedPercent: 37.5, tokens: expect.any(Number) },
       { type: 'chunk-start', chunk: 1, of: 2, symbols: ['divide'], iteration: 1 },
+      { type: 'chunk-done', chunk: 1, accepted: 2, combinedPercent: 87.5, tokens: expect.any(Number) },
+      { type: 'chunk-start', chunk: 0, of: 2, symbols: ['add'], iteration: 1 },
       {
         type: 'chunk-done',
-        chunk: 1,
-        accepted: 2,
+        chunk: 0,
+        accepted: 1,
         combinedPercent: 100,
         tokens: result.promptTokens + result.completionTokens,
       },
@@ -397,13 +403,25 @@ describe('LlmTestGeneration.generate', () => {
         baseline: { cases: [], coverage: coverageOf([1, 2, 4]) },
       });
       expect(result.stoppedBy).toBe('iterations');
-      // Round 1: add has no gap left (line 2 is covered), divide; then the integration prompt; round 2: divide.
+      // Round 1: add has no gap left (line 2 is covered), divide; then the integration prompt; round 2: divide again,
+      // in its conversation: the answer, then what became of it and the lines still missing.
       expect(w.llm.calls.map((c) => /Code to test \((\w+)\)|Write integration tests/.exec(asked(c))?.[0])).toEqual([
         'Code to test (divide)',
         'Write integration tests',
-        'Code to test (divide)',
+        undefined,
       ]);
       expect(asked(w.llm.calls[1])).toContain('public API together (add, divide)');
+      const followUp = w.llm.calls[2].messages;
+      expect(followUp.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+      expect(followUp[1].content).toBe(w.llm.calls[0].messages[1].content);
+      expect(followUp[2].content).toBe((useless as { text: string }).text);
+      expect(followUp[3].content).toContain(
+        'Passed but added no coverage (do not write such tests again): `test_add_again`.',
+      );
+      expect(followUp[3].content).toContain(
+        'These lines of the code still never run:\n```python\n5:     if b == 0:\n6:         raise ZeroDivisionError("b is zero")\n7:     return a / b\n```',
+      );
+      expect(followUp[3].content).toContain('Branches still never taken: 5→6, 5→7.');
       expect(result.funnel).toMatchObject({ generated: 3, passed: 3, stable: 3, addedCoverage: 0 });
       expect(w.events.at(-1)).toEqual({ type: 'stopped', reason: 'iterations', combinedPercent: 37.5 });
     });
@@ -428,7 +446,8 @@ describe('LlmTestGeneration.generate', () => {
         completionTokens: 100,
       });
       expect(names(result.unit)).toEqual(['test_add_two_numbers']);
-      expect(result.chunks[1]).toMatchObject({ llmCalls: 0, accepted: 0 });
+      expect(result.chunks[1]).toMatchObject({ llmCalls: 1, accepted: 1 });
+      expect(result.chunks[0]).toMatchObject({ llmCalls: 0, accepted: 0 });
       expect(w.events.at(-1)).toEqual({ type: 'stopped', reason: 'token-budget', combinedPercent: 37.5 });
     });
 
@@ -445,7 +464,8 @@ describe('LlmTestGeneration.generate', () => {
 
     it('token-budget: a summary whose chunk would pass maxTokens is not asked for', async () => {
       const summarizer = new FakeCodeSummarizer({ promptTokens: 30, completionTokens: 10 });
-      const chunks = [CHUNKS[0], chunk(1, 4, 7, 'divide', ['add'])];
+      // divide (the larger gap) is asked for first; add, asked next, depends on it.
+      const chunks = [chunk(0, 1, 3, 'add', ['divide']), CHUNKS[1]];
       const w = world(
         [{ ...(answer(TEST_ADD) as object), usage: { promptTokens: 880, completionTokens: 100 } } as FakeLlmStep],
         {
@@ -629,20 +649,21 @@ describe('LlmTestGeneration.generate', () => {
 
     it('sends a failing test back in its chunk conversation with the cleaned error, and accepts the fix', async () => {
       const w = world([
+        answer(TEST_DIVIDE, TEST_DIVIDE_BY_ZERO),
         answer(FAILING),
         answer(FIXED.replace('test_add_negative', 'test_add_negative_fixed')),
-        answer(TEST_DIVIDE, TEST_DIVIDE_BY_ZERO),
       ]);
       const result = await w.run();
       expect(result.repairs).toEqual({ attempted: 1, succeeded: 1 });
       // The fix keeps the failing test's name though the model renamed it.
-      expect(result.unit[0]).toMatchObject({ name: 'test_add_negative', imports: ['import calc'] });
-      expect(result.unit[0].code).toContain('def test_add_negative():');
-      expect(result.unit[0].code).toContain('== -1');
-      const repairCall = w.llm.calls[1].messages;
+      expect(result.unit[2]).toMatchObject({ name: 'test_add_negative', imports: ['import calc'] });
+      expect(result.unit[2].code).toContain('def test_add_negative():');
+      expect(result.unit[2].code).toContain('== -1');
+      // The conversation: the chunk's prompt, the model's answer as it gave it, the failure.
+      const repairCall = w.llm.calls[2].messages;
       expect(repairCall.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
-      expect(repairCall[1].content).toBe(w.llm.calls[0].messages[1].content);
-      expect(repairCall[2].content).toBe(`\`\`\`python\nimport calc\n\n\n${FAILING}\n\`\`\``);
+      expect(repairCall[1].content).toBe(w.llm.calls[1].messages[1].content);
+      expect(repairCall[2].content).toBe((answer(FAILING) as { text: string }).text);
       expect(repairCall[3].content).toContain(
         'The test `test_add_negative` fails:\n```\n>       assert -1 == 1\nE       assert -1 == 1\n```',
       );
@@ -653,10 +674,10 @@ describe('LlmTestGeneration.generate', () => {
 
     it('gives up after repairAttempts turns; without the suspected-bug comment nothing is reported', async () => {
       const w = world([
-        answer(FAILING),
-        answer(FAILING),
-        answer(FAILING),
         answer(TEST_DIVIDE, TEST_DIVIDE_BY_ZERO),
+        answer(FAILING),
+        answer(FAILING),
+        answer(FAILING),
         answer(),
       ]);
       const result = await w.run({ maxIterations: 1 });
@@ -681,21 +702,25 @@ describe('LlmTestGeneration.generate', () => {
       expect(result).toMatchObject({ stoppedBy: 'token-budget', llmCalls: 1, repairs: { attempted: 0, succeeded: 0 } });
     });
 
-    it('ends the answer at a budget stop inside a repair turn: a test repaired before it in that answer is not kept', async () => {
+    it('repairs every failing test of an answer in one turn, keeping what it fixed though the budget then stops the run', async () => {
       const other = pyTest('test_add_zero', 'covers: 2\nfails: assert 1 == 0', 'assert calc.add(1, 0) == 0');
       const withUsage = (step: FakeLlmStep, promptTokens: number) =>
         ({ ...(step as object), usage: { promptTokens, completionTokens: 100 } }) as FakeLlmStep;
-      // 600 + 1100 spent: the second repair's prompt plus its reserved answer cannot fit 2000.
+      // 600 + 1100 spent: a second repair turn's prompt plus its reserved answer cannot fit 2000.
       const w = world([withUsage(answer(FAILING, other), 500), withUsage(answer(FIXED), 1000)]);
       const result = await w.run({ maxTokens: 2000 });
       expect(result).toMatchObject({ stoppedBy: 'token-budget', llmCalls: 2, repairs: { attempted: 2, succeeded: 1 } });
-      expect(result.unit).toEqual([]);
-      expect(result.funnel).toMatchObject({ generated: 2, passed: 1, addedCoverage: 0 });
+      expect(asked(w.llm.calls[1])).toContain(
+        'These 2 tests fail:\n\n`test_add_negative`:\n```\n>       assert -1 == 1',
+      );
+      expect(asked(w.llm.calls[1])).toContain('`test_add_zero`:\n```\n>       assert 1 == 0');
+      expect(names(result.unit)).toEqual(['test_add_negative']);
+      expect(result.funnel).toMatchObject({ generated: 2, passed: 1, addedCoverage: 1 });
     });
 
     it('sends no repair turn whose conversation cannot fit the prompt budget', async () => {
       const measured = world([answer(FAILING), answer(FIXED), answer(TEST_DIVIDE, TEST_DIVIDE_BY_ZERO)]);
-      await measured.run();
+      await measured.run({ chunks: [CHUNKS[0]] });
       const firstPrompt = measured.llm.calls[0].messages.reduce((n, m) => n + FakeTokenCounter.words(m.content) + 4, 0);
       // The first prompt fits; with the failing test and the repair request on top, even its leanest form does not.
       const w = world([answer(FAILING), answer(), answer()], { promptBudgetTokens: firstPrompt + 5 });
@@ -721,6 +746,134 @@ describe('LlmTestGeneration.generate', () => {
     });
   });
 
+  describe('feedback', () => {
+    it("continues a chunk's conversation in the next round: the tests kept, and the lines still missing, quoted", async () => {
+      const w = world([answer(TEST_DIVIDE), answer(), answer(TEST_DIVIDE_BY_ZERO)]);
+      const result = await w.run({ chunks: [CHUNKS[1]], maxIterations: 2 });
+      expect(result).toMatchObject({ stoppedBy: 'iterations', llmCalls: 3 });
+      expect(names(result.unit)).toEqual(['test_divide_two_numbers', 'test_divide_by_zero_raises']);
+      const [, feedback] = w.llm.calls[2].messages.slice(-2);
+      expect(feedback.content).toBe(
+        [
+          'Kept (they add coverage): `test_divide_two_numbers`.',
+          '',
+          'These lines of the code still never run:',
+          '```python',
+          '6:         raise ZeroDivisionError("b is zero")',
+          '```',
+          'Branches still never taken: 5→6.',
+          'Write additional tests that make them run, with other inputs than before. Do not repeat earlier tests. One ```python block.',
+        ].join('\n'),
+      );
+      expect(w.events.filter((e) => e.type === 'chunk-start').map((e) => e.iteration)).toEqual([1, 2]);
+    });
+
+    it('keeps the latest turns of a conversation that no longer fits the prompt budget, always the last answer', async () => {
+      const again = pyTest('test_add_once_more', 'covers: 2', 'assert calc.add(3, 3) == 6');
+      const steps = () => [answer(NOTHING_NEW), answer(), answer(again), answer(NOTHING_NEW)];
+      const run = (w: ReturnType<typeof world>) =>
+        w.run({ chunks: [CHUNKS[1]], maxIterations: 3, baseline: { cases: [], coverage: coverageOf([1, 2, 4]) } });
+      const measured = world(steps());
+      await run(measured);
+      const size = (call: (typeof measured.llm.calls)[number]) =>
+        call.messages.reduce((n, m) => n + FakeTokenCounter.words(m.content) + 4, 0);
+      // Round 3 holds the whole conversation: prompt, answer, feedback, answer, feedback.
+      expect(measured.llm.calls[3].messages.map((m) => m.role)).toEqual([
+        'system',
+        'user',
+        'assistant',
+        'user',
+        'assistant',
+        'user',
+      ]);
+      // A budget that round 2's conversation fits and round 3's does not: the oldest answer and its feedback go.
+      const budget = size(measured.llm.calls[2]) + 5;
+      const w = world(steps(), { promptBudgetTokens: budget });
+      await run(w);
+      expect(w.llm.calls.map((c) => size(c) <= budget)).toEqual([true, true, true, true]);
+      expect(w.llm.calls[3].messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+      expect(w.llm.calls[3].messages[2].content).toBe((answer(again) as { text: string }).text);
+      expect(w.llm.calls[3].messages[3].content).toContain('`test_add_again`, `test_add_once_more`');
+    });
+  });
+
+  describe('concurrency', () => {
+    /** An LLM that holds each answer until `gate` calls are in flight (or 200 ms passed), counting the most. */
+    class GatedLlm implements LlmClient {
+      readonly endpoint = 'gated http://llm.invalid';
+      readonly calls: (readonly ChatMessage[])[] = [];
+      private inFlight = 0;
+      maxInFlight = 0;
+      private readonly waiting: (() => void)[] = [];
+      constructor(
+        private readonly answers: string[],
+        private readonly gate: number,
+      ) {}
+      async chat(messages: readonly ChatMessage[]): Promise<ChatResult> {
+        this.calls.push(messages);
+        const text = this.answers.shift() ?? 'Nothing more.';
+        this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+        if (this.inFlight >= this.gate) this.waiting.splice(0).forEach((release) => release());
+        else await new Promise<void>((resolve) => (this.waiting.push(resolve), setTimeout(resolve, 200)));
+        this.inFlight--;
+        return { text, model: 'gated', finishReason: 'stop', latencyMs: 0, endpoint: this.endpoint };
+      }
+      async health(): Promise<LlmHealth> {
+        return { endpoint: this.endpoint, ok: true, latencyMs: 0, detail: 'gated' };
+      }
+    }
+    const generationWith = (llm: LlmClient) =>
+      new LlmTestGeneration({
+        llm,
+        executor: new SimulatedPytest(),
+        counter: new FakeTokenCounter(),
+        promptBudgetTokens: 4000,
+        summarizer: new FakeCodeSummarizer(),
+        perTestTimeoutMs: 5000,
+      });
+    const request = (overrides: Partial<LlmGenerationRequest>): LlmGenerationRequest => ({
+      target,
+      source,
+      outline,
+      chunks: CHUNKS,
+      targetCoverage: 100,
+      maxIterations: 1,
+      maxTokens: 1_000_000,
+      deadline: Date.now() + 60_000,
+      repairAttempts: 0,
+      flakyRuns: 0,
+      maxCompletionTokens: 100,
+      ...overrides,
+    });
+    const text = (step: FakeLlmStep) => (step as { text: string }).text;
+
+    it("prompts up to `concurrency` chunks of a round at once and keeps every answer's tests", async () => {
+      const llm = new GatedLlm([text(answer(TEST_DIVIDE, TEST_DIVIDE_BY_ZERO)), text(answer(TEST_ADD))], 2);
+      const result = await generationWith(llm).generate(request({ concurrency: 2 }));
+      expect(llm.maxInFlight).toBe(2);
+      expect(result.stoppedBy).toBe('target');
+      expect(names(result.unit).sort()).toEqual([
+        'test_add_two_numbers',
+        'test_divide_by_zero_raises',
+        'test_divide_two_numbers',
+      ]);
+    });
+
+    it('counts the tokens of calls in flight against maxTokens before starting another', async () => {
+      const answers = () => [text(answer(TEST_DIVIDE, TEST_DIVIDE_BY_ZERO)), text(answer(TEST_ADD))];
+      const measured = await generationWith(new GatedLlm(answers(), 1)).generate(request({}));
+      const [add, divide] = measured.chunks;
+      // Room for divide's call and its reserved answer, not for add's beside it; add's alone fits after it.
+      const maxTokens = divide.promptTokens + 100 + Math.max(add.promptTokens, divide.completionTokens) + 50;
+      expect(maxTokens).toBeLessThan(divide.promptTokens + add.promptTokens + 200);
+      const llm = new GatedLlm(answers(), 2);
+      const result = await generationWith(llm).generate(request({ concurrency: 2, maxTokens }));
+      expect(llm.maxInFlight).toBe(1);
+      expect(llm.calls).toHaveLength(2);
+      expect(result.promptTokens + result.completionTokens).toBeLessThanOrEqual(maxTokens);
+    });
+  });
+
   describe('suspected defects', () => {
     const ASSERTS_BUG = pyTest(
       'test_divide_by_zero_returns_inf',
@@ -734,7 +887,7 @@ describe('LlmTestGeneration.generate', () => {
     );
 
     it('reports a test the model flags as a bug after a repair turn and that still fails on an assertion', async () => {
-      const w = world([answer(TEST_ADD), answer(ASSERTS_BUG, TEST_DIVIDE), answer(FLAGGED), answer(FLAGGED), answer()]);
+      const w = world([answer(ASSERTS_BUG, TEST_DIVIDE), answer(FLAGGED), answer(TEST_ADD), answer()]);
       const result = await w.run({ maxIterations: 1 });
       expect(result.suspectedDefects).toEqual([
         {
@@ -745,27 +898,40 @@ describe('LlmTestGeneration.generate', () => {
           message: 'assert inf == ZeroDivisionError',
         },
       ]);
-      // Today the flag does not end the repair: every attempt is spent, and the test is never accepted.
-      expect(result.repairs).toEqual({ attempted: 2, succeeded: 0 });
-      expect(names(result.unit)).toEqual(['test_add_two_numbers', 'test_divide_two_numbers']);
+      // The flag ends the repair: one turn of the two allowed, and the test is never accepted.
+      expect(result.repairs).toEqual({ attempted: 1, succeeded: 0 });
+      expect(names(result.unit)).toEqual(['test_divide_two_numbers', 'test_add_two_numbers']);
     });
 
-    it('is checkpointed with the next accepted test, and restored on resume', async () => {
+    it('is checkpointed as soon as it is reported, and restored on resume', async () => {
       const store = new InMemoryCheckpointStore();
       const w = world([
-        answer(TEST_ADD),
         answer(TEST_DIVIDE, ASSERTS_BUG),
         answer(FLAGGED),
+        answer(TEST_ADD),
         answer(TEST_DIVIDE_BY_ZERO),
       ]);
       const first = await w.run({ checkpoints: store, repairAttempts: 1 });
       expect(first.integration.map((c) => c.name)).toEqual(['test_divide_by_zero_raises']);
-      expect(store.saves.map((s) => (s.value.suspectedDefects as unknown[]).length)).toEqual([0, 0, 1]);
+      expect(store.saves.map((s) => (s.value.suspectedDefects as unknown[]).length)).toEqual([0, 1, 1, 1]);
 
       const resumed = await world().run({ checkpoints: store, resume: true });
       expect(resumed).toMatchObject({ resumed: true, stoppedBy: 'target', llmCalls: 4 });
       expect(resumed.suspectedDefects).toEqual(first.suspectedDefects);
       expect(resumed.integration).toEqual(first.integration);
+    });
+
+    it('is not repaired again when a later round proposes the same test, and the feedback names it', async () => {
+      const w = world([answer(ASSERTS_BUG, TEST_DIVIDE), answer(FLAGGED), answer(), answer(ASSERTS_BUG), answer()]);
+      const result = await w.run({ chunks: [CHUNKS[1]], maxIterations: 3, repairAttempts: 1 });
+      expect(result.suspectedDefects.map((d) => d.test)).toEqual(['test_divide_by_zero_returns_inf']);
+      expect(result.repairs).toEqual({ attempted: 1, succeeded: 0 });
+      // Round 2 re-proposes it: no repair turn follows; round 3 asks again.
+      expect(asked(w.llm.calls[3])).toContain(
+        'Reported as suspected bugs (do not test that behaviour again): `test_divide_by_zero_returns_inf`.',
+      );
+      expect(asked(w.llm.calls[4])).toMatch(/^Kept \(they add coverage\)/);
+      expect(result.funnel).toMatchObject({ generated: 3, passed: 1 });
     });
 
     const notReported: [string, Partial<LlmGenerationRequest>, FakeLlmStep[]][] = [

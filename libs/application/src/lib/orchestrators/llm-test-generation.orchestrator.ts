@@ -14,15 +14,17 @@ export { importStatementFor, measureImportCoverage, measureUnimportedCoverage } 
 export { failureHeadline } from './llm-generation/suspected-defects';
 
 /**
- * The LLM coverage loop for one module: for each chunk with uncovered lines or branches, a prompt fitted to the
- * budget (chunk with gaps marked, skeleton, dependency summaries) → tolerant parsing → each test judged on its
- * own (parses → imports → passes → passes re-runs → adds coverage) → failing ones repaired in the same
- * conversation with the cleaned error → union of coverage → re-target the gaps, until the target or a budget
- * (iterations, tokens, time) stops it. Integration tests across the public API are asked for once. Every
- * accepted test is checkpointed. LLM failures propagate: nothing is fabricated.
+ * The LLM coverage loop for one module: rounds over the chunks with uncovered lines or branches, the largest gap
+ * first. A chunk's first prompt is fitted to the budget (chunk with gaps marked, skeleton, dependency summaries);
+ * its answer is parsed tolerantly and each test judged on its own (parses → imports → passes → passes re-runs →
+ * adds coverage); the failing ones of an answer are repaired together in one turn of the same conversation with
+ * their cleaned errors; a later round continues the chunk's conversation with feedback (the tests kept, those that
+ * added nothing, the suspected defects, the lines and branches still missing), keeping as much of the history as
+ * fits the budget. Integration tests across the public API are asked for once. Every accepted test and suspected
+ * defect is checkpointed. LLM failures propagate: nothing is fabricated.
  *
- * Each `generate()` call is one `LlmGenerationRun` (in `llm-generation/`): prompting, candidate judging,
- * checkpoints, stop rules and suspected defects live beside it.
+ * Each `generate()` call is one `LlmGenerationRun` (in `llm-generation/`): chunk conversations, prompting,
+ * candidate judging, checkpoints, stop rules and suspected defects live beside it.
  */
 export class LlmTestGeneration {
   private readonly logger: Logger;

@@ -6,7 +6,9 @@ import {
   type TestCase,
   type TestExecutor,
 } from '@test-agent/domain';
-import { caseOutcome } from '../../services/flakiness-checker/flakiness-checker.service';
+import { caseOutcome, FlakinessChecker } from '../../services/flakiness-checker/flakiness-checker.service';
+import type { LlmGenerationRequest } from './llm-generation.types';
+import type { RunDeps } from './run-state';
 import { parseLlmTests } from '../../services/llm-test-parser/llm-test-parser.service';
 import { pruneImports } from '../../services/test-file-assembler/python-imports';
 import { namesIn, renameDefinition, uniqueName } from '../../python-text';
@@ -39,24 +41,33 @@ export function candidatesOf(answer: ChatResult): { readonly cases: TestCase[]; 
   return { cases, generated: parsed.tests.length + parsed.dropped.filter((d) => d.endsWith('cut off')).length };
 }
 
-/** The repair answer's test under the failing test's name, with the imports and shared code it needs. */
-export function repairedCandidate(failing: TestCase, answer: ChatResult): TestCase | undefined {
+/**
+ * The repair answer's tests, each under the name of the failing test it fixes (matched by name; a lone failing
+ * test takes the answer's first test whatever its name), with the imports and shared code it needs. A failing
+ * test the answer does not fix is absent.
+ */
+export function repairedCandidates(failing: readonly TestCase[], answer: ChatResult): Map<string, TestCase> {
   const parsed = parseLlmTests(answer.text, { truncated: answer.finishReason === 'length' });
-  const fixed = parsed.tests.find((t) => t.name === failing.name) ?? parsed.tests[0];
-  if (!fixed) return undefined;
-  const code = fixed.name === failing.name ? fixed.code : renameDefinition(fixed.code, fixed.name, failing.name);
-  const support = parsed.support.length > 0 ? parsed.support : (failing.support ?? []);
-  return {
-    name: failing.name,
-    code,
-    ...(fixed.className ? { className: fixed.className } : {}),
-    // The answer's imports first; the earlier ones only for names the new code still uses.
-    imports: pruneImports(
-      [...new Set([...parsed.imports, ...failing.imports])],
-      new Set([code, ...support].flatMap(namesIn)),
-    ),
-    support,
-  };
+  const fixes = new Map<string, TestCase>();
+  for (const test of failing) {
+    const fixed =
+      parsed.tests.find((t) => t.name === test.name) ?? (failing.length === 1 ? parsed.tests[0] : undefined);
+    if (!fixed) continue;
+    const code = fixed.name === test.name ? fixed.code : renameDefinition(fixed.code, fixed.name, test.name);
+    const support = parsed.support.length > 0 ? parsed.support : (test.support ?? []);
+    fixes.set(test.name, {
+      name: test.name,
+      code,
+      ...(fixed.className ? { className: fixed.className } : {}),
+      // The answer's imports first; the earlier ones only for names the new code still uses.
+      imports: pruneImports(
+        [...new Set([...parsed.imports, ...test.imports])],
+        new Set([code, ...support].flatMap(namesIn)),
+      ),
+      support,
+    });
+  }
+  return fixes;
 }
 
 /** Where and how candidates run: one executor run, limits per test. */
@@ -117,4 +128,23 @@ export function withUniqueName(testCase: TestCase, others: readonly TestCase[]):
   return name === testCase.name
     ? testCase
     : { ...testCase, name, code: renameDefinition(testCase.code, testCase.name, name) };
+}
+
+/** Whether each passing candidate passes `flakyRuns` re-runs (and the perturbed machines) too; all pass without re-runs. */
+export async function stabilityOf(
+  passing: readonly Judged[],
+  request: LlmGenerationRequest,
+  deps: RunDeps,
+): Promise<readonly { readonly passing: boolean; readonly flaky: boolean }[]> {
+  if (request.flakyRuns <= 0) return passing.map(() => ({ passing: true, flaky: false }));
+  const checker = new FlakinessChecker(deps.executor, deps.assembler, {
+    reruns: request.flakyRuns,
+    concurrency: deps.concurrency ?? 2,
+    ...(request.perturbations ? { perturbations: request.perturbations } : {}),
+    ...(deps.perTestTimeoutMs ? { perTestTimeoutMs: deps.perTestTimeoutMs } : {}),
+  });
+  return checker.check(
+    request.target,
+    passing.map((j) => j.testCase),
+  );
 }

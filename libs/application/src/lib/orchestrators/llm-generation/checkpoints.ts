@@ -116,3 +116,16 @@ export async function saveCheckpoint(
   };
   await store.save(key, value);
 }
+
+/** Puts the tests and counts of a checkpoint into `tally` (a resumed run goes on from them). */
+export function restoreTally(tally: CheckpointedTally, saved: Checkpoint): void {
+  Object.assign(tally, {
+    unit: saved.unit,
+    integration: saved.integration,
+    funnel: saved.funnel,
+    suspectedDefects: saved.suspectedDefects,
+    llmCalls: saved.llmCalls,
+    promptTokens: saved.promptTokens,
+    completionTokens: saved.completionTokens,
+  });
+}

@@ -1,4 +1,4 @@
-import { CoverageReport, type ModuleTarget, type TestCase, type TestExecutor } from '@test-agent/domain';
+import { CoverageReport, type Logger, type ModuleTarget, type TestCase, type TestExecutor } from '@test-agent/domain';
 import { caseOutcome } from '../../services/flakiness-checker/flakiness-checker.service';
 import type { TestFileAssembler } from '../../services/test-file-assembler/test-file-assembler.service';
 
@@ -13,6 +13,16 @@ export async function measureImportCoverage(
   limits: ProbeLimits = {},
 ): Promise<{ coverage: CoverageReport; error?: string }> {
   return probeCoverage(executor, assembler, target, limits, true);
+}
+
+/** The import coverage, the start of a run when nothing was accepted yet; a failing import is logged as a warning. */
+export async function importCoverage(
+  deps: { readonly executor: TestExecutor; readonly assembler: TestFileAssembler; readonly logger: Logger },
+  target: ModuleTarget,
+): Promise<CoverageReport> {
+  const { coverage, error } = await measureImportCoverage(deps.executor, deps.assembler, target);
+  if (error) deps.logger.warn('The module under test does not import cleanly', { module: target.moduleName, error });
+  return coverage;
 }
 
 /**

@@ -6,29 +6,32 @@ import {
   type CodeChunk,
   type TestCase,
 } from '@test-agent/domain';
-import { FlakinessChecker } from '../../services/flakiness-checker/flakiness-checker.service';
 import {
   candidatesOf,
   judgeCandidates,
-  repairedCandidate,
+  repairedCandidates,
+  stabilityOf,
   withUniqueName,
   type JudgeContext,
   type Judged,
 } from './candidates';
-import { checkpointKey, loadCheckpoint, saveCheckpoint } from './checkpoints';
-import { measureImportCoverage } from './coverage-probes';
+import { ChunkDialogue, type DialoguePrompt } from './chunk-dialogue';
+import { checkpointKey, loadCheckpoint, restoreTally, saveCheckpoint } from './checkpoints';
+import { importCoverage } from './coverage-probes';
 import type {
   ChunkGenerationStats,
   LlmGenerationRequest,
   LlmGenerationResult,
   LlmStopReason,
 } from './llm-generation.types';
-import { chunkConversation, integrationPrompt, repairTurn, type ChunkConversation } from './prompting';
-import { countStages, emptyTally, initialChunkStats, type RunDeps, type RunTally } from './run-state';
-import { isStopped, stopReason, type Stopped } from './stop-rules';
+import { chunksByGap, integrationPrompt, openingRequest } from './prompting';
+import { countStages, emptyTally, initialChunkStats, meteredChat, type RunDeps, type RunTally } from './run-state';
+import { inParallel, isStopped, stopReason, type Stopped } from './stop-rules';
 import { suspectedDefect } from './suspected-defects';
 
 type TestKind = 'unit' | 'integration';
+
+const ignore = () => undefined;
 
 /**
  * One `generate()` call: its state lives in fields (tally, coverage, chunk stats, summaries) and every step is a
@@ -45,6 +48,8 @@ export class LlmGenerationRun {
   private resumed = false;
   private stats: ChunkGenerationStats[] = [];
   private readonly summaries = new Map<number, string>();
+  /** Each chunk's conversation, continued by later rounds. */
+  private readonly dialogues = new Map<number, ChunkDialogue>();
 
   constructor(
     private readonly request: LlmGenerationRequest,
@@ -61,7 +66,7 @@ export class LlmGenerationRun {
 
   async execute(): Promise<LlmGenerationResult> {
     const started = this.deps.now();
-    this.coverage = this.request.baseline?.coverage ?? (await this.importCoverage());
+    this.coverage = this.request.baseline?.coverage ?? (await importCoverage(this.deps, this.request.target));
     this.acceptedCoverage = CoverageReport.empty(this.coverage);
     if (this.request.resume && this.request.checkpoints) await this.resume(this.request.checkpoints);
     this.stats = initialChunkStats(this.request.chunks, this.coverage);
@@ -73,15 +78,12 @@ export class LlmGenerationRun {
   private async rounds(): Promise<LlmStopReason> {
     let integrationAsked = false;
     for (let iteration = 1; iteration <= this.request.maxIterations; iteration++) {
-      const gaps = this.request.chunks.filter((c) => {
-        const span = this.coverage.project(c.startLine, c.endLine);
-        return span.missingLines.length + span.missingBranches.length > 0;
-      });
+      const gaps = chunksByGap(this.request.chunks, this.coverage);
       if (gaps.length === 0) return 'complete';
-      for (const chunk of gaps) {
-        const stop = this.budgetStop() ?? (await this.chunkRound(chunk, iteration))?.stop;
-        if (stop) return stop;
-      }
+      const stop = await inParallel(gaps, this.request.concurrency ?? 1, async (chunk) => {
+        return this.budgetStop() ?? (await this.chunkRound(chunk, iteration))?.stop;
+      });
+      if (stop) return stop;
       if (!integrationAsked && !this.budgetStop()) {
         integrationAsked = true;
         const stopped = await this.integrationRound();
@@ -114,15 +116,7 @@ export class LlmGenerationRun {
     const moduleName = this.request.target.moduleName;
     const saved = await loadCheckpoint(store, this.key, moduleName, this.deps.logger);
     if (!saved) return;
-    Object.assign(this.tally, {
-      unit: saved.unit,
-      integration: saved.integration,
-      funnel: saved.funnel,
-      suspectedDefects: saved.suspectedDefects,
-      llmCalls: saved.llmCalls,
-      promptTokens: saved.promptTokens,
-      completionTokens: saved.completionTokens,
-    });
+    restoreTally(this.tally, saved);
     this.acceptedCoverage = CoverageReport.fromData(this.request.target.file, saved.coverage);
     this.coverage = this.coverage.union(this.acceptedCoverage);
     this.resumed = true;
@@ -136,11 +130,15 @@ export class LlmGenerationRun {
     return this.tally.promptTokens + this.tally.completionTokens;
   }
 
+  /** Prompt and reserved answer tokens of the calls in flight (concurrent chunks), and those calls. */
+  private inFlightTokens = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+
   /** Why no further call may start (see `stopReason`); `nextPromptTokens` is the prompt about to be sent. */
   private budgetStop(nextPromptTokens = 0): LlmStopReason | undefined {
     const position = {
       combinedPercent: this.coverage.combinedPercent,
-      spentTokens: this.spent(),
+      spentTokens: this.spent() + this.inFlightTokens,
       now: this.deps.now(),
     };
     return stopReason(this.request, position, nextPromptTokens);
@@ -152,37 +150,27 @@ export class LlmGenerationRun {
     promptTokens: number,
     chunkStats?: ChunkGenerationStats,
   ): Promise<{ readonly answer: ChatResult } | Stopped> {
-    const stop = this.budgetStop(promptTokens);
-    if (stop) return { stop };
-    const { request, deps } = this;
-    // A call in flight ends at the deadline too: the run then stops as out of time, not as an LLM failure.
-    let result: ChatResult;
+    // Tokens reserved by calls in flight may free up: wait for one to end before giving up on the budget.
+    for (let stop = this.budgetStop(promptTokens); stop; stop = this.budgetStop(promptTokens)) {
+      if (stop !== 'token-budget' || this.inFlight.size === 0) return { stop };
+      await Promise.race(this.inFlight);
+    }
+    const reserved = promptTokens + this.request.maxCompletionTokens;
+    this.inFlightTokens += reserved;
+    const call = meteredChat(this.deps, this.request, this.tally, messages, promptTokens, chunkStats);
+    const settled = call.then(ignore, ignore);
+    this.inFlight.add(settled);
     try {
-      result = await deps.llm.chat(messages, {
-        maxTokens: request.maxCompletionTokens,
-        temperature: 0.2,
-        signal: AbortSignal.timeout(Math.max(1, request.deadline - deps.now())),
-      });
-    } catch (e) {
-      if (deps.now() >= request.deadline) return { stop: 'time-budget' };
-      throw e;
+      return await call;
+    } finally {
+      this.inFlightTokens -= reserved;
+      this.inFlight.delete(settled);
     }
-    const p = result.usage?.promptTokens ?? promptTokens;
-    const c = result.usage?.completionTokens ?? (await deps.counter.count(result.text));
-    this.tally.llmCalls++;
-    this.tally.promptTokens += p;
-    this.tally.completionTokens += c;
-    if (chunkStats) {
-      chunkStats.llmCalls++;
-      chunkStats.promptTokens += p;
-      chunkStats.completionTokens += c;
-    }
-    return { answer: result };
   }
 
   /** Summaries of the chunks `chunk` depends on (each once per run), the chunk's prompt, its answer judged. */
   private async chunkRound(chunk: CodeChunk, iteration: number): Promise<Stopped | undefined> {
-    const { request, deps } = this;
+    const { request } = this;
     const chunkStats = this.stats[chunk.index] ?? this.stats.find((s) => s.index === chunk.index);
     request.onProgress?.({
       type: 'chunk-start',
@@ -193,22 +181,13 @@ export class LlmGenerationRun {
     });
     const summaryStop = await this.summariseDependencies(chunk);
     if (summaryStop) return summaryStop;
-    const conversation = chunkConversation(request, chunk, this.coverage, this.summaries);
-    const { context, promptBudgetTokens } = deps.fitting();
-    const fitted = await context.unitTestPrompt(conversation.request);
-    if (fitted.overBudget) {
-      chunkStats.skipped = `prompt of ${fitted.tokens} tokens cannot fit the budget of ${promptBudgetTokens}`;
-      deps.logger.warn('Chunk skipped: its prompt cannot fit the budget', {
-        module: request.target.moduleName,
-        chunk: chunk.index,
-        tokens: fitted.tokens,
-        budget: promptBudgetTokens,
-      });
-      return undefined;
-    }
-    const reply = await this.chat(fitted.messages, fitted.tokens, chunkStats);
+    const opened = await this.prompt(chunk, chunkStats);
+    if (!opened) return undefined;
+    const { dialogue, prompt } = opened;
+    const reply = await this.chat(prompt.messages, prompt.tokens, chunkStats);
     if (isStopped(reply)) return reply;
-    const stopped = await this.process(this.candidatesOf(reply.answer), conversation, chunkStats, 'unit');
+    dialogue.answered(prompt, reply.answer.text);
+    const stopped = await this.process(this.candidatesOf(reply.answer), dialogue, chunkStats, 'unit');
     if (stopped) return stopped;
     request.onProgress?.({
       type: 'chunk-done',
@@ -218,6 +197,39 @@ export class LlmGenerationRun {
       tokens: this.spent(),
     });
     return undefined;
+  }
+
+  /** A feedback turn in the chunk's conversation if it fits, else an opening prompt; undefined: chunk skipped. */
+  private async prompt(
+    chunk: CodeChunk,
+    chunkStats: ChunkGenerationStats,
+  ): Promise<{ dialogue: ChunkDialogue; prompt: DialoguePrompt } | undefined> {
+    const { request, deps } = this;
+    const earlier = this.dialogues.get(chunk.index);
+    if (earlier) {
+      const turn = earlier.feedbackTurn(deps.prompts, this.coverage, this.defectNames());
+      const prompt = await earlier.followUp(deps.fitting(), deps.counter, turn);
+      if (prompt) return { dialogue: earlier, prompt };
+    }
+    const dialogue = new ChunkDialogue(chunk, openingRequest(request, chunk, this.coverage, this.summaries));
+    const opened = await dialogue.open(deps.fitting());
+    if ('overBudget' in opened) {
+      const budget = deps.fitting().promptBudgetTokens;
+      chunkStats.skipped = `prompt of ${opened.overBudget} tokens cannot fit the budget of ${budget}`;
+      deps.logger.warn('Chunk skipped: its prompt cannot fit the budget', {
+        module: request.target.moduleName,
+        chunk: chunk.index,
+        tokens: opened.overBudget,
+        budget,
+      });
+      return undefined;
+    }
+    this.dialogues.set(chunk.index, dialogue);
+    return { dialogue, prompt: opened };
+  }
+
+  private defectNames(): string[] {
+    return this.tally.suspectedDefects.map((d) => d.test);
   }
 
   private async summariseDependencies(chunk: CodeChunk): Promise<Stopped | undefined> {
@@ -255,13 +267,14 @@ export class LlmGenerationRun {
   }
 
   /**
-   * Judges each candidate on its own, accepts the passing ones first (so an LLM outage during repairs loses
-   * nothing), then repairs the failing ones in the chunk's conversation and accepts what the repairs fixed.
-   * A stop during a repair ends the answer there (what its repairs fixed so far is not accepted).
+   * Judges each candidate on its own and accepts the passing ones, then repairs the failing ones in the chunk's
+   * conversation: one turn per answer with all its failing tests and their cleaned errors, up to
+   * `repairAttempts` turns; what a turn fixes is accepted at once. A test the model flags as a bug and that still
+   * fails on an assertion is reported as a suspected defect and not repaired again (nor in later rounds).
    */
   private async process(
     candidates: TestCase[],
-    conversation: ChunkConversation | undefined,
+    dialogue: ChunkDialogue | undefined,
     chunkStats: ChunkGenerationStats | undefined,
     kind: TestKind,
   ): Promise<Stopped | undefined> {
@@ -276,104 +289,109 @@ export class LlmGenerationRun {
     }
     const passing = judged.filter((j) => j.stage === 'passed');
     passing.forEach((j) => countStages(this.tally.funnel, j));
-    await this.accept(passing, chunkStats, kind);
-    const repaired: Judged[] = [];
-    for (const failing of judged.filter((j) => j.stage !== 'passed')) {
-      const outcome =
-        conversation && this.request.repairAttempts > 0
-          ? await this.repair(failing, conversation, chunkStats)
-          : { final: failing, attempts: 0 };
+    const accepted = await this.accept(passing, chunkStats, kind);
+    dialogue?.note(accepted);
+    const known = new Set(this.defectNames());
+    let failing = judged.filter((j) => j.stage !== 'passed' && !known.has(j.testCase.name));
+    judged
+      .filter((j) => j.stage !== 'passed' && known.has(j.testCase.name))
+      .forEach((j) => countStages(this.tally.funnel, j));
+    let turns = 0;
+    while (failing.length > 0 && dialogue && turns < this.request.repairAttempts && !this.budgetStop()) {
+      const outcome = await this.repairTurn(failing, dialogue, chunkStats, kind);
+      if (!outcome) break;
       if (isStopped(outcome)) return outcome;
-      const { final, attempts } = outcome;
-      countStages(this.tally.funnel, final);
-      if (final.stage === 'passed') repaired.push(final);
-      else {
-        const defect = suspectedDefect(final, attempts, conversation?.chunk.symbols ?? []);
-        if (defect) this.tally.suspectedDefects.push(defect);
+      turns++;
+      failing = [];
+      for (const j of outcome.failing) {
+        if (await this.suspect(j, turns, dialogue)) countStages(this.tally.funnel, j);
+        else failing.push(j);
       }
     }
-    await this.accept(repaired, chunkStats, kind);
+    for (const j of failing) {
+      countStages(this.tally.funnel, j);
+      await this.suspect(j, turns, dialogue);
+    }
+    dialogue?.note({ failed: failing.map((j) => j.testCase.name) });
     return undefined;
   }
 
-  /** Flakiness re-runs, then keeps each stable test that adds a line or a branch; checkpoints each one. */
+  /**
+   * One repair turn for `failing`: the fixed tests are judged together, the passing ones accepted; the rest
+   * (those the answer left out included) come back. Undefined when the turn cannot fit the budget.
+   */
+  private async repairTurn(
+    failing: readonly Judged[],
+    dialogue: ChunkDialogue,
+    chunkStats: ChunkGenerationStats | undefined,
+    kind: TestKind,
+  ): Promise<{ readonly failing: Judged[] } | Stopped | undefined> {
+    const { deps, tally } = this;
+    const turn = dialogue.repairTurn(
+      deps.prompts,
+      failing.map((j) => ({ name: j.testCase.name, error: j.error })),
+    );
+    const prompt = await dialogue.followUp(deps.fitting(), deps.counter, turn);
+    if (!prompt) return undefined;
+    const reply = await this.chat(prompt.messages, prompt.tokens, chunkStats);
+    if (isStopped(reply)) return reply;
+    tally.repairs.attempted += failing.length;
+    dialogue.answered(prompt, reply.answer.text);
+    const fixes = repairedCandidates(
+      failing.map((j) => j.testCase),
+      reply.answer,
+    );
+    const fixed = failing.map((j) => fixes.get(j.testCase.name)).filter((c): c is TestCase => c !== undefined);
+    const rejudged = new Map((await judgeCandidates(this.judging, fixed)).map((j) => [j.testCase.name, j]));
+    const next = failing.map((j) => rejudged.get(j.testCase.name) ?? j);
+    const passed = next.filter((j) => j.stage === 'passed');
+    tally.repairs.succeeded += passed.length;
+    passed.forEach((j) => countStages(tally.funnel, j));
+    dialogue.note(await this.accept(passed, chunkStats, kind));
+    return { failing: next.filter((j) => j.stage !== 'passed') };
+  }
+
+  /** Reports `judged` as a suspected defect when it is one (see `suspectedDefect`), checkpointing it at once. */
+  private async suspect(judged: Judged, repairTurns: number, dialogue: ChunkDialogue | undefined): Promise<boolean> {
+    const defect = suspectedDefect(judged, repairTurns, dialogue?.chunk.symbols ?? []);
+    if (!defect || this.defectNames().includes(defect.test)) return false;
+    this.tally.suspectedDefects.push(defect);
+    await saveCheckpoint(this.request.checkpoints, this.key, this.tally, this.acceptedCoverage);
+    return true;
+  }
+
+  /**
+   * Flakiness re-runs, then keeps each stable test that adds a line or a branch; checkpoints each one. Returns the
+   * names of the tests kept and of the stable ones that added nothing.
+   */
   private async accept(
     passing: readonly Judged[],
     chunkStats: ChunkGenerationStats | undefined,
     kind: TestKind,
-  ): Promise<void> {
-    if (passing.length === 0) return;
-    const { request, deps, tally } = this;
-    const checker = new FlakinessChecker(deps.executor, deps.assembler, {
-      reruns: request.flakyRuns,
-      concurrency: deps.concurrency ?? 2,
-      ...(request.perturbations ? { perturbations: request.perturbations } : {}),
-      ...(deps.perTestTimeoutMs ? { perTestTimeoutMs: deps.perTestTimeoutMs } : {}),
-    });
-    const verdicts =
-      request.flakyRuns > 0
-        ? await checker.check(
-            request.target,
-            passing.map((j) => j.testCase),
-          )
-        : passing.map(() => ({ passing: true, flaky: false }));
+  ): Promise<{ kept: string[]; useless: string[] }> {
+    const kept: string[] = [];
+    const useless: string[] = [];
+    if (passing.length === 0) return { kept, useless };
+    const { request, tally } = this;
+    const verdicts = await stabilityOf(passing, request, this.deps);
     const baselineCases = request.baseline?.cases ?? [];
     for (let i = 0; i < passing.length; i++) {
       if (!verdicts[i].passing || verdicts[i].flaky) continue;
       tally.funnel.stable++;
       const own = passing[i].coverage;
-      if (!own || !own.addsTo(this.coverage)) continue;
+      if (!own || !own.addsTo(this.coverage)) {
+        useless.push(passing[i].testCase.name);
+        continue;
+      }
       this.coverage = this.coverage.union(own);
       this.acceptedCoverage = this.acceptedCoverage.union(own);
       tally.funnel.addedCoverage++;
       const accepted = withUniqueName(passing[i].testCase, [...baselineCases, ...tally.unit, ...tally.integration]);
       (kind === 'unit' ? tally.unit : tally.integration).push(accepted);
+      kept.push(accepted.name);
       if (chunkStats) chunkStats.accepted++;
       await saveCheckpoint(request.checkpoints, this.key, tally, this.acceptedCoverage);
     }
-  }
-
-  /** Up to `repairAttempts` turns: the failing test and its cleaned error go back to the model. */
-  private async repair(
-    failing: Judged,
-    conversation: ChunkConversation,
-    chunkStats: ChunkGenerationStats | undefined,
-  ): Promise<{ final: Judged; attempts: number } | Stopped> {
-    const { request, deps, tally } = this;
-    let current = failing;
-    let attempts = 0;
-    for (let attempt = 1; attempt <= request.repairAttempts; attempt++) {
-      if (this.budgetStop()) return { final: current, attempts };
-      const turn = await repairTurn(deps.prompts, deps.counter, current);
-      const fitted = await deps
-        .fitting()
-        .context.unitTestPrompt({ ...conversation.request, reserveTokens: turn.reserveTokens });
-      if (fitted.overBudget) return { final: current, attempts };
-      attempts++;
-      tally.repairs.attempted++;
-      const reply = await this.chat(
-        [...fitted.messages, ...turn.messages],
-        fitted.tokens + turn.reserveTokens,
-        chunkStats,
-      );
-      if (isStopped(reply)) return reply;
-      const candidate = repairedCandidate(current.testCase, reply.answer);
-      if (!candidate) continue;
-      [current] = await judgeCandidates(this.judging, [candidate]);
-      if (current.stage === 'passed') {
-        tally.repairs.succeeded++;
-        return { final: current, attempts };
-      }
-    }
-    return { final: current, attempts };
-  }
-
-  /** Coverage of importing the module (module-level lines), the start when nothing was accepted yet. */
-  private async importCoverage(): Promise<CoverageReport> {
-    const { deps, request } = this;
-    const { coverage, error } = await measureImportCoverage(deps.executor, deps.assembler, request.target);
-    if (error)
-      deps.logger.warn('The module under test does not import cleanly', { module: request.target.moduleName, error });
-    return coverage;
+    return { kept, useless };
   }
 }

@@ -117,7 +117,7 @@ export interface LlmGenerationRequest {
   readonly maxTokens: number;
   /** Epoch ms after which no new LLM call starts. */
   readonly deadline: number;
-  /** Repair attempts per failing test. */
+  /** Repair turns per answer (each with all its failing tests). */
   readonly repairAttempts: number;
   /** Runs each passing candidate must pass again (flakiness). */
   readonly flakyRuns: number;
@@ -125,6 +125,11 @@ export interface LlmGenerationRequest {
   readonly perturbations?: readonly MachinePerturbation[];
   /** Tokens the model may answer with (the reserved completion of its profile). */
   readonly maxCompletionTokens: number;
+  /**
+   * Chunks of a round prompted at once (default 1): up to the endpoint's concurrent requests. Tokens of calls in
+   * flight (their prompt and reserved answer) count against `maxTokens` before the next one starts.
+   */
+  readonly concurrency?: number;
   /** Where every accepted test is checkpointed (absent: no checkpoints). */
   readonly checkpoints?: CheckpointStore;
   /** Continue from the checkpoint of an interrupted run of the same module content. */

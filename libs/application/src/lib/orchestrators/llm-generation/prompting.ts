@@ -1,59 +1,40 @@
-import type { ChatMessage, CodeChunk, CoverageReport, Logger, TestCase, TokenCounter } from '@test-agent/domain';
+import type { ChatMessage, CodeChunk, CoverageReport, Logger, TokenCounter } from '@test-agent/domain';
 import { countMessages, type ChunkPromptRequest } from '../../services/context-builder/context-builder.service';
 import { moduleSkeleton } from '../../services/context-builder/module-skeleton';
 import type { PromptBuilder } from '../../services/prompt-builder/prompt-builder.service';
 import { importStatementFor } from './coverage-probes';
 import type { LlmGenerationRequest } from './llm-generation.types';
 
-/** Conversations of one chunk: the chunk and the request of its first prompt, kept for repair turns. */
-export interface ChunkConversation {
-  readonly chunk: CodeChunk;
-  readonly request: ChunkPromptRequest;
+/** The chunks with gaps under `coverage`, the largest gap (missing lines and branches) first; ties in module order. */
+export function chunksByGap(chunks: readonly CodeChunk[], coverage: CoverageReport): CodeChunk[] {
+  const gapOf = (c: CodeChunk) => {
+    const span = coverage.project(c.startLine, c.endLine);
+    return span.missingLines.length + span.missingBranches.length;
+  };
+  return chunks
+    .map((chunk) => ({ chunk, gap: gapOf(chunk) }))
+    .filter((c) => c.gap > 0)
+    .sort((a, b) => b.gap - a.gap || a.chunk.index - b.chunk.index)
+    .map((c) => c.chunk);
 }
 
-/** The first prompt's request for `chunk`, marking what `coverage` still misses. */
-export function chunkConversation(
+/** The opening prompt's request for `chunk`, marking what `coverage` still misses. */
+export function openingRequest(
   request: LlmGenerationRequest,
   chunk: CodeChunk,
   coverage: CoverageReport,
   summaries: ReadonlyMap<number, string>,
-): ChunkConversation {
+): ChunkPromptRequest {
   return {
+    source: request.source,
+    outline: request.outline,
+    chunks: request.chunks,
     chunk,
-    request: {
-      source: request.source,
-      outline: request.outline,
-      chunks: request.chunks,
-      chunk,
-      coverage,
-      moduleName: request.target.moduleName,
-      importStatement: importStatementFor(request.target),
-      summaries,
-    },
+    coverage,
+    moduleName: request.target.moduleName,
+    importStatement: importStatementFor(request.target),
+    summaries,
   };
-}
-
-/**
- * The turn that follows the chunk's prompt in a repair: the failing test as the model's answer, then the request
- * to fix it with its cleaned error (at most 40 lines); `reserveTokens` is what both take of the prompt budget.
- */
-export async function repairTurn(
-  prompts: PromptBuilder,
-  counter: TokenCounter,
-  failing: { readonly testCase: TestCase; readonly error?: string },
-): Promise<{ readonly messages: ChatMessage[]; readonly reserveTokens: number }> {
-  const test = failing.testCase;
-  const assistant: ChatMessage = {
-    role: 'assistant',
-    content: `\`\`\`python\n${[...test.imports, '', ...(test.support ?? []), '', test.code].join('\n').trim()}\n\`\`\``,
-  };
-  const repairMessage = prompts.repair(
-    test.name,
-    test.code,
-    truncateLines(failing.error ?? 'the test did not run', 40),
-  );
-  const messages = [assistant, repairMessage];
-  return { messages, reserveTokens: await countMessages(counter, messages) };
 }
 
 /**
@@ -95,9 +76,4 @@ export async function integrationPrompt(
     return undefined;
   }
   return { messages, tokens };
-}
-
-function truncateLines(text: string, max: number): string {
-  const lines = text.split('\n');
-  return lines.length <= max ? text : [...lines.slice(0, max), `... (${lines.length - max} more lines)`].join('\n');
 }

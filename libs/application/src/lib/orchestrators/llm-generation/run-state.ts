@@ -1,4 +1,4 @@
-import type { CodeChunk, CoverageReport, Logger, Metrics, TestCase } from '@test-agent/domain';
+import type { ChatMessage, ChatResult, CodeChunk, CoverageReport, Logger, Metrics, TestCase } from '@test-agent/domain';
 import type { ContextBuilder } from '../../services/context-builder/context-builder.service';
 import type { PromptBuilder } from '../../services/prompt-builder/prompt-builder.service';
 import type { TestFileAssembler } from '../../services/test-file-assembler/test-file-assembler.service';
@@ -6,9 +6,11 @@ import type { Judged } from './candidates';
 import type {
   ChunkGenerationStats,
   GenerationFunnel,
+  LlmGenerationRequest,
   LlmTestGenerationDeps,
   SuspectedDefect,
 } from './llm-generation.types';
+import type { Stopped } from './stop-rules';
 
 /** Prompts fitted to the budget: read at each use, so `fitPrompts()` applies to the prompts that follow it. */
 export interface PromptFitting {
@@ -74,4 +76,41 @@ export function initialChunkStats(chunks: readonly CodeChunk[], coverage: Covera
     completionTokens: 0,
     accepted: 0,
   }));
+}
+
+/**
+ * One chat call, its tokens counted into `tally` and `chunkStats` (the server's usage, else the fitted prompt and
+ * the answer counted locally). A call in flight ends at the deadline too: the run then stops as out of time, not
+ * as an LLM failure; any other failure propagates.
+ */
+export async function meteredChat(
+  deps: RunDeps,
+  request: LlmGenerationRequest,
+  tally: RunTally,
+  messages: ChatMessage[],
+  promptTokens: number,
+  chunkStats?: ChunkGenerationStats,
+): Promise<{ readonly answer: ChatResult } | Stopped> {
+  let result: ChatResult;
+  try {
+    result = await deps.llm.chat(messages, {
+      maxTokens: request.maxCompletionTokens,
+      temperature: 0.2,
+      signal: AbortSignal.timeout(Math.max(1, request.deadline - deps.now())),
+    });
+  } catch (e) {
+    if (deps.now() >= request.deadline) return { stop: 'time-budget' };
+    throw e;
+  }
+  const p = result.usage?.promptTokens ?? promptTokens;
+  const c = result.usage?.completionTokens ?? (await deps.counter.count(result.text));
+  tally.llmCalls++;
+  tally.promptTokens += p;
+  tally.completionTokens += c;
+  if (chunkStats) {
+    chunkStats.llmCalls++;
+    chunkStats.promptTokens += p;
+    chunkStats.completionTokens += c;
+  }
+  return { answer: result };
 }

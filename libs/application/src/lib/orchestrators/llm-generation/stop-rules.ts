@@ -34,3 +34,32 @@ export function stopReason(
   if (position.now >= limits.deadline) return 'time-budget';
   return undefined;
 }
+
+/**
+ * Runs `step` on `items` with at most `concurrency` at once, in order; once a step returns a stop reason no further
+ * item starts (those running finish). Resolves with the first stop reason, or undefined; a step's error rejects
+ * once the running steps settled.
+ */
+export async function inParallel<T>(
+  items: readonly T[],
+  concurrency: number,
+  step: (item: T) => Promise<LlmStopReason | undefined>,
+): Promise<LlmStopReason | undefined> {
+  let next = 0;
+  let stop: LlmStopReason | undefined;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && stop === undefined && failure === undefined) {
+      const item = items[next++];
+      try {
+        const reason = await step(item);
+        stop ??= reason;
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  if (failure) throw failure.error;
+  return stop;
+}

@@ -1,6 +1,6 @@
 import { CoverageReport, type CodeChunk, type ModuleOutline } from '@test-agent/domain';
 import { FakeTokenCounter } from '@test-agent/domain/testing';
-import { ContextBuilder } from './context-builder.service';
+import { ContextBuilder, coveredBodies } from './context-builder.service';
 import { moduleSkeleton, structuralSummary } from './module-skeleton';
 
 // A small module, its outline as the tree-sitter parser reports it, and two chunks.
@@ -179,6 +179,34 @@ describe('ContextBuilder', () => {
     expect(user).toContain('- module-level: LIMIT; class Shape — A shape with an area.; methods: area');
     expect(user).toContain('>>13:     if best > LIMIT:  # branch not taken: line 14, line 15');
     expect(user).toContain('>>15:     return math.floor(best)');
+  });
+
+  it('shows only the signature of a function the tests cover fully, focusing the prompt on the ones with gaps', async () => {
+    const whole = chunk(0, 1, 15, ['math', 'LIMIT', 'Shape', 'biggest'], []);
+    const biggestCovered = CoverageReport.fromData('/src/shapes.py', {
+      executedLines: [1, 2, 4, 6, 10, 12, 13, 14, 15],
+      missingLines: [8],
+      executedBranches: [
+        [13, 14],
+        [13, 15],
+      ],
+      missingBranches: [],
+    });
+    expect(coveredBodies(outline, whole, biggestCovered)).toEqual([{ from: 11, to: 15 }]);
+    const fitted = await new ContextBuilder(new FakeTokenCounter(), 10_000).unitTestPrompt({
+      ...request,
+      chunks: [whole],
+      chunk: whole,
+      coverage: biggestCovered,
+    });
+    const user = fitted.messages[1].content;
+    expect(user).toContain(
+      '  10: def biggest(shapes: list) -> float:\n          ...  # lines 11-15 left out: covered already\n```',
+    );
+    expect(user).not.toContain('return math.floor(best)');
+    // A body of fewer than three lines stays; so does every function with a gap.
+    expect(user).toContain('>> 8:         return 0.0');
+    expect(coveredBodies(outline, whole, coverage)).toEqual([]);
   });
 
   it('drops the rest of the skeleton, then summaries, to fit a smaller budget — and counts what it sends', async () => {

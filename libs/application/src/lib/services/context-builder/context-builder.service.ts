@@ -1,5 +1,13 @@
-import type { ChatMessage, CodeChunk, CoverageReport, ModuleOutline, TokenCounter } from '@test-agent/domain';
-import { PromptBuilder } from '../prompt-builder/prompt-builder.service';
+import type {
+  ChatMessage,
+  ClassOutline,
+  CodeChunk,
+  CoverageReport,
+  FunctionOutline,
+  ModuleOutline,
+  TokenCounter,
+} from '@test-agent/domain';
+import { PromptBuilder, type LineRange } from '../prompt-builder/prompt-builder.service';
 import { moduleSkeleton, structuralSummary } from './module-skeleton';
 
 /** Tokens a chat protocol adds per message (role markers), counted on top of the contents. */
@@ -40,6 +48,33 @@ export async function countMessages(counter: TokenCounter, messages: readonly Ch
 
 const topName = (symbol: string) => symbol.split('.')[0];
 
+/** A covered function body shorter than this stays in the prompt (leaving it out saves next to nothing). */
+const MIN_ELIDED_LINES = 3;
+
+/**
+ * Bodies of the functions and methods inside `chunk` that the tests already cover fully (every line, every
+ * branch): the prompt shows their signatures only and focuses on the functions with gaps.
+ */
+export function coveredBodies(outline: ModuleOutline, chunk: CodeChunk, coverage: CoverageReport): LineRange[] {
+  const lastLine = chunk.startLine + chunk.code.replace(/\n$/, '').split('\n').length - 1;
+  const span = coverage.project(chunk.startLine, chunk.endLine);
+  const gapIn = (from: number, to: number) =>
+    span.missingLines.some((l) => l >= from && l <= to) || span.missingBranches.some(([b]) => b >= from && b <= to);
+  const ranges: LineRange[] = [];
+  const visit = (items: readonly (FunctionOutline | ClassOutline | { kind: string })[]) => {
+    for (const item of items) {
+      if (item.kind === 'class') visit((item as ClassOutline).members);
+      if (item.kind !== 'function') continue;
+      const fn = item as FunctionOutline;
+      const body = { from: fn.headerEndLine + 1, to: fn.endLine };
+      if (fn.defLine < chunk.startLine || body.to > lastLine || body.to - body.from + 1 < MIN_ELIDED_LINES) continue;
+      if (!gapIn(fn.defLine, fn.endLine)) ranges.push(body);
+    }
+  };
+  visit(outline.items);
+  return ranges;
+}
+
 /**
  * Builds the prompt for one chunk and fits it into the prompt budget in priority order: the chunk's code with
  * its uncovered lines marked always; then a skeleton of the names the chunk uses; then summaries of the chunks
@@ -70,11 +105,13 @@ export class ContextBuilder {
   async unitTestPrompt(request: ChunkPromptRequest): Promise<FittedPrompt> {
     const { chunk, coverage, source, outline } = request;
     const span = coverage.project(chunk.startLine, chunk.endLine);
+    const elided = coveredBodies(outline, chunk, coverage);
     const excerpt = {
       code: chunk.code.replace(/\n$/, ''),
       startLine: chunk.startLine,
       missingLines: span.missingLines,
       missingBranches: span.missingBranches,
+      ...(elided.length ? { elided } : {}),
     };
     const deps = this.dependencyChunks(request.chunks, chunk);
     const summaries = deps.map((c) => ({

@@ -56,15 +56,48 @@ describe('PromptBuilder', () => {
     );
   });
 
-  it('shows the cleaned error and the failing test in a repair prompt', () => {
-    const message = new PromptBuilder().repair(
-      'test_sign',
-      'def test_sign():\n    assert sign(-2) == 1',
-      'assert -1 == 1',
-    );
+  it('shows the cleaned error of a failing test in a repair turn', () => {
+    const message = new PromptBuilder().repair([{ name: 'test_sign', error: 'assert -1 == 1' }]);
     expect(message.role).toBe('user');
-    expect(message.content).toContain('`test_sign` fails');
-    expect(message.content).toContain('assert -1 == 1');
+    expect(message.content).toContain('The test `test_sign` fails:\n```\nassert -1 == 1\n```');
+    expect(message.content).toContain('keeping its name');
     expect(message.content).toContain('SUSPECTED BUG');
+  });
+
+  it('puts every failing test of an answer with its own error into one repair turn', () => {
+    const { content } = new PromptBuilder().repair([
+      { name: 'test_sign', error: 'assert -1 == 1' },
+      { name: 'test_zero', error: 'E   TypeError: bad operand' },
+    ]);
+    expect(content).toContain('These 2 tests fail:');
+    expect(content).toContain('`test_sign`:\n```\nassert -1 == 1\n```');
+    expect(content).toContain('`test_zero`:\n```\nE   TypeError: bad operand\n```');
+    expect(content).toContain('keeping their names');
+  });
+
+  it('tells a later round what became of the earlier tests and quotes the lines that still never run', () => {
+    const { role, content } = new PromptBuilder().feedback({
+      excerpt,
+      kept: ['test_sign_positive'],
+      useless: ['test_sign_again'],
+      failed: ['test_sign_str'],
+      defects: ['test_sign_zero'],
+    });
+    expect(role).toBe('user');
+    expect(content.split('\n')).toEqual([
+      'Kept (they add coverage): `test_sign_positive`.',
+      'Passed but added no coverage (do not write such tests again): `test_sign_again`.',
+      'Failed and were dropped: `test_sign_str`.',
+      'Reported as suspected bugs (do not test that behaviour again): `test_sign_zero`.',
+      '',
+      'These lines of the code still never run:',
+      '```python',
+      '11:         return -1',
+      '```',
+      'Branches still never taken: 10→11.',
+      'Write additional tests that make them run, with other inputs than before. Do not repeat earlier tests. One ```python block.',
+    ]);
+    const none = new PromptBuilder().feedback({ excerpt, kept: [], useless: [], failed: [], defects: [] }).content;
+    expect(none).toMatch(/^None of your tests added coverage yet\.\n\nThese lines/);
   });
 });
