@@ -54,6 +54,7 @@ describe('LLM generation fitted to the detected windows of the chain', () => {
     const agent = createTestAgent(
       {
         llmProvider: 'openai',
+        llmMaxConcurrency: 1,
         llmUrl: vllm.url,
         llmModel: 'qwen2.5:7b',
         llmFallbackProvider: 'openai',
@@ -144,6 +145,7 @@ describe('LLM generation fitted to the detected windows of the chain', () => {
     const report = await createTestAgent(
       {
         llmProvider: 'openai',
+        llmMaxConcurrency: 1,
         llmUrl: `${ollama.url}/v1`,
         llmModel: 'qwen2.5:7b',
         ollamaContextLength: WINDOW,

@@ -44,7 +44,14 @@ const ANSWER = [
   '```',
 ].join('\n');
 
-const settings = (url: string) => ({ llmProvider: 'openai', llmUrl: url, llmModel: 'qwen2.5:7b', flakyReruns: 1 });
+// One chunk at a time: the answers and their order are scripted.
+const settings = (url: string) => ({
+  llmProvider: 'openai',
+  llmUrl: url,
+  llmModel: 'qwen2.5:7b',
+  flakyReruns: 1,
+  llmMaxConcurrency: 1,
+});
 
 function workspace(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'ta-llm-edge-'));

@@ -32,7 +32,14 @@ describe('LLM generation on a 4,096-token local model', () => {
     standIn = await startLlmStandIn({ model: 'qwen2.5:7b', contextWindow: WINDOW, default: { text: ANSWER } });
     const dir = workspace();
     const report = await createTestAgent(
-      { llmProvider: 'openai', llmUrl: standIn.url, llmModel: 'qwen2.5:7b', llmContextWindow: WINDOW, flakyReruns: 1 },
+      {
+        llmProvider: 'openai',
+        llmUrl: standIn.url,
+        llmModel: 'qwen2.5:7b',
+        llmContextWindow: WINDOW,
+        flakyReruns: 1,
+        llmMaxConcurrency: 1,
+      },
       { logger: new CapturingLogger() },
     ).generate({
       path: path.join(dir, 'big.py'),
@@ -59,7 +66,7 @@ describe('LLM generation on a 4,096-token local model', () => {
     const dir = workspace();
     const logger = new CapturingLogger();
     const report = await createTestAgent(
-      { llmProvider: 'openai', llmUrl: standIn.url, llmModel: 'qwen2.5:7b', flakyReruns: 1 },
+      { llmProvider: 'openai', llmUrl: standIn.url, llmModel: 'qwen2.5:7b', flakyReruns: 1, llmMaxConcurrency: 1 },
       { logger },
     ).generate({
       path: path.join(dir, 'big.py'),

@@ -36,6 +36,8 @@ async function promptTokens(bodies: ChatBody[]): Promise<number[]> {
 
 const settings = (url: string) => ({
   llmProvider: 'openai',
+  // One chunk at a time: the scripted answers, their order and the figures below depend on it.
+  llmMaxConcurrency: 1,
   llmUrl: url,
   llmModel: 'qwen2.5:7b',
   llmContextWindow: CONTEXT,
@@ -188,7 +190,12 @@ describe('LLM generation against the stand-in', () => {
   });
 
   it('keeps every prompt of a 2,000-line module inside a 4,000-token context', async () => {
-    standIn = await startLlmStandIn({ model: 'qwen2.5:7b', default: { text: 'No tests: the functions are trivial.' } });
+    // Answers take 50 ms, so chunks prompted at once overlap at the server.
+    standIn = await startLlmStandIn({
+      model: 'qwen2.5:7b',
+      latencyMs: 50,
+      default: { text: 'No tests: the functions are trivial.' },
+    });
     const dir = mkdtempSync(path.join(tmpdir(), 'ta-llm-big-'));
     const lines = ['"""Generated: many small functions that call each other."""', '', 'LIMIT = 100', ''];
     for (let i = 0; i < 222; i++) {
@@ -207,7 +214,11 @@ describe('LLM generation against the stand-in', () => {
     const module = path.join(dir, 'big_module.py');
     writeFileSync(module, `${lines.join('\n')}\n`);
     expect(lines.length).toBeGreaterThanOrEqual(2000);
-    const agent = createTestAgent(settings(standIn.url), { logger: new CapturingLogger() });
+    // Three chunks at once (the endpoint's LLM_MAX_CONCURRENCY).
+    const agent = createTestAgent(
+      { ...settings(standIn.url), llmMaxConcurrency: 3 },
+      { logger: new CapturingLogger() },
+    );
 
     const report = await agent.generate({
       path: module,
@@ -230,5 +241,10 @@ describe('LLM generation against the stand-in', () => {
     );
     expect(Math.max(...tokens)).toBeLessThanOrEqual(PROMPT_BUDGET);
     expect(report.modules[0].tests).toBe(0);
+    // The chunks were prompted three at a time, and no summary was asked for twice.
+    const { stats } = await standIn.state();
+    expect(stats.maxInFlightChat).toBe(3);
+    const summaries = bodies.filter((b) => !b.messages.some((m) => m.content.includes('Code to test (')));
+    expect(new Set(summaries.map((b) => JSON.stringify(b.messages))).size).toBe(summaries.length);
   });
 });

@@ -29,7 +29,7 @@ describe('a slow streaming endpoint with the default settings', () => {
 
   it('answers 1,500 tokens at 10 tokens/s in one call', async () => {
     const config = loadConfig({
-      env: { LLM_PROVIDER: 'openai', LLM_URL: standIn.url, LLM_MODEL: 'qwen2.5:7b' },
+      env: { LLM_PROVIDER: 'openai', LLM_URL: standIn.url, LLM_MODEL: 'qwen2.5:7b', LLM_MAX_CONCURRENCY: '1' },
       cwd: mkdtempSync(path.join(tmpdir(), 'ta-stream-')),
     });
     expect(config).toMatchObject({ llmStream: 'on', llmTimeoutMs: 120_000, llmStreamIdleTimeoutMs: 60_000 });

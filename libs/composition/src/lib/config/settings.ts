@@ -146,7 +146,8 @@ export const SETTINGS = [
     key: 'llmMaxConcurrency',
     env: 'LLM_MAX_CONCURRENCY',
     schema: positiveInt,
-    description: 'Concurrent requests per endpoint (default 1 for GigaChat, 4 otherwise)',
+    description:
+      'Concurrent requests per endpoint, and chunks of a module prompted at once (default 1 for GigaChat personal accounts, 10 for company ones, 4 otherwise)',
   },
   {
     key: 'llmContextWindow',

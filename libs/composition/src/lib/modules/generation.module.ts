@@ -31,6 +31,9 @@ import { TOKENS } from '../tokens';
 /** Folder under the output directory where LLM runs keep their checkpoints (for resuming). */
 export const CHECKPOINT_DIR = path.join('.test-agent', 'checkpoints');
 
+/** Chunks of a module prompted at once at most, whatever the endpoints take (a cassette takes any number). */
+const MAX_CHUNK_CONCURRENCY = 8;
+
 /** The LLM strategies' parts, when an LLM is configured: the coverage loop sized for the configured model. */
 function llmParts(ctx: ResolutionContext): LlmParts | undefined {
   const llm = ctx.get(TOKENS.LlmService);
@@ -78,6 +81,8 @@ function llmParts(ctx: ResolutionContext): LlmParts | undefined {
     parser: ctx.get(TOKENS.CodeParser),
     reader: ctx.get(TOKENS.PythonSourceReader),
     maxCompletionTokens: profile.reservedCompletionTokens,
+    // As many chunks at once as every endpoint of the chain takes requests (LLM_MAX_CONCURRENCY or its default).
+    chunkConcurrency: Math.min(MAX_CHUNK_CONCURRENCY, ...llm.endpoints.map((e) => e.maxConcurrency)),
     checkpointsFor: (outDir) => new FsCheckpointStore(path.join(outDir, CHECKPOINT_DIR)),
   };
 }

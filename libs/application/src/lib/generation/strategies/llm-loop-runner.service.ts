@@ -42,6 +42,8 @@ export interface LlmParts {
   readonly fit?: () => Promise<LlmFitting>;
   /** Where a run under `outDir` keeps its checkpoints (for resuming). */
   readonly checkpointsFor?: (outDir: string) => CheckpointStore;
+  /** Chunks of a round prompted at once (the endpoints' concurrent requests; default 1). */
+  readonly chunkConcurrency?: number;
 }
 
 /** What the prompts were fitted to, for the module's report. */
@@ -102,6 +104,7 @@ export class LlmLoopRunner {
           flakyRuns: Math.max(0, request.flakyRuns ?? 5),
           perturbations: perturbationsOf(request),
           maxCompletionTokens: fit?.reservedCompletionTokens ?? parts.maxCompletionTokens,
+          ...(parts.chunkConcurrency ? { concurrency: parts.chunkConcurrency } : {}),
           resume: request.resume || (refits > 0 && parts.checkpointsFor !== undefined),
           ...(parts.checkpointsFor ? { checkpoints: parts.checkpointsFor(request.outDir) } : {}),
           ...(request.onProgress

@@ -16,6 +16,7 @@ import {
   type Judged,
 } from './candidates';
 import { ChunkDialogue, type DialoguePrompt } from './chunk-dialogue';
+import { DependencySummaries } from './dependency-summaries';
 import { checkpointKey, loadCheckpoint, restoreTally, saveCheckpoint } from './checkpoints';
 import { importCoverage } from './coverage-probes';
 import type {
@@ -47,7 +48,7 @@ export class LlmGenerationRun {
   private acceptedCoverage!: CoverageReport;
   private resumed = false;
   private stats: ChunkGenerationStats[] = [];
-  private readonly summaries = new Map<number, string>();
+  private readonly summaries: DependencySummaries;
   /** Each chunk's conversation, continued by later rounds. */
   private readonly dialogues = new Map<number, ChunkDialogue>();
 
@@ -56,6 +57,7 @@ export class LlmGenerationRun {
     private readonly deps: RunDeps,
   ) {
     this.key = checkpointKey(request.target, request.source);
+    this.summaries = new DependencySummaries(request, deps, this.tally);
     this.judging = {
       executor: deps.executor,
       assembler: deps.assembler,
@@ -179,7 +181,7 @@ export class LlmGenerationRun {
       symbols: chunk.symbols,
       iteration,
     });
-    const summaryStop = await this.summariseDependencies(chunk);
+    const summaryStop = await this.summaries.ensure(chunk, (tokens) => this.budgetStop(tokens));
     if (summaryStop) return summaryStop;
     const opened = await this.prompt(chunk, chunkStats);
     if (!opened) return undefined;
@@ -211,7 +213,7 @@ export class LlmGenerationRun {
       const prompt = await earlier.followUp(deps.fitting(), deps.counter, turn);
       if (prompt) return { dialogue: earlier, prompt };
     }
-    const dialogue = new ChunkDialogue(chunk, openingRequest(request, chunk, this.coverage, this.summaries));
+    const dialogue = new ChunkDialogue(chunk, openingRequest(request, chunk, this.coverage, this.summaries.texts));
     const opened = await dialogue.open(deps.fitting());
     if ('overBudget' in opened) {
       const budget = deps.fitting().promptBudgetTokens;
@@ -230,23 +232,6 @@ export class LlmGenerationRun {
 
   private defectNames(): string[] {
     return this.tally.suspectedDefects.map((d) => d.test);
-  }
-
-  private async summariseDependencies(chunk: CodeChunk): Promise<Stopped | undefined> {
-    const { request, deps } = this;
-    for (const dep of deps.fitting().context.dependencyChunks(request.chunks, chunk)) {
-      if (this.summaries.has(dep.index)) continue;
-      const stop = this.budgetStop(dep.tokens);
-      if (stop) return { stop };
-      const summary = await deps.summarizer.summarize({ chunk: dep, source: request.source, outline: request.outline });
-      this.summaries.set(dep.index, summary.text);
-      if (summary.usage) {
-        this.tally.summaryCalls++;
-        this.tally.promptTokens += summary.usage.promptTokens;
-        this.tally.completionTokens += summary.usage.completionTokens;
-      }
-    }
-    return undefined;
   }
 
   /** One prompt for integration tests across the module's public API; no repair turns (no chunk conversation). */
