@@ -1,6 +1,14 @@
 import type { GenerationOptions } from '../jobs/generation-runner';
 import { SOURCE_LIMITS } from '../jobs/job-files';
 
+/** One inline source file: its relative path and its text. */
+export const INLINE_FILE_SCHEMA = {
+  type: 'object',
+  required: ['path', 'content'],
+  additionalProperties: false,
+  properties: { path: { type: 'string', minLength: 1 }, content: { type: 'string' } },
+} as const;
+
 const positive = { type: 'number', exclusiveMinimum: 0 } as const;
 const OPTION_PROPERTIES = {
   strategy: { type: 'string', enum: ['offline', 'llm', 'hybrid'] },
@@ -21,12 +29,7 @@ export const JSON_BODY_SCHEMA = {
     files: {
       type: 'array',
       maxItems: SOURCE_LIMITS.files,
-      items: {
-        type: 'object',
-        required: ['path', 'content'],
-        additionalProperties: false,
-        properties: { path: { type: 'string', minLength: 1 }, content: { type: 'string' } },
-      },
+      items: INLINE_FILE_SCHEMA,
     },
     target: { type: 'string', minLength: 1, description: 'The module or folder among files to test ("." for all)' },
     path: { type: 'string', minLength: 1, description: 'A server-side module or folder (inside serverRoots)' },

@@ -7,6 +7,10 @@ import { createContainer, loadConfig } from '@test-agent/composition';
 import { silentLogger } from '@test-agent/domain';
 import { buildApp } from '../app';
 
+interface Schema {
+  properties?: Record<string, Schema & { enum?: string[] }>;
+}
+
 type Operation = {
   security?: unknown[];
   requestBody?: {
@@ -67,5 +71,28 @@ describe('/openapi.json', () => {
     expect(document.security).toEqual([{ bearer: [] }]);
     expect(document.paths['/health'].get.security).toEqual([]);
     expect(document.paths['/v1/tokens'].post.security).toBeUndefined();
+  });
+
+  it("describes a job's answer: its state and its progress per module and chunk", async () => {
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { content: Record<string, { schema: Schema }> }> }>
+      >;
+    };
+    const job = document.paths['/v1/generations/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(job.properties!.state).toMatchObject({ enum: ['queued', 'running', 'completed', 'failed', 'cancelled'] });
+    const progress = job.properties!.progress as Schema;
+    const perModule = (progress.properties!.perModule as { items: Schema }).items;
+    expect(Object.keys(perModule.properties!)).toEqual(
+      expect.arrayContaining(['module', 'state', 'tests', 'combinedPercent', 'chunks']),
+    );
+    expect(Object.keys((perModule.properties!.chunks as Schema).properties!)).toEqual([
+      'of',
+      'round',
+      'done',
+      'current',
+      'stopped',
+    ]);
   });
 });

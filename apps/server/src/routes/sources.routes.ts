@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { SOURCE_LIMITS } from '../jobs/job-files';
 import { CONTENT_FILE, type ChunkBody, type SourcesBody } from '../sources/source-requests';
 import type { SourceWork } from '../sources/source-work';
+import { INLINE_FILE_SCHEMA } from './generation-schemas';
 
 /** The answers are JSON text already (serialised where they were computed). */
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -12,12 +13,7 @@ const SOURCE_PROPERTIES = {
     type: 'array',
     minItems: 1,
     maxItems: SOURCE_LIMITS.files,
-    items: {
-      type: 'object',
-      required: ['path', 'content'],
-      additionalProperties: false,
-      properties: { path: { type: 'string', minLength: 1 }, content: { type: 'string' } },
-    },
+    items: INLINE_FILE_SCHEMA,
     description: 'Inline sources; paths relative, answered relative',
   },
   target: { type: 'string', minLength: 1, description: 'With files: the module or folder among them (default: all)' },
