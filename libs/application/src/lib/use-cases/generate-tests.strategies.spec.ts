@@ -208,6 +208,23 @@ describe('GenerateTests, offline strategy', () => {
     });
     expect(report.existingTests).toMatchObject({ path: '/p/existing_tests', coverage: { lines: { covered: 1 } } });
   });
+
+  it("gives the coverage without doctests on the same footing as the module's: the project's own tests included", async () => {
+    const { useCase } = build(
+      { test_a: { lines: [4] }, test_doc: { lines: [5] } },
+      { offline: [testCase('test_a'), testCase('test_doc', { doctest: true })] },
+    );
+    const report = await useCase.execute({
+      ...request,
+      strategy: 'offline',
+      perturbMachine: false,
+      existingTests: '/p/existing_tests',
+    });
+    expect(report.modules[0]).toMatchObject({
+      coverage: { lines: { covered: 3 } },
+      withoutDoctests: { lines: { covered: 2 } },
+    });
+  });
 });
 
 describe('GenerateTests, strategy choice and request checks', () => {

@@ -92,7 +92,8 @@ export class OfflineStrategy implements TestGenerationStrategy {
       ...covered(counted),
       dropped: dropped(suite.polluted),
       durationMs: this.now() - started,
-      ...(withoutDoctests ? { withoutDoctests: withoutDoctests.summary() } : {}),
+      // Like the module's figure, with what the project's own tests cover (`existingTests`).
+      ...(withoutDoctests ? { withoutDoctests: withExistingCoverage(request, withoutDoctests).summary() } : {}),
       ...changedCoverage(counted, request.changedLines?.get(target.file)),
     };
   }
