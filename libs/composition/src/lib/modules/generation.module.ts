@@ -48,6 +48,7 @@ function llmParts(ctx: ResolutionContext): LlmParts | undefined {
   const generation = new LlmTestGeneration({
     llm,
     executor: ctx.get(TOKENS.TestExecutor),
+    assembler: ctx.get(TOKENS.TestFileAssembler),
     counter,
     promptBudgetTokens,
     summarizer: new CachingCodeSummarizer(llm, logger, metrics, profile.model, counter),
