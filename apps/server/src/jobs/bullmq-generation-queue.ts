@@ -293,9 +293,11 @@ export class BullMqGenerationQueue implements GenerationQueue {
     return this.redis(async () => {
       const cancelled = await this.connection.get(key(id, 'cancelled'));
       if (cancelled) return { id, state: 'cancelled', ...(JSON.parse(cancelled) as CancelledRecord) };
+      // The state first, then the job: a job that finishes between the two reads still shows its finish time
+      // (the other order could read the job before it finished and its state after).
+      const bullState = await this.queue.getJobState(id);
       const job = await BullJob.fromId<JobData, { ranBy: string }>(this.queue, id);
       if (!job) return undefined;
-      const bullState = await job.getState();
       const { ranBy, ...progress } = (
         typeof job.progress === 'object' ? job.progress : { modulesDone: 0 }
       ) as StoredProgress;
