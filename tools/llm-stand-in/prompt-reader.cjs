@@ -129,10 +129,14 @@ function readRepair(messages, last) {
   const text = last.content;
   const blocks = fences(text);
   const failing = [];
+  let proseStart = 0;
   for (const block of blocks) {
+    // The test an error belongs to is the last one named in the prose just before it (not inside an earlier
+    // fence: tracebacks name their own test).
+    const prose = text.slice(proseStart, block.start);
+    proseStart = block.end;
     if (block.lang === 'python') continue;
-    const before = text.slice(0, block.start);
-    const named = [...before.matchAll(/`(test_\w+)`/g)].pop();
+    const named = [...prose.matchAll(/`(test_\w+)`/g)].pop() || [...prose.matchAll(/\b(test_\w+)\b/g)].pop();
     if (!named || failing.some((f) => f.name === named[1])) continue;
     failing.push({ name: named[1], error: block.body });
   }

@@ -214,6 +214,29 @@ describe('the stand-in scripted model (reader)', () => {
     const blind = await chat(standIn, repairConversation(first, answer.text, wrongName, 'the test did not run'));
     expect(blind.log.reader).toMatchObject({ kind: 'repair', refused: 'unfixable', unfixable: [wrongName] });
     expect(blind.text).not.toContain('```');
+
+    // Several failing tests of one answer in one turn, each named before its error: one block fixes both.
+    const both = await chat(standIn, [
+      ...first,
+      { role: 'assistant', content: answer.text },
+      {
+        role: 'user',
+        content: [
+          'Two of these tests fail.',
+          '`test_parse_amount_line_26` fails:',
+          '```',
+          importError,
+          '```',
+          `\`${wrongName}\` fails:`,
+          '```',
+          assertion,
+          '```',
+          'Fix the tests so they pass on the code as it is. Answer with the corrected tests in one ```python block.',
+        ].join('\n'),
+      },
+    ]);
+    expect(both.log.reader?.repaired).toEqual(['test_parse_amount_line_26', wrongName]);
+    expect(runTests(pythonBlock(both.text)!).passed).toEqual(['test_parse_amount_line_26', wrongName]);
   });
 
   it('answers a follow-up turn for the marks it lists, under new test names', async () => {
