@@ -194,7 +194,33 @@ function literals(rows) {
   return { strings: [...new Set(strings)], numbers: [...new Set(numbers)] };
 }
 
+/** Annotated class-level fields (`name: type = default`, a dataclass's constructor) by class, in order. */
+function classFields(rows) {
+  const out = new Map();
+  let current;
+  for (const { text } of rows) {
+    if (!isCode(text)) continue;
+    const cls = /^(\s*)class\s+(\w+)/.exec(text);
+    if (cls) {
+      current = { name: cls[2], indent: cls[1].length, open: true };
+      out.set(current.name, []);
+      continue;
+    }
+    if (!current) continue;
+    const indent = indentOf(text);
+    if (indent <= current.indent) current = undefined;
+    else if (/^\s*(async\s+)?def\s|^\s*@/.test(text)) current.open = false;
+    else if (current.open && indent === current.indent + 4) {
+      const m = /^\s*([A-Za-z_]\w*)\s*:\s*([^=]+?)\s*(?:=\s*(.+?))?\s*$/.exec(text);
+      if (m && !/ClassVar/.test(m[2]))
+        out.get(current.name).push({ name: m[1], annotation: m[2], default: m[3], star: '' });
+    }
+  }
+  return out;
+}
+
 module.exports = {
+  classFields,
   indentOf,
   isCode,
   splitTop,

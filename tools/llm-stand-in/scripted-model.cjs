@@ -281,6 +281,7 @@ function renderAnswer(tests, facts, intro) {
   const imports = [
     ...(/\bpytest\./.test(code) ? ['import pytest'] : []),
     ...(/\basyncio\./.test(code) ? ['import asyncio'] : []),
+    ...(/(?<![\w.])Decimal\(/.test(code) ? ['from decimal import Decimal'] : []),
     ...(tests.some((t) => !t.badImport) ? [facts.importStatement] : []),
     ...tests.filter((t) => t.badImport).map((t) => t.badImport),
   ];

@@ -11,6 +11,19 @@ const BUILTIN_EXCEPTIONS = new Set(
   ),
 );
 const SCALARS = new Set(['int', 'float', 'str', 'bool', 'list', 'dict', 'tuple', 'set', 'bytes']);
+/** typing's abstract containers, built as the concrete one a test can write. */
+const CONTAINERS = {
+  iterable: 'list',
+  sequence: 'list',
+  collection: 'list',
+  iterator: 'list',
+  mutablesequence: 'list',
+  abstractset: 'set',
+  frozenset: 'set',
+  mutableset: 'set',
+  mapping: 'dict',
+  mutablemapping: 'dict',
+};
 const FLIP = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '==': '==', '!=': '!=' };
 const NEGATE = {
   '==': '!=',
@@ -77,7 +90,7 @@ function kindOf(annotation, ctx, depth = 0) {
     const [outer, inner] = [generic[1], generic[2]];
     if (outer === 'Optional') return kindOf(inner, ctx, depth + 1);
     if (outer === 'Union') return kindOf(py.splitTop(inner, ',')[0], ctx, depth + 1);
-    const lower = outer.toLowerCase();
+    const lower = CONTAINERS[outer.toLowerCase()] || outer.toLowerCase();
     if (SCALARS.has(lower)) return { kind: lower, item: kindOf(py.splitTop(inner, ',')[0], ctx, depth + 1) };
   }
   if (a.includes('|'))
@@ -86,7 +99,8 @@ function kindOf(annotation, ctx, depth = 0) {
       ctx,
       depth + 1,
     );
-  if (SCALARS.has(a.toLowerCase())) return { kind: a.toLowerCase() };
+  const plain = CONTAINERS[a.toLowerCase()] || a.toLowerCase();
+  if (SCALARS.has(plain)) return { kind: plain };
   if (a === 'None') return { kind: 'none' };
   if (ctx.classes.has(a)) return { kind: `class:${a}` };
   if (ctx.constants.has(a)) return kindOf(ctx.constants.get(a), ctx, depth + 1); // Number = Union[int, float]

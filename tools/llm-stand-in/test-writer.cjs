@@ -24,6 +24,7 @@ function moduleFacts(read) {
   const classOf = (name) => classOfSymbol(read, name);
   const skeletonDefs = [...py.definitions(rows, classOf), ...py.definitions(skeletonRows, classOf)];
   return {
+    fields: py.classFields([...rows, ...skeletonRows]),
     alias: alias ? alias[2] || alias[1] : undefined,
     importStatement: statement,
     classes,
@@ -49,22 +50,41 @@ function solverContext(facts, rows, def, row) {
     classes: facts.classes,
     params,
     locals: py.localAssignments(rows, def, row),
-    paramKind: (name) => paramKind(params.get(name), facts),
+    paramKind: (name) => paramKind(params.get(name), facts, bodyText(rows, def)),
   };
 }
 
 const isStatic = (def) => def.decorators.some((d) => d === '@staticmethod');
 
-function paramKind(param, facts) {
+const bodyText = (rows, def) =>
+  rows
+    .slice(def.bodyRow, def.endRow + 1)
+    .map((r) => r.text)
+    .join('\n');
+
+/** A parameter's kind: its annotation, else its default's type, else how the body uses it. */
+function paramKind(param, facts, body = '') {
   if (!param) return { kind: 'unknown' };
   const kind = kindOf(param.annotation, facts);
-  if (kind.kind !== 'unknown' || param.default === undefined) return kind;
+  if (kind.kind !== 'unknown' || param.annotation) return kind;
+  if (param.default === undefined) return usedAs(param.name, body) || kind;
   const v = literalValue(param.default, facts);
   if (!v || v.value === null) return kind;
   if (typeof v.value === 'number') return { kind: v.float ? 'float' : 'int' };
   if (typeof v.value === 'string') return { kind: 'str' };
   if (typeof v.value === 'boolean') return { kind: 'bool' };
   return kind;
+}
+
+/** What the body does with an unannotated parameter: iterates it (a list), reads its items (a dict), ... */
+function usedAs(name, body) {
+  const n = name.replace(/\W/g, '');
+  if (new RegExp(`\\b${n}\\.(?:items|keys|values|get)\\(`).test(body)) return { kind: 'dict' };
+  if (new RegExp(`\\b${n}\\.(?:strip|split|lower|upper|startswith|endswith|replace|format)\\(`).test(body))
+    return { kind: 'str' };
+  if (new RegExp(`\\bfor\\s+[\\w, ]+\\s+in\\s+(?:enumerate\\(|sorted\\()?${n}\\b|\\blen\\(${n}\\)`).test(body))
+    return { kind: 'list' };
+  return undefined;
 }
 
 /** Conditions on the way to row `i` of `def`: `{ expr, want }`, or `{ unsolvable }` for an `except` body. */
@@ -154,6 +174,7 @@ function candidates(kind, facts, body, depth = 0) {
       return ['{}'];
     default:
       if (kind.kind.startsWith('class:') && depth < 2) return [constructorCall(kind.kind.slice(6), facts, depth + 1)];
+      if (kind.name === 'Decimal') return ['Decimal("1.00")', 'Decimal("0")'];
       return ['1', ...strings.map((s) => pySource(s)), 'None'];
   }
 }
@@ -161,7 +182,8 @@ function candidates(kind, facts, body, depth = 0) {
 /** `ledger.Ledger([])`: the class built with the first plain value of each required `__init__` parameter. */
 function constructorCall(className, facts, depth = 0, rows = []) {
   const init = [...rows, ...facts.skeletonDefs].find((d) => d.name === '__init__' && d.className === className);
-  const params = init ? init.params.filter(callable).slice(1) : [];
+  // No __init__: a dataclass's fields are its constructor's parameters.
+  const params = init ? init.params.filter(callable).slice(1) : facts.fields.get(className) || [];
   const args = params
     .filter((p) => p.default === undefined)
     .map((p) => candidates(paramKind(p, facts), facts, { strings: [], numbers: [] }, depth)[0]);
@@ -169,16 +191,13 @@ function constructorCall(className, facts, depth = 0, rows = []) {
 }
 
 /** The Python source of a parameter's value that satisfies `constraints` (all on that parameter). */
-function solvedValue(constraints, kind) {
+function solvedValue(constraints, kind, facts) {
   const via = constraints[0].subject.via;
+  const item = kind.item ? candidates(kind.item, facts, { strings: [], numbers: [] }, 1)[0] : '1';
   if (via === 'len') {
     const n = numberFrom(constraints, 1, false);
     const k = Math.max(0, Math.round(n));
-    return kind.kind === 'str'
-      ? pySource('a'.repeat(k))
-      : `[${Array(k)
-          .fill(kind.kind === 'list' && kind.item && kind.item.kind === 'str' ? '"a"' : '1')
-          .join(', ')}]`;
+    return kind.kind === 'str' ? pySource('a'.repeat(k)) : `[${Array(k).fill(item).join(', ')}]`;
   }
   const exact = constraints.find((c) => c.op === '==' || c.op === 'is' || c.op === 'in');
   if (exact) {
@@ -203,7 +222,7 @@ function solvedValue(constraints, kind) {
     'b',
     'zz',
   ];
-  if (kind.kind === 'list' || kind.kind === 'dict') return kind.kind === 'list' ? '[1]' : '{"a": 1}';
+  if (kind.kind === 'list' || kind.kind === 'dict') return kind.kind === 'list' ? `[${item}]` : '{"a": 1}';
   return pySource(
     plain.find((v) => !excluded.has(v)),
     kind.kind === 'float',
@@ -268,9 +287,9 @@ function argumentsFor(def, goal, facts, rows, attempt) {
     if (p.marker === '*' || p.star === '*') keywordsOnly = true;
     if (!callable(p)) continue;
     const own = constraints.filter((c) => c.subject.param === p.name);
-    const kind = paramKind(p, facts);
+    const kind = paramKind(p, facts, bodyText(rows, def));
     let value;
-    if (own.length > 0) value = solvedValue(own, kind);
+    if (own.length > 0) value = solvedValue(own, kind, facts);
     else if (p.default !== undefined && attempt === 0) value = undefined;
     else {
       const options = candidates(kind, facts, body);
