@@ -4,9 +4,10 @@
 // refuses a prompt without readable code, repairs failing tests when their error says what to change, and makes
 // the configured mistakes (a wrong assertion, a bad import, an answer cut off) on the configured answers.
 const py = require('./python-excerpt.cjs');
-const { readConversation, fences } = require('./prompt-reader.cjs');
+const { readConversation } = require('./prompt-reader.cjs');
 const {
   moduleFacts,
+  classOfSymbol,
   goalsOf,
   argumentsFor,
   constructorCall,
@@ -188,11 +189,6 @@ class ScriptedModel {
     ].join('\n');
     return { text, finishReason: 'stop', log };
   }
-}
-
-function classOfSymbol(read, name) {
-  const symbol = read.excerpt.symbols.find((s) => s.endsWith(`.${name}`));
-  return symbol ? symbol.split('.').slice(0, -1).join('.') : undefined;
 }
 
 const snake = (text) =>
@@ -405,4 +401,4 @@ function finish(body, imports) {
   return { imports: [...new Set([...needs, ...imports])].filter(used), body };
 }
 
-module.exports = { ScriptedModel, fixTest, WRONG, fences };
+module.exports = { ScriptedModel, fixTest, WRONG };

@@ -301,4 +301,13 @@ function argumentsFor(def, goal, facts, rows, attempt) {
   return { args, solved, constraints };
 }
 
-module.exports = { moduleFacts, goalsOf, argumentsFor, constructorCall, paramKind, BUILTIN_EXCEPTIONS, SCALARS };
+module.exports = {
+  moduleFacts,
+  classOfSymbol,
+  goalsOf,
+  argumentsFor,
+  constructorCall,
+  paramKind,
+  BUILTIN_EXCEPTIONS,
+  SCALARS,
+};
