@@ -269,5 +269,18 @@ describe('the stand-in scripted model (reader)', () => {
     const { stats } = standIn.state();
     expect(stats.promptTokens).toBe(conversations.reduce((sum, m) => sum + countPromptTokens(m), 0));
     expect(stats.completionTokens).toBe(completion);
+
+    // Every protocol gets the same model: llm-api's /chat too (it sends no usage unless scripted).
+    const viaLlmApi = await fetch(`${standIn.url}/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: unitPrompt() }),
+    });
+    expect(((await viaLlmApi.json()) as { response: string }).response).toContain('ledger.parse_amount("1000001")');
+    expect(standIn.state().answers.map((a) => [a.path, a.source])).toEqual([
+      ['/v1/chat/completions', 'reader'],
+      ['/v1/chat/completions', 'reader'],
+      ['/chat', 'reader'],
+    ]);
   });
 });
