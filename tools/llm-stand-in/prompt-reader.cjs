@@ -41,7 +41,8 @@ function parseBranches(text) {
 
 /**
  * A block of `>>`/`~>`-marked, numbered lines (markExcerpt's format) → `{ lines, missing, branches }`; undefined
- * unless every line has the format and the numbers run on by one (a block that lost lines or numbers is no code).
+ * unless every line has the format and the numbers run on by one, or jump forward to the start of a definition
+ * (a block that lost lines or numbers is no code).
  */
 function readMarkedBlock(body) {
   const rows = body.split('\n');
@@ -52,7 +53,11 @@ function readMarkedBlock(body) {
     const m = MARKED_LINE.exec(row);
     if (!m) return undefined;
     const no = Number(m[2]);
-    if (lines.length > 0 && no !== lines[lines.length - 1].no + 1) return undefined;
+    // Numbers run on by one; they may jump forward only where a definition starts (an excerpt of the functions
+    // with gaps), never inside one: a block that lost a line of code is not trusted.
+    const previous = lines.length > 0 ? lines[lines.length - 1].no : undefined;
+    const startsDefinition = /^\s*(?:async\s+def|def|class)\s|^\s*@/.test(m[3]);
+    if (previous !== undefined && no !== previous + 1 && !(no > previous && startsDefinition)) return undefined;
     let text = m[3];
     if (m[1] === '>>') missing.push(no);
     // A `~>` line always carries the note of its untaken branches; a `>>` line carries one when it has some.

@@ -71,24 +71,29 @@ function parseSignature(header) {
 function definitions(rows, classOf = () => undefined) {
   const defs = [];
   const classes = [];
+  // Where the line numbers jump, a new part of the module starts (an excerpt of selected definitions): nothing
+  // before the jump encloses what follows it.
+  const part = [];
+  for (let i = 0; i < rows.length; i++)
+    part.push(i > 0 && rows[i].no !== rows[i - 1].no + 1 ? part[i - 1] + 1 : i > 0 ? part[i - 1] : 0);
   for (let i = 0; i < rows.length; i++) {
     const { text } = rows[i];
     if (!isCode(text)) continue;
     const indent = indentOf(text);
     const cls = /^\s*class\s+(\w+)/.exec(text);
-    if (cls) classes.push({ name: cls[1], indent, row: i });
+    if (cls) classes.push({ name: cls[1], indent, row: i, part: part[i] });
     if (!/^\s*(async\s+)?def\s/.test(text)) continue;
     if (defs.some((d) => d.indent < indent && i <= d.endRow)) continue; // nested
     const header = headerAt(rows, i);
     const signature = header && parseSignature(header.text);
     if (!signature) continue;
     let end = header.end;
-    for (let j = header.end + 1; j < rows.length; j++) {
+    for (let j = header.end + 1; j < rows.length && part[j] === part[i]; j++) {
       if (!isCode(rows[j].text)) continue;
       if (indentOf(rows[j].text) <= indent) break;
       end = j;
     }
-    const owner = [...classes].reverse().find((c) => c.indent < indent && c.row < i);
+    const owner = [...classes].reverse().find((c) => c.indent < indent && c.row < i && c.part === part[i]);
     const decorators = [];
     for (let j = i - 1; j >= 0 && /^\s*@/.test(rows[j].text); j--) decorators.push(rows[j].text.trim());
     defs.push({

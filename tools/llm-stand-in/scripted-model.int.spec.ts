@@ -25,11 +25,23 @@ const GAPS: Pick<PromptExcerpt, 'missingLines' | 'missingBranches'> = {
   ],
 };
 
+// The module skeleton as the context builder writes it: constants, class headers, signatures with `...` bodies.
+const SKELETON = [
+  'CURRENCY = "EUR"',
+  'MAX_AMOUNT = Decimal("1000000")',
+  'class Ledger:',
+  '    """Accounts and the entries posted between them."""',
+  '    def __init__(self, accounts: List[str]) -> None:',
+  '        ...',
+  '    def balance(self, account: str) -> Decimal:',
+  '        ...',
+].join('\n');
+
 function unitPrompt(gaps = GAPS, overrides: { code?: string; importStatement?: string; compact?: boolean } = {}) {
   return prompts.unitTests({
     moduleName: 'ledger',
     importStatement: overrides.importStatement ?? 'import ledger',
-    skeleton: 'CURRENCY = "EUR"\nMAX_AMOUNT = Decimal("1000000")\n',
+    skeleton: SKELETON,
     summaries: [],
     excerpt: { code: overrides.code ?? code, startLine: 1, ...gaps },
     symbols: [...SYMBOLS, 'Ledger.post', 'Ledger.balance', 'Ledger.balances', 'format_report'],
@@ -123,6 +135,19 @@ describe('the stand-in scripted model (reader)', () => {
     const other = await chat(standIn, unitPrompt({ missingLines: [79, 80], missingBranches: [[77, 79]] }));
     expect(other.log.reader?.tests?.map((t) => t.target)).toEqual(['format_report']);
     expect(pythonBlock(other.text)).not.toContain('parse_amount');
+
+    // An excerpt of only the definitions with gaps (numbers jump where a definition starts) reads too.
+    const focused = unitPrompt(GAPS).map((m) => ({
+      ...m,
+      content: m.content.replace(/^ {2}(29|3\d|4\d|5[0-7]): .*\n/gm, ''),
+    }));
+    expect(focused[1].content).toMatch(/^ {2}28: .*\n {2}58: {5}def balance/m);
+    const focusedAnswer = await chat(standIn, focused);
+    // The class header and __init__ are not in the excerpt any more: the skeleton's signature builds the instance.
+    expect(focusedAnswer.text).toContain('obj = ledger.Ledger([])\n    result = obj.balance(');
+    expect(focusedAnswer.log.reader?.tests?.map((t) => t.target)).toEqual(
+      answer.log.reader?.tests?.map((t) => t.target),
+    );
 
     // The compact form (gaps listed after plain code) reads the same.
     const compact = await chat(standIn, unitPrompt(GAPS, { compact: true }));

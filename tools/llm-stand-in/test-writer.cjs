@@ -9,7 +9,7 @@ const { literalValue, pySource, kindOf, solve, BUILTIN_EXCEPTIONS, SCALARS } = r
 /** What the prompt says about the module: its import alias, classes, constants, skeleton definitions. */
 function moduleFacts(read) {
   const rows = read.excerpt.lines;
-  const skeletonRows = read.skeleton.split('\n').map((text, i) => ({ no: -1 - i, text }));
+  const skeletonRows = read.skeleton.split('\n').map((text, i) => ({ no: i - 1e6, text }));
   const classes = new Set();
   for (const { text } of [...rows, ...skeletonRows]) {
     const m = /^\s*class\s+(\w+)/.exec(text);
