@@ -9,6 +9,13 @@
 const FENCE = /```([\w-]*)[ \t]*\n([\s\S]*?)\n?```/g;
 const MARKED_LINE = /^(>>|~>| {2}) *(\d+): ?(.*)$/;
 const BRANCH_NOTE = / {2}# branch not taken: ((?:line \d+|exit)(?:, (?:line \d+|exit))*)$/;
+/** A covered body left out of the excerpt: one `...` line at the body's indentation naming the lines. */
+const ELIDED = /^(\s*)\.\.\. {2}# lines (\d+)-(\d+) left out: covered already$/;
+
+/** The row standing for an elided range: `...` (valid Python) numbered `from`, running to `to`. */
+const elidedRow = (m) => ({ no: Number(m[2]), to: Number(m[3]), text: `${m[1]}...`, elided: true });
+/** The next module line after a row (an elided row spans its range). */
+const nextLine = (row) => (row.to !== undefined ? row.to : row.no) + 1;
 
 /** Fenced blocks of `text`, in order: `{ lang, body, start, end }` (offsets of the whole fence). */
 function fences(text) {
@@ -49,15 +56,25 @@ function readMarkedBlock(body) {
   const lines = [];
   const missing = [];
   const branches = [];
+  let prefix = 0; // width of the mark and number column: `>>12: ` is 6
   for (const row of rows) {
+    const previous = lines.length > 0 ? nextLine(lines[lines.length - 1]) : undefined;
+    // An elided body: blank mark and number columns, `...  # lines A-B left out: covered already`; A must follow
+    // on from the line before.
+    const elided = prefix > 0 && row.startsWith(' '.repeat(prefix)) ? ELIDED.exec(row.slice(prefix)) : undefined;
+    if (elided) {
+      if (Number(elided[2]) !== previous) return undefined;
+      lines.push(elidedRow(elided));
+      continue;
+    }
     const m = MARKED_LINE.exec(row);
     if (!m) return undefined;
+    prefix = row.indexOf(':') + 2;
     const no = Number(m[2]);
     // Numbers run on by one; they may jump forward only where a definition starts (an excerpt of the functions
     // with gaps), never inside one: a block that lost a line of code is not trusted.
-    const previous = lines.length > 0 ? lines[lines.length - 1].no : undefined;
     const startsDefinition = /^\s*(?:async\s+def|def|class)\s|^\s*@/.test(m[3]);
-    if (previous !== undefined && no !== previous + 1 && !(no > previous && startsDefinition)) return undefined;
+    if (previous !== undefined && no !== previous && !(no > previous && startsDefinition)) return undefined;
     let text = m[3];
     if (m[1] === '>>') missing.push(no);
     // A `~>` line always carries the note of its untaken branches; a `>>` line carries one when it has some.
@@ -79,16 +96,23 @@ function readCompactExcerpt(text) {
   if (!head) return undefined;
   const block = fences(text.slice(head.index)).find((f) => f.lang === 'python');
   if (!block) return undefined;
-  const start = Number(head[1]);
-  const rows = block.body.split('\n');
-  if (rows.length !== Number(head[2]) - start + 1) return undefined;
+  // Plain code: lines number on from A, an elided body's `...` line standing for its range; they must end at B.
+  const rows = [];
+  let no = Number(head[1]);
+  for (const text of block.body.split('\n')) {
+    const elided = ELIDED.exec(text);
+    if (elided && Number(elided[2]) !== no) return undefined;
+    rows.push(elided ? elidedRow(elided) : { no, text });
+    no = nextLine(rows[rows.length - 1]);
+  }
+  if (no !== Number(head[2]) + 1) return undefined;
   const after = text.slice(head.index + block.end);
   const linesMatch = /Lines that never run yet: ([\d,\s–-]+)\./.exec(after);
   const branchesMatch = /Branches never taken: ([^\n]*)\./.exec(after);
   const missing = linesMatch ? parseRanges(linesMatch[1]) : [];
   if (!missing) return undefined;
   return {
-    lines: rows.map((t, i) => ({ no: start + i, text: t })),
+    lines: rows,
     missing,
     branches: branchesMatch ? parseBranches(branchesMatch[1]) : [],
   };
@@ -110,9 +134,12 @@ function readExcerpt(text) {
 
 /** Marks a follow-up turn gives: a marked block, else lists of lines ("lines 3-5, 9") and branches ("4→6"). */
 function readFollowUpMarks(text) {
+  const quoted = readQuotedGaps(text);
+  if (quoted) return quoted;
   for (const block of fences(text)) {
     const marked = readMarkedBlock(block.body);
-    if (marked) return { missing: marked.missing, branches: marked.branches };
+    if (marked && marked.missing.length + marked.branches.length > 0)
+      return { missing: marked.missing, branches: marked.branches };
   }
   const missing = [];
   const prose = fences(text).reduce((t, f) => t.replace(text.slice(f.start, f.end), ''), text);
@@ -123,6 +150,27 @@ function readFollowUpMarks(text) {
   }
   const branches = parseBranches(prose);
   return missing.length + branches.length > 0 ? { missing: [...new Set(missing)], branches } : undefined;
+}
+
+/**
+ * PromptBuilder.feedback's gaps: after "... still never run:", a python block quoting each uncovered line as
+ * `N: code` (and `... and K more: ranges`), then "Branches still never taken: a→b, ...".
+ */
+function readQuotedGaps(text) {
+  const heading = /still never run:\n/.exec(text);
+  if (!heading) return undefined;
+  const block = fences(text.slice(heading.index)).find((f) => f.lang === 'python');
+  if (!block) return undefined;
+  const missing = [];
+  for (const row of block.body.split('\n')) {
+    const line = /^ *(\d+): /.exec(row);
+    const more = /^\.\.\. and \d+ more: ([\d,\s–-]+)$/.exec(row);
+    if (line) missing.push(Number(line[1]));
+    else if (more) missing.push(...(parseRanges(more[1]) || []));
+    else return undefined;
+  }
+  const branches = /Branches still never taken: ([^\n]*)\./.exec(text);
+  return { missing: [...new Set(missing)], branches: branches ? parseBranches(branches[1]) : [] };
 }
 
 /**

@@ -75,7 +75,7 @@ function definitions(rows, classOf = () => undefined) {
   // before the jump encloses what follows it.
   const part = [];
   for (let i = 0; i < rows.length; i++)
-    part.push(i > 0 && rows[i].no !== rows[i - 1].no + 1 ? part[i - 1] + 1 : i > 0 ? part[i - 1] : 0);
+    part.push(i === 0 ? 0 : rows[i].no !== (rows[i - 1].to ?? rows[i - 1].no) + 1 ? part[i - 1] + 1 : part[i - 1]);
   for (let i = 0; i < rows.length; i++) {
     const { text } = rows[i];
     if (!isCode(text)) continue;

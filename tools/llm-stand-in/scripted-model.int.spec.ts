@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PromptBuilder, type PromptExcerpt } from '@test-agent/application';
+import { PromptBuilder, type PromptExcerpt, type RepairRequest } from '@test-agent/application';
 import type { ChatMessage } from '@test-agent/domain';
 import { countPromptTokens, startStandIn, type LlmStandIn, type StandInAnswer } from './stand-in-server.cjs';
 
@@ -37,13 +37,16 @@ const SKELETON = [
   '        ...',
 ].join('\n');
 
-function unitPrompt(gaps = GAPS, overrides: { code?: string; importStatement?: string; compact?: boolean } = {}) {
+function unitPrompt(
+  gaps = GAPS,
+  overrides: { code?: string; importStatement?: string; compact?: boolean; elided?: PromptExcerpt['elided'] } = {},
+) {
   return prompts.unitTests({
     moduleName: 'ledger',
     importStatement: overrides.importStatement ?? 'import ledger',
     skeleton: SKELETON,
     summaries: [],
-    excerpt: { code: overrides.code ?? code, startLine: 1, ...gaps },
+    excerpt: { code: overrides.code ?? code, startLine: 1, ...gaps, elided: overrides.elided },
     symbols: [...SYMBOLS, 'Ledger.post', 'Ledger.balance', 'Ledger.balances', 'format_report'],
     compact: overrides.compact,
   });
@@ -95,18 +98,9 @@ function failureOf(output: string, name: string): string {
   return rest.slice(0, rest.search(/^_{3,} |^={3,} /m)).trim();
 }
 
-/** The repair conversation Test Agent sends: the prompt, the failing test as the answer, the error. */
-function repairConversation(first: ChatMessage[], answer: string, name: string, error: string): ChatMessage[] {
-  const block = pythonBlock(answer) ?? '';
-  const start = block.indexOf(`def ${name}(`);
-  const end = block.indexOf('\n\n\ndef ', start);
-  const testCode = block.slice(start, end < 0 ? undefined : end).trim();
-  const imports = block.split('\n').filter((l) => /^(import|from) /.test(l));
-  return [
-    ...first,
-    { role: 'assistant', content: `\`\`\`python\n${[...imports, '', testCode].join('\n')}\n\`\`\`` },
-    prompts.repair(name, testCode, error),
-  ];
+/** The repair conversation Test Agent sends (ChunkDialogue): the prompt, the answer, the failing tests' errors. */
+function repairConversation(first: ChatMessage[], answer: string, failures: RepairRequest[]): ChatMessage[] {
+  return [...first, { role: 'assistant', content: answer }, prompts.repair(failures)];
 }
 
 describe('the stand-in scripted model (reader)', () => {
@@ -149,6 +143,20 @@ describe('the stand-in scripted model (reader)', () => {
       answer.log.reader?.tests?.map((t) => t.target),
     );
 
+    // Covered bodies left out (`...  # lines A-B left out`), marked or compact: the same tests.
+    const elided = [
+      { from: 43, to: 46 },
+      { from: 49, to: 56 },
+    ];
+    for (const compact of [false, true]) {
+      expect(unitPrompt(GAPS, { elided, compact })[1].content).toContain(
+        '...  # lines 49-56 left out: covered already',
+      );
+      const shortened = await chat(standIn, unitPrompt(GAPS, { elided, compact }));
+      expect(shortened.log.reader?.tests?.map((t) => t.target)).toEqual(answer.log.reader?.tests?.map((t) => t.target));
+      expect(pythonBlock(shortened.text)).toContain('ledger.parse_amount("1000001")');
+    }
+
     // The compact form (gaps listed after plain code) reads the same.
     const compact = await chat(standIn, unitPrompt(GAPS, { compact: true }));
     expect(compact.log.reader?.marks).toEqual({ lines: GAPS.missingLines, branches: GAPS.missingBranches });
@@ -170,6 +178,14 @@ describe('the stand-in scripted model (reader)', () => {
         unitPrompt().map((m) => ({ ...m, content: m.content.replace(/ \(import it in tests with: `[^`]+`\)/, '') })),
       ],
       ['marks outside functions', unitPrompt({ missingLines: [7, 8], missingBranches: [] })],
+      // An elided range that does not follow on from the line before it: lines went missing.
+      [
+        'a gap before an elision',
+        unitPrompt(GAPS, { elided: [{ from: 49, to: 56 }] }).map((m) => ({
+          ...m,
+          content: m.content.replace(/^ {2}48: .*\n/m, ''),
+        })),
+      ],
     ];
     for (const [why, messages] of refusals) {
       const answer = await chat(standIn, messages);
@@ -215,7 +231,7 @@ describe('the stand-in scripted model (reader)', () => {
 
     const fixedImport = await chat(
       standIn,
-      repairConversation(first, answer.text, 'test_parse_amount_line_26', importError),
+      repairConversation(first, answer.text, [{ name: 'test_parse_amount_line_26', error: importError }]),
     );
     expect(fixedImport.log.reader).toMatchObject({ kind: 'repair', repaired: ['test_parse_amount_line_26'] });
     const fixedSource = pythonBlock(fixedImport.text)!;
@@ -229,37 +245,31 @@ describe('the stand-in scripted model (reader)', () => {
     expect(wrongRun.failed).toContain(wrongName);
     const assertion = failureOf(wrongRun.output, wrongName);
     expect(assertion).toContain("AssertionError: assert '0 entries' == 'stand-in: wrong on purpose'");
-    const fixedAssertion = await chat(standIn, repairConversation(first, answer.text, wrongName, assertion));
+    const fixedAssertion = await chat(
+      standIn,
+      repairConversation(first, answer.text, [{ name: wrongName, error: assertion }]),
+    );
     const pinned = pythonBlock(fixedAssertion.text)!;
     expect(pinned).toContain("assert result == '0 entries'");
     const pinnedRun = runTests(pinned);
     expect(pinnedRun.passed).toEqual([wrongName]);
 
     // The same turn without the error text: nothing to act on, a plain refusal.
-    const blind = await chat(standIn, repairConversation(first, answer.text, wrongName, 'the test did not run'));
+    const blind = await chat(
+      standIn,
+      repairConversation(first, answer.text, [{ name: wrongName, error: 'the test did not run' }]),
+    );
     expect(blind.log.reader).toMatchObject({ kind: 'repair', refused: 'unfixable', unfixable: [wrongName] });
     expect(blind.text).not.toContain('```');
 
     // Several failing tests of one answer in one turn, each named before its error: one block fixes both.
-    const both = await chat(standIn, [
-      ...first,
-      { role: 'assistant', content: answer.text },
-      {
-        role: 'user',
-        content: [
-          'Two of these tests fail.',
-          '`test_parse_amount_line_26` fails:',
-          '```',
-          importError,
-          '```',
-          `\`${wrongName}\` fails:`,
-          '```',
-          assertion,
-          '```',
-          'Fix the tests so they pass on the code as it is. Answer with the corrected tests in one ```python block.',
-        ].join('\n'),
-      },
-    ]);
+    const both = await chat(
+      standIn,
+      repairConversation(first, answer.text, [
+        { name: 'test_parse_amount_line_26', error: importError },
+        { name: wrongName, error: assertion },
+      ]),
+    );
     expect(both.log.reader?.repaired).toEqual(['test_parse_amount_line_26', wrongName]);
     expect(runTests(pythonBlock(both.text)!).passed).toEqual(['test_parse_amount_line_26', wrongName]);
   });
@@ -272,7 +282,13 @@ describe('the stand-in scripted model (reader)', () => {
     const followUp = await chat(standIn, [
       ...first,
       { role: 'assistant', content: answer.text },
-      prompts.moreCoverage(excerpt),
+      prompts.feedback({
+        excerpt,
+        kept: [],
+        useless: answer.log.reader!.tests!.map((t) => t.name),
+        failed: [],
+        defects: [],
+      }),
     ]);
     expect(followUp.log.reader).toMatchObject({ kind: 'follow-up', marks: { lines: [79, 80], branches: [[77, 79]] } });
     const names = followUp.log.reader!.tests!.map((t) => t.name);
