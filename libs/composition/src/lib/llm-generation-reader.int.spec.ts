@@ -19,6 +19,7 @@ interface ReaderLog {
   readonly tests?: { readonly name: string; readonly lines: number[]; readonly branches: [number, number][] }[];
   readonly mistakes?: string[];
   readonly repaired?: string[];
+  readonly unfixable?: string[];
 }
 type ReaderState = LlmStandInState & {
   readonly answers: { readonly source: string; readonly reader?: ReaderLog }[];
@@ -47,7 +48,7 @@ describe('hybrid generation against the prompt-reading stand-in', () => {
         logLevel: 'debug',
       },
       { logger: new CapturingLogger() },
-    ).generate({ path: module, outDir: out, targetCoverage: 100, maxIterations: 1, perturbMachine: false });
+    ).generate({ path: module, outDir: out, targetCoverage: 100, maxIterations: 2, perturbMachine: false });
     const seconds = (Date.now() - started) / 1000;
 
     const [m] = report.modules;
@@ -86,10 +87,22 @@ describe('hybrid generation against the prompt-reading stand-in', () => {
       }
     }
     const repairs = logs.filter((l) => l.kind === 'repair');
-    expect(repairs.length).toBe(llm.repairs.attempted);
+    // Every failing test the loop sent for repair was named in a repair turn the stand-in read.
+    expect(repairs.flatMap((r) => [...(r.repaired ?? []), ...(r.unfixable ?? [])])).toHaveLength(llm.repairs.attempted);
     const badImportTest = first.tests![0].name;
     expect(repairs.some((r) => r.repaired?.includes(badImportTest))).toBe(true);
     expect(accepted.map((t) => t.name)).toContain(badImportTest);
+
+    // Round 2 continued the conversation: its feedback turn listed what was still missing, a subset of the first
+    // marks that holds every line the final suite misses, and got tests under new names.
+    const feedback = logs.filter((l) => l.kind === 'follow-up');
+    expect(feedback.length).toBeGreaterThanOrEqual(1);
+    for (const f of feedback) {
+      expect(f.refused).toBeUndefined();
+      for (const line of f.marks!.lines) expect(first.marks!.lines).toContain(line);
+      for (const line of m.missingLines) expect(f.marks!.lines).toContain(line);
+      expect(f.tests!.every((t) => !first.tests!.some((e) => e.name === t.name))).toBe(true);
+    }
 
     // The report's token totals are what the stand-in reported with its answers.
     expect(llm.promptTokens).toBe(stats.promptTokens);
