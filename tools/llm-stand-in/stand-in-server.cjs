@@ -7,6 +7,7 @@ const http = require('node:http');
 const https = require('node:https');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const { ScriptedModel } = require('./scripted-model.cjs');
 
 const CHAT_PATHS = new Set(['/chat', '/v1/chat/completions', '/api/v1/chat/completions']);
 const GIGACHAT_SCOPES = new Set(['GIGACHAT_API_PERS', 'GIGACHAT_API_B2B', 'GIGACHAT_API_CORP']);
@@ -69,6 +70,8 @@ function normaliseScript(script = {}) {
     // `GET /api/ps` (the loaded model's allocated context_length) answer only when this is set.
     ollama: script.ollama,
     cassette: [...(script.cassette || [])],
+    // The scripted model: answers computed from the prompt (README.md, "Scripted model").
+    reader: script.reader ? { options: script.reader === true ? {} : script.reader } : undefined,
     faults: [],
   };
 }
@@ -93,6 +96,7 @@ class LlmStandIn {
     const faults = this.script ? this.script.faults : [];
     this.script = normaliseScript(script);
     this.script.faults = faults;
+    if (this.script.reader) this.script.reader.model = new ScriptedModel(this.script.reader.options);
     for (const f of script.faults || []) this.inject(f);
   }
 
@@ -102,6 +106,7 @@ class LlmStandIn {
 
   resetState() {
     this.requests = [];
+    this.answers = [];
     this.tokens = new Map(); // access token -> expiresAt (ms)
     this.issuedTokens = [];
     this.tokenRequestTimes = [];
@@ -117,10 +122,13 @@ class LlmStandIn {
       streams: 0,
       streamedTokens: 0,
       stalledStreams: 0,
+      promptTokens: 0,
+      completionTokens: 0,
     };
     if (this.script) {
       this.script.faults = [];
       for (const r of this.script.responses) r.used = 0;
+      if (this.script.reader) this.script.reader.model = new ScriptedModel(this.script.reader.options);
     }
   }
 
@@ -177,6 +185,7 @@ class LlmStandIn {
     return {
       stats: this.stats,
       requests: this.requests,
+      answers: this.answers,
       issuedTokens: this.issuedTokens,
       pendingFaults: this.script.faults
         .filter((f) => f.remaining > 0)
@@ -719,7 +728,7 @@ class LlmStandIn {
       if (!contains.every((c) => haystack.includes(c))) continue;
       if (match.regex !== undefined && !new RegExp(match.regex, match.flags || '').test(haystack)) continue;
       rule.used += 1;
-      return rule;
+      return { ...rule, source: 'rule' };
     }
     const key = JSON.stringify(messages.map((m) => ({ role: m.role, content: m.content })));
     const recorded = this.script.cassette.find(
@@ -729,6 +738,7 @@ class LlmStandIn {
       recorded.used = true;
       const r = recorded.response;
       return {
+        source: 'cassette',
         text: r.text,
         finishReason: r.finishReason === 'unknown' ? 'stop' : r.finishReason,
         usage: r.usage
@@ -736,8 +746,12 @@ class LlmStandIn {
           : undefined,
       };
     }
-    if (this.script.default) return this.script.default;
-    if (this.script.echo) return { text: `echo: ${lastUser ? lastUser.content : ''}` };
+    if (this.script.reader) {
+      const { text, finishReason, log } = this.script.reader.model.answer(messages);
+      return { source: 'reader', text, finishReason, reader: log };
+    }
+    if (this.script.default) return { ...this.script.default, source: 'default' };
+    if (this.script.echo) return { source: 'echo', text: `echo: ${lastUser ? lastUser.content : ''}` };
     return undefined;
   }
 
@@ -764,6 +778,18 @@ class LlmStandIn {
       completionTokens = body.max_tokens;
       finishReason = 'length';
     }
+    this.stats.promptTokens += promptTokens;
+    this.stats.completionTokens += completionTokens;
+    this.answers.push({
+      at: Date.now(),
+      path: new URL(req.url, 'http://stand-in').pathname,
+      source: rule.source,
+      finishReason,
+      promptTokens,
+      completionTokens,
+      ...(rule.reader ? { reader: rule.reader } : {}),
+    });
+    if (this.answers.length > MAX_LOGGED_REQUESTS) this.answers.shift();
     return { text, finishReason, promptTokens, completionTokens, tokensPerSecond: rule.tokensPerSecond };
   }
 }

@@ -41,8 +41,56 @@ export interface StandInFault {
   stallAfterTokens?: number;
 }
 
+/** Mistakes the scripted model makes: on the first n test answers (a number) or on the listed ones (1-based). */
+export interface StandInMistakes {
+  /** One test asserts `result == "stand-in: wrong on purpose"`. */
+  wrongAssertion?: number | number[];
+  /** One test imports its function from `src.<module>` (ModuleNotFoundError). */
+  badImport?: number | number[];
+  /** The answer stops in the middle of its last test, without the closing fence, `finish_reason: "length"`. */
+  truncated?: number | number[];
+}
+
+/** The scripted model: answers computed from the prompt (README.md, "Scripted model"). */
+export interface StandInReader {
+  mistakes?: StandInMistakes;
+  /** Most tests in one answer (default 8). */
+  maxTests?: number;
+}
+
+/** What the scripted model read and did for one answer. */
+export interface StandInReaderLog {
+  kind: 'unit' | 'follow-up' | 'repair' | 'integration' | 'summary' | 'unknown';
+  /** User turns in the conversation. */
+  turns: number;
+  /** Set when it refused: why (the answer then has no code block). */
+  refused?: string;
+  /** Test answers: their number (1-based), the marks read, the tests written, the mistakes made. */
+  answer?: number;
+  marks?: { lines: number[]; branches: [number, number][] };
+  tests?: { name: string; target: string; lines: number[]; branches: [number, number][]; solved: boolean }[];
+  mistakes?: ('wrongAssertion' | 'badImport' | 'truncated')[];
+  /** Repair answers: the tests fixed, the failing tests whose error it could not act on. */
+  repaired?: string[];
+  unfixable?: string[];
+  summarised?: number;
+}
+
+/** One chat answer sent: where it came from and the usage reported with it. */
+export interface StandInAnswer {
+  at: number;
+  path: string;
+  source: 'rule' | 'cassette' | 'reader' | 'default' | 'echo';
+  finishReason: string;
+  promptTokens: number;
+  completionTokens: number;
+  reader?: StandInReaderLog;
+}
+
 export interface StandInScript {
   model?: string;
+  /** Answer chats no `responses` rule or cassette entry answers with the scripted model. */
+  reader?: boolean | StandInReader;
   models?: string[];
   responses?: StandInResponse[];
   default?: StandInResponse;
@@ -87,8 +135,12 @@ export interface StandInState {
     streams: number;
     streamedTokens: number;
     stalledStreams: number;
+    /** Usage reported with every chat answer, summed (what a client that reads the usage counts). */
+    promptTokens: number;
+    completionTokens: number;
   };
   requests: StandInRequest[];
+  answers: StandInAnswer[];
   issuedTokens: string[];
   pendingFaults: StandInFault[];
 }
@@ -102,14 +154,23 @@ export declare class LlmStandIn {
   loadCassette(file: string): void;
   resetState(): void;
   inject(fault: StandInFault): this;
-  start(options?: { port?: number; host?: string; tls?: { cert: string | Buffer; key: string | Buffer } }): Promise<{ url: string; port: number }>;
+  start(options?: {
+    port?: number;
+    host?: string;
+    tls?: { cert: string | Buffer; key: string | Buffer };
+  }): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
   state(): StandInState;
 }
 
 export declare function startStandIn(
   script?: StandInScript,
-  options?: { port?: number; host?: string; tls?: { cert: string | Buffer; key: string | Buffer }; cassetteFile?: string },
+  options?: {
+    port?: number;
+    host?: string;
+    tls?: { cert: string | Buffer; key: string | Buffer };
+    cassetteFile?: string;
+  },
 ): Promise<LlmStandIn>;
 export declare function countTokens(text: string): number;
 export declare function countPromptTokens(messages: { role: string; content: string }[]): number;
