@@ -18,6 +18,7 @@ import { faketimeLibrary } from '../../process/faketime';
 import { cleanErrorText } from './clean-error-text';
 import { coverageFromHelper } from './coverage-helper-output';
 import { pytestArguments } from './pytest-arguments';
+import { placeModuleCopy } from './pytest-module-copy';
 import { watchPytestProcess, type LaunchOutcome } from './pytest-process-watch';
 import {
   commonFolder,
@@ -135,10 +136,18 @@ export class PytestTestExecutor implements TestExecutor {
         throw new EnvironmentError('TA_RUN_INTERRUPTED', 'The test run was interrupted: Test Agent is shutting down');
     };
     try {
-      const roots = await this.prepare(interpreter, request, layout);
+      // A mutant (`moduleSource`) is imported from a mirror of the import root inside the run's folder.
+      const run =
+        request.moduleSource === undefined
+          ? request
+          : {
+              ...request,
+              target: placeModuleCopy(path.join(layout.root, 'module'), request.target, request.moduleSource),
+            };
+      const roots = await this.prepare(interpreter, run, layout);
       const { shadowed, ...outcome } = await this.runLaunches(
         interpreter,
-        request,
+        run,
         layout,
         roots,
         started,
@@ -146,7 +155,7 @@ export class PytestTestExecutor implements TestExecutor {
       );
       stopIfInterrupted();
       if (shadowed) throw shadowingError(request, shadowed);
-      const coverage = await this.readCoverage(interpreter, request, layout);
+      const coverage = await this.readCoverage(interpreter, run, layout, request.target.file);
       return {
         ...outcome,
         ...coverage,
@@ -361,10 +370,12 @@ export class PytestTestExecutor implements TestExecutor {
     });
   }
 
+  /** The coverage of `request.target.file` (the module as imported in the run), reported under `reportedFile`. */
   private async readCoverage(
     interpreter: PythonRuntime,
     request: TestRunRequest,
     layout: RunLayout,
+    reportedFile: string,
   ): Promise<Pick<TestRunResult, 'coverage' | 'perTest'>> {
     const helper = infrastructureAsset(`${ASSET_DIR}/test_agent_coverage_report.py`);
     const args = [helper, layout.rcFile, layout.dataFile, request.target.file, request.perTestCoverage ? '1' : '0'];
@@ -376,6 +387,6 @@ export class PytestTestExecutor implements TestExecutor {
       'TA_COVERAGE_REPORT_FAILED',
       'coverage.py could not report the run',
     );
-    return coverageFromHelper(stdout, request.target.file, Boolean(request.perTestCoverage));
+    return coverageFromHelper(stdout, reportedFile, Boolean(request.perTestCoverage));
   }
 }
