@@ -98,6 +98,7 @@ function strategies(ctx: ResolutionContext): TestGenerationStrategy[] {
     generator: new TreeSitterMutantGenerator(),
     executor,
     reader: ctx.get(TOKENS.PythonSourceReader),
+    concurrency: ctx.get(TOKENS.Config).testConcurrency,
     logger,
   });
   const finaliser = new SuiteFinaliser(

@@ -1,5 +1,5 @@
 import type { Mutant, MutationOperator } from '@test-agent/domain';
-import { sampleMutants } from './mutant-sample';
+import { runOrder, sampleMutants } from './mutant-sample';
 
 const mutant = (operator: MutationOperator, line: number): Mutant => ({
   operator,
@@ -40,6 +40,26 @@ describe('sampleMutants', () => {
       'comparison:48',
       'comparison:50',
       'comparison:52',
+    ]);
+  });
+
+  it('runs the operators in turn and each one top, middle, quarters, so a budget cut leaves a spread sample', () => {
+    const all = [
+      ...Array.from({ length: 8 }, (_, i) => mutant('constant', i + 1)),
+      ...Array.from({ length: 3 }, (_, i) => mutant('return', 20 + i)),
+    ];
+    expect(runOrder(all).map((m) => `${m.operator}:${m.line}`)).toEqual([
+      'constant:1',
+      'return:20',
+      'constant:5',
+      'return:22',
+      'constant:3',
+      'return:21',
+      'constant:7',
+      'constant:2',
+      'constant:6',
+      'constant:4',
+      'constant:8',
     ]);
   });
 });

@@ -53,13 +53,13 @@ const passed = (request: TestRunRequest, status: 'passed' | 'failed' | 'timeout'
 const files = [{ name: 'test_calc.py', content: 'def test_f(): pass\ndef test_g(): pass\n' }];
 const limits = { perTestTimeoutMs: 10_000, overallTimeoutMs: 300_000 };
 
-function tester(respond: (request: TestRunRequest) => TestRunResult, clock = { t: 0 }) {
+function tester(respond: (request: TestRunRequest) => TestRunResult, clock = { t: 0 }, concurrency = 1) {
   const executor = new ScriptedTestExecutor((request) => {
     clock.t += 1_000;
     return respond(request);
   });
   const reader = new InMemoryPythonSourceReader({ [target.file]: source });
-  return { executor, tester: new MutationTester({ generator, executor, reader, now: () => clock.t }) };
+  return { executor, tester: new MutationTester({ generator, executor, reader, concurrency, now: () => clock.t }) };
 }
 
 const script = (request: TestRunRequest): TestRunResult => {
@@ -100,7 +100,13 @@ describe('MutationTester', () => {
     expect(executor.requests.map((r) => [r.testFiles, r.perTestTimeoutMs, r.overallTimeoutMs])).toEqual(
       Array.from({ length: 4 }, () => [files, 2_500, 15_000]),
     );
-    expect(executor.requests[1].moduleSource).toBe(source.replace('a < b', 'a <= b'));
+    // Run order: the operators in turn (comparison, arithmetic, condition, return), not source order.
+    expect(executor.requests.map((r) => r.moduleSource)).toEqual([
+      source.replace('a < b', 'a <= b'),
+      source.replace('a - b', 'a + b'),
+      source.replace('a < b', 'not (a < b)'),
+      source.replace('return a - b', 'return None'),
+    ]);
   });
 
   it('stops at the budget: the mutants left are not run, and a run the budget cut short is not counted', async () => {
@@ -119,6 +125,18 @@ describe('MutationTester', () => {
     expect(executor.requests.map((r) => r.overallTimeoutMs)).toEqual([4_500]);
     expect(report).toMatchObject({ killed: 0, total: 0, notRun: 4, candidates: 4, invalid: 0 });
     expect(report.score).toBeUndefined();
+  });
+
+  it('gives the same verdicts, in the same order, with two mutants run at once', async () => {
+    const run = (concurrency: number) =>
+      tester(script, { t: 0 }, concurrency).tester.test(
+        target,
+        { files, coverage, run: passed({ target }) },
+        { maxMutants: 60, budgetMs: 60_000 },
+        limits,
+      );
+    const [one, two] = [await run(1), await run(2)];
+    expect({ ...two, durationMs: 0 }).toEqual({ ...one, durationMs: 0 });
   });
 
   it('samples at most maxMutants, one operator after another', async () => {

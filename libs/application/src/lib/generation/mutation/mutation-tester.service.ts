@@ -13,7 +13,7 @@ import {
   type TestFile,
   type TestRunResult,
 } from '@test-agent/domain';
-import { sampleMutants } from './mutant-sample';
+import { runOrder, sampleMutants } from './mutant-sample';
 import { scoreOf, type ModuleMutationReport, type MutantTally, type SurvivingMutant } from './mutation-report';
 
 /** What mutation testing may spend on one module. */
@@ -35,6 +35,8 @@ export interface MutationTesterDependencies {
   readonly generator: MutantGenerator;
   readonly executor: TestExecutor;
   readonly reader: PythonSourceReader;
+  /** Mutants run at once (pytest processes; 1 by default). */
+  readonly concurrency?: number;
   readonly logger?: Logger;
   readonly now?: () => number;
 }
@@ -51,7 +53,8 @@ type Verdict = 'killed' | 'timeout' | 'survived';
  * module in a copy of its import root; the user's file is never touched). A mutant is killed when a test fails or
  * errors (or collection fails), and counted as killed when a time limit stops its run: each run may take 3 times
  * the suite's final run plus 5 s (at least 15 s), each test 5 times the slowest test plus 1 s (at least 2 s), never
- * more than the request's limits. Mutants left when the budget runs out are reported as not run.
+ * more than the request's limits. `concurrency` mutants run at once; none starts with less than 2 s of the budget
+ * left, and the mutants left then are reported as not run.
  */
 export class MutationTester {
   private readonly logger: Logger;
@@ -74,20 +77,14 @@ export class MutationTester {
     const covered = new Set(suite.coverage.coveredLines);
     const candidates = this.deps.generator.mutants(source).filter((m) => covered.has(m.statementLine));
     const sample = sampleMutants(candidates, budget.maxMutants);
-    const perMutant = mutantLimits(suite.run, limits);
-    const deadline = started + budget.budgetMs;
+    const verdicts = await this.runAll(target, suite, source, sample, {
+      limits: mutantLimits(suite.run, limits),
+      deadline: started + budget.budgetMs,
+    });
     const tally = new MutationTally();
     for (const mutant of sample) {
-      const left = deadline - this.now();
-      if (left < MIN_RUN_MS) break;
-      const overallTimeoutMs = Math.min(perMutant.overallTimeoutMs, left);
-      const result = await this.runMutant(target, suite.files, applyMutant(source, mutant), {
-        ...perMutant,
-        overallTimeoutMs,
-      });
-      // A run the budget cut short (not its own limit) says nothing about the mutant.
-      if (result !== 'invalid' && result.timedOut && overallTimeoutMs < perMutant.overallTimeoutMs) break;
-      tally.add(mutant, result === 'invalid' ? 'invalid' : verdictOf(result), source);
+      const verdict = verdicts.get(mutant);
+      if (verdict) tally.add(mutant, verdict, source);
     }
     const report = tally.report(candidates.length, sample.length, this.now() - started);
     this.logger.info('Mutation testing', {
@@ -98,6 +95,46 @@ export class MutationTester {
       durationMs: report.durationMs,
     });
     return report;
+  }
+
+  /**
+   * Each mutant's verdict (absent: not run), run in `runOrder` (so what the budget leaves out is spread over the
+   * module), `concurrency` at a time; no run starts with less than `MIN_RUN_MS` left before `deadline`, and after
+   * a run the deadline cut short no other starts.
+   */
+  private async runAll(
+    target: ModuleTarget,
+    suite: MutationSuite,
+    source: string,
+    sample: readonly Mutant[],
+    plan: { limits: { perTestTimeoutMs: number; overallTimeoutMs: number }; deadline: number },
+  ): Promise<Map<Mutant, Verdict | 'invalid'>> {
+    const verdicts = new Map<Mutant, Verdict | 'invalid'>();
+    const order = runOrder(sample);
+    let next = 0;
+    let stopped = false;
+    const worker = async () => {
+      while (!stopped && next < order.length) {
+        const mutant = order[next++];
+        const left = plan.deadline - this.now();
+        if (left < MIN_RUN_MS) break;
+        const overallTimeoutMs = Math.min(plan.limits.overallTimeoutMs, left);
+        const result = await this.runMutant(target, suite.files, applyMutant(source, mutant), {
+          ...plan.limits,
+          overallTimeoutMs,
+        }).catch((e: unknown) => {
+          stopped = true;
+          throw e;
+        });
+        // A run the budget cut short (not its own limit) says nothing about the mutant.
+        if (result !== 'invalid' && result.timedOut && overallTimeoutMs < plan.limits.overallTimeoutMs) break;
+        verdicts.set(mutant, result === 'invalid' ? 'invalid' : verdictOf(result));
+      }
+      stopped = true;
+    };
+    const workers = Math.max(1, Math.min(this.deps.concurrency ?? 1, sample.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return verdicts;
   }
 
   private async runMutant(
