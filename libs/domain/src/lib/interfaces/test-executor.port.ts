@@ -56,6 +56,11 @@ export interface TestRunRequest {
    * never touched. The result's coverage is of that copy, reported under `target.file`.
    */
   readonly moduleSource?: string;
+  /**
+   * `false`: run pytest without coverage.py (quicker, when only the outcomes matter, e.g. a mutant's run); the
+   * result's coverage then has no statement.
+   */
+  readonly measureCoverage?: boolean;
 }
 
 export interface TestRunResult {

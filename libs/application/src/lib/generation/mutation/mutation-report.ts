@@ -33,7 +33,7 @@ export interface ModuleMutationReport extends MutantTally {
   readonly candidates: number;
   /** Sampled mutants not run: the module's time budget for mutation testing ran out. */
   readonly notRun: number;
-  /** Sampled mutants coverage.py could not parse (not counted). */
+  /** Sampled mutants Python rejected (a `SyntaxError` on import; not counted). */
   readonly invalid: number;
   readonly survivors: readonly SurvivingMutant[];
   readonly durationMs: number;

@@ -29,7 +29,7 @@ const MUTANTS = [
   at('a < b', 'condition', 'not (a < b)'), // killed
   at('<', 'comparison', '<='), // survives
   at('return a - b', 'return', 'return None'), // a test hangs
-  at('-', 'arithmetic', '+'), // coverage.py cannot parse it (scripted)
+  at('-', 'arithmetic', '+'), // Python rejects it (scripted)
   at('0', 'constant', '1'), // line 4 is not covered: never run
 ];
 const generator: MutantGenerator = { mutants: () => MUTANTS };
@@ -66,7 +66,8 @@ const script = (request: TestRunRequest): TestRunResult => {
   const code = request.moduleSource ?? '';
   if (code.includes('not (a < b)')) return passed(request, 'failed');
   if (code.includes('return None')) return passed(request, 'timeout');
-  if (code.includes('a + b')) throw new InvalidInputError('TA_TARGET_NOT_PYTHON', 'coverage.py cannot measure it');
+  if (code.includes('a + b'))
+    return { ...passed(request), outcomes: [], collectionErrors: ['SyntaxError: invalid syntax'] };
   return passed(request);
 };
 
@@ -97,9 +98,9 @@ describe('MutationTester', () => {
     });
     // Every run: the suite's files, the mutated module, limits from the final run (5 × 300 ms + 1 s per test, at
     // least 2 s; 3 × 2 s + 5 s per run, at least 15 s).
-    expect(executor.requests.map((r) => [r.testFiles, r.perTestTimeoutMs, r.overallTimeoutMs])).toEqual(
-      Array.from({ length: 4 }, () => [files, 2_500, 15_000]),
-    );
+    expect(
+      executor.requests.map((r) => [r.testFiles, r.perTestTimeoutMs, r.overallTimeoutMs, r.measureCoverage]),
+    ).toEqual(Array.from({ length: 4 }, () => [files, 2_500, 15_000, false]));
     // Run order: the operators in turn (comparison, arithmetic, condition, return), not source order.
     expect(executor.requests.map((r) => r.moduleSource)).toEqual([
       source.replace('a < b', 'a <= b'),
@@ -147,7 +148,7 @@ describe('MutationTester', () => {
       { maxMutants: 2, budgetMs: 60_000 },
       limits,
     );
-    // Comparison and arithmetic come first; the arithmetic mutant is the one coverage.py cannot parse.
+    // Comparison and arithmetic come first; the arithmetic mutant is the one Python rejects.
     expect(executor.requests.map((r) => r.moduleSource)).toEqual([
       source.replace('a < b', 'a <= b'),
       source.replace('a - b', 'a + b'),
@@ -156,7 +157,7 @@ describe('MutationTester', () => {
     expect(Object.keys(report.byOperator)).toEqual(['comparison']);
   });
 
-  it('lets what is not an unparsable mutant propagate', async () => {
+  it('lets what the executor throws propagate', async () => {
     const { tester: t } = tester(() => {
       throw new InvalidInputError('TA_MODULE_SHADOWS_STDLIB', 'calc.py shadows a module');
     });

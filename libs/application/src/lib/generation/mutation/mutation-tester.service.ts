@@ -1,6 +1,5 @@
 import {
   applyMutant,
-  InvalidInputError,
   silentLogger,
   type CoverageReport,
   type Logger,
@@ -50,8 +49,8 @@ type Verdict = 'killed' | 'timeout' | 'survived';
 /**
  * Mutation testing of a written suite: the mutants of the module (`MutantGenerator`) on the lines the suite covers,
  * sampled to `maxMutants`, each run against the suite through the `TestExecutor` (in the sandbox, the mutated
- * module in a copy of its import root; the user's file is never touched). A mutant is killed when a test fails or
- * errors (or collection fails), and counted as killed when a time limit stops its run: each run may take 3 times
+ * module in a copy of its import root, without coverage.py; the user's file is never touched). A mutant is killed
+ * when a test fails or errors (or collection fails; a mutant Python rejects with a `SyntaxError` is not counted), and counted as killed when a time limit stops its run: each run may take 3 times
  * the suite's final run plus 5 s (at least 15 s), each test 5 times the slowest test plus 1 s (at least 2 s), never
  * more than the request's limits. `concurrency` mutants run at once; none starts with less than 2 s of the budget
  * left, and the mutants left then are reported as not run.
@@ -65,7 +64,7 @@ export class MutationTester {
     this.now = deps.now ?? (() => Date.now());
   }
 
-  /** Throws what the executor and the reader throw, but for a mutant coverage.py cannot parse (counted `invalid`). */
+  /** Throws what the executor and the reader throw. */
   async test(
     target: ModuleTarget,
     suite: MutationSuite,
@@ -119,37 +118,28 @@ export class MutationTester {
         const left = plan.deadline - this.now();
         if (left < MIN_RUN_MS) break;
         const overallTimeoutMs = Math.min(plan.limits.overallTimeoutMs, left);
-        const result = await this.runMutant(target, suite.files, applyMutant(source, mutant), {
-          ...plan.limits,
-          overallTimeoutMs,
-        }).catch((e: unknown) => {
-          stopped = true;
-          throw e;
-        });
+        const result = await this.deps.executor
+          .run({
+            target,
+            testFiles: suite.files,
+            moduleSource: applyMutant(source, mutant),
+            measureCoverage: false,
+            ...plan.limits,
+            overallTimeoutMs,
+          })
+          .catch((e: unknown) => {
+            stopped = true;
+            throw e;
+          });
         // A run the budget cut short (not its own limit) says nothing about the mutant.
-        if (result !== 'invalid' && result.timedOut && overallTimeoutMs < plan.limits.overallTimeoutMs) break;
-        verdicts.set(mutant, result === 'invalid' ? 'invalid' : verdictOf(result));
+        if (result.timedOut && overallTimeoutMs < plan.limits.overallTimeoutMs) break;
+        verdicts.set(mutant, verdictOf(result));
       }
       stopped = true;
     };
     const workers = Math.max(1, Math.min(this.deps.concurrency ?? 1, sample.length));
     await Promise.all(Array.from({ length: workers }, worker));
     return verdicts;
-  }
-
-  private async runMutant(
-    target: ModuleTarget,
-    files: readonly TestFile[],
-    moduleSource: string,
-    limits: { perTestTimeoutMs: number; overallTimeoutMs: number },
-  ): Promise<TestRunResult | 'invalid'> {
-    try {
-      return await this.deps.executor.run({ target, testFiles: files, moduleSource, ...limits });
-    } catch (e) {
-      if (!(e instanceof InvalidInputError) || e.code !== 'TA_TARGET_NOT_PYTHON') throw e;
-      this.logger.debug('A mutant coverage.py cannot parse; not counted', { module: target.moduleName });
-      return 'invalid';
-    }
   }
 }
 
@@ -165,8 +155,12 @@ function mutantLimits(
   };
 }
 
-/** What a mutant's run says: a test failed or errored, a limit stopped it, or every test passed. */
-function verdictOf(result: TestRunResult): Verdict {
+/**
+ * What a mutant's run says: the mutant is not Python (a `SyntaxError` when the tests imported it: not counted), a
+ * test failed or errored, a limit stopped it, or every test passed.
+ */
+function verdictOf(result: TestRunResult): Verdict | 'invalid' {
+  if (result.collectionErrors.some((e) => /\bSyntaxError\b/.test(e))) return 'invalid';
   if (result.timedOut || result.outcomes.some((o) => o.status === 'timeout')) return 'timeout';
   const failed = result.outcomes.some((o) => o.status === 'failed' || o.status === 'error');
   return failed || result.collectionErrors.length > 0 || result.outcomes.length === 0 ? 'killed' : 'survived';

@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidInputError, type ModuleTarget } from '@test-agent/domain';
+import { InvalidInputError, type ModuleTarget, type TestRunRequest } from '@test-agent/domain';
 
 /**
  * Writes `source` as the module of `target` into a mirror of its import root at `folder` (a new folder inside a
@@ -37,4 +37,10 @@ export function placeModuleCopy(folder: string, target: ModuleTarget, source: st
     mkdirSync(mirror);
   });
   return { ...target, importRoot: folder, file: path.join(folder, relative) };
+}
+
+/** `request` as run: with `moduleSource`, its target imported from a copy placed at `folder` (see `placeModuleCopy`). */
+export function withModuleCopy(request: TestRunRequest, folder: string): TestRunRequest {
+  if (request.moduleSource === undefined) return request;
+  return { ...request, target: placeModuleCopy(folder, request.target, request.moduleSource) };
 }

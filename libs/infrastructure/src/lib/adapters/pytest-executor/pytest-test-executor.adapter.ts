@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  CoverageReport,
   EnvironmentError,
   InvalidInputError,
   silentLogger,
@@ -18,7 +19,7 @@ import { faketimeLibrary } from '../../process/faketime';
 import { cleanErrorText } from './clean-error-text';
 import { coverageFromHelper } from './coverage-helper-output';
 import { pytestArguments } from './pytest-arguments';
-import { placeModuleCopy } from './pytest-module-copy';
+import { withModuleCopy } from './pytest-module-copy';
 import { watchPytestProcess, type LaunchOutcome } from './pytest-process-watch';
 import {
   commonFolder,
@@ -67,6 +68,8 @@ export const DEFAULT_PYTEST_EXECUTOR_OPTIONS: Omit<PytestTestExecutorOptions, 'b
 };
 
 const ASSET_DIR = 'adapters/pytest-executor';
+/** The coverage of a run that did not measure it (`measureCoverage: false`): no statement. */
+const NO_COVERAGE = { executedLines: [], missingLines: [], executedBranches: [], missingBranches: [] };
 /** A run restarts after each crash; past this many processes it gives up (a guard against a loop of crashes). */
 const MAX_LAUNCHES = 500;
 
@@ -136,14 +139,7 @@ export class PytestTestExecutor implements TestExecutor {
         throw new EnvironmentError('TA_RUN_INTERRUPTED', 'The test run was interrupted: Test Agent is shutting down');
     };
     try {
-      // A mutant (`moduleSource`) is imported from a mirror of the import root inside the run's folder.
-      const run =
-        request.moduleSource === undefined
-          ? request
-          : {
-              ...request,
-              target: placeModuleCopy(path.join(layout.root, 'module'), request.target, request.moduleSource),
-            };
+      const run = withModuleCopy(request, path.join(layout.root, 'module'));
       const roots = await this.prepare(interpreter, run, layout);
       const { shadowed, ...outcome } = await this.runLaunches(
         interpreter,
@@ -155,7 +151,10 @@ export class PytestTestExecutor implements TestExecutor {
       );
       stopIfInterrupted();
       if (shadowed) throw shadowingError(request, shadowed);
-      const coverage = await this.readCoverage(interpreter, run, layout, request.target.file);
+      const coverage =
+        request.measureCoverage === false
+          ? { coverage: CoverageReport.fromData(request.target.file, NO_COVERAGE) }
+          : await this.readCoverage(interpreter, run, layout, request.target.file);
       return {
         ...outcome,
         ...coverage,
@@ -277,7 +276,9 @@ export class PytestTestExecutor implements TestExecutor {
     const pytestArgs = pytestArguments(request, layout, roots, { eventsFile, skipFile }, perTestMs);
     const overallSeconds = Math.ceil((deadline - Date.now()) / 1000);
     const cpuSeconds = this.options.cpuTimeLimitSeconds || Math.max(5, overallSeconds + 5);
-    const args = ['-m', 'coverage', 'run', '--branch', `--rcfile=${layout.rcFile}`, '-m', 'pytest', ...pytestArgs];
+    const measured =
+      request.measureCoverage === false ? [] : ['-m', 'coverage', 'run', '--branch', `--rcfile=${layout.rcFile}`];
+    const args = [...measured, '-m', 'pytest', ...pytestArgs];
     const base = this.processSpec(interpreter, args, layout, cpuSeconds);
     const spec = { ...base, env: { ...base.env, ...perturbedEnvironment(request, base.env) } };
     const confined = (await this.launcher.status()).confined;

@@ -196,6 +196,22 @@ describe('PytestTestExecutor', () => {
     expect(listing(project)).toEqual(before);
   });
 
+  it('says a given source is not Python as a collection error, and skips coverage.py when asked to', async () => {
+    const result = await executor.run({
+      target,
+      testFiles: [
+        {
+          name: 'test_broken.py',
+          content: 'from shop.pricing import total\n\ndef test_t():\n    assert total([]) == 0\n',
+        },
+      ],
+      moduleSource: 'def total(items):\n    return (\n',
+      measureCoverage: false,
+    });
+    expect(result.collectionErrors).toEqual([expect.stringMatching(/SyntaxError/)]);
+    expect(result.coverage.summary().lines).toEqual({ covered: 0, total: 0 });
+  });
+
   it('gives tests a scrubbed environment, a private HOME and TMPDIR, and resource limits', async () => {
     const limited = new PytestTestExecutor(venv, {
       memoryLimitBytes: 1536 * 1024 * 1024,
