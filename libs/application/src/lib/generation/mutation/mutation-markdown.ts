@@ -1,7 +1,16 @@
-import { MUTATION_OPERATORS } from '@test-agent/domain';
+import { MUTATION_OPERATORS, type MutationOperator } from '@test-agent/domain';
 import type { GenerateTestsReport } from '../report/generation-report';
 
 const fmt = (n: number | undefined) => (n === undefined ? '—' : n.toFixed(1));
+
+/** What a surviving mutant of each operator says about the tests. */
+const WEAK_ORACLE: Readonly<Record<MutationOperator, string>> = {
+  comparison: 'no test sits on the boundary',
+  arithmetic: "no test's inputs tell the two operators apart",
+  constant: 'no test depends on this value',
+  condition: 'no test tells the two branches apart',
+  return: 'no test checks the value returned here',
+};
 
 /**
  * The Markdown report's mutation section: the score over every module, one row per module (score, killed / run,
@@ -33,7 +42,8 @@ export function mutationMarkdownLines(r: GenerateTestsReport): string[] {
     const survivors = m.mutation!.survivors;
     if (survivors.length === 0) continue;
     lines.push(`### Surviving mutants: ${m.module}`, '');
-    for (const s of survivors) lines.push(`- line ${s.line} (${s.operator}): \`${s.original}\` → \`${s.mutated}\``);
+    for (const s of survivors)
+      lines.push(`- line ${s.line} (${s.operator}): \`${s.original}\` → \`${s.mutated}\`: ${WEAK_ORACLE[s.operator]}`);
     lines.push('');
   }
   return lines;
