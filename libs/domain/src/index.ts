@@ -21,6 +21,7 @@ export * from './lib/value-objects/token-budget.value-object';
 export * from './lib/value-objects/chunking-strategy.value-object';
 export * from './lib/value-objects/code-chunk.value-object';
 export * from './lib/interfaces/code-parser.port';
+export * from './lib/interfaces/mutant-generator.port';
 export * from './lib/interfaces/token-counter.port';
 export * from './lib/interfaces/python-source-reader.port';
 export * from './lib/interfaces/code-summarizer.port';

@@ -19,6 +19,7 @@ export * from './lib/observability/prometheus-metrics.adapter';
 export * from './lib/observability/metric-events.adapter';
 export * from './lib/health/llm-health-check';
 export * from './lib/adapters/tree-sitter-parser/tree-sitter-code-parser.adapter';
+export * from './lib/adapters/tree-sitter-parser/tree-sitter-mutant-generator.adapter';
 export * from './lib/services/token-counter/tiktoken-token-counter.adapter';
 export * from './lib/services/token-counter/qwen-token-counter.adapter';
 export * from './lib/services/token-counter/gigachat-token-counter.adapter';

@@ -10,6 +10,7 @@
 //
 // Usage: npm run bench:offline -- [--budget 30] [--runs 5] [--modules colorsys,textwrap] [--python /path/to/python]
 //        [--keep] (keep the temp folder) [--json] [--no-unconfined]
+//        [--mutation] (mutation testing of the emitted tests: the score per module and its mean)
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -35,6 +36,7 @@ function args() {
     keep: has('keep'),
     unconfined: !has('no-unconfined'),
     json: has('json'),
+    mutation: has('mutation'),
   };
 }
 
@@ -78,6 +80,34 @@ function measure(python, workDir, outDir, moduleFile, runs) {
   return results;
 }
 
+/** The mutation table (`--mutation`): each module's score, killed / run by operator, survivors, and the mean. */
+function mutationLines(rows) {
+  const f = (n) => (typeof n === 'number' ? n.toFixed(1) : '—');
+  const ops = ['comparison', 'arithmetic', 'constant', 'condition', 'return'];
+  const lines = [
+    `| module | mutation score % | killed / run | ${ops.join(' | ')} | survived | not run (budget) | mutation s |`,
+    `|---|---|---|${ops.map(() => '---|').join('')}---|---|---|`,
+  ];
+  for (const r of rows) {
+    const m = r.mutation;
+    if (!m) {
+      lines.push(`| ${r.name} | — (no tests) |`);
+      continue;
+    }
+    const cells = ops.map((op) => (m.byOperator[op] ? `${m.byOperator[op].killed}/${m.byOperator[op].total}` : '—'));
+    lines.push(
+      `| ${r.name} | ${f(m.score)} | ${m.killed} / ${m.total} | ${cells.join(' | ')} | ${m.survivors.length} | ${m.notRun} | ${f(m.durationMs / 1000)} |`,
+    );
+  }
+  const scored = rows.filter((r) => typeof r.mutation?.score === 'number');
+  const mean = scored.reduce((a, r) => a + r.mutation.score, 0) / Math.max(1, scored.length);
+  return [
+    ...lines,
+    '',
+    `Mean mutation score: ${scored.length ? mean.toFixed(1) : '—'} % over ${scored.length} modules`,
+  ];
+}
+
 function main() {
   const opts = args();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'test-agent-bench-'));
@@ -93,7 +123,7 @@ function main() {
     fs.mkdirSync(src, { recursive: true });
     const moduleFile = path.join(src, `m_${name}.py`);
     fs.copyFileSync(source, moduleFile);
-    const generate = (flags, outDir) => {
+    const generate = (flags, outDir, generateFlags = []) => {
       const started = Date.now();
       const run = spawnSync(
         path.join(root, 'bin', 'test-agent'),
@@ -112,6 +142,7 @@ function main() {
           String(opts.budget),
           '--seed',
           '1',
+          ...generateFlags,
         ],
         {
           cwd: dir,
@@ -121,7 +152,7 @@ function main() {
       );
       return { run, wall: (Date.now() - started) / 1000 };
     };
-    const { run: gen, wall } = generate([], out);
+    const { run: gen, wall } = generate([], out, opts.mutation ? ['--mutation'] : []);
     const unconfinedWall = opts.unconfined
       ? generate(['--no-sandbox'], path.join(dir, 'tests-unconfined')).wall
       : undefined;
@@ -152,6 +183,7 @@ function main() {
       sandboxed: report.sandbox?.confined === true,
       reported: report.coverage.percent.combined,
       exit: gen.status,
+      ...(opts.mutation ? { mutation: report.modules[0]?.mutation } : {}),
     };
     rows.push(row);
     process.stderr.write(
@@ -184,6 +216,7 @@ function main() {
       '',
       `Mean line+branch: ${mean.toFixed(1)} % (Pynguin ${(Object.values(PYNGUIN).reduce((a, p) => a + p.combined, 0) / 5).toFixed(1)} %)`,
     );
+    if (opts.mutation) lines.push('', ...mutationLines(ok));
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });

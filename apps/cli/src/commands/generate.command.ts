@@ -26,6 +26,8 @@ interface GenerateOptions {
   progress?: 'auto' | 'lines' | 'json' | 'none';
   pinDefects?: boolean;
   perturb?: boolean;
+  mutation?: boolean;
+  maxMutants?: number;
 }
 
 const positiveNumber = (name: string) => (value: string) => {
@@ -108,6 +110,15 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
       '--no-perturb',
       'skip the runs on perturbed machines (another time zone, locale, proxies, clock) every offline test must also pass',
     )
+    .option(
+      '--mutation',
+      'mutation testing of the written tests: mutants of the covered lines run in the sandbox; the report gives the score per module and the surviving mutants (env TEST_AGENT_MUTATION=on)',
+    )
+    .option(
+      '--max-mutants <n>',
+      'mutation testing: mutants run per module at most, within the time budget (env TEST_AGENT_MAX_MUTANTS, default 60)',
+      positiveInteger('--max-mutants'),
+    )
     .option('--seed <n>', 'seed of the search (same seed, same choices)', positiveNumber('--seed'))
     .option('--llm-url <url>', 'LLM endpoint (env LLM_URL; the llm-api protocol unless LLM_PROVIDER says otherwise)')
     .option('--model <name>', 'model name (env LLM_MODEL); decides the tokenizer and context window')
@@ -133,6 +144,8 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
         ...(opts.targetCoverage !== undefined ? { targetCoverage: opts.targetCoverage } : {}),
         ...(opts.llmUrl !== undefined ? { llmUrl: opts.llmUrl } : {}),
         ...(opts.model !== undefined ? { llmModel: opts.model } : {}),
+        ...(opts.mutation ? { mutation: 'on' as const } : {}),
+        ...(opts.maxMutants !== undefined ? { maxMutants: opts.maxMutants } : {}),
       };
       const config = ctx.loadConfig(overrides);
       const useCase = ctx.resolve(overrides).get(TOKENS.GenerateTests);
@@ -203,6 +216,14 @@ function renderHuman(r: GenerateTestsReport): string {
       lines.push(
         `    suspected defect in ${d.subject}: ${d.error}${d.line !== undefined ? ` (line ${d.line})` : ''}, on well-typed input${r.pinnedDefects ? ' (pinned as strict xfail)' : ' (not pinned; --pin-defects writes it as a strict xfail test)'}`,
       );
+    if (m.mutation) {
+      const x = m.mutation;
+      const score = x.score === undefined ? 'no mutant ran' : pct(x.score);
+      const left = x.notRun ? `, ${x.notRun} not run (time budget)` : '';
+      lines.push(
+        `    mutation score ${score}: ${x.killed}/${x.total} mutants killed${left}${x.survivors.length ? `; ${x.survivors.length} survived (listed in the report)` : ''}`,
+      );
+    }
     if (m.llm) {
       const f = m.llm.funnel;
       lines.push(
@@ -224,6 +245,11 @@ function renderHuman(r: GenerateTestsReport): string {
     ...(r.existingTests
       ? [
           `Your tests in ${rel(r.existingTests.path)} alone: line+branch ${pct(r.existingTests.coverage.percent.combined)}; with the generated tests: ${pct(r.coverage.percent.combined)}.`,
+        ]
+      : []),
+    ...(r.mutation
+      ? [
+          `Mutation score ${r.mutation.score === undefined ? '—' : pct(r.mutation.score)} (${r.mutation.killed}/${r.mutation.total} mutants killed).`,
         ]
       : []),
     `Total line+branch coverage ${pct(r.coverage.percent.combined)} (lines ${pct(r.coverage.percent.line)}, branches ${pct(r.coverage.percent.branch)}); target ${r.targetCoverage} % ${r.targetMet ? 'met' : `NOT met: ${r.targetMissedBecause?.join('; ')}`}.`,

@@ -39,6 +39,8 @@ export function generationDefaults(config: TestAgentConfig): Omit<GenerateTestsR
     flakyRuns: config.flakyReruns,
     perTestTimeoutMs: config.testTimeoutMs,
     runTimeoutMs: config.testRunTimeoutMs,
+    mutation: config.mutation === 'on',
+    maxMutants: config.maxMutants,
   };
 }
 

@@ -2,6 +2,7 @@ import type { CoverageReport } from '@test-agent/domain';
 import type { LlmProgressEvent } from '../orchestrators/llm-test-generation.orchestrator';
 import { MACHINE_PERTURBATIONS, type MachinePerturbation } from '../services/flakiness-checker/machine-perturbations';
 import type { TestFilePlace } from '../use-cases/test-file-layout';
+import type { MutationBudget } from './mutation/mutation-tester.service';
 import type { ModuleGenerationReport } from './report/generation-report';
 
 /** Where tests come from: the offline search engine, an LLM, or both (offline first, the LLM on the gaps). */
@@ -62,6 +63,13 @@ export interface GenerateTestsRequest {
   readonly existingTests?: string;
   /** Set per module: the coverage `existingTests` give the module being generated. */
   readonly existingCoverage?: CoverageReport;
+  /**
+   * Mutation testing of each module's written suite (`ModuleGenerationReport.mutation`): at most `maxMutants`
+   * mutants on the covered lines, run in the sandbox within the module's time budget once more.
+   */
+  readonly mutation?: boolean;
+  /** Mutants run per module at most with `mutation` (default 60). */
+  readonly maxMutants?: number;
   /** Set by `execute`: file → where its tests go in the output folder (a tree mirroring the packages). */
   readonly testPlaces?: ReadonlyMap<string, TestFilePlace>;
 }
@@ -80,6 +88,23 @@ export type ModuleProgressEvent =
 /** Per-test and per-run limits of pytest runs, from the request or the defaults. */
 export function pytestLimits(request: GenerateTestsRequest): { perTestTimeoutMs: number; overallTimeoutMs: number } {
   return { perTestTimeoutMs: request.perTestTimeoutMs ?? 10_000, overallTimeoutMs: request.runTimeoutMs ?? 300_000 };
+}
+
+/** Mutants run per module at most, unless the request says otherwise. */
+export const DEFAULT_MAX_MUTANTS = 60;
+
+/** The suite finaliser's limits: the pytest limits and, with `mutation`, mutation testing's budget. */
+export function finaliseLimits(request: GenerateTestsRequest): {
+  perTestTimeoutMs: number;
+  overallTimeoutMs: number;
+  mutation?: MutationBudget;
+} {
+  if (!request.mutation) return pytestLimits(request);
+  const mutation = {
+    maxMutants: request.maxMutants ?? DEFAULT_MAX_MUTANTS,
+    budgetMs: request.timeBudgetSeconds * 1000,
+  };
+  return { ...pytestLimits(request), mutation };
 }
 
 /** The perturbed machines a request's tests must also pass on. */

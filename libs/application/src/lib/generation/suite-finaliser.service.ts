@@ -12,6 +12,8 @@ import type { FlakinessChecker, PollutionCheckOptions } from '../services/flakin
 import { perCaseCoverage, type TestDeduplicator } from '../services/test-deduplicator/test-deduplicator.service';
 import type { AssembledTestFile, TestFileAssembler } from '../services/test-file-assembler/test-file-assembler.service';
 import { integrationFileName } from './module-test-writer.service';
+import type { MutationBudget, MutationTester } from './mutation/mutation-tester.service';
+import type { ModuleMutationReport } from './mutation/mutation-report';
 
 /** A module's suite as it is written: what passed together, minimised, and what coverage.py measured on it. */
 export interface FinalSuite {
@@ -23,13 +25,23 @@ export interface FinalSuite {
   readonly polluted: number;
   /** Unit tests removed as duplicates or because others cover their lines and branches. */
   readonly minimised: number;
+  /** Mutation testing of exactly these files, when it was asked for and something was kept. */
+  readonly mutation?: ModuleMutationReport;
+}
+
+/** The limits of the finaliser's pytest runs, and mutation testing's budget when it is asked for. */
+export interface FinaliseLimits {
+  readonly perTestTimeoutMs: number;
+  readonly overallTimeoutMs: number;
+  readonly mutation?: MutationBudget;
 }
 
 /**
  * The last step of every strategy: the unit and integration files run together (again and again, dropping what
  * fails there: test pollution, `FlakinessChecker.checkPollution`), then the unit tests that are duplicates or whose
  * lines and branches others cover are removed (`TestDeduplicator`), and the final files run once more: the coverage
- * returned is what coverage.py measured on exactly the files written.
+ * returned is what coverage.py measured on exactly the files written. With a mutation budget (and a
+ * `MutationTester`), those files are then run against mutants of the module (`ModuleMutationReport`).
  */
 export class SuiteFinaliser {
   constructor(
@@ -37,6 +49,7 @@ export class SuiteFinaliser {
     private readonly deduplicator: TestDeduplicator,
     private readonly assembler: TestFileAssembler,
     private readonly logger: Logger = silentLogger,
+    private readonly mutation?: MutationTester,
   ) {}
 
   /**
@@ -47,7 +60,7 @@ export class SuiteFinaliser {
     target: ModuleTarget,
     unitCases: readonly TestCase[],
     integrationCases: readonly TestCase[],
-    limits: { perTestTimeoutMs: number; overallTimeoutMs: number },
+    { mutation: budget, ...limits }: FinaliseLimits,
   ): Promise<FinalSuite> {
     const fileName = integrationFileName(this.assembler, target);
     const options = (integration: readonly TestCase[], maxRounds: number): PollutionCheckOptions => ({
@@ -84,7 +97,11 @@ export class SuiteFinaliser {
       files = again.finalFiles;
     }
     checkEveryOutcome(target, run, files);
-    return { unit, integration, coverage: run.coverage, polluted, minimised };
+    const mutation =
+      budget && this.mutation
+        ? await this.mutation.test(target, { files, coverage: run.coverage, run }, budget, limits)
+        : undefined;
+    return { unit, integration, coverage: run.coverage, polluted, minimised, ...(mutation ? { mutation } : {}) };
   }
 
   /**

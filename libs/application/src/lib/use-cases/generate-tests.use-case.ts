@@ -27,6 +27,7 @@ import {
   totalCoverage,
 } from '../generation/report/report-facts';
 import type { TestGenerationStrategy } from '../generation/strategies/generation-strategy';
+import { mutationTotals } from '../generation/mutation/mutation-report';
 import { planTestFiles } from './test-file-layout';
 
 export interface GenerateTestsDependencies {
@@ -298,6 +299,7 @@ export class GenerateTests {
       markdown: workspace.pathIn(plan.run.outDir, REPORT_MD),
     };
     const { python, sandbox, changedLines } = plan;
+    const mutation = request.mutation ? mutationTotals(modules.map((m) => m.mutation)) : undefined;
     return {
       strategy,
       files: [...files, reports.json, reports.markdown],
@@ -324,6 +326,7 @@ export class GenerateTests {
         : {}),
       ...(python ? { python: interpreterFacts(python) } : {}),
       ...(llmRun ? { llm: llmRun } : {}),
+      ...(mutation ? { mutation } : {}),
     };
   }
 }

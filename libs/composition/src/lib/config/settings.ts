@@ -255,6 +255,22 @@ export const SETTINGS = [
       'Offline time budget per module, seconds: the search gets what the validation runs leave of it (at least 5 s)',
   },
   {
+    key: 'mutation',
+    env: 'TEST_AGENT_MUTATION',
+    schema: z.enum(['on', 'off']),
+    default: 'off',
+    description:
+      "Mutation testing of each module's written tests (on): mutants of the covered lines run in the sandbox, the score and the surviving mutants in the report",
+  },
+  {
+    key: 'maxMutants',
+    env: 'TEST_AGENT_MAX_MUTANTS',
+    schema: positiveInt,
+    default: 60,
+    description:
+      'Mutation testing: mutants run per module at most (sampled across operators and lines), within the time budget',
+  },
+  {
     key: 'smallModuleTokens',
     env: 'TEST_AGENT_SMALL_MODULE_TOKENS',
     schema: positiveInt,

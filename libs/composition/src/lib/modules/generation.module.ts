@@ -9,6 +9,7 @@ import {
   LlmTestGeneration,
   ModuleCoverage,
   ModuleTestWriter,
+  MutationTester,
   OfflineStrategy,
   OfflineTestGenerator,
   OfflineValidation,
@@ -24,6 +25,7 @@ import {
   DEFAULT_WORKER_LIMITS,
   GitChangedCode,
   PythonWorkerExecutionSandbox,
+  TreeSitterMutantGenerator,
 } from '@test-agent/infrastructure';
 import type { ResolutionContext } from 'inversify';
 import { TOKENS } from '../tokens';
@@ -98,11 +100,19 @@ function strategies(ctx: ResolutionContext): TestGenerationStrategy[] {
   const executor = ctx.get(TOKENS.TestExecutor);
   const assembler = ctx.get(TOKENS.TestFileAssembler);
   const writer = new ModuleTestWriter(assembler, ctx.get(TOKENS.TestFileEmitter), ctx.get(TOKENS.TestWorkspace));
+  const mutation = new MutationTester({
+    generator: new TreeSitterMutantGenerator(),
+    executor,
+    reader: ctx.get(TOKENS.PythonSourceReader),
+    concurrency: ctx.get(TOKENS.Config).testConcurrency,
+    logger,
+  });
   const finaliser = new SuiteFinaliser(
     ctx.get(TOKENS.FlakinessChecker),
     ctx.get(TOKENS.TestDeduplicator),
     assembler,
     logger,
+    mutation,
   );
   const validation = new OfflineValidation(
     new OfflineTestGenerator(ctx.get(TOKENS.ExecutionSandbox), ctx.get(TOKENS.Logger)),

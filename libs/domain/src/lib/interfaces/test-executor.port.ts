@@ -49,6 +49,18 @@ export interface TestRunRequest {
    * the result says whether it was).
    */
   readonly clockShiftSeconds?: number;
+  /**
+   * Run the tests against this source of `target.file` instead of the file on disk (a mutant): the executor writes
+   * it into a mirror of the import root inside the run's private folder (the module's siblings and packages linked
+   * there, so imports of the rest of the project still work) and imports the module from there; the user's file is
+   * never touched. The result's coverage is of that copy, reported under `target.file`.
+   */
+  readonly moduleSource?: string;
+  /**
+   * `false`: run pytest without coverage.py (quicker, when only the outcomes matter, e.g. a mutant's run); the
+   * result's coverage then has no statement.
+   */
+  readonly measureCoverage?: boolean;
 }
 
 export interface TestRunResult {

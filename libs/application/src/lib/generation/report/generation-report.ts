@@ -2,6 +2,7 @@ import type { ContainmentStatus, CoverageSummary, LlmRunSummary, ProjectInterpre
 import type { LlmGenerationResult } from '../../orchestrators/llm-test-generation.orchestrator';
 import type { OutsideEffects } from '../../services/offline-search/search-engine.service';
 import type { GenerationStrategy } from '../generation-request';
+import type { ModuleMutationReport, MutationTotals } from '../mutation/mutation-report';
 
 // The report of a generation run: the types the JSON report, the Markdown report and every delivery (CLI, server,
 // tools) read. Owned here; re-exported by the application's entry point.
@@ -92,6 +93,8 @@ export interface ModuleGenerationReport {
   /** Changed-code mode: the statements among the changed lines, and how many of them the tests cover. */
   readonly changedLines?: { readonly covered: number; readonly total: number; readonly missing: readonly number[] };
   readonly llm?: ModuleLlmReport;
+  /** With `mutation`: the written suite against mutants of the module (score, by operator, the survivors). */
+  readonly mutation?: ModuleMutationReport;
 }
 
 export interface GenerateTestsReport {
@@ -123,6 +126,8 @@ export interface GenerateTestsReport {
   readonly pinnedDefects?: boolean;
   /** LLM strategies: which endpoint served the run, the fallbacks and why, each endpoint's context window. */
   readonly llm?: LlmRunReport;
+  /** With `mutation`: mutants killed and run over every module, and the score. */
+  readonly mutation?: MutationTotals;
 }
 
 /** A suspected defect found by the offline search (see `ModuleGenerationReport.suspectedDefects`). */

@@ -1,4 +1,5 @@
 import { compactRanges, type ContainmentStatus } from '@test-agent/domain';
+import { mutationMarkdownLines } from '../mutation/mutation-markdown';
 import { formatSlowest } from './report-facts';
 import type { GenerateTestsReport, LlmRunReport, ModuleGenerationReport, ModuleLlmReport } from './generation-report';
 
@@ -57,6 +58,7 @@ export function renderMarkdownReport(r: GenerateTestsReport): string {
   for (const m of r.modules) if (m.llm) lines.push(...renderLlmSection(m.module, m.llm));
   lines.push(...defectLines(r));
   lines.push(...outsideEffectLines(r.modules));
+  lines.push(...mutationMarkdownLines(r));
   const gaps = r.modules.filter((m) => m.missingLines.length > 0 && m.testFile);
   if (gaps.length) {
     lines.push('## Not covered', '');

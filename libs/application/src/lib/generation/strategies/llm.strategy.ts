@@ -17,7 +17,7 @@ import {
   type LlmGenerationResult,
 } from '../../orchestrators/llm-test-generation.orchestrator';
 import type { TestFileAssembler } from '../../services/test-file-assembler/test-file-assembler.service';
-import { pytestLimits, withExistingCoverage, type GenerateTestsRequest } from '../generation-request';
+import { finaliseLimits, pytestLimits, withExistingCoverage, type GenerateTestsRequest } from '../generation-request';
 import type { ModuleTestWriter } from '../module-test-writer.service';
 import type { ModuleGenerationReport, ModuleLlmReport } from '../report/generation-report';
 import { emptyReport } from '../report/report-facts';
@@ -77,7 +77,7 @@ export class LlmStrategy implements TestGenerationStrategy {
       target,
       [...baseline.cases, ...result.unit],
       result.integration,
-      pytestLimits(request),
+      finaliseLimits(request),
     );
     const base = {
       ...baseline.report,
@@ -114,6 +114,7 @@ export class LlmStrategy implements TestGenerationStrategy {
       tests: suite.unit.length + suite.integration.length,
       ...covered(counted),
       durationMs: this.now() - started,
+      ...(suite.mutation ? { mutation: suite.mutation } : {}),
     };
   }
 

@@ -9,7 +9,7 @@ import {
   type TestExecutor,
 } from '@test-agent/domain';
 import type { TestFileAssembler } from '../../services/test-file-assembler/test-file-assembler.service';
-import { pytestLimits, withExistingCoverage, type GenerateTestsRequest } from '../generation-request';
+import { finaliseLimits, pytestLimits, withExistingCoverage, type GenerateTestsRequest } from '../generation-request';
 import type { ModuleTestWriter } from '../module-test-writer.service';
 import type { ModuleGenerationReport } from '../report/generation-report';
 import { changedCoverage, emptyReport } from '../report/report-facts';
@@ -65,7 +65,7 @@ export class OfflineStrategy implements TestGenerationStrategy {
       return { ...base, ...covered(nothing), dropped: dropped(0), durationMs: this.now() - started };
     }
     // The same last step as the LLM strategies: the suite together once more, then coverage-preserving minimisation.
-    const suite = await this.deps.finaliser.finalise(target, cases, [], pytestLimits(request));
+    const suite = await this.deps.finaliser.finalise(target, cases, [], finaliseLimits(request));
     const coverage = suite.coverage ?? CoverageReport.empty(lastCoverage);
     if (suite.unit.length === 0)
       return { ...base, ...covered(coverage), dropped: dropped(suite.polluted), durationMs: this.now() - started };
@@ -95,6 +95,7 @@ export class OfflineStrategy implements TestGenerationStrategy {
       // Like the module's figure, with what the project's own tests cover (`existingTests`).
       ...(withoutDoctests ? { withoutDoctests: withExistingCoverage(request, withoutDoctests).summary() } : {}),
       ...changedCoverage(counted, request.changedLines?.get(target.file)),
+      ...(suite.mutation ? { mutation: suite.mutation } : {}),
     };
   }
 

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  CoverageReport,
   EnvironmentError,
   InvalidInputError,
   silentLogger,
@@ -18,6 +19,7 @@ import { faketimeLibrary } from '../../process/faketime';
 import { cleanErrorText } from './clean-error-text';
 import { coverageFromHelper } from './coverage-helper-output';
 import { pytestArguments } from './pytest-arguments';
+import { withModuleCopy } from './pytest-module-copy';
 import { watchPytestProcess, type LaunchOutcome } from './pytest-process-watch';
 import {
   commonFolder,
@@ -66,6 +68,8 @@ export const DEFAULT_PYTEST_EXECUTOR_OPTIONS: Omit<PytestTestExecutorOptions, 'b
 };
 
 const ASSET_DIR = 'adapters/pytest-executor';
+/** The coverage of a run that did not measure it (`measureCoverage: false`): no statement. */
+const NO_COVERAGE = { executedLines: [], missingLines: [], executedBranches: [], missingBranches: [] };
 /** A run restarts after each crash; past this many processes it gives up (a guard against a loop of crashes). */
 const MAX_LAUNCHES = 500;
 
@@ -135,10 +139,11 @@ export class PytestTestExecutor implements TestExecutor {
         throw new EnvironmentError('TA_RUN_INTERRUPTED', 'The test run was interrupted: Test Agent is shutting down');
     };
     try {
-      const roots = await this.prepare(interpreter, request, layout);
+      const run = withModuleCopy(request, path.join(layout.root, 'module'));
+      const roots = await this.prepare(interpreter, run, layout);
       const { shadowed, ...outcome } = await this.runLaunches(
         interpreter,
-        request,
+        run,
         layout,
         roots,
         started,
@@ -146,7 +151,10 @@ export class PytestTestExecutor implements TestExecutor {
       );
       stopIfInterrupted();
       if (shadowed) throw shadowingError(request, shadowed);
-      const coverage = await this.readCoverage(interpreter, request, layout);
+      const coverage =
+        request.measureCoverage === false
+          ? { coverage: CoverageReport.fromData(request.target.file, NO_COVERAGE) }
+          : await this.readCoverage(interpreter, run, layout, request.target.file);
       return {
         ...outcome,
         ...coverage,
@@ -268,7 +276,9 @@ export class PytestTestExecutor implements TestExecutor {
     const pytestArgs = pytestArguments(request, layout, roots, { eventsFile, skipFile }, perTestMs);
     const overallSeconds = Math.ceil((deadline - Date.now()) / 1000);
     const cpuSeconds = this.options.cpuTimeLimitSeconds || Math.max(5, overallSeconds + 5);
-    const args = ['-m', 'coverage', 'run', '--branch', `--rcfile=${layout.rcFile}`, '-m', 'pytest', ...pytestArgs];
+    const measured =
+      request.measureCoverage === false ? [] : ['-m', 'coverage', 'run', '--branch', `--rcfile=${layout.rcFile}`];
+    const args = [...measured, '-m', 'pytest', ...pytestArgs];
     const base = this.processSpec(interpreter, args, layout, cpuSeconds);
     const spec = { ...base, env: { ...base.env, ...perturbedEnvironment(request, base.env) } };
     const confined = (await this.launcher.status()).confined;
@@ -361,10 +371,12 @@ export class PytestTestExecutor implements TestExecutor {
     });
   }
 
+  /** The coverage of `request.target.file` (the module as imported in the run), reported under `reportedFile`. */
   private async readCoverage(
     interpreter: PythonRuntime,
     request: TestRunRequest,
     layout: RunLayout,
+    reportedFile: string,
   ): Promise<Pick<TestRunResult, 'coverage' | 'perTest'>> {
     const helper = infrastructureAsset(`${ASSET_DIR}/test_agent_coverage_report.py`);
     const args = [helper, layout.rcFile, layout.dataFile, request.target.file, request.perTestCoverage ? '1' : '0'];
@@ -376,6 +388,6 @@ export class PytestTestExecutor implements TestExecutor {
       'TA_COVERAGE_REPORT_FAILED',
       'coverage.py could not report the run',
     );
-    return coverageFromHelper(stdout, request.target.file, Boolean(request.perTestCoverage));
+    return coverageFromHelper(stdout, reportedFile, Boolean(request.perTestCoverage));
   }
 }

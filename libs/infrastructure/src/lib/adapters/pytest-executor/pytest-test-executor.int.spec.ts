@@ -155,6 +155,63 @@ describe('PytestTestExecutor', () => {
     expect(result.coverage.coveredBranches).toEqual([[16, 21]]);
   });
 
+  it('runs the tests against a given source of the module (a mutant), leaving the user’s files as they were', async () => {
+    const original = readFileSync(target.file, 'utf8');
+    const before = listing(project);
+    const content = [
+      'from shop.pricing import classify, total',
+      'from shop.legacy.pricing import classify as legacy_classify',
+      'import shop.pricing',
+      '',
+      'def test_negative():',
+      '    assert classify(-1) == "negative"',
+      '',
+      'def test_total():',
+      '    assert total([1, 20]) == 61',
+      '',
+      'def test_sibling_package_and_copy():',
+      '    assert legacy_classify(5) == "legacy"',
+      '    assert shop.pricing.__file__.endswith("shop/pricing.py")',
+      '',
+    ].join('\n');
+    const mutant = original
+      .replace('if n < 0:', 'if n <= 0:')
+      .replace('result += item * RATE', 'result -= item * RATE');
+    const result = await executor.run({
+      target,
+      testFiles: [{ name: 'test_mutant.py', content }],
+      moduleSource: mutant,
+    });
+    // The mutant changes total(): its test fails; classify(-1) is the same under `<=`; the sibling package imports.
+    expect(result.outcomes.map((o) => [o.nodeId, o.status])).toEqual([
+      ['test_mutant.py::test_negative', 'passed'],
+      ['test_mutant.py::test_total', 'failed'],
+      ['test_mutant.py::test_sibling_package_and_copy', 'passed'],
+    ]);
+    expect(result.outcomes[1].error).toContain('assert -59 == 61');
+    // Coverage is of the copy that ran, under the module's own name.
+    expect(result.coverage.file).toBe(target.file);
+    expect(result.coverage.coveredLines).toEqual([3, 6, 7, 8, 14, 15, 16, 17, 18, 20, 21, 24]);
+    expect(readFileSync(target.file, 'utf8')).toBe(original);
+    expect(listing(project)).toEqual(before);
+  });
+
+  it('says a given source is not Python as a collection error, and skips coverage.py when asked to', async () => {
+    const result = await executor.run({
+      target,
+      testFiles: [
+        {
+          name: 'test_broken.py',
+          content: 'from shop.pricing import total\n\ndef test_t():\n    assert total([]) == 0\n',
+        },
+      ],
+      moduleSource: 'def total(items):\n    return (\n',
+      measureCoverage: false,
+    });
+    expect(result.collectionErrors).toEqual([expect.stringMatching(/SyntaxError/)]);
+    expect(result.coverage.summary().lines).toEqual({ covered: 0, total: 0 });
+  });
+
   it('gives tests a scrubbed environment, a private HOME and TMPDIR, and resource limits', async () => {
     const limited = new PytestTestExecutor(venv, {
       memoryLimitBytes: 1536 * 1024 * 1024,

@@ -1,5 +1,4 @@
-import Parser from 'tree-sitter';
-import Python from 'tree-sitter-python';
+import type Parser from 'tree-sitter';
 import type {
   ClassOutline,
   CodeParser,
@@ -12,22 +11,12 @@ import type {
   SyntaxErrorLocation,
 } from '@test-agent/domain';
 import { findNameOccurrences, namesBetween, type NameOccurrences } from './name-occurrences';
+import { pythonParser } from './python-tree-sitter';
 
 type Node = Parser.SyntaxNode;
 
 /** At most this many syntax error locations are reported per module. */
 const MAX_ERRORS = 50;
-
-let sharedParser: Parser | undefined;
-
-/** One tree-sitter parser per process (building one loads the grammar). */
-function parser(): Parser {
-  if (!sharedParser) {
-    sharedParser = new Parser();
-    sharedParser.setLanguage(Python as unknown as Parser.Language);
-  }
-  return sharedParser;
-}
 
 const DEFINITION_TYPES = new Set(['function_definition', 'class_definition', 'decorated_definition']);
 const IMPORT_TYPES = new Set(['import_statement', 'import_from_statement', 'future_import_statement']);
@@ -55,7 +44,7 @@ const endLine = (n: Node): number =>
  */
 export class TreeSitterCodeParser implements CodeParser {
   parse(source: string): ModuleOutline {
-    const tree = parser().parse(source);
+    const tree = pythonParser().parse(source);
     return new OutlineBuilder(source).build(tree.rootNode);
   }
 }
