@@ -42,7 +42,7 @@ export const NAME_RULES: readonly [RegExp, TypeHint][] = [
     STR,
   ],
   [
-    /^(n|i|j|k|count|width|height|size|index|idx|num|number|length|depth|level|start|end|stop|step|limit|offset|max_\w+|min_\w+|pos|position|timeout|retries|digits|precision|base|total|amount|quantity|qty|age|cols|columns|year|month|day|hour|minute|second|days)$/,
+    /^(n|i|j|k|count|width|height|size|index|idx|num|number|length|depth|level|start|end|stop|step|limit|offset|max_\w+|min_\w+|pos|position|timeout|retries|digits|precision|base|total|amount|quantity|qty|age|cols|columns)$/,
     INT,
   ],
   [

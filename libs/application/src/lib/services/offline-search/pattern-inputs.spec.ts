@@ -95,6 +95,9 @@ describe('inputs made from the regular expressions the code matches', () => {
     expect(gen.hintFor(param('is_valid'), count)).toEqual({ kind: 'builtin', name: 'bool' });
     for (const name of [
       'withyear',
+      'year',
+      'month',
+      'day',
       'theyear',
       'themonth',
       'firstweekday',
