@@ -9,7 +9,7 @@
 // with --no-sandbox, so the table shows the sandbox's added wall time per module (skip with --no-unconfined).
 //
 // Usage: npm run bench:offline -- [--budget 30] [--runs 5] [--modules colorsys,textwrap] [--python /path/to/python]
-//        [--keep] (keep the temp folder) [--json] [--no-unconfined]
+//        [--keep] (keep the temp folder) [--json] [--no-unconfined] [--agent /path/to/test-agent/checkout]
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -32,6 +32,7 @@ function args() {
     runs: Number(get('runs', '5')),
     modules: get('modules', Object.keys(PYNGUIN).join(',')).split(','),
     python: get('python', undefined),
+    agent: path.resolve(get('agent', root)),
     keep: has('keep'),
     unconfined: !has('no-unconfined'),
     json: has('json'),
@@ -96,7 +97,7 @@ function main() {
     const generate = (flags, outDir) => {
       const started = Date.now();
       const run = spawnSync(
-        path.join(root, 'bin', 'test-agent'),
+        path.join(opts.agent, 'bin', 'test-agent'),
         [
           '--json',
           '--log-level',
