@@ -16,15 +16,15 @@ import {
   FIELD_TYPES,
   FLOAT,
   FLOAT_BOUNDARIES,
-  HINT_BY_NAME,
   INT,
   INT_BOUNDARIES,
   LAMBDAS,
   NAME_RULES,
   NONE,
   PATH_PARAM,
+  PATH_TYPE,
   STR,
-  STREAM_PARAM,
+  STREAM_TYPE,
   defaultHint,
   isArgvParam,
 } from './input-pools';
@@ -71,15 +71,9 @@ export class InputGenerator {
     const found =
       this.module.paramHints[owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname]?.[param.name] ??
       [];
-    // `sized` (len, subscripts) only narrows when nothing more specific was seen.
-    const usage = found.some((u) => ['str', 'bytes', 'list', 'tuple', 'dict'].includes(u))
-      ? found.filter((u) => u !== 'sized')
-      : found;
-    for (const u of usage) {
-      if (HINT_BY_NAME[u]) options.push(HINT_BY_NAME[u]);
-      // `class:Name`: the attributes the function uses on the parameter are members of that class.
-      else if (u.startsWith('class:') && this.constructibleClass(u.slice(6)))
-        options.push({ kind: 'class', ref: u.slice(6) });
+    for (const u of found) {
+      // A class the attributes the function uses on the parameter belong to: only when it can be built.
+      if (u.kind !== 'class' || this.constructibleClass(u.ref)) options.push(u);
     }
     const fromDefault = param.default ? defaultHint(param.default) : undefined;
     if (fromDefault) options.push(fromDefault);
@@ -130,17 +124,12 @@ export class InputGenerator {
         }
         return collectionValue({ kind: hint.kind, items }, hint, (v) => this.source(v));
       }
-      case 'dict': {
-        const n = depth > 1 ? rng.int(0, 1) : rng.int(0, 3);
-        const keys: GenValue[] = [];
-        const items: GenValue[] = [];
-        for (let i = 0; i < n; i++) {
-          keys.push(this.value(hint.key.kind === 'any' ? STR : hint.key, owner, depth + 1));
-          items.push(this.value(hint.value.kind === 'any' ? INT : hint.value, owner, depth + 1));
-        }
-        return collectionValue({ kind: 'dict', items, keys }, hint, (v) => this.source(v));
-      }
+      case 'dict':
+        return this.dictValue(hint, owner, depth);
       case 'any': {
+        if (hint.hint === STREAM_TYPE && rng.chance(0.85)) return this.texts.streamValue(owner);
+        if (hint.hint === PATH_TYPE)
+          return rng.chance(0.75) ? this.texts.fileValue(owner) : this.builtin('str', STR, owner);
         const known = hint.hint ? stdlibValue(this.module, rng, hint.hint) : undefined;
         if (known && rng.chance(0.85)) return { expr: lit(known), kind: 'other', hint };
         const fromObserved = this.observedOf();
@@ -159,6 +148,31 @@ export class InputGenerator {
         return this.value(pickHint, owner, depth + 1);
       }
     }
+  }
+
+  /** A dict: with the keys the function reads when the worker saw it index the parameter with constants. */
+  private dictValue(hint: Extract<TypeHint, { kind: 'dict' }>, owner: CallableInfo, depth: number): GenValue {
+    const rng = this.rng;
+    const keys: GenValue[] = [];
+    const items: GenValue[] = [];
+    const valueHint = hint.value.kind === 'any' ? INT : hint.value;
+    if (hint.key.kind === 'literal' && hint.key.values.length) {
+      // The keys the function reads: mostly all of them, now and then one left out.
+      const all = hint.key.values;
+      const skip = rng.chance(0.3) ? rng.int(0, all.length - 1) : -1;
+      all.forEach((k, i) => {
+        if (i === skip) return;
+        keys.push({ expr: lit(k), kind: 'other', hint: hint.key });
+        items.push(this.value(valueHint, owner, depth + 1));
+      });
+      return collectionValue({ kind: 'dict', items, keys }, hint, (v) => this.source(v));
+    }
+    const n = depth > 1 ? rng.int(0, 1) : rng.int(0, 3);
+    for (let i = 0; i < n; i++) {
+      keys.push(this.value(hint.key.kind === 'any' ? STR : hint.key, owner, depth + 1));
+      items.push(this.value(valueHint, owner, depth + 1));
+    }
+    return collectionValue({ kind: 'dict', items, keys }, hint, (v) => this.source(v));
   }
 
   private builtin(name: string, hint: TypeHint, owner: CallableInfo): GenValue {
@@ -275,16 +289,15 @@ export class InputGenerator {
   }
 
   /**
-   * Values shaped by what a parameter is for, when its type does not say: a command line for `main(argv)`, an
-   * in-memory stream for `instream`, a real file (created by the test) for `filename`. Undefined otherwise, or
-   * now and then so the plain hint still gets its turn.
+   * Values shaped by what a parameter is for, when its type does not say: a command line for `main(argv)`, a real
+   * file (created by the test) for `filename`. Undefined otherwise, or now and then so the plain hint still gets
+   * its turn. (A stream comes from usage: `hintFor` says `typing.TextIO` when the function reads from it.)
    */
   specialValue(p: ParameterInfo, fn: CallableInfo): GenValue | undefined {
     const name = p.name.toLowerCase();
     const untyped = p.type.kind === 'any' || (p.type.kind === 'union' && p.type.options.some((o) => o.kind === 'any'));
     if (isArgvParam(p, fn) && (untyped || p.type.kind === 'list') && this.rng.chance(0.8)) return this.commandLine(fn);
     if (!untyped && !(p.type.kind === 'builtin' && p.type.name === 'str')) return undefined;
-    if (STREAM_PARAM.test(name) && this.rng.chance(0.5)) return this.texts.streamValue(fn);
     if (PATH_PARAM.test(name) && this.rng.chance(0.5)) return this.texts.fileValue(fn);
     return undefined;
   }

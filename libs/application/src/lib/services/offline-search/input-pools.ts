@@ -10,19 +10,9 @@ export const BOOL: TypeHint = { kind: 'builtin', name: 'bool' };
 export const BYTES: TypeHint = { kind: 'builtin', name: 'bytes' };
 export const NONE: TypeHint = { kind: 'none' };
 
-export const HINT_BY_NAME: Record<string, TypeHint> = {
-  str: STR,
-  int: INT,
-  float: FLOAT,
-  bool: BOOL,
-  bytes: BYTES,
-  list: { kind: 'list', item: ANY },
-  tuple: { kind: 'tuple', item: ANY },
-  dict: { kind: 'dict', key: STR, value: ANY },
-  set: { kind: 'set', item: ANY },
-  sized: { kind: 'union', options: [STR, { kind: 'list', item: ANY }] },
-  callable: { kind: 'callable' },
-};
+/** Usage hints (the worker's `paramHints`) for a text stream and for the name of a file that exists. */
+export const STREAM_TYPE = 'typing.TextIO';
+export const PATH_TYPE = 'os.PathLike';
 
 /**
  * The last resort when neither an annotation, nor how the function uses the parameter, nor a default says what
@@ -51,8 +41,6 @@ export const NAME_RULES: readonly [RegExp, TypeHint][] = [
   ],
 ];
 
-/** Parameters that take a readable text stream. */
-export const STREAM_PARAM = /(^|_)(fp|fileobj|file_obj|readable)$|stream$/;
 /** Parameters that take the name of a file to read (`path`, `config_file`, `infile`, `input_filename`). */
 export const PATH_PARAM = /(^|_)(in|input_?|source_?)?(path|filename|file_?name|fname|filepath|file)$/;
 /** Parameters holding a command line (`main(argv)`, `main(args)`). */

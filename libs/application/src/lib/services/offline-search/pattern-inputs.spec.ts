@@ -49,7 +49,7 @@ const versions: ModuleInterface = {
     '': [{ ...entry, subjects: [], name: '_VERSION_RE' }],
   },
   constants: [],
-  paramHints: { parse: { text: ['str'] } },
+  paramHints: { parse: { text: [{ kind: 'builtin', name: 'str' }] } },
   doctests: [],
   shape: { statements: [1], branches: [] },
   baseline: { lines: [1], branches: [] },
