@@ -5,9 +5,10 @@
 //   binary encodings, numbers, file formats, command line, data structures, internationalisation);
 // - `regex`: five modules that parse text with regular expressions, the figures pattern-derived strings are judged on.
 // Like run-offline-bench.cjs: each module is copied to a temp folder as m_<name>.py (a relative import
-// `from ._x import` becomes `from <package>._x import`, so the copy imports on its own), generated with a fixed
-// budget and seed (wall time measured around the whole command), then the emitted tests are measured independently
-// with `coverage run --branch -m pytest` in a fresh venv, several runs in a row.
+// `from ._x import` becomes `from <package>._x import`, `from . import x` `from <package> import x`, so the copy
+// imports on its own), generated with a fixed budget and seed (wall time measured around the whole command), then
+// the emitted tests are measured independently with `coverage run --branch -m pytest` in a fresh venv, several runs
+// in a row.
 //
 // Usage: npm run bench:devset -- [--set dev|regex] [--budget 30] [--runs 3] [--modules tomllib/_re.py,...]
 //        [--python /path/to/python] [--agent /path/to/test-agent/checkout] [--keep] [--json]
@@ -155,7 +156,10 @@ function main() {
     fs.mkdirSync(src, { recursive: true });
     const moduleFile = path.join(src, `${name}.py`);
     const pkg = path.dirname(rel).replace(/\//g, '.');
-    const text = fs.readFileSync(path.join(stdlib, rel), 'utf8').replace(/^from \.(\w)/gm, `from ${pkg}.$1`);
+    const text = fs
+      .readFileSync(path.join(stdlib, rel), 'utf8')
+      .replace(/^from \.(\w)/gm, `from ${pkg}.$1`)
+      .replace(/^from \. import /gm, `from ${pkg} import `);
     fs.writeFileSync(moduleFile, text);
     const started = Date.now();
     const gen = spawnSync(
