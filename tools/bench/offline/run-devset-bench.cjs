@@ -123,7 +123,7 @@ function table(opts, rows, load) {
   const f = (n) => (typeof n === 'number' ? n.toFixed(1) : '—');
   const m = means(rows);
   return [
-    `Offline engine on the ${opts.set} development set, --time-budget ${opts.budget} s, ${opts.runs} runs in a row (agent: ${opts.agent}; ${load})`,
+    `Offline engine on the development set '${opts.set}', --time-budget ${opts.budget} s, ${opts.runs} runs in a row (agent: ${opts.agent}; ${load})`,
     '',
     '| module | line % | branch % | line+branch % | tests | runs green | wall s |',
     '|---|---|---|---|---|---|---|',

@@ -22,9 +22,7 @@ import {
   NAME_RULES,
   NONE,
   PATH_PARAM,
-  PATH_TYPE,
   STR,
-  STREAM_TYPE,
   defaultHint,
   isArgvParam,
 } from './input-pools';
@@ -127,9 +125,8 @@ export class InputGenerator {
       case 'dict':
         return this.dictValue(hint, owner, depth);
       case 'any': {
-        if (hint.hint === STREAM_TYPE && rng.chance(0.85)) return this.texts.streamValue(owner);
-        if (hint.hint === PATH_TYPE)
-          return rng.chance(0.75) ? this.texts.fileValue(owner) : this.builtin('str', STR, owner);
+        const io = this.texts.ioValue(hint.hint, owner);
+        if (io) return io;
         const known = hint.hint ? stdlibValue(this.module, rng, hint.hint) : undefined;
         if (known && rng.chance(0.85)) return { expr: lit(known), kind: 'other', hint };
         const fromObserved = this.observedOf();

@@ -10,8 +10,9 @@ export const BOOL: TypeHint = { kind: 'builtin', name: 'bool' };
 export const BYTES: TypeHint = { kind: 'builtin', name: 'bytes' };
 export const NONE: TypeHint = { kind: 'none' };
 
-/** Usage hints (the worker's `paramHints`) for a text stream and for the name of a file that exists. */
+/** Usage hints (the worker's `paramHints`) for a text stream, a binary one and the name of a file that exists. */
 export const STREAM_TYPE = 'typing.TextIO';
+export const BINARY_STREAM_TYPE = 'typing.BinaryIO';
 export const PATH_TYPE = 'os.PathLike';
 
 /**

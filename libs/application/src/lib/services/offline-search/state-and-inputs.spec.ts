@@ -122,6 +122,11 @@ describe('inputs shaped by what a parameter is for', () => {
     );
     expect(streams.length).toBeGreaterThan(20);
     for (const v of streams) expect(v.expr.kind === 'lit' && v.expr.source).toMatch(/^io\.StringIO\((['"]).*\1\)$/);
+    const binary = Array.from({ length: 30 }, () => gen.value({ kind: 'any', hint: 'typing.BinaryIO' }, lexerClass))
+      .map((v) => (v.expr.kind === 'lit' ? v.expr.source : ''))
+      .filter((src) => src.startsWith('io.BytesIO('));
+    expect(binary.length).toBeGreaterThan(20);
+    for (const src of binary) expect(src).toMatch(/^io\.BytesIO\(b(['"])[\x20-\x7e]*\1\)$/);
     const files = Array.from({ length: 30 }, () => gen.specialValue(infile, lexerClass)).filter((v) => v !== undefined);
     expect(files.length).toBeGreaterThan(5);
     for (const v of files)

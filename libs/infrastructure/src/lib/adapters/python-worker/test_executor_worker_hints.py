@@ -21,6 +21,7 @@ BOOL = {"kind": "builtin", "name": "bool"}
 BYTES = {"kind": "builtin", "name": "bytes"}
 ANY = {"kind": "any"}
 STREAM = {"kind": "any", "hint": "typing.TextIO"}
+BINARY_STREAM = {"kind": "any", "hint": "typing.BinaryIO"}
 PATH = {"kind": "any", "hint": "os.PathLike"}
 
 
@@ -35,7 +36,9 @@ def hints(source):
     ("a.append(1)", [{"kind": "list", "item": ANY}]),
     ("a.add(1)", [{"kind": "set", "item": ANY}]),
     ("return a.get('x')", [{"kind": "dict", "key": STR, "value": ANY}]),
-    ("return a.readline()", [STREAM]),
+    ("return a.readline() + '!'", [STREAM]),
+    ("return a.read(4) == b'PNG'", [BINARY_STREAM]),
+    ("return a.read()", [STREAM, BINARY_STREAM]),
     ("return a & 0xff", [INT]),
     ("return a >> 2", [INT]),
     ("return ~a", [INT]),
@@ -96,7 +99,7 @@ def test_a_parameter_stored_by_init_is_typed_by_what_the_other_methods_do_with_t
 
             def line(self):
                 text = self.source.readline()
-                return text[: self.limit - 1]
+                return text[: self.limit - 1].rstrip("\\n")
     """)["Reader.__init__"]
     assert found == {"a": [STREAM], "b": [INT]}
 

@@ -12,9 +12,10 @@ FLOAT = {"kind": "builtin", "name": "float"}
 BOOL = {"kind": "builtin", "name": "bool"}
 BYTES = {"kind": "builtin", "name": "bytes"}
 CALLABLE = {"kind": "callable"}
-# A readable and writable text stream (what ``typing.TextIO`` annotates), and the name of a file that exists (what
+# A readable and writable text stream (what ``typing.TextIO`` annotates), a binary one, and the name of a file that exists (what
 # ``open(x)`` needs): ``any`` hints with the type's name, as the worker describes those annotations.
 STREAM = {"kind": "any", "hint": "typing.TextIO"}
+BINARY_STREAM = {"kind": "any", "hint": "typing.BinaryIO"}
 PATH = {"kind": "any", "hint": "os.PathLike"}
 # Internal only: ``len(x)``, ``x[i]``, ``x[a:b]``, ``v in x`` say "a str or a list" unless something else says more.
 SIZED = {"kind": "sized"}
@@ -98,6 +99,7 @@ ISINSTANCE_HINTS = {
     "Iterable": list_of(), "Collection": list_of(), "Iterator": list_of(), "Set": set_of(), "MutableSet": set_of(),
     "Callable": CALLABLE, "Number": FLOAT, "Real": FLOAT, "Integral": INT, "Complex": FLOAT,
     "IOBase": STREAM, "TextIOBase": STREAM, "StringIO": STREAM, "TextIOWrapper": STREAM,
+    "BytesIO": BINARY_STREAM, "BufferedIOBase": BINARY_STREAM, "RawIOBase": BINARY_STREAM,
 }
 
 

@@ -5,8 +5,8 @@ and through the attribute ``__init__`` stores it in (``self.stream = stream`` â€
 
 import ast
 
-from .hint_types import (BUILTIN_FIRST_ARG, BYTES, CALLABLE, FILE_PATH_FUNCTIONS, FLOAT, INT, ISINSTANCE_HINTS,
-                         METHOD_HINTS, PATH, SIZED, STR, BOOL, constant_hint, dict_of, format_spec_hint, list_of,
+from .hint_types import (BINARY_STREAM, BUILTIN_FIRST_ARG, BYTES, CALLABLE, FILE_PATH_FUNCTIONS, FLOAT, INT, ISINSTANCE_HINTS,
+                         METHOD_HINTS, PATH, SIZED, STR, STREAM, BOOL, constant_hint, dict_of, format_spec_hint, list_of,
                          tuple_of)
 
 ARITHMETIC = (ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Pow, ast.Mod)
@@ -51,6 +51,12 @@ class Uses:
         self.refs = {name: (qual, name, "self") for name in self.names}
         self.floaty = any(isinstance(c, ast.Constant) and isinstance(c.value, float) for c in ast.walk(node))
         self.number = FLOAT if self.floaty else INT
+        # Its streams: binary when it has bytes constants and no more str ones (its docstring aside), text when it
+        # has str constants only, either when it has none.
+        constants = [c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and isinstance(c.value, (str, bytes))]
+        n_bytes = sum(isinstance(c, bytes) for c in constants)
+        n_str = len(constants) - n_bytes - (1 if ast.get_docstring(node, clean=False) is not None else 0)
+        self.streams = [BINARY_STREAM] if n_bytes and n_bytes >= n_str else [STREAM] if n_str else [STREAM, BINARY_STREAM]
         self.calls = collector.calls.setdefault(qual, [])
         self.node = node
 
@@ -77,8 +83,9 @@ class Uses:
 
     def add(self, node, hint, operation=True):
         target = self.ref(node) if not isinstance(node, tuple) else node
-        if target and hint is not None:
-            self.collector.add(target, hint, operation)
+        for h in self.streams if hint is STREAM else [hint]:
+            if target and h is not None:
+                self.collector.add(target, h, operation)
 
     def bind_loop(self, sub):
         """``for v in p`` / ``[... for v in p]``: ``v`` stands for an item of ``p``; ``for k, v in p.items()``
