@@ -79,6 +79,18 @@ def test_a_list_gets_its_item_type_from_what_the_loop_does_with_the_items():
     assert found["b"] == [{"kind": "list", "item": INT}]
 
 
+def test_an_item_used_only_by_length_and_index_is_a_str_or_a_list_unless_more_is_seen():
+    found = hints("""
+        def f(a, b):
+            for line in a:
+                i = line.find('#')
+                line = line[:i]
+            return [len(row) for row in b]
+    """)["f"]
+    assert found["a"] == [{"kind": "list", "item": STR}]
+    assert found["b"] == [{"kind": "list", "item": {"kind": "union", "options": [STR, {"kind": "list", "item": ANY}]}}]
+
+
 def test_a_dict_gets_the_keys_it_is_indexed_with_and_the_types_of_its_items():
     found = hints("""
         def port(a, b):
@@ -119,7 +131,7 @@ def test_isinstance_names_builtins_abstract_bases_and_the_module_s_classes():
     assert found == {"a": [INT, STR], "b": [{"kind": "dict", "key": STR, "value": ANY}], "c": [{"kind": "class", "ref": "Node"}]}
 
 
-def test_attributes_all_of_one_class_make_a_class_hint_and_self_is_never_typed():
+def test_attributes_all_of_one_class_make_a_class_hint_and_a_method_s_receiver_is_never_typed():
     found = hints("""
         class Point:
             def __init__(self, x):
@@ -128,11 +140,15 @@ def test_attributes_all_of_one_class_make_a_class_hint_and_self_is_never_typed()
             def norm(self):
                 return self.x
 
+            def __add__(a, b):
+                return a.x + b
+
         def show(a):
             return a.norm() + a.x
     """)
     assert found["show"] == {"a": [{"kind": "class", "ref": "Point"}]}
     assert all("self" not in params for params in found.values())
+    assert "a" not in found.get("Point.__add__", {})  # a receiver by another name: a.x would make it a Point
 
 
 def test_a_caller_inherits_what_the_function_it_passes_the_parameter_to_does_with_it():

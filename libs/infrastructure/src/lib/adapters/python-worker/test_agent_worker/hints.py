@@ -135,25 +135,33 @@ def _hints_of(roles, keep):
     over it gives; ``literal_key`` for the constants it is indexed with): containers get their item types; "a str or
     a list" (``len(x)``, ``x[i]``) only counts when nothing more specific was seen."""
     pick = {role: [h for h, op in entries if keep(op)] for role, entries in roles.items()}
-    own = pick.get("self", [])
-    specific = any(h["kind"] in CONTAINERS or (h["kind"] == "builtin" and h["name"] in ("str", "bytes")) for h in own)
-    item = union(pick.get("item", []))
-    literal_keys = pick.get("literal_key", [])
+    literal_keys = pick.pop("literal_key", [])
+    item, k, v = (union(_sized(pick.get(role, []))) for role in ("item", "key", "value"))
     out = []
-    for h in own:
-        if h is SIZED or h == SIZED:
-            if not specific:
-                add_unique(out, STR)
-                add_unique(out, list_of(item))
-            continue
+    for h in _sized(pick.get("self", []), item):
         if h["kind"] in ("list", "set") and h["item"] == ANY and item:
             h = {**h, "item": item}
         elif h["kind"] == "tuple" and h.get("item") == ANY and item:
             h = {**h, "item": item}
         elif h["kind"] == "dict":
-            k = {"kind": "literal", "values": literal_keys} if literal_keys else union(pick.get("key", [])) or h["key"]
-            h = {**h, "key": k, "value": union(pick.get("value", [])) or h["value"]}
+            h = {**h, "key": {"kind": "literal", "values": literal_keys} if literal_keys else k or h["key"],
+                 "value": v or h["value"]}
         add_unique(out, h)
+    return out
+
+
+def _sized(hints, item=None):
+    """``hints`` with "a str or a list" (``SIZED``) made a str and a list when nothing more specific is there, and
+    dropped when something is."""
+    specific = any(h["kind"] in CONTAINERS or (h["kind"] == "builtin" and h["name"] in ("str", "bytes")) for h in hints)
+    out = []
+    for h in hints:
+        if h == SIZED:
+            if not specific:
+                add_unique(out, STR)
+                add_unique(out, list_of(item))
+        else:
+            add_unique(out, h)
     return out
 
 

@@ -47,7 +47,10 @@ class Uses:
         self.collector = collector
         self.enclosing_class = enclosing_class
         params = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
-        self.names = {a.arg for a in params} - {"self", "cls"}
+        static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+        # A method's receiver (whatever it is called) is never typed: the engine passes the instance.
+        receiver = params[:1] if enclosing_class and not static else []
+        self.names = {a.arg for a in params if a not in receiver} - {"self", "cls"}
         self.refs = {name: (qual, name, "self") for name in self.names}
         self.floaty = any(isinstance(c, ast.Constant) and isinstance(c.value, float) for c in ast.walk(node))
         self.number = FLOAT if self.floaty else INT
