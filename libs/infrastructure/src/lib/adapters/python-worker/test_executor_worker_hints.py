@@ -164,3 +164,21 @@ def test_a_caller_inherits_what_the_function_it_passes_the_parameter_to_does_wit
 
 def test_names_alone_say_nothing():
     assert hints("def f(year, month, text, stream, path):\n    return (year, month, text, stream, path)\n") == {}
+
+
+def test_a_caller_inherits_the_isinstance_checks_of_the_callee_too():
+    found = hints("""
+        class Lexer:
+            def __init__(self, a):
+                if isinstance(a, str):
+                    a = io.StringIO(a)
+                self.stream = a
+
+            def next(self):
+                return self.stream.read(1) + '!'
+
+        def split(b):
+            return list(Lexer(b))
+    """)
+    assert found["Lexer.__init__"] == {"a": [STR, STREAM]}
+    assert found["split"] == {"b": [STR, STREAM]}

@@ -16,6 +16,7 @@ import types
 
 from .guard import MAX_EFFECTS, Guard
 from .hints import param_hints, with_pattern_subjects
+from .probes import probed_hints
 from .inspection import attribute_path, external_names, harvest_doctests, list_callables
 from .literals import harvest, raise_lines
 from .machine_values import filter_machine_values, machine_values
@@ -72,7 +73,7 @@ class Worker:
         finally:
             effects = self.guard.stop()
         found.update({
-            "paramHints": with_pattern_subjects(param_hints(tree), found),
+            "paramHints": self.probed(with_pattern_subjects(param_hints(tree), found), found["callables"]),
             "shape": {
                 "statements": sorted(self.shape.statements),
                 "branches": sorted(self.shape.branch_arcs),
@@ -144,6 +145,17 @@ class Worker:
         if k == "list":
             return list(self.evaluate(e["iterable"], env))
         raise ValueError(f"unknown expression kind {k}")
+
+    def probed(self, hints, callables):
+        """``hints`` plus what calls with recording proxies show (``probes``), guarded (what they try outside the
+        scratch folder is refused and not reported: it is no effect of the module's import) and under a time limit."""
+        self.prepare()
+        self.guard.start()
+        try:
+            return probed_hints(self.module, callables, hints)
+        finally:
+            self.guard.stop()
+            self.prepare()
 
     def prepare(self):
         """Each plan starts alike whatever the one before did: in the scratch folder, with the worker's own time

@@ -63,21 +63,18 @@ class _HintCollector(ast.NodeVisitor):
         for node in tree.body:
             if isinstance(node, ast.Assign) and number_constant(node.value):
                 self.numeric_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        self.evidence = {}  # (qualname, parameter) -> role -> [(hint, from an operation)]
+        self.evidence = {}  # (qualname, parameter) -> role -> [hint]
         self.used_attrs = {}  # (qualname, parameter, role) -> attribute names
         self.hints = {}  # qualname -> parameter -> hints
         self.functions = {}  # qualname -> (parameter names as positionally bound by a call, is a method)
-        self.strong = {}  # qualname -> parameter -> hints from operations (not isinstance): what callers inherit
         self.calls = {}  # qualname -> [(callee key, [(parameter index or keyword name, argument name)])]
         self.class_methods = {}  # method name -> qualnames defining it
         self.stack = []
         self.classes = []
 
-    def add(self, target, hint, operation):
+    def add(self, target, hint):
         qual, param, role = target
-        entries = self.evidence.setdefault((qual, param), {}).setdefault(role, [])
-        if not any(key(h) == key(hint) and op == operation for h, op in entries):
-            entries.append((hint, operation))
+        add_unique(self.evidence.setdefault((qual, param), {}).setdefault(role, []), hint)
 
     def numeric(self, node):
         numeric = self.numeric
@@ -114,27 +111,26 @@ class _HintCollector(ast.NodeVisitor):
             if role != "self":
                 continue
             found = self.evidence.get((qual, param), {}).get("self", [])
-            if any(key(h) not in WEAK_METHOD_HINTS for h, _ in found):
+            if any(key(h) not in WEAK_METHOD_HINTS for h in found):
                 continue
             owners = [c for c, m in self.members.items() if attrs <= m]
             if 0 < len(owners) <= 3:
                 for c in owners:
-                    self.add((qual, param, "self"), class_ref(c), True)
+                    self.add((qual, param, "self"), class_ref(c))
 
     def finish(self):
-        """Evidence -> hints: all of it, and (``strong``) the part from operations."""
+        """Evidence -> hints."""
         for (qual, param), roles in self.evidence.items():
-            everything = _hints_of(roles, lambda op: True)
-            if everything:
-                self.hints.setdefault(qual, {})[param] = everything
-            self.strong.setdefault(qual, {})[param] = _hints_of(roles, lambda op: op)
+            found = _hints_of(roles)
+            if found:
+                self.hints.setdefault(qual, {})[param] = found
 
 
-def _hints_of(roles, keep):
+def _hints_of(roles):
     """The hints of one parameter from its evidence by role (``self``; ``item``/``key``/``value`` for what iterating
     over it gives; ``literal_key`` for the constants it is indexed with): containers get their item types; "a str or
     a list" (``len(x)``, ``x[i]``) only counts when nothing more specific was seen."""
-    pick = {role: [h for h, op in entries if keep(op)] for role, entries in roles.items()}
+    pick = dict(roles)
     literal_keys = pick.pop("literal_key", [])
     item, k, v = (union(_sized(pick.get(role, []))) for role in ("item", "key", "value"))
     out = []
@@ -182,9 +178,10 @@ def _callee(collector, call_key):
 
 
 def _inherit_hints(collector):
-    """Each function gets the operation hints of the parameters it passes its own parameters to (three rounds at
-    most, so a chain of calls passes them along)."""
-    hints, strong, functions = collector.hints, collector.strong, collector.functions
+    """Each function gets the hints of the parameters it passes its own parameters to, isinstance checks included
+    (what the callee is prepared for, the caller may pass on); three rounds at most, so a chain of calls passes them
+    along."""
+    hints, functions = collector.hints, collector.functions
     for _ in range(3):
         changed = False
         for qual, entries in collector.calls.items():
@@ -195,10 +192,8 @@ def _inherit_hints(collector):
                 params, offset = functions[target[0]][0], target[1]
                 for at, arg in bound:
                     param = params[at + offset] if isinstance(at, int) and at + offset < len(params) else at if isinstance(at, str) else None
-                    for t in strong.get(target[0], {}).get(param, []):
-                        if add_unique(hints.setdefault(qual, {}).setdefault(arg, []), t):
-                            strong.setdefault(qual, {}).setdefault(arg, []).append(t)
-                            changed = True
+                    for t in list(hints.get(target[0], {}).get(param, [])):
+                        changed = add_unique(hints.setdefault(qual, {}).setdefault(arg, []), t) or changed
         if not changed:
             break
 

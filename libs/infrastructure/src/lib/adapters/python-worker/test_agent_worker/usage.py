@@ -84,11 +84,11 @@ class Uses:
                 return f"{self.enclosing_class}.__init__", param, "self"
         return None
 
-    def add(self, node, hint, operation=True):
+    def add(self, node, hint):
         target = self.ref(node) if not isinstance(node, tuple) else node
         for h in self.streams if hint is STREAM else [hint]:
             if target and h is not None:
-                self.collector.add(target, h, operation)
+                self.collector.add(target, h)
 
     def bind_loop(self, sub):
         """``for v in p`` / ``[... for v in p]``: ``v`` stands for an item of ``p``; ``for k, v in p.items()``
@@ -142,13 +142,13 @@ class Uses:
             for k in kinds:
                 label = k.id if isinstance(k, ast.Name) else k.attr if isinstance(k, ast.Attribute) else None
                 if label in ISINSTANCE_HINTS:
-                    self.add(x, ISINSTANCE_HINTS[label], operation=False)
+                    self.add(x, ISINSTANCE_HINTS[label])
                 elif label in self.collector.members:
-                    self.add(x, {"kind": "class", "ref": label}, operation=False)
+                    self.add(x, {"kind": "class", "ref": label})
         elif name == "hasattr" and len(call.args) == 2 and isinstance(call.args[1], ast.Constant):
-            self.add(x, METHOD_HINTS.get(call.args[1].value), operation=False)
+            self.add(x, METHOD_HINTS.get(call.args[1].value))
         elif name == "callable":
-            self.add(x, CALLABLE, operation=False)
+            self.add(x, CALLABLE)
 
     def attribute_use(self, sub):
         target = self.ref(sub.value)
@@ -218,7 +218,7 @@ class Uses:
         index = sub.slice
         if isinstance(index, ast.Constant) and isinstance(index.value, str):
             self.add(target, dict_of())
-            self.collector.add((target[0], target[1], "literal_key"), repr(index.value), True)
+            self.collector.add((target[0], target[1], "literal_key"), repr(index.value))
         else:
             self.add(target, SIZED)
 
