@@ -205,10 +205,13 @@ export class InputGenerator {
       }
       case 'bytes': {
         const lits = this.texts.literals(owner, 'bytes');
+        const r = rng.next();
         const src =
-          lits.length && rng.chance(0.6)
+          lits.length && r < 0.45
             ? rng.pick(lits).source
-            : rng.pick(["b''", "b'abc'", "b'\\x00\\xff'", "b'hello world'"]);
+            : r < 0.8
+              ? this.texts.asciiBytes(owner)
+              : rng.pick(["b''", "b'abc'", "b'\\x00\\xff'", "b'hello world'"]);
         return { expr: lit(src), kind: 'other', hint };
       }
       case 'complex':

@@ -127,6 +127,12 @@ describe('inputs shaped by what a parameter is for', () => {
       .filter((src) => src.startsWith('io.BytesIO('));
     expect(binary.length).toBeGreaterThan(20);
     for (const src of binary) expect(src).toMatch(/^io\.BytesIO\(b(['"])[\x20-\x7e]*\1\)$/);
+    // Plain bytes are made like its strings too, not only from a fixed pool.
+    const pool = ["b''", "b'abc'", "b'\\x00\\xff'", "b'hello world'"];
+    const bytes = Array.from({ length: 40 }, () => gen.value({ kind: 'builtin', name: 'bytes' }, lexerClass).expr);
+    expect(
+      bytes.filter((e) => e.kind === 'lit' && !pool.includes(e.source) && /^b['"]/.test(e.source)).length,
+    ).toBeGreaterThan(15);
     const files = Array.from({ length: 30 }, () => gen.specialValue(infile, lexerClass)).filter((v) => v !== undefined);
     expect(files.length).toBeGreaterThan(5);
     for (const v of files)

@@ -185,8 +185,12 @@ export class TextInputs {
 
   /** `io.BytesIO(data)`: a readable binary stream over generated text, as ASCII bytes. */
   binaryStreamValue(fn: CallableInfo): GenValue {
-    const text = this.string(fn).replace(/[^\x00-\x7f]/g, '');
-    return wrappedValue('io.BytesIO', [{ expr: lit(`b${pyStr(text)}`), kind: 'other', hint: BYTES }], ANY);
+    return wrappedValue('io.BytesIO', [{ expr: lit(this.asciiBytes(fn)), kind: 'other', hint: BYTES }], ANY);
+  }
+
+  /** A bytes value as `string` makes strings (non-ASCII left out): `builtin('bytes')` draws on it beside literals. */
+  asciiBytes(fn: CallableInfo): string {
+    return `b${pyStr(this.string(fn).replace(/[^\x00-\x7f]/g, ''))}`;
   }
 
   /** `_file(name, text)`: a file in the working directory holding generated (ASCII) text; the value is its name. */

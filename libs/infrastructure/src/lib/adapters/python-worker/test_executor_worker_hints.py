@@ -32,6 +32,7 @@ def hints(source):
 @pytest.mark.parametrize("body, expected", [
     ("return a.strip()", [STR]),
     ("return a.decode()", [BYTES]),
+    ("return a.replace(b'_', b' ')", [BYTES]),
     ("return a.bit_length()", [INT]),
     ("a.append(1)", [{"kind": "list", "item": ANY}]),
     ("a.add(1)", [{"kind": "set", "item": ANY}]),

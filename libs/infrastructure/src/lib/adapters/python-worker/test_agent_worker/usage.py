@@ -65,6 +65,9 @@ class Uses:
 
     def run(self):
         nodes = list(ast.walk(self.node))
+        # `x.replace(b'_', b' ')`, `x.startswith(b'=')`: methods str and bytes share, called with bytes.
+        self.bytes_methods = {id(n.func) for n in nodes if isinstance(n, ast.Call) and any(
+            isinstance(a, ast.Constant) and isinstance(a.value, bytes) for a in n.args)}
         for sub in nodes:
             self.bind_loop(sub)
         for sub in nodes:
@@ -155,7 +158,8 @@ class Uses:
         if not target:
             return
         if sub.attr in METHOD_HINTS:
-            self.add(target, METHOD_HINTS[sub.attr])
+            hint = METHOD_HINTS[sub.attr]
+            self.add(target, BYTES if hint is STR and id(sub) in self.bytes_methods else hint)
         self.collector.used_attrs.setdefault(target, set()).add(sub.attr)
 
     def comparison(self, sub):
