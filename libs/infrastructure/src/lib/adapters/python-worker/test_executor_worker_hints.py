@@ -183,3 +183,21 @@ def test_a_caller_inherits_the_isinstance_checks_of_the_callee_too():
     """)
     assert found["Lexer.__init__"] == {"a": [STR, STREAM]}
     assert found["split"] == {"b": [STR, STREAM]}
+
+
+def test_a_caller_with_evidence_of_its_own_inherits_what_the_callee_does_not_what_it_checks_for():
+    found = hints("""
+        def compile_(a):
+            if isinstance(a, bytes):
+                a = str(a, 'latin-1')
+            return a.lower()
+
+        def match(b, c):
+            return compile_(c)(b.strip())
+
+        def full(d, e):
+            return match(os.path.normcase(d), e.upper())
+    """)
+    assert found["compile_"] == {"a": [BYTES, STR]}
+    assert found["match"] == {"b": [STR], "c": [BYTES, STR]}
+    assert found["full"] == {"d": [STR], "e": [STR]}

@@ -64,6 +64,7 @@ class _HintCollector(ast.NodeVisitor):
             if isinstance(node, ast.Assign) and number_constant(node.value):
                 self.numeric_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
         self.evidence = {}  # (qualname, parameter) -> role -> [hint]
+        self.checked = {}  # (qualname, parameter) -> hints only a check (isinstance, hasattr, callable) gave
         self.used_attrs = {}  # (qualname, parameter, role) -> attribute names
         self.hints = {}  # qualname -> parameter -> hints
         self.functions = {}  # qualname -> (parameter names as positionally bound by a call, is a method)
@@ -72,9 +73,12 @@ class _HintCollector(ast.NodeVisitor):
         self.stack = []
         self.classes = []
 
-    def add(self, target, hint):
+    def add(self, target, hint, check=False):
         qual, param, role = target
         add_unique(self.evidence.setdefault((qual, param), {}).setdefault(role, []), hint)
+        if role == "self":
+            checked = self.checked.setdefault((qual, param), {})
+            checked[key(hint)] = checked.get(key(hint), True) and check
 
     def numeric(self, node):
         numeric = self.numeric
@@ -178,10 +182,12 @@ def _callee(collector, call_key):
 
 
 def _inherit_hints(collector):
-    """Each function gets the hints of the parameters it passes its own parameters to, isinstance checks included
-    (what the callee is prepared for, the caller may pass on); three rounds at most, so a chain of calls passes them
-    along."""
+    """Each function gets the hints of the parameters it passes its own parameters to (three rounds at most, so a
+    chain of calls passes them along): what the callee does with them, and what it only checks for (isinstance)
+    when the caller itself says nothing about the parameter."""
     hints, functions = collector.hints, collector.functions
+    own = {(qual, param) for qual, params in hints.items() for param in params}
+    checked = {target: {k for k, only in found.items() if only} for target, found in collector.checked.items()}
     for _ in range(3):
         changed = False
         for qual, entries in collector.calls.items():
@@ -192,8 +198,14 @@ def _inherit_hints(collector):
                 params, offset = functions[target[0]][0], target[1]
                 for at, arg in bound:
                     param = params[at + offset] if isinstance(at, int) and at + offset < len(params) else at if isinstance(at, str) else None
+                    skip = checked.get((target[0], param), set()) if (qual, arg) in own else set()
                     for t in list(hints.get(target[0], {}).get(param, [])):
-                        changed = add_unique(hints.setdefault(qual, {}).setdefault(arg, []), t) or changed
+                        if key(t) in skip:
+                            continue
+                        if add_unique(hints.setdefault(qual, {}).setdefault(arg, []), t):
+                            changed = True
+                            if key(t) in checked.get((target[0], param), set()):
+                                checked.setdefault((qual, arg), set()).add(key(t))
         if not changed:
             break
 

@@ -87,11 +87,11 @@ class Uses:
                 return f"{self.enclosing_class}.__init__", param, "self"
         return None
 
-    def add(self, node, hint):
+    def add(self, node, hint, check=False):
         target = self.ref(node) if not isinstance(node, tuple) else node
         for h in self.streams if hint is STREAM else [hint]:
             if target and h is not None:
-                self.collector.add(target, h)
+                self.collector.add(target, h, check)
 
     def bind_loop(self, sub):
         """``for v in p`` / ``[... for v in p]``: ``v`` stands for an item of ``p``; ``for k, v in p.items()``
@@ -145,13 +145,13 @@ class Uses:
             for k in kinds:
                 label = k.id if isinstance(k, ast.Name) else k.attr if isinstance(k, ast.Attribute) else None
                 if label in ISINSTANCE_HINTS:
-                    self.add(x, ISINSTANCE_HINTS[label])
+                    self.add(x, ISINSTANCE_HINTS[label], check=True)
                 elif label in self.collector.members:
-                    self.add(x, {"kind": "class", "ref": label})
+                    self.add(x, {"kind": "class", "ref": label}, check=True)
         elif name == "hasattr" and len(call.args) == 2 and isinstance(call.args[1], ast.Constant):
-            self.add(x, METHOD_HINTS.get(call.args[1].value))
+            self.add(x, METHOD_HINTS.get(call.args[1].value), check=True)
         elif name == "callable":
-            self.add(x, CALLABLE)
+            self.add(x, CALLABLE, check=True)
 
     def attribute_use(self, sub):
         target = self.ref(sub.value)
