@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_agent_worker.probes import probed_hints  # noqa: E402
+from test_agent_worker.guard import Guard  # noqa: E402
+from test_agent_worker.probes import in_child, probed_hints  # noqa: E402
 from test_agent_worker.streams import on_alarm  # noqa: E402
 
 STR = {"kind": "builtin", "name": "str"}
@@ -56,6 +57,12 @@ def typed(a: int):
 
 def hinted(a):
     return a.strip()
+
+SEEN = []
+
+def remember(a):
+    SEEN.append(a + 1)
+    return len(SEEN)
 """
 
 
@@ -94,3 +101,10 @@ def test_parameters_an_annotation_or_the_source_typed_are_left_alone(module):
     typed["params"][0]["type"] = INT
     found = probed_hints(module, [typed, callable_info("hinted", ["a"])], {"hinted": {"a": [STR]}})
     assert found == {"hinted": {"a": [STR]}}
+
+
+def test_probes_run_in_a_child_so_the_module_s_state_stays_as_it_was(module, tmp_path):
+    # The second try passes a plain int: remember() then appends to SEEN, in the child only.
+    found = in_child(module, [callable_info("remember", ["a"])], {}, Guard(str(tmp_path)))
+    assert found == {"remember": {"a": [INT]}}
+    assert module.SEEN == []

@@ -16,7 +16,7 @@ import types
 
 from .guard import MAX_EFFECTS, Guard
 from .hints import param_hints, with_pattern_subjects
-from .probes import probed_hints
+from . import probes
 from .inspection import attribute_path, external_names, harvest_doctests, list_callables
 from .literals import harvest, raise_lines
 from .machine_values import filter_machine_values, machine_values
@@ -147,15 +147,10 @@ class Worker:
         raise ValueError(f"unknown expression kind {k}")
 
     def probed(self, hints, callables):
-        """``hints`` plus what calls with recording proxies show (``probes``), guarded (what they try outside the
-        scratch folder is refused and not reported: it is no effect of the module's import) and under a time limit."""
+        """``hints`` plus what calls with recording proxies show (``probes``, in a forked child, guarded: what they
+        try outside the scratch folder is refused and not reported, it is no effect of the module's import)."""
         self.prepare()
-        self.guard.start()
-        try:
-            return probed_hints(self.module, callables, hints)
-        finally:
-            self.guard.stop()
-            self.prepare()
+        return probes.in_child(self.module, callables, hints, self.guard)
 
     def prepare(self):
         """Each plan starts alike whatever the one before did: in the scratch folder, with the worker's own time

@@ -3,10 +3,15 @@ a recording proxy (a ``Probe``) for it, which logs the first thing the call trie
 ``len``, iteration, a comparison with a constant) and stops the call there; a ``TypeError`` a C function raises on it
 (``must be str, not probe0``) names the type it wanted. The parameter then gets a plain value of that type and the
 call is tried again, so one function can show what it does with each parameter in turn (as Pynguin's type tracing
-does). Runs under the worker's guard and a time limit per call and per module."""
+does). Runs in a forked child of the worker (``in_child``), so what the calls change in the module's state (a
+setting, a cache, a registry) never reaches the calls the search makes, under the worker's guard and a time limit
+per call and per module."""
 
 import io
+import json
+import os
 import re
+import select
 import signal
 import sys
 import time
@@ -176,3 +181,46 @@ def probed_hints(module, callables, hints):
             if found.get(name):
                 hints.setdefault(c["qualname"], {})[name] = found[name]
     return hints
+
+
+def in_child(module, callables, hints, guard):
+    """``probed_hints`` run in a forked child under ``guard``; the parent's module is left as it was. ``hints``
+    unchanged when the child fails, crashes or overruns (``MODULE_LIMIT_S`` and a second)."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: probe, write the hints as JSON, leave without running the worker's exit code
+        code = 1
+        try:
+            os.close(read_end)
+            guard.start()
+            data = json.dumps(probed_hints(module, callables, hints)).encode()
+            guard.stop()
+            while data:
+                data = data[os.write(write_end, data):]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + MODULE_LIMIT_S + 1
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([read_end], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(read_end, 1 << 16) if ready else b""
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        _reap(pid)
+    try:
+        return json.loads(b"".join(chunks)) if chunks else hints
+    except ValueError:
+        return hints
+
+
+def _reap(pid):
+    """Waits for the child, killing it first when it is still running."""
+    done, _ = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
