@@ -25,6 +25,7 @@ import {
   STR,
   defaultHint,
   isArgvParam,
+  preferText,
 } from './input-pools';
 import type { RandomSource } from './random-source';
 import { floatValue, intValue, nearDefault, round, strValue } from './scalar-values';
@@ -61,7 +62,7 @@ export class InputGenerator {
     }
   }
 
-  /** The type to generate for a parameter: its annotation, else what its use, default and name suggest. */
+  /** The type for a parameter: its annotation, else its use (a class only when it can be built), default, name. */
   hintFor(param: ParameterInfo, owner: CallableInfo): TypeHint {
     const withNone = (h: TypeHint): TypeHint => (param.defaultIsNone ? { kind: 'union', options: [h, NONE] } : h);
     if (param.type.kind !== 'any') return withNone(param.type);
@@ -69,8 +70,7 @@ export class InputGenerator {
     const found =
       this.module.paramHints[owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname]?.[param.name] ??
       [];
-    for (const u of found) {
-      // A class the attributes the function uses on the parameter belong to: only when it can be built.
+    for (const u of preferText(found, this.rng.chance(0.25))) {
       if (u.kind !== 'class' || this.constructibleClass(u.ref)) options.push(u);
     }
     const fromDefault = param.default ? defaultHint(param.default) : undefined;

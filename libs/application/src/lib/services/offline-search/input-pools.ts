@@ -16,6 +16,16 @@ export const BINARY_STREAM_TYPE = 'typing.BinaryIO';
 export const PATH_TYPE = 'os.PathLike';
 
 /**
+ * Usage hints with the stream options left out when text is one of them, unless `keepStream`: code that takes text
+ * or a stream (`shlex(instream)`) is mostly called with text, and the search varies text better than a stream.
+ */
+export function preferText(hints: readonly TypeHint[], keepStream: boolean): readonly TypeHint[] {
+  const stream = (h: TypeHint) => h.kind === 'any' && (h.hint === STREAM_TYPE || h.hint === BINARY_STREAM_TYPE);
+  const text = hints.some((h) => h.kind === 'builtin' && h.name === 'str');
+  return text && !keepStream ? hints.filter((h) => !stream(h)) : hints;
+}
+
+/**
  * The last resort when neither an annotation, nor how the function uses the parameter, nor a default says what
  * it is: generic naming conventions (`is_*` flags, `path`, `count`, `text`), not tuned to any module. Usage
  * evidence (the worker's `paramHints`: arithmetic, comparisons, methods called, what the parameter is passed to)

@@ -143,6 +143,21 @@ describe('inputs shaped by what a parameter is for', () => {
     expect(gen.specialValue({ ...infile, type: { kind: 'builtin', name: 'int' } }, lexerClass)).toBeUndefined();
   });
 
+  it('gives a parameter that takes text or a stream text three times in four', () => {
+    const stream: TypeHint = { kind: 'any', hint: 'typing.TextIO' };
+    const [instream] = lexerClass.params;
+    const str: TypeHint = { kind: 'builtin', name: 'str' };
+    const gen = new InputGenerator(
+      { ...lexer, paramHints: { 'Lexer.__init__': { instream: [str, stream] } } },
+      new RandomSource(4),
+    );
+    const hints = Array.from({ length: 200 }, () => JSON.stringify(gen.hintFor(instream, lexerClass)));
+    const withStream = hints.filter((h) => h.includes('typing.TextIO')).length;
+    expect(withStream).toBeGreaterThan(30);
+    expect(withStream).toBeLessThan(80);
+    expect(new Set(hints).size).toBe(2);
+  });
+
   it('gives a dict the function indexes with constants those keys, and a file it opens to read a file that exists', () => {
     const keys: TypeHint = {
       kind: 'dict',
