@@ -70,7 +70,7 @@ export class InputGenerator {
     const found =
       this.module.paramHints[owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname]?.[param.name] ??
       [];
-    for (const u of preferText(found, this.rng.chance(0.25))) {
+    for (const u of preferText(found, () => this.rng.chance(0.25))) {
       if (u.kind !== 'class' || this.constructibleClass(u.ref)) options.push(u);
     }
     const fromDefault = param.default ? defaultHint(param.default) : undefined;

@@ -16,13 +16,13 @@ export const BINARY_STREAM_TYPE = 'typing.BinaryIO';
 export const PATH_TYPE = 'os.PathLike';
 
 /**
- * Usage hints with the stream options left out when text is one of them, unless `keepStream`: code that takes text
- * or a stream (`shlex(instream)`) is mostly called with text, and the search varies text better than a stream.
+ * Usage hints with the stream options left out when text is one of them, unless `keepStream()` (asked only then):
+ * code that takes text or a stream (`shlex(instream)`) is mostly called with text, which the search varies better.
  */
-export function preferText(hints: readonly TypeHint[], keepStream: boolean): readonly TypeHint[] {
+export function preferText(hints: readonly TypeHint[], keepStream: () => boolean): readonly TypeHint[] {
   const stream = (h: TypeHint) => h.kind === 'any' && (h.hint === STREAM_TYPE || h.hint === BINARY_STREAM_TYPE);
   const text = hints.some((h) => h.kind === 'builtin' && h.name === 'str');
-  return text && !keepStream ? hints.filter((h) => !stream(h)) : hints;
+  return text && hints.some(stream) && !keepStream() ? hints.filter((h) => !stream(h)) : hints;
 }
 
 /**
