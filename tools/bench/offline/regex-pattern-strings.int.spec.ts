@@ -32,7 +32,7 @@ describe('offline search on a regex-driven parser (real worker)', () => {
     expect(found.matches.some((s) => /^\d+\.\d+$/.test(s))).toBe(true);
     expect(found.nearMisses).toContain('');
     expect(found.nearMisses.some((s) => re.test(s))).toBe(false);
-    expect(session.module.paramHints.parse_version?.text).toContain('str');
+    expect(session.module.paramHints.parse_version?.text).toContainEqual({ kind: 'builtin', name: 'str' });
   });
 
   it('covers at least 90 % line+branch in a few seconds from the pattern', async () => {

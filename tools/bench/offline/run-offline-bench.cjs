@@ -9,7 +9,7 @@
 // with --no-sandbox, so the table shows the sandbox's added wall time per module (skip with --no-unconfined).
 //
 // Usage: npm run bench:offline -- [--budget 30] [--runs 5] [--modules colorsys,textwrap] [--python /path/to/python]
-//        [--keep] (keep the temp folder) [--json] [--no-unconfined]
+//        [--keep] (keep the temp folder) [--json] [--no-unconfined] [--agent /path/to/test-agent/checkout]
 //        [--mutation] (mutation testing of the emitted tests: the score per module and its mean)
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -33,6 +33,7 @@ function args() {
     runs: Number(get('runs', '5')),
     modules: get('modules', Object.keys(PYNGUIN).join(',')).split(','),
     python: get('python', undefined),
+    agent: path.resolve(get('agent', root)),
     keep: has('keep'),
     unconfined: !has('no-unconfined'),
     json: has('json'),
@@ -126,7 +127,7 @@ function main() {
     const generate = (flags, outDir, generateFlags = []) => {
       const started = Date.now();
       const run = spawnSync(
-        path.join(root, 'bin', 'test-agent'),
+        path.join(opts.agent, 'bin', 'test-agent'),
         [
           '--json',
           '--log-level',

@@ -110,8 +110,14 @@ export interface ModuleInterface {
   >;
   /** Module-level constants whose value can be written as Python source. */
   readonly constants: readonly { readonly name: string; readonly type: string }[];
-  /** Types suggested by how each function uses its parameters: qualname → parameter → type names. */
-  readonly paramHints: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+  /**
+   * Types suggested by how each function uses its parameters (methods called on them, operators, comparisons,
+   * `isinstance` checks, subscripts, iteration, the builtins they are passed to): qualname → parameter → hints, in
+   * the order the evidence came. Besides the annotation kinds: `{ kind: 'any', hint: 'typing.TextIO' }` for a text
+   * stream (`.read()`, `.readline()`), `{ kind: 'any', hint: 'os.PathLike' }` for the name of a file that exists
+   * (`open(x)`), a dict's `key` a `literal` of the constants it is indexed with.
+   */
+  readonly paramHints: Readonly<Record<string, Readonly<Record<string, readonly TypeHint[]>>>>;
   readonly doctests: readonly DoctestInfo[];
   /** Every statement line and every branch arc coverage.py counts in the file. */
   readonly shape: { readonly statements: readonly number[]; readonly branches: readonly Branch[] };

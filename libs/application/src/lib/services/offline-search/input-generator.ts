@@ -16,7 +16,6 @@ import {
   FIELD_TYPES,
   FLOAT,
   FLOAT_BOUNDARIES,
-  HINT_BY_NAME,
   INT,
   INT_BOUNDARIES,
   LAMBDAS,
@@ -24,9 +23,9 @@ import {
   NONE,
   PATH_PARAM,
   STR,
-  STREAM_PARAM,
   defaultHint,
   isArgvParam,
+  preferText,
 } from './input-pools';
 import type { RandomSource } from './random-source';
 import { floatValue, intValue, nearDefault, round, strValue } from './scalar-values';
@@ -63,7 +62,7 @@ export class InputGenerator {
     }
   }
 
-  /** The type to generate for a parameter: its annotation, else what its use, default and name suggest. */
+  /** The type for a parameter: its annotation, else its use (a class only when it can be built), default, name. */
   hintFor(param: ParameterInfo, owner: CallableInfo): TypeHint {
     const withNone = (h: TypeHint): TypeHint => (param.defaultIsNone ? { kind: 'union', options: [h, NONE] } : h);
     if (param.type.kind !== 'any') return withNone(param.type);
@@ -71,15 +70,8 @@ export class InputGenerator {
     const found =
       this.module.paramHints[owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname]?.[param.name] ??
       [];
-    // `sized` (len, subscripts) only narrows when nothing more specific was seen.
-    const usage = found.some((u) => ['str', 'bytes', 'list', 'tuple', 'dict'].includes(u))
-      ? found.filter((u) => u !== 'sized')
-      : found;
-    for (const u of usage) {
-      if (HINT_BY_NAME[u]) options.push(HINT_BY_NAME[u]);
-      // `class:Name`: the attributes the function uses on the parameter are members of that class.
-      else if (u.startsWith('class:') && this.constructibleClass(u.slice(6)))
-        options.push({ kind: 'class', ref: u.slice(6) });
+    for (const u of preferText(found, () => this.rng.chance(0.25))) {
+      if (u.kind !== 'class' || this.constructibleClass(u.ref)) options.push(u);
     }
     const fromDefault = param.default ? defaultHint(param.default) : undefined;
     if (fromDefault) options.push(fromDefault);
@@ -130,17 +122,11 @@ export class InputGenerator {
         }
         return collectionValue({ kind: hint.kind, items }, hint, (v) => this.source(v));
       }
-      case 'dict': {
-        const n = depth > 1 ? rng.int(0, 1) : rng.int(0, 3);
-        const keys: GenValue[] = [];
-        const items: GenValue[] = [];
-        for (let i = 0; i < n; i++) {
-          keys.push(this.value(hint.key.kind === 'any' ? STR : hint.key, owner, depth + 1));
-          items.push(this.value(hint.value.kind === 'any' ? INT : hint.value, owner, depth + 1));
-        }
-        return collectionValue({ kind: 'dict', items, keys }, hint, (v) => this.source(v));
-      }
+      case 'dict':
+        return this.dictValue(hint, owner, depth);
       case 'any': {
+        const io = this.texts.ioValue(hint.hint, owner);
+        if (io) return io;
         const known = hint.hint ? stdlibValue(this.module, rng, hint.hint) : undefined;
         if (known && rng.chance(0.85)) return { expr: lit(known), kind: 'other', hint };
         const fromObserved = this.observedOf();
@@ -159,6 +145,31 @@ export class InputGenerator {
         return this.value(pickHint, owner, depth + 1);
       }
     }
+  }
+
+  /** A dict: with the keys the function reads when the worker saw it index the parameter with constants. */
+  private dictValue(hint: Extract<TypeHint, { kind: 'dict' }>, owner: CallableInfo, depth: number): GenValue {
+    const rng = this.rng;
+    const keys: GenValue[] = [];
+    const items: GenValue[] = [];
+    const valueHint = hint.value.kind === 'any' ? INT : hint.value;
+    if (hint.key.kind === 'literal' && hint.key.values.length) {
+      // The keys the function reads: mostly all of them, now and then one left out.
+      const all = hint.key.values;
+      const skip = rng.chance(0.3) ? rng.int(0, all.length - 1) : -1;
+      all.forEach((k, i) => {
+        if (i === skip) return;
+        keys.push({ expr: lit(k), kind: 'other', hint: hint.key });
+        items.push(this.value(valueHint, owner, depth + 1));
+      });
+      return collectionValue({ kind: 'dict', items, keys }, hint, (v) => this.source(v));
+    }
+    const n = depth > 1 ? rng.int(0, 1) : rng.int(0, 3);
+    for (let i = 0; i < n; i++) {
+      keys.push(this.value(hint.key.kind === 'any' ? STR : hint.key, owner, depth + 1));
+      items.push(this.value(valueHint, owner, depth + 1));
+    }
+    return collectionValue({ kind: 'dict', items, keys }, hint, (v) => this.source(v));
   }
 
   private builtin(name: string, hint: TypeHint, owner: CallableInfo): GenValue {
@@ -194,10 +205,13 @@ export class InputGenerator {
       }
       case 'bytes': {
         const lits = this.texts.literals(owner, 'bytes');
+        const r = rng.next();
         const src =
-          lits.length && rng.chance(0.6)
+          lits.length && r < 0.45
             ? rng.pick(lits).source
-            : rng.pick(["b''", "b'abc'", "b'\\x00\\xff'", "b'hello world'"]);
+            : r < 0.8
+              ? this.texts.asciiBytes(owner)
+              : rng.pick(["b''", "b'abc'", "b'\\x00\\xff'", "b'hello world'"]);
         return { expr: lit(src), kind: 'other', hint };
       }
       case 'complex':
@@ -275,16 +289,15 @@ export class InputGenerator {
   }
 
   /**
-   * Values shaped by what a parameter is for, when its type does not say: a command line for `main(argv)`, an
-   * in-memory stream for `instream`, a real file (created by the test) for `filename`. Undefined otherwise, or
-   * now and then so the plain hint still gets its turn.
+   * Values shaped by what a parameter is for, when its type does not say: a command line for `main(argv)`, a real
+   * file (created by the test) for `filename`. Undefined otherwise, or now and then so the plain hint still gets
+   * its turn. (A stream comes from usage: `hintFor` says `typing.TextIO` when the function reads from it.)
    */
   specialValue(p: ParameterInfo, fn: CallableInfo): GenValue | undefined {
     const name = p.name.toLowerCase();
     const untyped = p.type.kind === 'any' || (p.type.kind === 'union' && p.type.options.some((o) => o.kind === 'any'));
     if (isArgvParam(p, fn) && (untyped || p.type.kind === 'list') && this.rng.chance(0.8)) return this.commandLine(fn);
     if (!untyped && !(p.type.kind === 'builtin' && p.type.name === 'str')) return undefined;
-    if (STREAM_PARAM.test(name) && this.rng.chance(0.5)) return this.texts.streamValue(fn);
     if (PATH_PARAM.test(name) && this.rng.chance(0.5)) return this.texts.fileValue(fn);
     return undefined;
   }

@@ -10,19 +10,20 @@ export const BOOL: TypeHint = { kind: 'builtin', name: 'bool' };
 export const BYTES: TypeHint = { kind: 'builtin', name: 'bytes' };
 export const NONE: TypeHint = { kind: 'none' };
 
-export const HINT_BY_NAME: Record<string, TypeHint> = {
-  str: STR,
-  int: INT,
-  float: FLOAT,
-  bool: BOOL,
-  bytes: BYTES,
-  list: { kind: 'list', item: ANY },
-  tuple: { kind: 'tuple', item: ANY },
-  dict: { kind: 'dict', key: STR, value: ANY },
-  set: { kind: 'set', item: ANY },
-  sized: { kind: 'union', options: [STR, { kind: 'list', item: ANY }] },
-  callable: { kind: 'callable' },
-};
+/** Usage hints (the worker's `paramHints`) for a text stream, a binary one and the name of a file that exists. */
+export const STREAM_TYPE = 'typing.TextIO';
+export const BINARY_STREAM_TYPE = 'typing.BinaryIO';
+export const PATH_TYPE = 'os.PathLike';
+
+/**
+ * Usage hints with the stream options left out when text is one of them, unless `keepStream()` (asked only then):
+ * code that takes text or a stream (`shlex(instream)`) is mostly called with text, which the search varies better.
+ */
+export function preferText(hints: readonly TypeHint[], keepStream: () => boolean): readonly TypeHint[] {
+  const stream = (h: TypeHint) => h.kind === 'any' && (h.hint === STREAM_TYPE || h.hint === BINARY_STREAM_TYPE);
+  const text = hints.some((h) => h.kind === 'builtin' && h.name === 'str');
+  return text && hints.some(stream) && !keepStream() ? hints.filter((h) => !stream(h)) : hints;
+}
 
 /**
  * The last resort when neither an annotation, nor how the function uses the parameter, nor a default says what
@@ -42,7 +43,7 @@ export const NAME_RULES: readonly [RegExp, TypeHint][] = [
     STR,
   ],
   [
-    /^(n|i|j|k|count|width|height|size|index|idx|num|number|length|depth|level|start|end|stop|step|limit|offset|max_\w+|min_\w+|pos|position|timeout|retries|digits|precision|base|total|amount|quantity|qty|age|cols|columns|year|month|day|hour|minute|second|days)$/,
+    /^(n|i|j|k|count|width|height|size|index|idx|num|number|length|depth|level|start|end|stop|step|limit|offset|max_\w+|min_\w+|pos|position|timeout|retries|digits|precision|base|total|amount|quantity|qty|age|cols|columns)$/,
     INT,
   ],
   [
@@ -51,8 +52,6 @@ export const NAME_RULES: readonly [RegExp, TypeHint][] = [
   ],
 ];
 
-/** Parameters that take a readable text stream. */
-export const STREAM_PARAM = /(^|_)(fp|fileobj|file_obj|readable)$|stream$/;
 /** Parameters that take the name of a file to read (`path`, `config_file`, `infile`, `input_filename`). */
 export const PATH_PARAM = /(^|_)(in|input_?|source_?)?(path|filename|file_?name|fname|filepath|file)$/;
 /** Parameters holding a command line (`main(argv)`, `main(args)`). */

@@ -49,7 +49,7 @@ const versions: ModuleInterface = {
     '': [{ ...entry, subjects: [], name: '_VERSION_RE' }],
   },
   constants: [],
-  paramHints: { parse: { text: ['str'] } },
+  paramHints: { parse: { text: [{ kind: 'builtin', name: 'str' }] } },
   doctests: [],
   shape: { statements: [1], branches: [] },
   baseline: { lines: [1], branches: [] },
@@ -95,6 +95,9 @@ describe('inputs made from the regular expressions the code matches', () => {
     expect(gen.hintFor(param('is_valid'), count)).toEqual({ kind: 'builtin', name: 'bool' });
     for (const name of [
       'withyear',
+      'year',
+      'month',
+      'day',
       'theyear',
       'themonth',
       'firstweekday',

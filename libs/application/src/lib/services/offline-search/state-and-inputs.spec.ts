@@ -4,6 +4,7 @@ import type {
   ClassField,
   ModuleInterface,
   ParameterInfo,
+  TypeHint,
   ValueDescription,
 } from '@test-agent/domain';
 import { InputGenerator } from './input-generator';
@@ -103,22 +104,76 @@ describe('inputs shaped by what a parameter is for', () => {
     expect(all.join(' ')).not.toContain('output type');
   });
 
-  it('gives stream parameters an in-memory stream and file parameters a file the test writes', () => {
-    const gen = new InputGenerator(lexer, new RandomSource(2));
+  it('gives a parameter the function reads from an in-memory stream, and file parameters a file the test writes', () => {
     const [instream, infile] = lexerClass.params;
-    const streams = Array.from({ length: 30 }, () => gen.specialValue(instream, lexerClass)).filter(
-      (v) => v !== undefined,
+    // The name alone says nothing: only the worker's usage evidence (`self.instream.readline()`) makes it a stream.
+    const unhinted = new InputGenerator(lexer, new RandomSource(2));
+    expect(Array.from({ length: 30 }, () => unhinted.specialValue(instream, lexerClass))).toEqual(
+      Array(30).fill(undefined),
     );
+    const stream: TypeHint = { kind: 'any', hint: 'typing.TextIO' };
+    const gen = new InputGenerator(
+      { ...lexer, paramHints: { 'Lexer.__init__': { instream: [stream] } } },
+      new RandomSource(2),
+    );
+    expect(gen.hintFor(instream, lexerClass)).toEqual({ kind: 'union', options: [stream, { kind: 'none' }] });
+    const streams = Array.from({ length: 30 }, () => gen.value(stream, lexerClass)).filter(
+      (v) => v.expr.kind === 'lit' && v.expr.source.startsWith('io.StringIO('),
+    );
+    expect(streams.length).toBeGreaterThan(20);
+    for (const v of streams) expect(v.expr.kind === 'lit' && v.expr.source).toMatch(/^io\.StringIO\((['"]).*\1\)$/);
+    const binary = Array.from({ length: 30 }, () => gen.value({ kind: 'any', hint: 'typing.BinaryIO' }, lexerClass))
+      .map((v) => (v.expr.kind === 'lit' ? v.expr.source : ''))
+      .filter((src) => src.startsWith('io.BytesIO('));
+    expect(binary.length).toBeGreaterThan(20);
+    for (const src of binary) expect(src).toMatch(/^io\.BytesIO\(b(['"])[\x20-\x7e]*\1\)$/);
+    // Plain bytes are made like its strings too, not only from a fixed pool.
+    const pool = ["b''", "b'abc'", "b'\\x00\\xff'", "b'hello world'"];
+    const bytes = Array.from({ length: 40 }, () => gen.value({ kind: 'builtin', name: 'bytes' }, lexerClass).expr);
+    expect(
+      bytes.filter((e) => e.kind === 'lit' && !pool.includes(e.source) && /^b['"]/.test(e.source)).length,
+    ).toBeGreaterThan(15);
     const files = Array.from({ length: 30 }, () => gen.specialValue(infile, lexerClass)).filter((v) => v !== undefined);
-    expect(streams.length).toBeGreaterThan(5);
-    for (const v of streams) expect(v!.expr.kind === 'lit' && v!.expr.source).toMatch(/^io\.StringIO\((['"]).*\1\)$/);
     expect(files.length).toBeGreaterThan(5);
     for (const v of files)
       expect(v!.expr.kind === 'lit' && v!.expr.source).toMatch(
         /^_file\('(input\.txt|data\.txt|notes\.cfg)', (['"])[\x20-\x7e\n\t\\]*\2\)$/,
       );
     // Not for a parameter of another type.
-    expect(gen.specialValue({ ...instream, type: { kind: 'builtin', name: 'int' } }, lexerClass)).toBeUndefined();
+    expect(gen.specialValue({ ...infile, type: { kind: 'builtin', name: 'int' } }, lexerClass)).toBeUndefined();
+  });
+
+  it('gives a parameter that takes text or a stream text three times in four', () => {
+    const stream: TypeHint = { kind: 'any', hint: 'typing.TextIO' };
+    const [instream] = lexerClass.params;
+    const str: TypeHint = { kind: 'builtin', name: 'str' };
+    const gen = new InputGenerator(
+      { ...lexer, paramHints: { 'Lexer.__init__': { instream: [str, stream] } } },
+      new RandomSource(4),
+    );
+    const hints = Array.from({ length: 200 }, () => JSON.stringify(gen.hintFor(instream, lexerClass)));
+    const withStream = hints.filter((h) => h.includes('typing.TextIO')).length;
+    expect(withStream).toBeGreaterThan(30);
+    expect(withStream).toBeLessThan(80);
+    expect(new Set(hints).size).toBe(2);
+  });
+
+  it('gives a dict the function indexes with constants those keys, and a file it opens to read a file that exists', () => {
+    const keys: TypeHint = {
+      kind: 'dict',
+      key: { kind: 'literal', values: ["'host'", "'port'"] },
+      value: { kind: 'any' },
+    };
+    const path: TypeHint = { kind: 'any', hint: 'os.PathLike' };
+    const gen = new InputGenerator(lexer, new RandomSource(3));
+    const dicts = Array.from({ length: 30 }, () => gen.value(keys, main)).map((v) => v.collection?.keys ?? []);
+    for (const k of dicts)
+      for (const key of k) expect(key.expr).toEqual({ kind: 'lit', source: expect.stringMatching(/^'(host|port)'$/) });
+    expect(dicts.filter((k) => k.length === 2).length).toBeGreaterThan(15);
+    const sources = Array.from({ length: 30 }, () => gen.value(path, main).expr).map((e) =>
+      e.kind === 'lit' ? e.source : '',
+    );
+    expect(sources.filter((s) => s.startsWith("_file('")).length).toBeGreaterThan(15);
   });
 
   it('sets public attributes of the right type before a call, as an assignment in the test', () => {

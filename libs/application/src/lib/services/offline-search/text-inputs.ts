@@ -1,10 +1,19 @@
 import type { CallableInfo, HarvestedLiteral, ModuleInterface, ParameterInfo, TypeHint } from '@test-agent/domain';
-import { FILE_HELPER, collectionValue, evalPyStr, valueSource, wrappedValue, type GenValue } from './generated-value';
-import { ANY, CHARS, FILE_NAMES, STR, WORDS } from './input-pools';
+import {
+  FILE_HELPER,
+  collectionValue,
+  evalPyStr,
+  lit,
+  valueSource,
+  wrappedValue,
+  type GenValue,
+} from './generated-value';
+import { ANY, BINARY_STREAM_TYPE, BYTES, CHARS, FILE_NAMES, PATH_TYPE, STR, STREAM_TYPE, WORDS } from './input-pools';
 import type { HarvestedPattern, ObservedPool } from './input-generator';
 import type { RandomSource } from './random-source';
 import { leavesWorkingDirectory } from './safe-inputs';
 import { strValue } from './scalar-values';
+import { pyStr } from './python-source';
 
 /** Strings for a callable: from its literals, the patterns it matches, common words and characters; command lines. */
 export class TextInputs {
@@ -161,6 +170,27 @@ export class TextInputs {
   /** `io.StringIO(text)`: a readable stream over generated text. */
   streamValue(fn: CallableInfo): GenValue {
     return wrappedValue('io.StringIO', [strValue(this.string(fn), STR)], ANY);
+  }
+
+  /**
+   * A value for a usage hint naming a stream or a file (`typing.TextIO`, `typing.BinaryIO`, `os.PathLike`); now and
+   * then undefined, so the plain value gets its turn too.
+   */
+  ioValue(type: string | undefined, fn: CallableInfo): GenValue | undefined {
+    if (type === STREAM_TYPE && this.rng.chance(0.85)) return this.streamValue(fn);
+    if (type === BINARY_STREAM_TYPE && this.rng.chance(0.85)) return this.binaryStreamValue(fn);
+    if (type === PATH_TYPE) return this.rng.chance(0.75) ? this.fileValue(fn) : strValue(this.string(fn), STR);
+    return undefined;
+  }
+
+  /** `io.BytesIO(data)`: a readable binary stream over generated text, as ASCII bytes. */
+  binaryStreamValue(fn: CallableInfo): GenValue {
+    return wrappedValue('io.BytesIO', [{ expr: lit(this.asciiBytes(fn)), kind: 'other', hint: BYTES }], ANY);
+  }
+
+  /** A bytes value as `string` makes strings (non-ASCII left out): `builtin('bytes')` draws on it beside literals. */
+  asciiBytes(fn: CallableInfo): string {
+    return `b${pyStr(this.string(fn).replace(/[^\x00-\x7f]/g, ''))}`;
   }
 
   /** `_file(name, text)`: a file in the working directory holding generated (ASCII) text; the value is its name. */

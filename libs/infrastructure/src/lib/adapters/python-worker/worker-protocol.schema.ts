@@ -135,7 +135,7 @@ export const moduleInterfaceSchema = z.strictObject({
       examples: z.array(z.strictObject({ source: z.string(), want: z.string() })),
     }),
   ),
-  paramHints: z.record(z.string(), z.record(z.string(), z.array(z.string()))),
+  paramHints: z.record(z.string(), z.record(z.string(), z.array(typeHintSchema))),
   shape: z.strictObject({ statements: z.array(line), branches: z.array(branch) }),
   baseline: z.strictObject({ lines: z.array(line), branches: z.array(branch) }),
   importEffects: z.array(z.string()).optional(),

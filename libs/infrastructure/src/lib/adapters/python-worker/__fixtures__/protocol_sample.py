@@ -145,3 +145,9 @@ def stubborn():
 
 async def later():
     return 1
+
+
+def tally(stream, totals):
+    for line in stream.readlines():
+        totals[line.strip()] = totals.get("seen", 0) + 1
+    return totals["seen"]

@@ -16,6 +16,7 @@ import types
 
 from .guard import MAX_EFFECTS, Guard
 from .hints import param_hints, with_pattern_subjects
+from . import probes
 from .inspection import attribute_path, external_names, harvest_doctests, list_callables
 from .literals import harvest, raise_lines
 from .machine_values import filter_machine_values, machine_values
@@ -72,7 +73,7 @@ class Worker:
         finally:
             effects = self.guard.stop()
         found.update({
-            "paramHints": with_pattern_subjects(param_hints(tree), found),
+            "paramHints": self.probed(with_pattern_subjects(param_hints(tree), found), found["callables"]),
             "shape": {
                 "statements": sorted(self.shape.statements),
                 "branches": sorted(self.shape.branch_arcs),
@@ -144,6 +145,12 @@ class Worker:
         if k == "list":
             return list(self.evaluate(e["iterable"], env))
         raise ValueError(f"unknown expression kind {k}")
+
+    def probed(self, hints, callables):
+        """``hints`` plus what calls with recording proxies show (``probes``, in a forked child, guarded: what they
+        try outside the scratch folder is refused and not reported, it is no effect of the module's import)."""
+        self.prepare()
+        return probes.in_child(self.module, callables, hints, self.guard)
 
     def prepare(self):
         """Each plan starts alike whatever the one before did: in the scratch folder, with the worker's own time

@@ -1,53 +1,90 @@
-"""Types suggested by how each function uses its parameters (``paramHints``): isinstance checks, str and list
-methods, comparisons, arithmetic, iteration, calls of the module's own functions."""
+"""Types of parameters from what the module's functions do with them (``paramHints``: qualname -> parameter -> the
+protocol's type hints), not from their names: ``usage.Uses`` collects the evidence per function; here it becomes
+hints (a list's item type from what is done with its items, a dict's keys from the literals it is indexed with),
+``class`` hints for a parameter whose attributes are all members of one of the module's classes, and each caller
+inherits what the module's functions it passes a parameter to make of it."""
 
 import ast
 
-from .literals import STR_METHODS
+from .hint_types import (ANY, SIZED, STR, WEAK_METHOD_HINTS, add_unique, class_ref, key, list_of, union)
+from .usage import Uses, number_constant
 
-
-LIST_METHODS = {"append", "extend", "insert", "reverse", "sort"}
-ARITHMETIC = (ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Pow, ast.Mod)
-
-
-def _number_constant(node):
-    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+CONTAINERS = ("list", "set", "tuple", "dict")
 
 
 def param_hints(tree):
-    """Types suggested by how each function uses its parameters: isinstance checks, str and list methods,
-    comparisons with constants, arithmetic, ``range``, iteration, subscripts, path functions, calls of the
-    parameter, ``class:Name`` when the attributes it uses on a parameter are all members of one of the module's
-    classes, and what the module's own functions it passes the parameter to make of it."""
+    """qualname -> parameter -> type hints (the protocol's ``TypeHint`` objects), in the order the evidence came."""
     collector = _HintCollector(tree)
     collector.visit(tree)
+    collector.add_class_hints()
+    collector.finish()
     _inherit_hints(collector)
     return collector.hints
 
 
+def _init_attributes(tree):
+    """Per class (dotted qualname): ``self.x = p`` in its ``__init__`` -> {``x``: ``p``} (also ``self.x = p or d``)."""
+    out = {}
+
+    def walk(body, prefix):
+        for node in body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            qual = prefix + node.name
+            walk(node.body, qual + ".")
+            init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+            if init is None:
+                continue
+            params = {a.arg for a in init.args.posonlyargs + init.args.args + init.args.kwonlyargs} - {"self"}
+            attrs = out.setdefault(qual, {})
+            for sub in ast.walk(init):
+                value = sub.value if isinstance(sub, (ast.Assign, ast.AnnAssign)) else None
+                if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+                    value = value.values[0]
+                if not (isinstance(value, ast.Name) and value.id in params):
+                    continue
+                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                for t in targets:
+                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                        attrs.setdefault(t.attr, value.id)
+
+    walk(tree.body, "")
+    return out
+
+
 class _HintCollector(ast.NodeVisitor):
-    """Walks the module's classes and functions, collecting each function's hints (``_Uses``) and what
+    """Walks the module's classes and functions, collecting the evidence of every function (``Uses``) and what
     ``_inherit_hints`` needs to pass the hints of a callee on to its callers."""
 
     def __init__(self, tree):
-        self.hints = {}
         self.members = class_members(tree)
+        self.self_attrs = _init_attributes(tree)
         self.numeric_names = set()
         for node in tree.body:
-            if isinstance(node, ast.Assign) and _number_constant(node.value):
+            if isinstance(node, ast.Assign) and number_constant(node.value):
                 self.numeric_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        self.evidence = {}  # (qualname, parameter) -> role -> [hint]
+        self.checked = {}  # (qualname, parameter) -> hints only a check (isinstance, hasattr, callable) gave
+        self.used_attrs = {}  # (qualname, parameter, role) -> attribute names
+        self.hints = {}  # qualname -> parameter -> hints
         self.functions = {}  # qualname -> (parameter names as positionally bound by a call, is a method)
-        self.strong = {}  # qualname -> parameter -> types from operations (not isinstance): what callers inherit
         self.calls = {}  # qualname -> [(callee key, [(parameter index or keyword name, argument name)])]
         self.class_methods = {}  # method name -> qualnames defining it
         self.stack = []
         self.classes = []
 
+    def add(self, target, hint, check=False):
+        qual, param, role = target
+        add_unique(self.evidence.setdefault((qual, param), {}).setdefault(role, []), hint)
+        if role == "self":
+            checked = self.checked.setdefault((qual, param), {})
+            checked[key(hint)] = checked.get(key(hint), True) and check
+
     def numeric(self, node):
         numeric = self.numeric
-        return _number_constant(node) or (isinstance(node, ast.Name) and node.id in self.numeric_names) or (
+        return number_constant(node) or (isinstance(node, ast.Name) and node.id in self.numeric_names) or (
             isinstance(node, ast.UnaryOp) and numeric(node.operand)) or (
-            isinstance(node, ast.BinOp) and isinstance(node.op, ARITHMETIC + (ast.Add,)) and (numeric(node.left) or numeric(node.right))
+            isinstance(node, ast.BinOp) and (numeric(node.left) or numeric(node.right))
             and not any(isinstance(x, ast.Constant) and isinstance(x.value, (str, bytes)) for x in (node.left, node.right)))
 
     def visit_ClassDef(self, node):
@@ -64,170 +101,80 @@ class _HintCollector(ast.NodeVisitor):
         self.functions[qual] = (positional, in_class)
         if in_class:
             self.class_methods.setdefault(node.name, []).append(qual)
-        uses = _Uses(node, self, self.calls.setdefault(qual, []), self.classes[-1] if in_class else None)
-        for sub in ast.walk(node):
-            uses.scan(sub)
-        uses.add_class_hints(self.members)
-        if uses.found:
-            self.hints[qual] = uses.found
-        self.strong[qual] = uses.operations
+        Uses(node, qual, self, self.classes[-1] if in_class else None).run()
         self.stack.append(node.name)
         self.generic_visit(node)
         self.stack.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-
-class _Uses:
-    """What one function does with its parameters: the types its uses of each suggest (``found``; ``operations``
-    leaves out isinstance checks), the attributes it reads on each and the module's functions it passes them to
-    (``calls``)."""
-
-    def __init__(self, node, collector, calls, enclosing_class):
-        self.names = {a.arg for a in node.args.args + node.args.kwonlyargs + node.args.posonlyargs}
-        self.found = {}
-        self.operations = {}
-        self.used_attrs = {}
-        self.floaty = any(isinstance(c, ast.Constant) and isinstance(c.value, float) for c in ast.walk(node))
-        self.number = "float" if self.floaty else "int"
-        self.numeric = collector.numeric
-        self.numeric_names = collector.numeric_names
-        self.calls = calls
-        self.enclosing_class = enclosing_class
-
-    def add(self, name, t, operation=True):
-        if name in self.names:
-            self.found.setdefault(name, [])
-            if t not in self.found[name]:
-                self.found[name].append(t)
-            if operation:
-                self.operations.setdefault(name, [])
-                if t not in self.operations[name]:
-                    self.operations[name].append(t)
-
-    def scan(self, sub):
-        """The hints one node of the function gives, in a fixed order (the order of each parameter's types)."""
-        self.isinstance_check(sub)
-        self.attribute_use(sub)
-        self.comparison(sub)
-        self.arithmetic(sub)
-        self.statement_use(sub)
-        self.builtin_use(sub)
-        self.own_call(sub)
-
-    def isinstance_check(self, sub):
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id == "isinstance" and len(sub.args) == 2:
-            target = sub.args[0]
-            if isinstance(target, ast.Name):
-                kinds = sub.args[1].elts if isinstance(sub.args[1], ast.Tuple) else [sub.args[1]]
-                for k in kinds:
-                    if isinstance(k, ast.Name) and k.id in ("str", "int", "float", "bytes", "list", "tuple", "dict", "bool", "set"):
-                        self.add(target.id, k.id, operation=False)
-
-    def attribute_use(self, sub):
-        if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.attr in STR_METHODS:
-            self.add(sub.value.id, "str")
-        elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.attr in LIST_METHODS:
-            self.add(sub.value.id, "list")
-        elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name) and sub.value.id in self.names:
-            self.used_attrs.setdefault(sub.value.id, set()).add(sub.attr)
-
-    def comparison(self, sub):
-        if isinstance(sub, ast.Compare):
-            operands = [sub.left, *sub.comparators]
-            for a, b in zip(operands, operands[1:]):
-                for x, c in ((a, b), (b, a)):
-                    if not isinstance(x, ast.Name):
-                        continue
-                    if isinstance(c, ast.Constant) and isinstance(c.value, str):
-                        self.add(x.id, "str")
-                    elif _number_constant(c):
-                        self.add(x.id, "float" if isinstance(c.value, float) else "int")
-                    elif isinstance(c, ast.Name) and c.id in self.numeric_names:
-                        self.add(x.id, self.number)
-
-    def arithmetic(self, sub):
-        if isinstance(sub, ast.BinOp) and isinstance(sub.op, ARITHMETIC + (ast.Add,)):
-            for x, other in ((sub.left, sub.right), (sub.right, sub.left)):
-                if not isinstance(x, ast.Name):
-                    continue
-                if isinstance(sub.op, ast.Mult) and isinstance(other, (ast.Constant, ast.List, ast.Tuple)) and not _number_constant(other):
-                    self.add(x.id, "int")  # '-' * n, [0] * n
-                elif isinstance(sub.op, ast.Mod) and x is sub.right and isinstance(other, ast.Constant) and isinstance(other.value, str):
-                    pass  # '%s' % x says nothing
-                elif isinstance(sub.op, ast.Add) and isinstance(other, ast.Constant) and isinstance(other.value, str):
-                    self.add(x.id, "str")
-                elif self.numeric(other) or (isinstance(sub.op, (ast.Sub, ast.Div, ast.Pow)) and isinstance(other, (ast.Name, ast.BinOp))):
-                    self.add(x.id, "float" if isinstance(sub.op, ast.Div) and self.floaty else self.number)
-
-    def statement_use(self, sub):
-        """Augmented assignments, negation, iteration."""
-        if isinstance(sub, ast.AugAssign) and isinstance(sub.target, ast.Name):
-            if self.numeric(sub.value):
-                self.add(sub.target.id, self.number)
-            elif isinstance(sub.value, ast.Constant) and isinstance(sub.value.value, str):
-                self.add(sub.target.id, "str")
-        if isinstance(sub, ast.UnaryOp) and isinstance(sub.op, ast.USub) and isinstance(sub.operand, ast.Name):
-            self.add(sub.operand.id, self.number)
-        if isinstance(sub, ast.For) and isinstance(sub.iter, ast.Name):
-            self.add(sub.iter.id, "list")
-        if isinstance(sub, ast.comprehension) and isinstance(sub.iter, ast.Name):
-            self.add(sub.iter.id, "list")
-
-    def builtin_use(self, sub):
-        """``len``/``sorted``/..., ``range``, ``os.path`` functions, subscripts, a call of the parameter."""
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in ("len", "sorted", "list", "iter", "enumerate") and sub.args and isinstance(sub.args[0], ast.Name):
-            self.add(sub.args[0].id, "list" if sub.func.id != "len" else "sized")
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id == "range":
-            for a in sub.args:
-                if isinstance(a, ast.Name):
-                    self.add(a.id, "int")
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and isinstance(sub.func.value, ast.Attribute) and isinstance(sub.func.value.value, ast.Name) and sub.func.value.value.id == "os" and sub.func.value.attr == "path":
-            for a in sub.args:
-                if isinstance(a, ast.Name):
-                    self.add(a.id, "str")
-        if isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Name):
-            self.add(sub.value.id, "sized")
-        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in self.names:
-            self.add(sub.func.id, "callable")
-
-    def own_call(self, sub):
-        """A call of the module's own function or method: what it makes of its parameters, callers inherit."""
-        if isinstance(sub, ast.Call):
-            f = sub.func
-            key = None
-            if isinstance(f, ast.Name):
-                key = ("name", f.id)
-            elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in ("self", "cls"):
-                key = ("method", f.attr, self.enclosing_class)
-            if key:
-                names = self.names
-                bound = [(i, a.id) for i, a in enumerate(sub.args) if isinstance(a, ast.Name) and a.id in names]
-                bound += [(k.arg, k.value.id) for k in sub.keywords if k.arg and isinstance(k.value, ast.Name) and k.value.id in names]
-                if bound:
-                    self.calls.append((key, bound))
-
-    def add_class_hints(self, members):
-        """``class:Name`` for a parameter whose attributes are all members of one to three of the module's classes."""
-        for param, attrs in self.used_attrs.items():
-            if param in ("self", "cls") or param in self.found:
+    def add_class_hints(self):
+        """``class`` hints for a parameter whose attributes are all members of one to three of the module's classes,
+        when nothing but protocol-like methods (``read``, ``get``) says what it is."""
+        for (qual, param, role), attrs in self.used_attrs.items():
+            if role != "self":
                 continue
-            owners = [c for c, m in members.items() if attrs <= m]
+            found = self.evidence.get((qual, param), {}).get("self", [])
+            if any(key(h) not in WEAK_METHOD_HINTS for h in found):
+                continue
+            owners = [c for c, m in self.members.items() if attrs <= m]
             if 0 < len(owners) <= 3:
                 for c in owners:
-                    self.add(param, "class:" + c)
+                    self.add((qual, param, "self"), class_ref(c))
+
+    def finish(self):
+        """Evidence -> hints."""
+        for (qual, param), roles in self.evidence.items():
+            found = _hints_of(roles)
+            if found:
+                self.hints.setdefault(qual, {})[param] = found
 
 
-def _callee(collector, key):
+def _hints_of(roles):
+    """The hints of one parameter from its evidence by role (``self``; ``item``/``key``/``value`` for what iterating
+    over it gives; ``literal_key`` for the constants it is indexed with): containers get their item types; "a str or
+    a list" (``len(x)``, ``x[i]``) only counts when nothing more specific was seen."""
+    pick = dict(roles)
+    literal_keys = pick.pop("literal_key", [])
+    item, k, v = (union(_sized(pick.get(role, []))) for role in ("item", "key", "value"))
+    out = []
+    for h in _sized(pick.get("self", []), item):
+        if h["kind"] in ("list", "set") and h["item"] == ANY and item:
+            h = {**h, "item": item}
+        elif h["kind"] == "tuple" and h.get("item") == ANY and item:
+            h = {**h, "item": item}
+        elif h["kind"] == "dict":
+            h = {**h, "key": {"kind": "literal", "values": literal_keys} if literal_keys else k or h["key"],
+                 "value": v or h["value"]}
+        add_unique(out, h)
+    return out
+
+
+def _sized(hints, item=None):
+    """``hints`` with "a str or a list" (``SIZED``) made a str and a list when nothing more specific is there, and
+    dropped when something is."""
+    specific = any(h["kind"] in CONTAINERS or (h["kind"] == "builtin" and h["name"] in ("str", "bytes")) for h in hints)
+    out = []
+    for h in hints:
+        if h == SIZED:
+            if not specific:
+                add_unique(out, STR)
+                add_unique(out, list_of(item))
+        else:
+            add_unique(out, h)
+    return out
+
+
+def _callee(collector, call_key):
     """(qualname, offset of the first argument among its positional parameters) of a call key, or None."""
     functions = collector.functions
-    if key[0] == "name":
-        if key[1] in functions and not functions[key[1]][1]:
-            return key[1], 0
-        if f"{key[1]}.__init__" in functions:
-            return f"{key[1]}.__init__", 1
+    if call_key[0] == "name":
+        if call_key[1] in functions and not functions[call_key[1]][1]:
+            return call_key[1], 0
+        if f"{call_key[1]}.__init__" in functions:
+            return f"{call_key[1]}.__init__", 1
         return None
-    name, cls = key[1], key[2]
+    name, cls = call_key[1], call_key[2]
     if cls and f"{cls}.{name}" in functions:
         return f"{cls}.{name}", 1
     owners = collector.class_methods.get(name, [])
@@ -235,25 +182,30 @@ def _callee(collector, key):
 
 
 def _inherit_hints(collector):
-    """Each function gets the operation types of the parameters it passes its own parameters to (three rounds at
-    most, so a chain of calls passes them along)."""
-    hints, strong, functions = collector.hints, collector.strong, collector.functions
+    """Each function gets the hints of the parameters it passes its own parameters to (three rounds at most, so a
+    chain of calls passes them along): what the callee does with them, and what it only checks for (isinstance)
+    when the caller itself says nothing about the parameter."""
+    hints, functions = collector.hints, collector.functions
+    own = {(qual, param) for qual, params in hints.items() for param in params}
+    checked = {target: {k for k, only in found.items() if only} for target, found in collector.checked.items()}
     for _ in range(3):
         changed = False
         for qual, entries in collector.calls.items():
-            for key, bound in entries:
-                target = _callee(collector, key)
+            for call_key, bound in entries:
+                target = _callee(collector, call_key)
                 if not target or target[0] == qual:
                     continue
                 params, offset = functions[target[0]][0], target[1]
                 for at, arg in bound:
                     param = params[at + offset] if isinstance(at, int) and at + offset < len(params) else at if isinstance(at, str) else None
-                    for t in strong.get(target[0], {}).get(param, []):
-                        mine = hints.setdefault(qual, {}).setdefault(arg, [])
-                        if t not in mine:
-                            mine.append(t)
-                            strong.setdefault(qual, {}).setdefault(arg, []).append(t)
+                    skip = checked.get((target[0], param), set()) if (qual, arg) in own else set()
+                    for t in list(hints.get(target[0], {}).get(param, [])):
+                        if key(t) in skip:
+                            continue
+                        if add_unique(hints.setdefault(qual, {}).setdefault(arg, []), t):
                             changed = True
+                            if key(t) in checked.get((target[0], param), set()):
+                                checked.setdefault((qual, arg), set()).add(key(t))
         if not changed:
             break
 
@@ -265,13 +217,11 @@ def with_pattern_subjects(hints, found):
         c = callables.get(qual) or callables.get(qual.rsplit(".", 1)[0] if qual.endswith(".__init__") else "")
         if not c:
             continue
-        key = f"{c['qualname']}.__init__" if c["kind"] == "class" else qual
+        hint_key = f"{c['qualname']}.__init__" if c["kind"] == "class" else qual
         for e in entries:
             for name in e["subjects"]:
                 if name in {p["name"] for p in c["params"]}:
-                    mine = hints.setdefault(key, {}).setdefault(name, [])
-                    if "str" not in mine:
-                        mine.append("str")
+                    add_unique(hints.setdefault(hint_key, {}).setdefault(name, []), STR)
     return hints
 
 
