@@ -80,7 +80,7 @@ function runTests(source: string) {
   writeFileSync(path.join(dir, 'test_answer.py'), source);
   const run = spawnSync(
     python,
-    ['-m', 'pytest', '-q', '-rA', '--tb=short', '-p', 'no:cacheprovider', 'test_answer.py'],
+    ['-m', 'pytest', '-q', '-rA', '--tb=short', '--color=no', '-p', 'no:cacheprovider', 'test_answer.py'],
     {
       cwd: dir,
       encoding: 'utf8',
