@@ -559,7 +559,15 @@ export class BullMqGenerationQueue implements GenerationQueue {
     } catch (e) {
       if (this.closing && !(await this.connection.exists(key(id, 'cancelled')).catch(() => 0))) {
         // Shutting down: another replica runs it.
-        await job.moveToWait(token);
+        await job.moveToWait(token).catch((handover: unknown) => {
+          // The lock was lost (a stall check took the job back already): BullMQ's stalled handling decides.
+          logger.warn('Job could not be returned to the queue', {
+            id,
+            replica: this.replica,
+            reason: (handover as Error).message,
+          });
+          throw handover;
+        });
         end('handedBack');
         logger.info('Job returned to the queue', { id, replica: this.replica });
         throw new WaitingError();
