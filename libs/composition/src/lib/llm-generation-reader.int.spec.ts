@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CapturingLogger } from '@test-agent/domain/testing';
-import { startLlmStandIn, type LlmStandInProcess, type LlmStandInState } from '@test-agent/infrastructure/testing';
+import { startLlmStandIn, type LlmStandInProcess } from '@test-agent/infrastructure/testing';
 import { createTestAgent } from './create-test-agent';
 
 // Hybrid with a working LLM (the default strategy) end to end: the real offline engine first, then the LLM loop
@@ -10,21 +10,6 @@ import { createTestAgent } from './create-test-agent';
 // code, the marks, the import statement, the error of a failing test) and refuses a prompt without code. Nothing
 // in the stand-in names ledger.py: the tests it writes exist only if the prompt carried what they are made of.
 const fixtures = path.join(__dirname, '__fixtures__', 'llm-generation');
-
-/** What the scripted model logs per answer (tools/llm-stand-in/README.md, "Scripted model"). */
-interface ReaderLog {
-  readonly kind: string;
-  readonly refused?: string;
-  readonly marks?: { readonly lines: number[]; readonly branches: [number, number][] };
-  readonly tests?: { readonly name: string; readonly lines: number[]; readonly branches: [number, number][] }[];
-  readonly mistakes?: string[];
-  readonly repaired?: string[];
-  readonly unfixable?: string[];
-}
-type ReaderState = LlmStandInState & {
-  readonly answers: { readonly source: string; readonly reader?: ReaderLog }[];
-  readonly stats: LlmStandInState['stats'] & { readonly promptTokens: number; readonly completionTokens: number };
-};
 
 describe('hybrid generation against the prompt-reading stand-in', () => {
   jest.setTimeout(180_000);
@@ -68,7 +53,7 @@ describe('hybrid generation against the prompt-reading stand-in', () => {
     expect(llm.repairs.succeeded).toBeGreaterThanOrEqual(1);
 
     // What the stand-in read: the module's code, numbered, with exactly the offline engine's gaps marked.
-    const { answers, stats } = (await standIn.state()) as ReaderState;
+    const { answers, stats } = await standIn.state();
     const logs = answers.map((a) => a.reader!);
     expect(answers.every((a) => a.source === 'reader')).toBe(true);
     const first = logs.find((l) => l.kind === 'unit')!;
@@ -110,6 +95,58 @@ describe('hybrid generation against the prompt-reading stand-in', () => {
     expect(llm.llmCalls + llm.summaryCalls).toBe(answers.length);
     console.log(
       `measured: hybrid on ledger.py in ${seconds.toFixed(1)} s, offline ${llm.accepted.offline} tests, LLM ${llm.accepted.unit} accepted of ${llm.funnel.generated}, ${llm.repairs.succeeded}/${llm.repairs.attempted} repairs, ${stats.promptTokens}+${stats.completionTokens} tokens, coverage ${m.coverage.percent.combined.toFixed(1)} %`,
+    );
+  });
+
+  it('three rounds with feedback reach more coverage than one: each follow-up lists what is still missing', async () => {
+    // A model that writes two tests per answer (a short answer budget, as a small local model has): one round
+    // leaves gaps, and only the follow-up turns, which list the lines and branches still missing, tell it where.
+    standIn = await startLlmStandIn({ model: 'qwen2.5:7b', reader: { maxTests: 2 } });
+    const dir = mkdtempSync(path.join(tmpdir(), 'ta-llm-rounds-'));
+    const module = path.join(dir, 'ledger.py');
+    copyFileSync(path.join(fixtures, 'ledger.py'), module);
+    const agent = createTestAgent(
+      { llmProvider: 'openai', llmUrl: standIn.url, llmModel: 'qwen2.5:7b', llmMaxConcurrency: 1, flakyReruns: 1 },
+      { logger: new CapturingLogger() },
+    );
+    const run = async (rounds: number) => {
+      await standIn.reset();
+      const report = await agent.generate({
+        path: module,
+        outDir: path.join(dir, `out-${rounds}`),
+        strategy: 'llm',
+        targetCoverage: 100,
+        maxIterations: rounds,
+      });
+      const [m] = report.modules;
+      expect(m.error).toBeUndefined();
+      const { answers, stats } = await standIn.state();
+      // The report's token totals are what the stand-in counted, in every run.
+      expect(m.llm!.promptTokens).toBe(stats.promptTokens);
+      expect(m.llm!.completionTokens).toBe(stats.completionTokens);
+      return { m, logs: answers.map((a) => a.reader!).filter(Boolean) };
+    };
+    const one = await run(1);
+    const three = await run(3);
+
+    expect(one.logs.filter((l) => l.kind === 'follow-up')).toHaveLength(0);
+    const followUps = three.logs.filter((l) => l.kind === 'follow-up');
+    expect(followUps.length).toBeGreaterThanOrEqual(2);
+    const first = three.logs.find((l) => l.kind === 'unit')!;
+    // Each follow-up asked for less than the one before it: the gaps the earlier rounds closed were left out.
+    let asked = first.marks!.lines.length + first.marks!.branches.length;
+    for (const f of followUps) {
+      expect(f.refused).toBeUndefined();
+      const now = f.marks!.lines.length + f.marks!.branches.length;
+      expect(now).toBeLessThan(asked);
+      for (const line of f.marks!.lines) expect(first.marks!.lines).toContain(line);
+      asked = now;
+    }
+    const covered = (r: typeof one) => r.m.coverage.lines.covered + r.m.coverage.branches.covered;
+    expect(covered(three)).toBeGreaterThan(covered(one));
+    expect(three.m.coverage.percent.combined).toBeGreaterThan(one.m.coverage.percent.combined);
+    console.log(
+      `measured: ledger.py, LLM only, 2 tests per answer: 1 round ${one.m.coverage.percent.combined.toFixed(1)} % (${one.m.tests} tests), 3 rounds ${three.m.coverage.percent.combined.toFixed(1)} % (${three.m.tests} tests, ${followUps.length} follow-ups)`,
     );
   });
 });

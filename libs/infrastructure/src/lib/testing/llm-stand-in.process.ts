@@ -18,6 +18,9 @@ export interface LlmStandInState {
     readonly streams: number;
     readonly streamedTokens: number;
     readonly stalledStreams: number;
+    /** The usage the stand-in reported with its answers, summed. */
+    readonly promptTokens: number;
+    readonly completionTokens: number;
   };
   readonly requests: {
     at: number;
@@ -27,8 +30,30 @@ export interface LlmStandInState {
     rqUID?: string;
     body?: unknown;
   }[];
+  /** One entry per answer: where it came from (rule, cassette, reader, default, echo), and the scripted model's log. */
+  readonly answers: {
+    readonly at: number;
+    readonly path: string;
+    readonly source: string;
+    readonly finishReason: string;
+    readonly promptTokens: number;
+    readonly completionTokens: number;
+    readonly reader?: StandInReaderLog;
+  }[];
   /** GigaChat access tokens issued so far (to prove they never reach a log). */
   readonly issuedTokens: string[];
+}
+
+/** What the scripted model (`reader`) logs per answer (tools/llm-stand-in/README.md, "Scripted model"). */
+export interface StandInReaderLog {
+  readonly kind: string;
+  readonly refused?: string;
+  readonly answer?: number;
+  readonly marks?: { readonly lines: number[]; readonly branches: [number, number][] };
+  readonly tests?: { readonly name: string; readonly lines: number[]; readonly branches: [number, number][] }[];
+  readonly mistakes?: string[];
+  readonly repaired?: string[];
+  readonly unfixable?: string[];
 }
 
 /** A running stand-in process. Script and fault objects follow tools/llm-stand-in/README.md. */
