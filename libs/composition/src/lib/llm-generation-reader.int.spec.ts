@@ -13,11 +13,19 @@ const fixtures = path.join(__dirname, '__fixtures__', 'llm-generation');
 
 describe('hybrid generation against the prompt-reading stand-in', () => {
   jest.setTimeout(180_000);
-  let standIn: LlmStandInProcess;
-  afterAll(() => standIn?.stop());
+  // Every stand-in a test starts is stopped after it: one left running keeps jest (and so CI) from exiting.
+  const started: LlmStandInProcess[] = [];
+  const standInWith = async (script: Record<string, unknown>) => {
+    const standIn = await startLlmStandIn(script);
+    started.push(standIn);
+    return standIn;
+  };
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((s) => s.stop()));
+  });
 
   it('adds LLM tests for what the offline engine left, made from the code, marks and errors the prompts carried', async () => {
-    standIn = await startLlmStandIn({ model: 'qwen2.5:7b', reader: { mistakes: { badImport: 1 } } });
+    const standIn = await standInWith({ model: 'qwen2.5:7b', reader: { mistakes: { badImport: 1 } } });
     const dir = mkdtempSync(path.join(tmpdir(), 'ta-llm-reader-'));
     const module = path.join(dir, 'ledger.py');
     copyFileSync(path.join(fixtures, 'ledger.py'), module);
@@ -101,7 +109,7 @@ describe('hybrid generation against the prompt-reading stand-in', () => {
   it('three rounds with feedback reach more coverage than one: each follow-up lists what is still missing', async () => {
     // A model that writes two tests per answer (a short answer budget, as a small local model has): one round
     // leaves gaps, and only the follow-up turns, which list the lines and branches still missing, tell it where.
-    standIn = await startLlmStandIn({ model: 'qwen2.5:7b', reader: { maxTests: 2 } });
+    const standIn = await standInWith({ model: 'qwen2.5:7b', reader: { maxTests: 2 } });
     const dir = mkdtempSync(path.join(tmpdir(), 'ta-llm-rounds-'));
     const module = path.join(dir, 'ledger.py');
     copyFileSync(path.join(fixtures, 'ledger.py'), module);
