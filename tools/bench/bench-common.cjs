@@ -1,4 +1,5 @@
-// Shared by the benchmarks: their option reader, and a fresh venv with only pytest and coverage, like a user's.
+// Shared by the benchmarks: their option reader, a fresh venv with only pytest and coverage, like a user's, and the
+// independent measure of emitted tests with coverage.py.
 const { execFileSync, spawnSync } = require('node:child_process');
 const path = require('node:path');
 
@@ -28,4 +29,44 @@ function optionReader(argv = process.argv.slice(2)) {
   };
 }
 
-module.exports = { freshVenv, optionReader };
+/**
+ * Runs the emitted tests in `outDir` `runs` times in a row under `coverage run --branch` (only `moduleFile`
+ * measured), each run with its own data file in `workDir`; per run: pytest's exit, passed and failed (errors
+ * included) counts, and coverage.py's JSON totals.
+ */
+function measureRuns(python, workDir, outDir, moduleFile, runs) {
+  const results = [];
+  for (let i = 0; i < runs; i++) {
+    const env = { ...process.env, COVERAGE_FILE: path.join(workDir, `.coverage.${i}`), PYTHONDONTWRITEBYTECODE: '1' };
+    const run = spawnSync(
+      python,
+      [
+        '-m',
+        'coverage',
+        'run',
+        '--branch',
+        `--include=${moduleFile}`,
+        '-m',
+        'pytest',
+        '-q',
+        '-p',
+        'no:cacheprovider',
+        outDir,
+      ],
+      { cwd: workDir, env, encoding: 'utf8' },
+    );
+    const tail = (run.stdout || '').trim().split('\n').pop();
+    const passed = Number(/(\d+) passed/.exec(tail)?.[1] ?? 0);
+    const failed = Number(/(\d+) failed/.exec(tail)?.[1] ?? 0) + Number(/(\d+) error/.exec(tail)?.[1] ?? 0);
+    const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], {
+      cwd: workDir,
+      env,
+      encoding: 'utf8',
+    });
+    if (json.status !== 0) throw new Error(`coverage json failed (no data?): ${json.stderr.slice(-500)}`);
+    results.push({ exit: run.status, passed, failed, totals: JSON.parse(json.stdout).totals });
+  }
+  return results;
+}
+
+module.exports = { freshVenv, optionReader, measureRuns };

@@ -16,7 +16,7 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freshVenv, optionReader } = require('../bench-common.cjs');
+const { freshVenv, measureRuns, optionReader } = require('../bench-common.cjs');
 
 /** Module paths relative to the standard library, by set; the area each comes from in the comment. */
 const SETS = {
@@ -68,41 +68,6 @@ function moduleName(rel) {
     .join('_')
     .replace(/^_+|_+$/g, '')
     .replace(/[^A-Za-z0-9_]/g, '_')}`;
-}
-
-function measure(python, workDir, outDir, moduleFile, runs) {
-  const results = [];
-  for (let i = 0; i < runs; i++) {
-    const env = { ...process.env, COVERAGE_FILE: path.join(workDir, `.coverage.${i}`), PYTHONDONTWRITEBYTECODE: '1' };
-    const run = spawnSync(
-      python,
-      [
-        '-m',
-        'coverage',
-        'run',
-        '--branch',
-        `--include=${moduleFile}`,
-        '-m',
-        'pytest',
-        '-q',
-        '-p',
-        'no:cacheprovider',
-        outDir,
-      ],
-      { cwd: workDir, env, encoding: 'utf8' },
-    );
-    const tail = (run.stdout || '').trim().split('\n').pop();
-    const passed = Number(/(\d+) passed/.exec(tail)?.[1] ?? 0);
-    const failed = Number(/(\d+) failed/.exec(tail)?.[1] ?? 0) + Number(/(\d+) error/.exec(tail)?.[1] ?? 0);
-    const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], {
-      cwd: workDir,
-      env,
-      encoding: 'utf8',
-    });
-    if (json.status !== 0) throw new Error(`coverage json failed (no data?): ${json.stderr.slice(-500)}`);
-    results.push({ exit: run.status, passed, failed, totals: JSON.parse(json.stdout).totals });
-  }
-  return results;
 }
 
 /** The mean of each figure over the modules that generated. */
@@ -192,7 +157,7 @@ function main() {
     }
     let runs;
     try {
-      runs = measure(python, dir, out, moduleFile, opts.runs);
+      runs = measureRuns(python, dir, out, moduleFile, opts.runs);
     } catch (e) {
       process.stderr.write(`${rel}: ${e.message}\n`);
       rows.push({ name: rel, error: e.message.split('\n')[0] });

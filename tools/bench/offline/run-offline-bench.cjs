@@ -15,7 +15,7 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freshVenv, optionReader } = require('../bench-common.cjs');
+const { freshVenv, measureRuns, optionReader } = require('../bench-common.cjs');
 
 const root = path.resolve(__dirname, '../../..');
 const PYNGUIN = {
@@ -39,46 +39,6 @@ function args() {
     json: has('json'),
     mutation: has('mutation'),
   };
-}
-
-function measure(python, workDir, outDir, moduleFile, runs) {
-  const results = [];
-  for (let i = 0; i < runs; i++) {
-    const dataFile = path.join(workDir, `.coverage.${i}`);
-    const env = { ...process.env, COVERAGE_FILE: dataFile, PYTHONDONTWRITEBYTECODE: '1' };
-    const run = spawnSync(
-      python,
-      [
-        '-m',
-        'coverage',
-        'run',
-        '--branch',
-        `--include=${moduleFile}`,
-        '-m',
-        'pytest',
-        '-q',
-        '-p',
-        'no:cacheprovider',
-        outDir,
-      ],
-      {
-        cwd: workDir,
-        env,
-        encoding: 'utf8',
-      },
-    );
-    const tail = (run.stdout || '').trim().split('\n').pop();
-    const passed = Number(/(\d+) passed/.exec(tail)?.[1] ?? 0);
-    const failed = Number(/(\d+) failed/.exec(tail)?.[1] ?? 0) + Number(/(\d+) error/.exec(tail)?.[1] ?? 0);
-    const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], {
-      cwd: workDir,
-      env,
-      encoding: 'utf8',
-    });
-    const totals = JSON.parse(json.stdout).totals;
-    results.push({ exit: run.status, passed, failed, totals });
-  }
-  return results;
 }
 
 /** The mutation table (`--mutation`): each module's score, killed / run by operator, survivors, and the mean. */
@@ -165,7 +125,7 @@ function main() {
       rows.push({ name, error: `exit ${gen.status}` });
       continue;
     }
-    const runs = measure(python, dir, out, moduleFile, opts.runs);
+    const runs = measureRuns(python, dir, out, moduleFile, opts.runs);
     const t = runs[runs.length - 1].totals;
     const testCount = report.modules[0]?.tests ?? 0;
     const allGreen = runs.every((r) => r.exit === 0 && r.failed === 0 && r.passed === testCount);
