@@ -4,6 +4,7 @@ import {
   exceptionName,
   fallbackAssertion,
   matchable,
+  MAX_SIZED_LITERAL,
   sizeAndStart,
   valueAssertions,
 } from './emitted-assertions';
@@ -170,28 +171,51 @@ function stateAssertions(t: EmittableTest, final: FinalCall, ctx: BodyContext): 
   return assertions;
 }
 
-/** The assertion on what the call printed: all of it, how it starts, or what comes before an address. */
+/** The worker keeps this much of what a call printed; output this long may have been cut. */
+const STDOUT_KEPT = 2000;
+
+/**
+ * The assertions on what the call printed: all of it when its literal is short; else its length, how it starts and
+ * how it ends (each literal at most `MAX_SIZED_LITERAL` characters, cut at a line end where there is one); output the
+ * worker cut (2,000 characters) by how it starts only; or what comes before an object's address.
+ */
 function outputAssertions(t: EmittableTest, body: Body): string[] {
   const { result } = t.test;
   const machine = result.machineDependent === true;
   const printed = t.stability.stdout && result.stdout && !machine ? result.stdout : '';
-  const prefix = !printed && !machine && t.stability.stdoutPrefix ? t.stability.stdoutPrefix.slice(0, 300) : '';
-  if (printed && printed.length < 2000) {
-    body.usesCapsys = true;
+  const prefix = !printed && !machine && t.stability.stdoutPrefix ? t.stability.stdoutPrefix : '';
+  if (!printed && !prefix) return [];
+  body.usesCapsys = true;
+  if (printed && pyStr(printed).length <= MAX_SIZED_LITERAL)
     return [`assert capsys.readouterr().out == ${pyStr(printed)}`];
+  if (!printed) return [`assert capsys.readouterr().out.startswith(${pyStr(shortEnd(prefix, 'head'))})`];
+  if (printed.length >= STDOUT_KEPT)
+    return [`assert capsys.readouterr().out.startswith(${pyStr(shortEnd(printed, 'head'))})`];
+  return [
+    'printed = capsys.readouterr().out',
+    `assert len(printed) == ${[...printed].length}`,
+    `assert printed.startswith(${pyStr(shortEnd(printed, 'head'))})`,
+    `assert printed.endswith(${pyStr(shortEnd(printed, 'tail'))})`,
+  ];
+}
+
+/**
+ * The longest start (`head`) or end (`tail`) of `text` whose Python literal fits `MAX_SIZED_LITERAL` characters,
+ * cut after a line end when one falls in its second half (so a check reads as whole lines).
+ */
+export function shortEnd(text: string, end: 'head' | 'tail'): string {
+  const chars = [...text];
+  const piece = (n: number) => (end === 'head' ? chars.slice(0, n) : chars.slice(chars.length - n)).join('');
+  let n = Math.min(chars.length, MAX_SIZED_LITERAL);
+  while (n > 1 && pyStr(piece(n)).length > MAX_SIZED_LITERAL) n--;
+  const fits = piece(n);
+  // Whole lines where they keep at least half of the piece: a head up to a line end, a tail from a line start.
+  if (end === 'head') {
+    const upTo = fits.lastIndexOf('\n') + 1;
+    return upTo >= fits.length / 2 ? fits.slice(0, upTo) : fits;
   }
-  if (printed) {
-    // The worker keeps the first 2,000 characters: check how the output starts (its first lines).
-    const head = printed.slice(0, Math.max(1, printed.lastIndexOf('\n', 300) + 1));
-    body.usesCapsys = true;
-    return [`assert capsys.readouterr().out.startswith(${pyStr(head)})`];
-  }
-  if (prefix) {
-    // Output that names an object's address: what comes before it.
-    body.usesCapsys = true;
-    return [`assert capsys.readouterr().out.startswith(${pyStr(prefix)})`];
-  }
-  return [];
+  const from = fits.indexOf('\n') + 1;
+  return from > 0 && fits.length - from >= fits.length / 2 && from < fits.length ? fits.slice(from) : fits;
 }
 
 /** What the test's name is made of: only what it asserts (a value or message that varies between runs is not in it). */

@@ -11,6 +11,7 @@ import { InputGenerator } from './input-generator';
 import { fieldsOf, settableFields, type Candidate } from './generated-value';
 import { stablePrefix, stability } from './offline-test-generator.service';
 import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emitter';
+import { shortEnd } from './emitted-test-body';
 import { RandomSource } from './random-source';
 import { toPlan } from './call-plans';
 import { TestNamer, contextQualifiers, numberWord } from './test-namer';
@@ -261,6 +262,38 @@ describe('assertions on values that cannot be written out', () => {
     expect(content).toContain(
       `    result = main()\n    assert len(result) == 15369\n    assert result.startswith(b'<?xml version="1.0" encoding="utf-8"?>')\n`,
     );
+  });
+
+  it('checks long printed output by its length, its first lines and its last lines, each literal at most 120 characters', () => {
+    const grid =
+      Array.from({ length: 12 }, (_, i) => `row ${String(i).padStart(2, '0')}: ${'#'.repeat(20)}`).join('\n') + '\n';
+    const printed = (stdout: string): CallResult => ({
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value('None', 'NoneType'),
+      stdout,
+    });
+    const s = stability(printed(grid), [printed(grid)]);
+    const content = emit({ target: main, prefix: [], args: [] }, printed(grid), s);
+    const head = grid.split('\n').slice(0, 3).join('\\n');
+    const tail = grid.split('\n').slice(9, 12).join('\\n');
+    expect(content).toContain(
+      `    main()\n    printed = capsys.readouterr().out\n    assert len(printed) == ${grid.length}\n` +
+        `    assert printed.startswith('${head}\\n')\n    assert printed.endswith('${tail}\\n')\n`,
+    );
+    const literals = content.match(/'(?:[^'\\\n]|\\.)*'/g) ?? [];
+    expect(Math.max(...literals.map((l) => l.length))).toBeLessThanOrEqual(120);
+    // Short output is asserted whole.
+    const short = emit({ target: main, prefix: [], args: [] }, printed('done\n'), stability(printed('done\n'), []));
+    expect(short).toContain("    assert capsys.readouterr().out == 'done\\n'\n");
+  });
+
+  it('cuts a head or tail to whole lines only when that keeps at least half of it', () => {
+    expect(shortEnd('a'.repeat(200), 'head')).toBe('a'.repeat(118));
+    expect(shortEnd(`${'x'.repeat(80)}\n${'y'.repeat(80)}`, 'head')).toBe(`${'x'.repeat(80)}\n`);
+    expect(shortEnd(`${'x'.repeat(80)}\n${'y'.repeat(80)}`, 'tail')).toBe('y'.repeat(80));
+    expect(shortEnd(`${'x'.repeat(20)}\n${'y'.repeat(200)}`, 'head')).toBe(`${'x'.repeat(20)}\n${'y'.repeat(96)}`);
   });
 
   it('checks output naming an object address up to the address', () => {
