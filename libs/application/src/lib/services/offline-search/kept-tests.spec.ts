@@ -5,12 +5,14 @@ import type {
   ModuleInterface,
   ParameterInfo,
   TestCase,
+  TypeHint,
   ValueDescription,
 } from '@test-agent/domain';
 import type { Candidate, GenArg } from './generated-value';
 import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emitter';
 import { minimiseArchive } from './search-archive';
-import { raisedKind, wellTyped } from './raised-kinds';
+import { raisedKind } from './raised-kinds';
+import { wellTyped } from './typed-input';
 import { toPlan } from './call-plans';
 import { type ArchivedTest } from './search-engine.service';
 import { subjectName } from './test-namer';
@@ -97,7 +99,7 @@ describe('which raised exceptions a test may pin', () => {
   const wellTypedCall = call(ratio, [int(ratio.params[0], 1), int(ratio.params[1], 0)]);
 
   it("pins the module's own raise; never the interpreter's TypeError/AttributeError; reports errors on well-typed input", () => {
-    expect(raisedKind(raised('ValueError', { explicit: true }), wellTypedCall)).toBe('deliberate');
+    expect(raisedKind(raised('ValueError', { explicit: true }), wellTypedCall, stats)).toBe('deliberate');
     // The interpreter's TypeError/AttributeError: a misuse on a value no caller would pass, a defect on well-typed input.
     const offType = call(ratio, [
       int(ratio.params[0], 1),
@@ -106,18 +108,18 @@ describe('which raised exceptions a test may pin', () => {
         value: { ...int(ratio.params[1], 0).value, offHint: { kind: 'builtin', name: 'int' } },
       },
     ]);
-    expect(raisedKind(raised('TypeError'), offType)).toBe('misuse');
-    expect(raisedKind(raised('AttributeError', { line: null }), wellTypedCall)).toBe('misuse');
-    expect(raisedKind(raised('AttributeError'), wellTypedCall)).toBe('defect');
-    expect(raisedKind(raised('ZeroDivisionError'), wellTypedCall)).toBe('defect');
-    expect(raisedKind(raised('UnboundLocalError'), wellTypedCall)).toBe('defect');
+    expect(raisedKind(raised('TypeError'), offType, stats)).toBe('misuse');
+    expect(raisedKind(raised('AttributeError', { line: null }), wellTypedCall, stats)).toBe('misuse');
+    expect(raisedKind(raised('AttributeError'), wellTypedCall, stats)).toBe('defect');
+    expect(raisedKind(raised('ZeroDivisionError'), wellTypedCall, stats)).toBe('defect');
+    expect(raisedKind(raised('UnboundLocalError'), wellTypedCall, stats)).toBe('defect');
     // Raised inside a library the module called (not on the module's own line), or on input of unknown type: no claim.
-    expect(raisedKind(raised('ZeroDivisionError', { line: null }), wellTypedCall)).toBe('incidental');
+    expect(raisedKind(raised('ZeroDivisionError', { line: null }), wellTypedCall, stats)).toBe('incidental');
     const untyped = call(label, [
       { ...int(label.params[0], 0), value: { ...int(label.params[0], 0).value, hint: { kind: 'any' } } },
     ]);
-    expect(wellTyped(untyped)).toBe(false);
-    expect(raisedKind(raised('ZeroDivisionError'), untyped)).toBe('incidental');
+    expect(wellTyped(untyped, stats)).toBe(false);
+    expect(raisedKind(raised('ZeroDivisionError'), untyped, stats)).toBe('incidental');
     // A value deliberately off its parameter's type is no well-typed input.
     const off = call(ratio, [
       int(ratio.params[0], 1),
@@ -126,10 +128,100 @@ describe('which raised exceptions a test may pin', () => {
         value: { ...int(ratio.params[1], 0).value, offHint: { kind: 'builtin', name: 'int' } },
       },
     ]);
-    expect(raisedKind(raised('ZeroDivisionError'), off)).toBe('incidental');
+    expect(raisedKind(raised('ZeroDivisionError'), off, stats)).toBe('incidental');
     expect(
-      raisedKind({ status: 'ok', lines: [], branches: [], value: value('1', 'int') }, wellTypedCall),
+      raisedKind({ status: 'ok', lines: [], branches: [], value: value('1', 'int') }, wellTypedCall, stats),
     ).toBeUndefined();
+  });
+
+  it('claims no defect on input that does not fit the evidence of its parameter types', () => {
+    const INT: TypeHint = { kind: 'builtin', name: 'int' };
+    const listParam: ParameterInfo = { ...intParam('xs'), type: { kind: 'list', item: INT } };
+    const total: CallableInfo = {
+      kind: 'function',
+      name: 'total',
+      qualname: 'total',
+      params: [listParam],
+      span: [8, 9],
+    };
+    const scaled: CallableInfo = {
+      ...total,
+      name: 'scaled',
+      qualname: 'scaled',
+      params: [{ ...intParam('n'), type: { kind: 'any' } }],
+    };
+    const counted: CallableInfo = {
+      ...scaled,
+      name: 'counted',
+      qualname: 'counted',
+      params: [{ ...intParam('count'), type: { kind: 'any' } }],
+    };
+    const box: CallableInfo = {
+      kind: 'class',
+      name: 'Box',
+      qualname: 'Box',
+      params: [intParam('size')],
+      span: [10, 12],
+    };
+    const grow: CallableInfo = {
+      kind: 'method',
+      name: 'grow',
+      qualname: 'Box.grow',
+      owner: 'Box',
+      params: [],
+      span: [11, 12],
+    };
+    // `scaled(n)` uses n as an int (usage evidence); `counted(count)`: only the name says what count is.
+    const module: ModuleInterface = {
+      ...stats,
+      callables: [total, scaled, counted, box, grow],
+      paramHints: { scaled: { n: [INT] } },
+    };
+    const scalar = (param: ParameterInfo, js: number | string | null): GenArg => ({
+      param,
+      value: {
+        expr: { kind: 'lit', source: JSON.stringify(js) },
+        js,
+        kind: js === null ? 'none' : typeof js === 'string' ? 'str' : Number.isInteger(js) ? 'int' : 'float',
+        hint: INT,
+      },
+      keyword: false,
+    });
+    const list = (items: GenArg[]): GenArg => ({
+      param: listParam,
+      value: {
+        expr: { kind: 'lit', source: '[...]' },
+        kind: 'other',
+        hint: listParam.type,
+        collection: { kind: 'list', items: items.map((i) => i.value) },
+      },
+      keyword: false,
+    });
+    const xs = (...values: (number | string | null)[]) => call(total, [list(values.map((v) => scalar(listParam, v)))]);
+    // A list of ints where the annotation says list[int]: an IndexError on the module's line is a suspected defect.
+    expect(wellTyped(xs(3, 4), module)).toBe(true);
+    expect(raisedKind(raised('IndexError'), xs(3, 4), module)).toBe('defect');
+    // An item of another type spoils it: the TypeError it raises is a misuse.
+    expect(wellTyped(xs(3, 'a'), module)).toBe(false);
+    expect(raisedKind(raised('TypeError'), xs(3, 'a'), module)).toBe('misuse');
+    // Usage evidence: an int fits, None and a float do not.
+    expect(wellTyped(call(scaled, [scalar(scaled.params[0], 3)]), module)).toBe(true);
+    expect(wellTyped(call(scaled, [scalar(scaled.params[0], null)]), module)).toBe(false);
+    expect(wellTyped(call(scaled, [scalar(scaled.params[0], 0.5)]), module)).toBe(false);
+    // No evidence at all (only the name `count`): nothing is well-typed, whatever the value's own hint says.
+    expect(wellTyped(call(counted, [scalar(counted.params[0], 3)]), module)).toBe(false);
+    expect(raisedKind(raised('ZeroDivisionError'), call(counted, [scalar(counted.params[0], 3)]), module)).toBe(
+      'incidental',
+    );
+    // A receiver built with an argument of another type.
+    const on = (size: number | string): Candidate => ({
+      target: grow,
+      receiver: { kind: 'construct', cls: box, args: [scalar(box.params[0], size)] },
+      prefix: [],
+      args: [],
+    });
+    expect(wellTyped(on(2), module)).toBe(true);
+    expect(wellTyped(on('big'), module)).toBe(false);
   });
 
   it('writes a suspected defect as a strict xfail test only when asked, and always describes it', () => {

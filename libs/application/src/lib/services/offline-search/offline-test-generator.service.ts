@@ -161,7 +161,7 @@ export class OfflineTestGenerator {
       now,
     });
     // Simplified inputs may now be well-typed (a suspected defect) or raise a misuse error: neither is a test.
-    const judgedAgain = simplified.map((t) => ({ t, kind: raisedKind(t.result, t.candidate) }));
+    const judgedAgain = simplified.map((t) => ({ t, kind: raisedKind(t.result, t.candidate, session.module) }));
     const defects = [...search.suspectedDefects, ...judgedAgain.filter((x) => x.kind === 'defect').map((x) => x.t)];
     search = { ...search, suspectedDefects: distinctDefects(defects) };
     const kept = minimiseArchive(judgedAgain.filter((x) => x.kind !== 'defect' && x.kind !== 'misuse').map((x) => x.t));

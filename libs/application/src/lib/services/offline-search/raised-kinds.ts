@@ -1,6 +1,7 @@
-import type { CallResult } from '@test-agent/domain';
-import type { Candidate, GenValue } from './generated-value';
+import type { CallResult, ModuleInterface } from '@test-agent/domain';
+import type { Candidate } from './generated-value';
 import type { ArchivedTest } from './search-engine.service';
+import { wellTyped } from './typed-input';
 
 /**
  * A result a test can be made of: the call ended (returned or raised), left no file behind, did not try to act
@@ -55,37 +56,24 @@ const DEFECT_ERRORS = new Set(['UnboundLocalError', 'NameError', 'ZeroDivisionEr
  * or exception types (pinned with `pytest.raises`); `misuse`, a `TypeError`/`AttributeError` the interpreter raised
  * on a value no caller would pass (never emitted); `defect`, an error such as `ZeroDivisionError`,
  * `UnboundLocalError` or `'NoneType' object has no attribute` raised by the module's own line on input that matches
- * every parameter's known type (reported, not pinned); `incidental`, any
+ * every parameter's known type (`wellTyped`; reported, not pinned); `incidental`, any
  * other error the module did not raise on purpose (kept only for lines nothing meaningful reaches). Undefined when
  * the call did not raise.
  */
-export function raisedKind(result: CallResult, candidate?: Candidate): RaisedKind | undefined {
+export function raisedKind(
+  result: CallResult,
+  candidate?: Candidate,
+  module?: ModuleInterface,
+): RaisedKind | undefined {
   if (result.status !== 'raised' || !result.exception) return undefined;
   if (!incidental(result)) return 'deliberate';
   const ex = result.exception;
   if (ex.module !== 'builtins') return 'incidental';
-  const typed = candidate !== undefined && wellTyped(candidate);
+  const typed = candidate !== undefined && module !== undefined && wellTyped(candidate, module);
   // On well-typed input, the interpreter's TypeError/AttributeError on the module's own line is a defect (`None.x`).
   if (MISUSE_ERRORS.has(ex.type)) return typed && typeof ex.line === 'number' ? 'defect' : 'misuse';
   if (DEFECT_ERRORS.has(ex.type) && typeof ex.line === 'number' && typed) return 'defect';
   return 'incidental';
-}
-
-/**
- * Every argument of the candidate (receiver and earlier steps included) was made for its parameter's known type:
- * none deliberately off its hint, none for a parameter of unknown type.
- */
-export function wellTyped(c: Candidate): boolean {
-  const ok = (v: GenValue): boolean =>
-    !v.offHint && v.hint.kind !== 'any' && (!v.construct || v.construct.args.every((a) => ok(a.value)));
-  // An attribute set to a value for a type only guessed is no well-typed state.
-  if (c.prefix.some((p) => p.assign && !p.declared)) return false;
-  const args = [
-    ...c.args,
-    ...c.prefix.flatMap((p) => p.args),
-    ...(c.receiver?.kind === 'construct' ? c.receiver.args : []),
-  ];
-  return args.every((a) => ok(a.value));
 }
 
 /**

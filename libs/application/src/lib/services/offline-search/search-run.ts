@@ -182,7 +182,7 @@ export class SearchRun {
     }
     if (!usable(result, doctest)) return;
     if (candidate) learn(this.gen, candidate, result);
-    const kind = raisedKind(result, candidate);
+    const kind = raisedKind(result, candidate, this.module);
     if (kind === 'misuse') {
       this.misuses++;
       return;
