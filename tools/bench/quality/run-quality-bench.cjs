@@ -4,7 +4,7 @@
 // peak RSS measured around the whole command), then read the emitted file (tools/bench/quality/suite_quality.py)
 // and run it the way another machine would:
 //  - tests, % without any check (assert, pytest.raises, strict xfail), % pinning the interpreter's TypeError or
-//    AttributeError, % through private names, the longest literal;
+//    AttributeError, % through private names, the longest literal, names that claim what the body does not show;
 //  - failures under perturbed machines the generator never saw: TZ=Asia/Tokyo + LANG=C + proxies + another USER;
 //    TZ=America/Los_Angeles + another hash seed + the clock a day on (libfaketime, where installed); another cwd;
 //  - line+branch with the module's own doctest examples and without them (`-k "not doctest_examples"`), beside
@@ -189,6 +189,8 @@ function main() {
       peakRssMb: rssKb / 1024,
     };
     rows.push(row);
+    for (const lie of row.nameLieTests ?? [])
+      process.stderr.write(`${name}: name claims more than the test shows: ${lie}\n`);
     process.stderr.write(
       `${name}: ${row.tests} tests, ${row.combined.toFixed(1)} % (${row.withoutDoctests.toFixed(1)} % without doctests), ${wall.toFixed(1)} s\n`,
     );
@@ -203,8 +205,8 @@ function main() {
     const lines = [
       `Suite quality, offline engine, --time-budget ${opts.budget} s. Perturbed runs: ${PERTURBATIONS.map((p, i) => `(${i + 1}) ${p.name}`).join('; ')}.`,
       '',
-      '| module | tests | no check | pins TypeError/AttributeError | private names | longest literal | fails here / (1) / (2) / (3) | line+branch % | without doctests % | Pynguin % | suspected defects | dropped: other machine | wall / budget | peak RSS MB |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| module | tests | no check | pins TypeError/AttributeError | private names | longest literal | names that lie | fails here / (1) / (2) / (3) | line+branch % | without doctests % | Pynguin % | suspected defects | dropped: other machine | wall / budget | peak RSS MB |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ];
     for (const r of rows) {
       if (r.error) {
@@ -212,7 +214,7 @@ function main() {
         continue;
       }
       lines.push(
-        `| ${r.name} | ${r.tests} | ${pct(r.withoutCheck, r.tests)} | ${pct(r.pinsInterpreterError, r.tests)} | ${pct(r.private, r.tests)} | ${r.longestLiteral} | ${r.failedHere} / ${r.perturbedFailures.join(' / ')} | ${f(r.combined)} | ${f(r.withoutDoctests)} | ${f(PYNGUIN[r.name])} | ${r.suspectedDefects} | ${r.droppedOtherMachine} | ${r.wallPerBudget.toFixed(2)} | ${r.peakRssMb.toFixed(0)} |`,
+        `| ${r.name} | ${r.tests} | ${pct(r.withoutCheck, r.tests)} | ${pct(r.pinsInterpreterError, r.tests)} | ${pct(r.private, r.tests)} | ${r.longestLiteral} | ${r.nameLies ?? 0} | ${r.failedHere} / ${r.perturbedFailures.join(' / ')} | ${f(r.combined)} | ${f(r.withoutDoctests)} | ${f(PYNGUIN[r.name])} | ${r.suspectedDefects} | ${r.droppedOtherMachine} | ${r.wallPerBudget.toFixed(2)} | ${r.peakRssMb.toFixed(0)} |`,
       );
     }
     const ok = rows.filter((r) => !r.error);
