@@ -1,7 +1,64 @@
-// Shared by the benchmarks: their option reader, a fresh venv with only pytest and coverage, like a user's, and the
-// independent measure of emitted tests with coverage.py.
+// Shared by the benchmarks: their option reader, a fresh venv with only pytest and coverage, like a user's, the
+// independent measure of emitted tests with coverage.py, and the machines the generator never saw that the tests
+// must also pass on.
 const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+
+const FAKETIME = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
+].find((p) => fs.existsSync(p));
+const PROXY = 'http://127.0.0.1:9';
+/**
+ * Other machines, as far as a test can tell: another time zone, locale, proxies and user; another time zone, hash
+ * seed and the clock a day on (libfaketime, where installed); another working directory.
+ */
+const PERTURBATIONS = [
+  {
+    name: 'Tokyo, LANG=C, proxies, USER',
+    env: {
+      TZ: 'Asia/Tokyo',
+      LANG: 'C',
+      LC_ALL: 'C',
+      HTTP_PROXY: PROXY,
+      HTTPS_PROXY: PROXY,
+      http_proxy: PROXY,
+      https_proxy: PROXY,
+      USER: 'bench-user',
+    },
+  },
+  {
+    name: `Los Angeles, hash seed, ${FAKETIME ? 'clock +1 day' : 'clock unchanged (no libfaketime)'}`,
+    env: {
+      TZ: 'America/Los_Angeles',
+      PYTHONHASHSEED: '77',
+      ...(FAKETIME ? { LD_PRELOAD: FAKETIME, FAKETIME: '+86400' } : {}),
+    },
+  },
+  { name: 'another cwd', env: {}, cwd: os.tmpdir() },
+];
+
+/** The tests in `outDir` failed (errors included) in one plain pytest run on `perturbation`'s machine. */
+function failuresOn(python, workDir, outDir, moduleFile, perturbation) {
+  const run = spawnSync(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', outDir], {
+    cwd: perturbation.cwd ?? workDir,
+    env: {
+      ...process.env,
+      ...perturbation.env,
+      PYTHONDONTWRITEBYTECODE: '1',
+      PYTHONPATH: path.dirname(moduleFile),
+    },
+    encoding: 'utf8',
+  });
+  const tail = (run.stdout || '').trim().split('\n').pop() ?? '';
+  const failed = Number(/(\d+) failed/.exec(tail)?.[1] ?? 0) + Number(/(\d+) error/.exec(tail)?.[1] ?? 0);
+  // pytest's exit 1 is failed tests; anything else but 0 (collection, usage, internal error) is not a count.
+  if (run.status !== 0 && run.status !== 1)
+    throw new Error(`pytest on ${perturbation.name} exited ${run.status}: ${tail}`);
+  return failed;
+}
 
 /** Creates `<dir>/venv` with pytest and coverage from the configured index; returns its python. */
 function freshVenv(dir) {
@@ -69,4 +126,4 @@ function measureRuns(python, workDir, outDir, moduleFile, runs) {
   return results;
 }
 
-module.exports = { freshVenv, optionReader, measureRuns };
+module.exports = { freshVenv, optionReader, measureRuns, PERTURBATIONS, failuresOn };

@@ -8,7 +8,8 @@
 // `from ._x import` becomes `from <package>._x import`, `from . import x` `from <package> import x`, so the copy
 // imports on its own), generated with a fixed budget and seed (wall time measured around the whole command), then
 // the emitted tests are measured independently with `coverage run --branch -m pytest` in a fresh venv, several runs
-// in a row.
+// in a row, then once plainly on each of three other machines (bench-common's PERTURBATIONS: time zone, locale,
+// proxies, user, hash seed, the clock a day on, another cwd): a test that asserts on the machine fails there.
 //
 // Usage: npm run bench:devset -- [--set dev|regex] [--budget 30] [--runs 3] [--modules tomllib/_re.py,...]
 //        [--python /path/to/python] [--agent /path/to/test-agent/checkout] [--keep] [--json]
@@ -16,7 +17,7 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freshVenv, measureRuns, optionReader } = require('../bench-common.cjs');
+const { PERTURBATIONS, failuresOn, freshVenv, measureRuns, optionReader } = require('../bench-common.cjs');
 
 /** Module paths relative to the standard library, by set; the area each comes from in the comment. */
 const SETS = {
@@ -90,14 +91,16 @@ function table(opts, rows, load) {
   return [
     `Offline engine on the development set '${opts.set}', --time-budget ${opts.budget} s, ${opts.runs} runs in a row (agent: ${opts.agent}; ${load})`,
     '',
-    '| module | line % | branch % | line+branch % | tests | runs green | wall s |',
-    '|---|---|---|---|---|---|---|',
+    '| module | line % | branch % | line+branch % | tests | runs green | fail on (1) / (2) / (3) | wall s |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows.map((r) =>
       r.error
         ? `| ${r.name} | error: ${r.error} |`
-        : `| ${r.name} | ${f(r.line)} | ${f(r.branch)} | ${r.combined.toFixed(2)} | ${r.tests} | ${r.allGreen ? 'yes' : 'NO'} | ${f(r.wall)} |`,
+        : `| ${r.name} | ${f(r.line)} | ${f(r.branch)} | ${r.combined.toFixed(2)} | ${r.tests} | ${r.allGreen ? 'yes' : 'NO'} | ${r.otherMachines.join(' / ')} | ${f(r.wall)} |`,
     ),
-    `| mean of ${m.modules} | ${f(m.line)} | ${f(m.branch)} | ${m.combined.toFixed(2)} | ${f(m.tests)} | ${rows.every((r) => r.allGreen) ? 'all' : 'not all'} | ${f(m.wall)} |`,
+    `| mean of ${m.modules} | ${f(m.line)} | ${f(m.branch)} | ${m.combined.toFixed(2)} | ${f(m.tests)} | ${rows.every((r) => r.allGreen) ? 'all' : 'not all'} | ${rows.some((r) => r.otherMachines?.some((n) => n > 0)) ? 'some fail' : 'none fail'} | ${f(m.wall)} |`,
+    '',
+    `Other machines (plain pytest, once each): ${PERTURBATIONS.map((p, i) => `(${i + 1}) ${p.name}`).join('; ')}.`,
   ];
 }
 
@@ -156,8 +159,10 @@ function main() {
       continue;
     }
     let runs;
+    let otherMachines;
     try {
       runs = measureRuns(python, dir, out, moduleFile, opts.runs);
+      otherMachines = PERTURBATIONS.map((p) => failuresOn(python, dir, out, moduleFile, p));
     } catch (e) {
       process.stderr.write(`${rel}: ${e.message}\n`);
       rows.push({ name: rel, error: e.message.split('\n')[0] });
@@ -172,6 +177,7 @@ function main() {
       combined: t.percent_covered,
       tests,
       allGreen: runs.every((r) => r.exit === 0 && r.failed === 0 && r.passed === tests),
+      otherMachines,
       wall,
     };
     rows.push(row);

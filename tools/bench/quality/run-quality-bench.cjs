@@ -16,41 +16,11 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freshVenv, optionReader } = require('../bench-common.cjs');
+const { freshVenv, optionReader, PERTURBATIONS } = require('../bench-common.cjs');
 
 const root = path.resolve(__dirname, '../../..');
 const PYNGUIN = { colorsys: 99.4, textwrap: 74.4, fnmatch: 72.3, shlex: 56.9, calendar: 54.6 };
 const DEV_SET = ['colorsys', 'textwrap', 'fnmatch', 'shlex', 'calendar', 'html', 'http.cookies', 'email._parseaddr'];
-const FAKETIME = [
-  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
-  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
-].find((p) => fs.existsSync(p));
-const PROXY = 'http://127.0.0.1:9';
-const PERTURBATIONS = [
-  {
-    name: 'Tokyo, LANG=C, proxies, USER',
-    env: {
-      TZ: 'Asia/Tokyo',
-      LANG: 'C',
-      LC_ALL: 'C',
-      HTTP_PROXY: PROXY,
-      HTTPS_PROXY: PROXY,
-      http_proxy: PROXY,
-      https_proxy: PROXY,
-      USER: 'bench-user',
-    },
-  },
-  {
-    name: `Los Angeles, hash seed, ${FAKETIME ? 'clock +1 day' : 'clock unchanged (no libfaketime)'}`,
-    env: {
-      TZ: 'America/Los_Angeles',
-      PYTHONHASHSEED: '77',
-      ...(FAKETIME ? { LD_PRELOAD: FAKETIME, FAKETIME: '+86400' } : {}),
-    },
-  },
-  { name: 'another cwd', env: {}, cwd: os.tmpdir() },
-];
-
 function args() {
   const { get, has } = optionReader();
   return {
