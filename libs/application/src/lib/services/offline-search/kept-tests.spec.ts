@@ -210,8 +210,9 @@ describe('which raised exceptions a test may pin', () => {
     expect(wellTyped(call(scaled, [scalar(scaled.params[0], 0.5)]), module)).toBe(false);
     // No evidence at all (only the name `count`): nothing is well-typed, whatever the value's own hint says.
     expect(wellTyped(call(counted, [scalar(counted.params[0], 3)]), module)).toBe(false);
+    // ... and an error that would point at a defect on typed input is neither claimed nor kept as behaviour.
     expect(raisedKind(raised('ZeroDivisionError'), call(counted, [scalar(counted.params[0], 3)]), module)).toBe(
-      'incidental',
+      'misuse',
     );
     // A receiver built with an argument of another type.
     const on = (size: number | string): Candidate => ({

@@ -1,5 +1,5 @@
 import type { CallResult, ModuleInterface } from '@test-agent/domain';
-import type { Candidate } from './generated-value';
+import type { Candidate, GenValue } from './generated-value';
 import type { ArchivedTest } from './search-engine.service';
 import { wellTyped } from './typed-input';
 
@@ -54,7 +54,7 @@ const DEFECT_ERRORS = new Set(['UnboundLocalError', 'NameError', 'ZeroDivisionEr
 /**
  * What a raised exception says about the call: `deliberate`, one of the module's own `raise`/`assert` statements
  * or exception types (pinned with `pytest.raises`); `misuse`, a `TypeError`/`AttributeError` the interpreter raised
- * on a value no caller would pass (never emitted); `defect`, an error such as `ZeroDivisionError`,
+ * on a value no caller would pass, or an `IndexError`-like error on input made for guessed types (never emitted); `defect`, an error such as `ZeroDivisionError`,
  * `UnboundLocalError` or `'NoneType' object has no attribute` raised by the module's own line on input that matches
  * every parameter's known type (`wellTyped`; reported, not pinned); `incidental`, any
  * other error the module did not raise on purpose (kept only for lines nothing meaningful reaches). Undefined when
@@ -72,8 +72,25 @@ export function raisedKind(
   const typed = candidate !== undefined && module !== undefined && wellTyped(candidate, module);
   // On well-typed input, the interpreter's TypeError/AttributeError on the module's own line is a defect (`None.x`).
   if (MISUSE_ERRORS.has(ex.type)) return typed && typeof ex.line === 'number' ? 'defect' : 'misuse';
-  if (DEFECT_ERRORS.has(ex.type) && typeof ex.line === 'number' && typed) return 'defect';
+  if (DEFECT_ERRORS.has(ex.type) && typeof ex.line === 'number') {
+    if (typed) return 'defect';
+    // Made for a type that was guessed, or of another type than the evidence says: no defect to claim, and no
+    // behaviour to keep (a precondition on nonsense input). Such calls were never kept, which the search relies on.
+    if (candidate && madeForItsHints(candidate)) return 'misuse';
+  }
   return 'incidental';
+}
+
+/** Every value of the candidate was made for a type its generator had in mind (guessed or not), none off it. */
+function madeForItsHints(c: Candidate): boolean {
+  const ok = (v: GenValue): boolean =>
+    !v.offHint && v.hint.kind !== 'any' && (!v.construct || v.construct.args.every((a) => ok(a.value)));
+  if (c.prefix.some((p) => p.assign && !p.declared)) return false;
+  return [
+    ...c.args,
+    ...c.prefix.flatMap((p) => p.args),
+    ...(c.receiver?.kind === 'construct' ? c.receiver.args : []),
+  ].every((a) => ok(a.value));
 }
 
 /**
