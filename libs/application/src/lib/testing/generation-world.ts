@@ -15,7 +15,10 @@ import type {
   LlmGenerationResult,
   LlmTestGeneration,
 } from '../orchestrators/llm-test-generation.orchestrator';
-import type { OfflineTestGenerator } from '../services/offline-search/offline-test-generator.service';
+import type {
+  OfflineGenerationOptions,
+  OfflineTestGenerator,
+} from '../services/offline-search/offline-test-generator.service';
 import { TestFileEmitter } from '../services/test-file-assembler/test-file-emitter.service';
 import type { ChunkModule } from '../use-cases/chunk-module.use-case';
 import type { GenerateTestsDependencies } from '../use-cases/generate-tests.use-case';
@@ -183,10 +186,10 @@ export function namesIn(content: string): string[] {
 export function offlineEngine(
   cases: readonly TestCase[],
   defects: { name: string; subject: string; error: string; line?: number; source: string }[] = [],
-): { engine: OfflineTestGenerator; options: unknown[] } {
-  const options: unknown[] = [];
+): { engine: OfflineTestGenerator; options: OfflineGenerationOptions[] } {
+  const options: OfflineGenerationOptions[] = [];
   const engine = {
-    generate: async (target: ModuleTarget, o: unknown) => {
+    generate: async (target: ModuleTarget, o: OfflineGenerationOptions) => {
       options.push(o);
       return {
         target,

@@ -133,7 +133,8 @@ describe('GenerateTests, offline strategy', () => {
     const { useCase, offline } = build(behaviours, { offline: cases });
     await useCase.execute({ ...request, strategy: 'offline', seed: 7, callTimeoutMs: 500 });
     // 10 s: pytest runs estimated at 1.5 s, 1 + ceil((2 reruns + 2 machines) / 2) + 2 of them; 15 % to simplify.
-    expect(offline.options[0]).toEqual({
+    const { reserveMs, ...options } = offline.options[0];
+    expect(options).toEqual({
       timeBudgetMs: 5000,
       simplifyBudgetMs: 1500,
       importTimeoutMs: 10_000,
@@ -143,6 +144,8 @@ describe('GenerateTests, offline strategy', () => {
       focusLines: undefined,
       coveredBefore: undefined,
     });
+    // A large suite makes each of those 5 runs longer: 10 ms a test beyond the first 40, before any was measured.
+    expect([reserveMs!(40), reserveMs!(140)]).toEqual([0, 5 * 100 * 10]);
   });
 
   it('drops what fails only when the suite runs together, and counts it as failing', async () => {

@@ -48,6 +48,10 @@ const VALIDATION_RUNS_AT_ONCE = 2;
 const DEFAULT_PYTEST_RUN_MS = 1500;
 /** The search's least share of a module's budget, in ms. */
 const MIN_SEARCH_MS = 5000;
+/** Tests a validation run of `DEFAULT_PYTEST_RUN_MS` holds; each test beyond adds `pytestTestMs` to every run. */
+const SMALL_SUITE_TESTS = 40;
+/** What one more test adds to a pytest run before any large suite was measured (coverage.py on), in ms. */
+const DEFAULT_PYTEST_TEST_MS = 10;
 /** Rounds of "run, drop what failed" before the validation gives up stabilising. */
 const MAX_VALIDATION_ROUNDS = 6;
 
@@ -66,6 +70,8 @@ interface ValidationRun {
 export class OfflineValidation {
   /** How long one pytest run of a module's tests takes here (moving average of the runs so far). */
   private pytestRunMs = DEFAULT_PYTEST_RUN_MS;
+  /** What each test beyond `SMALL_SUITE_TESTS` adds to a run (moving average over the large suites run so far). */
+  private pytestTestMs = DEFAULT_PYTEST_TEST_MS;
 
   constructor(
     private readonly offline: OfflineTestGenerator,
@@ -211,6 +217,10 @@ export class OfflineValidation {
       ...onMachine(perturbation),
     });
     this.pytestRunMs = 0.5 * this.pytestRunMs + 0.5 * result.durationMs;
+    if (cases.length > SMALL_SUITE_TESTS) {
+      const perTest = Math.max(1, (result.durationMs - DEFAULT_PYTEST_RUN_MS) / (cases.length - SMALL_SUITE_TESTS));
+      this.pytestTestMs = 0.5 * this.pytestTestMs + 0.5 * perTest;
+    }
     if (perturbation)
       perturbed.add(
         perturbation.clockShiftSeconds && !result.clockShifted
@@ -239,18 +249,31 @@ export class OfflineValidation {
    * The time budget is the module's wall time: the search gets what is left after the simplification and the
    * validation runs it will need (first run, the repeated and perturbed runs two at a time, the final suite and its
    * minimised re-run), estimated from how long pytest runs took so far; at least 5 s (the whole budget when it is
-   * smaller: a budget that small cannot cover the validation anyway).
+   * smaller: a budget that small cannot cover the validation anyway). A large suite makes each of those runs longer:
+   * the search stops early enough for that too (`reserveMs`, from what each test added to earlier runs).
    */
   private budgets(
     request: GenerateTestsRequest,
     perturbations: number,
-  ): { timeBudgetMs: number; simplifyBudgetMs: number; importTimeoutMs: number } {
+  ): {
+    timeBudgetMs: number;
+    simplifyBudgetMs: number;
+    importTimeoutMs: number;
+    reserveMs: (tests: number) => number;
+  } {
     const budgetMs = request.timeBudgetSeconds * 1000;
     const runs = flakyRunsOf(request);
-    const validationMs = this.pytestRunMs * (1 + Math.ceil((runs - 1 + perturbations) / VALIDATION_RUNS_AT_ONCE) + 2);
+    const slots = 1 + Math.ceil((runs - 1 + perturbations) / VALIDATION_RUNS_AT_ONCE) + 2;
+    const validationMs = this.pytestRunMs * slots;
     const simplifyBudgetMs = Math.min(12_000, Math.max(1000, budgetMs * 0.15));
     const searchMs = Math.max(Math.min(budgetMs, MIN_SEARCH_MS), budgetMs - validationMs - simplifyBudgetMs);
-    return { timeBudgetMs: searchMs, simplifyBudgetMs, importTimeoutMs: Math.max(10_000, budgetMs / 2) };
+    const testMs = this.pytestTestMs;
+    return {
+      timeBudgetMs: searchMs,
+      simplifyBudgetMs,
+      importTimeoutMs: Math.max(10_000, budgetMs / 2),
+      reserveMs: (tests) => slots * Math.max(0, tests - SMALL_SUITE_TESTS) * testMs,
+    };
   }
 }
 

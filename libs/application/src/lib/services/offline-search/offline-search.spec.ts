@@ -226,6 +226,38 @@ describe('OfflineSearchEngine', () => {
   });
 });
 
+describe('OfflineSearchEngine within the module budget', () => {
+  const searchFor = async (reserveMs?: (tests: number) => number) => {
+    const sandbox = new FakeExecutionSandbox(shapes, (plan) => {
+      const r = behaviour(plan);
+      return { ...r, lines: r.lines.filter((l) => l !== 14), branches: r.branches.filter((b) => b[1] !== 14) };
+    });
+    const session = await sandbox.open(target);
+    let t = 0;
+    const outcome = await new OfflineSearchEngine().search(session, target.file, {
+      timeBudgetMs: 100_000,
+      plateauMs: 1_000_000,
+      seed: 1,
+      now: () => (t += 50),
+      batchSize: 4,
+      ...(reserveMs ? { reserveMs } : {}),
+    });
+    return { outcome, elapsedMs: t };
+  };
+
+  it('stops once the time left is what validating the archived tests will take, but not before 5 s', async () => {
+    const full = await searchFor();
+    const reserved = await searchFor((tests) => tests * 30_000);
+    expect(full.outcome.stoppedBy).toBe('budget');
+    expect(full.elapsedMs).toBeGreaterThanOrEqual(100_000);
+    expect(reserved.outcome.stoppedBy).toBe('budget');
+    expect(reserved.elapsedMs).toBeGreaterThanOrEqual(5000);
+    expect(reserved.elapsedMs).toBeLessThan(10_000);
+    // A reserve the budget holds changes nothing.
+    expect((await searchFor(() => 0)).elapsedMs).toBe(full.elapsedMs);
+  });
+});
+
 describe('OfflineSearchEngine with focus lines and coverage from other tests', () => {
   const neverLine14 = (plan: CallPlan) => {
     const r = behaviour(plan);

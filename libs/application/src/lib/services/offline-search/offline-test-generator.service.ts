@@ -44,6 +44,8 @@ export interface OfflineGenerationOptions {
   readonly coveredBefore?: SearchOptions['coveredBefore'];
   /** Suspected defects go into the file as `xfail(strict=True)` tests (see `PytestEmitOptions.pinDefects`). */
   readonly pinDefects?: boolean;
+  /** Time the validation of a large suite needs beyond the budget's share (see `SearchOptions.reserveMs`). */
+  readonly reserveMs?: SearchOptions['reserveMs'];
 }
 
 /** The result of searching one module: the kept tests and a renderer for the pytest file. */
@@ -153,6 +155,7 @@ export class OfflineTestGenerator {
       now: options.now,
       focusLines: options.focusLines,
       coveredBefore: options.coveredBefore,
+      reserveMs: options.reserveMs,
     });
     const now = options.now ?? (() => Date.now());
     const simplified = await simplifyTests(session, minimiseArchive(search.tests), {

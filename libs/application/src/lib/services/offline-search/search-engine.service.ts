@@ -26,6 +26,11 @@ export interface SearchOptions {
   readonly focusLines?: readonly number[];
   /** What other tests (the project's own suite) already cover: not aimed at, and no reason to keep a test. */
   readonly coveredBefore?: { readonly lines: readonly number[]; readonly branches: readonly Branch[] };
+  /**
+   * The time, in ms, the work after the search needs for `tests` archived tests beyond what `timeBudgetMs` already
+   * leaves for it (a large suite's validation runs take longer): the search stops once that much is left.
+   */
+  readonly reserveMs?: (tests: number) => number;
 }
 
 /** A plan that reached coverage no earlier plan reached, with what it did. */

@@ -18,6 +18,8 @@ import { searchTargets, targetWeight, type Target } from './search-targets';
 
 /** How long the search goes on without progress once everything is reached, but not all by tests of its own. */
 const COMPLETE_PLATEAU_MS = 2000;
+/** The search's least time before it stops to leave time for validating a large suite (`SearchOptions.reserveMs`). */
+const MIN_SEARCH_MS = 5000;
 
 /** A plan to run, with what it was made from. */
 interface PlannedCall {
@@ -38,6 +40,7 @@ export class SearchRun {
   private readonly plateauMs: number;
   private readonly batchSize: number;
   private readonly callTimeoutMs: number;
+  private readonly reserveMs?: (tests: number) => number;
   private readonly module: ModuleInterface;
   private readonly rng: RandomSource;
   private readonly gen: InputGenerator;
@@ -69,6 +72,7 @@ export class SearchRun {
     this.plateauMs = options.plateauMs ?? Math.max(4000, options.timeBudgetMs * 0.35);
     this.batchSize = options.batchSize ?? 64;
     this.callTimeoutMs = options.callTimeoutMs ?? 1000;
+    this.reserveMs = options.reserveMs;
     const module = session.module;
     this.module = module;
     this.rng = new RandomSource(options.seed ?? 1);
@@ -126,8 +130,19 @@ export class SearchRun {
     }
   }
 
-  /** `complete` when everything is reached (by tests of its own, or a while after by anything), `plateau` when stuck. */
+  /**
+   * `complete` when everything is reached (by tests of its own, or a while after by anything), `plateau` when stuck,
+   * `budget` when what is left is what validating the archive will take (`reserveMs`).
+   */
   private stopReason(): SearchOutcome['stoppedBy'] | undefined {
+    // What the suite found so far will take this long to validate: the module's budget is its wall time.
+    const now = this.now();
+    if (
+      this.reserveMs &&
+      now - this.started >= MIN_SEARCH_MS &&
+      now + this.reserveMs(this.tests.length) >= this.deadline
+    )
+      return 'budget';
     if (this.meantLines.size + this.meantBranches.size >= this.totalItems) return 'complete';
     // Everything is reached, some of it only by doctests or incidental exceptions: a short while longer for tests
     // of its own, then stop.
