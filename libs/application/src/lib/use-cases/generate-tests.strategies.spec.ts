@@ -144,8 +144,8 @@ describe('GenerateTests, offline strategy', () => {
       focusLines: undefined,
       coveredBefore: undefined,
     });
-    // A large suite makes each of those 5 runs longer: 10 ms a test beyond the first 40, before any was measured.
-    expect([reserveMs!(40), reserveMs!(140)]).toEqual([0, 5 * 100 * 10]);
+    // A large suite makes each of those 5 runs longer: 10 ms a test beyond the first 80, before any was measured.
+    expect([reserveMs!(80), reserveMs!(180)]).toEqual([0, 5 * 100 * 10]);
   });
 
   it('drops what fails only when the suite runs together, and counts it as failing', async () => {

@@ -49,7 +49,7 @@ const DEFAULT_PYTEST_RUN_MS = 1500;
 /** The search's least share of a module's budget, in ms. */
 const MIN_SEARCH_MS = 5000;
 /** Tests a validation run of `DEFAULT_PYTEST_RUN_MS` holds; each test beyond adds `pytestTestMs` to every run. */
-const SMALL_SUITE_TESTS = 40;
+const SMALL_SUITE_TESTS = 80;
 /** What one more test adds to a pytest run before any large suite was measured (coverage.py on), in ms. */
 const DEFAULT_PYTEST_TEST_MS = 10;
 /** Rounds of "run, drop what failed" before the validation gives up stabilising. */
