@@ -52,9 +52,11 @@ export function callBody(t: EmittableTest, ctx: BodyContext): CallBody | undefin
   const body: Body = { lines: [], usesMath: false, usesCapsys: false, names: new Set(), imports: new Set() };
   const receiverName = variableName(candidate, ctx.topNames);
   const varName = (i: number) => (i === 0 ? receiverName : `value_${i}`);
+  // Operator methods read as operators, unless the method answered NotImplemented (the operator would go on).
+  const operators = result.value?.repr !== 'NotImplemented';
   const render = (e: PlanExpr) => {
     collectNames(e, body.names);
-    return renderPlanExpr(e, varName);
+    return renderPlanExpr(e, varName, operators);
   };
   const finalIsReceiver = plan.receiver === 0 && last === 0;
   for (let i = 0; i < last; i++) {

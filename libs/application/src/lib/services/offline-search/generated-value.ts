@@ -1,4 +1,5 @@
 import type { CallableInfo, ClassField, ParameterInfo, PlanExpr, TypeHint } from '@test-agent/domain';
+import { operatorForm } from './operator-calls';
 
 /** A generated argument value: its plan expression plus the JS value when it is a plain str/int/float/bool. */
 export interface GenValue {
@@ -83,8 +84,12 @@ export function callExpr(fn: PlanExpr, args: readonly GenArg[]): PlanExpr {
   };
 }
 
-/** Python source of a plan expression; `varName(i)` names the value of step `i`. */
-export function renderPlanExpr(e: PlanExpr, varName: (i: number) => string): string {
+/**
+ * Python source of a plan expression; `varName(i)` names the value of step `i`. With `operators`, calls of operator
+ * methods read as the operators (`x.__add__(2)` as `x + 2`, see `operatorForm`).
+ */
+export function renderPlanExpr(e: PlanExpr, varName: (i: number) => string, operators = false): string {
+  const sub = (x: PlanExpr) => renderPlanExpr(x, varName, operators);
   switch (e.kind) {
     case 'lit':
       return e.source;
@@ -93,15 +98,14 @@ export function renderPlanExpr(e: PlanExpr, varName: (i: number) => string): str
     case 'var':
       return varName(e.index);
     case 'attr':
-      return `${renderPlanExpr(e.target, varName)}.${e.name}`;
+      return `${sub(e.target)}.${e.name}`;
     case 'list':
-      return `list(${renderPlanExpr(e.iterable, varName)})`;
+      return `list(${sub(e.iterable)})`;
     case 'call': {
-      const args = [
-        ...e.args.map((a) => renderPlanExpr(a, varName)),
-        ...e.keywords.map(([n, a]) => `${n}=${renderPlanExpr(a, varName)}`),
-      ];
-      return `${renderPlanExpr(e.callee, varName)}(${args.join(', ')})`;
+      const op = operators ? operatorForm(e, sub) : undefined;
+      if (op) return op.source;
+      const args = [...e.args.map(sub), ...e.keywords.map(([n, a]) => `${n}=${sub(a)}`)];
+      return `${sub(e.callee)}(${args.join(', ')})`;
     }
   }
 }

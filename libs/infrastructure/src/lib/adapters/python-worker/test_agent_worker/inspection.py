@@ -182,7 +182,7 @@ def describe_class(cls, path, module, describer):
         if klass is object or getattr(klass, "__module__", None) != module.__name__:
             continue
         for name, raw in vars(klass).items():
-            if name in seen or (name.startswith("__") and name not in ("__call__", "__len__", "__str__", "__repr__", "__iter__", "__next__")):
+            if name in seen or (name.startswith("__") and name not in CALLED_DUNDERS):
                 continue
             if len(name) > 2 and name.startswith("_") and name.endswith("_") and not name.startswith("__"):  # enum's _sunder_ names
                 continue
@@ -202,15 +202,30 @@ def describe_class(cls, path, module, describer):
                 fn, kind, skip = raw, "method", True
             else:
                 continue
+            span = source_span(fn)
+            if name.startswith("__") and span is None:
+                continue  # a special method made by a decorator (dataclass, total_ordering): not the module's code
             params = describe_params(fn, module, describer, skip_first=skip)
             if params is None:
                 continue
             out.append({
                 "kind": kind, "name": name, "qualname": f"{path}.{name}", "owner": path, "params": params,
-                "span": source_span(fn), "isGenerator": inspect.isgeneratorfunction(fn),
+                "span": span, "isGenerator": inspect.isgeneratorfunction(fn),
                 "isAsync": inspect.iscoroutinefunction(fn),
             })
     return out
+
+
+_BINARY = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and", "or", "xor")
+# Special methods the search calls like any method (the emitted tests write the operator or builtin they stand for:
+# ``x + 2``, ``2 + x``, ``abs(x)``, ``x[k]``, ``k in x``): arithmetic and its reflected forms, comparisons, unary
+# operators, conversions, rounding, containers. Not __hash__ (hash() reduces what __hash__ returns) nor in-place forms.
+CALLED_DUNDERS = frozenset(
+    ["__call__", "__len__", "__str__", "__repr__", "__iter__", "__next__", "__contains__", "__getitem__"]
+    + [f"__{op}__" for op in _BINARY] + [f"__r{op}__" for op in _BINARY]
+    + [f"__{c}__" for c in ("eq", "ne", "lt", "le", "gt", "ge", "neg", "pos", "invert", "abs", "int", "float",
+                               "complex", "bool", "round", "trunc", "floor", "ceil", "format", "divmod", "rdivmod")]
+)
 
 
 FIELD_TYPES = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}
