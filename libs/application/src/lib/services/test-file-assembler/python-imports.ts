@@ -128,3 +128,36 @@ export function pruneImports(statements: readonly string[], used: ReadonlySet<st
   }
   return kept;
 }
+
+/** Names pytest collects from a test module by default (`python_functions = test*`, `python_classes = Test*`). */
+const COLLECTED = /^(test|Test)/;
+
+/**
+ * Import statements that bind no name pytest would collect as a test: `from m import test` (a function of the module
+ * under test named `test...`, or a class `Test...`) becomes `from m import test as m_test`, and `renames` maps each
+ * such name to the alias its uses in the file must take. Without it, pytest would run the module's own `test()` as
+ * one more test of the file.
+ */
+export function shieldFromCollection(statements: readonly string[]): {
+  readonly statements: string[];
+  readonly renames: ReadonlyMap<string, string>;
+} {
+  const renames = new Map<string, string>();
+  const out = statements.map((raw) => {
+    const text = stripComment(raw).replace(/\\\n/g, ' ').trim();
+    const fromMatch = FROM.exec(text);
+    const names = fromMatch ? parseNames(fromMatch[2].replace(/[()]/g, ' ').replace(/\s+/g, ' ').trim(), false) : null;
+    if (!fromMatch || !names || !names.some((n) => COLLECTED.test(n.alias ?? n.name))) return raw;
+    const module = fromMatch[1];
+    const prefix = module.split('.').pop()!.replace(/^_+/, '') || 'module';
+    const shielded = names.map((n) => {
+      const bound = n.alias ?? n.name;
+      if (!COLLECTED.test(bound)) return n;
+      const alias = `${prefix}_${bound}`;
+      renames.set(bound, alias);
+      return { name: n.name, alias };
+    });
+    return `from ${module} import ${shielded.map(render).join(', ')}`;
+  });
+  return { statements: out, renames };
+}

@@ -203,3 +203,34 @@ describe('Python helpers', () => {
     );
   });
 });
+
+describe('names of the module that pytest would collect', () => {
+  it("imports a module's test() and TestSuite under names pytest does not collect, and the tests call them so", () => {
+    const file = new TestFileAssembler().assemble(
+      { file: '/p/m_base64.py', importRoot: '/p', moduleName: 'm_base64' },
+      [
+        {
+          name: 'test_test_prints_output',
+          code: 'def test_test_prints_output(capsys):\n    test()\n    assert capsys.readouterr().out == "ok\\n"',
+          imports: ['from m_base64 import b64encode, test'],
+        },
+        {
+          name: 'test_suite_runs',
+          code: 'def test_suite_runs():\n    assert TestSuite(b64encode).run() == 0',
+          imports: ['from m_base64 import TestSuite as TestSuite', 'from m_base64 import b64encode'],
+        },
+      ],
+    );
+    expect(file.content).toContain(
+      'from m_base64 import TestSuite as m_base64_TestSuite, b64encode, test as m_base64_test\n',
+    );
+    expect(file.content).toContain('def test_test_prints_output(capsys):\n    m_base64_test()\n');
+    expect(file.content).toContain('    assert m_base64_TestSuite(b64encode).run() == 0');
+    // Nothing else is renamed: the test's own name keeps its `test_` prefix.
+    expect(file.content).not.toMatch(/^test\(|\btest\(\)/m);
+    expect([...file.nodeIds.values()]).toEqual([
+      'test_m_base64.py::test_test_prints_output',
+      'test_m_base64.py::test_suite_runs',
+    ]);
+  });
+});

@@ -6,7 +6,7 @@ import {
   type TestCase,
   type TestFile,
 } from '@test-agent/domain';
-import { importedNames, mergeImports } from './python-imports';
+import { importedNames, mergeImports, shieldFromCollection } from './python-imports';
 import { bracketDepth, renameDefinition, renameIdentifier, tokenizePython, uniqueName } from '../../python-text';
 
 /** First line of every file Test Agent writes: how it recognises its own files. */
@@ -50,9 +50,13 @@ export class TestFileAssembler {
   assemble(target: ModuleTarget, cases: readonly TestCase[], options: AssembleOptions = {}): AssembledTestFile {
     const fileName = options.fileName ?? this.fileNameFor(target);
     const emitted = uniqueCases(cases);
-    const imports = emitted.flatMap((c) => c.imports);
-    const support = dedupeBlocks(emitted.flatMap((c) => c.support ?? []));
-    const units = mergeClasses(emitted);
+    // A name of the module pytest would collect (`test()`, `TestCase`) is imported under another name.
+    const shield = shieldFromCollection(emitted.flatMap((c) => c.imports));
+    const imports = shield.statements;
+    const shielded = (block: string) =>
+      [...shield.renames].reduce((text, [from, to]) => renameIdentifier(text, from, to), block);
+    const support = dedupeBlocks(emitted.flatMap((c) => c.support ?? [])).map(shielded);
+    const units = mergeClasses(emitted).map(shielded);
 
     const bound = importedNames(imports);
     const usesPytest = [...support, ...units].some((block) =>
