@@ -238,9 +238,12 @@ export interface CallResult {
    */
   readonly machineDependent?: boolean;
   readonly doctest?: { readonly attempted: number; readonly failed: number };
-  /** Why a plan was `invalid` or `crashed`. */
+  /** Why a plan was `invalid` or `crashed`; `PLAN_HUNG` when it ran past its limit and the sandbox was restarted. */
   readonly error?: string;
 }
+
+/** `CallResult.error` of a `crashed` plan that ran past its limit (the sandbox was stopped and restarted). */
+export const PLAN_HUNG = 'hung';
 
 export interface SandboxOpenOptions {
   /** Fixes `PYTHONHASHSEED`, so two sessions with different seeds reveal hash-order dependence. */
