@@ -187,7 +187,7 @@ class UncoveredExplainer {
   private flow(ctx: StatementContext): Reason {
     if (ctx.previous !== undefined && ctx.previous < ctx.line) {
       if (!this.covered.has(ctx.previous)) return this.line(ctx.previous);
-      return this.stoppedAt(ctx.previous, ctx.line);
+      return this.stoppedAt(ctx.previous);
     }
     if (ctx.guard && ctx.guard[0] < ctx.line) {
       const [header, arm] = ctx.guard;
@@ -198,8 +198,8 @@ class UncoveredExplainer {
     return { kind: 'unknown', detail: `the first statement of ${ctx.scope}` };
   }
 
-  /** `previous` ran but never went on to `line`: the way past it was never taken, or it always raised or left. */
-  private stoppedAt(previous: number, line: number): Reason {
+  /** `previous` ran but never went on: the way past it was never taken, or it always raised or left. */
+  private stoppedAt(previous: number): Reason {
     const header = this.headers.get(previous);
     if (header && header.kind !== 'try' && header.kind !== 'except') {
       const past = header.kind === 'for' ? 'complete' : 'false';
