@@ -8,6 +8,8 @@ Run with: ``.venv/bin/python -m pytest libs/infrastructure/src/lib/adapters/pyth
 import ast
 import sys
 import textwrap
+
+import pytest
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -129,3 +131,22 @@ def test_a_long_multi_line_condition_is_named_on_one_line_and_cut(tmp_path):
     text = structure_of(path)["headers"][0]["text"]
     assert text.startswith("value_number_0 > 0 and value_number_1 > 1 and ")
     assert len(text) == 80 and text.endswith("...")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="match statements need Python 3.10")
+def test_each_case_is_reached_when_the_one_before_did_not_match(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text(textwrap.dedent('''\
+        def f(x):
+            match x:
+                case [a, b] if a > b:
+                    return a
+                case {"k": v}: return v
+            return None
+        '''), encoding="utf-8")
+    s = structure_of(path)
+    got = {c["line"]: {k: v for k, v in c.items() if k not in ("line", "scope")} for c in s["statements"]}
+    assert got == {1: {}, 2: {}, 3: {"previous": 2}, 4: {"guard": [3, "true"]}, 5: {"guard": [3, "false"]}, 6: {"previous": 2}}
+    assert [(h["line"], h["text"]) for h in s["headers"]] == [(3, "[a, b] if a > b"), (5, '{"k": v}')]
+    # The one-line case (5) leaves the function when it matches, and goes on to line 6 when it does not.
+    assert s["arcs"] == [[3, 4, "true"], [3, 5, "false"], [5, -1, "true"], [5, 6, "false"]]

@@ -126,10 +126,11 @@ class StructureWalker:
     def source_line(self, line):
         return short(self.lines[line - 1]) if 0 < line <= len(self.lines) else ""
 
-    def emit(self, stmt, scope, way, dead, main):
-        """The context of ``stmt`` (and its decorator lines): ``way`` is ``("guard", [line, arm])``, ``("previous",
-        line)`` or None for the first statement of a scope."""
-        lines = [d.lineno for d in getattr(stmt, "decorator_list", None) or []] + [stmt.lineno]
+    def emit(self, stmt, scope, way, dead, main, at=None):
+        """The context of ``stmt`` (and its decorator lines; ``at``: of that line alone): ``way`` is ``("guard",
+        [line, arm])``, ``("previous", line)`` or None for the first statement of a scope."""
+        decorators = [d.lineno for d in getattr(stmt, "decorator_list", None) or []]
+        lines = [at] if at is not None else decorators + [stmt.lineno]
         for line in lines:
             if line not in self.statements or line in self.contexts:
                 continue
@@ -210,8 +211,7 @@ class StructureWalker:
             text = self.text(case.pattern) + (f" if {self.text(case.guard)}" if case.guard else "")
             self.header(line, "case", text, case)
             reached = self.way_after(stmt, way) if i == 0 else ("guard", [stmt.cases[i - 1].pattern.lineno, "false"])
-            case.lineno = line  # so that ``emit`` and ``block`` see the case line like a statement's
-            self.emit(case, scope, reached, dead, main)
+            self.emit(case, scope, reached, dead, main, at=line)
             self.block(case.body, case, scope, ("guard", [line, "true"]), dead, main)
 
     def scope(self, stmt, outer):
