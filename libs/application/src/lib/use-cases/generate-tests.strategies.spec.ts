@@ -67,6 +67,36 @@ function jsonReport(world: World): GenerateTestsReport {
   return JSON.parse(world.writes.get('/p/tests/test-agent-report.json') ?? 'null') as GenerateTestsReport;
 }
 
+// calc as the sandbox describes it:  1 import sys / 2 def add(a, b): / 3 total = a + b / 4 if total > 10: /
+// 5 total = 10 / 6 return total / 7 def stop(): / 8 sys.exit(1) / 9 print("after") / 10 if __name__ == ...
+const CALC_STRUCTURE: ModuleStructure = {
+  statements: [
+    { line: 1, scope: '' },
+    { line: 2, scope: '', previous: 1 },
+    { line: 3, scope: 'add' },
+    { line: 4, scope: 'add', previous: 3 },
+    { line: 5, scope: 'add', guard: [4, 'true'] },
+    { line: 6, scope: 'add', previous: 4 },
+    { line: 7, scope: '', previous: 2 },
+    { line: 8, scope: 'stop' },
+    { line: 9, scope: 'stop', previous: 8, deadAfter: 8 },
+    { line: 10, scope: '', previous: 7 },
+  ],
+  scopes: [
+    { qualname: 'add', kind: 'function', line: 2, body: 3 },
+    { qualname: 'stop', kind: 'function', line: 7, body: 8 },
+  ],
+  headers: [
+    { line: 4, kind: 'if', text: 'total > 10' },
+    { line: 10, kind: 'main', text: '__name__ == "__main__"' },
+  ],
+  leaving: [{ line: 8, text: 'sys.exit(1)' }],
+  arcs: [
+    [4, 5, 'true'],
+    [4, 6, 'false'],
+  ],
+};
+
 describe('GenerateTests, offline strategy', () => {
   const cases = ['test_a', 'test_b', 'test_c', 'test_d', 'test_e'].map((n) => testCase(n));
   const behaviours: Record<string, Behaviour> = {
@@ -185,39 +215,10 @@ describe('GenerateTests, offline strategy', () => {
   });
 
   it('says why each uncovered line is not covered, in the JSON report and the Markdown one', async () => {
-    // calc as the sandbox describes it:  1 import sys / 2 def add(a, b): / 3 total = a + b / 4 if total > 10: /
-    // 5 total = 10 / 6 return total / 7 def stop(): / 8 sys.exit(1) / 9 print("after") / 10 if __name__ == ...
-    const structure: ModuleStructure = {
-      statements: [
-        { line: 1, scope: '' },
-        { line: 2, scope: '', previous: 1 },
-        { line: 3, scope: 'add' },
-        { line: 4, scope: 'add', previous: 3 },
-        { line: 5, scope: 'add', guard: [4, 'true'] },
-        { line: 6, scope: 'add', previous: 4 },
-        { line: 7, scope: '', previous: 2 },
-        { line: 8, scope: 'stop' },
-        { line: 9, scope: 'stop', previous: 8, deadAfter: 8 },
-        { line: 10, scope: '', previous: 7 },
-      ],
-      scopes: [
-        { qualname: 'add', kind: 'function', line: 2, body: 3 },
-        { qualname: 'stop', kind: 'function', line: 7, body: 8 },
-      ],
-      headers: [
-        { line: 4, kind: 'if', text: 'total > 10' },
-        { line: 10, kind: 'main', text: '__name__ == "__main__"' },
-      ],
-      leaving: [{ line: 8, text: 'sys.exit(1)' }],
-      arcs: [
-        [4, 5, 'true'],
-        [4, 6, 'false'],
-      ],
-    };
     // test_a runs the import (lines 1, 2, 7, 10) and add's first two lines.
     const { world, useCase } = build(
       { test_a: { lines: [1, 2, 3, 4, 7, 10] } },
-      { offline: [testCase('test_a')], module: { structure } },
+      { offline: [testCase('test_a')], module: { structure: CALC_STRUCTURE } },
     );
     const report = await useCase.execute({ ...request, strategy: 'offline', perturbMachine: false });
     expect(report.modules[0].uncovered).toEqual([
@@ -440,6 +441,19 @@ describe('GenerateTests, hybrid strategy', () => {
       coverage: { lines: { covered: 3 } },
       llm: { accepted: { offline: 1, unit: 1, integration: 0 }, minimised: 0, polluted: 0 },
     });
+  });
+
+  it('says why what the offline and the LLM tests leave is not covered', async () => {
+    const { useCase } = build(
+      { test_a: { lines: [1, 2, 3, 4, 7, 10] }, test_u: { lines: [5] } },
+      { offline: [testCase('test_a')], llm: [llmResult([testCase('test_u')])], module: { structure: CALC_STRUCTURE } },
+    );
+    const report = await useCase.execute({ ...request, perturbMachine: false });
+    expect(report.modules[0].uncovered).toEqual([
+      { lines: [6], branches: [], kind: 'condition-never-false', detail: 'never false: total > 10' },
+      { lines: [8], branches: [], kind: 'never-called', detail: 'no test calls stop' },
+      { lines: [9], branches: [], kind: 'after-exit', detail: 'after line 8 (sys.exit(1)), which always leaves' },
+    ]);
   });
 
   it('writes the offline tests before failing when the LLM fails, and says so', async () => {
