@@ -16,6 +16,7 @@ export * from './lib/errors/llm.error';
 export * from './lib/interfaces/llm-client.port';
 export * from './lib/interfaces/metrics.port';
 export * from './lib/value-objects/module-outline.value-object';
+export * from './lib/value-objects/module-structure.value-object';
 export * from './lib/value-objects/model-profile.value-object';
 export * from './lib/value-objects/token-budget.value-object';
 export * from './lib/value-objects/chunking-strategy.value-object';

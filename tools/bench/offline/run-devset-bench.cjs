@@ -9,7 +9,8 @@
 // imports on its own), generated with a fixed budget and seed (wall time measured around the whole command), then
 // the emitted tests are measured independently with `coverage run --branch -m pytest` in a fresh venv, several runs
 // in a row, then once plainly on each of three other machines (bench-common's PERTURBATIONS: time zone, locale,
-// proxies, user, hash seed, the clock a day on, another cwd): a test that asserts on the machine fails there.
+// proxies, user, hash seed, the clock a day on, another cwd): a test that asserts on the machine fails there. After
+// the table, why the rest is not covered: the reports' reasons (`uncovered`) summed by kind.
 //
 // Usage: npm run bench:devset -- [--set dev|regex] [--budget 30] [--runs 3] [--modules tomllib/_re.py,...]
 //        [--python /path/to/python] [--agent /path/to/test-agent/checkout] [--keep] [--json]
@@ -104,6 +105,40 @@ function table(opts, rows, load) {
   ];
 }
 
+/**
+ * Why the lines and branches left uncovered are not covered, summed over the modules from their JSON reports'
+ * `uncovered` groups (kind → lines, branches, modules it appears in), most lines first.
+ */
+function reasons(rows) {
+  const byKind = new Map();
+  for (const r of rows) {
+    for (const g of r.uncovered ?? []) {
+      const k = byKind.get(g.kind) ?? { kind: g.kind, lines: 0, branches: 0, modules: new Set() };
+      k.lines += g.lines.length;
+      k.branches += g.branches.length;
+      k.modules.add(r.name);
+      byKind.set(g.kind, k);
+    }
+  }
+  return [...byKind.values()]
+    .sort((a, b) => b.lines - a.lines || b.branches - a.branches || a.kind.localeCompare(b.kind))
+    .map((k) => ({ kind: k.kind, lines: k.lines, branches: k.branches, modules: k.modules.size }));
+}
+
+function reasonsTable(rows) {
+  const kinds = reasons(rows);
+  const sum = (key) => kinds.reduce((n, k) => n + k[key], 0);
+  return [
+    '',
+    `Why not covered, over the ${rows.filter((r) => !r.error).length} modules (the reports' \`uncovered\`):`,
+    '',
+    '| reason | lines | branches | modules |',
+    '|---|---|---|---|',
+    ...kinds.map((k) => `| ${k.kind} | ${k.lines} | ${k.branches} | ${k.modules} |`),
+    `| all | ${sum('lines')} | ${sum('branches')} | |`,
+  ];
+}
+
 function main() {
   const opts = args();
   const loadAtStart = os
@@ -172,6 +207,7 @@ function main() {
     const tests = report.modules[0]?.tests ?? 0;
     const row = {
       name: rel,
+      uncovered: report.modules[0]?.uncovered ?? [],
       line: t.percent_statements_covered ?? (100 * t.covered_lines) / t.num_statements,
       branch: t.percent_branches_covered ?? (100 * t.covered_branches) / Math.max(1, t.num_branches),
       combined: t.percent_covered,
@@ -189,9 +225,9 @@ function main() {
     .join(' ')} at the end`;
   if (opts.json)
     process.stdout.write(
-      `${JSON.stringify({ set: opts.set, budgetSeconds: opts.budget, runs: opts.runs, agent: opts.agent, load, rows, mean: means(rows) }, null, 2)}\n`,
+      `${JSON.stringify({ set: opts.set, budgetSeconds: opts.budget, runs: opts.runs, agent: opts.agent, load, rows, mean: means(rows), reasons: reasons(rows) }, null, 2)}\n`,
     );
-  else process.stdout.write(`${table(opts, rows, load).join('\n')}\n`);
+  else process.stdout.write(`${[...table(opts, rows, load), ...reasonsTable(rows)].join('\n')}\n`);
   if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
   else process.stderr.write(`kept ${tmp}\n`);
 }

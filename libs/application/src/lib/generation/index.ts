@@ -4,6 +4,7 @@ export * from './report/generation-report';
 export * from './report/report-facts';
 export * from './report/json-report.renderer';
 export * from './report/markdown-report.renderer';
+export * from './report/why-not-covered';
 export * from './conftest-writer.service';
 export * from './module-coverage.service';
 export * from './module-test-writer.service';

@@ -1,5 +1,6 @@
 import {
   CoverageReport,
+  type ModuleInterface,
   type ModuleTarget,
   type Logger,
   type TestCase,
@@ -182,10 +183,11 @@ export function namesIn(content: string): string[] {
   return [...content.matchAll(/^def (test_\w+)\(/gm)].map((m) => m[1]);
 }
 
-/** An offline engine that finds `cases` (and `defects`), recording the options of each search. */
+/** An offline engine that finds `cases` (and `defects`) in `module`, recording the options of each search. */
 export function offlineEngine(
   cases: readonly TestCase[],
   defects: { name: string; subject: string; error: string; line?: number; source: string }[] = [],
+  module: Partial<ModuleInterface> = {},
 ): { engine: OfflineTestGenerator; options: OfflineGenerationOptions[] } {
   const options: OfflineGenerationOptions[] = [];
   const engine = {
@@ -193,8 +195,8 @@ export function offlineEngine(
       options.push(o);
       return {
         target,
-        module: {},
-        search: { coverage: coverageOf([]), executions: 40, stoppedBy: 'plateau' },
+        module: { callables: [], baseline: { lines: [], branches: [] }, ...module },
+        search: { coverage: coverageOf([]), executions: 40, stoppedBy: 'plateau', calls: {}, callTimeoutMs: 1000 },
         tests: [],
         unstable: 1,
         outsideEffects: {},

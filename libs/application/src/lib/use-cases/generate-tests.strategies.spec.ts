@@ -14,7 +14,7 @@ import type { GenerateTestsReport } from '../generation/report/generation-report
 import type { GenerateTestsRequest } from '../generation/generation-request';
 import type { LlmGenerationResult } from '../orchestrators/llm-test-generation.orchestrator';
 import { MACHINE_PERTURBATIONS } from '../services/flakiness-checker/machine-perturbations';
-import type { TestCase } from '@test-agent/domain';
+import type { ModuleStructure, TestCase } from '@test-agent/domain';
 import { GenerateTests } from './generate-tests.use-case';
 
 // Today's behaviour of `GenerateTests` per strategy, over a scripted pytest (no Python runs): what is validated,
@@ -32,13 +32,14 @@ const checkpoints = {} as CheckpointStore;
 interface Setup {
   offline?: readonly TestCase[];
   defects?: Parameters<typeof offlineEngine>[1];
+  module?: Parameters<typeof offlineEngine>[2];
   llm?: (LlmGenerationResult | Error)[];
   checkpoints?: boolean;
 }
 
 function build(behaviours: Record<string, Behaviour>, setup: Setup = {}) {
   const world = new World(behaviours);
-  const offline = offlineEngine(setup.offline ?? [], setup.defects);
+  const offline = offlineEngine(setup.offline ?? [], setup.defects, setup.module);
   const loop = llmLoop(setup.llm ?? [llmResult([])]);
   const chunking = oneChunk();
   let time = 0;
@@ -65,6 +66,36 @@ function written(world: World, file: string): string[] {
 function jsonReport(world: World): GenerateTestsReport {
   return JSON.parse(world.writes.get('/p/tests/test-agent-report.json') ?? 'null') as GenerateTestsReport;
 }
+
+// calc as the sandbox describes it:  1 import sys / 2 def add(a, b): / 3 total = a + b / 4 if total > 10: /
+// 5 total = 10 / 6 return total / 7 def stop(): / 8 sys.exit(1) / 9 print("after") / 10 if __name__ == ...
+const CALC_STRUCTURE: ModuleStructure = {
+  statements: [
+    { line: 1, scope: '' },
+    { line: 2, scope: '', previous: 1 },
+    { line: 3, scope: 'add' },
+    { line: 4, scope: 'add', previous: 3 },
+    { line: 5, scope: 'add', guard: [4, 'true'] },
+    { line: 6, scope: 'add', previous: 4 },
+    { line: 7, scope: '', previous: 2 },
+    { line: 8, scope: 'stop' },
+    { line: 9, scope: 'stop', previous: 8, deadAfter: 8 },
+    { line: 10, scope: '', previous: 7 },
+  ],
+  scopes: [
+    { qualname: 'add', kind: 'function', line: 2, body: 3 },
+    { qualname: 'stop', kind: 'function', line: 7, body: 8 },
+  ],
+  headers: [
+    { line: 4, kind: 'if', text: 'total > 10' },
+    { line: 10, kind: 'main', text: '__name__ == "__main__"' },
+  ],
+  leaving: [{ line: 8, text: 'sys.exit(1)' }],
+  arcs: [
+    [4, 5, 'true'],
+    [4, 6, 'false'],
+  ],
+};
 
 describe('GenerateTests, offline strategy', () => {
   const cases = ['test_a', 'test_b', 'test_c', 'test_d', 'test_e'].map((n) => testCase(n));
@@ -184,6 +215,40 @@ describe('GenerateTests, offline strategy', () => {
     const markdown = world.writes.get('/p/tests/test-agent-report.md') ?? '';
     expect(markdown).toContain('- calc.div: `ZeroDivisionError` on line 8');
     expect(markdown).toContain('Written into the test files as strict xfail tests.');
+  });
+
+  it('says why each uncovered line is not covered, in the JSON report and the Markdown one', async () => {
+    // test_a runs the import (lines 1, 2, 7, 10) and add's first two lines.
+    const { world, useCase } = build(
+      { test_a: { lines: [1, 2, 3, 4, 7, 10] } },
+      { offline: [testCase('test_a')], module: { structure: CALC_STRUCTURE } },
+    );
+    const report = await useCase.execute({ ...request, strategy: 'offline', perturbMachine: false });
+    expect(report.modules[0].uncovered).toEqual([
+      { lines: [5], branches: [], kind: 'condition-never-true', detail: 'never true: total > 10' },
+      { lines: [6], branches: [], kind: 'condition-never-false', detail: 'never false: total > 10' },
+      { lines: [8], branches: [], kind: 'never-called', detail: 'no test calls stop' },
+      { lines: [9], branches: [], kind: 'after-exit', detail: 'after line 8 (sys.exit(1)), which always leaves' },
+    ]);
+    expect(jsonReport(world).modules[0].uncovered).toEqual(report.modules[0].uncovered);
+    const markdown = world.writes.get('/p/tests/test-agent-report.md') ?? '';
+    expect(markdown).toContain(
+      [
+        '## Why not covered',
+        '',
+        'The most likely reason for each uncovered line and branch: what a test written by hand has to do.',
+        '',
+        '| module | lines | branches | reason | detail |',
+        '|---|---|---|---|---|',
+        '| calc | 5 | — | condition-never-true | never true: total > 10 |',
+        '| calc | 6 | — | condition-never-false | never false: total > 10 |',
+        '| calc | 8 | — | never-called | no test calls stop |',
+        '| calc | 9 | — | after-exit | after line 8 (sys.exit(1)), which always leaves |',
+        '',
+      ].join('\n'),
+    );
+    // The reasons stand for the list of uncovered lines.
+    expect(markdown).not.toContain('## Not covered');
   });
 
   it('measures what importing covers when no test is kept', async () => {
@@ -379,6 +444,19 @@ describe('GenerateTests, hybrid strategy', () => {
       coverage: { lines: { covered: 3 } },
       llm: { accepted: { offline: 1, unit: 1, integration: 0 }, minimised: 0, polluted: 0 },
     });
+  });
+
+  it('says why what the offline and the LLM tests leave is not covered', async () => {
+    const { useCase } = build(
+      { test_a: { lines: [1, 2, 3, 4, 7, 10] }, test_u: { lines: [5] } },
+      { offline: [testCase('test_a')], llm: [llmResult([testCase('test_u')])], module: { structure: CALC_STRUCTURE } },
+    );
+    const report = await useCase.execute({ ...request, perturbMachine: false });
+    expect(report.modules[0].uncovered).toEqual([
+      { lines: [6], branches: [], kind: 'condition-never-false', detail: 'never false: total > 10' },
+      { lines: [8], branches: [], kind: 'never-called', detail: 'no test calls stop' },
+      { lines: [9], branches: [], kind: 'after-exit', detail: 'after line 8 (sys.exit(1)), which always leaves' },
+    ]);
   });
 
   it('writes the offline tests before failing when the LLM fails, and says so', async () => {

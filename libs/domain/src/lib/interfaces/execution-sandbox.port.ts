@@ -1,5 +1,6 @@
 import type { Branch } from '../value-objects/coverage-report.value-object';
 import type { ModuleTarget } from '../value-objects/module-target.value-object';
+import type { ModuleStructure } from '../value-objects/module-structure.value-object';
 
 /** A type hint as the sandbox understood it from annotations (`typing.get_type_hints`). */
 export type TypeHint =
@@ -129,6 +130,12 @@ export interface ModuleInterface {
    * `signal 123` (at most 10). Absent when there was nothing.
    */
   readonly importEffects?: readonly string[];
+  /**
+   * Where each statement sits (its function or class, the condition that decides whether it runs, the statement
+   * before it, dead code, the `__main__` block) and the arm of each branch arc, from the module's syntax tree: what
+   * the report's "why not covered" reads. Absent from sandboxes that do not describe it.
+   */
+  readonly structure?: ModuleStructure;
 }
 
 /**
@@ -231,9 +238,12 @@ export interface CallResult {
    */
   readonly machineDependent?: boolean;
   readonly doctest?: { readonly attempted: number; readonly failed: number };
-  /** Why a plan was `invalid` or `crashed`. */
+  /** Why a plan was `invalid` or `crashed`; `PLAN_HUNG` when it ran past its limit and the sandbox was restarted. */
   readonly error?: string;
 }
+
+/** `CallResult.error` of a `crashed` plan that ran past its limit (the sandbox was stopped and restarted). */
+export const PLAN_HUNG = 'hung';
 
 export interface SandboxOpenOptions {
   /** Fixes `PYTHONHASHSEED`, so two sessions with different seeds reveal hash-order dependence. */

@@ -3,6 +3,7 @@ import type { LlmGenerationResult } from '../../orchestrators/llm-test-generatio
 import type { OutsideEffects } from '../../services/offline-search/search-engine.service';
 import type { GenerationStrategy } from '../generation-request';
 import type { ModuleMutationReport, MutationTotals } from '../mutation/mutation-report';
+import type { UncoveredGroup } from './why-not-covered';
 
 // The report of a generation run: the types the JSON report, the Markdown report and every delivery (CLI, server,
 // tools) read. Owned here; re-exported by the application's entry point.
@@ -51,6 +52,12 @@ export interface ModuleGenerationReport {
   readonly coverage: CoverageSummary;
   /** Lines (1-based) no kept test reaches. */
   readonly missingLines: readonly number[];
+  /**
+   * Why each uncovered line and branch is not covered, the most likely reason (see `UncoveredKind`), uncovered
+   * lines and branches next to each other with the same reason in one group, in line order. Absent when the
+   * module's structure is unknown (the `llm` strategy, which runs no search).
+   */
+  readonly uncovered?: readonly UncoveredGroup[];
   /**
    * Tests not written: failing on the first run, failing a later run (flaky), disagreeing between the search's
    * runs (unstable), failing on a perturbed machine (`machine`: another time zone, locale, proxies or clock).

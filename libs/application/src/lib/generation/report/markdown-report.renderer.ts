@@ -1,6 +1,7 @@
 import { compactRanges, type ContainmentStatus } from '@test-agent/domain';
 import { mutationMarkdownLines } from '../mutation/mutation-markdown';
 import { formatSlowest } from './report-facts';
+import { uncoveredMarkdownLines } from './uncovered-markdown';
 import type { GenerateTestsReport, LlmRunReport, ModuleGenerationReport, ModuleLlmReport } from './generation-report';
 
 const fmt = (n: number) => n.toFixed(1);
@@ -59,7 +60,9 @@ export function renderMarkdownReport(r: GenerateTestsReport): string {
   lines.push(...defectLines(r));
   lines.push(...outsideEffectLines(r.modules));
   lines.push(...mutationMarkdownLines(r));
-  const gaps = r.modules.filter((m) => m.missingLines.length > 0 && m.testFile);
+  lines.push(...uncoveredMarkdownLines(r.modules));
+  // Modules with no reasons (the `llm` strategy runs no search): their uncovered lines alone.
+  const gaps = r.modules.filter((m) => m.missingLines.length > 0 && m.testFile && !m.uncovered?.length);
   if (gaps.length) {
     lines.push('## Not covered', '');
     for (const m of gaps) lines.push(`- ${m.module}: lines ${compactRanges(m.missingLines)}`);

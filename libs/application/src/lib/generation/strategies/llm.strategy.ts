@@ -25,7 +25,7 @@ import type { FinalSuite, SuiteFinaliser } from '../suite-finaliser.service';
 import type { TestGenerationStrategy } from './generation-strategy';
 import type { LlmFittingFacts, LlmLoopRunner } from './llm-loop-runner.service';
 import { covered, recordCoverage } from './offline.strategy';
-import { offlineFacts, sandboxFacts, type OfflineValidation } from './offline-validation.service';
+import { offlineFacts, sandboxFacts, uncoveredFacts, type OfflineValidation } from './offline-validation.service';
 
 export interface LlmStrategyDependencies {
   readonly loop: LlmLoopRunner;
@@ -46,6 +46,8 @@ interface Baseline {
   readonly cases: readonly TestCase[];
   readonly coverage?: CoverageReport;
   readonly report: Pick<ModuleGenerationReport, 'dropped' | 'executions'> & Partial<ModuleGenerationReport>;
+  /** `hybrid`: why the final suite's uncovered code is not covered, from the offline search (see `uncoveredFacts`). */
+  readonly explain?: (coverage: CoverageReport, testsKept: boolean) => Pick<ModuleGenerationReport, 'uncovered'>;
 }
 
 /**
@@ -89,7 +91,13 @@ export class LlmStrategy implements TestGenerationStrategy {
     };
     if (!suite.coverage || suite.unit.length + suite.integration.length === 0) {
       const nothing = suite.coverage ?? CoverageReport.empty(result.coverage);
-      return { ...base, tests: 0, ...covered(nothing), durationMs: this.now() - started };
+      return {
+        ...base,
+        tests: 0,
+        ...covered(nothing),
+        ...baseline.explain?.(nothing, false),
+        durationMs: this.now() - started,
+      };
     }
     const { writer } = this.deps;
     const testFile =
@@ -113,6 +121,7 @@ export class LlmStrategy implements TestGenerationStrategy {
       ...(integrationTestFile ? { integrationTestFile } : {}),
       tests: suite.unit.length + suite.integration.length,
       ...covered(counted),
+      ...baseline.explain?.(counted, true),
       durationMs: this.now() - started,
       ...(suite.mutation ? { mutation: suite.mutation } : {}),
     };
@@ -133,6 +142,7 @@ export class LlmStrategy implements TestGenerationStrategy {
       return {
         cases: phase.cases,
         ...(phase.lastCoverage ? { coverage: phase.lastCoverage } : {}),
+        explain: (coverage, testsKept) => uncoveredFacts(generation, coverage, testsKept),
         report: {
           ...sandboxFacts(generation),
           ...offlineFacts(phase, request),

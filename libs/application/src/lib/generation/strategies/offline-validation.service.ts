@@ -22,6 +22,7 @@ import type {
 import { flakyRunsOf, perturbationsOf, pytestLimits, type GenerateTestsRequest } from '../generation-request';
 import type { ModuleGenerationReport } from '../report/generation-report';
 import { emptyReport } from '../report/report-facts';
+import { whyNotCovered } from '../report/why-not-covered';
 
 /** The offline engine's validated result for one module, or the report of a module that was skipped. */
 export type OfflinePhase =
@@ -323,4 +324,28 @@ export function sandboxFacts(
     ...(Object.keys(generation.outsideEffects).length ? { outsideEffects: generation.outsideEffects } : {}),
     ...(generation.importEffects.length ? { importEffects: generation.importEffects } : {}),
   };
+}
+
+/**
+ * Why each line and branch `coverage` misses is not covered, from the module's structure and the search's calls
+ * (`testsKept` false: no test was kept, so only importing the module ran it); nothing when the sandbox gave no
+ * structure.
+ */
+export function uncoveredFacts(
+  generation: OfflineGeneration,
+  coverage: CoverageReport,
+  testsKept: boolean,
+): Pick<ModuleGenerationReport, 'uncovered'> {
+  const { module, search, outsideEffects } = generation;
+  if (!module.structure) return {};
+  const uncovered = whyNotCovered(coverage, {
+    structure: module.structure,
+    callables: module.callables,
+    imported: module.baseline,
+    outsideEffects,
+    calls: search.calls,
+    callTimeoutMs: search.callTimeoutMs,
+    testsKept,
+  });
+  return { uncovered };
 }

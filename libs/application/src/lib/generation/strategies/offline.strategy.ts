@@ -15,7 +15,7 @@ import type { ModuleGenerationReport } from '../report/generation-report';
 import { changedCoverage, emptyReport } from '../report/report-facts';
 import type { SuiteFinaliser } from '../suite-finaliser.service';
 import type { TestGenerationStrategy } from './generation-strategy';
-import { offlineFacts, sandboxFacts, type OfflineValidation } from './offline-validation.service';
+import { offlineFacts, sandboxFacts, uncoveredFacts, type OfflineValidation } from './offline-validation.service';
 
 export interface OfflineStrategyDependencies {
   readonly validation: OfflineValidation;
@@ -62,13 +62,25 @@ export class OfflineStrategy implements TestGenerationStrategy {
     });
     if (cases.length === 0 || !lastCoverage) {
       const nothing = CoverageReport.empty(generation.search.coverage);
-      return { ...base, ...covered(nothing), dropped: dropped(0), durationMs: this.now() - started };
+      return {
+        ...base,
+        ...covered(nothing),
+        ...uncoveredFacts(generation, nothing, false),
+        dropped: dropped(0),
+        durationMs: this.now() - started,
+      };
     }
     // The same last step as the LLM strategies: the suite together once more, then coverage-preserving minimisation.
     const suite = await this.deps.finaliser.finalise(target, cases, [], finaliseLimits(request));
     const coverage = suite.coverage ?? CoverageReport.empty(lastCoverage);
     if (suite.unit.length === 0)
-      return { ...base, ...covered(coverage), dropped: dropped(suite.polluted), durationMs: this.now() - started };
+      return {
+        ...base,
+        ...covered(coverage),
+        ...uncoveredFacts(generation, coverage, false),
+        dropped: dropped(suite.polluted),
+        durationMs: this.now() - started,
+      };
     const written = await this.deps.writer.write(target, request, suite.unit, { coverage });
     const withoutDoctests = await this.coverageWithoutDoctests(target, request, suite.unit, coverage);
     this.logger.info('Tests written', {
@@ -90,6 +102,7 @@ export class OfflineStrategy implements TestGenerationStrategy {
       writeAction: written.action,
       tests: suite.unit.length,
       ...covered(counted),
+      ...uncoveredFacts(generation, counted, true),
       dropped: dropped(suite.polluted),
       durationMs: this.now() - started,
       // Like the module's figure, with what the project's own tests cover (`existingTests`).

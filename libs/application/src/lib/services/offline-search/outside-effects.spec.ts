@@ -1,12 +1,13 @@
-import type {
-  CallableInfo,
-  CallPlan,
-  CallResult,
-  ModuleInterface,
-  ModuleTarget,
-  ParameterInfo,
-  TestCase,
-  ValueDescription,
+import {
+  PLAN_HUNG,
+  type CallableInfo,
+  type CallPlan,
+  type CallResult,
+  type ModuleInterface,
+  type ModuleTarget,
+  type ParameterInfo,
+  type TestCase,
+  type ValueDescription,
 } from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
 import { OfflineTestGenerator, stability } from './offline-test-generator.service';
@@ -183,6 +184,51 @@ describe('calls that act outside the sandbox or show the machine', () => {
       value: false,
       stdout: false,
     });
+  });
+
+  it('are counted per callable with the calls that ran into the time limit or hung the sandbox', async () => {
+    // `double` runs past its limit on odd numbers: 1, 5, 9, ... are stopped by the worker's alarm, 3, 7, ... hang
+    // the worker itself.
+    const slow = (plan: CallPlan): CallResult => {
+      const result = behaviour(plan);
+      const step = plan.steps?.[0];
+      const arg = step?.kind === 'call' ? step.args[0] : undefined;
+      const n = arg?.kind === 'lit' ? Number(arg.source) : 0;
+      const name = step?.kind === 'call' && step.callee.kind === 'ref' ? step.callee.path : '';
+      if (name !== 'double' || Math.abs(n) % 2 !== 1) return result;
+      return Math.abs(n) % 4 === 3
+        ? { status: 'crashed', lines: [], branches: [], error: PLAN_HUNG }
+        : { status: 'timeout', lines: [7], branches: [] };
+    };
+    const sandbox = new FakeExecutionSandbox(hazards, slow);
+    const outcome = await new OfflineSearchEngine().search(await sandbox.open(target), target.file, {
+      timeBudgetMs: 400,
+      plateauMs: 1_000_000,
+      seed: 5,
+      now: clock(),
+      batchSize: 8,
+      callTimeoutMs: 250,
+    });
+    const ran = (name: string) =>
+      sandbox.executed.filter((p) => {
+        const s = p.steps?.[0];
+        return s?.kind === 'call' && s.callee.kind === 'ref' && s.callee.path === name;
+      });
+    const odd = ran('double').filter((p) => {
+      const s = p.steps?.[0];
+      const a = s?.kind === 'call' ? s.args[0] : undefined;
+      return a?.kind === 'lit' && Math.abs(Number(a.source)) % 2 === 1;
+    });
+    const hung = odd.filter((p) => {
+      const s = p.steps?.[0];
+      const a = s?.kind === 'call' ? s.args[0] : undefined;
+      return a?.kind === 'lit' && Math.abs(Number(a.source)) % 4 === 3;
+    });
+    expect(hung.length).toBeGreaterThan(0);
+    expect(odd.length).toBeGreaterThan(hung.length);
+    expect(outcome.calls.double).toEqual({ executed: ran('double').length, timedOut: odd.length });
+    expect(outcome.calls.wipe).toEqual({ executed: ran('wipe').length, timedOut: 0 });
+    expect(outcome.callTimeoutMs).toBe(250);
   });
 
   it('count refused calls with a few distinct examples', () => {

@@ -54,6 +54,14 @@ export interface OutsideEffectSummary {
 /** Qualname of the callable (for doctests: of the documented object, '' for the module) → its refused calls. */
 export type OutsideEffects = Readonly<Record<string, OutsideEffectSummary>>;
 
+/** How the search's calls of one callable went. */
+export interface CallCounts {
+  /** Calls run (each plan whose call under test is this callable, or its doctests). */
+  readonly executed: number;
+  /** Calls stopped at the per-call time limit (`callTimeoutMs`), or that hung the sandbox past it. */
+  readonly timedOut: number;
+}
+
 export interface SearchOutcome {
   readonly tests: ArchivedTest[];
   /**
@@ -76,6 +84,10 @@ export interface SearchOutcome {
   readonly suspectedDefects: readonly ArchivedTest[];
   /** Calls that ended in a `TypeError`/`AttributeError` the interpreter raised on a value: never a test. */
   readonly misuses: number;
+  /** Per callable qualname (doctests: of the documented object, '' for the module): how its calls went. */
+  readonly calls: Readonly<Record<string, CallCounts>>;
+  /** The per-call time limit the search ran under, in ms. */
+  readonly callTimeoutMs: number;
 }
 
 /**

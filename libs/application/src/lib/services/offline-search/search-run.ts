@@ -1,5 +1,6 @@
 import {
   CoverageReport,
+  PLAN_HUNG,
   type CallPlan,
   type CallResult,
   type Logger,
@@ -13,7 +14,13 @@ import { RandomSource } from './random-source';
 import { distinctDefects, raisedKind, safeOutcome } from './raised-kinds';
 import { branchKey, countOutsideEffects } from './search-archive';
 import { freshCandidate, mutantOf } from './search-candidates';
-import type { ArchivedTest, OutsideEffectSummary, SearchOptions, SearchOutcome } from './search-engine.service';
+import type {
+  ArchivedTest,
+  CallCounts,
+  OutsideEffectSummary,
+  SearchOptions,
+  SearchOutcome,
+} from './search-engine.service';
 import { searchTargets, targetWeight, type Target } from './search-targets';
 
 /** How long the search goes on without progress once everything is reached, but not all by tests of its own. */
@@ -59,6 +66,7 @@ export class SearchRun {
   private readonly outsideEffects: Record<string, OutsideEffectSummary> = {};
   private readonly defects: ArchivedTest[] = [];
   private misuses = 0;
+  private readonly calls: Record<string, CallCounts> = {};
 
   constructor(
     private readonly session: SandboxSession,
@@ -190,7 +198,9 @@ export class SearchRun {
   /** Counts, learns from and classifies one result; archives it when it reaches something new. */
   private absorb({ plan, candidate, doctest }: PlannedCall, result: CallResult): void {
     this.executions++;
-    if (result.outsideEffects?.length) this.refuse(candidate?.target.qualname ?? doctest ?? '', result.outsideEffects);
+    const qualname = candidate?.target.qualname ?? doctest ?? '';
+    this.count(qualname, result);
+    if (result.outsideEffects?.length) this.refuse(qualname, result.outsideEffects);
     if (result.status === 'crashed' && candidate) {
       const target = this.targets.get(candidate.target.qualname);
       if (target) target.crashes++;
@@ -238,6 +248,13 @@ export class SearchRun {
     if (gainedAny || meaningful) this.lastGain = this.now();
   }
 
+  /** Counts a call of `qualname`, and whether it ran into the time limit (or hung the sandbox past it). */
+  private count(qualname: string, result: CallResult): void {
+    const before = this.calls[qualname] ?? { executed: 0, timedOut: 0 };
+    const timedOut = result.status === 'timeout' || (result.status === 'crashed' && result.error === PLAN_HUNG);
+    this.calls[qualname] = { executed: before.executed + 1, timedOut: before.timedOut + (timedOut ? 1 : 0) };
+  }
+
   /** A call of `qualname` acted outside the sandbox: counted for the report, and its callable tried less. */
   private refuse(qualname: string, effects: readonly string[]): void {
     countOutsideEffects(this.outsideEffects, qualname, effects);
@@ -271,6 +288,8 @@ export class SearchRun {
       importEffects: module.importEffects ?? [],
       suspectedDefects: distinctDefects(this.defects),
       misuses: this.misuses,
+      calls: this.calls,
+      callTimeoutMs: this.callTimeoutMs,
     };
   }
 }

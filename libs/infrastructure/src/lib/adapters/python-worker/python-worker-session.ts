@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import {
   EnvironmentError,
   InvalidInputError,
+  PLAN_HUNG,
   type CallPlan,
   type CallResult,
   type Logger,
@@ -153,7 +154,7 @@ export class PythonWorkerSession implements SandboxSession {
       );
     }
     const why =
-      (e as Error).message === 'hung'
+      (e as Error).message === PLAN_HUNG
         ? `it was still running after ${this.options.loadTimeoutMs / 1000} s`
         : (e as Error).message;
     return new InvalidInputError(

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { PLAN_HUNG } from '@test-agent/domain';
 import { processCleanups } from '../../process/cleanup-registry';
 import type { WorkerRequest } from './worker-protocol.schema';
 
@@ -75,14 +76,14 @@ export class WorkerProcess {
 
   /**
    * Calls `onReply` for each message until it returns true; rejects on exit, when `idleMs` passes without a
-   * message (`hung`) or with what `onReply` threw.
+   * message (`PLAN_HUNG`) or with what `onReply` threw.
    */
   collect(onReply: (message: unknown) => boolean, idleMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout;
       const arm = () => {
         clearTimeout(timer);
-        timer = setTimeout(() => finish(new Error('hung')), idleMs);
+        timer = setTimeout(() => finish(new Error(PLAN_HUNG)), idleMs);
       };
       const listener = (message: unknown) => {
         arm();

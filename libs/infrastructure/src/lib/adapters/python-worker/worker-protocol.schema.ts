@@ -6,6 +6,7 @@ import type {
   CallableInfo,
   ExceptionDescription,
   ModuleInterface,
+  ModuleStructure,
   PlanExpr,
   TypeHint,
   ValueDescription,
@@ -122,6 +123,34 @@ const patternSchema = z.strictObject({
   nearMisses: z.array(z.string()),
 });
 
+const armSchema = z.enum(['true', 'false', 'enter', 'complete', 'raise', 'except', 'else', 'call']);
+
+/** `structure.py`'s description of where each statement sits (the report's "why not covered"). */
+export const moduleStructureSchema = z.strictObject({
+  statements: z.array(
+    z.strictObject({
+      line,
+      scope: z.string(),
+      guard: z.tuple([line, armSchema]).optional(),
+      previous: line.optional(),
+      deadAfter: line.optional(),
+      main: z.literal(true).optional(),
+    }),
+  ),
+  scopes: z.array(
+    z.strictObject({ qualname: z.string(), kind: z.enum(['function', 'class']), line, body: line.optional() }),
+  ),
+  headers: z.array(
+    z.strictObject({
+      line,
+      kind: z.enum(['if', 'main', 'while', 'for', 'try', 'except', 'case']),
+      text: z.string(),
+    }),
+  ),
+  leaving: z.array(z.strictObject({ line, text: z.string() })),
+  arcs: z.array(z.tuple([line, line, armSchema])),
+}) satisfies z.ZodType<ModuleStructure>;
+
 export const moduleInterfaceSchema = z.strictObject({
   callables: z.array(callableSchema),
   externalNames: z.record(z.string(), z.string()),
@@ -139,6 +168,7 @@ export const moduleInterfaceSchema = z.strictObject({
   shape: z.strictObject({ statements: z.array(line), branches: z.array(branch) }),
   baseline: z.strictObject({ lines: z.array(line), branches: z.array(branch) }),
   importEffects: z.array(z.string()).optional(),
+  structure: moduleStructureSchema,
 }) satisfies z.ZodType<ModuleInterface>;
 
 // ------------------------------------------------------------------------------------------------ call results

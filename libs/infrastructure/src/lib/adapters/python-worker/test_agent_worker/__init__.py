@@ -14,6 +14,8 @@ meets them:
   values          value descriptions: repr, a rebuilding expression, canonical text, attributes
   guard           the audit hook that blocks and records effects outside the scratch folder
   machine_values  values of this machine's environment, filtered out of results
+  structure       where each statement sits (function, deciding condition, statement before, dead code), for the
+                  report's "why not covered"
 
 While the module is imported and while each plan or doctest runs, the guard blocks and records what the code does
 outside the worker's scratch folder (its cwd, also HOME and TMPDIR): writes, deletes, network, processes,

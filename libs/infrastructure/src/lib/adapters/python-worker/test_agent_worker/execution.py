@@ -22,6 +22,7 @@ from .literals import harvest, raise_lines
 from .machine_values import filter_machine_values, machine_values
 from .patterns import module_patterns
 from .streams import CallTimeout, CaptureIO, on_alarm
+from .structure import line_structure
 from .tracing import ArcTracer, Shape
 from .values import MAX_ITEMS, Describer, type_name
 
@@ -79,6 +80,7 @@ class Worker:
                 "branches": sorted(self.shape.branch_arcs),
             },
             "baseline": {"lines": lines, "branches": branches},
+            "structure": line_structure(tree, source, self.shape.statements, self.shape.branch_arcs),
         })
         if effects:
             found["importEffects"] = effects
