@@ -2,6 +2,7 @@ import type { CallableInfo, ModuleInterface, ParameterInfo } from '@test-agent/d
 import { InputGenerator } from './input-generator';
 import { evalPyStr } from './generated-value';
 import { RandomSource } from './random-source';
+import { wellTyped } from './raised-kinds';
 
 // A fake module `versions`:
 //   _VERSION_RE = re.compile(r'(\d+)\.(\d+)')
@@ -86,6 +87,19 @@ describe('inputs made from the regular expressions the code matches', () => {
       e.kind === 'lit' ? e.source : '',
     );
     expect(srcs).toContainEqual(expect.stringMatching(/^re\.match\('\(\\\\d\+\)\\\\\.\(\\\\d\+\)', '[\d.]+', 2\)$/));
+  });
+
+  it('marks a value of another type than the re.Match a parameter names as off its type (an error it trips is no defect)', () => {
+    const gen = new InputGenerator({ ...versions, patterns: {} }, new RandomSource(1));
+    const values = Array.from({ length: 20 }, () => gen.arguments(fromMatch)[0].value);
+    expect(values.map((v) => v.offHint)).toEqual(values.map(() => ({ kind: 'any', hint: 're.Match' })));
+    expect(
+      wellTyped({
+        target: fromMatch,
+        prefix: [],
+        args: [{ param: fromMatch.params[0], value: values[0], keyword: false }],
+      }),
+    ).toBe(false);
   });
 
   it('types parameters by generic names only when nothing else says: no benchmark-specific names', () => {
