@@ -259,6 +259,22 @@ describe('names a test takes from the module', () => {
     ]);
     expect(shipped(file)).toContain('from stats import RE_DATE, from_match\n');
   });
+
+  it('imports struct for a stream over bytes laid out with struct.pack', () => {
+    const packed: GenArg = {
+      param: label.params[0],
+      value: {
+        expr: { kind: 'lit', source: "io.BytesIO(struct.pack('<I', 7))" },
+        kind: 'other',
+        hint: { kind: 'any' },
+      },
+      keyword: false,
+    };
+    const c = call(label, [packed]);
+    const result: CallResult = { status: 'ok', lines: [5], branches: [], value: value('3', 'int') };
+    const file = emit([{ test: { plan: toPlan(c), result, candidate: c }, stability: stable }]);
+    expect(shipped(file)).toMatch(/^import io\nimport pytest\nimport struct\n/m);
+  });
 });
 
 describe('public API first', () => {

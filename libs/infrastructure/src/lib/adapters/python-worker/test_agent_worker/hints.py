@@ -18,8 +18,49 @@ def param_hints(tree):
     collector.visit(tree)
     collector.add_class_hints()
     collector.finish()
+    _inherited_methods(collector, class_bases(tree))
     _inherit_hints(collector)
     return collector.hints
+
+
+def class_bases(tree):
+    """Top-level classes of the module -> the names of their bases that are classes of the module too."""
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    return {name: [b.id for b in node.bases if isinstance(b, ast.Name) and b.id in classes]
+            for name, node in classes.items()}
+
+
+def _inherited_methods(collector, bases):
+    """A method a class inherits from a base of the module, which calls a method the class overrides
+    (``Base.__init__`` calling ``self._parse(fp)``, ``Sub._parse`` reading ``fp`` as bytes), becomes the class's own
+    entry ``Sub.__init__``: its hints are the base method's plus what the class's override makes of the parameters."""
+    functions, calls = collector.functions, collector.calls
+    for cls in bases:
+        for base in _ancestors(cls, bases):
+            for qual in [q for q in list(functions) if q.startswith(base + ".") and q.count(".") == 1]:
+                name = qual.split(".", 1)[1]
+                mine = f"{cls}.{name}"
+                if mine in functions:
+                    continue
+                own = [(("method", k[1], cls), bound) for k, bound in calls.get(qual, [])
+                       if k[0] == "method" and f"{cls}.{k[1]}" in functions]
+                if not own:
+                    continue
+                functions[mine] = functions[qual]
+                calls[mine] = own
+                for param, found in collector.hints.get(qual, {}).items():
+                    collector.hints.setdefault(mine, {})[param] = list(found)
+
+
+def _ancestors(cls, bases):
+    """The module's classes ``cls`` inherits from, nearest first (each once)."""
+    out, todo = [], list(bases.get(cls, []))
+    while todo:
+        b = todo.pop(0)
+        if b not in out and b != cls:
+            out.append(b)
+            todo.extend(bases.get(b, []))
+    return out
 
 
 def _init_attributes(tree):

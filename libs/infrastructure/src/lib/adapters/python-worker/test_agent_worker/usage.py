@@ -12,6 +12,9 @@ from .hint_types import (BINARY_STREAM, BUILTIN_FIRST_ARG, BYTES, CALLABLE, FILE
 ARITHMETIC = (ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Pow, ast.Mod)
 BITWISE = (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)
 ELEMENT_OF = {"items": None, "values": "value", "keys": "key"}
+READS = ("read", "read1", "readline", "readlines")
+# ``struct``'s readers, by module or imported by name (``from struct import unpack``).
+UNPACKERS = ("struct.unpack", "struct.unpack_from", "unpack", "unpack_from", "struct.iter_unpack", "iter_unpack")
 
 
 def number_constant(node):
@@ -29,6 +32,11 @@ def _called_name(call):
         return None
     parts.append(f.id)
     return ".".join(reversed(parts))
+
+
+def _is_read(node):
+    """``x.read(...)`` (or ``read1``, ``readline``, ``readlines``)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in READS
 
 
 def _writes(call):
@@ -68,10 +76,38 @@ class Uses:
         # `x.replace(b'_', b' ')`, `x.startswith(b'=')`: methods str and bytes share, called with bytes.
         self.bytes_methods = {id(n.func) for n in nodes if isinstance(n, ast.Call) and any(
             isinstance(a, ast.Constant) and isinstance(a.value, bytes) for a in n.args)}
+        # `buf = fp.read()`: what is done with `buf` says whether the stream `fp` is binary.
+        self.read_results = {t.id: self.ref(n.value.func.value) for n in nodes if isinstance(n, ast.Assign)
+                             and _is_read(n.value) for t in n.targets if isinstance(t, ast.Name)}
+        self.binary_streams = []
         for sub in nodes:
             self.bind_loop(sub)
         for sub in nodes:
             self.scan(sub)
+        self.settle_streams()
+
+    def stream_read(self, node):
+        """The (qualname, parameter, role) of the stream a node was read from (``fp.read()``, ``buf`` after
+        ``buf = fp.read()``, ``buf[4:20]``), or None."""
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Name):
+            return self.read_results.get(node.id)
+        return self.ref(node.func.value) if _is_read(node) else None
+
+    def read_as_bytes(self, node):
+        """``node`` is used as bytes (unpacked with ``struct``, compared with or split at a bytes constant): when
+        it was read from a stream parameter, that stream is binary."""
+        target = self.stream_read(node)
+        if target and target not in self.binary_streams:
+            self.binary_streams.append(target)
+
+    def settle_streams(self):
+        """A stream whose reads are used as bytes is a binary stream, whatever the function's constants say."""
+        for target in self.binary_streams:
+            found = self.collector.evidence.get(target[:2], {}).get(target[2], [])
+            found[:] = [BINARY_STREAM] + [h for h in found if h not in (STREAM, BINARY_STREAM)]
+            self.collector.add(target, BINARY_STREAM)
 
     # ------------------------------------------------------------------------------------------------ references
 
@@ -154,6 +190,8 @@ class Uses:
             self.add(x, CALLABLE, check=True)
 
     def attribute_use(self, sub):
+        if id(sub) in self.bytes_methods:
+            self.read_as_bytes(sub.value)
         target = self.ref(sub.value)
         if not target:
             return
@@ -168,6 +206,8 @@ class Uses:
             if isinstance(op, (ast.In, ast.NotIn)):
                 if isinstance(b, ast.Constant) and isinstance(b.value, (str, bytes)):
                     self.add(a, constant_hint(b.value))
+                if isinstance(a, ast.Constant) and isinstance(a.value, bytes):
+                    self.read_as_bytes(b)
                 elif isinstance(b, (ast.Tuple, ast.List, ast.Set)):
                     for e in b.elts:
                         if isinstance(e, ast.Constant):
@@ -180,6 +220,8 @@ class Uses:
                         self.add(x, BOOL)
                 elif isinstance(c, ast.Constant):
                     self.add(x, constant_hint(c.value))
+                    if isinstance(c.value, bytes):
+                        self.read_as_bytes(x)
                 elif isinstance(c, ast.Name) and c.id in self.collector.numeric_names:
                     self.add(x, self.number)
 
@@ -282,6 +324,8 @@ class Uses:
                 self.add(args[0], list_of(constant_hint(call.func.value.value)))
         elif name in ("struct.unpack", "struct.unpack_from", "binascii.hexlify", "binascii.b2a_base64") and args:
             self.add(args[-1] if name.startswith("struct") else args[0], BYTES)
+        if name in UNPACKERS and len(args) > 1:
+            self.read_as_bytes(args[1])
 
     def own_call(self, call):
         """A call of the module's own function or method: what it makes of its parameters, callers inherit."""
