@@ -3,7 +3,15 @@ import type { ModuleTarget } from '../value-objects/module-target.value-object';
 
 /** A type hint as the sandbox understood it from annotations (`typing.get_type_hints`). */
 export type TypeHint =
-  | { readonly kind: 'any'; readonly hint?: string }
+  | {
+      readonly kind: 'any';
+      /** The type's name when the module names one (`re.Match`, `typing.BinaryIO`, `decimal.Decimal`). */
+      readonly hint?: string;
+      /** For a `re.Match`: the named groups the code reads (`m.group('number')`). */
+      readonly groups?: readonly string[];
+      /** For a `re.Match`: how many values the code unpacks `m.groups()` into. */
+      readonly groupCount?: number;
+    }
   | { readonly kind: 'none' }
   | { readonly kind: 'builtin'; readonly name: 'int' | 'float' | 'str' | 'bool' | 'bytes' | 'complex' | 'none' }
   | { readonly kind: 'list' | 'set'; readonly item: TypeHint }
@@ -109,6 +117,9 @@ export interface ModuleInterface {
         readonly nearMisses: readonly string[];
         /** The module-level name the compiled pattern is bound to (`_VERSION_RE`), when there is one. */
         readonly name?: string;
+        /** How many groups the pattern has, and the names of its named ones (the worker always says). */
+        readonly groups?: number;
+        readonly groupNames?: readonly string[];
       }[]
     >
   >;

@@ -128,7 +128,7 @@ export class InputGenerator {
       case 'any': {
         const io = this.texts.ioValue(hint.hint, owner);
         if (io) return io;
-        const known = hint.hint ? stdlibValue(this.module, rng, hint.hint) : undefined;
+        const known = hint.hint ? stdlibValue(this.module, rng, hint.hint, hint) : undefined;
         if (known && rng.chance(0.85)) return { expr: lit(known), kind: 'other', hint };
         const fromObserved = this.observedOf();
         if (fromObserved && rng.chance(0.12)) return { expr: lit(fromObserved), kind: 'other', hint };

@@ -1,4 +1,4 @@
-import type { CallableInfo, ModuleInterface, ParameterInfo } from '@test-agent/domain';
+import type { CallableInfo, ModuleInterface, ParameterInfo, TypeHint } from '@test-agent/domain';
 import { InputGenerator } from './input-generator';
 import { evalPyStr } from './generated-value';
 import { RandomSource } from './random-source';
@@ -78,6 +78,42 @@ describe('inputs made from the regular expressions the code matches', () => {
     const matches = srcs.filter((s) => s.startsWith('_VERSION_RE.match('));
     expect(matches.length).toBeGreaterThan(25);
     for (const s of matches) expect(entry.matches).toContain(evalPyStr(/^_VERSION_RE\.match\((.*)\)$/.exec(s)![1]));
+  });
+
+  it('matches mostly with the pattern that has the groups the code reads', () => {
+    const clock = {
+      pattern: '(?P<h>\\d\\d):(?P<m>\\d\\d)',
+      flags: 0,
+      subjects: [],
+      matches: ['10:30'],
+      nearMisses: [],
+    };
+    const twoPatterns: ModuleInterface = {
+      ...versions,
+      patterns: {
+        '': [
+          { ...entry, subjects: [], name: '_VERSION_RE', groups: 2, groupNames: [] },
+          { ...clock, name: '_CLOCK_RE', groups: 2, groupNames: ['h', 'm'] },
+        ],
+      },
+    };
+    const sources = (hint: TypeHint) => {
+      const gen = new InputGenerator(
+        { ...twoPatterns, paramHints: { from_match: { m: [hint] } } },
+        new RandomSource(2),
+      );
+      return Array.from({ length: 60 }, () => gen.arguments(fromMatch)[0].value.expr).map((e) =>
+        e.kind === 'lit' ? e.source.split('.')[0] : '',
+      );
+    };
+    const named = sources({ kind: 'any', hint: 're.Match', groups: ['m'] });
+    expect(named.filter((s) => s === '_CLOCK_RE').length).toBeGreaterThan(40);
+    expect(named).toContain('_VERSION_RE');
+    // Two groups unpacked: both patterns fit, each gets its turn.
+    const counted = sources({ kind: 'any', hint: 're.Match', groupCount: 2 });
+    expect(counted.filter((s) => s === '_VERSION_RE').length).toBeGreaterThan(15);
+    expect(counted.filter((s) => s === '_CLOCK_RE').length).toBeGreaterThan(15);
+    expect(sources({ kind: 'any', hint: 're.Match', groupCount: 3 })).toContain('_CLOCK_RE'); // none fits: any
   });
 
   it('builds the match with re.match when the pattern has no module-level name', () => {

@@ -64,8 +64,8 @@ def hints(source):
     ("import os\n    return os.path.isfile(a)", [PATH]),
     ("import math\n    return math.sqrt(a)", [FLOAT]),
     ("return max(a)", [{"kind": "list", "item": INT}]),
-    ("return a.group('number')", [MATCH]),
-    ("x, y = a.groups()\n    return x", [MATCH]),
+    ("return a.group('number') + a.group(0)", [{**MATCH, "groups": ["number"]}]),
+    ("x, y = a.groups()\n    return x", [{**MATCH, "groupCount": 2}]),
     ("return a.lastindex", [MATCH]),
     # Reads used as bytes make a binary stream, though the function's str constants would say text.
     ("buf = a.read()\n    return unpack('<I', buf[:4]), 'name', 'mode'", [BINARY_STREAM]),

@@ -6,7 +6,7 @@ and through the attribute ``__init__`` stores it in (``self.stream = stream`` â€
 import ast
 
 from .hint_types import (BINARY_STREAM, BUILTIN_FIRST_ARG, BYTES, CALLABLE, FILE_PATH_FUNCTIONS, FLOAT, INT, ISINSTANCE_HINTS,
-                         METHOD_HINTS, PATH, SIZED, STR, STREAM, BOOL, constant_hint, dict_of, format_spec_hint, list_of,
+                         MATCH, METHOD_HINTS, PATH, SIZED, STR, STREAM, BOOL, constant_hint, dict_of, format_spec_hint, list_of,
                          tuple_of)
 
 ARITHMETIC = (ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Pow, ast.Mod)
@@ -80,11 +80,34 @@ class Uses:
         self.read_results = {t.id: self.ref(n.value.func.value) for n in nodes if isinstance(n, ast.Assign)
                              and _is_read(n.value) for t in n.targets if isinstance(t, ast.Name)}
         self.binary_streams = []
+        self.match_groups = {}  # target -> {"groups": names it reads, "groupCount": how many .groups() unpacks into}
         for sub in nodes:
             self.bind_loop(sub)
         for sub in nodes:
             self.scan(sub)
+            self.match_use(sub)
         self.settle_streams()
+        self.settle_matches()
+
+    def match_use(self, sub):
+        """``m.group('name')`` and ``a, b = m.groups()``: the groups a match parameter must have."""
+        call = sub.value if isinstance(sub, ast.Assign) else sub
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and self.ref(call.func.value)):
+            return
+        found = self.match_groups.setdefault(self.ref(call.func.value), {})
+        if call.func.attr in ("group", "start", "end", "span"):
+            names = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            found["groups"] = sorted(set(found.get("groups", [])) | set(names))
+        elif call.func.attr == "groups" and isinstance(sub, ast.Assign) and isinstance(sub.targets[0], ast.Tuple):
+            found["groupCount"] = len(sub.targets[0].elts)
+
+    def settle_matches(self):
+        """A match parameter's hint says which groups the function reads (the engine picks a pattern that has them)."""
+        for target, found in self.match_groups.items():
+            hints = self.collector.evidence.get(target[:2], {}).get(target[2], [])
+            detail = {k: v for k, v in found.items() if v}
+            if MATCH in hints and detail:
+                hints[hints.index(MATCH)] = {**MATCH, **detail}
 
     def stream_read(self, node):
         """The (qualname, parameter, role) of the stream a node was read from (``fp.read()``, ``buf`` after
