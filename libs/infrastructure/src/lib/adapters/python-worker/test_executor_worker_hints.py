@@ -195,6 +195,23 @@ def test_a_class_inheriting_a_method_that_calls_its_override_gets_what_the_overr
     assert "Reader.__init__" not in found and "Plain.__init__" not in found
 
 
+def test_a_parameter_a_setter_stores_is_typed_by_what_the_other_methods_do_with_the_attribute():
+    found = hints("""
+        class Chain:
+            def __init__(self):
+                self._next = None
+
+            def link(self, other):
+                self._next = other
+
+            def lookup(self, key):
+                if self._next:
+                    return self._next.lookup(key)
+                return key
+    """)
+    assert found["Chain.link"] == {"other": [{"kind": "class", "ref": "Chain"}]}
+
+
 def test_names_alone_say_nothing():
     assert hints("def f(year, month, text, stream, path):\n    return (year, month, text, stream, path)\n") == {}
 

@@ -64,7 +64,8 @@ def _ancestors(cls, bases):
 
 
 def _init_attributes(tree):
-    """Per class (dotted qualname): ``self.x = p`` in its ``__init__`` -> {``x``: ``p``} (also ``self.x = p or d``)."""
+    """Per class (dotted qualname): ``self.x = p`` in one of its methods -> {``x``: (the method's qualname, ``p``)}
+    (also ``self.x = p or d``); ``__init__`` first, so an attribute it stores is its."""
     out = {}
 
     def walk(body, prefix):
@@ -73,24 +74,32 @@ def _init_attributes(tree):
                 continue
             qual = prefix + node.name
             walk(node.body, qual + ".")
-            init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
-            if init is None:
-                continue
-            params = {a.arg for a in init.args.posonlyargs + init.args.args + init.args.kwonlyargs} - {"self"}
+            methods = [n for n in node.body if isinstance(n, ast.FunctionDef)]
+            methods.sort(key=lambda n: n.name != "__init__")
             attrs = out.setdefault(qual, {})
-            for sub in ast.walk(init):
-                value = sub.value if isinstance(sub, (ast.Assign, ast.AnnAssign)) else None
-                if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
-                    value = value.values[0]
-                if not (isinstance(value, ast.Name) and value.id in params):
-                    continue
-                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-                for t in targets:
-                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
-                        attrs.setdefault(t.attr, value.id)
+            for method in methods:
+                _stored_params(method, f"{qual}.{method.name}", attrs)
 
     walk(tree.body, "")
     return out
+
+
+def _stored_params(method, qual, attrs):
+    """``self.x = p`` in ``method`` (a parameter ``p`` other than the receiver) -> ``attrs[x] = (qual, p)``."""
+    if any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in method.decorator_list):
+        return
+    positional = method.args.posonlyargs + method.args.args
+    params = {a.arg for a in positional[1:] + method.args.kwonlyargs}
+    for sub in ast.walk(method):
+        value = sub.value if isinstance(sub, (ast.Assign, ast.AnnAssign)) else None
+        if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+            value = value.values[0]
+        if not (isinstance(value, ast.Name) and value.id in params):
+            continue
+        targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+        for t in targets:
+            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                attrs.setdefault(t.attr, (qual, value.id))
 
 
 class _HintCollector(ast.NodeVisitor):

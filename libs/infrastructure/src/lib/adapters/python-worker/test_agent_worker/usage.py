@@ -136,14 +136,14 @@ class Uses:
 
     def ref(self, node):
         """The (qualname, parameter, role) a node stands for: a parameter, a loop variable over one, or an
-        attribute of ``self`` the class's ``__init__`` stores a parameter in; None otherwise."""
+        attribute of ``self`` one of the class's methods (``__init__`` first) stores a parameter in; None otherwise."""
         if isinstance(node, ast.Name):
             return self.refs.get(node.id)
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
                 and self.enclosing_class):
-            param = self.collector.self_attrs.get(self.enclosing_class, {}).get(node.attr)
-            if param:
-                return f"{self.enclosing_class}.__init__", param, "self"
+            stored = self.collector.self_attrs.get(self.enclosing_class, {}).get(node.attr)
+            if stored:
+                return stored[0], stored[1], "self"
         return None
 
     def add(self, node, hint, check=False):
