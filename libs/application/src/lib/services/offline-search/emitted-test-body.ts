@@ -10,6 +10,7 @@ import {
 import { namesIn } from '../../python-text';
 import { LITERAL_MODULES, assignmentParts, collectNames, hoistFiles, type Body } from './emitted-source';
 import { renderPlanExpr, type Candidate, type GenArg } from './generated-value';
+import { operatorSource } from './emitted-operators';
 import type { EmittableTest } from './pytest-emitter';
 import { PY_KEYWORDS, pyRegexLiteral, pyStr, snakeCase } from './python-source';
 import type { NamingFacts } from './test-namer';
@@ -61,7 +62,9 @@ export function callBody(t: EmittableTest, ctx: BodyContext): CallBody | undefin
     if (assignment) body.lines.push(`${render(assignment.obj)}.${assignment.name} = ${render(assignment.value)}`);
     else body.lines.push(i === 0 && plan.receiver === 0 ? `${receiverName} = ${render(steps[0])}` : render(steps[i]));
   }
-  const call = render(steps[last]);
+  // A special method as its operator (`a + b`), unless it returned NotImplemented (the operator would not).
+  const returnedNotImplemented = result.status === 'ok' && result.value?.repr === 'NotImplemented';
+  const call = (!returnedNotImplemented && operatorSource(steps[last], render)) || render(steps[last]);
   const finalExpr = result.listified ? `list(${call})` : call;
   const final: FinalCall = { body, finalExpr, receiverName, finalIsReceiver };
   if (result.status === 'raised') raisedLines(t, final, ctx);

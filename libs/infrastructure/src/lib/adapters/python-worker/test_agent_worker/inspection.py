@@ -130,6 +130,19 @@ def describe_params(fn, module, describer, skip_first=False):
     return params
 
 
+# The special methods tested like other methods: calls, sizes, text, iteration, and the arithmetic, comparison and
+# conversion operators (the emitted test writes `a + b`, `-a`, `abs(a)` for them, see `emitted-operators.ts`).
+OPERATOR_DUNDERS = {
+    f"__{op}__" for op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "divmod", "lshift", "rshift",
+                           "and", "or", "xor", "matmul")} | {
+    f"__r{op}__" for op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "divmod", "lshift", "rshift",
+                            "and", "or", "xor", "matmul")} | {
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__neg__", "__pos__", "__invert__", "__abs__",
+    "__int__", "__float__", "__complex__", "__bool__", "__hash__", "__round__", "__trunc__", "__floor__", "__ceil__",
+    "__index__", "__contains__", "__format__", "__copy__", "__deepcopy__", "__reduce__"}
+LISTED_DUNDERS = {"__call__", "__len__", "__str__", "__repr__", "__iter__", "__next__"} | OPERATOR_DUNDERS
+
+
 def list_callables(module, describer):
     out = []
     modname = module.__name__
@@ -182,7 +195,7 @@ def describe_class(cls, path, module, describer):
         if klass is object or getattr(klass, "__module__", None) != module.__name__:
             continue
         for name, raw in vars(klass).items():
-            if name in seen or (name.startswith("__") and name not in ("__call__", "__len__", "__str__", "__repr__", "__iter__", "__next__")):
+            if name in seen or (name.startswith("__") and name not in LISTED_DUNDERS):
                 continue
             if len(name) > 2 and name.startswith("_") and name.endswith("_") and not name.startswith("__"):  # enum's _sunder_ names
                 continue
@@ -202,6 +215,8 @@ def describe_class(cls, path, module, describer):
                 fn, kind, skip = raw, "method", True
             else:
                 continue
+            if name in OPERATOR_DUNDERS and source_span(fn) is None:
+                continue  # generated (a dataclass's __eq__): no line of the module to cover
             params = describe_params(fn, module, describer, skip_first=skip)
             if params is None:
                 continue
