@@ -4,7 +4,15 @@ import type { ModuleStructure } from '../value-objects/module-structure.value-ob
 
 /** A type hint as the sandbox understood it from annotations (`typing.get_type_hints`). */
 export type TypeHint =
-  | { readonly kind: 'any'; readonly hint?: string }
+  | {
+      readonly kind: 'any';
+      /** The type's name when the module names one (`re.Match`, `typing.BinaryIO`, `decimal.Decimal`). */
+      readonly hint?: string;
+      /** For a `re.Match`: the named groups the code reads (`m.group('number')`). */
+      readonly groups?: readonly string[];
+      /** For a `re.Match`: how many values the code unpacks `m.groups()` into. */
+      readonly groupCount?: number;
+    }
   | { readonly kind: 'none' }
   | { readonly kind: 'builtin'; readonly name: 'int' | 'float' | 'str' | 'bool' | 'bytes' | 'complex' | 'none' }
   | { readonly kind: 'list' | 'set'; readonly item: TypeHint }
@@ -84,7 +92,11 @@ export interface ModuleInterface {
   readonly callables: readonly CallableInfo[];
   /** Names the module imported from elsewhere → the import statement a test needs (`Decimal` → `from decimal import Decimal`). */
   readonly externalNames?: Readonly<Record<string, string>>;
-  /** Literals per callable qualname ('' for module level). */
+  /**
+   * Literals per callable qualname ('' for module level). Besides the source's constants, bytes laid out the way a
+   * function unpacks them: `kind` bytes with a `source` of `struct.pack(...)` calls (`struct` is in the plan
+   * namespace), in its own list and in `moduleLiterals`.
+   */
   readonly literals: Readonly<Record<string, readonly HarvestedLiteral[]>>;
   readonly moduleLiterals: readonly HarvestedLiteral[];
   /**
@@ -106,6 +118,9 @@ export interface ModuleInterface {
         readonly nearMisses: readonly string[];
         /** The module-level name the compiled pattern is bound to (`_VERSION_RE`), when there is one. */
         readonly name?: string;
+        /** How many groups the pattern has, and the names of its named ones (the worker always says). */
+        readonly groups?: number;
+        readonly groupNames?: readonly string[];
       }[]
     >
   >;
@@ -115,8 +130,11 @@ export interface ModuleInterface {
    * Types suggested by how each function uses its parameters (methods called on them, operators, comparisons,
    * `isinstance` checks, subscripts, iteration, the builtins they are passed to): qualname → parameter → hints, in
    * the order the evidence came. Besides the annotation kinds: `{ kind: 'any', hint: 'typing.TextIO' }` for a text
-   * stream (`.read()`, `.readline()`), `{ kind: 'any', hint: 'os.PathLike' }` for the name of a file that exists
-   * (`open(x)`), a dict's `key` a `literal` of the constants it is indexed with.
+   * stream (`.read()`, `.readline()`), `typing.BinaryIO` for one whose reads are used as bytes (unpacked with
+   * `struct`, compared with or split at bytes), `re.Match` for a match (`.group()`, `.groups()`, `.span()`),
+   * `{ kind: 'any', hint: 'os.PathLike' }` for the name of a file that exists (`open(x)`), a dict's `key` a
+   * `literal` of the constants it is indexed with. A class that inherits a method of the module calling a method it
+   * overrides has hints of its own under `Class.method` (`Sub.__init__` from `Base.__init__` calling `self._parse`).
    */
   readonly paramHints: Readonly<Record<string, Readonly<Record<string, readonly TypeHint[]>>>>;
   readonly doctests: readonly DoctestInfo[];

@@ -4,6 +4,13 @@ import type { Body } from './emitted-source';
 import type { Stability } from './pytest-emitter';
 import { pyStr } from './python-source';
 
+/** The names a test can use: the module's top-level names, and its imports (local name → import statement). */
+export interface NameContext {
+  readonly moduleName: string;
+  readonly topNames: ReadonlySet<string>;
+  readonly external: Readonly<Record<string, string>>;
+}
+
 /** Longest value written out in an assertion; a longer one of a sized type is checked by its size and start. */
 export const MAX_EXACT = 1200;
 /** ... for a str, bytes, list, tuple, dict or set: a reviewer reads 120 characters, not a wall of them. */
@@ -46,9 +53,9 @@ export function fallbackAssertion(
   v: NonNullable<CallResult['value']>,
   stability: Stability,
   body: Body,
-  topNames: ReadonlySet<string>,
-  moduleName: string,
+  ctx: NameContext,
 ): string | undefined {
+  const { topNames, moduleName } = ctx;
   if (v.expr === 'None' && stability.value) return `assert ${target} is None`;
   if (!(stability.type ?? stability.value) || v.type.includes('<') || v.type === 'NoneType') return undefined;
   if (v.module === 'builtins')
@@ -59,11 +66,24 @@ export function fallbackAssertion(
     body.names.add(qualname.split('.')[0]);
     return `assert isinstance(${target}, ${qualname})`;
   }
+  // The name the module itself imported the type by (`from datetime import datetime`): the test imports it the
+  // same way, so `import datetime` never shadows it (or is shadowed by it) in the same file.
+  const local = importedName(ctx.external, v.module, qualname);
+  if (local) {
+    body.imports.add(ctx.external[local]);
+    return `assert isinstance(${target}, ${local})`;
+  }
   if (/^[a-z][\w.]*$/.test(v.module) && !v.module.split('.').some((p) => p.startsWith('_'))) {
     body.imports.add(`import ${v.module}`);
     return `assert isinstance(${target}, ${v.module}.${qualname})`;
   }
   return undefined;
+}
+
+/** The local name of `from <module> import <qualname>` (or `... as <local>`) among the module's imports, if any. */
+function importedName(external: NameContext['external'], module: string, qualname: string): string | undefined {
+  const statement = `from ${module} import ${qualname}`;
+  return Object.keys(external).find((n) => external[n] === statement || external[n] === `${statement} as ${n}`);
 }
 
 export function valueAssertions(

@@ -48,7 +48,11 @@ export function testSource(name: string, body: Body): string {
 }
 
 /** Standard modules a plan's literals may use (the sandbox provides them), with their import. */
-export const LITERAL_MODULES: Readonly<Record<string, string>> = { io: 'import io', math: 'import math' };
+export const LITERAL_MODULES: Readonly<Record<string, string>> = {
+  io: 'import io',
+  math: 'import math',
+  struct: 'import struct',
+};
 
 /** `setattr(obj, 'name', value)` as the parts of `obj.name = value`, or undefined. */
 export function assignmentParts(e: PlanExpr): { obj: PlanExpr; name: string; value: PlanExpr } | undefined {

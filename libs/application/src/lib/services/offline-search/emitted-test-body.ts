@@ -124,7 +124,7 @@ function returnedLines(t: EmittableTest, final: FinalCall, ctx: BodyContext): bo
   const assertions = [...stateAssertions(t, final, ctx), ...outputAssertions(t, body)];
   // Every test checks something: when no value, state or output can be asserted, the type of what it returned.
   if (assertions.length === 0) {
-    const check = fallbackAssertion(target, v, t.stability, body, ctx.topNames, ctx.moduleName);
+    const check = fallbackAssertion(target, v, t.stability, body, ctx);
     if (!check) return false;
     assertions.push(check);
   }

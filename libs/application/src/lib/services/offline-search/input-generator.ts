@@ -1,4 +1,4 @@
-import type { CallableInfo, ClassField, ModuleInterface, ParameterInfo, TypeHint } from '@test-agent/domain';
+import type { CallableInfo, ModuleInterface, ParameterInfo, TypeHint } from '@test-agent/domain';
 import {
   callExpr,
   collectionValue,
@@ -24,6 +24,7 @@ import {
   PATH_PARAM,
   STR,
   defaultHint,
+  fieldHint,
   isArgvParam,
   preferText,
 } from './input-pools';
@@ -127,7 +128,7 @@ export class InputGenerator {
       case 'any': {
         const io = this.texts.ioValue(hint.hint, owner);
         if (io) return io;
-        const known = hint.hint ? stdlibValue(this.module, rng, hint.hint) : undefined;
+        const known = hint.hint ? stdlibValue(this.module, rng, hint.hint, hint) : undefined;
         if (known && rng.chance(0.85)) return { expr: lit(known), kind: 'other', hint };
         const fromObserved = this.observedOf();
         if (fromObserved && rng.chance(0.12)) return { expr: lit(fromObserved), kind: 'other', hint };
@@ -142,7 +143,9 @@ export class InputGenerator {
           { kind: 'list', item: ANY },
           { kind: 'dict', key: STR, value: ANY },
         ]);
-        return this.value(pickHint, owner, depth + 1);
+        const made = this.value(pickHint, owner, depth + 1);
+        // A value of another type than the one named (`re.Match`): an error it trips is no defect of the code.
+        return hint.hint ? { ...made, offHint: hint } : made;
       }
     }
   }
@@ -302,17 +305,6 @@ export class InputGenerator {
     return undefined;
   }
 
-  /**
-   * The type of a value for a public attribute of a class (`lexer.debug = 2`): the type its first constant had,
-   * else what the attribute's name suggests.
-   */
-  fieldHint(field: ClassField): TypeHint {
-    return (
-      FIELD_TYPES[field.type] ??
-      NAME_RULES.find(([re]) => re.test(field.name.toLowerCase()))?.[1] ?? { kind: 'union', options: [STR, INT, BOOL] }
-    );
-  }
-
   /** An assignment step `obj.<field> = value` for a constructible class's public attribute, or undefined. */
   assignment(cls: CallableInfo): StateStep | undefined {
     const fields = settableFields(cls);
@@ -322,7 +314,7 @@ export class InputGenerator {
     const param: ParameterInfo = {
       name: field.name,
       kind: 'either',
-      type: this.fieldHint(field),
+      type: fieldHint(field),
       hasDefault: false,
       default: null,
       defaultIsNone: false,

@@ -1,4 +1,4 @@
-import type { CallableInfo, ParameterInfo, TypeHint } from '@test-agent/domain';
+import type { CallableInfo, ClassField, ParameterInfo, TypeHint } from '@test-agent/domain';
 
 /** Type hints, naming conventions and value pools the input generator draws from. */
 
@@ -127,3 +127,14 @@ export const FIELD_TYPES: Readonly<Record<string, TypeHint>> = {
   bool: BOOL,
   bytes: BYTES,
 };
+
+/**
+ * The type of a value for a public attribute of a class (`lexer.debug = 2`): the type its first constant had,
+ * else what the attribute's name suggests.
+ */
+export function fieldHint(field: ClassField): TypeHint {
+  return (
+    FIELD_TYPES[field.type] ??
+    NAME_RULES.find(([re]) => re.test(field.name.toLowerCase()))?.[1] ?? { kind: 'union', options: [STR, INT, BOOL] }
+  );
+}

@@ -307,6 +307,67 @@ describe('every emitted test checks something', () => {
     ]);
     expect(hidden.tests).toEqual([]);
   });
+
+  it('names a type the module imported by name as the module does, so `import datetime` never shadows it', () => {
+    const fromDatetime: EmittableTest = {
+      test: {
+        plan: toPlan(candidate),
+        result: ok(value(null, 'datetime.datetime', { module: 'datetime' })),
+        candidate,
+      },
+      stability: { ...stable, value: false, type: true },
+    };
+    const importing = { ...stats, externalNames: { datetime: 'from datetime import datetime' } };
+    const file = new PytestEmitter().emit('stats', importing, [fromDatetime]);
+    expect(file.tests[0].source).toMatch(/assert isinstance\(result, datetime\)$/);
+    expect(shipped(file)).toContain('from datetime import datetime\n');
+    expect(shipped(file)).not.toMatch(/^import datetime$/m);
+  });
+});
+
+describe('names a test takes from the module', () => {
+  it('imports a compiled pattern an argument matches with, though its value is too long to be a listed constant', () => {
+    const m: CallableInfo = { ...label, name: 'from_match', qualname: 'from_match' };
+    const matched: GenArg = {
+      param: m.params[0],
+      value: { expr: { kind: 'lit', source: "RE_DATE.match('1988-10-27')" }, kind: 'other', hint: { kind: 'any' } },
+      keyword: false,
+    };
+    const c = call(m, [matched]);
+    const entry = { pattern: '\\d+-\\d+-\\d+', flags: 0, subjects: [], matches: [], nearMisses: [] };
+    const withPattern: ModuleInterface = {
+      ...stats,
+      callables: [m],
+      patterns: { '': [{ ...entry, name: 'RE_DATE' }] },
+    };
+    const file = new PytestEmitter().emit('stats', withPattern, [
+      {
+        test: {
+          plan: toPlan(c),
+          result: { status: 'ok', lines: [5], branches: [], value: value('3', 'int') },
+          candidate: c,
+        },
+        stability: stable,
+      },
+    ]);
+    expect(shipped(file)).toContain('from stats import RE_DATE, from_match\n');
+  });
+
+  it('imports struct for a stream over bytes laid out with struct.pack', () => {
+    const packed: GenArg = {
+      param: label.params[0],
+      value: {
+        expr: { kind: 'lit', source: "io.BytesIO(struct.pack('<I', 7))" },
+        kind: 'other',
+        hint: { kind: 'any' },
+      },
+      keyword: false,
+    };
+    const c = call(label, [packed]);
+    const result: CallResult = { status: 'ok', lines: [5], branches: [], value: value('3', 'int') };
+    const file = emit([{ test: { plan: toPlan(c), result, candidate: c }, stability: stable }]);
+    expect(shipped(file)).toMatch(/^import io\nimport pytest\nimport struct\n/m);
+  });
 });
 
 describe('public API first', () => {

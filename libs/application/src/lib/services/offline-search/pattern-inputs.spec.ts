@@ -1,7 +1,8 @@
-import type { CallableInfo, ModuleInterface, ParameterInfo } from '@test-agent/domain';
+import type { CallableInfo, ModuleInterface, ParameterInfo, TypeHint } from '@test-agent/domain';
 import { InputGenerator } from './input-generator';
 import { evalPyStr } from './generated-value';
 import { RandomSource } from './random-source';
+import { wellTyped } from './raised-kinds';
 
 // A fake module `versions`:
 //   _VERSION_RE = re.compile(r'(\d+)\.(\d+)')
@@ -79,6 +80,42 @@ describe('inputs made from the regular expressions the code matches', () => {
     for (const s of matches) expect(entry.matches).toContain(evalPyStr(/^_VERSION_RE\.match\((.*)\)$/.exec(s)![1]));
   });
 
+  it('matches mostly with the pattern that has the groups the code reads', () => {
+    const clock = {
+      pattern: '(?P<h>\\d\\d):(?P<m>\\d\\d)',
+      flags: 0,
+      subjects: [],
+      matches: ['10:30'],
+      nearMisses: [],
+    };
+    const twoPatterns: ModuleInterface = {
+      ...versions,
+      patterns: {
+        '': [
+          { ...entry, subjects: [], name: '_VERSION_RE', groups: 2, groupNames: [] },
+          { ...clock, name: '_CLOCK_RE', groups: 2, groupNames: ['h', 'm'] },
+        ],
+      },
+    };
+    const sources = (hint: TypeHint) => {
+      const gen = new InputGenerator(
+        { ...twoPatterns, paramHints: { from_match: { m: [hint] } } },
+        new RandomSource(2),
+      );
+      return Array.from({ length: 60 }, () => gen.arguments(fromMatch)[0].value.expr).map((e) =>
+        e.kind === 'lit' ? e.source.split('.')[0] : '',
+      );
+    };
+    const named = sources({ kind: 'any', hint: 're.Match', groups: ['m'] });
+    expect(named.filter((s) => s === '_CLOCK_RE').length).toBeGreaterThan(40);
+    expect(named).toContain('_VERSION_RE');
+    // Two groups unpacked: both patterns fit, each gets its turn.
+    const counted = sources({ kind: 'any', hint: 're.Match', groupCount: 2 });
+    expect(counted.filter((s) => s === '_VERSION_RE').length).toBeGreaterThan(15);
+    expect(counted.filter((s) => s === '_CLOCK_RE').length).toBeGreaterThan(15);
+    expect(sources({ kind: 'any', hint: 're.Match', groupCount: 3 })).toContain('_CLOCK_RE'); // none fits: any
+  });
+
   it('builds the match with re.match when the pattern has no module-level name', () => {
     const unnamed: ModuleInterface = { ...versions, patterns: { '': [{ ...entry, subjects: [], flags: 2 }] } };
     const gen = new InputGenerator(unnamed, new RandomSource(1));
@@ -86,6 +123,19 @@ describe('inputs made from the regular expressions the code matches', () => {
       e.kind === 'lit' ? e.source : '',
     );
     expect(srcs).toContainEqual(expect.stringMatching(/^re\.match\('\(\\\\d\+\)\\\\\.\(\\\\d\+\)', '[\d.]+', 2\)$/));
+  });
+
+  it('marks a value of another type than the re.Match a parameter names as off its type (an error it trips is no defect)', () => {
+    const gen = new InputGenerator({ ...versions, patterns: {} }, new RandomSource(1));
+    const values = Array.from({ length: 20 }, () => gen.arguments(fromMatch)[0].value);
+    expect(values.map((v) => v.offHint)).toEqual(values.map(() => ({ kind: 'any', hint: 're.Match' })));
+    expect(
+      wellTyped({
+        target: fromMatch,
+        prefix: [],
+        args: [{ param: fromMatch.params[0], value: values[0], keyword: false }],
+      }),
+    ).toBe(false);
   });
 
   it('types parameters by generic names only when nothing else says: no benchmark-specific names', () => {

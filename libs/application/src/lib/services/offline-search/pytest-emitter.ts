@@ -92,6 +92,10 @@ export class PytestEmitter {
   ): EmittedFile {
     const topNames = new Set(module.callables.filter((c) => !c.qualname.includes('.')).map((c) => c.qualname));
     for (const c of module.constants) topNames.add(c.name);
+    // A compiled pattern a plan matches with (`RE_DATE.match('1988-10-27')`) is a module name even when its value
+    // is too long to be listed among the constants.
+    for (const p of Object.values(module.patterns ?? {}).flat())
+      if (p.name && !p.name.includes('.')) topNames.add(p.name);
     const order = new Map(module.callables.map((c, i) => [c.qualname, (c.span?.[0] ?? 1e9) * 1000 + i]));
     const ctx: BodyContext = { moduleName, topNames, external: module.externalNames ?? {} };
     const built = this.buildAll(module, tests, ctx);

@@ -105,6 +105,20 @@ describe('inputs shaped by what a parameter is for', () => {
     expect(all.join(' ')).not.toContain('output type');
   });
 
+  it('reads a binary stream mostly over bytes laid out the way the module unpacks them, when it has some', () => {
+    const layout = "struct.pack('<I', Lexer.MAGIC) + struct.pack('<2I', 0, 12)";
+    const gen = new InputGenerator(
+      { ...lexer, moduleLiterals: [...lexer.moduleLiterals, { source: layout, kind: 'bytes' }] },
+      new RandomSource(4),
+    );
+    const binary = Array.from({ length: 40 }, () => gen.value({ kind: 'any', hint: 'typing.BinaryIO' }, lexerClass))
+      .map((v) => (v.expr.kind === 'lit' ? v.expr.source : ''))
+      .filter((src) => src.startsWith('io.BytesIO('));
+    const laidOut = binary.filter((src) => src === `io.BytesIO(${layout})`);
+    expect(laidOut.length).toBeGreaterThan(18);
+    expect(laidOut.length).toBeLessThan(binary.length);
+  });
+
   it('gives a parameter the function reads from an in-memory stream, and file parameters a file the test writes', () => {
     const [instream, infile] = lexerClass.params;
     // The name alone says nothing: only the worker's usage evidence (`self.instream.readline()`) makes it a stream.

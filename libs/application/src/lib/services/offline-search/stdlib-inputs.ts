@@ -1,10 +1,15 @@
-import type { ModuleInterface } from '@test-agent/domain';
+import type { ModuleInterface, TypeHint } from '@test-agent/domain';
 import { pyStr } from './python-source';
 import type { RandomSource } from './random-source';
 
 /** A value of a common standard-library type the module imported (`Decimal('2.50')`), or undefined. */
-export function stdlibValue(module: ModuleInterface, rng: RandomSource, qualified: string): string | undefined {
-  if (qualified === 're.Match') return matchObject(module, rng);
+export function stdlibValue(
+  module: ModuleInterface,
+  rng: RandomSource,
+  qualified: string,
+  hint?: Extract<TypeHint, { kind: 'any' }>,
+): string | undefined {
+  if (qualified === 're.Match') return matchObject(module, rng, hint);
   const dot = qualified.lastIndexOf('.');
   const statement = `from ${qualified.slice(0, dot)} import ${qualified.slice(dot + 1)}`;
   const local = Object.entries(module.externalNames ?? {}).find(
@@ -34,14 +39,25 @@ export function stdlibValue(module: ModuleInterface, rng: RandomSource, qualifie
 
 /**
  * A `re.Match` of one of the module's own patterns on a string made from it: `RE_DATE.match('1988-10-27')`
- * through the module-level name when the pattern has one, else `re.match(pattern, text, flags)`.
+ * through the module-level name when the pattern has one, else `re.match(pattern, text, flags)`; mostly a pattern
+ * with the groups the code reads (the hint's `groups` and `groupCount`).
  */
-function matchObject(module: ModuleInterface, rng: RandomSource): string | undefined {
+function matchObject(
+  module: ModuleInterface,
+  rng: RandomSource,
+  hint?: Extract<TypeHint, { kind: 'any' }>,
+): string | undefined {
   const patterns = Object.values(module.patterns ?? {})
     .flat()
     .filter((p) => p.matches.length > 0);
   if (patterns.length === 0) return undefined;
-  const p = rng.pick(patterns);
+  // The patterns with the groups the code reads (`m.group('number')`, `a, b = m.groups()`), when any has them.
+  const fitting = patterns.filter(
+    (p) =>
+      (hint?.groups ?? []).every((g) => p.groupNames?.includes(g)) &&
+      (hint?.groupCount === undefined || p.groups === hint.groupCount),
+  );
+  const p = rng.pick(fitting.length && rng.chance(0.9) ? fitting : patterns);
   const text = pyStr(rng.pick(p.matches));
   if (p.name) return `${p.name}.match(${text})`;
   const re = Object.entries(module.externalNames ?? {}).find(

@@ -183,9 +183,15 @@ export class TextInputs {
     return undefined;
   }
 
-  /** `io.BytesIO(data)`: a readable binary stream over generated text, as ASCII bytes. */
+  /**
+   * `io.BytesIO(data)`: a readable binary stream over generated text as ASCII bytes, or (mostly, when the module
+   * has some) over bytes laid out the way one of its functions unpacks them (`struct.pack('<I', Catalog.MAGIC) +
+   * ...`, harvested by the worker beside its bytes literals).
+   */
   binaryStreamValue(fn: CallableInfo): GenValue {
-    return wrappedValue('io.BytesIO', [{ expr: lit(this.asciiBytes(fn)), kind: 'other', hint: BYTES }], ANY);
+    const layouts = this.module.moduleLiterals.filter((l) => l.kind === 'bytes' && l.source.startsWith('struct.pack('));
+    const data = layouts.length && this.rng.chance(0.7) ? this.rng.pick(layouts).source : this.asciiBytes(fn);
+    return wrappedValue('io.BytesIO', [{ expr: lit(data), kind: 'other', hint: BYTES }], ANY);
   }
 
   /** A bytes value as `string` makes strings (non-ASCII left out): `builtin('bytes')` draws on it beside literals. */

@@ -23,6 +23,7 @@ ANY = {"kind": "any"}
 STREAM = {"kind": "any", "hint": "typing.TextIO"}
 BINARY_STREAM = {"kind": "any", "hint": "typing.BinaryIO"}
 PATH = {"kind": "any", "hint": "os.PathLike"}
+MATCH = {"kind": "any", "hint": "re.Match"}
 
 
 def hints(source):
@@ -63,6 +64,15 @@ def hints(source):
     ("import os\n    return os.path.isfile(a)", [PATH]),
     ("import math\n    return math.sqrt(a)", [FLOAT]),
     ("return max(a)", [{"kind": "list", "item": INT}]),
+    ("return a.group('number') + a.group(0)", [{**MATCH, "groups": ["number"]}]),
+    ("x, y = a.groups()\n    return x", [{**MATCH, "groupCount": 2}]),
+    ("return a.lastindex", [MATCH]),
+    # Reads used as bytes make a binary stream, though the function's str constants would say text.
+    ("buf = a.read()\n    return unpack('<I', buf[:4]), 'name', 'mode'", [BINARY_STREAM]),
+    ("buf = a.read()\n    return b'\\x00' in buf[4:], 'name', 'mode'", [BINARY_STREAM]),
+    ("head = a.readline()\n    return head.split(b';'), 'name', 'mode'", [BINARY_STREAM]),
+    ("return struct.unpack('>H', a.read(2)), 'name', 'mode'", [BINARY_STREAM]),
+    ("text = a.read()\n    return text.split(';'), 'name', 'mode'", [STREAM]),
 ])
 def test_a_use_types_the_parameter(body, expected):
     assert hints(f"def f(a):\n    {body}\n")["f"]["a"] == expected
@@ -161,6 +171,45 @@ def test_a_caller_inherits_what_the_function_it_passes_the_parameter_to_does_wit
             return inner(a)
     """)
     assert found["outer"] == {"a": [STR]}
+
+
+def test_a_class_inheriting_a_method_that_calls_its_override_gets_what_the_override_makes_of_the_parameter():
+    found = hints("""
+        class Reader:
+            def __init__(self, fp=None):
+                if fp is not None:
+                    self._load(fp)
+
+            def _load(self, fp):
+                pass
+
+        class BinaryReader(Reader):
+            def _load(self, fp):
+                data = fp.read()
+                return unpack('<I', data[:4]), 'name'
+
+        class Plain(Reader):
+            pass
+    """)
+    assert found["BinaryReader.__init__"] == {"fp": [BINARY_STREAM]}
+    assert "Reader.__init__" not in found and "Plain.__init__" not in found
+
+
+def test_a_parameter_a_setter_stores_is_typed_by_what_the_other_methods_do_with_the_attribute():
+    found = hints("""
+        class Chain:
+            def __init__(self):
+                self._next = None
+
+            def link(self, other):
+                self._next = other
+
+            def lookup(self, key):
+                if self._next:
+                    return self._next.lookup(key)
+                return key
+    """)
+    assert found["Chain.link"] == {"other": [{"kind": "class", "ref": "Chain"}]}
 
 
 def test_names_alone_say_nothing():

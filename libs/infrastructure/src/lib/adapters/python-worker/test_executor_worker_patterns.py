@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_agent_worker.patterns import harvest_patterns  # noqa: E402
+from test_agent_worker.patterns import harvest_patterns, module_patterns  # noqa: E402
 from test_agent_worker.regex_strings import MAX_REGEX_STRINGS, regex_strings  # noqa: E402
 
 PATTERNS = [
@@ -132,3 +132,18 @@ def test_patterns_built_from_constants_are_worked_out():
 
 def test_no_re_import_means_no_patterns():
     assert harvest("def f(s):\n    return s.compile('x')\n") == {}
+
+
+def test_each_pattern_says_how_many_groups_it_has_and_the_names_of_the_named_ones():
+    source = textwrap.dedent(r"""
+        import re
+
+        CLOCK = re.compile(r"(?P<h>\d\d):(?P<m>\d\d)(?::(\d\d))?")
+        WORD = re.compile(r"\w+")
+
+        def parse(text):
+            return CLOCK.match(text), WORD.match(text)
+    """)
+    found = {e["name"]: e for e in module_patterns(ast.parse(source), {"parse": (8, 9)})["parse"]}
+    assert (found["CLOCK"]["groups"], found["CLOCK"]["groupNames"]) == (3, ["h", "m"])
+    assert (found["WORD"]["groups"], found["WORD"]["groupNames"]) == (0, [])

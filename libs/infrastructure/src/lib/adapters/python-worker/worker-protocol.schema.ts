@@ -28,7 +28,12 @@ const parsedNumber = z.number().or(z.literal([Infinity, -Infinity]));
 
 export const typeHintSchema: z.ZodType<TypeHint> = z.lazy(() =>
   z.discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('any'), hint: z.string().optional() }),
+    z.strictObject({
+      kind: z.literal('any'),
+      hint: z.string().optional(),
+      groups: z.array(z.string()).optional(),
+      groupCount: count.optional(),
+    }),
     z.strictObject({ kind: z.literal('none') }),
     z.strictObject({
       kind: z.literal('builtin'),
@@ -121,6 +126,8 @@ const patternSchema = z.strictObject({
   name: z.string().optional(),
   matches: z.array(z.string()),
   nearMisses: z.array(z.string()),
+  groups: count,
+  groupNames: z.array(z.string()),
 });
 
 const armSchema = z.enum(['true', 'false', 'enter', 'complete', 'raise', 'except', 'else', 'call']);

@@ -109,6 +109,15 @@ def version(text, /):
     return int(match.group(1)), int(match.group(2))
 
 
+def version_parts(match):
+    major, minor = match.groups()
+    return int(major), int(minor)
+
+
+def named_part(match):
+    return match.group("major")
+
+
 def evens(limit: int):
     for i in range(limit):
         if i % 2 == 0:

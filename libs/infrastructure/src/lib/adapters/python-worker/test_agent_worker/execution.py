@@ -10,6 +10,7 @@ import io
 import os
 import shutil
 import signal
+import struct
 import sys
 import traceback
 import types
@@ -17,6 +18,7 @@ import types
 from .guard import MAX_EFFECTS, Guard
 from .hints import param_hints, with_pattern_subjects
 from . import probes
+from .layouts import binary_samples
 from .inspection import attribute_path, external_names, harvest_doctests, list_callables
 from .literals import harvest, raise_lines
 from .machine_values import filter_machine_values, machine_values
@@ -90,6 +92,9 @@ class Worker:
         callables = list_callables(self.module, self.describer)
         spans = {c["qualname"]: c["span"] for c in callables if c.get("span")}
         pools, module_pool = harvest(tree, spans)
+        for qual, samples in binary_samples(tree, self.module).items():
+            pools.setdefault(qual, []).extend(samples)
+            module_pool.extend(samples)
         constants = []
         for cname, value in vars(self.module).items():
             if cname.startswith("__") or isinstance(value, (types.ModuleType, type)) or callable(value):
@@ -108,9 +113,10 @@ class Worker:
         }
 
     def namespace(self):
-        """Names a literal may use: the module's, then ``io`` (in-memory streams) and ``_file`` (a file in the
-        working directory, which the emitted test creates under ``tmp_path``)."""
-        ns = {"io": io, "_file": self.make_file}
+        """Names a literal may use: the module's, then ``io`` (in-memory streams), ``struct`` (bytes laid out as the
+        module reads them, see ``layouts.py``) and ``_file`` (a file in the working directory, which the emitted test
+        creates under ``tmp_path``)."""
+        ns = {"io": io, "struct": struct, "_file": self.make_file}
         ns.update(vars(self.module))
         return ns
 

@@ -17,6 +17,8 @@ CALLABLE = {"kind": "callable"}
 STREAM = {"kind": "any", "hint": "typing.TextIO"}
 BINARY_STREAM = {"kind": "any", "hint": "typing.BinaryIO"}
 PATH = {"kind": "any", "hint": "os.PathLike"}
+# A match of a regular expression (``m.group(1)``, ``m.groups()``): the engine builds it with one of the module's patterns.
+MATCH = {"kind": "any", "hint": "re.Match"}
 # Internal only: ``len(x)``, ``x[i]``, ``x[a:b]``, ``v in x`` say "a str or a list" unless something else says more.
 SIZED = {"kind": "sized"}
 
@@ -75,10 +77,12 @@ METHOD_HINTS.update({m: set_of() for m in ("add", "discard", "issubset", "issupe
 METHOD_HINTS.update({m: dict_of() for m in ("items", "keys", "values", "setdefault", "popitem", "get")})
 METHOD_HINTS.update({m: STREAM for m in ("read", "readline", "readlines", "write", "writelines", "flush", "seek",
                                          "tell", "fileno", "truncate", "readable", "writable", "seekable")})
+METHOD_HINTS.update({m: MATCH for m in ("group", "groups", "groupdict", "span", "start", "end", "lastindex",
+                                           "lastgroup")})
 METHOD_HINTS.update({"decode": BYTES, "hex": BYTES, "bit_length": INT, "to_bytes": INT, "is_integer": FLOAT,
                      "as_integer_ratio": FLOAT, "conjugate": FLOAT, "count": SIZED, "index": SIZED})
 # Hints from methods that name a protocol more than a type: they leave room for a class of the module that has them.
-WEAK_METHOD_HINTS = {key(STREAM), key(dict_of())}
+WEAK_METHOD_HINTS = {key(STREAM), key(dict_of()), key(MATCH)}
 
 # What the first argument of a builtin must be. ``None``: the number type the function computes with.
 BUILTIN_FIRST_ARG = {

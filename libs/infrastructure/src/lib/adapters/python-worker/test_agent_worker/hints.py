@@ -18,12 +18,54 @@ def param_hints(tree):
     collector.visit(tree)
     collector.add_class_hints()
     collector.finish()
+    _inherited_methods(collector, class_bases(tree))
     _inherit_hints(collector)
     return collector.hints
 
 
+def class_bases(tree):
+    """Top-level classes of the module -> the names of their bases that are classes of the module too."""
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    return {name: [b.id for b in node.bases if isinstance(b, ast.Name) and b.id in classes]
+            for name, node in classes.items()}
+
+
+def _inherited_methods(collector, bases):
+    """A method a class inherits from a base of the module, which calls a method the class overrides
+    (``Base.__init__`` calling ``self._parse(fp)``, ``Sub._parse`` reading ``fp`` as bytes), becomes the class's own
+    entry ``Sub.__init__``: its hints are the base method's plus what the class's override makes of the parameters."""
+    functions, calls = collector.functions, collector.calls
+    for cls in bases:
+        for base in _ancestors(cls, bases):
+            for qual in [q for q in list(functions) if q.startswith(base + ".") and q.count(".") == 1]:
+                name = qual.split(".", 1)[1]
+                mine = f"{cls}.{name}"
+                if mine in functions:
+                    continue
+                own = [(("method", k[1], cls), bound) for k, bound in calls.get(qual, [])
+                       if k[0] == "method" and f"{cls}.{k[1]}" in functions]
+                if not own:
+                    continue
+                functions[mine] = functions[qual]
+                calls[mine] = own
+                for param, found in collector.hints.get(qual, {}).items():
+                    collector.hints.setdefault(mine, {})[param] = list(found)
+
+
+def _ancestors(cls, bases):
+    """The module's classes ``cls`` inherits from, nearest first (each once)."""
+    out, todo = [], list(bases.get(cls, []))
+    while todo:
+        b = todo.pop(0)
+        if b not in out and b != cls:
+            out.append(b)
+            todo.extend(bases.get(b, []))
+    return out
+
+
 def _init_attributes(tree):
-    """Per class (dotted qualname): ``self.x = p`` in its ``__init__`` -> {``x``: ``p``} (also ``self.x = p or d``)."""
+    """Per class (dotted qualname): ``self.x = p`` in one of its methods -> {``x``: (the method's qualname, ``p``)}
+    (also ``self.x = p or d``); ``__init__`` first, so an attribute it stores is its."""
     out = {}
 
     def walk(body, prefix):
@@ -32,24 +74,32 @@ def _init_attributes(tree):
                 continue
             qual = prefix + node.name
             walk(node.body, qual + ".")
-            init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
-            if init is None:
-                continue
-            params = {a.arg for a in init.args.posonlyargs + init.args.args + init.args.kwonlyargs} - {"self"}
+            methods = [n for n in node.body if isinstance(n, ast.FunctionDef)]
+            methods.sort(key=lambda n: n.name != "__init__")
             attrs = out.setdefault(qual, {})
-            for sub in ast.walk(init):
-                value = sub.value if isinstance(sub, (ast.Assign, ast.AnnAssign)) else None
-                if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
-                    value = value.values[0]
-                if not (isinstance(value, ast.Name) and value.id in params):
-                    continue
-                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
-                for t in targets:
-                    if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
-                        attrs.setdefault(t.attr, value.id)
+            for method in methods:
+                _stored_params(method, f"{qual}.{method.name}", attrs)
 
     walk(tree.body, "")
     return out
+
+
+def _stored_params(method, qual, attrs):
+    """``self.x = p`` in ``method`` (a parameter ``p`` other than the receiver) -> ``attrs[x] = (qual, p)``."""
+    if any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in method.decorator_list):
+        return
+    positional = method.args.posonlyargs + method.args.args
+    params = {a.arg for a in positional[1:] + method.args.kwonlyargs}
+    for sub in ast.walk(method):
+        value = sub.value if isinstance(sub, (ast.Assign, ast.AnnAssign)) else None
+        if isinstance(value, ast.BoolOp) and isinstance(value.op, ast.Or):
+            value = value.values[0]
+        if not (isinstance(value, ast.Name) and value.id in params):
+            continue
+        targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+        for t in targets:
+            if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self":
+                attrs.setdefault(t.attr, (qual, value.id))
 
 
 class _HintCollector(ast.NodeVisitor):

@@ -240,6 +240,15 @@ class _PatternFinder:
                     attribute(owner, entry)
 
 
+def _groups(pattern, flags):
+    """How many groups the pattern has, and the names of the named ones (in the order they open)."""
+    try:
+        compiled = re.compile(pattern, flags)
+    except (re.error, TypeError, ValueError, OverflowError):
+        return {"groups": 0, "groupNames": []}
+    return {"groups": compiled.groups, "groupNames": sorted(compiled.groupindex, key=compiled.groupindex.get)}
+
+
 def module_patterns(tree, spans):
     """``harvest_patterns`` with the strings generated from each pattern (``matches``, ``nearMisses``); patterns
     nothing can be generated from are left out."""
@@ -252,5 +261,5 @@ def module_patterns(tree, spans):
                 cache[key] = regex_strings(*key)
             matching, misses = cache[key]
             if matching or misses:
-                out.setdefault(owner, []).append({**e, "matches": matching, "nearMisses": misses})
+                out.setdefault(owner, []).append({**e, "matches": matching, "nearMisses": misses, **_groups(*key)})
     return out

@@ -6,12 +6,15 @@ and through the attribute ``__init__`` stores it in (``self.stream = stream`` â€
 import ast
 
 from .hint_types import (BINARY_STREAM, BUILTIN_FIRST_ARG, BYTES, CALLABLE, FILE_PATH_FUNCTIONS, FLOAT, INT, ISINSTANCE_HINTS,
-                         METHOD_HINTS, PATH, SIZED, STR, STREAM, BOOL, constant_hint, dict_of, format_spec_hint, list_of,
+                         MATCH, METHOD_HINTS, PATH, SIZED, STR, STREAM, BOOL, constant_hint, dict_of, format_spec_hint, list_of,
                          tuple_of)
 
 ARITHMETIC = (ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Pow, ast.Mod)
 BITWISE = (ast.BitAnd, ast.BitOr, ast.BitXor, ast.LShift, ast.RShift)
 ELEMENT_OF = {"items": None, "values": "value", "keys": "key"}
+READS = ("read", "read1", "readline", "readlines")
+# ``struct``'s readers, by module or imported by name (``from struct import unpack``).
+UNPACKERS = ("struct.unpack", "struct.unpack_from", "unpack", "unpack_from", "struct.iter_unpack", "iter_unpack")
 
 
 def number_constant(node):
@@ -29,6 +32,11 @@ def _called_name(call):
         return None
     parts.append(f.id)
     return ".".join(reversed(parts))
+
+
+def _is_read(node):
+    """``x.read(...)`` (or ``read1``, ``readline``, ``readlines``)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in READS
 
 
 def _writes(call):
@@ -68,23 +76,74 @@ class Uses:
         # `x.replace(b'_', b' ')`, `x.startswith(b'=')`: methods str and bytes share, called with bytes.
         self.bytes_methods = {id(n.func) for n in nodes if isinstance(n, ast.Call) and any(
             isinstance(a, ast.Constant) and isinstance(a.value, bytes) for a in n.args)}
+        # `buf = fp.read()`: what is done with `buf` says whether the stream `fp` is binary.
+        self.read_results = {t.id: self.ref(n.value.func.value) for n in nodes if isinstance(n, ast.Assign)
+                             and _is_read(n.value) for t in n.targets if isinstance(t, ast.Name)}
+        self.binary_streams = []
+        self.match_groups = {}  # target -> {"groups": names it reads, "groupCount": how many .groups() unpacks into}
         for sub in nodes:
             self.bind_loop(sub)
         for sub in nodes:
             self.scan(sub)
+            self.match_use(sub)
+        self.settle_streams()
+        self.settle_matches()
+
+    def match_use(self, sub):
+        """``m.group('name')`` and ``a, b = m.groups()``: the groups a match parameter must have."""
+        call = sub.value if isinstance(sub, ast.Assign) else sub
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and self.ref(call.func.value)):
+            return
+        found = self.match_groups.setdefault(self.ref(call.func.value), {})
+        if call.func.attr in ("group", "start", "end", "span"):
+            names = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            found["groups"] = sorted(set(found.get("groups", [])) | set(names))
+        elif call.func.attr == "groups" and isinstance(sub, ast.Assign) and isinstance(sub.targets[0], ast.Tuple):
+            found["groupCount"] = len(sub.targets[0].elts)
+
+    def settle_matches(self):
+        """A match parameter's hint says which groups the function reads (the engine picks a pattern that has them)."""
+        for target, found in self.match_groups.items():
+            hints = self.collector.evidence.get(target[:2], {}).get(target[2], [])
+            detail = {k: v for k, v in found.items() if v}
+            if MATCH in hints and detail:
+                hints[hints.index(MATCH)] = {**MATCH, **detail}
+
+    def stream_read(self, node):
+        """The (qualname, parameter, role) of the stream a node was read from (``fp.read()``, ``buf`` after
+        ``buf = fp.read()``, ``buf[4:20]``), or None."""
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Name):
+            return self.read_results.get(node.id)
+        return self.ref(node.func.value) if _is_read(node) else None
+
+    def read_as_bytes(self, node):
+        """``node`` is used as bytes (unpacked with ``struct``, compared with or split at a bytes constant): when
+        it was read from a stream parameter, that stream is binary."""
+        target = self.stream_read(node)
+        if target and target not in self.binary_streams:
+            self.binary_streams.append(target)
+
+    def settle_streams(self):
+        """A stream whose reads are used as bytes is a binary stream, whatever the function's constants say."""
+        for target in self.binary_streams:
+            found = self.collector.evidence.get(target[:2], {}).get(target[2], [])
+            found[:] = [BINARY_STREAM] + [h for h in found if h not in (STREAM, BINARY_STREAM)]
+            self.collector.add(target, BINARY_STREAM)
 
     # ------------------------------------------------------------------------------------------------ references
 
     def ref(self, node):
         """The (qualname, parameter, role) a node stands for: a parameter, a loop variable over one, or an
-        attribute of ``self`` the class's ``__init__`` stores a parameter in; None otherwise."""
+        attribute of ``self`` one of the class's methods (``__init__`` first) stores a parameter in; None otherwise."""
         if isinstance(node, ast.Name):
             return self.refs.get(node.id)
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
                 and self.enclosing_class):
-            param = self.collector.self_attrs.get(self.enclosing_class, {}).get(node.attr)
-            if param:
-                return f"{self.enclosing_class}.__init__", param, "self"
+            stored = self.collector.self_attrs.get(self.enclosing_class, {}).get(node.attr)
+            if stored:
+                return stored[0], stored[1], "self"
         return None
 
     def add(self, node, hint, check=False):
@@ -154,6 +213,8 @@ class Uses:
             self.add(x, CALLABLE, check=True)
 
     def attribute_use(self, sub):
+        if id(sub) in self.bytes_methods:
+            self.read_as_bytes(sub.value)
         target = self.ref(sub.value)
         if not target:
             return
@@ -168,6 +229,8 @@ class Uses:
             if isinstance(op, (ast.In, ast.NotIn)):
                 if isinstance(b, ast.Constant) and isinstance(b.value, (str, bytes)):
                     self.add(a, constant_hint(b.value))
+                if isinstance(a, ast.Constant) and isinstance(a.value, bytes):
+                    self.read_as_bytes(b)
                 elif isinstance(b, (ast.Tuple, ast.List, ast.Set)):
                     for e in b.elts:
                         if isinstance(e, ast.Constant):
@@ -180,6 +243,8 @@ class Uses:
                         self.add(x, BOOL)
                 elif isinstance(c, ast.Constant):
                     self.add(x, constant_hint(c.value))
+                    if isinstance(c.value, bytes):
+                        self.read_as_bytes(x)
                 elif isinstance(c, ast.Name) and c.id in self.collector.numeric_names:
                     self.add(x, self.number)
 
@@ -282,6 +347,8 @@ class Uses:
                 self.add(args[0], list_of(constant_hint(call.func.value.value)))
         elif name in ("struct.unpack", "struct.unpack_from", "binascii.hexlify", "binascii.b2a_base64") and args:
             self.add(args[-1] if name.startswith("struct") else args[0], BYTES)
+        if name in UNPACKERS and len(args) > 1:
+            self.read_as_bytes(args[1])
 
     def own_call(self, call):
         """A call of the module's own function or method: what it makes of its parameters, callers inherit."""
