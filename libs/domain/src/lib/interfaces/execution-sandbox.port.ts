@@ -175,6 +175,32 @@ export interface ValueDescription {
   readonly attrs: readonly AttributeDescription[];
   /** Python source of a few elements (first, middle, last) of a list or tuple result. */
   readonly parts?: readonly string[];
+  /** Facts about a str, bytes, list, tuple or dict too long to write out (over 120 characters); null otherwise. */
+  readonly summary?: ValueSummary | null;
+}
+
+/**
+ * What a test can check of a value too long to write out, besides its size and start. Every field is optional;
+ * sources are Python expressions of the test's namespace.
+ */
+export interface ValueSummary {
+  /** str, bytes: Python source of its last 40 characters (or bytes). */
+  readonly tail?: string;
+  /** str, bytes: how often separators occur (newline, space, comma, tab; at most two): [Python source, count]. */
+  readonly counts?: readonly (readonly [string, number])[];
+  /** list, tuple: Python source of the first and of the last element (each at most 120 characters). */
+  readonly first?: string;
+  readonly last?: string;
+  /** list, tuple: the size of the first or last element when that is too long to write out (and sized). */
+  readonly firstLen?: number;
+  readonly lastLen?: number;
+  /** list, tuple of numbers: Python source of their sum; `sumFloat` when it is a float (compared with approx). */
+  readonly sum?: string;
+  readonly sumFloat?: boolean;
+  /** list, tuple of str (or of bytes): their lengths added up. */
+  readonly itemLengths?: number;
+  /** dict: Python source of the first and last key with its value (not floats), as [key, value]. */
+  readonly entries?: readonly (readonly [string, string])[];
 }
 
 export interface AttributeDescription {

@@ -5,6 +5,7 @@ import {
   fallbackAssertion,
   matchable,
   sizeAndStart,
+  summaryNames,
   valueAssertions,
 } from './emitted-assertions';
 import { namesIn } from '../../python-text';
@@ -13,6 +14,9 @@ import { renderPlanExpr, type Candidate, type GenArg } from './generated-value';
 import type { EmittableTest } from './pytest-emitter';
 import { PY_KEYWORDS, pyRegexLiteral, pyStr, snakeCase } from './python-source';
 import type { NamingFacts } from './test-namer';
+
+/** Types whose value, when too long to rebuild, is checked by `sizeAndStart`. */
+const LONG_CHECKED = new Set(['str', 'bytes', 'list', 'tuple', 'dict']);
 
 /** What the body of a test is written with: the module's top-level names and the imports of names from outside. */
 export interface BodyContext {
@@ -148,10 +152,11 @@ function stateAssertions(t: EmittableTest, final: FinalCall, ctx: BodyContext): 
     if (v.expr === 'None' && (stateChanged || result.stdout)) {
       // A mutator or a printer: what it changed or printed is the assertion, not its None.
     } else if (v.expr !== null) {
-      for (const n of namesIn(v.expr)) if (topNames.has(n)) body.names.add(n);
+      for (const n of [...namesIn(v.expr), ...summaryNames(v)]) if (topNames.has(n)) body.names.add(n);
       assertions.push(...valueAssertions(target, v.expr, v, body));
-    } else if (v.len !== null && (v.type === 'str' || v.type === 'bytes' || v.type === 'list' || v.type === 'tuple')) {
-      // Too long to write out (a whole HTML page): its size and how it starts.
+    } else if (v.len !== null && LONG_CHECKED.has(v.type)) {
+      // Too long to write out (a whole HTML page): its size, how it starts and what the worker summed up of it.
+      for (const n of summaryNames(v)) if (topNames.has(n)) body.names.add(n);
       assertions.push(...sizeAndStart(target, v));
     } else {
       const attrs = v.attrs.filter((a) => t.stability.attrs.has(a.name)).slice(0, 6);

@@ -263,6 +263,80 @@ describe('assertions on values that cannot be written out', () => {
     );
   });
 
+  it('checks a long text also by how it ends and how often its separators occur', () => {
+    const candidate: Candidate = { target: main, prefix: [], args: [] };
+    const text = `'      March 2024\\nMo Tu We Th Fr Sa Su\\n'`;
+    const summary = { tail: `'25 26 27 28 29 30 31\\n'`, counts: [["'\\n'", 7] as const, ["' '", 120] as const] };
+    const content = emit(candidate, {
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value(null, 'str', { repr: text, len: 151, summary }),
+    });
+    expect(content).toContain(
+      [
+        '    result = main()',
+        '    assert len(result) == 151',
+        "    assert result.startswith('      March 2024')",
+        "    assert result.endswith('25 26 27 28 29 30 31\\n')",
+        "    assert result.count('\\n') == 7",
+        "    assert result.count(' ') == 120",
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('checks a long list by its first and last element and its sum, a list of lists by their sizes', () => {
+    const candidate: Candidate = { target: main, prefix: [], args: [] };
+    const long = '[' + Array.from({ length: 40 }, (_, i) => `${i}.5`).join(', ') + ']';
+    const floats = value(long, 'list', {
+      len: 40,
+      float: true,
+      parts: ['0.5', '20.5', '39.5'],
+      summary: { first: '0.5', last: '39.5', sum: '800.0', sumFloat: true },
+    });
+    expect(emit(candidate, { status: 'ok', lines: [], branches: [], value: floats })).toContain(
+      [
+        '    result = main()',
+        '    assert len(result) == 40',
+        '    assert result[0] == pytest.approx(0.5)',
+        '    assert result[-1] == pytest.approx(39.5)',
+        '    assert sum(result) == pytest.approx(800.0)',
+        '',
+      ].join('\n'),
+    );
+    const weeks = value(null, 'list', { len: 5, summary: { firstLen: 7, lastLen: 3 } });
+    expect(emit(candidate, { status: 'ok', lines: [], branches: [], value: weeks })).toContain(
+      '    assert len(result) == 5\n    assert len(result[0]) == 7\n    assert len(result[-1]) == 3\n',
+    );
+  });
+
+  it('checks a long dict by its first and last entry, a list of strings by their lengths', () => {
+    const candidate: Candidate = { target: main, prefix: [], args: [] };
+    const table = value(null, 'dict', {
+      len: 30,
+      summary: { entries: [["'key0'", '0'] as const, ["'key29'", '29'] as const] },
+    });
+    expect(emit(candidate, { status: 'ok', lines: [], branches: [], value: table })).toContain(
+      "    assert len(result) == 30\n    assert result['key0'] == 0\n    assert result['key29'] == 29\n",
+    );
+    const words = value(null, 'tuple', { len: 30, summary: { first: "'a'", last: "'z'", itemLengths: 170 } });
+    expect(emit(candidate, { status: 'ok', lines: [], branches: [], value: words })).toContain(
+      "    assert result[0] == 'a'\n    assert result[-1] == 'z'\n    assert sum(len(item) for item in result) == 170\n",
+    );
+  });
+
+  it('asserts no value whose summary differs between runs (the end of a long text that shows the time)', () => {
+    const run = (tail: string): CallResult => ({
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value(null, 'str', { repr: "'report'", canon: "'report'", len: 9000, summary: { tail } }),
+    });
+    expect(stability(run("'12:00'"), [run("'12:01'")]).value).toBe(false);
+    expect(stability(run("'12:00'"), [run("'12:00'")]).value).toBe(true);
+  });
+
   it('checks output naming an object address up to the address', () => {
     const out = (address: string): CallResult => ({
       status: 'ok',

@@ -34,6 +34,7 @@ export function withoutSecrets(result: CallResult, secrets: readonly string[]): 
             len: null,
             attrs: [],
             parts: [],
+            summary: null,
           },
         }
       : {}),

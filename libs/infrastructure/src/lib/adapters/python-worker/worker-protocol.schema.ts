@@ -9,6 +9,7 @@ import type {
   PlanExpr,
   TypeHint,
   ValueDescription,
+  ValueSummary,
 } from '@test-agent/domain';
 
 // The search worker's protocol (`test_agent_worker/protocol.py`): JSON lines, one message a line. Every object is
@@ -150,6 +151,19 @@ const attributeSchema = z.strictObject({
   approx: z.boolean(),
 }) satisfies z.ZodType<AttributeDescription>;
 
+export const valueSummarySchema = z.strictObject({
+  tail: z.string().optional(),
+  counts: z.array(z.tuple([z.string(), count])).optional(),
+  first: z.string().optional(),
+  last: z.string().optional(),
+  firstLen: count.optional(),
+  lastLen: count.optional(),
+  sum: z.string().optional(),
+  sumFloat: z.boolean().optional(),
+  itemLengths: count.optional(),
+  entries: z.array(z.tuple([z.string(), z.string()])).optional(),
+}) satisfies z.ZodType<ValueSummary>;
+
 export const valueDescriptionSchema = z.strictObject({
   type: z.string(),
   module: z.string(),
@@ -162,6 +176,7 @@ export const valueDescriptionSchema = z.strictObject({
   len: count.nullable(),
   attrs: z.array(attributeSchema),
   parts: z.array(z.string()),
+  summary: valueSummarySchema.nullable().optional(),
 }) satisfies z.ZodType<ValueDescription>;
 
 export const exceptionDescriptionSchema = z.strictObject({
