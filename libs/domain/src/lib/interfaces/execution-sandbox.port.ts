@@ -225,6 +225,15 @@ export interface ExceptionDescription {
   readonly line?: number | null;
 }
 
+/** A literal argument the call changed: its position among the positional arguments, or its keyword. */
+export interface ChangedArgument {
+  readonly position: number | null;
+  readonly keyword: string | null;
+  readonly expr: string;
+  readonly float: boolean;
+  readonly approx: boolean;
+}
+
 export type CallStatus = 'ok' | 'raised' | 'timeout' | 'invalid' | 'crashed';
 
 /** Outcome of one plan, with the lines and branches (coverage.py numbering) it covered. */
@@ -237,6 +246,11 @@ export interface CallResult {
   /** The last step returned an iterator that was turned into a list. */
   readonly listified?: boolean;
   readonly receiverAttrs?: readonly AttributeDescription[];
+  /**
+   * Containers written as literal arguments of the call under test (list, dict, set, bytearray) that the call
+   * changed in place, with their value afterwards (at most 120 characters of Python source).
+   */
+  readonly changedArgs?: readonly ChangedArgument[];
   /** Index of the step that raised (status `raised`). */
   readonly step?: number;
   readonly exception?: ExceptionDescription;

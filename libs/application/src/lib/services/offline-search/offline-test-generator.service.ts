@@ -277,9 +277,12 @@ export function stability(first: CallResult, reruns: readonly CallResult[], cloc
   const sameType =
     first.status === 'ok' &&
     reruns.every((r) => r.value?.type === first.value?.type && r.value?.module === first.value?.module);
+  const sameArgs =
+    !machine && reruns.every((r) => JSON.stringify(r.changedArgs ?? []) === JSON.stringify(first.changedArgs ?? []));
   return {
     outcome: sameOutcome,
     value: sameOutcome && sameValue,
+    args: sameOutcome && sameArgs,
     type: sameOutcome && sameType,
     stdout: sameOutcome && sameStdout,
     attrs,

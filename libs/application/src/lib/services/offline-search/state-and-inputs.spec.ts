@@ -337,6 +337,32 @@ describe('assertions on values that cannot be written out', () => {
     expect(stability(run("'12:00'"), [run("'12:00'")]).value).toBe(true);
   });
 
+  it('holds a literal argument the call changed in a variable and asserts its value after the call', () => {
+    const argsValue = { expr: { kind: 'lit', source: "['-t']" }, kind: 'other', hint: { kind: 'any' } } as const;
+    const candidate: Candidate = {
+      target: main,
+      prefix: [],
+      args: [{ param: none('args'), value: argsValue, keyword: false }],
+    };
+    const changed: CallResult = {
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value('None', 'NoneType'),
+      changedArgs: [{ position: 0, keyword: null, expr: "['-t', 'text']", float: false, approx: false }],
+    };
+    expect(emit(candidate, changed, { ...stable, args: true })).toContain(
+      "def test_main_changes_its_arguments():\n    args = ['-t']\n    main(args)\n    assert args == ['-t', 'text']\n",
+    );
+    // Changed differently in another run: the argument is not asserted, the None is.
+    expect(emit(candidate, changed, { ...stable, args: false })).toContain(
+      "    result = main(['-t'])\n    assert result is None\n",
+    );
+    const rerun = { ...changed, changedArgs: [{ ...changed.changedArgs![0], expr: "['-t', 'html']" }] };
+    expect(stability(changed, [rerun]).args).toBe(false);
+    expect(stability(changed, [changed]).args).toBe(true);
+  });
+
   it('checks output naming an object address up to the address', () => {
     const out = (address: string): CallResult => ({
       status: 'ok',

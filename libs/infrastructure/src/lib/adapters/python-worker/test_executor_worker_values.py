@@ -70,3 +70,20 @@ def test_a_long_dict_is_summed_up_by_its_first_and_last_entry_and_a_short_value_
     assert d.describe(table)["summary"] == {"entries": [["'key0'", "0"], ["'key29'", "29"]]}
     assert d.describe("short")["summary"] is None
     assert d.describe(list(range(5)))["summary"] is None
+
+
+def test_a_literal_container_the_call_changes_is_reported_with_its_value_afterwards():
+    from test_agent_worker.summaries import changed_args, watch
+
+    d, _ = describer()
+    lit = {"kind": "lit", "source": "..."}
+    call = {"args": [lit, lit, {"kind": "var", "index": 0}], "keywords": [["seen", lit]]}
+    items, untouched, held, seen = ["a"], [1], [2], {"x"}
+    watched = watch(d, call, [items, untouched, held], {"seen": seen})
+    items.append(0.5)
+    held.append(3)  # not a literal of the call: an earlier step's value
+    seen.add("y")
+    assert changed_args(d, watched) == [
+        {"position": 0, "keyword": None, "expr": "['a', 0.5]", "float": True, "approx": False},
+        {"position": None, "keyword": "seen", "expr": "{'x', 'y'}", "float": False, "approx": False},
+    ]

@@ -4,6 +4,7 @@ import type {
   CallPlan,
   CallResult,
   CallableInfo,
+  ChangedArgument,
   ExceptionDescription,
   ModuleInterface,
   PlanExpr,
@@ -151,6 +152,14 @@ const attributeSchema = z.strictObject({
   approx: z.boolean(),
 }) satisfies z.ZodType<AttributeDescription>;
 
+export const changedArgumentSchema = z.strictObject({
+  position: count.nullable(),
+  keyword: z.string().nullable(),
+  expr: z.string(),
+  float: z.boolean(),
+  approx: z.boolean(),
+}) satisfies z.ZodType<ChangedArgument>;
+
 export const valueSummarySchema = z.strictObject({
   tail: z.string().optional(),
   counts: z.array(z.tuple([z.string(), count])).optional(),
@@ -198,6 +207,7 @@ export const callResultSchema = z.strictObject({
   step: count.optional(),
   exception: exceptionDescriptionSchema.optional(),
   receiverAttrs: z.array(attributeSchema).optional(),
+  changedArgs: z.array(changedArgumentSchema).optional(),
   stdout: z.string().optional(),
   sideEffects: z.array(z.string()).optional(),
   outsideEffects: z.array(z.string()).optional(),

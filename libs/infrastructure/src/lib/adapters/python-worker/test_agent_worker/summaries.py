@@ -1,6 +1,7 @@
 """Facts about a value too long to write out in a test (the emitter writes at most 120 characters of a literal):
 how it ends, how often a separator occurs, its first and last element, the sum of its numbers, the values at its
 first and last key. Each is short and readable, and together they notice far more changes than a size and a start.
+Also the literal containers a call changed in place (`changed_args`): what a function returning None did.
 """
 
 # The emitter writes a literal of a str, bytes, list, tuple, dict or set up to this many characters (its
@@ -69,3 +70,34 @@ def summary(describer, v):
     else:
         facts = _sequence_facts(describer, v)
     return facts or None
+
+
+# Containers a test writes as a literal argument and can hold in a variable to look at after the call.
+WATCHED = (list, dict, set, bytearray)
+
+
+def watch(describer, e, args, kw):
+    """The literal container arguments of a call, each with its position or keyword and its canon before the call."""
+    out = []
+    for i, (a, x) in enumerate(zip(e.get("args", []), args)):
+        if a["kind"] == "lit" and type(x) in WATCHED:
+            out.append((i, None, x, describer.canon(x)))
+    for (name, a) in e.get("keywords", []):
+        x = kw[name]
+        if a["kind"] == "lit" and type(x) in WATCHED:
+            out.append((None, name, x, describer.canon(x)))
+    return out
+
+
+def changed_args(describer, watched):
+    """The watched arguments the call changed (`_fix_sentence_endings(chunks)` edits `chunks`), as the test can
+    assert them: position or keyword, and the Python source of the value afterwards (at most 120 characters)."""
+    out = []
+    for position, keyword, x, before in watched:
+        if describer.canon(x) == before:
+            continue
+        e = describer.expr(x)
+        if e is not None and len(e) <= MAX_PART:
+            out.append({"position": position, "keyword": keyword, "expr": e,
+                        "float": describer.has_float(x), "approx": describer.approx_ok(x)})
+    return out
