@@ -1,5 +1,6 @@
 import type { CallResult, SandboxSession } from '@test-agent/domain';
 import { toPlan } from './call-plans';
+import { keepsOutcomeRich } from './outcome-richness';
 import { lit, type Candidate, type GenArg, type GenValue } from './generated-value';
 import { pyFloat, pyInt } from './python-source';
 import type { ArchivedTest } from './search-engine.service';
@@ -117,6 +118,7 @@ export async function enrichNumbers(
     const r = results[i];
     const old = current[v.index];
     if (replaced.has(v.index) || !endsAlike(r, v.candidate, old) || observed(r) === observed(old.result)) return;
+    if (!keepsOutcomeRich(old.result, r)) return;
     const trial = [...current];
     trial[v.index] = { plan: toPlan(v.candidate), result: r, candidate: v.candidate };
     const union = new Set(trial.flatMap((t) => itemsOf(t.result)));

@@ -16,6 +16,7 @@ import { incidental, safeOutcome } from './raised-kinds';
 import { toPlan } from './call-plans';
 import { type ArchivedTest } from './search-engine.service';
 import { enrichNumbers, keepsArithmeticVisible } from './numeric-inputs';
+import { keepsOutcomeRich } from './outcome-richness';
 
 export interface SimplifyOptions {
   /** Stop starting new rounds after this time (ms, same clock as `now`). */
@@ -37,7 +38,8 @@ const itemsOf = (r: CallResult): string[] => [
  * Makes kept tests shorter and their arguments plainer without losing coverage: drops state-setting calls and
  * optional arguments, shrinks strings and numbers. A change is kept only when the test still ends the same way
  * (same status, same exception type) and the whole set still covers every line and branch it covered, and a
- * number made 0, ±1 or equal to another only when the outcome stays the same (`keepsArithmeticVisible`). Last,
+ * number made 0, ±1 or equal to another only when the outcome stays the same (`keepsArithmeticVisible`), and
+ * no input shrunk so far that the outcome shows less (a text of one line, one element: `keepsOutcomeRich`). Last,
  * degenerate numbers are replaced by plain ones that change the outcome where the coverage allows (`enrichNumbers`).
  */
 export async function simplifyTests(
@@ -69,6 +71,7 @@ export async function simplifyTests(
       const old = current[v.index].result;
       if (!endsAlike(r, v.candidate, old, current[v.index].plan)) return;
       if (!keepsArithmeticVisible(current[v.index].candidate!, v.candidate, old, r)) return;
+      if (!keepsOutcomeRich(old, r)) return;
       const trial = [...current];
       trial[v.index] = { plan: toPlan(v.candidate), result: r, candidate: v.candidate };
       const union = new Set(trial.flatMap((t) => itemsOf(t.result)));
