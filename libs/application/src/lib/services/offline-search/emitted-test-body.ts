@@ -74,7 +74,8 @@ export function callBody(t: EmittableTest, ctx: BodyContext): CallBody | undefin
     if (assignment) body.lines.push(`${render(assignment.obj)}.${assignment.name} = ${render(assignment.value)}`);
     else body.lines.push(i === 0 && plan.receiver === 0 ? `${receiverName} = ${render(steps[0])}` : render(steps[i]));
   }
-  const held = heldArguments(t, steps[last], candidate, [receiverName, ...ctx.topNames]);
+  const taken = [receiverName, ...ctx.topNames, ...Object.keys(ctx.external), ...Object.keys(LITERAL_MODULES)];
+  const held = heldArguments(t, steps[last], candidate, [...taken, ...steps.map((_, i) => varName(i))]);
   for (const h of held) body.lines.push(`${h.name} = ${render(h.source)}`);
   const call = render(held.length ? withHeldArguments(steps[last], held) : steps[last]);
   const finalExpr = result.listified ? `list(${call})` : call;
