@@ -14,11 +14,12 @@
 //
 // Usage: npm run bench:devset -- [--set dev|regex] [--budget 30] [--runs 3] [--modules tomllib/_re.py,...]
 //        [--python /path/to/python] [--agent /path/to/test-agent/checkout] [--keep] [--json]
+//        [--mutation] (mutation testing of the emitted tests, as in run-offline-bench.cjs: a second table)
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { PERTURBATIONS, failuresOn, freshVenv, measureRuns, optionReader } = require('../bench-common.cjs');
+const { PERTURBATIONS, failuresOn, freshVenv, measureRuns, mutationLines, optionReader } = require('../bench-common.cjs');
 
 /** Module paths relative to the standard library, by set; the area each comes from in the comment. */
 const SETS = {
@@ -57,6 +58,7 @@ function args() {
     agent: path.resolve(get('agent', path.resolve(__dirname, '../../..'))),
     keep: has('keep'),
     json: has('json'),
+    mutation: has('mutation'),
   };
 }
 
@@ -181,6 +183,7 @@ function main() {
         String(opts.budget),
         '--seed',
         '1',
+        ...(opts.mutation ? ['--mutation'] : []),
       ],
       { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
     );
@@ -215,6 +218,7 @@ function main() {
       allGreen: runs.every((r) => r.exit === 0 && r.failed === 0 && r.passed === tests),
       otherMachines,
       wall,
+      ...(opts.mutation ? { mutation: report.modules[0]?.mutation } : {}),
     };
     rows.push(row);
     process.stderr.write(`${rel}: ${row.combined.toFixed(1)} % line+branch in ${wall.toFixed(1)} s\n`);
@@ -227,7 +231,11 @@ function main() {
     process.stdout.write(
       `${JSON.stringify({ set: opts.set, budgetSeconds: opts.budget, runs: opts.runs, agent: opts.agent, load, rows, mean: means(rows), reasons: reasons(rows) }, null, 2)}\n`,
     );
-  else process.stdout.write(`${[...table(opts, rows, load), ...reasonsTable(rows)].join('\n')}\n`);
+  else {
+    const lines = [...table(opts, rows, load), ...reasonsTable(rows)];
+    if (opts.mutation) lines.push('', ...mutationLines(rows.filter((r) => !r.error)));
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
   if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
   else process.stderr.write(`kept ${tmp}\n`);
 }

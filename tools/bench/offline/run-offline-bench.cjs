@@ -15,7 +15,7 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freshVenv, measureRuns, optionReader } = require('../bench-common.cjs');
+const { freshVenv, measureRuns, mutationLines, optionReader } = require('../bench-common.cjs');
 
 const root = path.resolve(__dirname, '../../..');
 const PYNGUIN = {
@@ -39,34 +39,6 @@ function args() {
     json: has('json'),
     mutation: has('mutation'),
   };
-}
-
-/** The mutation table (`--mutation`): each module's score, killed / run by operator, survivors, and the mean. */
-function mutationLines(rows) {
-  const f = (n) => (typeof n === 'number' ? n.toFixed(1) : '—');
-  const ops = ['comparison', 'arithmetic', 'constant', 'condition', 'return'];
-  const lines = [
-    `| module | mutation score % | killed / run | ${ops.join(' | ')} | survived | not run (budget) | mutation s |`,
-    `|---|---|---|${ops.map(() => '---|').join('')}---|---|---|`,
-  ];
-  for (const r of rows) {
-    const m = r.mutation;
-    if (!m) {
-      lines.push(`| ${r.name} | — (no tests) |`);
-      continue;
-    }
-    const cells = ops.map((op) => (m.byOperator[op] ? `${m.byOperator[op].killed}/${m.byOperator[op].total}` : '—'));
-    lines.push(
-      `| ${r.name} | ${f(m.score)} | ${m.killed} / ${m.total} | ${cells.join(' | ')} | ${m.survivors.length} | ${m.notRun} | ${f(m.durationMs / 1000)} |`,
-    );
-  }
-  const scored = rows.filter((r) => typeof r.mutation?.score === 'number');
-  const mean = scored.reduce((a, r) => a + r.mutation.score, 0) / Math.max(1, scored.length);
-  return [
-    ...lines,
-    '',
-    `Mean mutation score: ${scored.length ? mean.toFixed(1) : '—'} % over ${scored.length} modules`,
-  ];
 }
 
 function main() {

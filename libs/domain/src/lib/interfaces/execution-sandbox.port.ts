@@ -200,6 +200,32 @@ export interface ValueDescription {
   readonly attrs: readonly AttributeDescription[];
   /** Python source of a few elements (first, middle, last) of a list or tuple result. */
   readonly parts?: readonly string[];
+  /** Facts about a str, bytes, list, tuple or dict too long to write out (over 120 characters); null otherwise. */
+  readonly summary?: ValueSummary | null;
+}
+
+/**
+ * What a test can check of a value too long to write out, besides its size and start. Every field is optional;
+ * sources are Python expressions of the test's namespace.
+ */
+export interface ValueSummary {
+  /** str, bytes: Python source of its last 40 characters (or bytes). */
+  readonly tail?: string;
+  /** str, bytes: how often separators occur (newline, space, comma, tab; at most two): [Python source, count]. */
+  readonly counts?: readonly (readonly [string, number])[];
+  /** list, tuple: Python source of the first and of the last element (each at most 120 characters). */
+  readonly first?: string;
+  readonly last?: string;
+  /** list, tuple: the size of the first or last element when that is too long to write out (and sized). */
+  readonly firstLen?: number;
+  readonly lastLen?: number;
+  /** list, tuple of numbers: Python source of their sum; `sumFloat` when it is a float (compared with approx). */
+  readonly sum?: string;
+  readonly sumFloat?: boolean;
+  /** list, tuple of str (or of bytes): their lengths added up. */
+  readonly itemLengths?: number;
+  /** dict: Python source of the first and last key with its value (not floats), as [key, value]. */
+  readonly entries?: readonly (readonly [string, string])[];
 }
 
 export interface AttributeDescription {
@@ -224,6 +250,15 @@ export interface ExceptionDescription {
   readonly line?: number | null;
 }
 
+/** A literal argument the call changed: its position among the positional arguments, or its keyword. */
+export interface ChangedArgument {
+  readonly position: number | null;
+  readonly keyword: string | null;
+  readonly expr: string;
+  readonly float: boolean;
+  readonly approx: boolean;
+}
+
 export type CallStatus = 'ok' | 'raised' | 'timeout' | 'invalid' | 'crashed';
 
 /** Outcome of one plan, with the lines and branches (coverage.py numbering) it covered. */
@@ -236,6 +271,11 @@ export interface CallResult {
   /** The last step returned an iterator that was turned into a list. */
   readonly listified?: boolean;
   readonly receiverAttrs?: readonly AttributeDescription[];
+  /**
+   * Containers written as literal arguments of the call under test (list, dict, set, bytearray) that the call
+   * changed in place, with their value afterwards (at most 120 characters of Python source).
+   */
+  readonly changedArgs?: readonly ChangedArgument[];
   /** Index of the step that raised (status `raised`). */
   readonly step?: number;
   readonly exception?: ExceptionDescription;

@@ -104,16 +104,47 @@ export function valueAssertions(
   return sized ? sizeAndStart(target, v) : [];
 }
 
-/** For a long text or bytes value: its length and how it starts; for a long list: its length and first item. */
+/**
+ * For a value too long to write out: its length and how it starts, then what the worker summed up of it
+ * (`ValueSummary`): how a text ends and how often its separators occur; a sequence's first and last element (or
+ * their sizes) and the sum of its numbers or of its strings' lengths; a dict's first and last entry. Each line is
+ * short; together they notice a changed character, line or element that a size and a start let through.
+ */
 export function sizeAndStart(target: string, v: NonNullable<CallResult['value']>): string[] {
-  // Very long values: check the size and the first element instead of a wall of text.
   const out = [`assert len(${target}) == ${v.len ?? 0}`];
   const head = evalHead(v.repr);
+  const s = v.summary ?? {};
+  const sequence = v.type === 'list' || v.type === 'tuple';
   if (v.type === 'str' && head) out.push(`assert ${target}.startswith(${pyStr(head)})`);
   else if (v.type === 'bytes' && head) out.push(`assert ${target}.startswith(b${pyStr(head)})`);
-  else if (v.parts?.length && (v.type === 'list' || v.type === 'tuple'))
-    out.push(`assert ${target}[0] == ${v.parts[0]}`);
+  else if (sequence && s.first !== undefined) out.push(elementCheck(`${target}[0]`, s.first, v.float));
+  else if (sequence && v.parts?.length) out.push(`assert ${target}[0] == ${v.parts[0]}`);
+  if (s.tail !== undefined) out.push(`assert ${target}.endswith(${s.tail})`);
+  for (const [separator, n] of s.counts ?? []) out.push(`assert ${target}.count(${separator}) == ${n}`);
+  if (sequence && s.first === undefined && s.firstLen !== undefined)
+    out.push(`assert len(${target}[0]) == ${s.firstLen}`);
+  if (sequence && s.last !== undefined) out.push(elementCheck(`${target}[-1]`, s.last, v.float));
+  else if (sequence && s.lastLen !== undefined) out.push(`assert len(${target}[-1]) == ${s.lastLen}`);
+  if (s.sum !== undefined)
+    out.push(s.sumFloat ? `assert sum(${target}) == pytest.approx(${s.sum})` : `assert sum(${target}) == ${s.sum}`);
+  if (s.itemLengths !== undefined) out.push(`assert sum(len(item) for item in ${target}) == ${s.itemLengths}`);
+  for (const [key, value] of s.entries ?? []) out.push(`assert ${target}[${key}] == ${value}`);
   return out;
+}
+
+/** The names the summary's sources use (an enum member, a class of the module), for the test's imports. */
+export function summaryNames(v: NonNullable<CallResult['value']>): string[] {
+  const s = v.summary;
+  if (!s) return [];
+  const sources = [s.first, s.last, ...(s.entries ?? []).flat()].filter((x): x is string => x !== undefined);
+  return sources.flatMap((x) => namesIn(x));
+}
+
+/** `assert result[0] == 0.5`: with approx for a float element of a value holding floats. */
+function elementCheck(path: string, source: string, float: boolean): string {
+  return float && /^-?\d+\.\d*(e-?\d+)?$/.test(source)
+    ? `assert ${path} == pytest.approx(${source})`
+    : `assert ${path} == ${source}`;
 }
 
 export function attributeAssertion(

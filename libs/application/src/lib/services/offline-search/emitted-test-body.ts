@@ -1,4 +1,4 @@
-import type { CallResult, CallableInfo, PlanExpr } from '@test-agent/domain';
+import type { CallResult, CallableInfo, ChangedArgument, PlanExpr } from '@test-agent/domain';
 import {
   attributeAssertion,
   exceptionName,
@@ -6,6 +6,7 @@ import {
   matchable,
   MAX_SIZED_LITERAL,
   sizeAndStart,
+  summaryNames,
   valueAssertions,
 } from './emitted-assertions';
 import { namesIn } from '../../python-text';
@@ -14,6 +15,9 @@ import { renderPlanExpr, type Candidate, type GenArg } from './generated-value';
 import type { EmittableTest } from './pytest-emitter';
 import { PY_KEYWORDS, pyRegexLiteral, pyStr, snakeCase } from './python-source';
 import type { NamingFacts } from './test-namer';
+
+/** Types whose value, when too long to rebuild, is checked by `sizeAndStart`. */
+const LONG_CHECKED = new Set(['str', 'bytes', 'list', 'tuple', 'dict']);
 
 /** What the body of a test is written with: the module's top-level names and the imports of names from outside. */
 export interface BodyContext {
@@ -37,6 +41,15 @@ interface FinalCall {
   readonly finalExpr: string;
   readonly receiverName: string;
   readonly finalIsReceiver: boolean;
+  /** Arguments held in a variable because the call changed them (asserted after the call). */
+  readonly held: readonly HeldArgument[];
+}
+
+/** A literal argument of the call under test that the call changed: held in `name`, asserted as `changed`. */
+interface HeldArgument {
+  readonly name: string;
+  readonly source: PlanExpr;
+  readonly changed: ChangedArgument;
 }
 
 /**
@@ -64,9 +77,12 @@ export function callBody(t: EmittableTest, ctx: BodyContext): CallBody | undefin
     if (assignment) body.lines.push(`${render(assignment.obj)}.${assignment.name} = ${render(assignment.value)}`);
     else body.lines.push(i === 0 && plan.receiver === 0 ? `${receiverName} = ${render(steps[0])}` : render(steps[i]));
   }
-  const call = render(steps[last]);
+  const taken = [receiverName, ...ctx.topNames, ...Object.keys(ctx.external), ...Object.keys(LITERAL_MODULES)];
+  const held = heldArguments(t, steps[last], candidate, [...taken, ...steps.map((_, i) => varName(i))]);
+  for (const h of held) body.lines.push(`${h.name} = ${render(h.source)}`);
+  const call = render(held.length ? withHeldArguments(steps[last], held) : steps[last]);
   const finalExpr = result.listified ? `list(${call})` : call;
-  const final: FinalCall = { body, finalExpr, receiverName, finalIsReceiver };
+  const final: FinalCall = { body, finalExpr, receiverName, finalIsReceiver, held };
   if (result.status === 'raised') raisedLines(t, final, ctx);
   else if (!returnedLines(t, final, ctx)) return undefined;
   hoistFiles(body);
@@ -147,14 +163,15 @@ function stateAssertions(t: EmittableTest, final: FinalCall, ctx: BodyContext): 
   // A result that showed a value of the machine (HOME, the working folder, a variable) asserts nothing of it.
   const machine = result.machineDependent === true;
   if (t.stability.value && !machine) {
-    const stateChanged = (result.receiverAttrs ?? []).length > 0 && !finalIsReceiver;
+    const stateChanged = ((result.receiverAttrs ?? []).length > 0 && !finalIsReceiver) || final.held.length > 0;
     if (v.expr === 'None' && (stateChanged || result.stdout)) {
       // A mutator or a printer: what it changed or printed is the assertion, not its None.
     } else if (v.expr !== null) {
-      for (const n of namesIn(v.expr)) if (topNames.has(n)) body.names.add(n);
+      for (const n of [...namesIn(v.expr), ...summaryNames(v)]) if (topNames.has(n)) body.names.add(n);
       assertions.push(...valueAssertions(target, v.expr, v, body));
-    } else if (v.len !== null && (v.type === 'str' || v.type === 'bytes' || v.type === 'list' || v.type === 'tuple')) {
-      // Too long to write out (a whole HTML page): its size and how it starts.
+    } else if (v.len !== null && LONG_CHECKED.has(v.type)) {
+      // Too long to write out (a whole HTML page): its size, how it starts and what the worker summed up of it.
+      for (const n of summaryNames(v)) if (topNames.has(n)) body.names.add(n);
       assertions.push(...sizeAndStart(target, v));
     } else {
       const attrs = v.attrs.filter((a) => t.stability.attrs.has(a.name)).slice(0, 6);
@@ -170,7 +187,53 @@ function stateAssertions(t: EmittableTest, final: FinalCall, ctx: BodyContext): 
     ? []
     : (result.receiverAttrs ?? []).filter((a) => t.stability.attrs.has(a.name) && !finalIsReceiver).slice(0, 4);
   for (const a of changed) assertions.push(attributeAssertion(`${receiverName}.${a.name}`, a, body, topNames));
+  for (const h of final.held)
+    assertions.push(attributeAssertion(h.name, { ...h.changed, name: h.name }, body, topNames));
   return assertions;
+}
+
+/**
+ * The literal arguments of the call under test that it changed in place (`chunks` of `_fix_sentence_endings`),
+ * each named after its parameter, when every run changed them alike: the test holds them in a variable and
+ * asserts their value after the call. None for a call that raised or a result showing the machine.
+ */
+function heldArguments(
+  t: EmittableTest,
+  step: PlanExpr,
+  candidate: Candidate,
+  taken: readonly string[],
+): HeldArgument[] {
+  const { result } = t.test;
+  if (step.kind !== 'call' || result.status !== 'ok' || result.machineDependent || !t.stability.args) return [];
+  const positional = candidate.args.filter((a) => !a.keyword);
+  const used = new Set(taken);
+  return (result.changedArgs ?? []).flatMap((changed) => {
+    const source =
+      changed.position !== null
+        ? step.args[changed.position]
+        : step.keywords.find(([name]) => name === changed.keyword)?.[1];
+    const param = changed.position !== null ? positional[changed.position]?.param.name : changed.keyword;
+    if (!source || source.kind !== 'lit' || !param) return [];
+    let name = snakeCase(param) || 'arg';
+    while (used.has(name) || PY_KEYWORDS.has(name) || RESERVED.has(name)) name = `${name}_arg`;
+    used.add(name);
+    return [{ name, source, changed }];
+  });
+}
+
+const RESERVED = new Set(['result', 'printed', 'pytest', 'math', 'capsys', 'tmp_path']);
+
+/** The call with each held argument replaced by its variable. */
+function withHeldArguments(step: PlanExpr, held: readonly HeldArgument[]): PlanExpr {
+  if (step.kind !== 'call') return step;
+  const byPosition = new Map(held.flatMap((h) => (h.changed.position !== null ? [[h.changed.position, h.name]] : [])));
+  const byKeyword = new Map(held.flatMap((h) => (h.changed.keyword !== null ? [[h.changed.keyword, h.name]] : [])));
+  const variable = (name: string): PlanExpr => ({ kind: 'lit', source: name });
+  return {
+    ...step,
+    args: step.args.map((a, i) => (byPosition.has(i) ? variable(byPosition.get(i)!) : a)),
+    keywords: step.keywords.map(([k, a]) => [k, byKeyword.has(k) ? variable(byKeyword.get(k)!) : a] as const),
+  };
 }
 
 /** The worker keeps this much of what a call printed; output this long may have been cut. */

@@ -247,7 +247,10 @@ export function stability(first: CallResult, reruns: readonly CallResult[], cloc
     reruns.every((r) =>
       first.status === 'raised'
         ? r.exception?.message === first.exception?.message
-        : r.value?.canon === first.value?.canon && r.value?.expr === first.value?.expr,
+        : r.value?.canon === first.value?.canon &&
+          r.value?.expr === first.value?.expr &&
+          // The summary covers what the canon's 4,000 characters leave out (the end of a long text).
+          JSON.stringify(r.value?.summary ?? null) === JSON.stringify(first.value?.summary ?? null),
     ) &&
     !fromClock(first.status === 'raised' ? first.exception?.message : first.value?.expr);
   // An object's address may repeat by chance between runs; it still is no fact to assert.
@@ -277,9 +280,12 @@ export function stability(first: CallResult, reruns: readonly CallResult[], cloc
   const sameType =
     first.status === 'ok' &&
     reruns.every((r) => r.value?.type === first.value?.type && r.value?.module === first.value?.module);
+  const sameArgs =
+    !machine && reruns.every((r) => JSON.stringify(r.changedArgs ?? []) === JSON.stringify(first.changedArgs ?? []));
   return {
     outcome: sameOutcome,
     value: sameOutcome && sameValue,
+    args: sameOutcome && sameArgs,
     type: sameOutcome && sameType,
     stdout: sameOutcome && sameStdout,
     attrs,

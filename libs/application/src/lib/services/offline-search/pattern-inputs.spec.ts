@@ -2,7 +2,7 @@ import type { CallableInfo, ModuleInterface, ParameterInfo, TypeHint } from '@te
 import { InputGenerator } from './input-generator';
 import { evalPyStr } from './generated-value';
 import { RandomSource } from './random-source';
-import { wellTyped } from './raised-kinds';
+import { wellTyped } from './typed-input';
 
 // A fake module `versions`:
 //   _VERSION_RE = re.compile(r'(\d+)\.(\d+)')
@@ -130,11 +130,14 @@ describe('inputs made from the regular expressions the code matches', () => {
     const values = Array.from({ length: 20 }, () => gen.arguments(fromMatch)[0].value);
     expect(values.map((v) => v.offHint)).toEqual(values.map(() => ({ kind: 'any', hint: 're.Match' })));
     expect(
-      wellTyped({
-        target: fromMatch,
-        prefix: [],
-        args: [{ param: fromMatch.params[0], value: values[0], keyword: false }],
-      }),
+      wellTyped(
+        {
+          target: fromMatch,
+          prefix: [],
+          args: [{ param: fromMatch.params[0], value: values[0], keyword: false }],
+        },
+        versions,
+      ),
     ).toBe(false);
   });
 

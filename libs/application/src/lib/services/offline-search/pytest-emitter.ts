@@ -15,6 +15,8 @@ export interface Stability {
   readonly type?: boolean;
   /** Attribute names whose value was the same in both runs. */
   readonly attrs: ReadonlySet<string>;
+  /** The call changed its literal arguments alike in every run (`CallResult.changedArgs`; absent: not asserted). */
+  readonly args?: boolean;
   /** When the output differed between runs: how every run's output started (addresses cut off), if long enough. */
   readonly stdoutPrefix?: string;
 }

@@ -1,4 +1,5 @@
 import type { Branch } from '@test-agent/domain';
+import { degeneratePositions } from './numeric-inputs';
 import { incidental } from './raised-kinds';
 import type { ArchivedTest, OutsideEffectSummary } from './search-engine.service';
 import { isPrivateCallable } from './test-namer';
@@ -22,7 +23,7 @@ export function countOutsideEffects(
 
 /**
  * The fewest archived tests that keep the archive's coverage: greedy set cover (largest gain first), ties broken
- * by shorter plans. Returned in archive order.
+ * by fewer degenerate numbers, then by shorter plans. Returned in archive order.
  */
 export function minimiseArchive(tests: readonly ArchivedTest[]): ArchivedTest[] {
   const throughPrivate = (t: ArchivedTest) =>
@@ -37,6 +38,10 @@ export function minimiseArchive(tests: readonly ArchivedTest[]): ArchivedTest[] 
   ];
   const keys = tests.map(keyOf);
   const size = (t: ArchivedTest) => JSON.stringify(t.plan).length;
+  // Of two tests that reach as much, the one whose numbers show the arithmetic (see `degeneratePositions`), then the shorter.
+  const degenerate = tests.map((t) => (t.candidate ? degeneratePositions(t.candidate).length : 0));
+  const plainerTest = (i: number, best: number) =>
+    degenerate[i] < degenerate[best] || (degenerate[i] === degenerate[best] && size(tests[i]) < size(tests[best]));
   const covered = new Set<string>();
   const chosen = new Set<number>();
   // Meaningful outcomes through the public API first, then through private names for what no public call
@@ -51,7 +56,7 @@ export function minimiseArchive(tests: readonly ArchivedTest[]): ArchivedTest[] 
       keys.forEach((k, i) => {
         if (chosen.has(i) || !allowed(tests[i])) return;
         const gain = k.filter((x) => !covered.has(x)).length;
-        if (gain > bestGain || (gain === bestGain && gain > 0 && best >= 0 && size(tests[i]) < size(tests[best]))) {
+        if (gain > bestGain || (gain === bestGain && gain > 0 && best >= 0 && plainerTest(i, best))) {
           best = i;
           bestGain = gain;
         }

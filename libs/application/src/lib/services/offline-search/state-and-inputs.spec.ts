@@ -10,8 +10,8 @@ import type {
 import { InputGenerator } from './input-generator';
 import { fieldsOf, settableFields, type Candidate } from './generated-value';
 import { stablePrefix, stability } from './offline-test-generator.service';
-import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emitter';
 import { shortEnd } from './emitted-test-body';
+import { PytestEmitter, type EmittableTest, type Stability } from './pytest-emitter';
 import { RandomSource } from './random-source';
 import { toPlan } from './call-plans';
 import { TestNamer, contextQualifiers, numberWord } from './test-namer';
@@ -103,20 +103,6 @@ describe('inputs shaped by what a parameter is for', () => {
     const all = lines.map((v) => v.expr.kind === 'lit' && v.expr.source);
     expect(all).toContainEqual(expect.stringMatching(/'(-t|--type)', '(html|\d+)'/));
     expect(all.join(' ')).not.toContain('output type');
-  });
-
-  it('reads a binary stream mostly over bytes laid out the way the module unpacks them, when it has some', () => {
-    const layout = "struct.pack('<I', Lexer.MAGIC) + struct.pack('<2I', 0, 12)";
-    const gen = new InputGenerator(
-      { ...lexer, moduleLiterals: [...lexer.moduleLiterals, { source: layout, kind: 'bytes' }] },
-      new RandomSource(4),
-    );
-    const binary = Array.from({ length: 40 }, () => gen.value({ kind: 'any', hint: 'typing.BinaryIO' }, lexerClass))
-      .map((v) => (v.expr.kind === 'lit' ? v.expr.source : ''))
-      .filter((src) => src.startsWith('io.BytesIO('));
-    const laidOut = binary.filter((src) => src === `io.BytesIO(${layout})`);
-    expect(laidOut.length).toBeGreaterThan(18);
-    expect(laidOut.length).toBeLessThan(binary.length);
   });
 
   it('gives a parameter the function reads from an in-memory stream, and file parameters a file the test writes', () => {
@@ -276,6 +262,106 @@ describe('assertions on values that cannot be written out', () => {
     expect(content).toContain(
       `    result = main()\n    assert len(result) == 15369\n    assert result.startswith(b'<?xml version="1.0" encoding="utf-8"?>')\n`,
     );
+  });
+
+  it('checks a long text also by how it ends and how often its separators occur', () => {
+    const candidate: Candidate = { target: main, prefix: [], args: [] };
+    const text = `'      March 2024\\nMo Tu We Th Fr Sa Su\\n'`;
+    const summary = { tail: `'25 26 27 28 29 30 31\\n'`, counts: [["'\\n'", 7] as const, ["' '", 120] as const] };
+    const content = emit(candidate, {
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value(null, 'str', { repr: text, len: 151, summary }),
+    });
+    expect(content).toContain(
+      [
+        '    result = main()',
+        '    assert len(result) == 151',
+        "    assert result.startswith('      March 2024')",
+        "    assert result.endswith('25 26 27 28 29 30 31\\n')",
+        "    assert result.count('\\n') == 7",
+        "    assert result.count(' ') == 120",
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('checks a long list by its first and last element and its sum, a list of lists by their sizes', () => {
+    const candidate: Candidate = { target: main, prefix: [], args: [] };
+    const long = '[' + Array.from({ length: 40 }, (_, i) => `${i}.5`).join(', ') + ']';
+    const floats = value(long, 'list', {
+      len: 40,
+      float: true,
+      parts: ['0.5', '20.5', '39.5'],
+      summary: { first: '0.5', last: '39.5', sum: '800.0', sumFloat: true },
+    });
+    expect(emit(candidate, { status: 'ok', lines: [], branches: [], value: floats })).toContain(
+      [
+        '    result = main()',
+        '    assert len(result) == 40',
+        '    assert result[0] == pytest.approx(0.5)',
+        '    assert result[-1] == pytest.approx(39.5)',
+        '    assert sum(result) == pytest.approx(800.0)',
+        '',
+      ].join('\n'),
+    );
+    const weeks = value(null, 'list', { len: 5, summary: { firstLen: 7, lastLen: 3 } });
+    expect(emit(candidate, { status: 'ok', lines: [], branches: [], value: weeks })).toContain(
+      '    assert len(result) == 5\n    assert len(result[0]) == 7\n    assert len(result[-1]) == 3\n',
+    );
+  });
+
+  it('checks a long dict by its first and last entry, a list of strings by their lengths', () => {
+    const candidate: Candidate = { target: main, prefix: [], args: [] };
+    const table = value(null, 'dict', {
+      len: 30,
+      summary: { entries: [["'key0'", '0'] as const, ["'key29'", '29'] as const] },
+    });
+    expect(emit(candidate, { status: 'ok', lines: [], branches: [], value: table })).toContain(
+      "    assert len(result) == 30\n    assert result['key0'] == 0\n    assert result['key29'] == 29\n",
+    );
+    const words = value(null, 'tuple', { len: 30, summary: { first: "'a'", last: "'z'", itemLengths: 170 } });
+    expect(emit(candidate, { status: 'ok', lines: [], branches: [], value: words })).toContain(
+      "    assert result[0] == 'a'\n    assert result[-1] == 'z'\n    assert sum(len(item) for item in result) == 170\n",
+    );
+  });
+
+  it('asserts no value whose summary differs between runs (the end of a long text that shows the time)', () => {
+    const run = (tail: string): CallResult => ({
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value(null, 'str', { repr: "'report'", canon: "'report'", len: 9000, summary: { tail } }),
+    });
+    expect(stability(run("'12:00'"), [run("'12:01'")]).value).toBe(false);
+    expect(stability(run("'12:00'"), [run("'12:00'")]).value).toBe(true);
+  });
+
+  it('holds a literal argument the call changed in a variable and asserts its value after the call', () => {
+    const argsValue = { expr: { kind: 'lit', source: "['-t']" }, kind: 'other', hint: { kind: 'any' } } as const;
+    const candidate: Candidate = {
+      target: main,
+      prefix: [],
+      args: [{ param: none('args'), value: argsValue, keyword: false }],
+    };
+    const changed: CallResult = {
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value('None', 'NoneType'),
+      changedArgs: [{ position: 0, keyword: null, expr: "['-t', 'text']", float: false, approx: false }],
+    };
+    expect(emit(candidate, changed, { ...stable, args: true })).toContain(
+      "def test_main_changes_its_arguments():\n    args = ['-t']\n    main(args)\n    assert args == ['-t', 'text']\n",
+    );
+    // Changed differently in another run: the argument is not asserted, the None is.
+    expect(emit(candidate, changed, { ...stable, args: false })).toContain(
+      "    result = main(['-t'])\n    assert result is None\n",
+    );
+    const rerun = { ...changed, changedArgs: [{ ...changed.changedArgs![0], expr: "['-t', 'html']" }] };
+    expect(stability(changed, [rerun]).args).toBe(false);
+    expect(stability(changed, [changed]).args).toBe(true);
   });
 
   it('checks long printed output by its length, its first lines and its last lines, each literal at most 120 characters', () => {

@@ -76,7 +76,13 @@ export function outcomeWords(fn: CallableInfo, result: CallResult): string {
   if (result.listified) return v.len === 0 ? 'yields_nothing' : 'yields_items';
   const e = v.expr;
   if (e === 'None')
-    return result.stdout ? 'prints_output' : result.receiverAttrs?.length ? 'updates_state' : 'returns_none';
+    return result.stdout
+      ? 'prints_output'
+      : result.receiverAttrs?.length
+        ? 'updates_state'
+        : result.changedArgs?.length
+          ? 'changes_its_arguments'
+          : 'returns_none';
   if (e === 'True') return 'returns_true';
   if (e === 'False') return 'returns_false';
   if (e && ZERO.test(e)) return 'returns_zero';

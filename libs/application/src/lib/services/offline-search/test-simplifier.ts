@@ -15,6 +15,8 @@ import { pyFloat, pyInt } from './python-source';
 import { incidental, safeOutcome } from './raised-kinds';
 import { toPlan } from './call-plans';
 import { type ArchivedTest } from './search-engine.service';
+import { enrichNumbers, keepsArithmeticVisible } from './numeric-inputs';
+import { keepsOutcomeRich } from './outcome-richness';
 
 export interface SimplifyOptions {
   /** Stop starting new rounds after this time (ms, same clock as `now`). */
@@ -35,7 +37,10 @@ const itemsOf = (r: CallResult): string[] => [
 /**
  * Makes kept tests shorter and their arguments plainer without losing coverage: drops state-setting calls and
  * optional arguments, shrinks strings and numbers. A change is kept only when the test still ends the same way
- * (same status, same exception type) and the whole set still covers every line and branch it covered.
+ * (same status, same exception type) and the whole set still covers every line and branch it covered, and a
+ * number made 0, ±1 or equal to another only when the outcome stays the same (`keepsArithmeticVisible`), and
+ * no input shrunk so far that the outcome shows less (a text of one line, one element: `keepsOutcomeRich`). Last,
+ * degenerate numbers are replaced by plain ones that change the outcome where the coverage allows (`enrichNumbers`).
  */
 export async function simplifyTests(
   session: SandboxSession,
@@ -65,6 +70,8 @@ export async function simplifyTests(
       const r = results[i];
       const old = current[v.index].result;
       if (!endsAlike(r, v.candidate, old, current[v.index].plan)) return;
+      if (!keepsArithmeticVisible(current[v.index].candidate!, v.candidate, old, r)) return;
+      if (!keepsOutcomeRich(old, r)) return;
       const trial = [...current];
       trial[v.index] = { plan: toPlan(v.candidate), result: r, candidate: v.candidate };
       const union = new Set(trial.flatMap((t) => itemsOf(t.result)));
@@ -76,7 +83,15 @@ export async function simplifyTests(
     for (const v of variants) if (!replaced.has(v.index)) done.add(v.index);
     if (!changed) break;
   }
-  return current;
+  if (options.now() >= options.deadline) return current;
+  // Numbers the search or the rounds above left at 0, ±1 or equal hide the arithmetic: plainer ones that do not.
+  return enrichNumbers(
+    session,
+    current,
+    options.callTimeoutMs,
+    (r, c, old) => endsAlike(r, c, old.result, old.plan),
+    itemsOf,
+  );
 }
 
 /**
@@ -323,7 +338,10 @@ export function plainer(v: GenValue, depth = 0): GenValue[] {
   } else if (v.kind === 'float' && typeof v.js === 'number' && v.js !== 0) {
     const n = v.js;
     const rounded = Math.round(n * 10) / 10;
-    for (const m of [0, Math.sign(n), rounded, Math.round(n), n / 2]) {
+    // Half only when it is no longer to write (0.6 → 0.3, not 0.1 → 0.05): with 0 refused (`keepsArithmeticVisible`)
+    // a number would otherwise go back and forth between halving and rounding.
+    const half = pyFloat(n / 2).length <= pyFloat(n).length ? [n / 2] : [];
+    for (const m of [0, Math.sign(n), rounded, Math.round(n), ...half]) {
       if (m !== n && Number.isFinite(m) && !out.some((o) => o.js === m))
         out.push({ ...v, expr: lit(pyFloat(m)), js: m });
     }

@@ -61,7 +61,7 @@ describe('PythonWorkerSession and the protocol', () => {
       await s.start();
       expect(s.module.callables.map((c) => c.qualname)).toContain('Counter.bump');
       const results = await s.execute(
-        Array.from({ length: 14 }, () => ({ steps: [] })),
+        Array.from({ length: repliesTo('execute').length - 1 }, () => ({ steps: [] })),
         { timeoutMs: 1000 },
       );
       expect(results.map((r) => r.status)).toEqual(

@@ -44,3 +44,46 @@ def test_a_subclass_of_int_with_a_repr_that_is_no_expression_is_not_written():
     assert d.expr((1, m.Meters(3))) is None
     assert d.expr(3) == "3"
     assert d.expr(True) == "True"
+
+
+def test_a_long_text_is_summed_up_by_its_end_and_its_separators():
+    d, _ = describer()
+    text = "\n".join(f"line {i:03d}" for i in range(20))
+    facts = d.describe(text)["summary"]
+    assert facts == {"tail": repr(text[-40:]), "counts": [[repr("\n"), 19], [repr(" "), 20]]}
+    assert d.describe(text.encode())["summary"]["tail"] == repr(text.encode()[-40:])
+
+
+def test_a_long_list_is_summed_up_by_its_ends_and_its_sum_or_its_lengths():
+    d, m = describer()
+    assert d.describe(list(range(60)))["summary"] == {"first": "0", "last": "59", "sum": "1770", "sumFloat": False}
+    assert d.describe([0.5] * 40)["summary"] == {"first": "0.5", "last": "0.5", "sum": "20.0", "sumFloat": True}
+    words = tuple(f"word{i}" for i in range(30))
+    assert d.describe(words)["summary"] == {"first": "'word0'", "last": "'word29'", "itemLengths": 170}
+    weeks = [[m.Source.COMMANDLINE] * 30, [1]]
+    assert d.describe(weeks)["summary"] == {"firstLen": 30, "last": "[1]"}
+
+
+def test_a_long_dict_is_summed_up_by_its_first_and_last_entry_and_a_short_value_not_at_all():
+    d, _ = describer()
+    table = {f"key{i}": i for i in range(30)}
+    assert d.describe(table)["summary"] == {"entries": [["'key0'", "0"], ["'key29'", "29"]]}
+    assert d.describe("short")["summary"] is None
+    assert d.describe(list(range(5)))["summary"] is None
+
+
+def test_a_literal_container_the_call_changes_is_reported_with_its_value_afterwards():
+    from test_agent_worker.summaries import changed_args, watch
+
+    d, _ = describer()
+    lit = {"kind": "lit", "source": "..."}
+    call = {"args": [lit, lit, {"kind": "var", "index": 0}], "keywords": [["seen", lit]]}
+    items, untouched, held, seen = ["a"], [1], [2], {"x"}
+    watched = watch(d, call, [items, untouched, held], {"seen": seen})
+    items.append(0.5)
+    held.append(3)  # not a literal of the call: an earlier step's value
+    seen.add("y")
+    assert changed_args(d, watched) == [
+        {"position": 0, "keyword": None, "expr": "['a', 0.5]", "float": True, "approx": False},
+        {"position": None, "keyword": "seen", "expr": "{'x', 'y'}", "float": False, "approx": False},
+    ]

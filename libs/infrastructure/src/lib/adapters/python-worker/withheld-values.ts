@@ -17,7 +17,7 @@ export function withoutSecrets(result: CallResult, secrets: readonly string[]): 
   if (secrets.length === 0) return result;
   const text = JSON.stringify(result);
   if (!secrets.some((v) => text.includes(v) || text.includes(JSON.stringify(v).slice(1, -1)))) return result;
-  const { value, receiverAttrs: _attrs, stdout: _stdout, exception, ...rest } = result;
+  const { value, receiverAttrs: _attrs, changedArgs: _changed, stdout: _stdout, exception, ...rest } = result;
   return {
     ...rest,
     machineDependent: true,
@@ -34,6 +34,7 @@ export function withoutSecrets(result: CallResult, secrets: readonly string[]): 
             len: null,
             attrs: [],
             parts: [],
+            summary: null,
           },
         }
       : {}),

@@ -4,12 +4,14 @@ import type {
   CallPlan,
   CallResult,
   CallableInfo,
+  ChangedArgument,
   ExceptionDescription,
   ModuleInterface,
   ModuleStructure,
   PlanExpr,
   TypeHint,
   ValueDescription,
+  ValueSummary,
 } from '@test-agent/domain';
 
 // The search worker's protocol (`test_agent_worker/protocol.py`): JSON lines, one message a line. Every object is
@@ -187,6 +189,27 @@ const attributeSchema = z.strictObject({
   approx: z.boolean(),
 }) satisfies z.ZodType<AttributeDescription>;
 
+export const changedArgumentSchema = z.strictObject({
+  position: count.nullable(),
+  keyword: z.string().nullable(),
+  expr: z.string(),
+  float: z.boolean(),
+  approx: z.boolean(),
+}) satisfies z.ZodType<ChangedArgument>;
+
+export const valueSummarySchema = z.strictObject({
+  tail: z.string().optional(),
+  counts: z.array(z.tuple([z.string(), count])).optional(),
+  first: z.string().optional(),
+  last: z.string().optional(),
+  firstLen: count.optional(),
+  lastLen: count.optional(),
+  sum: z.string().optional(),
+  sumFloat: z.boolean().optional(),
+  itemLengths: count.optional(),
+  entries: z.array(z.tuple([z.string(), z.string()])).optional(),
+}) satisfies z.ZodType<ValueSummary>;
+
 export const valueDescriptionSchema = z.strictObject({
   type: z.string(),
   module: z.string(),
@@ -199,6 +222,7 @@ export const valueDescriptionSchema = z.strictObject({
   len: count.nullable(),
   attrs: z.array(attributeSchema),
   parts: z.array(z.string()),
+  summary: valueSummarySchema.nullable().optional(),
 }) satisfies z.ZodType<ValueDescription>;
 
 export const exceptionDescriptionSchema = z.strictObject({
@@ -220,6 +244,7 @@ export const callResultSchema = z.strictObject({
   step: count.optional(),
   exception: exceptionDescriptionSchema.optional(),
   receiverAttrs: z.array(attributeSchema).optional(),
+  changedArgs: z.array(changedArgumentSchema).optional(),
   stdout: z.string().optional(),
   sideEffects: z.array(z.string()).optional(),
   outsideEffects: z.array(z.string()).optional(),

@@ -160,3 +160,13 @@ def tally(stream, totals):
     for line in stream.readlines():
         totals[line.strip()] = totals.get("seen", 0) + 1
     return totals["seen"]
+
+
+def tag(items: list, label: str = "seen") -> None:
+    """Changes its argument in place (the reply's ``changedArgs``)."""
+    items.append(label)
+
+
+def report(rows: int) -> str:
+    """A text too long to write out in a test (the reply's value ``summary``)."""
+    return "\n".join(f"row {i}" for i in range(rows))

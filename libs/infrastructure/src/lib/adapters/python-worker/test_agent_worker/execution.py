@@ -21,6 +21,7 @@ from . import probes
 from .layouts import binary_samples
 from .inspection import attribute_path, external_names, harvest_doctests, list_callables
 from .literals import harvest, raise_lines
+from .summaries import changed_args, watch
 from .machine_values import filter_machine_values, machine_values
 from .patterns import module_patterns
 from .streams import CallTimeout, CaptureIO, on_alarm
@@ -41,6 +42,7 @@ class Worker:
         self.raise_lines = set()
         self.cwd = os.getcwd()
         self.plan_files = set()
+        self.watched = []
         self.guard = Guard(self.cwd)
         self.machine = machine_values(self.cwd)
 
@@ -132,7 +134,7 @@ class Worker:
     # Expressions: {"kind": "lit", "source"} | {"kind": "ref", "path"} | {"kind": "var", "index"}
     #            | {"kind": "attr", "target", "name"} | {"kind": "call", "callee", "args": [...], "keywords": [[name, expr], ...]}
     #            | {"kind": "list", "iterable": expr}
-    def evaluate(self, e, env):
+    def evaluate(self, e, env, record=None):
         k = e["kind"]
         if k == "lit":
             return eval(e["source"], {"__builtins__": builtins}, self.namespace())  # noqa: S307 - our own literals
@@ -149,6 +151,8 @@ class Worker:
             fn = self.evaluate(e["callee"], env)
             args = [self.evaluate(a, env) for a in e.get("args", [])]
             kw = {n: self.evaluate(a, env) for n, a in e.get("keywords", [])}
+            if record is not None:
+                record.extend(watch(self.describer, e, args, kw))
             return fn(*args, **kw)
         if k == "list":
             return list(self.evaluate(e["iterable"], env))
@@ -191,6 +195,7 @@ class Worker:
         """Runs the plan's steps under the tracer and the time limit: (values, outcome, receiver attributes
         before the last step, raw arcs)."""
         env, outcome, before_attrs, listified_at = [], None, {}, -1
+        self.watched = []
         steps, receiver = plan["steps"], plan.get("receiver")
         self.tracer.start()
         signal.setitimer(signal.ITIMER_REAL, timeout_s)
@@ -202,7 +207,8 @@ class Worker:
                 try:
                     if i == len(steps) - 1 and receiver is not None and receiver < len(env):
                         before_attrs = {a["name"]: a["expr"] for a in self.describer.attrs(env[receiver])}
-                    value = self.evaluate(step, env)
+                    # The call under test's literal containers: one it changes is asserted on (`changedArgs`).
+                    value = self.evaluate(step, env, self.watched if i == len(steps) - 1 else None)
                     if inspect.isgenerator(value) or isinstance(value, (map, filter, zip, enumerate, reversed)):
                         listified_at = i
                         items = []
@@ -254,6 +260,9 @@ class Worker:
             result["receiverAttrs"] = [a for a in self.describer.attrs(env[receiver]) if before_attrs.get(a["name"]) != a["expr"]]
         elif receiver is not None and receiver == len(env) - 1 and len(env) == 1:
             result["receiverAttrs"] = self.describer.attrs(env[0])
+        changed = changed_args(self.describer, self.watched)
+        if changed:
+            result["changedArgs"] = changed
         return result
 
     def tidy(self, result, before):

@@ -39,6 +39,8 @@ def filter_machine_values(result, values):
     shows = lambda text: bool(text) and any(v in text for v in values)  # noqa: E731
     if "receiverAttrs" in result:
         result["receiverAttrs"] = [a for a in result["receiverAttrs"] if not shows(a["expr"])]
+    if "changedArgs" in result:
+        result["changedArgs"] = [a for a in result["changedArgs"] if not shows(a["expr"])]
     value = result.get("value")
     if value:
         value = {**value, "attrs": [a for a in value.get("attrs", []) if not shows(a["expr"])],
@@ -47,15 +49,17 @@ def filter_machine_values(result, values):
     exception = result.get("exception")
     whole = [result.get("stdout") or "", (exception or {}).get("message") or ""]
     if value:
-        whole += [value.get("repr") or "", value.get("expr") or "", value.get("canon") or ""]
+        whole += [value.get("repr") or "", value.get("expr") or "", value.get("canon") or "", str(value.get("summary") or "")]
     if not any(shows(t) for t in whole):
         return
     result["machineDependent"] = True
     if value:
         result["value"] = {**value, "repr": "", "expr": None, "canon": "<machine-dependent>", "float": False,
-                           "approx": False, "nan": False, "len": None, "attrs": [], "parts": []}
+                           "approx": False, "nan": False, "len": None, "attrs": [], "parts": [], "summary": None}
     if "receiverAttrs" in result:
         result["receiverAttrs"] = []
+    if "changedArgs" in result:
+        result["changedArgs"] = []
     if exception:
         result["exception"] = {**exception, "message": ""}
     result["stdout"] = ""

@@ -6,6 +6,8 @@ import enum
 import math
 import types
 
+from .summaries import SUMMARY_OVER, summary
+
 MAX_REPR = 400
 MAX_ITEMS = 200
 
@@ -157,6 +159,7 @@ class Describer:
             "len": len(v) if isinstance(v, (str, bytes, list, tuple, dict, set, frozenset)) else None,
             "attrs": self.attrs(v) if e is None else [],
             "parts": self.parts(v),
+            "summary": summary(self, v) if e is None or len(e) > SUMMARY_OVER else None,
         }
 
     def parts(self, v):
