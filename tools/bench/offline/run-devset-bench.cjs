@@ -19,7 +19,14 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { PERTURBATIONS, failuresOn, freshVenv, measureRuns, mutationLines, optionReader } = require('../bench-common.cjs');
+const {
+  PERTURBATIONS,
+  failuresOn,
+  freshVenv,
+  measureRuns,
+  mutationLines,
+  optionReader,
+} = require('../bench-common.cjs');
 
 /** Module paths relative to the standard library, by set; the area each comes from in the comment. */
 const SETS = {
