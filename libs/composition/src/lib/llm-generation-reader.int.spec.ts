@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CapturingLogger } from '@test-agent/domain/testing';
@@ -10,6 +10,18 @@ import { createTestAgent } from './create-test-agent';
 // code, the marks, the import statement, the error of a failing test) and refuses a prompt without code. Nothing
 // in the stand-in names ledger.py: the tests it writes exist only if the prompt carried what they are made of.
 const fixtures = path.join(__dirname, '__fixtures__', 'llm-generation');
+const SLOW_SETTLE = `
+
+import time
+
+
+def settle(amount: int) -> str:
+    \"\"\"Settles an amount with the bank, which answers slowly.\"\"\"
+    time.sleep(1.5)
+    if amount > 500:
+        return "large"
+    return "small"
+`;
 
 describe('hybrid generation against the prompt-reading stand-in', () => {
   jest.setTimeout(180_000);
@@ -29,6 +41,9 @@ describe('hybrid generation against the prompt-reading stand-in', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ta-llm-reader-'));
     const module = path.join(dir, 'ledger.py');
     copyFileSync(path.join(fixtures, 'ledger.py'), module);
+    // A function the offline engine cannot test: every call runs past its per-call limit (1 s), while a pytest
+    // test may take 10 s. What the offline engine reaches of the rest of ledger.py, it reaches whole.
+    appendFileSync(module, SLOW_SETTLE);
     const out = path.join(dir, 'out');
     const started = Date.now();
     const report = await createTestAgent(
