@@ -103,7 +103,10 @@ def name_lies(fn, source):
         raised = {snake(raised_name(w.context_expr) or "") for w in ast.walk(fn) if isinstance(w, ast.withitem) and is_raises(w.context_expr)}
         xfail = [d for d in fn.decorator_list if isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr == "xfail"]
         for d in xfail:
-            raised |= {snake(k.value.id) for k in d.keywords if k.arg == "raises" and isinstance(k.value, ast.Name)}
+            strict = any(k.arg == "strict" and isinstance(k.value, ast.Constant) and k.value.value is True for k in d.keywords)
+            for k in d.keywords:
+                if strict and k.arg == "raises" and isinstance(k.value, (ast.Name, ast.Attribute)):
+                    raised.add(snake(k.value.id if isinstance(k.value, ast.Name) else k.value.attr))
         after = name.split("_raises_", 1)[1]
         if not any(r and (after == r or after.startswith(r + "_")) for r in raised):
             lies.append("raises")

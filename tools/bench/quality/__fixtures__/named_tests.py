@@ -1,4 +1,6 @@
-# Tests whose names a reviewer would check against their bodies: four tell the truth, five claim what they do not show.
+# Tests whose names a reviewer would check against their bodies: five tell the truth, six claim what they do not show.
+import json
+
 import pytest
 
 
@@ -40,3 +42,13 @@ def test_show_prints_output():
 
 def test_parse_returns_zero_with_strict_true():
     assert parse(2, strict=False) == 0
+
+
+@pytest.mark.xfail(strict=True, raises=json.decoder.JSONDecodeError, reason="suspected defect")
+def test_load_raises_json_decode_error_suspected_defect():
+    load("{")
+
+
+@pytest.mark.xfail(raises=ValueError, reason="not strict: it may pass")
+def test_parse_raises_value_error_with_zero_day():
+    parse(0)

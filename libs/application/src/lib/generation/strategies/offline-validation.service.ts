@@ -53,6 +53,8 @@ const MIN_SEARCH_MS = 5000;
 const SMALL_SUITE_TESTS = 80;
 /** What one more test adds to a pytest run before any large suite was measured (coverage.py on), in ms. */
 const DEFAULT_PYTEST_TEST_MS = 10;
+/** The most one test is taken to add to a run, in ms. */
+const MAX_PYTEST_TEST_MS = 50;
 /** Rounds of "run, drop what failed" before the validation gives up stabilising. */
 const MAX_VALIDATION_ROUNDS = 6;
 
@@ -218,8 +220,10 @@ export class OfflineValidation {
       ...onMachine(perturbation),
     });
     this.pytestRunMs = 0.5 * this.pytestRunMs + 0.5 * result.durationMs;
+    // What a test costs in a large suite's run: its share of the whole run (which overstates it by the run's fixed
+    // part), within bounds, so one slow run on a loaded machine cannot starve the next module's search.
     if (cases.length > SMALL_SUITE_TESTS) {
-      const perTest = Math.max(1, (result.durationMs - DEFAULT_PYTEST_RUN_MS) / (cases.length - SMALL_SUITE_TESTS));
+      const perTest = Math.min(MAX_PYTEST_TEST_MS, Math.max(1, result.durationMs / cases.length));
       this.pytestTestMs = 0.5 * this.pytestTestMs + 0.5 * perTest;
     }
     if (perturbation)

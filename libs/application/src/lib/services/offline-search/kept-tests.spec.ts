@@ -223,6 +223,42 @@ describe('which raised exceptions a test may pin', () => {
     });
     expect(wellTyped(on(2), module)).toBe(true);
     expect(wellTyped(on('big'), module)).toBe(false);
+    // A subclass the module defines fits its base; an outside type an annotation names fits a value made for it;
+    // a complex number fits `complex`.
+    const shape: CallableInfo = { ...box, name: 'Shape', qualname: 'Shape', params: [] };
+    const circle: CallableInfo = { ...box, name: 'Circle', qualname: 'Circle', params: [], bases: ['Shape'] };
+    const area: CallableInfo = {
+      ...total,
+      name: 'area',
+      qualname: 'area',
+      params: [
+        { ...intParam('s'), type: { kind: 'class', ref: 'Shape' } },
+        { ...intParam('d'), type: { kind: 'any', hint: 'Decimal' } },
+        { ...intParam('z'), type: { kind: 'builtin', name: 'complex' } },
+      ],
+    };
+    const shapes: ModuleInterface = { ...module, callables: [...module.callables, shape, circle, area] };
+    const built = (path: string): GenArg['value'] => ({
+      expr: { kind: 'lit', source: `${path}()` },
+      kind: 'other',
+      hint: { kind: 'class', ref: path },
+      construct: { path, args: [] },
+    });
+    const decimal: GenArg['value'] = {
+      expr: { kind: 'lit', source: "Decimal('1.5')" },
+      kind: 'other',
+      hint: area.params[1].type,
+    };
+    const complex: GenArg['value'] = { expr: { kind: 'lit', source: '1j' }, kind: 'other', hint: area.params[2].type };
+    const areaOf = (s: GenArg['value'], d: GenArg['value'], z: GenArg['value']) =>
+      call(area, [
+        { param: area.params[0], value: s, keyword: false },
+        { param: area.params[1], value: d, keyword: false },
+        { param: area.params[2], value: z, keyword: false },
+      ]);
+    expect(wellTyped(areaOf(built('Circle'), decimal, complex), shapes)).toBe(true);
+    expect(wellTyped(areaOf(built('Box'), decimal, complex), shapes)).toBe(false);
+    expect(wellTyped(areaOf(built('Circle'), scalar(area.params[1], 'x').value, complex), shapes)).toBe(false);
   });
 
   it('writes a suspected defect as a strict xfail test only when asked, and always describes it', () => {

@@ -57,6 +57,11 @@ describe('operator methods in emitted tests', () => {
     ).toBe('Money(5) - 1');
     // A reflected method with another object on the left: that object's own method would run first.
     expect(asTest(method('__radd__', built))).toBe('money.__radd__(Money(5))');
+    // A str or list on the left does not give way to the object: '%s' % x formats, 'ab' * x repeats.
+    expect(asTest(method('__rmod__', lit("'%s'")))).toBe("money.__rmod__('%s')");
+    expect(asTest(method('__rmul__', lit('[1]')))).toBe('money.__rmul__([1])');
+    expect(asTest(method('__rsub__', lit('(1+2j)')))).toBe('(1+2j) - money');
+    expect(asTest(method('__radd__', lit('-0.5')))).toBe('(-0.5) + money');
     // A reflected comparison is the other side's comparison: written as the call.
     expect(asTest(method('__req__', lit('1')))).toBe('money.__req__(1)');
     // Keyword arguments, or no operator rendering asked for: the method call as the search made it.

@@ -75,7 +75,9 @@ export function operatorForm(
   const self = part(target);
   const reflected = /^__r(\w+)__$/.exec(name);
   const one = args.length === 1 ? part(args[0]) : undefined;
-  const literalOther = args.length === 1 && args[0].kind === 'lit';
+  // A number on the left gives way to the object's reflected method; a str, bytes or list would not (`'%s' % x`
+  // formats, `'ab' * x` repeats).
+  const literalOther = args.length === 1 && args[0].kind === 'lit' && NUMBER.test(args[0].source);
   if (BINARY[name] && one !== undefined) return plain(`${self} ${BINARY[name]} ${one}`);
   const forward = reflected ? BINARY[`__${reflected[1]}__`] : undefined;
   if (forward && literalOther && !['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(reflected![1]))
@@ -115,3 +117,7 @@ export function grouped(source: string): string {
 }
 
 const plain = (source: string) => ({ source, usesMath: false });
+
+/** A number literal (int, float, complex, signed or parenthesised). */
+const NUMBER =
+  /^\(?[-+]?(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)([eE][-+]?\d+)?([-+](\d[\d_]*\.?[\d_]*)([eE][-+]?\d+)?)?[jJ]?\)?$/;

@@ -28,7 +28,8 @@ export function wellTyped(c: Candidate, module: ModuleInterface): boolean {
 /** What the module says a parameter's type is: its annotation, else its uses and its default; `None` when defaulted so. */
 function evidence(param: ParameterInfo, owner: CallableInfo, module: ModuleInterface): TypeHint[] {
   const out: TypeHint[] = [];
-  if (param.type.kind !== 'any') out.push(param.type);
+  // An annotation naming a type from outside the module (`Decimal`, `re.Match`) is evidence too.
+  if (param.type.kind !== 'any' || param.type.hint) out.push(param.type);
   else {
     const key = owner.kind === 'class' ? `${owner.qualname}.__init__` : owner.qualname;
     out.push(...(module.paramHints[key]?.[param.name] ?? []).filter((h) => h.kind !== 'any'));
@@ -49,13 +50,16 @@ function fits(v: GenValue, h: TypeHint, byName: ReadonlyMap<string, CallableInfo
   if (v.offHint) return false;
   switch (h.kind) {
     case 'any':
-      return false;
+      // A named outside type: a value made for that very name (`stdlibValue`, `ioValue`).
+      return h.hint !== undefined && v.hint.kind === 'any' && v.hint.hint === h.hint;
     case 'union':
       return h.options.some((o) => fits(v, o, byName, argsFit));
     case 'none':
       return v.kind === 'none';
     case 'builtin':
-      if (h.name === 'float' || h.name === 'complex') return v.kind === 'float' || v.kind === 'int';
+      if (h.name === 'float') return v.kind === 'float' || v.kind === 'int';
+      if (h.name === 'complex')
+        return v.kind === 'float' || v.kind === 'int' || (v.hint.kind === 'builtin' && v.hint.name === 'complex');
       if (h.name === 'none') return v.kind === 'none';
       if (h.name === 'bytes') return v.hint.kind === 'builtin' && v.hint.name === 'bytes' && !v.collection;
       return v.kind === h.name;
@@ -71,7 +75,9 @@ function fits(v: GenValue, h: TypeHint, byName: ReadonlyMap<string, CallableInfo
       return v.collection?.kind === 'dict' && every(items, h.value) && every(v.collection.keys ?? [], h.key);
     case 'class': {
       const cls = v.construct ? byName.get(v.construct.path) : undefined;
-      return v.construct?.path === h.ref && cls !== undefined && argsFit(v.construct.args, cls);
+      // The class itself, or a subclass the module defines (made for an abstract base).
+      const isKind = cls !== undefined && (cls.qualname === h.ref || (cls.bases ?? []).includes(h.ref));
+      return isKind && argsFit(v.construct!.args, cls!);
     }
     default:
       // An enum member, a literal or a callable: made for that very type.

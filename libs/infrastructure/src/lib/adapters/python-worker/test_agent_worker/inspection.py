@@ -130,6 +130,14 @@ def describe_params(fn, module, describer, skip_first=False):
     return params
 
 
+def defined_in(fn, module):
+    """The function's source is the module's file (not functools' for what ``total_ordering`` added)."""
+    try:
+        return inspect.getsourcefile(fn) == inspect.getsourcefile(module)
+    except TypeError:
+        return False
+
+
 def list_callables(module, describer):
     out = []
     modname = module.__name__
@@ -203,7 +211,7 @@ def describe_class(cls, path, module, describer):
             else:
                 continue
             span = source_span(fn)
-            if name.startswith("__") and span is None:
+            if name.startswith("__") and (span is None or not defined_in(fn, module)):
                 continue  # a special method made by a decorator (dataclass, total_ordering): not the module's code
             params = describe_params(fn, module, describer, skip_first=skip)
             if params is None:
