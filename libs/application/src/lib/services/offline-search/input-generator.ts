@@ -29,6 +29,7 @@ import {
   preferText,
 } from './input-pools';
 import type { RandomSource } from './random-source';
+import { MAX_SIZED_LITERAL } from './emitted-assertions';
 import { floatValue, intValue, nearDefault, round, strValue } from './scalar-values';
 import { stdlibValue } from './stdlib-inputs';
 import { TextInputs } from './text-inputs';
@@ -363,9 +364,12 @@ export class InputGenerator {
     return this.goodConstructions.get(qualname) ?? [];
   }
 
-  /** Records a value a call returned, so later calls can reuse it. */
+  /**
+   * Records a value a call returned, so later calls can reuse it: only one whose source fits a readable literal
+   * (`MAX_SIZED_LITERAL`), since the simplifier cannot shrink a reused value it did not build.
+   */
   observe(type: string, src: string): void {
-    if (src.length > 300) return;
+    if (src.length > MAX_SIZED_LITERAL) return;
     const list = this.observed.get(type) ?? [];
     if (list.includes(src)) return;
     list.push(src);

@@ -173,6 +173,13 @@ describe('plainer values', () => {
     const shown = plainer(list('ab', 'c')).map(valueSource);
     expect(shown.slice(0, 3)).toEqual(['[]', "['c']", "['ab']"]);
     expect(shown).toContain("['a', 'c']");
+    // A long one also halves in one step: 35 elements need not take 29 rounds to come down to 6.
+    const long = plainer(list(...Array.from({ length: 35 }, (_, i) => String.fromCharCode(97 + (i % 26))))).map(
+      valueSource,
+    );
+    expect(long[1]).toBe(
+      `[${Array.from({ length: 18 }, (_, i) => `'${String.fromCharCode(97 + (i % 26))}'`).join(', ')}]`,
+    );
   });
   it('tries a value of the parameter type for one that ignored it', () => {
     const offHint: GenValue = {

@@ -301,6 +301,11 @@ export function plainer(v: GenValue, depth = 0): GenValue[] {
     const c = v.collection;
     const rebuild = (next: Collection): GenValue => collectionValue(next, v.hint, valueSource);
     if (c.items.length > 1) out.push(rebuild({ ...c, items: [], ...(c.keys ? { keys: [] } : {}) }));
+    // A long collection halves in one step (one element at a time would take as many rounds as it has elements).
+    if (c.items.length > 3) {
+      const half = Math.ceil(c.items.length / 2);
+      out.push(rebuild({ ...c, items: c.items.slice(0, half), ...(c.keys ? { keys: c.keys.slice(0, half) } : {}) }));
+    }
     c.items.forEach((_, i) =>
       out.push(
         rebuild({
