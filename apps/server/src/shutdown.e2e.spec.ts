@@ -111,8 +111,10 @@ describe('graceful shutdown (SIGTERM)', () => {
 
   it('cancels a job still running at the drain timeout, its processes gone, and exits 0', async () => {
     const server = await startServer({ TEST_AGENT_DRAIN_TIMEOUT: '2' });
+    // A branch no search reaches (a hash of the input's text): the job runs on to its plateau, long past the drain
+    // timeout, however fast the engine covers the rest.
     const slow =
-      'import time\n\n\ndef drain_slow(x: int) -> int:\n    time.sleep(0.05)\n    if x > 3:\n        return x\n    return -x\n';
+      'import time\n\n\ndef drain_slow(x: int) -> int:\n    time.sleep(0.05)\n    if hash(str(x)) == 1:\n        return 0\n    if x > 3:\n        return x\n    return -x\n';
     const job = (await (
       await post(server, '/v1/generations', {
         files: [{ path: 'drain_slow_mod.py', content: slow }],
