@@ -40,6 +40,13 @@ const PERTURBATIONS = [
   { name: 'another cwd', env: {}, cwd: os.tmpdir() },
 ];
 
+/** pytest's summary line of a `-q` run read back: tests passed, and failed with errors counted as failures. */
+function pytestCounts(stdout) {
+  const tail = (stdout || '').trim().split('\n').pop() ?? '';
+  const count = (re) => Number(re.exec(tail)?.[1] ?? 0);
+  return { tail, passed: count(/(\d+) passed/), failed: count(/(\d+) failed/) + count(/(\d+) error/) };
+}
+
 /** The tests in `outDir` failed (errors included) in one plain pytest run on `perturbation`'s machine. */
 function failuresOn(python, workDir, outDir, moduleFile, perturbation) {
   const run = spawnSync(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', outDir], {
@@ -52,8 +59,7 @@ function failuresOn(python, workDir, outDir, moduleFile, perturbation) {
     },
     encoding: 'utf8',
   });
-  const tail = (run.stdout || '').trim().split('\n').pop() ?? '';
-  const failed = Number(/(\d+) failed/.exec(tail)?.[1] ?? 0) + Number(/(\d+) error/.exec(tail)?.[1] ?? 0);
+  const { tail, failed } = pytestCounts(run.stdout);
   // pytest's exit 1 is failed tests; anything else but 0 (collection, usage, internal error) is not a count.
   if (run.status !== 0 && run.status !== 1)
     throw new Error(`pytest on ${perturbation.name} exited ${run.status}: ${tail}`);
@@ -112,9 +118,7 @@ function measureRuns(python, workDir, outDir, moduleFile, runs) {
       ],
       { cwd: workDir, env, encoding: 'utf8' },
     );
-    const tail = (run.stdout || '').trim().split('\n').pop();
-    const passed = Number(/(\d+) passed/.exec(tail)?.[1] ?? 0);
-    const failed = Number(/(\d+) failed/.exec(tail)?.[1] ?? 0) + Number(/(\d+) error/.exec(tail)?.[1] ?? 0);
+    const { passed, failed } = pytestCounts(run.stdout);
     const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], {
       cwd: workDir,
       env,
@@ -154,4 +158,4 @@ function mutationLines(rows) {
   ];
 }
 
-module.exports = { freshVenv, optionReader, measureRuns, mutationLines, PERTURBATIONS, failuresOn };
+module.exports = { freshVenv, optionReader, measureRuns, mutationLines, PERTURBATIONS, failuresOn, pytestCounts };

@@ -16,7 +16,7 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freshVenv, optionReader, PERTURBATIONS } = require('../bench-common.cjs');
+const { freshVenv, optionReader, PERTURBATIONS, pytestCounts } = require('../bench-common.cjs');
 
 const root = path.resolve(__dirname, '../../..');
 const PYNGUIN = { colorsys: 99.4, textwrap: 74.4, fnmatch: 72.3, shlex: 56.9, calendar: 54.6 };
@@ -60,8 +60,6 @@ function pytestRun(python, workDir, outDir, moduleFile, { env = {}, cwd = workDi
     ],
     { cwd, env: full, encoding: 'utf8' },
   );
-  const tail = (run.stdout || '').trim().split('\n').pop() ?? '';
-  const count = (re) => Number(re.exec(tail)?.[1] ?? 0);
   const json = spawnSync(python, ['-m', 'coverage', 'json', '-q', '-o', '-'], {
     cwd: workDir,
     env: full,
@@ -74,7 +72,8 @@ function pytestRun(python, workDir, outDir, moduleFile, { env = {}, cwd = workDi
     combined = 0;
   }
   fs.rmSync(dataFile, { force: true });
-  return { passed: count(/(\d+) passed/), failed: count(/(\d+) failed/) + count(/(\d+) error/), combined };
+  const { passed, failed } = pytestCounts(run.stdout);
+  return { passed, failed, combined };
 }
 
 function main() {
