@@ -150,7 +150,8 @@ describe('graceful shutdown (SIGTERM)', () => {
       })
     ).json()) as { id: string };
     await until('the job to run', async () => ((await state(server, job.id)) === 'running' ? true : undefined));
-    // Its processes (the search's worker, the tests it runs) are up: every descendant of the server is recorded.
+    // Its processes (the search's worker, the tests it runs) are up: every descendant of the server is recorded, and
+    // at the end those and any test process started later (named after the module) must be gone.
     // The module's name is in a command line only while tests run, near the job's end, so it cannot tell when to
     // signal.
     const workers = await until(
@@ -170,7 +171,10 @@ describe('graceful shutdown (SIGTERM)', () => {
     expect(Date.now() - signalled).toBeLessThan(45_000);
     await until(
       'the job processes to be gone',
-      async () => (workers.every((pid) => !alive(pid)) ? true : undefined),
+      async () =>
+        workers.every((pid) => !alive(pid)) && spawnSync('pgrep', ['-f', 'drain_slow_mod']).status === 1
+          ? true
+          : undefined,
       10_000,
     );
   });
