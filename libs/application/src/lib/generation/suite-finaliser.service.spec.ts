@@ -41,6 +41,40 @@ describe('SuiteFinaliser', () => {
     );
   });
 
+  it('starts from a passing run the caller made of exactly the cases, and runs them again only after a change', async () => {
+    const behaviours = { test_a: { lines: [3, 4] }, test_b: { lines: [4] }, test_c: { lines: [5] } };
+    const cases = ['test_a', 'test_b', 'test_c'].map((n) => testCase(n));
+    const passedRun = async (names: string[], only = cases) => {
+      const { world, finaliser: f } = finaliser(behaviours);
+      const file = new TestFileAssembler().assemble(calc, only);
+      const run = await world.executor.run({ target: calc, testFiles: [file], perTestCoverage: true });
+      const suite = await f.finalise(calc, cases, [], limits, { run, file });
+      return { suite, runs: world.runs.slice(1).map((r) => r.tests.join(' ')), names };
+    };
+    // test_b is minimised away: only the minimised suite runs.
+    const minimised = await passedRun(['test_a', 'test_c']);
+    expect(minimised.suite.unit.map((c) => c.name)).toEqual(minimised.names);
+    expect(minimised.suite.coverage?.coveredLines).toEqual([3, 4, 5]);
+    expect(minimised.runs).toEqual(['test_calc.py::test_a test_calc.py::test_c']);
+    // A run of other cases than those given is not theirs: the suite runs together as usual.
+    const other = await passedRun(['test_a', 'test_c'], cases.slice(0, 2));
+    expect(other.runs).toEqual([
+      'test_calc.py::test_a test_calc.py::test_b test_calc.py::test_c',
+      'test_calc.py::test_a test_calc.py::test_c',
+    ]);
+  });
+
+  it('does not start from a given run in which a case failed', async () => {
+    const { world, finaliser: f } = finaliser({ test_a: { lines: [3] }, test_f: { lines: [4], fails: true } });
+    const cases = [testCase('test_a'), testCase('test_f')];
+    const file = new TestFileAssembler().assemble(calc, cases);
+    const run = await world.executor.run({ target: calc, testFiles: [file], perTestCoverage: true });
+    const suite = await f.finalise(calc, cases, [], limits, { run, file });
+    expect(suite).toMatchObject({ polluted: 1, minimised: 0 });
+    expect(suite.unit.map((c) => c.name)).toEqual(['test_a']);
+    expect(world.runs).toHaveLength(3);
+  });
+
   it('keeps a pinned defect out of the minimisation', async () => {
     const { finaliser: f } = finaliser({ test_a: { lines: [3] }, test_defect: { lines: [], xfail: true } });
     const suite = await f.finalise(

@@ -8,7 +8,11 @@ import {
   type TestCase,
   type TestRunResult,
 } from '@test-agent/domain';
-import type { FlakinessChecker, PollutionCheckOptions } from '../services/flakiness-checker/flakiness-checker.service';
+import {
+  caseOutcome,
+  type FlakinessChecker,
+  type PollutionCheckOptions,
+} from '../services/flakiness-checker/flakiness-checker.service';
 import { perCaseCoverage, type TestDeduplicator } from '../services/test-deduplicator/test-deduplicator.service';
 import type { AssembledTestFile, TestFileAssembler } from '../services/test-file-assembler/test-file-assembler.service';
 import { integrationFileName } from './module-test-writer.service';
@@ -27,6 +31,15 @@ export interface FinalSuite {
   readonly minimised: number;
   /** Mutation testing of exactly these files, when it was asked for and something was kept. */
   readonly mutation?: ModuleMutationReport;
+}
+
+/**
+ * A run the caller already made of exactly the unit cases, assembled alone into `file`, with per-test coverage,
+ * in which every case passed (and passed again in the caller's reruns): the suite's first run together.
+ */
+export interface PassedRun {
+  readonly run: TestRunResult;
+  readonly file: AssembledTestFile;
 }
 
 /** The limits of the finaliser's pytest runs, and mutation testing's budget when it is asked for. */
@@ -54,13 +67,15 @@ export class SuiteFinaliser {
 
   /**
    * Throws `TA_MINIMISED_SUITE_FAILED` when the minimised suite fails, `TA_FINAL_SUITE_FAILED` when the final run
-   * has an outcome no kept test explains (or a collection error), and what the executor throws.
+   * has an outcome no kept test explains (or a collection error), and what the executor throws. With `passed` (and
+   * no integration cases) that run stands for the first run together, which is not made again.
    */
   async finalise(
     target: ModuleTarget,
     unitCases: readonly TestCase[],
     integrationCases: readonly TestCase[],
     { mutation: budget, ...limits }: FinaliseLimits,
+    passed?: PassedRun,
   ): Promise<FinalSuite> {
     const fileName = integrationFileName(this.assembler, target);
     const options = (integration: readonly TestCase[], maxRounds: number): PollutionCheckOptions => ({
@@ -68,7 +83,10 @@ export class SuiteFinaliser {
       maxRounds,
       ...(integration.length ? { beside: { cases: integration, fileName } } : {}),
     });
-    const together = await this.checker.checkPollution(target, unitCases, options(integrationCases, Infinity));
+    const together =
+      passed && integrationCases.length === 0 && passedAlone(passed, unitCases)
+        ? { kept: unitCases, keptBeside: [], polluted: [], finalRun: passed.run, finalFiles: [passed.file] }
+        : await this.checker.checkPollution(target, unitCases, options(integrationCases, Infinity));
     const polluted = together.polluted.length;
     if (polluted > 0) {
       this.logger.warn('Tests that pass alone failed in the suite; dropped', {
@@ -122,6 +140,18 @@ export class SuiteFinaliser {
     // The assembler renames duplicate names; emitted cases map back by position.
     return unit.filter((_, i) => keptNames.has(emitted[i].name));
   }
+}
+
+/** Whether `passed` is a run of exactly `cases` with each test's coverage, every one of them passed. */
+function passedAlone({ run, file }: PassedRun, cases: readonly TestCase[]): boolean {
+  return (
+    run.perTest !== undefined &&
+    run.collectionErrors.length === 0 &&
+    file.cases.length === cases.length &&
+    file.cases.every(
+      (c, i) => caseOutcome(run, file.nodeIds.get(c.name) as string, cases[i].expectedFailure).status === 'passed',
+    )
+  );
 }
 
 /** Every outcome of the final run belongs to a kept test (which passed): anything else is a defect of ours. */

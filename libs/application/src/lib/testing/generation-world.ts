@@ -53,6 +53,8 @@ export function coverageOf(lines: readonly number[], file = calc.file): Coverage
   });
 }
 
+const NO_STATEMENTS = { executedLines: [], missingLines: [], executedBranches: [], missingBranches: [] };
+
 /** How a test behaves under pytest. */
 export interface Behaviour {
   /** Lines it covers when it passes. */
@@ -114,13 +116,14 @@ export class World {
   };
 
   /** The runs with test files (validation, final suite, probes), as `file::test` lists with the run's options. */
-  get runs(): { tests: string[]; perTestCoverage: boolean; perturbed: boolean }[] {
+  get runs(): { tests: string[]; perTestCoverage: boolean; perturbed: boolean; coverage: boolean }[] {
     return this.executor.requests
       .filter((r) => r.testFiles)
       .map((r) => ({
         tests: (r.testFiles ?? []).flatMap((f) => namesIn(f.content).map((n) => `${f.name}::${n}`)),
         perTestCoverage: r.perTestCoverage === true,
         perturbed: r.environment !== undefined || r.clockShiftSeconds !== undefined,
+        coverage: r.measureCoverage !== false,
       }));
   }
 
@@ -152,7 +155,10 @@ export class World {
         perTest.set(nodeId, coverageOf(b.lines));
       }
     }
-    return result(outcomes, coverageOf(covered), request.perTestCoverage ? perTest : undefined);
+    // Without coverage.py the result has no statement, as the executor's.
+    const coverage =
+      request.measureCoverage === false ? CoverageReport.fromData(calc.file, NO_STATEMENTS) : coverageOf(covered);
+    return result(outcomes, coverage, request.perTestCoverage ? perTest : undefined);
   }
 
   private behaviourOf(name: string): Behaviour {

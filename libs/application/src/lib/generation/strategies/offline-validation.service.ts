@@ -21,6 +21,7 @@ import type {
 } from '../../services/test-file-assembler/test-file-assembler.service';
 import { flakyRunsOf, perturbationsOf, pytestLimits, type GenerateTestsRequest } from '../generation-request';
 import type { ModuleGenerationReport } from '../report/generation-report';
+import type { PassedRun } from '../suite-finaliser.service';
 import { emptyReport } from '../report/report-facts';
 import { whyNotCovered } from '../report/why-not-covered';
 
@@ -32,6 +33,11 @@ export interface ValidatedOfflineTests {
   readonly kind: 'done';
   readonly cases: readonly TestCase[];
   readonly lastCoverage?: CoverageReport;
+  /**
+   * The passing first run of the last round (per-test coverage on), with its file: `cases` assembled alone, every
+   * one passed there and in every later run. Absent with `lastCoverage`.
+   */
+  readonly lastRun?: PassedRun;
   readonly failing: number;
   readonly flaky: number;
   /** Tests that passed here but failed on a perturbed machine (`MACHINE_PERTURBATIONS`). */
@@ -136,7 +142,7 @@ export class OfflineValidation {
     const exclude = new Set<string>();
     const counts = { failing: 0, flaky: 0, machine: 0 };
     const perturbed = new Set<string>();
-    let lastCoverage: CoverageReport | undefined;
+    let lastRun: PassedRun | undefined;
     let cases: readonly TestCase[] = [];
     let lastFile: ReturnType<OfflineGeneration['render']> | undefined;
     for (let round = 0; round < MAX_VALIDATION_ROUNDS; round++) {
@@ -145,11 +151,16 @@ export class OfflineValidation {
       if (cases.length === 0) break;
       lastFile = file;
       const assembled = this.assembler.assemble(target, cases);
-      const runOnce = (perturbation?: MachinePerturbation) =>
-        this.runOnce(target, request, assembled, cases, perturbed, perturbation);
-      const first = await runOnce();
+      const runOnce = (perturbation: MachinePerturbation | undefined, measureCoverage: boolean) =>
+        this.runOnce(target, request, assembled, cases, perturbed, { perturbation, measureCoverage });
+      // The first run measures each test's coverage: when the later runs pass too, the suite's finalisation
+      // starts from it (the minimisation reads it) instead of running the same file once more.
+      const first = await this.runOnce(target, request, assembled, cases, perturbed, {
+        measureCoverage: true,
+        perTestCoverage: true,
+      });
       if (first.result.collectionErrors.length > 0) return brokenFile(target, first.result);
-      lastCoverage = undefined;
+      lastRun = undefined;
       if (first.failed.length) {
         for (const name of first.failed) exclude.add(name);
         counts.failing += first.failed.length;
@@ -160,7 +171,7 @@ export class OfflineValidation {
         });
         continue;
       }
-      lastCoverage = first.result.coverage;
+      lastRun = { run: first.result, file: assembled };
       const later = await this.laterRuns(request, runOnce);
       if (later.flaky.size === 0 && later.machine.size === 0) break;
       for (const name of [...later.flaky, ...later.machine]) exclude.add(name);
@@ -171,12 +182,12 @@ export class OfflineValidation {
         flaky: [...later.flaky],
         otherMachine: [...later.machine],
       });
-      lastCoverage = undefined;
+      lastRun = undefined;
     }
     return {
       kind: 'done',
       cases,
-      lastCoverage,
+      ...(lastRun ? { lastCoverage: lastRun.run.coverage, lastRun } : {}),
       ...counts,
       perturbations: [...perturbed],
       defects: lastFile?.defects ?? [],
@@ -184,16 +195,19 @@ export class OfflineValidation {
     };
   }
 
-  /** The repeated runs and one run on each perturbed machine, two at a time: the names that failed in each kind. */
+  /**
+   * The repeated runs and one run on each perturbed machine, two at a time: the names that failed in each kind.
+   * Only their outcomes count (the coverage is the first run's), so coverage.py does not run in them.
+   */
   private async laterRuns(
     request: GenerateTestsRequest,
-    runOnce: (perturbation?: MachinePerturbation) => Promise<ValidationRun>,
+    runOnce: (perturbation: MachinePerturbation | undefined, measureCoverage: boolean) => Promise<ValidationRun>,
   ): Promise<{ flaky: Set<string>; machine: Set<string> }> {
     const plans: (MachinePerturbation | undefined)[] = [
       ...Array.from({ length: flakyRunsOf(request) - 1 }, () => undefined),
       ...perturbationsOf(request),
     ];
-    const later = await inPool(plans, VALIDATION_RUNS_AT_ONCE, (perturbation) => runOnce(perturbation));
+    const later = await inPool(plans, VALIDATION_RUNS_AT_ONCE, (perturbation) => runOnce(perturbation, false));
     const flaky = new Set(later.filter((r) => !r.perturbation).flatMap((r) => r.failed));
     const machine = new Set(
       later
@@ -204,20 +218,29 @@ export class OfflineValidation {
     return { flaky, machine };
   }
 
-  /** One pytest run of the assembled file (on a perturbed machine when given), the perturbation noted. */
+  /**
+   * One pytest run of the assembled file (on a perturbed machine when given; without coverage.py when
+   * `measureCoverage` is false, with each test's coverage with `perTestCoverage`), the perturbation noted.
+   */
   private async runOnce(
     target: ModuleTarget,
     request: GenerateTestsRequest,
     assembled: AssembledTestFile,
     cases: readonly TestCase[],
     perturbed: Set<string>,
-    perturbation?: MachinePerturbation,
+    {
+      perturbation,
+      measureCoverage,
+      perTestCoverage,
+    }: { perturbation?: MachinePerturbation; measureCoverage: boolean; perTestCoverage?: boolean },
   ): Promise<ValidationRun> {
     const result = await this.executor.run({
       target,
       testFiles: [{ name: assembled.name, content: assembled.content }],
       ...pytestLimits(request),
       ...onMachine(perturbation),
+      ...(measureCoverage ? {} : { measureCoverage: false }),
+      ...(perTestCoverage ? { perTestCoverage } : {}),
     });
     this.pytestRunMs = 0.5 * this.pytestRunMs + 0.5 * result.durationMs;
     // What a test costs in a large suite's run: its share of the whole run (which overstates it by the run's fixed
@@ -252,8 +275,8 @@ export class OfflineValidation {
 
   /**
    * The time budget is the module's wall time: the search gets what is left after the simplification and the
-   * validation runs it will need (first run, the repeated and perturbed runs two at a time, the final suite and its
-   * minimised re-run), estimated from how long pytest runs took so far; at least 5 s (the whole budget when it is
+   * validation runs it will need (first run, the repeated and perturbed runs two at a time, the minimised suite's
+   * re-run), estimated from how long pytest runs took so far; at least 5 s (the whole budget when it is
    * smaller: a budget that small cannot cover the validation anyway). A large suite makes each of those runs longer:
    * the search stops early enough for that too (`reserveMs`, from what each test added to earlier runs).
    */
@@ -268,7 +291,7 @@ export class OfflineValidation {
   } {
     const budgetMs = request.timeBudgetSeconds * 1000;
     const runs = flakyRunsOf(request);
-    const slots = 1 + Math.ceil((runs - 1 + perturbations) / VALIDATION_RUNS_AT_ONCE) + 2;
+    const slots = 1 + Math.ceil((runs - 1 + perturbations) / VALIDATION_RUNS_AT_ONCE) + 1;
     const validationMs = this.pytestRunMs * slots;
     const simplifyBudgetMs = Math.min(12_000, Math.max(1000, budgetMs * 0.15));
     const searchMs = Math.max(Math.min(budgetMs, MIN_SEARCH_MS), budgetMs - validationMs - simplifyBudgetMs);

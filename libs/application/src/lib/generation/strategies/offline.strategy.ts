@@ -46,7 +46,7 @@ export class OfflineStrategy implements TestGenerationStrategy {
     const started = this.now();
     const phase = await this.deps.validation.run(target, request, many);
     if (phase.kind === 'skipped') return phase.report;
-    const { cases, lastCoverage, failing, flaky, machine, generation } = phase;
+    const { cases, lastCoverage, lastRun, failing, flaky, machine, generation } = phase;
     const base = {
       ...emptyReport(target, 0),
       ...sandboxFacts(generation),
@@ -71,7 +71,8 @@ export class OfflineStrategy implements TestGenerationStrategy {
       };
     }
     // The same last step as the LLM strategies: the suite together once more, then coverage-preserving minimisation.
-    const suite = await this.deps.finaliser.finalise(target, cases, [], finaliseLimits(request));
+    // The validation's passing run of exactly these cases is the suite's first run together.
+    const suite = await this.deps.finaliser.finalise(target, cases, [], finaliseLimits(request), lastRun);
     const coverage = suite.coverage ?? CoverageReport.empty(lastCoverage);
     if (suite.unit.length === 0)
       return {
