@@ -124,6 +124,8 @@ export interface ModuleInterface {
       }[]
     >
   >;
+  /** Names bound by optional imports, with the constant each gets when its import fails. Absent from older workers. */
+  readonly optionalImports?: readonly OptionalImport[];
   /** Module-level constants whose value can be written as Python source. */
   readonly constants: readonly { readonly name: string; readonly type: string }[];
   /**
@@ -179,8 +181,30 @@ export type PlanExpr =
  * A plan with `doctest` runs the doctest examples of that qualname instead.
  */
 export type CallPlan =
-  | { readonly steps: readonly PlanExpr[]; readonly receiver?: number; readonly doctest?: undefined }
-  | { readonly doctest: string; readonly steps?: undefined };
+  | {
+      readonly steps: readonly PlanExpr[];
+      readonly receiver?: number;
+      /** Module attributes set for this plan only (restored after it): optional imports made to fail (`fallbacks`). */
+      readonly patches?: readonly ModulePatch[];
+      readonly doctest?: undefined;
+    }
+  | { readonly doctest: string; readonly steps?: undefined; readonly patches?: undefined };
+
+/** A module-level name and the Python constant it is set to (`b2a_qp` → `None`). */
+export interface ModulePatch {
+  readonly name: string;
+  readonly source: string;
+}
+
+/**
+ * A name an optional import binds, and what the module binds it to when the import fails: `try: from binascii
+ * import b2a_qp` / `except ImportError: b2a_qp = None` gives `{ name: 'b2a_qp', source: 'None' }`. `users` are the
+ * callables that read the name, or call a function of the module that does: with the name patched, they run the
+ * module's own fallback code.
+ */
+export interface OptionalImport extends ModulePatch {
+  readonly users: readonly string[];
+}
 
 /** A value as the sandbox saw it. */
 export interface ValueDescription {

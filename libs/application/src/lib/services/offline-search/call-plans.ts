@@ -17,10 +17,11 @@ const DUNDER_CALLS: Record<string, (obj: PlanExpr, args: GenArg[]) => PlanExpr> 
  * working directory, whatever built the value), so what runs in the sandbox is what the test will run.
  */
 export function toPlan(c: Candidate): CallPlan {
-  return safePlan(planOf(c));
+  const plan = planOf(c);
+  return safePlan(c.patches?.length ? { ...plan, patches: c.patches } : plan);
 }
 
-function planOf(c: Candidate): CallPlan {
+function planOf(c: Candidate): CallPlan & { readonly steps: readonly PlanExpr[] } {
   const t = c.target;
   if (t.kind === 'class') return { steps: [callExpr({ kind: 'ref', path: t.qualname }, c.args)], receiver: 0 };
   if (t.kind === 'function' || t.kind === 'staticmethod' || t.kind === 'classmethod') {

@@ -29,6 +29,8 @@ export interface Body {
   lines: string[];
   usesMath: boolean;
   usesCapsys: boolean;
+  /** The test sets module attributes first (`monkeypatch.setattr`, an optional import made to fail). */
+  usesMonkeypatch?: boolean;
   /** The test writes input files under `tmp_path` (where every test works, see `WORK_DIR_FIXTURE`). */
   usesFiles?: boolean;
   /** Lines before the `def` (a suspected defect's `xfail` mark). */
@@ -39,7 +41,11 @@ export interface Body {
 
 /** The test function: its marks, `def` with the fixtures it uses, and its body. */
 export function testSource(name: string, body: Body): string {
-  const fixtures = [...(body.usesFiles ? ['tmp_path'] : []), ...(body.usesCapsys ? ['capsys'] : [])];
+  const fixtures = [
+    ...(body.usesFiles ? ['tmp_path'] : []),
+    ...(body.usesMonkeypatch ? ['monkeypatch'] : []),
+    ...(body.usesCapsys ? ['capsys'] : []),
+  ];
   return [
     ...(body.decorators ?? []),
     `def ${name}(${fixtures.join(', ')}):`,

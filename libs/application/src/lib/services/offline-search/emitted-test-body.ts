@@ -72,6 +72,11 @@ export function callBody(t: EmittableTest, ctx: BodyContext): CallBody | undefin
     return renderPlanExpr(e, varName, operators);
   };
   const finalIsReceiver = plan.receiver === 0 && last === 0;
+  // Optional imports made to fail for this test only: the module's fallback code runs.
+  for (const p of plan.patches ?? []) {
+    body.lines.push(`monkeypatch.setattr(${pyStr(`${ctx.moduleName}.${p.name}`)}, ${p.source})`);
+    body.usesMonkeypatch = true;
+  }
   for (let i = 0; i < last; i++) {
     const assignment = assignmentParts(steps[i]);
     if (assignment) body.lines.push(`${render(assignment.obj)}.${assignment.name} = ${render(assignment.value)}`);
@@ -221,7 +226,7 @@ function heldArguments(
   });
 }
 
-const RESERVED = new Set(['result', 'printed', 'pytest', 'math', 'capsys', 'tmp_path']);
+const RESERVED = new Set(['result', 'printed', 'pytest', 'math', 'capsys', 'tmp_path', 'monkeypatch']);
 
 /** The call with each held argument replaced by its variable. */
 function withHeldArguments(step: PlanExpr, held: readonly HeldArgument[]): PlanExpr {
@@ -303,7 +308,8 @@ function namingFacts(
         ...(result.value ? { value: { ...result.value, expr: null } } : {}),
         ...(result.exception ? { exception: { ...result.exception, message: '' } } : {}),
       };
-  return { fn: subject, result: named, args, candidate: context, lastStep: last };
+  const { patches } = t.test.plan;
+  return { fn: subject, result: named, args, candidate: context, lastStep: last, ...(patches ? { patches } : {}) };
 }
 
 /** The variable holding the receiver: its class in snake case, `_obj` added where that name is taken. */

@@ -1,4 +1,4 @@
-import type { CallableInfo, ClassField, ParameterInfo, PlanExpr, TypeHint } from '@test-agent/domain';
+import type { CallableInfo, ClassField, ModulePatch, ParameterInfo, PlanExpr, TypeHint } from '@test-agent/domain';
 import { operatorForm } from './operator-calls';
 
 /** A generated argument value: its plan expression plus the JS value when it is a plain str/int/float/bool. */
@@ -51,12 +51,16 @@ export interface StateStep {
   readonly declared?: boolean;
 }
 
-/** A candidate test: optional receiver, optional state-setting steps, then the call under test. */
+/**
+ * A candidate test: optional receiver, optional state-setting steps, then the call under test; `patches` make
+ * optional imports of the module fail for the test (`monkeypatch.setattr('quopri.b2a_qp', None)`).
+ */
 export interface Candidate {
   readonly target: CallableInfo;
   readonly receiver?: Receiver;
   readonly prefix: readonly StateStep[];
   readonly args: readonly GenArg[];
+  readonly patches?: readonly ModulePatch[];
 }
 
 /** Fields the sandbox found on a class (none for other callables). */

@@ -1,4 +1,4 @@
-import type { CallableInfo, ModuleInterface, ParameterInfo, TypeHint } from '@test-agent/domain';
+import type { CallableInfo, ModuleInterface, OptionalImport, ParameterInfo, TypeHint } from '@test-agent/domain';
 import {
   callExpr,
   collectionValue,
@@ -354,6 +354,10 @@ export class InputGenerator {
     return this.byQualname.get(qualname);
   }
 
+  /** Names the module's optional imports bind, with their fallback constants and the callables that read them. */
+  get optionalImports(): readonly OptionalImport[] {
+    return this.module.optionalImports ?? [];
+  }
   /** Methods defined on the class or on its bases in the module. */
   methodsOf(cls: CallableInfo): CallableInfo[] {
     const owners = new Set([cls.qualname, ...(cls.bases ?? [])]);

@@ -21,7 +21,7 @@ export function freshCandidate(
 ): Candidate | undefined {
   const fn = t.fn;
   if (fn.kind === 'class' || fn.kind === 'function' || fn.kind === 'staticmethod' || fn.kind === 'classmethod') {
-    return { target: fn, prefix: [], args: gen.arguments(fn, 0, optionalRate) };
+    return withoutOptionalImports({ target: fn, prefix: [], args: gen.arguments(fn, 0, optionalRate) }, gen, rng);
   }
   const receiver = receiverFor(fn, gen, rng);
   if (!receiver) return undefined;
@@ -42,7 +42,24 @@ export function freshCandidate(
     }
   }
   const args = fn.kind === 'property' ? [] : gen.arguments(fn, 0, optionalRate);
-  return { target: fn, receiver, prefix, args: flow(receiver, prefix, args, rng) };
+  return withoutOptionalImports({ target: fn, receiver, prefix, args: flow(receiver, prefix, args, rng) }, gen, rng);
+}
+
+/**
+ * Now and then, the candidate runs as if some optional imports the call may depend on had failed (each with even
+ * odds): the module's own fallback code then runs. (No draw for a call that depends on none.)
+ */
+function withoutOptionalImports(c: Candidate, gen: InputGenerator, rng: RandomSource): Candidate {
+  // The call reads the name if its callable, its class or the receiver's class does (or calls what does).
+  const callers = new Set([
+    c.target.qualname,
+    c.target.owner,
+    c.receiver?.kind === 'construct' && c.receiver.cls.qualname,
+  ]);
+  const optional = gen.optionalImports.filter((o) => o.users.some((u) => callers.has(u)));
+  if (optional.length === 0) return c;
+  const patches = optional.filter(() => rng.chance(0.5)).map(({ name, source }) => ({ name, source }));
+  return patches.length ? { ...c, patches } : c;
 }
 
 /**

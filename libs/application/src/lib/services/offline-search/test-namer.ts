@@ -1,4 +1,4 @@
-import type { CallResult, CallableInfo } from '@test-agent/domain';
+import type { CallResult, CallableInfo, ModulePatch } from '@test-agent/domain';
 import { uniqueName } from '../../python-text';
 import type { Candidate, GenArg } from './generated-value';
 import { evalPyStr } from './generated-value';
@@ -241,6 +241,8 @@ export interface NamingFacts {
   /** The candidate the test came from and the index of its last step (for context qualifiers). */
   readonly candidate?: Candidate;
   readonly lastStep?: number;
+  /** Optional imports the test makes fail first: part of its name (`_without_b2a_qp`). */
+  readonly patches?: readonly ModulePatch[];
 }
 
 /**
@@ -268,7 +270,8 @@ export class TestNamer {
           ? messageWords(f.result.exception?.message ?? '')
           : '';
       const lead = said || notable;
-      const base = `test_${subjectName(f.fn)}_${outcomeWords(f.fn, f.result)}${lead ? `_${lead}` : ''}`.slice(
+      const without = f.patches?.length ? `_without_${f.patches.map((p) => snakeCase(p.name)).join('_and_')}` : '';
+      const base = `test_${subjectName(f.fn)}_${outcomeWords(f.fn, f.result)}${without}${lead ? `_${lead}` : ''}`.slice(
         0,
         MAX_NAME,
       );

@@ -23,6 +23,8 @@ import type {
 const line = z.number().int();
 const count = z.number().int().nonnegative();
 const branch = z.tuple([line, line]);
+/** A Python identifier: a module attribute's name. */
+const identifier = z.string().regex(/^[A-Za-z_]\w*$/);
 /** A number as `JSON.parse` gives it: an integer constant past 1.8e308 comes back as Infinity. */
 const parsedNumber = z.number().or(z.literal([Infinity, -Infinity]));
 
@@ -166,6 +168,9 @@ export const moduleInterfaceSchema = z.strictObject({
   literals: z.record(z.string(), z.array(literalSchema)),
   moduleLiterals: z.array(literalSchema),
   patterns: z.record(z.string(), z.array(patternSchema)),
+  optionalImports: z
+    .array(z.strictObject({ name: identifier, source: z.string(), users: z.array(z.string()) }))
+    .optional(),
   constants: z.array(z.strictObject({ name: z.string(), type: z.string() })),
   doctests: z.array(
     z.strictObject({
@@ -287,7 +292,11 @@ export const planExprSchema: z.ZodType<PlanExpr> = z.lazy(() =>
 );
 
 const callPlanSchema = z.union([
-  z.strictObject({ steps: z.array(planExprSchema), receiver: count.optional() }),
+  z.strictObject({
+    steps: z.array(planExprSchema),
+    receiver: count.optional(),
+    patches: z.array(z.strictObject({ name: identifier, source: z.string() })).optional(),
+  }),
   z.strictObject({ doctest: z.string() }),
 ]) satisfies z.ZodType<CallPlan>;
 

@@ -13,6 +13,11 @@ GREETING = "hello"
 MAGIC = b"\x89PNG"
 
 try:
+    from binascii import crc32
+except ImportError:
+    crc32 = None
+
+try:
     # Blocked by the worker's guard (and the folder does not exist): reported as an import effect.
     open("/nonexistent-test-agent-probe/protocol.txt", "w")
 except OSError:
@@ -170,3 +175,10 @@ def tag(items: list, label: str = "seen") -> None:
 def report(rows: int) -> str:
     """A text too long to write out in a test (the reply's value ``summary``)."""
     return "\n".join(f"row {i}" for i in range(rows))
+
+
+def checksum(data: bytes) -> int:
+    """Runs its own code where ``crc32`` is missing (the interface's ``optionalImports``, a plan's ``patches``)."""
+    if crc32 is not None:
+        return crc32(data)
+    return sum(data) % 256

@@ -23,6 +23,7 @@ from .inspection import attribute_path, external_names, harvest_doctests, list_c
 from .literals import harvest, raise_lines
 from .summaries import changed_args, watch
 from .machine_values import filter_machine_values, machine_values
+from .optional_imports import optional_imports
 from .patterns import module_patterns
 from .streams import CallTimeout, CaptureIO, on_alarm
 from .structure import line_structure
@@ -104,7 +105,7 @@ class Worker:
             e = self.describer.expr(value)
             if e is not None and len(e) <= 200:
                 constants.append({"name": cname, "type": type_name(type(value))})
-        return {
+        found = {
             "callables": callables,
             "externalNames": external_names(self.module),
             "literals": pools,
@@ -113,6 +114,10 @@ class Worker:
             "constants": constants[:100],
             "doctests": harvest_doctests(self.module),
         }
+        optional = optional_imports(tree, spans)
+        if optional:
+            found["optionalImports"] = optional
+        return found
 
     def namespace(self):
         """Names a literal may use: the module's, then ``io`` (in-memory streams), ``struct`` (bytes laid out as the
@@ -176,6 +181,7 @@ class Worker:
         before = set(os.listdir(self.cwd))
         self.plan_files = set()
         out_buf = CaptureIO()
+        restore = self.patch(plan.get("patches") or [])
         self.guard.start()
         try:
             env, outcome, before_attrs, raw = self.run_steps(plan, timeout_s, out_buf)
@@ -183,6 +189,7 @@ class Worker:
             result = self.plan_result(plan, env, outcome, before_attrs, raw)
         finally:
             effects = self.guard.stop()
+            restore()
         result["stdout"] = out_buf.getvalue()[:2000]
         self.tidy(result, before)
         if effects:
@@ -190,6 +197,28 @@ class Worker:
         if self.machine:
             filter_machine_values(result, self.machine)
         return result
+
+    def patch(self, patches):
+        """Sets the module attributes a plan names to their constants (an optional import made to fail, see
+        ``optional_imports``); returns what puts the old values back."""
+        missing = object()
+        saved = []
+
+        def restore():
+            for name, value in reversed(saved):
+                if value is missing:
+                    delattr(self.module, name)
+                else:
+                    setattr(self.module, name, value)
+        try:
+            for p in patches:
+                value = ast.literal_eval(p["source"])
+                saved.append((p["name"], getattr(self.module, p["name"], missing)))
+                setattr(self.module, p["name"], value)
+        except BaseException:
+            restore()
+            raise
+        return restore
 
     def run_steps(self, plan, timeout_s, out_buf):
         """Runs the plan's steps under the tracer and the time limit: (values, outcome, receiver attributes

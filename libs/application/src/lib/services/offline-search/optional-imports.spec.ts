@@ -1,0 +1,94 @@
+import type {
+  CallableInfo,
+  CallPlan,
+  CallResult,
+  ModuleInterface,
+  ModuleTarget,
+  ValueDescription,
+} from '@test-agent/domain';
+import { FakeExecutionSandbox } from '@test-agent/domain/testing';
+import { OfflineTestGenerator } from './offline-test-generator.service';
+import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
+
+// A fake module `qp`:
+//   try: from binascii import b2a_qp / except ImportError: b2a_qp = None
+//   def encode(data: bytes)   lines 1-4: `if b2a_qp is not None: return b2a_qp(data)` (line 2), else its own
+//                             encoder (lines 3-4)
+//   def quote(c: bytes)       lines 5-6: reads no optional import
+const BYTES = { kind: 'builtin', name: 'bytes' } as const;
+const fn = (name: string, span: [number, number]): CallableInfo => ({
+  kind: 'function',
+  name,
+  qualname: name,
+  params: [{ name: 'data', kind: 'either', type: BYTES, hasDefault: false, default: null, defaultIsNone: false }],
+  span,
+});
+const qp: ModuleInterface = {
+  callables: [fn('encode', [1, 4]), fn('quote', [5, 6])],
+  optionalImports: [{ name: 'b2a_qp', source: 'None', users: ['encode'] }],
+  literals: {},
+  moduleLiterals: [],
+  constants: [],
+  paramHints: {},
+  doctests: [],
+  shape: { statements: [1, 2, 3, 4, 5, 6], branches: [] },
+  baseline: { lines: [1, 5], branches: [] },
+};
+const target: ModuleTarget = { file: '/src/qp.py', importRoot: '/src', moduleName: 'qp' };
+
+const bytesValue = (expr: string): ValueDescription => ({
+  type: 'bytes',
+  module: 'builtins',
+  repr: expr,
+  expr,
+  canon: expr,
+  float: false,
+  approx: false,
+  nan: false,
+  len: null,
+  attrs: [],
+});
+
+function behaviour(plan: CallPlan): CallResult {
+  const step = plan.steps?.[0];
+  const name = step?.kind === 'call' && step.callee.kind === 'ref' ? step.callee.path : '';
+  const patched = (plan.patches ?? []).some((p) => p.name === 'b2a_qp');
+  if (name === 'quote') return { status: 'ok', lines: [6], branches: [], value: bytesValue("b'=3D'"), stdout: '' };
+  return { status: 'ok', lines: patched ? [3, 4] : [2], branches: [], value: bytesValue("b'x'"), stdout: '' };
+}
+
+const clock = () => {
+  let t = 0;
+  return () => (t += 1);
+};
+
+describe('optional imports', () => {
+  it('are made to fail for some calls of the callables that use them, and the test does the same', async () => {
+    const sandbox = new FakeExecutionSandbox(qp, behaviour);
+    const generation = await new OfflineTestGenerator(sandbox).generate(target, {
+      timeBudgetMs: 400,
+      seed: 3,
+      now: clock(),
+    });
+    // Only the user of the optional import is run with it patched, and only some of the time.
+    const plans = sandbox.executed.filter((p) => p.steps);
+    const callee = (p: CallPlan) => {
+      const s = p.steps?.[0];
+      return s?.kind === 'call' && s.callee.kind === 'ref' ? s.callee.path : '';
+    };
+    const patched = plans.filter((p) => p.patches?.length);
+    expect(patched.length).toBeGreaterThan(0);
+    expect(patched.every((p) => callee(p) === 'encode')).toBe(true);
+    expect(patched.every((p) => JSON.stringify(p.patches) === '[{"name":"b2a_qp","source":"None"}]')).toBe(true);
+    expect(plans.some((p) => callee(p) === 'encode' && !p.patches)).toBe(true);
+    expect(generation.search.coverage.missingLines).toEqual([]);
+    const file = new TestFileAssembler().assemble(target, generation.render().cases).content;
+    // The test that reaches the module's own encoder makes the import fail first, through pytest's monkeypatch.
+    expect(file).toMatch(
+      /\ndef test_encode_returns_bytes_without_b2a_qp\w*\(monkeypatch\):\n {4}monkeypatch\.setattr\('qp\.b2a_qp', None\)\n/,
+    );
+    expect(file.match(/monkeypatch\.setattr\('qp\.b2a_qp', None\)/g)).toHaveLength(1);
+    expect(file).toMatch(/\ndef test_encode\w*\(\):\n {4}/);
+    expect(file).toMatch(/\ndef test_quote\w*\(\):\n {4}/);
+  });
+});

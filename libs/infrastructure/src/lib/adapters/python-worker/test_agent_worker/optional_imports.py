@@ -1,0 +1,87 @@
+"""Optional imports: a module-level ``try`` that imports a name and an ``except ImportError`` handler that binds it
+to a constant instead (``try: from binascii import b2a_qp`` / ``except ImportError: b2a_qp = None``). Where the
+import succeeds, the code the module runs without it (often a whole pure-Python implementation) is reached only
+with the name set to that constant, which a plan's ``patches`` do for one call."""
+
+import ast
+
+IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
+
+
+def _catches_import_error(handler):
+    if handler.type is None:
+        return True
+    caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(isinstance(c, ast.Name) and c.id in IMPORT_ERRORS for c in caught)
+
+
+def _bound_in(body):
+    """Names the ``try`` body binds at its own level: by import (``import a.b`` binds ``a``) or by assignment."""
+    names = set()
+    for node in body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names if a.name != "*")
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def _module_level(body):
+    """The module's statements, with those inside module-level ``if``/``try`` blocks (not functions or classes)."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If):
+            yield from _module_level(node.body + node.orelse)
+        elif isinstance(node, ast.Try):
+            yield from _module_level(node.body + node.orelse + node.finalbody)
+
+
+def _fallback_constants(tree):
+    """name -> the constant's source, for names an ``except ImportError`` handler binds to a constant."""
+    found = {}
+    for node in _module_level(tree.body):
+        if not isinstance(node, ast.Try):
+            continue
+        bound = _bound_in(node.body)
+        for handler in node.handlers:
+            if not _catches_import_error(handler):
+                continue
+            for stmt in handler.body:
+                if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant)):
+                    continue
+                for t in stmt.targets:
+                    if isinstance(t, ast.Name) and t.id in bound:
+                        found.setdefault(t.id, repr(stmt.value.value))
+    return found
+
+
+def _reads(tree, spans):
+    """qualname -> the names read inside its span (the innermost span holding each read, and those around it)."""
+    reads = {q: set() for q in spans}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            for q, (start, end) in spans.items():
+                if start <= node.lineno <= end:
+                    reads[q].add(node.id)
+    return reads
+
+
+def optional_imports(tree, spans):
+    """``[{name, source, users}]``: each optional import's name, its fallback constant, and the callables that read
+    it or call (by name, transitively) a top-level function or class that does."""
+    constants = _fallback_constants(tree)
+    if not constants:
+        return []
+    reads = _reads(tree, spans)
+    out = []
+    for name, source in sorted(constants.items()):
+        users = {q for q, names in reads.items() if name in names}
+        while True:
+            tops = {q for q in users if "." not in q}
+            more = {q for q, names in reads.items() if q not in users and names & tops}
+            if not more:
+                break
+            users |= more
+        if users:
+            out.append({"name": name, "source": source, "users": sorted(users)})
+    return out
