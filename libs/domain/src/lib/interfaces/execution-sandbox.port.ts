@@ -126,6 +126,8 @@ export interface ModuleInterface {
   >;
   /** Names bound by optional imports, with the constant each gets when its import fails. Absent from older workers. */
   readonly optionalImports?: readonly OptionalImport[];
+  /** Callables that read `sys.argv` (a command line's `main()`), or call a function of the module that does. */
+  readonly argvReaders?: readonly string[];
   /** Module-level constants whose value can be written as Python source. */
   readonly constants: readonly { readonly name: string; readonly type: string }[];
   /**
@@ -184,11 +186,13 @@ export type CallPlan =
   | {
       readonly steps: readonly PlanExpr[];
       readonly receiver?: number;
-      /** Module attributes set for this plan only (restored after it): optional imports made to fail (`fallbacks`). */
+      /** Module attributes set for this plan only (restored after it): optional imports made to fail. */
       readonly patches?: readonly ModulePatch[];
+      /** `sys.argv` for this plan only (restored after it), for callables that read it (`argvReaders`). */
+      readonly argv?: PlanExpr;
       readonly doctest?: undefined;
     }
-  | { readonly doctest: string; readonly steps?: undefined; readonly patches?: undefined };
+  | { readonly doctest: string; readonly steps?: undefined; readonly patches?: undefined; readonly argv?: undefined };
 
 /** A module-level name and the Python constant it is set to (`b2a_qp` → `None`). */
 export interface ModulePatch {

@@ -18,7 +18,11 @@ const DUNDER_CALLS: Record<string, (obj: PlanExpr, args: GenArg[]) => PlanExpr> 
  */
 export function toPlan(c: Candidate): CallPlan {
   const plan = planOf(c);
-  return safePlan(c.patches?.length ? { ...plan, patches: c.patches } : plan);
+  return safePlan({
+    ...plan,
+    ...(c.patches?.length ? { patches: c.patches } : {}),
+    ...(c.argv ? { argv: c.argv.expr } : {}),
+  });
 }
 
 function planOf(c: Candidate): CallPlan & { readonly steps: readonly PlanExpr[] } {

@@ -77,6 +77,12 @@ export function callBody(t: EmittableTest, ctx: BodyContext): CallBody | undefin
     body.lines.push(`monkeypatch.setattr(${pyStr(`${ctx.moduleName}.${p.name}`)}, ${p.source})`);
     body.usesMonkeypatch = true;
   }
+  // The command line the call reads.
+  if (plan.argv) {
+    body.lines.push(`monkeypatch.setattr(sys, 'argv', ${render(plan.argv)})`);
+    body.imports.add('import sys');
+    body.usesMonkeypatch = true;
+  }
   for (let i = 0; i < last; i++) {
     const assignment = assignmentParts(steps[i]);
     if (assignment) body.lines.push(`${render(assignment.obj)}.${assignment.name} = ${render(assignment.value)}`);

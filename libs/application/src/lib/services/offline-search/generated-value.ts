@@ -53,7 +53,8 @@ export interface StateStep {
 
 /**
  * A candidate test: optional receiver, optional state-setting steps, then the call under test; `patches` make
- * optional imports of the module fail for the test (`monkeypatch.setattr('quopri.b2a_qp', None)`).
+ * optional imports of the module fail for the test (`monkeypatch.setattr('quopri.b2a_qp', None)`), `argv` sets
+ * its command line (`monkeypatch.setattr(sys, 'argv', ['prog', '-t'])`).
  */
 export interface Candidate {
   readonly target: CallableInfo;
@@ -61,6 +62,8 @@ export interface Candidate {
   readonly prefix: readonly StateStep[];
   readonly args: readonly GenArg[];
   readonly patches?: readonly ModulePatch[];
+  /** `sys.argv` for the call (a list of str), for a callable that reads it. */
+  readonly argv?: GenValue;
 }
 
 /** Fields the sandbox found on a class (none for other callables). */

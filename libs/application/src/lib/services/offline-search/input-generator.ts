@@ -1,4 +1,4 @@
-import type { CallableInfo, ModuleInterface, OptionalImport, ParameterInfo, TypeHint } from '@test-agent/domain';
+import type { CallableInfo, ModuleInterface, ParameterInfo, TypeHint } from '@test-agent/domain';
 import {
   callExpr,
   collectionValue,
@@ -46,7 +46,7 @@ export class InputGenerator {
   private readonly texts: TextInputs;
 
   constructor(
-    private readonly module: ModuleInterface,
+    readonly module: ModuleInterface,
     private readonly rng: RandomSource,
     private readonly observed: ObservedPool = new Map(),
     /** Constructor arguments known to build an object, per class qualname. */
@@ -345,19 +345,15 @@ export class InputGenerator {
     return this.texts.string(owner);
   }
 
-  /** See `TextInputs.commandLine`. */
-  commandLine(fn: CallableInfo): GenValue {
-    return this.texts.commandLine(fn);
+  /** See `TextInputs.commandLine` (`program`: always with a program name first, as `sys.argv`). */
+  commandLine(fn: CallableInfo, program = false): GenValue {
+    return this.texts.commandLine(fn, program);
   }
 
   callable(qualname: string): CallableInfo | undefined {
     return this.byQualname.get(qualname);
   }
 
-  /** Names the module's optional imports bind, with their fallback constants and the callables that read them. */
-  get optionalImports(): readonly OptionalImport[] {
-    return this.module.optionalImports ?? [];
-  }
   /** Methods defined on the class or on its bases in the module. */
   methodsOf(cls: CallableInfo): CallableInfo[] {
     const owners = new Set([cls.qualname, ...(cls.bases ?? [])]);

@@ -89,5 +89,6 @@ export function safePlanExpr(e: PlanExpr): PlanExpr {
 
 /** The plan with every literal made safe; doctest plans (the module's own examples) are left as they are. */
 export function safePlan(plan: CallPlan): CallPlan {
-  return plan.steps ? { ...plan, steps: plan.steps.map(safePlanExpr) } : plan;
+  if (!plan.steps) return plan;
+  return { ...plan, steps: plan.steps.map(safePlanExpr), ...(plan.argv ? { argv: safePlanExpr(plan.argv) } : {}) };
 }

@@ -21,7 +21,7 @@ export function freshCandidate(
 ): Candidate | undefined {
   const fn = t.fn;
   if (fn.kind === 'class' || fn.kind === 'function' || fn.kind === 'staticmethod' || fn.kind === 'classmethod') {
-    return withoutOptionalImports({ target: fn, prefix: [], args: gen.arguments(fn, 0, optionalRate) }, gen, rng);
+    return outsideInputs({ target: fn, prefix: [], args: gen.arguments(fn, 0, optionalRate) }, gen, rng);
   }
   const receiver = receiverFor(fn, gen, rng);
   if (!receiver) return undefined;
@@ -42,7 +42,22 @@ export function freshCandidate(
     }
   }
   const args = fn.kind === 'property' ? [] : gen.arguments(fn, 0, optionalRate);
-  return withoutOptionalImports({ target: fn, receiver, prefix, args: flow(receiver, prefix, args, rng) }, gen, rng);
+  return outsideInputs({ target: fn, receiver, prefix, args: flow(receiver, prefix, args, rng) }, gen, rng);
+}
+
+/** What the call reads besides its arguments: the command line (`sys.argv`), optional imports. */
+function outsideInputs(c: Candidate, gen: InputGenerator, rng: RandomSource): Candidate {
+  return withoutOptionalImports(withCommandLine(c, gen, rng), gen, rng);
+}
+
+/**
+ * A call that reads `sys.argv` (or calls what does) mostly gets a command line of its own, made like an `argv`
+ * parameter's (the options its code compares with, words, numbers), the program name first. (No draw for others.)
+ */
+function withCommandLine(c: Candidate, gen: InputGenerator, rng: RandomSource): Candidate {
+  const readers = gen.module.argvReaders ?? [];
+  if (!readers.includes(c.target.qualname) || !rng.chance(0.8)) return c;
+  return { ...c, argv: gen.commandLine(c.target, true) };
 }
 
 /**
@@ -56,7 +71,7 @@ function withoutOptionalImports(c: Candidate, gen: InputGenerator, rng: RandomSo
     c.target.owner,
     c.receiver?.kind === 'construct' && c.receiver.cls.qualname,
   ]);
-  const optional = gen.optionalImports.filter((o) => o.users.some((u) => callers.has(u)));
+  const optional = (gen.module.optionalImports ?? []).filter((o) => o.users.some((u) => callers.has(u)));
   if (optional.length === 0) return c;
   const patches = optional.filter(() => rng.chance(0.5)).map(({ name, source }) => ({ name, source }));
   return patches.length ? { ...c, patches } : c;

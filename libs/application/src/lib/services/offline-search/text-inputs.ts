@@ -119,11 +119,11 @@ export class TextInputs {
   }
 
   /**
-   * A command line as a list of strings: now and then a program name, then options the function's own literals
-   * spell (`-t`, `--width`), some followed by a value (a literal such as `html`, or a number), then positional
-   * numbers.
+   * A command line as a list of strings: now and then a program name (always with `program`: `sys.argv`), then
+   * options the function's own literals spell (`-t`, `--width`), some followed by a value (a literal such as `html`,
+   * or a number), then positional numbers or words (with `program`, also names of files that exist, `_file`).
    */
-  commandLine(fn: CallableInfo): GenValue {
+  commandLine(fn: CallableInfo, program = false): GenValue {
     const rng = this.rng;
     const own = (this.module.literals[fn.qualname] ?? [])
       .filter((l) => l.kind === 'str')
@@ -134,16 +134,21 @@ export class TextInputs {
     const number = () =>
       String(ints.length && rng.chance(0.4) ? rng.pick(ints) : rng.pick([1, 2, 3, 12, 13, 2000, 2024, 0, -1]));
     const items: string[] = [];
-    if (rng.chance(0.6)) items.push('prog');
+    if (program || rng.chance(0.6)) items.push('prog');
     const n = options.length ? rng.pick([0, 1, 1, 2, 2, 3]) : 0;
     for (let i = 0; i < n; i++) {
       items.push(rng.pick(options));
       if (rng.chance(0.65)) items.push(words.length && rng.chance(0.6) ? rng.pick(words) : number());
     }
+    const values = items.map((s) => strValue(s, STR));
     const positional = rng.pick([0, 1, 1, 2]);
-    for (let i = 0; i < positional; i++) items.push(words.length && rng.chance(0.2) ? rng.pick(words) : number());
+    for (let i = 0; i < positional; i++) {
+      // A script's own command line often names the files it reads: now and then one that exists.
+      if (program && rng.chance(0.4)) values.push(this.fileValue(fn));
+      else values.push(strValue(words.length && rng.chance(0.2) ? rng.pick(words) : number(), STR));
+    }
     const hint: TypeHint = { kind: 'list', item: STR };
-    return collectionValue({ kind: 'list', items: items.map((s) => strValue(s, STR)) }, hint, valueSource);
+    return collectionValue({ kind: 'list', items: values }, hint, valueSource);
   }
 
   /**

@@ -171,6 +171,7 @@ export const moduleInterfaceSchema = z.strictObject({
   optionalImports: z
     .array(z.strictObject({ name: identifier, source: z.string(), users: z.array(z.string()) }))
     .optional(),
+  argvReaders: z.array(z.string()).optional(),
   constants: z.array(z.strictObject({ name: z.string(), type: z.string() })),
   doctests: z.array(
     z.strictObject({
@@ -296,6 +297,7 @@ const callPlanSchema = z.union([
     steps: z.array(planExprSchema),
     receiver: count.optional(),
     patches: z.array(z.strictObject({ name: identifier, source: z.string() })).optional(),
+    argv: planExprSchema.optional(),
   }),
   z.strictObject({ doctest: z.string() }),
 ]) satisfies z.ZodType<CallPlan>;

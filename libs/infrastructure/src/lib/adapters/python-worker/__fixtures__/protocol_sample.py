@@ -3,6 +3,7 @@
 import enum
 import os
 import re
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Dict, List, Literal, Optional, Tuple, Union
@@ -182,3 +183,8 @@ def checksum(data: bytes) -> int:
     if crc32 is not None:
         return crc32(data)
     return sum(data) % 256
+
+
+def program():
+    """The command line it was run with (the interface's ``argvReaders``, a plan's ``argv``)."""
+    return sys.argv[1:]

@@ -9,6 +9,7 @@ meets them:
   inspection      the module's interface: callables, parameters, type hints, class fields, doctests
   literals        constants harvested from the source; ``raise``/``assert`` lines
   hints           parameter types suggested by how each function uses its parameters
+  outside_inputs  what a call reads besides its arguments: optional imports (patched to fail), ``sys.argv``
   patterns        regular expressions the module matches input against, with ``regex_strings``' strings
   regex_strings   strings that match a pattern, and near misses, from its parse tree
   values          value descriptions: repr, a rebuilding expression, canonical text, attributes

@@ -23,7 +23,7 @@ from .inspection import attribute_path, external_names, harvest_doctests, list_c
 from .literals import harvest, raise_lines
 from .summaries import changed_args, watch
 from .machine_values import filter_machine_values, machine_values
-from .optional_imports import optional_imports
+from .outside_inputs import argv_readers, optional_imports
 from .patterns import module_patterns
 from .streams import CallTimeout, CaptureIO, on_alarm
 from .structure import line_structure
@@ -117,6 +117,9 @@ class Worker:
         optional = optional_imports(tree, spans)
         if optional:
             found["optionalImports"] = optional
+        readers = argv_readers(tree, spans)
+        if readers:
+            found["argvReaders"] = readers
         return found
 
     def namespace(self):
@@ -181,7 +184,7 @@ class Worker:
         before = set(os.listdir(self.cwd))
         self.plan_files = set()
         out_buf = CaptureIO()
-        restore = self.patch(plan.get("patches") or [])
+        restore = self.patch(plan.get("patches") or [], plan.get("argv"))
         self.guard.start()
         try:
             env, outcome, before_attrs, raw = self.run_steps(plan, timeout_s, out_buf)
@@ -198,13 +201,15 @@ class Worker:
             filter_machine_values(result, self.machine)
         return result
 
-    def patch(self, patches):
+    def patch(self, patches, argv):
         """Sets the module attributes a plan names to their constants (an optional import made to fail, see
-        ``optional_imports``); returns what puts the old values back."""
+        ``optional_imports``) and ``sys.argv`` to the plan's command line; returns what puts the old values back."""
         missing = object()
         saved = []
+        old_argv = sys.argv
 
         def restore():
+            sys.argv = old_argv
             for name, value in reversed(saved):
                 if value is missing:
                     delattr(self.module, name)
@@ -215,6 +220,9 @@ class Worker:
                 value = ast.literal_eval(p["source"])
                 saved.append((p["name"], getattr(self.module, p["name"], missing)))
                 setattr(self.module, p["name"], value)
+            if argv is not None:
+                # A command line's files (``_file``) are the plan's input, written in the scratch folder.
+                sys.argv = [str(a) for a in self.evaluate(argv, [])]
         except BaseException:
             restore()
             raise

@@ -29,6 +29,11 @@ class NoStdin(io.TextIOBase):
     def readable(self):
         return False
 
+    @property
+    def buffer(self):
+        # pytest's stands for its own binary stream too: ``sys.stdin.buffer.read()`` fails the same way.
+        return self
+
 
 class CaptureIO(io.TextIOWrapper):
     """Like pytest's captured stdout/stderr: text over a byte buffer, so code writing to ``sys.stdout.buffer``

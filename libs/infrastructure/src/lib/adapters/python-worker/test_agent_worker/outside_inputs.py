@@ -1,7 +1,11 @@
-"""Optional imports: a module-level ``try`` that imports a name and an ``except ImportError`` handler that binds it
-to a constant instead (``try: from binascii import b2a_qp`` / ``except ImportError: b2a_qp = None``). Where the
-import succeeds, the code the module runs without it (often a whole pure-Python implementation) is reached only
-with the name set to that constant, which a plan's ``patches`` do for one call."""
+"""What a call reads besides its arguments, which a plan can set for one call:
+
+- optional imports: a module-level ``try`` that imports a name and an ``except ImportError`` handler that binds it
+  to a constant instead (``try: from binascii import b2a_qp`` / ``except ImportError: b2a_qp = None``). Where the
+  import succeeds, the code the module runs without it (often a whole pure-Python implementation) is reached only
+  with the name set to that constant (a plan's ``patches``);
+- the command line: callables that read ``sys.argv`` (a script's ``main()``), whatever the worker's own is (a
+  plan's ``argv``)."""
 
 import ast
 
@@ -66,22 +70,38 @@ def _reads(tree, spans):
     return reads
 
 
+def _with_callers(users, reads):
+    """``users`` with the callables that call (by name, transitively) a top-level function or class among them."""
+    users = set(users)
+    while True:
+        tops = {q for q in users if "." not in q}
+        more = {q for q, names in reads.items() if q not in users and names & tops}
+        if not more:
+            return users
+        users |= more
+
+
 def optional_imports(tree, spans):
     """``[{name, source, users}]``: each optional import's name, its fallback constant, and the callables that read
-    it or call (by name, transitively) a top-level function or class that does."""
+    it or call what does."""
     constants = _fallback_constants(tree)
     if not constants:
         return []
     reads = _reads(tree, spans)
     out = []
     for name, source in sorted(constants.items()):
-        users = {q for q, names in reads.items() if name in names}
-        while True:
-            tops = {q for q in users if "." not in q}
-            more = {q for q, names in reads.items() if q not in users and names & tops}
-            if not more:
-                break
-            users |= more
+        users = _with_callers({q for q, names in reads.items() if name in names}, reads)
         if users:
             out.append({"name": name, "source": source, "users": sorted(users)})
     return out
+
+
+def argv_readers(tree, spans):
+    """The callables that read ``sys.argv``, or call what does."""
+    lines = {node.lineno for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and node.attr == "argv" and isinstance(node.value, ast.Name)
+             and node.value.id == "sys" and isinstance(node.ctx, ast.Load)}
+    if not lines:
+        return []
+    direct = {q for q, (start, end) in spans.items() if any(start <= n <= end for n in lines)}
+    return sorted(_with_callers(direct, _reads(tree, spans)))

@@ -92,3 +92,43 @@ describe('optional imports', () => {
     expect(file).toMatch(/\ndef test_quote\w*\(\):\n {4}/);
   });
 });
+
+// A fake module `cli`:
+//   def main()   lines 1-4: `opts = sys.argv[1:]` (line 2); `if '-v' in opts:` line 3 runs with `-v` given
+const cli: ModuleInterface = {
+  ...qp,
+  callables: [{ kind: 'function', name: 'main', qualname: 'main', params: [], span: [1, 4] }],
+  optionalImports: undefined,
+  argvReaders: ['main'],
+  literals: { main: [{ source: "'-v'", kind: 'str', value: '-v' }] },
+  shape: { statements: [1, 2, 3, 4], branches: [] },
+  baseline: { lines: [1], branches: [] },
+};
+const cliTarget: ModuleTarget = { file: '/src/cli.py', importRoot: '/src', moduleName: 'cli' };
+
+function cliBehaviour(plan: CallPlan): CallResult {
+  const argv = plan.argv?.kind === 'lit' ? plan.argv.source : undefined;
+  // Without a command line of its own, the call sees the worker's: nothing about it can be asserted.
+  if (!argv) return { status: 'ok', lines: [2, 4], branches: [], value: bytesValue("b''"), machineDependent: true };
+  return { status: 'ok', lines: argv.includes("'-v'") ? [2, 3] : [2, 4], branches: [], value: bytesValue("b'v'") };
+}
+
+describe('the command line', () => {
+  it('is set for the callables that read sys.argv, the program name first, and the test sets it too', async () => {
+    const sandbox = new FakeExecutionSandbox(cli, cliBehaviour);
+    const generation = await new OfflineTestGenerator(sandbox).generate(cliTarget, {
+      timeBudgetMs: 400,
+      seed: 3,
+      now: clock(),
+    });
+    const argvs = sandbox.executed.filter((p) => p.steps).map((p) => (p.argv?.kind === 'lit' ? p.argv.source : ''));
+    expect(argvs.filter((a) => a).length).toBeGreaterThan(argvs.length / 2);
+    expect(argvs.filter((a) => a).every((a) => a.startsWith("['prog'"))).toBe(true);
+    expect(generation.search.coverage.missingLines).toEqual([]);
+    const file = new TestFileAssembler().assemble(cliTarget, generation.render().cases).content;
+    expect(file).toMatch(/^import sys$/m);
+    expect(file).toMatch(
+      /\ndef test_main\w*\(monkeypatch\):\n {4}monkeypatch\.setattr\(sys, 'argv', \['prog'[^\n]*'-v'/,
+    );
+  });
+});

@@ -1,7 +1,8 @@
-"""Tests of the optional imports the worker reports (``optionalImports``): names a module-level ``try`` imports and
-an ``except ImportError`` handler binds to a constant, with the callables that read them (or call what does).
+"""Tests of what the worker reports a call reads besides its arguments: optional imports (``optionalImports``), names
+a module-level ``try`` imports and an ``except ImportError`` handler binds to a constant, with the callables that
+read them (or call what does); and the callables that read ``sys.argv`` (``argvReaders``).
 
-Run with: ``.venv/bin/python -m pytest libs/infrastructure/src/lib/adapters/python-worker/test_executor_worker_optional_imports.py``
+Run with: ``.venv/bin/python -m pytest libs/infrastructure/src/lib/adapters/python-worker/test_executor_worker_outside_inputs.py``
 """
 
 import ast
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_agent_worker.optional_imports import optional_imports  # noqa: E402
+from test_agent_worker.outside_inputs import argv_readers, optional_imports  # noqa: E402
 
 SOURCE = '''
 import os
@@ -132,3 +133,40 @@ def test_a_name_nothing_reads_is_not_reported():
 def test_a_module_without_optional_imports_gives_nothing():
     tree = ast.parse("import zlib\n\ndef f():\n    return zlib\n")
     assert optional_imports(tree, spans_of(tree)) == []
+
+
+ARGV_SOURCE = '''
+import sys
+
+
+def main():
+    opts = sys.argv[1:]
+    return run(opts)
+
+
+def run(opts):
+    return len(opts)
+
+
+def cli():
+    return main()
+
+
+def plain(argv):
+    return argv
+
+
+class Tool:
+    def start(self):
+        return sys.argv[0]
+'''
+
+
+def test_argv_readers_read_sys_argv_or_call_what_does():
+    tree = ast.parse(ARGV_SOURCE)
+    assert argv_readers(tree, spans_of(tree)) == ["Tool", "Tool.start", "cli", "main"]
+
+
+def test_a_module_that_never_reads_sys_argv_has_no_argv_readers():
+    tree = ast.parse("import sys\n\ndef f(argv):\n    return sys.path\n")
+    assert argv_readers(tree, spans_of(tree)) == []
