@@ -62,6 +62,9 @@ describe('SuiteFinaliser', () => {
       'test_calc.py::test_a test_calc.py::test_b test_calc.py::test_c',
       'test_calc.py::test_a test_calc.py::test_c',
     ]);
+    // Nor is a run of as many cases in another file (here, in another order).
+    const reordered = await passedRun(['test_a', 'test_c'], [...cases].reverse());
+    expect(reordered.runs[0]).toBe('test_calc.py::test_a test_calc.py::test_b test_calc.py::test_c');
   });
 
   it('does not start from a given run in which a case failed', async () => {

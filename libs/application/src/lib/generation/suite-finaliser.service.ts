@@ -84,7 +84,7 @@ export class SuiteFinaliser {
       ...(integration.length ? { beside: { cases: integration, fileName } } : {}),
     });
     const together =
-      passed && integrationCases.length === 0 && passedAlone(passed, unitCases)
+      passed && integrationCases.length === 0 && this.passedAlone(target, passed, unitCases)
         ? { kept: unitCases, keptBeside: [], polluted: [], finalRun: passed.run, finalFiles: [passed.file] }
         : await this.checker.checkPollution(target, unitCases, options(integrationCases, Infinity));
     const polluted = together.polluted.length;
@@ -122,6 +122,11 @@ export class SuiteFinaliser {
     return { unit, integration, coverage: run.coverage, polluted, minimised, ...(mutation ? { mutation } : {}) };
   }
 
+  /** Whether `passed` is a passing run, with each test's coverage, of `cases` assembled alone: this very file. */
+  private passedAlone(target: ModuleTarget, passed: PassedRun, cases: readonly TestCase[]): boolean {
+    return passed.file.content === this.assembler.assemble(target, cases).content && everyCasePassed(passed, cases);
+  }
+
   /**
    * The unit cases the minimisation keeps, by what each covered in `run` (`file` is their assembled file). A pinned
    * defect stays and counts for nothing here: it checks a behaviour the others do not, and a failing test's lines
@@ -142,8 +147,8 @@ export class SuiteFinaliser {
   }
 }
 
-/** Whether `passed` is a run of exactly `cases` with each test's coverage, every one of them passed. */
-function passedAlone({ run, file }: PassedRun, cases: readonly TestCase[]): boolean {
+/** Whether `run` had each test's coverage and every case of `file` (`cases`, assembled) passed. */
+function everyCasePassed({ run, file }: PassedRun, cases: readonly TestCase[]): boolean {
   return (
     run.perTest !== undefined &&
     run.collectionErrors.length === 0 &&

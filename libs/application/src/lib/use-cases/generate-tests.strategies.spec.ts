@@ -207,6 +207,24 @@ describe('GenerateTests, offline strategy', () => {
     expect(written(world, '/p/tests/test_calc.py')).toEqual(['test_a']);
   });
 
+  it('skips a module whose final suite fails in a folder, and fails a module alone', async () => {
+    // test_c needs test_b, which the minimisation removes (test_a covers its line): the minimised suite fails.
+    const world = new World({
+      test_a: { lines: [3, 4] },
+      test_b: { lines: [4] },
+      test_c: { lines: [5], failsWithout: 'test_b' },
+    });
+    const offline = offlineEngine(['test_a', 'test_b', 'test_c'].map((n) => testCase(n)));
+    const [strategy] = generationUnits(world, offline.engine).strategies;
+    const run = { ...request, perturbMachine: false };
+    const inFolder = await strategy.generate(calc, run, true);
+    expect(inFolder).toMatchObject({ module: 'calc', tests: 0, error: { code: 'TA_MINIMISED_SUITE_FAILED' } });
+    expect(world.logger.lines).toContainEqual(
+      expect.objectContaining({ level: 'error', message: 'The final suite failed; skipping the module' }),
+    );
+    await expect(strategy.generate(calc, run, false)).rejects.toMatchObject({ code: 'TA_MINIMISED_SUITE_FAILED' });
+  });
+
   it('reports suspected defects, pinned ones as strict xfail tests, and the coverage without doctests', async () => {
     const defect = testCase('test_div_by_zero', { expectedFailure: true });
     const { world, useCase } = build(

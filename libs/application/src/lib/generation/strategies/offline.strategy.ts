@@ -1,5 +1,6 @@
 import {
   CoverageReport,
+  TestAgentError,
   noopMetrics,
   silentLogger,
   type Logger,
@@ -13,9 +14,15 @@ import { finaliseLimits, pytestLimits, withExistingCoverage, type GenerateTestsR
 import type { ModuleTestWriter } from '../module-test-writer.service';
 import type { ModuleGenerationReport } from '../report/generation-report';
 import { changedCoverage, emptyReport } from '../report/report-facts';
-import type { SuiteFinaliser } from '../suite-finaliser.service';
+import type { FinalSuite, SuiteFinaliser } from '../suite-finaliser.service';
 import type { TestGenerationStrategy } from './generation-strategy';
-import { offlineFacts, sandboxFacts, uncoveredFacts, type OfflineValidation } from './offline-validation.service';
+import {
+  offlineFacts,
+  sandboxFacts,
+  uncoveredFacts,
+  type OfflineValidation,
+  type ValidatedOfflineTests,
+} from './offline-validation.service';
 
 export interface OfflineStrategyDependencies {
   readonly validation: OfflineValidation;
@@ -46,7 +53,7 @@ export class OfflineStrategy implements TestGenerationStrategy {
     const started = this.now();
     const phase = await this.deps.validation.run(target, request, many);
     if (phase.kind === 'skipped') return phase.report;
-    const { cases, lastCoverage, lastRun, failing, flaky, machine, generation } = phase;
+    const { cases, lastCoverage, failing, flaky, machine, generation } = phase;
     const base = {
       ...emptyReport(target, 0),
       ...sandboxFacts(generation),
@@ -71,8 +78,9 @@ export class OfflineStrategy implements TestGenerationStrategy {
       };
     }
     // The same last step as the LLM strategies: the suite together once more, then coverage-preserving minimisation.
-    // The validation's passing run of exactly these cases is the suite's first run together.
-    const suite = await this.deps.finaliser.finalise(target, cases, [], finaliseLimits(request), lastRun);
+    const suite = await this.finalSuite(target, request, many, phase);
+    if (suite instanceof TestAgentError)
+      return emptyReport(target, this.now() - started, { code: suite.code, message: suite.message });
     const coverage = suite.coverage ?? CoverageReport.empty(lastCoverage);
     if (suite.unit.length === 0)
       return {
@@ -111,6 +119,25 @@ export class OfflineStrategy implements TestGenerationStrategy {
       ...changedCoverage(counted, request.changedLines?.get(target.file)),
       ...(suite.mutation ? { mutation: suite.mutation } : {}),
     };
+  }
+
+  /**
+   * The suite as written (the validation's passing run of exactly these cases is its first run together). A defect
+   * of ours in it is returned in a folder, where the other modules still run (this one says why it has no tests).
+   */
+  private async finalSuite(
+    target: ModuleTarget,
+    request: GenerateTestsRequest,
+    many: boolean,
+    { cases, lastRun }: ValidatedOfflineTests,
+  ): Promise<FinalSuite | TestAgentError> {
+    try {
+      return await this.deps.finaliser.finalise(target, cases, [], finaliseLimits(request), lastRun);
+    } catch (e) {
+      if (!many || !(e instanceof TestAgentError) || e.kind !== 'internal') throw e;
+      this.logger.error('The final suite failed; skipping the module', { module: target.moduleName, error: e.message });
+      return e;
+    }
   }
 
   /**

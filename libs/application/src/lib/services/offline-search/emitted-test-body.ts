@@ -232,7 +232,7 @@ function heldArguments(
   });
 }
 
-const RESERVED = new Set(['result', 'printed', 'pytest', 'math', 'capsys', 'tmp_path', 'monkeypatch']);
+const RESERVED = new Set(['result', 'printed', 'pytest', 'math', 'capsys', 'tmp_path', 'monkeypatch', 'sys']);
 
 /** The call with each held argument replaced by its variable. */
 function withHeldArguments(step: PlanExpr, held: readonly HeldArgument[]): PlanExpr {

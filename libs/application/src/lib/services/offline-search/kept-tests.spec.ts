@@ -113,6 +113,11 @@ describe('which raised exceptions a test may pin', () => {
     expect(raisedKind(raised('AttributeError'), wellTypedCall, stats)).toBe('defect');
     expect(raisedKind(raised('ZeroDivisionError'), wellTypedCall, stats)).toBe('defect');
     expect(raisedKind(raised('UnboundLocalError'), wellTypedCall, stats)).toBe('defect');
+    // Without an optional import, or on a command line of ours, the same errors claim nothing.
+    const withoutImport = { ...wellTypedCall, patches: [{ name: 'zlib', source: 'None' }] };
+    expect(raisedKind(raised('AttributeError'), withoutImport, stats)).toBe('misuse');
+    const onCommandLine = { ...wellTypedCall, argv: { expr: { kind: 'lit', source: "['prog']" } } } as never;
+    expect(raisedKind(raised('IndexError'), onCommandLine, stats)).not.toBe('defect');
     // Raised inside a library the module called (not on the module's own line), or on input of unknown type: no claim.
     expect(raisedKind(raised('ZeroDivisionError', { line: null }), wellTypedCall, stats)).toBe('incidental');
     const untyped = call(label, [

@@ -69,7 +69,10 @@ export function raisedKind(
   if (!incidental(result)) return 'deliberate';
   const ex = result.exception;
   if (ex.module !== 'builtins') return 'incidental';
-  const typed = candidate !== undefined && module !== undefined && wellTyped(candidate, module);
+  // A call run without an optional import, or on a command line of ours, is no evidence of a defect: the module
+  // may rely on the import where it reads the name unguarded, and a command line may be one no user would type.
+  const outside = Boolean(candidate?.patches?.length || candidate?.argv);
+  const typed = candidate !== undefined && module !== undefined && !outside && wellTyped(candidate, module);
   // On well-typed input, the interpreter's TypeError/AttributeError on the module's own line is a defect (`None.x`).
   if (MISUSE_ERRORS.has(ex.type)) return typed && typeof ex.line === 'number' ? 'defect' : 'misuse';
   if (DEFECT_ERRORS.has(ex.type) && typeof ex.line === 'number') {

@@ -45,18 +45,26 @@ export function freshCandidate(
   return outsideInputs({ target: fn, receiver, prefix, args: flow(receiver, prefix, args, rng) }, gen, rng);
 }
 
+/** The qualnames whose reads a call makes (`false`, `undefined`: no such caller). */
+type CallerSet = ReadonlySet<string | false | undefined>;
+
 /** What the call reads besides its arguments: the command line (`sys.argv`), optional imports. */
 function outsideInputs(c: Candidate, gen: InputGenerator, rng: RandomSource): Candidate {
-  return withoutOptionalImports(withCommandLine(c, gen, rng), gen, rng);
+  // The call reads what its callable, its class or the receiver's class reads (or calls what does).
+  const callers = new Set([
+    c.target.qualname,
+    c.target.owner,
+    c.receiver?.kind === 'construct' && c.receiver.cls.qualname,
+  ]);
+  return withoutOptionalImports(withCommandLine(c, callers, gen, rng), callers, gen, rng);
 }
 
 /**
  * A call that reads `sys.argv` (or calls what does) mostly gets a command line of its own, made like an `argv`
  * parameter's (the options its code compares with, words, numbers), the program name first. (No draw for others.)
  */
-function withCommandLine(c: Candidate, gen: InputGenerator, rng: RandomSource): Candidate {
-  const readers = gen.module.argvReaders ?? [];
-  if (!readers.includes(c.target.qualname) || !rng.chance(0.8)) return c;
+function withCommandLine(c: Candidate, callers: CallerSet, gen: InputGenerator, rng: RandomSource): Candidate {
+  if (!(gen.module.argvReaders ?? []).some((r) => callers.has(r)) || !rng.chance(0.8)) return c;
   return { ...c, argv: gen.commandLine(c.target, true) };
 }
 
@@ -64,13 +72,7 @@ function withCommandLine(c: Candidate, gen: InputGenerator, rng: RandomSource): 
  * Now and then, the candidate runs as if some optional imports the call may depend on had failed (each with even
  * odds): the module's own fallback code then runs. (No draw for a call that depends on none.)
  */
-function withoutOptionalImports(c: Candidate, gen: InputGenerator, rng: RandomSource): Candidate {
-  // The call reads the name if its callable, its class or the receiver's class does (or calls what does).
-  const callers = new Set([
-    c.target.qualname,
-    c.target.owner,
-    c.receiver?.kind === 'construct' && c.receiver.cls.qualname,
-  ]);
+function withoutOptionalImports(c: Candidate, callers: CallerSet, gen: InputGenerator, rng: RandomSource): Candidate {
   const optional = (gen.module.optionalImports ?? []).filter((o) => o.users.some((u) => callers.has(u)));
   if (optional.length === 0) return c;
   const patches = optional.filter(() => rng.chance(0.5)).map(({ name, source }) => ({ name, source }));

@@ -153,7 +153,8 @@ export function shieldFromCollection(statements: readonly string[]): {
     const shielded = names.map((n) => {
       const bound = n.alias ?? n.name;
       if (!COLLECTED.test(bound)) return n;
-      const alias = `${prefix}_${bound}`;
+      // A module named like a test module (`jinja2.tests`) must not give a name pytest collects again.
+      const alias = COLLECTED.test(prefix) ? `module_${prefix}_${bound}` : `${prefix}_${bound}`;
       renames.set(bound, alias);
       return { name: n.name, alias };
     });

@@ -233,4 +233,19 @@ describe('names of the module that pytest would collect', () => {
       'test_m_base64.py::test_suite_runs',
     ]);
   });
+
+  it('does not rename them after a module whose own name pytest would collect (jinja2.tests)', () => {
+    const file = new TestFileAssembler().assemble(
+      { file: '/p/jinja2/tests.py', importRoot: '/p', moduleName: 'jinja2.tests' },
+      [
+        {
+          name: 'test_test_odd_returns_true',
+          code: 'def test_test_odd_returns_true():\n    assert test_odd(3) is True',
+          imports: ['from jinja2.tests import test_odd'],
+        },
+      ],
+    );
+    expect(file.content).toContain('from jinja2.tests import test_odd as module_tests_test_odd\n');
+    expect(file.content).toContain('    assert module_tests_test_odd(3) is True');
+  });
 });

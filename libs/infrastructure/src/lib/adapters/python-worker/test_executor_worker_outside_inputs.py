@@ -170,3 +170,63 @@ def test_argv_readers_read_sys_argv_or_call_what_does():
 def test_a_module_that_never_reads_sys_argv_has_no_argv_readers():
     tree = ast.parse("import sys\n\ndef f(argv):\n    return sys.path\n")
     assert argv_readers(tree, spans_of(tree)) == []
+
+
+WORKER_MODULE = '''
+import sys
+
+try:
+    from binascii import crc32
+except ImportError:
+    crc32 = None
+
+
+def checksum(data):
+    if crc32 is not None:
+        return crc32(data)
+    return sum(data) % 256
+
+
+def has_crc():
+    return crc32 is not None
+
+
+def args():
+    return sys.argv[1:]
+'''
+
+
+def call(name, *args):
+    return {"kind": "call", "callee": {"kind": "ref", "path": name},
+            "args": [{"kind": "lit", "source": a} for a in args], "keywords": []}
+
+
+def test_the_worker_sets_patches_and_the_command_line_for_one_plan_only(tmp_path):
+    from test_executor_worker_protocol import exchange  # noqa: E402 - the worker started as the adapter starts it
+
+    scratch, module_dir = tmp_path / "scratch", tmp_path / "module"
+    scratch.mkdir()
+    module_dir.mkdir()
+    (module_dir / "outside.py").write_text(WORKER_MODULE, encoding="utf-8")
+    no_crc = [{"name": "crc32", "source": "None"}]
+    plans = [
+        {"steps": [call("checksum", "b'ab'")], "patches": no_crc},
+        {"steps": [call("has_crc")]},
+        {"steps": [call("checksum", "1")], "patches": no_crc},  # raises inside the patched call
+        {"steps": [call("has_crc")]},
+        {"steps": [call("has_crc")], "patches": [{"name": "crc32", "source": "not a constant"}]},
+        {"steps": [call("args")], "argv": {"kind": "lit", "source": "['prog', '-x', _file('in.txt', 'text')]"}},
+        {"steps": [call("args")]},
+        {"steps": [call("args")], "argv": {"kind": "lit", "source": "['prog', _file('left.txt', 'x'), 1 / 0]"}},
+    ]
+    replies = exchange([None, {"id": 1, "op": "load", "importRoot": str(module_dir), "moduleName": "outside",
+                               "file": str(module_dir / "outside.py")},
+                        {"id": 2, "op": "execute", "plans": plans, "timeoutMs": 2000}], str(scratch), str(module_dir))
+    results = [m["result"] for m in replies[2] if "result" in m]
+    assert [r["status"] for r in results] == ["ok", "ok", "raised", "ok", "invalid", "ok", "ok", "invalid"]
+    assert results[0]["value"]["expr"] == "195"  # the module's own code: sum(b'ab') % 256
+    assert results[1]["value"]["expr"] == "True" and results[3]["value"]["expr"] == "True"  # restored, also after a raise
+    assert results[5]["value"]["expr"] == "['-x', 'in.txt']" and "sideEffects" not in results[5]
+    assert results[6]["value"]["expr"] != "['-x', 'in.txt']"  # the worker's own command line again
+    # A command line's files are the plan's input: none is left behind, even when building the command line failed.
+    assert sorted(p.name for p in scratch.iterdir() if p.suffix == ".txt") == []

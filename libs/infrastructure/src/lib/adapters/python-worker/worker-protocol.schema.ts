@@ -23,8 +23,8 @@ import type {
 const line = z.number().int();
 const count = z.number().int().nonnegative();
 const branch = z.tuple([line, line]);
-/** A Python identifier: a module attribute's name. */
-const identifier = z.string().regex(/^[A-Za-z_]\w*$/);
+/** A Python identifier (letters of any script): a module attribute's name. */
+const identifier = z.string().regex(/^[\p{L}_][\p{L}\p{N}_]*$/u);
 /** A number as `JSON.parse` gives it: an integer constant past 1.8e308 comes back as Infinity. */
 const parsedNumber = z.number().or(z.literal([Infinity, -Infinity]));
 

@@ -184,7 +184,11 @@ class Worker:
         before = set(os.listdir(self.cwd))
         self.plan_files = set()
         out_buf = CaptureIO()
-        restore = self.patch(plan.get("patches") or [], plan.get("argv"))
+        try:
+            restore = self.patch(plan.get("patches") or [], plan.get("argv"))
+        except BaseException:
+            self.tidy({}, before)  # a command line's files written before the failure
+            raise
         self.guard.start()
         try:
             env, outcome, before_attrs, raw = self.run_steps(plan, timeout_s, out_buf)

@@ -8,6 +8,7 @@
   plan's ``argv``)."""
 
 import ast
+import bisect
 
 IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
 
@@ -53,20 +54,31 @@ def _fallback_constants(tree):
             for stmt in handler.body:
                 if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant)):
                     continue
+                source = repr(stmt.value.value)
+                try:
+                    ast.literal_eval(source)  # the plan's patch is rebuilt from it (not `...`)
+                except ValueError:
+                    continue
                 for t in stmt.targets:
                     if isinstance(t, ast.Name) and t.id in bound:
-                        found.setdefault(t.id, repr(stmt.value.value))
+                        found.setdefault(t.id, source)
     return found
 
 
 def _reads(tree, spans):
-    """qualname -> the names read inside its span (the innermost span holding each read, and those around it)."""
+    """qualname -> the names read inside its span (each read counts for every span that holds its line)."""
     reads = {q: set() for q in spans}
+    # Spans sorted by start: a read's line is held by those that start at or before it and end at or after it.
+    ordered = sorted((start, end, q) for q, (start, end) in spans.items())
+    starts = [s for s, _, _ in ordered]
+    names_by_line = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            for q, (start, end) in spans.items():
-                if start <= node.lineno <= end:
-                    reads[q].add(node.id)
+            names_by_line.setdefault(node.lineno, set()).add(node.id)
+    for line, names in names_by_line.items():
+        for start, end, q in ordered[:bisect.bisect_right(starts, line)]:
+            if end >= line:
+                reads[q] |= names
     return reads
 
 
