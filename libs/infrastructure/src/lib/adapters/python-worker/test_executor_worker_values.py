@@ -87,3 +87,12 @@ def test_a_literal_container_the_call_changes_is_reported_with_its_value_afterwa
         {"position": 0, "keyword": None, "expr": "['a', 0.5]", "float": True, "approx": False},
         {"position": None, "keyword": "seen", "expr": "{'x', 'y'}", "float": False, "approx": False},
     ]
+
+
+def test_the_workers_own_stand_ins_for_pytests_streams_have_no_type_a_test_could_name():
+    from test_agent_worker.streams import CaptureIO, NoStdin  # noqa: E402
+
+    d, _ = describer()
+    for stream in (NoStdin(), NoStdin().buffer, CaptureIO()):
+        described = d.describe(stream)
+        assert described["type"].startswith("<the test runner's ") and described["expr"] is None
