@@ -1,12 +1,4 @@
-import type {
-  CallPlan,
-  CallResult,
-  ModuleInterface,
-  ModuleTarget,
-  PlanExpr,
-  TestCase,
-  ValueDescription,
-} from '@test-agent/domain';
+import type { CallPlan, CallResult, ModuleInterface, ModuleTarget, PlanExpr, TestCase } from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
 import { OfflineTestGenerator, stability } from './offline-test-generator.service';
 import { pyFloat, pyRegexLiteral, pyStr, snakeCase } from './python-source';
@@ -15,6 +7,7 @@ import { minimiseArchive } from './search-archive';
 import { toPlan } from './call-plans';
 import { messageWords } from './test-namer';
 import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
+import { describedValue } from '../../testing/described-value';
 
 // A fake module `shapes` with:
 //   def classify(n: int) -> str      lines 2-7: n < 0 raises ValueError, n == 0 → 'zero', else 'positive'
@@ -95,19 +88,7 @@ const target: ModuleTarget = { file: '/src/shapes.py', importRoot: '/src', modul
 const shipped = (file: { cases: readonly TestCase[] }) => new TestFileAssembler().assemble(target, file.cases).content;
 
 const intOf = (e: PlanExpr | undefined): number => (e && e.kind === 'lit' ? Number(e.source) : NaN);
-const value = (expr: string, type: string, extra: Partial<ValueDescription> = {}): ValueDescription => ({
-  type,
-  module: 'builtins',
-  repr: expr,
-  expr,
-  canon: expr,
-  float: false,
-  approx: false,
-  nan: false,
-  len: null,
-  attrs: [],
-  ...extra,
-});
+const value = describedValue;
 
 /** The fake module's semantics, with the lines and branches coverage.py would report. */
 function behaviour(plan: CallPlan): CallResult {

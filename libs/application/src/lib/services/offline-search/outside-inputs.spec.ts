@@ -1,14 +1,8 @@
-import type {
-  CallableInfo,
-  CallPlan,
-  CallResult,
-  ModuleInterface,
-  ModuleTarget,
-  ValueDescription,
-} from '@test-agent/domain';
+import type { CallableInfo, CallPlan, CallResult, ModuleInterface, ModuleTarget } from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
 import { OfflineTestGenerator } from './offline-test-generator.service';
 import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
+import { describedValue } from '../../testing/described-value';
 
 // A fake module `qp`:
 //   try: from binascii import b2a_qp / except ImportError: b2a_qp = None
@@ -36,18 +30,7 @@ const qp: ModuleInterface = {
 };
 const target: ModuleTarget = { file: '/src/qp.py', importRoot: '/src', moduleName: 'qp' };
 
-const bytesValue = (expr: string): ValueDescription => ({
-  type: 'bytes',
-  module: 'builtins',
-  repr: expr,
-  expr,
-  canon: expr,
-  float: false,
-  approx: false,
-  nan: false,
-  len: null,
-  attrs: [],
-});
+const bytesValue = (expr: string) => describedValue(expr, 'bytes');
 
 function behaviour(plan: CallPlan): CallResult {
   const step = plan.steps?.[0];
