@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_agent_worker.outside_inputs import argv_readers, optional_imports  # noqa: E402
+from test_agent_worker.outside_inputs import outside_inputs  # noqa: E402
 
 SOURCE = '''
 import os
@@ -97,7 +97,7 @@ def spans_of(tree):
 
 def found():
     tree = ast.parse(SOURCE)
-    return {o["name"]: o for o in optional_imports(tree, spans_of(tree))}
+    return {o["name"]: o for o in outside_inputs(tree, spans_of(tree))["optionalImports"]}
 
 
 def test_names_an_import_error_handler_binds_to_a_constant_with_that_constant():
@@ -127,12 +127,12 @@ def test_users_read_the_name_or_call_what_does_transitively():
 
 def test_a_name_nothing_reads_is_not_reported():
     tree = ast.parse("try:\n    import zlib\nexcept ImportError:\n    zlib = None\n\ndef f():\n    return 1\n")
-    assert optional_imports(tree, spans_of(tree)) == []
+    assert outside_inputs(tree, spans_of(tree)) == {}
 
 
 def test_a_module_without_optional_imports_gives_nothing():
     tree = ast.parse("import zlib\n\ndef f():\n    return zlib\n")
-    assert optional_imports(tree, spans_of(tree)) == []
+    assert outside_inputs(tree, spans_of(tree)) == {}
 
 
 ARGV_SOURCE = '''
@@ -164,12 +164,12 @@ class Tool:
 
 def test_argv_readers_read_sys_argv_or_call_what_does():
     tree = ast.parse(ARGV_SOURCE)
-    assert argv_readers(tree, spans_of(tree)) == ["Tool", "Tool.start", "cli", "main"]
+    assert outside_inputs(tree, spans_of(tree)) == {"argvReaders": ["Tool", "Tool.start", "cli", "main"]}
 
 
 def test_a_module_that_never_reads_sys_argv_has_no_argv_readers():
     tree = ast.parse("import sys\n\ndef f(argv):\n    return sys.path\n")
-    assert argv_readers(tree, spans_of(tree)) == []
+    assert outside_inputs(tree, spans_of(tree)) == {}
 
 
 WORKER_MODULE = '''

@@ -25,6 +25,8 @@ const count = z.number().int().nonnegative();
 const branch = z.tuple([line, line]);
 /** A Python identifier (letters of any script): a module attribute's name. */
 const identifier = z.string().regex(/^[\p{L}_][\p{L}\p{N}_]*$/u);
+/** A module-level name and the constant a plan sets it to (an optional import's fallback). */
+const modulePatchSchema = z.strictObject({ name: identifier, source: z.string() });
 /** A number as `JSON.parse` gives it: an integer constant past 1.8e308 comes back as Infinity. */
 const parsedNumber = z.number().or(z.literal([Infinity, -Infinity]));
 
@@ -168,9 +170,7 @@ export const moduleInterfaceSchema = z.strictObject({
   literals: z.record(z.string(), z.array(literalSchema)),
   moduleLiterals: z.array(literalSchema),
   patterns: z.record(z.string(), z.array(patternSchema)),
-  optionalImports: z
-    .array(z.strictObject({ name: identifier, source: z.string(), users: z.array(z.string()) }))
-    .optional(),
+  optionalImports: z.array(modulePatchSchema.extend({ users: z.array(z.string()) })).optional(),
   argvReaders: z.array(z.string()).optional(),
   constants: z.array(z.strictObject({ name: z.string(), type: z.string() })),
   doctests: z.array(
@@ -296,7 +296,7 @@ const callPlanSchema = z.union([
   z.strictObject({
     steps: z.array(planExprSchema),
     receiver: count.optional(),
-    patches: z.array(z.strictObject({ name: identifier, source: z.string() })).optional(),
+    patches: z.array(modulePatchSchema).optional(),
     argv: planExprSchema.optional(),
   }),
   z.strictObject({ doctest: z.string() }),

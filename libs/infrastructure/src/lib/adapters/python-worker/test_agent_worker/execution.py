@@ -23,7 +23,7 @@ from .inspection import attribute_path, external_names, harvest_doctests, list_c
 from .literals import harvest, raise_lines
 from .summaries import changed_args, watch
 from .machine_values import filter_machine_values, machine_values
-from .outside_inputs import argv_readers, optional_imports
+from .outside_inputs import outside_inputs
 from .patterns import module_patterns
 from .streams import CallTimeout, CaptureIO, on_alarm
 from .structure import line_structure
@@ -114,12 +114,7 @@ class Worker:
             "constants": constants[:100],
             "doctests": harvest_doctests(self.module),
         }
-        optional = optional_imports(tree, spans)
-        if optional:
-            found["optionalImports"] = optional
-        readers = argv_readers(tree, spans)
-        if readers:
-            found["argvReaders"] = readers
+        found.update(outside_inputs(tree, spans))
         return found
 
     def namespace(self):
@@ -207,7 +202,7 @@ class Worker:
 
     def patch(self, patches, argv):
         """Sets the module attributes a plan names to their constants (an optional import made to fail, see
-        ``optional_imports``) and ``sys.argv`` to the plan's command line; returns what puts the old values back."""
+        ``outside_inputs``) and ``sys.argv`` to the plan's command line; returns what puts the old values back."""
         missing = object()
         saved = []
         old_argv = sys.argv

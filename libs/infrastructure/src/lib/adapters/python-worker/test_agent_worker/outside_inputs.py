@@ -65,26 +65,39 @@ def _fallback_constants(tree):
     return found
 
 
-def _reads(tree, spans):
+# The name a read of ``sys.argv`` counts as, beside the plain names a span reads.
+ARGV = "sys.argv"
+
+
+def _reads_by_line(tree):
+    """line -> the names read there, ``sys.argv`` as ``ARGV``."""
+    by_line = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            by_line.setdefault(node.lineno, set()).add(node.id)
+        elif (isinstance(node, ast.Attribute) and node.attr == "argv" and isinstance(node.value, ast.Name)
+              and node.value.id == "sys" and isinstance(node.ctx, ast.Load)):
+            by_line.setdefault(node.lineno, set()).add(ARGV)
+    return by_line
+
+
+def _reads(by_line, spans):
     """qualname -> the names read inside its span (each read counts for every span that holds its line)."""
     reads = {q: set() for q in spans}
     # Spans sorted by start: a read's line is held by those that start at or before it and end at or after it.
     ordered = sorted((start, end, q) for q, (start, end) in spans.items())
     starts = [s for s, _, _ in ordered]
-    names_by_line = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            names_by_line.setdefault(node.lineno, set()).add(node.id)
-    for line, names in names_by_line.items():
+    for line, names in by_line.items():
         for start, end, q in ordered[:bisect.bisect_right(starts, line)]:
             if end >= line:
                 reads[q] |= names
     return reads
 
 
-def _with_callers(users, reads):
-    """``users`` with the callables that call (by name, transitively) a top-level function or class among them."""
-    users = set(users)
+def _users(name, reads):
+    """The callables that read ``name``, with those that call (by name, transitively) a top-level function or class
+    among them."""
+    users = {q for q, names in reads.items() if name in names}
     while True:
         tops = {q for q in users if "." not in q}
         more = {q for q, names in reads.items() if q not in users and names & tops}
@@ -93,27 +106,22 @@ def _with_callers(users, reads):
         users |= more
 
 
-def optional_imports(tree, spans):
-    """``[{name, source, users}]``: each optional import's name, its fallback constant, and the callables that read
-    it or call what does."""
+def outside_inputs(tree, spans):
+    """The interface's ``optionalImports`` (``[{name, source, users}]``: each optional import's name, its fallback
+    constant, and the callables that read it or call what does) and ``argvReaders`` (the callables that read
+    ``sys.argv``, or call what does), each only when there is one."""
     constants = _fallback_constants(tree)
-    if not constants:
-        return []
-    reads = _reads(tree, spans)
-    out = []
-    for name, source in sorted(constants.items()):
-        users = _with_callers({q for q, names in reads.items() if name in names}, reads)
-        if users:
-            out.append({"name": name, "source": source, "users": sorted(users)})
-    return out
-
-
-def argv_readers(tree, spans):
-    """The callables that read ``sys.argv``, or call what does."""
-    lines = {node.lineno for node in ast.walk(tree)
-             if isinstance(node, ast.Attribute) and node.attr == "argv" and isinstance(node.value, ast.Name)
-             and node.value.id == "sys" and isinstance(node.ctx, ast.Load)}
-    if not lines:
-        return []
-    direct = {q for q, (start, end) in spans.items() if any(start <= n <= end for n in lines)}
-    return sorted(_with_callers(direct, _reads(tree, spans)))
+    by_line = _reads_by_line(tree)
+    reads_argv = any(ARGV in names for names in by_line.values())
+    if not constants and not reads_argv:
+        return {}
+    reads = _reads(by_line, spans)
+    found = {}
+    optional = [{"name": name, "source": source, "users": sorted(users)}
+                for name, source in sorted(constants.items()) if (users := _users(name, reads))]
+    if optional:
+        found["optionalImports"] = optional
+    readers = sorted(_users(ARGV, reads)) if reads_argv else []
+    if readers:
+        found["argvReaders"] = readers
+    return found
