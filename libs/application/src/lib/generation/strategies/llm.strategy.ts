@@ -141,7 +141,7 @@ export class LlmStrategy implements TestGenerationStrategy {
       const { generation } = phase;
       return {
         cases: phase.cases,
-        ...(phase.lastCoverage ? { coverage: phase.lastCoverage } : {}),
+        ...(phase.lastRun ? { coverage: phase.lastRun.run.coverage } : {}),
         explain: (coverage, testsKept) => uncoveredFacts(generation, coverage, testsKept),
         report: {
           ...sandboxFacts(generation),

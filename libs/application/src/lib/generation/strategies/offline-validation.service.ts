@@ -32,10 +32,9 @@ export type OfflinePhase =
 export interface ValidatedOfflineTests {
   readonly kind: 'done';
   readonly cases: readonly TestCase[];
-  readonly lastCoverage?: CoverageReport;
   /**
    * The passing first run of the last round (per-test coverage on), with its file: `cases` assembled alone, every
-   * one passed there and in every later run. Absent with `lastCoverage`.
+   * one passed there and in every later run (its coverage is the validated tests'). Absent when none passed.
    */
   readonly lastRun?: PassedRun;
   readonly failing: number;
@@ -187,7 +186,7 @@ export class OfflineValidation {
     return {
       kind: 'done',
       cases,
-      ...(lastRun ? { lastCoverage: lastRun.run.coverage, lastRun } : {}),
+      ...(lastRun ? { lastRun } : {}),
       ...counts,
       perturbations: [...perturbed],
       defects: lastFile?.defects ?? [],

@@ -53,7 +53,7 @@ export class OfflineStrategy implements TestGenerationStrategy {
     const started = this.now();
     const phase = await this.deps.validation.run(target, request, many);
     if (phase.kind === 'skipped') return phase.report;
-    const { cases, lastCoverage, failing, flaky, machine, generation } = phase;
+    const { cases, lastRun, failing, flaky, machine, generation } = phase;
     const base = {
       ...emptyReport(target, 0),
       ...sandboxFacts(generation),
@@ -67,7 +67,7 @@ export class OfflineStrategy implements TestGenerationStrategy {
       unstable: generation.unstable,
       machine,
     });
-    if (cases.length === 0 || !lastCoverage) {
+    if (cases.length === 0 || !lastRun) {
       const nothing = CoverageReport.empty(generation.search.coverage);
       return {
         ...base,
@@ -81,7 +81,7 @@ export class OfflineStrategy implements TestGenerationStrategy {
     const suite = await this.finalSuite(target, request, many, phase);
     if (suite instanceof TestAgentError)
       return emptyReport(target, this.now() - started, { code: suite.code, message: suite.message });
-    const coverage = suite.coverage ?? CoverageReport.empty(lastCoverage);
+    const coverage = suite.coverage ?? CoverageReport.empty(lastRun.run.coverage);
     if (suite.unit.length === 0)
       return {
         ...base,

@@ -17,6 +17,7 @@ import { toPlan } from './call-plans';
 import { type ArchivedTest } from './search-engine.service';
 import { subjectName } from './test-namer';
 import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
+import { describedValue } from '../../testing/described-value';
 
 // A fake module `stats`: def ratio(a: int, b: int); def label(x) (no type known).
 const intParam = (name: string): ParameterInfo => ({
@@ -74,19 +75,7 @@ const raised = (type: string, extra: Partial<ExceptionDescription> = {}): CallRe
     ...extra,
   },
 });
-const value = (expr: string | null, type: string, extra: Partial<ValueDescription> = {}): ValueDescription => ({
-  type,
-  module: 'builtins',
-  repr: expr ?? '',
-  expr,
-  canon: expr ?? '',
-  float: false,
-  approx: false,
-  nan: false,
-  len: null,
-  attrs: [],
-  ...extra,
-});
+const value = describedValue;
 const stable: Stability = { outcome: true, value: true, stdout: true, attrs: new Set<string>() };
 const emit = (tests: EmittableTest[], pinDefects = false) =>
   new PytestEmitter().emit('stats', stats, tests, new Set(), { pinDefects });

@@ -7,6 +7,7 @@ import { pyStr } from './python-source';
 import type { ArchivedTest } from './search-engine.service';
 import { strValue } from './scalar-values';
 import { simplifyTests } from './test-simplifier';
+import { describedValue } from '../../testing/described-value';
 
 const STR: TypeHint = { kind: 'builtin', name: 'str' };
 
@@ -35,18 +36,7 @@ const ok = (expr: string, type: string, len: number | null, stdout = ''): CallRe
   status: 'ok',
   lines: [2],
   branches: [],
-  value: {
-    type,
-    module: 'builtins',
-    repr: expr,
-    expr,
-    canon: expr,
-    float: false,
-    approx: false,
-    nan: false,
-    len,
-    attrs: [],
-  },
+  value: describedValue(expr, type, { len }),
   stdout,
 });
 

@@ -7,7 +7,6 @@ import {
   type ModuleTarget,
   type ParameterInfo,
   type TestCase,
-  type ValueDescription,
 } from '@test-agent/domain';
 import { FakeExecutionSandbox } from '@test-agent/domain/testing';
 import { OfflineTestGenerator, stability } from './offline-test-generator.service';
@@ -15,6 +14,7 @@ import { OfflineSearchEngine, type OutsideEffectSummary } from './search-engine.
 import { countOutsideEffects } from './search-archive';
 import { safeOutcome } from './raised-kinds';
 import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
+import { describedValue } from '../../testing/described-value';
 
 // A fake module `hazards`:
 //   def wipe(path: str)   lines 1-2: always tries `shutil.rmtree('/data/a')` (blocked by the sandbox)
@@ -57,18 +57,8 @@ const target: ModuleTarget = { file: '/src/hazards.py', importRoot: '/src', modu
 /** The file that ships: the emitted cases as the test-file assembler writes them. */
 const shipped = (file: { cases: readonly TestCase[] }) => new TestFileAssembler().assemble(target, file.cases).content;
 
-const value = (expr: string | null, type: string): ValueDescription => ({
-  type,
-  module: 'builtins',
-  repr: expr ?? '',
-  expr,
-  canon: expr ?? '<machine-dependent>',
-  float: false,
-  approx: false,
-  nan: false,
-  len: null,
-  attrs: [],
-});
+const value = (expr: string | null, type: string) =>
+  describedValue(expr, type, { canon: expr ?? '<machine-dependent>' });
 
 function behaviour(plan: CallPlan): CallResult {
   const step = plan.steps?.[0];

@@ -5,7 +5,6 @@ import type {
   ModuleInterface,
   ParameterInfo,
   TypeHint,
-  ValueDescription,
 } from '@test-agent/domain';
 import { InputGenerator } from './input-generator';
 import { fieldsOf, settableFields, type Candidate } from './generated-value';
@@ -16,6 +15,7 @@ import { RandomSource } from './random-source';
 import { toPlan } from './call-plans';
 import { TestNamer, contextQualifiers, numberWord } from './test-namer';
 import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
+import { describedValue } from '../../testing/described-value';
 
 // A fake module `lexer`:
 //   class Lexer: __init__(self, instream=None, infile=None); self.debug = 0 (int); self.source = None
@@ -70,19 +70,7 @@ const lexer: ModuleInterface = {
   baseline: { lines: [1], branches: [] },
 };
 
-const value = (expr: string | null, type: string, extra: Partial<ValueDescription> = {}): ValueDescription => ({
-  type,
-  module: 'builtins',
-  repr: expr ?? '',
-  expr,
-  canon: expr ?? '',
-  float: false,
-  approx: false,
-  nan: false,
-  len: null,
-  attrs: [],
-  ...extra,
-});
+const value = describedValue;
 const stable: Stability = { outcome: true, value: true, stdout: true, attrs: new Set<string>() };
 /** The file that ships for one test: the emitted case as the test-file assembler writes it. */
 const emit = (candidate: Candidate, result: CallResult, stab = stable): string => {

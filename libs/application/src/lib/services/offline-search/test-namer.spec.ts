@@ -1,7 +1,8 @@
-import type { CallResult, CallableInfo, ParameterInfo, TypeHint, ValueDescription } from '@test-agent/domain';
+import type { CallResult, CallableInfo, ParameterInfo, TypeHint } from '@test-agent/domain';
 import type { Candidate, GenArg, GenValue } from './generated-value';
 import { pyStr } from './python-source';
 import { TestNamer, contextQualifiers, joinQualifiers, messageWords, outcomeWords, stringTraits } from './test-namer';
+import { describedValue } from '../../testing/described-value';
 
 const STR: TypeHint = { kind: 'builtin', name: 'str' };
 const param = (name: string, hasDefault = false): ParameterInfo => ({
@@ -24,18 +25,7 @@ const returns = (expr: string, type: string, len: number | null = null): CallRes
   status: 'ok',
   lines: [],
   branches: [],
-  value: {
-    type,
-    module: 'builtins',
-    repr: expr,
-    expr,
-    canon: expr,
-    float: false,
-    approx: false,
-    nan: false,
-    len,
-    attrs: [],
-  } as ValueDescription,
+  value: describedValue(expr, type, { len }),
 });
 const raises = (type: string, message: string): CallResult => ({
   status: 'raised',
