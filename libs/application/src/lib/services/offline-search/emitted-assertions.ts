@@ -43,6 +43,9 @@ export const BUILTIN_TYPE_NAMES = new Set([
   'reversed',
 ]);
 
+/** Types of what a call returns that are functions, which no test can name but `callable()` recognises. */
+const CALLABLE_TYPE_NAMES = new Set(['function', 'builtin_function_or_method', 'method', 'method-wrapper']);
+
 /**
  * What a test asserts when its value, state and output all vary between runs or show the machine: that it
  * returned None, or the type of what it returned (when every run agreed on it and the test can name it).
@@ -58,6 +61,8 @@ export function fallbackAssertion(
   const { topNames, moduleName } = ctx;
   if (v.expr === 'None' && stability.value) return `assert ${target} is None`;
   if (!(stability.type ?? stability.value) || v.type.includes('<') || v.type === 'NoneType') return undefined;
+  // A function the call made (a closure, a compiled expression, a bound method): that it can be called.
+  if (v.module === 'builtins' && CALLABLE_TYPE_NAMES.has(v.type)) return `assert callable(${target})`;
   if (v.module === 'builtins')
     return BUILTIN_TYPE_NAMES.has(v.type) ? `assert isinstance(${target}, ${v.type})` : undefined;
   const qualname = v.type.startsWith(`${v.module}.`) ? v.type.slice(v.module.length + 1) : v.type;

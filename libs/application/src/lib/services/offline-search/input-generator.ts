@@ -3,7 +3,6 @@ import {
   callExpr,
   collectionValue,
   lit,
-  settableFields,
   valueSource,
   type GenArg,
   type GenValue,
@@ -13,7 +12,6 @@ import { mutateArguments } from './input-mutation';
 import {
   ANY,
   BOOL,
-  FIELD_TYPES,
   FLOAT,
   FLOAT_BOUNDARIES,
   INT,
@@ -24,7 +22,6 @@ import {
   PATH_PARAM,
   STR,
   defaultHint,
-  fieldHint,
   isArgvParam,
   preferText,
 } from './input-pools';
@@ -33,6 +30,7 @@ import { MAX_SIZED_LITERAL } from './emitted-assertions';
 import { floatValue, intValue, nearDefault, round, strValue } from './scalar-values';
 import { stdlibValue } from './stdlib-inputs';
 import { TextInputs } from './text-inputs';
+import { extraKeywords, fieldAssignment } from './added-arguments';
 
 /** A regular expression a callable matches text against, with strings the sandbox generated from it. */
 export type HarvestedPattern = NonNullable<ModuleInterface['patterns']>[string][number];
@@ -258,7 +256,10 @@ export class InputGenerator {
     const out: GenArg[] = [];
     let positionalGap = false;
     for (const p of fn.params) {
-      if (p.kind === 'varkw') continue;
+      if (p.kind === 'varkw') {
+        if (this.rng.chance(0.3)) out.push(...this.keywordsFor(p, fn, depth));
+        continue;
+      }
       if (p.kind === 'varargs') {
         if (positionalGap) continue;
         const n = this.rng.pick([0, 0, 1, 2]);
@@ -275,6 +276,11 @@ export class InputGenerator {
       out.push({ param: p, value: this.argumentValue(p, fn, depth), keyword });
     }
     return out;
+  }
+
+  private keywordsFor(p: ParameterInfo, fn: CallableInfo, depth: number): GenArg[] {
+    const own = this.module.literals[fn.qualname] ?? [];
+    return extraKeywords(p, fn, own, this.hintFor(p, fn), this.rng, (h) => this.value(h, fn, depth));
   }
 
   argumentValue(p: ParameterInfo, fn: CallableInfo, depth: number): GenValue {
@@ -308,31 +314,7 @@ export class InputGenerator {
 
   /** An assignment step `obj.<field> = value` for a constructible class's public attribute, or undefined. */
   assignment(cls: CallableInfo): StateStep | undefined {
-    const fields = settableFields(cls);
-    if (fields.length === 0) return undefined;
-    const field = this.rng.pick(fields);
-    // The attribute as a one-parameter setter, so mutation and simplification treat its value like an argument.
-    const param: ParameterInfo = {
-      name: field.name,
-      kind: 'either',
-      type: fieldHint(field),
-      hasDefault: false,
-      default: null,
-      defaultIsNone: false,
-    };
-    const method: CallableInfo = {
-      kind: 'property',
-      name: field.name,
-      qualname: `${cls.qualname}.${field.name}`,
-      owner: cls.qualname,
-      params: [param],
-    };
-    return {
-      method,
-      args: [{ param, value: this.value(param.type, cls), keyword: false }],
-      assign: true,
-      declared: FIELD_TYPES[field.type] !== undefined,
-    };
+    return fieldAssignment(cls, this.rng, (h) => this.value(h, cls));
   }
 
   /** Changes one thing in an argument list: a value nudged or regenerated, an optional argument added or dropped. */

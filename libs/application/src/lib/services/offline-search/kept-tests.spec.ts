@@ -306,7 +306,19 @@ describe('every emitted test checks something', () => {
     expect(file.tests).toEqual([]);
   });
 
-  it('writes no type check for a builtin type that is no name (dict_keys, function)', () => {
+  it('checks that a returned function can be called, since no test can name its type', () => {
+    const file = emit([
+      {
+        test: { plan: toPlan(candidate), result: ok(value(null, 'function')), candidate },
+        stability: { ...stable, value: false, type: true },
+      },
+    ]);
+    expect(file.tests[0].source).toBe(
+      ['def test_label_returns_function():', '    result = label(3)', '    assert callable(result)'].join('\n'),
+    );
+  });
+
+  it('writes no type check for a builtin type that is no name (dict_keys)', () => {
     const file = emit([
       {
         test: { plan: toPlan(candidate), result: ok(value(null, 'dict_keys')), candidate },

@@ -43,21 +43,11 @@ const FUNCTIONS: Readonly<Record<string, { readonly fn: string; readonly args: r
   __floor__: { fn: 'math.floor', args: [0] },
   __ceil__: { fn: 'math.ceil', args: [0] },
   __format__: { fn: 'format', args: [1] },
+  __bytes__: { fn: 'bytes', args: [0] },
   __divmod__: { fn: 'divmod', args: [1] },
 };
 
 const UNARY: Readonly<Record<string, string>> = { __neg__: '-', __pos__: '+', __invert__: '~' };
-
-/** The operator methods the search calls (the worker lists them on the module's classes). */
-export const OPERATOR_METHODS: ReadonlySet<string> = new Set([
-  ...Object.keys(BINARY),
-  ...Object.keys(BINARY).map((m) => `__r${m.slice(2)}`),
-  ...Object.keys(FUNCTIONS),
-  '__rdivmod__',
-  ...Object.keys(UNARY),
-  '__contains__',
-  '__getitem__',
-]);
 
 /**
  * The operator form of `call` (`obj.__add__(x)` → `obj + x`), its parts rendered by `render`, or undefined when it is

@@ -90,8 +90,35 @@ export class TextInputs {
     return `${rng.pick(WORDS)} ${one()}`;
   }
 
+  /**
+   * Text of the shape line-oriented parsers read (`key: value`, `name=value`, several such lines): keys the code
+   * compares with (its word literals), separators it splits or partitions at (its punctuation literals), values
+   * that are words, numbers, number pairs joined by another of its separators, or other keys. Made a fifth of the
+   * time, and only when its literals have both a key and a separator (no draw of the random source otherwise).
+   */
+  private keyedText(lits: readonly string[]): string | undefined {
+    const rng = this.rng;
+    const seps = lits.filter((l) => /^ ?[:=;|,/]{1,2} ?$/.test(l));
+    const keys = seps.length ? lits.filter((l) => /^[A-Za-z][\w.-]{0,30}$/.test(l)) : [];
+    if (keys.length === 0 || !rng.chance(0.2)) return undefined;
+    const sep = rng.pick(seps);
+    const number = () => String(rng.pick([0, 1, 2, 3, 5, 10, 60, -1]));
+    const value = (): string => {
+      const r = rng.next();
+      if (r < 0.3) return rng.pick(WORDS.filter((w) => !w.includes(' ')));
+      if (r < 0.5) return number();
+      if (r < 0.65) return `${number()}${rng.pick(seps).trim() || '/'}${number()}`;
+      if (r < 0.8) return rng.pick(keys);
+      return rng.pick(['*', '/', '', '/a/b', 'a b']);
+    };
+    const line = () => `${rng.pick(keys)}${sep}${rng.chance(0.5) ? ' ' : ''}${value()}`;
+    return rng.chance(0.5) ? line() : Array.from({ length: rng.int(2, 5) }, line).join('\n');
+  }
+
   private text(lits: readonly string[]): string {
     const rng = this.rng;
+    const keyed = this.keyedText(lits);
+    if (keyed !== undefined) return keyed;
     const observed = this.observed.get('str') ?? [];
     const piece = (): string => {
       const r = rng.next();

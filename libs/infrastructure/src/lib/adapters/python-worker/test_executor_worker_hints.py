@@ -250,3 +250,26 @@ def test_a_caller_with_evidence_of_its_own_inherits_what_the_callee_does_not_wha
     assert found["compile_"] == {"a": [BYTES, STR]}
     assert found["match"] == {"b": [STR], "c": [BYTES, STR]}
     assert found["full"] == {"d": [STR], "e": [STR]}
+
+
+def test_a_parameter_replaced_by_what_a_module_function_makes_of_it_is_typed_by_that_function_alone():
+    found = hints("""
+        def _writer(a, encoding):
+            if isinstance(a, io.TextIOBase):
+                return a
+            if isinstance(a, io.RawIOBase):
+                return io.TextIOWrapper(a, encoding)
+            return a
+
+        class Generator:
+            def __init__(self, b=None, encoding='utf-8'):
+                b = _writer(b, encoding)
+                self._write = b.write
+
+        def copy(c):
+            c = c.strip()
+            return c.upper()
+    """)
+    assert found["Generator.__init__"] == {"b": [STREAM, BINARY_STREAM]}
+    # Replaced by a method of its own type, not by a function of the module: what follows is still evidence.
+    assert found["copy"] == {"c": [STR]}

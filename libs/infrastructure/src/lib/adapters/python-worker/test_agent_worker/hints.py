@@ -108,6 +108,7 @@ class _HintCollector(ast.NodeVisitor):
 
     def __init__(self, tree):
         self.members = class_members(tree)
+        self.module_functions = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
         self.self_attrs = _init_attributes(tree)
         self.numeric_names = set()
         for node in tree.body:

@@ -45,6 +45,20 @@ def _writes(call):
     return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and any(c in mode.value for c in "wax")
 
 
+def _converted(node, names, module_functions):
+    """Parameters the function hands to one of the module's functions and replaces by what it returns
+    (``out = _writer(out, encoding)``): what it does with the name afterwards is evidence of what that function
+    returns, not of the parameter, which gets its types from the function it is handed to."""
+    out = set()
+    for n in ast.walk(node):
+        if not (isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
+                and n.value.func.id in module_functions):
+            continue
+        passed = {a.id for a in n.value.args if isinstance(a, ast.Name)}
+        out.update(t.id for t in n.targets if isinstance(t, ast.Name) and t.id in names and t.id in passed)
+    return out
+
+
 class Uses:
     """Scans one function (``qual``) and adds what it finds to the collector's evidence (``collector.add``) under
     (qualname, parameter, role): role ``self`` for the parameter itself, ``item``/``key``/``value`` for what
@@ -70,6 +84,7 @@ class Uses:
         self.streams = [BINARY_STREAM] if n_bytes and n_bytes >= n_str else [STREAM] if n_str else [STREAM, BINARY_STREAM]
         self.calls = collector.calls.setdefault(qual, [])
         self.node = node
+        self.converted = _converted(node, self.names, collector.module_functions)
 
     def run(self):
         nodes = list(ast.walk(self.node))
@@ -148,6 +163,8 @@ class Uses:
 
     def add(self, node, hint, check=False):
         target = self.ref(node) if not isinstance(node, tuple) else node
+        if target and target[2] == "self" and target[:2] == (self.qual, target[1]) and target[1] in self.converted:
+            return
         for h in self.streams if hint is STREAM else [hint]:
             if target and h is not None:
                 self.collector.add(target, h, check)
