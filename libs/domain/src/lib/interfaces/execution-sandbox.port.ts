@@ -12,6 +12,8 @@ export type TypeHint =
       readonly groups?: readonly string[];
       /** For a `re.Match`: how many values the code unpacks `m.groups()` into. */
       readonly groupCount?: number;
+      /** For a class from elsewhere the parameter fits by its use: the source a test builds one with. */
+      readonly make?: string;
     }
   | { readonly kind: 'none' }
   | { readonly kind: 'builtin'; readonly name: 'int' | 'float' | 'str' | 'bool' | 'bytes' | 'complex' | 'none' }

@@ -95,3 +95,14 @@ describe('keyword arguments for **kwargs', () => {
     ).toBe(true);
   });
 });
+
+describe('an object of a class from elsewhere that a parameter fits by its use', () => {
+  it('is mostly built the way the worker says a test can build it', () => {
+    const gen = new InputGenerator(rules, new RandomSource(9));
+    const hint = { kind: 'any', hint: 'xml.sax.xmlreader.XMLReader', make: 'xmlreader.XMLReader()' } as const;
+    const made = Array.from({ length: 100 }, () => gen.value(hint, plain));
+    const built = made.filter((v) => v.expr.kind === 'lit' && v.expr.source === 'xmlreader.XMLReader()');
+    expect(built.length).toBeGreaterThan(70);
+    expect(built.length).toBeLessThan(100);
+  });
+});

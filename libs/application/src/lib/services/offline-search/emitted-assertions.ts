@@ -75,7 +75,7 @@ export function fallbackAssertion(
   // same way, so `import datetime` never shadows it (or is shadowed by it) in the same file.
   const local = importedName(ctx.external, v.module, qualname);
   if (local) {
-    body.imports.add(ctx.external[local]);
+    body.imports.add(ctx.external[local.split('.')[0]]);
     return `assert isinstance(${target}, ${local})`;
   }
   if (/^[a-z][\w.]*$/.test(v.module) && !v.module.split('.').some((p) => p.startsWith('_'))) {
@@ -85,10 +85,17 @@ export function fallbackAssertion(
   return undefined;
 }
 
-/** The local name of `from <module> import <qualname>` (or `... as <local>`) among the module's imports, if any. */
+/**
+ * The name a test reaches `<module>.<qualname>` by, the way the module itself imported it: the local name of
+ * `from <module> import <qualname>` (or `... as <local>`), else `<local>.<qualname>` for `import <module> as
+ * <local>`; undefined when the module imported neither.
+ */
 function importedName(external: NameContext['external'], module: string, qualname: string): string | undefined {
   const statement = `from ${module} import ${qualname}`;
-  return Object.keys(external).find((n) => external[n] === statement || external[n] === `${statement} as ${n}`);
+  const byName = Object.keys(external).find((n) => external[n] === statement || external[n] === `${statement} as ${n}`);
+  if (byName) return byName;
+  const asModule = Object.keys(external).find((n) => n !== module && external[n] === `import ${module} as ${n}`);
+  return asModule ? `${asModule}.${qualname}` : undefined;
 }
 
 export function valueAssertions(

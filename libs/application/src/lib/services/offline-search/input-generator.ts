@@ -125,6 +125,7 @@ export class InputGenerator {
       case 'dict':
         return this.dictValue(hint, owner, depth);
       case 'any': {
+        if (hint.make && rng.chance(0.85)) return { expr: lit(hint.make), kind: 'other', hint };
         const io = this.texts.ioValue(hint.hint, owner);
         if (io) return io;
         const known = hint.hint ? stdlibValue(this.module, rng, hint.hint, hint) : undefined;

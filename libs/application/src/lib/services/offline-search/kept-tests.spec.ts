@@ -365,6 +365,22 @@ describe('every emitted test checks something', () => {
     expect(shipped(file)).toContain('from datetime import datetime\n');
     expect(shipped(file)).not.toMatch(/^import datetime$/m);
   });
+
+  it('names a type of a module the module imported under another name through that name', () => {
+    const source: EmittableTest = {
+      test: {
+        plan: toPlan(candidate),
+        result: ok(value(null, 'InputSource', { module: 'xml.sax.xmlreader' })),
+        candidate,
+      },
+      stability: { ...stable, value: false, type: true },
+    };
+    const importing = { ...stats, externalNames: { xmlreader: 'import xml.sax.xmlreader as xmlreader' } };
+    const file = new PytestEmitter().emit('stats', importing, [source]);
+    expect(file.tests[0].source).toMatch(/assert isinstance\(result, xmlreader\.InputSource\)$/);
+    expect(shipped(file)).toContain('import xml.sax.xmlreader as xmlreader\n');
+    expect(shipped(file)).not.toMatch(/^import xml\.sax\.xmlreader$/m);
+  });
 });
 
 describe('names a test takes from the module', () => {

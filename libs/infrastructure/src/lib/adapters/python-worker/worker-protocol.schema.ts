@@ -39,6 +39,7 @@ export const typeHintSchema: z.ZodType<TypeHint> = z.lazy(() =>
       hint: z.string().optional(),
       groups: z.array(z.string()).optional(),
       groupCount: count.optional(),
+      make: z.string().optional(),
     }),
     z.strictObject({ kind: z.literal('none') }),
     z.strictObject({

@@ -15,6 +15,7 @@ import sys
 import traceback
 import types
 
+from .duck_types import duck_type_resolver
 from .guard import MAX_EFFECTS, Guard
 from .hints import param_hints, with_pattern_subjects
 from . import probes
@@ -79,7 +80,8 @@ class Worker:
         finally:
             effects = self.guard.stop()
         found.update({
-            "paramHints": self.probed(with_pattern_subjects(param_hints(tree), found), found["callables"]),
+            "paramHints": self.probed(with_pattern_subjects(param_hints(tree, duck_type_resolver(self.module)), found),
+                                      found["callables"]),
             "shape": {
                 "statements": sorted(self.shape.statements),
                 "branches": sorted(self.shape.branch_arcs),

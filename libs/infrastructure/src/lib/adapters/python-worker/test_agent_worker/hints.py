@@ -12,11 +12,13 @@ from .usage import Uses, number_constant
 CONTAINERS = ("list", "set", "tuple", "dict")
 
 
-def param_hints(tree):
-    """qualname -> parameter -> type hints (the protocol's ``TypeHint`` objects), in the order the evidence came."""
+def param_hints(tree, resolve_attrs=None):
+    """qualname -> parameter -> type hints (the protocol's ``TypeHint`` objects), in the order the evidence came.
+    ``resolve_attrs``: attribute names -> hints of classes from elsewhere that have them (``duck_types``), asked for
+    a parameter nothing else types."""
     collector = _HintCollector(tree)
     collector.visit(tree)
-    collector.add_class_hints()
+    collector.add_class_hints(resolve_attrs)
     collector.finish()
     _inherited_methods(collector, class_bases(tree))
     _inherit_hints(collector)
@@ -159,9 +161,10 @@ class _HintCollector(ast.NodeVisitor):
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-    def add_class_hints(self):
+    def add_class_hints(self, resolve_attrs=None):
         """``class`` hints for a parameter whose attributes are all members of one to three of the module's classes,
-        when nothing but protocol-like methods (``read``, ``get``) says what it is."""
+        when nothing but protocol-like methods (``read``, ``get``) says what it is; else the hints ``resolve_attrs``
+        gives (classes the module imported)."""
         for (qual, param, role), attrs in self.used_attrs.items():
             if role != "self":
                 continue
@@ -172,6 +175,9 @@ class _HintCollector(ast.NodeVisitor):
             if 0 < len(owners) <= 3:
                 for c in owners:
                     self.add((qual, param, "self"), class_ref(c))
+            elif not owners and not found and resolve_attrs:
+                for h in resolve_attrs(attrs):
+                    self.add((qual, param, "self"), h)
 
     def finish(self):
         """Evidence -> hints."""
