@@ -74,6 +74,7 @@ def test_operator_methods_are_listed_and_generated_or_unsafe_ones_are_not(tmp_pa
         "Money.__abs__",
         "Money.__add__",
         "Money.__getitem__",
+        "Money.__iadd__",
         "Money.__lt__",
         "Money.__radd__",
         "Money._split",

@@ -107,7 +107,8 @@ def test_harvests_literal_named_and_class_patterns_with_flags_and_subjects():
         ''')
     assert found["parse"] == [{"pattern": r"(\d+)\.(\d+)", "flags": 0, "subjects": ["text"], "name": "_VERSION_RE"}]
     assert found[""] == [{"pattern": r"(\d+)\.(\d+)", "flags": 0, "subjects": [], "name": "_VERSION_RE"}]
-    assert found["words"] == [{"pattern": r"\w+", "flags": int(re.I | re.M), "subjects": ["line"]}]
+    # Scanned for every match (`findall`), not matched once: a tokenizer's pattern.
+    assert found["words"] == [{"pattern": r"\w+", "flags": int(re.I | re.M), "subjects": ["line"], "scanned": True}]
     assert found["key"] == [{"pattern": "[a-z]+", "flags": int(re.VERBOSE), "subjects": ["s"]}]
     assert "dynamic" not in found
     assert found["Lexer.next"] == [{"pattern": "[+-]", "flags": int(re.ASCII), "subjects": ["source"]}]
@@ -147,3 +148,36 @@ def test_each_pattern_says_how_many_groups_it_has_and_the_names_of_the_named_one
     found = {e["name"]: e for e in module_patterns(ast.parse(source), {"parse": (8, 9)})["parse"]}
     assert (found["CLOCK"]["groups"], found["CLOCK"]["groupNames"]) == (3, ["h", "m"])
     assert (found["WORD"]["groups"], found["WORD"]["groupNames"]) == (0, [])
+
+
+def test_a_tokenizer_s_pattern_gives_sequences_of_tokens_and_its_subject_through_a_compiled_name():
+    source = textwrap.dedent("""
+        import re
+
+        _TOKEN = re.compile(r"(?P<NUMBER>[0-9]+)|(?P<NAME>[a-z]+)|(?P<OP>[-+*/]|==)|(?P<SPACE> +)")
+
+        def tokens(expr):
+            return [m.group(0) for m in re.finditer(_TOKEN, expr)]
+
+        def whole(expr):
+            return _TOKEN.fullmatch(expr)
+
+        def evaluate(text, depth=0):
+            return len(tokens(text)) + depth
+    """)
+    tree = ast.parse(source)
+    spans = {"tokens": (6, 7), "whole": (9, 10), "evaluate": (12, 13)}
+    found = module_patterns(tree, spans)
+    scanned = found["tokens"][0]
+    assert scanned["subjects"] == ["expr"]
+    token = re.compile(scanned["pattern"])
+    sequences = [s for s in scanned["matches"] if not token.fullmatch(s)]
+    # Several tokens one after another, each piece a token, of more than one kind.
+    assert len(sequences) >= 5
+    assert all("".join(m.group(0) for m in token.finditer(s)) == s for s in sequences)
+    kinds = {m.lastgroup for s in sequences for m in token.finditer(s)}
+    assert {"NUMBER", "NAME", "OP"} <= kinds
+    # Matched once elsewhere: single strings only.
+    assert all(token.fullmatch(s) for s in found["whole"][0]["matches"])
+    # A function that hands its parameter to the tokenizer gets the tokenizer's pattern for it.
+    assert found["evaluate"] == [{**scanned, "subjects": ["text"]}]

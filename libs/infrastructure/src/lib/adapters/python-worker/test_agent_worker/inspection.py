@@ -226,13 +226,14 @@ def describe_class(cls, path, module, describer):
 
 _BINARY = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and", "or", "xor")
 # Special methods the search calls like any method (the emitted tests write the operator or builtin they stand for:
-# ``x + 2``, ``2 + x``, ``abs(x)``, ``x[k]``, ``k in x``; ``x.__setitem__(k, v)`` stays a call, an assignment is no
-# expression): arithmetic and its reflected forms, comparisons, unary operators, conversions, rounding, containers. Not __hash__ (hash() reduces what __hash__ returns), nor __bool__
-# (listed, it cost graphlib a third of its coverage: 94.3 -> 60.8 %, cause not yet found), nor in-place forms.
+# ``x + 2``, ``2 + x``, ``abs(x)``, ``x[k]``, ``k in x``; ``x.__setitem__(k, v)`` and ``x.__iadd__(y)`` stay calls,
+# an assignment is no expression): arithmetic with its reflected and in-place forms, comparisons, unary operators,
+# conversions, rounding, containers. Not __hash__ (hash() reduces what __hash__ returns), nor __bool__
+# (listed, it cost graphlib a third of its coverage: 94.3 -> 60.8 %, cause not yet found).
 CALLED_DUNDERS = frozenset(
     ["__call__", "__len__", "__str__", "__repr__", "__iter__", "__next__", "__contains__", "__getitem__", "__setitem__",
      "__delitem__", "__bytes__"]
-    + [f"__{op}__" for op in _BINARY] + [f"__r{op}__" for op in _BINARY]
+    + [f"__{op}__" for op in _BINARY] + [f"__r{op}__" for op in _BINARY] + [f"__i{op}__" for op in _BINARY]
     + [f"__{c}__" for c in ("eq", "ne", "lt", "le", "gt", "ge", "neg", "pos", "invert", "abs", "int", "float",
                                "complex", "round", "trunc", "floor", "ceil", "format", "divmod", "rdivmod")]
 )

@@ -11,7 +11,7 @@ import struct
 
 from .usage import UNPACKERS, _called_name
 
-SAMPLES_PER_FUNCTION = 12
+SAMPLES_PER_FUNCTION = 20
 
 
 def binary_samples(tree, module):
@@ -33,17 +33,40 @@ def binary_samples(tree, module):
     return out
 
 
-def _formats(node):
-    """The constant formats the function unpacks with, in source order (each once), that ``struct`` accepts."""
-    found = []
+def _valid(fmt):
+    try:
+        struct.calcsize(fmt)
+    except struct.error:
+        return False
+    return True
+
+
+def _format_names(node):
+    """Name -> the constant formats the function assigns it (``ii = '<II'`` in one arm, ``ii = '>II'`` in the
+    other), for formats passed by name."""
+    names = {}
     for sub in ast.walk(node):
-        if (isinstance(sub, ast.Call) and _called_name(sub) in UNPACKERS and sub.args
-                and isinstance(sub.args[0], ast.Constant) and isinstance(sub.args[0].value, str)):
-            try:
-                struct.calcsize(sub.args[0].value)
-            except struct.error:
-                continue
-            found.append((sub.lineno, sub.col_offset, sub.args[0].value))
+        if (isinstance(sub, ast.Assign) and isinstance(sub.value, ast.Constant) and isinstance(sub.value.value, str)
+                and _valid(sub.value.value)):
+            for t in sub.targets:
+                if isinstance(t, ast.Name):
+                    names.setdefault(t.id, []).append(sub.value.value)
+    return names
+
+
+def _formats(node):
+    """The formats the function unpacks with, in source order (each once), that ``struct`` accepts: constants, and
+    names the function binds to constants."""
+    found = []
+    by_name = _format_names(node)
+    for sub in ast.walk(node):
+        if not (isinstance(sub, ast.Call) and _called_name(sub) in UNPACKERS and sub.args):
+            continue
+        arg = sub.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and _valid(arg.value):
+            found.append((sub.lineno, sub.col_offset, arg.value))
+        elif isinstance(arg, ast.Name):
+            found.extend((sub.lineno, sub.col_offset, fmt) for fmt in by_name.get(arg.id, []))
     out = []
     for _, _, fmt in sorted(found):
         if fmt not in out:
@@ -52,8 +75,8 @@ def _formats(node):
 
 
 def _unpacked_names(node):
-    """Name -> (format, index) of each value unpacked with a constant format: ``magic = unpack('<I', b)[0]``,
-    ``a, b = unpack('<2I', b)``, ``size, = unpack('<I', b)``."""
+    """Name -> the (format, index) pairs of the values unpacked into it with a constant format (one per arm that
+    unpacks it): ``magic = unpack('<I', b)[0]``, ``a, b = unpack('<2I', b)``, ``size, = unpack('<I', b)``."""
     names = {}
     for sub in ast.walk(node):
         if not (isinstance(sub, ast.Assign) and len(sub.targets) == 1):
@@ -66,11 +89,11 @@ def _unpacked_names(node):
             continue
         fmt, target = value.args[0].value, sub.targets[0]
         if index is not None and isinstance(target, ast.Name):
-            names[target.id] = (fmt, index)
+            names.setdefault(target.id, []).append((fmt, index))
         elif index is None and isinstance(target, ast.Tuple):
             for i, e in enumerate(target.elts):
                 if isinstance(e, ast.Name):
-                    names[e.id] = (fmt, i)
+                    names.setdefault(e.id, []).append((fmt, i))
     return names
 
 
@@ -85,8 +108,25 @@ def _constraints(node, cls, module):
             continue
         for a, b in ((sub.left, sub.comparators[0]), (sub.comparators[0], sub.left)):
             source = _int_source(b, cls, module) if isinstance(a, ast.Name) and a.id in unpacked else None
-            if source and source not in out.setdefault(unpacked[a.id], []):
-                out[unpacked[a.id]].append(source)
+            for at in unpacked.get(a.id, []) if source else []:
+                if source not in out.setdefault(at, []):
+                    out[at].append(source)
+    return out
+
+
+def _roles(node):
+    """(format, index) -> ``count`` for an unpacked value the function loops over (``range(n)``, ``range(0, n)``),
+    ``offset`` for one it slices its input at (``buf[at:at + 8]``)."""
+    unpacked = _unpacked_names(node)
+    out = {}
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id == "range" and sub.args:
+            bound = sub.args[-1] if len(sub.args) <= 2 else sub.args[1]
+            for at in unpacked.get(bound.id, []) if isinstance(bound, ast.Name) else []:
+                out.setdefault(at, "count")
+        elif isinstance(sub, ast.Slice) and isinstance(sub.lower, ast.Name):
+            for at in unpacked.get(sub.lower.id, []):
+                out.setdefault(at, "offset")
     return out
 
 
@@ -112,6 +152,7 @@ def _samples(node, cls, module, rng):
     compares nothing it unpacked with a constant."""
     formats = _formats(node)
     constraints = _constraints(node, cls, module)
+    roles = _roles(node)
     heads = [f for f in formats if any(k[0] == f for k in constraints)]
     if not heads:
         return []
@@ -120,26 +161,65 @@ def _samples(node, cls, module, rng):
     words = [c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and isinstance(c.value, str)
              and c.value.isascii() and 0 < len(c.value) <= 40 and c.value not in formats][:6]
     out = []
+    # A reader that tells byte orders by its magic (``if magic == LE: ... '<4I' ... elif magic == BE: ... '>4I'``)
+    # reads in the k-th byte order its formats name after the k-th constant it compares the head with.
+    head_known = constraints.get((head, 0), [])
+    orders = list(dict.fromkeys(f[:1] for f in rest))
     for i in range(SAMPLES_PER_FUNCTION):
-        first = rest[i % len(rest)]
+        k = rng.randrange(len(head_known)) if head_known else None
+        order = orders[k] if k is not None and k < len(orders) else head[:1]
+        in_order = [f for f in rest if f[:1] == order]
+        first = rest[i % len(rest)] if not in_order or rng.random() < 0.25 else in_order[0]
         same_order = [f for f in rest if f[:1] == first[:1]]
-        records = [head, first] + [rng.choice(same_order) for _ in range(rng.choice([0, 1, 2]))]
+        records = [head, first] + [rng.choice(same_order) for _ in range(rng.choice([0, 1, 2, 3]))]
         starts = [0]
         for r in records:
             starts.append(starts[-1] + struct.calcsize(r))
-        pool = [0, 0, 1, 1, 2] + starts[2:] + [starts[-1] + 8]
+        tail, size = _tail(words, rng)
+        at_tail = starts[-1]
+        # Counts and offsets: small numbers, the records' starts, the tail's start, and lengths that keep a slice
+        # of the tail inside it (a record that says where its text is and how long).
+        pool = [0, 0, 1, 1, 2] + starts[2:] + [at_tail + 8]
+        lengths = [0, size // 2, size - 1, rng.randint(1, size - 1)] if size > 1 else [0]
+        pool += [at_tail] + lengths[1:]
 
         def value(fmt, at):
             known = constraints.get((fmt, at))
-            return rng.choice(known) if known and rng.random() < 0.8 else str(rng.choice(pool))
+            if known and rng.random() < 0.8:
+                return known[k] if (fmt, at) == (head, 0) and k is not None else rng.choice(known)
+            # A value the reader loops over is a small count; one it slices its input at points at a later record.
+            role = roles.get((fmt, at))
+            if role == "count" and rng.random() < 0.8:
+                return str(rng.choice([1, 1, 2]))
+            if role == "offset" and len(starts) > 3 and rng.random() < 0.8:
+                return str(rng.choice(starts[2:-1]))
+            return str(rng.choice(pool))
 
-        packed = [f"struct.pack({r!r}, {', '.join(value(r, at) for at in range(_count(r)))})" for r in records]
-        tail = rng.choice(["", f"bytes({rng.choice([8, 16, 32])})"]
-                          + ([repr("\n".join(rng.sample(words, min(3, len(words)))).encode())] if words else []))
+        def fields(r, index):
+            # A later record of two values: where a piece of the tail is and how long, in either order.
+            if index >= 2 and _count(r) == 2 and rng.random() < 0.7:
+                pair = [str(rng.choice(lengths)), str(at_tail)]
+                return pair if rng.random() < 0.5 else pair[::-1]
+            return [value(r, at) for at in range(_count(r))]
+
+        packed = [f"struct.pack({r!r}, {', '.join(fields(r, k))})" for k, r in enumerate(records)]
         source = " + ".join(packed + ([tail] if tail else []))
         if all(o["source"] != source for o in out):
             out.append({"source": source, "kind": "bytes"})
     return out
+
+
+def _tail(words, rng):
+    """What follows the records, as source and its length in bytes: nothing, zero bytes, or the function's own text
+    constants, on lines of their own or as ``key: value`` lines (the headers a format keeps as text)."""
+    options = [("", 0)] + [(f"bytes({n})", n) for n in (8, 16, 32)][rng.randint(0, 2):][:1]
+    if words:
+        lines = rng.sample(words, min(3, len(words)))
+        options.append(("\n".join(lines).encode(), None))
+        keyed = [f"{w}: {rng.choice(words)}{rng.choice(['', ' ', '; '])}{rng.choice(words)}" for w in lines]
+        options.append(("\n".join(keyed).encode() + b"\n\n", None))
+    tail, size = rng.choice(options)
+    return (repr(tail), len(tail)) if size is None else (tail, size)
 
 
 def _count(fmt):

@@ -5,9 +5,11 @@ import ast
 import re
 import string
 
-from .regex_strings import regex_strings
+from .regex_strings import regex_strings, token_sequences
 
 
+# Uses that scan the whole input for matches, one after another (a tokenizer): their subjects are sequences of matches.
+SCANS = {"findall", "finditer", "sub", "subn", "split", "scanner"}
 RE_FUNCS = {"compile", "match", "fullmatch", "search", "findall", "finditer", "sub", "subn", "split"}
 RE_METHODS = {"match", "fullmatch", "search", "findall", "finditer", "sub", "subn", "split"}
 # Index of the string argument and of the flags argument of each ``re`` function.
@@ -48,7 +50,8 @@ def harvest_patterns(tree, spans):
     out = {}
     for owner, bucket in finder.per_owner.items():
         items = sorted(bucket.values(), key=lambda e: -len(e["subjects"]))[:MAX_PATTERNS]
-        out[owner] = [{"pattern": e["pattern"], "flags": e["flags"], "subjects": sorted(e["subjects"]), **({"name": e["name"]} if e.get("name") else {})}
+        out[owner] = [{"pattern": e["pattern"], "flags": e["flags"], "subjects": sorted(e["subjects"]),
+                       **({"name": e["name"]} if e.get("name") else {}), **({"scanned": True} if e.get("scanned") else {})}
                       for e in items]
     return out
 
@@ -196,13 +199,15 @@ class _PatternFinder:
                 owner = qual
         return owner
 
-    def attribute(self, owner, entry, subjects=()):
+    def attribute(self, owner, entry, subjects=(), scanned=False):
         bucket = self.per_owner.setdefault(owner, {})
         key = (entry["pattern"], entry["flags"])
         item = bucket.setdefault(key, {"pattern": entry["pattern"], "flags": entry["flags"], "subjects": set()})
         item["subjects"] |= set(entry["subjects"]) | set(subjects)
         if entry.get("name"):
             item["name"] = entry["name"]
+        if scanned:
+            item["scanned"] = True
 
     def visit(self, node):
         """The patterns one node of the module uses: a call of ``re``, a named pattern used or referenced."""
@@ -212,7 +217,13 @@ class _PatternFinder:
             if fn and id(node) not in self.bound:
                 entry = self.pattern_entry(node, fn)
                 if entry:
-                    attribute(owner_of(node.lineno), entry)
+                    attribute(owner_of(node.lineno), entry, scanned=fn in SCANS)
+                elif node.args and isinstance(node.args[0], ast.Name) and node.args[0].id in named:
+                    # `re.finditer(_TOKEN, text)`: a compiled pattern handed to a function of `re`.
+                    at = RE_SUBJECT_ARG.get(fn)
+                    name = _base_name(node.args[at]) if at is not None and len(node.args) > at else None
+                    for named_entry in named[node.args[0].id]:
+                        attribute(owner_of(node.lineno), named_entry, [name] if name else [], fn in SCANS)
             # `NAME.match(s)`, `self.NAME.search(s)`, `NAME(s)` (`NAME = re.compile(...).fullmatch`): the
             # subject of a named pattern.
             f = node.func
@@ -227,7 +238,7 @@ class _PatternFinder:
                 subject = node.args[at] if len(node.args) > at else None
                 name = _base_name(subject) if subject is not None else None
                 for entry in entries or []:
-                    attribute(owner_of(node.lineno), entry, [name] if name else [])
+                    attribute(owner_of(node.lineno), entry, [name] if name else [], f.attr in SCANS)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in named:
             owner = owner_of(node.lineno)
             if owner:
@@ -260,6 +271,36 @@ def module_patterns(tree, spans):
             if key not in cache:
                 cache[key] = regex_strings(*key)
             matching, misses = cache[key]
+            scanned = e.pop("scanned", False)
+            if scanned:
+                # A tokenizer's input: single tokens and sequences of them.
+                if ("scan",) + key not in cache:
+                    cache[("scan",) + key] = token_sequences(*key)
+                matching = matching + [s for s in cache[("scan",) + key] if s not in matching]
             if matching or misses:
                 out.setdefault(owner, []).append({**e, "matches": matching, "nearMisses": misses, **_groups(*key)})
+    _hand_on(tree, out)
     return out
+
+
+def _hand_on(tree, found):
+    """A module function that hands its parameter to another that matches it (``c2py(plural)`` calling
+    ``_tokenize(plural)``) matches it too: the callee's patterns are the caller's, with the caller's parameter as
+    subject (two rounds, so a chain of calls passes them along)."""
+    functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    params = {name: [a.arg for a in n.args.posonlyargs + n.args.args] for name, n in functions.items()}
+    calls = [(name, sub) for name, n in functions.items() for sub in ast.walk(n)
+             if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and sub.func.id in functions
+             and sub.func.id != name]
+    for _ in range(2):
+        for name, call in calls:
+            callee = params[call.func.id]
+            for i, arg in enumerate(call.args[:len(callee)]):
+                if not (isinstance(arg, ast.Name) and arg.id in params[name]):
+                    continue
+                mine = found.setdefault(name, [])
+                for e in list(found.get(call.func.id, [])):
+                    if callee[i] in e["subjects"] and all(m["pattern"] != e["pattern"] for m in mine):
+                        mine.append({**e, "subjects": [arg.id]})
+    for name in [n for n, entries in found.items() if not entries]:
+        del found[name]

@@ -222,3 +222,52 @@ def regex_strings(pattern, flags=0):
         return matching, gen.near_misses(matching)
     except Exception:  # noqa: BLE001 - an unusual pattern only means no strings from it
         return [], []
+
+
+MAX_TOKENS = 40
+MAX_SEQUENCES = 10
+
+
+def _alternative_paths(items, chosen):
+    """For each alternative of each alternation in the tree, the choices (``RegexStrings.force``) that reach it:
+    its own index and those of the alternations it is nested in."""
+    for op, av in items:
+        if op is _sre.BRANCH:
+            for i, alt in enumerate(av[1]):
+                here = {**chosen, id(av): i}
+                yield here
+                yield from _alternative_paths(alt, here)
+        elif op is _sre.SUBPATTERN:
+            yield from _alternative_paths(av[-1], chosen)
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) or op is getattr(_sre, "POSSESSIVE_REPEAT", None):
+            yield from _alternative_paths(av[2], chosen)
+
+
+def token_sequences(pattern, flags=0):
+    """Strings a tokenizer scans (``finditer``, ``findall``, ``sub``, ``split`` over the whole input): two to six
+    short matches of the pattern one after another, from up to ``MAX_TOKENS`` distinct ones made at random, each
+    alternative of its alternations (the kinds of token) forced in turn first. Deterministic, like
+    ``regex_strings``; ``[]`` when nothing can be made."""
+    try:
+        gen = RegexStrings(pattern, flags)
+        tokens = []
+        forced = [f for f in _alternative_paths(gen.tree, {})][:30]
+        for force in [f for f in forced for _ in range(3)] + [None] * 40:
+            try:
+                s = gen._one("random", None, force)
+            except (ValueError, RecursionError):
+                continue
+            if 0 < len(s) <= 12 and s not in tokens and gen.regex.fullmatch(s):
+                tokens.append(s)
+                if len(tokens) >= MAX_TOKENS:
+                    break
+    except Exception:  # noqa: BLE001 - an unusual pattern only means no strings from it
+        return []
+    out = []
+    for _ in range(MAX_SEQUENCES * 2):
+        if not tokens or len(out) >= MAX_SEQUENCES:
+            break
+        seq = "".join(gen.rng.choice(tokens) for _ in range(gen.rng.randint(2, 6)))
+        if seq not in out:
+            out.append(seq)
+    return out
