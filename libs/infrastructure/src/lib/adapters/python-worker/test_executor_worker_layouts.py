@@ -87,3 +87,43 @@ def test_a_function_that_unpacks_nothing_or_compares_nothing_it_unpacked_gets_no
             return text.split()
     """)
     assert binary_samples(ast.parse(source), types.ModuleType("m")) == {}
+
+
+TABLE = textwrap.dedent("""
+    from struct import unpack
+
+    class Table:
+        MAGIC = 0xCAFE
+
+        def __init__(self, fp):
+            buf = fp.read()
+            magic = unpack('<I', buf[:4])[0]
+            if magic == self.MAGIC:
+                count, index = unpack('<2I', buf[4:12])
+                pair = '<II'
+            else:
+                raise ValueError('not a table')
+            self.items = []
+            for _ in range(count):
+                length, offset = unpack(pair, buf[index:index + 8])
+                if offset + length > len(buf):
+                    raise ValueError('corrupt')
+                self.items.append(buf[offset:offset + length].decode())
+                index += 8
+            self.title = 'title: ' + 'name'
+""")
+
+
+def test_a_table_of_pieces_gets_samples_whose_count_offsets_and_pairs_reach_text_in_the_tail():
+    module = types.ModuleType("table")
+    exec(compile(TABLE, "table.py", "exec"), module.__dict__)
+    ns = {**vars(module), "struct": struct}
+    pieces = []
+    for s in binary_samples(ast.parse(TABLE), module)["Table.__init__"]:
+        try:
+            pieces.extend(module.Table(io.BytesIO(eval(s["source"], ns))).items)
+        except (ValueError, struct.error, UnicodeDecodeError):
+            pass
+    # The format passed by name (`pair`) is read, the count is small, the index points at the pairs, and a pair
+    # points at text the reader's own constants spell.
+    assert any(p and set(p.split()) & {"title:", "name", "name:"} for p in pieces)

@@ -171,7 +171,11 @@ def _samples(node, cls, module, rng):
         in_order = [f for f in rest if f[:1] == order]
         first = rest[i % len(rest)] if not in_order or rng.random() < 0.25 else in_order[0]
         same_order = [f for f in rest if f[:1] == first[:1]]
-        records = [head, first] + [rng.choice(same_order) for _ in range(rng.choice([0, 1, 2, 3]))]
+        # Later records: mostly pairs when the reader unpacks some (a table of where its pieces are).
+        pairs = [f for f in same_order if _count(f) == 2]
+        records = [head, first] + [rng.choice(pairs if pairs and rng.random() < 0.7 else same_order)
+                                   for _ in range(rng.choice([0, 1, 2, 3]))]
+        length_first = rng.random() < 0.5
         starts = [0]
         for r in records:
             starts.append(starts[-1] + struct.calcsize(r))
@@ -196,10 +200,11 @@ def _samples(node, cls, module, rng):
             return str(rng.choice(pool))
 
         def fields(r, index):
-            # A later record of two values: where a piece of the tail is and how long, in either order.
+            # A later record of two values: where a piece of the tail is and how long (in the same order in every
+            # such record of the sample).
             if index >= 2 and _count(r) == 2 and rng.random() < 0.7:
                 pair = [str(rng.choice(lengths)), str(at_tail)]
-                return pair if rng.random() < 0.5 else pair[::-1]
+                return pair if length_first else pair[::-1]
             return [value(r, at) for at in range(_count(r))]
 
         packed = [f"struct.pack({r!r}, {', '.join(fields(r, k))})" for k, r in enumerate(records)]
