@@ -1,6 +1,7 @@
 import type { CallableInfo, HarvestedLiteral, ModuleInterface, ParameterInfo } from '@test-agent/domain';
 import { InputGenerator } from './input-generator';
-import { evalPyStr } from './generated-value';
+import { evalPyStr, type Candidate } from './generated-value';
+import { wellTyped } from './typed-input';
 import { RandomSource } from './random-source';
 
 // A fake module `rules`:
@@ -104,5 +105,53 @@ describe('an object of a class from elsewhere that a parameter fits by its use',
     const built = made.filter((v) => v.expr.kind === 'lit' && v.expr.source === 'xmlreader.XMLReader()');
     expect(built.length).toBeGreaterThan(70);
     expect(built.length).toBeLessThan(100);
+  });
+});
+
+describe('an object of a class of the module', () => {
+  // class Ratio: __init__(self, num, den); @classmethod from_text(cls, text); def scale(ratio: Ratio, k) ...
+  const ratio = {
+    kind: 'class',
+    name: 'Ratio',
+    qualname: 'Ratio',
+    constructible: true,
+    params: [param('num'), param('den')],
+    span: [1, 9],
+  } as CallableInfo;
+  const fromText: CallableInfo = {
+    kind: 'classmethod',
+    name: 'from_text',
+    qualname: 'Ratio.from_text',
+    owner: 'Ratio',
+    params: [param('text')],
+    span: [5, 9],
+  };
+  const scale: CallableInfo = {
+    kind: 'function',
+    name: 'scale',
+    qualname: 'scale',
+    params: [param('ratio'), param('k')],
+    span: [11, 12],
+  };
+  const ratios: ModuleInterface = {
+    ...rules,
+    callables: [ratio, fromText, scale],
+    paramHints: {
+      scale: { ratio: [{ kind: 'class', ref: 'Ratio' }] },
+      'Ratio.from_text': { text: [{ kind: 'builtin', name: 'str' }] },
+    },
+  };
+
+  it('is now and then built by a public classmethod of the class, its alternative constructor', () => {
+    const gen = new InputGenerator(ratios, new RandomSource(2));
+    const made = Array.from({ length: 200 }, () => gen.value({ kind: 'class', ref: 'Ratio' }, scale));
+    const paths = made.map((v) => v.construct?.path);
+    expect(paths.filter((p) => p === 'Ratio.from_text').length).toBeGreaterThan(25);
+    expect(paths.filter((p) => p === 'Ratio').length).toBeGreaterThan(100);
+    const viaMethod = made.find((v) => v.construct?.path === 'Ratio.from_text')!;
+    expect(viaMethod.expr).toMatchObject({ kind: 'call', callee: { kind: 'ref', path: 'Ratio.from_text' } });
+    // Either way it is a value of the class: a call with it is well-typed (and may claim a defect).
+    const args = [{ param: scale.params[0], value: viaMethod, keyword: false }];
+    expect(wellTyped({ target: scale, args, prefix: [] } as unknown as Candidate, ratios)).toBe(true);
   });
 });

@@ -226,19 +226,27 @@ export class InputGenerator {
     }
   }
 
-  /** A value of a class defined in the module: a known-good construction, or a new one. */
+  /**
+   * A value of a class defined in the module: a known-good construction, a new one, or (a quarter of the time,
+   * when the class has some) one built by a public classmethod of the class, its alternative constructors
+   * (`Fraction.from_float(0.5)`, `Config.from_string('a=1')`).
+   */
   instance(ref: string, owner: CallableInfo, depth: number): GenValue | undefined {
     const hint: TypeHint = { kind: 'class', ref };
     const cls = this.constructibleClass(ref);
     if (!cls || depth > 2) return undefined;
+    const makers = this.module.callables.filter(
+      (c) => c.kind === 'classmethod' && c.owner === cls.qualname && !c.name.startsWith('_'),
+    );
+    const maker = makers.length && this.rng.chance(0.25) ? this.rng.pick(makers) : undefined;
     const good = this.goodConstructions.get(cls.qualname);
-    const args = good?.length && this.rng.chance(0.7) ? this.rng.pick(good) : this.arguments(cls, depth + 1);
-    return {
-      expr: callExpr({ kind: 'ref', path: cls.qualname }, args),
-      kind: 'other',
-      hint,
-      construct: { path: cls.qualname, args },
-    };
+    const args = maker
+      ? this.arguments(maker, depth + 1)
+      : good?.length && this.rng.chance(0.7)
+        ? this.rng.pick(good)
+        : this.arguments(cls, depth + 1);
+    const path = (maker ?? cls).qualname;
+    return { expr: callExpr({ kind: 'ref', path }, args), kind: 'other', hint, construct: { path, args } };
   }
 
   /** The class itself when it can be built, else a constructible subclass defined in the module. */
