@@ -130,6 +130,11 @@ export interface ModuleInterface {
   readonly optionalImports?: readonly OptionalImport[];
   /** Callables that read `sys.argv` (a command line's `main()`), or call a function of the module that does. */
   readonly argvReaders?: readonly string[];
+  /**
+   * Environment variables the module reads by a constant name (`os.environ.get('APP_MODE')`, `os.getenv(...)`,
+   * `'X' in os.environ`, a loop over a tuple of names), each with the callables that read it or call what does.
+   */
+  readonly envReaders?: readonly EnvReader[];
   /** Module-level constants whose value can be written as Python source. */
   readonly constants: readonly { readonly name: string; readonly type: string }[];
   /**
@@ -192,9 +197,29 @@ export type CallPlan =
       readonly patches?: readonly ModulePatch[];
       /** `sys.argv` for this plan only (restored after it), for callables that read it (`argvReaders`). */
       readonly argv?: PlanExpr;
+      /** Environment variables set (a str) or removed (`null`) for this plan only (restored after it). */
+      readonly env?: readonly EnvSetting[];
       readonly doctest?: undefined;
     }
-  | { readonly doctest: string; readonly steps?: undefined; readonly patches?: undefined; readonly argv?: undefined };
+  | {
+      readonly doctest: string;
+      readonly steps?: undefined;
+      readonly patches?: undefined;
+      readonly argv?: undefined;
+      readonly env?: undefined;
+    };
+
+/** An environment variable a plan sets (`value` a str) or removes (`value` null). */
+export interface EnvSetting {
+  readonly name: string;
+  readonly value: string | null;
+}
+
+/** An environment variable the module reads, and the callables that read it (or call a function that does). */
+export interface EnvReader {
+  readonly name: string;
+  readonly users: readonly string[];
+}
 
 /** A module-level name and the Python constant it is set to (`b2a_qp` → `None`). */
 export interface ModulePatch {

@@ -22,6 +22,7 @@ export function toPlan(c: Candidate): CallPlan {
     ...plan,
     ...(c.patches?.length ? { patches: c.patches } : {}),
     ...(c.argv ? { argv: c.argv.expr } : {}),
+    ...(c.env?.length ? { env: c.env } : {}),
   });
 }
 

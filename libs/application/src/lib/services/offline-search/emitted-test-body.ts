@@ -83,6 +83,15 @@ export function callBody(t: EmittableTest, ctx: BodyContext): CallBody | undefin
     body.imports.add('import sys');
     body.usesMonkeypatch = true;
   }
+  // The environment variables the call reads, as the test sets them.
+  for (const e of plan.env ?? []) {
+    body.lines.push(
+      e.value === null
+        ? `monkeypatch.delenv(${pyStr(e.name)}, raising=False)`
+        : `monkeypatch.setenv(${pyStr(e.name)}, ${pyStr(e.value)})`,
+    );
+    body.usesMonkeypatch = true;
+  }
   for (let i = 0; i < last; i++) {
     const assignment = assignmentParts(steps[i]);
     if (assignment) body.lines.push(`${render(assignment.obj)}.${assignment.name} = ${render(assignment.value)}`);
@@ -314,8 +323,16 @@ function namingFacts(
         ...(result.value ? { value: { ...result.value, expr: null } } : {}),
         ...(result.exception ? { exception: { ...result.exception, message: '' } } : {}),
       };
-  const { patches } = t.test.plan;
-  return { fn: subject, result: named, args, candidate: context, lastStep: last, ...(patches ? { patches } : {}) };
+  const { patches, env } = t.test.plan;
+  return {
+    fn: subject,
+    result: named,
+    args,
+    candidate: context,
+    lastStep: last,
+    ...(patches ? { patches } : {}),
+    ...(env ? { env } : {}),
+  };
 }
 
 /** The variable holding the receiver: its class in snake case, `_obj` added where that name is taken. */

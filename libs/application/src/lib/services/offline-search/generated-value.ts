@@ -1,4 +1,12 @@
-import type { CallableInfo, ClassField, ModulePatch, ParameterInfo, PlanExpr, TypeHint } from '@test-agent/domain';
+import type {
+  CallableInfo,
+  ClassField,
+  EnvSetting,
+  ModulePatch,
+  ParameterInfo,
+  PlanExpr,
+  TypeHint,
+} from '@test-agent/domain';
 import { operatorForm } from './operator-calls';
 
 /** A generated argument value: its plan expression plus the JS value when it is a plain str/int/float/bool. */
@@ -64,6 +72,8 @@ export interface Candidate {
   readonly patches?: readonly ModulePatch[];
   /** `sys.argv` for the call (a list of str), for a callable that reads it. */
   readonly argv?: GenValue;
+  /** Environment variables the call reads, set or removed for it (`monkeypatch.setenv('APP_MODE', 'test')`). */
+  readonly env?: readonly EnvSetting[];
 }
 
 /** Fields the sandbox found on a class (none for other callables). */

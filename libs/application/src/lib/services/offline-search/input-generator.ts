@@ -336,6 +336,11 @@ export class InputGenerator {
     return this.texts.string(owner);
   }
 
+  /** See `TextInputs.envValue`. */
+  envValue(fn: CallableInfo): string {
+    return this.texts.envValue(fn);
+  }
+
   /** See `TextInputs.commandLine` (`program`: always with a program name first, as `sys.argv`). */
   commandLine(fn: CallableInfo, program = false): GenValue {
     return this.texts.commandLine(fn, program);

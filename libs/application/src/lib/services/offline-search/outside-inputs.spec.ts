@@ -115,3 +115,44 @@ describe('the command line', () => {
     );
   });
 });
+
+// A fake module `conf`:
+//   def mode()   lines 1-4: `value = os.environ.get('APP_MODE')` (line 2); line 3 runs when it is 'test', line 4
+//                otherwise; what it returns shows the machine's value unless the plan sets the variable.
+const conf: ModuleInterface = {
+  ...qp,
+  callables: [{ kind: 'function', name: 'mode', qualname: 'mode', params: [], span: [1, 4] }],
+  optionalImports: undefined,
+  envReaders: [{ name: 'APP_MODE', users: ['mode'] }],
+  literals: { mode: [{ source: "'test'", kind: 'str', value: 'test' }] },
+  shape: { statements: [1, 2, 3, 4], branches: [] },
+  baseline: { lines: [1], branches: [] },
+};
+const confTarget: ModuleTarget = { file: '/src/conf.py', importRoot: '/src', moduleName: 'conf' };
+
+function confBehaviour(plan: CallPlan): CallResult {
+  const set = plan.env?.find((e) => e.name === 'APP_MODE');
+  if (!set)
+    return { status: 'ok', lines: [2, 4], branches: [], value: bytesValue("b'machine'"), machineDependent: true };
+  return { status: 'ok', lines: set.value === 'test' ? [2, 3] : [2, 4], branches: [], value: bytesValue("b'x'") };
+}
+
+describe('environment variables', () => {
+  it('are set or removed for the callables that read them, and the test does the same through monkeypatch', async () => {
+    const sandbox = new FakeExecutionSandbox(conf, confBehaviour);
+    const generation = await new OfflineTestGenerator(sandbox).generate(confTarget, {
+      timeBudgetMs: 400,
+      seed: 3,
+      now: clock(),
+    });
+    const envs = sandbox.executed.filter((p) => p.steps).map((p) => p.env ?? []);
+    expect(envs.some((e) => e.some((x) => x.name === 'APP_MODE' && x.value === 'test'))).toBe(true);
+    expect(envs.some((e) => e.some((x) => x.value === null))).toBe(true);
+    expect(envs.some((e) => e.length === 0)).toBe(true);
+    expect(generation.search.coverage.missingLines).toEqual([]);
+    const file = new TestFileAssembler().assemble(confTarget, generation.render().cases).content;
+    expect(file).toMatch(
+      /\ndef test_mode\w*_with_app_mode\w*\(monkeypatch\):\n {4}monkeypatch\.setenv\('APP_MODE', 'test'\)\n/,
+    );
+  });
+});

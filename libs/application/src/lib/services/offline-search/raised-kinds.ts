@@ -71,7 +71,7 @@ export function raisedKind(
   if (ex.module !== 'builtins') return 'incidental';
   // A call run without an optional import, or on a command line of ours, is no evidence of a defect: the module
   // may rely on the import where it reads the name unguarded, and a command line may be one no user would type.
-  const outside = Boolean(candidate?.patches?.length || candidate?.argv);
+  const outside = Boolean(candidate?.patches?.length || candidate?.argv || candidate?.env?.length);
   const typed = candidate !== undefined && module !== undefined && !outside && wellTyped(candidate, module);
   // On well-typed input, the interpreter's TypeError/AttributeError on the module's own line is a defect (`None.x`).
   if (MISUSE_ERRORS.has(ex.type)) return typed && typeof ex.line === 'number' ? 'defect' : 'misuse';

@@ -11,7 +11,7 @@ import { evalPyStr, type Candidate, type GenValue } from './generated-value';
 import { strArgValue } from './scalar-values';
 import { PytestEmitter } from './pytest-emitter';
 import { RandomSource } from './random-source';
-import { leavesWorkingDirectory, reRootPath, safeLiteralSource } from './safe-inputs';
+import { leavesWorkingDirectory, reRootPath, safeLiteralSource, safePlan } from './safe-inputs';
 import { toPlan } from './call-plans';
 import { plainer } from './test-simplifier';
 import { TestFileAssembler } from '../test-file-assembler/test-file-assembler.service';
@@ -245,5 +245,27 @@ describe('inputs of the offline search', () => {
         expect({ s, shorter: v.js, inside: staysInside(String(v.js)) }).toEqual({ s, shorter: v.js, inside: true });
     }
     expect(plainer(strArgValue('ab/cd', STR)).map((v) => v.js)).toContain('cd');
+  });
+});
+
+describe('environment values a plan sets', () => {
+  it('are re-rooted like any string (a variable may name the folder the code writes to); removals stay', () => {
+    const plan = safePlan({
+      steps: [{ kind: 'ref', path: 'f' }],
+      env: [
+        { name: 'DATA_DIR', value: '/' },
+        { name: 'CACHE', value: '~/.cache/app' },
+        { name: 'MODE', value: 'test' },
+        { name: 'EMPTY', value: '' },
+        { name: 'LANG', value: null },
+      ],
+    });
+    expect(plan.env).toEqual([
+      { name: 'DATA_DIR', value: 'top' },
+      { name: 'CACHE', value: 'home/.cache/app' },
+      { name: 'MODE', value: 'test' },
+      { name: 'EMPTY', value: '' },
+      { name: 'LANG', value: null },
+    ]);
   });
 });

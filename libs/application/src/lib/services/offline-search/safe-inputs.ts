@@ -87,8 +87,16 @@ export function safePlanExpr(e: PlanExpr): PlanExpr {
   }
 }
 
-/** The plan with every literal made safe; doctest plans (the module's own examples) are left as they are. */
+/**
+ * The plan with every literal made safe, and every environment value it sets (a variable may name a folder the
+ * code writes to); doctest plans (the module's own examples) are left as they are.
+ */
 export function safePlan(plan: CallPlan): CallPlan {
   if (!plan.steps) return plan;
-  return { ...plan, steps: plan.steps.map(safePlanExpr), ...(plan.argv ? { argv: safePlanExpr(plan.argv) } : {}) };
+  return {
+    ...plan,
+    steps: plan.steps.map(safePlanExpr),
+    ...(plan.argv ? { argv: safePlanExpr(plan.argv) } : {}),
+    ...(plan.env ? { env: plan.env.map((e) => (e.value === null ? e : { ...e, value: reRootPath(e.value) })) } : {}),
+  };
 }

@@ -48,7 +48,7 @@ export function freshCandidate(
 /** The qualnames whose reads a call makes (`false`, `undefined`: no such caller). */
 type CallerSet = ReadonlySet<string | false | undefined>;
 
-/** What the call reads besides its arguments: the command line (`sys.argv`), optional imports. */
+/** What the call reads besides its arguments: the command line (`sys.argv`), optional imports, the environment. */
 function outsideInputs(c: Candidate, gen: InputGenerator, rng: RandomSource): Candidate {
   // The call reads what its callable, its class or the receiver's class reads (or calls what does).
   const callers = new Set([
@@ -56,7 +56,26 @@ function outsideInputs(c: Candidate, gen: InputGenerator, rng: RandomSource): Ca
     c.target.owner,
     c.receiver?.kind === 'construct' && c.receiver.cls.qualname,
   ]);
-  return withoutOptionalImports(withCommandLine(c, callers, gen, rng), callers, gen, rng);
+  return withEnvironment(
+    withoutOptionalImports(withCommandLine(c, callers, gen, rng), callers, gen, rng),
+    callers,
+    gen,
+    rng,
+  );
+}
+
+/**
+ * Half the time, a call that reads environment variables (or calls what does) runs with some of them (each with
+ * even odds) set to a value of its own or removed: the machine's own never decides what the test sees. (No draw
+ * for a call that reads none.)
+ */
+function withEnvironment(c: Candidate, callers: CallerSet, gen: InputGenerator, rng: RandomSource): Candidate {
+  const read = (gen.module.envReaders ?? []).filter((r) => r.users.some((u) => callers.has(u)));
+  if (read.length === 0 || !rng.chance(0.5)) return c;
+  const env = read
+    .filter(() => rng.chance(0.5))
+    .map(({ name }) => ({ name, value: rng.chance(0.3) ? null : gen.envValue(c.target) }));
+  return env.length ? { ...c, env } : c;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { CallResult, CallableInfo, ModulePatch } from '@test-agent/domain';
+import type { CallResult, CallableInfo, EnvSetting, ModulePatch } from '@test-agent/domain';
 import { uniqueName } from '../../python-text';
 import type { Candidate, GenArg } from './generated-value';
 import { evalPyStr } from './generated-value';
@@ -243,6 +243,8 @@ export interface NamingFacts {
   readonly lastStep?: number;
   /** Optional imports the test makes fail first: part of its name (`_without_b2a_qp`). */
   readonly patches?: readonly ModulePatch[];
+  /** Environment variables the test sets or removes first: part of its name (`_with_app_mode`, `_without_lang`). */
+  readonly env?: readonly EnvSetting[];
 }
 
 /**
@@ -270,7 +272,7 @@ export class TestNamer {
           ? messageWords(f.result.exception?.message ?? '')
           : '';
       const lead = said || notable;
-      const without = f.patches?.length ? `_without_${f.patches.map((p) => snakeCase(p.name)).join('_and_')}` : '';
+      const without = `${f.patches?.length ? `_without_${f.patches.map((p) => snakeCase(p.name)).join('_and_')}` : ''}${envWords(f.env)}`;
       const base = `test_${subjectName(f.fn)}_${outcomeWords(f.fn, f.result)}${without}${lead ? `_${lead}` : ''}`.slice(
         0,
         MAX_NAME,
@@ -385,4 +387,10 @@ export function messageWords(message: string): string {
   // `pytest: reading from stdin ...`: a one-word label before a colon says less than the clause after it.
   const words = segments[0].length <= 1 && (segments[1]?.length ?? 0) >= 2 ? segments[1] : segments[0];
   return words.slice(0, 5).join('_');
+}
+
+/** `_with_app_mode_and_without_lang` for the environment variables a test sets or removes, `` for none. */
+function envWords(env: readonly EnvSetting[] | undefined): string {
+  if (!env?.length) return '';
+  return `_${env.map((e) => `${e.value === null ? 'without' : 'with'}_${snakeCase(e.name)}`).join('_and_')}`;
 }

@@ -179,6 +179,23 @@ export class TextInputs {
   }
 
   /**
+   * A value for an environment variable the function reads: one of its own short str literals (the values it
+   * compares the variable with), a flag's spelling, an empty string or a word.
+   */
+  envValue(fn: CallableInfo): string {
+    const rng = this.rng;
+    const own = (this.module.literals[fn.qualname] ?? [])
+      .filter((l) => l.kind === 'str')
+      .map((l) => String(l.value ?? ''))
+      .filter((s) => s.length <= 40 && !/[\n\0]/.test(s));
+    const r = rng.next();
+    if (r < 0.4 && own.length) return rng.pick(own);
+    if (r < 0.65) return rng.pick(['1', '0', 'true', 'false', 'yes']);
+    if (r < 0.75) return '';
+    return rng.pick(WORDS.filter((w) => !w.includes(' ')));
+  }
+
+  /**
    * For a parameter the function matches against a regular expression (`m = _RE.match(s)`), when its type
    * allows a str: often (60 %) a string made from those patterns.
    */

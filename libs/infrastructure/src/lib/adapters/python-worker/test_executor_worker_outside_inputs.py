@@ -230,3 +230,72 @@ def test_the_worker_sets_patches_and_the_command_line_for_one_plan_only(tmp_path
     assert results[6]["value"]["expr"] != "['-x', 'in.txt']"  # the worker's own command line again
     # A command line's files are the plan's input: none is left behind, even when building the command line failed.
     assert sorted(p.name for p in scratch.iterdir() if p.suffix == ".txt") == []
+
+
+ENV_SOURCE = '''
+import os
+from os import environ, getenv
+
+
+def mode():
+    return os.environ.get('APP_MODE', 'prod')
+
+
+def home():
+    return getenv('HOME_DIR') or environ['FALLBACK_HOME']
+
+
+def debug():
+    return 'APP_DEBUG' in os.environ
+
+
+def languages():
+    for name in ('LANGUAGE', 'LANG'):
+        if os.environ.get(name):
+            return os.environ[name]
+    return None
+
+
+def report():
+    return mode() + '!'
+
+
+def dynamic(key):
+    return os.environ.get(key)
+'''
+
+
+def test_environment_variables_read_by_a_constant_name_with_their_readers_and_callers():
+    tree = ast.parse(ENV_SOURCE)
+    assert outside_inputs(tree, spans_of(tree)) == {"envReaders": [
+        {"name": "APP_DEBUG", "users": ["debug"]},
+        {"name": "APP_MODE", "users": ["mode", "report"]},
+        {"name": "FALLBACK_HOME", "users": ["home"]},
+        {"name": "HOME_DIR", "users": ["home"]},
+        {"name": "LANG", "users": ["languages"]},
+        {"name": "LANGUAGE", "users": ["languages"]},
+    ]}
+
+
+def test_the_worker_sets_and_removes_environment_variables_for_one_plan_only(tmp_path, monkeypatch):
+    from test_executor_worker_protocol import exchange  # noqa: E402 - the worker started as the adapter starts it
+
+    monkeypatch.setenv("APP_MODE", "machine")
+    scratch, module_dir = tmp_path / "scratch", tmp_path / "module"
+    scratch.mkdir()
+    module_dir.mkdir()
+    (module_dir / "envy.py").write_text(ENV_SOURCE, encoding="utf-8")
+    plans = [
+        {"steps": [call("mode")], "env": [{"name": "APP_MODE", "value": "test"}]},
+        {"steps": [call("mode")]},
+        {"steps": [call("mode")], "env": [{"name": "APP_MODE", "value": None}]},
+        {"steps": [call("debug")], "env": [{"name": "APP_DEBUG", "value": ""}]},
+        {"steps": [call("debug")]},
+    ]
+    replies = exchange([None, {"id": 1, "op": "load", "importRoot": str(module_dir), "moduleName": "envy",
+                               "file": str(module_dir / "envy.py")},
+                        {"id": 2, "op": "execute", "plans": plans, "timeoutMs": 2000}], str(scratch), str(module_dir))
+    results = [m["result"] for m in replies[2] if "result" in m]
+    assert [r["value"]["expr"] for r in results] == ["'test'", None, "'prod'", "True", "False"]
+    # Without a setting of its own, the call shows the machine's value: not a value a test may assert.
+    assert results[1]["machineDependent"] is True and "machineDependent" not in results[0]

@@ -27,6 +27,8 @@ const branch = z.tuple([line, line]);
 const identifier = z.string().regex(/^[\p{L}_][\p{L}\p{N}_]*$/u);
 /** A module-level name and the constant a plan sets it to (an optional import's fallback). */
 const modulePatchSchema = z.strictObject({ name: identifier, source: z.string() });
+/** The name of an environment variable: no `=`, no NUL, not empty. */
+const envName = z.string().regex(/^[^=\0]+$/);
 /** A number as `JSON.parse` gives it: an integer constant past 1.8e308 comes back as Infinity. */
 const parsedNumber = z.number().or(z.literal([Infinity, -Infinity]));
 
@@ -173,6 +175,7 @@ export const moduleInterfaceSchema = z.strictObject({
   patterns: z.record(z.string(), z.array(patternSchema)),
   optionalImports: z.array(modulePatchSchema.extend({ users: z.array(z.string()) })).optional(),
   argvReaders: z.array(z.string()).optional(),
+  envReaders: z.array(z.strictObject({ name: envName, users: z.array(z.string()) })).optional(),
   constants: z.array(z.strictObject({ name: z.string(), type: z.string() })),
   doctests: z.array(
     z.strictObject({
@@ -299,6 +302,7 @@ const callPlanSchema = z.union([
     receiver: count.optional(),
     patches: z.array(modulePatchSchema).optional(),
     argv: planExprSchema.optional(),
+    env: z.array(z.strictObject({ name: envName, value: z.string().nullable() })).optional(),
   }),
   z.strictObject({ doctest: z.string() }),
 ]) satisfies z.ZodType<CallPlan>;

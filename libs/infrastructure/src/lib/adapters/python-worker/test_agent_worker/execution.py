@@ -182,7 +182,7 @@ class Worker:
         self.plan_files = set()
         out_buf = CaptureIO()
         try:
-            restore = self.patch(plan.get("patches") or [], plan.get("argv"))
+            restore = self.patch(plan.get("patches") or [], plan.get("argv"), plan.get("env") or [])
         except BaseException:
             self.tidy({}, before)  # a command line's files written before the failure
             raise
@@ -202,15 +202,22 @@ class Worker:
             filter_machine_values(result, self.machine)
         return result
 
-    def patch(self, patches, argv):
+    def patch(self, patches, argv, env):
         """Sets the module attributes a plan names to their constants (an optional import made to fail, see
-        ``outside_inputs``) and ``sys.argv`` to the plan's command line; returns what puts the old values back."""
+        ``outside_inputs``), ``sys.argv`` to the plan's command line and the environment variables it names (set
+        or removed); returns what puts the old values back."""
         missing = object()
         saved = []
         old_argv = sys.argv
+        old_env = {e["name"]: os.environ.get(e["name"]) for e in env}
 
         def restore():
             sys.argv = old_argv
+            for name, value in old_env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
             for name, value in reversed(saved):
                 if value is missing:
                     delattr(self.module, name)
@@ -224,6 +231,11 @@ class Worker:
             if argv is not None:
                 # A command line's files (``_file``) are the plan's input, written in the scratch folder.
                 sys.argv = [str(a) for a in self.evaluate(argv, [])]
+            for e in env:
+                if e["value"] is None:
+                    os.environ.pop(e["name"], None)
+                else:
+                    os.environ[e["name"]] = e["value"]
         except BaseException:
             restore()
             raise

@@ -5,7 +5,10 @@
   import succeeds, the code the module runs without it (often a whole pure-Python implementation) is reached only
   with the name set to that constant (a plan's ``patches``);
 - the command line: callables that read ``sys.argv`` (a script's ``main()``), whatever the worker's own is (a
-  plan's ``argv``)."""
+  plan's ``argv``);
+- environment variables read by a constant name (``os.environ.get('APP_MODE')``, ``os.getenv('HOME')``,
+  ``os.environ['X']``, ``'X' in os.environ``, ``for name in ('LANG', 'LC_ALL'): os.environ.get(name)``), whatever
+  the machine has (a plan's ``env`` sets or removes them)."""
 
 import ast
 import bisect
@@ -69,15 +72,68 @@ def _fallback_constants(tree):
 ARGV = "sys.argv"
 
 
+# The prefix a read of an environment variable counts as (``env:LANG``), beside the plain names a span reads.
+ENV = "env:"
+MAX_ENV_NAMES = 12
+
+
+def _is_environ(node):
+    """``os.environ`` (or ``environ`` imported from ``os``)."""
+    return ((isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name)
+             and node.value.id == "os") or (isinstance(node, ast.Name) and node.id == "environ"))
+
+
+def _loop_constants(tree):
+    """Loop variable -> the str constants a ``for`` over a literal tuple or list gives it."""
+    out = {}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.For) and isinstance(node.target, ast.Name)
+                and isinstance(node.iter, (ast.Tuple, ast.List))):
+            out.setdefault(node.target.id, []).extend(
+                e.value for e in node.iter.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
+    return out
+
+
+def _env_key(node):
+    """The node naming the variable an environment read reads, or None: ``os.environ.get(k)``, ``os.getenv(k)``,
+    ``os.environ[k]``, ``k in os.environ``."""
+    if isinstance(node, ast.Call) and node.args:
+        f = node.func
+        if isinstance(f, ast.Attribute) and f.attr in ("get", "pop", "setdefault") and _is_environ(f.value):
+            return node.args[0]
+        if ((isinstance(f, ast.Attribute) and f.attr == "getenv" and isinstance(f.value, ast.Name) and f.value.id == "os")
+                or (isinstance(f, ast.Name) and f.id == "getenv")):
+            return node.args[0]
+    if isinstance(node, ast.Subscript) and _is_environ(node.value):
+        return node.slice
+    if (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn))
+            and _is_environ(node.comparators[0])):
+        return node.left
+    return None
+
+
+def _env_names(key, loops):
+    if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value and "=" not in key.value:
+        return [key.value]
+    if isinstance(key, ast.Name):
+        return [n for n in loops.get(key.id, []) if n and "=" not in n and "\0" not in n]
+    return []
+
+
 def _reads_by_line(tree):
-    """line -> the names read there, ``sys.argv`` as ``ARGV``."""
+    """line -> the names read there, ``sys.argv`` as ``ARGV``, an environment variable as ``env:<name>``."""
     by_line = {}
+    loops = None
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             by_line.setdefault(node.lineno, set()).add(node.id)
         elif (isinstance(node, ast.Attribute) and node.attr == "argv" and isinstance(node.value, ast.Name)
               and node.value.id == "sys" and isinstance(node.ctx, ast.Load)):
             by_line.setdefault(node.lineno, set()).add(ARGV)
+        key = _env_key(node)
+        if key is not None:
+            loops = _loop_constants(tree) if loops is None else loops
+            by_line.setdefault(node.lineno, set()).update(ENV + n for n in _env_names(key, loops))
     return by_line
 
 
@@ -108,12 +164,14 @@ def _users(name, reads):
 
 def outside_inputs(tree, spans):
     """The interface's ``optionalImports`` (``[{name, source, users}]``: each optional import's name, its fallback
-    constant, and the callables that read it or call what does) and ``argvReaders`` (the callables that read
-    ``sys.argv``, or call what does), each only when there is one."""
+    constant, and the callables that read it or call what does), ``argvReaders`` (the callables that read
+    ``sys.argv``, or call what does) and ``envReaders`` (``[{name, users}]``: each environment variable read by a
+    constant name, and the callables that read it or call what does), each only when there is one."""
     constants = _fallback_constants(tree)
     by_line = _reads_by_line(tree)
     reads_argv = any(ARGV in names for names in by_line.values())
-    if not constants and not reads_argv:
+    env_names = sorted({n for names in by_line.values() for n in names if n.startswith(ENV)})[:MAX_ENV_NAMES]
+    if not constants and not reads_argv and not env_names:
         return {}
     reads = _reads(by_line, spans)
     found = {}
@@ -124,4 +182,7 @@ def outside_inputs(tree, spans):
     readers = sorted(_users(ARGV, reads)) if reads_argv else []
     if readers:
         found["argvReaders"] = readers
+    env = [{"name": n[len(ENV):], "users": sorted(users)} for n in env_names if (users := _users(n, reads))]
+    if env:
+        found["envReaders"] = env
     return found
