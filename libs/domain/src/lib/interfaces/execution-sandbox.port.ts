@@ -284,10 +284,16 @@ export interface ValueSummary {
 }
 
 export interface AttributeDescription {
+  /** The attribute's name; `__str__` with `via: 'str'` for the object's own text (`str(obj)`). */
   readonly name: string;
   readonly expr: string;
   readonly float: boolean;
   readonly approx: boolean;
+  /**
+   * How a test reads an attribute whose value no literal can write (an object of a class with its own `__str__`):
+   * `str` — `str(obj.name)` is `expr`; `str-items` — `[str(x) for x in obj.name]` is `expr`.
+   */
+  readonly via?: 'str' | 'str-items';
 }
 
 export interface ExceptionDescription {

@@ -159,6 +159,11 @@ function elementCheck(path: string, source: string, float: boolean): string {
     : `assert ${path} == ${source}`;
 }
 
+/** What a test writes for an attribute of `owner`: `owner.name`, or `owner` itself for its own text (`__str__`). */
+export function attributePath(owner: string, a: AttributeDescription): string {
+  return a.name === '__str__' && a.via === 'str' ? owner : `${owner}.${a.name}`;
+}
+
 export function attributeAssertion(
   path: string,
   a: AttributeDescription,
@@ -166,6 +171,8 @@ export function attributeAssertion(
   topNames: ReadonlySet<string>,
 ): string {
   for (const n of namesIn(a.expr)) if (topNames.has(n)) body.names.add(n);
+  if (a.via === 'str') return `assert str(${path}) == ${a.expr}`;
+  if (a.via === 'str-items') return `assert [str(x) for x in ${path}] == ${a.expr}`;
   if (a.float && a.approx) return `assert ${path} == pytest.approx(${a.expr})`;
   if (a.expr === 'None' || a.expr === 'True' || a.expr === 'False') return `assert ${path} is ${a.expr}`;
   return `assert ${path} == ${a.expr}`;

@@ -1,6 +1,7 @@
 import type { CallResult, CallableInfo, ChangedArgument, PlanExpr } from '@test-agent/domain';
 import {
   attributeAssertion,
+  attributePath,
   exceptionName,
   fallbackAssertion,
   matchable,
@@ -195,7 +196,7 @@ function stateAssertions(t: EmittableTest, final: FinalCall, ctx: BodyContext): 
       assertions.push(...sizeAndStart(target, v));
     } else {
       const attrs = v.attrs.filter((a) => t.stability.attrs.has(a.name)).slice(0, 6);
-      for (const a of attrs) assertions.push(attributeAssertion(`${target}.${a.name}`, a, body, topNames));
+      for (const a of attrs) assertions.push(attributeAssertion(attributePath(target, a), a, body, topNames));
       const typeName = v.type.split('.').pop()!;
       if (attrs.length === 0 && v.module !== 'builtins' && topNames.has(typeName) && !v.type.includes('<')) {
         body.names.add(typeName);
@@ -206,7 +207,7 @@ function stateAssertions(t: EmittableTest, final: FinalCall, ctx: BodyContext): 
   const changed = machine
     ? []
     : (result.receiverAttrs ?? []).filter((a) => t.stability.attrs.has(a.name) && !finalIsReceiver).slice(0, 4);
-  for (const a of changed) assertions.push(attributeAssertion(`${receiverName}.${a.name}`, a, body, topNames));
+  for (const a of changed) assertions.push(attributeAssertion(attributePath(receiverName, a), a, body, topNames));
   for (const h of final.held)
     assertions.push(attributeAssertion(h.name, { ...h.changed, name: h.name }, body, topNames));
   return assertions;

@@ -450,3 +450,45 @@ describe('numbers in test names', () => {
     ]);
   });
 });
+
+describe('objects a test checks by their own text', () => {
+  it('asserts str() of the receiver and of its attributes when their class has its own __str__', () => {
+    const candidate: Candidate = {
+      target: read,
+      receiver: { kind: 'construct', cls: lexerClass, args: [] },
+      prefix: [],
+      args: [],
+    };
+    const text = (name: string, expr: string, via: 'str' | 'str-items') => ({
+      name,
+      expr,
+      float: false,
+      approx: false,
+      via,
+    });
+    const content = emit(
+      candidate,
+      {
+        status: 'ok',
+        lines: [],
+        branches: [],
+        value: value('None', 'NoneType'),
+        receiverAttrs: [
+          text('__str__', "'Lexer(a, b)'", 'str'),
+          text('tokens', "['a', 'b']", 'str-items'),
+          text('last', "'b'", 'str'),
+        ],
+      },
+      { ...stable, attrs: new Set(['__str__', 'tokens', 'last']) },
+    );
+    expect(content).toContain(
+      [
+        '    lexer = Lexer()',
+        '    lexer.read()',
+        "    assert str(lexer) == 'Lexer(a, b)'",
+        "    assert [str(x) for x in lexer.tokens] == ['a', 'b']",
+        "    assert str(lexer.last) == 'b'",
+      ].join('\n'),
+    );
+  });
+});

@@ -96,3 +96,45 @@ def test_the_workers_own_stand_ins_for_pytests_streams_have_no_type_a_test_could
     for stream in (NoStdin(), NoStdin().buffer, CaptureIO()):
         described = d.describe(stream)
         assert described["type"].startswith("<the test runner's ") and described["expr"] is None
+
+
+class Rule:
+    def __init__(self, path):
+        self.path = path
+
+    def __str__(self):
+        return f"Allow: {self.path}"
+
+
+class Opaque:
+    pass
+
+
+class Addressed:
+    def __repr__(self):
+        return f"<Addressed at 0x{id(self):x}>"
+
+
+class Table:
+    def __init__(self):
+        self.size = 2
+        self.first = Rule("/a")
+        self.rules = [Rule("/a"), Rule("/b")]
+        self.hidden = Opaque()
+        self.mixed = [Rule("/a"), Opaque()]
+        self.where = Addressed()
+
+    def __str__(self):
+        return "\n".join(str(r) for r in self.rules)
+
+
+def test_objects_with_text_of_their_own_are_described_by_it_after_the_literal_attributes():
+    attrs = describer()[0].attrs(Table())
+    assert attrs == [
+        {"name": "size", "expr": "2", "float": False, "approx": False},
+        {"name": "first", "expr": "'Allow: /a'", "float": False, "approx": False, "via": "str"},
+        {"name": "rules", "expr": "['Allow: /a', 'Allow: /b']", "float": False, "approx": False, "via": "str-items"},
+        {"name": "__str__", "expr": "'Allow: /a\\nAllow: /b'", "float": False, "approx": False, "via": "str"},
+    ]
+    # Without a __str__ of its own, with an address in its text, or a list with one such object: nothing by text.
+    assert describer()[0].attrs(Opaque()) == []

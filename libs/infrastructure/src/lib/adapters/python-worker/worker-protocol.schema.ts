@@ -197,6 +197,7 @@ const attributeSchema = z.strictObject({
   expr: z.string(),
   float: z.boolean(),
   approx: z.boolean(),
+  via: z.enum(['str', 'str-items']).optional(),
 }) satisfies z.ZodType<AttributeDescription>;
 
 export const changedArgumentSchema = z.strictObject({

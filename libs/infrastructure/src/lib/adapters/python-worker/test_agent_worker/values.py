@@ -137,19 +137,28 @@ class Describer:
         return False
 
     def attrs(self, v):
+        """Public attributes a test can assert: those a literal writes (up to 8), then those that are objects of a
+        class with its own ``__str__`` (or lists of them), by their text, and the object's own text when its class
+        has its own ``__str__`` (``{"name": "__str__", "via": "str"}``)."""
         d = getattr(v, "__dict__", None)
         if not isinstance(d, dict) or isinstance(v, type) or isinstance(v, types.ModuleType):
             return []
-        out = []
+        out, by_text = [], []
         for k, x in list(d.items())[:40]:
             if k.startswith("_") or callable(x):
                 continue
             e = self.expr(x)
             if e is not None and len(e) <= 200:
-                out.append({"name": k, "expr": e, "float": self.has_float(x), "approx": self.approx_ok(x)})
-            if len(out) >= 8:
-                break
-        return out
+                if len(out) < 8:
+                    out.append({"name": k, "expr": e, "float": self.has_float(x), "approx": self.approx_ok(x)})
+            elif len(by_text) < 3:
+                text = _texts(x)
+                if text is not None:
+                    by_text.append({"name": k, "expr": text[1], "float": False, "approx": False, "via": text[0]})
+        own = _own_text(v)
+        if own is not None:
+            by_text.append({"name": "__str__", "expr": repr(own), "float": False, "approx": False, "via": "str"})
+        return out + by_text
 
     def describe(self, v):
         t = type(v)
@@ -186,3 +195,34 @@ def safe_repr(v):
         return repr(v)
     except BaseException as e:  # noqa: BLE001 - a broken __repr__ is a property of the value
         return f"<unrepresentable {type(v).__name__}: {type(e).__name__}>"
+
+
+MAX_TEXT = 300
+
+
+def _own_text(x):
+    """``str(x)`` when ``x``'s class (not a builtin one) defines ``__str__`` or ``__repr__`` itself, short, and
+    free of addresses; else None."""
+    cls = type(x)
+    if cls.__module__ == "builtins" or (cls.__str__ is object.__str__ and cls.__repr__ is object.__repr__):
+        return None
+    try:
+        text = str(x)
+    except Exception:  # noqa: BLE001 - a broken __str__ is a property of the value, not something to assert
+        return None
+    if not isinstance(text, str) or len(text) > MAX_TEXT or " at 0x" in text:
+        return None
+    return text
+
+
+def _texts(x):
+    """``("str", source)`` for an object with text of its own (``_own_text``), ``("str-items", source)`` for a
+    non-empty list or tuple of such objects; else None."""
+    one = _own_text(x)
+    if one is not None:
+        return "str", repr(one)
+    if type(x) in (list, tuple) and 0 < len(x) <= 8:
+        items = [_own_text(i) for i in x]
+        if all(i is not None for i in items) and sum(len(i) for i in items) <= MAX_TEXT:
+            return "str-items", repr(items)
+    return None
