@@ -155,3 +155,18 @@ describe('an object of a class of the module', () => {
     expect(wellTyped({ target: scale, args, prefix: [] } as unknown as Candidate, ratios)).toBe(true);
   });
 });
+
+describe('a list of lines for a parser that reads them one by one', () => {
+  it('is now and then made of `key: value` lines only, from the keys and separators of the function', () => {
+    const gen = new InputGenerator(rules, new RandomSource(4));
+    const lists = Array.from({ length: 200 }, () => gen.value(rules.paramHints.parse.lines[0], parse));
+    const keyed = lists.filter(
+      (v) =>
+        v.collection!.items.length >= 2 &&
+        v.collection!.items.every((x) => /^(user-agent|disallow|#):/.test(String(x.js))),
+    );
+    expect(keyed.length).toBeGreaterThan(20);
+    // Other lists are made item by item as before.
+    expect(lists.length - keyed.length).toBeGreaterThan(100);
+  });
+});

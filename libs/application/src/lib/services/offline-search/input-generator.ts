@@ -38,6 +38,8 @@ export type HarvestedPattern = NonNullable<ModuleInterface['patterns']>[string][
 /** Values seen as results of earlier calls, as Python source, by type name. */
 export type ObservedPool = Map<string, string[]>;
 
+const isStr = (h: TypeHint): boolean => h.kind === 'builtin' && h.name === 'str';
+
 export class InputGenerator {
   private readonly byQualname: Map<string, CallableInfo>;
   private readonly subclasses = new Map<string, CallableInfo[]>();
@@ -118,7 +120,9 @@ export class InputGenerator {
           const itemHint = hint.kind === 'tuple' ? (hint.item ?? ANY) : hint.item;
           // Homogeneous items read better and match what most code expects.
           const concrete = itemHint.kind === 'any' ? rng.pick([STR, INT, STR, FLOAT]) : itemHint;
-          for (let i = 0; i < n; i++) items.push(this.value(concrete, owner, depth + 1));
+          const lines = isStr(concrete) && n > 0 ? this.texts.keyedLines(owner, n + 1) : undefined;
+          if (lines) items.push(...lines.map((l) => strValue(l, STR)));
+          else for (let i = 0; i < n; i++) items.push(this.value(concrete, owner, depth + 1));
         }
         return collectionValue({ kind: hint.kind, items }, hint, (v) => this.source(v));
       }

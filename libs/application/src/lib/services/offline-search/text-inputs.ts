@@ -97,11 +97,29 @@ export class TextInputs {
    * time, and only when its literals have both a key and a separator (no draw of the random source otherwise).
    */
   private keyedText(lits: readonly string[]): string | undefined {
+    const parts = keyedParts(lits);
+    if (!parts || !this.rng.chance(0.2)) return undefined;
+    const line = () => this.keyedLine(parts);
+    return this.rng.chance(0.5) ? line() : Array.from({ length: this.rng.int(2, 5) }, line).join('\n');
+  }
+
+  /**
+   * Lines for a list of str a parser reads one by one (`parse(lines)`), each a `key: value` line as `keyedText`
+   * makes them from the callable's own literals: undefined when they have no key and separator (no draw), or
+   * (three times in four) when they have.
+   */
+  keyedLines(owner: CallableInfo, n: number): string[] | undefined {
+    const own = [
+      ...(this.module.literals[owner.qualname] ?? []),
+      ...(owner.owner ? (this.module.literals[owner.owner] ?? []) : []),
+    ];
+    const parts = keyedParts(own.filter((l) => l.kind === 'str').map((l) => String(l.value ?? '')));
+    if (!parts || !this.rng.chance(0.25)) return undefined;
+    return Array.from({ length: n }, () => this.keyedLine(parts));
+  }
+
+  private keyedLine({ keys, seps }: { keys: readonly string[]; seps: readonly string[] }): string {
     const rng = this.rng;
-    const seps = lits.filter((l) => /^ ?[:=;|,/]{1,2} ?$/.test(l));
-    const keys = seps.length ? lits.filter((l) => /^[A-Za-z][\w.-]{0,30}$/.test(l)) : [];
-    if (keys.length === 0 || !rng.chance(0.2)) return undefined;
-    const sep = rng.pick(seps);
     const number = () => String(rng.pick([0, 1, 2, 3, 5, 10, 60, -1]));
     const value = (): string => {
       const r = rng.next();
@@ -111,8 +129,7 @@ export class TextInputs {
       if (r < 0.8) return rng.pick(keys);
       return rng.pick(['*', '/', '', '/a/b', 'a b']);
     };
-    const line = () => `${rng.pick(keys)}${sep}${rng.chance(0.5) ? ' ' : ''}${value()}`;
-    return rng.chance(0.5) ? line() : Array.from({ length: rng.int(2, 5) }, line).join('\n');
+    return `${rng.pick(keys)}${rng.pick(seps)}${rng.chance(0.5) ? ' ' : ''}${value()}`;
   }
 
   private text(lits: readonly string[]): string {
@@ -253,4 +270,11 @@ export class TextInputs {
     const text = this.string(fn).replace(/[^\x20-\x7e\n\t]/g, '');
     return wrappedValue(FILE_HELPER, [strValue(this.rng.pick(FILE_NAMES), STR), strValue(text, STR)], STR);
   }
+}
+
+/** The keys (word literals) and separators (punctuation literals) of `key: value` text, or undefined without both. */
+function keyedParts(lits: readonly string[]): { keys: string[]; seps: string[] } | undefined {
+  const seps = lits.filter((l) => /^ ?[:=;|,/]{1,2} ?$/.test(l));
+  const keys = seps.length ? lits.filter((l) => /^[A-Za-z][\w.-]{0,30}$/.test(l)) : [];
+  return keys.length ? { keys, seps } : undefined;
 }
