@@ -318,6 +318,8 @@ export interface ChangedArgument {
   readonly expr: string;
   readonly float: boolean;
   readonly approx: boolean;
+  /** `getvalue` for an in-memory stream the call wrote to: `expr` is what `arg.getvalue()` gives after the call. */
+  readonly via?: 'getvalue';
 }
 
 export type CallStatus = 'ok' | 'raised' | 'timeout' | 'invalid' | 'crashed';

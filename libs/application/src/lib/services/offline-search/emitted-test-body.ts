@@ -209,7 +209,14 @@ function stateAssertions(t: EmittableTest, final: FinalCall, ctx: BodyContext): 
     : (result.receiverAttrs ?? []).filter((a) => t.stability.attrs.has(a.name) && !finalIsReceiver).slice(0, 4);
   for (const a of changed) assertions.push(attributeAssertion(attributePath(receiverName, a), a, body, topNames));
   for (const h of final.held)
-    assertions.push(attributeAssertion(h.name, { ...h.changed, name: h.name }, body, topNames));
+    assertions.push(
+      attributeAssertion(
+        h.changed.via === 'getvalue' ? `${h.name}.getvalue()` : h.name,
+        { ...h.changed, name: h.name, via: undefined },
+        body,
+        topNames,
+      ),
+    );
   return assertions;
 }
 

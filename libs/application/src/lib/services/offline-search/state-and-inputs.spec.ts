@@ -352,6 +352,25 @@ describe('assertions on values that cannot be written out', () => {
     expect(stability(changed, [changed]).args).toBe(true);
   });
 
+  it('holds an in-memory stream the call wrote to and asserts what it holds after the call', () => {
+    const out = { expr: { kind: 'lit', source: 'io.StringIO()' }, kind: 'other', hint: { kind: 'any' } } as const;
+    const candidate: Candidate = {
+      target: main,
+      prefix: [],
+      args: [{ param: none('args'), value: out, keyword: false }],
+    };
+    const wrote: CallResult = {
+      status: 'ok',
+      lines: [],
+      branches: [],
+      value: value('None', 'NoneType'),
+      changedArgs: [{ position: 0, keyword: null, expr: "'-t\\n'", float: false, approx: false, via: 'getvalue' }],
+    };
+    expect(emit(candidate, wrote, { ...stable, args: true })).toContain(
+      "    args = io.StringIO()\n    main(args)\n    assert args.getvalue() == '-t\\n'\n",
+    );
+  });
+
   it('checks long printed output by its length, its first lines and its last lines, each literal at most 120 characters', () => {
     const grid =
       Array.from({ length: 12 }, (_, i) => `row ${String(i).padStart(2, '0')}: ${'#'.repeat(20)}`).join('\n') + '\n';

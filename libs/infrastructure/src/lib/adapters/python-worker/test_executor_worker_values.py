@@ -89,6 +89,27 @@ def test_a_literal_container_the_call_changes_is_reported_with_its_value_afterwa
     ]
 
 
+def test_an_in_memory_stream_the_call_writes_to_is_reported_with_what_it_holds_afterwards():
+    import io
+
+    from test_agent_worker.summaries import changed_args, watch
+
+    d, _ = describer()
+    lit = {"kind": "lit", "source": "..."}
+    call = {"args": [lit, lit, lit, lit], "keywords": []}
+    source, out, text, closed = io.BytesIO(b"ab"), io.BytesIO(b"x"), io.StringIO(), io.StringIO("z")
+    watched = watch(d, call, [source, out, text, closed], {})
+    source.read()  # read, not changed
+    out.seek(0, 2)
+    out.write(b"=41")
+    text.write("line\n")
+    closed.close()  # nothing left to read back
+    assert changed_args(d, watched) == [
+        {"position": 1, "keyword": None, "expr": "b'x=41'", "float": False, "approx": False, "via": "getvalue"},
+        {"position": 2, "keyword": None, "expr": "'line\\n'", "float": False, "approx": False, "via": "getvalue"},
+    ]
+
+
 def test_the_workers_own_stand_ins_for_pytests_streams_have_no_type_a_test_could_name():
     from test_agent_worker.streams import CaptureIO, NoStdin  # noqa: E402
 

@@ -206,6 +206,7 @@ export const changedArgumentSchema = z.strictObject({
   expr: z.string(),
   float: z.boolean(),
   approx: z.boolean(),
+  via: z.literal('getvalue').optional(),
 }) satisfies z.ZodType<ChangedArgument>;
 
 export const valueSummarySchema = z.strictObject({

@@ -4,6 +4,8 @@ first and last key. Each is short and readable, and together they notice far mor
 Also the literal containers a call changed in place (`changed_args`): what a function returning None did.
 """
 
+import io
+
 # The emitter writes a literal of a str, bytes, list, tuple, dict or set up to this many characters (its
 # MAX_SIZED_LITERAL); longer values are checked by their size, their start and these facts.
 SUMMARY_OVER = 120
@@ -72,32 +74,47 @@ def summary(describer, v):
     return facts or None
 
 
-# Containers a test writes as a literal argument and can hold in a variable to look at after the call.
+# Containers a test writes as a literal argument and can hold in a variable to look at after the call, and the
+# in-memory streams it can read back (``out.getvalue()``).
 WATCHED = (list, dict, set, bytearray)
+STREAMS = (io.StringIO, io.BytesIO)
+
+
+def _state(describer, x):
+    """What a watched argument holds: a container's canon, a stream's contents (None once it is closed)."""
+    if type(x) in STREAMS:
+        try:
+            return x.getvalue()
+        except ValueError:
+            return None
+    return describer.canon(x)
 
 
 def watch(describer, e, args, kw):
-    """The literal container arguments of a call, each with its position or keyword and its canon before the call."""
+    """The literal container and stream arguments of a call, each with its position or keyword and what it held
+    before the call."""
     out = []
-    for i, (a, x) in enumerate(zip(e.get("args", []), args)):
-        if a["kind"] == "lit" and type(x) in WATCHED:
-            out.append((i, None, x, describer.canon(x)))
-    for (name, a) in e.get("keywords", []):
-        x = kw[name]
-        if a["kind"] == "lit" and type(x) in WATCHED:
-            out.append((None, name, x, describer.canon(x)))
+    pairs = [(i, None, a, x) for i, (a, x) in enumerate(zip(e.get("args", []), args))]
+    pairs += [(None, name, a, kw[name]) for name, a in e.get("keywords", [])]
+    for position, keyword, a, x in pairs:
+        if a["kind"] == "lit" and type(x) in WATCHED + STREAMS:
+            out.append((position, keyword, x, _state(describer, x)))
     return out
 
 
 def changed_args(describer, watched):
-    """The watched arguments the call changed (`_fix_sentence_endings(chunks)` edits `chunks`), as the test can
-    assert them: position or keyword, and the Python source of the value afterwards (at most 120 characters)."""
+    """The watched arguments the call changed (`_fix_sentence_endings(chunks)` edits `chunks`, `encode(src, out)`
+    writes to `out`), as the test can assert them: position or keyword, and the Python source of the value (of a
+    stream, of what it holds: ``via`` ``getvalue``) afterwards (at most 120 characters)."""
     out = []
     for position, keyword, x, before in watched:
-        if describer.canon(x) == before:
+        now = _state(describer, x)
+        if now == before or now is None:
             continue
-        e = describer.expr(x)
+        stream = type(x) in STREAMS
+        value = now if stream else x
+        e = describer.expr(value)
         if e is not None and len(e) <= MAX_PART:
-            out.append({"position": position, "keyword": keyword, "expr": e,
-                        "float": describer.has_float(x), "approx": describer.approx_ok(x)})
+            out.append({"position": position, "keyword": keyword, "expr": e, "float": describer.has_float(value),
+                        "approx": describer.approx_ok(value), **({"via": "getvalue"} if stream else {})})
     return out
