@@ -159,3 +159,20 @@ def test_objects_with_text_of_their_own_are_described_by_it_after_the_literal_at
     ]
     # Without a __str__ of its own, with an address in its text, or a list with one such object: nothing by text.
     assert describer()[0].attrs(Opaque()) == []
+
+
+class Slotted:
+    __slots__ = ("x", "unset")
+
+    def __init__(self):
+        self.x = 3
+
+
+def test_objects_without_a_dict_are_described_by_their_slots_and_their_own_text():
+    import datetime
+
+    d, _ = describer()
+    assert d.attrs(Slotted()) == [{"name": "x", "expr": "3", "float": False, "approx": False}]
+    aware = datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=-3)))
+    assert d.attrs(aware) == [
+        {"name": "__str__", "expr": "'2020-01-02 03:04:05-03:00'", "float": False, "approx": False, "via": "str"}]

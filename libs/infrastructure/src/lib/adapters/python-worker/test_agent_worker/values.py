@@ -137,14 +137,16 @@ class Describer:
         return False
 
     def attrs(self, v):
-        """Public attributes a test can assert: those a literal writes (up to 8), then those that are objects of a
-        class with its own ``__str__`` (or lists of them), by their text, and the object's own text when its class
-        has its own ``__str__`` (``{"name": "__str__", "via": "str"}``)."""
-        d = getattr(v, "__dict__", None)
-        if not isinstance(d, dict) or isinstance(v, type) or isinstance(v, types.ModuleType):
+        """Public attributes a test can assert (from ``__dict__``, else ``__slots__``): those a literal writes (up
+        to 8), then those that are objects of a class with its own ``__str__`` (or lists of them), by their text, and
+        the object's own text when its class (not a builtin one) has its own ``__str__``: ``{"name": "__str__",
+        "via": "str"}`` (a ``datetime`` with a time zone, a ``Decimal``, an object of the module)."""
+        if isinstance(v, type) or isinstance(v, types.ModuleType):
             return []
+        d = getattr(v, "__dict__", None)
+        items = list(d.items())[:40] if isinstance(d, dict) else _slot_items(v)
         out, by_text = [], []
-        for k, x in list(d.items())[:40]:
+        for k, x in items:
             if k.startswith("_") or callable(x):
                 continue
             e = self.expr(x)
@@ -226,3 +228,16 @@ def _texts(x):
         if all(i is not None for i in items) and sum(len(i) for i in items) <= MAX_TEXT:
             return "str-items", repr(items)
     return None
+
+
+def _slot_items(v):
+    """(name, value) of the ``__slots__`` attributes an object without ``__dict__`` has set (at most 40)."""
+    out = []
+    for klass in type(v).__mro__:
+        slots = vars(klass).get("__slots__", ())
+        for name in [slots] if isinstance(slots, str) else slots:
+            try:
+                out.append((name, getattr(v, name)))
+            except AttributeError:
+                continue
+    return out[:40]
