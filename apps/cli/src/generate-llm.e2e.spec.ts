@@ -31,9 +31,22 @@ function startStandIn(script: object): Promise<{ url: string; child: ChildProces
 function generate(args: string[], env: Record<string, string> = {}, module = 'calculator.py') {
   const cwd = mkdtempSync(path.join(tmpdir(), 'ta-gen-llm-'));
   copyFileSync(example, path.join(cwd, 'calculator.py'));
-  // A branch no search can reach: it depends on an environment variable the sandbox never has.
-  const modes =
-    'import os\n\n\ndef mode(default: str = "slow") -> str:\n    if os.environ.get("TA_EXAMPLE_MODE") == "fast":\n        return "fast"\n    return default\n';
+  // A branch no search can reach: it needs an environment variable set to the one value whose digest the code
+  // compares with (the search sets the variables a module reads, but to values the code spells, not to pre-images).
+  const modes = [
+    'import hashlib',
+    'import os',
+    '',
+    '_FAST = "115dc3606fbf8691fb69f2aefec86f2ecd302362a0502b3a9648bf2c4dc8290f"',
+    '',
+    '',
+    'def mode(default: str = "slow") -> str:',
+    '    value = os.environ.get("TA_EXAMPLE_MODE", "")',
+    '    if hashlib.sha256(value.encode()).hexdigest() == _FAST:',
+    '        return "FAST"',
+    '    return default',
+    '',
+  ].join('\n');
   writeFileSync(path.join(cwd, 'modes.py'), modes);
   // The calculator with that branch added: the offline engine covers the rest, the LLM must add the branch.
   writeFileSync(path.join(cwd, 'calculator_env.py'), `${readFileSync(example, 'utf8')}\n\n${modes}`);
@@ -89,7 +102,7 @@ describe('generate with an LLM', () => {
       responses: [
         {
           match: { contains: ['Code to test (', 'def mode('] },
-          text: '```python\nfrom calculator_env import mode\n\ndef test_mode_fast(monkeypatch):\n    monkeypatch.setenv("TA_EXAMPLE_MODE", "fast")\n    assert mode() == "fast"\n```',
+          text: '```python\nfrom calculator_env import mode\n\ndef test_mode_fast(monkeypatch):\n    monkeypatch.setenv("TA_EXAMPLE_MODE", "fast")\n    assert mode() == "FAST"\n```',
         },
       ],
       default: { text: 'Nothing more.' },
