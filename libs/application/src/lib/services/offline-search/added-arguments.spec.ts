@@ -1,6 +1,6 @@
 import type { CallableInfo, HarvestedLiteral, ModuleInterface, ParameterInfo } from '@test-agent/domain';
 import { InputGenerator } from './input-generator';
-import { evalPyStr, type Candidate } from './generated-value';
+import { evalPyStr, type Candidate, type GenValue } from './generated-value';
 import { wellTyped } from './typed-input';
 import { RandomSource } from './random-source';
 
@@ -43,7 +43,7 @@ const rules: ModuleInterface = {
   literals: {
     parse: [str('user-agent'), str('disallow'), str(':'), str('#')],
     plain: [str('user-agent'), str('disallow')],
-    add: [str('charset'), str('name'), str('_')],
+    add: [str('charset'), str('name'), str('_'), str('return'), str('lambda')],
   },
   moduleLiterals: [],
   constants: [],
@@ -88,6 +88,8 @@ describe('keyword arguments for **kwargs', () => {
     const names = new Set(extra.map((a) => a.param.name));
     expect(names.has('charset')).toBe(true);
     expect(names.has('name')).toBe(false);
+    // A Python keyword would be no valid call (`add('x', 'y', return='v')`).
+    expect(names.has('return') || names.has('lambda')).toBe(false);
     expect(extra.every((a) => a.keyword)).toBe(true);
     // Values of several kinds: the function may treat None apart (`if v is None`).
     expect(extra.some((a) => a.value.kind === 'none')).toBe(true);
@@ -139,6 +141,7 @@ describe('an object of a class of the module', () => {
     paramHints: {
       scale: { ratio: [{ kind: 'class', ref: 'Ratio' }] },
       'Ratio.from_text': { text: [{ kind: 'builtin', name: 'str' }] },
+      'Ratio.__init__': { num: [{ kind: 'builtin', name: 'int' }], den: [{ kind: 'builtin', name: 'int' }] },
     },
   };
 
@@ -150,9 +153,19 @@ describe('an object of a class of the module', () => {
     expect(paths.filter((p) => p === 'Ratio').length).toBeGreaterThan(100);
     const viaMethod = made.find((v) => v.construct?.path === 'Ratio.from_text')!;
     expect(viaMethod.expr).toMatchObject({ kind: 'call', callee: { kind: 'ref', path: 'Ratio.from_text' } });
-    // Either way it is a value of the class: a call with it is well-typed (and may claim a defect).
-    const args = [{ param: scale.params[0], value: viaMethod, keyword: false }];
-    expect(wellTyped({ target: scale, args, prefix: [] } as unknown as Candidate, ratios)).toBe(true);
+    // Nothing says a classmethod returns an instance: a call with its value claims no defect; one with the
+    // constructor's does.
+    const call = (value: GenValue) =>
+      wellTyped(
+        {
+          target: scale,
+          args: [{ param: scale.params[0], value, keyword: false }],
+          prefix: [],
+        } as unknown as Candidate,
+        ratios,
+      );
+    expect(call(viaMethod)).toBe(false);
+    expect(call(made.find((v) => v.construct?.path === 'Ratio')!)).toBe(true);
   });
 });
 

@@ -2,11 +2,11 @@
 import type { CallableInfo, HarvestedLiteral, ParameterInfo, TypeHint } from '@test-agent/domain';
 import { settableFields, type GenArg, type GenValue, type StateStep } from './generated-value';
 import { FIELD_TYPES, INT, NONE, STR, fieldHint } from './input-pools';
+import { PY_KEYWORDS } from './python-source';
 import type { RandomSource } from './random-source';
 
 /** Names a `**kwargs` parameter gets when the function's own literals spell none. */
 const FALLBACK_NAMES = ['name', 'value', 'key', 'option_b'];
-const PY_KEYWORDS = new Set(['and', 'as', 'class', 'def', 'del', 'for', 'from', 'if', 'in', 'is', 'not', 'or', 'None']);
 
 /**
  * One or two keyword arguments for a `**kwargs` parameter (`add_header('X', 'y', charset='utf-8')`): named after

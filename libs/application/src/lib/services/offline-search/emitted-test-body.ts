@@ -64,7 +64,7 @@ export function callBody(t: EmittableTest, ctx: BodyContext): CallBody | undefin
   const steps = plan.steps.slice(0, last + 1);
   const { subject, args, hasReceiver } = subjectOf(plan.receiver, candidate, last);
   const body: Body = { lines: [], usesMath: false, usesCapsys: false, names: new Set(), imports: new Set() };
-  const receiverName = variableName(candidate, ctx.topNames);
+  const receiverName = variableName(candidate, new Set([...ctx.topNames, ...Object.keys(ctx.external)]));
   const varName = (i: number) => (i === 0 ? receiverName : `value_${i}`);
   // Operator methods read as operators, unless the method answered NotImplemented (the operator would go on).
   const operators = result.value?.repr !== 'NotImplemented';
@@ -344,7 +344,8 @@ function namingFacts(
 }
 
 /** The variable holding the receiver: its class in snake case, `_obj` added where that name is taken. */
-function variableName(c: Candidate, topNames: ReadonlySet<string>): string {
+/** The receiver's variable: its class's name in snake case, unless a name the test uses (`taken`) has it. */
+function variableName(c: Candidate, taken: ReadonlySet<string>): string {
   const cls =
     c.target.kind === 'class'
       ? c.target.qualname
@@ -352,7 +353,7 @@ function variableName(c: Candidate, topNames: ReadonlySet<string>): string {
         ? c.receiver.cls.qualname
         : (c.target.owner ?? 'obj');
   let name = snakeCase(cls.split('.').pop() ?? 'obj') || 'obj';
-  if (topNames.has(name) || PY_KEYWORDS.has(name) || name === 'result' || name === 'pytest' || name === 'math')
+  if (taken.has(name) || PY_KEYWORDS.has(name) || name === 'result' || name === 'pytest' || name === 'math')
     name = `${name}_obj`;
   return name;
 }

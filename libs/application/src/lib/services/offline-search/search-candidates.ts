@@ -65,17 +65,16 @@ function outsideInputs(c: Candidate, gen: InputGenerator, rng: RandomSource): Ca
 }
 
 /**
- * Half the time, a call that reads environment variables (or calls what does) runs with some of them (each with
- * even odds) set to a value of its own or removed: the machine's own never decides what the test sees. (No draw
- * for a call that reads none.)
+ * A call that reads environment variables (or calls what does) runs with every one of them given: half the time all
+ * removed, else each (with even odds) set to a value of its own or removed. The machine's own environment never
+ * decides what the test sees. (No draw for a call that reads none.)
  */
 function withEnvironment(c: Candidate, callers: CallerSet, gen: InputGenerator, rng: RandomSource): Candidate {
   const read = (gen.module.envReaders ?? []).filter((r) => r.users.some((u) => callers.has(u)));
-  if (read.length === 0 || !rng.chance(0.5)) return c;
-  const env = read
-    .filter(() => rng.chance(0.5))
-    .map(({ name }) => ({ name, value: rng.chance(0.3) ? null : gen.envValue(c.target) }));
-  return env.length ? { ...c, env } : c;
+  if (read.length === 0) return c;
+  const none = rng.chance(0.5);
+  const env = read.map(({ name }) => ({ name, value: none || rng.chance(0.5) ? null : gen.envValue(c.target) }));
+  return { ...c, env };
 }
 
 /**

@@ -75,12 +75,9 @@ function fits(v: GenValue, h: TypeHint, byName: ReadonlyMap<string, CallableInfo
       return v.collection?.kind === 'dict' && every(items, h.value) && every(v.collection.keys ?? [], h.key);
     case 'class': {
       const cls = v.construct ? byName.get(v.construct.path) : undefined;
-      // The class itself, a subclass the module defines (made for an abstract base), or a classmethod of the class.
-      const isKind =
-        cls !== undefined &&
-        (cls.qualname === h.ref ||
-          (cls.bases ?? []).includes(h.ref) ||
-          (cls.kind === 'classmethod' && cls.owner === h.ref));
+      // The class itself, or a subclass the module defines (made for an abstract base). Not a value a classmethod
+      // built: nothing says it returns an instance (`Config.names()` may return a list), so no defect is claimed.
+      const isKind = cls !== undefined && (cls.qualname === h.ref || (cls.bases ?? []).includes(h.ref));
       return isKind && argsFit(v.construct!.args, cls!);
     }
     default:

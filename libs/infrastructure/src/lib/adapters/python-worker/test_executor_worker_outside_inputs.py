@@ -262,10 +262,20 @@ def report():
 
 def dynamic(key):
     return os.environ.get(key)
+
+
+def home_config():
+    return os.path.join(os.environ.get('HOME', ''), os.getenv('XDG_CONFIG_HOME') or '.config', getenv('PATH'))
+
+
+def app(environ, start_response):
+    return environ.get('REQUEST_METHOD'), getenv('X\\x00Y')
 '''
 
 
 def test_environment_variables_read_by_a_constant_name_with_their_readers_and_callers():
+    # Not HOME, PATH or XDG_* (the sandbox's and the tests' own), not a WSGI `environ` parameter, not a name no
+    # environment can hold.
     tree = ast.parse(ENV_SOURCE)
     assert outside_inputs(tree, spans_of(tree)) == {"envReaders": [
         {"name": "APP_DEBUG", "users": ["debug"]},
@@ -281,6 +291,7 @@ def test_the_worker_sets_and_removes_environment_variables_for_one_plan_only(tmp
     from test_executor_worker_protocol import exchange  # noqa: E402 - the worker started as the adapter starts it
 
     monkeypatch.setenv("APP_MODE", "machine")
+    monkeypatch.delenv("APP_DEBUG", raising=False)
     scratch, module_dir = tmp_path / "scratch", tmp_path / "module"
     scratch.mkdir()
     module_dir.mkdir()

@@ -46,9 +46,16 @@ def _buildable(cls):
 
 def duck_type_resolver(module):
     """A function: a set of attribute names -> the hints of the imported classes that have them all (none for fewer
-    than two names, or for more than ``MAX_CLASSES`` such classes)."""
-    candidates = [(source, cls) for source, cls in imported_classes(module) if _buildable(cls)]
-    members = {id(cls): set(dir(cls)) for _, cls in candidates}
+    than two names, or for more than ``MAX_CLASSES`` such classes). Made while the module is listed, under the
+    worker's guard: listing a class (``dir``, ``inspect.signature``) may run its metaclass's code."""
+    candidates, members = [], {}
+    for source, cls in imported_classes(module):
+        try:
+            if _buildable(cls):
+                members[id(cls)] = set(dir(cls))
+                candidates.append((source, cls))
+        except Exception:  # noqa: BLE001 - a class whose metaclass fails to list it is no candidate
+            continue
 
     def resolve(attrs):
         if len(attrs) < 2:

@@ -80,7 +80,7 @@ class Worker:
         finally:
             effects = self.guard.stop()
         found.update({
-            "paramHints": self.probed(with_pattern_subjects(param_hints(tree, duck_type_resolver(self.module)), found),
+            "paramHints": self.probed(with_pattern_subjects(param_hints(tree, self.resolve_attrs), found),
                                       found["callables"]),
             "shape": {
                 "statements": sorted(self.shape.statements),
@@ -96,6 +96,7 @@ class Worker:
     def inspect_module(self, tree):
         callables = list_callables(self.module, self.describer)
         spans = {c["qualname"]: c["span"] for c in callables if c.get("span")}
+        self.resolve_attrs = duck_type_resolver(self.module)
         pools, module_pool = harvest(tree, spans)
         for qual, samples in binary_samples(tree, self.module).items():
             pools.setdefault(qual, []).extend(samples)

@@ -77,10 +77,39 @@ ENV = "env:"
 MAX_ENV_NAMES = 12
 
 
-def _is_environ(node):
-    """``os.environ`` (or ``environ`` imported from ``os``)."""
+# Variables the sandbox and the emitted tests' own fixture set up (HOME is ``tmp_path``), or that decide how
+# programs and libraries are found: never set or removed for a call.
+KEPT_ENV = {"HOME", "USERPROFILE", "TMPDIR", "TMP", "TEMP", "PATH", "PWD", "PYTHONPATH", "PYTHONHOME",
+            "LD_PRELOAD", "LD_LIBRARY_PATH", "SHELL", "USER", "LOGNAME"}
+
+
+def _from_os(tree):
+    """The names imported with ``from os import ...`` (``environ``, ``getenv``) under the names they are bound to."""
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "os" and node.level == 0:
+            for a in node.names:
+                out[a.asname or a.name] = a.name
+    return out
+
+
+def _shadowed_lines(tree, names):
+    """The lines of functions with a parameter of one of ``names`` (a WSGI app's ``environ``): there the name is not
+    what ``from os import`` bound."""
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            a = node.args
+            params = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p}
+            if params & names:
+                lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
+
+
+def _is_environ(node, from_os):
+    """``os.environ``, or a name ``from os import environ`` bound."""
     return ((isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name)
-             and node.value.id == "os") or (isinstance(node, ast.Name) and node.id == "environ"))
+             and node.value.id == "os") or (isinstance(node, ast.Name) and from_os.get(node.id) == "environ"))
 
 
 def _loop_constants(tree):
@@ -94,29 +123,33 @@ def _loop_constants(tree):
     return out
 
 
-def _env_key(node):
+def _env_key(node, from_os):
     """The node naming the variable an environment read reads, or None: ``os.environ.get(k)``, ``os.getenv(k)``,
-    ``os.environ[k]``, ``k in os.environ``."""
+    ``os.environ[k]``, ``k in os.environ`` (and the same through names imported from ``os``)."""
     if isinstance(node, ast.Call) and node.args:
         f = node.func
-        if isinstance(f, ast.Attribute) and f.attr in ("get", "pop", "setdefault") and _is_environ(f.value):
+        if isinstance(f, ast.Attribute) and f.attr in ("get", "pop", "setdefault") and _is_environ(f.value, from_os):
             return node.args[0]
         if ((isinstance(f, ast.Attribute) and f.attr == "getenv" and isinstance(f.value, ast.Name) and f.value.id == "os")
-                or (isinstance(f, ast.Name) and f.id == "getenv")):
+                or (isinstance(f, ast.Name) and from_os.get(f.id) == "getenv")):
             return node.args[0]
-    if isinstance(node, ast.Subscript) and _is_environ(node.value):
+    if isinstance(node, ast.Subscript) and _is_environ(node.value, from_os):
         return node.slice
     if (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn))
-            and _is_environ(node.comparators[0])):
+            and _is_environ(node.comparators[0], from_os)):
         return node.left
     return None
 
 
+def _usable_env_name(name):
+    return bool(name) and "=" not in name and "\0" not in name and name not in KEPT_ENV and not name.startswith("XDG_")
+
+
 def _env_names(key, loops):
-    if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value and "=" not in key.value:
-        return [key.value]
+    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+        return [key.value] if _usable_env_name(key.value) else []
     if isinstance(key, ast.Name):
-        return [n for n in loops.get(key.id, []) if n and "=" not in n and "\0" not in n]
+        return [n for n in loops.get(key.id, []) if _usable_env_name(n)]
     return []
 
 
@@ -124,13 +157,15 @@ def _reads_by_line(tree):
     """line -> the names read there, ``sys.argv`` as ``ARGV``, an environment variable as ``env:<name>``."""
     by_line = {}
     loops = None
+    from_os = _from_os(tree)
+    shadowed = _shadowed_lines(tree, set(from_os)) if from_os else set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             by_line.setdefault(node.lineno, set()).add(node.id)
         elif (isinstance(node, ast.Attribute) and node.attr == "argv" and isinstance(node.value, ast.Name)
               and node.value.id == "sys" and isinstance(node.ctx, ast.Load)):
             by_line.setdefault(node.lineno, set()).add(ARGV)
-        key = _env_key(node)
+        key = _env_key(node, {} if getattr(node, "lineno", 0) in shadowed else from_os)
         if key is not None:
             loops = _loop_constants(tree) if loops is None else loops
             by_line.setdefault(node.lineno, set()).update(ENV + n for n in _env_names(key, loops))
