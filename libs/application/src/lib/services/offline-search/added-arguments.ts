@@ -1,5 +1,5 @@
 /** Arguments a call gets beyond its named parameters: keywords for `**kwargs`, public attributes set before it. */
-import type { CallableInfo, HarvestedLiteral, ParameterInfo, TypeHint } from '@test-agent/domain';
+import type { CallableInfo, ParameterInfo, TypeHint } from '@test-agent/domain';
 import { settableFields, type GenArg, type GenValue, type StateStep } from './generated-value';
 import { FIELD_TYPES, INT, NONE, STR, fieldHint } from './input-pools';
 import { PY_KEYWORDS } from './python-source';
@@ -17,16 +17,13 @@ const FALLBACK_NAMES = ['name', 'value', 'key', 'option_b'];
 export function extraKeywords(
   p: ParameterInfo,
   fn: CallableInfo,
-  literals: readonly HarvestedLiteral[],
+  strings: readonly string[],
   hint: TypeHint,
   rng: RandomSource,
   valueOf: (h: TypeHint) => GenValue,
 ): GenArg[] {
   const named = new Set(fn.params.map((x) => x.name));
-  const spelled = literals
-    .filter((l) => l.kind === 'str')
-    .map((l) => String(l.value ?? ''))
-    .filter((s) => /^[a-z_][a-z0-9_]{0,20}$/.test(s) && !PY_KEYWORDS.has(s));
+  const spelled = strings.filter((s) => /^[a-z_][a-z0-9_]{0,20}$/.test(s) && !PY_KEYWORDS.has(s));
   const names = [...new Set([...spelled, ...FALLBACK_NAMES])].filter((n) => !named.has(n));
   const valueHint = hint.kind === 'dict' ? hint.value : hint;
   const out: GenArg[] = [];

@@ -292,7 +292,7 @@ export class InputGenerator {
   }
 
   private keywordsFor(p: ParameterInfo, fn: CallableInfo, depth: number): GenArg[] {
-    const own = this.module.literals[fn.qualname] ?? [];
+    const own = this.texts.ownStrings(fn);
     return extraKeywords(p, fn, own, this.hintFor(p, fn), this.rng, (h) => this.value(h, fn, depth));
   }
 

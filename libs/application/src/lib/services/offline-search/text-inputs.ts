@@ -27,11 +27,7 @@ export class TextInputs {
 
   /** Literals harvested from the callable's own body first, then from the module. */
   literals(owner: CallableInfo, kind: HarvestedLiteral['kind']): HarvestedLiteral[] {
-    const own = [
-      ...(this.module.literals[owner.qualname] ?? []),
-      ...(owner.owner ? (this.module.literals[owner.owner] ?? []) : []),
-    ];
-    const fromOwn = own.filter((l) => l.kind === kind);
+    const fromOwn = this.ownLiterals(owner).filter((l) => l.kind === kind);
     if (fromOwn.length > 0 && this.rng.chance(0.7)) return fromOwn;
     return this.module.moduleLiterals.filter((l) => l.kind === kind);
   }
@@ -109,11 +105,8 @@ export class TextInputs {
    * (three times in four) when they have.
    */
   keyedLines(owner: CallableInfo, n: number): string[] | undefined {
-    const own = [
-      ...(this.module.literals[owner.qualname] ?? []),
-      ...(owner.owner ? (this.module.literals[owner.owner] ?? []) : []),
-    ];
-    const parts = keyedParts(own.filter((l) => l.kind === 'str').map((l) => String(l.value ?? '')));
+    const own = this.ownLiterals(owner).filter((l) => l.kind === 'str');
+    const parts = keyedParts(own.map((l) => String(l.value ?? '')));
     if (!parts || !this.rng.chance(0.25)) return undefined;
     return Array.from({ length: n }, () => this.keyedLine(parts));
   }
@@ -123,7 +116,7 @@ export class TextInputs {
     const number = () => String(rng.pick([0, 1, 2, 3, 5, 10, 60, -1]));
     const value = (): string => {
       const r = rng.next();
-      if (r < 0.3) return rng.pick(WORDS.filter((w) => !w.includes(' ')));
+      if (r < 0.3) return rng.pick(SINGLE_WORDS);
       if (r < 0.5) return number();
       if (r < 0.65) return `${number()}${rng.pick(seps).trim() || '/'}${number()}`;
       if (r < 0.8) return rng.pick(keys);
@@ -169,9 +162,7 @@ export class TextInputs {
    */
   commandLine(fn: CallableInfo, program = false): GenValue {
     const rng = this.rng;
-    const own = (this.module.literals[fn.qualname] ?? [])
-      .filter((l) => l.kind === 'str')
-      .map((l) => String(l.value ?? ''));
+    const own = this.ownStrings(fn);
     const options = own.filter((s) => /^--?[A-Za-z][\w-]*$/.test(s));
     const words = own.filter((s) => /^[\w.,:/+-]{1,15}$/.test(s) && !s.startsWith('-'));
     const ints = (this.module.literals[fn.qualname] ?? []).filter((l) => l.kind === 'int').map((l) => Number(l.value));
@@ -201,15 +192,25 @@ export class TextInputs {
    */
   envValue(fn: CallableInfo): string {
     const rng = this.rng;
-    const own = (this.module.literals[fn.qualname] ?? [])
-      .filter((l) => l.kind === 'str')
-      .map((l) => String(l.value ?? ''))
-      .filter((s) => s.length <= 40 && !/[\n\0]/.test(s));
+    const own = this.ownStrings(fn).filter((s) => s.length <= 40 && !/[\n\0]/.test(s));
     const r = rng.next();
     if (r < 0.4 && own.length) return rng.pick(own);
     if (r < 0.65) return rng.pick(['1', '0', 'true', 'false', 'yes']);
     if (r < 0.75) return '';
-    return rng.pick(WORDS.filter((w) => !w.includes(' ')));
+    return rng.pick(SINGLE_WORDS);
+  }
+
+  /** The str literals of the function's own body (not its class's, not the module's). */
+  ownStrings(fn: CallableInfo): string[] {
+    return (this.module.literals[fn.qualname] ?? []).filter((l) => l.kind === 'str').map((l) => String(l.value ?? ''));
+  }
+
+  /** The literals of the callable's own body and of its class's. */
+  private ownLiterals(owner: CallableInfo): HarvestedLiteral[] {
+    return [
+      ...(this.module.literals[owner.qualname] ?? []),
+      ...(owner.owner ? (this.module.literals[owner.owner] ?? []) : []),
+    ];
   }
 
   /**
@@ -271,6 +272,9 @@ export class TextInputs {
     return wrappedValue(FILE_HELPER, [strValue(this.rng.pick(FILE_NAMES), STR), strValue(text, STR)], STR);
   }
 }
+
+/** The common words that are one word (no space): values of `key: value` lines and of environment variables. */
+const SINGLE_WORDS = WORDS.filter((w) => !w.includes(' '));
 
 /** The keys (word literals) and separators (punctuation literals) of `key: value` text, or undefined without both. */
 function keyedParts(lits: readonly string[]): { keys: string[]; seps: string[] } | undefined {
